@@ -1,0 +1,176 @@
+# bondcheck — plain Makefile. `make check` and `make demo` install missing Debian
+# packages first (tools/install-deps), then build and run.
+#
+# Variants: VARIANT=normal (default, -O2) and VARIANT=asan (AddressSanitizer +
+# UBSan, leak detection on). Objects go to build/$(VARIANT)/.
+
+VERSION    := 0.1.0
+PREFIX     ?= /usr/local
+DESTDIR    ?=
+BINDIR     ?= $(PREFIX)/bin
+SBINDIR    ?= $(PREFIX)/sbin
+MANDIR     ?= $(PREFIX)/share/man
+DATADIR    ?= $(PREFIX)/share
+SYSCONFDIR ?= /etc
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
+DBUSPOLDIR ?= $(DATADIR)/dbus-1/system.d
+
+CC         ?= cc
+PKG_CONFIG ?= pkg-config
+VARIANT    ?= normal
+B          := build/$(VARIANT)
+NPROC      := $(shell nproc 2>/dev/null || echo 2)
+
+PKGS       := glib-2.0 dbus-1 json-glib-1.0
+PKG_CFLAGS  = $(shell $(PKG_CONFIG) --cflags $(PKGS))
+PKG_LIBS    = $(shell $(PKG_CONFIG) --libs $(PKGS))
+CHECK_CFLAGS = $(shell $(PKG_CONFIG) --cflags check)
+CHECK_LIBS   = $(shell $(PKG_CONFIG) --libs check)
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wformat-security \
+	-Wstrict-prototypes -Wmissing-prototypes -Wmissing-declarations \
+	-Wold-style-definition -Wpointer-arith -Wwrite-strings -Wundef -Wvla \
+	-Wswitch-enum -Wredundant-decls -Wnested-externs -Wimplicit-fallthrough \
+	-Wcast-align -Wno-missing-field-initializers
+
+BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -g -pipe -fstack-protector-strong \
+	-DGLIB_VERSION_MIN_REQUIRED=GLIB_VERSION_2_74 \
+	-DGLIB_VERSION_MAX_ALLOWED=GLIB_VERSION_2_74 \
+	-DBONDCHECK_VERSION='"$(VERSION)"' -Iinclude
+
+ifeq ($(VARIANT),asan)
+VAR_CFLAGS  := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
+	-fno-sanitize-recover=all
+VAR_LDFLAGS := -fsanitize=address,undefined
+else
+VAR_CFLAGS  := -O2 -D_FORTIFY_SOURCE=2
+VAR_LDFLAGS :=
+endif
+
+ALL_CFLAGS  = $(BASE_CFLAGS) $(WARN) $(VAR_CFLAGS) $(PKG_CFLAGS) $(CFLAGS)
+ALL_LDFLAGS = $(VAR_LDFLAGS) $(LDFLAGS)
+
+CORE_SRCS := $(wildcard src/core/*.c)
+BUS_SRCS  := $(wildcard src/bus/*.c)
+SIM_SRCS  := $(filter-out src/sim/main.c,$(wildcard src/sim/*.c))
+CLI_SRCS  := $(filter-out src/cli/main.c,$(wildcard src/cli/*.c))
+DMN_SRCS  := $(filter-out src/daemon/main.c,$(wildcard src/daemon/*.c))
+TEST_SRCS := $(wildcard tests/unit/*.c tests/integration/*.c tests/helpers/*.c) tests/runner.c
+
+ifeq ($(V),1)
+Q :=
+say = @true
+else
+Q := @
+say = @printf '  %-6s %s\n' $(1) $(2)
+endif
+
+obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
+
+LIB      := $(B)/libbondcheck.a
+SIMLIB   := $(B)/libbcsim.a
+CLILIB   := $(B)/libbccli.a
+DMNLIB   := $(B)/libbcdaemon.a
+PROGS    := $(B)/bondcheck $(if $(wildcard src/sim/main.c),$(B)/bondcheck-sim) \
+	$(if $(wildcard src/daemon/main.c),$(B)/bondcheckd)
+TESTBIN  := $(B)/tests/bondcheck-tests
+VMDUT    := $(B)/bondcheck-vmdut
+
+ALL_OBJS := $(call obj,$(CORE_SRCS) $(BUS_SRCS) $(SIM_SRCS) $(CLI_SRCS) $(DMN_SRCS) \
+	$(TEST_SRCS) $(wildcard src/*/main.c))
+
+.PHONY: all check test demo bench install clean deps fuzz check-vm format tidy
+.DEFAULT_GOAL := all
+
+all: $(PROGS)
+
+$(B)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(call say,CC,$<)
+	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(B)/obj/tests/%.o: tests/%.c
+	@mkdir -p $(dir $@)
+	$(call say,CC,$<)
+	$(Q)$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -Itests -MMD -MP -c $< -o $@
+
+$(LIB): $(call obj,$(CORE_SRCS) $(BUS_SRCS))
+	@mkdir -p $(dir $@)
+	$(call say,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(SIMLIB): $(call obj,$(SIM_SRCS))
+	@mkdir -p $(dir $@)
+	$(call say,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(CLILIB): $(call obj,$(CLI_SRCS))
+	@mkdir -p $(dir $@)
+	$(call say,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(DMNLIB): $(call obj,$(DMN_SRCS))
+	@mkdir -p $(dir $@)
+	$(call say,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(B)/bondcheck: $(call obj,src/cli/main.c) $(CLILIB) $(SIMLIB) $(LIB)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lutil
+
+$(B)/bondcheck-sim: $(call obj,src/sim/main.c) $(SIMLIB) $(LIB)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(B)/bondcheckd: $(call obj,src/daemon/main.c) $(DMNLIB) $(LIB)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(TESTBIN): $(call obj,$(TEST_SRCS)) $(CLILIB) $(DMNLIB) $(SIMLIB) $(LIB)
+	@mkdir -p $(dir $@)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(PKG_LIBS) -lutil
+
+deps:
+	@./tools/install-deps
+
+# Run every suite in one variant (the binaries of that variant are what the
+# integration tests start).
+test: $(PROGS) $(TESTBIN)
+	@echo "== Check suites, $(VARIANT) build"
+	BONDCHECK_BUILDDIR=$(abspath $(B)) BONDCHECK_SRCDIR=$(CURDIR) \
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
+	CK_VERBOSITY=$${CK_VERBOSITY:-normal} $(TESTBIN)
+
+check: deps
+	$(MAKE) -j$(NPROC) VARIANT=normal all $(B:asan=normal)/tests/bondcheck-tests
+	$(MAKE) VARIANT=normal test
+	$(MAKE) -j$(NPROC) VARIANT=asan all build/asan/tests/bondcheck-tests
+	$(MAKE) VARIANT=asan test
+
+demo: deps
+	$(MAKE) -j$(NPROC) VARIANT=normal all
+	./tools/demo build/normal
+
+bench: deps
+	$(MAKE) -j$(NPROC) VARIANT=normal all
+	./bench/run build/normal
+
+install: $(PROGS)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man1 \
+		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DATADIR)/bondcheck/scenarios
+	install -m 0755 $(B)/bondcheck $(B)/bondcheck-sim $(DESTDIR)$(BINDIR)/
+	install -m 0755 $(B)/bondcheckd $(DESTDIR)$(SBINDIR)/
+	install -m 0644 doc/man/*.1 $(DESTDIR)$(MANDIR)/man1/
+	-install -m 0644 doc/man/*.8 $(DESTDIR)$(MANDIR)/man8/ 2>/dev/null
+	install -m 0644 scenarios/*.scn $(DESTDIR)$(DATADIR)/bondcheck/scenarios/
+
+clean:
+	rm -rf build
+
+format:
+	clang-format -i $$(find include src tests -name '*.[ch]')
+
+-include $(ALL_OBJS:.o=.d)

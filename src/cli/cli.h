@@ -1,0 +1,24 @@
+/*
+ * cli.h — the bondcheck command-line program: one function per subcommand
+ * and the few output helpers they share. Subcommands are thin: the work is in
+ * the engine library.
+ */
+#ifndef BONDCHECK_CLI_H
+#define BONDCHECK_CLI_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <glib.h>
+
+int cmd_scan(int argc, char **argv);
+
+/* Colour only on a TTY and never with NO_COLOR set. */
+bool cli_use_color(FILE *f);
+const char *cli_c(FILE *f, const char *sgr);   /* "\033[...m" or "" */
+void cli_err(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
+/* Print a GError and return the exit status it maps to. */
+int cli_fail(const GError *error);
+/* GOptionContext parsing with our usage exit status (2). */
+bool cli_parse(GOptionContext *ctx, int *argc, char ***argv);
+
+#endif

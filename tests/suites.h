@@ -1,0 +1,13 @@
+/* Every suite the runner knows. One suite per module. */
+#ifndef BONDCHECK_TEST_SUITES_H
+#define BONDCHECK_TEST_SUITES_H
+
+#include <check.h>
+
+Suite *msg_suite(void);
+Suite *bcerror_suite(void);
+Suite *model_suite(void);
+Suite *bluez_suite(void);
+Suite *dbusmock_suite(void);
+
+#endif
