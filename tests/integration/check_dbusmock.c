@@ -10,6 +10,7 @@
 
 #include "bondcheck/agent.h"
 #include "bondcheck/bcerror.h"
+#include "bondcheck/bluez_dbus.h"
 #include "bondcheck/bus.h"
 #include "bondcheck/mirror.h"
 #include "bondcheck/model.h"
@@ -183,6 +184,137 @@ START_TEST(device_errors_arrive_as_our_codes)
 	ck_assert_int_eq(call_code(DUT_PATH, "Connect"), 0);
 	ck_assert_int_eq(call_code(DUT_PATH, "Connect"),
 		BCERROR_ALREADY_CONNECTED);
+}
+END_TEST
+
+struct op_wait {
+	bool done;
+	char *error_name;
+	int code;
+};
+
+static void op_done(const struct bluez_reply *r, void *data)
+{
+	struct op_wait *w = data;
+
+	w->done = true;
+	w->error_name = g_strdup(r->error_name);
+	w->code = r->error ? r->error->code : 0;
+}
+
+static bool op_finished(void *data)
+{
+	return ((struct op_wait *)data)->done;
+}
+
+/* Run one operation through the real back end; returns the error code. */
+static int run_op(struct bluez_dbus *bd, enum bluez_op op, const char *path,
+	GVariant *arg, char **error_name)
+{
+	struct op_wait w = { 0 };
+	guint id = bluez_dbus_ops.call(bd, op, path, arg, 5000, op_done, &w,
+		NULL);
+
+	ck_assert_uint_gt(id, 0);
+	ck_assert_msg(test_wait(op_finished, &w, 6000), "%s never answered",
+		bluez_op_to_str(op));
+	if (error_name)
+		*error_name = w.error_name;
+	else
+		g_free(w.error_name);
+	return w.code;
+}
+
+START_TEST(every_bluez_operation_reaches_bluetoothd)
+{
+	struct bluez_dbus *bd = bluez_dbus_new(bus);
+	GVariantBuilder f;
+	char *name = NULL;
+
+	start_mock_with_adapter();
+	mock_call("AddDevice", g_variant_new("(sss)", "hci0", DUT, "mpy-temp"));
+	mirror_start(mirror);
+	ck_assert(test_wait(is_synced, NULL, 5000));
+	wait_for(DUT_PATH, BLUEZ_IFACE_DEVICE, NULL, true);
+
+	g_variant_builder_init(&f, G_VARIANT_TYPE("a{sv}"));
+	g_variant_builder_add(&f, "{sv}", "Transport", g_variant_new_string("le"));
+	ck_assert_int_eq(run_op(bd, BLUEZ_OP_SET_DISCOVERY_FILTER,
+		"/org/bluez/hci0", g_variant_builder_end(&f), NULL), 0);
+	ck_assert_int_eq(run_op(bd, BLUEZ_OP_START_DISCOVERY, "/org/bluez/hci0",
+		NULL, NULL), 0);
+	wait_for("/org/bluez/hci0", BLUEZ_IFACE_ADAPTER, "Discovering", true);
+	ck_assert_int_eq(run_op(bd, BLUEZ_OP_STOP_DISCOVERY, "/org/bluez/hci0",
+		NULL, NULL), 0);
+	wait_for("/org/bluez/hci0", BLUEZ_IFACE_ADAPTER, "Discovering", false);
+
+	ck_assert_int_eq(run_op(bd, BLUEZ_OP_CONNECT, DUT_PATH, NULL, NULL), 0);
+	wait_for(DUT_PATH, BLUEZ_IFACE_DEVICE, "Connected", true);
+	ck_assert_int_eq(run_op(bd, BLUEZ_OP_PAIR, DUT_PATH, NULL, NULL), 0);
+	wait_for(DUT_PATH, BLUEZ_IFACE_DEVICE, "Paired", true);
+	ck_assert_int_eq(run_op(bd, BLUEZ_OP_PAIR, DUT_PATH, NULL, &name),
+		BCERROR_ALREADY_EXISTS);
+	ck_assert_str_eq(name, BLUEZ_ERR_ALREADY_EXISTS);
+	g_free(name);
+	ck_assert_int_eq(run_op(bd, BLUEZ_OP_CANCEL_PAIRING, DUT_PATH, NULL,
+		NULL), 0);
+	ck_assert_int_eq(run_op(bd, BLUEZ_OP_SET_TRUSTED, DUT_PATH,
+		g_variant_new_boolean(TRUE), NULL), 0);
+	wait_for(DUT_PATH, BLUEZ_IFACE_DEVICE, "Trusted", true);
+	ck_assert_int_eq(run_op(bd, BLUEZ_OP_DISCONNECT, DUT_PATH, NULL, NULL),
+		0);
+	wait_for(DUT_PATH, BLUEZ_IFACE_DEVICE, "Connected", false);
+	ck_assert_int_eq(run_op(bd, BLUEZ_OP_SET_PAIRABLE, "/org/bluez/hci0",
+		g_variant_new_boolean(FALSE), NULL), 0);
+	wait_for("/org/bluez/hci0", BLUEZ_IFACE_ADAPTER, "Pairable", false);
+
+	/* the mock has no GATT: the error arrives as our code, not a crash */
+	ck_assert_int_eq(run_op(bd, BLUEZ_OP_READ, DUT_PATH, NULL, &name),
+		BCERROR_UNKNOWN_METHOD);
+	ck_assert_ptr_nonnull(name);
+	g_free(name);
+
+	ck_assert_int_eq(run_op(bd, BLUEZ_OP_REMOVE_DEVICE, "/org/bluez/hci0",
+		g_variant_new_object_path(DUT_PATH), NULL), 0);
+	wait_gone(DUT_PATH, BLUEZ_IFACE_DEVICE);
+	ck_assert_int_eq(run_op(bd, BLUEZ_OP_SET_POWERED, "/org/bluez/hci0",
+		g_variant_new_boolean(FALSE), NULL), 0);
+	wait_for("/org/bluez/hci0", BLUEZ_IFACE_ADAPTER, "Powered", false);
+	bluez_dbus_free(bd);
+}
+END_TEST
+
+static void count_destroy(void *data)
+{
+	(*(int *)data)++;
+}
+
+static void never(const struct bluez_reply *r, void *data)
+{
+	(void)r;
+	(void)data;
+	ck_abort_msg("a cancelled call must not call back");
+}
+
+START_TEST(a_cancelled_call_only_runs_destroy)
+{
+	struct bluez_dbus *bd = bluez_dbus_new(bus);
+	int destroyed = 0;
+	guint id;
+	struct op_wait w = { 0 };
+
+	start_mock_with_adapter();
+	id = bluez_dbus_ops.call(bd, BLUEZ_OP_START_DISCOVERY,
+		"/org/bluez/hci0", NULL, 5000, never, &destroyed, count_destroy);
+	bluez_dbus_ops.cancel(bd, id);
+	ck_assert_int_eq(destroyed, 1);
+	/* the bus keeps working; a later call still answers */
+	bluez_dbus_ops.call(bd, BLUEZ_OP_STOP_DISCOVERY, "/org/bluez/hci0", NULL,
+		5000, op_done, &w, NULL);
+	ck_assert(test_wait(op_finished, &w, 6000));
+	g_free(w.error_name);
+	ck_assert_int_eq(destroyed, 1);
+	bluez_dbus_free(bd);
 }
 END_TEST
 
@@ -585,6 +717,8 @@ Suite *dbusmock_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, mirror_follows_adapters_and_devices);
 	tcase_add_test(tc, device_errors_arrive_as_our_codes);
+	tcase_add_test(tc, every_bluez_operation_reaches_bluetoothd);
+	tcase_add_test(tc, a_cancelled_call_only_runs_destroy);
 	tcase_add_test(tc, agent_registers_and_answers_only_the_device_under_test);
 	tcase_add_test(tc, bluetoothd_leaving_and_returning_is_survived);
 	tcase_add_test(tc, scan_lists_the_mock_devices);
