@@ -116,20 +116,20 @@ $(DMNLIB): $(call obj,$(DMN_SRCS))
 
 $(B)/bondcheck: $(call obj,src/cli/main.c) $(CLILIB) $(SIMLIB) $(LIB)
 	$(call say,LD,$@)
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lutil
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lutil -lm
 
 $(B)/bondcheck-sim: $(call obj,src/sim/main.c) $(SIMLIB) $(LIB)
 	$(call say,LD,$@)
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
 
 $(B)/bondcheckd: $(call obj,src/daemon/main.c) $(DMNLIB) $(LIB)
 	$(call say,LD,$@)
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
 
 $(TESTBIN): $(call obj,$(TEST_SRCS)) $(CLILIB) $(DMNLIB) $(SIMLIB) $(LIB)
 	@mkdir -p $(dir $@)
 	$(call say,LD,$@)
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(PKG_LIBS) -lutil
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(PKG_LIBS) -lutil -lm
 
 deps:
 	@./tools/install-deps

@@ -15,6 +15,10 @@ int main(void)
 		model_suite,
 		bluez_suite,
 		dbusmock_suite,
+		sim_dut_suite,
+		sim_suite,
+		bluetoothctl_suite,
+		cli_suite,
 	};
 	SRunner *sr = srunner_create(NULL);
 	int failed;

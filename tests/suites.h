@@ -9,5 +9,9 @@ Suite *bcerror_suite(void);
 Suite *model_suite(void);
 Suite *bluez_suite(void);
 Suite *dbusmock_suite(void);
+Suite *sim_dut_suite(void);
+Suite *sim_suite(void);
+Suite *bluetoothctl_suite(void);
+Suite *cli_suite(void);
 
 #endif

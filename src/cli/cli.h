@@ -11,6 +11,11 @@
 #include <glib.h>
 
 int cmd_scan(int argc, char **argv);
+int cmd_sim(int argc, char **argv);
+int cmd_faults(int argc, char **argv);
+
+/* --fault/--time-scale/--verbose checked and turned into sim arguments */
+bool cli_sim_args(char **faults, double scale, bool verbose, GPtrArray *out);
 
 /* Colour only on a TTY and never with NO_COLOR set. */
 bool cli_use_color(FILE *f);

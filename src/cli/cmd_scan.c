@@ -41,7 +41,7 @@ struct scan {
 	bool json;
 	bool interrupted;
 	int status;
-	GHashTable *seen;        /* device path -> NULL */
+	GHashTable *seen;        /* device path -> RSSI seen + 1000, or 0 */
 	guint timer;
 	guint progress;
 	gint64 started;
@@ -70,6 +70,27 @@ static void fail_msg(struct scan *s, enum bcerror_code code, const char *msg)
 	g_error_free(e);
 }
 
+/* Remember the last RSSI seen: BlueZ drops it when discovery stops. */
+static void seen(struct scan *s, const char *path)
+{
+	GVariant *r = model_prop(s->model, path, BLUEZ_IFACE_DEVICE, "RSSI");
+	gpointer old = g_hash_table_lookup(s->seen, path);
+
+	if (r && g_variant_is_of_type(r, G_VARIANT_TYPE_INT16))
+		g_hash_table_insert(s->seen, g_strdup(path),
+			GINT_TO_POINTER(g_variant_get_int16(r) + 1000));
+	else if (!old)
+		g_hash_table_insert(s->seen, g_strdup(path), NULL);
+}
+
+static int seen_rssi(struct scan *s, const char *path, bool *known)
+{
+	int v = GPOINTER_TO_INT(g_hash_table_lookup(s->seen, path));
+
+	*known = v != 0;
+	return v - 1000;
+}
+
 static const char *yn(struct model *m, const char *p, const char *prop)
 {
 	bool v = false;
@@ -80,17 +101,12 @@ static const char *yn(struct model *m, const char *p, const char *prop)
 
 static gint by_rssi(gconstpointer a, gconstpointer b, gpointer data)
 {
-	struct model *m = data;
-	GVariant *ra = model_prop(m, *(char *const *)a, BLUEZ_IFACE_DEVICE,
-		"RSSI");
-	GVariant *rb = model_prop(m, *(char *const *)b, BLUEZ_IFACE_DEVICE,
-		"RSSI");
-	int va = ra && g_variant_is_of_type(ra, G_VARIANT_TYPE_INT16) ?
-		g_variant_get_int16(ra) : -200;
-	int vb = rb && g_variant_is_of_type(rb, G_VARIANT_TYPE_INT16) ?
-		g_variant_get_int16(rb) : -200;
+	struct scan *s = data;
+	bool ka, kb;
+	int va = seen_rssi(s, *(char *const *)a, &ka);
+	int vb = seen_rssi(s, *(char *const *)b, &kb);
 
-	return vb - va;
+	return (kb ? vb : -200) - (ka ? va : -200);
 }
 
 static void print_table(struct scan *s)
@@ -104,7 +120,7 @@ static void print_table(struct scan *s)
 	while (g_hash_table_iter_next(&it, &k, NULL))
 		if (model_has(s->model, k, BLUEZ_IFACE_DEVICE))
 			g_ptr_array_add(rows, k);
-	g_ptr_array_sort_with_data(rows, by_rssi, s->model);
+	g_ptr_array_sort_with_data(rows, by_rssi, s);
 
 	if (!s->json)
 		printf("%-17s  %-6s  %4s  %-20s  %-6s  %-6s  %s\n", "ADDRESS",
@@ -117,14 +133,13 @@ static void print_table(struct scan *s)
 			"AddressType");
 		const char *name = model_str(s->model, p, BLUEZ_IFACE_DEVICE,
 			"Name");
-		GVariant *rssi = model_prop(s->model, p, BLUEZ_IFACE_DEVICE,
-			"RSSI");
+		bool has_rssi;
+		int rssi = seen_rssi(s, p, &has_rssi);
 		bool bonded = bluez_device_bonded(s->model, p, &from_paired);
 		char rbuf[16] = "-";
 
-		if (rssi && g_variant_is_of_type(rssi, G_VARIANT_TYPE_INT16))
-			g_snprintf(rbuf, sizeof(rbuf), "%d",
-				g_variant_get_int16(rssi));
+		if (has_rssi)
+			g_snprintf(rbuf, sizeof(rbuf), "%d", rssi);
 		if (s->json) {
 			JsonBuilder *b = json_builder_new();
 			JsonGenerator *g = json_generator_new();
@@ -142,10 +157,8 @@ static void print_table(struct scan *s)
 			else
 				json_builder_add_null_value(b);
 			json_builder_set_member_name(b, "rssi");
-			if (rssi && g_variant_is_of_type(rssi,
-					    G_VARIANT_TYPE_INT16))
-				json_builder_add_int_value(b,
-					g_variant_get_int16(rssi));
+			if (has_rssi)
+				json_builder_add_int_value(b, rssi);
 			else
 				json_builder_add_null_value(b);
 			json_builder_set_member_name(b, "paired");
@@ -314,8 +327,7 @@ static void start_scan(struct scan *s)
 	for (guint i = 0; i < existing->len; i++)
 		if (model_prop(s->model, g_ptr_array_index(existing, i),
 			    BLUEZ_IFACE_DEVICE, "RSSI"))
-			g_hash_table_add(s->seen,
-				g_strdup(g_ptr_array_index(existing, i)));
+			seen(s, g_ptr_array_index(existing, i));
 	g_ptr_array_free(existing, TRUE);
 
 	g_variant_builder_init(&f, G_VARIANT_TYPE("a{sv}"));
@@ -335,15 +347,13 @@ static void on_model(const struct model_event *ev, void *data)
 	case MODEL_EVENT_IFACE_ADDED:
 		if (strcmp(ev->iface, BLUEZ_IFACE_DEVICE) == 0 &&
 		    g_str_has_prefix(ev->path, s->adapter))
-			g_hash_table_add(s->seen, g_strdup(ev->path));
-		else if (strcmp(ev->iface, BLUEZ_IFACE_ADAPTER) == 0)
-			break;
+			seen(s, ev->path);
 		break;
 	case MODEL_EVENT_PROP_CHANGED:
 		if (strcmp(ev->iface, BLUEZ_IFACE_DEVICE) == 0 && ev->value &&
 		    strcmp(ev->name, "RSSI") == 0 &&
 		    g_str_has_prefix(ev->path, s->adapter))
-			g_hash_table_add(s->seen, g_strdup(ev->path));
+			seen(s, ev->path);
 		if (strcmp(ev->iface, BLUEZ_IFACE_ADAPTER) == 0 &&
 		    strcmp(ev->path, s->adapter) == 0 &&
 		    strcmp(ev->name, "Powered") == 0 && ev->value &&

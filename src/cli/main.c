@@ -15,6 +15,8 @@ struct command {
 
 static const struct command commands[] = {
 	{ "scan", cmd_scan, "list nearby devices (address, name, RSSI, bond state)" },
+	{ "sim", cmd_sim, "run the simulator on a private bus; prints its address" },
+	{ "faults", cmd_faults, "list the simulator's faults, one line each" },
 };
 
 static void usage(FILE *f)

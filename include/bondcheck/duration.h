@@ -1,0 +1,18 @@
+/*
+ * duration.h — durations as users write them: "500ms", "15s", "2m", "1.5s".
+ * A bare number is refused: the unit is part of what a scenario means.
+ */
+#ifndef BONDCHECK_DURATION_H
+#define BONDCHECK_DURATION_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <glib.h>
+
+/* Parse @s into milliseconds. Limit: 24 h. */
+bool duration_parse(const char *s, int64_t *ms, GError **error);
+
+/* "1.5s", "250ms", "2m" — the shortest exact spelling of @ms. */
+char *duration_format(int64_t ms);
+
+#endif

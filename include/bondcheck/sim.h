@@ -1,0 +1,189 @@
+/*
+ * sim.h — the simulator: a DUT model (firmware-like bond store, reboots,
+ * faults) and a BlueZ emulation that serves it on a bus as org.bluez.
+ *
+ * The DUT model (sim_dut_*) is pure: no D-Bus, no timers; it answers "what
+ * would the firmware do now" and reports what it did inside through a trace
+ * callback. The server (sim_server_*) owns time and D-Bus.
+ */
+#ifndef BONDCHECK_SIM_H
+#define BONDCHECK_SIM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <glib.h>
+
+#include "bondcheck/bus.h"
+
+/* ---- faults ------------------------------------------------------------- */
+
+enum sim_fault {
+	SIM_FAULT_LOSE_BOND_ON_REBOOT,
+	SIM_FAULT_KEY_LOOKUP_MISMATCH,
+	SIM_FAULT_ROTATE_IDENTITY_ON_REBOOT,
+	SIM_FAULT_FORGET_CCCD_ON_REBOOT,
+	SIM_FAULT_TERMINATE_ON_ENCRYPT,
+	SIM_FAULT_SLOW_BOOT,
+	SIM_FAULT_NO_ADVERTISE_AFTER_REBOOT,
+	SIM_FAULT_BOND_TABLE_FULL,
+	SIM_FAULT_BLUEZ_VERSION,
+	SIM_FAULT_CONNECT_SUCCEEDS_THEN_DROPS,
+	SIM_FAULT_REPAIR_ON_RECONNECT,
+	SIM_FAULT_COUNT,
+};
+
+enum sim_fault_arg {
+	SIM_FAULT_ARG_NONE,
+	SIM_FAULT_ARG_DURATION,
+	SIM_FAULT_ARG_COUNT,
+	SIM_FAULT_ARG_VERSION,
+};
+
+struct sim_fault_info {
+	enum sim_fault fault;
+	const char *name;
+	enum sim_fault_arg arg;
+	const char *arg_help;    /* e.g. "DURATION" */
+	const char *summary;     /* one line for `bondcheck faults` */
+};
+
+const struct sim_fault_info *sim_fault_info(enum sim_fault fault);
+const char *sim_fault_to_str(enum sim_fault fault);
+
+/* The value a fault carries once parsed. */
+struct sim_fault_value {
+	bool on;
+	int64_t ms;              /* slow-boot */
+	unsigned count;          /* bond-table-full */
+	unsigned bluez_minor;    /* bluez-version: 64, 66 or 83 */
+	char *text;              /* the argument as given */
+};
+
+bool sim_fault_lookup(const char *name, enum sim_fault *fault);
+/* Parse "name" or "name=arg"; sim_fault_parse_arg for a separate arg. */
+bool sim_fault_parse(const char *spec, enum sim_fault *fault,
+	struct sim_fault_value *value, GError **error);
+bool sim_fault_parse_arg(enum sim_fault fault, const char *arg,
+	struct sim_fault_value *value, GError **error);
+
+/* ---- the DUT model ------------------------------------------------------ */
+
+struct sim_dut;
+
+struct sim_dut_config {
+	const char *address;        /* identity address at first boot */
+	const char *address_type;   /* "public" or "random" */
+	const char *name;
+	uint16_t appearance;
+	const char *io_capability;  /* BlueZ spelling, e.g. "DisplayYesNo" */
+	uint32_t passkey;           /* what the DUT displays in passkey entry */
+	unsigned bond_table_size;
+};
+
+void sim_dut_config_defaults(struct sim_dut_config *cfg);
+
+/* The DUT reports what it does inside (the simulator's "truth"). */
+typedef void (*sim_trace_fn)(const char *event, GVariant *details,
+	void *user_data);
+
+struct sim_dut *sim_dut_new(const struct sim_dut_config *cfg,
+	sim_trace_fn trace, void *user_data);
+void sim_dut_free(struct sim_dut *dut);
+
+void sim_dut_set_fault(struct sim_dut *dut, enum sim_fault fault,
+	const struct sim_fault_value *value);
+void sim_dut_clear_faults(struct sim_dut *dut);
+bool sim_dut_fault(struct sim_dut *dut, enum sim_fault fault);
+const struct sim_fault_value *sim_dut_fault_value(struct sim_dut *dut,
+	enum sim_fault fault);
+/* Active faults as "name" or "name=arg", in table order. */
+GPtrArray *sim_dut_fault_list(struct sim_dut *dut);
+
+const char *sim_dut_address(struct sim_dut *dut);
+const char *sim_dut_address_type(struct sim_dut *dut);
+const char *sim_dut_name(struct sim_dut *dut);
+uint16_t sim_dut_appearance(struct sim_dut *dut);
+const char *sim_dut_io_capability(struct sim_dut *dut);
+uint32_t sim_dut_passkey(struct sim_dut *dut);
+unsigned sim_dut_boot_count(struct sim_dut *dut);
+unsigned sim_dut_bond_count(struct sim_dut *dut);
+
+enum sim_dut_state {
+	SIM_DUT_STATE_ADVERTISING,
+	SIM_DUT_STATE_CONNECTED,
+	SIM_DUT_STATE_BOOTING,
+	SIM_DUT_STATE_SILENT,       /* booted but not advertising */
+};
+const char *sim_dut_state_to_str(enum sim_dut_state state);
+enum sim_dut_state sim_dut_state(struct sim_dut *dut);
+
+/* Link events, as the firmware's host stack sees them. */
+void sim_dut_connected(struct sim_dut *dut, const char *peer);
+void sim_dut_disconnected(struct sim_dut *dut, const char *peer);
+
+/* Pairing completed with @peer; keys are the DUT's copy. */
+struct sim_keys {
+	uint8_t ltk[16];
+	uint8_t irk[16];
+	uint16_t ediv;
+	uint64_t rand;
+	bool authenticated;
+};
+void sim_dut_paired(struct sim_dut *dut, const char *peer, bool bond,
+	const struct sim_keys *keys);
+
+enum sim_encrypt {
+	SIM_ENCRYPT_OK,             /* LTK found and it matches */
+	SIM_ENCRYPT_KEY_MISSING,    /* LTK Request Negative Reply */
+	SIM_ENCRYPT_TERMINATE,      /* the DUT drops the link instead */
+	SIM_ENCRYPT_REPAIR,         /* the DUT asks to pair again */
+};
+const char *sim_encrypt_to_str(enum sim_encrypt e);
+/* The central starts encryption with the LTK it holds for this DUT. */
+enum sim_encrypt sim_dut_encrypt(struct sim_dut *dut, const char *peer,
+	const uint8_t ltk[16]);
+
+/* The CCCD of the notify characteristic, per peer. */
+void sim_dut_write_cccd(struct sim_dut *dut, const char *peer, uint16_t value);
+uint16_t sim_dut_cccd(struct sim_dut *dut, const char *peer);
+
+/* Reboot: the link (if any) is dropped by the caller; then boot. */
+void sim_dut_reboot(struct sim_dut *dut);
+/* How long the boot takes, given the normal boot time. */
+int64_t sim_dut_boot_ms(struct sim_dut *dut, int64_t normal_ms);
+/* Boot finished: the store is reloaded (with faults applied). */
+void sim_dut_booted(struct sim_dut *dut);
+
+/* ---- the server (BlueZ emulation on a bus) ------------------------------ */
+
+struct sim_server;
+
+struct sim_timing {
+	double scale;               /* multiplies every DUT-side delay */
+	int64_t adv_interval_ms;    /* first advert seen after scan/boot */
+	int64_t connect_ms;         /* Connect -> Connected */
+	int64_t encrypt_ms;         /* Connected -> link encrypted */
+	int64_t discover_ms;        /* -> ServicesResolved, first time */
+	int64_t resolve_cached_ms;  /* -> ServicesResolved, cached db */
+	int64_t pair_ms;            /* SMP exchange */
+	int64_t boot_ms;            /* reboot -> advertising again */
+	int64_t supervision_ms;     /* DUT gone -> central notices */
+	int64_t notify_ms;          /* CCCD on -> first notification */
+	int64_t disconnect_ms;      /* Disconnect -> Connected=false */
+	/* protocol timeouts: not scaled (they are not the DUT's) */
+	int64_t agent_timeout_ms;   /* agent silent -> pairing fails */
+	int64_t le_conn_timeout_ms; /* Connect to a silent DUT fails */
+};
+
+void sim_timing_defaults(struct sim_timing *t);
+
+struct sim_server *sim_server_new(struct bus *bus,
+	const struct sim_dut_config *dut, const struct sim_timing *timing,
+	GError **error);
+void sim_server_free(struct sim_server *srv);
+struct sim_dut *sim_server_dut(struct sim_server *srv);
+/* Apply a fault (as --fault does); updates Sim1.Faults. */
+void sim_server_set_fault(struct sim_server *srv, enum sim_fault fault,
+	const struct sim_fault_value *value);
+
+#endif

@@ -1,0 +1,65 @@
+/*
+ * cmd_faults.c — bondcheck faults: the simulator's faults, one line each.
+ */
+#include <json-glib/json-glib.h>
+#include <stdio.h>
+
+#include "bondcheck/bcerror.h"
+#include "bondcheck/sim.h"
+#include "cli.h"
+
+int cmd_faults(int argc, char **argv)
+{
+	gboolean json = FALSE;
+	GOptionEntry entries[] = {
+		{ "json", 0, 0, G_OPTION_ARG_NONE, &json,
+			"one JSON object per fault", NULL },
+		{ NULL },
+	};
+	GOptionContext *ctx = g_option_context_new(
+		"- list the simulator's faults");
+
+	g_option_context_add_main_entries(ctx, entries, NULL);
+	if (!cli_parse(ctx, &argc, &argv) || argc > 1) {
+		g_option_context_free(ctx);
+		return BC_EXIT_USAGE;
+	}
+	g_option_context_free(ctx);
+	for (int f = 0; f < SIM_FAULT_COUNT; f++) {
+		const struct sim_fault_info *i = sim_fault_info(f);
+		char *name = i->arg_help ?
+			g_strdup_printf("%s=%s", i->name, i->arg_help) :
+			g_strdup(i->name);
+
+		if (json) {
+			JsonBuilder *b = json_builder_new();
+			JsonGenerator *g = json_generator_new();
+			JsonNode *root;
+			char *line;
+
+			json_builder_begin_object(b);
+			json_builder_set_member_name(b, "name");
+			json_builder_add_string_value(b, i->name);
+			json_builder_set_member_name(b, "argument");
+			if (i->arg_help)
+				json_builder_add_string_value(b, i->arg_help);
+			else
+				json_builder_add_null_value(b);
+			json_builder_set_member_name(b, "summary");
+			json_builder_add_string_value(b, i->summary);
+			json_builder_end_object(b);
+			root = json_builder_get_root(b);
+			json_generator_set_root(g, root);
+			line = json_generator_to_data(g, NULL);
+			printf("%s\n", line);
+			g_free(line);
+			json_node_unref(root);
+			g_object_unref(g);
+			g_object_unref(b);
+		} else {
+			printf("%-32s %s\n", name, i->summary);
+		}
+		g_free(name);
+	}
+	return BC_EXIT_OK;
+}

@@ -1,0 +1,131 @@
+/*
+ * cmd_sim.c — bondcheck sim: a private bus with the simulator on it, until
+ * Ctrl-C. Prints the bus address so other tools (bluetoothctl, bondcheck
+ * scan/run, your own scripts) can be pointed at it.
+ */
+#include <glib-unix.h>
+#include <signal.h>
+#include <stdio.h>
+
+#include "bondcheck/bcerror.h"
+#include "bondcheck/sim.h"
+#include "cli.h"
+#include "simhost.h"
+
+struct simcmd {
+	GMainLoop *loop;
+	struct simhost *host;
+	int status;
+};
+
+static gboolean on_signal(gpointer data)
+{
+	struct simcmd *c = data;
+
+	c->status = BC_EXIT_INTERRUPTED;
+	g_main_loop_quit(c->loop);
+	return G_SOURCE_CONTINUE;
+}
+
+static void sim_died(struct simhost *h, void *data)
+{
+	struct simcmd *c = data;
+
+	(void)h;
+	cli_err("bondcheck-sim exited");
+	c->status = BC_EXIT_ENV;
+	g_main_loop_quit(c->loop);
+}
+
+/* Validate --fault and friends here, so mistakes get our exit status. */
+bool cli_sim_args(char **faults, double scale, bool verbose, GPtrArray *out)
+{
+	char buf[G_ASCII_DTOSTR_BUF_SIZE];
+
+	for (char **f = faults; f && *f; f++) {
+		enum sim_fault fault;
+		struct sim_fault_value v;
+		GError *err = NULL;
+
+		if (!sim_fault_parse(*f, &fault, &v, &err)) {
+			cli_err("--fault %s: %s", *f, err->message);
+			g_error_free(err);
+			return false;
+		}
+		g_free(v.text);
+		g_ptr_array_add(out, g_strdup("--fault"));
+		g_ptr_array_add(out, g_strdup(*f));
+	}
+	if (scale < 0 || scale > 1000) {
+		cli_err("--time-scale must be between 0 and 1000");
+		return false;
+	}
+	g_ptr_array_add(out, g_strdup("--time-scale"));
+	g_ptr_array_add(out, g_strdup(g_ascii_dtostr(buf, sizeof(buf), scale)));
+	if (verbose)
+		g_ptr_array_add(out, g_strdup("--verbose"));
+	return true;
+}
+
+int cmd_sim(int argc, char **argv)
+{
+	char **faults = NULL;
+	double scale = 1.0;
+	gboolean verbose = FALSE;
+	GOptionEntry entries[] = {
+		{ "fault", 0, 0, G_OPTION_ARG_STRING_ARRAY, &faults,
+			"a DUT fault, repeatable (bondcheck faults)",
+			"NAME[=ARG]" },
+		{ "time-scale", 0, 0, G_OPTION_ARG_DOUBLE, &scale,
+			"multiply the DUT's delays by F (0: none)", "F" },
+		{ "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose,
+			"print the DUT's trace on stderr", NULL },
+		{ NULL },
+	};
+	GOptionContext *ctx = g_option_context_new(
+		"- run the simulator on a private bus until Ctrl-C");
+	GPtrArray *args = g_ptr_array_new_with_free_func(g_free);
+	struct simhost host;
+	struct simcmd c = { 0 };
+	GError *err = NULL;
+	guint sig[2];
+
+	g_option_context_add_main_entries(ctx, entries, NULL);
+	if (!cli_parse(ctx, &argc, &argv) || argc > 1 ||
+	    !cli_sim_args(faults, scale, verbose, args)) {
+		g_option_context_free(ctx);
+		g_strfreev(faults);
+		g_ptr_array_free(args, TRUE);
+		return BC_EXIT_USAGE;
+	}
+	g_option_context_free(ctx);
+	g_strfreev(faults);
+	g_ptr_array_add(args, NULL);
+	if (!simhost_start(&host, (const char *const *)args->pdata, &err)) {
+		g_ptr_array_free(args, TRUE);
+		return cli_fail(err);
+	}
+	g_ptr_array_free(args, TRUE);
+
+	printf("DBUS_SYSTEM_BUS_ADDRESS=%s\n", host.address);
+	fflush(stdout);
+	fprintf(stderr,
+		"bondcheck-sim serves org.bluez (hci0, DUT C0:FF:EE:00:13:42 "
+		"'mpy-temp') on a private bus.\nPoint tools at it with:\n"
+		"  export DBUS_SYSTEM_BUS_ADDRESS='%s'\n"
+		"then e.g. bluetoothctl, or bondcheck scan. Ctrl-C stops it.\n",
+		host.address);
+
+	c.loop = g_main_loop_new(NULL, FALSE);
+	c.host = &host;
+	sig[0] = g_unix_signal_add(SIGINT, on_signal, &c);
+	sig[1] = g_unix_signal_add(SIGTERM, on_signal, &c);
+	host.on_exit = sim_died;
+	host.exit_data = &c;
+	g_main_loop_run(c.loop);
+	g_source_remove(sig[0]);
+	g_source_remove(sig[1]);
+	simhost_stop(&host);
+	g_main_loop_unref(c.loop);
+	return c.status;
+}

@@ -1,0 +1,61 @@
+/*
+ * duration.c — parsing and printing durations. Pure.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bondcheck/bcerror.h"
+#include "bondcheck/duration.h"
+
+#define MAX_MS (24LL * 3600 * 1000)
+
+bool duration_parse(const char *s, int64_t *ms, GError **error)
+{
+	const char *unit;
+	char *end = NULL;
+	double v, mult;
+
+	if (!s || !*s || !(g_ascii_isdigit(*s) || *s == '.'))
+		goto bad;
+	errno = 0;
+	v = g_ascii_strtod(s, &end);
+	if (errno || end == s || !isfinite(v) || v < 0)
+		goto bad;
+	unit = end;
+	if (strcmp(unit, "ms") == 0)
+		mult = 1;
+	else if (strcmp(unit, "s") == 0)
+		mult = 1000;
+	else if (strcmp(unit, "m") == 0 || strcmp(unit, "min") == 0)
+		mult = 60000;
+	else if (strcmp(unit, "h") == 0)
+		mult = 3600000;
+	else
+		goto bad;
+	v *= mult;
+	if (v > MAX_MS) {
+		g_set_error(error, BCERROR, BCERROR_BAD_INPUT,
+			"duration '%s' is longer than 24h", s);
+		return false;
+	}
+	*ms = (int64_t)llround(v);
+	return true;
+bad:
+	g_set_error(error, BCERROR, BCERROR_BAD_INPUT,
+		"'%s' is not a duration (write e.g. 500ms, 15s, 2m)",
+		s ? s : "");
+	return false;
+}
+
+char *duration_format(int64_t ms)
+{
+	if (ms % 60000 == 0 && ms >= 60000)
+		return g_strdup_printf("%" G_GINT64_FORMAT "m", ms / 60000);
+	if (ms % 1000 == 0 && ms >= 1000)
+		return g_strdup_printf("%" G_GINT64_FORMAT "s", ms / 1000);
+	if (ms >= 1000 && ms % 100 == 0)
+		return g_strdup_printf("%.1fs", ms / 1000.0);
+	return g_strdup_printf("%" G_GINT64_FORMAT "ms", ms);
+}

@@ -1,0 +1,152 @@
+/*
+ * fault.c — the table of simulator faults and their parsing. The one place
+ * a fault's name, argument and one-line description live; `bondcheck faults`,
+ * --fault, Sim1.SetFault and doc/simulator.md all follow it.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "bondcheck/bcerror.h"
+#include "bondcheck/duration.h"
+#include "bondcheck/sim.h"
+
+static const struct sim_fault_info faults[SIM_FAULT_COUNT] = {
+	{ SIM_FAULT_LOSE_BOND_ON_REBOOT, "lose-bond-on-reboot",
+		SIM_FAULT_ARG_NONE, NULL,
+		"the bond store is empty after a reboot (keys never persisted)" },
+	{ SIM_FAULT_KEY_LOOKUP_MISMATCH, "key-lookup-mismatch",
+		SIM_FAULT_ARG_NONE, NULL,
+		"keys survive, but after reboot they are looked up under another "
+		"index (the MicroPython seed bug)" },
+	{ SIM_FAULT_ROTATE_IDENTITY_ON_REBOOT, "rotate-identity-on-reboot",
+		SIM_FAULT_ARG_NONE, NULL,
+		"the DUT comes back from every reboot with a new static random "
+		"identity address" },
+	{ SIM_FAULT_FORGET_CCCD_ON_REBOOT, "forget-cccd-on-reboot",
+		SIM_FAULT_ARG_NONE, NULL,
+		"bonds survive, the bonded peer's CCCD (subscription) does not" },
+	{ SIM_FAULT_TERMINATE_ON_ENCRYPT, "terminate-on-encrypt",
+		SIM_FAULT_ARG_NONE, NULL,
+		"with its key lost, the DUT drops the link (0x13) instead of "
+		"sending a negative LTK reply" },
+	{ SIM_FAULT_SLOW_BOOT, "slow-boot", SIM_FAULT_ARG_DURATION, "DURATION",
+		"a reboot takes DURATION (scaled) before advertising resumes" },
+	{ SIM_FAULT_NO_ADVERTISE_AFTER_REBOOT, "no-advertise-after-reboot",
+		SIM_FAULT_ARG_NONE, NULL,
+		"after a reboot the DUT never advertises again" },
+	{ SIM_FAULT_BOND_TABLE_FULL, "bond-table-full", SIM_FAULT_ARG_COUNT, "N",
+		"the bond table holds N entries; a new bond evicts the oldest" },
+	{ SIM_FAULT_BLUEZ_VERSION, "bluez-version", SIM_FAULT_ARG_VERSION,
+		"5.64|5.66|5.83",
+		"behave as that bluetoothd: 5.83 emits Device1.Disconnected, "
+		"5.64 has no Bonded property (default 5.66)" },
+	{ SIM_FAULT_CONNECT_SUCCEEDS_THEN_DROPS, "connect-succeeds-then-drops",
+		SIM_FAULT_ARG_NONE, NULL,
+		"with the DUT's key lost, Connect() returns success and the link "
+		"drops right after (seen 11 of 24 times on BlueZ 5.66)" },
+	{ SIM_FAULT_REPAIR_ON_RECONNECT, "repair-on-reconnect",
+		SIM_FAULT_ARG_NONE, NULL,
+		"after a reboot the DUT has lost the bond and asks to pair again; "
+		"BlueZ calls the agent" },
+};
+
+const struct sim_fault_info *sim_fault_info(enum sim_fault fault)
+{
+	if ((unsigned)fault >= SIM_FAULT_COUNT)
+		return NULL;
+	return &faults[fault];
+}
+
+const char *sim_fault_to_str(enum sim_fault fault)
+{
+	const struct sim_fault_info *i = sim_fault_info(fault);
+
+	return i ? i->name : "unknown";
+}
+
+bool sim_fault_parse_arg(enum sim_fault fault, const char *arg,
+	struct sim_fault_value *value, GError **error)
+{
+	const struct sim_fault_info *info = sim_fault_info(fault);
+	char *end = NULL;
+	unsigned long n = 0;
+
+	memset(value, 0, sizeof(*value));
+	value->on = true;
+	switch (info->arg) {
+	case SIM_FAULT_ARG_NONE:
+		if (arg && *arg) {
+			g_set_error(error, BCERROR, BCERROR_BAD_INPUT,
+				"fault %s takes no argument (got '%s')",
+				info->name, arg);
+			return false;
+		}
+		break;
+	case SIM_FAULT_ARG_DURATION:
+		if (!arg || !duration_parse(arg, &value->ms, NULL)) {
+			g_set_error(error, BCERROR, BCERROR_BAD_INPUT,
+				"fault %s needs a duration, e.g. %s=5s",
+				info->name, info->name);
+			return false;
+		}
+		break;
+	case SIM_FAULT_ARG_COUNT:
+		if (arg)
+			n = strtoul(arg, &end, 10);
+		if (!arg || !*arg || *end || n < 1 || n > 64) {
+			g_set_error(error, BCERROR, BCERROR_BAD_INPUT,
+				"fault %s needs a table size from 1 to 64, "
+				"e.g. %s=2", info->name, info->name);
+			return false;
+		}
+		value->count = (unsigned)n;
+		break;
+	case SIM_FAULT_ARG_VERSION:
+		if (g_strcmp0(arg, "5.64") == 0)
+			value->bluez_minor = 64;
+		else if (g_strcmp0(arg, "5.66") == 0)
+			value->bluez_minor = 66;
+		else if (g_strcmp0(arg, "5.83") == 0)
+			value->bluez_minor = 83;
+		else {
+			g_set_error(error, BCERROR, BCERROR_BAD_INPUT,
+				"fault %s takes 5.64, 5.66 or 5.83 (got '%s')",
+				info->name, arg ? arg : "");
+			return false;
+		}
+		break;
+	}
+	value->text = g_strdup(arg);
+	return true;
+}
+
+bool sim_fault_lookup(const char *name, enum sim_fault *fault)
+{
+	for (int i = 0; i < SIM_FAULT_COUNT; i++) {
+		if (g_strcmp0(name, faults[i].name) == 0) {
+			*fault = faults[i].fault;
+			return true;
+		}
+	}
+	return false;
+}
+
+bool sim_fault_parse(const char *spec, enum sim_fault *fault,
+	struct sim_fault_value *value, GError **error)
+{
+	const char *eq = spec ? strchr(spec, '=') : NULL;
+	char *name = eq ? g_strndup(spec, eq - spec) : g_strdup(spec);
+	bool ok;
+
+	if (sim_fault_lookup(name, fault)) {
+		ok = sim_fault_parse_arg(*fault, eq ? eq + 1 : NULL, value,
+			error);
+		g_free(name);
+		return ok;
+	}
+	g_set_error(error, BCERROR, BCERROR_BAD_INPUT,
+		"unknown fault '%s' (bondcheck faults lists them)",
+		name ? name : "");
+	g_free(name);
+	return false;
+}

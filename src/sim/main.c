@@ -1,0 +1,207 @@
+/*
+ * main.c — bondcheck-sim: a simulated bluetoothd and DUT on a given bus.
+ */
+#include <glib-unix.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bondcheck/bcerror.h"
+#include "bondcheck/bluez.h"
+#include "bondcheck/bus.h"
+#include "bondcheck/duration.h"
+#include "bondcheck/names.h"
+#include "bondcheck/sim.h"
+
+struct opts {
+	char *bus;
+	gboolean system;
+	char **faults;
+	double scale;
+	char *address;
+	char *name;
+	char *io;
+	int passkey;
+	int table;
+	char *boot;
+	char *agent_timeout;
+	char *conn_timeout;
+	gboolean verbose;
+};
+
+static GMainLoop *loop;
+static int status;
+
+static gboolean on_signal(gpointer data)
+{
+	(void)data;
+	g_main_loop_quit(loop);
+	return G_SOURCE_CONTINUE;
+}
+
+static void on_bus_lost(struct bus *bus, void *data)
+{
+	(void)bus;
+	(void)data;
+	fprintf(stderr, "bondcheck-sim: lost the bus connection\n");
+	status = BC_EXIT_ENV;
+	g_main_loop_quit(loop);
+}
+
+static void on_trace(DBusMessage *msg, void *data)
+{
+	const char *line = NULL;
+
+	(void)data;
+	if (dbus_message_get_args(msg, NULL, DBUS_TYPE_STRING, &line,
+		    DBUS_TYPE_INVALID))
+		fprintf(stderr, "%s\n", line);
+}
+
+static bool parse_ms(const char *what, const char *s, int64_t *out)
+{
+	GError *err = NULL;
+
+	if (!s)
+		return true;
+	if (duration_parse(s, out, &err))
+		return true;
+	fprintf(stderr, "bondcheck-sim: %s: %s\n", what, err->message);
+	g_error_free(err);
+	return false;
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o = { .scale = 1.0, .passkey = -1, .table = 0 };
+	GOptionEntry entries[] = {
+		{ "bus", 0, 0, G_OPTION_ARG_STRING, &o.bus,
+			"serve on the bus at ADDRESS", "ADDRESS" },
+		{ "system", 0, 0, G_OPTION_ARG_NONE, &o.system,
+			"serve on the system bus (needs a policy allowing it)",
+			NULL },
+		{ "fault", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o.faults,
+			"a DUT fault, repeatable (bondcheck faults lists them)",
+			"NAME[=ARG]" },
+		{ "time-scale", 0, 0, G_OPTION_ARG_DOUBLE, &o.scale,
+			"multiply every DUT delay by F (0: no delay)", "F" },
+		{ "dut-address", 0, 0, G_OPTION_ARG_STRING, &o.address,
+			"the DUT's public address", "ADDR" },
+		{ "dut-name", 0, 0, G_OPTION_ARG_STRING, &o.name,
+			"the DUT's advertised name", "NAME" },
+		{ "dut-io", 0, 0, G_OPTION_ARG_STRING, &o.io,
+			"the DUT's IO capability (default DisplayYesNo)", "CAP" },
+		{ "passkey", 0, 0, G_OPTION_ARG_INT, &o.passkey,
+			"the passkey the DUT displays (default 123456)", "N" },
+		{ "bond-table", 0, 0, G_OPTION_ARG_INT, &o.table,
+			"bond table size (default 8)", "N" },
+		{ "boot-time", 0, 0, G_OPTION_ARG_STRING, &o.boot,
+			"normal boot time before scaling (default 1500ms)", "D" },
+		{ "agent-timeout", 0, 0, G_OPTION_ARG_STRING, &o.agent_timeout,
+			"how long an agent may stay silent (default 30s)", "D" },
+		{ "le-conn-timeout", 0, 0, G_OPTION_ARG_STRING, &o.conn_timeout,
+			"Connect() to a silent DUT fails after D (default 20s)",
+			"D" },
+		{ "verbose", 'v', 0, G_OPTION_ARG_NONE, &o.verbose,
+			"print the DUT's trace on stderr", NULL },
+		{ NULL },
+	};
+	GOptionContext *ctx = g_option_context_new(
+		"- simulated bluetoothd and BLE device for bondcheck");
+	struct sim_dut_config dcfg;
+	struct sim_timing timing;
+	struct sim_server *srv = NULL;
+	struct bus *bus = NULL;
+	GError *err = NULL;
+	guint sig[2];
+
+	g_option_context_add_main_entries(ctx, entries, NULL);
+	if (!g_option_context_parse(ctx, &argc, &argv, &err)) {
+		fprintf(stderr, "bondcheck-sim: %s\n", err->message);
+		return BC_EXIT_USAGE;
+	}
+	g_option_context_free(ctx);
+
+	sim_dut_config_defaults(&dcfg);
+	sim_timing_defaults(&timing);
+	if ((!o.bus && !o.system) || argc > 1 || o.scale < 0 || o.scale > 1000 ||
+	    (o.address && !bluez_address_valid(o.address)) ||
+	    (o.io && !strstr("DisplayOnly DisplayYesNo KeyboardOnly "
+			     "NoInputNoOutput KeyboardDisplay", o.io)) ||
+	    o.passkey > 999999 || o.table < 0 || o.table > 64 ||
+	    !parse_ms("--boot-time", o.boot, &timing.boot_ms) ||
+	    !parse_ms("--agent-timeout", o.agent_timeout,
+		    &timing.agent_timeout_ms) ||
+	    !parse_ms("--le-conn-timeout", o.conn_timeout,
+		    &timing.le_conn_timeout_ms)) {
+		fprintf(stderr, "usage: bondcheck-sim --bus ADDRESS [--fault "
+				"NAME[=ARG]]... [--time-scale F] (see --help)\n");
+		return BC_EXIT_USAGE;
+	}
+	timing.scale = o.scale;
+	if (o.address)
+		dcfg.address = o.address;
+	if (o.name)
+		dcfg.name = o.name;
+	if (o.io)
+		dcfg.io_capability = o.io;
+	if (o.passkey >= 0)
+		dcfg.passkey = (uint32_t)o.passkey;
+	if (o.table)
+		dcfg.bond_table_size = (unsigned)o.table;
+
+	loop = g_main_loop_new(NULL, FALSE);
+	bus = o.bus ? bus_connect(BUS_KIND_ADDRESS, o.bus, &err) :
+		      bus_connect(BUS_KIND_SYSTEM, NULL, &err);
+	if (!bus) {
+		fprintf(stderr, "bondcheck-sim: %s\n", err->message);
+		status = BC_EXIT_ENV;
+		goto out;
+	}
+	bus_set_disconnect_handler(bus, on_bus_lost, NULL);
+	srv = sim_server_new(bus, &dcfg, &timing, &err);
+	for (char **f = o.faults; f && *f; f++) {
+		enum sim_fault fault;
+		struct sim_fault_value v;
+
+		if (!sim_fault_parse(*f, &fault, &v, &err)) {
+			fprintf(stderr, "bondcheck-sim: --fault: %s\n",
+				err->message);
+			status = BC_EXIT_USAGE;
+			goto out;
+		}
+		sim_server_set_fault(srv, fault, &v);
+		g_free(v.text);
+	}
+	if (o.verbose)
+		bus_add_signal_watch(bus, NULL, BC_SIM_PATH, NULL, BC_SIM_IFACE,
+			"Trace", on_trace, NULL, NULL);
+	/* own the name last: clients see a complete bluetoothd or none */
+	if (!bus_request_name(bus, BLUEZ_SERVICE, &err)) {
+		fprintf(stderr, "bondcheck-sim: %s\n", err->message);
+		status = BC_EXIT_ENV;
+		goto out;
+	}
+	sig[0] = g_unix_signal_add(SIGINT, on_signal, NULL);
+	sig[1] = g_unix_signal_add(SIGTERM, on_signal, NULL);
+	g_main_loop_run(loop);
+	g_source_remove(sig[0]);
+	g_source_remove(sig[1]);
+out:
+	g_clear_error(&err);
+	sim_server_free(srv);
+	if (bus)
+		bus_unref(bus);
+	g_main_loop_unref(loop);
+	g_free(o.bus);
+	g_strfreev(o.faults);
+	g_free(o.address);
+	g_free(o.name);
+	g_free(o.io);
+	g_free(o.boot);
+	g_free(o.agent_timeout);
+	g_free(o.conn_timeout);
+	dbus_shutdown();
+	return status;
+}

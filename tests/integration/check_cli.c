@@ -1,0 +1,169 @@
+/*
+ * check_cli.c — the bondcheck program's own commands that need no device:
+ * faults, sim (a private bus with the simulator, until Ctrl-C), and the
+ * usage errors every command shares.
+ */
+#include <check.h>
+#include <json-glib/json-glib.h>
+#include <signal.h>
+#include <string.h>
+
+#include "bondcheck/bus.h"
+#include "bondcheck/msg.h"
+#include "bondcheck/names.h"
+#include "bondcheck/sim.h"
+#include "helpers/simtest.h"
+#include "suites.h"
+
+START_TEST(faults_lists_every_fault)
+{
+	char *prog = test_prog("bondcheck");
+	const char *argv[] = { prog, "faults", NULL };
+	const char *jargv[] = { prog, "faults", "--json", NULL };
+	struct proc_result r;
+	char **lines;
+	int n = 0;
+
+	test_run(argv, NULL, 5000, &r);
+	ck_assert_int_eq(r.status, 0);
+	for (int f = 0; f < SIM_FAULT_COUNT; f++)
+		ck_assert_msg(strstr(r.out, sim_fault_info(f)->name), "%s missing",
+			sim_fault_info(f)->name);
+	ck_assert_ptr_nonnull(strstr(r.out, "slow-boot=DURATION"));
+	test_result_clear(&r);
+
+	test_run(jargv, NULL, 5000, &r);
+	ck_assert_int_eq(r.status, 0);
+	lines = g_strsplit(r.out, "\n", -1);
+	for (char **l = lines; *l && **l; l++) {
+		JsonParser *p = json_parser_new();
+
+		ck_assert(json_parser_load_from_data(p, *l, -1, NULL));
+		ck_assert(json_object_has_member(json_node_get_object(
+			json_parser_get_root(p)), "summary"));
+		g_object_unref(p);
+		n++;
+	}
+	ck_assert_int_eq(n, SIM_FAULT_COUNT);
+	g_strfreev(lines);
+	test_result_clear(&r);
+	g_free(prog);
+}
+END_TEST
+
+static void bus_gone(struct bus *bus, void *data)
+{
+	(void)bus;
+	*(bool *)data = true;
+}
+
+static bool flag(void *data)
+{
+	return *(bool *)data;
+}
+
+START_TEST(sim_serves_until_interrupted_and_cleans_up)
+{
+	char *prog = test_prog("bondcheck");
+	const char *argv[] = { prog, "sim", "--time-scale", "0",
+		"--fault", "lose-bond-on-reboot", NULL };
+	struct expect *e = expect_spawn(argv, NULL);
+	const char *out, *line;
+	char *address;
+	struct bus *bus;
+	GError *err = NULL;
+	GVariant *v;
+	bool gone = false;
+
+	ck_assert_msg(expect_wait(e, "DBUS_SYSTEM_BUS_ADDRESS=", 10000), "%s",
+		expect_output(e));
+	ck_assert(expect_wait(e, "\n", 5000));
+	out = expect_output(e);
+	line = strstr(out, "DBUS_SYSTEM_BUS_ADDRESS=") +
+	       strlen("DBUS_SYSTEM_BUS_ADDRESS=");
+	address = g_strndup(line, strcspn(line, "\n"));
+
+	bus = bus_connect(BUS_KIND_ADDRESS, address, &err);
+	ck_assert_msg(bus, "%s", err ? err->message : "");
+	ck_assert(test_wait_name(bus, BLUEZ_SERVICE, true, 5000));
+	v = test_call_ok(bus, BLUEZ_SERVICE, BC_SIM_PATH, DBUS_IFACE_PROPERTIES,
+		"Get", g_variant_new("(ss)", BC_SIM_IFACE, "Faults"));
+	ck_assert(g_variant_equal(v,
+		g_variant_new_parsed("(<['lose-bond-on-reboot']>,)")));
+	g_variant_unref(v);
+
+	/* Ctrl-C: the bus and the simulator go away with it */
+	bus_set_disconnect_handler(bus, bus_gone, &gone);
+	kill(expect_pid(e), SIGINT);
+	ck_assert_int_eq(expect_exit(e, 10000), 130);
+	ck_assert(test_wait(flag, &gone, 5000));
+	bus_unref(bus);
+	expect_free(e);
+	g_free(address);
+	g_free(prog);
+	dbus_shutdown();
+}
+END_TEST
+
+static const struct {
+	const char *args[6];
+	const char *err;
+} usage[] = {
+	{ { "sim", "--fault", "no-such", NULL }, "unknown fault" },
+	{ { "sim", "--fault", "slow-boot", NULL }, "needs a duration" },
+	{ { "sim", "--time-scale", "-1", NULL }, "--time-scale" },
+	{ { "sim", "extra", NULL }, "" },
+	{ { "faults", "extra", NULL }, "" },
+	{ { "nonsense", NULL }, "unknown command" },
+	{ { NULL }, "Usage" },
+};
+
+START_TEST(usage_errors_exit_2)
+{
+	char *prog = test_prog("bondcheck");
+	const char *argv[8] = { prog };
+	struct proc_result r;
+
+	for (int i = 0; usage[_i].args[i]; i++)
+		argv[i + 1] = usage[_i].args[i];
+	test_run(argv, NULL, 5000, &r);
+	ck_assert_msg(r.status == 2, "%s: exit %d", usage[_i].args[0],
+		r.status);
+	ck_assert_msg(strstr(r.err, usage[_i].err), "stderr: %s", r.err);
+	test_result_clear(&r);
+	g_free(prog);
+}
+END_TEST
+
+START_TEST(help_and_version_exit_0)
+{
+	char *prog = test_prog("bondcheck");
+	const char *a1[] = { prog, "--help", NULL };
+	const char *a2[] = { prog, "--version", NULL };
+	struct proc_result r;
+
+	test_run(a1, NULL, 5000, &r);
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_ptr_nonnull(strstr(r.out, "Commands:"));
+	test_result_clear(&r);
+	test_run(a2, NULL, 5000, &r);
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_ptr_nonnull(strstr(r.out, "bondcheck " BONDCHECK_VERSION));
+	test_result_clear(&r);
+	g_free(prog);
+}
+END_TEST
+
+Suite *cli_suite(void)
+{
+	Suite *s = suite_create("cli");
+	TCase *tc = tcase_create("commands");
+
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, faults_lists_every_fault);
+	tcase_add_test(tc, sim_serves_until_interrupted_and_cleans_up);
+	tcase_add_loop_test(tc, usage_errors_exit_2, 0, G_N_ELEMENTS(usage));
+	tcase_add_test(tc, help_and_version_exit_0);
+	suite_add_tcase(s, tc);
+	return s;
+}

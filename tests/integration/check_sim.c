@@ -1,0 +1,830 @@
+/*
+ * check_sim.c — bondcheck-sim's protocol, pinned over raw D-Bus (not through
+ * our engine): the order of property changes, interfaces and replies, and
+ * BlueZ's error names, for discovery, connect, pairing with each pair of IO
+ * capabilities, reboot with and without each fault, GATT, and hostile
+ * clients. Each test starts its own bus and simulator.
+ */
+#include <check.h>
+#include <string.h>
+
+#include "bondcheck/msg.h"
+#include "bondcheck/names.h"
+#include "helpers/simtest.h"
+#include "suites.h"
+
+#define PASSKEY 123456
+
+static struct simtest st;
+
+static void start_with(const char *const *args)
+{
+	simtest_start(&st, args);
+}
+
+static void teardown(void)
+{
+	simtest_stop(&st);
+}
+
+#define CALL(path, iface, method, args) \
+	simtest_call(&st, path, iface, method, args)
+
+static void call_ok(const char *path, const char *iface, const char *method,
+	GVariant *args)
+{
+	char *r = CALL(path, iface, method, args);
+
+	ck_assert_msg(strcmp(r, "ok") == 0, "%s: %s\ntimeline:\n%s", method, r,
+		timeline_dump(st.tl));
+	g_free(r);
+}
+
+static void call_err(const char *path, const char *iface, const char *method,
+	GVariant *args, const char *expect)
+{
+	char *r = CALL(path, iface, method, args);
+
+	ck_assert_msg(g_str_has_prefix(r, expect), "%s: got '%s', want '%s'",
+		method, r, expect);
+	g_free(r);
+}
+
+static void assert_order(const char *const *expect)
+{
+	char *dump;
+
+	if (timeline_in_order(st.tl, expect))
+		return;
+	dump = timeline_dump(st.tl);
+	ck_abort_msg("expected, in order:\n  %s\ntimeline:\n%s",
+		g_strjoinv("\n  ", (char **)expect), dump);
+}
+
+static void wait_line(const char *needle)
+{
+	ck_assert_msg(timeline_wait(st.tl, needle, 5000),
+		"never saw '%s'; timeline:\n%s", needle, timeline_dump(st.tl));
+}
+
+static bool get_bool(const char *path, const char *iface, const char *prop,
+	bool *present)
+{
+	DBusMessage *r = test_call(st.bus, BLUEZ_SERVICE, path,
+		DBUS_IFACE_PROPERTIES, "Get", g_variant_new("(ss)", iface, prop),
+		5000);
+	GVariant *body;
+	bool v = false;
+
+	*present = r && !msg_error_name(r);
+	if (*present && msg_get_args(r, "(v)", &body, NULL)) {
+		GVariant *inner = g_variant_get_child_value(body, 0);
+		GVariant *b = g_variant_get_variant(inner);
+
+		v = g_variant_get_boolean(b);
+		g_variant_unref(b);
+		g_variant_unref(inner);
+		g_variant_unref(body);
+	}
+	if (r)
+		dbus_message_unref(r);
+	return v;
+}
+
+/* "0100" for the bytes of a ReadValue reply */
+static char *read_hex(const char *path, const char *iface)
+{
+	GVariant *v = test_call_ok(st.bus, BLUEZ_SERVICE, path, iface,
+		"ReadValue", g_variant_new("(@a{sv})",
+			g_variant_new_array(G_VARIANT_TYPE("{sv}"), NULL, 0)));
+	GVariant *ay = g_variant_get_child_value(v, 0);
+	gsize n = 0;
+	const guint8 *b = g_variant_get_fixed_array(ay, &n, 1);
+	GString *s = g_string_new("");
+
+	for (gsize i = 0; i < n; i++)
+		g_string_append_printf(s, "%02x", b[i]);
+	g_variant_unref(ay);
+	g_variant_unref(v);
+	return g_string_free(s, FALSE);
+}
+
+static GVariant *no_opts(void)
+{
+	return g_variant_new("(@a{sv})",
+		g_variant_new_array(G_VARIANT_TYPE("{sv}"), NULL, 0));
+}
+
+/* discover, pair (bonding) through an agent that accepts */
+static struct testagent *bonded(const char *cap)
+{
+	struct testagent *a = testagent_new(st.bus, st.tl, cap,
+		TESTAGENT_ACCEPT, PASSKEY);
+
+	simtest_discover(&st);
+	call_ok(SIM_DEV, BLUEZ_IFACE_DEVICE, "Pair", NULL);
+	call_ok(SIM_HCI, BLUEZ_IFACE_ADAPTER, "StopDiscovery", NULL);
+	return a;
+}
+
+/* ---- discovery ---------------------------------------------------------- */
+
+START_TEST(discovery_is_a_session_per_client)
+{
+	const char *start[] = { "hci0 Discovering=true",
+		"reply StartDiscovery: ok", "+dev Device1", NULL };
+	const char *stop[] = { "hci0 Discovering=false", "dev RSSI=-",
+		"reply StopDiscovery: ok", NULL };
+	struct bus *other;
+	GError *err = NULL;
+	DBusMessage *r;
+
+	start_with(NULL);
+	simtest_discover(&st);
+	assert_order(start);
+	call_err(SIM_HCI, BLUEZ_IFACE_ADAPTER, "StartDiscovery", NULL,
+		"org.bluez.Error.InProgress Operation already in progress");
+	timeline_clear(st.tl);
+	call_ok(SIM_HCI, BLUEZ_IFACE_ADAPTER, "StopDiscovery", NULL);
+	assert_order(stop);
+	call_err(SIM_HCI, BLUEZ_IFACE_ADAPTER, "StopDiscovery", NULL,
+		"org.bluez.Error.Failed No discovery started");
+
+	/* a client that starts discovery and leaves ends its session */
+	other = bus_connect(BUS_KIND_ADDRESS, st.tb.address, &err);
+	ck_assert_ptr_nonnull(other);
+	timeline_clear(st.tl);
+	r = test_call(other, BLUEZ_SERVICE, SIM_HCI, BLUEZ_IFACE_ADAPTER,
+		"StartDiscovery", NULL, 5000);
+	ck_assert_ptr_null(msg_error_name(r));
+	dbus_message_unref(r);
+	wait_line("dev RSSI=-52");
+	bus_unref(other);
+	wait_line("hci0 Discovering=false");
+}
+END_TEST
+
+/* ---- connect ------------------------------------------------------------ */
+
+START_TEST(connect_and_disconnect_without_a_bond)
+{
+	const char *up[] = { "dev Connected=true",
+		"+dev/service000a GattService1",
+		"+dev/service000a/char000b GattCharacteristic1",
+		"+dev/service000a/char000b/desc000d GattDescriptor1",
+		"+dev/service000e GattService1",
+		"+dev/service000e/char000f GattCharacteristic1",
+		"dev ServicesResolved=true", "reply Connect: ok", NULL };
+	const char *down[] = { "dev ServicesResolved=false",
+		"dev Connected=false", "reply Disconnect: ok",
+		"-dev/service000e/char000f GattCharacteristic1",
+		"-dev/service000a GattService1", NULL };
+
+	start_with(NULL);
+	simtest_discover(&st);
+	call_ok(SIM_HCI, BLUEZ_IFACE_ADAPTER, "StopDiscovery", NULL);
+	timeline_clear(st.tl);
+	call_ok(SIM_DEV, BLUEZ_IFACE_DEVICE, "Connect", NULL);
+	assert_order(up);
+	/* src/device.c dev_connect(): connected already is a success */
+	call_ok(SIM_DEV, BLUEZ_IFACE_DEVICE, "Connect", NULL);
+	timeline_clear(st.tl);
+	call_ok(SIM_DEV, BLUEZ_IFACE_DEVICE, "Disconnect", NULL);
+	/* no bond: BlueZ drops the attribute cache with the link */
+	wait_line("-dev/service000a GattService1");
+	assert_order(down);
+	/* device_request_disconnect(): not connected is a success too */
+	call_ok(SIM_DEV, BLUEZ_IFACE_DEVICE, "Disconnect", NULL);
+}
+END_TEST
+
+/* ---- pairing ------------------------------------------------------------ */
+
+static const struct {
+	const char *cap;           /* our agent */
+	const char *dut_io;        /* NULL: DisplayYesNo, the example's */
+	enum testagent_mode mode;
+	uint32_t passkey;          /* what our agent answers */
+	const char *agent_line;    /* NULL: the agent is not called */
+	const char *result;
+} pairings[] = {
+	{ "KeyboardDisplay", NULL, TESTAGENT_ACCEPT, PASSKEY,
+		"agent RequestConfirmation('" SIM_DEV "', 123456)", "ok" },
+	{ "DisplayYesNo", NULL, TESTAGENT_ACCEPT, PASSKEY,
+		"agent RequestConfirmation(", "ok" },
+	{ "KeyboardOnly", NULL, TESTAGENT_ACCEPT, PASSKEY,
+		"agent RequestPasskey('" SIM_DEV "',)", "ok" },
+	{ "KeyboardOnly", NULL, TESTAGENT_ACCEPT, 111111,
+		"agent RequestPasskey(",
+		"org.bluez.Error.AuthenticationFailed" },
+	{ "NoInputNoOutput", NULL, TESTAGENT_ACCEPT, PASSKEY, NULL, "ok" },
+	{ "DisplayOnly", NULL, TESTAGENT_ACCEPT, PASSKEY, NULL, "ok" },
+	{ "DisplayOnly", "KeyboardOnly", TESTAGENT_ACCEPT, PASSKEY,
+		"agent DisplayPasskey('" SIM_DEV "', 123456, 0)", "ok" },
+	{ "KeyboardDisplay", "NoInputNoOutput", TESTAGENT_ACCEPT, PASSKEY,
+		NULL, "ok" },
+	{ "KeyboardDisplay", NULL, TESTAGENT_REJECT, PASSKEY,
+		"agent RequestConfirmation(",
+		"org.bluez.Error.AuthenticationFailed Authentication Failed" },
+	{ "KeyboardDisplay", NULL, TESTAGENT_SILENT, PASSKEY,
+		"agent RequestConfirmation(",
+		"org.bluez.Error.AuthenticationTimeout Authentication Timeout" },
+};
+
+START_TEST(pairing_calls_the_agent_as_bluetoothd_does)
+{
+	const char *args[] = { "--dut-io", pairings[_i].dut_io, NULL };
+	struct testagent *a;
+	char *r;
+	bool present;
+
+	start_with(pairings[_i].dut_io ? args : NULL);
+	a = testagent_new(st.bus, st.tl, pairings[_i].cap, pairings[_i].mode,
+		pairings[_i].passkey);
+	simtest_discover(&st);
+	timeline_clear(st.tl);
+	r = CALL(SIM_DEV, BLUEZ_IFACE_DEVICE, "Pair", NULL);
+	ck_assert_msg(g_str_has_prefix(r, pairings[_i].result),
+		"%s/%s: got %s\n%s", pairings[_i].cap,
+		pairings[_i].dut_io ? pairings[_i].dut_io : "DisplayYesNo", r,
+		timeline_dump(st.tl));
+	if (pairings[_i].agent_line)
+		ck_assert_msg(timeline_find(st.tl, pairings[_i].agent_line) >= 0,
+			"no '%s' in\n%s", pairings[_i].agent_line,
+			timeline_dump(st.tl));
+	else
+		ck_assert_int_eq(timeline_find(st.tl, "agent "), -1);
+	if (pairings[_i].mode == TESTAGENT_SILENT)
+		wait_line("agent Cancel()");
+	if (!strcmp(r, "ok")) {
+		const char *order[] = { "dev Connected=true", "dev Bonded=true",
+			"dev ServicesResolved=true", "dev Paired=true",
+			"reply Pair: ok", NULL };
+
+		assert_order(order);
+		ck_assert(get_bool(SIM_DEV, BLUEZ_IFACE_DEVICE, "Bonded",
+			&present));
+		call_err(SIM_DEV, BLUEZ_IFACE_DEVICE, "Pair", NULL,
+			"org.bluez.Error.AlreadyExists");
+	} else {
+		ck_assert(!get_bool(SIM_DEV, BLUEZ_IFACE_DEVICE, "Paired",
+			&present));
+	}
+	g_free(r);
+	testagent_free(a);
+}
+END_TEST
+
+START_TEST(pairing_without_bonding_is_forgotten_on_disconnect)
+{
+	struct testagent *a;
+	bool present;
+	GVariant *v;
+
+	start_with(NULL);
+	a = testagent_new(st.bus, st.tl, "KeyboardDisplay", TESTAGENT_ACCEPT,
+		PASSKEY);
+	call_ok(SIM_HCI, DBUS_IFACE_PROPERTIES, "Set", g_variant_new("(ssv)",
+		BLUEZ_IFACE_ADAPTER, "Pairable", g_variant_new_boolean(FALSE)));
+	simtest_discover(&st);
+	call_ok(SIM_DEV, BLUEZ_IFACE_DEVICE, "Pair", NULL);
+	ck_assert(get_bool(SIM_DEV, BLUEZ_IFACE_DEVICE, "Paired", &present));
+	ck_assert(!get_bool(SIM_DEV, BLUEZ_IFACE_DEVICE, "Bonded", &present));
+	ck_assert(present);
+	ck_assert_int_eq(timeline_find(st.tl, "dev Bonded=true"), -1);
+	v = test_call_ok(st.bus, BLUEZ_SERVICE, BC_SIM_PATH,
+		DBUS_IFACE_PROPERTIES, "Get",
+		g_variant_new("(ss)", BC_SIM_IFACE, "BondCount"));
+	ck_assert(g_variant_equal(v, g_variant_new_parsed("(<uint32 0>,)")));
+	g_variant_unref(v);
+	timeline_clear(st.tl);
+	call_ok(SIM_DEV, BLUEZ_IFACE_DEVICE, "Disconnect", NULL);
+	/* device_remove_connection(): paired but not bonded is forgotten */
+	wait_line("dev Paired=false");
+	testagent_free(a);
+}
+END_TEST
+
+START_TEST(cancel_pairing_and_a_requester_that_leaves)
+{
+	struct testagent *a;
+	struct bus *other;
+	GError *err = NULL;
+
+	start_with(NULL);
+	a = testagent_new(st.bus, st.tl, "KeyboardDisplay", TESTAGENT_SILENT,
+		PASSKEY);
+	simtest_discover(&st);
+	call_err(SIM_DEV, BLUEZ_IFACE_DEVICE, "CancelPairing", NULL,
+		"org.bluez.Error.DoesNotExist");
+
+	timeline_call(st.tl, SIM_DEV, BLUEZ_IFACE_DEVICE, "Pair", NULL);
+	wait_line("agent RequestConfirmation(");
+	call_ok(SIM_DEV, BLUEZ_IFACE_DEVICE, "CancelPairing", NULL);
+	wait_line("reply Pair: org.bluez.Error.AuthenticationCanceled");
+	wait_line("agent Cancel()");
+
+	/* another client pairs (our agent is the default) and leaves */
+	call_ok(SIM_DEV, BLUEZ_IFACE_DEVICE, "Disconnect", NULL);
+	timeline_clear(st.tl);
+	other = bus_connect(BUS_KIND_ADDRESS, st.tb.address, &err);
+	ck_assert_ptr_nonnull(other);
+	bus_call_method(other, BLUEZ_SERVICE, SIM_DEV, BLUEZ_IFACE_DEVICE,
+		"Pair", NULL, 5000, NULL, NULL, NULL);
+	wait_line("agent RequestConfirmation(");
+	bus_unref(other);
+	/* device.c create_bond_req_exit(): cancelled, then disconnected */
+	wait_line("agent Cancel()");
+	wait_line("dev Connected=false");
+	/* and the simulator keeps serving */
+	call_ok(SIM_DEV, BLUEZ_IFACE_DEVICE, "Connect", NULL);
+	testagent_free(a);
+}
+END_TEST
+
+/* ---- reboot and reconnect ----------------------------------------------- */
+
+static void set_fault(const char *name, const char *arg)
+{
+	call_ok(BC_SIM_PATH, BC_SIM_IFACE, "SetFault",
+		g_variant_new("(ss)", name, arg));
+}
+
+/* Reboot the bonded, connected DUT and wait until it is back (or not). */
+static void reboot_and_rediscover(bool expect_adverts)
+{
+	call_ok(BC_SIM_PATH, BC_SIM_IFACE, "Reboot", NULL);
+	wait_line("dev Connected=false");
+	ck_assert(timeline_wait_trace(st.tl, "\"event\":\"booted\"", 5000));
+	call_ok(SIM_HCI, BLUEZ_IFACE_ADAPTER, "StartDiscovery", NULL);
+	if (expect_adverts)
+		wait_line("dev RSSI=-52");
+	call_ok(SIM_HCI, BLUEZ_IFACE_ADAPTER, "StopDiscovery", NULL);
+}
+
+/* Sim1.Address is a new static random address, and BlueZ sees it so. */
+static void check_rotated_identity(void)
+{
+	GVariant *v = test_call_ok(st.bus, BLUEZ_SERVICE, BC_SIM_PATH,
+		DBUS_IFACE_PROPERTIES, "Get",
+		g_variant_new("(ss)", BC_SIM_IFACE, "Address"));
+	GVariant *inner;
+	const char *addr;
+	char *path;
+	char *up;
+
+	g_variant_get(v, "(v)", &inner);
+	addr = g_variant_get_string(inner, NULL);
+	ck_assert_str_ne(addr, SIM_DUT);
+	/* static random: the two most significant bits are set */
+	ck_assert_int_ge(g_ascii_xdigit_value(addr[0]), 0xc);
+	up = g_strdup(addr);
+	g_strdelimit(up, ":", '_');
+	path = g_strdup_printf("%s/dev_%s", SIM_HCI, up);
+	g_variant_unref(v);
+	v = test_call_ok(st.bus, BLUEZ_SERVICE, path, DBUS_IFACE_PROPERTIES,
+		"Get", g_variant_new("(ss)", BLUEZ_IFACE_DEVICE, "AddressType"));
+	ck_assert(g_variant_equal(v, g_variant_new_parsed("(<'random'>,)")));
+	g_variant_unref(v);
+	g_variant_unref(inner);
+	g_free(path);
+	g_free(up);
+}
+
+static const struct {
+	const char *faults[3];     /* name=arg */
+	bool adverts;
+	const char *expect[6];
+} reconnects[] = {
+	{ { NULL }, true,
+		{ "dev Connected=true", "dev ServicesResolved=true",
+			"reply Connect: ok", NULL } },
+	{ { "lose-bond-on-reboot", NULL }, true,
+		{ "dev Connected=true", "reply Connect: org.bluez.Error.Failed "
+			"le-connection-abort-by-local", "dev Connected=false",
+			NULL } },
+	{ { "key-lookup-mismatch", NULL }, true,
+		{ "dev Connected=true", "reply Connect: org.bluez.Error.Failed "
+			"le-connection-abort-by-local", "dev Connected=false",
+			NULL } },
+	{ { "lose-bond-on-reboot", "connect-succeeds-then-drops", NULL }, true,
+		{ "dev Connected=true", "reply Connect: ok",
+			"dev Connected=false", NULL } },
+	{ { "lose-bond-on-reboot", "terminate-on-encrypt", NULL }, true,
+		{ "dev Connected=true", "reply Connect: org.bluez.Error.Failed "
+			"le-connection-abort-by-remote", "dev Connected=false",
+			NULL } },
+	{ { "lose-bond-on-reboot", "bluez-version=5.83", NULL }, true,
+		{ "dev Connected=true", "reply Connect: org.bluez.Error.Failed "
+			"le-connection-abort-by-local", "dev Connected=false",
+			"dev Disconnected(org.bluez.Reason.Authentication)",
+			NULL } },
+	{ { "no-advertise-after-reboot", NULL }, false,
+		{ "reply Connect: org.bluez.Error.Failed "
+			"le-connection-abort-by-local", NULL } },
+	{ { "rotate-identity-on-reboot", NULL }, false,
+		{ "reply Connect: org.bluez.Error.Failed "
+			"le-connection-abort-by-local", NULL } },
+	{ { "repair-on-reconnect", NULL }, true,
+		{ "dev Connected=true", "agent RequestConfirmation(",
+			"dev ServicesResolved=true", "reply Connect: ok",
+			NULL } },
+	{ { "forget-cccd-on-reboot", NULL }, true,
+		{ "dev Connected=true", "dev ServicesResolved=true",
+			"reply Connect: ok", NULL } },
+	{ { "slow-boot=300ms", NULL }, true,
+		{ "dev Connected=true", "dev ServicesResolved=true",
+			"reply Connect: ok", NULL } },
+};
+
+START_TEST(reconnect_after_reboot_per_fault)
+{
+	struct testagent *a;
+	bool present;
+	char *r;
+
+	start_with(NULL);
+	a = bonded("KeyboardDisplay");
+	for (int i = 0; reconnects[_i].faults[i]; i++) {
+		char **kv = g_strsplit(reconnects[_i].faults[i], "=", 2);
+
+		set_fault(kv[0], kv[1] ? kv[1] : "");
+		g_strfreev(kv);
+	}
+	reboot_and_rediscover(reconnects[_i].adverts);
+	timeline_clear(st.tl);
+	r = CALL(SIM_DEV, BLUEZ_IFACE_DEVICE, "Connect", NULL);
+	g_free(r);
+	/* let the link settle: a drop follows some replies */
+	if (timeline_find(st.tl, "dev Connected=true") >= 0 &&
+	    timeline_find(st.tl, "ServicesResolved=true") < 0)
+		wait_line("dev Connected=false");
+	if (strstr(reconnects[_i].expect[3] ? reconnects[_i].expect[3] : "",
+		    "Disconnected"))
+		wait_line("dev Disconnected(");
+	assert_order((const char *const *)reconnects[_i].expect);
+	/* bluetoothd never drops the bond by itself */
+	ck_assert(get_bool(SIM_DEV, BLUEZ_IFACE_DEVICE, "Paired", &present));
+	ck_assert(get_bool(SIM_DEV, BLUEZ_IFACE_DEVICE, "Bonded", &present));
+	ck_assert_int_eq(timeline_find(st.tl, "dev Paired=false"), -1);
+	if (reconnects[_i].faults[0] &&
+	    !strcmp(reconnects[_i].faults[0], "rotate-identity-on-reboot")) {
+		/* the DUT is back, but as a stranger (found now or before) */
+		call_ok(SIM_HCI, BLUEZ_IFACE_ADAPTER, "StartDiscovery", NULL);
+		wait_line("dev2");
+		check_rotated_identity();
+	}
+	testagent_free(a);
+}
+END_TEST
+
+START_TEST(the_key_lookup_trace_shows_the_seed_bug)
+{
+	struct testagent *a;
+	char *r;
+
+	start_with(NULL);
+	a = bonded("KeyboardDisplay");
+	set_fault("key-lookup-mismatch", "");
+	reboot_and_rediscover(true);
+	r = CALL(SIM_DEV, BLUEZ_IFACE_DEVICE, "Connect", NULL);
+	g_free(r);
+	ck_assert(timeline_wait_trace(st.tl, "\"looked_up\":\"random/", 5000));
+	ck_assert(timeline_wait_trace(st.tl,
+		"\"stored\":[\"public/00:B0:DC:00:00:01\"]", 5000));
+	testagent_free(a);
+}
+END_TEST
+
+START_TEST(bluez_5_64_has_no_bonded_property)
+{
+	const char *args[] = { "--fault", "bluez-version=5.64", NULL };
+	struct testagent *a;
+	bool present = true;
+
+	start_with(args);
+	a = bonded("KeyboardDisplay");
+	ck_assert(get_bool(SIM_DEV, BLUEZ_IFACE_DEVICE, "Paired", &present));
+	get_bool(SIM_DEV, BLUEZ_IFACE_DEVICE, "Bonded", &present);
+	ck_assert(!present);
+	testagent_free(a);
+}
+END_TEST
+
+START_TEST(another_central_bonding_evicts_us_from_a_full_table)
+{
+	const char *args[] = { "--fault", "bond-table-full=1", NULL };
+	struct testagent *a;
+
+	start_with(args);
+	a = bonded("KeyboardDisplay");
+	call_ok(SIM_DEV, BLUEZ_IFACE_DEVICE, "Disconnect", NULL);
+	call_ok(BC_SIM_PATH, BC_SIM_IFACE, "BondPeer",
+		g_variant_new("(s)", "11:22:33:44:55:66"));
+	ck_assert(timeline_wait_trace(st.tl, "\"evicted\":\"public/00:B0:DC",
+		5000));
+	call_err(SIM_DEV, BLUEZ_IFACE_DEVICE, "Connect", NULL,
+		"org.bluez.Error.Failed le-connection-abort-by-local");
+	call_err(BC_SIM_PATH, BC_SIM_IFACE, "BondPeer",
+		g_variant_new("(s)", "not-an-address"),
+		"org.bondcheck.Error.InvalidArguments");
+	testagent_free(a);
+}
+END_TEST
+
+/* ---- GATT --------------------------------------------------------------- */
+
+START_TEST(reading_the_encrypted_characteristic_pairs_first)
+{
+	struct testagent *a;
+	bool present;
+
+	start_with(NULL);
+	a = testagent_new(st.bus, st.tl, "KeyboardDisplay", TESTAGENT_ACCEPT,
+		PASSKEY);
+	simtest_discover(&st);
+	call_ok(SIM_DEV, BLUEZ_IFACE_DEVICE, "Connect", NULL);
+	timeline_clear(st.tl);
+	/* bt_att raises security (and so pairs) before it answers */
+	call_ok(SIM_TEMP, BLUEZ_IFACE_GATT_CHRC, "ReadValue", no_opts());
+	ck_assert(timeline_find(st.tl, "agent RequestConfirmation(") >= 0);
+	ck_assert(get_bool(SIM_DEV, BLUEZ_IFACE_DEVICE, "Paired", &present));
+	/* a read updates the cached value: it shows up as a change */
+	ck_assert(timeline_find(st.tl, "dev/service000a/char000b Value=") >= 0);
+	testagent_free(a);
+}
+END_TEST
+
+START_TEST(characteristic_permissions_and_the_reboot_write)
+{
+	struct testagent *a;
+
+	start_with(NULL);
+	a = bonded("KeyboardDisplay");
+	call_err(SIM_REBOOT, BLUEZ_IFACE_GATT_CHRC, "ReadValue", no_opts(),
+		"org.bluez.Error.NotPermitted Read not permitted");
+	call_err(SIM_TEMP, BLUEZ_IFACE_GATT_CHRC, "WriteValue",
+		g_variant_new_parsed("([byte 1], @a{sv} {})"),
+		"org.bluez.Error.NotPermitted Write not permitted");
+	call_err(SIM_CCCD, BLUEZ_IFACE_GATT_DESC, "WriteValue",
+		g_variant_new_parsed("([byte 1, 0], @a{sv} {})"),
+		"org.bluez.Error.NotPermitted Write not permitted");
+	call_err(SIM_TEMP, BLUEZ_IFACE_GATT_CHRC, "AcquireNotify", no_opts(),
+		"org.bluez.Error.NotSupported");
+	call_err(SIM_TEMP, BLUEZ_IFACE_GATT_CHRC, "WriteValue",
+		g_variant_new_parsed("([byte 1], {'type': <'sideways'>})"),
+		"org.bluez.Error.InvalidArguments");
+	timeline_clear(st.tl);
+	call_ok(SIM_REBOOT, BLUEZ_IFACE_GATT_CHRC, "WriteValue",
+		g_variant_new_parsed("([byte 1], {'type': <'request'>})"));
+	wait_line("dev Connected=false");
+	ck_assert(timeline_wait_trace(st.tl, "\"via\":\"gatt\"", 5000));
+	testagent_free(a);
+}
+END_TEST
+
+START_TEST(notifications_and_the_cccd)
+{
+	struct testagent *a;
+	const char *on[] = { "dev/service000a/char000b Notifying=true",
+		"reply StartNotify: ok", "dev/service000a/char000b Value=...",
+		NULL };
+	char *hex;
+
+	start_with(NULL);
+	a = bonded("KeyboardDisplay");
+	timeline_clear(st.tl);
+	call_ok(SIM_TEMP, BLUEZ_IFACE_GATT_CHRC, "StartNotify", NULL);
+	wait_line("char000b Value=");
+	assert_order(on);
+	/* a second session from the same client is a success */
+	call_ok(SIM_TEMP, BLUEZ_IFACE_GATT_CHRC, "StartNotify", NULL);
+	hex = read_hex(SIM_CCCD, BLUEZ_IFACE_GATT_DESC);
+	ck_assert_str_eq(hex, "0100");
+	g_free(hex);
+	call_ok(SIM_TEMP, BLUEZ_IFACE_GATT_CHRC, "StopNotify", NULL);
+	wait_line("char000b Notifying=false");
+	call_err(SIM_TEMP, BLUEZ_IFACE_GATT_CHRC, "StopNotify", NULL,
+		"org.bluez.Error.Failed No notify session started");
+	call_ok(SIM_DEV, BLUEZ_IFACE_DEVICE, "Disconnect", NULL);
+	/* bonded: the attribute cache stays, but there is no link */
+	call_err(SIM_TEMP, BLUEZ_IFACE_GATT_CHRC, "StartNotify", NULL,
+		"org.bluez.Error.Failed Not connected");
+	call_err(SIM_TEMP, BLUEZ_IFACE_GATT_CHRC, "ReadValue", no_opts(),
+		"org.bluez.Error.Failed Not connected");
+	testagent_free(a);
+}
+END_TEST
+
+/* With the session kept, BlueZ writes the CCCD again on reconnect and so
+ * hides a DUT that forgot it; without, the DUT's own memory shows. */
+static const struct {
+	bool keep_session;
+	const char *fault;
+	const char *cccd;
+} cccd_cases[] = {
+	{ false, NULL, "0100" },
+	{ false, "forget-cccd-on-reboot", "0000" },
+	{ true, "forget-cccd-on-reboot", "0100" },
+};
+
+START_TEST(bluez_resubscribes_on_reconnect)
+{
+	struct testagent *a;
+	char *hex;
+
+	start_with(NULL);
+	a = bonded("KeyboardDisplay");
+	call_ok(SIM_TEMP, BLUEZ_IFACE_GATT_CHRC, "StartNotify", NULL);
+	if (cccd_cases[_i].fault)
+		set_fault(cccd_cases[_i].fault, "");
+	call_ok(BC_SIM_PATH, BC_SIM_IFACE, "Reboot", NULL);
+	wait_line("dev Connected=false");
+	if (!cccd_cases[_i].keep_session)
+		/* dropping the session while disconnected writes nothing */
+		call_ok(SIM_TEMP, BLUEZ_IFACE_GATT_CHRC, "StopNotify", NULL);
+	ck_assert(timeline_wait_trace(st.tl, "\"event\":\"booted\"", 5000));
+	call_ok(SIM_HCI, BLUEZ_IFACE_ADAPTER, "StartDiscovery", NULL);
+	wait_line("dev RSSI=-52");
+	call_ok(SIM_HCI, BLUEZ_IFACE_ADAPTER, "StopDiscovery", NULL);
+	call_ok(SIM_DEV, BLUEZ_IFACE_DEVICE, "Connect", NULL);
+	hex = read_hex(SIM_CCCD, BLUEZ_IFACE_GATT_DESC);
+	ck_assert_str_eq(hex, cccd_cases[_i].cccd);
+	g_free(hex);
+	if (cccd_cases[_i].keep_session)
+		ck_assert(timeline_wait_trace(st.tl, "bluez-resubscribes",
+			5000));
+	testagent_free(a);
+}
+END_TEST
+
+/* ---- hostile clients ---------------------------------------------------- */
+
+static const struct {
+	const char *path;
+	const char *iface;
+	const char *method;
+	const char *args;          /* GVariant text, NULL for none */
+	const char *expect;
+} hostile[] = {
+	{ SIM_DEV, BLUEZ_IFACE_DEVICE, "Connect", "('surprise',)",
+		"org.freedesktop.DBus.Error.UnknownMethod" },
+	{ SIM_HCI, BLUEZ_IFACE_ADAPTER, "SetDiscoveryFilter", "('le',)",
+		"org.freedesktop.DBus.Error.UnknownMethod" },
+	{ SIM_HCI, BLUEZ_IFACE_ADAPTER, "SetDiscoveryFilter",
+		"({'Bogus': <1>},)", "org.bluez.Error.InvalidArguments" },
+	{ SIM_HCI, BLUEZ_IFACE_ADAPTER, "SetDiscoveryFilter",
+		"({'Transport': <1>},)", "org.bluez.Error.InvalidArguments" },
+	{ "/org/bluez/hci9", BLUEZ_IFACE_ADAPTER, "StartDiscovery", NULL,
+		"org.freedesktop.DBus.Error.UnknownObject" },
+	{ SIM_HCI, BLUEZ_IFACE_ADAPTER, "RemoveDevice",
+		"(objectpath '/org/bluez/hci0/dev_00_00_00_00_00_00',)",
+		"org.bluez.Error.DoesNotExist" },
+	/* agent.c looks the sender up before it parses the arguments */
+	{ BLUEZ_PATH, BLUEZ_IFACE_AGENT_MANAGER, "RegisterAgent",
+		"(objectpath '/a', 'Telepathy')",
+		"org.bluez.Error.AlreadyExists" },
+	{ BLUEZ_PATH, BLUEZ_IFACE_AGENT_MANAGER, "UnregisterAgent",
+		"(objectpath '/a',)", "org.bluez.Error.DoesNotExist" },
+	{ BLUEZ_PATH, BLUEZ_IFACE_AGENT_MANAGER, "RequestDefaultAgent",
+		"(objectpath '/a',)", "org.bluez.Error.DoesNotExist" },
+	{ SIM_HCI, DBUS_IFACE_PROPERTIES, "Set",
+		"('org.bluez.Adapter1', 'Powered', <'yes'>)",
+		"org.freedesktop.DBus.Error.InvalidArgs" },
+	{ SIM_HCI, DBUS_IFACE_PROPERTIES, "Set",
+		"('org.bluez.Adapter1', 'Address', <'00:00:00:00:00:00'>)",
+		"org.freedesktop.DBus.Error.PropertyReadOnly" },
+	{ SIM_HCI, DBUS_IFACE_PROPERTIES, "Get",
+		"('org.bluez.Adapter1', 'Nope')",
+		"org.freedesktop.DBus.Error.InvalidArgs" },
+	{ SIM_HCI, DBUS_IFACE_PROPERTIES, "GetAll", "('org.bluez.Nope',)",
+		"org.freedesktop.DBus.Error.InvalidArgs" },
+	{ BC_SIM_PATH, BC_SIM_IFACE, "SetFault", "('nope', '')",
+		"org.bondcheck.Error.UnknownFault" },
+	{ BC_SIM_PATH, BC_SIM_IFACE, "SetFault", "('slow-boot', 'fast')",
+		"org.bondcheck.Error.InvalidArguments" },
+	{ SIM_DEV, BLUEZ_IFACE_DEVICE, "CancelPairing", NULL,
+		"org.bluez.Error.DoesNotExist" },
+	{ SIM_DEV, BLUEZ_IFACE_DEVICE, "ConnectProfile",
+		"('0000110b-0000-1000-8000-00805f9b34fb',)",
+		"org.bluez.Error.InvalidArguments" },
+	{ SIM_TEMP, BLUEZ_IFACE_GATT_CHRC, "ReadValue",
+		"({'offset': <'x'>},)", "org.bluez.Error.InvalidArguments" },
+	{ SIM_TEMP, BLUEZ_IFACE_GATT_CHRC, "StopNotify", NULL,
+		"org.bluez.Error.Failed No notify session started" },
+	{ SIM_TEMP, BLUEZ_IFACE_GATT_CHRC, "WriteValue", "('01', @a{sv} {})",
+		"org.freedesktop.DBus.Error.UnknownMethod" },
+};
+
+START_TEST(hostile_calls_get_bluez_errors_and_the_sim_keeps_serving)
+{
+	struct testagent *a;
+	GVariant *v;
+
+	start_with(NULL);
+	a = bonded("KeyboardDisplay");
+	call_err(hostile[_i].path, hostile[_i].iface, hostile[_i].method,
+		hostile[_i].args ? g_variant_new_parsed(hostile[_i].args) : NULL,
+		hostile[_i].expect);
+	v = test_call_ok(st.bus, BLUEZ_SERVICE, "/",
+		DBUS_IFACE_OBJECT_MANAGER, "GetManagedObjects", NULL);
+	g_variant_unref(v);
+	call_ok(SIM_DEV, BLUEZ_IFACE_DEVICE, "Disconnect", NULL);
+	call_ok(SIM_DEV, BLUEZ_IFACE_DEVICE, "Connect", NULL);
+	testagent_free(a);
+}
+END_TEST
+
+START_TEST(agent_registration_errors)
+{
+	struct bus *other;
+	GError *err = NULL;
+	DBusMessage *r;
+
+	start_with(NULL);
+	other = bus_connect(BUS_KIND_ADDRESS, st.tb.address, &err);
+	ck_assert_ptr_nonnull(other);
+	r = test_call(other, BLUEZ_SERVICE, BLUEZ_PATH,
+		BLUEZ_IFACE_AGENT_MANAGER, "RegisterAgent",
+		g_variant_new("(os)", "/a", "Telepathy"), 5000);
+	ck_assert_str_eq(msg_error_name(r), BLUEZ_ERR_INVALID_ARGS);
+	dbus_message_unref(r);
+	r = test_call(other, BLUEZ_SERVICE, BLUEZ_PATH,
+		BLUEZ_IFACE_AGENT_MANAGER, "RegisterAgent",
+		g_variant_new("(os)", "/a", ""), 5000);
+	ck_assert_ptr_null(msg_error_name(r));
+	dbus_message_unref(r);
+	r = test_call(other, BLUEZ_SERVICE, BLUEZ_PATH,
+		BLUEZ_IFACE_AGENT_MANAGER, "UnregisterAgent",
+		g_variant_new("(o)", "/b"), 5000);
+	ck_assert_str_eq(msg_error_name(r), BLUEZ_ERR_DOES_NOT_EXIST);
+	dbus_message_unref(r);
+	bus_unref(other);
+}
+END_TEST
+
+START_TEST(introspection_lists_interfaces_and_children)
+{
+	GVariant *v;
+	const char *xml;
+
+	start_with(NULL);
+	simtest_discover(&st);
+	v = test_call_ok(st.bus, BLUEZ_SERVICE, SIM_HCI,
+		DBUS_IFACE_INTROSPECTABLE, "Introspect", NULL);
+	g_variant_get(v, "(&s)", &xml);
+	ck_assert_ptr_nonnull(strstr(xml, "<interface name=\"org.bluez.Adapter1\">"));
+	ck_assert_ptr_nonnull(strstr(xml, "<method name=\"StartDiscovery\">"));
+	ck_assert_ptr_nonnull(strstr(xml,
+		"<property name=\"Powered\" type=\"b\" access=\"readwrite\"/>"));
+	ck_assert_ptr_nonnull(strstr(xml, "<node name=\"dev_C0_FF_EE_00_13_42\"/>"));
+	g_variant_unref(v);
+}
+END_TEST
+
+Suite *sim_suite(void)
+{
+	Suite *s = suite_create("sim");
+	TCase *tc = tcase_create("protocol");
+	TCase *rb = tcase_create("reboot");
+	TCase *gatt = tcase_create("gatt");
+	TCase *bad = tcase_create("hostile");
+
+	tcase_add_checked_fixture(tc, NULL, teardown);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, discovery_is_a_session_per_client);
+	tcase_add_test(tc, connect_and_disconnect_without_a_bond);
+	tcase_add_loop_test(tc, pairing_calls_the_agent_as_bluetoothd_does, 0,
+		G_N_ELEMENTS(pairings));
+	tcase_add_test(tc, pairing_without_bonding_is_forgotten_on_disconnect);
+	tcase_add_test(tc, cancel_pairing_and_a_requester_that_leaves);
+	tcase_add_test(tc, agent_registration_errors);
+	tcase_add_test(tc, introspection_lists_interfaces_and_children);
+	suite_add_tcase(s, tc);
+
+	tcase_add_checked_fixture(rb, NULL, teardown);
+	tcase_set_timeout(rb, 30);
+	tcase_add_loop_test(rb, reconnect_after_reboot_per_fault, 0,
+		G_N_ELEMENTS(reconnects));
+	tcase_add_test(rb, the_key_lookup_trace_shows_the_seed_bug);
+	tcase_add_test(rb, bluez_5_64_has_no_bonded_property);
+	tcase_add_test(rb, another_central_bonding_evicts_us_from_a_full_table);
+	suite_add_tcase(s, rb);
+
+	tcase_add_checked_fixture(gatt, NULL, teardown);
+	tcase_set_timeout(gatt, 30);
+	tcase_add_test(gatt, reading_the_encrypted_characteristic_pairs_first);
+	tcase_add_test(gatt, characteristic_permissions_and_the_reboot_write);
+	tcase_add_test(gatt, notifications_and_the_cccd);
+	tcase_add_loop_test(gatt, bluez_resubscribes_on_reconnect, 0,
+		G_N_ELEMENTS(cccd_cases));
+	suite_add_tcase(s, gatt);
+
+	tcase_add_checked_fixture(bad, NULL, teardown);
+	tcase_set_timeout(bad, 30);
+	tcase_add_loop_test(bad,
+		hostile_calls_get_bluez_errors_and_the_sim_keeps_serving, 0,
+		G_N_ELEMENTS(hostile));
+	suite_add_tcase(s, bad);
+	return s;
+}
