@@ -13,6 +13,12 @@
 int cmd_scan(int argc, char **argv);
 int cmd_sim(int argc, char **argv);
 int cmd_faults(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_check(int argc, char **argv);
+
+/* --set NAME=VALUE into @vars; false (and a message) if malformed */
+bool cli_parse_sets(char **sets, GHashTable *vars);
+void cli_print_scn_errors(GPtrArray *errors);
 
 /* --fault/--time-scale/--verbose checked and turned into sim arguments */
 bool cli_sim_args(char **faults, double scale, bool verbose, GPtrArray *out);

@@ -1,0 +1,176 @@
+/*
+ * engine.h — runs a scenario against BlueZ and classifies what happens.
+ *
+ * The engine is the state machine of bondcheck: it walks the steps, waits
+ * for the BlueZ events that complete each one (never sleeps, except the
+ * `sleep` step), gives a failing step one verdict with its evidence, and
+ * writes the run log. It reaches the world only through the operation
+ * tables below, so the same engine runs against real bluetoothd, the
+ * simulator, or a unit test's fakes. State comes in through a model (kept
+ * current by the mirror) and through the engine_*_event() calls.
+ */
+#ifndef BONDCHECK_ENGINE_H
+#define BONDCHECK_ENGINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <glib.h>
+
+#include "bondcheck/bluez_ops.h"
+#include "bondcheck/evlog.h"
+#include "bondcheck/model.h"
+#include "bondcheck/scenario.h"
+#include "bondcheck/verdict.h"
+
+/* ---- the seams ---------------------------------------------------------- */
+
+struct clock_ops {
+	int64_t (*now_us)(void *data);
+	guint (*timeout)(void *data, int64_t ms, GSourceFunc fn, void *user_data);
+	void (*cancel)(void *data, guint id);
+};
+
+/* The GLib main loop's clock. */
+extern const struct clock_ops clock_glib_ops;
+
+typedef void (*engine_done_fn)(const GError *error, void *user_data);
+
+/* The engine's handle on our org.bluez.Agent1. */
+struct agent_ops {
+	void (*set_target)(void *data, const char *device_path);
+	void (*set_policy)(void *data, bool accept, long passkey);
+	/* (Re)register with @capability as the default agent. */
+	void (*register_agent)(void *data, const char *capability,
+		engine_done_fn done, void *user_data);
+	void (*unregister_agent)(void *data, engine_done_fn done,
+		void *user_data);
+};
+
+typedef void (*trigger_line_fn)(const char *stream, const char *line,
+	void *user_data);
+typedef void (*trigger_done_fn)(int status, const GError *error,
+	void *user_data);
+
+/* Ways to reboot a real DUT that do not go through BlueZ. */
+struct trigger_ops {
+	/* run `sh -c CMD`; each output line, then the exit status */
+	guint (*command)(void *data, const char *cmd, trigger_line_fn line,
+		trigger_done_fn done, void *user_data);
+	/* write @bytes to a tty at @baud */
+	guint (*serial)(void *data, const char *port, int baud, GBytes *bytes,
+		trigger_done_fn done, void *user_data);
+	/* ask the person at the bench */
+	void (*prompt)(void *data, const char *text);
+	void (*cancel)(void *data, guint id);
+};
+
+struct engine_env {
+	struct model *model;
+	const struct bluez_ops *bluez;
+	void *bluez_data;
+	const struct agent_ops *agent;
+	void *agent_data;
+	const struct trigger_ops *trigger;
+	void *trigger_data;
+	const struct clock_ops *clock;
+	void *clock_data;
+};
+
+struct engine_config {
+	const char *device;          /* DUT address, or NULL with device_name */
+	const char *device_name;     /* first device with this name */
+	const char *adapter;         /* hciN, or NULL: the first powered */
+	const char *label;           /* firmware build label */
+	const char *reboot_cmd;      /* --reboot-cmd: overrides the scenario */
+	bool sim;
+	const char *const *faults;   /* simulator faults, for the log */
+	double time_scale;
+	const char *bluez_version;   /* NULL: "unknown" */
+	const char *kernel;
+	const char *tool_version;
+	int64_t ready_timeout_ms;    /* for bluetoothd and the adapter */
+};
+
+/* ---- events from outside ------------------------------------------------ */
+
+struct engine_agent_event {
+	const char *method;          /* Agent1 method */
+	const char *device;          /* object path or NULL */
+	uint32_t passkey;
+	bool foreign;                /* not the DUT: rejected */
+	bool accepted;
+	const char *answer;
+};
+
+/* What the HCI monitor channel saw (issue: real-BlueZ tier). */
+struct engine_hci_event {
+	const char *what;            /* "encryption-change", "disconnect", ... */
+	const char *address;         /* peer, if known */
+	int status;                  /* HCI status, -1 if none */
+	int reason;                  /* HCI reason, -1 if none */
+	const char *text;            /* decoded, for people */
+};
+
+/* ---- results ------------------------------------------------------------ */
+
+enum engine_outcome {
+	ENGINE_OUTCOME_PASSED,
+	ENGINE_OUTCOME_FAILED,       /* a step failed: see verdict */
+	ENGINE_OUTCOME_ERROR,        /* environment */
+	ENGINE_OUTCOME_INTERRUPTED,
+};
+
+const char *engine_outcome_to_str(enum engine_outcome o);
+
+struct engine_result {
+	enum engine_outcome outcome;
+	enum verdict verdict;
+	enum confidence confidence;
+	int exit_status;             /* DESIGN.md exit statuses */
+	unsigned steps_run;
+	unsigned steps_passed;
+	unsigned steps_total;
+	int64_t elapsed_ms;
+	const char *message;         /* the failure, for people */
+	int fail_line;               /* scenario line of the failed step */
+};
+
+struct engine_progress {
+	const char *step;            /* "reconnect" */
+	const char *text;            /* the scenario line */
+	int line;
+	unsigned index;              /* steps started so far */
+	unsigned total;
+	const char *iteration;       /* "2/3" or "" */
+	int64_t elapsed_ms;
+	int64_t timeout_ms;
+};
+
+struct engine;
+
+typedef void (*engine_finished_fn)(struct engine *e,
+	const struct engine_result *result, void *user_data);
+
+struct engine *engine_new(const struct engine_config *cfg,
+	const struct engine_env *env, struct scenario *scn, struct evlog *log);
+void engine_free(struct engine *e);
+
+void engine_start(struct engine *e, engine_finished_fn fn, void *user_data);
+/* Ctrl-C or SIGTERM: clean up and finish as interrupted. */
+void engine_interrupt(struct engine *e);
+
+/* bluetoothd present and its objects loaded (true), or gone (false). */
+void engine_bluez_available(struct engine *e, bool available,
+	const char *why);
+/* Our bus connection is gone: nothing more can be done. */
+void engine_bus_lost(struct engine *e);
+void engine_agent_event(struct engine *e, const struct engine_agent_event *ev);
+void engine_sim_trace(struct engine *e, const char *json);
+void engine_hci_event(struct engine *e, const struct engine_hci_event *ev);
+/* Something the user should know once (e.g. no HCI monitor access). */
+void engine_note(struct engine *e, const char *what, const char *text);
+
+bool engine_progress(struct engine *e, struct engine_progress *p);
+const char *engine_device_path(struct engine *e);
+
+#endif

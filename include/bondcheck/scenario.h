@@ -1,0 +1,138 @@
+/*
+ * scenario.h — the scenario language (*.scn): parsing into steps.
+ *
+ * One step per line; '#' starts a comment; words split like a shell (single
+ * and double quotes, backslash escapes in double quotes); key=value
+ * parameters; ${NAME} variables from `set NAME=VALUE` lines and --set (which
+ * wins); `repeat N` ... `end` blocks, nested. The parser is pure and reports
+ * every error of a file at once, each at FILE:LINE:COL.
+ * doc/scenario-language.md is the user's reference; keep it in step.
+ */
+#ifndef BONDCHECK_SCENARIO_H
+#define BONDCHECK_SCENARIO_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <glib.h>
+
+enum scn_step_type {
+	SCN_STEP_SCAN,
+	SCN_STEP_CONNECT,
+	SCN_STEP_PAIR,
+	SCN_STEP_TRUST,
+	SCN_STEP_DISCONNECT,
+	SCN_STEP_REBOOT,
+	SCN_STEP_RECONNECT,
+	SCN_STEP_READ,
+	SCN_STEP_WRITE,
+	SCN_STEP_SUBSCRIBE,
+	SCN_STEP_EXPECT_NOTIFY,
+	SCN_STEP_EXPECT,
+	SCN_STEP_REMOVE_BOND,
+	SCN_STEP_SLEEP,
+	SCN_STEP_REPEAT,
+};
+
+const char *scn_step_type_to_str(enum scn_step_type type);
+
+enum scn_via {
+	SCN_VIA_SIM,
+	SCN_VIA_COMMAND,
+	SCN_VIA_SERIAL,
+	SCN_VIA_GATT,
+	SCN_VIA_MANUAL,
+};
+
+const char *scn_via_to_str(enum scn_via via);
+
+enum scn_prop {
+	SCN_PROP_CONNECTED,
+	SCN_PROP_PAIRED,
+	SCN_PROP_BONDED,
+	SCN_PROP_TRUSTED,
+	SCN_PROP_SERVICES_RESOLVED,
+};
+
+const char *scn_prop_to_str(enum scn_prop prop);
+const char *scn_prop_bluez_name(enum scn_prop prop);
+
+struct scn_expect {
+	enum scn_prop prop;
+	bool value;
+};
+
+struct scn_step {
+	enum scn_step_type type;
+	int line;
+	int col;
+	char *text;              /* the line as written, trimmed */
+	int64_t timeout_ms;
+	/* pair */
+	bool bond;
+	char *io;
+	long passkey;            /* -1: none */
+	/* reboot */
+	enum scn_via via;
+	bool via_given;
+	char *cmd;
+	char *port;
+	int baud;
+	GBytes *send;            /* serial bytes */
+	/* read, write, subscribe, expect-notify, reboot via=gatt */
+	char *uuid;              /* normalised 128-bit */
+	GBytes *value;           /* write/reboot value, read expect= */
+	bool write_command;
+	/* expect */
+	GArray *expects;         /* struct scn_expect */
+	/* sleep */
+	int64_t sleep_ms;
+	/* repeat */
+	unsigned count;
+	GPtrArray *children;     /* struct scn_step */
+};
+
+struct scenario {
+	char *name;
+	char *file;
+	char *sha256;
+	GPtrArray *steps;        /* struct scn_step, top level */
+	GHashTable *vars;        /* the variables as finally used */
+	unsigned total_steps;    /* steps that will run, repeats expanded */
+};
+
+struct scn_error {
+	char *file;
+	int line;
+	int col;
+	char *message;
+};
+
+/* "FILE:LINE:COL: message" */
+char *scn_error_format(const struct scn_error *e);
+
+struct scenario_options {
+	GHashTable *vars;        /* --set NAME=VALUE: name -> value */
+	bool have_reboot_cmd;    /* --reboot-cmd given: via=command needs no cmd= */
+};
+
+/*
+ * Parse @text (@len bytes; need not be NUL-terminated). Returns NULL when
+ * there are errors; then *errors holds every one (struct scn_error *), in
+ * file order. @errors may be NULL.
+ */
+struct scenario *scenario_parse(const char *text, gsize len, const char *file,
+	const struct scenario_options *opts, GPtrArray **errors);
+struct scenario *scenario_load(const char *path,
+	const struct scenario_options *opts, GPtrArray **errors);
+void scenario_free(struct scenario *scn);
+void scn_error_free(void *e);
+
+/* Defaults, for docs and the engine. */
+#define SCN_DEFAULT_IO "KeyboardDisplay"
+#define SCN_REBOOT_UUID "b0dc0002-0000-4000-8000-00805f9b34fb"
+#define SCN_MAX_REPEAT 1000000u
+#define SCN_MAX_DEPTH 8
+
+int64_t scn_default_timeout(enum scn_step_type type);
+
+#endif

@@ -1,0 +1,529 @@
+/*
+ * cmd_run.c — bondcheck run: one scenario against a device (real BlueZ on
+ * the system bus) or the simulator (a private bus it starts and stops).
+ * Prints a line per step, a live progress line on a TTY, and a summary that
+ * names each failure's verdict, evidence and scenario line.
+ */
+#include <glib-unix.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bondcheck/bcerror.h"
+#include "bondcheck/bluez.h"
+#include "bondcheck/duration.h"
+#include "bondcheck/evlog.h"
+#include "bondcheck/names.h"
+#include "bondcheck/runner.h"
+#include "bondcheck/scenario.h"
+#include "bondcheck/verdict.h"
+#include "cli.h"
+#include "simhost.h"
+
+#define SIM_DUT "C0:FF:EE:00:13:42"
+
+struct run {
+	GMainLoop *loop;
+	struct runner *runner;
+	struct evlog *log;
+	bool json;
+	bool tty;
+	bool progress_shown;
+	guint progress;
+	int status;
+	JsonNode *failure;        /* the failing step-end event */
+	const char *file;
+	struct simhost *sim;
+	bool sim_died;
+};
+
+static const char *member_str(JsonObject *o, const char *k)
+{
+	JsonNode *n = json_object_get_member(o, k);
+
+	return n && JSON_NODE_HOLDS_VALUE(n) &&
+		       json_node_get_value_type(n) == G_TYPE_STRING ?
+		json_node_get_string(n) : NULL;
+}
+
+static char *iteration_str(JsonObject *o)
+{
+	JsonNode *n = json_object_get_member(o, "iteration");
+	GString *s = g_string_new("");
+
+	if (n && JSON_NODE_HOLDS_ARRAY(n)) {
+		JsonArray *a = json_node_get_array(n);
+
+		for (guint i = 0; i < json_array_get_length(a); i++)
+			g_string_append_printf(s, "%s%" G_GINT64_FORMAT,
+				i ? "." : "", json_array_get_int_element(a, i));
+	}
+	return g_string_free(s, FALSE);
+}
+
+static void clear_progress(struct run *r)
+{
+	if (r->progress_shown) {
+		fprintf(stderr, "\r\033[K");
+		r->progress_shown = false;
+	}
+}
+
+static char *ms_text(int64_t ms)
+{
+	return ms < 1000 ? g_strdup_printf("%" G_GINT64_FORMAT " ms", ms) :
+			   g_strdup_printf("%.1f s", ms / 1000.0);
+}
+
+static void print_step_end(struct run *r, JsonObject *o)
+{
+	const char *result = member_str(o, "result");
+	const char *verdict = member_str(o, "verdict");
+	const char *conf = member_str(o, "confidence");
+	char *it = iteration_str(o);
+	char *el = ms_text(json_object_get_int_member(o, "elapsed_ms"));
+	bool pass = g_strcmp0(result, "pass") == 0;
+	const char *col = pass ? "\033[32m" : "\033[1;31m";
+	char itbuf[32] = "";
+
+	if (*it)
+		g_snprintf(itbuf, sizeof(itbuf), "[%s]", it);
+	clear_progress(r);
+	printf("  %s%-5s%s %-14s line %-4" G_GINT64_FORMAT " %-8s %9s",
+		cli_c(stdout, col), pass ? "PASS" :
+		g_strcmp0(result, "interrupted") == 0 ? "STOP" :
+		g_strcmp0(result, "error") == 0 ? "ERROR" : "FAIL",
+		cli_c(stdout, "\033[0m"), member_str(o, "name"),
+		json_object_get_int_member(o, "line"), itbuf, el);
+	if (!pass && verdict && g_strcmp0(result, "interrupted"))
+		printf("  %s%s%s%s%s", cli_c(stdout, "\033[1m"), verdict,
+			cli_c(stdout, "\033[0m"), conf ? " " : "",
+			conf ? (!strcmp(conf, "confirmed") ? "(confirmed)" :
+							     "(inferred)") :
+			       "");
+	printf("\n");
+	fflush(stdout);
+	g_free(it);
+	g_free(el);
+}
+
+static void on_event(const char *line, JsonNode *event, void *data)
+{
+	struct run *r = data;
+	JsonObject *o = json_node_get_object(event);
+	const char *type = member_str(o, "type");
+
+	if (r->json) {
+		if (!g_strcmp0(type, "run-start") ||
+		    !g_strcmp0(type, "step-start") ||
+		    !g_strcmp0(type, "step-end") ||
+		    !g_strcmp0(type, "run-end")) {
+			printf("%s\n", line);
+			fflush(stdout);
+		}
+	} else if (!g_strcmp0(type, "step-end")) {
+		print_step_end(r, o);
+	} else if (!g_strcmp0(type, "note") && !r->json) {
+		clear_progress(r);
+		printf("  note: %s\n", member_str(o, "text"));
+		fflush(stdout);
+	}
+	if (!g_strcmp0(type, "step-end") && !r->failure &&
+	    g_strcmp0(member_str(o, "result"), "pass") &&
+	    g_strcmp0(member_str(o, "result"), "interrupted"))
+		r->failure = json_node_copy(event);
+}
+
+static gboolean on_progress(gpointer data)
+{
+	struct run *r = data;
+	struct engine_progress p;
+	char *el, *to;
+
+	if (!engine_progress(runner_engine(r->runner), &p))
+		return G_SOURCE_CONTINUE;
+	el = ms_text(p.elapsed_ms);
+	to = duration_format(p.timeout_ms);
+	fprintf(stderr, "\r\033[K  ..    %-14s line %-4d %s%s%s %s / %s  "
+			"(step %u of %u)",
+		p.step, p.line, *p.iteration ? "[" : "", p.iteration,
+		*p.iteration ? "]" : "", el, to, p.index, p.total);
+	fflush(stderr);
+	r->progress_shown = true;
+	g_free(el);
+	g_free(to);
+	return G_SOURCE_CONTINUE;
+}
+
+static void print_evidence(JsonObject *ev)
+{
+	JsonObject *dbus = json_object_has_member(ev, "dbus_error") ?
+		json_object_get_object_member(ev, "dbus_error") : NULL;
+	JsonArray *tl = json_object_has_member(ev, "timeline") ?
+		json_object_get_array_member(ev, "timeline") : NULL;
+	if (dbus)
+		printf("  D-Bus:    %s %s\n", member_str(dbus, "name"),
+			member_str(dbus, "message"));
+	if (member_str(ev, "disconnected_reason"))
+		printf("  reason:   %s\n", member_str(ev, "disconnected_reason"));
+	if (member_str(ev, "cccd"))
+		printf("  CCCD:     %s\n", member_str(ev, "cccd"));
+	for (const char *k = "hci"; k; k = NULL) {
+		JsonArray *a = json_object_has_member(ev, k) ?
+			json_object_get_array_member(ev, k) : NULL;
+
+		for (guint i = 0; a && i < json_array_get_length(a); i++)
+			printf("  HCI:      %s\n",
+				json_array_get_string_element(a, i));
+	}
+	if (tl && json_array_get_length(tl)) {
+		printf("  timeline:\n");
+		for (guint i = 0; i < json_array_get_length(tl); i++)
+			printf("    %s\n", json_array_get_string_element(tl, i));
+	}
+	if (json_object_has_member(ev, "agent")) {
+		JsonArray *a = json_object_get_array_member(ev, "agent");
+
+		for (guint i = 0; i < json_array_get_length(a); i++)
+			printf("  agent:    %s\n",
+				json_array_get_string_element(a, i));
+	}
+	if (json_object_has_member(ev, "sim_trace")) {
+		JsonArray *a = json_object_get_array_member(ev, "sim_trace");
+		JsonGenerator *g = json_generator_new();
+
+		/* the simulator's truth: what the DUT did inside */
+		for (guint i = 0; i < json_array_get_length(a); i++) {
+			JsonNode *n = json_array_get_element(a, i);
+			JsonObject *t = json_node_get_object(n);
+			const char *evn = member_str(t, "event");
+			char *s;
+
+			if (g_strcmp0(evn, "ltk-request") &&
+			    g_strcmp0(evn, "booted") &&
+			    g_strcmp0(evn, "store-lost") &&
+			    g_strcmp0(evn, "cccd-lost") &&
+			    g_strcmp0(evn, "identity-rotated") &&
+			    g_strcmp0(evn, "bond-stored"))
+				continue;
+			json_generator_set_root(g, n);
+			s = json_generator_to_data(g, NULL);
+			printf("  DUT:      %s\n", s);
+			g_free(s);
+		}
+		g_object_unref(g);
+	}
+}
+
+static void print_summary(struct run *r, const struct engine_result *res)
+{
+	char *el = ms_text(res->elapsed_ms);
+
+	clear_progress(r);
+	if (res->outcome == ENGINE_OUTCOME_PASSED) {
+		printf("%sPASSED%s: %u of %u steps in %s\n",
+			cli_c(stdout, "\033[1;32m"), cli_c(stdout, "\033[0m"),
+			res->steps_passed, res->steps_total, el);
+	} else if (res->outcome == ENGINE_OUTCOME_INTERRUPTED) {
+		printf("%sINTERRUPTED%s after %u steps (%s)\n",
+			cli_c(stdout, "\033[1;33m"), cli_c(stdout, "\033[0m"),
+			res->steps_passed, el);
+	} else {
+		printf("%s%s%s: %s\n", cli_c(stdout, "\033[1;31m"),
+			res->outcome == ENGINE_OUTCOME_ERROR ? "ERROR" :
+							       "FAILED",
+			cli_c(stdout, "\033[0m"), res->message);
+		printf("  %s\n", verdict_explain(res->verdict));
+		if (r->failure) {
+			JsonObject *o = json_node_get_object(r->failure);
+
+			if (json_object_has_member(o, "evidence"))
+				print_evidence(json_object_get_object_member(o,
+					"evidence"));
+		}
+	}
+	g_free(el);
+}
+
+static void on_done(struct runner *rn, const struct engine_result *res,
+	void *data)
+{
+	struct run *r = data;
+
+	(void)rn;
+	if (!r->json)
+		print_summary(r, res);
+	r->status = res->exit_status;
+	g_main_loop_quit(r->loop);
+}
+
+static gboolean on_signal(gpointer data)
+{
+	struct run *r = data;
+
+	runner_interrupt(r->runner);
+	return G_SOURCE_CONTINUE;
+}
+
+static void sim_died(struct simhost *h, void *data)
+{
+	struct run *r = data;
+
+	(void)h;
+	r->sim_died = true;
+}
+
+static char *default_log_path(const char *name)
+{
+	const char *state = g_getenv("XDG_STATE_HOME");
+	char *dir = state && *state ? g_build_filename(state, "bondcheck", NULL) :
+		g_build_filename(g_get_home_dir(), ".local", "state",
+			"bondcheck", NULL);
+	GDateTime *dt = g_date_time_new_now_local();
+	char *stamp = g_date_time_format(dt, "%Y%m%d-%H%M%S");
+	char *safe = g_strdup(name);
+	char *file, *path;
+
+	g_strcanon(safe, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			 "0123456789-_", '-');
+	file = g_strdup_printf("%s-%s-%d.jsonl", safe, stamp, (int)getpid());
+	if (g_mkdir_with_parents(dir, 0755) != 0) {
+		g_free(dir);
+		dir = g_strdup(g_get_tmp_dir());
+	}
+	path = g_build_filename(dir, file, NULL);
+	g_free(dir);
+	g_free(stamp);
+	g_free(safe);
+	g_free(file);
+	g_date_time_unref(dt);
+	return path;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	char *device = NULL, *name = NULL, *adapter = NULL, *reboot_cmd = NULL;
+	char *label = NULL, *logpath = NULL;
+	char **faults = NULL, **sets = NULL;
+	gboolean sim = FALSE, json = FALSE, verbose = FALSE;
+	double scale = -1;
+	GOptionEntry entries[] = {
+		{ "device", 'd', 0, G_OPTION_ARG_STRING, &device,
+			"DUT address", "AA:BB:CC:DD:EE:FF" },
+		{ "name", 0, 0, G_OPTION_ARG_STRING, &name,
+			"DUT name (the first device with it)", "NAME" },
+		{ "adapter", 'a', 0, G_OPTION_ARG_STRING, &adapter,
+			"adapter (default: the first powered one)", "hciN" },
+		{ "sim", 0, 0, G_OPTION_ARG_NONE, &sim,
+			"run against the built-in simulator on a private bus",
+			NULL },
+		{ "fault", 0, 0, G_OPTION_ARG_STRING_ARRAY, &faults,
+			"simulator fault, repeatable (implies --sim)",
+			"NAME[=ARG]" },
+		{ "time-scale", 0, 0, G_OPTION_ARG_DOUBLE, &scale,
+			"simulator delays x F (default 1; 0 = none), implies "
+			"--sim", "F" },
+		{ "reboot-cmd", 0, 0, G_OPTION_ARG_STRING, &reboot_cmd,
+			"how the DUT is rebooted (shell command); overrides the "
+			"scenario", "CMD" },
+		{ "set", 0, 0, G_OPTION_ARG_STRING_ARRAY, &sets,
+			"scenario variable, repeatable", "NAME=VALUE" },
+		{ "label", 0, 0, G_OPTION_ARG_STRING, &label,
+			"firmware build label, recorded in the log", "TEXT" },
+		{ "log", 0, 0, G_OPTION_ARG_FILENAME, &logpath,
+			"JSON Lines event log (default under "
+			"~/.local/state/bondcheck)", "FILE" },
+		{ "json", 0, 0, G_OPTION_ARG_NONE, &json,
+			"machine-readable progress on stdout, one JSON object "
+			"per line", NULL },
+		{ "sim-verbose", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE,
+			&verbose, NULL, NULL },
+		{ NULL },
+	};
+	GOptionContext *ctx = g_option_context_new(
+		"SCENARIO - run a scenario against a device or the simulator");
+	GHashTable *vars = g_hash_table_new_full(g_str_hash, g_str_equal,
+		g_free, g_free);
+	struct scenario_options sopts = { vars, false };
+	GPtrArray *errors = NULL, *simargs = NULL;
+	struct scenario *scn = NULL;
+	struct simhost host = { 0 };
+	struct bus *bus = NULL;
+	struct runner_options ropts;
+	struct run r = { 0 };
+	GError *err = NULL;
+	char *bluez_version = NULL, *kernel = NULL;
+	char **fault_list = NULL;
+	guint sig[2] = { 0, 0 };
+	int status = BC_EXIT_USAGE;
+
+	g_option_context_add_main_entries(ctx, entries, NULL);
+	if (!cli_parse(ctx, &argc, &argv) || !cli_parse_sets(sets, vars))
+		goto out;
+	if (argc != 2) {
+		cli_err(argc < 2 ? "run needs a scenario file (see "
+				   "scenarios/)" :
+				   "run takes one scenario file");
+		goto out;
+	}
+	if (faults || scale >= 0)
+		sim = TRUE;
+	if (scale < 0)
+		scale = 1.0;
+	if (device && !bluez_address_valid(device)) {
+		cli_err("--device takes an address like AA:BB:CC:DD:EE:FF, "
+			"not '%s'", device);
+		goto out;
+	}
+	if (device && name) {
+		cli_err("give --device or --name, not both");
+		goto out;
+	}
+	if (!sim && !device && !name) {
+		cli_err("which device? give --device ADDRESS or --name NAME "
+			"(bondcheck scan lists them), or --sim");
+		goto out;
+	}
+	if (sim && !device && !name)
+		device = g_strdup(SIM_DUT);
+	simargs = g_ptr_array_new_with_free_func(g_free);
+	if (sim && !cli_sim_args(faults, scale, verbose, simargs))
+		goto out;
+
+	sopts.have_reboot_cmd = reboot_cmd != NULL;
+	scn = scenario_load(argv[1], &sopts, &errors);
+	if (!scn) {
+		cli_print_scn_errors(errors);
+		goto out;
+	}
+	if (!logpath)
+		logpath = default_log_path(scn->name);
+	r.log = evlog_new(logpath, &err);
+	if (!r.log) {
+		status = cli_fail(err);
+		goto out;
+	}
+	r.json = json;
+	r.tty = isatty(fileno(stderr)) && !json;
+	r.file = argv[1];
+	r.loop = g_main_loop_new(NULL, FALSE);
+	evlog_add_sink(r.log, on_event, &r);
+
+	if (sim) {
+		g_ptr_array_add(simargs, NULL);
+		if (!simhost_start(&host, (const char *const *)simargs->pdata,
+			    &err)) {
+			status = cli_fail(err);
+			goto out;
+		}
+		host.on_exit = sim_died;
+		host.exit_data = &r;
+		r.sim = &host;
+		bus = bus_connect(BUS_KIND_ADDRESS, host.address, &err);
+	} else {
+		bus = bus_connect(BUS_KIND_SYSTEM, NULL, &err);
+	}
+	if (!bus) {
+		err->code = BCERROR_ENVIRONMENT;
+		status = cli_fail(err);
+		goto out;
+	}
+
+	memset(&ropts, 0, sizeof(ropts));
+	if (sim) {
+		GPtrArray *fl = g_ptr_array_new();
+		const char *ver = "5.66";
+
+		for (char **f = faults; f && *f; f++) {
+			g_ptr_array_add(fl, g_strdup(*f));
+			if (g_str_has_prefix(*f, "bluez-version="))
+				ver = *f + strlen("bluez-version=");
+		}
+		g_ptr_array_add(fl, NULL);
+		fault_list = (char **)g_ptr_array_free(fl, FALSE);
+		bluez_version = g_strdup_printf("bondcheck-sim (as %s)", ver);
+	} else {
+		bluez_version = runner_bluez_version();
+	}
+	kernel = runner_kernel();
+	ropts.engine.device = device;
+	ropts.engine.device_name = name;
+	ropts.engine.adapter = adapter;
+	ropts.engine.label = label;
+	ropts.engine.reboot_cmd = reboot_cmd;
+	ropts.engine.sim = sim;
+	ropts.engine.faults = (const char *const *)fault_list;
+	ropts.engine.time_scale = scale;
+	ropts.engine.bluez_version = bluez_version;
+	ropts.engine.kernel = kernel;
+	ropts.engine.tool_version = BONDCHECK_VERSION;
+	ropts.sim_trace = sim;
+	ropts.prompt_to = stderr;
+	r.runner = runner_new(bus, scn, r.log, &ropts);
+
+	if (!json) {
+		printf("%s%s%s: \"%s\", %u steps\n", cli_c(stdout, "\033[1m"),
+			argv[1], cli_c(stdout, "\033[0m"), scn->name,
+			scn->total_steps);
+		printf("  device %s%s%s", device ? device : name,
+			adapter ? " on " : "", adapter ? adapter : "");
+		if (sim) {
+			printf(" (simulator");
+			for (char **f = faults; f && *f; f++)
+				printf("%s%s", f == faults ? ", faults: " : ", ",
+					*f);
+			printf(")");
+		}
+		printf("\n  log %s\n", logpath);
+		fflush(stdout);
+	}
+	if (r.tty)
+		r.progress = g_timeout_add(200, on_progress, &r);
+	sig[0] = g_unix_signal_add(SIGINT, on_signal, &r);
+	sig[1] = g_unix_signal_add(SIGTERM, on_signal, &r);
+	runner_start(r.runner, on_done, &r);
+	g_main_loop_run(r.loop);
+	status = r.status;
+	if (evlog_error(r.log))
+		cli_err("%s", evlog_error(r.log)->message);
+	if (!json)
+		printf("log: %s\n", logpath);
+out:
+	if (sig[0])
+		g_source_remove(sig[0]);
+	if (sig[1])
+		g_source_remove(sig[1]);
+	if (r.progress)
+		g_source_remove(r.progress);
+	runner_free(r.runner);
+	if (bus)
+		bus_unref(bus);
+	if (host.address)
+		simhost_stop(&host);
+	evlog_free(r.log);
+	if (r.failure)
+		json_node_unref(r.failure);
+	if (r.loop)
+		g_main_loop_unref(r.loop);
+	scenario_free(scn);
+	if (errors)
+		g_ptr_array_free(errors, TRUE);
+	if (simargs)
+		g_ptr_array_free(simargs, TRUE);
+	g_option_context_free(ctx);
+	g_hash_table_destroy(vars);
+	g_strfreev(sets);
+	g_strfreev(faults);
+	g_strfreev(fault_list);
+	g_free(device);
+	g_free(name);
+	g_free(adapter);
+	g_free(reboot_cmd);
+	g_free(label);
+	g_free(logpath);
+	g_free(bluez_version);
+	g_free(kernel);
+	dbus_shutdown();
+	return status;
+}
