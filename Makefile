@@ -55,7 +55,8 @@ BUS_SRCS  := $(wildcard src/bus/*.c)
 SIM_SRCS  := $(filter-out src/sim/main.c,$(wildcard src/sim/*.c))
 CLI_SRCS  := $(filter-out src/cli/main.c,$(wildcard src/cli/*.c))
 DMN_SRCS  := $(filter-out src/daemon/main.c,$(wildcard src/daemon/*.c))
-TEST_SRCS := $(wildcard tests/unit/*.c tests/integration/*.c tests/helpers/*.c) tests/runner.c
+TEST_SRCS := $(wildcard tests/unit/*.c tests/integration/*.c tests/helpers/*.c \
+	tests/fuzz/*.c) tests/runner.c
 
 ifeq ($(V),1)
 Q :=
@@ -153,6 +154,23 @@ check: deps
 demo: deps
 	$(MAKE) -j$(NPROC) VARIANT=normal all
 	./tools/demo build/normal
+
+# libFuzzer on the scenario parser (clang; ASan+UBSan). FUZZ_SECONDS=60 by
+# default; new crashers land in build/fuzz/ — add them to tests/fuzz/corpus/.
+FUZZ_SECONDS ?= 60
+FUZZ_SRCS := src/core/scenario.c src/core/bluez.c src/core/duration.c \
+	src/core/bcerror.c src/core/model.c tests/fuzz/fuzz_scenario.c
+
+fuzz: deps
+	@mkdir -p build/fuzz/corpus
+	clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
+		-Iinclude -Itests $(shell $(PKG_CONFIG) --cflags glib-2.0) \
+		$(FUZZ_SRCS) -o build/fuzz/fuzz_scenario \
+		$(shell $(PKG_CONFIG) --libs glib-2.0) -lm
+	cp tests/fuzz/corpus/* build/fuzz/corpus/
+	cd build/fuzz && G_DEBUG=fatal-criticals ASAN_OPTIONS=detect_leaks=1 \
+		./fuzz_scenario \
+		-max_total_time=$(FUZZ_SECONDS) -max_len=4096 corpus
 
 bench: deps
 	$(MAKE) -j$(NPROC) VARIANT=normal all

@@ -14,11 +14,17 @@ int main(void)
 		msg_suite,
 		model_suite,
 		bluez_suite,
+		scenario_suite,
+		scenario_fuzz_suite,
+		verdict_suite,
+		evlog_suite,
+		engine_suite,
 		dbusmock_suite,
 		sim_dut_suite,
 		sim_suite,
 		bluetoothctl_suite,
 		cli_suite,
+		run_suite,
 	};
 	SRunner *sr = srunner_create(NULL);
 	int failed;

@@ -13,5 +13,11 @@ Suite *sim_dut_suite(void);
 Suite *sim_suite(void);
 Suite *bluetoothctl_suite(void);
 Suite *cli_suite(void);
+Suite *scenario_suite(void);
+Suite *scenario_fuzz_suite(void);
+Suite *verdict_suite(void);
+Suite *evlog_suite(void);
+Suite *engine_suite(void);
+Suite *run_suite(void);
 
 #endif

@@ -420,6 +420,8 @@ int cmd_run(int argc, char **argv)
 		host.on_exit = sim_died;
 		host.exit_data = &r;
 		r.sim = &host;
+		/* commands this run starts (--reboot-cmd) reach the simulator */
+		g_setenv("DBUS_SYSTEM_BUS_ADDRESS", host.address, TRUE);
 		bus = bus_connect(BUS_KIND_ADDRESS, host.address, &err);
 	} else {
 		bus = bus_connect(BUS_KIND_SYSTEM, NULL, &err);

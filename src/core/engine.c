@@ -385,6 +385,7 @@ static void step_fail(struct engine *e, enum verdict v, enum confidence c,
 	const char *fmt, ...) G_GNUC_PRINTF(4, 5);
 static void finish(struct engine *e, enum engine_outcome o);
 static void next_step(struct engine *e);
+static void log_agent(struct engine *e, const char *event, const GError *error);
 
 /* ---- discovery ---------------------------------------------------------- */
 
@@ -853,6 +854,7 @@ static void pair_agent_ready(const GError *error, void *data)
 
 	if (!e->st.s || e->st.s->type != SCN_STEP_PAIR || e->st.phase != 4)
 		return;
+	log_agent(e, error ? "register-failed" : "registered", error);
 	if (error) {
 		step_fail(e, VERDICT_ENVIRONMENT_ERROR, CONFIDENCE_NONE,
 			"cannot register the agent: %s", error->message);
@@ -2312,11 +2314,22 @@ static void cleanup_reply(struct engine *e, const struct bluez_reply *r)
 	cleanup_next(e);
 }
 
+static void log_agent(struct engine *e, const char *event, const GError *error)
+{
+	JsonBuilder *b = evlog_begin(e->log, "agent");
+
+	add_str(b, "event", event);
+	add_str(b, "capability", e->agent_cap);
+	if (error)
+		add_str(b, "error", error->message);
+	evlog_end(e->log, b);
+}
+
 static void agent_gone(const GError *error, void *data)
 {
 	struct engine *e = data;
 
-	(void)error;
+	log_agent(e, "unregistered", error);
 	e->registered = false;
 	e->cleanup++;
 	cleanup_next(e);
@@ -2430,6 +2443,7 @@ static void agent_ready(const GError *error, void *data)
 		e->ready_timer = 0;
 	}
 	write_run_start(e);
+	log_agent(e, "registered", NULL);
 	enter_state(e, ENGINE_STATE_RUNNING);
 	e->stack[0] = (struct frame){ e->scn->steps, 0, 1, 1, false };
 	e->depth = 1;
@@ -2555,8 +2569,13 @@ void engine_bluez_available(struct engine *e, bool available, const char *why)
 
 		env_fail(e, m);
 		g_free(m);
+	} else if (e->state == ENGINE_STATE_WAITING) {
+		char *m = g_strdup_printf("bluetoothd is not running (%s on "
+			"the system bus)", why ? why : "no org.bluez");
+
+		env_fail(e, m);
+		g_free(m);
 	}
-	/* while waiting, the ready timer decides */
 }
 
 void engine_bus_lost(struct engine *e)

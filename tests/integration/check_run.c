@@ -1,0 +1,592 @@
+/*
+ * check_run.c — bondcheck run end to end: every shipped scenario against
+ * the simulator with each fault that matters to it, the log it leaves, each
+ * reboot trigger (a command, a serial port through a pty, a person), and
+ * what Ctrl-C and SIGKILL leave behind.
+ */
+#include <check.h>
+#include <fcntl.h>
+#include <glib-unix.h>
+#include <json-glib/json-glib.h>
+#include <pty.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bondcheck/names.h"
+#include "helpers/simtest.h"
+#include "suites.h"
+
+static char *scn_path(const char *name)
+{
+	char *rel = g_strdup_printf("scenarios/%s", name);
+	char *p = test_path(rel);
+
+	g_free(rel);
+	return p;
+}
+
+static char *tmp_log(void)
+{
+	char *p = g_strdup("/tmp/bc-run-XXXXXX");
+	int fd = g_mkstemp(p);
+
+	close(fd);
+	return p;
+}
+
+/* Every complete line parses; the first is run-start, the last run-end. */
+static JsonObject *check_log(const char *path, bool complete,
+	JsonParser **keep)
+{
+	char *text = NULL;
+	char **lines;
+	guint n;
+	JsonObject *last = NULL;
+
+	ck_assert(g_file_get_contents(path, &text, NULL, NULL));
+	lines = g_strsplit(text, "\n", -1);
+	n = g_strv_length(lines);
+	ck_assert_msg(n >= 2, "log %s has %u lines", path, n);
+	/* the text after the last newline is an unfinished line: skip it */
+	for (guint i = 0; i + 1 < n; i++) {
+		JsonParser *p = json_parser_new();
+		JsonObject *o;
+
+		ck_assert_msg(json_parser_load_from_data(p, lines[i], -1, NULL),
+			"%s:%u does not parse: %s", path, i + 1, lines[i]);
+		o = json_node_get_object(json_parser_get_root(p));
+		ck_assert(json_object_has_member(o, "type"));
+		ck_assert(json_object_has_member(o, "t"));
+		if (i == 0) {
+			ck_assert_str_eq(json_object_get_string_member(o,
+				"type"), "run-start");
+			ck_assert_int_eq(json_object_get_int_member(o, "schema"),
+				1);
+		}
+		if (i + 2 == n && complete) {
+			ck_assert_str_eq(json_object_get_string_member(o,
+				"type"), "run-end");
+			*keep = p;
+			last = o;
+		} else {
+			g_object_unref(p);
+		}
+	}
+	g_strfreev(lines);
+	g_free(text);
+	return last;
+}
+
+static const char *opt_str(JsonObject *o, const char *k)
+{
+	JsonNode *n = json_object_get_member(o, k);
+
+	return n && !JSON_NODE_HOLDS_NULL(n) ? json_node_get_string(n) : NULL;
+}
+
+static const struct {
+	const char *scenario;
+	const char *faults[3];
+	const char *verdict;
+	const char *confidence;    /* NULL: none */
+	int line;                  /* of the failing step, 0: passed */
+	int status;
+} matrix[] = {
+	{ "bond-survives-reboot.scn", { NULL }, "pass", NULL, 0, 0 },
+	{ "bond-survives-reboot.scn", { "lose-bond-on-reboot" },
+		"peer-removed-pairing", "inferred", 28, 1 },
+	{ "bond-survives-reboot.scn", { "key-lookup-mismatch" },
+		"peer-removed-pairing", "inferred", 28, 1 },
+	{ "bond-survives-reboot.scn", { "key-lookup-mismatch",
+		"bluez-version=5.83" }, "peer-removed-pairing", "confirmed",
+		28, 1 },
+	{ "bond-survives-reboot.scn", { "lose-bond-on-reboot",
+		"connect-succeeds-then-drops" }, "peer-removed-pairing",
+		"inferred", 28, 1 },
+	{ "bond-survives-reboot.scn", { "lose-bond-on-reboot",
+		"terminate-on-encrypt" }, "peer-removed-pairing", "inferred",
+		28, 1 },
+	{ "bond-survives-reboot.scn", { "rotate-identity-on-reboot" },
+		"identity-changed", "inferred", 27, 1 },
+	{ "bond-survives-reboot.scn", { "no-advertise-after-reboot" },
+		"not-advertising", "inferred", 27, 1 },
+	{ "bond-survives-reboot.scn", { "repair-on-reconnect" },
+		"unexpected-pairing-request", "inferred", 28, 1 },
+	{ "bond-survives-reboot.scn", { "slow-boot=2s" }, "pass", NULL, 0, 0 },
+	{ "bond-survives-reboot.scn", { "bluez-version=5.64" }, "pass", NULL, 0,
+		0 },
+	{ "bond-survives-reboot.scn", { "forget-cccd-on-reboot" }, "pass", NULL,
+		0, 0 },
+	{ "bond.scn", { NULL }, "pass", NULL, 0, 0 },
+	{ "bond.scn", { "key-lookup-mismatch" }, "peer-removed-pairing",
+		"inferred", 18, 1 },
+	{ "pair-no-bond.scn", { NULL }, "pass", NULL, 0, 0 },
+	{ "pair-no-bond.scn", { "bluez-version=5.64" }, "pass", NULL, 0, 0 },
+	{ "cccd-survives-reboot.scn", { NULL }, "pass", NULL, 0, 0 },
+	{ "cccd-survives-reboot.scn", { "forget-cccd-on-reboot" },
+		"subscription-lost", "confirmed", 21, 1 },
+	{ "cccd-survives-reboot.scn", { "lose-bond-on-reboot" },
+		"peer-removed-pairing", "inferred", 20, 1 },
+	{ "identity-stable.scn", { NULL }, "pass", NULL, 0, 0 },
+	{ "identity-stable.scn", { "rotate-identity-on-reboot" },
+		"identity-changed", "inferred", 16, 1 },
+	{ "repair-after-host-forgets.scn", { NULL }, "pass", NULL, 0, 0 },
+	{ "repair-after-host-forgets.scn", { "lose-bond-on-reboot" },
+		"peer-removed-pairing", "inferred", 21, 1 },
+	{ "soak-reboot.scn", { NULL }, "pass", NULL, 0, 0 },
+	{ "soak-reboot.scn", { "key-lookup-mismatch" }, "peer-removed-pairing",
+		"inferred", 18, 1 },
+};
+
+START_TEST(each_scenario_against_each_fault)
+{
+	char *prog = test_prog("bondcheck");
+	char *scn = scn_path(matrix[_i].scenario);
+	char *log = tmp_log();
+	GPtrArray *argv = g_ptr_array_new();
+	struct proc_result r;
+	JsonParser *p = NULL;
+	JsonObject *end;
+
+	g_ptr_array_add(argv, prog);
+	g_ptr_array_add(argv, (gpointer)"run");
+	g_ptr_array_add(argv, (gpointer)"--sim");
+	g_ptr_array_add(argv, (gpointer)"--time-scale");
+	g_ptr_array_add(argv, (gpointer)"0.02");
+	g_ptr_array_add(argv, (gpointer)"--set");
+	g_ptr_array_add(argv, (gpointer)"CYCLES=2");
+	g_ptr_array_add(argv, (gpointer)"--json");
+	g_ptr_array_add(argv, (gpointer)"--log");
+	g_ptr_array_add(argv, log);
+	for (int i = 0; matrix[_i].faults[i]; i++) {
+		g_ptr_array_add(argv, (gpointer)"--fault");
+		g_ptr_array_add(argv, (gpointer)matrix[_i].faults[i]);
+	}
+	g_ptr_array_add(argv, scn);
+	g_ptr_array_add(argv, NULL);
+	test_run((const char *const *)argv->pdata, NULL, 60000, &r);
+	ck_assert_msg(r.status == matrix[_i].status, "%s %s: exit %d\n%s\n%s",
+		matrix[_i].scenario, matrix[_i].faults[0] ?
+			matrix[_i].faults[0] : "", r.status, r.out, r.err);
+	end = check_log(log, true, &p);
+	ck_assert_str_eq(opt_str(end, "verdict"), matrix[_i].verdict);
+	ck_assert_msg(g_strcmp0(opt_str(end, "confidence"),
+			      matrix[_i].confidence) == 0,
+		"confidence %s", opt_str(end, "confidence"));
+	if (matrix[_i].line)
+		ck_assert_int_eq(json_object_get_int_member(end, "line"),
+			matrix[_i].line);
+	/* --json: the same events, one per line, on stdout */
+	ck_assert_ptr_nonnull(strstr(r.out, "\"type\":\"run-end\""));
+	ck_assert_ptr_null(strstr(r.out, "PASS"));
+	g_object_unref(p);
+	test_result_clear(&r);
+	unlink(log);
+	g_free(log);
+	g_free(scn);
+	g_free(prog);
+	g_ptr_array_free(argv, TRUE);
+}
+END_TEST
+
+/* ---- the simulator as "the system bus": real mode ------------------------ */
+
+static struct simtest st;
+
+static void real_setup(void)
+{
+	simtest_start(&st, (const char *const[]){ "--time-scale", "0.02", NULL });
+}
+
+static void real_teardown(void)
+{
+	simtest_stop(&st);
+}
+
+static char *write_scn(const char *text)
+{
+	char *p = g_strdup("/tmp/bc-scn-XXXXXX.scn");
+	int fd = g_mkstemp_full(p, O_RDWR, 0644);
+
+	ck_assert(write(fd, text, strlen(text)) == (ssize_t)strlen(text));
+	close(fd);
+	return p;
+}
+
+static int run_real(const char *scn, const char *const *extra, char *log,
+	struct proc_result *r)
+{
+	char *prog = test_prog("bondcheck");
+	const char *env[] = { st.env, "NO_COLOR=1", NULL };
+	GPtrArray *argv = g_ptr_array_new();
+
+	g_ptr_array_add(argv, prog);
+	g_ptr_array_add(argv, (gpointer)"run");
+	g_ptr_array_add(argv, (gpointer)"-d");
+	g_ptr_array_add(argv, (gpointer)SIM_DUT);
+	g_ptr_array_add(argv, (gpointer)"--log");
+	g_ptr_array_add(argv, log);
+	for (size_t i = 0; extra && extra[i]; i++)
+		g_ptr_array_add(argv, (gpointer)extra[i]);
+	g_ptr_array_add(argv, (gpointer)scn);
+	g_ptr_array_add(argv, NULL);
+	test_run((const char *const *)argv->pdata, env, 60000, r);
+	g_ptr_array_free(argv, TRUE);
+	g_free(prog);
+	return r->status;
+}
+
+START_TEST(on_the_system_bus_the_reboot_characteristic_is_used)
+{
+	char *scn = scn_path("bond-survives-reboot.scn");
+	char *log = tmp_log();
+	struct proc_result r;
+	char *text;
+
+	ck_assert_msg(run_real(scn, NULL, log, &r) == 0, "%s\n%s", r.out, r.err);
+	ck_assert_ptr_nonnull(strstr(r.out, "PASSED: 13 of 13"));
+	/* no --sim, no --reboot-cmd: the DUT's reboot characteristic */
+	g_file_get_contents(log, &text, NULL, NULL);
+	ck_assert_ptr_nonnull(strstr(text, "\"via\":\"gatt\""));
+	ck_assert(timeline_wait_trace(st.tl, "\"via\":\"gatt\"", 5000));
+	g_free(text);
+	test_result_clear(&r);
+	unlink(log);
+	g_free(log);
+	g_free(scn);
+}
+END_TEST
+
+#define SIM_REBOOT_CMD "dbus-send --system --dest=org.bluez " \
+	"--type=method_call /org/bondcheck/sim org.bondcheck.Sim1.Reboot"
+
+START_TEST(a_reboot_command_is_run_and_logged)
+{
+	char *scn = write_scn("scan\npair\nreboot via=command cmd=\""
+			      SIM_REBOOT_CMD "\"\nreconnect\n");
+	char *log = tmp_log();
+	struct proc_result r;
+	char *text;
+
+	ck_assert_msg(run_real(scn, NULL, log, &r) == 0, "%s\n%s", r.out, r.err);
+	g_file_get_contents(log, &text, NULL, NULL);
+	ck_assert_ptr_nonnull(strstr(text, "\"via\":\"command\",\"event\":"
+					   "\"exit\",\"status\":0"));
+	g_free(text);
+	test_result_clear(&r);
+	unlink(log);
+	unlink(scn);
+	g_free(log);
+	g_free(scn);
+}
+END_TEST
+
+START_TEST(a_reboot_that_never_happens_times_out)
+{
+	char *scn = write_scn("scan\npair\nreboot timeout=500ms\n");
+	const char *extra[] = { "--reboot-cmd", "echo nothing; exit 3", NULL };
+	char *log = tmp_log();
+	struct proc_result r;
+	char *text;
+
+	ck_assert_int_eq(run_real(scn, extra, log, &r), 1);
+	ck_assert_ptr_nonnull(strstr(r.out, "the link never dropped"));
+	g_file_get_contents(log, &text, NULL, NULL);
+	ck_assert_ptr_nonnull(strstr(text, "\"line\":\"nothing\""));
+	ck_assert_ptr_nonnull(strstr(text, "\"status\":3"));
+	ck_assert_ptr_nonnull(strstr(text, "\"verdict\":\"expectation-failed\""));
+	g_free(text);
+	test_result_clear(&r);
+	unlink(log);
+	unlink(scn);
+	g_free(log);
+	g_free(scn);
+}
+END_TEST
+
+struct serial_dut {
+	int master;
+	GString *got;
+	bool rebooted;
+};
+
+static gboolean serial_in(gint fd, GIOCondition cond, gpointer data)
+{
+	struct serial_dut *s = data;
+	char buf[256];
+	ssize_t n = read(fd, buf, sizeof(buf));
+
+	(void)cond;
+	if (n <= 0)
+		return G_SOURCE_CONTINUE;
+	g_string_append_len(s->got, buf, n);
+	/* a MicroPython REPL that resets when told to */
+	if (!s->rebooted && strstr(s->got->str, "machine.reset()\r")) {
+		s->rebooted = true;
+		timeline_call(st.tl, BC_SIM_PATH, BC_SIM_IFACE, "Reboot", NULL);
+	}
+	return G_SOURCE_CONTINUE;
+}
+
+START_TEST(a_serial_reboot_reaches_the_port)
+{
+	struct serial_dut s = { -1, g_string_new(""), false };
+	char name[128];
+	int slave;
+	char *scn, *log = tmp_log(), *prog = test_prog("bondcheck");
+	char *text;
+	guint src;
+	GPid pid;
+	char *o, *e;
+	struct proc_result r;
+	const char *env[] = { st.env, NULL };
+
+	ck_assert(openpty(&s.master, &slave, name, NULL, NULL) == 0);
+	text = g_strdup_printf("scan\npair\nreboot via=serial port=%s "
+			       "baud=115200\nreconnect\n", name);
+	scn = write_scn(text);
+	g_free(text);
+	src = g_unix_fd_add(s.master, G_IO_IN, serial_in, &s);
+	pid = test_start((const char *const[]){ prog, "run", "-d", SIM_DUT,
+				 "--log", log, scn, NULL },
+		env, &o, &e);
+	test_finish(pid, o, e, 60000, &r);
+	ck_assert_msg(r.status == 0, "%s\n%s", r.out, r.err);
+	ck_assert(s.rebooted);
+	/* Ctrl-C twice, then a hard reset, as a REPL needs it */
+	ck_assert(g_str_has_prefix(s.got->str, "\x03\x03import machine"));
+	g_source_remove(src);
+	close(slave);
+	close(s.master);
+	g_string_free(s.got, TRUE);
+	test_result_clear(&r);
+	unlink(log);
+	unlink(scn);
+	g_free(log);
+	g_free(scn);
+	g_free(prog);
+}
+END_TEST
+
+static void reboot_when(struct expect *e, const char *needle)
+{
+	ck_assert_msg(expect_wait(e, needle, 20000), "%s", expect_output(e));
+	timeline_call(st.tl, BC_SIM_PATH, BC_SIM_IFACE, "Reboot", NULL);
+}
+
+START_TEST(a_manual_reboot_waits_for_the_person)
+{
+	char *scn = write_scn("scan\npair\nreboot via=manual\nreconnect\n");
+	char *prog = test_prog("bondcheck");
+	char *log = tmp_log();
+	const char *argv[] = { prog, "run", "-d", SIM_DUT, "--json", "--log",
+		log, scn, NULL };
+	const char *env[] = { st.env, NULL };
+	struct expect *e = expect_spawn(argv, env);
+
+	/* the person presses reset once asked (the reboot step started) */
+	reboot_when(e, "\"name\":\"reboot\"");
+	ck_assert_int_eq(expect_exit(e, 30000), 0);
+	expect_free(e);
+	unlink(log);
+	unlink(scn);
+	g_free(log);
+	g_free(scn);
+	g_free(prog);
+}
+END_TEST
+
+START_TEST(ctrl_c_mid_step_leaves_a_complete_log_and_no_agent)
+{
+	char *scn = write_scn("scan\npair\nsleep 1m\n");
+	char *prog = test_prog("bondcheck");
+	char *log = tmp_log();
+	const char *argv[] = { prog, "run", "-d", SIM_DUT, "--json", "--log",
+		log, scn, NULL };
+	const char *env[] = { st.env, NULL };
+	struct expect *e = expect_spawn(argv, env);
+	JsonParser *p = NULL;
+	JsonObject *end;
+	char *text;
+
+	ck_assert_msg(expect_wait(e, "\"name\":\"sleep\"", 20000), "%s",
+		expect_output(e));
+	kill(expect_pid(e), SIGINT);
+	ck_assert_int_eq(expect_exit(e, 10000), 130);
+	end = check_log(log, true, &p);
+	ck_assert_str_eq(opt_str(end, "result"), "interrupted");
+	g_file_get_contents(log, &text, NULL, NULL);
+	/* the agent was unregistered and the DUT disconnected on the way out */
+	ck_assert_ptr_nonnull(strstr(text, "\"event\":\"unregistered\""));
+	ck_assert_ptr_nonnull(strstr(text, "\"method\":\"Disconnect\""));
+	ck_assert(timeline_wait(st.tl, "dev Connected=false", 5000));
+	g_free(text);
+	g_object_unref(p);
+	expect_free(e);
+	unlink(log);
+	unlink(scn);
+	g_free(log);
+	g_free(scn);
+	g_free(prog);
+}
+END_TEST
+
+START_TEST(ctrl_c_while_scanning_stops_discovery)
+{
+	char *scn = write_scn("scan timeout=1m\n");
+	char *prog = test_prog("bondcheck");
+	char *log = tmp_log();
+	const char *argv[] = { prog, "run", "-d", "11:22:33:44:55:66",
+		"--json", "--log", log, scn, NULL };
+	const char *env[] = { st.env, NULL };
+	struct expect *e = expect_spawn(argv, env);
+
+	ck_assert(expect_wait(e, "\"name\":\"scan\"", 20000));
+	ck_assert(timeline_wait(st.tl, "hci0 Discovering=true", 5000));
+	kill(expect_pid(e), SIGTERM);
+	ck_assert_int_eq(expect_exit(e, 10000), 130);
+	ck_assert(timeline_wait(st.tl, "hci0 Discovering=false", 5000));
+	expect_free(e);
+	unlink(log);
+	unlink(scn);
+	g_free(log);
+	g_free(scn);
+	g_free(prog);
+}
+END_TEST
+
+START_TEST(a_killed_run_leaves_a_log_whose_lines_all_parse)
+{
+	char *scn = scn_path("soak-reboot.scn");
+	char *prog = test_prog("bondcheck");
+	char *log = tmp_log();
+	const char *argv[] = { prog, "run", "-d", SIM_DUT, "--json", "--log",
+		log, "--set", "CYCLES=50", scn, NULL };
+	const char *env[] = { st.env, NULL };
+	struct expect *e = expect_spawn(argv, env);
+	JsonParser *p = NULL;
+
+	ck_assert(expect_wait(e, "\"name\":\"reconnect\"", 20000));
+	ck_assert(expect_wait(e, "\"name\":\"reconnect\"", 20000));
+	kill(expect_pid(e), SIGKILL);
+	ck_assert_int_eq(expect_exit(e, 10000), 128 + SIGKILL);
+	ck_assert_ptr_null(check_log(log, false, &p));
+	expect_free(e);
+	unlink(log);
+	g_free(log);
+	g_free(scn);
+	g_free(prog);
+}
+END_TEST
+
+START_TEST(no_bluetoothd_exits_3_at_once)
+{
+	char *scn = write_scn("scan\n");
+	char *log = tmp_log();
+	struct proc_result r;
+
+	test_kill(st.sim);
+	st.sim = 0;
+	ck_assert(test_wait_name(st.bus, BLUEZ_SERVICE, false, 5000));
+	ck_assert_int_eq(run_real(scn, NULL, log, &r), 3);
+	ck_assert_ptr_nonnull(strstr(r.out, "bluetoothd is not running"));
+	test_result_clear(&r);
+	unlink(log);
+	unlink(scn);
+	g_free(log);
+	g_free(scn);
+}
+END_TEST
+
+static const struct {
+	const char *args[8];
+	const char *err;
+} bad_runs[] = {
+	{ { "run", NULL }, "needs a scenario file" },
+	{ { "run", "SCN", NULL }, "which device?" },
+	{ { "run", "--sim", "-d", "nonsense", "SCN", NULL }, "--device takes" },
+	{ { "run", "--fault", "no-such", "SCN", NULL }, "unknown fault" },
+	{ { "run", "--sim", "--set", "NOEQUALS", "SCN", NULL }, "--set takes" },
+	{ { "run", "--sim", "BAD", NULL }, ":1:1: unknown step 'conect'" },
+	{ { "run", "--sim", "/nonexistent.scn", NULL }, "/nonexistent.scn" },
+	{ { "check", "BAD", "SCN", NULL }, ":2:6: unknown parameter" },
+};
+
+START_TEST(bad_input_exits_2_with_its_place)
+{
+	char *prog = test_prog("bondcheck");
+	char *good = write_scn("scan\n");
+	char *bad = write_scn("conect\nscan timeot=1s\n");
+	const char *argv[10] = { prog };
+	struct proc_result r;
+
+	for (int i = 0; bad_runs[_i].args[i]; i++) {
+		const char *a = bad_runs[_i].args[i];
+
+		argv[i + 1] = !strcmp(a, "SCN") ? good : !strcmp(a, "BAD") ? bad :
+							      a;
+	}
+	test_run(argv, NULL, 10000, &r);
+	ck_assert_msg(r.status == 2, "exit %d: %s", r.status, r.err);
+	ck_assert_msg(strstr(r.err, bad_runs[_i].err), "stderr: %s", r.err);
+	test_result_clear(&r);
+	unlink(good);
+	unlink(bad);
+	g_free(good);
+	g_free(bad);
+	g_free(prog);
+}
+END_TEST
+
+START_TEST(check_accepts_the_shipped_scenarios)
+{
+	char *prog = test_prog("bondcheck");
+	char *a = scn_path("bond-survives-reboot.scn");
+	char *b = scn_path("soak-reboot.scn");
+	const char *argv[] = { prog, "check", a, b, "--set", "CYCLES=500",
+		NULL };
+	struct proc_result r;
+
+	test_run(argv, NULL, 10000, &r);
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_ptr_nonnull(strstr(r.out, "\"Reboot soak\", 1503 steps"));
+	test_result_clear(&r);
+	g_free(a);
+	g_free(b);
+	g_free(prog);
+}
+END_TEST
+
+Suite *run_suite(void)
+{
+	Suite *s = suite_create("run");
+	TCase *m = tcase_create("matrix");
+	TCase *rl = tcase_create("real-mode");
+	TCase *u = tcase_create("usage");
+
+	tcase_set_timeout(m, 90);
+	tcase_add_loop_test(m, each_scenario_against_each_fault, 0,
+		G_N_ELEMENTS(matrix));
+	suite_add_tcase(s, m);
+
+	tcase_add_checked_fixture(rl, real_setup, real_teardown);
+	tcase_set_timeout(rl, 90);
+	tcase_add_test(rl, on_the_system_bus_the_reboot_characteristic_is_used);
+	tcase_add_test(rl, a_reboot_command_is_run_and_logged);
+	tcase_add_test(rl, a_reboot_that_never_happens_times_out);
+	tcase_add_test(rl, a_serial_reboot_reaches_the_port);
+	tcase_add_test(rl, a_manual_reboot_waits_for_the_person);
+	tcase_add_test(rl, ctrl_c_mid_step_leaves_a_complete_log_and_no_agent);
+	tcase_add_test(rl, ctrl_c_while_scanning_stops_discovery);
+	tcase_add_test(rl, a_killed_run_leaves_a_log_whose_lines_all_parse);
+	tcase_add_test(rl, no_bluetoothd_exits_3_at_once);
+	suite_add_tcase(s, rl);
+
+	tcase_set_timeout(u, 30);
+	tcase_add_loop_test(u, bad_input_exits_2_with_its_place, 0,
+		G_N_ELEMENTS(bad_runs));
+	tcase_add_test(u, check_accepts_the_shipped_scenarios);
+	suite_add_tcase(s, u);
+	return s;
+}

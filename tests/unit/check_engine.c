@@ -1,0 +1,717 @@
+/*
+ * check_engine.c — the engine against fakes on every seam: the test plays
+ * BlueZ (it answers each call and changes the model by hand), the agent,
+ * the triggers and the clock. Timeouts are exact because time only moves
+ * when the test says so.
+ */
+#include <check.h>
+#include <string.h>
+
+#include "bondcheck/bcerror.h"
+#include "bondcheck/engine.h"
+#include "bondcheck/names.h"
+#include "suites.h"
+
+#define DEV "/org/bluez/hci0/dev_C0_FF_EE_00_13_42"
+
+struct fcall {
+	enum bluez_op op;
+	char *path;
+	bluez_reply_fn fn;
+	void *ud;
+	GDestroyNotify destroy;
+	guint id;
+	bool done;
+};
+
+struct ftimer {
+	guint id;
+	int64_t due;
+	GSourceFunc fn;
+	void *ud;
+	bool dead;
+};
+
+struct fake {
+	struct model *m;
+	GPtrArray *calls;
+	GPtrArray *timers;
+	guint next;
+	int64_t now;
+	/* agent */
+	char *target;
+	bool accept;
+	char *cap;
+	int registered;
+	int unregistered;
+	/* trigger */
+	char *command;
+	trigger_done_fn cmd_done;
+	void *cmd_ud;
+	char *prompt;
+	/* results */
+	GPtrArray *events;        /* JSON lines */
+	bool finished;
+	struct engine_result result;
+};
+
+static struct fake F;
+
+/* ---- fake clock ---------------------------------------------------------- */
+
+static int64_t c_now(void *d)
+{
+	(void)d;
+	return F.now;
+}
+
+static guint c_timeout(void *d, int64_t ms, GSourceFunc fn, void *ud)
+{
+	struct ftimer *t = g_new0(struct ftimer, 1);
+
+	(void)d;
+	t->id = ++F.next;
+	t->due = F.now + ms * 1000;
+	t->fn = fn;
+	t->ud = ud;
+	g_ptr_array_add(F.timers, t);
+	return t->id;
+}
+
+static void c_cancel(void *d, guint id)
+{
+	(void)d;
+	for (guint i = 0; i < F.timers->len; i++) {
+		struct ftimer *t = g_ptr_array_index(F.timers, i);
+
+		if (t->id == id)
+			t->dead = true;
+	}
+}
+
+static const struct clock_ops fclock = { c_now, c_timeout, c_cancel };
+
+/* Fire every timer due by now + @ms, in order of due time. */
+static void advance(int64_t ms)
+{
+	int64_t until = F.now + ms * 1000;
+
+	for (;;) {
+		struct ftimer *next = NULL;
+
+		for (guint i = 0; i < F.timers->len; i++) {
+			struct ftimer *t = g_ptr_array_index(F.timers, i);
+
+			if (!t->dead && t->due <= until &&
+			    (!next || t->due < next->due))
+				next = t;
+		}
+		if (!next)
+			break;
+		if (next->due > F.now)
+			F.now = next->due;
+		next->dead = true;
+		next->fn(next->ud);
+	}
+	F.now = until;
+}
+
+/* ---- fake BlueZ ---------------------------------------------------------- */
+
+static guint b_call(void *d, enum bluez_op op, const char *path, GVariant *arg,
+	int timeout, bluez_reply_fn fn, void *ud, GDestroyNotify destroy)
+{
+	struct fcall *c = g_new0(struct fcall, 1);
+
+	(void)d;
+	(void)timeout;
+	if (arg)
+		g_variant_unref(g_variant_ref_sink(arg));
+	c->op = op;
+	c->path = g_strdup(path);
+	c->fn = fn;
+	c->ud = ud;
+	c->destroy = destroy;
+	c->id = ++F.next;
+	g_ptr_array_add(F.calls, c);
+	return c->id;
+}
+
+static void b_cancel(void *d, guint id)
+{
+	(void)d;
+	for (guint i = 0; i < F.calls->len; i++) {
+		struct fcall *c = g_ptr_array_index(F.calls, i);
+
+		if (c->id == id && !c->done) {
+			c->done = true;
+			if (c->destroy)
+				c->destroy(c->ud);
+		}
+	}
+}
+
+static const struct bluez_ops fbluez = { b_call, b_cancel };
+
+static struct fcall *pending(enum bluez_op op)
+{
+	for (guint i = 0; i < F.calls->len; i++) {
+		struct fcall *c = g_ptr_array_index(F.calls, i);
+
+		if (!c->done && c->op == op)
+			return c;
+	}
+	return NULL;
+}
+
+static void answer(enum bluez_op op, const char *err_name, const char *text,
+	GVariant *value)
+{
+	struct fcall *c = pending(op);
+	GError *e = err_name ? g_error_new(BCERROR,
+		bcerror_from_dbus_name(err_name), "%s: %s", err_name, text) :
+		NULL;
+	struct bluez_reply r = { value, e, err_name, text };
+
+	ck_assert_msg(c, "no pending %s", bluez_op_to_str(op));
+	c->done = true;
+	if (value)
+		g_variant_ref_sink(value);
+	c->fn(&r, c->ud);
+	if (c->destroy)
+		c->destroy(c->ud);
+	if (value)
+		g_variant_unref(value);
+	if (e)
+		g_error_free(e);
+}
+
+/* ---- fake agent and triggers --------------------------------------------- */
+
+static void a_target(void *d, const char *p)
+{
+	(void)d;
+	g_free(F.target);
+	F.target = g_strdup(p);
+}
+
+static void a_policy(void *d, bool accept, long passkey)
+{
+	(void)d;
+	(void)passkey;
+	F.accept = accept;
+}
+
+static void a_register(void *d, const char *cap, engine_done_fn done,
+	void *ud)
+{
+	(void)d;
+	g_free(F.cap);
+	F.cap = g_strdup(cap);
+	F.registered++;
+	done(NULL, ud);
+}
+
+static void a_unregister(void *d, engine_done_fn done, void *ud)
+{
+	(void)d;
+	F.unregistered++;
+	done(NULL, ud);
+}
+
+static const struct agent_ops fagent = { a_target, a_policy, a_register,
+	a_unregister };
+
+static guint t_command(void *d, const char *cmd, trigger_line_fn line,
+	trigger_done_fn done, void *ud)
+{
+	(void)d;
+	line("stdout", "resetting", ud);
+	g_free(F.command);
+	F.command = g_strdup(cmd);
+	F.cmd_done = done;
+	F.cmd_ud = ud;
+	return 77;
+}
+
+static guint t_serial(void *d, const char *port, int baud, GBytes *b,
+	trigger_done_fn done, void *ud)
+{
+	(void)d;
+	(void)port;
+	(void)baud;
+	(void)b;
+	(void)done;
+	(void)ud;
+	return 78;
+}
+
+static void t_prompt(void *d, const char *text)
+{
+	(void)d;
+	g_free(F.prompt);
+	F.prompt = g_strdup(text);
+}
+
+static void t_cancel(void *d, guint id)
+{
+	(void)d;
+	(void)id;
+}
+
+static const struct trigger_ops ftrigger = { t_command, t_serial, t_prompt,
+	t_cancel };
+
+/* ---- the run ------------------------------------------------------------- */
+
+static void sink(const char *line, JsonNode *ev, void *d)
+{
+	(void)ev;
+	(void)d;
+	g_ptr_array_add(F.events, g_strdup(line));
+}
+
+static void finished(struct engine *e, const struct engine_result *r, void *d)
+{
+	(void)e;
+	(void)d;
+	F.finished = true;
+	F.result = *r;
+}
+
+static struct scenario *scn;
+static struct evlog *lg;
+static struct engine *eng;
+
+/* model_add/model_signal do not take floating references: sink here */
+static void madd(const char *path, GVariant *ifaces)
+{
+	g_variant_ref_sink(ifaces);
+	model_add(F.m, path, ifaces);
+	g_variant_unref(ifaces);
+}
+
+static void msignal(const char *member, GVariant *args)
+{
+	g_variant_ref_sink(args);
+	model_signal(F.m, DEV, BLUEZ_IFACE_DEVICE, member, args);
+	g_variant_unref(args);
+}
+
+static void setup(void)
+{
+	memset(&F, 0, sizeof(F));
+	F.m = model_new();
+	F.calls = g_ptr_array_new();
+	F.timers = g_ptr_array_new_with_free_func(g_free);
+	F.events = g_ptr_array_new_with_free_func(g_free);
+	F.now = 1000000;
+	madd("/org/bluez/hci0", g_variant_new_parsed(
+		"{'org.bluez.Adapter1': {'Powered': <true>, 'Pairable': <true>, "
+		"'Address': <'00:B0:DC:00:00:01'>}}"));
+}
+
+static void add_dut(bool bonded, bool rssi)
+{
+	GVariantBuilder b, ifs;
+
+	g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
+	g_variant_builder_add(&b, "{sv}", "Address",
+		g_variant_new_string("C0:FF:EE:00:13:42"));
+	g_variant_builder_add(&b, "{sv}", "Name", g_variant_new_string("mpy-temp"));
+	g_variant_builder_add(&b, "{sv}", "Paired", g_variant_new_boolean(bonded));
+	g_variant_builder_add(&b, "{sv}", "Bonded", g_variant_new_boolean(bonded));
+	g_variant_builder_add(&b, "{sv}", "Connected",
+		g_variant_new_boolean(FALSE));
+	g_variant_builder_add(&b, "{sv}", "ServicesResolved",
+		g_variant_new_boolean(FALSE));
+	if (rssi)
+		g_variant_builder_add(&b, "{sv}", "RSSI", g_variant_new_int16(-52));
+	g_variant_builder_init(&ifs, G_VARIANT_TYPE("a{sa{sv}}"));
+	g_variant_builder_add(&ifs, "{s@a{sv}}", BLUEZ_IFACE_DEVICE,
+		g_variant_builder_end(&b));
+	madd(DEV, g_variant_builder_end(&ifs));
+}
+
+static void teardown(void)
+{
+	engine_free(eng);
+	evlog_free(lg);
+	scenario_free(scn);
+	for (guint i = 0; i < F.calls->len; i++) {
+		struct fcall *c = g_ptr_array_index(F.calls, i);
+
+		g_free(c->path);
+		g_free(c);
+	}
+	g_ptr_array_free(F.calls, TRUE);
+	g_ptr_array_free(F.timers, TRUE);
+	g_ptr_array_free(F.events, TRUE);
+	model_free(F.m);
+	g_free(F.target);
+	g_free(F.cap);
+	g_free(F.command);
+	g_free(F.prompt);
+	eng = NULL;
+	lg = NULL;
+	scn = NULL;
+}
+
+static void start(const char *text, const char *reboot_cmd)
+{
+	struct engine_config cfg = { 0 };
+	struct engine_env env = { F.m, &fbluez, NULL, &fagent, NULL, &ftrigger,
+		NULL, &fclock, NULL };
+	GPtrArray *errs = NULL;
+
+	scn = scenario_parse(text, strlen(text), "t.scn", NULL, &errs);
+	ck_assert_msg(scn, "scenario: %u errors", errs->len);
+	g_ptr_array_free(errs, TRUE);
+	lg = evlog_new(NULL, NULL);
+	evlog_add_sink(lg, sink, NULL);
+	cfg.device = "C0:FF:EE:00:13:42";
+	cfg.reboot_cmd = reboot_cmd;
+	cfg.ready_timeout_ms = 5000;
+	eng = engine_new(&cfg, &env, scn, lg);
+	engine_start(eng, finished, NULL);
+}
+
+static void set_dev(const char *prop, GVariant *v)
+{
+	model_set(F.m, DEV, BLUEZ_IFACE_DEVICE, prop, v);
+}
+
+static int count_events(const char *needle)
+{
+	int n = 0;
+
+	for (guint i = 0; i < F.events->len; i++)
+		if (strstr(g_ptr_array_index(F.events, i), needle))
+			n++;
+	return n;
+}
+
+static const char *last_event(void)
+{
+	return F.events->len ? g_ptr_array_index(F.events, F.events->len - 1) :
+			       "";
+}
+
+/* ---- tests --------------------------------------------------------------- */
+
+START_TEST(steps_run_in_order_with_their_iterations)
+{
+	add_dut(false, false);
+	start("sleep 10ms\nrepeat 2\n repeat 2\n  sleep 1ms\n end\nend\n",
+		NULL);
+	engine_bluez_available(eng, true, NULL);
+	advance(100);
+	ck_assert(F.finished);
+	ck_assert_int_eq(F.result.outcome, ENGINE_OUTCOME_PASSED);
+	ck_assert_int_eq(F.result.exit_status, 0);
+	ck_assert_int_eq(F.result.steps_run, 5);
+	ck_assert_int_eq(count_events("\"type\":\"step-end\""), 5);
+	ck_assert_int_eq(count_events("\"iteration\":[1,2]"), 2);
+	ck_assert_int_eq(count_events("\"iteration\":[2,1]"), 2);
+	ck_assert_ptr_nonnull(strstr(g_ptr_array_index(F.events, 0),
+		"\"type\":\"run-start\""));
+	ck_assert_ptr_nonnull(strstr(last_event(), "\"type\":\"run-end\""));
+	ck_assert_int_eq(F.registered, 1);
+	ck_assert_int_eq(F.unregistered, 1);
+}
+END_TEST
+
+START_TEST(scan_times_out_as_not_advertising)
+{
+	start("scan timeout=500ms\n", NULL);
+	engine_bluez_available(eng, true, NULL);
+	answer(BLUEZ_OP_SET_DISCOVERY_FILTER, NULL, NULL, NULL);
+	answer(BLUEZ_OP_START_DISCOVERY, NULL, NULL, NULL);
+	advance(499);
+	ck_assert(!F.finished);
+	advance(1);
+	/* the run stops its discovery on the way out */
+	answer(BLUEZ_OP_STOP_DISCOVERY, NULL, NULL, NULL);
+	advance(1);
+	ck_assert(F.finished);
+	ck_assert_int_eq(F.result.verdict, VERDICT_NOT_ADVERTISING);
+	ck_assert_int_eq(F.result.exit_status, 1);
+	ck_assert_int_eq(F.result.fail_line, 1);
+	ck_assert_int_eq(count_events("\"type\":\"step-end\",\"t\":500000,"),
+		1);
+}
+END_TEST
+
+START_TEST(scan_sees_the_dut_and_stops_discovery)
+{
+	start("scan\n", NULL);
+	engine_bluez_available(eng, true, NULL);
+	answer(BLUEZ_OP_SET_DISCOVERY_FILTER, NULL, NULL, NULL);
+	answer(BLUEZ_OP_START_DISCOVERY, NULL, NULL, NULL);
+	add_dut(false, true);
+	answer(BLUEZ_OP_STOP_DISCOVERY, NULL, NULL, NULL);
+	advance(1);
+	ck_assert(F.finished);
+	ck_assert_int_eq(F.result.outcome, ENGINE_OUTCOME_PASSED);
+	ck_assert_str_eq(F.target, DEV);
+}
+END_TEST
+
+static void reconnect_attempt(bool signal)
+{
+	add_dut(true, false);
+	start("reconnect\n", NULL);
+	engine_bluez_available(eng, true, NULL);
+	ck_assert_ptr_nonnull(pending(BLUEZ_OP_CONNECT));
+	/* a bonded reconnect must not pair anew: the agent says no */
+	ck_assert(!F.accept);
+	set_dev("Connected", g_variant_new_boolean(TRUE));
+	answer(BLUEZ_OP_CONNECT, BLUEZ_ERR_FAILED, BLUEZ_LE_ABORT_BY_LOCAL,
+		NULL);
+	set_dev("Connected", g_variant_new_boolean(FALSE));
+	if (signal)
+		msignal("Disconnected", g_variant_new_parsed("('org.bluez.Reason.Authentication',"
+					     " 'disconnection-authentication-failure')"));
+	ck_assert(!F.finished);
+	advance(300);
+	ck_assert(F.finished);
+}
+
+START_TEST(reconnect_after_key_loss_is_peer_removed_pairing)
+{
+	reconnect_attempt(false);
+	ck_assert_int_eq(F.result.verdict, VERDICT_PEER_REMOVED_PAIRING);
+	ck_assert_int_eq(F.result.confidence, CONFIDENCE_INFERRED);
+	ck_assert_int_eq(count_events("le-connection-abort-by-local"), 2);
+}
+END_TEST
+
+START_TEST(the_disconnect_reason_confirms_peer_removed_pairing)
+{
+	reconnect_attempt(true);
+	ck_assert_int_eq(F.result.verdict, VERDICT_PEER_REMOVED_PAIRING);
+	ck_assert_int_eq(F.result.confidence, CONFIDENCE_CONFIRMED);
+	ck_assert_int_eq(count_events("\"disconnected_reason\":"
+				      "\"org.bluez.Reason.Authentication\""),
+		1);
+}
+END_TEST
+
+START_TEST(reconnect_without_a_bond_is_local_bond_lost)
+{
+	add_dut(false, false);
+	start("reconnect\n", NULL);
+	engine_bluez_available(eng, true, NULL);
+	ck_assert_ptr_null(pending(BLUEZ_OP_CONNECT));
+	advance(300);
+	ck_assert_int_eq(F.result.verdict, VERDICT_LOCAL_BOND_LOST);
+}
+END_TEST
+
+START_TEST(a_pairing_request_during_reconnect_is_flagged)
+{
+	struct engine_agent_event ev = { "RequestConfirmation", DEV, 123456,
+		false, false, "rejected by policy" };
+
+	add_dut(true, false);
+	start("reconnect\n", NULL);
+	engine_bluez_available(eng, true, NULL);
+	set_dev("Connected", g_variant_new_boolean(TRUE));
+	engine_agent_event(eng, &ev);
+	set_dev("ServicesResolved", g_variant_new_boolean(TRUE));
+	answer(BLUEZ_OP_CONNECT, NULL, NULL, NULL);
+	advance(300);
+	ck_assert(F.finished);
+	ck_assert_int_eq(F.result.verdict, VERDICT_UNEXPECTED_PAIRING_REQUEST);
+	ck_assert_int_eq(count_events("\"type\":\"agent\",\"t\""), 3);
+}
+END_TEST
+
+START_TEST(a_healthy_reconnect_passes_with_its_latency)
+{
+	add_dut(true, false);
+	start("reconnect\n", NULL);
+	engine_bluez_available(eng, true, NULL);
+	advance(40);
+	set_dev("Connected", g_variant_new_boolean(TRUE));
+	set_dev("ServicesResolved", g_variant_new_boolean(TRUE));
+	answer(BLUEZ_OP_CONNECT, NULL, NULL, NULL);
+	advance(1);
+	ck_assert_int_eq(F.result.outcome, ENGINE_OUTCOME_PASSED);
+	ck_assert_int_eq(count_events("\"latency_ms\":40"), 1);
+}
+END_TEST
+
+START_TEST(expect_waits_for_its_timeout)
+{
+	add_dut(true, false);
+	start("expect connected=yes timeout=1s\nexpect paired=no\n", NULL);
+	engine_bluez_available(eng, true, NULL);
+	advance(300);
+	set_dev("Connected", g_variant_new_boolean(TRUE));
+	advance(1);
+	ck_assert(F.finished);
+	ck_assert_int_eq(F.result.verdict, VERDICT_EXPECTATION_FAILED);
+	ck_assert_int_eq(F.result.fail_line, 2);
+	ck_assert_int_eq(count_events("paired is yes, expected no"), 2);
+}
+END_TEST
+
+START_TEST(reboot_runs_the_reboot_command_and_waits_for_the_dut)
+{
+	add_dut(true, false);
+	start("reboot\n", "mpremote reset");
+	engine_bluez_available(eng, true, NULL);
+	/* --reboot-cmd overrides: the command runs, its output is logged */
+	ck_assert_str_eq(F.command, "mpremote reset");
+	ck_assert_int_eq(count_events("\"line\":\"resetting\""), 1);
+	F.cmd_done(0, NULL, F.cmd_ud);
+	answer(BLUEZ_OP_SET_DISCOVERY_FILTER, NULL, NULL, NULL);
+	answer(BLUEZ_OP_START_DISCOVERY, NULL, NULL, NULL);
+	advance(1500);
+	set_dev("RSSI", g_variant_new_int16(-50));
+	answer(BLUEZ_OP_STOP_DISCOVERY, NULL, NULL, NULL);
+	advance(1);
+	ck_assert_int_eq(F.result.outcome, ENGINE_OUTCOME_PASSED);
+	ck_assert_int_eq(count_events("\"advertising_after_ms\":1500"), 1);
+}
+END_TEST
+
+START_TEST(bluetoothd_leaving_mid_run_is_an_environment_error)
+{
+	add_dut(true, false);
+	start("sleep 10s\n", NULL);
+	engine_bluez_available(eng, true, NULL);
+	advance(100);
+	engine_bluez_available(eng, false, "nobody owns org.bluez");
+	advance(1);
+	ck_assert(F.finished);
+	ck_assert_int_eq(F.result.outcome, ENGINE_OUTCOME_ERROR);
+	ck_assert_int_eq(F.result.exit_status, 3);
+	ck_assert_int_eq(F.result.verdict, VERDICT_ENVIRONMENT_ERROR);
+	/* with bluetoothd gone, nothing is asked of it on the way out */
+	ck_assert_ptr_null(pending(BLUEZ_OP_STOP_DISCOVERY));
+}
+END_TEST
+
+START_TEST(no_bluetoothd_is_an_environment_error_at_once)
+{
+	start("scan\n", NULL);
+	engine_bluez_available(eng, false, "nobody owns org.bluez");
+	advance(1);
+	ck_assert(F.finished);
+	ck_assert_int_eq(F.result.exit_status, 3);
+	ck_assert_ptr_nonnull(strstr(F.result.message, "not running"));
+}
+END_TEST
+
+START_TEST(a_bluetoothd_that_never_answers_times_out)
+{
+	start("scan\n", NULL);
+	advance(4999);
+	ck_assert(!F.finished);
+	advance(1);
+	advance(1);
+	ck_assert(F.finished);
+	ck_assert_int_eq(F.result.exit_status, 3);
+	ck_assert_ptr_nonnull(strstr(F.result.message, "bluetoothd"));
+	ck_assert_ptr_nonnull(strstr(g_ptr_array_index(F.events, 0),
+		"run-start"));
+	ck_assert_ptr_nonnull(strstr(last_event(), "run-end"));
+}
+END_TEST
+
+START_TEST(an_interrupt_ends_the_run_cleanly)
+{
+	add_dut(true, false);
+	start("scan\nsleep 1m\n", NULL);
+	engine_bluez_available(eng, true, NULL);
+	answer(BLUEZ_OP_SET_DISCOVERY_FILTER, NULL, NULL, NULL);
+	answer(BLUEZ_OP_START_DISCOVERY, NULL, NULL, NULL);
+	engine_interrupt(eng);
+	/* discovery stopped, agent unregistered, then the end is written */
+	answer(BLUEZ_OP_STOP_DISCOVERY, NULL, NULL, NULL);
+	advance(1);
+	ck_assert(F.finished);
+	ck_assert_int_eq(F.result.outcome, ENGINE_OUTCOME_INTERRUPTED);
+	ck_assert_int_eq(F.result.exit_status, 130);
+	ck_assert_int_eq(F.unregistered, 1);
+	ck_assert_int_eq(count_events("\"result\":\"interrupted\""), 2);
+	ck_assert_ptr_nonnull(strstr(last_event(), "run-end"));
+}
+END_TEST
+
+START_TEST(a_missing_adapter_is_an_environment_error)
+{
+	model_reset(F.m);
+	start("scan\n", NULL);
+	engine_bluez_available(eng, true, NULL);
+	advance(1);
+	ck_assert(F.finished);
+	ck_assert_int_eq(F.result.exit_status, 3);
+	ck_assert_ptr_nonnull(strstr(F.result.message, "adapter"));
+	ck_assert_int_eq(F.registered, 0);
+}
+END_TEST
+
+START_TEST(a_lost_cccd_is_subscription_lost)
+{
+	add_dut(true, false);
+	madd(DEV "/service000a/char000b", g_variant_new_parsed(
+		"{'org.bluez.GattCharacteristic1': {'UUID': "
+		"<'00002a6e-0000-1000-8000-00805f9b34fb'>}}"));
+	madd(DEV "/service000a/char000b/desc000d",
+		g_variant_new_parsed("{'org.bluez.GattDescriptor1': {'UUID': "
+				     "<'00002902-0000-1000-8000-00805f9b34fb'>}}"));
+	set_dev("Connected", g_variant_new_boolean(TRUE));
+	start("subscribe 2a6e\nexpect connected=no timeout=1s\n"
+	      "expect connected=yes timeout=1s\nexpect-notify 2a6e\n", NULL);
+	engine_bluez_available(eng, true, NULL);
+	answer(BLUEZ_OP_START_NOTIFY, NULL, NULL, NULL);
+	model_set(F.m, DEV "/service000a/char000b", BLUEZ_IFACE_GATT_CHRC,
+		"Notifying", g_variant_new_boolean(TRUE));
+	advance(1);
+	/* the link drops: the engine gives up its session (no CCCD write) */
+	set_dev("Connected", g_variant_new_boolean(FALSE));
+	ck_assert_ptr_nonnull(pending(BLUEZ_OP_STOP_NOTIFY));
+	answer(BLUEZ_OP_STOP_NOTIFY, NULL, NULL, NULL);
+	advance(1);
+	set_dev("Connected", g_variant_new_boolean(TRUE));
+	advance(1);
+	/* expect-notify reads the DUT's own CCCD first */
+	ck_assert_ptr_nonnull(pending(BLUEZ_OP_READ_DESC));
+	answer(BLUEZ_OP_READ_DESC, NULL, NULL,
+		g_variant_new_parsed("([byte 0x00, 0x00],)"));
+	advance(1);
+	ck_assert(F.finished);
+	ck_assert_int_eq(F.result.verdict, VERDICT_SUBSCRIPTION_LOST);
+	ck_assert_int_eq(F.result.confidence, CONFIDENCE_CONFIRMED);
+	ck_assert_int_eq(count_events("\"cccd\":\"0000\""), 1);
+}
+END_TEST
+
+Suite *engine_suite(void)
+{
+	Suite *s = suite_create("engine");
+	TCase *tc = tcase_create("fakes");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, steps_run_in_order_with_their_iterations);
+	tcase_add_test(tc, scan_times_out_as_not_advertising);
+	tcase_add_test(tc, scan_sees_the_dut_and_stops_discovery);
+	tcase_add_test(tc, reconnect_after_key_loss_is_peer_removed_pairing);
+	tcase_add_test(tc, the_disconnect_reason_confirms_peer_removed_pairing);
+	tcase_add_test(tc, reconnect_without_a_bond_is_local_bond_lost);
+	tcase_add_test(tc, a_pairing_request_during_reconnect_is_flagged);
+	tcase_add_test(tc, a_healthy_reconnect_passes_with_its_latency);
+	tcase_add_test(tc, expect_waits_for_its_timeout);
+	tcase_add_test(tc, reboot_runs_the_reboot_command_and_waits_for_the_dut);
+	tcase_add_test(tc, bluetoothd_leaving_mid_run_is_an_environment_error);
+	tcase_add_test(tc, no_bluetoothd_is_an_environment_error_at_once);
+	tcase_add_test(tc, a_bluetoothd_that_never_answers_times_out);
+	tcase_add_test(tc, an_interrupt_ends_the_run_cleanly);
+	tcase_add_test(tc, a_missing_adapter_is_an_environment_error);
+	tcase_add_test(tc, a_lost_cccd_is_subscription_lost);
+	suite_add_tcase(s, tc);
+	return s;
+}

@@ -1,0 +1,142 @@
+/*
+ * check_evlog.c — the JSON Lines writer: one complete object per line,
+ * "type" and "t" on every event, sinks see what the file gets, a write
+ * error is kept and reported (not fatal).
+ */
+#include <check.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bondcheck/evlog.h"
+#include "suites.h"
+
+static int64_t fake_now;
+
+static int64_t fake_clock(void *data)
+{
+	(void)data;
+	return fake_now;
+}
+
+static void count(const char *line, JsonNode *event, void *data)
+{
+	(void)event;
+	ck_assert_ptr_null(strchr(line, '\n'));
+	(*(int *)data)++;
+}
+
+START_TEST(every_line_is_a_complete_object)
+{
+	char *path = g_strdup("/tmp/bc-evlog-XXXXXX");
+	int fd = g_mkstemp(path);
+	struct evlog *l = evlog_new(path, NULL);
+	char *text = NULL;
+	char **lines;
+	int sunk = 0;
+	GVariant *v = g_variant_ref_sink(g_variant_new_fixed_array(
+		G_VARIANT_TYPE_BYTE, "\x01\xff", 2, 1));
+
+	close(fd);
+	ck_assert_ptr_nonnull(l);
+	fake_now = 1000;
+	evlog_set_clock(l, fake_clock, NULL);
+	evlog_add_sink(l, count, &sunk);
+	for (int i = 0; i < 3; i++) {
+		JsonBuilder *b = evlog_begin(l, "bluez");
+
+		fake_now += 2500;
+		json_builder_set_member_name(b, "value");
+		json_builder_add_value(b, evlog_variant(v));
+		json_builder_set_member_name(b, "text");
+		json_builder_add_string_value(b, "line\nbreak \"quoted\" ✓");
+		evlog_end(l, b);
+	}
+	ck_assert_int_eq(evlog_count(l), 3);
+	ck_assert_int_eq(sunk, 3);
+	ck_assert_ptr_null(evlog_error(l));
+	/* flushed per event: the file holds every line before it is closed */
+	ck_assert(g_file_get_contents(path, &text, NULL, NULL));
+	lines = g_strsplit(text, "\n", -1);
+	ck_assert_int_eq(g_strv_length(lines), 4);
+	for (int i = 0; i < 3; i++) {
+		JsonParser *p = json_parser_new();
+		JsonObject *o;
+
+		ck_assert(json_parser_load_from_data(p, lines[i], -1, NULL));
+		o = json_node_get_object(json_parser_get_root(p));
+		ck_assert_str_eq(json_object_get_string_member(o, "type"),
+			"bluez");
+		ck_assert_int_eq(json_object_get_int_member(o, "t"),
+			2500 * i);
+		ck_assert_str_eq(json_object_get_string_member(o, "value"),
+			"01ff");
+		g_object_unref(p);
+	}
+	g_strfreev(lines);
+	g_free(text);
+	evlog_free(l);
+	g_variant_unref(v);
+	unlink(path);
+	g_free(path);
+}
+END_TEST
+
+START_TEST(times_count_from_the_start)
+{
+	struct evlog *l = evlog_new(NULL, NULL);
+	JsonBuilder *b;
+	JsonNode *last = NULL;
+
+	fake_now = 5000000;
+	evlog_set_clock(l, fake_clock, NULL);
+	fake_now += 1234;
+	b = evlog_begin(l, "x");
+	json_builder_end_object(b);
+	last = json_builder_get_root(b);
+	ck_assert_int_eq(json_object_get_int_member(json_node_get_object(last),
+		"t"), 1234);
+	json_node_unref(last);
+	g_object_unref(b);
+	evlog_free(l);
+}
+END_TEST
+
+START_TEST(a_write_error_is_kept_not_fatal)
+{
+	struct evlog *l = evlog_new("/dev/full", NULL);
+	JsonBuilder *b;
+
+	ck_assert_ptr_nonnull(l);
+	b = evlog_begin(l, "x");
+	evlog_end(l, b);
+	ck_assert_ptr_nonnull(evlog_error(l));
+	ck_assert_ptr_nonnull(strstr(evlog_error(l)->message, "/dev/full"));
+	b = evlog_begin(l, "y");
+	evlog_end(l, b);
+	ck_assert_int_eq(evlog_count(l), 2);
+	evlog_free(l);
+}
+END_TEST
+
+START_TEST(an_unwritable_path_is_an_error)
+{
+	GError *err = NULL;
+
+	ck_assert_ptr_null(evlog_new("/nonexistent/dir/run.jsonl", &err));
+	ck_assert_ptr_nonnull(err);
+	g_error_free(err);
+}
+END_TEST
+
+Suite *evlog_suite(void)
+{
+	Suite *s = suite_create("evlog");
+	TCase *tc = tcase_create("writer");
+
+	tcase_add_test(tc, every_line_is_a_complete_object);
+	tcase_add_test(tc, times_count_from_the_start);
+	tcase_add_test(tc, a_write_error_is_kept_not_fatal);
+	tcase_add_test(tc, an_unwritable_path_is_an_error);
+	suite_add_tcase(s, tc);
+	return s;
+}

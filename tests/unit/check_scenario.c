@@ -1,0 +1,359 @@
+/*
+ * check_scenario.c — the scenario parser: what valid files turn into, and
+ * every error of an invalid file, each at its FILE:LINE:COL.
+ */
+#include <check.h>
+#include <string.h>
+
+#include "bondcheck/scenario.h"
+#include "fuzz/fuzz.h"
+#include "suites.h"
+
+static char *errors_of(const char *text, GHashTable *vars, bool reboot_cmd)
+{
+	struct scenario_options o = { vars, reboot_cmd };
+	GPtrArray *errs = NULL;
+	struct scenario *s = scenario_parse(text, strlen(text), "t.scn", &o,
+		&errs);
+	GString *out = g_string_new("");
+
+	for (guint i = 0; errs && i < errs->len; i++) {
+		char *m = scn_error_format(g_ptr_array_index(errs, i));
+
+		g_string_append_printf(out, "%s\n", m);
+		g_free(m);
+	}
+	ck_assert(!s == (errs->len > 0));
+	scenario_free(s);
+	g_ptr_array_free(errs, TRUE);
+	return g_string_free(out, FALSE);
+}
+
+/* a file -> the exact errors (empty: valid) */
+static const struct {
+	const char *text;
+	const char *errors;
+} cases[] = {
+	{ "scan\n", "" },
+	{ "# only\n\n   # comments\nscan   # and a trailing one\n", "" },
+	{ "scan timeot=5s\n",
+		"t.scn:1:6: unknown parameter 'timeot' for scan (did you "
+		"mean 'timeout'?)\n" },
+	{ "conect\n", "t.scn:1:1: unknown step 'conect' (did you mean "
+		      "'connect'?)\n" },
+	{ "scan timeout=5\n", "t.scn:1:14: timeout: '5' is not a duration "
+			      "(write e.g. 500ms, 15s, 2m)\n" },
+	{ "read 2a6x\n", "t.scn:1:6: '2a6x' is not a UUID (use 16-bit like "
+			 "2a6e or 128-bit like "
+			 "0000181a-0000-1000-8000-00805f9b34fb)\n" },
+	{ "read\n", "t.scn:1:5: read needs a characteristic UUID\n" },
+	{ "write 2a6e zz\n", "t.scn:1:12: 'zz' is not hex bytes (write e.g. "
+			     "01ff)\n" },
+	{ "write 2a6e 123\n", "t.scn:1:12: '123' is not hex bytes (write "
+			      "e.g. 01ff)\n" },
+	{ "read 2a6e expect=0x1\n", "t.scn:1:18: expect= takes hex bytes "
+				    "like 01ff, not '0x1'\n" },
+	{ "pair bond=maybe\n", "t.scn:1:11: bond= takes yes or no, not "
+			       "'maybe'\n" },
+	{ "pair passkey=1000000\n", "t.scn:1:14: passkey= takes 0 to 999999, "
+				    "not '1000000'\n" },
+	{ "scan \"unterminated\n", "t.scn:1:6: unterminated quote (\")\n" },
+	{ "scan 'also\n", "t.scn:1:6: unterminated quote (')\n" },
+	{ "end\n", "t.scn:1:1: end without repeat\n" },
+	{ "repeat 2\n  scan\n", "t.scn:1:1: repeat without end\n" },
+	{ "repeat 0\n scan\nend\n", "t.scn:1:8: repeat takes a count from 1 "
+				    "to 1000000\n" },
+	{ "repeat 2\nend\n", "t.scn:2:1: empty repeat block (line 1)\n" },
+	{ "read ${UUID}\n", "t.scn:1:6: undefined variable 'UUID' (define it "
+			    "with 'set UUID=...' or --set UUID=...)\n" },
+	{ "set X=2a6e\nread ${X}\n", "" },
+	{ "set 9X=1\nscan\n", "t.scn:1:5: set takes NAME=VALUE (a name of "
+			      "letters, digits and _), not '9X=1'\n" },
+	{ "reboot via=serial\n", "t.scn:1:1: reboot via=serial needs "
+				 "port=/dev/tty...\n" },
+	{ "reboot via=command\n", "t.scn:1:1: reboot via=command needs "
+				  "cmd=... (or run with --reboot-cmd)\n" },
+	{ "reboot cmd=x\n", "" },  /* via is chosen at run time */
+	{ "reboot via=gatt cmd=x\n", "t.scn:1:1: cmd= only applies to "
+				     "via=command\n" },
+	{ "reboot via=telepathy\n", "t.scn:1:12: via= takes sim, command, "
+				    "serial, gatt or manual, not 'telepathy'\n" },
+	{ "reboot via=serial port=/dev/ttyACM0 send=\\\\q\n",
+		"t.scn:1:42: send= needs text; escapes are \\r \\n \\t \\\\ "
+		"and \\xNN\n" },
+	{ "expect\n", "t.scn:1:1: expect needs at least one PROP=yes|no "
+		      "(connected, paired, bonded, trusted, "
+		      "services-resolved)\n" },
+	{ "expect bonded=perhaps\n", "t.scn:1:15: bonded= takes yes or no, "
+				     "not 'perhaps'\n" },
+	{ "sleep\n", "t.scn:1:6: sleep needs a duration\n" },
+	{ "sleep 1s 2s\n", "t.scn:1:10: unexpected '2s' (sleep takes a "
+			   "duration)\n" },
+	{ "trust now\n", "t.scn:1:7: unexpected 'now' (trust takes no "
+			 "positional arguments, only key=value)\n" },
+	{ "scenario\nscan\n", "t.scn:1:1: scenario takes one title (quote "
+			      "it: scenario \"My title\")\n" },
+	{ "scenario \"A\"\nscenario \"B\"\nscan\n",
+		"t.scn:2:1: a second scenario title (the first is on line 1)\n" },
+	{ "", "t.scn:1:1: no steps (a scenario needs at least one, e.g. "
+	      "scan)\n" },
+	{ "# nothing\n", "t.scn:1:1: no steps (a scenario needs at least one, "
+			 "e.g. scan)\n" },
+	/* every error of a file at once, in order */
+	{ "conect\nscan timeout=x\nread\nend\n",
+		"t.scn:1:1: unknown step 'conect' (did you mean 'connect'?)\n"
+		"t.scn:2:14: timeout: 'x' is not a duration (write e.g. 500ms, "
+		"15s, 2m)\n"
+		"t.scn:3:5: read needs a characteristic UUID\n"
+		"t.scn:4:1: end without repeat\n" },
+	{ "repeat 2\n repeat 3\n  scan\n end\n", "t.scn:1:1: repeat without "
+						 "end\n" },
+	{ "scan\r\nconnect\r\n", "" },
+	{ "scan\nscan \xff\n", "t.scn:2:1: this line is not valid UTF-8\n" },
+};
+
+START_TEST(files_parse_or_report_every_error)
+{
+	char *got = errors_of(cases[_i].text, NULL, false);
+
+	ck_assert_msg(strcmp(got, cases[_i].errors) == 0,
+		"input:\n%s\ngot:\n%swant:\n%s", cases[_i].text, got,
+		cases[_i].errors);
+	g_free(got);
+}
+END_TEST
+
+START_TEST(the_flagship_parses_into_its_steps)
+{
+	const char *text =
+		"scenario \"Bond survives reboot\"\n"
+		"set CYCLES=3\n"
+		"scan\n"
+		"pair bond=yes io=DisplayYesNo passkey=123456 timeout=45s\n"
+		"repeat ${CYCLES}\n"
+		"  reboot via=gatt char=b0dc0002-0000-4000-8000-00805f9b34fb "
+		"value=01\n"
+		"  reconnect timeout=2m\n"
+		"  read 2a6e expect=0929\n"
+		"end\n"
+		"write 2A6E \"01ff\" type=command\n"
+		"expect connected=no bonded=yes\n"
+		"sleep 1.5s\n";
+	GPtrArray *errs = NULL;
+	struct scenario *s = scenario_parse(text, strlen(text), "f.scn", NULL,
+		&errs);
+	struct scn_step *pair, *rep, *rb, *rc, *rd, *wr, *ex, *sl;
+	gsize n;
+
+	ck_assert_int_eq(errs->len, 0);
+	ck_assert_str_eq(s->name, "Bond survives reboot");
+	ck_assert_int_eq(s->steps->len, 6);
+	ck_assert_int_eq(s->total_steps, 2 + 3 * 3 + 3);
+	ck_assert_int_eq(strlen(s->sha256), 64);
+	pair = g_ptr_array_index(s->steps, 1);
+	ck_assert_int_eq(pair->type, SCN_STEP_PAIR);
+	ck_assert(pair->bond);
+	ck_assert_str_eq(pair->io, "DisplayYesNo");
+	ck_assert_int_eq(pair->passkey, 123456);
+	ck_assert_int_eq(pair->timeout_ms, 45000);
+	rep = g_ptr_array_index(s->steps, 2);
+	ck_assert_int_eq(rep->type, SCN_STEP_REPEAT);
+	ck_assert_int_eq(rep->count, 3);
+	rb = g_ptr_array_index(rep->children, 0);
+	ck_assert_int_eq(rb->via, SCN_VIA_GATT);
+	ck_assert(rb->via_given);
+	ck_assert_str_eq(rb->uuid, SCN_REBOOT_UUID);
+	ck_assert_int_eq(g_bytes_get_size(rb->value), 1);
+	rc = g_ptr_array_index(rep->children, 1);
+	ck_assert_int_eq(rc->timeout_ms, 120000);
+	ck_assert_int_eq(rc->line, 7);
+	rd = g_ptr_array_index(rep->children, 2);
+	ck_assert_str_eq(rd->uuid, "00002a6e-0000-1000-8000-00805f9b34fb");
+	ck_assert_int_eq(((const guint8 *)g_bytes_get_data(rd->value, &n))[1],
+		0x29);
+	wr = g_ptr_array_index(s->steps, 3);
+	ck_assert(wr->write_command);
+	ck_assert_int_eq(g_bytes_get_size(wr->value), 2);
+	ex = g_ptr_array_index(s->steps, 4);
+	ck_assert_int_eq(ex->expects->len, 2);
+	ck_assert_int_eq(g_array_index(ex->expects, struct scn_expect, 0).prop,
+		SCN_PROP_CONNECTED);
+	ck_assert(!g_array_index(ex->expects, struct scn_expect, 0).value);
+	sl = g_ptr_array_index(s->steps, 5);
+	ck_assert_int_eq(sl->sleep_ms, 1500);
+	/* the default timeout of a step is its documented one */
+	ck_assert_int_eq(((struct scn_step *)g_ptr_array_index(s->steps,
+				  0))->timeout_ms, 15000);
+	scenario_free(s);
+	g_ptr_array_free(errs, TRUE);
+}
+END_TEST
+
+START_TEST(command_line_variables_win_over_the_file)
+{
+	const char *text = "set CYCLES=3\nrepeat ${CYCLES}\n scan\nend\n";
+	GHashTable *vars = g_hash_table_new(g_str_hash, g_str_equal);
+	struct scenario_options o = { vars, false };
+	GPtrArray *errs = NULL;
+	struct scenario *s;
+
+	g_hash_table_insert(vars, (gpointer)"CYCLES", (gpointer)"7");
+	s = scenario_parse(text, strlen(text), "v.scn", &o, &errs);
+	ck_assert_ptr_nonnull(s);
+	ck_assert_int_eq(s->total_steps, 7);
+	ck_assert_str_eq(g_hash_table_lookup(s->vars, "CYCLES"), "7");
+	scenario_free(s);
+	g_ptr_array_free(errs, TRUE);
+	g_hash_table_destroy(vars);
+}
+END_TEST
+
+START_TEST(reboot_cmd_on_the_command_line_satisfies_via_command)
+{
+	char *e = errors_of("reboot via=command\n", NULL, true);
+
+	ck_assert_str_eq(e, "");
+	g_free(e);
+}
+END_TEST
+
+START_TEST(quoting_and_escapes)
+{
+	const char *text = "scenario 'It''s'\n"
+			   "reboot via=serial port=\"/dev/tty S0\" "
+			   "send=\"\\\\x03reset()\\\\r\"\n";
+	GPtrArray *errs = NULL;
+	struct scenario *s = scenario_parse(text, strlen(text), "q.scn", NULL,
+		&errs);
+	struct scn_step *r;
+	gsize n;
+	const char *d;
+
+	ck_assert_msg(s, "%u errors", errs->len);
+	ck_assert_str_eq(s->name, "Its");
+	r = g_ptr_array_index(s->steps, 0);
+	ck_assert_str_eq(r->port, "/dev/tty S0");
+	d = g_bytes_get_data(r->send, &n);
+	ck_assert_int_eq(n, 9);
+	ck_assert_int_eq(d[0], 0x03);
+	ck_assert_int_eq(d[8], '\r');
+	ck_assert_int_eq(r->baud, 115200);
+	scenario_free(s);
+	g_ptr_array_free(errs, TRUE);
+}
+END_TEST
+
+START_TEST(the_shipped_scenarios_are_valid)
+{
+	char *dir = g_build_filename(getenv("BONDCHECK_SRCDIR") ?
+		getenv("BONDCHECK_SRCDIR") : ".", "scenarios", NULL);
+	GDir *d = g_dir_open(dir, 0, NULL);
+	const char *name;
+	int n = 0;
+
+	ck_assert_ptr_nonnull(d);
+	while ((name = g_dir_read_name(d))) {
+		char *path = g_build_filename(dir, name, NULL);
+		GPtrArray *errs = NULL;
+		struct scenario *s;
+
+		if (!g_str_has_suffix(name, ".scn")) {
+			g_free(path);
+			continue;
+		}
+		s = scenario_load(path, NULL, &errs);
+		ck_assert_msg(s, "%s: %s", name, errs->len ?
+			((struct scn_error *)g_ptr_array_index(errs, 0))->message :
+			"?");
+		n++;
+		scenario_free(s);
+		g_ptr_array_free(errs, TRUE);
+		g_free(path);
+	}
+	ck_assert_int_ge(n, 7);
+	g_dir_close(d);
+	g_free(dir);
+}
+END_TEST
+
+START_TEST(a_missing_file_is_an_error_not_a_crash)
+{
+	GPtrArray *errs = NULL;
+
+	ck_assert_ptr_null(scenario_load("/nonexistent/x.scn", NULL, &errs));
+	ck_assert_int_eq(errs->len, 1);
+	g_ptr_array_free(errs, TRUE);
+}
+END_TEST
+
+START_TEST(nul_bytes_are_refused)
+{
+	const char text[] = "scan\0connect\n";
+	GPtrArray *errs = NULL;
+
+	ck_assert_ptr_null(scenario_parse(text, sizeof(text) - 1, "n.scn", NULL,
+		&errs));
+	ck_assert_int_ge(errs->len, 1);
+	g_ptr_array_free(errs, TRUE);
+}
+END_TEST
+
+Suite *scenario_suite(void)
+{
+	Suite *s = suite_create("scenario");
+	TCase *tc = tcase_create("parser");
+
+	tcase_add_loop_test(tc, files_parse_or_report_every_error, 0,
+		G_N_ELEMENTS(cases));
+	tcase_add_test(tc, the_flagship_parses_into_its_steps);
+	tcase_add_test(tc, command_line_variables_win_over_the_file);
+	tcase_add_test(tc, reboot_cmd_on_the_command_line_satisfies_via_command);
+	tcase_add_test(tc, quoting_and_escapes);
+	tcase_add_test(tc, the_shipped_scenarios_are_valid);
+	tcase_add_test(tc, a_missing_file_is_an_error_not_a_crash);
+	tcase_add_test(tc, nul_bytes_are_refused);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+/* Every input the fuzzer was seeded with, or once found, is replayed. */
+START_TEST(the_fuzz_corpus_replays_cleanly)
+{
+	char *dir = g_build_filename(getenv("BONDCHECK_SRCDIR") ?
+		getenv("BONDCHECK_SRCDIR") : ".", "tests", "fuzz", "corpus",
+		NULL);
+	GDir *d = g_dir_open(dir, 0, NULL);
+	const char *name;
+	int n = 0;
+
+	ck_assert_ptr_nonnull(d);
+	while ((name = g_dir_read_name(d))) {
+		char *path = g_build_filename(dir, name, NULL);
+		char *data = NULL;
+		gsize len = 0;
+
+		ck_assert(g_file_get_contents(path, &data, &len, NULL));
+		LLVMFuzzerTestOneInput((const uint8_t *)data, len);
+		/* and every prefix: truncated files are inputs too */
+		for (gsize k = 0; k < len; k += 7)
+			LLVMFuzzerTestOneInput((const uint8_t *)data, k);
+		g_free(data);
+		g_free(path);
+		n++;
+	}
+	ck_assert_int_ge(n, 9);
+	g_dir_close(d);
+	g_free(dir);
+}
+END_TEST
+
+Suite *scenario_fuzz_suite(void)
+{
+	Suite *s = suite_create("scenario-fuzz-replay");
+	TCase *tc = tcase_create("corpus");
+
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, the_fuzz_corpus_replays_cleanly);
+	suite_add_tcase(s, tc);
+	return s;
+}
