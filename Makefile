@@ -75,10 +75,11 @@ DMNLIB   := $(B)/libbcdaemon.a
 PROGS    := $(B)/bondcheck $(if $(wildcard src/sim/main.c),$(B)/bondcheck-sim) \
 	$(if $(wildcard src/daemon/main.c),$(B)/bondcheckd)
 TESTBIN  := $(B)/tests/bondcheck-tests
+GENLOG   := $(B)/bench/bc-genlog
 VMDUT    := $(B)/bondcheck-vmdut
 
 ALL_OBJS := $(call obj,$(CORE_SRCS) $(BUS_SRCS) $(SIM_SRCS) $(CLI_SRCS) $(DMN_SRCS) \
-	$(TEST_SRCS) $(wildcard src/*/main.c))
+	$(TEST_SRCS) $(wildcard src/*/main.c) bench/genlog_main.c)
 
 .PHONY: all check test demo bench install clean deps fuzz check-vm format tidy
 .DEFAULT_GOAL := all
@@ -94,6 +95,11 @@ $(B)/obj/tests/%.o: tests/%.c
 	@mkdir -p $(dir $@)
 	$(call say,CC,$<)
 	$(Q)$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -Itests -MMD -MP -c $< -o $@
+
+$(B)/obj/bench/%.o: bench/%.c
+	@mkdir -p $(dir $@)
+	$(call say,CC,$<)
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests -MMD -MP -c $< -o $@
 
 $(LIB): $(call obj,$(CORE_SRCS) $(BUS_SRCS))
 	@mkdir -p $(dir $@)
@@ -131,6 +137,11 @@ $(TESTBIN): $(call obj,$(TEST_SRCS)) $(CLILIB) $(DMNLIB) $(SIMLIB) $(LIB)
 	@mkdir -p $(dir $@)
 	$(call say,LD,$@)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(PKG_LIBS) -lutil -lm
+
+$(GENLOG): $(call obj,bench/genlog_main.c tests/helpers/genlog.c)
+	@mkdir -p $(dir $@)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 deps:
 	@./tools/install-deps
@@ -173,8 +184,8 @@ fuzz: deps
 		-max_total_time=$(FUZZ_SECONDS) -max_len=4096 corpus
 
 bench: deps
-	$(MAKE) -j$(NPROC) VARIANT=normal all
-	./bench/run build/normal
+	$(MAKE) -j$(NPROC) VARIANT=normal all build/normal/bench/bc-genlog
+	/usr/bin/python3 bench/run build/normal
 
 install: $(PROGS)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man1 \

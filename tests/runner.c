@@ -19,12 +19,17 @@ int main(void)
 		verdict_suite,
 		evlog_suite,
 		engine_suite,
+		logread_suite,
+		junit_suite,
+		report_suite,
+		compare_suite,
 		dbusmock_suite,
 		sim_dut_suite,
 		sim_suite,
 		bluetoothctl_suite,
 		cli_suite,
 		run_suite,
+		reports_suite,
 	};
 	SRunner *sr = srunner_create(NULL);
 	int failed;

@@ -18,6 +18,11 @@ Suite *scenario_fuzz_suite(void);
 Suite *verdict_suite(void);
 Suite *evlog_suite(void);
 Suite *engine_suite(void);
+Suite *logread_suite(void);
+Suite *report_suite(void);
+Suite *junit_suite(void);
+Suite *compare_suite(void);
 Suite *run_suite(void);
+Suite *reports_suite(void);
 
 #endif

@@ -15,6 +15,8 @@ int cmd_sim(int argc, char **argv);
 int cmd_faults(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_check(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 
 /* --set NAME=VALUE into @vars; false (and a message) if malformed */
 bool cli_parse_sets(char **sets, GHashTable *vars);

@@ -15,6 +15,7 @@
 #include "bondcheck/duration.h"
 #include "bondcheck/evlog.h"
 #include "bondcheck/names.h"
+#include "bondcheck/report.h"
 #include "bondcheck/runner.h"
 #include "bondcheck/scenario.h"
 #include "bondcheck/verdict.h"
@@ -32,7 +33,7 @@ struct run {
 	bool progress_shown;
 	guint progress;
 	int status;
-	JsonNode *failure;        /* the failing step-end event */
+	struct report *report;    /* fed every event; the summary, JUnit */
 	const char *file;
 	struct simhost *sim;
 	bool sim_died;
@@ -129,10 +130,7 @@ static void on_event(const char *line, JsonNode *event, void *data)
 		printf("  note: %s\n", member_str(o, "text"));
 		fflush(stdout);
 	}
-	if (!g_strcmp0(type, "step-end") && !r->failure &&
-	    g_strcmp0(member_str(o, "result"), "pass") &&
-	    g_strcmp0(member_str(o, "result"), "interrupted"))
-		r->failure = json_node_copy(event);
+	report_event(r->report, o);
 }
 
 static gboolean on_progress(gpointer data)
@@ -156,105 +154,30 @@ static gboolean on_progress(gpointer data)
 	return G_SOURCE_CONTINUE;
 }
 
-static void print_evidence(JsonObject *ev)
+static void print_summary(struct run *r)
 {
-	JsonObject *dbus = json_object_has_member(ev, "dbus_error") ?
-		json_object_get_object_member(ev, "dbus_error") : NULL;
-	JsonArray *tl = json_object_has_member(ev, "timeline") ?
-		json_object_get_array_member(ev, "timeline") : NULL;
-	if (dbus)
-		printf("  D-Bus:    %s %s\n", member_str(dbus, "name"),
-			member_str(dbus, "message"));
-	if (member_str(ev, "disconnected_reason"))
-		printf("  reason:   %s\n", member_str(ev, "disconnected_reason"));
-	if (member_str(ev, "cccd"))
-		printf("  CCCD:     %s\n", member_str(ev, "cccd"));
-	for (const char *k = "hci"; k; k = NULL) {
-		JsonArray *a = json_object_has_member(ev, k) ?
-			json_object_get_array_member(ev, k) : NULL;
-
-		for (guint i = 0; a && i < json_array_get_length(a); i++)
-			printf("  HCI:      %s\n",
-				json_array_get_string_element(a, i));
-	}
-	if (tl && json_array_get_length(tl)) {
-		printf("  timeline:\n");
-		for (guint i = 0; i < json_array_get_length(tl); i++)
-			printf("    %s\n", json_array_get_string_element(tl, i));
-	}
-	if (json_object_has_member(ev, "agent")) {
-		JsonArray *a = json_object_get_array_member(ev, "agent");
-
-		for (guint i = 0; i < json_array_get_length(a); i++)
-			printf("  agent:    %s\n",
-				json_array_get_string_element(a, i));
-	}
-	if (json_object_has_member(ev, "sim_trace")) {
-		JsonArray *a = json_object_get_array_member(ev, "sim_trace");
-		JsonGenerator *g = json_generator_new();
-
-		/* the simulator's truth: what the DUT did inside */
-		for (guint i = 0; i < json_array_get_length(a); i++) {
-			JsonNode *n = json_array_get_element(a, i);
-			JsonObject *t = json_node_get_object(n);
-			const char *evn = member_str(t, "event");
-			char *s;
-
-			if (g_strcmp0(evn, "ltk-request") &&
-			    g_strcmp0(evn, "booted") &&
-			    g_strcmp0(evn, "store-lost") &&
-			    g_strcmp0(evn, "cccd-lost") &&
-			    g_strcmp0(evn, "identity-rotated") &&
-			    g_strcmp0(evn, "bond-stored"))
-				continue;
-			json_generator_set_root(g, n);
-			s = json_generator_to_data(g, NULL);
-			printf("  DUT:      %s\n", s);
-			g_free(s);
-		}
-		g_object_unref(g);
-	}
-}
-
-static void print_summary(struct run *r, const struct engine_result *res)
-{
-	char *el = ms_text(res->elapsed_ms);
-
 	clear_progress(r);
-	if (res->outcome == ENGINE_OUTCOME_PASSED) {
-		printf("%sPASSED%s: %u of %u steps in %s\n",
-			cli_c(stdout, "\033[1;32m"), cli_c(stdout, "\033[0m"),
-			res->steps_passed, res->steps_total, el);
-	} else if (res->outcome == ENGINE_OUTCOME_INTERRUPTED) {
-		printf("%sINTERRUPTED%s after %u steps (%s)\n",
-			cli_c(stdout, "\033[1;33m"), cli_c(stdout, "\033[0m"),
-			res->steps_passed, el);
-	} else {
-		printf("%s%s%s: %s\n", cli_c(stdout, "\033[1;31m"),
-			res->outcome == ENGINE_OUTCOME_ERROR ? "ERROR" :
-							       "FAILED",
-			cli_c(stdout, "\033[0m"), res->message);
-		printf("  %s\n", verdict_explain(res->verdict));
-		if (r->failure) {
-			JsonObject *o = json_node_get_object(r->failure);
-
-			if (json_object_has_member(o, "evidence"))
-				print_evidence(json_object_get_object_member(o,
-					"evidence"));
-		}
-	}
-	g_free(el);
+	report_print(r->report, stdout, cli_use_color(stdout),
+		REPORT_OUTCOME | REPORT_COUNTS | REPORT_LATENCY);
 }
 
 static void on_done(struct runner *rn, const struct engine_result *res,
 	void *data)
 {
 	struct run *r = data;
+	GError *err = NULL;
 
 	(void)rn;
-	if (!r->json)
-		print_summary(r, res);
 	r->status = res->exit_status;
+	if (!report_finish(r->report, &err)) {
+		clear_progress(r);
+		cli_err("%s", err->message);
+		g_error_free(err);
+		if (r->status == BC_EXIT_OK)
+			r->status = BC_EXIT_ENV;
+	}
+	if (!r->json)
+		print_summary(r);
 	g_main_loop_quit(r->loop);
 }
 
@@ -304,7 +227,7 @@ static char *default_log_path(const char *name)
 int cmd_run(int argc, char **argv)
 {
 	char *device = NULL, *name = NULL, *adapter = NULL, *reboot_cmd = NULL;
-	char *label = NULL, *logpath = NULL;
+	char *label = NULL, *logpath = NULL, *junit = NULL;
 	char **faults = NULL, **sets = NULL;
 	gboolean sim = FALSE, json = FALSE, verbose = FALSE;
 	double scale = -1;
@@ -334,6 +257,8 @@ int cmd_run(int argc, char **argv)
 		{ "log", 0, 0, G_OPTION_ARG_FILENAME, &logpath,
 			"JSON Lines event log (default under "
 			"~/.local/state/bondcheck)", "FILE" },
+		{ "junit", 0, 0, G_OPTION_ARG_FILENAME, &junit,
+			"JUnit XML report, written when the run ends", "FILE" },
 		{ "json", 0, 0, G_OPTION_ARG_NONE, &json,
 			"machine-readable progress on stdout, one JSON object "
 			"per line", NULL },
@@ -401,6 +326,11 @@ int cmd_run(int argc, char **argv)
 		logpath = default_log_path(scn->name);
 	r.log = evlog_new(logpath, &err);
 	if (!r.log) {
+		status = cli_fail(err);
+		goto out;
+	}
+	r.report = report_new();
+	if (junit && !report_junit(r.report, junit, logpath, &err)) {
 		status = cli_fail(err);
 		goto out;
 	}
@@ -489,8 +419,11 @@ int cmd_run(int argc, char **argv)
 	status = r.status;
 	if (evlog_error(r.log))
 		cli_err("%s", evlog_error(r.log)->message);
-	if (!json)
+	if (!json) {
 		printf("log: %s\n", logpath);
+		if (junit)
+			printf("JUnit: %s\n", junit);
+	}
 out:
 	if (sig[0])
 		g_source_remove(sig[0]);
@@ -504,8 +437,7 @@ out:
 	if (host.address)
 		simhost_stop(&host);
 	evlog_free(r.log);
-	if (r.failure)
-		json_node_unref(r.failure);
+	report_free(r.report);
 	if (r.loop)
 		g_main_loop_unref(r.loop);
 	scenario_free(scn);
@@ -524,6 +456,7 @@ out:
 	g_free(reboot_cmd);
 	g_free(label);
 	g_free(logpath);
+	g_free(junit);
 	g_free(bluez_version);
 	g_free(kernel);
 	dbus_shutdown();

@@ -16,6 +16,8 @@ struct command {
 static const struct command commands[] = {
 	{ "run", cmd_run, "run a scenario against a device or the simulator" },
 	{ "check", cmd_check, "validate scenario files (no device needed)" },
+	{ "compare", cmd_compare, "what changed between two runs (two firmware builds)" },
+	{ "report", cmd_report, "summary and JUnit XML of an existing run log" },
 	{ "scan", cmd_scan, "list nearby devices (address, name, RSSI, bond state)" },
 	{ "sim", cmd_sim, "run the simulator on a private bus; prints its address" },
 	{ "faults", cmd_faults, "list the simulator's faults, one line each" },

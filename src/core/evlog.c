@@ -1,11 +1,15 @@
 /*
  * evlog.c — the JSON Lines writer. Owns the file. Never loses what it has
- * written: each line is complete before it is flushed, and a write error is
- * kept and reported, not fatal.
+ * written: each line and its newline go to the file in one write(2), so a
+ * process killed at any point leaves only whole lines behind; a write error
+ * is kept and reported, not fatal.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bondcheck/bcerror.h"
 #include "bondcheck/evlog.h"
@@ -16,7 +20,7 @@ struct sink {
 };
 
 struct evlog {
-	FILE *f;
+	int fd;
 	char *path;
 	gint64 start_us;
 	evlog_clock_fn clock;
@@ -37,9 +41,11 @@ struct evlog *evlog_new(const char *path, GError **error)
 {
 	struct evlog *l = g_new0(struct evlog, 1);
 
+	l->fd = -1;
 	if (path) {
-		l->f = fopen(path, "we");
-		if (!l->f) {
+		l->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+			0644);
+		if (l->fd < 0) {
 			g_set_error(error, BCERROR, BCERROR_IO,
 				"cannot write the log %s: %s", path,
 				g_strerror(errno));
@@ -59,8 +65,8 @@ void evlog_free(struct evlog *l)
 {
 	if (!l)
 		return;
-	if (l->f)
-		fclose(l->f);
+	if (l->fd >= 0)
+		close(l->fd);
 	g_array_free(l->sinks, TRUE);
 	g_object_unref(l->gen);
 	g_clear_error(&l->error);
@@ -109,6 +115,21 @@ JsonBuilder *evlog_begin(struct evlog *l, const char *type)
 	return b;
 }
 
+static bool write_all(int fd, const char *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return false;
+		p += w;
+		n -= (size_t)w;
+	}
+	return true;
+}
+
 void evlog_end(struct evlog *l, JsonBuilder *b)
 {
 	JsonNode *root;
@@ -119,12 +140,14 @@ void evlog_end(struct evlog *l, JsonBuilder *b)
 	root = json_builder_get_root(b);
 	json_generator_set_root(l->gen, root);
 	line = json_generator_to_data(l->gen, &len);
-	if (l->f && !l->error) {
-		if (fwrite(line, 1, len, l->f) != len || fputc('\n', l->f) == EOF ||
-		    fflush(l->f) != 0)
+	if (l->fd >= 0 && !l->error) {
+		/* the generator's buffer has room for its NUL: use it */
+		line[len] = '\n';
+		if (!write_all(l->fd, line, len + 1))
 			g_set_error(&l->error, BCERROR, BCERROR_IO,
 				"writing the log %s failed: %s", l->path,
 				g_strerror(errno));
+		line[len] = '\0';
 	}
 	l->count++;
 	for (guint i = 0; i < l->sinks->len; i++) {

@@ -1,0 +1,65 @@
+/*
+ * report.h — what a run came to, built from its events as they come (from a
+ * running engine's log sink or from logread): verdict counts, each failure
+ * with its scenario line and evidence, reconnect latency over the cycles of
+ * a soak run, and, when asked, a JUnit XML report written as the steps end.
+ *
+ * Memory is bounded by the number of distinct figures, not by the number of
+ * events or steps: failures beyond REPORT_MAX_FAILURES are counted, not
+ * kept; latency is kept as counts per millisecond value.
+ */
+#ifndef BONDCHECK_REPORT_H
+#define BONDCHECK_REPORT_H
+
+#include <json-glib/json-glib.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+#define REPORT_MAX_FAILURES 20
+
+enum report_part {
+	REPORT_RUN = 1 << 0,       /* scenario, label, device, BlueZ, kernel */
+	REPORT_OUTCOME = 1 << 1,   /* PASSED/FAILED and each failure's evidence */
+	REPORT_COUNTS = 1 << 2,    /* verdict counts, steps not run */
+	REPORT_LATENCY = 1 << 3,   /* reconnect latency min/median/max */
+};
+
+/* Figures over a set of millisecond values, exact, in bounded memory. */
+struct msstats;
+struct msstats *msstats_new(void);
+void msstats_free(struct msstats *s);
+void msstats_add(struct msstats *s, gint64 ms);
+guint64 msstats_count(const struct msstats *s);
+gint64 msstats_min(const struct msstats *s);
+gint64 msstats_max(const struct msstats *s);
+/* The lower median; 0 when empty. */
+gint64 msstats_median(const struct msstats *s);
+
+struct report;
+
+struct report *report_new(void);
+void report_free(struct report *r);
+
+/*
+ * Write a JUnit report to @path as the run goes; report_finish() completes
+ * it. @log_path (may be NULL) goes into the report's system-out.
+ */
+bool report_junit(struct report *r, const char *path, const char *log_path,
+	GError **error);
+
+/* Feed one event, in log order. */
+void report_event(struct report *r, JsonObject *event);
+
+/* The end of the events: writes the JUnit report if one was asked for. */
+bool report_finish(struct report *r, GError **error);
+
+void report_print(struct report *r, FILE *out, bool colour, unsigned parts);
+
+/* 0 when the run passed, 1 when it did not (or the log ends early). */
+int report_exit_status(struct report *r);
+
+/* A step's evidence for people, each line starting with @indent. */
+void report_print_evidence(FILE *out, JsonObject *evidence,
+	const char *indent);
+
+#endif

@@ -1,0 +1,62 @@
+/*
+ * cmd_report.c — bondcheck report: what an existing run log came to, in
+ * text, and as JUnit XML with --junit. Exit 0 when the run passed, 1 when it
+ * did not, 2 when the log cannot be read (FILE:LINE:COL).
+ */
+#include <stdio.h>
+
+#include "bondcheck/bcerror.h"
+#include "bondcheck/logread.h"
+#include "bondcheck/report.h"
+#include "cli.h"
+
+int cmd_report(int argc, char **argv)
+{
+	char *junit = NULL;
+	GOptionEntry entries[] = {
+		{ "junit", 0, 0, G_OPTION_ARG_FILENAME, &junit,
+			"also write a JUnit XML report", "FILE" },
+		{ NULL },
+	};
+	GOptionContext *ctx = g_option_context_new(
+		"LOG.jsonl - summary (and JUnit XML) of a run log");
+	struct logread *lr = NULL;
+	struct report *rep = report_new();
+	GError *err = NULL;
+	JsonObject *ev;
+	int status = BC_EXIT_USAGE, rc;
+
+	g_option_context_add_main_entries(ctx, entries, NULL);
+	if (!cli_parse(ctx, &argc, &argv))
+		goto out;
+	if (argc != 2) {
+		cli_err("report takes one run log");
+		goto out;
+	}
+	lr = logread_open(argv[1], &err);
+	if (!lr)
+		goto fail;
+	if (junit && !report_junit(rep, junit, argv[1], &err))
+		goto fail;
+	while ((rc = logread_next(lr, &ev, &err)) > 0)
+		report_event(rep, ev);
+	if (rc < 0)
+		goto fail;
+	if (!report_finish(rep, &err))
+		goto fail;
+	report_print(rep, stdout, cli_use_color(stdout),
+		REPORT_RUN | REPORT_OUTCOME | REPORT_COUNTS | REPORT_LATENCY);
+	if (junit)
+		printf("JUnit: %s\n", junit);
+	status = report_exit_status(rep);
+	goto out;
+fail:
+	status = cli_fail(err);
+	g_error_free(err);
+out:
+	logread_free(lr);
+	report_free(rep);
+	g_option_context_free(ctx);
+	g_free(junit);
+	return status;
+}

@@ -1,0 +1,721 @@
+/*
+ * report.c — a run's outcome for people and for CI. Owns copies of the
+ * run-start and run-end events and of at most REPORT_MAX_FAILURES failing
+ * step-ends; never holds the events themselves.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bondcheck/junit.h"
+#include "bondcheck/logread.h"
+#include "bondcheck/report.h"
+#include "bondcheck/verdict.h"
+
+struct msstats {
+	GHashTable *counts;        /* ms -> count */
+	guint64 n;
+	gint64 min, max;
+};
+
+struct report {
+	JsonNode *start;
+	JsonNode *end;
+	JsonNode *open_step;       /* a step-start without its step-end yet */
+	GPtrArray *failures;       /* step-end JsonNode copies */
+	guint64 more_failures;     /* beyond REPORT_MAX_FAILURES */
+	GHashTable *verdicts;      /* verdict string -> count */
+	guint64 results[4];        /* pass, fail, error, interrupted */
+	guint64 steps_ended;
+	struct msstats *reconnect;
+	struct junit *junit;
+	char *classname;
+	char *log_path;
+};
+
+/* ---- msstats ---- */
+
+struct msstats *msstats_new(void)
+{
+	struct msstats *s = g_new0(struct msstats, 1);
+
+	s->counts = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free,
+		g_free);
+	return s;
+}
+
+void msstats_free(struct msstats *s)
+{
+	if (!s)
+		return;
+	g_hash_table_destroy(s->counts);
+	g_free(s);
+}
+
+void msstats_add(struct msstats *s, gint64 ms)
+{
+	guint64 *c = g_hash_table_lookup(s->counts, &ms);
+
+	if (!c) {
+		gint64 *k = g_new(gint64, 1);
+
+		*k = ms;
+		c = g_new0(guint64, 1);
+		g_hash_table_insert(s->counts, k, c);
+	}
+	(*c)++;
+	if (!s->n || ms < s->min)
+		s->min = ms;
+	if (!s->n || ms > s->max)
+		s->max = ms;
+	s->n++;
+}
+
+guint64 msstats_count(const struct msstats *s)
+{
+	return s->n;
+}
+
+gint64 msstats_min(const struct msstats *s)
+{
+	return s->n ? s->min : 0;
+}
+
+gint64 msstats_max(const struct msstats *s)
+{
+	return s->n ? s->max : 0;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+	gint64 x = **(gint64 *const *)a, y = **(gint64 *const *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+gint64 msstats_median(const struct msstats *s)
+{
+	gpointer *keys;
+	guint len = 0;
+	guint64 want, seen = 0;
+	gint64 med = 0;
+
+	if (!s->n)
+		return 0;
+	keys = g_hash_table_get_keys_as_array(s->counts, &len);
+	qsort(keys, len, sizeof(gpointer), cmp_i64);
+	want = (s->n - 1) / 2;   /* index of the lower median */
+	for (guint i = 0; i < len; i++) {
+		seen += *(guint64 *)g_hash_table_lookup(s->counts, keys[i]);
+		if (seen > want) {
+			med = *(gint64 *)keys[i];
+			break;
+		}
+	}
+	g_free(keys);
+	return med;
+}
+
+/* ---- report ---- */
+
+struct report *report_new(void)
+{
+	struct report *r = g_new0(struct report, 1);
+
+	r->failures = g_ptr_array_new_with_free_func(
+		(GDestroyNotify)json_node_unref);
+	r->verdicts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+		g_free);
+	r->reconnect = msstats_new();
+	return r;
+}
+
+void report_free(struct report *r)
+{
+	if (!r)
+		return;
+	if (r->start)
+		json_node_unref(r->start);
+	if (r->end)
+		json_node_unref(r->end);
+	if (r->open_step)
+		json_node_unref(r->open_step);
+	g_ptr_array_free(r->failures, TRUE);
+	g_hash_table_destroy(r->verdicts);
+	msstats_free(r->reconnect);
+	junit_free(r->junit);
+	g_free(r->classname);
+	g_free(r->log_path);
+	g_free(r);
+}
+
+bool report_junit(struct report *r, const char *path, const char *log_path,
+	GError **error)
+{
+	r->junit = junit_new(path, error);
+	g_free(r->log_path);
+	r->log_path = g_strdup(log_path);
+	return r->junit != NULL;
+}
+
+static JsonObject *start_obj(struct report *r)
+{
+	return r->start ? json_node_get_object(r->start) : NULL;
+}
+
+static JsonObject *end_obj(struct report *r)
+{
+	return r->end ? json_node_get_object(r->end) : NULL;
+}
+
+static char *ms_text(gint64 ms)
+{
+	return ms < 1000 ? g_strdup_printf("%" G_GINT64_FORMAT " ms", ms) :
+			   g_strdup_printf("%.1f s", (double)ms / 1000.0);
+}
+
+static void print_str_array(FILE *out, JsonObject *ev, const char *key,
+	const char *title, const char *indent)
+{
+	JsonArray *a = logread_arr(ev, key);
+
+	for (guint i = 0; a && i < json_array_get_length(a); i++) {
+		JsonNode *n = json_array_get_element(a, i);
+
+		if (JSON_NODE_HOLDS_VALUE(n) &&
+		    json_node_get_value_type(n) == G_TYPE_STRING)
+			fprintf(out, "%s%-9s %s\n", indent, i ? "" : title,
+				json_node_get_string(n));
+	}
+}
+
+/* The simulator's own account, trimmed to what explains a verdict. */
+static const char *const dut_events[] = { "ltk-request", "booted",
+	"store-lost", "cccd-lost", "identity-rotated", "bond-stored" };
+
+void report_print_evidence(FILE *out, JsonObject *ev, const char *indent)
+{
+	JsonObject *dbus = logread_obj(ev, "dbus_error");
+	JsonArray *tl = logread_arr(ev, "timeline");
+	JsonArray *trace = logread_arr(ev, "sim_trace");
+
+	if (!ev)
+		return;
+	if (dbus)
+		fprintf(out, "%sD-Bus:    %s %s\n", indent,
+			logread_str(dbus, "name") ? logread_str(dbus, "name") :
+						   "?",
+			logread_str(dbus, "message") ?
+				logread_str(dbus, "message") : "");
+	if (logread_str(ev, "disconnected_reason"))
+		fprintf(out, "%sreason:   %s\n", indent,
+			logread_str(ev, "disconnected_reason"));
+	if (logread_str(ev, "cccd"))
+		fprintf(out, "%sCCCD:     %s\n", indent,
+			logread_str(ev, "cccd"));
+	if (logread_str(ev, "new_address"))
+		fprintf(out, "%saddress:  %s -> %s\n", indent,
+			logread_str(ev, "old_address") ?
+				logread_str(ev, "old_address") : "?",
+			logread_str(ev, "new_address"));
+	print_str_array(out, ev, "hci", "HCI:", indent);
+	if (tl && json_array_get_length(tl)) {
+		fprintf(out, "%stimeline:\n", indent);
+		for (guint i = 0; i < json_array_get_length(tl); i++) {
+			JsonNode *n = json_array_get_element(tl, i);
+
+			if (JSON_NODE_HOLDS_VALUE(n) &&
+			    json_node_get_value_type(n) == G_TYPE_STRING)
+				fprintf(out, "%s  %s\n", indent,
+					json_node_get_string(n));
+		}
+	}
+	print_str_array(out, ev, "agent", "agent:", indent);
+	for (guint i = 0; trace && i < json_array_get_length(trace); i++) {
+		JsonNode *n = json_array_get_element(trace, i);
+		const char *what;
+		bool keep = false;
+		char *s;
+
+		if (!JSON_NODE_HOLDS_OBJECT(n))
+			continue;
+		what = logread_str(json_node_get_object(n), "event");
+		for (size_t k = 0; what && k < G_N_ELEMENTS(dut_events); k++)
+			keep = keep || !strcmp(what, dut_events[k]);
+		if (!keep)
+			continue;
+		s = json_to_string(n, FALSE);
+		fprintf(out, "%sDUT:      %s\n", indent, s);
+		g_free(s);
+	}
+}
+
+static char *evidence_text(JsonObject *step, const char *file)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	const char *msg = logread_str(step, "message");
+
+	if (!f)
+		return g_strdup("");
+	if (msg)
+		fprintf(f, "%s\n", msg);
+	fprintf(f, "at %s:%" G_GINT64_FORMAT "\n", file ? file : "?",
+		logread_int(step, "line", 0));
+	report_print_evidence(f, logread_obj(step, "evidence"), "");
+	fclose(f);
+	return buf;
+}
+
+static char *case_name(JsonObject *step)
+{
+	char *it = logread_iteration(step);
+	char *s = g_strdup_printf("line %" G_GINT64_FORMAT ": %s%s%s%s",
+		logread_int(step, "line", 0), logread_str(step, "name"),
+		*it ? " [" : "", it, *it ? "]" : "");
+
+	g_free(it);
+	return s;
+}
+
+static const char *scenario_file(struct report *r)
+{
+	return logread_str(logread_obj(start_obj(r), "scenario"), "file");
+}
+
+static void junit_step(struct report *r, JsonObject *step)
+{
+	const char *result = logread_str(step, "result");
+	const char *verdict = logread_str(step, "verdict");
+	const char *conf = logread_str(step, "confidence");
+	struct junit_case c = { 0 };
+	char *name = case_name(step);
+	char *text = NULL, *msg = NULL;
+
+	c.name = name;
+	c.classname = r->classname ? r->classname : "bondcheck";
+	c.time_ms = logread_int(step, "elapsed_ms", 0);
+	if (!g_strcmp0(result, "pass")) {
+		c.status = JUNIT_PASSED;
+	} else if (!g_strcmp0(result, "interrupted")) {
+		c.status = JUNIT_SKIPPED;
+		c.message = "interrupted";
+	} else {
+		c.status = !g_strcmp0(result, "error") ? JUNIT_ERROR :
+							 JUNIT_FAILURE;
+		msg = g_strdup_printf("%s%s%s%s: %s",
+			verdict ? verdict : "failed", conf ? " (" : "",
+			conf ? conf : "", conf ? ")" : "",
+			logread_str(step, "message") ?
+				logread_str(step, "message") : "");
+		c.message = msg;
+		c.type = verdict;
+		text = evidence_text(step, scenario_file(r));
+		c.text = text;
+	}
+	junit_add_case(r->junit, &c, NULL);   /* errors kept for finish */
+	g_free(name);
+	g_free(text);
+	g_free(msg);
+}
+
+static void on_start(struct report *r, JsonObject *ev)
+{
+	JsonObject *scn = logread_obj(ev, "scenario");
+	const char *file = logread_str(scn, "file");
+	char hostname[256] = "localhost";
+
+	if (r->start)
+		return;
+	r->start = json_node_alloc();
+	json_node_init_object(r->start, ev);
+	if (file) {
+		char *base = g_path_get_basename(file);
+		char *dot = strrchr(base, '.');
+
+		if (dot && dot != base)
+			*dot = '\0';
+		g_strdelimit(base, ".", '_');
+		r->classname = base;
+	}
+	if (!r->junit)
+		return;
+	if (gethostname(hostname, sizeof(hostname) - 1) != 0)
+		strcpy(hostname, "localhost");
+	hostname[sizeof(hostname) - 1] = '\0';
+	{
+		/* ISO 8601 without zone or fraction, as the schema wants */
+		const char *at = logread_str(ev, "started_at");
+		char stamp[20] = "1970-01-01T00:00:00";
+		JsonObject *dev = logread_obj(ev, "device");
+		JsonObject *ad = logread_obj(ev, "adapter");
+		JsonObject *sim = logread_obj(ev, "sim");
+		char *sha = g_strdup(logread_str(scn, "sha256"));
+
+		if (at && strlen(at) >= 19)
+			memcpy(stamp, at, 19);
+		junit_set_suite(r->junit, logread_str(scn, "name"), stamp,
+			hostname);
+		junit_add_property(r->junit, "label", logread_str(ev, "label"));
+		junit_add_property(r->junit, "scenario.file", file);
+		junit_add_property(r->junit, "scenario.sha256", sha);
+		junit_add_property(r->junit, "device.address",
+			logread_str(dev, "address"));
+		junit_add_property(r->junit, "adapter.address",
+			logread_str(ad, "address"));
+		junit_add_property(r->junit, "bluez_version",
+			logread_str(ev, "bluez_version"));
+		junit_add_property(r->junit, "kernel",
+			logread_str(ev, "kernel"));
+		junit_add_property(r->junit, "bondcheck.version",
+			logread_str(ev, "version"));
+		if (sim && json_object_get_boolean_member_with_default(sim,
+				   "enabled", FALSE)) {
+			JsonArray *f = logread_arr(sim, "faults");
+			GString *s = g_string_new("");
+
+			for (guint i = 0; f && i < json_array_get_length(f);
+			     i++) {
+				JsonNode *n = json_array_get_element(f, i);
+
+				if (JSON_NODE_HOLDS_VALUE(n) &&
+				    json_node_get_value_type(n) ==
+					    G_TYPE_STRING)
+					g_string_append_printf(s, "%s%s",
+						s->len ? "," : "",
+						json_node_get_string(n));
+			}
+			junit_add_property(r->junit, "simulator.faults",
+				s->str);
+			g_string_free(s, TRUE);
+		}
+		g_free(sha);
+	}
+}
+
+static void on_step_end(struct report *r, JsonObject *ev)
+{
+	const char *result = logread_str(ev, "result");
+	const char *verdict = logread_str(ev, "verdict");
+	static const char *const results[] = { "pass", "fail", "error",
+		"interrupted" };
+	JsonObject *evi = logread_obj(ev, "evidence");
+
+	if (r->open_step) {
+		json_node_unref(r->open_step);
+		r->open_step = NULL;
+	}
+	r->steps_ended++;
+	for (size_t i = 0; i < G_N_ELEMENTS(results); i++)
+		if (!g_strcmp0(result, results[i]))
+			r->results[i]++;
+	if (verdict && g_strcmp0(result, "interrupted")) {
+		guint64 *c = g_hash_table_lookup(r->verdicts, verdict);
+
+		if (!c) {
+			c = g_new0(guint64, 1);
+			g_hash_table_insert(r->verdicts, g_strdup(verdict), c);
+		}
+		(*c)++;
+	}
+	if (g_strcmp0(result, "pass") && g_strcmp0(result, "interrupted")) {
+		if (r->failures->len < REPORT_MAX_FAILURES) {
+			JsonNode *n = json_node_alloc();
+
+			json_node_init_object(n, ev);
+			g_ptr_array_add(r->failures, n);
+		} else {
+			r->more_failures++;
+		}
+	}
+	if (!g_strcmp0(logread_str(ev, "name"), "reconnect") &&
+	    !g_strcmp0(result, "pass") && evi &&
+	    logread_int(evi, "latency_ms", -1) >= 0)
+		msstats_add(r->reconnect, logread_int(evi, "latency_ms", 0));
+	if (r->junit)
+		junit_step(r, ev);
+}
+
+void report_event(struct report *r, JsonObject *ev)
+{
+	const char *type = logread_str(ev, "type");
+
+	if (!type)
+		return;
+	if (!strcmp(type, "run-start")) {
+		on_start(r, ev);
+	} else if (!strcmp(type, "step-start")) {
+		if (r->open_step)
+			json_node_unref(r->open_step);
+		r->open_step = json_node_alloc();
+		json_node_init_object(r->open_step, ev);
+	} else if (!strcmp(type, "step-end")) {
+		on_step_end(r, ev);
+	} else if (!strcmp(type, "run-end") && !r->end) {
+		r->end = json_node_alloc();
+		json_node_init_object(r->end, ev);
+	}
+}
+
+static gint64 steps_total(struct report *r)
+{
+	return logread_int(logread_obj(start_obj(r), "scenario"), "steps", 0);
+}
+
+static guint64 not_run(struct report *r)
+{
+	gint64 total = steps_total(r);
+	guint64 ran = r->steps_ended + (r->open_step ? 1 : 0);
+
+	return total > 0 && (guint64)total > ran ? (guint64)total - ran : 0;
+}
+
+bool report_finish(struct report *r, GError **error)
+{
+	guint64 skipped = not_run(r);
+	gint64 total_ms;
+
+	if (!r->junit)
+		return true;
+	if (r->open_step) {
+		JsonObject *st = json_node_get_object(r->open_step);
+		char *name = case_name(st);
+		struct junit_case c = { name, r->classname ? r->classname :
+							     "bondcheck",
+			0, JUNIT_ERROR,
+			"the log ends inside this step (was the run killed?)",
+			"incomplete", "the log ends inside this step" };
+
+		junit_add_case(r->junit, &c, NULL);
+		g_free(name);
+	}
+	if (skipped) {
+		char *name = g_strdup_printf("%" G_GUINT64_FORMAT
+					     " steps not run", skipped);
+		char *msg = g_strdup_printf("the run stopped before these "
+					    "%" G_GUINT64_FORMAT " steps",
+			skipped);
+		struct junit_case c = { name, r->classname ? r->classname :
+							     "bondcheck",
+			0, JUNIT_SKIPPED, msg, NULL, NULL };
+
+		junit_add_case(r->junit, &c, NULL);
+		g_free(name);
+		g_free(msg);
+	}
+	if (r->log_path) {
+		char *so = g_strdup_printf("log: %s\n", r->log_path);
+
+		junit_set_system_out(r->junit, so);
+		g_free(so);
+	}
+	total_ms = logread_int(end_obj(r), "elapsed_ms", -1);
+	if (total_ms < 0)
+		total_ms = 0;
+	return junit_finish(r->junit, total_ms, error);
+}
+
+int report_exit_status(struct report *r)
+{
+	return !g_strcmp0(logread_str(end_obj(r), "result"), "passed") ? 0 : 1;
+}
+
+static const char *sgr(bool colour, const char *code)
+{
+	return colour ? code : "";
+}
+
+static void print_run(struct report *r, FILE *out, bool colour)
+{
+	JsonObject *s = start_obj(r);
+	JsonObject *scn = logread_obj(s, "scenario");
+	JsonObject *dev = logread_obj(s, "device");
+	JsonObject *ad = logread_obj(s, "adapter");
+	JsonObject *sim = logread_obj(s, "sim");
+	const char *sha = logread_str(scn, "sha256");
+
+	if (!s)
+		return;
+	fprintf(out, "%s%s%s  %s  sha256 %.12s\n", sgr(colour, "\033[1m"),
+		logread_str(scn, "name"), sgr(colour, "\033[0m"),
+		logread_str(scn, "file") ? logread_str(scn, "file") : "?",
+		sha ? sha : "?");
+	fprintf(out, "  label %s, device %s, adapter %s\n",
+		logread_str(s, "label") ? logread_str(s, "label") : "(none)",
+		logread_str(dev, "address") ? logread_str(dev, "address") :
+		logread_str(dev, "name") ? logread_str(dev, "name") : "?",
+		logread_str(ad, "address") ? logread_str(ad, "address") : "?");
+	fprintf(out, "  BlueZ %s, kernel %s, started %s\n",
+		logread_str(s, "bluez_version") ?
+			logread_str(s, "bluez_version") : "unknown",
+		logread_str(s, "kernel") ? logread_str(s, "kernel") : "?",
+		logread_str(s, "started_at") ? logread_str(s, "started_at") :
+					       "?");
+	if (sim && json_object_get_boolean_member_with_default(sim, "enabled",
+			   FALSE)) {
+		JsonArray *f = logread_arr(sim, "faults");
+
+		fprintf(out, "  simulator");
+		for (guint i = 0; f && i < json_array_get_length(f); i++) {
+			JsonNode *n = json_array_get_element(f, i);
+
+			if (JSON_NODE_HOLDS_VALUE(n) &&
+			    json_node_get_value_type(n) == G_TYPE_STRING)
+				fprintf(out, "%s%s", i ? ", " : ", faults: ",
+					json_node_get_string(n));
+		}
+		fprintf(out, "\n");
+	}
+}
+
+static void print_failure(FILE *out, JsonObject *step, bool colour,
+	bool headline)
+{
+	enum verdict v;
+	const char *verdict = logread_str(step, "verdict");
+	const char *conf = logread_str(step, "confidence");
+	char *it = logread_iteration(step);
+
+	if (!headline)
+		fprintf(out, "%sFAILED%s: %s%s%s%s at line %" G_GINT64_FORMAT
+			     " (%s%s%s): %s\n",
+			sgr(colour, "\033[1;31m"), sgr(colour, "\033[0m"),
+			verdict ? verdict : "failed", conf ? " (" : "",
+			conf ? conf : "", conf ? ")" : "",
+			logread_int(step, "line", 0),
+			logread_str(step, "name"), *it ? ", iteration " : "",
+			it, logread_str(step, "message") ?
+				logread_str(step, "message") : "");
+	if (verdict && verdict_from_str(verdict, &v))
+		fprintf(out, "  %s\n", verdict_explain(v));
+	report_print_evidence(out, logread_obj(step, "evidence"), "  ");
+	g_free(it);
+}
+
+static void print_outcome(struct report *r, FILE *out, bool colour)
+{
+	JsonObject *e = end_obj(r);
+	const char *result = logread_str(e, "result");
+	char *el = ms_text(logread_int(e, "elapsed_ms", 0));
+	guint first = 0;
+
+	if (!e) {
+		fprintf(out, "%sINCOMPLETE%s: the log ends without run-end "
+			     "after %" G_GUINT64_FORMAT " steps (was the run "
+			     "killed?)\n",
+			sgr(colour, "\033[1;33m"), sgr(colour, "\033[0m"),
+			r->steps_ended);
+		if (r->open_step) {
+			JsonObject *st = json_node_get_object(r->open_step);
+
+			fprintf(out, "  it ends inside line %" G_GINT64_FORMAT
+				     " (%s)\n",
+				logread_int(st, "line", 0),
+				logread_str(st, "name"));
+		}
+	} else if (!strcmp(result, "passed")) {
+		fprintf(out, "%sPASSED%s: %" G_GINT64_FORMAT " of %"
+			     G_GINT64_FORMAT " steps in %s\n",
+			sgr(colour, "\033[1;32m"), sgr(colour, "\033[0m"),
+			logread_int(logread_obj(e, "steps"), "passed", 0),
+			logread_int(logread_obj(e, "steps"), "total", 0), el);
+	} else if (!strcmp(result, "interrupted")) {
+		fprintf(out, "%sINTERRUPTED%s after %" G_GINT64_FORMAT
+			     " steps (%s)\n",
+			sgr(colour, "\033[1;33m"), sgr(colour, "\033[0m"),
+			logread_int(logread_obj(e, "steps"), "passed", 0), el);
+	} else {
+		const char *verdict = logread_str(e, "verdict");
+		enum verdict v;
+
+		fprintf(out, "%s%s%s: %s\n", sgr(colour, "\033[1;31m"),
+			!strcmp(result, "error") ? "ERROR" : "FAILED",
+			sgr(colour, "\033[0m"),
+			logread_str(e, "message") ? logread_str(e, "message") :
+						    "(no message)");
+		if (r->failures->len) {
+			print_failure(out, json_node_get_object(
+					      r->failures->pdata[0]),
+				colour, true);
+			first = 1;
+		} else if (verdict && verdict_from_str(verdict, &v)) {
+			fprintf(out, "  %s\n", verdict_explain(v));
+		}
+	}
+	for (guint i = first; i < r->failures->len; i++)
+		print_failure(out, json_node_get_object(r->failures->pdata[i]),
+			colour, false);
+	if (r->more_failures)
+		fprintf(out, "  ... and %" G_GUINT64_FORMAT " more failures "
+			     "(see the log)\n",
+			r->more_failures);
+	g_free(el);
+}
+
+static void print_counts(struct report *r, FILE *out)
+{
+	bool any = false;
+	guint64 nr = not_run(r);
+
+	fprintf(out, "verdicts:");
+	for (int v = 0; v < VERDICT_COUNT; v++) {
+		guint64 *c = g_hash_table_lookup(r->verdicts,
+			verdict_to_str((enum verdict)v));
+
+		if (c) {
+			fprintf(out, "%s %s %" G_GUINT64_FORMAT,
+				any ? "," : "", verdict_to_str((enum verdict)v),
+				*c);
+			any = true;
+		}
+	}
+	{
+		/* verdicts a newer bondcheck wrote, sorted for stable output */
+		GList *keys = g_list_sort(g_hash_table_get_keys(r->verdicts),
+			(GCompareFunc)strcmp);
+		enum verdict v;
+
+		for (GList *k = keys; k; k = k->next) {
+			if (verdict_from_str(k->data, &v))
+				continue;
+			fprintf(out, "%s %s %" G_GUINT64_FORMAT, any ? "," : "",
+				(char *)k->data,
+				*(guint64 *)g_hash_table_lookup(r->verdicts,
+					k->data));
+			any = true;
+		}
+		g_list_free(keys);
+	}
+	if (!any)
+		fprintf(out, " none");
+	if (r->results[3])
+		fprintf(out, "; %" G_GUINT64_FORMAT " interrupted",
+			r->results[3]);
+	if (nr)
+		fprintf(out, "; %" G_GUINT64_FORMAT " steps not run", nr);
+	fprintf(out, "\n");
+}
+
+static void print_latency(struct report *r, FILE *out)
+{
+	if (msstats_count(r->reconnect) < 2)
+		return;
+	fprintf(out, "reconnect latency over %" G_GUINT64_FORMAT
+		     " cycles: min %" G_GINT64_FORMAT " ms, median %"
+		     G_GINT64_FORMAT " ms, max %" G_GINT64_FORMAT " ms\n",
+		msstats_count(r->reconnect), msstats_min(r->reconnect),
+		msstats_median(r->reconnect), msstats_max(r->reconnect));
+}
+
+void report_print(struct report *r, FILE *out, bool colour, unsigned parts)
+{
+	if (parts & REPORT_RUN)
+		print_run(r, out, colour);
+	if (parts & REPORT_OUTCOME)
+		print_outcome(r, out, colour);
+	if (parts & REPORT_COUNTS)
+		print_counts(r, out);
+	if (parts & REPORT_LATENCY)
+		print_latency(r, out);
+}

@@ -1,0 +1,114 @@
+/*
+ * check_junit.c — the JUnit writer: escaping of whatever a log holds, the
+ * totals, and that the report appears whole or not at all.
+ */
+#include <check.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bondcheck/junit.h"
+#include "suites.h"
+
+static const struct {
+	const char *in;
+	const char *out;
+} escapes[] = {
+	{ "plain", "plain" },
+	{ "a<b>&\"c\"'d'", "a&lt;b&gt;&amp;&quot;c&quot;&apos;d&apos;" },
+	{ "line\nnext\ttab\r", "line&#10;next&#9;tab&#13;" },
+	{ "bell\x07 esc\x1b", "bell\xef\xbf\xbd esc\xef\xbf\xbd" },
+	{ "caf\xc3\xa9", "caf\xc3\xa9" },
+	{ "bad \xff utf8", "bad \xef\xbf\xbd utf8" },
+	{ "", "" },
+	{ NULL, "" },
+};
+
+START_TEST(strings_are_escaped_into_valid_xml)
+{
+	char *s = junit_escape(escapes[_i].in);
+
+	ck_assert_str_eq(s, escapes[_i].out);
+	g_free(s);
+}
+END_TEST
+
+static char *tmp_path(void)
+{
+	char *p = g_strdup("/tmp/bc-junit-XXXXXX");
+	int fd = g_mkstemp(p);
+
+	close(fd);
+	unlink(p);
+	return p;
+}
+
+START_TEST(totals_count_each_outcome)
+{
+	char *p = tmp_path();
+	struct junit *j = junit_new(p, NULL);
+	struct junit_case c[] = {
+		{ "line 1: scan", "s", 5, JUNIT_PASSED, NULL, NULL, NULL },
+		{ "line 2: pair", "s", 1234, JUNIT_FAILURE, "why <x>", "gatt-error",
+			"evidence & more" },
+		{ "line 3: read", "s", 0, JUNIT_ERROR, "no adapter",
+			"environment-error", "" },
+		{ "2 steps not run", "s", 0, JUNIT_SKIPPED, "stopped", NULL,
+			NULL },
+	};
+	char *text;
+
+	junit_set_suite(j, "Suite \"one\"", "2026-11-23T12:00:00", "host");
+	junit_add_property(j, "label", "1.2<3");
+	junit_add_property(j, "empty", NULL);
+	for (size_t i = 0; i < G_N_ELEMENTS(c); i++)
+		ck_assert(junit_add_case(j, &c[i], NULL));
+	/* nothing at the final path until it is finished */
+	ck_assert(access(p, F_OK) != 0);
+	ck_assert(junit_finish(j, 61001, NULL));
+	junit_free(j);
+	ck_assert(g_file_get_contents(p, &text, NULL, NULL));
+	ck_assert_ptr_nonnull(strstr(text, "<testsuites name=\"bondcheck\" "
+		"tests=\"4\" failures=\"1\" errors=\"1\" skipped=\"1\" "
+		"time=\"61.001\">"));
+	ck_assert_ptr_nonnull(strstr(text, "name=\"Suite &quot;one&quot;\""));
+	ck_assert_ptr_nonnull(strstr(text, "<property name=\"label\" "
+		"value=\"1.2&lt;3\"/>"));
+	ck_assert_ptr_nonnull(strstr(text, "<property name=\"empty\" "
+		"value=\"\"/>"));
+	ck_assert_ptr_nonnull(strstr(text, "time=\"1.234\">\n      <failure "
+		"message=\"why &lt;x&gt;\" type=\"gatt-error\">evidence &amp; "
+		"more</failure>"));
+	ck_assert_ptr_nonnull(strstr(text, "<error message=\"no adapter\""));
+	ck_assert_ptr_nonnull(strstr(text, "<skipped message=\"stopped\"/>"));
+	ck_assert_ptr_nonnull(strstr(text, "time=\"0.005\"/>"));
+	g_free(text);
+	unlink(p);
+	g_free(p);
+}
+END_TEST
+
+START_TEST(an_unwritable_report_is_an_error_not_a_crash)
+{
+	struct junit *j = junit_new("/nonexistent-dir/r.xml", NULL);
+	GError *err = NULL;
+
+	ck_assert_ptr_nonnull(j);
+	ck_assert(!junit_finish(j, 0, &err));
+	ck_assert_ptr_nonnull(strstr(err->message, "/nonexistent-dir/r.xml"));
+	g_error_free(err);
+	junit_free(j);
+}
+END_TEST
+
+Suite *junit_suite(void)
+{
+	Suite *s = suite_create("junit");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_loop_test(tc, strings_are_escaped_into_valid_xml, 0,
+		G_N_ELEMENTS(escapes));
+	tcase_add_test(tc, totals_count_each_outcome);
+	tcase_add_test(tc, an_unwritable_report_is_an_error_not_a_crash);
+	suite_add_tcase(s, tc);
+	return s;
+}

@@ -1,0 +1,257 @@
+/*
+ * check_logread.c — the run log reader: what it accepts, and for each way a
+ * file can fail to be a run log, the FILE:LINE:COL and words it says.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bondcheck/bcerror.h"
+#include "bondcheck/logread.h"
+#include "suites.h"
+
+#define START "{\"type\":\"run-start\",\"t\":0,\"schema\":1,\"tool\":" \
+	"\"bondcheck\",\"scenario\":{\"name\":\"S\",\"sha256\":\"ab\"," \
+	"\"steps\":2},\"label\":null}\n"
+#define SSTART "{\"type\":\"step-start\",\"t\":5,\"index\":1,\"line\":3," \
+	"\"iteration\":[2],\"name\":\"scan\"}\n"
+#define SEND "{\"type\":\"step-end\",\"t\":9,\"index\":1,\"line\":3," \
+	"\"iteration\":[2],\"name\":\"scan\",\"result\":\"pass\"," \
+	"\"verdict\":\"pass\",\"confidence\":null,\"elapsed_ms\":4}\n"
+#define REND "{\"type\":\"run-end\",\"t\":10,\"result\":\"passed\"," \
+	"\"elapsed_ms\":1,\"line\":null}\n"
+
+static char *write_tmp(const char *text, gssize len)
+{
+	char *p = g_strdup("/tmp/bc-logread-XXXXXX");
+	int fd = g_mkstemp(p);
+
+	ck_assert_int_ge(fd, 0);
+	if (len < 0)
+		len = (gssize)strlen(text);
+	ck_assert_int_eq(write(fd, text, (size_t)len), len);
+	close(fd);
+	return p;
+}
+
+/* Read the whole file: the number of events, or -1 with *msg. */
+static int read_all(const char *path, char **msg, bool *complete)
+{
+	struct logread *r = logread_open(path, NULL);
+	GError *err = NULL;
+	JsonObject *ev;
+	int n = 0, rc;
+
+	ck_assert_ptr_nonnull(r);
+	while ((rc = logread_next(r, &ev, &err)) > 0)
+		n++;
+	if (complete)
+		*complete = logread_complete(r);
+	logread_free(r);
+	if (rc < 0) {
+		ck_assert_int_eq(err->code, BCERROR_BAD_INPUT);
+		ck_assert_int_eq(bcerror_exit_status(err), BC_EXIT_USAGE);
+		*msg = g_strdup(err->message);
+		g_error_free(err);
+		return -1;
+	}
+	return n;
+}
+
+START_TEST(a_whole_log_reads_event_by_event)
+{
+	char *p = write_tmp(START SSTART
+		"{\"type\":\"bluez\",\"t\":6,\"event\":\"call\"}\n"
+		"{\"type\":\"from-the-future\",\"t\":7,\"x\":[1,2]}\n"
+		SEND REND, -1);
+	struct logread *r = logread_open(p, NULL);
+	JsonObject *ev;
+	char *it;
+
+	ck_assert_int_eq(logread_next(r, &ev, NULL), 1);
+	ck_assert_str_eq(logread_str(ev, "type"), "run-start");
+	ck_assert_ptr_nonnull(logread_run_start(r));
+	ck_assert_int_eq(logread_next(r, &ev, NULL), 1);
+	it = logread_iteration(ev);
+	ck_assert_str_eq(it, "2");
+	g_free(it);
+	for (int i = 0; i < 4; i++)
+		ck_assert_int_eq(logread_next(r, &ev, NULL), 1);
+	ck_assert_str_eq(logread_str(ev, "type"), "run-end");
+	ck_assert_uint_eq(logread_lineno(r), 6);
+	ck_assert_int_eq(logread_next(r, &ev, NULL), 0);
+	ck_assert(logread_complete(r));
+	ck_assert_int_eq(logread_next(r, &ev, NULL), 0);
+	logread_free(r);
+	unlink(p);
+	g_free(p);
+}
+END_TEST
+
+START_TEST(a_log_without_run_end_reads_and_says_so)
+{
+	char *p = write_tmp(START SSTART, -1);
+	char *msg = NULL;
+	bool complete = true;
+
+	ck_assert_int_eq(read_all(p, &msg, &complete), 2);
+	ck_assert(!complete);
+	unlink(p);
+	g_free(p);
+}
+END_TEST
+
+START_TEST(crlf_line_ends_are_accepted)
+{
+	char *p = write_tmp("{\"type\":\"run-start\",\"t\":0,\"schema\":1,"
+			    "\"tool\":\"bondcheck\",\"scenario\":{\"name\":"
+			    "\"S\",\"sha256\":\"ab\"}}\r\n" REND, -1);
+	char *msg = NULL;
+
+	ck_assert_int_eq(read_all(p, &msg, NULL), 2);
+	unlink(p);
+	g_free(p);
+}
+END_TEST
+
+/* Each bad file and the start of what the reader must say about it. */
+static const struct {
+	const char *text;
+	const char *where;       /* ":LINE:COL: " after the path */
+	const char *words;
+} bad[] = {
+	{ "", ":1:1: ", "empty file" },
+	{ "hello world\n", ":1:", "not a bondcheck run log?" },
+	{ "[1,2,3]\n", ":1:1: ", "not a bondcheck run log (the line is not" },
+	{ "{\"t\":0}\n", ":1:1: ", "no string \"type\"" },
+	{ "{\"type\":\"step-start\",\"t\":0}\n", ":1:1: ",
+		"it starts with a \"step-start\" event" },
+	{ "{\"type\":\"run-start\",\"t\":0,\"tool\":\"other\"}\n", ":1:",
+		"not a bondcheck run log (tool" },
+	{ "{\"type\":\"run-start\",\"t\":0,\"schema\":2,\"tool\":\"bondcheck\","
+	  "\"scenario\":{\"name\":\"S\",\"sha256\":\"ab\"}}\n", ":1:27: ",
+		"log schema 2 is not one this bondcheck reads" },
+	{ "{\"type\":\"run-start\",\"t\":0,\"schema\":\"1\",\"tool\":"
+	  "\"bondcheck\",\"scenario\":{}}\n", ":1:", "\"schema\" must be an "
+						  "integer" },
+	{ "{\"type\":\"run-start\",\"t\":0,\"schema\":1,\"tool\":\"bondcheck\","
+	  "\"scenario\":{\"name\":\"S\"}}\n", ":1:", "scenario needs" },
+	{ "{\"type\":\"run-start\",\"t\":\"now\",\"schema\":1}\n", ":1:",
+		"\"t\" must be an integer" },
+	{ START "{\"type\":\"step-end\",\"t\":1,\"index\":1,\"line\":\"3\","
+		"\"iteration\":[],\"name\":\"scan\",\"result\":\"pass\","
+		"\"verdict\":\"pass\",\"elapsed_ms\":1}\n",
+		":2:36: ", "step-end: \"line\" must be an integer" },
+	{ START "{\"type\":\"step-end\",\"t\":1,\"index\":1,\"line\":3,"
+		"\"iteration\":[0],\"name\":\"scan\",\"result\":\"pass\","
+		"\"verdict\":\"pass\",\"elapsed_ms\":1}\n",
+		":2:", "\"iteration\" must be an array of positive" },
+	{ START "{\"type\":\"step-end\",\"t\":1,\"index\":1,\"line\":3,"
+		"\"iteration\":[],\"name\":\"scan\",\"result\":\"maybe\","
+		"\"verdict\":\"pass\",\"elapsed_ms\":1}\n",
+		":2:", "unknown result \"maybe\"" },
+	{ START "{\"type\":\"step-end\",\"t\":1,\"index\":1,\"line\":3,"
+		"\"iteration\":[],\"name\":\"scan\",\"result\":\"pass\","
+		"\"elapsed_ms\":1}\n",
+		":2:1: ", "step-end without \"verdict\"" },
+	{ START "{\"type\":\"step-end\",\"t\":1,\"index\":1,\"line\":3,"
+		"\"iteration\":[],\"name\":\"scan\",\"result\":\"pass\","
+		"\"verdict\":\"pass\",\"elapsed_ms\":-4}\n",
+		":2:", "negative elapsed_ms" },
+	{ START "{\"type\":\"run-end\",\"t\":1,\"result\":\"passed\"}\n",
+		":2:1: ", "run-end without \"elapsed_ms\"" },
+	{ START SSTART "{\"type\":\"bluez\",\"t\":6,\"ev", ":3:",
+		"the line is cut short" },
+	{ START SSTART "{\"type\":\"bluez\",,\"t\":6}\n", ":3:", "" },
+	{ START "\n", ":2:1: ", "not a JSON object" },
+	{ START START, ":2:1: ", "a second run-start" },
+	{ START REND SSTART, ":3:1: ", "step-start event after run-end" },
+};
+
+START_TEST(a_bad_log_is_named_by_file_line_and_column)
+{
+	char *p = write_tmp(bad[_i].text, -1);
+	char *msg = NULL;
+	char *want;
+
+	ck_assert_int_eq(read_all(p, &msg, NULL), -1);
+	want = g_strconcat(p, bad[_i].where, NULL);
+	ck_assert_msg(g_str_has_prefix(msg, want), "case %d: '%s' does not "
+		"start with '%s'", _i, msg, want);
+	ck_assert_msg(strstr(msg, bad[_i].words), "case %d: '%s' lacks '%s'",
+		_i, msg, bad[_i].words);
+	g_free(want);
+	g_free(msg);
+	unlink(p);
+	g_free(p);
+}
+END_TEST
+
+START_TEST(a_nul_byte_is_refused_with_its_column)
+{
+	static const char text[] = "{\"type\":\"run-start\",\"t\":0,\"sc\0\"}\n";
+	char *p = write_tmp(text, sizeof(text) - 1);
+	char *msg = NULL;
+	char *want;
+
+	ck_assert_int_eq(read_all(p, &msg, NULL), -1);
+	want = g_strconcat(p, ":1:30: NUL byte", NULL);
+	ck_assert_msg(g_str_has_prefix(msg, want), "%s", msg);
+	g_free(want);
+	g_free(msg);
+	unlink(p);
+	g_free(p);
+}
+END_TEST
+
+START_TEST(an_overlong_line_is_refused_not_allocated)
+{
+	char *p = g_strdup("/tmp/bc-logread-XXXXXX");
+	int fd = g_mkstemp(p);
+	char *chunk = g_malloc(1 << 20);
+	char *msg = NULL;
+
+	memset(chunk, ' ', 1 << 20);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, START, strlen(START)), (ssize_t)strlen(START));
+	for (unsigned i = 0; i <= LOGREAD_MAX_LINE >> 20; i++)
+		ck_assert_int_eq(write(fd, chunk, 1 << 20), 1 << 20);
+	close(fd);
+	ck_assert_int_eq(read_all(p, &msg, NULL), -1);
+	ck_assert_msg(strstr(msg, ":2:1: line longer than"), "%s", msg);
+	g_free(msg);
+	g_free(chunk);
+	unlink(p);
+	g_free(p);
+}
+END_TEST
+
+START_TEST(a_missing_file_is_bad_input)
+{
+	GError *err = NULL;
+
+	ck_assert_ptr_null(logread_open("/nonexistent/x.jsonl", &err));
+	ck_assert_int_eq(err->code, BCERROR_BAD_INPUT);
+	ck_assert_ptr_nonnull(strstr(err->message, "/nonexistent/x.jsonl: "
+						   "cannot read"));
+	g_error_free(err);
+}
+END_TEST
+
+Suite *logread_suite(void)
+{
+	Suite *s = suite_create("logread");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_test(tc, a_whole_log_reads_event_by_event);
+	tcase_add_test(tc, a_log_without_run_end_reads_and_says_so);
+	tcase_add_test(tc, crlf_line_ends_are_accepted);
+	tcase_add_loop_test(tc, a_bad_log_is_named_by_file_line_and_column, 0,
+		G_N_ELEMENTS(bad));
+	tcase_add_test(tc, a_nul_byte_is_refused_with_its_column);
+	tcase_add_test(tc, an_overlong_line_is_refused_not_allocated);
+	tcase_add_test(tc, a_missing_file_is_bad_input);
+	suite_add_tcase(s, tc);
+	return s;
+}

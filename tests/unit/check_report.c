@@ -1,0 +1,227 @@
+/*
+ * check_report.c — the run summary: exact figures over many values, verdict
+ * counts, failures with their line and evidence, soak latency, the JUnit
+ * cases a log turns into, and a log that ends early.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bondcheck/logread.h"
+#include "bondcheck/report.h"
+#include "helpers/genlog.h"
+#include "suites.h"
+
+static const struct {
+	gint64 values[8];
+	int n;
+	gint64 min, median, max;
+} stats[] = {
+	{ { 0 }, 0, 0, 0, 0 },
+	{ { 7 }, 1, 7, 7, 7 },
+	{ { 5, 1 }, 2, 1, 1, 5 },                 /* the lower median */
+	{ { 3, 1, 2 }, 3, 1, 2, 3 },
+	{ { 9, 9, 9, 1 }, 4, 1, 9, 9 },
+	{ { 100, 4, 4, 4, 100, 100, 100 }, 7, 4, 100, 100 },
+	{ { -5, 0, 5 }, 3, -5, 0, 5 },
+};
+
+START_TEST(figures_are_exact)
+{
+	struct msstats *s = msstats_new();
+
+	for (int i = 0; i < stats[_i].n; i++)
+		msstats_add(s, stats[_i].values[i]);
+	ck_assert_uint_eq(msstats_count(s), (guint64)stats[_i].n);
+	ck_assert_int_eq(msstats_min(s), stats[_i].min);
+	ck_assert_int_eq(msstats_median(s), stats[_i].median);
+	ck_assert_int_eq(msstats_max(s), stats[_i].max);
+	msstats_free(s);
+}
+END_TEST
+
+START_TEST(a_million_values_of_few_kinds_stay_small)
+{
+	struct msstats *s = msstats_new();
+
+	for (int i = 0; i < 1000000; i++)
+		msstats_add(s, i % 100);
+	ck_assert_uint_eq(msstats_count(s), 1000000);
+	ck_assert_int_eq(msstats_median(s), 49);
+	ck_assert_int_eq(msstats_max(s), 99);
+	msstats_free(s);
+}
+END_TEST
+
+static char *gen(unsigned cycles, unsigned fail_cycle)
+{
+	char *p = g_strdup("/tmp/bc-report-XXXXXX");
+	int fd = g_mkstemp(p);
+	FILE *f = fdopen(fd, "w");
+	struct genlog_opts o;
+
+	genlog_opts_init(&o);
+	o.cycles = cycles;
+	o.fail_cycle = fail_cycle;
+	genlog_write(f, &o);
+	fclose(f);
+	return p;
+}
+
+/* Feed a whole log to a report; the text it prints. */
+static char *report_text(const char *log, const char *junit, int *status)
+{
+	struct logread *lr = logread_open(log, NULL);
+	struct report *r = report_new();
+	JsonObject *ev;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (junit)
+		ck_assert(report_junit(r, junit, log, NULL));
+	while (logread_next(lr, &ev, NULL) > 0)
+		report_event(r, ev);
+	ck_assert(report_finish(r, NULL));
+	report_print(r, f, false, REPORT_RUN | REPORT_OUTCOME | REPORT_COUNTS |
+					  REPORT_LATENCY);
+	fclose(f);
+	*status = report_exit_status(r);
+	report_free(r);
+	logread_free(lr);
+	return buf;
+}
+
+START_TEST(a_passing_soak_reports_counts_and_latency)
+{
+	char *log = gen(10, 0);
+	int status;
+	char *text = report_text(log, NULL, &status);
+
+	ck_assert_int_eq(status, 0);
+	ck_assert_msg(strstr(text, "PASSED: 32 of 32 steps"), "%s", text);
+	ck_assert_ptr_nonnull(strstr(text, "verdicts: pass 32\n"));
+	/* reconnects took 41..50 ms */
+	ck_assert_msg(strstr(text, "reconnect latency over 10 cycles: min 41 "
+				   "ms, median 45 ms, max 50 ms"), "%s", text);
+	ck_assert_ptr_nonnull(strstr(text, "label gen, device "
+					   "C0:FF:EE:00:13:42"));
+	free(text);
+	unlink(log);
+	g_free(log);
+}
+END_TEST
+
+START_TEST(a_failure_is_reported_with_line_and_evidence)
+{
+	char *log = gen(10, 4);
+	char *xml = g_strconcat(log, ".xml", NULL);
+	int status;
+	char *text = report_text(log, xml, &status), *x;
+
+	ck_assert_int_eq(status, 1);
+	ck_assert_msg(strstr(text, "FAILED: peer-removed-pairing at gen.scn:10"),
+		"%s", text);
+	ck_assert_ptr_nonnull(strstr(text, "reason:   "
+					   "org.bluez.Reason.Authentication"));
+	ck_assert_ptr_nonnull(strstr(text, "an iPhone says"));
+	ck_assert_msg(strstr(text, "verdicts: pass 12, peer-removed-pairing 1; "
+				   "19 steps not run"), "%s", text);
+	ck_assert(g_file_get_contents(xml, &x, NULL, NULL));
+	/* 13 steps ran, the 19 that did not are one skipped case */
+	ck_assert_msg(strstr(x, "tests=\"14\" failures=\"1\" errors=\"0\" "
+				"skipped=\"1\""), "%s", x);
+	ck_assert_ptr_nonnull(strstr(x, "<testcase name=\"line 10: reconnect "
+					"[4]\" classname=\"gen\" time=\"15.000\">"));
+	ck_assert_ptr_nonnull(strstr(x, "type=\"peer-removed-pairing\""));
+	ck_assert_ptr_nonnull(strstr(x, "at gen.scn:10"));
+	ck_assert_ptr_nonnull(strstr(x, "<property name=\"label\" "
+					"value=\"gen\"/>"));
+	g_free(x);
+	free(text);
+	unlink(xml);
+	unlink(log);
+	g_free(xml);
+	g_free(log);
+}
+END_TEST
+
+START_TEST(a_log_cut_inside_a_step_is_incomplete)
+{
+	char *p = g_strdup("/tmp/bc-report-XXXXXX");
+	int fd = g_mkstemp(p);
+	FILE *f = fdopen(fd, "w");
+	char *xml = g_strconcat(p, ".xml", NULL), *x;
+	int status;
+	char *text;
+
+	fputs("{\"type\":\"run-start\",\"t\":0,\"schema\":1,\"tool\":"
+	      "\"bondcheck\",\"scenario\":{\"name\":\"S\",\"file\":\"s.scn\","
+	      "\"sha256\":\"ab\",\"steps\":3}}\n"
+	      "{\"type\":\"step-start\",\"t\":5,\"index\":1,\"line\":3,"
+	      "\"iteration\":[],\"name\":\"scan\"}\n", f);
+	fclose(f);
+	text = report_text(p, xml, &status);
+	ck_assert_int_eq(status, 1);
+	ck_assert_msg(strstr(text, "INCOMPLETE: the log ends without run-end "
+				   "after 0 steps"), "%s", text);
+	ck_assert_ptr_nonnull(strstr(text, "it ends inside line 3 (scan)"));
+	ck_assert_ptr_nonnull(strstr(text, "2 steps not run"));
+	ck_assert(g_file_get_contents(xml, &x, NULL, NULL));
+	ck_assert_msg(strstr(x, "tests=\"2\" failures=\"0\" errors=\"1\" "
+				"skipped=\"1\""), "%s", x);
+	ck_assert_ptr_nonnull(strstr(x, "classname=\"s\""));
+	g_free(x);
+	free(text);
+	unlink(xml);
+	unlink(p);
+	g_free(xml);
+	g_free(p);
+}
+END_TEST
+
+START_TEST(failures_beyond_the_limit_are_counted_not_kept)
+{
+	struct report *r = report_new();
+	JsonParser *p = json_parser_new();
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	for (int i = 0; i < REPORT_MAX_FAILURES + 5; i++) {
+		char *line = g_strdup_printf("{\"type\":\"step-end\",\"t\":1,"
+			"\"index\":%d,\"line\":%d,\"iteration\":[],\"name\":"
+			"\"read\",\"result\":\"fail\",\"verdict\":\"gatt-error\","
+			"\"elapsed_ms\":1,\"message\":\"m%d\"}", i, i, i);
+
+		ck_assert(json_parser_load_from_data(p, line, -1, NULL));
+		report_event(r, json_node_get_object(json_parser_get_root(p)));
+		g_free(line);
+	}
+	report_print(r, f, false, REPORT_OUTCOME | REPORT_COUNTS);
+	fclose(f);
+	ck_assert_msg(strstr(buf, "... and 5 more failures"), "%s", buf);
+	ck_assert_ptr_nonnull(strstr(buf, "gatt-error 25"));
+	ck_assert_ptr_nonnull(strstr(buf, "m19"));
+	ck_assert_ptr_null(strstr(buf, "m20"));
+	free(buf);
+	g_object_unref(p);
+	report_free(r);
+}
+END_TEST
+
+Suite *report_suite(void)
+{
+	Suite *s = suite_create("report");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_loop_test(tc, figures_are_exact, 0, G_N_ELEMENTS(stats));
+	tcase_add_test(tc, a_million_values_of_few_kinds_stay_small);
+	tcase_add_test(tc, a_passing_soak_reports_counts_and_latency);
+	tcase_add_test(tc, a_failure_is_reported_with_line_and_evidence);
+	tcase_add_test(tc, a_log_cut_inside_a_step_is_incomplete);
+	tcase_add_test(tc, failures_beyond_the_limit_are_counted_not_kept);
+	suite_add_tcase(s, tc);
+	return s;
+}
