@@ -13,7 +13,10 @@ MANDIR     ?= $(PREFIX)/share/man
 DATADIR    ?= $(PREFIX)/share
 SYSCONFDIR ?= /etc
 UNITDIR    ?= $(PREFIX)/lib/systemd/system
-DBUSPOLDIR ?= $(DATADIR)/dbus-1/system.d
+# the bus reads its policy and activation files only from /usr/share
+DBUSPOLDIR ?= /usr/share/dbus-1/system.d
+DBUSSVCDIR ?= /usr/share/dbus-1/system-services
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
 
 CC         ?= cc
 PKG_CONFIG ?= pkg-config
@@ -189,12 +192,25 @@ bench: deps
 
 install: $(PROGS)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man1 \
-		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DATADIR)/bondcheck/scenarios
+		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DATADIR)/bondcheck/scenarios \
+		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(DBUSPOLDIR) \
+		$(DESTDIR)$(DBUSSVCDIR) \
+		$(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(SYSCONFDIR)/bondcheck
 	install -m 0755 $(B)/bondcheck $(B)/bondcheck-sim $(DESTDIR)$(BINDIR)/
 	install -m 0755 $(B)/bondcheckd $(DESTDIR)$(SBINDIR)/
 	install -m 0644 doc/man/*.1 $(DESTDIR)$(MANDIR)/man1/
-	-install -m 0644 doc/man/*.8 $(DESTDIR)$(MANDIR)/man8/ 2>/dev/null
+	install -m 0644 doc/man/*.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 0644 scenarios/*.scn $(DESTDIR)$(DATADIR)/bondcheck/scenarios/
+	sed 's|@SBINDIR@|$(SBINDIR)|g' systemd/bondcheckd.service.in > \
+		$(DESTDIR)$(UNITDIR)/bondcheckd.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/bondcheckd.service
+	install -m 0644 systemd/org.bondcheck.conf $(DESTDIR)$(DBUSPOLDIR)/
+	install -m 0644 systemd/org.bondcheck.service $(DESTDIR)$(DBUSSVCDIR)/
+	install -m 0644 systemd/bondcheck.sysusers \
+		$(DESTDIR)$(SYSUSERSDIR)/bondcheck.conf
+	test -e $(DESTDIR)$(SYSCONFDIR)/bondcheck/bondcheckd.conf || \
+		install -m 0644 systemd/bondcheckd.conf \
+		$(DESTDIR)$(SYSCONFDIR)/bondcheck/bondcheckd.conf
 
 clean:
 	rm -rf build

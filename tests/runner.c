@@ -30,6 +30,8 @@ int main(void)
 		cli_suite,
 		run_suite,
 		reports_suite,
+		dconfig_suite,
+		daemon_suite,
 	};
 	SRunner *sr = srunner_create(NULL);
 	int failed;

@@ -24,5 +24,7 @@ Suite *junit_suite(void);
 Suite *compare_suite(void);
 Suite *run_suite(void);
 Suite *reports_suite(void);
+Suite *daemon_suite(void);
+Suite *dconfig_suite(void);
 
 #endif

@@ -22,6 +22,12 @@ char *bluez_uuid_normalize(const char *in, GError **error);
 
 /* The object path BlueZ gives a device: ADAPTER/dev_AA_BB_CC_DD_EE_FF */
 char *bluez_device_path(const char *adapter_path, const char *address);
+/*
+ * The simulator's org.bondcheck.Sim1 object for the DUT in range of
+ * @adapter_path: /org/bondcheck/sim for hci0, /org/bondcheck/sim/hciN for
+ * the others (doc/simulator.md).
+ */
+char *bluez_sim_path(const char *adapter_path);
 
 /*
  * The adapter to use: "hci0" (or a full path) when @name is given, else the

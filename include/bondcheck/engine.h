@@ -156,6 +156,8 @@ struct engine *engine_new(const struct engine_config *cfg,
 void engine_free(struct engine *e);
 
 void engine_start(struct engine *e, engine_finished_fn fn, void *user_data);
+/* The adapter's object path once the run found it, else NULL. */
+const char *engine_adapter(struct engine *e);
 /* Ctrl-C or SIGTERM: clean up and finish as interrupted. */
 void engine_interrupt(struct engine *e);
 

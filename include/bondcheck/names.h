@@ -102,5 +102,9 @@
 #define BC_ERR_NOT_PERMITTED      "org.bondcheck.Error.NotPermitted"
 #define BC_ERR_FAILED             "org.bondcheck.Error.Failed"
 #define BC_ERR_NOT_RUNNING        "org.bondcheck.Error.NotRunning"
+#define BC_ERR_BAD_SCENARIO       "org.bondcheck.Error.BadScenario"
+#define BC_ERR_UNKNOWN_REBOOT     "org.bondcheck.Error.UnknownRebootMethod"
+#define BC_ERR_QUEUE_FULL         "org.bondcheck.Error.QueueFull"
+#define BC_ERR_SHUTTING_DOWN      "org.bondcheck.Error.ShuttingDown"
 
 #endif

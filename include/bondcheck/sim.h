@@ -180,7 +180,18 @@ void sim_timing_defaults(struct sim_timing *t);
 struct sim_server *sim_server_new(struct bus *bus,
 	const struct sim_dut_config *dut, const struct sim_timing *timing,
 	GError **error);
-void sim_server_free(struct sim_server *srv);
+/*
+ * Another adapter, hci1, hci2, ... (address 00:B0:DC:00:00:0N+1), with its
+ * own DUT in range of it only and its own org.bondcheck.Sim1 object at
+ * /org/bondcheck/sim/hciN; hci0 keeps /org/bondcheck/sim. Agents are shared,
+ * as in bluetoothd. Freed with the first.
+ */
+struct sim_server *sim_server_add_adapter(struct sim_server *first,
+	const struct sim_dut_config *dut);
+unsigned sim_server_adapters(struct sim_server *first);
+struct sim_server *sim_server_adapter(struct sim_server *first,
+	unsigned index);
+void sim_server_free(struct sim_server *first);
 struct sim_dut *sim_server_dut(struct sim_server *srv);
 /* Apply a fault (as --fault does); updates Sim1.Faults. */
 void sim_server_set_fault(struct sim_server *srv, enum sim_fault fault,

@@ -254,12 +254,12 @@ struct reg_op {
 
 static void reg_send(struct reg_op *op);
 
+/* The call owns its op: freed by the call's destroy, answered or not. */
 static void reg_finish(struct reg_op *op, const GError *error)
 {
 	op->agent->call = 0;
 	if (op->fn)
 		op->fn(op->agent, error, op->user_data);
-	g_free(op);
 }
 
 static void reg_reply(DBusMessage *reply, void *data)
@@ -289,8 +289,10 @@ static void reg_reply(DBusMessage *reply, void *data)
 	if (op->step == 0) {
 		a->registered = true;
 		if (a->want_default) {
-			op->step = 1;
-			reg_send(op);
+			struct reg_op *next = g_memdup2(op, sizeof(*op));
+
+			next->step = 1;
+			reg_send(next);
 			return;
 		}
 	}
@@ -308,7 +310,7 @@ static void reg_send(struct reg_op *op)
 
 	a->call = bus_call_method(a->bus, BLUEZ_SERVICE, BLUEZ_PATH,
 		BLUEZ_IFACE_AGENT_MANAGER, method, args, CALL_TIMEOUT_MS,
-		reg_reply, op, NULL);
+		reg_reply, op, g_free);
 }
 
 void agent_register(struct agent *a, bool make_default, agent_done_fn fn,

@@ -7,6 +7,7 @@
 #include <sys/utsname.h>
 
 #include "bondcheck/agent.h"
+#include "bondcheck/bluez.h"
 #include "bondcheck/bluez_dbus.h"
 #include "bondcheck/mirror.h"
 #include "bondcheck/msg.h"
@@ -192,10 +193,19 @@ static void on_mirror(struct mirror *mi, enum mirror_state st,
 static void on_trace(DBusMessage *msg, void *data)
 {
 	struct runner *r = data;
+	const char *adapter = engine_adapter(r->engine);
 	GVariant *args;
 	const char *json;
+	char *mine;
+	bool ours;
 
-	if (!msg_get_args(msg, "(s)", &args, NULL))
+	/* only the DUT in range of our adapter */
+	if (!adapter)
+		return;
+	mine = bluez_sim_path(adapter);
+	ours = !g_strcmp0(dbus_message_get_path(msg), mine);
+	g_free(mine);
+	if (!ours || !msg_get_args(msg, "(s)", &args, NULL))
 		return;
 	g_variant_get(args, "(&s)", &json);
 	engine_sim_trace(r->engine, json);
@@ -250,7 +260,7 @@ struct runner *runner_new(struct bus *bus, struct scenario *scn,
 	mirror_set_state_cb(r->mirror, on_mirror, r);
 	if (opts->sim_trace)
 		r->trace_watch = bus_add_signal_watch(bus, BLUEZ_SERVICE,
-			BC_SIM_PATH, NULL, BC_SIM_IFACE, "Trace", on_trace, r,
+			NULL, BC_SIM_PATH, BC_SIM_IFACE, "Trace", on_trace, r,
 			NULL);
 	bus_set_disconnect_handler(bus, on_bus_lost, r);
 	return r;

@@ -17,6 +17,8 @@ int cmd_run(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+int cmd_runs(int argc, char **argv);
+int cmd_cancel(int argc, char **argv);
 
 /* --set NAME=VALUE into @vars; false (and a message) if malformed */
 bool cli_parse_sets(char **sets, GHashTable *vars);
@@ -31,6 +33,9 @@ const char *cli_c(FILE *f, const char *sgr);   /* "\033[...m" or "" */
 void cli_err(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
 /* Print a GError and return the exit status it maps to. */
 int cli_fail(const GError *error);
+/* A failed call to bondcheckd, said for people (not running, not
+ * allowed, ...); the exit status. */
+int cli_daemon_fail(const GError *error);
 /* GOptionContext parsing with our usage exit status (2). */
 bool cli_parse(GOptionContext *ctx, int *argc, char ***argv);
 

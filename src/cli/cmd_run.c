@@ -4,6 +4,7 @@
  * Prints a line per step, a live progress line on a TTY, and a summary that
  * names each failure's verdict, evidence and scenario line.
  */
+#include <errno.h>
 #include <glib-unix.h>
 #include <signal.h>
 #include <stdio.h>
@@ -14,6 +15,7 @@
 #include "bondcheck/bluez.h"
 #include "bondcheck/duration.h"
 #include "bondcheck/evlog.h"
+#include "bondcheck/msg.h"
 #include "bondcheck/names.h"
 #include "bondcheck/report.h"
 #include "bondcheck/runner.h"
@@ -37,6 +39,21 @@ struct run {
 	const char *file;
 	struct simhost *sim;
 	bool sim_died;
+	/* --daemon */
+	struct bus *dbus;
+	char *run_path;
+	GPtrArray *early;         /* Event lines before StartRun answered */
+	guint event_watch;
+	guint name_watch;
+	bool cancel_asked;
+	bool ended;
+	FILE *local_log;          /* --log with --daemon: a copy */
+	JsonParser *parser;
+	/* the step in progress, from its step-start event */
+	char *p_step;
+	gint64 p_line, p_index, p_timeout, p_total;
+	char *p_iter;
+	gint64 p_start_us;
 };
 
 static const char *member_str(JsonObject *o, const char *k)
@@ -130,6 +147,29 @@ static void on_event(const char *line, JsonNode *event, void *data)
 		printf("  note: %s\n", member_str(o, "text"));
 		fflush(stdout);
 	}
+	if (!g_strcmp0(type, "run-start")) {
+		JsonObject *scn = json_object_get_member(o, "scenario") &&
+			JSON_NODE_HOLDS_OBJECT(json_object_get_member(o,
+				"scenario")) ?
+			json_object_get_object_member(o, "scenario") : NULL;
+
+		r->p_total = scn ? json_object_get_int_member_with_default(scn,
+			"steps", 0) : 0;
+	} else if (!g_strcmp0(type, "step-start")) {
+		g_free(r->p_step);
+		g_free(r->p_iter);
+		r->p_step = g_strdup(member_str(o, "name"));
+		r->p_iter = iteration_str(o);
+		r->p_line = json_object_get_int_member_with_default(o, "line",
+			0);
+		r->p_index = json_object_get_int_member_with_default(o,
+			"index", 0);
+		r->p_timeout = json_object_get_int_member_with_default(o,
+			"timeout_ms", 0);
+		r->p_start_us = g_get_monotonic_time();
+	} else if (!g_strcmp0(type, "step-end")) {
+		g_clear_pointer(&r->p_step, g_free);
+	}
 	report_event(r->report, o);
 }
 
@@ -139,8 +179,20 @@ static gboolean on_progress(gpointer data)
 	struct engine_progress p;
 	char *el, *to;
 
-	if (!engine_progress(runner_engine(r->runner), &p))
-		return G_SOURCE_CONTINUE;
+	if (r->runner) {
+		if (!engine_progress(runner_engine(r->runner), &p))
+			return G_SOURCE_CONTINUE;
+	} else {
+		if (!r->p_step)
+			return G_SOURCE_CONTINUE;
+		p.step = r->p_step;
+		p.line = (int)r->p_line;
+		p.index = (unsigned)r->p_index;
+		p.total = (unsigned)r->p_total;
+		p.iteration = r->p_iter;
+		p.timeout_ms = r->p_timeout;
+		p.elapsed_ms = (g_get_monotonic_time() - r->p_start_us) / 1000;
+	}
 	el = ms_text(p.elapsed_ms);
 	to = duration_format(p.timeout_ms);
 	fprintf(stderr, "\r\033[K  ..    %-14s line %-4d %s%s%s %s / %s  "
@@ -181,11 +233,16 @@ static void on_done(struct runner *rn, const struct engine_result *res,
 	g_main_loop_quit(r->loop);
 }
 
+static void daemon_cancel(struct run *r);
+
 static gboolean on_signal(gpointer data)
 {
 	struct run *r = data;
 
-	runner_interrupt(r->runner);
+	if (r->runner)
+		runner_interrupt(r->runner);
+	else if (r->dbus)
+		daemon_cancel(r);
 	return G_SOURCE_CONTINUE;
 }
 
@@ -224,12 +281,231 @@ static char *default_log_path(const char *name)
 	return path;
 }
 
+/* ---- --daemon: the run is bondcheckd's; we follow its Event signals ---- */
+
+static void daemon_finish(struct run *r, int status)
+{
+	GError *err = NULL;
+
+	if (r->ended)
+		return;
+	r->ended = true;
+	r->status = status;
+	if (!report_finish(r->report, &err)) {
+		clear_progress(r);
+		cli_err("%s", err->message);
+		g_error_free(err);
+		if (r->status == BC_EXIT_OK)
+			r->status = BC_EXIT_ENV;
+	}
+	if (!r->json)
+		print_summary(r);
+	g_main_loop_quit(r->loop);
+}
+
+static void daemon_line(struct run *r, const char *line)
+{
+	JsonNode *root;
+	JsonObject *o;
+	GError *err = NULL;
+
+	if (r->ended)
+		return;
+	if (!json_parser_load_from_data(r->parser, line, -1, &err) ||
+	    !(root = json_parser_get_root(r->parser)) ||
+	    !JSON_NODE_HOLDS_OBJECT(root)) {
+		/* the daemon's log is its own; say so and go on */
+		clear_progress(r);
+		cli_err("bondcheckd sent an event that does not parse: %s",
+			err ? err->message : "not an object");
+		g_clear_error(&err);
+		return;
+	}
+	if (r->local_log) {
+		fputs(line, r->local_log);
+		fputc('\n', r->local_log);
+		fflush(r->local_log);
+	}
+	on_event(line, root, r);
+	o = json_node_get_object(root);
+	if (!g_strcmp0(member_str(o, "type"), "run-end"))
+		daemon_finish(r, (int)json_object_get_int_member_with_default(o,
+			"exit_status", BC_EXIT_FAILED));
+}
+
+static void on_daemon_event(DBusMessage *msg, void *data)
+{
+	struct run *r = data;
+	const char *path = dbus_message_get_path(msg);
+	GVariant *args;
+	const char *line;
+
+	if (!msg_get_args(msg, "(s)", &args, NULL))
+		return;
+	g_variant_get(args, "(&s)", &line);
+	if (!r->run_path)
+		/* StartRun has not answered yet: keep it for later */
+		g_ptr_array_add(r->early, g_strconcat(path, "\n", line, NULL));
+	else if (!g_strcmp0(path, r->run_path))
+		daemon_line(r, line);
+	g_variant_unref(args);
+}
+
+static void daemon_gone(const char *name, const char *owner, void *data)
+{
+	struct run *r = data;
+
+	(void)name;
+	if (owner || r->ended)
+		return;
+	clear_progress(r);
+	cli_err("bondcheckd left the bus during the run");
+	daemon_finish(r, BC_EXIT_ENV);
+}
+
+static void cancel_reply(DBusMessage *reply, void *data)
+{
+	GError *err = NULL;
+
+	(void)data;
+	if (msg_is_error(reply, &err)) {
+		cli_err("cancel: %s", err->message);
+		g_error_free(err);
+	}
+}
+
+static void daemon_cancel(struct run *r)
+{
+	if (!r->run_path) {
+		r->cancel_asked = true;
+		return;
+	}
+	bus_call_method(r->dbus, BC_SERVICE, r->run_path, BC_RUN_IFACE,
+		"Cancel", NULL, 10000, cancel_reply, NULL, NULL);
+}
+
+static void started(DBusMessage *reply, void *data)
+{
+	struct run *r = data;
+	GError *err = NULL;
+	GVariant *args;
+	const char *path;
+
+	if (msg_is_error(reply, &err) ||
+	    !msg_get_args(reply, "(o)", &args, &err)) {
+		clear_progress(r);
+		r->status = cli_daemon_fail(err);
+		g_error_free(err);
+		r->ended = true;
+		g_main_loop_quit(r->loop);
+		return;
+	}
+	g_variant_get(args, "(&o)", &path);
+	r->run_path = g_strdup(path);
+	g_variant_unref(args);
+	if (!r->json) {
+		printf("  bondcheckd run %s\n", r->run_path);
+		fflush(stdout);
+	}
+	r->name_watch = bus_watch_name(r->dbus, BC_SERVICE, daemon_gone, r,
+		NULL);
+	for (guint i = 0; i < r->early->len; i++) {
+		char *e = g_ptr_array_index(r->early, i);
+		char *nl = strchr(e, '\n');
+
+		*nl = '\0';
+		if (!strcmp(e, r->run_path))
+			daemon_line(r, nl + 1);
+	}
+	g_ptr_array_set_size(r->early, 0);
+	if (r->cancel_asked)
+		daemon_cancel(r);
+}
+
+static GVariant *daemon_options(const char *device, const char *name,
+	const char *adapter, const char *label, const char *reboot,
+	GHashTable *vars)
+{
+	GVariantBuilder b, set;
+	GHashTableIter it;
+	gpointer k, v;
+
+	g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
+	if (device)
+		g_variant_builder_add(&b, "{sv}", "device",
+			g_variant_new_string(device));
+	if (name)
+		g_variant_builder_add(&b, "{sv}", "device_name",
+			g_variant_new_string(name));
+	if (adapter)
+		g_variant_builder_add(&b, "{sv}", "adapter",
+			g_variant_new_string(adapter));
+	if (label)
+		g_variant_builder_add(&b, "{sv}", "label",
+			g_variant_new_string(label));
+	if (reboot)
+		g_variant_builder_add(&b, "{sv}", "reboot",
+			g_variant_new_string(reboot));
+	if (g_hash_table_size(vars)) {
+		g_variant_builder_init(&set, G_VARIANT_TYPE("a{ss}"));
+		g_hash_table_iter_init(&it, vars);
+		while (g_hash_table_iter_next(&it, &k, &v))
+			g_variant_builder_add(&set, "{ss}", (char *)k,
+				(char *)v);
+		g_variant_builder_add(&b, "{sv}", "set",
+			g_variant_builder_end(&set));
+	}
+	return g_variant_builder_end(&b);
+}
+
+static int run_daemon(struct run *r, const char *file, const char *text,
+	GVariant *opts)
+{
+	GError *err = NULL;
+
+	r->dbus = bus_connect(BUS_KIND_SYSTEM, NULL, &err);
+	if (!r->dbus) {
+		cli_err("cannot reach the system bus: %s", err->message);
+		g_error_free(err);
+		g_variant_unref(g_variant_ref_sink(opts));
+		return BC_EXIT_ENV;
+	}
+	r->early = g_ptr_array_new_with_free_func(g_free);
+	r->parser = json_parser_new_immutable();
+	/* listen first: the run's first events may beat StartRun's reply */
+	r->event_watch = bus_add_signal_watch(r->dbus, BC_SERVICE, NULL,
+		"/org/bondcheck/run", BC_RUN_IFACE, "Event", on_daemon_event, r,
+		NULL);
+	bus_call_method(r->dbus, BC_SERVICE, BC_MANAGER_PATH, BC_MANAGER_IFACE,
+		"StartRun", g_variant_new("(ss@a{sv})", file, text, opts),
+		30000, started, r, NULL);
+	g_main_loop_run(r->loop);
+	return r->status;
+}
+
+static void daemon_clear(struct run *r)
+{
+	if (r->name_watch)
+		bus_unwatch_name(r->dbus, r->name_watch);
+	if (r->event_watch)
+		bus_remove_signal_watch(r->dbus, r->event_watch);
+	if (r->dbus)
+		bus_unref(r->dbus);
+	if (r->early)
+		g_ptr_array_free(r->early, TRUE);
+	if (r->parser)
+		g_object_unref(r->parser);
+	if (r->local_log)
+		fclose(r->local_log);
+	g_free(r->run_path);
+}
+
 int cmd_run(int argc, char **argv)
 {
 	char *device = NULL, *name = NULL, *adapter = NULL, *reboot_cmd = NULL;
-	char *label = NULL, *logpath = NULL, *junit = NULL;
+	char *label = NULL, *logpath = NULL, *junit = NULL, *reboot = NULL;
 	char **faults = NULL, **sets = NULL;
-	gboolean sim = FALSE, json = FALSE, verbose = FALSE;
+	gboolean sim = FALSE, json = FALSE, verbose = FALSE, daemon = FALSE;
 	double scale = -1;
 	GOptionEntry entries[] = {
 		{ "device", 'd', 0, G_OPTION_ARG_STRING, &device,
@@ -262,6 +538,12 @@ int cmd_run(int argc, char **argv)
 		{ "json", 0, 0, G_OPTION_ARG_NONE, &json,
 			"machine-readable progress on stdout, one JSON object "
 			"per line", NULL },
+		{ "daemon", 0, 0, G_OPTION_ARG_NONE, &daemon,
+			"hand the run to bondcheckd instead of running "
+			"in-process", NULL },
+		{ "reboot", 0, 0, G_OPTION_ARG_STRING, &reboot,
+			"with --daemon: a reboot method from bondcheckd's "
+			"configuration", "METHOD" },
 		{ "sim-verbose", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE,
 			&verbose, NULL, NULL },
 		{ NULL },
@@ -292,6 +574,21 @@ int cmd_run(int argc, char **argv)
 				   "run takes one scenario file");
 		goto out;
 	}
+	if (daemon && (sim || faults || scale >= 0 || verbose)) {
+		cli_err("--daemon runs on the daemon's BlueZ: no --sim, --fault "
+			"or --time-scale");
+		goto out;
+	}
+	if (daemon && reboot_cmd) {
+		cli_err("bondcheckd runs no command a client sends: give "
+			"--reboot METHOD, a method from its configuration");
+		goto out;
+	}
+	if (reboot && !daemon) {
+		cli_err("--reboot METHOD is for --daemon runs; in-process, "
+			"use --reboot-cmd CMD");
+		goto out;
+	}
 	if (faults || scale >= 0)
 		sim = TRUE;
 	if (scale < 0)
@@ -316,10 +613,55 @@ int cmd_run(int argc, char **argv)
 	if (sim && !cli_sim_args(faults, scale, verbose, simargs))
 		goto out;
 
-	sopts.have_reboot_cmd = reboot_cmd != NULL;
+	sopts.have_reboot_cmd = reboot_cmd != NULL || reboot != NULL;
 	scn = scenario_load(argv[1], &sopts, &errors);
 	if (!scn) {
 		cli_print_scn_errors(errors);
+		goto out;
+	}
+	if (daemon) {
+		char *text = NULL;
+		gsize len = 0;
+
+		/* checked here for FILE:LINE:COL; sent as text, never a path */
+		if (!g_file_get_contents(argv[1], &text, &len, &err)) {
+			cli_err("%s", err->message);
+			goto out;
+		}
+		r.report = report_new();
+		if (junit && !report_junit(r.report, junit, logpath, &err)) {
+			g_free(text);
+			status = cli_fail(err);
+			goto out;
+		}
+		if (logpath && !(r.local_log = fopen(logpath, "we"))) {
+			cli_err("cannot write the log %s: %s", logpath,
+				g_strerror(errno));
+			g_free(text);
+			goto out;
+		}
+		r.json = json;
+		r.tty = isatty(fileno(stderr)) && !json;
+		r.file = argv[1];
+		r.loop = g_main_loop_new(NULL, FALSE);
+		if (!json) {
+			printf("%s%s%s: \"%s\", %u steps, via bondcheckd\n",
+				cli_c(stdout, "\033[1m"), argv[1],
+				cli_c(stdout, "\033[0m"), scn->name,
+				scn->total_steps);
+			fflush(stdout);
+		}
+		if (r.tty)
+			r.progress = g_timeout_add(200, on_progress, &r);
+		sig[0] = g_unix_signal_add(SIGINT, on_signal, &r);
+		sig[1] = g_unix_signal_add(SIGTERM, on_signal, &r);
+		status = run_daemon(&r, argv[1], text, daemon_options(device,
+			name, adapter, label, reboot, vars));
+		if (logpath && !json)
+			printf("log: %s\n", logpath);
+		if (junit && !json && r.ended)
+			printf("JUnit: %s\n", junit);
+		g_free(text);
 		goto out;
 	}
 	if (!logpath)
@@ -432,6 +774,9 @@ out:
 	if (r.progress)
 		g_source_remove(r.progress);
 	runner_free(r.runner);
+	daemon_clear(&r);
+	g_free(r.p_step);
+	g_free(r.p_iter);
 	if (bus)
 		bus_unref(bus);
 	if (host.address)
@@ -457,6 +802,7 @@ out:
 	g_free(label);
 	g_free(logpath);
 	g_free(junit);
+	g_free(reboot);
 	g_free(bluez_version);
 	g_free(kernel);
 	dbus_shutdown();

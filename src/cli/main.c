@@ -18,6 +18,8 @@ static const struct command commands[] = {
 	{ "check", cmd_check, "validate scenario files (no device needed)" },
 	{ "compare", cmd_compare, "what changed between two runs (two firmware builds)" },
 	{ "report", cmd_report, "summary and JUnit XML of an existing run log" },
+	{ "runs", cmd_runs, "bondcheckd's runs: queued, running, finished" },
+	{ "cancel", cmd_cancel, "cancel one of bondcheckd's runs" },
 	{ "scan", cmd_scan, "list nearby devices (address, name, RSSI, bond state)" },
 	{ "sim", cmd_sim, "run the simulator on a private bus; prints its address" },
 	{ "faults", cmd_faults, "list the simulator's faults, one line each" },

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "bondcheck/bcerror.h"
+#include "bondcheck/names.h"
 #include "cli.h"
 
 bool cli_use_color(FILE *f)
@@ -38,6 +39,22 @@ int cli_fail(const GError *error)
 {
 	cli_err("%s", error->message);
 	return bcerror_exit_status(error);
+}
+
+int cli_daemon_fail(const GError *err)
+{
+	if (err->domain == BCERROR && err->code == BCERROR_NO_SERVICE) {
+		cli_err("bondcheckd is not running (nobody owns %s on the "
+			"system bus); start it: systemctl start bondcheckd",
+			BC_SERVICE);
+		return BC_EXIT_ENV;
+	}
+	if (err->domain == BCERROR && err->code == BCERROR_ACCESS_DENIED) {
+		cli_err("not allowed to use bondcheckd: run as root or as a "
+			"member of the group bondcheck (%s)", err->message);
+		return BC_EXIT_ENV;
+	}
+	return cli_fail(err);
 }
 
 bool cli_parse(GOptionContext *ctx, int *argc, char ***argv)

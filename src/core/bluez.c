@@ -192,3 +192,12 @@ const char *bluez_find_desc(struct model *m, const char *chrc_path,
 {
 	return find_attr(m, chrc_path, BLUEZ_IFACE_GATT_DESC, uuid);
 }
+
+char *bluez_sim_path(const char *adapter_path)
+{
+	const char *base = adapter_path ? strrchr(adapter_path, '/') : NULL;
+
+	if (!base || !strcmp(base, "/hci0"))
+		return g_strdup(BC_SIM_PATH);
+	return g_strconcat(BC_SIM_PATH, base, NULL);
+}

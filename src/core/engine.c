@@ -298,14 +298,16 @@ static void adopt(struct engine *e, const char *path)
 		"Address");
 	const char *name = model_str(e->env.model, path, BLUEZ_IFACE_DEVICE,
 		"Name");
+	char *old = e->dev_path;
 
-	g_free(e->dev_path);
+	/* @path may be e->dev_path itself: copy before letting go */
 	e->dev_path = g_strdup(path);
+	g_free(old);
 	if (addr && !e->dev_address)
 		e->dev_address = g_strdup(addr);
 	if (name && !e->dut_name)
 		e->dut_name = g_strdup(name);
-	e->env.agent->set_target(e->env.agent_data, path);
+	e->env.agent->set_target(e->env.agent_data, e->dev_path);
 }
 
 /* ---- calls -------------------------------------------------------------- */
@@ -804,10 +806,10 @@ static bool dut_in_range(struct engine *e, const char **path)
 
 static void scan_seen(struct engine *e, const char *path)
 {
-	adopt(e, path);
+	adopt(e, path);   /* @path may be freed now: use e->dev_path */
 	e->dut_seen_us = now(e);
 	timeline(e, "%s advertises (%s)", e->dev_address ? e->dev_address : "",
-		path);
+		e->dev_path);
 	extra_str(e, "address", e->dev_address);
 	e->st.phase = 3;
 	stop_discovery(e);
@@ -1092,9 +1094,13 @@ static void reboot_trigger(struct engine *e)
 		e->st.was_connected ? "up" : "down");
 
 	switch (e->st.via) {
-	case SCN_VIA_SIM:
-		call(e, BLUEZ_OP_SIM_REBOOT, BC_SIM_PATH, NULL, trigger_reply);
+	case SCN_VIA_SIM: {
+		char *sim = bluez_sim_path(e->adapter);
+
+		call(e, BLUEZ_OP_SIM_REBOOT, sim, NULL, trigger_reply);
+		g_free(sim);
 		break;
+	}
 	case SCN_VIA_GATT: {
 		const char *uuid = s->uuid ? s->uuid : SCN_REBOOT_UUID;
 		const char *chr = p ? bluez_find_chrc(e->env.model, p, uuid) :
@@ -2542,6 +2548,11 @@ void engine_free(struct engine *e)
 	g_free(e->agent_cap);
 	g_free(e->message);
 	g_free(e);
+}
+
+const char *engine_adapter(struct engine *e)
+{
+	return e->adapter;
 }
 
 void engine_start(struct engine *e, engine_finished_fn fn, void *user_data)

@@ -140,6 +140,14 @@ void evlog_end(struct evlog *l, JsonBuilder *b)
 	root = json_builder_get_root(b);
 	json_generator_set_root(l->gen, root);
 	line = json_generator_to_data(l->gen, &len);
+	if (!g_utf8_validate(line, (gssize)len, NULL)) {
+		/* a command's output can be any bytes; a log line is UTF-8 */
+		char *valid = g_utf8_make_valid(line, (gssize)len);
+
+		g_free(line);
+		line = valid;
+		len = strlen(line);
+	}
 	if (l->fd >= 0 && !l->error) {
 		/* the generator's buffer has room for its NUL: use it */
 		line[len] = '\n';

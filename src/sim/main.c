@@ -28,6 +28,7 @@ struct opts {
 	char *agent_timeout;
 	char *conn_timeout;
 	gboolean verbose;
+	int adapters;
 };
 
 static GMainLoop *loop;
@@ -57,6 +58,16 @@ static void on_trace(DBusMessage *msg, void *data)
 	if (dbus_message_get_args(msg, NULL, DBUS_TYPE_STRING, &line,
 		    DBUS_TYPE_INVALID))
 		fprintf(stderr, "%s\n", line);
+}
+
+/* @base with its last byte plus @n ("...:42" + 1 = "...:43"). */
+static char *next_address(const char *base, int n)
+{
+	char *a = g_strdup(base);
+	unsigned last = (unsigned)g_ascii_strtoull(a + 15, NULL, 16);
+
+	g_snprintf(a + 15, 3, "%02X", (last + (unsigned)n) & 0xff);
+	return a;
 }
 
 static bool parse_ms(const char *what, const char *s, int64_t *out)
@@ -103,6 +114,9 @@ int main(int argc, char **argv)
 		{ "le-conn-timeout", 0, 0, G_OPTION_ARG_STRING, &o.conn_timeout,
 			"Connect() to a silent DUT fails after D (default 20s)",
 			"D" },
+		{ "adapters", 0, 0, G_OPTION_ARG_INT, &o.adapters,
+			"adapters hci0..hciN-1, each with its own DUT "
+			"(default 1)", "N" },
 		{ "verbose", 'v', 0, G_OPTION_ARG_NONE, &o.verbose,
 			"print the DUT's trace on stderr", NULL },
 		{ NULL },
@@ -130,6 +144,7 @@ int main(int argc, char **argv)
 	    (o.io && !strstr("DisplayOnly DisplayYesNo KeyboardOnly "
 			     "NoInputNoOutput KeyboardDisplay", o.io)) ||
 	    o.passkey > 999999 || o.table < 0 || o.table > 64 ||
+	    o.adapters < 0 || o.adapters > 8 ||
 	    !parse_ms("--boot-time", o.boot, &timing.boot_ms) ||
 	    !parse_ms("--agent-timeout", o.agent_timeout,
 		    &timing.agent_timeout_ms) ||
@@ -161,6 +176,18 @@ int main(int argc, char **argv)
 	}
 	bus_set_disconnect_handler(bus, on_bus_lost, NULL);
 	srv = sim_server_new(bus, &dcfg, &timing, &err);
+	for (int n = 1; n < o.adapters; n++) {
+		/* the DUT in range of hciN: the next address, its own name */
+		struct sim_dut_config more = dcfg;
+		char *addr = next_address(dcfg.address, n);
+		char *nm = g_strdup_printf("%s-%d", dcfg.name, n);
+
+		more.address = addr;
+		more.name = nm;
+		sim_server_add_adapter(srv, &more);
+		g_free(addr);
+		g_free(nm);
+	}
 	for (char **f = o.faults; f && *f; f++) {
 		enum sim_fault fault;
 		struct sim_fault_value v;
@@ -171,11 +198,13 @@ int main(int argc, char **argv)
 			status = BC_EXIT_USAGE;
 			goto out;
 		}
-		sim_server_set_fault(srv, fault, &v);
+		for (unsigned n = 0; n < sim_server_adapters(srv); n++)
+			sim_server_set_fault(sim_server_adapter(srv, n), fault,
+				&v);
 		g_free(v.text);
 	}
 	if (o.verbose)
-		bus_add_signal_watch(bus, NULL, BC_SIM_PATH, NULL, BC_SIM_IFACE,
+		bus_add_signal_watch(bus, NULL, NULL, NULL, BC_SIM_IFACE,
 			"Trace", on_trace, NULL, NULL);
 	/* own the name last: clients see a complete bluetoothd or none */
 	if (!bus_request_name(bus, BLUEZ_SERVICE, &err)) {

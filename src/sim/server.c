@@ -1,5 +1,6 @@
 /*
- * server.c — a simulated bluetoothd serving one adapter and the DUT.
+ * server.c — a simulated bluetoothd serving its adapters, each with a DUT
+ * in range of it (one adapter unless more are added).
  *
  * Owns the org.bluez object tree, time (every DUT-side delay is scaled by
  * one factor), the host's view of the DUT (its keys, link, GATT cache) and
@@ -18,8 +19,6 @@
 #include "bondcheck/service.h"
 #include "bondcheck/sim.h"
 
-#define ADAPTER_PATH "/org/bluez/hci0"
-#define ADAPTER_ADDRESS "00:B0:DC:00:00:01"
 #define UUID_ESS "0000181a-0000-1000-8000-00805f9b34fb"
 #define UUID_TEMP "00002a6e-0000-1000-8000-00805f9b34fb"
 #define UUID_VENDOR_SVC "b0dc0001-0000-4000-8000-00805f9b34fb"
@@ -123,18 +122,32 @@ struct sdev {
 
 struct action;
 
+/* What the adapters of one simulated bluetoothd share. */
+struct sim_shared {
+	struct service *svc;
+	GHashTable *agents;        /* owner -> struct sagent */
+	GQueue default_agents;     /* owners, newest first */
+	GPtrArray *adapters;       /* struct sim_server, hci0 first */
+};
+
 struct sim_server {
 	struct bus *bus;
-	struct service *svc;
+	struct sim_shared *sh;
+	struct service *svc;       /* sh->svc */
+	unsigned index;            /* N of hciN */
+	char *adapter_path;
+	char *adapter_address;
+	char *sim_path;            /* its org.bondcheck.Sim1 object */
 	struct sim_dut *dut;
 	struct sim_timing t;
 	gint64 start_us;
 	bool powered, pairable, discoverable;
 	char *adapter_alias;
+	bool unplugged;            /* Sim1.Unplug(): the adapter is gone */
 	GPtrArray *dclients;
 	bool discovering;
-	GHashTable *agents;        /* owner -> struct sagent */
-	GQueue default_agents;     /* owners, newest first */
+	GHashTable *agents;        /* sh->agents */
+	GQueue *default_agents;    /* &sh->default_agents */
 	GPtrArray *devices;
 	GList *actions;
 	bool notify_seq_init;
@@ -239,7 +252,7 @@ static void emit_trace(struct sim_server *srv, const char *event,
 	json_generator_set_root(g, root);
 	line = json_generator_to_data(g, NULL);
 	g_debug("trace: %s", line);
-	service_emit(srv->svc, BC_SIM_PATH, BC_SIM_IFACE, "Trace",
+	service_emit(srv->svc, srv->sim_path, BC_SIM_IFACE, "Trace",
 		g_variant_new("(s)", line));
 	g_free(line);
 	json_node_unref(root);
@@ -286,7 +299,7 @@ static GVariant *adapter_get(void *data, const char *name)
 	struct sim_server *srv = data;
 
 	if (!strcmp(name, "Address"))
-		return g_variant_new_string(ADAPTER_ADDRESS);
+		return g_variant_new_string(srv->adapter_address);
 	if (!strcmp(name, "AddressType"))
 		return g_variant_new_string("public");
 	if (!strcmp(name, "Name"))
@@ -357,7 +370,7 @@ static GVariant *device_get(void *data, const char *name)
 		return g_variant_new_strv(u, d->gatt_exported ? 2 : 1);
 	}
 	if (!strcmp(name, "Adapter"))
-		return g_variant_new_object_path(ADAPTER_PATH);
+		return g_variant_new_object_path(srv->adapter_path);
 	if (!strcmp(name, "ServicesResolved"))
 		return g_variant_new_boolean(d->resolved);
 	if (!strcmp(name, "AdvertisingFlags")) {
@@ -666,9 +679,13 @@ static void m_sim_reboot(struct svc_call *call, GVariant *args, void *data);
 static void m_sim_set_fault(struct svc_call *call, GVariant *args, void *data);
 static void m_sim_clear(struct svc_call *call, GVariant *args, void *data);
 static void m_sim_bond_peer(struct svc_call *call, GVariant *args, void *data);
+static void m_sim_unplug(struct svc_call *call, GVariant *args, void *data);
+static void m_sim_replug(struct svc_call *call, GVariant *args, void *data);
 
 static const struct svc_method sim1_methods[] = {
 	{ "Reboot", "", "", m_sim_reboot },
+	{ "Unplug", "", "", m_sim_unplug },
+	{ "Replug", "", "", m_sim_replug },
 	{ "BondPeer", "s", "", m_sim_bond_peer },
 	{ "SetFault", "ss", "", m_sim_set_fault },
 	{ "ClearFaults", "", "", m_sim_clear },
@@ -702,7 +719,7 @@ static void set_prop(struct sim_server *srv, struct sdev *d, const char *name)
 
 static void sim1_changed(struct sim_server *srv, const char *name)
 {
-	service_changed(srv->svc, BC_SIM_PATH, BC_SIM_IFACE, name);
+	service_changed(srv->svc, srv->sim_path, BC_SIM_IFACE, name);
 }
 
 static struct sdev *find_dev_by_path(struct sim_server *srv, const char *path)
@@ -739,9 +756,9 @@ static struct sagent *agent_for(struct sim_server *srv, const char *owner)
 				   NULL;
 
 	/* BlueZ falls back to the default agent (src/agent.c agent_get) */
-	if (!a && srv->default_agents.head)
+	if (!a && srv->default_agents->head)
 		a = g_hash_table_lookup(srv->agents,
-			srv->default_agents.head->data);
+			srv->default_agents->head->data);
 	return a;
 }
 
@@ -857,7 +874,7 @@ static struct sdev *dev_new(struct sim_server *srv, const char *address,
 	d->address_type = g_strdup(type);
 	d->name = g_strdup(sim_dut_name(srv->dut));
 	g_strdelimit(up = g_strdup(address), ":", '_');
-	d->path = g_strdup_printf("%s/dev_%s", ADAPTER_PATH, up);
+	d->path = g_strdup_printf("%s/dev_%s", srv->adapter_path, up);
 	g_free(up);
 	d->disconnect_calls = g_ptr_array_new();
 	d->pending_reads = g_ptr_array_new_with_free_func(g_free);
@@ -944,7 +961,7 @@ static void set_discovering(struct sim_server *srv, bool on)
 	if (srv->discovering == on)
 		return;
 	srv->discovering = on;
-	service_changed(srv->svc, ADAPTER_PATH, BLUEZ_IFACE_ADAPTER,
+	service_changed(srv->svc, srv->adapter_path, BLUEZ_IFACE_ADAPTER,
 		"Discovering");
 	if (on) {
 		dut_seen_later(srv);
@@ -1172,7 +1189,7 @@ static void set_powered(struct sim_server *srv, bool on)
 		set_discovering(srv, false);
 	}
 	srv->powered = on;
-	service_changed(srv->svc, ADAPTER_PATH, BLUEZ_IFACE_ADAPTER, "Powered");
+	service_changed(srv->svc, srv->adapter_path, BLUEZ_IFACE_ADAPTER, "Powered");
 }
 
 static void s_adapter_bool(struct svc_call *call, const char *name,
@@ -1187,7 +1204,7 @@ static void s_adapter_bool(struct svc_call *call, const char *name,
 		srv->pairable = v;
 	else if (!strcmp(name, "Discoverable"))
 		srv->discoverable = v;
-	service_changed(srv->svc, ADAPTER_PATH, BLUEZ_IFACE_ADAPTER, name);
+	service_changed(srv->svc, srv->adapter_path, BLUEZ_IFACE_ADAPTER, name);
 	svc_call_return(call, NULL);
 }
 
@@ -1199,7 +1216,7 @@ static void s_adapter_alias(struct svc_call *call, const char *name,
 
 	g_free(srv->adapter_alias);
 	srv->adapter_alias = g_strdup(*a ? a : "bondcheck-sim");
-	service_changed(srv->svc, ADAPTER_PATH, BLUEZ_IFACE_ADAPTER, name);
+	service_changed(srv->svc, srv->adapter_path, BLUEZ_IFACE_ADAPTER, name);
 	svc_call_return(call, NULL);
 }
 
@@ -1227,7 +1244,7 @@ static void agent_gone(const char *name, const char *owner, void *data)
 	if (owner)
 		return;
 	a->watch = 0;
-	g_queue_remove_all(&srv->default_agents, a->owner);
+	g_queue_remove_all(srv->default_agents, a->owner);
 	g_hash_table_remove(srv->agents, who);
 	g_free(who);
 }
@@ -1282,7 +1299,7 @@ static void m_unregister_agent(struct svc_call *call, GVariant *args,
 		svc_call_error(call, BLUEZ_ERR_DOES_NOT_EXIST, "Does Not Exist");
 		return;
 	}
-	g_queue_remove_all(&srv->default_agents, a->owner);
+	g_queue_remove_all(srv->default_agents, a->owner);
 	g_hash_table_remove(srv->agents, owner);
 	svc_call_return(call, NULL);
 }
@@ -1299,8 +1316,8 @@ static void m_default_agent(struct svc_call *call, GVariant *args, void *data)
 		svc_call_error(call, BLUEZ_ERR_DOES_NOT_EXIST, "Does Not Exist");
 		return;
 	}
-	g_queue_remove_all(&srv->default_agents, a->owner);
-	g_queue_push_head(&srv->default_agents, a->owner);
+	g_queue_remove_all(srv->default_agents, a->owner);
+	g_queue_push_head(srv->default_agents, a->owner);
 	svc_call_return(call, NULL);
 }
 
@@ -1375,7 +1392,7 @@ static void link_down(struct sim_server *srv, struct sdev *d,
 		unexport_gatt(srv, d);
 
 	if (sim_dut_state(srv->dut) == SIM_DUT_STATE_CONNECTED) {
-		sim_dut_disconnected(srv->dut, ADAPTER_ADDRESS);
+		sim_dut_disconnected(srv->dut, srv->adapter_address);
 		sim1_changed(srv, "State");
 		if (srv->discovering)
 			dut_seen_later(srv);
@@ -1421,7 +1438,7 @@ static void dut_notifies(struct sim_server *srv, struct sdev *d, guint gen)
 
 	(void)gen;
 	if (!d->connected || !d->encrypted ||
-	    sim_dut_cccd(srv->dut, ADAPTER_ADDRESS) == 0)
+	    sim_dut_cccd(srv->dut, srv->adapter_address) == 0)
 		return;
 	/* BlueZ only passes on notifications somebody subscribed to */
 	delivered = d->temp.clients->len > 0 && d->gatt_exported;
@@ -1443,9 +1460,9 @@ static void resubscribe(struct sim_server *srv, struct sdev *d)
 	/* src/gatt-client.c btd_gatt_client_connected(): sessions re-register */
 	if (d->temp.clients->len > 0) {
 		host_trace(srv, "bluez-resubscribes", "uuid", d->temp.uuid);
-		sim_dut_write_cccd(srv->dut, ADAPTER_ADDRESS, 0x0001);
+		sim_dut_write_cccd(srv->dut, srv->adapter_address, 0x0001);
 		after(srv, d, srv->t.notify_ms, dut_notifies);
-	} else if (sim_dut_cccd(srv->dut, ADAPTER_ADDRESS)) {
+	} else if (sim_dut_cccd(srv->dut, srv->adapter_address)) {
 		/* firmware notifies a bonded subscriber it remembers */
 		after(srv, d, srv->t.notify_ms, dut_notifies);
 	}
@@ -1460,7 +1477,7 @@ static void drop_after_connect(struct sim_server *srv, struct sdev *d,
 
 static void encrypt_step(struct sim_server *srv, struct sdev *d, guint gen)
 {
-	enum sim_encrypt r = sim_dut_encrypt(srv->dut, ADAPTER_ADDRESS,
+	enum sim_encrypt r = sim_dut_encrypt(srv->dut, srv->adapter_address,
 		d->keys.ltk);
 
 	(void)gen;
@@ -1514,7 +1531,7 @@ static void link_up(struct sim_server *srv, struct sdev *d, guint gen)
 	d->gen++;
 	d->connected = true;
 	set_prop(srv, d, "Connected");
-	sim_dut_connected(srv->dut, ADAPTER_ADDRESS);
+	sim_dut_connected(srv->dut, srv->adapter_address);
 	sim1_changed(srv, "State");
 	host_trace(srv, "link-up", "address", d->address);
 
@@ -1767,7 +1784,7 @@ static void pairing_done(struct sim_server *srv, struct sdev *d, guint gen)
 		k.irk[i] = (uint8_t)g_random_int_range(0, 256);
 	}
 	k.authenticated = b->assoc != ASSOC_JUST_WORKS;
-	sim_dut_paired(srv->dut, ADAPTER_ADDRESS, b->bond, &k);
+	sim_dut_paired(srv->dut, srv->adapter_address, b->bond, &k);
 	sim1_changed(srv, "BondCount");
 	d->keys = k;
 	d->host_has_keys = true;
@@ -2093,7 +2110,7 @@ static void remove_client(struct sim_server *srv, struct schr *c, int i)
 	g_ptr_array_remove_index(c->clients, i);
 	if (c->clients->len == 0) {
 		if (c->dev->connected)
-			sim_dut_write_cccd(srv->dut, ADAPTER_ADDRESS, 0x0000);
+			sim_dut_write_cccd(srv->dut, srv->adapter_address, 0x0000);
 		service_changed(srv->svc, c->path, BLUEZ_IFACE_GATT_CHRC,
 			"Notifying");
 	}
@@ -2155,7 +2172,7 @@ static void m_start_notify(struct svc_call *call, GVariant *args, void *data)
 	g_ptr_array_add(c->clients, g_strdup(owner));
 	g_array_append_val(c->client_watches, w);
 	if (c->clients->len == 1) {
-		sim_dut_write_cccd(srv->dut, ADAPTER_ADDRESS, 0x0001);
+		sim_dut_write_cccd(srv->dut, srv->adapter_address, 0x0001);
 		service_changed(srv->svc, c->path, BLUEZ_IFACE_GATT_CHRC,
 			"Notifying");
 		after(srv, d, srv->t.notify_ms, dut_notifies);
@@ -2206,7 +2223,7 @@ static void m_desc_read(struct svc_call *call, GVariant *args, void *data)
 		return;
 	}
 	/* what the DUT itself holds for us: its memory of our subscription */
-	v = GUINT16_TO_LE(sim_dut_cccd(srv->dut, ADAPTER_ADDRESS));
+	v = GUINT16_TO_LE(sim_dut_cccd(srv->dut, srv->adapter_address));
 	g_byte_array_set_size(c->desc_value, 0);
 	g_byte_array_append(c->desc_value, (const guint8 *)&v, 2);
 	c->desc_known = true;
@@ -2286,6 +2303,54 @@ static void m_sim_reboot(struct svc_call *call, GVariant *args, void *data)
 	svc_call_return(call, NULL);
 }
 
+/* The dongle is pulled: links drop, BlueZ forgets the adapter's devices,
+ * then the adapter itself (InterfacesRemoved), as bluetoothd does when the
+ * kernel's index goes away (src/adapter.c adapter_remove). */
+static void m_sim_unplug(struct svc_call *call, GVariant *args, void *data)
+{
+	struct sim_server *srv = data;
+
+	(void)args;
+	if (srv->unplugged) {
+		svc_call_error(call, BC_ERR_FAILED, "%s is already unplugged",
+			srv->adapter_path);
+		return;
+	}
+	srv->unplugged = true;
+	for (guint i = 0; i < srv->devices->len; i++) {
+		struct sdev *d = g_ptr_array_index(srv->devices, i);
+
+		if (d->connected)
+			link_down(srv, d, REASON_LOCAL, NULL);
+	}
+	while (srv->devices->len)
+		dev_remove(srv, g_ptr_array_index(srv->devices, 0));
+	g_ptr_array_set_size(srv->dclients, 0);
+	srv->discovering = false;
+	service_remove_interface(srv->svc, srv->adapter_path,
+		BLUEZ_IFACE_ADAPTER);
+	emit_trace(srv, "adapter-unplugged", NULL);
+	svc_call_return(call, NULL);
+}
+
+static void m_sim_replug(struct svc_call *call, GVariant *args, void *data)
+{
+	struct sim_server *srv = data;
+
+	(void)args;
+	if (!srv->unplugged) {
+		svc_call_error(call, BC_ERR_FAILED, "%s is plugged in",
+			srv->adapter_path);
+		return;
+	}
+	srv->unplugged = false;
+	srv->powered = true;
+	service_add_interface(srv->svc, srv->adapter_path, &adapter_iface,
+		srv);
+	emit_trace(srv, "adapter-replugged", NULL);
+	svc_call_return(call, NULL);
+}
+
 void sim_server_set_fault(struct sim_server *srv, enum sim_fault fault,
 	const struct sim_fault_value *value)
 {
@@ -2340,7 +2405,7 @@ static void m_sim_bond_peer(struct svc_call *call, GVariant *args, void *data)
 
 	g_variant_get(args, "(&s)", &addr);
 	if (!bluez_address_valid(addr) ||
-	    !g_ascii_strcasecmp(addr, ADAPTER_ADDRESS)) {
+	    !g_ascii_strcasecmp(addr, srv->adapter_address)) {
 		svc_call_error(call, BC_ERR_INVALID_ARGS,
 			"not another central's address: '%s'", addr);
 		return;
@@ -2373,38 +2438,67 @@ void sim_timing_defaults(struct sim_timing *t)
 	t->le_conn_timeout_ms = 20000;
 }
 
-struct sim_server *sim_server_new(struct bus *bus,
-	const struct sim_dut_config *dut, const struct sim_timing *timing,
-	GError **error)
+static struct sim_server *adapter_new(struct bus *bus, struct sim_shared *sh,
+	const struct sim_dut_config *dut, const struct sim_timing *timing)
 {
 	struct sim_server *srv = g_new0(struct sim_server, 1);
 
-	(void)error;
 	srv->bus = bus_ref(bus);
-	srv->svc = service_new(bus);
+	srv->sh = sh;
+	srv->svc = sh->svc;
+	srv->agents = sh->agents;
+	srv->default_agents = &sh->default_agents;
+	srv->index = sh->adapters->len;
+	srv->adapter_path = g_strdup_printf("%s/hci%u", BLUEZ_PATH,
+		srv->index);
+	srv->adapter_address = g_strdup_printf("00:B0:DC:00:00:%02X",
+		srv->index + 1);
+	/* hci0's is the one of old; the others are named after theirs */
+	srv->sim_path = srv->index ?
+		g_strdup_printf("%s/hci%u", BC_SIM_PATH, srv->index) :
+		g_strdup(BC_SIM_PATH);
 	srv->t = *timing;
 	srv->start_us = g_get_monotonic_time();
 	srv->powered = true;
 	srv->pairable = true;
 	srv->adapter_alias = g_strdup("bondcheck-sim");
 	srv->dclients = g_ptr_array_new_with_free_func(dclient_free);
-	srv->agents = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
-		sagent_free);
-	g_queue_init(&srv->default_agents);
 	srv->devices = g_ptr_array_new();
 	srv->dut = sim_dut_new(dut, dut_trace, srv);
-
-	service_add_object_manager(srv->svc, BLUEZ_PATH_ROOT);
-	service_add_interface(srv->svc, BLUEZ_PATH, &agentmgr_iface, srv);
-	service_add_interface(srv->svc, ADAPTER_PATH, &adapter_iface, srv);
-	service_add_interface(srv->svc, BC_SIM_PATH, &sim1_iface, srv);
+	g_ptr_array_add(sh->adapters, srv);
+	service_add_interface(srv->svc, srv->adapter_path, &adapter_iface, srv);
+	service_add_interface(srv->svc, srv->sim_path, &sim1_iface, srv);
 	return srv;
 }
 
-void sim_server_free(struct sim_server *srv)
+struct sim_server *sim_server_new(struct bus *bus,
+	const struct sim_dut_config *dut, const struct sim_timing *timing,
+	GError **error)
 {
-	if (!srv)
-		return;
+	struct sim_shared *sh = g_new0(struct sim_shared, 1);
+	struct sim_server *srv;
+
+	(void)error;
+	sh->svc = service_new(bus);
+	sh->agents = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
+		sagent_free);
+	g_queue_init(&sh->default_agents);
+	sh->adapters = g_ptr_array_new();
+	service_add_object_manager(sh->svc, BLUEZ_PATH_ROOT);
+	srv = adapter_new(bus, sh, dut, timing);
+	/* one agent manager for every adapter, as in bluetoothd */
+	service_add_interface(sh->svc, BLUEZ_PATH, &agentmgr_iface, srv);
+	return srv;
+}
+
+struct sim_server *sim_server_add_adapter(struct sim_server *first,
+	const struct sim_dut_config *dut)
+{
+	return adapter_new(first->bus, first->sh, dut, &first->t);
+}
+
+static void adapter_clear(struct sim_server *srv)
+{
 	while (srv->devices->len)
 		dev_remove(srv, g_ptr_array_index(srv->devices, 0));
 	while (srv->actions) {
@@ -2414,15 +2508,51 @@ void sim_server_free(struct sim_server *srv)
 		srv->actions = g_list_delete_link(srv->actions, srv->actions);
 		g_free(a);
 	}
+}
+
+static void adapter_free(struct sim_server *srv)
+{
 	g_ptr_array_free(srv->dclients, TRUE);
-	g_queue_clear(&srv->default_agents);
-	g_hash_table_destroy(srv->agents);
 	g_ptr_array_free(srv->devices, TRUE);
-	service_free(srv->svc);
 	sim_dut_free(srv->dut);
 	bus_unref(srv->bus);
 	g_free(srv->adapter_alias);
+	g_free(srv->adapter_path);
+	g_free(srv->adapter_address);
+	g_free(srv->sim_path);
 	g_free(srv);
+}
+
+void sim_server_free(struct sim_server *first)
+{
+	struct sim_shared *sh;
+
+	if (!first)
+		return;
+	sh = first->sh;
+	/* devices first (a bonding in progress still talks to its agent),
+	 * then the agents, whose watches point at the first adapter */
+	for (guint i = 0; i < sh->adapters->len; i++)
+		adapter_clear(g_ptr_array_index(sh->adapters, i));
+	g_queue_clear(&sh->default_agents);
+	g_hash_table_destroy(sh->agents);
+	for (guint i = sh->adapters->len; i-- > 0;)
+		adapter_free(g_ptr_array_index(sh->adapters, i));
+	g_ptr_array_free(sh->adapters, TRUE);
+	service_free(sh->svc);
+	g_free(sh);
+}
+
+unsigned sim_server_adapters(struct sim_server *first)
+{
+	return first->sh->adapters->len;
+}
+
+struct sim_server *sim_server_adapter(struct sim_server *first,
+	unsigned index)
+{
+	return index < first->sh->adapters->len ?
+		g_ptr_array_index(first->sh->adapters, index) : NULL;
 }
 
 struct sim_dut *sim_server_dut(struct sim_server *srv)

@@ -135,9 +135,36 @@ void test_kill(GPid pid)
 	g_spawn_close_pid(pid);
 }
 
+int test_signal_wait(GPid pid, int sig, int timeout_ms)
+{
+	struct child_wait w = { 0 };
+	guint id;
+
+	if (pid <= 0)
+		return -1;
+	id = g_child_watch_add(pid, child_exited, &w);
+	kill(pid, sig);
+	if (!test_wait(child_done, &w, timeout_ms)) {
+		g_source_remove(id);
+		return -1;
+	}
+	g_spawn_close_pid(pid);
+	return WIFEXITED(w.status) ? WEXITSTATUS(w.status) :
+	       WIFSIGNALED(w.status) ? 128 + WTERMSIG(w.status) : -1;
+}
+
 bool testbus_start(struct testbus *tb)
 {
 	char *conf = test_path("tests/dbus-test.conf");
+	bool ok = testbus_start_conf(tb, conf);
+
+	g_free(conf);
+	return ok;
+}
+
+bool testbus_start_conf(struct testbus *tb, const char *config)
+{
+	char *conf = g_strdup(config);
 	const char *argv[] = { "dbus-daemon", NULL, "--nofork",
 		"--print-address=1", NULL };
 	char *confarg = g_strdup_printf("--config-file=%s", conf);

@@ -26,6 +26,8 @@ struct testbus {
 
 /* Start a private bus (tests/dbus-test.conf); false if it cannot. */
 bool testbus_start(struct testbus *tb);
+/* Same, with another configuration file (policy tests). */
+bool testbus_start_conf(struct testbus *tb, const char *config);
 void testbus_stop(struct testbus *tb);
 
 /*
@@ -36,6 +38,9 @@ void testbus_stop(struct testbus *tb);
 GPid test_spawn(const char *const *argv, const char *const *env_extra,
 	const char *log);
 void test_kill(GPid pid);          /* SIGTERM, wait for it (bounded) */
+/* Send @sig, wait up to @timeout_ms: its exit status (128+signal when
+ * killed), or -1 if it did not exit (it is left running). */
+int test_signal_wait(GPid pid, int sig, int timeout_ms);
 
 /* Run the main loop until @cond(@data) holds or @timeout_ms passes. */
 typedef bool (*test_cond_fn)(void *data);

@@ -32,6 +32,13 @@ static const struct {
 	{ "org.freedesktop.DBus.Error.UnknownObject", BCERROR_UNKNOWN_OBJECT },
 	{ "org.freedesktop.DBus.Error.UnknownMethod", BCERROR_UNKNOWN_METHOD },
 	{ "org.freedesktop.DBus.Error.Disconnected", BCERROR_DISCONNECTED },
+	/* bondcheckd's own, as the CLI maps them to exit statuses */
+	{ "org.bondcheck.Error.BadScenario", BCERROR_BAD_INPUT },
+	{ "org.bondcheck.Error.UnknownRebootMethod", BCERROR_BAD_INPUT },
+	{ "org.bondcheck.Error.InvalidArguments", BCERROR_INVALID_ARGS },
+	{ "org.bondcheck.Error.QueueFull", BCERROR_ENVIRONMENT },
+	{ "org.bondcheck.Error.ShuttingDown", BCERROR_ENVIRONMENT },
+	{ "org.bondcheck.Error.NotRunning", BCERROR_NOT_AVAILABLE },
 	/* names we do not know are generic failures, never a crash */
 	{ "org.example.Error.Whatever", BCERROR_FAILED },
 	{ "", BCERROR_FAILED },
@@ -56,8 +63,7 @@ START_TEST(our_codes_map_back_to_bluez_names)
 	ck_assert_str_eq(bcerror_to_dbus_name(BCERROR_FAILED),
 		BLUEZ_ERR_FAILED);
 	/* a code with no bus name falls back to the generic D-Bus failure */
-	ck_assert_str_eq(bcerror_to_dbus_name(BCERROR_BAD_INPUT),
-		DBUS_ERR_FAILED);
+	ck_assert_str_eq(bcerror_to_dbus_name(BCERROR_IO), DBUS_ERR_FAILED);
 }
 END_TEST
 

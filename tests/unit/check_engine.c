@@ -457,6 +457,25 @@ START_TEST(scan_sees_the_dut_and_stops_discovery)
 }
 END_TEST
 
+/* The DUT's object is there before the run (BlueZ remembers it): the scan
+ * sees it when its RSSI arrives, and its path is still good to log. */
+START_TEST(scan_sees_a_device_bluez_already_knew)
+{
+	add_dut(false, false);
+	start("scan\n", NULL);
+	engine_bluez_available(eng, true, NULL);
+	answer(BLUEZ_OP_SET_DISCOVERY_FILTER, NULL, NULL, NULL);
+	answer(BLUEZ_OP_START_DISCOVERY, NULL, NULL, NULL);
+	set_dev("RSSI", g_variant_new_int16(-50));
+	answer(BLUEZ_OP_STOP_DISCOVERY, NULL, NULL, NULL);
+	advance(1);
+	ck_assert(F.finished);
+	ck_assert_int_eq(F.result.outcome, ENGINE_OUTCOME_PASSED);
+	ck_assert_int_eq(count_events("C0:FF:EE:00:13:42 advertises ("
+				      DEV ")"), 1);
+}
+END_TEST
+
 static void reconnect_attempt(bool signal)
 {
 	add_dut(true, false);
@@ -699,6 +718,7 @@ Suite *engine_suite(void)
 	tcase_add_test(tc, steps_run_in_order_with_their_iterations);
 	tcase_add_test(tc, scan_times_out_as_not_advertising);
 	tcase_add_test(tc, scan_sees_the_dut_and_stops_discovery);
+	tcase_add_test(tc, scan_sees_a_device_bluez_already_knew);
 	tcase_add_test(tc, reconnect_after_key_loss_is_peer_removed_pairing);
 	tcase_add_test(tc, the_disconnect_reason_confirms_peer_removed_pairing);
 	tcase_add_test(tc, reconnect_without_a_bond_is_local_bond_lost);

@@ -118,6 +118,44 @@ START_TEST(a_write_error_is_kept_not_fatal)
 }
 END_TEST
 
+static void keep_line(const char *line, JsonNode *event, void *data)
+{
+	(void)event;
+	g_free(*(char **)data);
+	*(char **)data = g_strdup(line);
+}
+
+/* A reboot command may print any bytes; the log stays UTF-8 JSON. */
+START_TEST(bytes_that_are_not_utf8_become_valid_text)
+{
+	char *p = g_strdup("/tmp/bc-evlog-XXXXXX");
+	int fd = g_mkstemp(p);
+	struct evlog *l;
+	JsonBuilder *b;
+	JsonParser *parser = json_parser_new();
+	char *text = NULL, *seen = NULL;
+
+	close(fd);
+	l = evlog_new(p, NULL);
+	evlog_add_sink(l, keep_line, &seen);
+	b = evlog_begin(l, "trigger");
+	json_builder_set_member_name(b, "line");
+	json_builder_add_string_value(b, "reset \xff\xfe done");
+	evlog_end(l, b);
+	evlog_free(l);
+	ck_assert(g_file_get_contents(p, &text, NULL, NULL));
+	ck_assert(g_utf8_validate(text, -1, NULL));
+	ck_assert(g_utf8_validate(seen, -1, NULL));
+	ck_assert(json_parser_load_from_data(parser, text, -1, NULL));
+	ck_assert_ptr_nonnull(strstr(text, "reset \xef\xbf\xbd"));
+	g_free(text);
+	g_free(seen);
+	g_object_unref(parser);
+	unlink(p);
+	g_free(p);
+}
+END_TEST
+
 START_TEST(an_unwritable_path_is_an_error)
 {
 	GError *err = NULL;
@@ -137,6 +175,7 @@ Suite *evlog_suite(void)
 	tcase_add_test(tc, times_count_from_the_start);
 	tcase_add_test(tc, a_write_error_is_kept_not_fatal);
 	tcase_add_test(tc, an_unwritable_path_is_an_error);
+	tcase_add_test(tc, bytes_that_are_not_utf8_become_valid_text);
 	suite_add_tcase(s, tc);
 	return s;
 }
