@@ -82,7 +82,7 @@ GENLOG   := $(B)/bench/bc-genlog
 VMDUT    := $(B)/bondcheck-vmdut
 
 ALL_OBJS := $(call obj,$(CORE_SRCS) $(BUS_SRCS) $(SIM_SRCS) $(CLI_SRCS) $(DMN_SRCS) \
-	$(TEST_SRCS) $(wildcard src/*/main.c) bench/genlog_main.c)
+	$(TEST_SRCS) $(wildcard src/*/main.c) bench/genlog_main.c tests/vm/vmdut.c)
 
 .PHONY: all check test demo bench install clean deps fuzz check-vm format tidy
 .DEFAULT_GOAL := all
@@ -141,6 +141,11 @@ $(TESTBIN): $(call obj,$(TEST_SRCS)) $(CLILIB) $(DMNLIB) $(SIMLIB) $(LIB)
 	$(call say,LD,$@)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(PKG_LIBS) -lutil -lm
 
+$(VMDUT): $(call obj,tests/vm/vmdut.c) $(LIB)
+	@mkdir -p $(dir $@)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
+
 $(GENLOG): $(call obj,bench/genlog_main.c tests/helpers/genlog.c)
 	@mkdir -p $(dir $@)
 	$(call say,LD,$@)
@@ -164,6 +169,13 @@ check: deps
 	$(MAKE) VARIANT=normal test
 	$(MAKE) -j$(NPROC) VARIANT=asan all build/asan/tests/bondcheck-tests
 	$(MAKE) VARIANT=asan test
+	$(MAKE) check-vm
+
+# The real-BlueZ tier: bluetoothd 5.66 and the kernel's SMP on btvirt in a
+# QEMU guest (tests/vm/README.md). BONDCHECK_SKIP_VM=1 skips it, loudly.
+check-vm: deps
+	$(MAKE) -j$(NPROC) VARIANT=normal all build/normal/bondcheck-vmdut
+	/usr/bin/python3 tests/vm/run --build build/normal
 
 demo: deps
 	$(MAKE) -j$(NPROC) VARIANT=normal all

@@ -23,6 +23,7 @@ int main(void)
 		junit_suite,
 		report_suite,
 		compare_suite,
+		hcimon_suite,
 		dbusmock_suite,
 		sim_dut_suite,
 		sim_suite,

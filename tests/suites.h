@@ -22,6 +22,7 @@ Suite *logread_suite(void);
 Suite *report_suite(void);
 Suite *junit_suite(void);
 Suite *compare_suite(void);
+Suite *hcimon_suite(void);
 Suite *run_suite(void);
 Suite *reports_suite(void);
 Suite *daemon_suite(void);

@@ -18,6 +18,8 @@ struct runner_options {
 	struct engine_config engine;
 	bool sim_trace;          /* record org.bondcheck.Sim1.Trace */
 	FILE *prompt_to;         /* via=manual asks here (NULL: log only) */
+	bool not_default_agent;  /* register our agent, but do not ask to be
+				  * bluetoothd's default agent */
 };
 
 typedef void (*runner_done_fn)(struct runner *r,

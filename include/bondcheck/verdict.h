@@ -58,6 +58,7 @@ struct link_obs {
 	int hci_encrypt_status;    /* Encryption Change status, -1 unknown */
 	int hci_disconnect_reason; /* HCI disconnect reason, -1 unknown */
 	bool pairing_requested;    /* the agent was asked to pair meanwhile */
+	bool hci_pairing;          /* HCI: an SMP Pairing Request meanwhile */
 	bool identity_changed;     /* the DUT came back under another address */
 	bool timed_out;            /* the step's timeout expired */
 };

@@ -9,6 +9,7 @@
 #include "bondcheck/agent.h"
 #include "bondcheck/bluez.h"
 #include "bondcheck/bluez_dbus.h"
+#include "bondcheck/hcimon.h"
 #include "bondcheck/mirror.h"
 #include "bondcheck/msg.h"
 #include "bondcheck/names.h"
@@ -24,6 +25,7 @@ struct runner {
 	struct service *svc;
 	struct agent *agent;
 	struct trigger_os *trigger;
+	struct hcimon *hcimon;
 	struct engine *engine;
 	struct runner_options opts;
 	char *target;
@@ -101,7 +103,7 @@ static void make_agent(struct runner *r)
 	r->agent = agent_new(r->svc, BC_AGENT_PATH, r->want_cap);
 	agent_set_event_cb(r->agent, on_agent_request, r);
 	apply(r);
-	agent_register(r->agent, true, registered, r);
+	agent_register(r->agent, !r->opts.not_default_agent, registered, r);
 }
 
 static void old_agent_gone(struct agent *a, const GError *error, void *data)
@@ -119,6 +121,10 @@ static void a_register(void *data, const char *capability, engine_done_fn done,
 {
 	struct runner *r = data;
 
+	/* the engine has found its adapter: HCI events of that one only */
+	if (r->hcimon)
+		hcimon_set_index(r->hcimon,
+			hcimon_index_of(engine_adapter(r->engine)));
 	g_free(r->want_cap);
 	r->want_cap = g_strdup(capability);
 	r->reg_done = done;
@@ -266,10 +272,35 @@ struct runner *runner_new(struct bus *bus, struct scenario *scn,
 	return r;
 }
 
+static void on_hci(const struct engine_hci_event *ev, void *data)
+{
+	engine_hci_event(((struct runner *)data)->engine, ev);
+}
+
 void runner_start(struct runner *r, runner_done_fn fn, void *user_data)
 {
+	GError *err = NULL;
+
 	r->done = fn;
 	r->done_data = user_data;
+	/* the simulator has no HCI; a real host may (root or CAP_NET_RAW) */
+	if (!r->opts.engine.sim) {
+		r->hcimon = hcimon_new(-1, on_hci, r, &err);
+		if (r->hcimon) {
+			engine_note(r->engine, "hci", "reading the HCI monitor "
+				"channel: HCI status and reasons are evidence "
+				"(confidence confirmed)");
+		} else {
+			char *t = g_strdup_printf("no HCI evidence (%s): "
+				"verdicts rest on D-Bus alone (confidence "
+				"inferred); run as root or with CAP_NET_RAW "
+				"for HCI status and reasons", err->message);
+
+			engine_note(r->engine, "hci", t);
+			g_free(t);
+			g_error_free(err);
+		}
+	}
 	engine_start(r->engine, on_finished, r);
 	mirror_start(r->mirror);
 }
@@ -291,6 +322,7 @@ void runner_free(struct runner *r)
 	bus_set_disconnect_handler(r->bus, NULL, NULL);
 	if (r->trace_watch)
 		bus_remove_signal_watch(r->bus, r->trace_watch);
+	hcimon_free(r->hcimon);
 	mirror_free(r->mirror);
 	engine_free(r->engine);
 	agent_free(r->agent);

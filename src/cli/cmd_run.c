@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "bondcheck/bcerror.h"
@@ -281,6 +282,90 @@ static char *default_log_path(const char *name)
 	return path;
 }
 
+/* ---- --capture: btmon writes a btsnoop trace beside the log ---------- */
+
+struct capture {
+	GPid pid;
+	bool exited;
+	int status;
+};
+
+static void capture_exited(GPid pid, gint status, gpointer data)
+{
+	struct capture *c = data;
+
+	(void)pid;
+	c->exited = true;
+	c->status = status;
+}
+
+static bool capture_start(struct capture *c, const char *file,
+	const char *adapter, GError **err)
+{
+	char *btmon = g_find_program_in_path("btmon");
+	/*
+	 * -i: that adapter only, when known; btmon stops writing its file
+	 * at the first controller that goes away (another adapter powered
+	 * off), which a capture of all of them would meet
+	 */
+	const char *argv[] = { NULL, "-w", file, adapter ? "-i" : NULL,
+		adapter, NULL };
+	bool ok;
+
+	if (!btmon) {
+		g_set_error(err, BCERROR, BCERROR_ENVIRONMENT,
+			"--capture needs btmon (Debian package bluez)");
+		return false;
+	}
+	argv[0] = btmon;
+	/* btmon's own complaints (permission) go to our stderr */
+	ok = g_spawn_async(NULL, (char **)argv, NULL,
+		G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL,
+		NULL, NULL, &c->pid, err);
+	g_free(btmon);
+	if (!ok)
+		return false;
+	g_child_watch_add(c->pid, capture_exited, c);
+	return true;
+}
+
+static gboolean capture_waited(gpointer data)
+{
+	*(bool *)data = true;
+	return G_SOURCE_REMOVE;
+}
+
+/* Stop btmon (SIGINT: it closes the file properly) and wait for it. */
+static void capture_stop(struct capture *c, const char *file)
+{
+	bool expired = false;
+	guint t;
+
+	if (!c->pid)
+		return;
+	if (!c->exited)
+		kill(c->pid, SIGINT);
+	t = g_timeout_add(5000, capture_waited, &expired);
+	while (!c->exited && !expired)
+		g_main_context_iteration(NULL, TRUE);
+	if (!c->exited) {
+		kill(c->pid, SIGKILL);
+		while (!c->exited)
+			g_main_context_iteration(NULL, TRUE);
+	} else {
+		g_source_remove(t);
+	}
+	g_spawn_close_pid(c->pid);
+	if (!g_file_test(file, G_FILE_TEST_EXISTS) ||
+	    (WIFEXITED(c->status) && WEXITSTATUS(c->status) != 0))
+		cli_err("the capture failed (btmon exit %d; it needs root or "
+			"CAP_NET_RAW)", WIFEXITED(c->status) ?
+				WEXITSTATUS(c->status) : -1);
+	else
+		printf("capture: %s (btsnoop, opens in Wireshark)\n", file);
+	c->pid = 0;
+}
+
 /* ---- --daemon: the run is bondcheckd's; we follow its Event signals ---- */
 
 static void daemon_finish(struct run *r, int status)
@@ -504,8 +589,11 @@ int cmd_run(int argc, char **argv)
 {
 	char *device = NULL, *name = NULL, *adapter = NULL, *reboot_cmd = NULL;
 	char *label = NULL, *logpath = NULL, *junit = NULL, *reboot = NULL;
+	char *capture_file = NULL;
+	struct capture cap = { 0 };
 	char **faults = NULL, **sets = NULL;
 	gboolean sim = FALSE, json = FALSE, verbose = FALSE, daemon = FALSE;
+	gboolean no_default_agent = FALSE;
 	double scale = -1;
 	GOptionEntry entries[] = {
 		{ "device", 'd', 0, G_OPTION_ARG_STRING, &device,
@@ -538,6 +626,13 @@ int cmd_run(int argc, char **argv)
 		{ "json", 0, 0, G_OPTION_ARG_NONE, &json,
 			"machine-readable progress on stdout, one JSON object "
 			"per line", NULL },
+		{ "capture", 0, 0, G_OPTION_ARG_FILENAME, &capture_file,
+			"record a btsnoop HCI trace with btmon (root or "
+			"CAP_NET_RAW)", "FILE" },
+		{ "no-default-agent", 0, 0, G_OPTION_ARG_NONE,
+			&no_default_agent, "register our pairing agent without "
+			"making it bluetoothd's default (another program on "
+			"this host answers pairing the device starts)", NULL },
 		{ "daemon", 0, 0, G_OPTION_ARG_NONE, &daemon,
 			"hand the run to bondcheckd instead of running "
 			"in-process", NULL },
@@ -577,6 +672,15 @@ int cmd_run(int argc, char **argv)
 	if (daemon && (sim || faults || scale >= 0 || verbose)) {
 		cli_err("--daemon runs on the daemon's BlueZ: no --sim, --fault "
 			"or --time-scale");
+		goto out;
+	}
+	if (capture_file && (daemon || sim || faults || scale >= 0)) {
+		cli_err("--capture records a real adapter's HCI traffic: not "
+			"with --sim or --daemon");
+		goto out;
+	}
+	if (daemon && no_default_agent) {
+		cli_err("--no-default-agent is for in-process runs");
 		goto out;
 	}
 	if (daemon && reboot_cmd) {
@@ -734,6 +838,7 @@ int cmd_run(int argc, char **argv)
 	ropts.engine.tool_version = BONDCHECK_VERSION;
 	ropts.sim_trace = sim;
 	ropts.prompt_to = stderr;
+	ropts.not_default_agent = no_default_agent;
 	r.runner = runner_new(bus, scn, r.log, &ropts);
 
 	if (!json) {
@@ -752,6 +857,19 @@ int cmd_run(int argc, char **argv)
 		printf("\n  log %s\n", logpath);
 		fflush(stdout);
 	}
+	if (capture_file) {
+		if (!capture_start(&cap, capture_file, adapter, &err)) {
+			status = cli_fail(err);
+			goto out;
+		}
+		{
+			char *t = g_strdup_printf("btmon is writing a btsnoop "
+				"trace to %s", capture_file);
+
+			engine_note(runner_engine(r.runner), "capture", t);
+			g_free(t);
+		}
+	}
 	if (r.tty)
 		r.progress = g_timeout_add(200, on_progress, &r);
 	sig[0] = g_unix_signal_add(SIGINT, on_signal, &r);
@@ -759,6 +877,7 @@ int cmd_run(int argc, char **argv)
 	runner_start(r.runner, on_done, &r);
 	g_main_loop_run(r.loop);
 	status = r.status;
+	capture_stop(&cap, capture_file);
 	if (evlog_error(r.log))
 		cli_err("%s", evlog_error(r.log)->message);
 	if (!json) {
@@ -803,6 +922,7 @@ out:
 	g_free(logpath);
 	g_free(junit);
 	g_free(reboot);
+	g_free(capture_file);
 	g_free(bluez_version);
 	g_free(kernel);
 	dbus_shutdown();

@@ -96,6 +96,8 @@ struct step {
 	guint trigger_id;
 	/* gatt */
 	char *chr;
+	bool chr_wait;           /* its object vanished: waiting for it */
+	unsigned chr_moves;
 	bool read_pending;
 	bool link_dropped;
 	bool pairing_seen;
@@ -105,6 +107,8 @@ struct step {
 };
 
 struct engine {
+	bool run_start_written;
+	GPtrArray *early_notes;  /* what, text, ... before run-start */
 	struct engine_config cfg;
 	struct engine_env env;
 	struct scenario *scn;
@@ -1190,6 +1194,82 @@ static bool need_chr(struct engine *e)
 	return false;
 }
 
+#define GATT_MAX_MOVES 3
+
+static void read_start(struct engine *e);
+static void write_start(struct engine *e);
+static void subscribe_start(struct engine *e);
+static void expect_notify_start(struct engine *e);
+
+/* The step's GATT operation, again, on the characteristic as it is now. */
+static void gatt_restart(struct engine *e)
+{
+	e->st.chr_wait = false;
+	g_clear_pointer(&e->st.chr, g_free);
+	switch (e->st.s->type) {
+	case SCN_STEP_READ:
+		read_start(e);
+		break;
+	case SCN_STEP_WRITE:
+		write_start(e);
+		break;
+	case SCN_STEP_SUBSCRIBE:
+		subscribe_start(e);
+		break;
+	case SCN_STEP_EXPECT_NOTIFY:
+		expect_notify_start(e);
+		break;
+	case SCN_STEP_SCAN:
+	case SCN_STEP_CONNECT:
+	case SCN_STEP_PAIR:
+	case SCN_STEP_TRUST:
+	case SCN_STEP_DISCONNECT:
+	case SCN_STEP_REBOOT:
+	case SCN_STEP_RECONNECT:
+	case SCN_STEP_EXPECT:
+	case SCN_STEP_REMOVE_BOND:
+	case SCN_STEP_SLEEP:
+	case SCN_STEP_REPEAT:
+		break;
+	}
+}
+
+/*
+ * The object was gone when BlueZ got the call: the DUT's services changed
+ * (Service Changed, or a new database hash) and BlueZ replaced its GATT
+ * objects under new handles. Real bluetoothd does this right after pairing
+ * when the DUT's database changed since it was cached. Not the DUT's fault:
+ * wait, within the step's timeout, for the characteristic to come back and
+ * do the operation again on it.
+ */
+static bool gatt_moved(struct engine *e, const struct bluez_reply *r)
+{
+	const char *now;
+
+	bool gone = r->error_name &&
+		(!strcmp(r->error_name, DBUS_ERR_UNKNOWN_OBJECT) ||
+		 !strcmp(r->error_name, DBUS_ERR_UNKNOWN_METHOD));
+	/* the handle BlueZ still had is no longer the DUT's: ATT 0x01 */
+	bool stale = r->error_text &&
+		strstr(r->error_text, "ATT error: 0x01") != NULL;
+
+	if ((!gone && !stale) || e->st.chr_moves >= GATT_MAX_MOVES ||
+	    !e->st.chr)
+		return false;
+	e->st.chr_moves++;
+	extra_int(e, "gatt_objects_replaced", e->st.chr_moves);
+	timeline(e, "%s is %s (the DUT's services changed); waiting for the "
+		    "characteristic to come back", e->st.chr,
+		gone ? "gone" : "stale (ATT: Invalid Handle)");
+	now = find_chr(e, e->st.s->uuid);
+	if (now && strcmp(now, e->st.chr) != 0) {
+		gatt_restart(e);
+		return true;
+	}
+	e->st.chr_wait = true;
+	return true;
+}
+
 static void gatt_failed(struct engine *e, const struct bluez_reply *r,
 	const char *what)
 {
@@ -1227,6 +1307,8 @@ static void read_reply(struct engine *e, const struct bluez_reply *r)
 	char *hex;
 
 	e->st.read_pending = false;
+	if (r->error && gatt_moved(e, r))
+		return;
 	if (r->error) {
 		gatt_failed(e, r, "ReadValue");
 		return;
@@ -1273,6 +1355,8 @@ static void read_start(struct engine *e)
 
 static void write_reply(struct engine *e, const struct bluez_reply *r)
 {
+	if (r->error && gatt_moved(e, r))
+		return;
 	if (r->error) {
 		gatt_failed(e, r, "WriteValue");
 		return;
@@ -1329,6 +1413,8 @@ static void notifying_check(struct engine *e)
 
 static void subscribe_reply(struct engine *e, const struct bluez_reply *r)
 {
+	if (r->error && gatt_moved(e, r))
+		return;
 	if (r->error) {
 		gatt_failed(e, r, "StartNotify");
 		return;
@@ -1358,6 +1444,8 @@ static void notify_wait(struct engine *e)
 
 static void resubscribed(struct engine *e, const struct bluez_reply *r)
 {
+	if (r->error && gatt_moved(e, r))
+		return;
 	if (r->error) {
 		gatt_failed(e, r, "StartNotify");
 		return;
@@ -1375,6 +1463,8 @@ static void cccd_reply(struct engine *e, const struct bluez_reply *r)
 	const guint8 *d;
 	char *hex;
 
+	if (r->error && gatt_moved(e, r))
+		return;
 	if (r->error) {
 		gatt_failed(e, r, "reading the CCCD");
 		return;
@@ -2042,6 +2132,14 @@ static void on_model(const struct model_event *ev, void *data)
 			notifying_check(e);
 		break;
 	case MODEL_EVENT_IFACE_ADDED:
+		if (mine && e->st.chr_wait && e->st.s &&
+		    !strcmp(ev->iface, BLUEZ_IFACE_GATT_CHRC) &&
+		    find_chr(e, e->st.s->uuid)) {
+			timeline(e, "the characteristic is back at %s",
+				find_chr(e, e->st.s->uuid));
+			gatt_restart(e);
+			break;
+		}
 		if (!strcmp(ev->iface, BLUEZ_IFACE_DEVICE)) {
 			const char *q;
 
@@ -2191,17 +2289,32 @@ void engine_hci_event(struct engine *e, const struct engine_hci_event *ev)
 		e->st.obs.hci_encrypt_status = ev->status;
 	if (!strcmp(ev->what, "disconnect") && ev->reason >= 0)
 		e->st.obs.hci_disconnect_reason = ev->reason;
+	if (!strcmp(ev->what, "smp-pairing-request"))
+		e->st.obs.hci_pairing = true;
 	if (e->st.link)
 		link_evaluate(e);
 }
 
-void engine_note(struct engine *e, const char *what, const char *text)
+static void write_note(struct engine *e, const char *what, const char *text)
 {
 	JsonBuilder *b = evlog_begin(e->log, "note");
 
 	add_str(b, "what", what);
 	add_str(b, "text", text);
 	evlog_end(e->log, b);
+}
+
+void engine_note(struct engine *e, const char *what, const char *text)
+{
+	/* run-start is the log's first line: notes before it wait for it */
+	if (!e->run_start_written) {
+		if (!e->early_notes)
+			e->early_notes = g_ptr_array_new_with_free_func(g_free);
+		g_ptr_array_add(e->early_notes, g_strdup(what));
+		g_ptr_array_add(e->early_notes, g_strdup(text));
+		return;
+	}
+	write_note(e, what, text);
 }
 
 /* ---- start and end ------------------------------------------------------ */
@@ -2253,6 +2366,13 @@ static void write_run_start(struct engine *e)
 	evlog_end(e->log, b);
 	g_free(iso);
 	g_date_time_unref(dt);
+	e->run_start_written = true;
+	for (guint n = 0; e->early_notes && n + 1 < e->early_notes->len;
+	     n += 2)
+		write_note(e, e->early_notes->pdata[n],
+			e->early_notes->pdata[n + 1]);
+	if (e->early_notes)
+		g_ptr_array_set_size(e->early_notes, 0);
 }
 
 static gboolean report_finished(gpointer data)
@@ -2547,6 +2667,8 @@ void engine_free(struct engine *e)
 	g_free(e->dut_name);
 	g_free(e->agent_cap);
 	g_free(e->message);
+	if (e->early_notes)
+		g_ptr_array_free(e->early_notes, TRUE);
 	g_free(e);
 }
 

@@ -166,6 +166,18 @@ enum verdict verdict_classify_link(const struct link_obs *o,
 		*why = "the agent was asked to pair while a bond exists";
 		return VERDICT_UNEXPECTED_PAIRING_REQUEST;
 	}
+	/*
+	 * A new pairing over the bond, seen on HCI although no agent was
+	 * asked (Just Works): e.g. the DUT asked for MITM security that a
+	 * Just Works bond cannot give, so the host's stack paired again.
+	 */
+	if (o->hci_pairing && o->bonded && !(o->replied && o->reply_ok &&
+					       o->resolved && !o->dropped)) {
+		*confidence = CONFIDENCE_CONFIRMED;
+		*why = "a new pairing started over the bond (SMP Pairing "
+		       "Request on HCI)";
+		return VERDICT_UNEXPECTED_PAIRING_REQUEST;
+	}
 	if (o->replied && o->reply_ok && o->connected && o->resolved &&
 	    !o->dropped) {
 		*confidence = CONFIDENCE_NONE;

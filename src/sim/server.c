@@ -1376,6 +1376,14 @@ static void link_down(struct sim_server *srv, struct sdev *d,
 		d->host_has_keys = false;
 		set_prop(srv, d, "Paired");
 	}
+	/*
+	 * Disconnect() is answered before Connected goes false (real
+	 * bluetoothd 5.66 in the QEMU tier): reply first, since pending
+	 * property changes always leave before a reply
+	 */
+	for (guint i = 0; i < d->disconnect_calls->len; i++)
+		svc_call_return(g_ptr_array_index(d->disconnect_calls, i), NULL);
+	g_ptr_array_set_size(d->disconnect_calls, 0);
 	d->connected = false;
 	d->encrypted = false;
 	set_prop(srv, d, "Connected");
@@ -1384,9 +1392,6 @@ static void link_down(struct sim_server *srv, struct sdev *d,
 			"Disconnected", g_variant_new("(ss)",
 				reason_name(reason), reason_message(reason)));
 	host_trace(srv, "link-down", "reason", reason_name(reason));
-	for (guint i = 0; i < d->disconnect_calls->len; i++)
-		svc_call_return(g_ptr_array_index(d->disconnect_calls, i), NULL);
-	g_ptr_array_set_size(d->disconnect_calls, 0);
 	/* without a bond BlueZ drops the attribute cache (gatt_db_clear) */
 	if (!d->bonded)
 		unexport_gatt(srv, d);
@@ -1485,6 +1490,13 @@ static void encrypt_step(struct sim_server *srv, struct sdev *d, guint gen)
 	case SIM_ENCRYPT_OK:
 		d->encrypted = true;
 		resubscribe(srv, d);
+		/*
+		 * bluetoothd answers Connect() once ATT is up on the
+		 * encrypted link, then validates its GATT cache:
+		 * ServicesResolved comes after the reply (real bluetoothd
+		 * 5.66 in the QEMU tier, doc/simulator.md)
+		 */
+		reply_connect(d, NULL, NULL);
 		after(srv, d, srv->t.resolve_cached_ms, services_resolved);
 		break;
 	case SIM_ENCRYPT_KEY_MISSING:
@@ -1536,7 +1548,16 @@ static void link_up(struct sim_server *srv, struct sdev *d, guint gen)
 	host_trace(srv, "link-up", "address", d->address);
 
 	if (d->bonding) {
+		/*
+		 * Pair() on a new device: GATT discovery runs beside SMP, so
+		 * ServicesResolved usually comes before Bonded and Paired
+		 * (real bluetoothd 5.66 in the QEMU tier)
+		 */
 		start_pairing(srv, d);
+		if (!d->host_has_keys)
+			after(srv, d, d->gatt_exported ?
+				srv->t.resolve_cached_ms : srv->t.discover_ms,
+				services_resolved);
 	} else if (d->host_has_keys) {
 		/* BlueZ raises security with the stored LTK at once */
 		after(srv, d, srv->t.encrypt_ms, encrypt_step);

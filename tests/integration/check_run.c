@@ -275,6 +275,14 @@ START_TEST(on_the_system_bus_the_reboot_characteristic_is_used)
 	ck_assert_ptr_nonnull(strstr(r.out, "PASSED: 13 of 13"));
 	/* no --sim, no --reboot-cmd: the DUT's reboot characteristic */
 	g_file_get_contents(log, &text, NULL, NULL);
+	/* and, once, whether there is HCI evidence (here: no Bluetooth in
+	 * the kernel, or no CAP_NET_RAW) */
+	{
+		const char *n1 = strstr(text, "\"what\":\"hci\"");
+
+		ck_assert_ptr_nonnull(n1);
+		ck_assert_ptr_null(strstr(n1 + 1, "\"what\":\"hci\""));
+	}
 	ck_assert_ptr_nonnull(strstr(text, "\"via\":\"gatt\""));
 	ck_assert(timeline_wait_trace(st.tl, "\"via\":\"gatt\"", 5000));
 	g_free(text);
@@ -538,6 +546,13 @@ static const struct {
 	{ { "run", "--sim", "BAD", NULL }, ":1:1: unknown step 'conect'" },
 	{ { "run", "--sim", "/nonexistent.scn", NULL }, "/nonexistent.scn" },
 	{ { "check", "BAD", "SCN", NULL }, ":2:6: unknown parameter" },
+	{ { "run", "--sim", "--capture", "x.btsnoop", "SCN", NULL },
+		"--capture records a real adapter" },
+	{ { "run", "--daemon", "-d", "C0:FF:EE:00:13:42", "--capture", "x",
+		"SCN", NULL }, "--capture records a real adapter" },
+	{ { "run", "--daemon", "-d", "C0:FF:EE:00:13:42",
+		"--no-default-agent", "SCN", NULL },
+		"--no-default-agent is for in-process" },
 };
 
 START_TEST(bad_input_exits_2_with_its_place)

@@ -709,6 +709,127 @@ START_TEST(a_lost_cccd_is_subscription_lost)
 }
 END_TEST
 
+static void hci(const char *what, int status, int reason)
+{
+	struct engine_hci_event ev = { what, "C0:FF:EE:00:13:42", status,
+		reason, what };
+
+	engine_hci_event(eng, &ev);
+}
+
+/* What real BlueZ 5.66 does when the DUT lost the key (QEMU tier). */
+START_TEST(hci_key_missing_confirms_peer_removed_pairing)
+{
+	add_dut(true, false);
+	start("reconnect\n", NULL);
+	engine_bluez_available(eng, true, NULL);
+	set_dev("Connected", g_variant_new_boolean(TRUE));
+	hci("encryption-change", 0x06, -1);
+	hci("disconnect", 0, 0x05);
+	answer(BLUEZ_OP_CONNECT, BLUEZ_ERR_FAILED, BLUEZ_LE_ABORT_BY_LOCAL,
+		NULL);
+	set_dev("Connected", g_variant_new_boolean(FALSE));
+	advance(300);
+	ck_assert(F.finished);
+	ck_assert_int_eq(F.result.verdict, VERDICT_PEER_REMOVED_PAIRING);
+	ck_assert_int_eq(F.result.confidence, CONFIDENCE_CONFIRMED);
+	ck_assert_int_eq(count_events("\"type\":\"hci\""), 2);
+}
+END_TEST
+
+/* Real BlueZ with a Just Works bond and a DUT asking for MITM: the
+ * key works, then the host pairs again and fails (QEMU tier). */
+START_TEST(a_new_pairing_over_the_bond_on_hci_is_unexpected)
+{
+	add_dut(true, false);
+	start("reconnect\n", NULL);
+	engine_bluez_available(eng, true, NULL);
+	set_dev("Connected", g_variant_new_boolean(TRUE));
+	hci("smp-security-request", -1, -1);
+	hci("encryption-change", 0x00, -1);
+	hci("smp-pairing-request", -1, -1);
+	answer(BLUEZ_OP_CONNECT, NULL, NULL, NULL);
+	hci("smp-pairing-failed", -1, 0x0f);
+	hci("disconnect", 0, 0x05);
+	set_dev("Connected", g_variant_new_boolean(FALSE));
+	advance(300);
+	ck_assert(F.finished);
+	ck_assert_msg(F.result.verdict == VERDICT_UNEXPECTED_PAIRING_REQUEST,
+		"%s", verdict_to_str(F.result.verdict));
+	ck_assert_int_eq(F.result.confidence, CONFIDENCE_CONFIRMED);
+}
+END_TEST
+
+static void add_temp(const char *svc, const char *chr)
+{
+	char *path = g_strdup_printf(DEV "/%s/%s", svc, chr);
+
+	madd(path, g_variant_new_parsed(
+		"{'org.bluez.GattCharacteristic1': {'UUID': "
+		"<'00002a6e-0000-1000-8000-00805f9b34fb'>}}"));
+	g_free(path);
+}
+
+/* Real bluetoothd replaces GATT objects under new handles when the DUT's
+ * database changed (seen in the QEMU tier right after pairing): the read
+ * finds the characteristic again and is done there, not failed. */
+START_TEST(a_read_follows_the_characteristic_to_its_new_object)
+{
+	struct fcall *c;
+	GVariant *gone;
+
+	add_dut(true, false);
+	add_temp("service001c", "char001d");
+	set_dev("Connected", g_variant_new_boolean(TRUE));
+	start("read 2a6e\n", NULL);
+	engine_bluez_available(eng, true, NULL);
+	c = pending(BLUEZ_OP_READ);
+	ck_assert_str_eq(c->path, DEV "/service001c/char001d");
+	gone = g_variant_ref_sink(g_variant_new_parsed(
+		"['org.bluez.GattCharacteristic1']"));
+	model_remove(F.m, DEV "/service001c/char001d", gone);
+	g_variant_unref(gone);
+	answer(BLUEZ_OP_READ, DBUS_ERR_UNKNOWN_OBJECT, "Method \"ReadValue\" "
+		"doesn't exist", NULL);
+	ck_assert(!F.finished);
+	ck_assert_ptr_null(pending(BLUEZ_OP_READ));
+	add_temp("service0023", "char0024");
+	c = pending(BLUEZ_OP_READ);
+	ck_assert_ptr_nonnull(c);
+	ck_assert_str_eq(c->path, DEV "/service0023/char0024");
+	answer(BLUEZ_OP_READ, NULL, NULL,
+		g_variant_new_parsed("([byte 0x66, 0x08],)"));
+	advance(1);
+	ck_assert(F.finished);
+	ck_assert_int_eq(F.result.outcome, ENGINE_OUTCOME_PASSED);
+	ck_assert_int_eq(count_events("\"gatt_objects_replaced\":1"), 1);
+}
+END_TEST
+
+/* ...but a characteristic that never comes back is a GATT error in time. */
+START_TEST(a_characteristic_that_stays_gone_times_out)
+{
+	GVariant *gone;
+
+	add_dut(true, false);
+	add_temp("service001c", "char001d");
+	set_dev("Connected", g_variant_new_boolean(TRUE));
+	start("read 2a6e timeout=2s\n", NULL);
+	engine_bluez_available(eng, true, NULL);
+	gone = g_variant_ref_sink(g_variant_new_parsed(
+		"['org.bluez.GattCharacteristic1']"));
+	model_remove(F.m, DEV "/service001c/char001d", gone);
+	g_variant_unref(gone);
+	answer(BLUEZ_OP_READ, DBUS_ERR_UNKNOWN_OBJECT, "gone", NULL);
+	advance(1999);
+	ck_assert(!F.finished);
+	advance(1);
+	ck_assert(F.finished);
+	ck_assert_msg(F.result.verdict == VERDICT_GATT_ERROR, "%s: %s",
+		verdict_to_str(F.result.verdict), F.result.message);
+}
+END_TEST
+
 Suite *engine_suite(void)
 {
 	Suite *s = suite_create("engine");
@@ -719,6 +840,10 @@ Suite *engine_suite(void)
 	tcase_add_test(tc, scan_times_out_as_not_advertising);
 	tcase_add_test(tc, scan_sees_the_dut_and_stops_discovery);
 	tcase_add_test(tc, scan_sees_a_device_bluez_already_knew);
+	tcase_add_test(tc, a_read_follows_the_characteristic_to_its_new_object);
+	tcase_add_test(tc, hci_key_missing_confirms_peer_removed_pairing);
+	tcase_add_test(tc, a_new_pairing_over_the_bond_on_hci_is_unexpected);
+	tcase_add_test(tc, a_characteristic_that_stays_gone_times_out);
 	tcase_add_test(tc, reconnect_after_key_loss_is_peer_removed_pairing);
 	tcase_add_test(tc, the_disconnect_reason_confirms_peer_removed_pairing);
 	tcase_add_test(tc, reconnect_without_a_bond_is_local_bond_lost);

@@ -1,0 +1,108 @@
+#!/bin/sh
+# PID 1 of the real-BlueZ guest (tests/vm/run builds it into the initramfs).
+# Brings up the kernel's Bluetooth stack, dbus-daemon, btvirt (hci0 for
+# bondcheck, hci1 for the DUT) and bluetoothd, runs every line of
+# /etc/bondcheck/plan.tsv, and sends /results back over the second serial
+# port as base64 of a tar. Powers off when done, whatever happened.
+
+export PATH=/bin:/sbin:/usr/bin:/usr/sbin:/opt/bondcheck
+/bin/busybox --install -s /bin
+
+say() { echo "guest: $*"; }
+die() { say "FAILED: $*"; finish 1; }
+
+finish() {
+	echo "$1" > /results/guest-status
+	dmesg > /results/dmesg.txt 2>&1
+	cd /results && tar -cf - . | base64 > /dev/ttyS1
+	echo "=== results sent ===" > /dev/ttyS1
+	sync
+	poweroff -f
+}
+
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+mkdir -p /dev/pts /tmp /run /results /var/lib/bluetooth
+mount -t devpts devpts /dev/pts
+mount -t tmpfs tmp /tmp
+mount -t tmpfs run /run
+mount -t tmpfs results /results
+mount -t tmpfs lib /var/lib/bluetooth
+ln -s /proc/self/fd /dev/fd 2>/dev/null
+say "up, kernel $(uname -r)"
+
+# the modules, in dependency order (the harness computed it)
+while read -r m; do
+	insmod "/lib/modules/$m" || die "insmod $m"
+done < /etc/bondcheck/modules.order
+say "modules loaded"
+
+mkdir -p /run/dbus
+dbus-daemon --config-file=/etc/dbus-1/system.conf --fork --nopidfile ||
+	die "dbus-daemon"
+export DBUS_SYSTEM_BUS_ADDRESS=unix:path=/run/dbus/system_bus_socket
+
+# two LE controllers; bluetoothd powers them (AutoEnable)
+btvirt -L -l2 > /results/btvirt.log 2>&1 &
+/usr/libexec/bluetooth/bluetoothd -n -f /etc/bluetooth/main.conf > /results/bluetoothd.log 2>&1 &
+say "bluetoothd $(/usr/libexec/bluetooth/bluetoothd --version), btvirt started"
+if [ -e /etc/bondcheck/all-hci ]; then
+	btmon -w /results/all.btsnoop > /results/all.txt 2>&1 &
+	allmon=$!
+fi
+
+# plan.tsv: NAME|SCENARIO|DUT-FAULTS|BONDCHECK-ARGS|MODE
+# MODE "nohci": bondcheck without CAP_NET_RAW (no HCI monitor channel)
+n=0
+while IFS="|" read -r name scn faults args mode; do
+	[ -z "$name" ] && continue
+	n=$((n + 1))
+	say "[$n] $name: $scn faults=${faults:-none} $args"
+	rm -f /tmp/ready
+	mkfifo /tmp/ready
+	dutargs=""
+	for f in $faults; do
+		case "$f" in
+		io=*) dutargs="$dutargs --io ${f#io=}" ;;
+		*) dutargs="$dutargs --fault $f" ;;
+		esac
+	done
+	# shellcheck disable=SC2086
+	bondcheck-vmdut --adapter hci1 --ready-fifo /tmp/ready $dutargs \
+		> "/results/$name.dut.log" 2>&1 &
+	dut=$!
+	ready=$(timeout 60 cat /tmp/ready)
+	addr=${ready#ready }
+	if [ -z "$addr" ] || [ "$addr" = "$ready" ]; then
+		say "[$n] $name: the DUT never came up"
+		printf '%s\t%s\n' "$name" "dut-failed" >> /results/summary.tsv
+		kill "$dut" 2>/dev/null
+		wait "$dut"
+		continue
+	fi
+	# every run leaves its HCI trace beside its log (btsnoop, Wireshark)
+	pre=""
+	cap="--capture /results/$name.btsnoop"
+	if [ "$mode" = "nohci" ]; then
+		pre="/usr/bin/setpriv --inh-caps=-all --bounding-set=-net_raw --"
+		cap=""
+	fi
+	# The DUT's agent stays bluetoothd's default agent (on its own board it
+	# would have its own bluetoothd): bondcheck's agent answers the
+	# requests of its own Pair() calls, as BlueZ gives them to the caller.
+	# shellcheck disable=SC2086
+	$pre bondcheck run --no-default-agent -a hci0 -d "$addr" $cap \
+		--log "/results/$name.jsonl" \
+		$args "/opt/bondcheck/scenarios/$scn" \
+		> "/results/$name.out" 2>&1
+	status=$?
+	say "[$n] $name: exit $status: $(grep -E '^(PASSED|FAILED|ERROR|INTERRUPTED)' "/results/$name.out" | cut -c1-150)"
+	printf '%s\t%s\n' "$name" "$status" >> /results/summary.tsv
+	kill "$dut" 2>/dev/null
+	wait "$dut"
+done < /etc/bondcheck/plan.tsv
+
+say "all $n runs done"
+[ -n "$allmon" ] && kill -INT "$allmon"; [ -n "$allmon" ] && { wait "$allmon"; echo "btmon exit $?" >> /results/all.txt; }
+finish 0

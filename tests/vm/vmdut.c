@@ -1,0 +1,1009 @@
+/*
+ * vmdut.c — bondcheck-vmdut: the device under test for the real-BlueZ tier.
+ *
+ * A BLE peripheral on one adapter of a real bluetoothd (hci1 of btvirt in
+ * the QEMU guest), built only from BlueZ's own D-Bus API: a GATT application
+ * (GattManager1) modelled on the simulator's default DUT — Environmental
+ * Sensing 0x181A with Temperature 0x2A6E (read needs encryption, notify,
+ * indicate) and the vendor reboot characteristic (write 01) — an
+ * advertisement (LEAdvertisingManager1), and a default agent that accepts.
+ *
+ * It "reboots" like firmware: withdraws its advertisement, powers the
+ * adapter off (links drop), waits its boot time, powers on and advertises
+ * again. Faults real BlueZ can play honestly:
+ *   lose-bond-on-reboot        RemoveDevice for every peer while off
+ *   no-advertise-after-reboot  comes back without advertising
+ *   slow-boot=D                boots D later
+ *
+ * btvirt sends an advertising report only when scanning or advertising is
+ * (re)enabled, so while advertising the DUT re-registers its advertisement
+ * whenever another adapter starts discovering (see
+ * ../shared/notes/real-bluez-in-qemu.md). Every step it takes is one line
+ * on stderr; "ready ADDRESS" goes to --ready-fifo when it first advertises.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <glib-unix.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bondcheck/bcerror.h"
+#include "bondcheck/bus.h"
+#include "bondcheck/duration.h"
+#include "bondcheck/msg.h"
+#include "bondcheck/names.h"
+#include "bondcheck/service.h"
+
+#define APP_PATH "/org/bondcheck/vmdut"
+#define SVC0 APP_PATH "/service0"
+#define CHR0 SVC0 "/char0"
+#define SVC1 APP_PATH "/service1"
+#define CHR1 SVC1 "/char0"
+#define ADV_PATH "/org/bondcheck/vmdutadv"
+#define AGENT_PATH "/org/bondcheck/vmdutagent"
+#define UUID_ESS "0000181a-0000-1000-8000-00805f9b34fb"
+#define UUID_TEMP "00002a6e-0000-1000-8000-00805f9b34fb"
+#define UUID_VENDOR "b0dc0001-0000-4000-8000-00805f9b34fb"
+#define UUID_REBOOT "b0dc0002-0000-4000-8000-00805f9b34fb"
+#define CALL_MS 10000
+
+enum phase {
+	PHASE_WAIT_BLUEZ,
+	PHASE_SETUP,
+	PHASE_ADVERTISING,
+	PHASE_OFF,
+};
+
+struct dut {
+	GMainLoop *loop;
+	struct bus *bus;
+	struct service *svc;
+	char *adapter;            /* /org/bluez/hciN */
+	char *name;
+	char *address;
+	char *ready_fifo;
+	char *io;                 /* its agent's IO capability */
+	int64_t boot_ms;
+	int64_t slow_ms;
+	int64_t notify_ms;
+	bool lose_bond;
+	bool no_advertise;
+	bool first_setup;
+	enum phase phase;
+	bool adv_registered;
+	guint announce_timer;     /* a central scans: re-announce if unseen */
+	char *scanner;            /* that central's adapter path */
+	bool app_registered;
+	bool agent_registered;
+	bool notifying;
+	bool adapter_present;
+	bool powered;             /* as bluetoothd last said */
+	bool wait_powered;        /* setup continues when Powered turns true */
+	int16_t temp;             /* centi-degrees */
+	guint notify_timer;
+	guint boot_timer;
+	guint reboots;
+	int steps_left;           /* a chain of calls in flight */
+	void (*chain_done)(struct dut *d);
+	int status;
+};
+
+static struct dut D;
+
+G_GNUC_PRINTF(1, 2)
+static void say(const char *fmt, ...)
+{
+	va_list ap;
+	gint64 t = g_get_monotonic_time() / 1000;
+
+	fprintf(stderr, "vmdut %" G_GINT64_FORMAT ".%03" G_GINT64_FORMAT ": ",
+		t / 1000, t % 1000);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static void fail(const char *what, const GError *err)
+{
+	say("FATAL %s: %s", what, err ? err->message : "");
+	D.status = 1;
+	g_main_loop_quit(D.loop);
+}
+
+/* ---- calls -------------------------------------------------------------- */
+
+struct call {
+	const char *what;
+	bool tolerate;            /* an error is logged, not fatal */
+	void (*then)(DBusMessage *reply);
+	/* to send it again while bluetoothd says Busy */
+	char *path;
+	const char *iface;
+	const char *method;
+	GVariant *args;
+	int tries;
+};
+
+static void call_free(gpointer data)
+{
+	struct call *c = data;
+
+	g_free(c->path);
+	if (c->args)
+		g_variant_unref(c->args);
+	g_free(c);
+}
+
+static void on_reply(DBusMessage *reply, void *data);
+
+static void send_call(struct call *c)
+{
+	bus_call_method(D.bus, BLUEZ_SERVICE, c->path, c->iface, c->method,
+		c->args ? g_variant_ref(c->args) : NULL, CALL_MS, on_reply, c,
+		NULL);
+}
+
+static gboolean resend(gpointer data)
+{
+	send_call(data);
+	return G_SOURCE_REMOVE;
+}
+
+static void on_reply(DBusMessage *reply, void *data)
+{
+	struct call *c = data;
+	GError *err = NULL;
+
+	/* a setting bluetoothd is still applying (its own power-on): again */
+	if (!g_strcmp0(msg_error_name(reply), "org.bluez.Error.Busy") &&
+	    ++c->tries < 30) {
+		say("%s: busy, again shortly", c->what);
+		g_timeout_add(100, resend, c);
+		return;
+	}
+	if (msg_is_error(reply, &err)) {
+		if (!c->tolerate) {
+			fail(c->what, err);
+			g_error_free(err);
+			return;
+		}
+		say("%s: %s (carrying on)", c->what, err->message);
+		g_error_free(err);
+	} else {
+		say("%s: ok", c->what);
+	}
+	if (c->then)
+		c->then(reply);
+	call_free(c);
+	if (D.steps_left > 0 && --D.steps_left == 0 && D.chain_done) {
+		void (*fn)(struct dut *) = D.chain_done;
+
+		D.chain_done = NULL;
+		fn(&D);
+	}
+}
+
+static void call(const char *what, bool tolerate, const char *path,
+	const char *iface, const char *method, GVariant *args,
+	void (*then)(DBusMessage *reply))
+{
+	struct call *c = g_new0(struct call, 1);
+
+	c->what = what;
+	c->tolerate = tolerate;
+	c->then = then;
+	c->path = g_strdup(path);
+	c->iface = iface;
+	c->method = method;
+	c->args = args ? g_variant_ref_sink(args) : NULL;
+	D.steps_left++;
+	send_call(c);
+}
+
+static void set_adapter(const char *name, GVariant *v)
+{
+	char *what = g_strdup_printf("set %s", name);
+
+	/* the string must outlive the call: keep it with the process */
+	call(g_intern_string(what), false, D.adapter, DBUS_IFACE_PROPERTIES,
+		"Set", g_variant_new("(ssv)", BLUEZ_IFACE_ADAPTER, name, v),
+		NULL);
+	g_free(what);
+}
+
+/* Run @fn once every call issued so far has been answered. */
+static void then(void (*fn)(struct dut *d))
+{
+	if (!D.steps_left) {
+		fn(&D);
+		return;
+	}
+	D.chain_done = fn;
+}
+
+static void forget_all(void);
+static bool seen_by(const char *central_dev, GVariant *changed);
+static char *our_device_under(const char *central);
+static void announce_cancel(void);
+
+/* ---- the GATT application ----------------------------------------------- */
+
+static GVariant *bytes(const guint8 *p, gsize n)
+{
+	return g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE, p, n, 1);
+}
+
+static GVariant *temp_value(void)
+{
+	guint8 v[2] = { (guint8)(D.temp & 0xff), (guint8)((D.temp >> 8) & 0xff) };
+
+	return bytes(v, 2);
+}
+
+static GVariant *svc_get(void *data, const char *name)
+{
+	const char *uuid = data;
+
+	if (!strcmp(name, "UUID"))
+		return g_variant_new_string(uuid);
+	if (!strcmp(name, "Primary"))
+		return g_variant_new_boolean(TRUE);
+	return NULL;
+}
+
+static const struct svc_property svc_props[] = {
+	{ "UUID", "s", svc_get, NULL },
+	{ "Primary", "b", svc_get, NULL },
+	{ NULL, NULL, NULL, NULL },
+};
+
+static const struct svc_interface svc_iface = {
+	BLUEZ_IFACE_GATT_SERVICE, NULL, svc_props, NULL,
+};
+
+static GVariant *temp_get(void *data, const char *name)
+{
+	static const char *const flags[] = { "encrypt-read", "notify",
+		"indicate", NULL };
+
+	(void)data;
+	if (!strcmp(name, "UUID"))
+		return g_variant_new_string(UUID_TEMP);
+	if (!strcmp(name, "Service"))
+		return g_variant_new_object_path(SVC0);
+	if (!strcmp(name, "Flags"))
+		return g_variant_new_strv(flags, -1);
+	if (!strcmp(name, "Notifying"))
+		return g_variant_new_boolean(D.notifying);
+	if (!strcmp(name, "Value"))
+		return temp_value();
+	return NULL;
+}
+
+static void temp_read(struct svc_call *c, GVariant *args, void *data)
+{
+	(void)args;
+	(void)data;
+	svc_call_return(c, g_variant_new("(@ay)", temp_value()));
+}
+
+static gboolean tick(gpointer data)
+{
+	(void)data;
+	/* a new reading: bluetoothd notifies the subscribed centrals */
+	D.temp = (int16_t)(D.temp == 2300 ? 2100 : D.temp + 5);
+	service_changed(D.svc, CHR0, BLUEZ_IFACE_GATT_CHRC, "Value");
+	return G_SOURCE_CONTINUE;
+}
+
+static void temp_start_notify(struct svc_call *c, GVariant *args, void *data)
+{
+	(void)args;
+	(void)data;
+	say("StartNotify");
+	if (!D.notifying) {
+		D.notifying = true;
+		service_changed(D.svc, CHR0, BLUEZ_IFACE_GATT_CHRC, "Notifying");
+		D.notify_timer = g_timeout_add((guint)D.notify_ms, tick, NULL);
+	}
+	svc_call_return(c, NULL);
+}
+
+static void temp_stop_notify(struct svc_call *c, GVariant *args, void *data)
+{
+	(void)args;
+	(void)data;
+	say("StopNotify");
+	if (D.notifying) {
+		D.notifying = false;
+		service_changed(D.svc, CHR0, BLUEZ_IFACE_GATT_CHRC, "Notifying");
+		g_source_remove(D.notify_timer);
+		D.notify_timer = 0;
+	}
+	svc_call_return(c, NULL);
+}
+
+static const struct svc_method temp_methods[] = {
+	{ "ReadValue", "a{sv}", "ay", temp_read },
+	{ "StartNotify", "", "", temp_start_notify },
+	{ "StopNotify", "", "", temp_stop_notify },
+	{ NULL, NULL, NULL, NULL },
+};
+
+static const struct svc_property temp_props[] = {
+	{ "UUID", "s", temp_get, NULL },
+	{ "Service", "o", temp_get, NULL },
+	{ "Flags", "as", temp_get, NULL },
+	{ "Notifying", "b", temp_get, NULL },
+	{ "Value", "ay", temp_get, NULL },
+	{ NULL, NULL, NULL, NULL },
+};
+
+static const struct svc_interface temp_iface = {
+	BLUEZ_IFACE_GATT_CHRC, temp_methods, temp_props, NULL,
+};
+
+static void reboot(void);
+
+static GVariant *reboot_get(void *data, const char *name)
+{
+	static const char *const flags[] = { "write", "write-without-response",
+		NULL };
+
+	(void)data;
+	if (!strcmp(name, "UUID"))
+		return g_variant_new_string(UUID_REBOOT);
+	if (!strcmp(name, "Service"))
+		return g_variant_new_object_path(SVC1);
+	if (!strcmp(name, "Flags"))
+		return g_variant_new_strv(flags, -1);
+	return NULL;
+}
+
+static gboolean reboot_idle(gpointer data)
+{
+	(void)data;
+	reboot();
+	return G_SOURCE_REMOVE;
+}
+
+static void reboot_write(struct svc_call *c, GVariant *args, void *data)
+{
+	GVariant *value;
+	gsize n = 0;
+	const guint8 *v;
+
+	(void)data;
+	g_variant_get(args, "(@aya{sv})", &value, NULL);
+	v = g_variant_get_fixed_array(value, &n, 1);
+	if (n == 1 && v[0] == 0x01 && D.phase == PHASE_ADVERTISING) {
+		/* like firmware: answer, then reset */
+		svc_call_return(c, NULL);
+		g_idle_add(reboot_idle, NULL);
+	} else {
+		svc_call_error(c, "org.bluez.Error.NotPermitted",
+			"write 01 to reboot");
+	}
+	g_variant_unref(value);
+}
+
+static const struct svc_method reboot_methods[] = {
+	{ "WriteValue", "aya{sv}", "", reboot_write },
+	{ NULL, NULL, NULL, NULL },
+};
+
+static const struct svc_property reboot_props[] = {
+	{ "UUID", "s", reboot_get, NULL },
+	{ "Service", "o", reboot_get, NULL },
+	{ "Flags", "as", reboot_get, NULL },
+	{ NULL, NULL, NULL, NULL },
+};
+
+static const struct svc_interface reboot_iface = {
+	BLUEZ_IFACE_GATT_CHRC, reboot_methods, reboot_props, NULL,
+};
+
+/* ---- the advertisement -------------------------------------------------- */
+
+static GVariant *adv_get(void *data, const char *name)
+{
+	static const char *const uuids[] = { UUID_ESS, NULL };
+
+	(void)data;
+	if (!strcmp(name, "Type"))
+		return g_variant_new_string("peripheral");
+	if (!strcmp(name, "ServiceUUIDs"))
+		return g_variant_new_strv(uuids, -1);
+	if (!strcmp(name, "LocalName"))
+		return g_variant_new_string(D.name);
+	if (!strcmp(name, "Discoverable"))
+		return g_variant_new_boolean(TRUE);
+	if (!strcmp(name, "Appearance"))
+		return g_variant_new_uint16(768);
+	return NULL;
+}
+
+static void adv_release(struct svc_call *c, GVariant *args, void *data)
+{
+	(void)args;
+	(void)data;
+	say("advertisement %s released by bluetoothd", svc_call_path(c));
+	if (!strcmp(svc_call_path(c), ADV_PATH))
+		D.adv_registered = false;
+	svc_call_return(c, NULL);
+}
+
+static const struct svc_method adv_methods[] = {
+	{ "Release", "", "", adv_release },
+	{ NULL, NULL, NULL, NULL },
+};
+
+static const struct svc_property adv_props[] = {
+	{ "Type", "s", adv_get, NULL },
+	{ "ServiceUUIDs", "as", adv_get, NULL },
+	{ "LocalName", "s", adv_get, NULL },
+	{ "Discoverable", "b", adv_get, NULL },
+	{ "Appearance", "q", adv_get, NULL },
+	{ NULL, NULL, NULL, NULL },
+};
+
+static const struct svc_interface adv_iface = {
+	BLUEZ_IFACE_ADVERTISEMENT, adv_methods, adv_props, NULL,
+};
+
+/* ---- the agent: a DUT with a display and a yes button that says yes ---- */
+
+static void agent_yes(struct svc_call *c, GVariant *args, void *data)
+{
+	(void)args;
+	(void)data;
+	say("agent: %s -> yes", svc_call_member(c));
+	if (!strcmp(svc_call_member(c), "RequestPasskey"))
+		svc_call_return(c, g_variant_new("(u)", 123456u));
+	else if (!strcmp(svc_call_member(c), "RequestPinCode"))
+		svc_call_return(c, g_variant_new("(s)", "0000"));
+	else
+		svc_call_return(c, NULL);
+}
+
+static const struct svc_method agent_methods[] = {
+	{ "Release", "", "", agent_yes },
+	{ "RequestPinCode", "o", "s", agent_yes },
+	{ "DisplayPinCode", "os", "", agent_yes },
+	{ "RequestPasskey", "o", "u", agent_yes },
+	{ "DisplayPasskey", "ouq", "", agent_yes },
+	{ "RequestConfirmation", "ou", "", agent_yes },
+	{ "RequestAuthorization", "o", "", agent_yes },
+	{ "AuthorizeService", "os", "", agent_yes },
+	{ "Cancel", "", "", agent_yes },
+	{ NULL, NULL, NULL, NULL },
+};
+
+static const struct svc_interface agent_iface = {
+	BLUEZ_IFACE_AGENT, agent_methods, NULL, NULL,
+};
+
+/* ---- life --------------------------------------------------------------- */
+
+static void advertise(void)
+{
+	call("RegisterAdvertisement", false, D.adapter,
+		BLUEZ_IFACE_ADV_MANAGER, "RegisterAdvertisement",
+		g_variant_new("(oa{sv})", ADV_PATH, NULL), NULL);
+	D.adv_registered = true;
+}
+
+static void tell_ready(void)
+{
+	int fd;
+	char *line;
+
+	if (!D.ready_fifo)
+		return;
+	/* the guest script blocks reading this until we are advertising */
+	fd = open(D.ready_fifo, O_WRONLY | O_CLOEXEC);
+	if (fd < 0) {
+		say("cannot open %s: %s", D.ready_fifo, g_strerror(errno));
+		return;
+	}
+	line = g_strdup_printf("ready %s\n", D.address ? D.address : "?");
+	if (write(fd, line, strlen(line)) < 0)
+		say("write %s: %s", D.ready_fifo, g_strerror(errno));
+	close(fd);
+	g_free(line);
+	g_clear_pointer(&D.ready_fifo, g_free);
+}
+
+static void advertising(struct dut *d)
+{
+	(void)d;
+	D.phase = PHASE_ADVERTISING;
+	if (D.notifying && !D.notify_timer)
+		D.notify_timer = g_timeout_add((guint)D.notify_ms, tick, NULL);
+	say("%s (reboot %u)", D.no_advertise && D.reboots ?
+		"up, not advertising (no-advertise-after-reboot)" :
+		"advertising", D.reboots);
+	tell_ready();
+}
+
+static void got_address(DBusMessage *reply)
+{
+	GVariant *args, *v;
+
+	if (!msg_get_args(reply, "(v)", &args, NULL))
+		return;
+	g_variant_get(args, "(v)", &v);
+	g_free(D.address);
+	D.address = g_variant_dup_string(v, NULL);
+	g_variant_unref(v);
+	g_variant_unref(args);
+}
+
+static void discoverable(struct dut *d);
+
+static void powered_on(struct dut *d)
+{
+	(void)d;
+	/* bluetoothd forgets devices only on a powered adapter (NotReady) */
+	if (D.lose_bond && D.reboots) {
+		say("the bonds are gone with the flash sector");
+		forget_all();
+	}
+	then(discoverable);
+}
+
+static void discoverable(struct dut *d)
+{
+	(void)d;
+	bool silent = D.no_advertise && D.reboots;
+
+	/*
+	 * discoverable flags, or bluetoothd ignores us (see the notes); a
+	 * DUT that does not advertise is not discoverable either, or
+	 * bluetoothd would advertise for it
+	 */
+	set_adapter("DiscoverableTimeout", g_variant_new_uint32(0));
+	set_adapter("Discoverable", g_variant_new_boolean(!silent));
+	set_adapter("Pairable", g_variant_new_boolean(TRUE));
+	call("get Address", false, D.adapter, DBUS_IFACE_PROPERTIES, "Get",
+		g_variant_new("(ss)", BLUEZ_IFACE_ADAPTER, "Address"),
+		got_address);
+	if (!D.app_registered) {
+		call("RegisterApplication", false, D.adapter,
+			BLUEZ_IFACE_GATT_MANAGER, "RegisterApplication",
+			g_variant_new("(oa{sv})", APP_PATH, NULL), NULL);
+		D.app_registered = true;
+	}
+	if (!(D.no_advertise && D.reboots))
+		advertise();
+	then(advertising);
+}
+
+static void remove_peers(DBusMessage *reply)
+{
+	GVariant *args, *objs, *ifaces;
+	GVariantIter it;
+	const char *path;
+	char *prefix = g_strconcat(D.adapter, "/dev_", NULL);
+
+	if (!msg_get_args(reply, "(a{oa{sa{sv}}})", &args, NULL)) {
+		g_free(prefix);
+		return;
+	}
+	objs = g_variant_get_child_value(args, 0);
+	g_variant_iter_init(&it, objs);
+	while (g_variant_iter_next(&it, "{&o@a{sa{sv}}}", &path, &ifaces)) {
+		if (g_str_has_prefix(path, prefix) && !strchr(path +
+			    strlen(prefix), '/')) {
+			say("forgetting %s", path);
+			call("RemoveDevice", true, D.adapter,
+				BLUEZ_IFACE_ADAPTER, "RemoveDevice",
+				g_variant_new("(o)", path), NULL);
+		}
+		g_variant_unref(ifaces);
+	}
+	g_variant_unref(objs);
+	g_variant_unref(args);
+	g_free(prefix);
+}
+
+static void forget_all(void)
+{
+	call("GetManagedObjects", false, "/", DBUS_IFACE_OBJECT_MANAGER,
+		"GetManagedObjects", NULL, remove_peers);
+}
+
+static void check_powered(struct dut *d)
+{
+	(void)d;
+	if (D.powered) {
+		powered_on(&D);
+		return;
+	}
+	/* bluetoothd is powering it (AutoEnable): its signal says when */
+	say("waiting for Powered");
+	D.wait_powered = true;
+}
+
+static void power_on(struct dut *d)
+{
+	(void)d;
+	call("set Alias", false, D.adapter, DBUS_IFACE_PROPERTIES, "Set",
+		g_variant_new("(ssv)", BLUEZ_IFACE_ADAPTER, "Alias",
+			g_variant_new_string(D.name)), NULL);
+	/* Busy: bluetoothd is powering it already */
+	call("set Powered", true, D.adapter, DBUS_IFACE_PROPERTIES, "Set",
+		g_variant_new("(ssv)", BLUEZ_IFACE_ADAPTER, "Powered",
+			g_variant_new_boolean(TRUE)), NULL);
+	then(check_powered);
+}
+
+static gboolean booted(gpointer data)
+{
+	(void)data;
+	D.boot_timer = 0;
+	D.phase = PHASE_SETUP;
+	D.reboots++;
+	say("booting (reboot %u)", D.reboots);
+	then(power_on);
+	return G_SOURCE_REMOVE;
+}
+
+static void powered_off(struct dut *d)
+{
+	(void)d;
+	D.powered = false;
+	say("off; back in %" G_GINT64_FORMAT " ms", D.boot_ms + D.slow_ms);
+	D.boot_timer = g_timeout_add((guint)(D.boot_ms + D.slow_ms), booted,
+		NULL);
+}
+
+static void reboot(void)
+{
+	if (D.phase != PHASE_ADVERTISING)
+		return;
+	D.phase = PHASE_OFF;
+	say("reboot");
+	/* a healthy DUT keeps its subscriptions: it only stops sending */
+	if (D.notify_timer) {
+		g_source_remove(D.notify_timer);
+		D.notify_timer = 0;
+	}
+	if (D.adv_registered) {
+		call("UnregisterAdvertisement", true, D.adapter,
+			BLUEZ_IFACE_ADV_MANAGER, "UnregisterAdvertisement",
+			g_variant_new("(o)", ADV_PATH), NULL);
+		D.adv_registered = false;
+	}
+	set_adapter("Powered", g_variant_new_boolean(FALSE));
+	then(powered_off);
+}
+
+static void setup(void)
+{
+	D.phase = PHASE_SETUP;
+	if (!D.agent_registered) {
+		call("RegisterAgent", false, BLUEZ_PATH,
+			BLUEZ_IFACE_AGENT_MANAGER, "RegisterAgent",
+			g_variant_new("(os)", AGENT_PATH, D.io), NULL);
+		call("RequestDefaultAgent", false, BLUEZ_PATH,
+			BLUEZ_IFACE_AGENT_MANAGER, "RequestDefaultAgent",
+			g_variant_new("(o)", AGENT_PATH), NULL);
+		D.agent_registered = true;
+	}
+	/* a clean start: no peers from an earlier run */
+	if (D.first_setup)
+		forget_all();
+	D.first_setup = false;
+	then(power_on);
+}
+
+static void adapter_found(GVariant *ifaces)
+{
+	GVariant *props = g_variant_lookup_value(ifaces, BLUEZ_IFACE_ADAPTER,
+		G_VARIANT_TYPE("a{sv}"));
+	gboolean on = FALSE;
+
+	if (!props || D.adapter_present)
+		goto out;
+	D.adapter_present = true;
+	if (g_variant_lookup(props, "Powered", "b", &on))
+		D.powered = on;
+	say("%s is there (%s)", D.adapter, on ? "powered" : "off");
+	setup();
+out:
+	if (props)
+		g_variant_unref(props);
+}
+
+static void look_for_adapter(DBusMessage *reply)
+{
+	GVariant *args, *objs, *ifaces;
+
+	if (!msg_get_args(reply, "(a{oa{sa{sv}}})", &args, NULL))
+		return;
+	objs = g_variant_get_child_value(args, 0);
+	ifaces = g_variant_lookup_value(objs, D.adapter,
+		G_VARIANT_TYPE("a{sa{sv}}"));
+	g_variant_unref(objs);
+	if (ifaces) {
+		adapter_found(ifaces);
+		g_variant_unref(ifaces);
+	} else {
+		say("waiting for %s to appear", D.adapter);
+	}
+	g_variant_unref(args);
+}
+
+static void on_added(DBusMessage *msg, void *data)
+{
+	GVariant *args, *ifaces;
+	const char *path;
+
+	(void)data;
+	if (!msg_get_args(msg, "(oa{sa{sv}})", &args, NULL))
+		return;
+	g_variant_get(args, "(&o@a{sa{sv}})", &path, &ifaces);
+	if (!strcmp(path, D.adapter))
+		adapter_found(ifaces);
+	if (D.announce_timer && D.scanner) {
+		char *mine = our_device_under(D.scanner);
+		GVariant *dev = g_variant_lookup_value(ifaces,
+			BLUEZ_IFACE_DEVICE, G_VARIANT_TYPE("a{sv}"));
+
+		if (dev && !strcmp(path, mine) && seen_by(mine, dev)) {
+			say("%s has seen us", D.scanner);
+			announce_cancel();
+		}
+		if (dev)
+			g_variant_unref(dev);
+		g_free(mine);
+	}
+	g_variant_unref(ifaces);
+	g_variant_unref(args);
+}
+
+/* Has @central's bluetoothd seen us (an RSSI) in this discovery? */
+static bool seen_by(const char *central_dev, GVariant *changed)
+{
+	GVariant *rssi = g_variant_lookup_value(changed, "RSSI", NULL);
+
+	(void)central_dev;
+	if (!rssi)
+		return false;
+	g_variant_unref(rssi);
+	return true;
+}
+
+static char *our_device_under(const char *central)
+{
+	char *a = g_strdup(D.address ? D.address : "");
+
+	g_strdelimit(a, ":", '_');
+	return g_strdup_printf("%s/dev_%s", central, a);
+}
+
+static void announce_done(DBusMessage *reply)
+{
+	(void)reply;
+}
+
+static gboolean announce(gpointer data)
+{
+	(void)data;
+	D.announce_timer = 0;
+	if (D.phase != PHASE_ADVERTISING || !D.adv_registered ||
+	    D.steps_left)
+		return G_SOURCE_REMOVE;
+	/*
+	 * btvirt reports an advertiser only when scanning or advertising is
+	 * (re)enabled, and that report can beat the central's discovery:
+	 * advertise anew so that it is reported to the scanner now. Only
+	 * when the central has not seen us, so never while it connects.
+	 */
+	say("%s scans and has not seen us: advertising again", D.scanner);
+	call("UnregisterAdvertisement", true, D.adapter,
+		BLUEZ_IFACE_ADV_MANAGER, "UnregisterAdvertisement",
+		g_variant_new("(o)", ADV_PATH), NULL);
+	call("RegisterAdvertisement", false, D.adapter,
+		BLUEZ_IFACE_ADV_MANAGER, "RegisterAdvertisement",
+		g_variant_new("(oa{sv})", ADV_PATH, NULL), announce_done);
+	return G_SOURCE_REMOVE;
+}
+
+static void announce_cancel(void)
+{
+	if (D.announce_timer)
+		g_source_remove(D.announce_timer);
+	D.announce_timer = 0;
+}
+
+/* Another adapter began discovering: make btvirt report us again. */
+static void on_adapter_props(DBusMessage *msg, void *data)
+{
+	GVariant *args, *changed;
+	const char *iface;
+	gboolean disc = FALSE;
+
+	(void)data;
+	if (!msg_get_args(msg, "(sa{sv}as)", &args, NULL))
+		return;
+	g_variant_get(args, "(&s@a{sv}as)", &iface, &changed, NULL);
+	if (!g_strcmp0(dbus_message_get_path(msg), D.adapter)) {
+		gboolean on;
+
+		if (!strcmp(iface, BLUEZ_IFACE_ADAPTER) &&
+		    g_variant_lookup(changed, "Powered", "b", &on)) {
+			D.powered = on;
+			if (on && D.wait_powered) {
+				D.wait_powered = false;
+				powered_on(&D);
+			}
+		}
+	} else if (!strcmp(iface, BLUEZ_IFACE_ADAPTER) &&
+		   g_variant_lookup(changed, "Discovering", "b", &disc)) {
+		announce_cancel();
+		if (disc && D.phase == PHASE_ADVERTISING && D.adv_registered) {
+			/* give the first report its chance, then help */
+			g_free(D.scanner);
+			D.scanner = g_strdup(dbus_message_get_path(msg));
+			D.announce_timer = g_timeout_add(300, announce, NULL);
+		}
+	} else if (D.announce_timer && D.scanner &&
+		   !strcmp(iface, BLUEZ_IFACE_DEVICE)) {
+		char *mine = our_device_under(D.scanner);
+
+		if (!strcmp(dbus_message_get_path(msg), mine) &&
+		    seen_by(mine, changed)) {
+			say("%s has seen us", D.scanner);
+			announce_cancel();
+		}
+		g_free(mine);
+	}
+	g_variant_unref(changed);
+	g_variant_unref(args);
+}
+
+static void on_bluez(const char *name, const char *owner, void *data)
+{
+	(void)name;
+	(void)data;
+	if (!owner) {
+		if (D.phase != PHASE_WAIT_BLUEZ)
+			say("bluetoothd left");
+		D.phase = PHASE_WAIT_BLUEZ;
+		D.app_registered = D.adv_registered = D.agent_registered = false;
+		D.adapter_present = false;
+		return;
+	}
+	if (D.phase == PHASE_WAIT_BLUEZ) {
+		say("bluetoothd is %s", owner);
+		call("GetManagedObjects", false, "/", DBUS_IFACE_OBJECT_MANAGER,
+			"GetManagedObjects", NULL, look_for_adapter);
+	}
+}
+
+static gboolean on_signal(gpointer data)
+{
+	(void)data;
+	say("stopping");
+	g_main_loop_quit(D.loop);
+	return G_SOURCE_CONTINUE;
+}
+
+int main(int argc, char **argv)
+{
+	char *adapter = NULL, *boot = NULL, *notify = NULL;
+	char **faults = NULL;
+	GOptionEntry entries[] = {
+		{ "adapter", 'a', 0, G_OPTION_ARG_STRING, &adapter,
+			"the DUT's adapter (default hci1)", "hciN" },
+		{ "name", 0, 0, G_OPTION_ARG_STRING, &D.name,
+			"advertised name (default mpy-temp)", "NAME" },
+		{ "fault", 0, 0, G_OPTION_ARG_STRING_ARRAY, &faults,
+			"lose-bond-on-reboot, no-advertise-after-reboot, "
+			"slow-boot=D", "FAULT" },
+		{ "boot-time", 0, 0, G_OPTION_ARG_STRING, &boot,
+			"time from power-off to power-on (default 300ms)", "D" },
+		{ "notify-interval", 0, 0, G_OPTION_ARG_STRING, &notify,
+			"a new temperature this often (default 200ms)", "D" },
+		{ "io", 0, 0, G_OPTION_ARG_STRING, &D.io,
+			"IO capability (default DisplayYesNo)", "CAP" },
+		{ "ready-fifo", 0, 0, G_OPTION_ARG_FILENAME, &D.ready_fifo,
+			"write 'ready ADDRESS' here once advertising", "PATH" },
+		{ NULL },
+	};
+	GOptionContext *ctx = g_option_context_new(
+		"- a BLE peripheral on real BlueZ for bondcheck's VM tests");
+	GError *err = NULL;
+	guint sig[2], w1, w2, w3;
+
+	D.boot_ms = 300;
+	D.notify_ms = 200;
+	D.temp = 2150;
+	D.first_setup = true;
+	g_option_context_add_main_entries(ctx, entries, NULL);
+	if (!g_option_context_parse(ctx, &argc, &argv, &err) ||
+	    (boot && !duration_parse(boot, &D.boot_ms, &err)) ||
+	    (notify && !duration_parse(notify, &D.notify_ms, &err))) {
+		fprintf(stderr, "bondcheck-vmdut: %s\n", err->message);
+		return BC_EXIT_USAGE;
+	}
+	for (char **f = faults; f && *f; f++) {
+		if (!strcmp(*f, "lose-bond-on-reboot")) {
+			D.lose_bond = true;
+		} else if (!strcmp(*f, "no-advertise-after-reboot")) {
+			D.no_advertise = true;
+		} else if (g_str_has_prefix(*f, "slow-boot=")) {
+			if (!duration_parse(*f + 10, &D.slow_ms, &err)) {
+				fprintf(stderr, "bondcheck-vmdut: %s\n",
+					err->message);
+				return BC_EXIT_USAGE;
+			}
+		} else {
+			fprintf(stderr, "bondcheck-vmdut: fault '%s' is not one "
+				"real BlueZ can play here\n", *f);
+			return BC_EXIT_USAGE;
+		}
+	}
+	if (!D.name)
+		D.name = g_strdup("mpy-temp");
+	if (!D.io)
+		D.io = g_strdup("DisplayYesNo");
+	D.adapter = g_strdup_printf("%s/%s", BLUEZ_PATH,
+		adapter ? adapter : "hci1");
+	D.loop = g_main_loop_new(NULL, FALSE);
+	D.bus = bus_connect(BUS_KIND_SYSTEM, NULL, &err);
+	if (!D.bus) {
+		fprintf(stderr, "bondcheck-vmdut: %s\n", err->message);
+		return BC_EXIT_ENV;
+	}
+	D.svc = service_new(D.bus);
+	service_add_object_manager(D.svc, APP_PATH);
+	service_add_interface(D.svc, SVC0, &svc_iface, (void *)UUID_ESS);
+	service_add_interface(D.svc, CHR0, &temp_iface, NULL);
+	service_add_interface(D.svc, SVC1, &svc_iface, (void *)UUID_VENDOR);
+	service_add_interface(D.svc, CHR1, &reboot_iface, NULL);
+	service_add_interface(D.svc, ADV_PATH, &adv_iface, NULL);
+	service_add_interface(D.svc, AGENT_PATH, &agent_iface, NULL);
+	w1 = bus_add_signal_watch(D.bus, BLUEZ_SERVICE, NULL, BLUEZ_PATH,
+		DBUS_IFACE_PROPERTIES, "PropertiesChanged", on_adapter_props,
+		NULL, NULL);
+	w3 = bus_add_signal_watch(D.bus, BLUEZ_SERVICE, "/",  NULL,
+		DBUS_IFACE_OBJECT_MANAGER, "InterfacesAdded", on_added, NULL,
+		NULL);
+	w2 = bus_watch_name(D.bus, BLUEZ_SERVICE, on_bluez, NULL, NULL);
+	sig[0] = g_unix_signal_add(SIGTERM, on_signal, NULL);
+	sig[1] = g_unix_signal_add(SIGINT, on_signal, NULL);
+	say("on %s, faults:%s%s%s", D.adapter, D.lose_bond ?
+		" lose-bond-on-reboot" : "", D.no_advertise ?
+		" no-advertise-after-reboot" : "", D.slow_ms ? " slow-boot" : "");
+	g_main_loop_run(D.loop);
+	g_source_remove(sig[0]);
+	g_source_remove(sig[1]);
+	bus_unwatch_name(D.bus, w2);
+	bus_remove_signal_watch(D.bus, w1);
+	bus_remove_signal_watch(D.bus, w3);
+	if (D.notify_timer)
+		g_source_remove(D.notify_timer);
+	if (D.boot_timer)
+		g_source_remove(D.boot_timer);
+	service_free(D.svc);
+	bus_unref(D.bus);
+	g_main_loop_unref(D.loop);
+	g_option_context_free(ctx);
+	g_strfreev(faults);
+	g_free(adapter);
+	g_free(boot);
+	g_free(notify);
+	g_free(D.adapter);
+	g_free(D.name);
+	g_free(D.io);
+	g_free(D.address);
+	g_free(D.ready_fifo);
+	dbus_shutdown();
+	return D.status;
+}
