@@ -90,10 +90,18 @@ static guint next_id(struct bus *bus)
 
 /* ---- main loop integration ---------------------------------------------- */
 
+/*
+ * One GSource per DBusWatch for its whole life: enabling, disabling or
+ * changing what it waits for modifies the fd's condition in place
+ * (g_source_modify_unix_fd), so a busy connection allocates nothing and
+ * never wakes the loop for its own bookkeeping.
+ */
 struct watch_src {
+	GSource source;
 	struct bus *bus;
 	DBusWatch *watch;
-	guint source;
+	gpointer tag;
+	GIOCondition cond;        /* what the fd is polled for now */
 };
 
 static gboolean dispatch_idle(gpointer data);
@@ -122,13 +130,15 @@ static gboolean dispatch_idle(gpointer data)
 	return G_SOURCE_REMOVE;
 }
 
-static gboolean watch_ready(gint fd, GIOCondition cond, gpointer data)
+static gboolean watch_dispatch(GSource *source, GSourceFunc cb, gpointer data)
 {
-	struct watch_src *ws = data;
+	struct watch_src *ws = (struct watch_src *)source;
 	struct bus *bus = ws->bus;
+	GIOCondition cond = g_source_query_unix_fd(source, ws->tag);
 	unsigned int flags = 0;
 
-	(void)fd;
+	(void)cb;
+	(void)data;
 	if (cond & G_IO_IN)
 		flags |= DBUS_WATCH_READABLE;
 	if (cond & G_IO_OUT)
@@ -137,7 +147,8 @@ static gboolean watch_ready(gint fd, GIOCondition cond, gpointer data)
 		flags |= DBUS_WATCH_HANGUP;
 	if (cond & G_IO_ERR)
 		flags |= DBUS_WATCH_ERROR;
-
+	if (!flags)
+		return G_SOURCE_CONTINUE;
 	bus_ref(bus);
 	dbus_watch_handle(ws->watch, flags);
 	schedule_dispatch(bus);
@@ -145,40 +156,56 @@ static gboolean watch_ready(gint fd, GIOCondition cond, gpointer data)
 	return G_SOURCE_CONTINUE;
 }
 
+static GSourceFuncs watch_funcs = {
+	NULL, NULL, watch_dispatch, NULL, NULL, NULL,
+};
+
+/* What the watch wants now: nothing while libdbus has it disabled. */
 static void watch_arm(struct watch_src *ws)
 {
 	unsigned int f = dbus_watch_get_flags(ws->watch);
-	GIOCondition cond = G_IO_HUP | G_IO_ERR;
+	GIOCondition cond = 0;
 
-	if (ws->source) {
-		g_source_remove(ws->source);
-		ws->source = 0;
+	if (dbus_watch_get_enabled(ws->watch)) {
+		cond = G_IO_HUP | G_IO_ERR;
+		if (f & DBUS_WATCH_READABLE)
+			cond |= G_IO_IN;
+		if (f & DBUS_WATCH_WRITABLE)
+			cond |= G_IO_OUT;
 	}
-	if (!dbus_watch_get_enabled(ws->watch))
-		return;
-	if (f & DBUS_WATCH_READABLE)
-		cond |= G_IO_IN;
-	if (f & DBUS_WATCH_WRITABLE)
-		cond |= G_IO_OUT;
-	ws->source = g_unix_fd_add(dbus_watch_get_unix_fd(ws->watch), cond,
-		watch_ready, ws);
+	/* modifying wakes the context: only when it changes */
+	if (cond != ws->cond) {
+		ws->cond = cond;
+		g_source_modify_unix_fd(&ws->source, ws->tag, cond);
+	}
 }
 
 static void watch_src_free(void *data)
 {
-	struct watch_src *ws = data;
+	GSource *source = data;
 
-	if (ws->source)
-		g_source_remove(ws->source);
-	g_free(ws);
+	g_source_destroy(source);
+	g_source_unref(source);
 }
 
 static dbus_bool_t add_watch(DBusWatch *watch, void *data)
 {
-	struct watch_src *ws = g_new0(struct watch_src, 1);
+	GSource *source = g_source_new(&watch_funcs, sizeof(struct watch_src));
+	struct watch_src *ws = (struct watch_src *)source;
 
 	ws->bus = data;
 	ws->watch = watch;
+	ws->tag = g_source_add_unix_fd(source, dbus_watch_get_unix_fd(watch),
+		0);
+	ws->cond = 0;
+	g_source_set_name(source, "dbus-watch");
+	/*
+	 * GLib blocks a non-recursive source while it dispatches and puts
+	 * its fd back afterwards, waking the loop each time; nothing here
+	 * runs a nested loop from a watch, so let it be
+	 */
+	g_source_set_can_recurse(source, TRUE);
+	g_source_attach(source, NULL);
 	dbus_watch_set_data(watch, ws, watch_src_free);
 	watch_arm(ws);
 	return TRUE;
@@ -271,10 +298,18 @@ static void dispatch_status(DBusConnection *conn, DBusDispatchStatus status,
 		bus->dispatch_idle = g_idle_add(dispatch_idle, bus);
 }
 
+/*
+ * libdbus asks for this when there may be something to dispatch. One
+ * thread drives the loop here, so an idle dispatch is enough: waking the
+ * context (a write to its eventfd) would cost a system call per message.
+ */
 static void wakeup_main(void *data)
 {
-	(void)data;
-	g_main_context_wakeup(NULL);
+	struct bus *bus = data;
+
+	/* called with the connection locked: no libdbus calls here */
+	if (!bus->dispatch_idle)
+		bus->dispatch_idle = g_idle_add(dispatch_idle, bus);
 }
 
 /* ---- name owners -------------------------------------------------------- */

@@ -11,11 +11,18 @@
 
 bool cli_use_color(FILE *f)
 {
+	/* asked for every line printed: look once per stream */
+	static int out = -1, err = -1;
+	int *cached = f == stdout ? &out : f == stderr ? &err : NULL;
 	const char *nc = getenv("NO_COLOR");
+	bool yes;
 
-	if (nc && *nc)
-		return false;
-	return isatty(fileno(f));
+	if (cached && *cached >= 0)
+		return *cached;
+	yes = !(nc && *nc) && isatty(fileno(f));
+	if (cached)
+		*cached = yes;
+	return yes;
 }
 
 const char *cli_c(FILE *f, const char *sgr)

@@ -40,7 +40,8 @@ bool duration_parse(const char *s, int64_t *ms, GError **error)
 			"duration '%s' is longer than 24h", s);
 		return false;
 	}
-	*ms = (int64_t)llround(v);
+	/* v is 0..24 h: adding a half and truncating rounds it (no libm) */
+	*ms = (int64_t)(v + 0.5);
 	return true;
 bad:
 	g_set_error(error, BCERROR, BCERROR_BAD_INPUT,
