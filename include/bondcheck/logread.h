@@ -28,8 +28,44 @@ void logread_free(struct logread *r);
 /*
  * The next event: 1 and *event (valid until the next call), 0 at the end of
  * the log, -1 and @error for a line that is not what the schema says.
+ * With skimming, *event is NULL for the events it skimmed.
  */
 int logread_next(struct logread *r, JsonObject **event, GError **error);
+
+/*
+ * Skim: events other than run-start, step-start, step-end and run-end are
+ * checked (a JSON object with a string "type" and an integer "t") without
+ * building a tree, and returned with *event NULL: their type is
+ * logread_type(), their text logread_text(). Much faster on long logs.
+ */
+void logread_set_skim(struct logread *r, bool skim);
+/* The current event's type ("" before the first). */
+const char *logread_type(struct logread *r);
+
+/*
+ * With skimming, a step-start, and a step-end that passed, whose members
+ * are all plain (no escapes, at most LOGREAD_MAX_ITER levels of repeat)
+ * also come without a tree: their members are here, checked as the schema
+ * says. Valid until the next logread_next.
+ */
+#define LOGREAD_MAX_ITER 8
+
+struct logread_step {
+	bool end;                 /* step-end (else step-start) */
+	gint64 index;
+	gint64 line;
+	guint n_iter;
+	gint64 iter[LOGREAD_MAX_ITER];
+	char name[32];
+	char result[16];          /* step-end: "pass" */
+	char verdict[40];
+	gint64 elapsed_ms;        /* step-end */
+	gint64 timeout_ms;        /* step-start, -1 if absent */
+	gint64 latency_ms;        /* evidence.latency_ms, -1 if absent */
+};
+
+/* The skimmed step of the current event, or NULL. */
+const struct logread_step *logread_step(struct logread *r);
 
 const char *logread_path(struct logread *r);
 unsigned long logread_lineno(struct logread *r);

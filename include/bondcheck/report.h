@@ -49,6 +49,9 @@ bool report_junit(struct report *r, const char *path, const char *log_path,
 
 /* Feed one event, in log order. */
 void report_event(struct report *r, JsonObject *event);
+/* ...or a step logread skimmed (logread_step). */
+struct logread_step;
+void report_step(struct report *r, const struct logread_step *step);
 
 /* The end of the events: writes the JUnit report if one was asked for. */
 bool report_finish(struct report *r, GError **error);

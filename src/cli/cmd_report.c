@@ -38,8 +38,14 @@ int cmd_report(int argc, char **argv)
 		goto fail;
 	if (junit && !report_junit(rep, junit, argv[1], &err))
 		goto fail;
-	while ((rc = logread_next(lr, &ev, &err)) > 0)
-		report_event(rep, ev);
+	/* raw events are checked, not built: the report does not need them */
+	logread_set_skim(lr, true);
+	while ((rc = logread_next(lr, &ev, &err)) > 0) {
+		if (ev)
+			report_event(rep, ev);
+		else if (logread_step(lr))
+			report_step(rep, logread_step(lr));
+	}
 	if (rc < 0)
 		goto fail;
 	if (!report_finish(rep, &err))

@@ -362,6 +362,28 @@ static struct rec *rec_from_step(JsonObject *o, GPtrArray *events,
 	return r;
 }
 
+/* A skimmed passing step-end. */
+static struct rec *rec_from_skim(const struct logread_step *st,
+	GPtrArray *events, guint dropped)
+{
+	struct rec *r = g_new0(struct rec, 1);
+	GString *it = g_string_new("");
+
+	for (guint i = 0; i < st->n_iter; i++)
+		g_string_append_printf(it, "%s%" G_GINT64_FORMAT, i ? "." : "",
+			st->iter[i]);
+	r->line = st->line;
+	r->iter = g_string_free(it, FALSE);
+	r->name = g_strdup(st->name);
+	r->key = make_key(r->line, r->iter, r->name);
+	r->result = g_strdup(st->result);
+	r->verdict = g_strdup(st->verdict);
+	r->elapsed = st->elapsed_ms;
+	r->events = events;
+	r->dropped = dropped;
+	return r;
+}
+
 static bool failed(const struct rec *r)
 {
 	return !strcmp(r->result, "fail") || !strcmp(r->result, "error");
@@ -423,12 +445,48 @@ static int side_next(struct side *s, struct rec **out, GError **error)
 
 	*out = NULL;
 	while ((rc = logread_next(s->lr, &o, error)) > 0) {
-		const char *type = logread_str(o, "type");
+		/* skimmed raw events come without a tree: their type only */
+		const char *type = logread_type(s->lr);
+		const struct logread_step *st = o ? NULL :
+			logread_step(s->lr);
 
+		if (st && !st->end) {
+			s->in_step = true;
+			if (s->cur)
+				g_ptr_array_free(s->cur, TRUE);
+			s->cur = g_ptr_array_new_with_free_func(g_free);
+			s->cur_dropped = 0;
+			s->last_line = st->line;
+			g_free(s->last_name);
+			s->last_name = g_strdup(st->name);
+			continue;
+		}
+		if (st) {
+			GPtrArray *events = s->cur ? s->cur :
+				g_ptr_array_new_with_free_func(g_free);
+
+			*out = rec_from_skim(st, events, s->cur_dropped);
+			s->cur = NULL;
+			s->in_step = false;
+			s->steps++;
+			return 1;
+		}
+		if (!o) {
+			if (s->in_step && s->cur) {
+				if (s->cur->len < COMPARE_MAX_STEP_EVENTS)
+					g_ptr_array_add(s->cur,
+						g_strdup(logread_text(s->lr)));
+				else
+					s->cur_dropped++;
+			}
+			continue;
+		}
 		if (!strcmp(type, "run-start")) {
 			side_start(s, o);
 		} else if (!strcmp(type, "step-start")) {
 			s->in_step = true;
+			if (s->cur)
+				g_ptr_array_free(s->cur, TRUE);
 			s->cur = g_ptr_array_new_with_free_func(g_free);
 			s->cur_dropped = 0;
 			s->last_line = logread_int(o, "line", 0);
@@ -759,6 +817,7 @@ struct compare *compare_logs(const char *base, const char *new_path,
 			compare_free(c);
 			return NULL;
 		}
+		logread_set_skim(c->s[s].lr, true);
 	}
 	/* in step: one step from each side in turn */
 	while (!c->s[BASE].done || !c->s[NEW].done) {

@@ -10,11 +10,20 @@
 #include "bondcheck/evlog.h"
 #include "bondcheck/logread.h"
 
+#define CHUNK (256 * 1024)
+
 struct logread {
 	FILE *f;
 	bool own;
 	char *path;
 	GString *line;
+	/* read in chunks: a line is found with memchr, not char by char */
+	char *buf;
+	size_t buf_len, buf_pos;
+	bool skim;
+	char type[32];            /* the current event's type */
+	struct logread_step step;
+	bool have_step;
 	unsigned long lineno;
 	JsonParser *parser;
 	JsonNode *start;          /* copy of run-start */
@@ -121,6 +130,7 @@ struct logread *logread_open(const char *path, GError **error)
 	r->own = f != stdin;
 	r->path = g_strdup(path);
 	r->line = g_string_sized_new(4096);
+	r->buf = g_malloc(CHUNK);
 	r->parser = json_parser_new_immutable();
 	return r;
 }
@@ -132,6 +142,7 @@ void logread_free(struct logread *r)
 	if (r->own)
 		fclose(r->f);
 	g_string_free(r->line, TRUE);
+	g_free(r->buf);
 	g_object_unref(r->parser);
 	if (r->start)
 		json_node_unref(r->start);
@@ -152,6 +163,21 @@ unsigned long logread_lineno(struct logread *r)
 const char *logread_text(struct logread *r)
 {
 	return r->line->str;
+}
+
+void logread_set_skim(struct logread *r, bool skim)
+{
+	r->skim = skim;
+}
+
+const char *logread_type(struct logread *r)
+{
+	return r->type;
+}
+
+const struct logread_step *logread_step(struct logread *r)
+{
+	return r->have_step ? &r->step : NULL;
 }
 
 JsonObject *logread_run_start(struct logread *r)
@@ -194,26 +220,44 @@ static unsigned long key_col(struct logread *r, const char *key)
 static int read_line(struct logread *r, bool *had_newline, GError **error)
 {
 	const char *nul;
-	int c;
 
 	g_string_truncate(r->line, 0);
 	*had_newline = false;
-	while ((c = getc_unlocked(r->f)) != EOF) {
-		if (c == '\n') {
-			*had_newline = true;
-			break;
+	for (;;) {
+		const char *p, *nl;
+		size_t n;
+
+		if (r->buf_pos == r->buf_len) {
+			r->buf_len = fread(r->buf, 1, CHUNK, r->f);
+			r->buf_pos = 0;
+			if (!r->buf_len) {
+				if (ferror(r->f)) {
+					r->lineno++;
+					return fail(r, error, 1,
+						"read error: %s",
+						g_strerror(errno));
+				}
+				break;
+			}
 		}
-		if (r->line->len >= LOGREAD_MAX_LINE) {
+		p = r->buf + r->buf_pos;
+		n = r->buf_len - r->buf_pos;
+		nl = memchr(p, '\n', n);
+		if (nl)
+			n = (size_t)(nl - p);
+		if (r->line->len + n > LOGREAD_MAX_LINE) {
 			r->lineno++;
 			return fail(r, error, 1,
 				"line longer than %u bytes; not a run log",
 				LOGREAD_MAX_LINE);
 		}
-		g_string_append_c(r->line, (char)c);
-	}
-	if (c == EOF && ferror(r->f)) {
-		r->lineno++;
-		return fail(r, error, 1, "read error: %s", g_strerror(errno));
+		g_string_append_len(r->line, p, (gssize)n);
+		r->buf_pos += n;
+		if (nl) {
+			r->buf_pos++;
+			*had_newline = true;
+			break;
+		}
 	}
 	if (!r->line->len && !*had_newline)
 		return 0;
@@ -225,6 +269,455 @@ static int read_line(struct logread *r, bool *had_newline, GError **error)
 		return fail(r, error, (unsigned long)(nul - r->line->str) + 1,
 			"NUL byte in the line; not a run log");
 	return 1;
+}
+
+/*
+ * ---- skimming ----
+ *
+ * Most lines of a long log are raw events (bluez, sim, agent, hci) that
+ * compare and report only need to know are well-formed JSON objects with a
+ * string "type" and an integer "t". A strict RFC 8259 scanner checks that
+ * without building a tree; anything it does not fully understand (escapes
+ * in the type, a syntax error, deep nesting) goes to json-glib, which then
+ * says what is wrong and where.
+ */
+
+struct scan {
+	const char *p, *end;
+	int depth;
+};
+
+static void ws(struct scan *s)
+{
+	while (s->p < s->end && (*s->p == ' ' || *s->p == '\t' ||
+				      *s->p == '\n' || *s->p == '\r'))
+		s->p++;
+}
+
+static bool value(struct scan *s);
+
+/* A string; *plain says it had no escapes (then [*a, *b) is its text). */
+static bool string(struct scan *s, const char **a, const char **b, bool *plain)
+{
+	if (s->p >= s->end || *s->p != '"')
+		return false;
+	s->p++;
+	*a = s->p;
+	*plain = true;
+	while (s->p < s->end) {
+		unsigned char c = (unsigned char)*s->p;
+
+		if (c == '"') {
+			*b = s->p++;
+			return true;
+		}
+		if (c < 0x20)
+			return false;
+		if (c == '\\') {
+			*plain = false;
+			if (++s->p >= s->end)
+				return false;
+			switch (*s->p) {
+			case '"': case '\\': case '/': case 'b': case 'f':
+			case 'n': case 'r': case 't':
+				s->p++;
+				break;
+			case 'u':
+				if (s->end - s->p < 5)
+					return false;
+				for (int i = 1; i <= 4; i++)
+					if (!g_ascii_isxdigit(s->p[i]))
+						return false;
+				s->p += 5;
+				break;
+			default:
+				return false;
+			}
+			continue;
+		}
+		s->p++;   /* UTF-8 is checked for the whole line at once */
+	}
+	return false;
+}
+
+/* A number; *integer says it had no fraction or exponent. */
+static bool number(struct scan *s, bool *integer)
+{
+	const char *start = s->p;
+
+	*integer = true;
+	if (s->p < s->end && *s->p == '-')
+		s->p++;
+	if (s->p >= s->end || !g_ascii_isdigit(*s->p))
+		return false;
+	if (*s->p == '0')
+		s->p++;
+	else
+		while (s->p < s->end && g_ascii_isdigit(*s->p))
+			s->p++;
+	if (s->p < s->end && *s->p == '.') {
+		*integer = false;
+		if (++s->p >= s->end || !g_ascii_isdigit(*s->p))
+			return false;
+		while (s->p < s->end && g_ascii_isdigit(*s->p))
+			s->p++;
+	}
+	if (s->p < s->end && (*s->p == 'e' || *s->p == 'E')) {
+		*integer = false;
+		s->p++;
+		if (s->p < s->end && (*s->p == '+' || *s->p == '-'))
+			s->p++;
+		if (s->p >= s->end || !g_ascii_isdigit(*s->p))
+			return false;
+		while (s->p < s->end && g_ascii_isdigit(*s->p))
+			s->p++;
+	}
+	/* json-glib reads integers into 64 bits: longer ones go to it */
+	return !*integer || s->p - start <= 18;
+}
+
+static bool word(struct scan *s, const char *w)
+{
+	size_t n = strlen(w);
+
+	if ((size_t)(s->end - s->p) < n || memcmp(s->p, w, n))
+		return false;
+	s->p += n;
+	return true;
+}
+
+static bool container(struct scan *s, char close, bool object)
+{
+	if (++s->depth > 64)
+		return false;
+	s->p++;
+	ws(s);
+	if (s->p < s->end && *s->p == close) {
+		s->p++;
+		s->depth--;
+		return true;
+	}
+	for (;;) {
+		if (object) {
+			const char *a, *b;
+			bool plain;
+
+			if (!string(s, &a, &b, &plain))
+				return false;
+			ws(s);
+			if (s->p >= s->end || *s->p++ != ':')
+				return false;
+		}
+		if (!value(s))
+			return false;
+		ws(s);
+		if (s->p < s->end && *s->p == ',') {
+			s->p++;
+			ws(s);
+			continue;
+		}
+		if (s->p < s->end && *s->p == close) {
+			s->p++;
+			s->depth--;
+			return true;
+		}
+		return false;
+	}
+}
+
+static bool value(struct scan *s)
+{
+	const char *a, *b;
+	bool flag;
+
+	ws(s);
+	if (s->p >= s->end)
+		return false;
+	switch (*s->p) {
+	case '{':
+		return container(s, '}', true);
+	case '[':
+		return container(s, ']', false);
+	case '"':
+		return string(s, &a, &b, &flag);
+	case 't':
+		return word(s, "true");
+	case 'f':
+		return word(s, "false");
+	case 'n':
+		return word(s, "null");
+	default:
+		return number(s, &flag);
+	}
+}
+
+/*
+ * Skim a line: true when it is a JSON object whose top level has a plain
+ * string "type" (copied to @type) and an integer "t". False: let json-glib
+ * read it (and report it, if it is wrong).
+ */
+static bool skim_line(const char *line, size_t len, char *type, size_t tsize)
+{
+	struct scan s = { line, line + len, 0 };
+	bool have_type = false, have_t = false;
+
+	ws(&s);
+	if (s.p >= s.end || *s.p != '{')
+		return false;
+	s.p++;
+	s.depth = 1;
+	ws(&s);
+	if (s.p < s.end && *s.p == '}')
+		return false;
+	for (;;) {
+		const char *ka, *kb;
+		bool plain;
+
+		if (!string(&s, &ka, &kb, &plain) || !plain)
+			return false;
+		ws(&s);
+		if (s.p >= s.end || *s.p++ != ':')
+			return false;
+		ws(&s);
+		if (kb - ka == 4 && !memcmp(ka, "type", 4)) {
+			const char *va, *vb;
+			bool vplain;
+
+			if (!string(&s, &va, &vb, &vplain) || !vplain ||
+			    (size_t)(vb - va) >= tsize || have_type)
+				return false;
+			memcpy(type, va, (size_t)(vb - va));
+			type[vb - va] = '\0';
+			have_type = true;
+		} else if (kb - ka == 1 && *ka == 't') {
+			bool integer;
+
+			if (!number(&s, &integer) || !integer || have_t)
+				return false;
+			have_t = true;
+		} else if (!value(&s)) {
+			return false;
+		}
+		ws(&s);
+		if (s.p < s.end && *s.p == ',') {
+			s.p++;
+			ws(&s);
+			continue;
+		}
+		if (s.p < s.end && *s.p == '}') {
+			s.p++;
+			break;
+		}
+		return false;
+	}
+	ws(&s);
+	return s.p == s.end && have_type && have_t &&
+	       g_utf8_validate(line, (gssize)len, NULL);
+}
+
+/* A plain string value into @dst (size @n); false if not one. */
+static bool plain_string(struct scan *s, char *dst, size_t n)
+{
+	const char *a, *b;
+	bool plain;
+
+	if (!string(s, &a, &b, &plain) || !plain || (size_t)(b - a) >= n)
+		return false;
+	memcpy(dst, a, (size_t)(b - a));
+	dst[b - a] = '\0';
+	return true;
+}
+
+static bool int_value(struct scan *s, gint64 *out)
+{
+	const char *a = s->p;
+	bool integer;
+
+	if (!number(s, &integer) || !integer)
+		return false;
+	*out = g_ascii_strtoll(a, NULL, 10);
+	return true;
+}
+
+static bool is_null(struct scan *s)
+{
+	return word(s, "null");
+}
+
+/* evidence: an object; only its top-level latency_ms is kept */
+static bool evidence(struct scan *s, gint64 *latency)
+{
+	if (s->p >= s->end || *s->p != '{')
+		return false;
+	s->p++;
+	ws(s);
+	if (s->p < s->end && *s->p == '}') {
+		s->p++;
+		return true;
+	}
+	for (;;) {
+		const char *ka, *kb;
+		bool plain;
+
+		if (!string(s, &ka, &kb, &plain))
+			return false;
+		ws(s);
+		if (s->p >= s->end || *s->p++ != ':')
+			return false;
+		ws(s);
+		if (plain && kb - ka == 10 && !memcmp(ka, "latency_ms", 10) &&
+		    s->p < s->end && *s->p != 'n') {
+			if (!int_value(s, latency))
+				return false;
+		} else if (!value(s)) {
+			return false;
+		}
+		ws(s);
+		if (s->p < s->end && *s->p == ',') {
+			s->p++;
+			ws(s);
+			continue;
+		}
+		if (s->p < s->end && *s->p == '}') {
+			s->p++;
+			return true;
+		}
+		return false;
+	}
+}
+
+/*
+ * A step-start, or a step-end that passed, into @st: only when every
+ * member the schema names is there, of its type and plain. False: let
+ * json-glib read it (failures carry evidence compare and report keep).
+ */
+static bool skim_step(const char *line, size_t len, bool end,
+	struct logread_step *st)
+{
+	struct scan s = { line, line + len, 1 };
+	bool have_index = false, have_line = false, have_iter = false;
+	bool have_name = false, have_result = false, have_verdict = false;
+	bool have_elapsed = false;
+
+	memset(st, 0, sizeof(*st));
+	st->end = end;
+	st->timeout_ms = -1;
+	st->latency_ms = -1;
+	ws(&s);
+	if (s.p >= s.end || *s.p++ != '{')
+		return false;
+	ws(&s);
+	for (;;) {
+		const char *ka, *kb;
+		size_t kl;
+		bool plain;
+
+		if (!string(&s, &ka, &kb, &plain) || !plain)
+			return false;
+		kl = (size_t)(kb - ka);
+		ws(&s);
+		if (s.p >= s.end || *s.p++ != ':')
+			return false;
+		ws(&s);
+#define KEY(k) (kl == sizeof(k) - 1 && !memcmp(ka, k, kl))
+		if (KEY("index")) {
+			if (!int_value(&s, &st->index))
+				return false;
+			have_index = true;
+		} else if (KEY("line")) {
+			if (!int_value(&s, &st->line))
+				return false;
+			have_line = true;
+		} else if (KEY("iteration")) {
+			if (s.p >= s.end || *s.p++ != '[')
+				return false;
+			ws(&s);
+			if (s.p < s.end && *s.p == ']') {
+				s.p++;
+			} else {
+				for (;;) {
+					gint64 v;
+
+					if (st->n_iter >= LOGREAD_MAX_ITER ||
+					    !int_value(&s, &v) || v < 1)
+						return false;
+					st->iter[st->n_iter++] = v;
+					ws(&s);
+					if (s.p < s.end && *s.p == ',') {
+						s.p++;
+						ws(&s);
+						continue;
+					}
+					if (s.p < s.end && *s.p == ']') {
+						s.p++;
+						break;
+					}
+					return false;
+				}
+			}
+			have_iter = true;
+		} else if (KEY("name")) {
+			if (!plain_string(&s, st->name, sizeof(st->name)))
+				return false;
+			have_name = true;
+		} else if (KEY("result")) {
+			if (!plain_string(&s, st->result, sizeof(st->result)) ||
+			    strcmp(st->result, "pass"))
+				return false;
+			have_result = true;
+		} else if (KEY("verdict")) {
+			if (!plain_string(&s, st->verdict, sizeof(st->verdict)))
+				return false;
+			have_verdict = true;
+		} else if (KEY("elapsed_ms")) {
+			if (!int_value(&s, &st->elapsed_ms) || st->elapsed_ms < 0)
+				return false;
+			have_elapsed = true;
+		} else if (KEY("timeout_ms")) {
+			if (!int_value(&s, &st->timeout_ms))
+				return false;
+		} else if (KEY("confidence") || KEY("message")) {
+			/* a passing step has neither */
+			if (!is_null(&s))
+				return false;
+		} else if (KEY("evidence")) {
+			if (!evidence(&s, &st->latency_ms))
+				return false;
+		} else if (KEY("text")) {
+			const char *a, *b;
+			bool p2;
+
+			if (!is_null(&s) && !string(&s, &a, &b, &p2))
+				return false;
+		} else if (!value(&s)) {
+			return false;
+		}
+#undef KEY
+		ws(&s);
+		if (s.p < s.end && *s.p == ',') {
+			s.p++;
+			ws(&s);
+			continue;
+		}
+		if (s.p < s.end && *s.p == '}') {
+			s.p++;
+			break;
+		}
+		return false;
+	}
+	ws(&s);
+	if (s.p != s.end || !have_index || !have_line || !have_iter ||
+	    !have_name)
+		return false;
+	if (end && (!have_result || !have_verdict || !have_elapsed))
+		return false;
+	return true;
+}
+
+static bool structural(const char *type)
+{
+	return !strcmp(type, "run-start") || !strcmp(type, "step-start") ||
+	       !strcmp(type, "step-end") || !strcmp(type, "run-end");
 }
 
 static bool int_array(JsonNode *n)
@@ -395,6 +888,22 @@ int logread_next(struct logread *r, JsonObject **event, GError **error)
 		}
 		return rc;
 	}
+	r->type[0] = '\0';
+	r->have_step = false;
+	if (r->skim && r->lineno > 1 && !r->ended &&
+	    skim_line(r->line->str, r->line->len, r->type, sizeof(r->type))) {
+		bool start = !strcmp(r->type, "step-start");
+		bool end = !strcmp(r->type, "step-end");
+
+		if (!structural(r->type))
+			return 1;   /* a raw event, well formed: no tree */
+		if ((start || end) && skim_step(r->line->str, r->line->len,
+					      end, &r->step)) {
+			r->have_step = true;
+			return 1;   /* a plain step: its members, no tree */
+		}
+	}
+	r->type[0] = '\0';
 	if (!json_parser_load_from_data(r->parser, r->line->str,
 		    (gssize)r->line->len, &perr)) {
 		unsigned int ln = 0, col = 0;
@@ -455,6 +964,7 @@ int logread_next(struct logread *r, JsonObject **event, GError **error)
 	}
 	if (!strcmp(type, "run-end"))
 		r->ended = true;
+	g_strlcpy(r->type, type, sizeof(r->type));
 	*event = o;
 	return 1;
 }

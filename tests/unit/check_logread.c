@@ -239,6 +239,131 @@ START_TEST(a_missing_file_is_bad_input)
 }
 END_TEST
 
+/* Read a whole file with or without skimming: events, or -1 and *where. */
+static int read_mode(const char *path, bool skim, unsigned long *where,
+	int *steps)
+{
+	struct logread *r = logread_open(path, NULL);
+	GError *err = NULL;
+	JsonObject *ev;
+	int n = 0, rc;
+
+	logread_set_skim(r, skim);
+	*steps = 0;
+	while ((rc = logread_next(r, &ev, &err)) > 0) {
+		n++;
+		ck_assert_str_ne(logread_type(r), "");
+		if (!ev && logread_step(r))
+			(*steps)++;
+	}
+	*where = logread_lineno(r);
+	if (err)
+		g_error_free(err);
+	logread_free(r);
+	return rc < 0 ? -1 : n;
+}
+
+/* Lines for the raw-event position: skimming must take and refuse what
+ * json-glib takes and refuses. */
+static const char *const raws[] = {
+	"{\"type\":\"bluez\",\"t\":1}",
+	"{ \"t\" : 12 , \"type\" : \"sim\" , \"x\": [1, -2.5e3, true, null, {}] }",
+	"{\"type\":\"bluez\",\"t\":1,\"s\":\"caf\u00e9 \\\" \\n\"}",
+	"{\"type\":\"b\\u0061d\",\"t\":1}",          /* escaped type */
+	"{\"type\":\"bluez\",\"t\":1,\"v\":01}",     /* leading zero */
+	"{\"type\":\"bluez\",\"t\":1,}",
+	"{\"type\":\"bluez\",\"t\":1.5}",
+	"{\"type\":\"bluez\",\"t\":123456789012345678901}",
+	"{\"type\":\"bluez\",\"t\":1,\"s\":\"tab\there\"}",
+	"{\"type\":\"bluez\",\"t\":1,\"s\":\"\\x41\"}",
+	"{\"type\":\"bluez\",\"t\":1,\"a\":[1,2}",
+	"{\"type\":\"bluez\",\"t\":1} trailing",
+	"{\"type\":\"bluez\",\"t\":1,\"s\":\"\xc3\x28\"}",  /* bad UTF-8 */
+	"{\"type\":3,\"t\":1}",
+	"{\"type\":\"bluez\"}",
+	"{\"type\":\"bluez\",\"t\":-7,\"e\":1E+2}",
+	"{\"type\":\"bluez\",\"t\":1,\"n\":-}",
+	"{\"type\":\"bluez\",\"t\":1,\"u\":\"\\u12\"}",
+	"{\"type\":\"step-start\",\"t\":5,\"index\":1,\"line\":3,"
+		"\"iteration\":[2,1],\"name\":\"scan\",\"text\":\"scan\","
+		"\"timeout_ms\":15000}",
+	"{\"type\":\"step-start\",\"t\":5,\"index\":1,\"line\":3,"
+		"\"iteration\":[0],\"name\":\"scan\"}",
+	"{\"type\":\"step-end\",\"t\":9,\"index\":1,\"line\":3,"
+		"\"iteration\":[],\"name\":\"scan\",\"result\":\"pass\","
+		"\"verdict\":\"pass\",\"confidence\":null,\"elapsed_ms\":4,"
+		"\"message\":null,\"evidence\":{\"latency_ms\":7,\"x\":[1]}}",
+	"{\"type\":\"step-end\",\"t\":9,\"index\":1,\"line\":3,"
+		"\"iteration\":[],\"name\":\"scan\",\"result\":\"fail\","
+		"\"verdict\":\"gatt-error\",\"elapsed_ms\":4}",
+	"{\"type\":\"step-end\",\"t\":9,\"index\":1,\"line\":3,"
+		"\"iteration\":[],\"name\":\"scan\",\"result\":\"pass\","
+		"\"verdict\":\"pass\",\"elapsed_ms\":-1}",
+};
+
+START_TEST(skimming_takes_and_refuses_what_the_parser_does)
+{
+	char *text = g_strconcat(START, raws[_i], "\n", REND, NULL);
+	char *p = write_tmp(text, -1);
+	unsigned long w1, w2;
+	int s1, s2;
+	int full = read_mode(p, false, &w1, &s1);
+	int skim = read_mode(p, true, &w2, &s2);
+
+	ck_assert_msg(full == skim, "case %d: parser %d, skim %d", _i, full,
+		skim);
+	ck_assert_uint_eq(w1, w2);
+	ck_assert_int_eq(s1, 0);
+	g_free(text);
+	unlink(p);
+	g_free(p);
+}
+END_TEST
+
+START_TEST(a_plain_step_is_skimmed_into_its_members)
+{
+	char *p = write_tmp(START
+		"{\"type\":\"step-start\",\"t\":5,\"index\":4,\"line\":30,"
+		"\"iteration\":[2,3],\"name\":\"reconnect\",\"text\":"
+		"\"reconnect\",\"timeout_ms\":15000}\n"
+		"{\"type\":\"step-end\",\"t\":9,\"index\":4,\"line\":30,"
+		"\"iteration\":[2,3],\"name\":\"reconnect\",\"result\":"
+		"\"pass\",\"verdict\":\"pass\",\"confidence\":null,"
+		"\"elapsed_ms\":44,\"message\":null,\"evidence\":{\"timeline\":"
+		"[\"+1ms x\"],\"latency_ms\":41}}\n" REND, -1);
+	struct logread *r = logread_open(p, NULL);
+	const struct logread_step *st;
+	JsonObject *ev;
+
+	logread_set_skim(r, true);
+	ck_assert_int_eq(logread_next(r, &ev, NULL), 1);   /* run-start */
+	ck_assert_ptr_nonnull(ev);
+	ck_assert_int_eq(logread_next(r, &ev, NULL), 1);
+	ck_assert_ptr_null(ev);
+	st = logread_step(r);
+	ck_assert_ptr_nonnull(st);
+	ck_assert(!st->end);
+	ck_assert_int_eq(st->line, 30);
+	ck_assert_uint_eq(st->n_iter, 2);
+	ck_assert_int_eq(st->iter[1], 3);
+	ck_assert_str_eq(st->name, "reconnect");
+	ck_assert_int_eq(st->timeout_ms, 15000);
+	ck_assert_int_eq(logread_next(r, &ev, NULL), 1);
+	st = logread_step(r);
+	ck_assert_ptr_nonnull(st);
+	ck_assert(st->end);
+	ck_assert_str_eq(st->result, "pass");
+	ck_assert_int_eq(st->elapsed_ms, 44);
+	ck_assert_int_eq(st->latency_ms, 41);
+	ck_assert_int_eq(logread_next(r, &ev, NULL), 1);   /* run-end */
+	ck_assert_ptr_nonnull(ev);
+	ck_assert_ptr_null(logread_step(r));
+	logread_free(r);
+	unlink(p);
+	g_free(p);
+}
+END_TEST
+
 Suite *logread_suite(void)
 {
 	Suite *s = suite_create("logread");
@@ -252,6 +377,9 @@ Suite *logread_suite(void)
 	tcase_add_test(tc, a_nul_byte_is_refused_with_its_column);
 	tcase_add_test(tc, an_overlong_line_is_refused_not_allocated);
 	tcase_add_test(tc, a_missing_file_is_bad_input);
+	tcase_add_loop_test(tc, skimming_takes_and_refuses_what_the_parser_does,
+		0, G_N_ELEMENTS(raws));
+	tcase_add_test(tc, a_plain_step_is_skimmed_into_its_members);
 	suite_add_tcase(s, tc);
 	return s;
 }
