@@ -793,15 +793,19 @@ static void on_mirror(struct mirror *mi, enum mirror_state st,
 	struct daemon *d = data;
 
 	(void)mi;
-	(void)error;
 	switch (st) {
 	case MIRROR_STATE_SYNCED:
 		d->bluez_ok = true;
+		/* for the journal (and make bench, which waits for it) */
+		g_message("bluetoothd is on the bus");
 		dispatch_soon(d);
 		break;
 	case MIRROR_STATE_NO_SERVICE:
 	case MIRROR_STATE_ERROR:
 		/* running runs learn it through their own mirrors */
+		if (d->bluez_ok)
+			g_message("bluetoothd is gone%s%s",
+				error ? ": " : "", error ? error->message : "");
 		d->bluez_ok = false;
 		break;
 	case MIRROR_STATE_IDLE:
