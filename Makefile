@@ -79,10 +79,12 @@ PROGS    := $(B)/bondcheck $(if $(wildcard src/sim/main.c),$(B)/bondcheck-sim) \
 	$(if $(wildcard src/daemon/main.c),$(B)/bondcheckd)
 TESTBIN  := $(B)/tests/bondcheck-tests
 GENLOG   := $(B)/bench/bc-genlog
+LOGBENCH := $(B)/bench/bc-logbench
 VMDUT    := $(B)/bondcheck-vmdut
 
 ALL_OBJS := $(call obj,$(CORE_SRCS) $(BUS_SRCS) $(SIM_SRCS) $(CLI_SRCS) $(DMN_SRCS) \
-	$(TEST_SRCS) $(wildcard src/*/main.c) bench/genlog_main.c tests/vm/vmdut.c)
+	$(TEST_SRCS) $(wildcard src/*/main.c) bench/genlog_main.c bench/floor.c \
+	bench/logbench.c bench/idlefloor.c bench/peakrss.c tests/vm/vmdut.c)
 
 .PHONY: all check test demo bench install clean deps fuzz check-vm format tidy
 .DEFAULT_GOAL := all
@@ -126,25 +128,37 @@ $(DMNLIB): $(call obj,$(DMN_SRCS))
 
 $(B)/bondcheck: $(call obj,src/cli/main.c) $(CLILIB) $(SIMLIB) $(LIB)
 	$(call say,LD,$@)
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lutil -lm
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lutil
 
 $(B)/bondcheck-sim: $(call obj,src/sim/main.c) $(SIMLIB) $(LIB)
 	$(call say,LD,$@)
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(B)/bondcheckd: $(call obj,src/daemon/main.c) $(DMNLIB) $(LIB)
 	$(call say,LD,$@)
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(TESTBIN): $(call obj,$(TEST_SRCS)) $(CLILIB) $(DMNLIB) $(SIMLIB) $(LIB)
 	@mkdir -p $(dir $@)
 	$(call say,LD,$@)
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(PKG_LIBS) -lutil -lm
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(PKG_LIBS) -lutil
 
 $(VMDUT): $(call obj,tests/vm/vmdut.c) $(LIB)
 	@mkdir -p $(dir $@)
 	$(call say,LD,$@)
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+# bench/NAME.c alone -> bc-NAME (floor, idlefloor, peakrss)
+.PRECIOUS: $(B)/obj/bench/%.o
+$(B)/bench/bc-%: $(B)/obj/bench/%.o
+	@mkdir -p $(dir $@)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(LOGBENCH): $(call obj,bench/logbench.c) $(LIB)
+	@mkdir -p $(dir $@)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(GENLOG): $(call obj,bench/genlog_main.c tests/helpers/genlog.c)
 	@mkdir -p $(dir $@)
@@ -199,7 +213,10 @@ fuzz: deps
 		-max_total_time=$(FUZZ_SECONDS) -max_len=4096 corpus
 
 bench: deps
-	$(MAKE) -j$(NPROC) VARIANT=normal all build/normal/bench/bc-genlog
+	$(MAKE) -j$(NPROC) VARIANT=normal all build/normal/bench/bc-genlog \
+		build/normal/bench/bc-floor build/normal/bench/bc-logbench \
+		build/normal/bench/bc-idlefloor build/normal/bench/bc-peakrss \
+		build/normal/bondcheck-vmdut
 	/usr/bin/python3 bench/run build/normal
 
 install: $(PROGS)

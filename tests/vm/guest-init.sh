@@ -53,7 +53,8 @@ if [ -e /etc/bondcheck/all-hci ]; then
 fi
 
 # plan.tsv: NAME|SCENARIO|DUT-FAULTS|BONDCHECK-ARGS|MODE
-# MODE "nohci": bondcheck without CAP_NET_RAW (no HCI monitor channel)
+# MODE "nohci": bondcheck without CAP_NET_RAW (no HCI monitor channel);
+# "btctl": see below
 n=0
 while IFS="|" read -r name scn faults args mode; do
 	[ -z "$name" ] && continue
@@ -88,6 +89,14 @@ while IFS="|" read -r name scn faults args mode; do
 		pre="/usr/bin/setpriv --inh-caps=-all --bounding-set=-net_raw --"
 		cap=""
 	fi
+	# MODE "btctl" (make bench): bondcheck bonds (SCENARIO), then a shell
+	# loop around bluetoothctl reconnects ARGS times, btmon capturing
+	btctl=""
+	if [ "$mode" = "btctl" ]; then
+		btctl=$args
+		args=""
+		cap=""
+	fi
 	# The DUT's agent stays bluetoothd's default agent (on its own board it
 	# would have its own bluetoothd): bondcheck's agent answers the
 	# requests of its own Pair() calls, as BlueZ gives them to the caller.
@@ -97,6 +106,23 @@ while IFS="|" read -r name scn faults args mode; do
 		$args "/opt/bondcheck/scenarios/$scn" \
 		> "/results/$name.out" 2>&1
 	status=$?
+	if [ -n "$btctl" ] && [ "$status" = 0 ]; then
+		btmon -i hci0 -w "/results/$name.btsnoop" \
+			> "/results/$name.btmon.txt" 2>&1 &
+		mon=$!
+		i=0
+		while [ "$i" -lt "$btctl" ] && [ "$status" = 0 ]; do
+			i=$((i + 1))
+			echo "== cycle $i" >> "/results/$name.btctl.txt"
+			bluetoothctl connect "$addr" \
+				>> "/results/$name.btctl.txt" 2>&1 || status=$?
+			bluetoothctl disconnect "$addr" \
+				>> "/results/$name.btctl.txt" 2>&1 || status=$?
+		done
+		kill -INT "$mon"
+		wait "$mon"
+		say "[$n] $name: $i bluetoothctl connect/disconnect cycles"
+	fi
 	say "[$n] $name: exit $status: $(grep -E '^(PASSED|FAILED|ERROR|INTERRUPTED)' "/results/$name.out" | cut -c1-150)"
 	printf '%s\t%s\n' "$name" "$status" >> /results/summary.tsv
 	kill "$dut" 2>/dev/null
