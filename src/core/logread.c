@@ -294,6 +294,26 @@ static void ws(struct scan *s)
 		s->p++;
 }
 
+/*
+ * After a member or an element: skips blanks, then a ',' (1: another
+ * follows, blanks after it skipped too) or @close (0: the end); -1 for
+ * anything else.
+ */
+static int next_or_close(struct scan *s, char close)
+{
+	ws(s);
+	if (s->p < s->end && *s->p == ',') {
+		s->p++;
+		ws(s);
+		return 1;
+	}
+	if (s->p < s->end && *s->p == close) {
+		s->p++;
+		return 0;
+	}
+	return -1;
+}
+
 static bool value(struct scan *s);
 
 /* A string; *plain says it had no escapes (then [*a, *b) is its text). */
@@ -386,6 +406,22 @@ static bool word(struct scan *s, const char *w)
 	return true;
 }
 
+/*
+ * An object member's key and its ':' (blanks around skipped): the key's
+ * bytes between *@a and *@b, *@plain when it has no escapes.
+ */
+static bool member_key(struct scan *s, const char **a, const char **b,
+	bool *plain)
+{
+	if (!string(s, a, b, plain))
+		return false;
+	ws(s);
+	if (s->p >= s->end || *s->p++ != ':')
+		return false;
+	ws(s);
+	return true;
+}
+
 static bool container(struct scan *s, char close, bool object)
 {
 	if (++s->depth > 64)
@@ -402,26 +438,20 @@ static bool container(struct scan *s, char close, bool object)
 			const char *a, *b;
 			bool plain;
 
-			if (!string(s, &a, &b, &plain))
-				return false;
-			ws(s);
-			if (s->p >= s->end || *s->p++ != ':')
+			if (!member_key(s, &a, &b, &plain))
 				return false;
 		}
 		if (!value(s))
 			return false;
-		ws(s);
-		if (s->p < s->end && *s->p == ',') {
-			s->p++;
-			ws(s);
+		switch (next_or_close(s, close)) {
+		case 1:
 			continue;
-		}
-		if (s->p < s->end && *s->p == close) {
-			s->p++;
+		case 0:
 			s->depth--;
 			return true;
+		default:
+			return false;
 		}
-		return false;
 	}
 }
 
@@ -460,6 +490,7 @@ static bool skim_line(const char *line, size_t len, char *type, size_t tsize)
 {
 	struct scan s = { line, line + len, 0 };
 	bool have_type = false, have_t = false;
+	int n;
 
 	ws(&s);
 	if (s.p >= s.end || *s.p != '{')
@@ -473,12 +504,8 @@ static bool skim_line(const char *line, size_t len, char *type, size_t tsize)
 		const char *ka, *kb;
 		bool plain;
 
-		if (!string(&s, &ka, &kb, &plain) || !plain)
+		if (!member_key(&s, &ka, &kb, &plain) || !plain)
 			return false;
-		ws(&s);
-		if (s.p >= s.end || *s.p++ != ':')
-			return false;
-		ws(&s);
 		if (kb - ka == 4 && !memcmp(ka, "type", 4)) {
 			const char *va, *vb;
 			bool vplain;
@@ -498,17 +525,11 @@ static bool skim_line(const char *line, size_t len, char *type, size_t tsize)
 		} else if (!value(&s)) {
 			return false;
 		}
-		ws(&s);
-		if (s.p < s.end && *s.p == ',') {
-			s.p++;
-			ws(&s);
-			continue;
-		}
-		if (s.p < s.end && *s.p == '}') {
-			s.p++;
+		n = next_or_close(&s, '}');
+		if (n < 0)
+			return false;
+		if (n == 0)
 			break;
-		}
-		return false;
 	}
 	ws(&s);
 	return s.p == s.end && have_type && have_t &&
@@ -559,12 +580,8 @@ static bool evidence(struct scan *s, gint64 *latency)
 		const char *ka, *kb;
 		bool plain;
 
-		if (!string(s, &ka, &kb, &plain))
+		if (!member_key(s, &ka, &kb, &plain))
 			return false;
-		ws(s);
-		if (s->p >= s->end || *s->p++ != ':')
-			return false;
-		ws(s);
 		if (plain && kb - ka == 10 && !memcmp(ka, "latency_ms", 10) &&
 		    s->p < s->end && *s->p != 'n') {
 			if (!int_value(s, latency))
@@ -572,17 +589,14 @@ static bool evidence(struct scan *s, gint64 *latency)
 		} else if (!value(s)) {
 			return false;
 		}
-		ws(s);
-		if (s->p < s->end && *s->p == ',') {
-			s->p++;
-			ws(s);
+		switch (next_or_close(s, '}')) {
+		case 1:
 			continue;
-		}
-		if (s->p < s->end && *s->p == '}') {
-			s->p++;
+		case 0:
 			return true;
+		default:
+			return false;
 		}
-		return false;
 	}
 }
 
@@ -598,6 +612,7 @@ static bool skim_step(const char *line, size_t len, bool end,
 	bool have_index = false, have_line = false, have_iter = false;
 	bool have_name = false, have_result = false, have_verdict = false;
 	bool have_elapsed = false;
+	int n;
 
 	memset(st, 0, sizeof(*st));
 	st->end = end;
@@ -612,13 +627,9 @@ static bool skim_step(const char *line, size_t len, bool end,
 		size_t kl;
 		bool plain;
 
-		if (!string(&s, &ka, &kb, &plain) || !plain)
+		if (!member_key(&s, &ka, &kb, &plain) || !plain)
 			return false;
 		kl = (size_t)(kb - ka);
-		ws(&s);
-		if (s.p >= s.end || *s.p++ != ':')
-			return false;
-		ws(&s);
 #define KEY(k) (kl == sizeof(k) - 1 && !memcmp(ka, k, kl))
 		if (KEY("index")) {
 			if (!int_value(&s, &st->index))
@@ -642,17 +653,11 @@ static bool skim_step(const char *line, size_t len, bool end,
 					    !int_value(&s, &v) || v < 1)
 						return false;
 					st->iter[st->n_iter++] = v;
-					ws(&s);
-					if (s.p < s.end && *s.p == ',') {
-						s.p++;
-						ws(&s);
-						continue;
-					}
-					if (s.p < s.end && *s.p == ']') {
-						s.p++;
+					n = next_or_close(&s, ']');
+					if (n < 0)
+						return false;
+					if (n == 0)
 						break;
-					}
-					return false;
 				}
 			}
 			have_iter = true;
@@ -693,17 +698,11 @@ static bool skim_step(const char *line, size_t len, bool end,
 			return false;
 		}
 #undef KEY
-		ws(&s);
-		if (s.p < s.end && *s.p == ',') {
-			s.p++;
-			ws(&s);
-			continue;
-		}
-		if (s.p < s.end && *s.p == '}') {
-			s.p++;
+		n = next_or_close(&s, '}');
+		if (n < 0)
+			return false;
+		if (n == 0)
 			break;
-		}
-		return false;
 	}
 	ws(&s);
 	if (s.p != s.end || !have_index || !have_line || !have_iter ||
