@@ -29,6 +29,7 @@ struct evlog {
 	uint64_t count;
 	GError *error;
 	JsonGenerator *gen;
+	JsonBuilder *spare; /* the last builder, reset, for the next event */
 };
 
 static int64_t default_clock(void *data)
@@ -69,6 +70,7 @@ void evlog_free(struct evlog *l)
 		close(l->fd);
 	g_array_free(l->sinks, TRUE);
 	g_object_unref(l->gen);
+	g_clear_object(&l->spare);
 	g_clear_error(&l->error);
 	g_free(l->path);
 	g_free(l);
@@ -105,8 +107,9 @@ const GError *evlog_error(struct evlog *l)
 
 JsonBuilder *evlog_begin(struct evlog *l, const char *type)
 {
-	JsonBuilder *b = json_builder_new_immutable();
+	JsonBuilder *b = l->spare ? l->spare : json_builder_new_immutable();
 
+	l->spare = NULL;
 	json_builder_begin_object(b);
 	json_builder_set_member_name(b, "type");
 	json_builder_add_string_value(b, type);
@@ -165,7 +168,12 @@ void evlog_end(struct evlog *l, JsonBuilder *b)
 	}
 	g_free(line);
 	json_node_unref(root);
-	g_object_unref(b);
+	if (!l->spare) {
+		json_builder_reset(b);
+		l->spare = b;
+	} else {
+		g_object_unref(b);
+	}
 }
 
 char *evlog_hex(const guint8 *data, gsize len)
