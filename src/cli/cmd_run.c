@@ -214,14 +214,18 @@ static void print_summary(struct run *r)
 		REPORT_OUTCOME | REPORT_COUNTS | REPORT_LATENCY);
 }
 
-static void on_done(struct runner *rn, const struct engine_result *res,
-	void *data)
+/*
+ * The run ended (in-process, or as bondcheckd told us) with @status: close
+ * the report, print the summary, leave the main loop. Once.
+ */
+static void finish(struct run *r, int status)
 {
-	struct run *r = data;
 	GError *err = NULL;
 
-	(void)rn;
-	r->status = res->exit_status;
+	if (r->ended)
+		return;
+	r->ended = true;
+	r->status = status;
 	if (!report_finish(r->report, &err)) {
 		clear_progress(r);
 		cli_err("%s", err->message);
@@ -232,6 +236,13 @@ static void on_done(struct runner *rn, const struct engine_result *res,
 	if (!r->json)
 		print_summary(r);
 	g_main_loop_quit(r->loop);
+}
+
+static void on_done(struct runner *rn, const struct engine_result *res,
+	void *data)
+{
+	(void)rn;
+	finish(data, res->exit_status);
 }
 
 static void daemon_cancel(struct run *r);
@@ -368,26 +379,6 @@ static void capture_stop(struct capture *c, const char *file)
 
 /* ---- --daemon: the run is bondcheckd's; we follow its Event signals ---- */
 
-static void daemon_finish(struct run *r, int status)
-{
-	GError *err = NULL;
-
-	if (r->ended)
-		return;
-	r->ended = true;
-	r->status = status;
-	if (!report_finish(r->report, &err)) {
-		clear_progress(r);
-		cli_err("%s", err->message);
-		g_error_free(err);
-		if (r->status == BC_EXIT_OK)
-			r->status = BC_EXIT_ENV;
-	}
-	if (!r->json)
-		print_summary(r);
-	g_main_loop_quit(r->loop);
-}
-
 static void daemon_line(struct run *r, const char *line)
 {
 	JsonNode *root;
@@ -414,7 +405,7 @@ static void daemon_line(struct run *r, const char *line)
 	on_event(line, root, r);
 	o = json_node_get_object(root);
 	if (!g_strcmp0(member_str(o, "type"), "run-end"))
-		daemon_finish(r, (int)json_object_get_int_member_with_default(o,
+		finish(r, (int)json_object_get_int_member_with_default(o,
 			"exit_status", BC_EXIT_FAILED));
 }
 
@@ -445,7 +436,7 @@ static void daemon_gone(const char *name, const char *owner, void *data)
 		return;
 	clear_progress(r);
 	cli_err("bondcheckd left the bus during the run");
-	daemon_finish(r, BC_EXIT_ENV);
+	finish(r, BC_EXIT_ENV);
 }
 
 static void cancel_reply(DBusMessage *reply, void *data)
