@@ -154,6 +154,15 @@ static const char *long_verdict(const char *code)
 	return code;
 }
 
+/* A test's temporary log and scenario: removed and freed. */
+static void drop_files(char *log, char *scn)
+{
+	unlink(log);
+	unlink(scn);
+	g_free(log);
+	g_free(scn);
+}
+
 START_TEST(each_scenario_against_each_fault)
 {
 	unsigned row = (unsigned)_i / NCOL, col = (unsigned)_i % NCOL;
@@ -310,10 +319,7 @@ START_TEST(a_reboot_command_is_run_and_logged)
 					   "\"exit\",\"status\":0"));
 	g_free(text);
 	test_result_clear(&r);
-	unlink(log);
-	unlink(scn);
-	g_free(log);
-	g_free(scn);
+	drop_files(log, scn);
 }
 END_TEST
 
@@ -333,10 +339,7 @@ START_TEST(a_reboot_that_never_happens_times_out)
 	ck_assert_ptr_nonnull(strstr(text, "\"verdict\":\"expectation-failed\""));
 	g_free(text);
 	test_result_clear(&r);
-	unlink(log);
-	unlink(scn);
-	g_free(log);
-	g_free(scn);
+	drop_files(log, scn);
 }
 END_TEST
 
@@ -396,10 +399,7 @@ START_TEST(a_serial_reboot_reaches_the_port)
 	close(s.master);
 	g_string_free(s.got, TRUE);
 	test_result_clear(&r);
-	unlink(log);
-	unlink(scn);
-	g_free(log);
-	g_free(scn);
+	drop_files(log, scn);
 	g_free(prog);
 }
 END_TEST
@@ -424,10 +424,7 @@ START_TEST(a_manual_reboot_waits_for_the_person)
 	reboot_when(e, "\"name\":\"reboot\"");
 	ck_assert_int_eq(expect_exit(e, 30000), 0);
 	expect_free(e);
-	unlink(log);
-	unlink(scn);
-	g_free(log);
-	g_free(scn);
+	drop_files(log, scn);
 	g_free(prog);
 }
 END_TEST
@@ -459,10 +456,7 @@ START_TEST(ctrl_c_mid_step_leaves_a_complete_log_and_no_agent)
 	g_free(text);
 	g_object_unref(p);
 	expect_free(e);
-	unlink(log);
-	unlink(scn);
-	g_free(log);
-	g_free(scn);
+	drop_files(log, scn);
 	g_free(prog);
 }
 END_TEST
@@ -483,10 +477,7 @@ START_TEST(ctrl_c_while_scanning_stops_discovery)
 	ck_assert_int_eq(expect_exit(e, 10000), 130);
 	ck_assert(timeline_wait(st.tl, "hci0 Discovering=false", 5000));
 	expect_free(e);
-	unlink(log);
-	unlink(scn);
-	g_free(log);
-	g_free(scn);
+	drop_files(log, scn);
 	g_free(prog);
 }
 END_TEST
@@ -527,10 +518,7 @@ START_TEST(no_bluetoothd_exits_3_at_once)
 	ck_assert_int_eq(run_real(scn, NULL, log, &r), 3);
 	ck_assert_ptr_nonnull(strstr(r.out, "bluetoothd is not running"));
 	test_result_clear(&r);
-	unlink(log);
-	unlink(scn);
-	g_free(log);
-	g_free(scn);
+	drop_files(log, scn);
 }
 END_TEST
 
