@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # bondcheck — plain Makefile. `make check` and `make demo` install missing Debian
 # packages first (tools/install-deps), then build and run.
 #

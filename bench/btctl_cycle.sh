@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # The bondcheck soak cycle as a shell loop around bluetoothctl (one
 # interactive bluetoothctl as a coprocess, each command followed by a wait
 # for the line that says it is done), for make bench to compare: pair once,

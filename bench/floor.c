@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * floor.c — bc-floor: the least a soak cycle can cost on this bus. The same
  * D-Bus conversation as bondcheck's reboot -> reconnect -> read cycle, with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * genlog_main.c — bc-genlog: write a synthetic soak-run log of about N
  * events to standard output, for make bench's compare and report figures.

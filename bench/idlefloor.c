@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * idlefloor.c — bc-idlefloor: the least memory a bus daemon built on
  * bondcheckd's libraries can use at rest. It links what bondcheckd links

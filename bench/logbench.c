@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * logbench.c — bc-logbench: how many events per second the run log
  * writes (json-glib, one write(2) per line, as a run does), with events

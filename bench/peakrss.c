@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * peakrss.c — bc-peakrss: run a command and write its peak RSS to a file.
  *

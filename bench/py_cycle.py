@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """The bondcheck soak cycle as a Python user would write it with dbus-python
 (Debian's python3-dbus) and a GLib main loop, for make bench to compare:
 pair once, then N times: reboot the DUT (write 01 to its reboot

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * runner.c — the one test runner: every suite, in one process tree (Check
  * forks each test). CK_RUN_SUITE / CK_RUN_CASE select a subset.

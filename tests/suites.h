@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Every suite the runner knows. One suite per module. */
 #ifndef BONDCHECK_TEST_SUITES_H
 #define BONDCHECK_TEST_SUITES_H

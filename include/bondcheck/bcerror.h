@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bcerror.h — bondcheck's error domain and the two translation tables:
  * D-Bus error names <-> our codes, and our codes -> process exit statuses.

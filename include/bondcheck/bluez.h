@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bluez.h — BlueZ knowledge over a model: finding adapters, devices and GATT
  * attributes, reading device state the way each BlueZ version exposes it,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bluez_dbus.h — the real bluez_ops back end: each operation is one D-Bus
  * call to org.bluez (or to the simulator's org.bondcheck.Sim1).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bluez_ops.h — the seam between the engine and BlueZ: every call the
  * engine makes on org.bluez goes through one of these operations. The real

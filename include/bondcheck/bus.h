@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bus.h — one libdbus-1 connection driven by the GLib main loop.
  *

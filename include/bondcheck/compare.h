@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * compare.h — what changed between two runs of a scenario (two firmware
  * builds): steps aligned by (scenario line, repeat iteration, step name);

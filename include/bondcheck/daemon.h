@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * daemon.h — bondcheckd: org.bondcheck.Manager1 at /org/bondcheck and one
  * org.bondcheck.Run1 per run at /org/bondcheck/run/N (doc/dbus-api.md).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * dconfig.h — bondcheckd's configuration file (/etc/bondcheck/bondcheckd.conf):
  *

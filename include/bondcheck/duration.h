@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * duration.h — durations as users write them: "500ms", "15s", "2m", "1.5s".
  * A bare number is refused: the unit is part of what a scenario means.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * engine.h — runs a scenario against BlueZ and classifies what happens.
  *

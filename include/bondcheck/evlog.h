@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * evlog.h — the run log: JSON Lines (schema 1, doc/log-schema.md), written
  * with json-glib, one object per line, flushed per event, so a killed run

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * hcimon.h — the kernel's HCI monitor channel (what btmon reads), as a
  * source of evidence: Encryption Change status, disconnect reasons, LE

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * junit.h — a JUnit XML writer in the shape Jenkins and GitLab read: one
  * <testsuites> holding one <testsuite> (a run) of <testcase>s (a step and

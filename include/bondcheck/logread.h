@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * logread.h — reads a run log (doc/log-schema.md) one event at a time, for
  * compare and report. It holds one line in memory, never the whole log, so a

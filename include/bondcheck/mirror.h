@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * mirror.h — keeps a model (model.h) in step with org.bluez on a bus:
  * GetManagedObjects when bluetoothd appears, then InterfacesAdded/Removed,

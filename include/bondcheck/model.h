@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * model.h — an in-memory model of a D-Bus object tree (objects, interfaces,
  * properties) with change notification. Pure data: no D-Bus. The mirror

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * msg.h — D-Bus message helpers. A message body is read into a GVariant
  * tuple and checked against the exact type the caller expects, so a peer

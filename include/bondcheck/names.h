@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * names.h — every bus name, object path, interface, member and error name
  * bondcheck uses, in one place. Code never spells these strings itself.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * report.h — what a run came to, built from its events as they come (from a
  * running engine's log sink or from logread): verdict counts, each failure

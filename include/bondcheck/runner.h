@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * runner.h — one run, wired to the world: a model kept current by the
  * mirror, the D-Bus back end, our agent, OS triggers and the GLib clock,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * scenario.h — the scenario language (*.scn): parsing into steps.
  *

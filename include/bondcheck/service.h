@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * service.h — exporting objects on a bus connection (the agent, the
  * simulator's BlueZ, the daemon).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sim.h — the simulator: a DUT model (firmware-like bond store, reboots,
  * faults) and a BlueZ emulation that serves it on a bus as org.bluez.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * trigger_os.h — the real trigger_ops: a shell command (its output lines
  * and exit status are reported) and bytes written to a serial port. No

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * verdict.h — the verdicts of DESIGN.md (stable identifiers used by logs,
  * JSON, JUnit and compare) and the classifier that turns what a link step

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * agent.c — org.bluez.Agent1 for the device under test.
  * Owns its exported interface and its registration. Never answers for a

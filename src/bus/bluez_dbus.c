@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bluez_dbus.c — bluez_ops over D-Bus. Owns the translation of each
  * operation into a method call and of each reply into a bluez_reply. Checks

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bus.c — libdbus-1 on the GLib main loop.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * hcimon.c — reads the HCI monitor channel (AF_BLUETOOTH, BTPROTO_HCI,
  * HCI_CHANNEL_MONITOR) on the GLib main loop and decodes the few events

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * mirror.c — org.bluez -> model. Owns the subscriptions and the sync call.
  * Never applies a message whose shape is wrong; never exits or asserts on

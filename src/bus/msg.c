@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * msg.c — conversion between libdbus messages and GVariant values.
  * Owns the only code that walks DBusMessageIter. Must never trust a peer's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * runner.c — the wiring of one run. Owns the model, mirror, back end, agent
  * and trigger of the run, and translates their callbacks into engine

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * trigger_os.c — reboot triggers through the operating system. Owns the
  * child processes and open ports it starts; cancelling kills the command's

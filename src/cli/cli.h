@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cli.h — the bondcheck command-line program: one function per subcommand
  * and the few output helpers they share. Subcommands are thin: the work is in

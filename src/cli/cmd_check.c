@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd_check.c — bondcheck check: validate scenario files without a device.
  * Every error of every file, each as FILE:LINE:COL: message.

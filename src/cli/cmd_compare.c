@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd_compare.c — bondcheck compare: what changed between two runs (two
  * firmware builds). Exit 1 when NEW regressed, 0 otherwise, 2 for a file that

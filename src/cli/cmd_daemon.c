@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd_daemon.c — bondcheck runs and bondcheck cancel: bondcheckd's runs,
  * listed from its ObjectManager, and Run1.Cancel. (bondcheck run --daemon is

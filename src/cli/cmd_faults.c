@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd_faults.c — bondcheck faults: the simulator's faults, one line each.
  */

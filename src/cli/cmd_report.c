@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd_report.c — bondcheck report: what an existing run log came to, in
  * text, and as JUnit XML with --junit. Exit 0 when the run passed, 1 when it

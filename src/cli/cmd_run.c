@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd_run.c — bondcheck run: one scenario against a device (real BlueZ on
  * the system bus) or the simulator (a private bus it starts and stops).

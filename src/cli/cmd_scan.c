@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd_scan.c — bondcheck scan: discovery on one adapter, then a table of the
  * devices seen (address, address type, RSSI, name, paired/bonded/trusted).

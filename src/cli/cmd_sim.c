@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd_sim.c — bondcheck sim: a private bus with the simulator on it, until
  * Ctrl-C. Prints the bus address so other tools (bluetoothctl, bondcheck

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * main.c — bondcheck: dispatch to a subcommand.
  */

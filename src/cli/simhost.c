@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * simhost.c — start and stop a private bus with the simulator on it.
  * Blocking waits here are bounded and happen before any run starts.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * simhost.h — a private dbus-daemon with bondcheck-sim on it, for `bondcheck
  * sim` and `bondcheck run --sim`. Both children run in their own process

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bcerror.c — the error tables. Owns the mapping between BlueZ/D-Bus error
  * names and our codes, and between our codes and exit statuses; nothing else

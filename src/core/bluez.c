@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bluez.c — lookups over a model of org.bluez and BlueZ's spelling of
  * addresses and UUIDs. Owns no state and never touches the bus.

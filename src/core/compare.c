@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * compare.c — aligns two run logs step by step while reading them once, in
  * step with each other. Owns the steps of each side that have not met their

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * evlog.c — the JSON Lines writer. Owns the file. Never loses what it has
  * written: each line and its newline go to the file in one write(2), so a

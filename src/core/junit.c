@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * junit.c — the JUnit XML writer. Owns a temporary file of finished test
  * cases and the report's final path; never writes the final file until it is

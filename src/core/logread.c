@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * logread.c — the streaming, checking reader of run logs. Owns one line
  * buffer and one parser; must never hold more than the current line.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * model.c — the object-tree model. Owns every property value it stores.
  * Never trusts the shape of what it is fed; never calls out while its own

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * report.c — a run's outcome for people and for CI. Owns copies of the
  * run-start and run-end events and of at most REPORT_MAX_FAILURES failing

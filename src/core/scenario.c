@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * scenario.c — the scenario parser. Pure; owns the step tree it returns.
  * Never stops at the first error: every error of a file is collected with

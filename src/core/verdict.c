@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * verdict.c — verdict names and the link classifier. Pure; the rules here
  * are the ones doc/scenario-language.md documents per step.

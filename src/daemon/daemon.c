@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * daemon.c — bondcheckd's runs and queues. Owns the Manager1 and Run1
  * objects, each run's bus connection, runner and log while it runs, and a

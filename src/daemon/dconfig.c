@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * dconfig.c — the daemon's configuration file. Owns the parsed values;
  * never runs or checks the reboot commands themselves.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * main.c — bondcheckd: options, the bus name, signals and systemd's
  * readiness protocol. The work is in daemon.c.

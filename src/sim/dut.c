@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * dut.c — the device under test, modelled the way firmware keeps bonds:
  * a store of keys indexed by the peer's identity (NimBLE, Zephyr and BTstack

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fault.c — the table of simulator faults and their parsing. The one place
  * a fault's name, argument and one-line description live; `bondcheck faults`,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * main.c — bondcheck-sim: a simulated bluetoothd and DUT on a given bus.
  */

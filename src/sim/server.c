@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * server.c — a simulated bluetoothd serving its adapters, each with a DUT
  * in range of it (one adapter unless more are added).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fuzz.h — fuzz targets, also linked into the test runner for replays. */
 #ifndef BONDCHECK_FUZZ_H
 #define BONDCHECK_FUZZ_H

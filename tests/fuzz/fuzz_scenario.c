@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_scenario.c — libFuzzer target for the scenario parser. Any input:
  * no crash, no leak, no undefined behaviour; either a scenario or errors,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * genlog.c — the synthetic soak log. Lines are printed, not built with
  * json-glib, so that generating a million events costs seconds.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * genlog.h — writes a synthetic soak-run log in schema 1: pair once, then
  * cycles of reboot / reconnect / read, each step with raw bluez events. For

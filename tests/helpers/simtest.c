@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* simtest.c — see simtest.h. */
 #include <fcntl.h>
 #include <glib-unix.h>

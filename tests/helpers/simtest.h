@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * simtest.h — a private bus with bondcheck-sim on it, a scripted agent, and
  * a driver for interactive programs (bluetoothctl) that waits on their

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * testutil.h — what the suites share: a private dbus-daemon per test, helper
  * processes that die with the test (PR_SET_PDEATHSIG), waits on the main loop

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* timeline.c — see timeline.h. */
 #include <stdarg.h>
 #include <string.h>

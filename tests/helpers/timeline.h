@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * timeline.h — records what a client of org.bluez sees, in order: every
  * property change, added/removed interface, Disconnected signal, the replies

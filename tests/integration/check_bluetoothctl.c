@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * check_bluetoothctl.c — a client we did not write, unchanged: BlueZ's own
  * bluetoothctl, pointed at the simulator's bus, lists the adapter and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * check_cli.c — the bondcheck program's own commands that need no device:
  * faults, sim (a private bus with the simulator, until Ctrl-C), and the

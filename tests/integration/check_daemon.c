@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * check_daemon.c — bondcheckd on a private bus with the simulator (two
  * adapters, each with its DUT): a run through the daemon against the same

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * check_dbusmock.c — the bus layer, mirror, agent and `bondcheck scan`
  * against code we did not write: python-dbusmock's bluez5 template on a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * check_reports.c — compare, report and JUnit end to end, on logs of real
  * simulator runs: a healthy build against the seed bug (one regression) and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * check_run.c — bondcheck run end to end: every shipped scenario against
  * the simulator with each fault that matters to it, the log it leaves, each

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * check_sim.c — bondcheck-sim's protocol, pinned over raw D-Bus (not through
  * our engine): the order of property changes, interfaces and replies, and

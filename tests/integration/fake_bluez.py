@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """A deliberately broken org.bluez for bondcheck's tests.
 
 Usage: fake_bluez.py MODE   (on the system bus, i.e. $DBUS_SYSTEM_BUS_ADDRESS)

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """Read a JUnit XML report the way CI does (an XML parser, no schema) and
 print what a CI server would show: the totals, each failure, error and
 skip, and the properties. Exit 1 when the totals disagree with the cases."""

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check_bcerror.c — the D-Bus error table and the exit-status table. */
 #include <check.h>
 

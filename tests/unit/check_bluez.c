@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check_bluez.c — addresses, UUIDs and lookups over a model. */
 #include <check.h>
 #include <string.h>

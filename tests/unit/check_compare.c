@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * check_compare.c — log comparison on generated soak logs: what counts as a
  * regression, a fix, a change, a step in one run only; the timing flag at

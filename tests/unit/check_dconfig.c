@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * check_dconfig.c — bondcheckd's configuration file: what it accepts, and
  * each mistake with its FILE:LINE:COL.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * check_engine.c — the engine against fakes on every seam: the test plays
  * BlueZ (it answers each call and changes the model by hand), the agent,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * check_evlog.c — the JSON Lines writer: one complete object per line,
  * "type" and "t" on every event, sinks see what the file gets, a write

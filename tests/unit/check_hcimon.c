@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * check_hcimon.c — the HCI monitor decoder: each frame that matters becomes
  * the event the engine reads, with the peer's address from its LE

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * check_junit.c — the JUnit writer: escaping of whatever a log holds, the
  * totals, and that the report appears whole or not at all.

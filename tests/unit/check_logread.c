@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * check_logread.c — the run log reader: what it accepts, and for each way a
  * file can fail to be a run log, the FILE:LINE:COL and words it says.

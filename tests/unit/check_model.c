@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * check_model.c — the object-tree model: events in order, bad shapes
  * refused without changing anything, watchers that remove themselves.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * check_msg.c — message helpers: values survive a trip through the wire
  * format, and bodies of the wrong shape become errors, never crashes.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * check_report.c — the run summary: exact figures over many values, verdict
  * counts, failures with their line and evidence, soak latency, the JUnit

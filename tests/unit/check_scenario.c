@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * check_scenario.c — the scenario parser: what valid files turn into, and
  * every error of an invalid file, each at its FILE:LINE:COL.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * check_sim_dut.c — the DUT model without a bus: what the firmware does with
  * its bond store across reboots, for every fault, and how faults parse.

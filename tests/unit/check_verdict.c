@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * check_verdict.c — the link classifier: what a reconnect attempt looked
  * like -> exactly one verdict and its confidence. Each row is a way real

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # PID 1 of the real-BlueZ guest (tests/vm/run builds it into the initramfs).
 # Brings up the kernel's Bluetooth stack, dbus-daemon, btvirt (hci0 for
 # bondcheck, hci1 for the DUT) and bluetoothd, runs every line of

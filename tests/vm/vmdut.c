@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * vmdut.c — bondcheck-vmdut: the device under test for the real-BlueZ tier.
  *
