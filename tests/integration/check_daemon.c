@@ -588,6 +588,9 @@ START_TEST(sigterm_cancels_runs_logs_them_and_exits)
 	dpid = 0;
 	ck_assert(g_file_get_contents(log, &text, NULL, NULL));
 	ck_assert_ptr_nonnull(strstr(text, "\"result\":\"interrupted\""));
+	/* the daemon sent b's change before it exited; the bus may still be
+	 * delivering it to us */
+	wait_state(b, "cancelled", 10000);
 	ck_assert_str_eq(history(b), "cancelled");
 	g_free(text);
 	g_free(log);
