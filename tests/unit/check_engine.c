@@ -21,6 +21,7 @@ struct fcall {
 	bluez_reply_fn fn;
 	void *ud;
 	GDestroyNotify destroy;
+	char *arg;                /* the argument, printed; NULL if none */
 	guint id;
 	bool done;
 };
@@ -42,6 +43,7 @@ struct fake {
 	/* agent */
 	char *target;
 	bool accept;
+	long passkey;
 	char *cap;
 	int registered;
 	int unregistered;
@@ -126,8 +128,11 @@ static guint b_call(void *d, enum bluez_op op, const char *path, GVariant *arg,
 
 	(void)d;
 	(void)timeout;
-	if (arg)
-		g_variant_unref(g_variant_ref_sink(arg));
+	if (arg) {
+		g_variant_ref_sink(arg);
+		c->arg = g_variant_print(arg, FALSE);
+		g_variant_unref(arg);
+	}
 	c->op = op;
 	c->path = g_strdup(path);
 	c->fn = fn;
@@ -199,8 +204,8 @@ static void a_target(void *d, const char *p)
 static void a_policy(void *d, bool accept, long passkey)
 {
 	(void)d;
-	(void)passkey;
 	F.accept = accept;
+	F.passkey = passkey;
 }
 
 static void a_register(void *d, const char *cap, engine_done_fn done,
@@ -343,6 +348,7 @@ static void teardown(void)
 		struct fcall *c = g_ptr_array_index(F.calls, i);
 
 		g_free(c->path);
+		g_free(c->arg);
 		g_free(c);
 	}
 	g_ptr_array_free(F.calls, TRUE);
@@ -831,6 +837,730 @@ START_TEST(a_characteristic_that_stays_gone_times_out)
 }
 END_TEST
 
+/* ---- the step families, table-driven ------------------------------------ */
+
+/*
+ * Each case: a scenario, the world before the run, how BlueZ (the test)
+ * answers, and what the run must end with. Evidence needles are looked for
+ * in the last step-end line, where a failing step's evidence is.
+ */
+
+static void mremove(const char *path, const char *iface)
+{
+	GVariant *ifs = g_variant_ref_sink(g_variant_new_strv(&iface, 1));
+
+	model_remove(F.m, path, ifs);
+	g_variant_unref(ifs);
+}
+
+static struct fcall *expect_call(enum bluez_op op, const char *path,
+	const char *arg)
+{
+	struct fcall *c = pending(op);
+
+	ck_assert_msg(c, "no pending %s", bluez_op_to_str(op));
+	if (path)
+		ck_assert_str_eq(c->path, path);
+	if (arg)
+		ck_assert_msg(c->arg && strstr(c->arg, arg), "%s(%s): no '%s'",
+			bluez_op_to_str(op), c->arg ? c->arg : "", arg);
+	return c;
+}
+
+static void add_device(const char *path, const char *addr, const char *type,
+	const char *name)
+{
+	char *ifs = g_strdup_printf("{'org.bluez.Device1': {'Address': <'%s'>, "
+		"'AddressType': <'%s'>, 'Name': <'%s'>, 'Paired': <false>, "
+		"'Connected': <false>, 'RSSI': <int16 -60>}}", addr, type, name);
+
+	madd(path, g_variant_new_parsed(ifs));
+	g_free(ifs);
+}
+
+#define CHR DEV "/service000a/char000b"
+
+static void w_unbonded(void)
+{
+	add_dut(false, false);
+}
+
+static void w_bonded(void)
+{
+	add_dut(true, false);
+}
+
+static void w_connected(void)
+{
+	add_dut(true, false);
+	set_dev("Connected", g_variant_new_boolean(TRUE));
+}
+
+static void w_gatt(void)
+{
+	w_connected();
+	add_temp("service000a", "char000b");
+}
+
+/* pair: Pairable on, then Pair() through our agent */
+static void pair_answered(bool paired, bool bonded)
+{
+	set_dev("Paired", g_variant_new_boolean(paired));
+	set_dev("Bonded", g_variant_new_boolean(bonded));
+	answer(BLUEZ_OP_PAIR, NULL, NULL, NULL);
+}
+
+static void d_pair_bonds(void)
+{
+	expect_call(BLUEZ_OP_SET_PAIRABLE, "/org/bluez/hci0", "true");
+	answer(BLUEZ_OP_SET_PAIRABLE, NULL, NULL, NULL);
+	expect_call(BLUEZ_OP_PAIR, DEV, NULL);
+	ck_assert(F.accept);
+	ck_assert_int_eq(F.passkey, 123456);
+	ck_assert_str_eq(F.target, DEV);
+	advance(250);
+	pair_answered(true, true);
+}
+
+static void d_pair_no_bond(void)
+{
+	expect_call(BLUEZ_OP_SET_PAIRABLE, NULL, "false");
+	answer(BLUEZ_OP_SET_PAIRABLE, NULL, NULL, NULL);
+	pair_answered(true, false);
+}
+
+static void d_pair_fails(void)
+{
+	answer(BLUEZ_OP_SET_PAIRABLE, NULL, NULL, NULL);
+	answer(BLUEZ_OP_PAIR, BLUEZ_ERR_AUTH_FAILED, "Authentication Failed",
+		NULL);
+}
+
+static void d_pair_no_bonded(void)
+{
+	answer(BLUEZ_OP_SET_PAIRABLE, NULL, NULL, NULL);
+	pair_answered(true, false);
+}
+
+static void d_pair_not_paired(void)
+{
+	answer(BLUEZ_OP_SET_PAIRABLE, NULL, NULL, NULL);
+	pair_answered(false, false);
+}
+
+static void d_pairable_fails(void)
+{
+	answer(BLUEZ_OP_SET_PAIRABLE, BLUEZ_ERR_FAILED, "Not Powered", NULL);
+}
+
+/* already bonded: RemoveDevice, wait for the object to go, find it again */
+static void repair(void)
+{
+	expect_call(BLUEZ_OP_REMOVE_DEVICE, "/org/bluez/hci0", DEV);
+	answer(BLUEZ_OP_REMOVE_DEVICE, NULL, NULL, NULL);
+	ck_assert_ptr_null(pending(BLUEZ_OP_SET_DISCOVERY_FILTER));
+	mremove(DEV, BLUEZ_IFACE_DEVICE);
+	answer(BLUEZ_OP_SET_DISCOVERY_FILTER, NULL, NULL, NULL);
+	answer(BLUEZ_OP_START_DISCOVERY, NULL, NULL, NULL);
+	add_dut(false, true);
+	answer(BLUEZ_OP_STOP_DISCOVERY, NULL, NULL, NULL);
+	answer(BLUEZ_OP_SET_PAIRABLE, NULL, NULL, NULL);
+	pair_answered(true, true);
+}
+
+static void d_repair(void)
+{
+	repair();
+	ck_assert_int_eq(F.registered, 1);
+}
+
+static void d_pair_twice(void)
+{
+	answer(BLUEZ_OP_SET_PAIRABLE, NULL, NULL, NULL);
+	pair_answered(true, true);
+	advance(1);
+	repair();
+	ck_assert_int_eq(F.registered, 2);
+	ck_assert_str_eq(F.cap, "NoInputNoOutput");
+}
+
+static void d_pair_remove_fails(void)
+{
+	answer(BLUEZ_OP_REMOVE_DEVICE, BLUEZ_ERR_NOT_READY, "Resource Not "
+		"Ready", NULL);
+}
+
+static void d_pair_hangs(void)
+{
+	answer(BLUEZ_OP_SET_PAIRABLE, NULL, NULL, NULL);
+	advance(1999);
+	ck_assert(!F.finished);
+	advance(1);
+}
+
+/* trust: Trusted=true, done when the property says so */
+static void d_trust(void)
+{
+	expect_call(BLUEZ_OP_SET_TRUSTED, DEV, "true");
+	answer(BLUEZ_OP_SET_TRUSTED, NULL, NULL, NULL);
+	advance(1);
+	ck_assert(!F.finished);
+	set_dev("Trusted", g_variant_new_boolean(TRUE));
+}
+
+static void d_trust_before_reply(void)
+{
+	set_dev("Trusted", g_variant_new_boolean(TRUE));
+	answer(BLUEZ_OP_SET_TRUSTED, NULL, NULL, NULL);
+}
+
+static void d_trust_fails(void)
+{
+	answer(BLUEZ_OP_SET_TRUSTED, BLUEZ_ERR_FAILED, "Set Trusted failed",
+		NULL);
+}
+
+static void d_trust_hangs(void)
+{
+	answer(BLUEZ_OP_SET_TRUSTED, NULL, NULL, NULL);
+	advance(5000);
+}
+
+/* disconnect: done when Connected falls */
+static void d_nothing(void)
+{
+}
+
+static void d_disconnect_idle(void)
+{
+	ck_assert_ptr_null(pending(BLUEZ_OP_DISCONNECT));
+}
+
+static void d_disconnect(void)
+{
+	expect_call(BLUEZ_OP_DISCONNECT, DEV, NULL);
+	answer(BLUEZ_OP_DISCONNECT, NULL, NULL, NULL);
+	advance(1);
+	ck_assert(!F.finished);
+	set_dev("Connected", g_variant_new_boolean(FALSE));
+}
+
+static void d_disconnect_fails(void)
+{
+	answer(BLUEZ_OP_DISCONNECT, BLUEZ_ERR_NOT_CONNECTED, "Not Connected",
+		NULL);
+}
+
+static void d_disconnect_hangs(void)
+{
+	answer(BLUEZ_OP_DISCONNECT, NULL, NULL, NULL);
+	advance(1000);
+}
+
+/* write: WriteValue with the type asked for */
+static void d_write_request(void)
+{
+	expect_call(BLUEZ_OP_WRITE, CHR, "[0x01, 0xff], 'request'");
+	answer(BLUEZ_OP_WRITE, NULL, NULL, NULL);
+}
+
+static void d_write_command(void)
+{
+	expect_call(BLUEZ_OP_WRITE, CHR, "'command'");
+	answer(BLUEZ_OP_WRITE, NULL, NULL, NULL);
+}
+
+static void d_write_refused(void)
+{
+	answer(BLUEZ_OP_WRITE, BLUEZ_ERR_NOT_PERMITTED, "Write not permitted",
+		NULL);
+}
+
+static void d_write_link_drops(void)
+{
+	set_dev("Connected", g_variant_new_boolean(FALSE));
+	answer(BLUEZ_OP_WRITE, BLUEZ_ERR_FAILED, "Not connected", NULL);
+}
+
+static void d_write_hangs(void)
+{
+	advance(1000);
+}
+
+/* remove-bond: RemoveDevice, done when the object is gone */
+static void d_remove(void)
+{
+	expect_call(BLUEZ_OP_REMOVE_DEVICE, "/org/bluez/hci0", DEV);
+	answer(BLUEZ_OP_REMOVE_DEVICE, NULL, NULL, NULL);
+	advance(1);
+	ck_assert(!F.finished);
+	mremove(DEV, BLUEZ_IFACE_DEVICE);
+}
+
+static void d_remove_gone_first(void)
+{
+	mremove(DEV, BLUEZ_IFACE_DEVICE);
+	answer(BLUEZ_OP_REMOVE_DEVICE, BLUEZ_ERR_DOES_NOT_EXIST, "Does Not "
+		"Exist", NULL);
+}
+
+static void d_remove_fails(void)
+{
+	answer(BLUEZ_OP_REMOVE_DEVICE, BLUEZ_ERR_NOT_READY, "Resource Not "
+		"Ready", NULL);
+}
+
+static void d_remove_hangs(void)
+{
+	answer(BLUEZ_OP_REMOVE_DEVICE, NULL, NULL, NULL);
+	advance(10000);
+}
+
+static void d_remove_forgets_subscriptions(void)
+{
+	answer(BLUEZ_OP_START_NOTIFY, NULL, NULL, NULL);
+	model_set(F.m, CHR, BLUEZ_IFACE_GATT_CHRC, "Notifying",
+		g_variant_new_boolean(TRUE));
+	advance(1);
+	answer(BLUEZ_OP_REMOVE_DEVICE, NULL, NULL, NULL);
+	mremove(DEV, BLUEZ_IFACE_DEVICE);
+}
+
+/* reboot by --reboot-cmd; the DUT comes back as someone else, or itself */
+static void rebooted(void)
+{
+	F.cmd_done(0, NULL, F.cmd_ud);
+	answer(BLUEZ_OP_SET_DISCOVERY_FILTER, NULL, NULL, NULL);
+	answer(BLUEZ_OP_START_DISCOVERY, NULL, NULL, NULL);
+	advance(700);
+}
+
+static void d_new_identity(void)
+{
+	rebooted();
+	add_device("/org/bluez/hci0/dev_D4_11_22_33_44_55",
+		"D4:11:22:33:44:55", "random", "mpy-temp");
+	/* the run stops its discovery on the way out */
+	answer(BLUEZ_OP_STOP_DISCOVERY, NULL, NULL, NULL);
+}
+
+static void d_stranger_appears(void)
+{
+	rebooted();
+	add_device("/org/bluez/hci0/dev_D4_11_22_33_44_55",
+		"D4:11:22:33:44:55", "random", "someone-else");
+	ck_assert(!F.finished);
+	set_dev("RSSI", g_variant_new_int16(-50));
+	answer(BLUEZ_OP_STOP_DISCOVERY, NULL, NULL, NULL);
+}
+
+static void d_identity_before_trigger(void)
+{
+	/* seen before the trigger finished: still the DUT under a new name */
+	add_device("/org/bluez/hci0/dev_D4_11_22_33_44_55",
+		"D4:11:22:33:44:55", "random", "mpy-temp");
+}
+
+
+/* reboot: the other triggers and where a reboot can stick */
+static void d_sim_reboot(void)
+{
+	expect_call(BLUEZ_OP_SIM_REBOOT, "/org/bondcheck/sim", NULL);
+	answer(BLUEZ_OP_SIM_REBOOT, NULL, NULL, NULL);
+	advance(100);
+	set_dev("Connected", g_variant_new_boolean(FALSE));
+	answer(BLUEZ_OP_SET_DISCOVERY_FILTER, NULL, NULL, NULL);
+	answer(BLUEZ_OP_START_DISCOVERY, NULL, NULL, NULL);
+	advance(400);
+	set_dev("RSSI", g_variant_new_int16(-50));
+	answer(BLUEZ_OP_STOP_DISCOVERY, NULL, NULL, NULL);
+}
+
+static void d_sim_reboot_link_stays(void)
+{
+	answer(BLUEZ_OP_SIM_REBOOT, NULL, NULL, NULL);
+	advance(2000);
+}
+
+static void d_sim_reboot_fails(void)
+{
+	answer(BLUEZ_OP_SIM_REBOOT, DBUS_ERR_SERVICE_UNKNOWN, "no sim", NULL);
+}
+
+static void d_trigger_hangs(void)
+{
+	advance(2000);
+}
+
+static void d_never_back(void)
+{
+	rebooted();
+	advance(1300);
+	answer(BLUEZ_OP_STOP_DISCOVERY, NULL, NULL, NULL);
+}
+
+static void d_gatt_reboot(void)
+{
+	expect_call(BLUEZ_OP_WRITE, DEV "/service0010/char0011",
+		"[0x01], 'request'");
+	/* the DUT resets before it answers */
+	set_dev("Connected", g_variant_new_boolean(FALSE));
+	answer(BLUEZ_OP_WRITE, DBUS_ERR_NO_REPLY, "Did not receive a reply",
+		NULL);
+	answer(BLUEZ_OP_SET_DISCOVERY_FILTER, NULL, NULL, NULL);
+	answer(BLUEZ_OP_START_DISCOVERY, NULL, NULL, NULL);
+	set_dev("RSSI", g_variant_new_int16(-50));
+	answer(BLUEZ_OP_STOP_DISCOVERY, NULL, NULL, NULL);
+}
+
+static void w_reboot_chr(void)
+{
+	w_connected();
+	madd(DEV "/service0010/char0011", g_variant_new_parsed(
+		"{'org.bluez.GattCharacteristic1': {'UUID': "
+		"<'b0dc0002-0000-4000-8000-00805f9b34fb'>}}"));
+}
+
+static void d_manual_reboot(void)
+{
+	ck_assert_ptr_nonnull(F.prompt);
+	answer(BLUEZ_OP_SET_DISCOVERY_FILTER, NULL, NULL, NULL);
+	answer(BLUEZ_OP_START_DISCOVERY, NULL, NULL, NULL);
+	set_dev("RSSI", g_variant_new_int16(-50));
+	answer(BLUEZ_OP_STOP_DISCOVERY, NULL, NULL, NULL);
+}
+
+/* connect, scan, GATT reads and notifications */
+static void d_connect(void)
+{
+	expect_call(BLUEZ_OP_CONNECT, DEV, NULL);
+	ck_assert(F.accept);
+	set_dev("Connected", g_variant_new_boolean(TRUE));
+	answer(BLUEZ_OP_CONNECT, NULL, NULL, NULL);
+	advance(30);
+	ck_assert(!F.finished);
+	set_dev("ServicesResolved", g_variant_new_boolean(TRUE));
+}
+
+static void w_resolved(void)
+{
+	w_gatt();
+	set_dev("ServicesResolved", g_variant_new_boolean(TRUE));
+}
+
+static void w_in_range(void)
+{
+	add_dut(false, true);
+}
+
+static void d_read_other_value(void)
+{
+	answer(BLUEZ_OP_READ, NULL, NULL,
+		g_variant_new_parsed("([byte 0x66, 0x08],)"));
+}
+
+static void d_subscribe_notify(void)
+{
+	expect_call(BLUEZ_OP_START_NOTIFY, CHR, NULL);
+	answer(BLUEZ_OP_START_NOTIFY, NULL, NULL, NULL);
+	ck_assert(!F.finished);
+	model_set(F.m, CHR, BLUEZ_IFACE_GATT_CHRC, "Notifying",
+		g_variant_new_boolean(TRUE));
+	advance(1);
+	model_set(F.m, CHR, BLUEZ_IFACE_GATT_CHRC, "Value",
+		g_variant_new_parsed("[byte 0x01, 0x02]"));
+}
+
+static void d_subscribe_silence(void)
+{
+	answer(BLUEZ_OP_START_NOTIFY, NULL, NULL, NULL);
+	model_set(F.m, CHR, BLUEZ_IFACE_GATT_CHRC, "Notifying",
+		g_variant_new_boolean(TRUE));
+	advance(1000);
+}
+
+static const struct engine_case {
+	const char *name;
+	const char *scenario;
+	const char *reboot_cmd;
+	void (*world)(void);
+	void (*drive)(void);
+	enum engine_outcome outcome;
+	enum verdict verdict;
+	enum confidence confidence;
+	int fail_line;
+	const char *evidence[4];   /* in the last step-end */
+} engine_cases[] = {
+	/* pair */
+	{ "pair_bonds_through_our_agent", "pair passkey=123456\n", NULL,
+		w_unbonded, d_pair_bonds, ENGINE_OUTCOME_PASSED, VERDICT_PASS,
+		CONFIDENCE_NONE, 0, { "\"io\":\"KeyboardDisplay\"",
+			"\"pairing_ms\":250", "Paired=true" } },
+	{ "pair_bond_no_wants_no_bond", "pair bond=no io=NoInputNoOutput\n",
+		NULL, w_unbonded, d_pair_no_bond, ENGINE_OUTCOME_PASSED,
+		VERDICT_PASS, CONFIDENCE_NONE, 0,
+		{ "\"io\":\"NoInputNoOutput\"" } },
+	{ "pair_refused_by_bluez_is_expectation_failed", "pair\n", NULL,
+		w_unbonded, d_pair_fails, ENGINE_OUTCOME_FAILED,
+		VERDICT_EXPECTATION_FAILED, CONFIDENCE_NONE, 1,
+		{ "\"dbus_error\":{\"name\":\"org.bluez.Error."
+		  "AuthenticationFailed\",\"message\":\"Authentication "
+		  "Failed\"}", "pairing failed: org.bluez.Error."
+		  "AuthenticationFailed Authentication Failed",
+		  "Pair -> org.bluez.Error.AuthenticationFailed" } },
+	{ "pair_bond_yes_without_bonded_fails", "pair\n", NULL, w_unbonded,
+		d_pair_no_bonded, ENGINE_OUTCOME_FAILED,
+		VERDICT_EXPECTATION_FAILED, CONFIDENCE_NONE, 1,
+		{ "paired with bond=yes, but Bonded is false" } },
+	{ "pair_without_paired_fails", "pair\n", NULL, w_unbonded,
+		d_pair_not_paired, ENGINE_OUTCOME_FAILED,
+		VERDICT_EXPECTATION_FAILED, CONFIDENCE_NONE, 1,
+		{ "Pair() succeeded but Paired is not true" } },
+	{ "pair_without_pairable_is_an_environment_error", "pair\n", NULL,
+		w_unbonded, d_pairable_fails, ENGINE_OUTCOME_ERROR,
+		VERDICT_ENVIRONMENT_ERROR, CONFIDENCE_NONE, 1,
+		{ "cannot set the adapter's Pairable", "\"result\":\"error\"" } },
+	{ "pair_over_a_bond_removes_it_and_finds_the_dut_again", "pair\n",
+		NULL, w_bonded, d_repair, ENGINE_OUTCOME_PASSED, VERDICT_PASS,
+		CONFIDENCE_NONE, 0, { "already paired: removing the host's "
+			"bond first", "the device object was removed" } },
+	{ "a_second_pair_with_another_io_registers_the_agent_again",
+		"pair\npair io=NoInputNoOutput\n", NULL, w_unbonded,
+		d_pair_twice, ENGINE_OUTCOME_PASSED, VERDICT_PASS,
+		CONFIDENCE_NONE, 0, { "agent re-registered as NoInputNoOutput",
+			"\"io\":\"NoInputNoOutput\"" } },
+	{ "pair_that_cannot_remove_the_old_bond_is_an_environment_error",
+		"pair\n", NULL, w_bonded, d_pair_remove_fails,
+		ENGINE_OUTCOME_ERROR, VERDICT_ENVIRONMENT_ERROR,
+		CONFIDENCE_NONE, 1, { "cannot remove the old bond" } },
+	{ "pair_before_the_dut_is_known_fails", "pair\n", NULL, NULL,
+		d_nothing, ENGINE_OUTCOME_FAILED, VERDICT_EXPECTATION_FAILED,
+		CONFIDENCE_NONE, 1, { "the DUT is not known to BlueZ yet" } },
+	{ "pair_that_hangs_times_out", "pair timeout=2s\n", NULL, w_unbonded,
+		d_pair_hangs, ENGINE_OUTCOME_FAILED, VERDICT_EXPECTATION_FAILED,
+		CONFIDENCE_NONE, 1, { "pair did not complete within 2s",
+			"timeout (2s)" } },
+	/* trust */
+	{ "trust_passes_when_trusted_turns_true", "trust\n", NULL, w_unbonded,
+		d_trust, ENGINE_OUTCOME_PASSED, VERDICT_PASS, CONFIDENCE_NONE,
+		0, { "Trusted=true", "Set(Trusted) -> ok" } },
+	{ "trust_passes_when_trusted_is_true_at_the_reply", "trust\n", NULL,
+		w_unbonded, d_trust_before_reply, ENGINE_OUTCOME_PASSED,
+		VERDICT_PASS, CONFIDENCE_NONE, 0, { "Trusted=true" } },
+	{ "trust_refused_is_expectation_failed", "trust\n", NULL, w_unbonded,
+		d_trust_fails, ENGINE_OUTCOME_FAILED,
+		VERDICT_EXPECTATION_FAILED, CONFIDENCE_NONE, 1,
+		{ "setting Trusted failed", "\"dbus_error\":{\"name\":"
+		  "\"org.bluez.Error.Failed\"" } },
+	{ "trust_before_the_dut_is_known_fails", "trust\n", NULL, NULL,
+		d_nothing, ENGINE_OUTCOME_FAILED, VERDICT_EXPECTATION_FAILED,
+		CONFIDENCE_NONE, 1, { "the DUT is not known yet" } },
+	{ "trust_that_never_shows_times_out", "trust\n", NULL, w_unbonded,
+		d_trust_hangs, ENGINE_OUTCOME_FAILED,
+		VERDICT_EXPECTATION_FAILED, CONFIDENCE_NONE, 1,
+		{ "trust did not complete within 5s" } },
+	/* disconnect */
+	{ "disconnect_without_a_link_passes_at_once", "disconnect\n", NULL,
+		w_unbonded, d_disconnect_idle, ENGINE_OUTCOME_PASSED,
+		VERDICT_PASS, CONFIDENCE_NONE, 0, { "\"timeline\":[]" } },
+	{ "disconnect_waits_for_the_link_to_drop", "disconnect\n", NULL,
+		w_connected, d_disconnect, ENGINE_OUTCOME_PASSED, VERDICT_PASS,
+		CONFIDENCE_NONE, 0, { "Disconnect -> ok", "Connected=false" } },
+	{ "disconnect_refused_is_expectation_failed", "disconnect\n", NULL,
+		w_connected, d_disconnect_fails, ENGINE_OUTCOME_FAILED,
+		VERDICT_EXPECTATION_FAILED, CONFIDENCE_NONE, 1,
+		{ "Disconnect failed", "org.bluez.Error.NotConnected" } },
+	{ "a_link_that_stays_up_times_out", "disconnect timeout=1s\n", NULL,
+		w_connected, d_disconnect_hangs, ENGINE_OUTCOME_FAILED,
+		VERDICT_EXPECTATION_FAILED, CONFIDENCE_NONE, 1,
+		{ "disconnect did not complete within 1s" } },
+	/* write */
+	{ "write_sends_a_write_request", "write 2a6e 01ff\n", NULL, w_gatt,
+		d_write_request, ENGINE_OUTCOME_PASSED, VERDICT_PASS,
+		CONFIDENCE_NONE, 0, { "WriteValue -> ok" } },
+	{ "write_type_command_sends_a_command", "write 2a6e 00 type=command\n",
+		NULL, w_gatt, d_write_command, ENGINE_OUTCOME_PASSED,
+		VERDICT_PASS, CONFIDENCE_NONE, 0, { "WriteValue -> ok" } },
+	{ "a_refused_write_is_a_gatt_error", "write 2a6e 01\n", NULL, w_gatt,
+		d_write_refused, ENGINE_OUTCOME_FAILED, VERDICT_GATT_ERROR,
+		CONFIDENCE_NONE, 1, { "WriteValue failed: org.bluez.Error."
+			"NotPermitted Write not permitted",
+			"\"dbus_error\":{\"name\":\"org.bluez.Error."
+			"NotPermitted\"" } },
+	{ "a_write_without_the_characteristic_is_a_gatt_error",
+		"write 2a6e 01\n", NULL, w_connected, d_nothing,
+		ENGINE_OUTCOME_FAILED, VERDICT_GATT_ERROR, CONFIDENCE_NONE, 1,
+		{ "the DUT has no characteristic 00002a6e-0000-1000-8000-"
+		  "00805f9b34fb (not connected, or services not resolved "
+		  "yet)" } },
+	{ "a_write_whose_bonded_link_drops_is_peer_removed_pairing",
+		"write 2a6e 01\n", NULL, w_gatt, d_write_link_drops,
+		ENGINE_OUTCOME_FAILED, VERDICT_PEER_REMOVED_PAIRING,
+		CONFIDENCE_INFERRED, 1, { "\"rule\":\"the link dropped before "
+			"services resolved", "Connected=false" } },
+	{ "a_write_without_an_answer_times_out", "write 2a6e 01 timeout=1s\n",
+		NULL, w_gatt, d_write_hangs, ENGINE_OUTCOME_FAILED,
+		VERDICT_GATT_ERROR, CONFIDENCE_NONE, 1,
+		{ "write did not complete within 1s" } },
+	/* remove-bond */
+	{ "remove_bond_waits_for_the_device_object_to_go", "remove-bond\n",
+		NULL, w_bonded, d_remove, ENGINE_OUTCOME_PASSED, VERDICT_PASS,
+		CONFIDENCE_NONE, 0, { "RemoveDevice -> ok",
+			"the device object was removed" } },
+	{ "remove_bond_of_an_unknown_dut_has_nothing_to_do", "remove-bond\n",
+		NULL, NULL, d_nothing, ENGINE_OUTCOME_PASSED, VERDICT_PASS,
+		CONFIDENCE_NONE, 0, { "BlueZ does not know the DUT: nothing to "
+			"remove" } },
+	{ "remove_bond_of_a_device_already_gone_passes", "remove-bond\n",
+		NULL, w_bonded, d_remove_gone_first, ENGINE_OUTCOME_PASSED,
+		VERDICT_PASS, CONFIDENCE_NONE, 0,
+		{ "RemoveDevice -> org.bluez.Error.DoesNotExist" } },
+	{ "remove_bond_refused_is_expectation_failed", "remove-bond\n", NULL,
+		w_bonded, d_remove_fails, ENGINE_OUTCOME_FAILED,
+		VERDICT_EXPECTATION_FAILED, CONFIDENCE_NONE, 1,
+		{ "RemoveDevice failed", "org.bluez.Error.NotReady" } },
+	{ "a_device_object_that_stays_times_out", "remove-bond\n", NULL,
+		w_bonded, d_remove_hangs, ENGINE_OUTCOME_FAILED,
+		VERDICT_EXPECTATION_FAILED, CONFIDENCE_NONE, 1,
+		{ "remove-bond did not complete within 10s" } },
+	{ "remove_bond_forgets_the_subscriptions",
+		"subscribe 2a6e\nremove-bond\nexpect-notify 2a6e\n", NULL,
+		w_gatt, d_remove_forgets_subscriptions, ENGINE_OUTCOME_FAILED,
+		VERDICT_EXPECTATION_FAILED, CONFIDENCE_NONE, 3,
+		{ "no subscription to 00002a6e-0000-1000-8000-00805f9b34fb: "
+		  "add a subscribe step first" } },
+	/* identity-changed */
+	{ "a_dut_back_under_a_new_address_is_identity_changed", "reboot\n",
+		"reset-dut", w_bonded, d_new_identity, ENGINE_OUTCOME_FAILED,
+		VERDICT_IDENTITY_CHANGED, CONFIDENCE_INFERRED, 1,
+		{ "\"new_address\":\"D4:11:22:33:44:55\"",
+		  "\"new_address_type\":\"random\"",
+		  "\"old_address\":\"C0:FF:EE:00:13:42\"",
+		  "a new device 'mpy-temp' at D4:11:22:33:44:55 (random) "
+		  "appeared" } },
+	{ "another_device_during_a_reboot_is_not_the_dut", "reboot\n",
+		"reset-dut", w_bonded, d_stranger_appears,
+		ENGINE_OUTCOME_PASSED, VERDICT_PASS, CONFIDENCE_NONE, 0,
+		{ "\"advertising_after_ms\":700", "advertising again" } },
+	{ "a_new_identity_while_the_trigger_runs_is_identity_changed",
+		"reboot\n", "reset-dut", w_bonded, d_identity_before_trigger,
+		ENGINE_OUTCOME_FAILED, VERDICT_IDENTITY_CHANGED,
+		CONFIDENCE_INFERRED, 1, { "the DUT 'mpy-temp' came back as "
+			"D4:11:22:33:44:55 (random) instead of "
+			"C0:FF:EE:00:13:42" } },
+	/* reboot */
+	{ "a_sim_reboot_waits_for_the_link_to_drop_and_the_dut_to_return",
+		"reboot via=sim\n", NULL, w_connected, d_sim_reboot,
+		ENGINE_OUTCOME_PASSED, VERDICT_PASS, CONFIDENCE_NONE, 0,
+		{ "\"via\":\"sim\"", "\"link_lost_after_ms\":100",
+		  "\"advertising_after_ms\":500",
+		  "trigger via sim (link up)" } },
+	{ "a_reboot_whose_link_stays_up_says_so", "reboot via=sim timeout=2s\n",
+		NULL, w_connected, d_sim_reboot_link_stays,
+		ENGINE_OUTCOME_FAILED, VERDICT_EXPECTATION_FAILED,
+		CONFIDENCE_NONE, 1, { "the link never dropped within 2s: did "
+			"the DUT reboot?" } },
+	{ "a_failed_sim_reboot_is_an_environment_error", "reboot via=sim\n",
+		NULL, w_connected, d_sim_reboot_fails, ENGINE_OUTCOME_ERROR,
+		VERDICT_ENVIRONMENT_ERROR, CONFIDENCE_NONE, 1,
+		{ "Sim1.Reboot failed" } },
+	{ "a_reboot_command_that_never_ends_times_out", "reboot timeout=2s\n",
+		"reset-dut", w_bonded, d_trigger_hangs, ENGINE_OUTCOME_FAILED,
+		VERDICT_EXPECTATION_FAILED, CONFIDENCE_NONE, 1,
+		{ "the reboot trigger did not finish within 2s" } },
+	{ "a_dut_that_never_returns_is_not_advertising", "reboot timeout=2s\n",
+		"reset-dut", w_bonded, d_never_back, ENGINE_OUTCOME_FAILED,
+		VERDICT_NOT_ADVERTISING, CONFIDENCE_INFERRED, 1,
+		{ "after the reboot the DUT did not advertise again within "
+		  "2s", "\"trigger_status\":0" } },
+	{ "a_gatt_reboot_writes_the_reboot_characteristic",
+		"reboot via=gatt\n", NULL, w_reboot_chr, d_gatt_reboot,
+		ENGINE_OUTCOME_PASSED, VERDICT_PASS, CONFIDENCE_NONE, 0,
+		{ "the reboot write got no answer", "advertising again" } },
+	{ "a_gatt_reboot_without_a_link_fails", "reboot via=gatt\n", NULL,
+		w_bonded, d_nothing, ENGINE_OUTCOME_FAILED,
+		VERDICT_EXPECTATION_FAILED, CONFIDENCE_NONE, 1,
+		{ "reboot via=gatt needs a connection and the characteristic "
+		  "b0dc0002-0000-4000-8000-00805f9b34fb" } },
+	{ "a_manual_reboot_asks_the_person_at_the_bench", "reboot "
+		"via=manual\n", NULL, w_bonded, d_manual_reboot,
+		ENGINE_OUTCOME_PASSED, VERDICT_PASS, CONFIDENCE_NONE, 0,
+		{ "\"via\":\"manual\"", "trigger via manual (link down)" } },
+	/* connect, scan, read, subscribe, expect-notify */
+	{ "connect_passes_when_services_resolve", "connect\n", NULL,
+		w_unbonded, d_connect, ENGINE_OUTCOME_PASSED, VERDICT_PASS,
+		CONFIDENCE_NONE, 0, { "\"latency_ms\":30",
+			"ServicesResolved=true" } },
+	{ "connect_when_connected_passes_at_once", "connect\n", NULL,
+		w_resolved, d_nothing, ENGINE_OUTCOME_PASSED, VERDICT_PASS,
+		CONFIDENCE_NONE, 0, { "already connected" } },
+	{ "connect_before_the_dut_is_known_fails", "connect\n", NULL, NULL,
+		d_nothing, ENGINE_OUTCOME_FAILED, VERDICT_EXPECTATION_FAILED,
+		CONFIDENCE_NONE, 1, { "add a scan step before this one" } },
+	{ "a_scan_with_the_dut_in_range_passes_without_discovery", "scan\n",
+		NULL, w_in_range, d_nothing, ENGINE_OUTCOME_PASSED,
+		VERDICT_PASS, CONFIDENCE_NONE, 0,
+		{ "\"address\":\"C0:FF:EE:00:13:42\"" } },
+	{ "a_read_of_another_value_is_expectation_failed",
+		"read 2a6e expect=0929\n", NULL, w_resolved, d_read_other_value,
+		ENGINE_OUTCOME_FAILED, VERDICT_EXPECTATION_FAILED,
+		CONFIDENCE_NONE, 1, { "read 6608, expected 0929",
+			"\"value\":\"6608\"" } },
+	{ "subscribe_then_a_notification_passes_expect_notify",
+		"subscribe 2a6e\nexpect-notify 2a6e\n", NULL, w_resolved,
+		d_subscribe_notify, ENGINE_OUTCOME_PASSED, VERDICT_PASS,
+		CONFIDENCE_NONE, 0, { "\"notifications\":1" } },
+	{ "no_notification_is_expectation_failed",
+		"subscribe 2a6e\nexpect-notify 2a6e timeout=999ms\n", NULL,
+		w_resolved, d_subscribe_silence, ENGINE_OUTCOME_FAILED,
+		VERDICT_EXPECTATION_FAILED, CONFIDENCE_NONE, 2,
+		{ "no notification from 00002a6e-0000-1000-8000-00805f9b34fb "
+		  "within 999ms" } },
+};
+
+static const char *last_step_end(void)
+{
+	for (guint i = F.events->len; i-- > 0;)
+		if (strstr(g_ptr_array_index(F.events, i),
+			    "\"type\":\"step-end\""))
+			return g_ptr_array_index(F.events, i);
+	return "";
+}
+
+START_TEST(step_families_end_with_their_verdict_and_evidence)
+{
+	const struct engine_case *c = &engine_cases[_i];
+	const char *end;
+
+	if (c->world)
+		c->world();
+	start(c->scenario, c->reboot_cmd);
+	engine_bluez_available(eng, true, NULL);
+	c->drive();
+	advance(1);
+	ck_assert_msg(F.finished, "%s: the run did not finish", c->name);
+	ck_assert_msg(F.result.outcome == c->outcome &&
+			F.result.verdict == c->verdict &&
+			F.result.confidence == c->confidence,
+		"%s: %s/%s/%s (%s)", c->name,
+		engine_outcome_to_str(F.result.outcome),
+		verdict_to_str(F.result.verdict),
+		confidence_to_str(F.result.confidence),
+		F.result.message ? F.result.message : "");
+	ck_assert_int_eq(F.result.fail_line, c->fail_line);
+	ck_assert_int_eq(F.result.exit_status,
+		c->outcome == ENGINE_OUTCOME_PASSED ? 0 :
+		c->outcome == ENGINE_OUTCOME_FAILED ? 1 : 3);
+	end = last_step_end();
+	for (size_t k = 0; k < G_N_ELEMENTS(c->evidence) && c->evidence[k];
+	     k++)
+		ck_assert_msg(strstr(end, c->evidence[k]), "%s: no '%s' in\n%s",
+			c->name, c->evidence[k], end);
+	ck_assert_ptr_nonnull(strstr(last_event(), "\"type\":\"run-end\""));
+	ck_assert_int_eq(F.unregistered, 1);
+}
+END_TEST
+
 Suite *engine_suite(void)
 {
 	Suite *s = suite_create("engine");
@@ -858,6 +1588,8 @@ Suite *engine_suite(void)
 	tcase_add_test(tc, an_interrupt_ends_the_run_cleanly);
 	tcase_add_test(tc, a_missing_adapter_is_an_environment_error);
 	tcase_add_test(tc, a_lost_cccd_is_subscription_lost);
+	tcase_add_loop_test(tc, step_families_end_with_their_verdict_and_evidence,
+		0, G_N_ELEMENTS(engine_cases));
 	suite_add_tcase(s, tc);
 	return s;
 }
