@@ -22,16 +22,25 @@ SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
 CC         ?= cc
 PKG_CONFIG ?= pkg-config
 VARIANT    ?= normal
-B          := build/$(VARIANT)
+BUILDDIR   ?= build/$(VARIANT)
+B          := $(BUILDDIR)
 NPROC      := $(shell nproc 2>/dev/null || echo 2)
 
 PKGS       := glib-2.0 dbus-1 json-glib-1.0
 PKG_CFLAGS  = $(shell $(PKG_CONFIG) --cflags $(PKGS))
 PKG_LIBS    = $(shell $(PKG_CONFIG) --libs $(PKGS))
+# the daemon alone talks to systemd (sd-daemon: sd_notify, log priorities)
+SD_CFLAGS   = $(shell $(PKG_CONFIG) --cflags libsystemd)
+SD_LIBS     = $(shell $(PKG_CONFIG) --libs libsystemd)
 CHECK_CFLAGS = $(shell $(PKG_CONFIG) --cflags check)
 CHECK_LIBS   = $(shell $(PKG_CONFIG) --libs check)
 
-WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wformat-security \
+# -Werror: on in a git checkout (developers), in `make check` and in CI;
+# off in a release tree or a package build (debian/rules passes WERROR=), so a
+# newer compiler's new warning does not break a packager's build.
+WERROR ?= $(if $(wildcard .git),-Werror)
+
+WARN := -Wall -Wextra $(WERROR) -Wshadow -Wformat=2 -Wformat-security \
 	-Wstrict-prototypes -Wmissing-prototypes -Wmissing-declarations \
 	-Wold-style-definition -Wpointer-arith -Wwrite-strings -Wundef -Wvla \
 	-Wswitch-enum -Wredundant-decls -Wnested-externs -Wimplicit-fallthrough \
@@ -42,17 +51,41 @@ BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -g -pipe -fstack-protector-strong \
 	-DGLIB_VERSION_MAX_ALLOWED=GLIB_VERSION_2_74 \
 	-DBONDCHECK_VERSION='"$(VERSION)"' -Iinclude
 
+# _FORTIFY_SOURCE=2 only when nobody chose a level: not when CPPFLAGS or
+# CFLAGS name one (dpkg-buildflags, Fedora's and Ubuntu's =3) and not when
+# the compiler defines it by itself (Ubuntu's gcc does) — a second definition
+# is a "redefined" warning, an error under -Werror.
+FORTIFY_SET := $(findstring _FORTIFY_SOURCE,$(CPPFLAGS) $(CFLAGS))
 ifeq ($(VARIANT),asan)
 VAR_CFLAGS  := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
 	-fno-sanitize-recover=all
 VAR_LDFLAGS := -fsanitize=address,undefined
 else
-VAR_CFLAGS  := -O2 -D_FORTIFY_SOURCE=2
+ifeq ($(FORTIFY_SET),)
+FORTIFY_SET := $(shell $(CC) -O2 -dM -E - </dev/null 2>/dev/null | \
+	grep -c '_FORTIFY_SOURCE')
+FORTIFY_SET := $(filter-out 0,$(FORTIFY_SET))
+endif
+VAR_CFLAGS  := -O2 $(if $(FORTIFY_SET),,-D_FORTIFY_SOURCE=2)
 VAR_LDFLAGS :=
 endif
 
-ALL_CFLAGS  = $(BASE_CFLAGS) $(WARN) $(VAR_CFLAGS) $(PKG_CFLAGS) $(CFLAGS)
+ALL_CFLAGS  = $(CPPFLAGS) $(BASE_CFLAGS) $(WARN) $(VAR_CFLAGS) $(PKG_CFLAGS) \
+	$(SD_CFLAGS) $(CFLAGS)
 ALL_LDFLAGS = $(VAR_LDFLAGS) $(LDFLAGS)
+
+# Objects and programs depend on the flags they were built with: the stamp
+# is rewritten only when the compiler or a flag changed, so changing CFLAGS
+# (or CPPFLAGS, LDFLAGS, CC, VARIANT options) rebuilds and nothing else does.
+FLAGS_STAMP := $(B)/.flags
+FLAGS_TEXT   = $(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) | $(ALL_LDFLAGS) $(PKG_LIBS) \
+	$(SD_LIBS) $(CHECK_LIBS)
+ifneq ($(MAKECMDGOALS),clean)
+ifneq ($(file <$(FLAGS_STAMP)),$(strip $(FLAGS_TEXT)))
+$(shell mkdir -p $(B))
+$(file >$(FLAGS_STAMP),$(strip $(FLAGS_TEXT)))
+endif
+endif
 
 CORE_SRCS := $(wildcard src/core/*.c)
 BUS_SRCS  := $(wildcard src/bus/*.c)
@@ -87,22 +120,23 @@ ALL_OBJS := $(call obj,$(CORE_SRCS) $(BUS_SRCS) $(SIM_SRCS) $(CLI_SRCS) $(DMN_SR
 	$(TEST_SRCS) $(wildcard src/*/main.c) bench/genlog_main.c bench/floor.c \
 	bench/logbench.c bench/idlefloor.c bench/peakrss.c tests/vm/vmdut.c)
 
-.PHONY: all check test demo bench install clean deps fuzz check-vm format tidy
+.PHONY: all check test demo bench install uninstall clean deps fuzz check-vm \
+	check-pkg deb format tidy
 .DEFAULT_GOAL := all
 
 all: $(PROGS)
 
-$(B)/obj/%.o: %.c
+$(B)/obj/%.o: %.c $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(call say,CC,$<)
 	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 
-$(B)/obj/tests/%.o: tests/%.c
+$(B)/obj/tests/%.o: tests/%.c $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(call say,CC,$<)
 	$(Q)$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -Itests -MMD -MP -c $< -o $@
 
-$(B)/obj/bench/%.o: bench/%.c
+$(B)/obj/bench/%.o: bench/%.c $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(call say,CC,$<)
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests -MMD -MP -c $< -o $@
@@ -137,12 +171,12 @@ $(B)/bondcheck-sim: $(call obj,src/sim/main.c) $(SIMLIB) $(LIB)
 
 $(B)/bondcheckd: $(call obj,src/daemon/main.c) $(DMNLIB) $(LIB)
 	$(call say,LD,$@)
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(SD_LIBS)
 
 $(TESTBIN): $(call obj,$(TEST_SRCS)) $(CLILIB) $(DMNLIB) $(SIMLIB) $(LIB)
 	@mkdir -p $(dir $@)
 	$(call say,LD,$@)
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(PKG_LIBS) -lutil
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(PKG_LIBS) $(SD_LIBS) -lutil
 
 $(VMDUT): $(call obj,tests/vm/vmdut.c) $(LIB)
 	@mkdir -p $(dir $@)
@@ -180,11 +214,19 @@ test: $(PROGS) $(TESTBIN)
 	CK_VERBOSITY=$${CK_VERBOSITY:-normal} $(TESTBIN)
 
 check: deps
-	$(MAKE) -j$(NPROC) VARIANT=normal all $(B:asan=normal)/tests/bondcheck-tests
-	$(MAKE) VARIANT=normal test
-	$(MAKE) -j$(NPROC) VARIANT=asan all build/asan/tests/bondcheck-tests
-	$(MAKE) VARIANT=asan test
+	$(MAKE) -j$(NPROC) VARIANT=normal WERROR=-Werror all \
+		build/normal/tests/bondcheck-tests
+	$(MAKE) VARIANT=normal WERROR=-Werror test
+	$(MAKE) -j$(NPROC) VARIANT=asan WERROR=-Werror all \
+		build/asan/tests/bondcheck-tests
+	$(MAKE) VARIANT=asan WERROR=-Werror test
 	$(MAKE) check-vm
+	$(MAKE) check-pkg
+
+# Packaging and build checks (tests/pkg/): the distribution's flags, make
+# install/uninstall, bash completion, the CI templates, the Debian package.
+check-pkg: deps
+	./tests/pkg/build-flags
 
 # The real-BlueZ tier: bluetoothd 5.66 and the kernel's SMP on btvirt in a
 # QEMU guest (tests/vm/README.md). BONDCHECK_SKIP_VM=1 skips it, loudly.
