@@ -37,7 +37,7 @@ int cli_fail(const GError *error);
 /* A failed call to bondcheckd, said for people (not running, not
  * allowed, ...); the exit status. */
 int cli_daemon_fail(const GError *error);
-/* GOptionContext parsing with our usage exit status (2). */
+/* GOptionContext parsing with our usage exit status (2), and -V. */
 bool cli_parse(GOptionContext *ctx, int *argc, char ***argv);
 
 #endif

@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "bondcheck/appinfo.h"
 #include "bondcheck/bcerror.h"
 #include "bondcheck/bluez.h"
 #include "bondcheck/duration.h"
@@ -656,9 +657,13 @@ int cmd_run(int argc, char **argv)
 	if (!cli_parse(ctx, &argc, &argv) || !cli_parse_sets(sets, vars))
 		goto out;
 	if (argc != 2) {
-		cli_err(argc < 2 ? "run needs a scenario file (see "
-				   "scenarios/)" :
-				   "run takes one scenario file");
+		char *dir = appinfo_scenarios_dir();
+
+		if (argc < 2)
+			cli_err("run needs a scenario file (see %s/)", dir);
+		else
+			cli_err("run takes one scenario file");
+		g_free(dir);
 		goto out;
 	}
 	if (daemon && (sim || faults || scale >= 0 || verbose)) {

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "bondcheck/appinfo.h"
 #include "bondcheck/bcerror.h"
 #include "bondcheck/names.h"
 #include "cli.h"
@@ -69,6 +70,7 @@ bool cli_parse(GOptionContext *ctx, int *argc, char ***argv)
 {
 	GError *err = NULL;
 
+	appinfo_add_version_option(ctx, "bondcheck");
 	if (!g_option_context_parse(ctx, argc, argv, &err)) {
 		cli_err("%s (see --help)", err->message);
 		g_error_free(err);

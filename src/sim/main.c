@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bondcheck/appinfo.h"
 #include "bondcheck/bcerror.h"
 #include "bondcheck/bluez.h"
 #include "bondcheck/bus.h"
@@ -132,6 +133,7 @@ int main(int argc, char **argv)
 	guint sig[2];
 
 	g_option_context_add_main_entries(ctx, entries, NULL);
+	appinfo_add_version_option(ctx, "bondcheck-sim");
 	if (!g_option_context_parse(ctx, &argc, &argv, &err)) {
 		fprintf(stderr, "bondcheck-sim: %s\n", err->message);
 		return BC_EXIT_USAGE;

@@ -116,6 +116,8 @@ static const struct {
 	{ { "sim", "extra", NULL }, "" },
 	{ { "faults", "extra", NULL }, "" },
 	{ { "nonsense", NULL }, "unknown command" },
+	{ { "help", "nonsense", NULL }, "no help on 'nonsense'" },
+	{ { "help", "run", "check", NULL }, "one topic" },
 	{ { NULL }, "Usage" },
 };
 
@@ -155,6 +157,79 @@ START_TEST(help_and_version_exit_0)
 }
 END_TEST
 
+/* -V and --version: every program, every subcommand */
+static const struct {
+	const char *prog;
+	const char *args[3];
+} versions[] = {
+	{ "bondcheck", { "-V" } },
+	{ "bondcheck", { "--version" } },
+	{ "bondcheck", { "run", "-V" } },
+	{ "bondcheck", { "check", "--version" } },
+	{ "bondcheck", { "compare", "-V" } },
+	{ "bondcheck", { "report", "-V" } },
+	{ "bondcheck", { "runs", "-V" } },
+	{ "bondcheck", { "cancel", "-V" } },
+	{ "bondcheck", { "scan", "-V" } },
+	{ "bondcheck", { "sim", "-V" } },
+	{ "bondcheck", { "faults", "--version" } },
+	{ "bondcheck-sim", { "-V" } },
+	{ "bondcheck-sim", { "--version" } },
+	{ "bondcheckd", { "-V" } },
+	{ "bondcheckd", { "--version" } },
+};
+
+START_TEST(every_program_and_command_prints_its_version)
+{
+	char *prog = test_prog(versions[_i].prog);
+	char *want = g_strdup_printf("%s %s\n", versions[_i].prog,
+		BONDCHECK_VERSION);
+	const char *argv[5] = { prog };
+	struct proc_result r;
+
+	for (int i = 0; versions[_i].args[i]; i++)
+		argv[i + 1] = versions[_i].args[i];
+	test_run(argv, NULL, 5000, &r);
+	ck_assert_msg(r.status == 0, "%s %s: exit %d", versions[_i].prog,
+		versions[_i].args[0], r.status);
+	ck_assert_str_eq(r.out, want);
+	test_result_clear(&r);
+	g_free(want);
+	g_free(prog);
+}
+END_TEST
+
+/* bondcheck help TOPIC: a command's options, a verdict, a fault */
+static const struct {
+	const char *topic;
+	const char *want;
+} helps[] = {
+	{ "run", "Usage:\n  bondcheck run [OPTION" },
+	{ "compare", "bondcheck compare [OPTION" },
+	{ "faults", "--json" },
+	{ "verdicts", "peer-removed-pairing " },
+	{ "peer-removed-pairing", "peer-removed-pairing (verdict): The device "
+		"rebooted" },
+	{ "slow-boot", "slow-boot=DURATION (simulator fault): " },
+	{ NULL, "Commands:" },
+};
+
+START_TEST(help_explains_commands_verdicts_and_faults)
+{
+	char *prog = test_prog("bondcheck");
+	const char *argv[] = { prog, "help", helps[_i].topic, NULL };
+	struct proc_result r;
+
+	test_run(argv, NULL, 5000, &r);
+	ck_assert_msg(r.status == 0, "help %s: exit %d", helps[_i].topic,
+		r.status);
+	ck_assert_msg(strstr(r.out, helps[_i].want), "help %s: %s",
+		helps[_i].topic, r.out);
+	test_result_clear(&r);
+	g_free(prog);
+}
+END_TEST
+
 Suite *cli_suite(void)
 {
 	Suite *s = suite_create("cli");
@@ -165,6 +240,10 @@ Suite *cli_suite(void)
 	tcase_add_test(tc, sim_serves_until_interrupted_and_cleans_up);
 	tcase_add_loop_test(tc, usage_errors_exit_2, 0, G_N_ELEMENTS(usage));
 	tcase_add_test(tc, help_and_version_exit_0);
+	tcase_add_loop_test(tc, every_program_and_command_prints_its_version, 0,
+		G_N_ELEMENTS(versions));
+	tcase_add_loop_test(tc, help_explains_commands_verdicts_and_faults, 0,
+		G_N_ELEMENTS(helps));
 	suite_add_tcase(s, tc);
 	return s;
 }
