@@ -33,6 +33,7 @@ int main(void)
 		run_suite,
 		reports_suite,
 		dconfig_suite,
+		dlog_suite,
 		daemon_suite,
 	};
 	SRunner *sr = srunner_create(NULL);

@@ -28,5 +28,6 @@ Suite *run_suite(void);
 Suite *reports_suite(void);
 Suite *daemon_suite(void);
 Suite *dconfig_suite(void);
+Suite *dlog_suite(void);
 
 #endif

@@ -1,20 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * main.c — bondcheckd: options, the bus name, signals and systemd's
- * readiness protocol. The work is in daemon.c.
+ * main.c — bondcheckd: options, the bus name, signals, and telling systemd
+ * (dlog.c). The work is in daemon.c.
  */
-#include <errno.h>
 #include <glib-unix.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <unistd.h>
 
+#include "bondcheck/appinfo.h"
 #include "bondcheck/bcerror.h"
 #include "bondcheck/daemon.h"
 #include "bondcheck/dconfig.h"
+#include "bondcheck/dlog.h"
 #include "bondcheck/names.h"
 #include "bondcheck/runner.h"
 
@@ -22,32 +20,6 @@
 
 static GMainLoop *loop;
 static int status = BC_EXIT_OK;
-
-/* systemd's notify protocol (sd_notify(3)), without linking libsystemd. */
-static void notify(const char *state)
-{
-	const char *path = g_getenv("NOTIFY_SOCKET");
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	size_t len;
-	int fd;
-
-	if (!path || (path[0] != '/' && path[0] != '@'))
-		return;
-	len = strlen(path);
-	if (len >= sizeof(sa.sun_path))
-		return;
-	memcpy(sa.sun_path, path, len);
-	if (sa.sun_path[0] == '@')
-		sa.sun_path[0] = '\0';   /* abstract namespace */
-	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return;
-	if (sendto(fd, state, strlen(state), MSG_NOSIGNAL,
-		    (struct sockaddr *)&sa,
-		    (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len)) < 0)
-		g_warning("sd_notify: %s", g_strerror(errno));
-	close(fd);
-}
 
 static void shut_down(void *data)
 {
@@ -60,7 +32,7 @@ static gboolean on_signal(gpointer data)
 	struct daemon *d = data;
 
 	g_message("stopping: cancelling runs");
-	notify("STOPPING=1");
+	dlog_notify("STOPPING=1");
 	daemon_shutdown(d, shut_down, NULL);
 	return G_SOURCE_CONTINUE;
 }
@@ -77,7 +49,7 @@ static void on_bus_lost(struct bus *bus, void *data)
 int main(int argc, char **argv)
 {
 	char *address = NULL, *state = NULL, *config = NULL;
-	gboolean system = FALSE, verbose = FALSE, version = FALSE;
+	gboolean system = FALSE, verbose = FALSE;
 	GOptionEntry entries[] = {
 		{ "bus", 0, 0, G_OPTION_ARG_STRING, &address,
 			"serve on the bus at ADDRESS (tests); default: the "
@@ -92,8 +64,6 @@ int main(int argc, char **argv)
 			")", "FILE" },
 		{ "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose,
 			"debug messages on stderr", NULL },
-		{ "version", 0, 0, G_OPTION_ARG_NONE, &version,
-			"print the version", NULL },
 		{ NULL },
 	};
 	GOptionContext *ctx = g_option_context_new(
@@ -106,20 +76,18 @@ int main(int argc, char **argv)
 	char *bluez_version = NULL, *kernel = NULL;
 	guint sig[2] = { 0, 0 };
 
+	dlog_init();
 	dconfig_init(&cfg);
 	g_option_context_add_main_entries(ctx, entries, NULL);
+	appinfo_add_version_option(ctx, "bondcheckd");
 	if (!g_option_context_parse(ctx, &argc, &argv, &err) || argc > 1) {
-		fprintf(stderr, "bondcheckd: %s (see --help)\n",
+		dlog_error("%s (see --help)",
 			err ? err->message : "unexpected argument");
 		status = BC_EXIT_USAGE;
 		goto out;
 	}
-	if (version) {
-		printf("bondcheckd %s\n", BONDCHECK_VERSION);
-		goto out;
-	}
 	if (address && system) {
-		fprintf(stderr, "bondcheckd: --bus or --system, not both\n");
+		dlog_error("--bus or --system, not both");
 		status = BC_EXIT_USAGE;
 		goto out;
 	}
@@ -127,7 +95,7 @@ int main(int argc, char **argv)
 		g_setenv("G_MESSAGES_DEBUG", "all", TRUE);
 	if (!dconfig_load(&cfg, config ? config : DCONFIG_DEFAULT_PATH,
 		    config != NULL, &err)) {
-		fprintf(stderr, "bondcheckd: %s\n", err->message);
+		dlog_error("%s", err->message);
 		status = BC_EXIT_USAGE;
 		goto out;
 	}
@@ -142,7 +110,7 @@ int main(int argc, char **argv)
 	bus = address ? bus_connect(BUS_KIND_ADDRESS, address, &err) :
 			bus_connect(BUS_KIND_SYSTEM, NULL, &err);
 	if (!bus) {
-		fprintf(stderr, "bondcheckd: %s\n", err->message);
+		dlog_error("%s", err->message);
 		status = BC_EXIT_ENV;
 		goto out;
 	}
@@ -160,13 +128,13 @@ int main(int argc, char **argv)
 	o.kernel = kernel;
 	d = daemon_new(bus, &o, &err);
 	if (!d) {
-		fprintf(stderr, "bondcheckd: %s\n", err->message);
+		dlog_error("%s", err->message);
 		status = BC_EXIT_ENV;
 		goto out;
 	}
 	/* the name last: a client that sees it finds a complete daemon */
 	if (!bus_request_name(bus, BC_SERVICE, &err)) {
-		fprintf(stderr, "bondcheckd: %s\n", err->message);
+		dlog_error("%s", err->message);
 		status = BC_EXIT_ENV;
 		goto out;
 	}
@@ -174,7 +142,7 @@ int main(int argc, char **argv)
 	sig[1] = g_unix_signal_add(SIGINT, on_signal, d);
 	g_message("bondcheckd %s ready on %s, logs in %s", BONDCHECK_VERSION,
 		address ? address : "the system bus", state);
-	notify("READY=1");
+	dlog_notify("READY=1");
 	g_main_loop_run(loop);
 out:
 	if (sig[0])
