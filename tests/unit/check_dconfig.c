@@ -42,6 +42,8 @@ START_TEST(the_shipped_example_reads_and_an_absent_file_is_empty)
 	ck_assert_msg(dconfig_load(&c, path, true, &err), "%s",
 		err ? err->message : "");
 	ck_assert_uint_eq(c.retention, 100);
+	ck_assert_str_eq(dconfig_reboot(&c, "mpremote"),
+		"mpremote connect /dev/ttyACM0 reset");
 	ck_assert(dconfig_load(&c, "/nonexistent/b.conf", false, &err));
 	ck_assert(!dconfig_load(&c, "/nonexistent/b.conf", true, &err));
 	ck_assert_int_eq(err->code, BCERROR_BAD_INPUT);
@@ -71,6 +73,13 @@ static const struct {
 	{ "[reboot a]\ncommand = x\n[reboot a]\ncommand = y\n",
 		"c:3:1: reboot method 'a' is defined twice" },
 	{ "[daemon]\nretention = \xff\n", "c:1:1: not UTF-8" },
+	/* what GKeyFile would take silently, keeping the last value */
+	{ "[daemon]\nretention = 1\n max-queued = 2\n  retention = 2\n",
+		"c:4:3: 'retention' is set twice in this section (first on "
+		"line 2)" },
+	{ "[reboot a]\ncommand = x\ncommand = y\n",
+		"c:3:1: 'command' is set twice in this section (first on "
+		"line 2)" },
 };
 
 START_TEST(each_mistake_is_named_with_its_place)
@@ -88,6 +97,43 @@ START_TEST(each_mistake_is_named_with_its_place)
 }
 END_TEST
 
+/* The README's daemon examples name methods the shipped file defines, so
+ * they work as written on a fresh install. */
+START_TEST(the_readme_names_only_shipped_reboot_methods)
+{
+	char *conf = g_build_filename(g_getenv("BONDCHECK_SRCDIR"), "systemd",
+		"bondcheckd.conf", NULL);
+	char *readme = g_build_filename(g_getenv("BONDCHECK_SRCDIR"),
+		"README.md", NULL);
+	GRegex *re = g_regex_new("--daemon[^`]*?--reboot +([A-Za-z0-9._-]+)",
+		G_REGEX_DOTALL, 0, NULL);
+	GMatchInfo *m = NULL;
+	struct dconfig c;
+	char *text;
+	int n = 0;
+
+	dconfig_init(&c);
+	ck_assert(dconfig_load(&c, conf, true, NULL));
+	ck_assert(g_file_get_contents(readme, &text, NULL, NULL));
+	for (g_regex_match(re, text, 0, &m); g_match_info_matches(m);
+	     g_match_info_next(m, NULL)) {
+		char *name = g_match_info_fetch(m, 1);
+
+		ck_assert_msg(dconfig_reboot(&c, name), "README: --reboot %s "
+			"is not in systemd/bondcheckd.conf", name);
+		g_free(name);
+		n++;
+	}
+	ck_assert_int_gt(n, 0);
+	g_match_info_free(m);
+	g_regex_unref(re);
+	g_free(text);
+	dconfig_clear(&c);
+	g_free(readme);
+	g_free(conf);
+}
+END_TEST
+
 Suite *dconfig_suite(void)
 {
 	Suite *s = suite_create("dconfig");
@@ -95,6 +141,7 @@ Suite *dconfig_suite(void)
 
 	tcase_add_test(tc, a_full_file_reads);
 	tcase_add_test(tc, the_shipped_example_reads_and_an_absent_file_is_empty);
+	tcase_add_test(tc, the_readme_names_only_shipped_reboot_methods);
 	tcase_add_loop_test(tc, each_mistake_is_named_with_its_place, 0,
 		G_N_ELEMENTS(bad));
 	suite_add_tcase(s, tc);
