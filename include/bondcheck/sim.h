@@ -5,7 +5,7 @@
  *
  * The DUT model (sim_dut_*) is pure: no D-Bus, no timers; it answers "what
  * would the firmware do now" and reports what it did inside through a trace
- * callback. The server (sim_server_*) owns time and D-Bus.
+ * callback. The server (sim_server_*, sim_adapter_*) owns time and D-Bus.
  */
 #ifndef BONDCHECK_SIM_H
 #define BONDCHECK_SIM_H
@@ -157,7 +157,13 @@ void sim_dut_booted(struct sim_dut *dut);
 
 /* ---- the server (BlueZ emulation on a bus) ------------------------------ */
 
+/*
+ * struct sim_server is the simulated bluetoothd: the org.bluez objects, the
+ * agents registered with it and its adapters. struct sim_adapter is one
+ * adapter (hciN) with the DUT in range of it.
+ */
 struct sim_server;
+struct sim_adapter;
 
 struct sim_timing {
 	double scale;               /* multiplies every DUT-side delay */
@@ -178,6 +184,7 @@ struct sim_timing {
 
 void sim_timing_defaults(struct sim_timing *t);
 
+/* A bluetoothd with one adapter, hci0, and @dut in range of it. */
 struct sim_server *sim_server_new(struct bus *bus,
 	const struct sim_dut_config *dut, const struct sim_timing *timing,
 	GError **error);
@@ -185,17 +192,18 @@ struct sim_server *sim_server_new(struct bus *bus,
  * Another adapter, hci1, hci2, ... (address 00:B0:DC:00:00:0N+1), with its
  * own DUT in range of it only and its own org.bondcheck.Sim1 object at
  * /org/bondcheck/sim/hciN; hci0 keeps /org/bondcheck/sim. Agents are shared,
- * as in bluetoothd. Freed with the first.
+ * as in bluetoothd. Freed with the server.
  */
-struct sim_server *sim_server_add_adapter(struct sim_server *first,
+struct sim_adapter *sim_server_add_adapter(struct sim_server *srv,
 	const struct sim_dut_config *dut);
-unsigned sim_server_adapters(struct sim_server *first);
-struct sim_server *sim_server_adapter(struct sim_server *first,
+unsigned sim_server_adapters(struct sim_server *srv);
+struct sim_adapter *sim_server_adapter(struct sim_server *srv,
 	unsigned index);
-void sim_server_free(struct sim_server *first);
-struct sim_dut *sim_server_dut(struct sim_server *srv);
+void sim_server_free(struct sim_server *srv);
+
+struct sim_dut *sim_adapter_dut(struct sim_adapter *adapter);
 /* Apply a fault (as --fault does); updates Sim1.Faults. */
-void sim_server_set_fault(struct sim_server *srv, enum sim_fault fault,
+void sim_adapter_set_fault(struct sim_adapter *adapter, enum sim_fault fault,
 	const struct sim_fault_value *value);
 
 #endif

@@ -202,7 +202,7 @@ int main(int argc, char **argv)
 			goto out;
 		}
 		for (unsigned n = 0; n < sim_server_adapters(srv); n++)
-			sim_server_set_fault(sim_server_adapter(srv, n), fault,
+			sim_adapter_set_fault(sim_server_adapter(srv, n), fault,
 				&v);
 		g_free(v.text);
 	}
