@@ -107,5 +107,7 @@
 #define BC_ERR_UNKNOWN_REBOOT     "org.bondcheck.Error.UnknownRebootMethod"
 #define BC_ERR_QUEUE_FULL         "org.bondcheck.Error.QueueFull"
 #define BC_ERR_SHUTTING_DOWN      "org.bondcheck.Error.ShuttingDown"
+/* a reply of the wrong shape from BlueZ (the run log's name for it) */
+#define BC_ERR_BAD_REPLY          "org.bondcheck.Error.BadReply"
 
 #endif

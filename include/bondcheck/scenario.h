@@ -32,6 +32,7 @@ enum scn_step_type {
 	SCN_STEP_REMOVE_BOND,
 	SCN_STEP_SLEEP,
 	SCN_STEP_REPEAT,
+	SCN_STEP_COUNT,          /* keep last: the number of step types */
 };
 
 const char *scn_step_type_to_str(enum scn_step_type type);

@@ -47,6 +47,7 @@ const char *scn_step_type_to_str(enum scn_step_type t)
 	case SCN_STEP_REMOVE_BOND: return "remove-bond";
 	case SCN_STEP_SLEEP: return "sleep";
 	case SCN_STEP_REPEAT: return "repeat";
+	case SCN_STEP_COUNT: break;
 	}
 	return "unknown";
 }
@@ -105,6 +106,7 @@ int64_t scn_default_timeout(enum scn_step_type t)
 	case SCN_STEP_REMOVE_BOND: return 10000;
 	case SCN_STEP_SLEEP: return 0;
 	case SCN_STEP_REPEAT: return 0;
+	case SCN_STEP_COUNT: break;
 	}
 	return 10000;
 }

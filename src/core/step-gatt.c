@@ -1,0 +1,526 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * step-gatt.c — `read`, `write`, `subscribe` and `expect-notify`, and the
+ * notification sessions a central holds across steps.
+ *
+ * Real bluetoothd replaces GATT objects under new handles when the DUT's
+ * database changed: an operation whose object vanished waits for the
+ * characteristic to come back and is done again there (gatt_moved).
+ * BlueZ re-subscribes the sessions it holds when a link returns, which would
+ * hide a DUT that forgot our CCCD: we drop ours at a link loss, and
+ * expect-notify reads the DUT's own CCCD before subscribing again.
+ */
+#include <string.h>
+
+#include "bondcheck/bluez.h"
+#include "bondcheck/names.h"
+#include "step.h"
+
+#define GATT_MAX_MOVES 3
+
+struct sub {
+	char *uuid;
+	bool active;             /* our StartNotify session exists */
+	bool dropped;            /* ...and we dropped it at a link loss */
+	unsigned notifications;  /* since the session (re)started */
+};
+
+/* One enum for the family: each step goes through some of them. */
+enum gatt_phase {
+	GATT_PHASE_START,
+	GATT_PHASE_READING,
+	GATT_PHASE_WRITING,
+	GATT_PHASE_SUBSCRIBING,          /* StartNotify in flight */
+	GATT_PHASE_WAITING_NOTIFYING,    /* ...answered: Notifying to come */
+	GATT_PHASE_READING_CCCD,
+	GATT_PHASE_RESUBSCRIBING,
+	GATT_PHASE_WAITING_NOTIFY,
+};
+
+static const char *gatt_phase_to_str(int phase)
+{
+	switch ((enum gatt_phase)phase) {
+	case GATT_PHASE_START: return "start";
+	case GATT_PHASE_READING: return "reading";
+	case GATT_PHASE_WRITING: return "writing";
+	case GATT_PHASE_SUBSCRIBING: return "subscribing";
+	case GATT_PHASE_WAITING_NOTIFYING: return "waiting-for-notifying";
+	case GATT_PHASE_READING_CCCD: return "reading-cccd";
+	case GATT_PHASE_RESUBSCRIBING: return "resubscribing";
+	case GATT_PHASE_WAITING_NOTIFY: return "waiting-for-notification";
+	}
+	return "unknown";
+}
+
+/* ---- a central's sessions ------------------------------------------------ */
+
+static void sub_free(void *data)
+{
+	struct sub *s = data;
+
+	g_free(s->uuid);
+	g_free(s);
+}
+
+void gatt_subs_init(struct central *c)
+{
+	c->subs = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
+		sub_free);
+}
+
+static struct sub *get_sub(struct central *c, const char *uuid, bool create)
+{
+	struct sub *s = g_hash_table_lookup(c->subs, uuid);
+
+	if (!s && create) {
+		s = g_new0(struct sub, 1);
+		s->uuid = g_strdup(uuid);
+		g_hash_table_insert(c->subs, s->uuid, s);
+	}
+	return s;
+}
+
+void gatt_subs_link_lost(struct central *c)
+{
+	GHashTableIter it;
+	gpointer v;
+
+	/*
+	 * BlueZ re-subscribes the sessions it still holds when the link
+	 * returns, and would hide a DUT that forgot our CCCD. Dropping our
+	 * session now (no ATT write without a link) keeps the DUT honest.
+	 */
+	g_hash_table_iter_init(&it, c->subs);
+	while (g_hash_table_iter_next(&it, NULL, &v)) {
+		struct sub *s = v;
+		const char *chr = central_find_chr(c, s->uuid);
+
+		if (!s->active || !chr)
+			continue;
+		s->active = false;
+		s->dropped = true;
+		step_call(c->e, BLUEZ_OP_STOP_NOTIFY, chr, NULL, NULL);
+	}
+}
+
+void gatt_subs_value(struct central *c, const char *path)
+{
+	GHashTableIter it;
+	gpointer v;
+
+	g_hash_table_iter_init(&it, c->subs);
+	while (g_hash_table_iter_next(&it, NULL, &v)) {
+		struct sub *s = v;
+		const char *chr = central_find_chr(c, s->uuid);
+
+		if (!chr || strcmp(chr, path) != 0 || !s->active)
+			continue;
+		/* our own read changes Value too: that is not a notification */
+		if (step_call_pending(c->e, BLUEZ_OP_READ, path))
+			continue;
+		s->notifications++;
+		step_timeline(c->e, "notification from %s", s->uuid);
+	}
+}
+
+void gatt_subs_forget(struct central *c)
+{
+	g_hash_table_remove_all(c->subs);
+}
+
+/* ---- the steps' common part --------------------------------------------- */
+
+static bool need_chr(struct engine *e)
+{
+	struct central *c = step_central(e);
+	const char *chr = central_find_chr(c, e->st.s->uuid);
+
+	if (chr) {
+		e->st.u.gatt.chr = g_strdup(chr);
+		return true;
+	}
+	step_fail(e, VERDICT_GATT_ERROR, CONFIDENCE_NONE,
+		"the DUT has no characteristic %s%s", e->st.s->uuid,
+		central_dev_bool(c, "ServicesResolved") ? "" :
+			" (not connected, or services not resolved yet)");
+	return false;
+}
+
+/* The step's GATT operation, again, on the characteristic as it is now. */
+static void gatt_restart(struct engine *e)
+{
+	e->st.u.gatt.chr_wait = false;
+	g_clear_pointer(&e->st.u.gatt.chr, g_free);
+	e->st.ops->start(e);
+}
+
+/*
+ * The object was gone when BlueZ got the call: the DUT's services changed
+ * (Service Changed, or a new database hash) and BlueZ replaced its GATT
+ * objects under new handles. Real bluetoothd does this right after pairing
+ * when the DUT's database changed since it was cached. Not the DUT's fault:
+ * wait, within the step's timeout, for the characteristic to come back and
+ * do the operation again on it.
+ */
+static bool gatt_moved(struct engine *e, const struct bluez_reply *r)
+{
+	struct gatt_state *g = &e->st.u.gatt;
+	const char *now;
+	bool gone = r->error_name &&
+		(!strcmp(r->error_name, DBUS_ERR_UNKNOWN_OBJECT) ||
+		 !strcmp(r->error_name, DBUS_ERR_UNKNOWN_METHOD));
+	/* the handle BlueZ still had is no longer the DUT's: ATT 0x01 */
+	bool stale = r->error_text &&
+		strstr(r->error_text, "ATT error: 0x01") != NULL;
+
+	if ((!gone && !stale) || g->chr_moves >= GATT_MAX_MOVES || !g->chr)
+		return false;
+	g->chr_moves++;
+	step_extra_int(e, "gatt_objects_replaced", g->chr_moves);
+	step_timeline(e, "%s is %s (the DUT's services changed); waiting for "
+		"the characteristic to come back", g->chr,
+		gone ? "gone" : "stale (ATT: Invalid Handle)");
+	now = central_find_chr(step_central(e), e->st.s->uuid);
+	if (now && strcmp(now, g->chr) != 0) {
+		gatt_restart(e);
+		return true;
+	}
+	g->chr_wait = true;
+	return true;
+}
+
+static void gatt_failed(struct engine *e, const struct bluez_reply *r,
+	const char *what)
+{
+	struct gatt_state *g = &e->st.u.gatt;
+	struct link_obs o;
+	enum confidence c;
+	const char *why;
+	enum verdict v;
+
+	/* a bonded link that drops under an encrypted read: the key is bad */
+	link_obs_init(&o);
+	o.bonded = central_bonded(step_central(e));
+	o.connected = true;
+	o.dropped = g->link_dropped;
+	o.pairing_requested = g->pairing_seen;
+	o.error_name = e->st.err_name;
+	o.error_text = e->st.err_text;
+	o.replied = true;
+	o.dut_advertised = true;
+	if (o.bonded && (o.dropped || o.pairing_requested)) {
+		v = verdict_classify_link(&o, &c, &why);
+		step_extra_str(e, "rule", why);
+		step_fail(e, v, c, "%s failed: %s", what, why);
+		return;
+	}
+	step_fail(e, VERDICT_GATT_ERROR, CONFIDENCE_NONE, "%s failed: %s%s%s",
+		what, r->error_name ? r->error_name : r->error->message,
+		r->error_text ? " " : "", r->error_text ? r->error_text : "");
+}
+
+/* The reply of a GATT call: true when the step goes on with @r's value. */
+static bool gatt_answered(struct engine *e, const struct bluez_reply *r,
+	const char *what)
+{
+	if (r->error && gatt_moved(e, r))
+		return false;
+	if (r->error) {
+		gatt_failed(e, r, what);
+		return false;
+	}
+	return true;
+}
+
+/* The bytes of an (ay) reply, as hex. */
+static char *reply_hex(const struct bluez_reply *r, GVariant **ay,
+	const guint8 **d, gsize *n)
+{
+	*ay = g_variant_get_child_value(r->value, 0);
+	*d = g_variant_get_fixed_array(*ay, n, 1);
+	return evlog_hex(*d, *n);
+}
+
+static void gatt_clear(struct engine *e)
+{
+	g_free(e->st.u.gatt.chr);
+}
+
+static void gatt_chr_added(struct engine *e, const char *path)
+{
+	const char *chr;
+
+	(void)path;
+	if (!e->st.u.gatt.chr_wait)
+		return;
+	chr = central_find_chr(step_central(e), e->st.s->uuid);
+	if (!chr)
+		return;
+	step_timeline(e, "the characteristic is back at %s", chr);
+	gatt_restart(e);
+}
+
+static void gatt_dut_prop(struct engine *e, const char *name, GVariant *v)
+{
+	if (!strcmp(name, "Connected") && !step_true(v))
+		e->st.u.gatt.link_dropped = true;
+}
+
+static void gatt_agent(struct engine *e, const struct engine_agent_event *ev)
+{
+	(void)ev;
+	e->st.u.gatt.pairing_seen = true;
+}
+
+static void gatt_timeout(struct engine *e, const char *d)
+{
+	step_fail(e, VERDICT_GATT_ERROR, CONFIDENCE_NONE,
+		"%s did not complete within %s",
+		scn_step_type_to_str(e->st.s->type), d);
+}
+
+#define GATT_OPS \
+	.clear = gatt_clear, \
+	.chr_added = gatt_chr_added, \
+	.dut_prop = gatt_dut_prop, \
+	.agent = gatt_agent, \
+	.phase_to_str = gatt_phase_to_str
+
+/* ---- read ---------------------------------------------------------------- */
+
+static void read_reply(struct engine *e, const struct bluez_reply *r)
+{
+	const struct scn_step *s = e->st.s;
+	GVariant *ay;
+	gsize n = 0;
+	const guint8 *d;
+	char *hex;
+
+	if (!gatt_answered(e, r, "ReadValue"))
+		return;
+	if (e->st.u.gatt.pairing_seen && central_bonded(step_central(e)) &&
+	    e->st.phase == GATT_PHASE_READING) {
+		gatt_failed(e, r, "ReadValue");
+		return;
+	}
+	hex = reply_hex(r, &ay, &d, &n);
+	step_extra_str(e, "value", hex);
+	if (s->value) {
+		gsize en;
+		const guint8 *ed = g_bytes_get_data(s->value, &en);
+
+		if (en != n || memcmp(ed, d, n) != 0) {
+			char *want = evlog_hex(ed, en);
+
+			step_fail(e, VERDICT_EXPECTATION_FAILED,
+				CONFIDENCE_NONE, "read %s, expected %s", hex,
+				want);
+			g_free(want);
+			g_free(hex);
+			g_variant_unref(ay);
+			return;
+		}
+	}
+	g_free(hex);
+	g_variant_unref(ay);
+	step_pass(e);
+}
+
+static void read_start(struct engine *e)
+{
+	if (!need_chr(e))
+		return;
+	/* an encrypted read may make BlueZ pair: fine without a bond only */
+	e->env.agent->set_policy(e->env.agent_data,
+		!central_bonded(step_central(e)), -1);
+	step_enter_phase(e, GATT_PHASE_READING);
+	step_call(e, BLUEZ_OP_READ, e->st.u.gatt.chr, NULL, read_reply);
+}
+
+const struct step_ops step_read_ops = {
+	.start = read_start,
+	.timeout = gatt_timeout,
+	GATT_OPS,
+};
+
+/* ---- write --------------------------------------------------------------- */
+
+static void write_reply(struct engine *e, const struct bluez_reply *r)
+{
+	if (gatt_answered(e, r, "WriteValue"))
+		step_pass(e);
+}
+
+static void write_start(struct engine *e)
+{
+	gsize n;
+	const guint8 *d;
+
+	if (!need_chr(e))
+		return;
+	d = g_bytes_get_data(e->st.s->value, &n);
+	step_enter_phase(e, GATT_PHASE_WRITING);
+	step_call(e, BLUEZ_OP_WRITE, e->st.u.gatt.chr, g_variant_new("(@ays)",
+		g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE, d, n, 1),
+		e->st.s->write_command ? "command" : "request"), write_reply);
+}
+
+const struct step_ops step_write_ops = {
+	.start = write_start,
+	.timeout = gatt_timeout,
+	GATT_OPS,
+};
+
+/* ---- subscribe ----------------------------------------------------------- */
+
+static void notifying_check(struct engine *e)
+{
+	struct gatt_state *g = &e->st.u.gatt;
+	bool v = false;
+
+	if (e->st.phase == GATT_PHASE_WAITING_NOTIFYING &&
+	    model_bool(e->env.model, g->chr, BLUEZ_IFACE_GATT_CHRC,
+		    "Notifying", &v) && v) {
+		g->sub->active = true;
+		g->sub->dropped = false;
+		step_pass(e);
+	}
+}
+
+static void subscribe_reply(struct engine *e, const struct bluez_reply *r)
+{
+	if (!gatt_answered(e, r, "StartNotify"))
+		return;
+	e->st.u.gatt.sub->notifications = 0;
+	step_enter_phase(e, GATT_PHASE_WAITING_NOTIFYING);
+	notifying_check(e);
+}
+
+static void subscribe_start(struct engine *e)
+{
+	if (!need_chr(e))
+		return;
+	e->st.u.gatt.sub = get_sub(step_central(e), e->st.s->uuid, true);
+	step_enter_phase(e, GATT_PHASE_SUBSCRIBING);
+	step_call(e, BLUEZ_OP_START_NOTIFY, e->st.u.gatt.chr, NULL,
+		subscribe_reply);
+}
+
+static void subscribe_chr_changed(struct engine *e, const char *path,
+	const char *name)
+{
+	(void)path;
+	if (!strcmp(name, "Notifying"))
+		notifying_check(e);
+}
+
+const struct step_ops step_subscribe_ops = {
+	.start = subscribe_start,
+	.chr_changed = subscribe_chr_changed,
+	.timeout = gatt_timeout,
+	GATT_OPS,
+};
+
+/* ---- expect-notify ------------------------------------------------------- */
+
+static void notify_wait(struct engine *e)
+{
+	struct sub *sub = e->st.u.gatt.sub;
+
+	step_enter_phase(e, GATT_PHASE_WAITING_NOTIFY);
+	if (sub->notifications > 0) {
+		step_extra_int(e, "notifications", sub->notifications);
+		step_pass(e);
+	}
+}
+
+static void resubscribed(struct engine *e, const struct bluez_reply *r)
+{
+	struct sub *sub = e->st.u.gatt.sub;
+
+	if (!gatt_answered(e, r, "StartNotify"))
+		return;
+	sub->active = true;
+	sub->dropped = false;
+	sub->notifications = 0;
+	notify_wait(e);
+}
+
+static void cccd_reply(struct engine *e, const struct bluez_reply *r)
+{
+	GVariant *ay;
+	gsize n = 0;
+	const guint8 *d;
+	char *hex;
+
+	if (!gatt_answered(e, r, "reading the CCCD"))
+		return;
+	hex = reply_hex(r, &ay, &d, &n);
+	step_extra_str(e, "cccd", hex);
+	step_timeline(e, "the DUT's CCCD for us: %s", hex);
+	if (n < 1 || (d[0] & 0x03) == 0) {
+		step_fail(e, VERDICT_SUBSCRIPTION_LOST, CONFIDENCE_CONFIRMED,
+			"after the link came back the DUT's CCCD is %s: it "
+			"forgot the bonded host's subscription", hex);
+	} else {
+		step_enter_phase(e, GATT_PHASE_RESUBSCRIBING);
+		step_call(e, BLUEZ_OP_START_NOTIFY, e->st.u.gatt.chr, NULL,
+			resubscribed);
+	}
+	g_free(hex);
+	g_variant_unref(ay);
+}
+
+static void expect_notify_start(struct engine *e)
+{
+	struct gatt_state *g = &e->st.u.gatt;
+	const char *cccd;
+
+	g->sub = get_sub(step_central(e), e->st.s->uuid, false);
+	if (!g->sub || (!g->sub->active && !g->sub->dropped)) {
+		step_fail(e, VERDICT_EXPECTATION_FAILED, CONFIDENCE_NONE,
+			"no subscription to %s: add a subscribe step first",
+			e->st.s->uuid);
+		return;
+	}
+	if (!need_chr(e))
+		return;
+	if (!g->sub->dropped) {
+		notify_wait(e);
+		return;
+	}
+	/*
+	 * BlueZ writes the CCCD again for sessions it still holds, which would
+	 * hide a DUT that forgot it. We dropped ours at the link loss, so the
+	 * DUT's own CCCD tells what it remembered.
+	 */
+	cccd = bluez_find_desc(e->env.model, g->chr, BLUEZ_UUID_CCCD);
+	if (!cccd) {
+		step_enter_phase(e, GATT_PHASE_RESUBSCRIBING);
+		step_call(e, BLUEZ_OP_START_NOTIFY, g->chr, NULL, resubscribed);
+		return;
+	}
+	step_enter_phase(e, GATT_PHASE_READING_CCCD);
+	step_call(e, BLUEZ_OP_READ_DESC, cccd, NULL, cccd_reply);
+}
+
+static void expect_notify_chr_changed(struct engine *e, const char *path,
+	const char *name)
+{
+	(void)path;
+	if (e->st.phase == GATT_PHASE_WAITING_NOTIFY && !strcmp(name, "Value"))
+		notify_wait(e);
+}
+
+static void expect_notify_timeout(struct engine *e, const char *d)
+{
+	step_fail(e, VERDICT_EXPECTATION_FAILED, CONFIDENCE_NONE,
+		"no notification from %s within %s", e->st.s->uuid, d);
+}
+
+const struct step_ops step_expect_notify_ops = {
+	.start = expect_notify_start,
+	.chr_changed = expect_notify_chr_changed,
+	.timeout = expect_notify_timeout,
+	GATT_OPS,
+};

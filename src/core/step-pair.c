@@ -1,0 +1,347 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * step-pair.c — `pair`, `trust` and `remove-bond`: the host's side of the
+ * bond.
+ *
+ * pair pairs through our own agent, with the IO capabilities and bond=
+ * the step asks for. BlueZ refuses Pair() on a device it is bonded with
+ * (AuthenticationFailed on 5.66, see DESIGN.md), so a pair over an existing
+ * bond removes the device first, waits for its object to go, and finds the
+ * DUT again by its advertisements.
+ */
+#include <string.h>
+
+#include "bondcheck/bcerror.h"
+#include "bondcheck/bluez.h"
+#include "bondcheck/names.h"
+#include "step.h"
+
+enum pair_phase {
+	PAIR_PHASE_START,
+	PAIR_PHASE_REMOVING_OLD_BOND,
+	PAIR_PHASE_WAITING_REMOVAL,
+	PAIR_PHASE_FINDING,
+	PAIR_PHASE_STOPPING_DISCOVERY,
+	PAIR_PHASE_REGISTERING_AGENT,
+	PAIR_PHASE_SETTING_PAIRABLE,
+	PAIR_PHASE_PAIRING,
+};
+
+static const char *pair_phase_to_str(int phase)
+{
+	switch ((enum pair_phase)phase) {
+	case PAIR_PHASE_START: return "start";
+	case PAIR_PHASE_REMOVING_OLD_BOND: return "removing-old-bond";
+	case PAIR_PHASE_WAITING_REMOVAL: return "waiting-for-removal";
+	case PAIR_PHASE_FINDING: return "finding";
+	case PAIR_PHASE_STOPPING_DISCOVERY: return "stopping-discovery";
+	case PAIR_PHASE_REGISTERING_AGENT: return "registering-agent";
+	case PAIR_PHASE_SETTING_PAIRABLE: return "setting-pairable";
+	case PAIR_PHASE_PAIRING: return "pairing";
+	}
+	return "unknown";
+}
+
+const char *pair_agent_capability(GPtrArray *steps)
+{
+	for (guint i = 0; steps && i < steps->len; i++) {
+		const struct scn_step *s = g_ptr_array_index(steps, i);
+		const char *io;
+
+		if (s->type == SCN_STEP_PAIR)
+			return s->io ? s->io : SCN_DEFAULT_IO;
+		if (s->children && (io = pair_agent_capability(s->children)))
+			return io;
+	}
+	return NULL;
+}
+
+static void pair_check(struct engine *e)
+{
+	struct central *c = step_central(e);
+	bool want = e->st.u.pair.want_bond;
+	bool paired = central_dev_bool(c, "Paired");
+	bool from_paired = false;
+	bool bonded = central_dut(c) && bluez_device_bonded(e->env.model,
+		central_dut(c), &from_paired);
+
+	if (!paired) {
+		step_fail(e, VERDICT_EXPECTATION_FAILED, CONFIDENCE_NONE,
+			"Pair() succeeded but Paired is not true");
+		return;
+	}
+	if (!from_paired && bonded != want) {
+		step_fail(e, VERDICT_EXPECTATION_FAILED, CONFIDENCE_NONE,
+			"paired with bond=%s, but Bonded is %s",
+			want ? "yes" : "no", bonded ? "true" : "false");
+		return;
+	}
+	step_extra_str(e, "io", c->agent_cap);
+	step_extra_int(e, "pairing_ms", step_ms(e));
+	step_pass(e);
+}
+
+static void pair_reply(struct engine *e, const struct bluez_reply *r)
+{
+	if (r->error) {
+		step_fail(e, VERDICT_EXPECTATION_FAILED, CONFIDENCE_NONE,
+			"pairing failed: %s%s%s",
+			r->error_name ? r->error_name : r->error->message,
+			r->error_text ? " " : "",
+			r->error_text ? r->error_text : "");
+		return;
+	}
+	pair_check(e);
+}
+
+static void pairable_set(struct engine *e, const struct bluez_reply *r)
+{
+	const char *dev = central_dut(step_central(e));
+
+	if (r->error) {
+		step_fail(e, VERDICT_ENVIRONMENT_ERROR, CONFIDENCE_NONE,
+			"cannot set the adapter's Pairable: %s",
+			r->error->message);
+		return;
+	}
+	e->env.agent->set_target(e->env.agent_data, dev);
+	e->env.agent->set_policy(e->env.agent_data, true, e->st.s->passkey);
+	step_enter_phase(e, PAIR_PHASE_PAIRING);
+	step_call(e, BLUEZ_OP_PAIR, dev, NULL, pair_reply);
+}
+
+static void pair_agent_ready(const GError *error, void *data)
+{
+	struct engine *e = data;
+	struct central *c = step_central(e);
+
+	if (!step_running(e, &step_pair_ops) ||
+	    e->st.phase != PAIR_PHASE_REGISTERING_AGENT)
+		return;
+	runlog_agent(e, error ? "register-failed" : "registered", error);
+	if (error) {
+		step_fail(e, VERDICT_ENVIRONMENT_ERROR, CONFIDENCE_NONE,
+			"cannot register the agent: %s", error->message);
+		return;
+	}
+	step_enter_phase(e, PAIR_PHASE_SETTING_PAIRABLE);
+	central_save_pairable(c);
+	step_call(e, BLUEZ_OP_SET_PAIRABLE, c->adapter,
+		g_variant_new_boolean(e->st.u.pair.want_bond), pairable_set);
+}
+
+/* The DUT is known and our discovery is off: (re)register, then pair. */
+static void pair_ready(struct engine *e)
+{
+	struct central *c = step_central(e);
+	const char *io = e->st.s->io ? e->st.s->io : SCN_DEFAULT_IO;
+
+	step_enter_phase(e, PAIR_PHASE_REGISTERING_AGENT);
+	if (g_strcmp0(io, c->agent_cap) != 0) {
+		g_free(c->agent_cap);
+		c->agent_cap = g_strdup(io);
+		step_timeline(e, "agent re-registered as %s", io);
+		e->env.agent->register_agent(e->env.agent_data, io,
+			pair_agent_ready, e);
+		return;
+	}
+	pair_agent_ready(NULL, e);
+}
+
+static void pair_find_again(struct engine *e)
+{
+	step_enter_phase(e, PAIR_PHASE_FINDING);
+	central_start_discovery(step_central(e));
+}
+
+static void removed_for_pair(struct engine *e, const struct bluez_reply *r)
+{
+	if (r->error && r->error->code != BCERROR_DOES_NOT_EXIST) {
+		step_fail(e, VERDICT_ENVIRONMENT_ERROR, CONFIDENCE_NONE,
+			"cannot remove the old bond: %s", r->error->message);
+		return;
+	}
+	/* wait for InterfacesRemoved, then find it again */
+	step_enter_phase(e, PAIR_PHASE_WAITING_REMOVAL);
+	if (!central_dut(step_central(e)))
+		pair_find_again(e);
+}
+
+static void pair_start(struct engine *e)
+{
+	struct central *c = step_central(e);
+	const char *p = central_dut(c);
+
+	e->st.u.pair.want_bond = e->st.s->bond;
+	if (!p) {
+		step_fail(e, VERDICT_EXPECTATION_FAILED, CONFIDENCE_NONE,
+			"the DUT is not known to BlueZ yet: add a scan step "
+			"before this one");
+		return;
+	}
+	if (central_dev_bool(c, "Paired") || central_bonded(c)) {
+		/* a fresh bond: BlueZ needs the old one removed first */
+		step_timeline(e, "already paired: removing the host's bond "
+			"first");
+		step_enter_phase(e, PAIR_PHASE_REMOVING_OLD_BOND);
+		step_call(e, BLUEZ_OP_REMOVE_DEVICE, c->adapter,
+			g_variant_new_object_path(p), removed_for_pair);
+		return;
+	}
+	step_enter_phase(e, PAIR_PHASE_STOPPING_DISCOVERY);
+	central_stop_discovery(c);
+}
+
+static void pair_dut_seen(struct engine *e, const char *path)
+{
+	if (e->st.phase != PAIR_PHASE_FINDING)
+		return;
+	central_adopt(step_central(e), path);
+	step_enter_phase(e, PAIR_PHASE_STOPPING_DISCOVERY);
+	central_stop_discovery(step_central(e));
+}
+
+static void pair_discovery_stopped(struct engine *e)
+{
+	if (e->st.phase == PAIR_PHASE_STOPPING_DISCOVERY &&
+	    central_dut(step_central(e)))
+		pair_ready(e);
+}
+
+static void pair_dut_removed(struct engine *e)
+{
+	if (e->st.phase == PAIR_PHASE_WAITING_REMOVAL)
+		pair_find_again(e);
+}
+
+const struct step_ops step_pair_ops = {
+	.start = pair_start,
+	.dut_seen = pair_dut_seen,
+	.discovery_stopped = pair_discovery_stopped,
+	.dut_removed = pair_dut_removed,
+	.timeout = step_timed_out,
+	.phase_to_str = pair_phase_to_str,
+};
+
+/* ---- trust --------------------------------------------------------------- */
+
+enum trust_phase {
+	TRUST_PHASE_START,
+	TRUST_PHASE_SETTING,
+	TRUST_PHASE_WAITING_TRUSTED,
+};
+
+static const char *trust_phase_to_str(int phase)
+{
+	switch ((enum trust_phase)phase) {
+	case TRUST_PHASE_START: return "start";
+	case TRUST_PHASE_SETTING: return "setting-trusted";
+	case TRUST_PHASE_WAITING_TRUSTED: return "waiting-for-trusted";
+	}
+	return "unknown";
+}
+
+static void trusted_reply(struct engine *e, const struct bluez_reply *r)
+{
+	if (r->error) {
+		step_fail(e, VERDICT_EXPECTATION_FAILED, CONFIDENCE_NONE,
+			"setting Trusted failed: %s", r->error->message);
+		return;
+	}
+	step_enter_phase(e, TRUST_PHASE_WAITING_TRUSTED);
+	if (central_dev_bool(step_central(e), "Trusted"))
+		step_pass(e);
+}
+
+static void trust_start(struct engine *e)
+{
+	const char *p = central_dut(step_central(e));
+
+	if (!p) {
+		step_fail(e, VERDICT_EXPECTATION_FAILED, CONFIDENCE_NONE,
+			"the DUT is not known yet");
+		return;
+	}
+	step_enter_phase(e, TRUST_PHASE_SETTING);
+	step_call(e, BLUEZ_OP_SET_TRUSTED, p, g_variant_new_boolean(TRUE),
+		trusted_reply);
+}
+
+static void trust_dut_prop(struct engine *e, const char *name, GVariant *v)
+{
+	if (e->st.phase == TRUST_PHASE_WAITING_TRUSTED &&
+	    !strcmp(name, "Trusted") && step_true(v))
+		step_pass(e);
+}
+
+const struct step_ops step_trust_ops = {
+	.start = trust_start,
+	.dut_prop = trust_dut_prop,
+	.timeout = step_timed_out,
+	.phase_to_str = trust_phase_to_str,
+};
+
+/* ---- remove-bond --------------------------------------------------------- */
+
+enum remove_phase {
+	REMOVE_PHASE_START,
+	REMOVE_PHASE_REMOVING,
+	REMOVE_PHASE_WAITING_REMOVAL,
+};
+
+static const char *remove_phase_to_str(int phase)
+{
+	switch ((enum remove_phase)phase) {
+	case REMOVE_PHASE_START: return "start";
+	case REMOVE_PHASE_REMOVING: return "removing";
+	case REMOVE_PHASE_WAITING_REMOVAL: return "waiting-for-removal";
+	}
+	return "unknown";
+}
+
+static void removed(struct engine *e)
+{
+	gatt_subs_forget(step_central(e));
+	step_pass(e);
+}
+
+static void removed_reply(struct engine *e, const struct bluez_reply *r)
+{
+	if (r->error && r->error->code != BCERROR_DOES_NOT_EXIST) {
+		step_fail(e, VERDICT_EXPECTATION_FAILED, CONFIDENCE_NONE,
+			"RemoveDevice failed: %s", r->error->message);
+		return;
+	}
+	step_enter_phase(e, REMOVE_PHASE_WAITING_REMOVAL);
+	if (!central_dut(step_central(e)))
+		removed(e);
+}
+
+static void remove_start(struct engine *e)
+{
+	struct central *c = step_central(e);
+	const char *p = central_dut(c);
+
+	if (!p) {
+		step_timeline(e, "BlueZ does not know the DUT: nothing to "
+			"remove");
+		step_pass(e);
+		return;
+	}
+	step_enter_phase(e, REMOVE_PHASE_REMOVING);
+	step_call(e, BLUEZ_OP_REMOVE_DEVICE, c->adapter,
+		g_variant_new_object_path(p), removed_reply);
+}
+
+static void remove_dut_removed(struct engine *e)
+{
+	if (e->st.phase == REMOVE_PHASE_WAITING_REMOVAL)
+		removed(e);
+}
+
+const struct step_ops step_remove_bond_ops = {
+	.start = remove_start,
+	.dut_removed = remove_dut_removed,
+	.timeout = step_timed_out,
+	.phase_to_str = remove_phase_to_str,
+};

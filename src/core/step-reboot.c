@@ -1,0 +1,335 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * step-reboot.c — `reboot`: trigger the DUT's reboot, wait for the link to
+ * drop (if it was up), then for the DUT to advertise again.
+ *
+ * The trigger is the simulator's Sim1.Reboot, a GATT write, a command, a
+ * serial line, or the person at the bench. A device with the DUT's name
+ * that BlueZ did not know before the trigger is the DUT back under another
+ * address: identity-changed.
+ */
+#include <string.h>
+
+#include "bondcheck/bluez.h"
+#include "bondcheck/names.h"
+#include "step.h"
+
+enum reboot_phase {
+	REBOOT_PHASE_STOPPING_DISCOVERY,
+	REBOOT_PHASE_TRIGGERING,
+	REBOOT_PHASE_WAITING_LINK_DROP,
+	REBOOT_PHASE_WAITING_ADVERTISING,
+	REBOOT_PHASE_STOPPING_AFTER,
+};
+
+static const char *reboot_phase_to_str(int phase)
+{
+	switch ((enum reboot_phase)phase) {
+	case REBOOT_PHASE_STOPPING_DISCOVERY: return "stopping-discovery";
+	case REBOOT_PHASE_TRIGGERING: return "triggering";
+	case REBOOT_PHASE_WAITING_LINK_DROP: return "waiting-for-link-drop";
+	case REBOOT_PHASE_WAITING_ADVERTISING: return "waiting-for-advertising";
+	case REBOOT_PHASE_STOPPING_AFTER: return "stopping-discovery-after";
+	}
+	return "unknown";
+}
+
+/* A trigger event: the builder holds via and event; add, then end it. */
+static JsonBuilder *trigger_event(struct engine *e, const char *event)
+{
+	JsonBuilder *b = evlog_begin(e->log, "trigger");
+
+	runlog_add_str(b, "via", scn_via_to_str(e->st.u.reboot.via));
+	runlog_add_str(b, "event", event);
+	return b;
+}
+
+static enum scn_via choose_via(struct engine *e)
+{
+	struct central *c = step_central(e);
+
+	if (e->cfg.reboot_cmd)
+		return SCN_VIA_COMMAND;
+	if (e->st.s->via_given)
+		return e->st.s->via;
+	if (e->cfg.sim)
+		return SCN_VIA_SIM;
+	if (central_find_chr(c, SCN_REBOOT_UUID))
+		return SCN_VIA_GATT;
+	return SCN_VIA_MANUAL;
+}
+
+static void wait_adverts(struct engine *e)
+{
+	step_enter_phase(e, REBOOT_PHASE_WAITING_ADVERTISING);
+	e->reboot_mark_us = e->st.u.reboot.trigger_us;
+	central_start_discovery(step_central(e));
+}
+
+static void triggered(struct engine *e)
+{
+	evlog_end(e->log, trigger_event(e, "done"));
+	if (e->st.phase != REBOOT_PHASE_TRIGGERING)
+		return;
+	if (e->st.u.reboot.was_connected &&
+	    central_dev_bool(step_central(e), "Connected")) {
+		step_enter_phase(e, REBOOT_PHASE_WAITING_LINK_DROP);
+		return;
+	}
+	wait_adverts(e);
+}
+
+static void trigger_reply(struct engine *e, const struct bluez_reply *r)
+{
+	if (r->error && e->st.u.reboot.via == SCN_VIA_SIM) {
+		step_fail(e, VERDICT_ENVIRONMENT_ERROR, CONFIDENCE_NONE,
+			"Sim1.Reboot failed: %s", r->error->message);
+		return;
+	}
+	/* via=gatt: the DUT may reset before it answers the write */
+	if (r->error)
+		step_timeline(e, "the reboot write got no answer (%s): "
+			"expected if the DUT reset at once", r->error->message);
+	triggered(e);
+}
+
+static void trigger_line(const char *stream, const char *line, void *data)
+{
+	struct engine *e = data;
+	JsonBuilder *b = evlog_begin(e->log, "trigger");
+
+	runlog_add_str(b, "via", "command");
+	runlog_add_str(b, "stream", stream);
+	runlog_add_str(b, "line", line);
+	evlog_end(e->log, b);
+}
+
+static void trigger_done(int status, const GError *error, void *data)
+{
+	struct engine *e = data;
+	struct reboot_state *rb = &e->st.u.reboot;
+	JsonBuilder *b;
+
+	if (!step_running(e, &step_reboot_ops))
+		return;
+	rb->trigger_id = 0;
+	b = trigger_event(e, "exit");
+	runlog_add_int(b, "status", status);
+	if (error)
+		runlog_add_str(b, "error", error->message);
+	evlog_end(e->log, b);
+	if (error) {
+		step_fail(e, VERDICT_ENVIRONMENT_ERROR, CONFIDENCE_NONE,
+			"the reboot %s failed: %s",
+			rb->via == SCN_VIA_SERIAL ? "port" : "command",
+			error->message);
+		return;
+	}
+	step_extra_int(e, "trigger_status", status);
+	if (status != 0)
+		step_timeline(e, "the reboot command exited with %d", status);
+	triggered(e);
+}
+
+static GBytes *default_serial_bytes(void)
+{
+	/* interrupt a running program, then a hard reset from the REPL */
+	static const char s[] = "\x03\x03import machine; machine.reset()\r";
+
+	return g_bytes_new_static(s, sizeof(s) - 1);
+}
+
+static void trigger_gatt(struct engine *e)
+{
+	const struct scn_step *s = e->st.s;
+	const char *uuid = s->uuid ? s->uuid : SCN_REBOOT_UUID;
+	const char *chr = central_find_chr(step_central(e), uuid);
+	GBytes *v;
+	gsize n;
+	const guint8 *d;
+
+	if (!chr || !e->st.u.reboot.was_connected) {
+		step_fail(e, VERDICT_EXPECTATION_FAILED, CONFIDENCE_NONE,
+			"reboot via=gatt needs a connection and the "
+			"characteristic %s", uuid);
+		return;
+	}
+	v = s->value ? g_bytes_ref(s->value) : g_bytes_new_static("\x01", 1);
+	d = g_bytes_get_data(v, &n);
+	step_call(e, BLUEZ_OP_WRITE, chr, g_variant_new("(@ays)",
+		g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE, d, n, 1),
+		"request"), trigger_reply);
+	g_bytes_unref(v);
+}
+
+/* Devices seen before: a newcomer with the DUT's name is the DUT. */
+static void remember_devices(struct engine *e)
+{
+	struct reboot_state *rb = &e->st.u.reboot;
+	GPtrArray *all = model_find(e->env.model, BLUEZ_IFACE_DEVICE,
+		step_central(e)->adapter);
+
+	rb->known = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+		NULL);
+	for (guint i = 0; i < all->len; i++)
+		g_hash_table_add(rb->known, g_strdup(g_ptr_array_index(all, i)));
+	g_ptr_array_free(all, TRUE);
+}
+
+static void reboot_trigger(struct engine *e)
+{
+	const struct scn_step *s = e->st.s;
+	struct central *c = step_central(e);
+	struct reboot_state *rb = &e->st.u.reboot;
+
+	evlog_end(e->log, trigger_event(e, "start"));
+	step_enter_phase(e, REBOOT_PHASE_TRIGGERING);
+	rb->trigger_us = engine_now(e);
+	rb->was_connected = central_dev_bool(c, "Connected");
+	e->reboot_mark_us = rb->trigger_us;
+	remember_devices(e);
+	step_timeline(e, "trigger via %s (link %s)", scn_via_to_str(rb->via),
+		rb->was_connected ? "up" : "down");
+
+	switch (rb->via) {
+	case SCN_VIA_SIM: {
+		char *sim = bluez_sim_path(c->adapter);
+
+		step_call(e, BLUEZ_OP_SIM_REBOOT, sim, NULL, trigger_reply);
+		g_free(sim);
+		break;
+	}
+	case SCN_VIA_GATT:
+		trigger_gatt(e);
+		break;
+	case SCN_VIA_COMMAND:
+		rb->trigger_id = e->env.trigger->command(e->env.trigger_data,
+			e->cfg.reboot_cmd ? e->cfg.reboot_cmd : s->cmd,
+			trigger_line, trigger_done, e);
+		break;
+	case SCN_VIA_SERIAL: {
+		GBytes *bytes = s->send ? g_bytes_ref(s->send) :
+					  default_serial_bytes();
+
+		rb->trigger_id = e->env.trigger->serial(e->env.trigger_data,
+			s->port, s->baud, bytes, trigger_done, e);
+		g_bytes_unref(bytes);
+		break;
+	}
+	case SCN_VIA_MANUAL:
+		e->env.trigger->prompt(e->env.trigger_data,
+			"Reboot the device now (reset button or power cycle). "
+			"Waiting for it to drop the link and advertise "
+			"again...");
+		triggered(e);
+		break;
+	}
+}
+
+static void reboot_start(struct engine *e)
+{
+	e->st.u.reboot.via = choose_via(e);
+	step_extra_str(e, "via", scn_via_to_str(e->st.u.reboot.via));
+	/* discovery off: RSSI is invalidated, so its return is visible */
+	central_stop_discovery(step_central(e));
+}
+
+static void reboot_clear(struct engine *e)
+{
+	struct reboot_state *rb = &e->st.u.reboot;
+
+	if (rb->trigger_id)
+		e->env.trigger->cancel(e->env.trigger_data, rb->trigger_id);
+	if (rb->known)
+		g_hash_table_destroy(rb->known);
+}
+
+static void reboot_discovery_stopped(struct engine *e)
+{
+	if (e->st.phase == REBOOT_PHASE_STOPPING_DISCOVERY)
+		reboot_trigger(e);
+	else if (e->st.phase == REBOOT_PHASE_STOPPING_AFTER)
+		step_pass(e);
+}
+
+static void reboot_dut_seen(struct engine *e, const char *path)
+{
+	struct central *c = step_central(e);
+
+	(void)path;
+	if (e->st.phase != REBOOT_PHASE_WAITING_ADVERTISING)
+		return;
+	c->dut_seen_us = engine_now(e);
+	step_extra_int(e, "advertising_after_ms",
+		(c->dut_seen_us - e->st.u.reboot.trigger_us) / 1000);
+	step_timeline(e, "advertising again");
+	step_enter_phase(e, REBOOT_PHASE_STOPPING_AFTER);
+	central_stop_discovery(c);
+}
+
+static void reboot_dut_prop(struct engine *e, const char *name, GVariant *v)
+{
+	if (e->st.phase == REBOOT_PHASE_WAITING_LINK_DROP &&
+	    !strcmp(name, "Connected") && !step_true(v)) {
+		step_extra_int(e, "link_lost_after_ms",
+			(engine_now(e) - e->st.u.reboot.trigger_us) / 1000);
+		wait_adverts(e);
+	}
+}
+
+static void reboot_device_added(struct engine *e, const char *path,
+	GVariant *props)
+{
+	const char *name = NULL, *addr = NULL, *type = NULL;
+	GHashTable *known = e->st.u.reboot.known;
+
+	if (e->st.phase < REBOOT_PHASE_TRIGGERING || !e->dut_name ||
+	    g_hash_table_contains(known, path))
+		return;
+	g_variant_lookup(props, "Name", "&s", &name);
+	g_variant_lookup(props, "Address", "&s", &addr);
+	g_variant_lookup(props, "AddressType", "&s", &type);
+	if (!name || strcmp(name, e->dut_name) != 0)
+		return;
+	step_timeline(e, "a new device '%s' at %s (%s) appeared", name,
+		addr ? addr : "?", type ? type : "?");
+	step_extra_str(e, "new_address", addr);
+	step_extra_str(e, "new_address_type", type);
+	step_extra_str(e, "old_address", e->dev_address);
+	step_fail(e, VERDICT_IDENTITY_CHANGED, CONFIDENCE_INFERRED,
+		"the DUT '%s' came back as %s (%s) instead of %s", name,
+		addr ? addr : "?", type ? type : "?", e->dev_address);
+}
+
+static void reboot_timeout(struct engine *e, const char *d)
+{
+	switch ((enum reboot_phase)e->st.phase) {
+	case REBOOT_PHASE_STOPPING_DISCOVERY:
+	case REBOOT_PHASE_TRIGGERING:
+		step_fail(e, VERDICT_EXPECTATION_FAILED, CONFIDENCE_NONE,
+			"the reboot trigger did not finish within %s", d);
+		break;
+	case REBOOT_PHASE_WAITING_LINK_DROP:
+		step_fail(e, VERDICT_EXPECTATION_FAILED, CONFIDENCE_NONE,
+			"the link never dropped within %s: did the DUT "
+			"reboot?", d);
+		break;
+	case REBOOT_PHASE_WAITING_ADVERTISING:
+	case REBOOT_PHASE_STOPPING_AFTER:
+		step_fail(e, VERDICT_NOT_ADVERTISING, CONFIDENCE_INFERRED,
+			"after the reboot the DUT did not advertise again "
+			"within %s", d);
+		break;
+	}
+}
+
+const struct step_ops step_reboot_ops = {
+	.start = reboot_start,
+	.clear = reboot_clear,
+	.dut_seen = reboot_dut_seen,
+	.device_added = reboot_device_added,
+	.discovery_stopped = reboot_discovery_stopped,
+	.dut_prop = reboot_dut_prop,
+	.timeout = reboot_timeout,
+	.phase_to_str = reboot_phase_to_str,
+};

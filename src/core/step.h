@@ -1,0 +1,324 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * step.h — private to the engine: the run's state, the step table, and what
+ * engine.c, central.c and the step families (step-*.c) share.
+ *
+ * engine.c owns the run's life cycle: the program counter, the step's
+ * timers, pass and fail, cleanup, and routing each event to the current
+ * step through its struct step_ops. central.c owns what one central (an
+ * adapter and its agent) knows of the DUT. A family file owns what its steps
+ * do: it starts them, reacts to the events it has hooks for, names its
+ * phases, and ends each step with step_pass() or step_fail(). A family reads
+ * only its own state (struct step's union), never moves the program counter,
+ * and never sleeps. doc/architecture.md says how to add a step.
+ */
+#ifndef BONDCHECK_STEP_H
+#define BONDCHECK_STEP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <glib.h>
+
+#include "bondcheck/engine.h"
+
+struct engine;
+
+typedef void (*step_reply_fn)(struct engine *e, const struct bluez_reply *r);
+
+/*
+ * One step type's behaviour. The engine calls a hook only while a step of
+ * that type runs; a NULL hook ignores the event. Only start is required.
+ * A hook may end the step (step_pass/step_fail): the engine looks at
+ * nothing of the step after a hook returns.
+ */
+struct step_ops {
+	/* begin the step */
+	void (*start)(struct engine *e);
+	/* free what the family state holds (the engine zeroes it after) */
+	void (*clear)(struct engine *e);
+	/* the DUT advertises: its RSSI came, its object appeared in range, or
+	 * it was in range when our discovery started */
+	void (*dut_seen)(struct engine *e, const char *path);
+	/* another Device1 object appeared; @props its a{sv} */
+	void (*device_added)(struct engine *e, const char *path,
+		GVariant *props);
+	/* our StopDiscovery finished, or there was no discovery to stop */
+	void (*discovery_stopped)(struct engine *e);
+	/* a Device1 property of the DUT changed; @value NULL if invalidated */
+	void (*dut_prop)(struct engine *e, const char *name, GVariant *value);
+	/* the DUT's Device1 object was removed */
+	void (*dut_removed)(struct engine *e);
+	/* Device1.Disconnected(reason, message) (BlueZ 5.83+) */
+	void (*dut_disconnected)(struct engine *e, const char *reason);
+	/* a GattCharacteristic1 object appeared under the DUT */
+	void (*chr_added)(struct engine *e, const char *path);
+	/* a GattCharacteristic1 property under the DUT changed */
+	void (*chr_changed)(struct engine *e, const char *path,
+		const char *name);
+	/* the agent was asked to pair with the DUT */
+	void (*agent)(struct engine *e, const struct engine_agent_event *ev);
+	/* the HCI monitor saw something (already in the step's evidence) */
+	void (*hci)(struct engine *e, const struct engine_hci_event *ev);
+	/* the step's timeout expired; @d is it, formatted ("15s") */
+	void (*timeout)(struct engine *e, const char *d);
+	/* the family's members at the head of step-end's evidence */
+	void (*evidence)(struct engine *e, JsonBuilder *b);
+	/* the family's phase names, for step_enter_phase() */
+	const char *(*phase_to_str)(int phase);
+};
+
+/* The table, one entry per enum scn_step_type (engine.c). */
+extern const struct step_ops step_scan_ops;
+extern const struct step_ops step_connect_ops;
+extern const struct step_ops step_reconnect_ops;
+extern const struct step_ops step_disconnect_ops;
+extern const struct step_ops step_pair_ops;
+extern const struct step_ops step_trust_ops;
+extern const struct step_ops step_remove_bond_ops;
+extern const struct step_ops step_reboot_ops;
+extern const struct step_ops step_read_ops;
+extern const struct step_ops step_write_ops;
+extern const struct step_ops step_subscribe_ops;
+extern const struct step_ops step_expect_notify_ops;
+extern const struct step_ops step_expect_ops;
+extern const struct step_ops step_sleep_ops;
+
+/* ---- family state -------------------------------------------------------- */
+
+/* connect, reconnect */
+struct link_state {
+	bool reconnect;
+	bool settling;           /* failed: collecting late evidence */
+	struct link_obs obs;
+};
+
+struct pair_state {
+	bool want_bond;
+};
+
+struct reboot_state {
+	enum scn_via via;
+	bool was_connected;
+	int64_t trigger_us;
+	guint trigger_id;
+	GHashTable *known;       /* device paths before the trigger */
+};
+
+struct sub;
+
+/* read, write, subscribe, expect-notify */
+struct gatt_state {
+	char *chr;               /* the characteristic's object path */
+	bool chr_wait;           /* its object vanished: waiting for it */
+	unsigned chr_moves;
+	bool link_dropped;
+	bool pairing_seen;
+	struct sub *sub;
+};
+
+/* ---- the current step ---------------------------------------------------- */
+
+struct step {
+	const struct scn_step *s;       /* NULL: no step runs */
+	const struct step_ops *ops;
+	int phase;                      /* the family's phase enum */
+	int64_t start_us;
+	guint timer;                    /* the step's timeout */
+	guint aux_timer;                /* a family's own timer */
+	char iteration[64];
+	/* evidence */
+	GPtrArray *timeline;
+	GPtrArray *agent;
+	GPtrArray *traces;
+	GPtrArray *hci;
+	char *err_name;
+	char *err_text;
+	JsonBuilder *extra;             /* the step's own figures */
+	union {
+		struct link_state link;
+		struct pair_state pair;
+		struct reboot_state reboot;
+		struct gatt_state gatt;
+	} u;
+};
+
+/* ---- one central: an adapter, its agent, and the DUT as it sees it ------- */
+
+struct central {
+	struct engine *e;
+	char *adapter;           /* object path, once found */
+	char *dev_path;          /* the DUT's object under it, once known */
+	bool registered;         /* our agent */
+	char *agent_cap;
+	bool pairable_saved;
+	bool pairable_orig;
+	bool discovering;        /* our discovery session */
+	int64_t dut_seen_us;     /* last advertisement seen */
+	GHashTable *subs;        /* uuid -> struct sub (step-gatt.c) */
+};
+
+/* ---- the run ------------------------------------------------------------- */
+
+enum engine_state {
+	ENGINE_STATE_IDLE,
+	ENGINE_STATE_WAITING,    /* for bluetoothd, the adapter, the agent */
+	ENGINE_STATE_RUNNING,
+	ENGINE_STATE_FINISHING,
+	ENGINE_STATE_DONE,
+};
+
+struct frame {
+	GPtrArray *steps;
+	guint index;
+	unsigned iter;
+	unsigned count;
+	bool repeat;
+};
+
+struct engine {
+	struct engine_config cfg;
+	struct engine_env env;
+	struct scenario *scn;
+	struct evlog *log;
+	enum engine_state state;
+	guint watch;
+	engine_finished_fn finished;
+	void *finished_data;
+	bool run_start_written;
+	GPtrArray *early_notes;  /* what, text, ... before run-start */
+
+	/* where we are */
+	struct frame stack[SCN_MAX_DEPTH + 2];
+	int depth;
+	struct step st;
+	guint gen;               /* bumped when a step ends: stale replies */
+	unsigned started;
+	unsigned passed;
+	int64_t run_start_us;
+	guint ready_timer;
+	guint kick;
+
+	/* what we know about the world */
+	bool bluez_ok;
+	bool bus_lost;
+	struct central central;  /* as=NAME picks one, when there are more */
+	char *dev_address;       /* the DUT's identity */
+	char *dut_name;
+	int64_t reboot_mark_us;  /* the last reboot trigger */
+	GList *calls;            /* struct call in flight */
+	bool noted_paired_only;
+
+	/* the end */
+	struct engine_result result;
+	char *message;
+	bool interrupted;
+	int cleanup;
+};
+
+/* ---- engine.c: for the families ------------------------------------------ */
+
+int64_t engine_now(struct engine *e);
+
+/* The central the current step acts as. */
+static inline struct central *step_central(struct engine *e)
+{
+	return &e->central;
+}
+
+/* Is a step with @ops running (for callbacks that outlive a step)? */
+static inline bool step_running(struct engine *e, const struct step_ops *ops)
+{
+	return e->st.s && e->st.ops == ops;
+}
+
+/* A property value that is a boolean and true. */
+static inline bool step_true(GVariant *v)
+{
+	return v && g_variant_is_of_type(v, G_VARIANT_TYPE_BOOLEAN) &&
+	       g_variant_get_boolean(v);
+}
+
+/* A BlueZ call on behalf of the current step: @fn (may be NULL) is called
+ * only if the step is still the one that made it. */
+void step_call(struct engine *e, enum bluez_op op, const char *path,
+	GVariant *arg, step_reply_fn fn);
+
+/* Is our @op on @path, made by the current step, still unanswered? */
+bool step_call_pending(struct engine *e, enum bluez_op op, const char *path);
+
+void step_pass(struct engine *e);
+void step_fail(struct engine *e, enum verdict v, enum confidence c,
+	const char *fmt, ...) G_GNUC_PRINTF(4, 5);
+/* The default timeout: "<step> did not complete within D". */
+void step_timed_out(struct engine *e, const char *d);
+/* The one place a step's phase changes; writes a timeline line. */
+void step_enter_phase(struct engine *e, int phase);
+int64_t step_ms(struct engine *e);
+void step_timeline(struct engine *e, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+void step_extra_str(struct engine *e, const char *key, const char *value);
+void step_extra_int(struct engine *e, const char *key, int64_t value);
+
+/* Where central.c's discovery calls end up. */
+void engine_discovery_started(struct engine *e, const struct bluez_reply *r);
+void engine_discovery_stopped(struct engine *e);
+
+/* ---- runlog.c: the run log's events (doc/log-schema.md) ------------------ */
+
+void runlog_add_str(JsonBuilder *b, const char *key, const char *value);
+void runlog_add_int(JsonBuilder *b, const char *key, int64_t value);
+void runlog_run_start(struct engine *e);
+void runlog_run_end(struct engine *e);
+void runlog_step_start(struct engine *e);
+void runlog_step_end(struct engine *e, const char *result, enum verdict v,
+	enum confidence c, const char *message);
+void runlog_call(struct engine *e, enum bluez_op op, const char *path);
+void runlog_reply(struct engine *e, enum bluez_op op, const char *path,
+	const struct bluez_reply *r, int64_t ms);
+void runlog_model(struct engine *e, const struct model_event *ev);
+void runlog_agent_request(struct engine *e,
+	const struct engine_agent_event *ev);
+/* The agent's own events: registered, unregistered, register-failed. */
+void runlog_agent(struct engine *e, const char *event, const GError *error);
+void runlog_hci(struct engine *e, const struct engine_hci_event *ev);
+/* Sinks @trace. */
+void runlog_sim(struct engine *e, JsonNode *trace);
+
+/* ---- central.c ----------------------------------------------------------- */
+
+void central_init(struct central *c, struct engine *e);
+void central_clear(struct central *c);
+/* The DUT's object path, or NULL; keeps c->dev_path current. */
+const char *central_dut(struct central *c);
+bool central_dev_bool(struct central *c, const char *name);
+/* Whether the host holds a bond (Paired stands in below BlueZ 5.65). */
+bool central_bonded(struct central *c);
+/* BlueZ < 5.65 has no Bonded property: "bonded=" cannot be checked. */
+bool central_no_bonded_prop(struct central *c);
+/* The DUT is found: remember who it is and tell the agent. */
+void central_adopt(struct central *c, const char *path);
+/* The DUT's object, with an RSSI (advertising lately). */
+bool central_dut_in_range(struct central *c, const char **path);
+const char *central_find_chr(struct central *c, const char *uuid);
+/* Our discovery session; each ends in engine_discovery_*(). */
+void central_start_discovery(struct central *c);
+void central_stop_discovery(struct central *c);
+/* Remember the adapter's Pairable before the run first changes it. */
+void central_save_pairable(struct central *c);
+
+/* ---- step-pair.c -------------------------------------------------------- */
+
+/* The IO capabilities of the first pair step (the agent starts with them),
+ * or NULL when no step pairs. */
+const char *pair_agent_capability(GPtrArray *steps);
+
+/* ---- step-gatt.c: a central's notification sessions ----------------------- */
+
+void gatt_subs_init(struct central *c);
+/* The link dropped: give up our sessions (see step-gatt.c). */
+void gatt_subs_link_lost(struct central *c);
+/* A characteristic's Value changed: a notification, unless we read it. */
+void gatt_subs_value(struct central *c, const char *path);
+/* The bond is gone: so are the DUT's CCCDs for us. */
+void gatt_subs_forget(struct central *c);
+
+#endif
