@@ -29,29 +29,6 @@ struct parser {
 
 /* ---- names -------------------------------------------------------------- */
 
-const char *scn_step_type_to_str(enum scn_step_type t)
-{
-	switch (t) {
-	case SCN_STEP_SCAN: return "scan";
-	case SCN_STEP_CONNECT: return "connect";
-	case SCN_STEP_PAIR: return "pair";
-	case SCN_STEP_TRUST: return "trust";
-	case SCN_STEP_DISCONNECT: return "disconnect";
-	case SCN_STEP_REBOOT: return "reboot";
-	case SCN_STEP_RECONNECT: return "reconnect";
-	case SCN_STEP_READ: return "read";
-	case SCN_STEP_WRITE: return "write";
-	case SCN_STEP_SUBSCRIBE: return "subscribe";
-	case SCN_STEP_EXPECT_NOTIFY: return "expect-notify";
-	case SCN_STEP_EXPECT: return "expect";
-	case SCN_STEP_REMOVE_BOND: return "remove-bond";
-	case SCN_STEP_SLEEP: return "sleep";
-	case SCN_STEP_REPEAT: return "repeat";
-	case SCN_STEP_COUNT: break;
-	}
-	return "unknown";
-}
-
 const char *scn_via_to_str(enum scn_via via)
 {
 	switch (via) {
@@ -87,68 +64,6 @@ const char *scn_prop_bluez_name(enum scn_prop p)
 	}
 	return "";
 }
-
-int64_t scn_default_timeout(enum scn_step_type t)
-{
-	switch (t) {
-	case SCN_STEP_SCAN: return 15000;
-	case SCN_STEP_CONNECT: return 15000;
-	case SCN_STEP_PAIR: return 30000;
-	case SCN_STEP_TRUST: return 5000;
-	case SCN_STEP_DISCONNECT: return 10000;
-	case SCN_STEP_REBOOT: return 30000;
-	case SCN_STEP_RECONNECT: return 15000;
-	case SCN_STEP_READ: return 10000;
-	case SCN_STEP_WRITE: return 10000;
-	case SCN_STEP_SUBSCRIBE: return 10000;
-	case SCN_STEP_EXPECT_NOTIFY: return 10000;
-	case SCN_STEP_EXPECT: return 0;
-	case SCN_STEP_REMOVE_BOND: return 10000;
-	case SCN_STEP_SLEEP: return 0;
-	case SCN_STEP_REPEAT: return 0;
-	case SCN_STEP_COUNT: break;
-	}
-	return 10000;
-}
-
-/* ---- the step table ----------------------------------------------------- */
-
-static const char *const p_timeout[] = { "timeout", NULL };
-static const char *const p_pair[] = { "bond", "io", "passkey", "timeout",
-	NULL };
-static const char *const p_reboot[] = { "via", "cmd", "port", "baud", "send",
-	"char", "value", "timeout", NULL };
-static const char *const p_read[] = { "expect", "timeout", NULL };
-static const char *const p_write[] = { "type", "timeout", NULL };
-static const char *const p_expect[] = { "connected", "paired", "bonded",
-	"trusted", "services-resolved", "timeout", NULL };
-static const char *const p_none[] = { NULL };
-
-static const struct spec {
-	enum scn_step_type type;
-	const char *name;
-	int positional;          /* required positional arguments */
-	const char *what;        /* what they are, for messages */
-	const char *const *params;
-} specs[] = {
-	{ SCN_STEP_SCAN, "scan", 0, NULL, p_timeout },
-	{ SCN_STEP_CONNECT, "connect", 0, NULL, p_timeout },
-	{ SCN_STEP_PAIR, "pair", 0, NULL, p_pair },
-	{ SCN_STEP_TRUST, "trust", 0, NULL, p_timeout },
-	{ SCN_STEP_DISCONNECT, "disconnect", 0, NULL, p_timeout },
-	{ SCN_STEP_REBOOT, "reboot", 0, NULL, p_reboot },
-	{ SCN_STEP_RECONNECT, "reconnect", 0, NULL, p_timeout },
-	{ SCN_STEP_READ, "read", 1, "a characteristic UUID", p_read },
-	{ SCN_STEP_WRITE, "write", 2, "a characteristic UUID and a hex value",
-		p_write },
-	{ SCN_STEP_SUBSCRIBE, "subscribe", 1, "a characteristic UUID",
-		p_timeout },
-	{ SCN_STEP_EXPECT_NOTIFY, "expect-notify", 1, "a characteristic UUID",
-		p_timeout },
-	{ SCN_STEP_EXPECT, "expect", 0, NULL, p_expect },
-	{ SCN_STEP_REMOVE_BOND, "remove-bond", 0, NULL, p_timeout },
-	{ SCN_STEP_SLEEP, "sleep", 1, "a duration", p_none },
-};
 
 /* ---- errors ------------------------------------------------------------- */
 
@@ -466,205 +381,437 @@ static void step_free(void *data)
 	g_free(s);
 }
 
-static const struct spec *find_spec(const char *name)
-{
-	for (size_t i = 0; i < G_N_ELEMENTS(specs); i++)
-		if (!strcmp(specs[i].name, name))
-			return &specs[i];
-	return NULL;
-}
+/* One key=value parameter: @val at column @col of the line. */
+struct param {
+	const char *key;
+	void (*parse)(struct parser *p, struct scn_step *s,
+		const struct param *pm, const char *val, int col);
+	int arg;                 /* for the handler (expect's property) */
+};
 
-static bool allowed(const struct spec *sp, const char *key)
-{
-	for (size_t i = 0; sp->params[i]; i++)
-		if (!strcmp(sp->params[i], key))
-			return true;
-	return false;
-}
+/* One positional argument. */
+typedef void (*arg_fn)(struct parser *p, struct scn_step *s,
+	const struct word *w);
 
-static const char *const io_caps[] = { "DisplayOnly", "DisplayYesNo",
-	"KeyboardOnly", "NoInputNoOutput", "KeyboardDisplay", NULL };
-static const char *const vias[] = { "sim", "command", "serial", "gatt",
-	"manual", NULL };
-
-static void set_uuid(struct parser *p, struct scn_step *s, const struct word *w)
+static void set_uuid(struct parser *p, struct scn_step *s, const char *text,
+	int col)
 {
 	GError *err = NULL;
 
 	g_free(s->uuid);
-	s->uuid = bluez_uuid_normalize(w->text, &err);
+	s->uuid = bluez_uuid_normalize(text, &err);
 	if (!s->uuid) {
+		err_at(p, col, "%s", err->message);
+		g_error_free(err);
+	}
+}
+
+static void set_bytes(GBytes **slot, GBytes *b)
+{
+	if (*slot)
+		g_bytes_unref(*slot);
+	*slot = b;
+}
+
+static void set_str(char **slot, const char *v)
+{
+	g_free(*slot);
+	*slot = g_strdup(v);
+}
+
+/* ---- parameters --------------------------------------------------------- */
+
+static void p_timeout(struct parser *p, struct scn_step *s,
+	const struct param *pm, const char *val, int col)
+{
+	GError *err = NULL;
+	int64_t ms;
+
+	(void)pm;
+	if (!duration_parse(val, &ms, &err)) {
+		err_at(p, col, "timeout: %s", err->message);
+		g_error_free(err);
+	} else {
+		s->timeout_ms = ms;
+	}
+}
+
+static void p_bond(struct parser *p, struct scn_step *s,
+	const struct param *pm, const char *val, int col)
+{
+	(void)pm;
+	if (!parse_bool(val, &s->bond))
+		err_at(p, col, "bond= takes yes or no, not '%s'", val);
+}
+
+static const char *const io_caps[] = { "DisplayOnly", "DisplayYesNo",
+	"KeyboardOnly", "NoInputNoOutput", "KeyboardDisplay", NULL };
+
+static void p_io(struct parser *p, struct scn_step *s,
+	const struct param *pm, const char *val, int col)
+{
+	(void)pm;
+	for (size_t i = 0; io_caps[i]; i++) {
+		if (!strcmp(io_caps[i], val)) {
+			set_str(&s->io, val);
+			return;
+		}
+	}
+	{
+		char *sg = suggest(val, io_caps);
+
+		err_at(p, col, "io= takes one of DisplayOnly, DisplayYesNo, "
+			"KeyboardOnly, NoInputNoOutput, KeyboardDisplay, not "
+			"'%s'%s", val, sg);
+		g_free(sg);
+	}
+}
+
+static void p_passkey(struct parser *p, struct scn_step *s,
+	const struct param *pm, const char *val, int col)
+{
+	long n;
+
+	(void)pm;
+	if (!parse_long(val, 0, 999999, &n))
+		err_at(p, col, "passkey= takes 0 to 999999, not '%s'", val);
+	else
+		s->passkey = n;
+}
+
+static const char *const vias[] = { "sim", "command", "serial", "gatt",
+	"manual", NULL };
+
+static void p_via(struct parser *p, struct scn_step *s,
+	const struct param *pm, const char *val, int col)
+{
+	(void)pm;
+	for (size_t i = 0; vias[i]; i++) {
+		if (!strcmp(vias[i], val)) {
+			s->via = (enum scn_via)i;
+			s->via_given = true;
+			return;
+		}
+	}
+	{
+		char *sg = suggest(val, vias);
+
+		err_at(p, col, "via= takes sim, command, serial, gatt or manual, "
+			"not '%s'%s", val, sg);
+		g_free(sg);
+	}
+}
+
+/* cmd=, port=: text that must not be empty */
+static void p_text(struct parser *p, struct scn_step *s,
+	const struct param *pm, const char *val, int col)
+{
+	set_str(!strcmp(pm->key, "cmd") ? &s->cmd : &s->port, val);
+	if (!*val)
+		err_at(p, col, "%s= is empty", pm->key);
+}
+
+static void p_baud(struct parser *p, struct scn_step *s,
+	const struct param *pm, const char *val, int col)
+{
+	long n;
+
+	(void)pm;
+	if (!parse_long(val, 50, 4000000, &n))
+		err_at(p, col, "baud= takes a rate like 115200, not '%s'", val);
+	else
+		s->baud = (int)n;
+}
+
+static void p_send(struct parser *p, struct scn_step *s,
+	const struct param *pm, const char *val, int col)
+{
+	(void)pm;
+	set_bytes(&s->send, parse_escaped(val));
+	if (!s->send || !g_bytes_get_size(s->send))
+		err_at(p, col, "send= needs text; escapes are \\r \\n \\t \\\\ "
+			"and \\xNN");
+}
+
+static void p_char(struct parser *p, struct scn_step *s,
+	const struct param *pm, const char *val, int col)
+{
+	(void)pm;
+	set_uuid(p, s, val, col);
+}
+
+/* value= (reboot via=gatt), expect= (read) */
+static void p_hex(struct parser *p, struct scn_step *s,
+	const struct param *pm, const char *val, int col)
+{
+	set_bytes(&s->value, parse_hex(val));
+	if (!s->value)
+		err_at(p, col, "%s= takes hex bytes like 01ff, not '%s'",
+			pm->key, val);
+}
+
+static void p_write_type(struct parser *p, struct scn_step *s,
+	const struct param *pm, const char *val, int col)
+{
+	(void)pm;
+	if (!strcmp(val, "request"))
+		s->write_command = false;
+	else if (!strcmp(val, "command"))
+		s->write_command = true;
+	else
+		err_at(p, col, "type= takes request or command, not '%s'", val);
+}
+
+/* expect's PROP=yes|no */
+static void p_prop(struct parser *p, struct scn_step *s,
+	const struct param *pm, const char *val, int col)
+{
+	struct scn_expect x = { (enum scn_prop)pm->arg, false };
+
+	if (!parse_bool(val, &x.value)) {
+		err_at(p, col, "%s= takes yes or no, not '%s'", pm->key, val);
+		return;
+	}
+	if (!s->expects)
+		s->expects = g_array_new(FALSE, FALSE, sizeof(struct scn_expect));
+	g_array_append_val(s->expects, x);
+}
+
+/* ---- positional arguments ----------------------------------------------- */
+
+static void a_uuid(struct parser *p, struct scn_step *s, const struct word *w)
+{
+	set_uuid(p, s, w->text, w->col);
+}
+
+static void a_hex(struct parser *p, struct scn_step *s, const struct word *w)
+{
+	set_bytes(&s->value, parse_hex(w->text));
+	if (!s->value)
+		err_at(p, w->col, "'%s' is not hex bytes (write e.g. 01ff)",
+			w->text);
+}
+
+static void a_duration(struct parser *p, struct scn_step *s,
+	const struct word *w)
+{
+	GError *err = NULL;
+
+	if (!duration_parse(w->text, &s->sleep_ms, &err)) {
 		err_at(p, w->col, "%s", err->message);
 		g_error_free(err);
 	}
 }
 
-static void param(struct parser *p, struct scn_step *s, const char *key,
-	const char *val, int vcol)
-{
-	bool b;
-	long n;
-	int64_t ms;
-	GError *err = NULL;
+/* ---- after the last word ------------------------------------------------ */
 
-	if (!strcmp(key, "timeout")) {
-		if (!duration_parse(val, &ms, &err)) {
-			err_at(p, vcol, "timeout: %s", err->message);
-			g_error_free(err);
-		} else {
-			s->timeout_ms = ms;
-		}
-	} else if (!strcmp(key, "bond")) {
-		if (!parse_bool(val, &s->bond))
-			err_at(p, vcol, "bond= takes yes or no, not '%s'", val);
-	} else if (!strcmp(key, "io")) {
-		bool known = false;
-
-		for (size_t i = 0; io_caps[i]; i++)
-			known |= !strcmp(io_caps[i], val);
-		if (!known) {
-			char *sg = suggest(val, io_caps);
-
-			err_at(p, vcol, "io= takes one of DisplayOnly, "
-				"DisplayYesNo, KeyboardOnly, NoInputNoOutput, "
-				"KeyboardDisplay, not '%s'%s", val, sg);
-			g_free(sg);
-		} else {
-			g_free(s->io);
-			s->io = g_strdup(val);
-		}
-	} else if (!strcmp(key, "passkey")) {
-		if (!parse_long(val, 0, 999999, &n))
-			err_at(p, vcol, "passkey= takes 0 to 999999, not '%s'",
-				val);
-		else
-			s->passkey = n;
-	} else if (!strcmp(key, "via")) {
-		size_t i;
-
-		for (i = 0; vias[i] && strcmp(vias[i], val); i++)
-			;
-		if (!vias[i]) {
-			char *sg = suggest(val, vias);
-
-			err_at(p, vcol, "via= takes sim, command, serial, gatt "
-				"or manual, not '%s'%s", val, sg);
-			g_free(sg);
-		} else {
-			s->via = (enum scn_via)i;
-			s->via_given = true;
-		}
-	} else if (!strcmp(key, "cmd")) {
-		g_free(s->cmd);
-		s->cmd = g_strdup(val);
-		if (!*val)
-			err_at(p, vcol, "cmd= is empty");
-	} else if (!strcmp(key, "port")) {
-		g_free(s->port);
-		s->port = g_strdup(val);
-		if (!*val)
-			err_at(p, vcol, "port= is empty");
-	} else if (!strcmp(key, "baud")) {
-		if (!parse_long(val, 50, 4000000, &n))
-			err_at(p, vcol, "baud= takes a rate like 115200, "
-				"not '%s'", val);
-		else
-			s->baud = (int)n;
-	} else if (!strcmp(key, "send")) {
-		if (s->send)
-			g_bytes_unref(s->send);
-		s->send = parse_escaped(val);
-		if (!s->send || !g_bytes_get_size(s->send))
-			err_at(p, vcol, "send= needs text; escapes are \\r \\n "
-				"\\t \\\\ and \\xNN");
-	} else if (!strcmp(key, "char")) {
-		struct word tmp = { (char *)val, vcol };
-
-		set_uuid(p, s, &tmp);
-	} else if (!strcmp(key, "value") || !strcmp(key, "expect")) {
-		if (s->value)
-			g_bytes_unref(s->value);
-		s->value = parse_hex(val);
-		if (!s->value)
-			err_at(p, vcol, "%s= takes hex bytes like 01ff, not "
-				"'%s'", key, val);
-	} else if (!strcmp(key, "type")) {
-		if (!strcmp(val, "request"))
-			s->write_command = false;
-		else if (!strcmp(val, "command"))
-			s->write_command = true;
-		else
-			err_at(p, vcol, "type= takes request or command, not "
-				"'%s'", val);
-	} else {
-		/* expect's PROP=VALUE */
-		struct scn_expect e;
-		bool known = false;
-
-		for (int i = SCN_PROP_CONNECTED; i <= SCN_PROP_SERVICES_RESOLVED;
-		     i++) {
-			if (!strcmp(scn_prop_to_str(i), key)) {
-				e.prop = i;
-				known = true;
-			}
-		}
-		if (!known || !parse_bool(val, &b)) {
-			err_at(p, vcol, "%s= takes yes or no, not '%s'", key,
-				val);
-			return;
-		}
-		e.value = b;
-		g_array_append_val(s->expects, e);
-	}
-}
-
-static void check_reboot(struct parser *p, struct scn_step *s)
+static void c_reboot(struct parser *p, struct scn_step *s, bool clean)
 {
 	int col = s->col;
 
-	if (!s->via_given)
-		return;  /* chosen when the run starts (doc/scenario-language) */
-	if (s->via == SCN_VIA_COMMAND && !s->cmd && !p->opts->have_reboot_cmd)
-		err_at(p, col, "reboot via=command needs cmd=... (or run with "
-			"--reboot-cmd)");
-	if (s->via == SCN_VIA_SERIAL && !s->port)
-		err_at(p, col, "reboot via=serial needs port=/dev/tty...");
-	if (s->cmd && s->via != SCN_VIA_COMMAND)
-		err_at(p, col, "cmd= only applies to via=command");
-	if ((s->port || s->baud || s->send) && s->via != SCN_VIA_SERIAL)
-		err_at(p, col, "port=, baud= and send= only apply to "
-			"via=serial");
-	if ((s->uuid || s->value) && s->via != SCN_VIA_GATT)
-		err_at(p, col, "char= and value= only apply to via=gatt");
+	(void)clean;
+	if (s->via_given) {  /* else chosen when the run starts */
+		if (s->via == SCN_VIA_COMMAND && !s->cmd &&
+		    !p->opts->have_reboot_cmd)
+			err_at(p, col, "reboot via=command needs cmd=... (or "
+				"run with --reboot-cmd)");
+		if (s->via == SCN_VIA_SERIAL && !s->port)
+			err_at(p, col, "reboot via=serial needs "
+				"port=/dev/tty...");
+		if (s->cmd && s->via != SCN_VIA_COMMAND)
+			err_at(p, col, "cmd= only applies to via=command");
+		if ((s->port || s->baud || s->send) &&
+		    s->via != SCN_VIA_SERIAL)
+			err_at(p, col, "port=, baud= and send= only apply to "
+				"via=serial");
+		if ((s->uuid || s->value) && s->via != SCN_VIA_GATT)
+			err_at(p, col, "char= and value= only apply to "
+				"via=gatt");
+	}
+	if (s->via == SCN_VIA_SERIAL && !s->baud)
+		s->baud = 115200;
+}
+
+static void c_expect(struct parser *p, struct scn_step *s, bool clean)
+{
+	if ((!s->expects || s->expects->len == 0) && clean)
+		err_at(p, s->col, "expect needs at least one PROP=yes|no "
+			"(connected, paired, bonded, trusted, "
+			"services-resolved)");
+}
+
+/* ---- the step table ----------------------------------------------------- */
+
+#define P_TIMEOUT { "timeout", p_timeout, 0 }
+#define P_END { NULL, NULL, 0 }
+
+static const struct param timeout_params[] = { P_TIMEOUT, P_END };
+static const struct param pair_params[] = {
+	{ "bond", p_bond, 0 },
+	{ "io", p_io, 0 },
+	{ "passkey", p_passkey, 0 },
+	P_TIMEOUT, P_END
+};
+static const struct param reboot_params[] = {
+	{ "via", p_via, 0 },
+	{ "cmd", p_text, 0 },
+	{ "port", p_text, 0 },
+	{ "baud", p_baud, 0 },
+	{ "send", p_send, 0 },
+	{ "char", p_char, 0 },
+	{ "value", p_hex, 0 },
+	P_TIMEOUT, P_END
+};
+static const struct param read_params[] = {
+	{ "expect", p_hex, 0 },
+	P_TIMEOUT, P_END
+};
+static const struct param write_params[] = {
+	{ "type", p_write_type, 0 },
+	P_TIMEOUT, P_END
+};
+static const struct param expect_params[] = {
+	{ "connected", p_prop, SCN_PROP_CONNECTED },
+	{ "paired", p_prop, SCN_PROP_PAIRED },
+	{ "bonded", p_prop, SCN_PROP_BONDED },
+	{ "trusted", p_prop, SCN_PROP_TRUSTED },
+	{ "services-resolved", p_prop, SCN_PROP_SERVICES_RESOLVED },
+	P_TIMEOUT, P_END
+};
+static const struct param no_params[] = { P_END };
+
+static const arg_fn no_args[] = { NULL };
+static const arg_fn uuid_arg[] = { a_uuid, NULL };
+static const arg_fn uuid_hex_args[] = { a_uuid, a_hex, NULL };
+static const arg_fn duration_arg[] = { a_duration, NULL };
+
+static const struct spec {
+	const char *name;
+	int64_t timeout_ms;      /* the default timeout= */
+	const arg_fn *args;      /* the positional arguments, in order */
+	const char *what;        /* ...what they are, for messages */
+	const struct param *params;
+	/* after the last word; @clean: no error in this step so far */
+	void (*check)(struct parser *p, struct scn_step *s, bool clean);
+} specs[] = {
+	[SCN_STEP_SCAN] = { "scan", 15000, no_args, NULL, timeout_params,
+		NULL },
+	[SCN_STEP_CONNECT] = { "connect", 15000, no_args, NULL,
+		timeout_params, NULL },
+	[SCN_STEP_PAIR] = { "pair", 30000, no_args, NULL, pair_params, NULL },
+	[SCN_STEP_TRUST] = { "trust", 5000, no_args, NULL, timeout_params,
+		NULL },
+	[SCN_STEP_DISCONNECT] = { "disconnect", 10000, no_args, NULL,
+		timeout_params, NULL },
+	[SCN_STEP_REBOOT] = { "reboot", 30000, no_args, NULL, reboot_params,
+		c_reboot },
+	[SCN_STEP_RECONNECT] = { "reconnect", 15000, no_args, NULL,
+		timeout_params, NULL },
+	[SCN_STEP_READ] = { "read", 10000, uuid_arg, "a characteristic UUID",
+		read_params, NULL },
+	[SCN_STEP_WRITE] = { "write", 10000, uuid_hex_args,
+		"a characteristic UUID and a hex value", write_params, NULL },
+	[SCN_STEP_SUBSCRIBE] = { "subscribe", 10000, uuid_arg,
+		"a characteristic UUID", timeout_params, NULL },
+	[SCN_STEP_EXPECT_NOTIFY] = { "expect-notify", 10000, uuid_arg,
+		"a characteristic UUID", timeout_params, NULL },
+	[SCN_STEP_EXPECT] = { "expect", 0, no_args, NULL, expect_params,
+		c_expect },
+	[SCN_STEP_REMOVE_BOND] = { "remove-bond", 10000, no_args, NULL,
+		timeout_params, NULL },
+	[SCN_STEP_SLEEP] = { "sleep", 0, duration_arg, "a duration",
+		no_params, NULL },
+	/* a block: `repeat N` ... `end` (scenario_parse) */
+	[SCN_STEP_REPEAT] = { "repeat", 0, no_args, NULL, no_params, NULL },
+};
+
+G_STATIC_ASSERT(G_N_ELEMENTS(specs) == SCN_STEP_COUNT);
+
+const char *scn_step_type_to_str(enum scn_step_type t)
+{
+	return (unsigned)t < SCN_STEP_COUNT && specs[t].name ? specs[t].name :
+							       "unknown";
+}
+
+int64_t scn_default_timeout(enum scn_step_type t)
+{
+	return (unsigned)t < SCN_STEP_COUNT ? specs[t].timeout_ms : 10000;
+}
+
+static const struct spec *find_spec(const char *name,
+	enum scn_step_type *type)
+{
+	for (size_t i = 0; i < G_N_ELEMENTS(specs); i++) {
+		if (specs[i].name && !strcmp(specs[i].name, name)) {
+			*type = (enum scn_step_type)i;
+			return &specs[i];
+		}
+	}
+	return NULL;
+}
+
+static const struct param *find_param(const struct spec *sp, const char *key)
+{
+	for (const struct param *pm = sp->params; pm->key; pm++)
+		if (!strcmp(pm->key, key))
+			return pm;
+	return NULL;
+}
+
+static void unknown_param(struct parser *p, const struct spec *sp,
+	const char *key, int col)
+{
+	GPtrArray *keys = g_ptr_array_new();
+	char *sg;
+
+	if (!sp->params[0].key) {
+		err_at(p, col, "%s takes no parameters", sp->name);
+		g_ptr_array_free(keys, TRUE);
+		return;
+	}
+	for (const struct param *pm = sp->params; pm->key; pm++)
+		g_ptr_array_add(keys, (gpointer)pm->key);
+	g_ptr_array_add(keys, NULL);
+	sg = suggest(key, (const char *const *)keys->pdata);
+	err_at(p, col, "unknown parameter '%s' for %s%s", key, sp->name, sg);
+	g_free(sg);
+	g_ptr_array_free(keys, TRUE);
+}
+
+static void unknown_step(struct parser *p, const struct word *w0)
+{
+	const char *names[G_N_ELEMENTS(specs) + 3];
+	char *sg;
+	size_t k = 0;
+
+	for (size_t i = 0; i < G_N_ELEMENTS(specs); i++)
+		names[k++] = specs[i].name;
+	names[k++] = "set";
+	names[k++] = "scenario";
+	names[k] = NULL;
+	sg = suggest(w0->text, names);
+	err_at(p, w0->col, "unknown step '%s'%s", w0->text, sg);
+	g_free(sg);
 }
 
 static struct scn_step *parse_step(struct parser *p, const char *text,
 	GPtrArray *words)
 {
 	struct word *w0 = g_ptr_array_index(words, 0);
-	const struct spec *sp = find_spec(w0->text);
+	enum scn_step_type type;
+	const struct spec *sp = find_spec(w0->text, &type);
 	struct scn_step *s;
-	int given = 0;
+	guint given = 0, nargs = 0;
 	unsigned errs = p->errors->len;
 
 	if (!sp) {
-		const char *names[G_N_ELEMENTS(specs) + 4];
-		char *sg;
-		size_t k = 0;
-
-		for (; k < G_N_ELEMENTS(specs); k++)
-			names[k] = specs[k].name;
-		names[k++] = "repeat";
-		names[k++] = "set";
-		names[k++] = "scenario";
-		names[k] = NULL;
-		sg = suggest(w0->text, names);
-		err_at(p, w0->col, "unknown step '%s'%s", w0->text, sg);
-		g_free(sg);
+		unknown_step(p, w0);
 		return NULL;
 	}
+	while (sp->args[nargs])
+		nargs++;
 	s = g_new0(struct scn_step, 1);
-	s->type = sp->type;
+	s->type = type;
 	s->line = p->line;
 	s->col = w0->col;
 	s->text = g_strstrip(g_strdup(text));
@@ -676,12 +823,9 @@ static struct scn_step *parse_step(struct parser *p, const char *text,
 			*hash = '\0';
 		g_strstrip(s->text);
 	}
-	s->timeout_ms = scn_default_timeout(sp->type);
+	s->timeout_ms = sp->timeout_ms;
 	s->bond = true;
 	s->passkey = -1;
-	s->baud = 0;
-	if (sp->type == SCN_STEP_EXPECT)
-		s->expects = g_array_new(FALSE, FALSE, sizeof(struct scn_expect));
 
 	for (guint i = 1; i < words->len; i++) {
 		struct word *w = g_ptr_array_index(words, i);
@@ -689,63 +833,30 @@ static struct scn_step *parse_step(struct parser *p, const char *text,
 
 		if (eq && eq != w->text) {
 			char *key = g_strndup(w->text, eq - w->text);
+			const struct param *pm = find_param(sp, key);
 
-			if (!allowed(sp, key)) {
-				char *sg = suggest(key, sp->params);
-
-				if (sp->params[0])
-					err_at(p, w->col, "unknown parameter "
-						"'%s' for %s%s", key, sp->name,
-						sg);
-				else
-					err_at(p, w->col, "%s takes no "
-						"parameters", sp->name);
-				g_free(sg);
-			} else {
-				param(p, s, key, eq + 1,
+			if (pm)
+				pm->parse(p, s, pm, eq + 1,
 					w->col + (int)(eq - w->text) + 1);
-			}
+			else
+				unknown_param(p, sp, key, w->col);
 			g_free(key);
 			continue;
 		}
-		/* positional */
-		if (given >= sp->positional) {
+		if (given >= nargs) {
 			err_at(p, w->col, "unexpected '%s' (%s takes %s)",
 				w->text, sp->name,
-				sp->positional ? sp->what : "no positional "
+				nargs ? sp->what : "no positional "
 					"arguments, only key=value");
 			continue;
 		}
-		if (sp->type == SCN_STEP_SLEEP) {
-			GError *err = NULL;
-
-			if (!duration_parse(w->text, &s->sleep_ms, &err)) {
-				err_at(p, w->col, "%s", err->message);
-				g_error_free(err);
-			}
-		} else if (given == 0) {
-			set_uuid(p, s, w);
-		} else {
-			s->value = parse_hex(w->text);
-			if (!s->value)
-				err_at(p, w->col, "'%s' is not hex bytes (write "
-					"e.g. 01ff)", w->text);
-		}
-		given++;
+		sp->args[given++](p, s, w);
 	}
-	if (given < sp->positional)
+	if (given < nargs)
 		err_at(p, w0->col + (int)strlen(w0->text), "%s needs %s",
 			sp->name, sp->what);
-	if (sp->type == SCN_STEP_EXPECT && s->expects->len == 0 &&
-	    p->errors->len == errs)
-		err_at(p, w0->col, "expect needs at least one PROP=yes|no "
-			"(connected, paired, bonded, trusted, "
-			"services-resolved)");
-	if (sp->type == SCN_STEP_REBOOT)
-		check_reboot(p, s);
-	if (sp->type == SCN_STEP_REBOOT && s->via == SCN_VIA_SERIAL &&
-	    !s->baud)
-		s->baud = 115200;
+	if (sp->check)
+		sp->check(p, s, p->errors->len == errs);
 	return s;
 }
 

@@ -111,6 +111,39 @@ static const struct {
 						 "end\n" },
 	{ "scan\r\nconnect\r\n", "" },
 	{ "scan\nscan \xff\n", "t.scn:2:1: this line is not valid UTF-8\n" },
+	/* each parameter's own check */
+	{ "pair io=keyboard\n", "t.scn:1:9: io= takes one of DisplayOnly, "
+		"DisplayYesNo, KeyboardOnly, NoInputNoOutput, KeyboardDisplay, "
+		"not 'keyboard'\n" },
+	{ "reboot via=comand\n", "t.scn:1:12: via= takes sim, command, "
+		"serial, gatt or manual, not 'comand' (did you mean "
+		"'command'?)\n" },
+	{ "reboot via=serial port=/dev/x baud=9\n", "t.scn:1:36: baud= takes "
+		"a rate like 115200, not '9'\n" },
+	{ "reboot via=command cmd=\n", "t.scn:1:24: cmd= is empty\n" },
+	{ "reboot via=serial port=\n", "t.scn:1:24: port= is empty\n" },
+	{ "reboot via=gatt value=0g\n", "t.scn:1:23: value= takes hex bytes "
+		"like 01ff, not '0g'\n" },
+	{ "reboot via=sim char=2a6e\n", "t.scn:1:1: char= and value= only "
+		"apply to via=gatt\n" },
+	{ "write 2a6e 01 type=both\n", "t.scn:1:20: type= takes request or "
+		"command, not 'both'\n" },
+	{ "write 2a6e\n", "t.scn:1:6: write needs a characteristic UUID and "
+		"a hex value\n" },
+	{ "sleep 1s timeout=2s\n", "t.scn:1:10: sleep takes no parameters\n" },
+	{ "expect timeout=1s\n", "t.scn:1:1: expect needs at least one "
+		"PROP=yes|no (connected, paired, bonded, trusted, "
+		"services-resolved)\n" },
+	{ "expect connected=yes timeout=x\n", "t.scn:1:30: timeout: 'x' is not "
+		"a duration (write e.g. 500ms, 15s, 2m)\n" },
+	{ "expect conected=yes\n", "t.scn:1:8: unknown parameter 'conected' "
+		"for expect (did you mean 'connected'?)\n" },
+	{ "disconnect bond=yes\n", "t.scn:1:12: unknown parameter 'bond' for "
+		"disconnect\n" },
+	{ "pair via=sim\n", "t.scn:1:6: unknown parameter 'via' for pair (did "
+		"you mean 'io'?)\n" },
+	{ "sett X=1\n", "t.scn:1:1: unknown step 'sett' (did you mean "
+		"'set'?)\n" },
 };
 
 START_TEST(files_parse_or_report_every_error)
@@ -121,6 +154,50 @@ START_TEST(files_parse_or_report_every_error)
 		"input:\n%s\ngot:\n%swant:\n%s", cases[_i].text, got,
 		cases[_i].errors);
 	g_free(got);
+}
+END_TEST
+
+/* every step: its name, and the default timeout doc/scenario-language.md
+ * gives it */
+static const struct {
+	const char *line;
+	enum scn_step_type type;
+	int64_t timeout_ms;
+} defaults[] = {
+	{ "scan", SCN_STEP_SCAN, 15000 },
+	{ "connect", SCN_STEP_CONNECT, 15000 },
+	{ "pair", SCN_STEP_PAIR, 30000 },
+	{ "trust", SCN_STEP_TRUST, 5000 },
+	{ "disconnect", SCN_STEP_DISCONNECT, 10000 },
+	{ "reboot", SCN_STEP_REBOOT, 30000 },
+	{ "reconnect", SCN_STEP_RECONNECT, 15000 },
+	{ "read 2a6e", SCN_STEP_READ, 10000 },
+	{ "write 2a6e 01", SCN_STEP_WRITE, 10000 },
+	{ "subscribe 2a6e", SCN_STEP_SUBSCRIBE, 10000 },
+	{ "expect-notify 2a6e", SCN_STEP_EXPECT_NOTIFY, 10000 },
+	{ "expect connected=yes", SCN_STEP_EXPECT, 0 },
+	{ "remove-bond", SCN_STEP_REMOVE_BOND, 10000 },
+	{ "sleep 1s", SCN_STEP_SLEEP, 0 },
+};
+
+START_TEST(each_step_has_its_name_and_documented_timeout)
+{
+	GPtrArray *errs = NULL;
+	struct scenario *s = scenario_parse(defaults[_i].line,
+		strlen(defaults[_i].line), "d.scn", NULL, &errs);
+	struct scn_step *st;
+	size_t n = strcspn(defaults[_i].line, " ");
+
+	ck_assert_msg(s, "%s: %u errors", defaults[_i].line, errs->len);
+	st = g_ptr_array_index(s->steps, 0);
+	ck_assert_int_eq(st->type, defaults[_i].type);
+	ck_assert_int_eq(strlen(scn_step_type_to_str(st->type)), n);
+	ck_assert(!strncmp(scn_step_type_to_str(st->type), defaults[_i].line,
+		n));
+	ck_assert_int_eq(st->timeout_ms, defaults[_i].timeout_ms);
+	ck_assert_int_eq(scn_default_timeout(st->type), defaults[_i].timeout_ms);
+	scenario_free(s);
+	g_ptr_array_free(errs, TRUE);
 }
 END_TEST
 
@@ -306,6 +383,8 @@ Suite *scenario_suite(void)
 
 	tcase_add_loop_test(tc, files_parse_or_report_every_error, 0,
 		G_N_ELEMENTS(cases));
+	tcase_add_loop_test(tc, each_step_has_its_name_and_documented_timeout,
+		0, G_N_ELEMENTS(defaults));
 	tcase_add_test(tc, the_flagship_parses_into_its_steps);
 	tcase_add_test(tc, command_line_variables_win_over_the_file);
 	tcase_add_test(tc, reboot_cmd_on_the_command_line_satisfies_via_command);
