@@ -319,6 +319,26 @@ void step_fail(struct engine *e, enum verdict v, enum confidence c,
 						  ENGINE_OUTCOME_FAILED);
 }
 
+static gboolean step_aux_due(gpointer data)
+{
+	struct engine *e = data;
+
+	e->st.aux_timer = 0;
+	e->st.aux_fn(e);
+	return G_SOURCE_REMOVE;
+}
+
+void step_after(struct engine *e, int64_t ms, void (*fn)(struct engine *e))
+{
+	struct step *st = &e->st;
+
+	if (st->aux_timer)
+		e->env.clock->cancel(e->env.clock_data, st->aux_timer);
+	st->aux_fn = fn;
+	st->aux_timer = e->env.clock->timeout(e->env.clock_data, ms,
+		step_aux_due, e);
+}
+
 void step_timed_out(struct engine *e, const char *d)
 {
 	step_fail(e, VERDICT_EXPECTATION_FAILED, CONFIDENCE_NONE,

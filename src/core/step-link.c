@@ -50,15 +50,6 @@ static void link_finish_fail(struct engine *e)
 	step_fail(e, v, c, "%s", why);
 }
 
-static gboolean link_settled(gpointer data)
-{
-	struct engine *e = data;
-
-	e->st.aux_timer = 0;
-	link_finish_fail(e);
-	return G_SOURCE_REMOVE;
-}
-
 /* The attempt failed: collect what BlueZ and the kernel say next, then
  * classify. */
 static void link_failed(struct engine *e)
@@ -68,8 +59,7 @@ static void link_failed(struct engine *e)
 	if (l->settling)
 		return;
 	l->settling = true;
-	e->st.aux_timer = e->env.clock->timeout(e->env.clock_data,
-		LINK_SETTLE_MS, link_settled, e);
+	step_after(e, LINK_SETTLE_MS, link_finish_fail);
 }
 
 static void link_evaluate(struct engine *e)

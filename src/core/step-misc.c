@@ -106,19 +106,9 @@ const struct step_ops step_expect_ops = {
 
 /* ---- sleep --------------------------------------------------------------- */
 
-static gboolean sleep_done(gpointer data)
-{
-	struct engine *e = data;
-
-	e->st.aux_timer = 0;
-	step_pass(e);
-	return G_SOURCE_REMOVE;
-}
-
 static void sleep_start(struct engine *e)
 {
-	e->st.aux_timer = e->env.clock->timeout(e->env.clock_data,
-		e->st.s->sleep_ms, sleep_done, e);
+	step_after(e, e->st.s->sleep_ms, step_pass);
 }
 
 const struct step_ops step_sleep_ops = {

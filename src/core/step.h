@@ -124,7 +124,8 @@ struct step {
 	int phase;                      /* the family's phase enum */
 	int64_t start_us;
 	guint timer;                    /* the step's timeout */
-	guint aux_timer;                /* a family's own timer */
+	guint aux_timer;                /* step_after() */
+	void (*aux_fn)(struct engine *e);
 	char iteration[64];
 	/* evidence */
 	GPtrArray *timeline;
@@ -247,6 +248,8 @@ void step_call(struct engine *e, enum bluez_op op, const char *path,
 bool step_call_pending(struct engine *e, enum bluez_op op, const char *path);
 
 void step_pass(struct engine *e);
+/* Call @fn in @ms, unless the step ends first (one at a time). */
+void step_after(struct engine *e, int64_t ms, void (*fn)(struct engine *e));
 void step_fail(struct engine *e, enum verdict v, enum confidence c,
 	const char *fmt, ...) G_GNUC_PRINTF(4, 5);
 /* The default timeout: "<step> did not complete within D". */
