@@ -35,6 +35,7 @@ int main(void)
 		dconfig_suite,
 		dlog_suite,
 		daemon_suite,
+		vmcache_suite,
 	};
 	SRunner *sr = srunner_create(NULL);
 	int failed;

@@ -29,5 +29,6 @@ Suite *reports_suite(void);
 Suite *daemon_suite(void);
 Suite *dconfig_suite(void);
 Suite *dlog_suite(void);
+Suite *vmcache_suite(void);
 
 #endif
