@@ -11,6 +11,7 @@
 int main(void)
 {
 	Suite *(*const suites[])(void) = {
+		testutil_suite,
 		bcerror_suite,
 		msg_suite,
 		model_suite,

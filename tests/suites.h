@@ -30,5 +30,6 @@ Suite *daemon_suite(void);
 Suite *dconfig_suite(void);
 Suite *dlog_suite(void);
 Suite *vmcache_suite(void);
+Suite *testutil_suite(void);
 
 #endif

@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +40,8 @@ char *test_prog(const char *name)
 {
 	return g_build_filename(test_builddir(), name, NULL);
 }
+
+#define BUS_START_TIMEOUT_MS 20000
 
 struct spawn_setup {
 	int out_fd;
@@ -165,6 +168,12 @@ bool testbus_start(struct testbus *tb)
 
 bool testbus_start_conf(struct testbus *tb, const char *config)
 {
+	return testbus_start_within(tb, config, BUS_START_TIMEOUT_MS);
+}
+
+bool testbus_start_within(struct testbus *tb, const char *config,
+	int timeout_ms)
+{
 	char *conf = g_strdup(config);
 	const char *argv[] = { "dbus-daemon", NULL, "--nofork",
 		"--print-address=1", NULL };
@@ -174,6 +183,7 @@ bool testbus_start_conf(struct testbus *tb, const char *config)
 	int out = -1;
 	char buf[512];
 	size_t n = 0;
+	gint64 deadline;
 
 	argv[1] = confarg;
 	memset(tb, 0, sizeof(*tb));
@@ -189,21 +199,35 @@ bool testbus_start_conf(struct testbus *tb, const char *config)
 	}
 	g_free(conf);
 	g_free(confarg);
-	/* the address line is written once the bus listens: block for it */
-	while (n < sizeof(buf) - 1) {
-		ssize_t r = read(out, buf + n, sizeof(buf) - 1 - n);
+	/* the address line is written once the bus listens: wait for it,
+	 * @timeout_ms at most (a bus that hangs is a failed setup, not a hung
+	 * suite) */
+	deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
+	while (n < sizeof(buf) - 1 && !memchr(buf, '\n', n)) {
+		struct pollfd p = { out, POLLIN, 0 };
+		gint64 left = (deadline - g_get_monotonic_time()) / 1000;
+		ssize_t r;
+		int k;
 
+		if (left <= 0)
+			break;
+		k = poll(&p, 1, (int)left);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			break;
+		r = read(out, buf + n, sizeof(buf) - 1 - n);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0)
 			break;
 		n += (size_t)r;
-		if (memchr(buf, '\n', n))
-			break;
 	}
 	close(out);
 	buf[n] = '\0';
 	if (!strchr(buf, '\n')) {
+		fprintf(stderr, "dbus-daemon: no address within %d ms\n",
+			timeout_ms);
 		test_kill(pid);
 		return false;
 	}

@@ -29,6 +29,10 @@ struct testbus {
 bool testbus_start(struct testbus *tb);
 /* Same, with another configuration file (policy tests). */
 bool testbus_start_conf(struct testbus *tb, const char *config);
+/* Same, waiting at most @timeout_ms for the bus's address (the others wait
+ * 20 s); false, with the process killed, when it does not come. */
+bool testbus_start_within(struct testbus *tb, const char *config,
+	int timeout_ms);
 void testbus_stop(struct testbus *tb);
 
 /*
