@@ -405,17 +405,30 @@ START_TEST(the_seed_bug_through_the_daemon_is_the_same_verdict)
 }
 END_TEST
 
+/* The daemon's own State of @path, asked now. */
+static char *state_now(const char *path)
+{
+	return run_prop(path, "State");
+}
+
 START_TEST(runs_on_one_adapter_queue)
 {
-	char *a = start_run("sleep 400ms\n", opts_for(DUT0, "hci0"));
+	char *a = start_run("sleep 1h\n", opts_for(DUT0, "hci0"));
 	char *b = start_run("sleep 10ms\n", opts_for(DUT0, "hci0"));
-	char *ad;
+	char *ad, *sa, *sb;
 
+	/* a cannot end by itself: while it runs, b waits */
 	wait_state(a, "running", 10000);
-	ck_assert_str_eq(g_hash_table_lookup(seen.state, b) ?
-		(char *)g_hash_table_lookup(seen.state, b) : "queued", "queued");
+	sb = state_now(b);
+	sa = state_now(a);
+	ck_assert_str_eq(sb, "queued");
+	ck_assert_str_eq(sa, "running");
+	g_free(sa);
+	g_free(sb);
+	g_variant_unref(test_call_ok(st.bus, BC_SERVICE, a, BC_RUN_IFACE,
+		"Cancel", NULL));
 	wait_state(b, "passed", 10000);
-	ck_assert_str_eq(history(a), "running>passed");
+	ck_assert_str_eq(history(a), "running>cancelled");
 	ck_assert_str_eq(history(b), "running>passed");
 	/* never both at once on hci0 */
 	ck_assert_int_eq(seen.max_running, 1);
@@ -427,37 +440,80 @@ START_TEST(runs_on_one_adapter_queue)
 }
 END_TEST
 
+/* Both runs are running at one moment, by the daemon's own account: a was
+ * running before and after b was asked, and a run never returns to
+ * running. Neither can end by itself meanwhile. */
+static void assert_both_running(const char *a, const char *b)
+{
+	char *s1 = state_now(a), *s2 = state_now(b), *s3 = state_now(a);
+
+	ck_assert_str_eq(s1, "running");
+	ck_assert_str_eq(s2, "running");
+	ck_assert_str_eq(s3, "running");
+	g_free(s1);
+	g_free(s2);
+	g_free(s3);
+}
+
 START_TEST(runs_on_two_adapters_go_in_parallel)
 {
-	char *a = start_run("sleep 400ms\n", opts_for(DUT0, "hci0"));
-	char *b = start_run("sleep 400ms\n", opts_for(DUT1, "hci1"));
+	char *a = start_run("sleep 1h\n", opts_for(DUT0, "hci0"));
+	char *b = start_run("sleep 1h\n", opts_for(DUT1, "hci1"));
 
-	wait_state(a, "passed", 10000);
-	wait_state(b, "passed", 10000);
-	ck_assert_int_eq(seen.max_running, 2);
+	wait_state(a, "running", 10000);
+	wait_state(b, "running", 10000);
+	assert_both_running(a, b);
+	g_variant_unref(test_call_ok(st.bus, BC_SERVICE, a, BC_RUN_IFACE,
+		"Cancel", NULL));
+	g_variant_unref(test_call_ok(st.bus, BC_SERVICE, b, BC_RUN_IFACE,
+		"Cancel", NULL));
+	wait_state(a, "cancelled", 10000);
+	wait_state(b, "cancelled", 10000);
+	ck_assert_str_eq(history(a), "running>cancelled");
+	ck_assert_str_eq(history(b), "running>cancelled");
 	g_free(a);
 	g_free(b);
 }
 END_TEST
 
+/* The flagship's steps, with a first reboot that waits for the test: both
+ * runs are held there until both have reached it. */
+static const char held_flagship[] =
+	"scenario \"Bond survives reboot, held\"\n"
+	"scan\n"
+	"pair bond=yes\n"
+	"read 2a6e\n"
+	"reboot via=manual timeout=10m\n"
+	"reconnect\n"
+	"read 2a6e\n"
+	"repeat 2\n"
+	"  reboot\n"
+	"  reconnect\n"
+	"  read 2a6e\n"
+	"end\n"
+	"disconnect\n";
+
 START_TEST(full_scenarios_pass_on_both_adapters_at_once)
 {
-	char *scn = scn_path("bond-survives-reboot.scn"), *text;
 	char *a, *b;
 
-	ck_assert(g_file_get_contents(scn, &text, NULL, NULL));
-	a = start_run(text, opts_for(DUT0, "hci0"));
-	b = start_run(text, opts_for(DUT1, "hci1"));
-	wait_state(a, "passed", 30000);
-	wait_state(b, "passed", 30000);
-	ck_assert_int_eq(seen.max_running, 2);
+	a = start_run(held_flagship, opts_for(DUT0, "hci0"));
+	b = start_run(held_flagship, opts_for(DUT1, "hci1"));
+	wait_event(a, "\"name\":\"reboot\",\"text\":\"reboot via=manual", 30000);
+	wait_event(b, "\"name\":\"reboot\",\"text\":\"reboot via=manual", 30000);
+	assert_both_running(a, b);
+	/* the person presses reset on both boards */
+	g_variant_unref(test_call_ok(st.bus, BLUEZ_SERVICE, BC_SIM_PATH,
+		BC_SIM_IFACE, "Reboot", NULL));
+	g_variant_unref(test_call_ok(st.bus, BLUEZ_SERVICE, BC_SIM_PATH "/hci1",
+		BC_SIM_IFACE, "Reboot", NULL));
+	wait_state(a, "passed", 60000);
+	wait_state(b, "passed", 60000);
 	/* each run talked to its own DUT */
 	wait_event(a, "\"address\":\"" DUT0 "\"", 1000);
 	wait_event(b, "\"address\":\"" DUT1 "\"", 1000);
 	g_free(a);
 	g_free(b);
-	g_free(text);
-	g_free(scn);
 }
 END_TEST
 
