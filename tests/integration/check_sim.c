@@ -256,12 +256,23 @@ static const struct {
 
 START_TEST(pairing_calls_the_agent_as_bluetoothd_does)
 {
-	const char *args[] = { "--dut-io", pairings[_i].dut_io, NULL };
+	const char *args[5];
 	struct testagent *a;
 	char *r;
 	bool present;
+	int n = 0;
 
-	start_with(pairings[_i].dut_io ? args : NULL);
+	if (pairings[_i].mode == TESTAGENT_SILENT) {
+		/* nobody answers: the simulator gives up soon */
+		args[n++] = "--agent-timeout";
+		args[n++] = "300ms";
+	}
+	if (pairings[_i].dut_io) {
+		args[n++] = "--dut-io";
+		args[n++] = pairings[_i].dut_io;
+	}
+	args[n] = NULL;
+	start_with(args);
 	a = testagent_new(st.bus, st.tl, pairings[_i].cap, pairings[_i].mode,
 		pairings[_i].passkey);
 	simtest_discover(&st);
