@@ -19,9 +19,10 @@
 
 #include "bondcheck/bus.h"
 #include "bondcheck/dconfig.h"
+#include "bondcheck/scenario.h"
 
-/* Scenario text accepted by StartRun, at most. */
-#define DAEMON_MAX_SCENARIO (256u * 1024)
+/* Scenario text accepted by StartRun, at most: a file's limit. */
+#define DAEMON_MAX_SCENARIO SCN_MAX_SIZE
 
 enum daemon_run_state {
 	DAEMON_RUN_QUEUED,

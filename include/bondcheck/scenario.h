@@ -109,7 +109,8 @@ struct scn_error {
 	char *message;
 };
 
-/* "FILE:LINE:COL: message" */
+/* "FILE:LINE:COL: message", or "FILE: message" for the file as a whole
+ * (it cannot be opened or read; line 0) */
 char *scn_error_format(const struct scn_error *e);
 
 struct scenario_options {
@@ -124,6 +125,8 @@ struct scenario_options {
  */
 struct scenario *scenario_parse(const char *text, gsize len, const char *file,
 	const struct scenario_options *opts, GPtrArray **errors);
+/* @path must be a regular file (a FIFO, a device or a directory is an
+ * error, never a blocking or endless read); at most SCN_MAX_SIZE bytes. */
 struct scenario *scenario_load(const char *path,
 	const struct scenario_options *opts, GPtrArray **errors);
 void scenario_free(struct scenario *scn);
@@ -134,6 +137,19 @@ void scn_error_free(void *e);
 #define SCN_REBOOT_UUID "b0dc0002-0000-4000-8000-00805f9b34fb"
 #define SCN_MAX_REPEAT 1000000u
 #define SCN_MAX_DEPTH 8
+
+/*
+ * Limits on what a scenario may make the parser do (doc/scenario-language.md
+ * "Limits"): each breach is an error at its FILE:LINE:COL, found in bounded
+ * memory and time. The parser never recurses over the input.
+ */
+#define SCN_MAX_SIZE (256u * 1024)       /* bytes of a file or a text */
+#define SCN_MAX_LINE 8192u               /* bytes of a line, ${...} expanded */
+#define SCN_MAX_VALUE 4096u              /* bytes of a variable's value */
+#define SCN_MAX_EXPANDED (1024u * 1024)  /* bytes ${...} adds to a file */
+#define SCN_MAX_STEPS 100000000u         /* steps run, repeats expanded */
+#define SCN_MAX_ERRORS 100u              /* errors reported, then it stops */
+#define SCN_MAX_MESSAGE 512u             /* bytes of one error's message */
 
 int64_t scn_default_timeout(enum scn_step_type type);
 

@@ -6,8 +6,11 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "bondcheck/bluez.h"
 #include "bondcheck/duration.h"
@@ -25,6 +28,12 @@ struct parser {
 	GHashTable *fixed;        /* names set by --set: `set` cannot change */
 	const struct scenario_options *opts;
 	int line;
+	/* limits (scenario.h) */
+	size_t line_len;          /* the current line, ${...} expanded so far */
+	bool line_over;           /* it went past SCN_MAX_LINE (said once) */
+	size_t expanded;          /* bytes every ${...} of the file added */
+	bool file_over;           /* past SCN_MAX_EXPANDED (said once) */
+	struct scn_error *stop;   /* "too many errors": the parse stops */
 };
 
 /* ---- names -------------------------------------------------------------- */
@@ -67,17 +76,42 @@ const char *scn_prop_bluez_name(enum scn_prop p)
 
 /* ---- errors ------------------------------------------------------------- */
 
+/* A message quotes what it found: at most SCN_MAX_MESSAGE bytes of it. */
+static char *clip(char *msg)
+{
+	size_t n = strlen(msg), cut = SCN_MAX_MESSAGE - 3;
+
+	if (n <= SCN_MAX_MESSAGE)
+		return msg;
+	/* lines are valid UTF-8 (checked first): cut between characters */
+	while (cut && ((unsigned char)msg[cut] & 0xc0) == 0x80)
+		cut--;
+	memcpy(msg + cut, "...", 4);
+	return msg;
+}
+
 G_GNUC_PRINTF(3, 4)
 static void err_at(struct parser *p, int col, const char *fmt, ...)
 {
-	struct scn_error *e = g_new0(struct scn_error, 1);
+	struct scn_error *e;
 	va_list ap;
 
+	if (p->stop)
+		return;
+	e = g_new0(struct scn_error, 1);
 	e->file = g_strdup(p->file);
 	e->line = p->line;
 	e->col = col;
+	if (p->errors->len >= SCN_MAX_ERRORS) {
+		/* the rest of the file is not read: what it says is bounded */
+		e->message = g_strdup_printf("more than %u errors; stopping "
+			"here", SCN_MAX_ERRORS);
+		p->stop = e;
+		g_ptr_array_add(p->errors, e);
+		return;
+	}
 	va_start(ap, fmt);
-	e->message = g_strdup_vprintf(fmt, ap);
+	e->message = clip(g_strdup_vprintf(fmt, ap));
 	va_end(ap);
 	g_ptr_array_add(p->errors, e);
 }
@@ -95,6 +129,8 @@ void scn_error_free(void *data)
 
 char *scn_error_format(const struct scn_error *e)
 {
+	if (e->line <= 0)
+		return g_strdup_printf("%s: %s", e->file, e->message);
 	return g_strdup_printf("%s:%d:%d: %s", e->file, e->line, e->col,
 		e->message);
 }
@@ -175,8 +211,27 @@ static size_t expand(struct parser *p, const char *s, int col, GString *out,
 		err_at(p, col, "undefined variable '%s' (define it with "
 			"'set %s=...' or --set %s=...)", name, name, name);
 		*ok = false;
+	} else if (strlen(v) > SCN_MAX_VALUE) {
+		/* only --set can give one this long; `set` refuses it */
+		err_at(p, col, "${%s} is %zu bytes long; a value has at most "
+			"%u", name, strlen(v), SCN_MAX_VALUE);
+		*ok = false;
+	} else if (p->line_over || p->file_over) {
+		*ok = false;    /* said once */
+	} else if (p->line_len + strlen(v) > SCN_MAX_LINE) {
+		err_at(p, col, "the line is longer than %u bytes once ${%s} is "
+			"expanded", SCN_MAX_LINE, name);
+		p->line_over = true;
+		*ok = false;
+	} else if (p->expanded + strlen(v) > SCN_MAX_EXPANDED) {
+		err_at(p, col, "${...} adds more than %u bytes to the "
+			"scenario by here", SCN_MAX_EXPANDED);
+		p->file_over = true;
+		*ok = false;
 	} else {
 		g_string_append(out, v);
+		p->line_len += strlen(v);
+		p->expanded += strlen(v);
 	}
 	g_free(name);
 	return (size_t)(close - s) + 1;
@@ -865,6 +920,7 @@ static struct scn_step *parse_step(struct parser *p, const char *text,
 struct block {
 	struct scn_step *repeat;   /* NULL for the top level */
 	GPtrArray *steps;
+	guint64 n;                 /* steps it runs once, repeats expanded */
 };
 
 static void handle_set(struct parser *p, GPtrArray *words)
@@ -876,6 +932,13 @@ static void handle_set(struct parser *p, GPtrArray *words)
 		if (!eq || !var_name_ok(w->text, (size_t)(eq - w->text))) {
 			err_at(p, w->col, "set takes NAME=VALUE (a name of "
 				"letters, digits and _), not '%s'", w->text);
+			continue;
+		}
+		if (strlen(eq + 1) > SCN_MAX_VALUE) {
+			err_at(p, w->col + (int)(eq - w->text) + 1, "the value "
+				"of %.*s is %zu bytes long; a value has at most "
+				"%u", (int)(eq - w->text), w->text,
+				strlen(eq + 1), SCN_MAX_VALUE);
 			continue;
 		}
 		{
@@ -894,21 +957,19 @@ static void handle_set(struct parser *p, GPtrArray *words)
 			"set needs NAME=VALUE");
 }
 
-static unsigned count_steps(GPtrArray *steps)
+/*
+ * Steps are counted as blocks close, never by walking the tree: @n more for
+ * @b, saturating past SCN_MAX_STEPS (said once, where it is passed).
+ */
+static void count(struct parser *p, struct block *b, guint64 n, int col,
+	bool *said)
 {
-	guint64 n = 0;
-
-	for (guint i = 0; i < steps->len; i++) {
-		struct scn_step *s = g_ptr_array_index(steps, i);
-
-		if (s->type == SCN_STEP_REPEAT)
-			n += (guint64)s->count * count_steps(s->children);
-		else
-			n++;
-		if (n > G_MAXUINT)
-			return G_MAXUINT;
+	b->n = MIN(b->n + n, (guint64)SCN_MAX_STEPS + 1);
+	if (b->n > SCN_MAX_STEPS && !*said) {
+		err_at(p, col, "the scenario runs more than %u steps (repeats "
+			"expanded)", SCN_MAX_STEPS);
+		*said = true;
 	}
-	return (unsigned)n;
 }
 
 static gint by_place(gconstpointer a, gconstpointer b)
@@ -927,10 +988,12 @@ struct scenario *scenario_parse(const char *text, gsize len, const char *file,
 	struct scenario *scn = g_new0(struct scenario, 1);
 	GPtrArray *stack = g_ptr_array_new_with_free_func(g_free);
 	struct block *top = g_new0(struct block, 1);
-	char *copy = g_strndup(text, len);
+	char *copy;
 	char **lines;
 	char *title = NULL;
 	int title_line = 0;
+	unsigned deep = 0;        /* repeats past SCN_MAX_DEPTH, not nested */
+	bool too_many = false;
 	bool ok;
 
 	p.file = file ? file : "<scenario>";
@@ -954,12 +1017,25 @@ struct scenario *scenario_parse(const char *text, gsize len, const char *file,
 	top->steps = g_ptr_array_new_with_free_func(step_free);
 	g_ptr_array_add(stack, top);
 
-	if (memchr(text, '\0', len)) {
+	if (len > SCN_MAX_SIZE) {
+		/* said where the limit falls; nothing past it is read */
+		const char *nl = text;
+
+		p.line = 1;
+		for (const char *q; (q = memchr(nl, '\n', text + SCN_MAX_SIZE -
+					     nl)); nl = q + 1)
+			p.line++;
+		err_at(&p, (int)(text + SCN_MAX_SIZE - nl) + 1, "the scenario "
+			"is longer than %u bytes (256 KiB); it goes on past here",
+			SCN_MAX_SIZE);
+		len = 0;
+	} else if (memchr(text, '\0', len)) {
 		p.line = 1;
 		err_at(&p, 1, "this is not a text file (it contains NUL bytes)");
 	}
+	copy = g_strndup(text, len);
 	lines = g_strsplit(copy, "\n", -1);
-	for (int i = 0; lines[i]; i++) {
+	for (int i = 0; lines[i] && !p.stop; i++) {
 		GPtrArray *words = g_ptr_array_new_with_free_func(word_free);
 		struct block *cur = g_ptr_array_index(stack, stack->len - 1);
 		size_t l = strlen(lines[i]);
@@ -967,12 +1043,20 @@ struct scenario *scenario_parse(const char *text, gsize len, const char *file,
 
 		p.line = i + 1;
 		if (l && lines[i][l - 1] == '\r')
-			lines[i][l - 1] = '\0';
+			lines[i][--l] = '\0';
+		if (l > SCN_MAX_LINE) {
+			err_at(&p, SCN_MAX_LINE + 1, "the line is longer than %u "
+				"bytes", SCN_MAX_LINE);
+			g_ptr_array_free(words, TRUE);
+			continue;
+		}
 		if (!g_utf8_validate(lines[i], -1, NULL)) {
 			err_at(&p, 1, "this line is not valid UTF-8");
 			g_ptr_array_free(words, TRUE);
 			continue;
 		}
+		p.line_len = l;
+		p.line_over = false;
 		if (!split(&p, lines[i], words) || words->len == 0) {
 			g_ptr_array_free(words, TRUE);
 			continue;
@@ -993,15 +1077,10 @@ struct scenario *scenario_parse(const char *text, gsize len, const char *file,
 		} else if (!strcmp(w0->text, "set")) {
 			handle_set(&p, words);
 		} else if (!strcmp(w0->text, "repeat")) {
-			struct scn_step *r = g_new0(struct scn_step, 1);
-			struct block *b = g_new0(struct block, 1);
+			struct scn_step *r;
+			struct block *b;
 			long n = 0;
 
-			r->type = SCN_STEP_REPEAT;
-			r->line = p.line;
-			r->col = w0->col;
-			r->text = g_strstrip(g_strdup(lines[i]));
-			r->children = g_ptr_array_new_with_free_func(step_free);
 			if (words->len != 2 ||
 			    !parse_long(((struct word *)
 					    g_ptr_array_index(words, 1))->text,
@@ -1011,12 +1090,27 @@ struct scenario *scenario_parse(const char *text, gsize len, const char *file,
 						1))->col : w0->col,
 					"repeat takes a count from 1 to %u",
 					SCN_MAX_REPEAT);
+			if (deep || stack->len > SCN_MAX_DEPTH) {
+				/* not nested: the tree stays SCN_MAX_DEPTH
+				 * deep, whatever the file says; its end
+				 * only closes this */
+				if (!deep)
+					err_at(&p, w0->col, "repeat blocks "
+						"nest at most %d deep",
+						SCN_MAX_DEPTH);
+				deep++;
+				g_ptr_array_free(words, TRUE);
+				continue;
+			}
+			r = g_new0(struct scn_step, 1);
+			b = g_new0(struct block, 1);
+			r->type = SCN_STEP_REPEAT;
+			r->line = p.line;
+			r->col = w0->col;
+			r->text = g_strstrip(g_strdup(lines[i]));
+			r->children = g_ptr_array_new_with_free_func(step_free);
 			r->count = (unsigned)(n > 0 ? n : 1);
 			g_ptr_array_add(cur->steps, r);
-			if (stack->len > SCN_MAX_DEPTH) {
-				err_at(&p, w0->col, "repeat blocks nest at most "
-					"%d deep", SCN_MAX_DEPTH);
-			}
 			b->repeat = r;
 			b->steps = r->children;
 			g_ptr_array_add(stack, b);
@@ -1025,7 +1119,9 @@ struct scenario *scenario_parse(const char *text, gsize len, const char *file,
 				err_at(&p, ((struct word *)
 					g_ptr_array_index(words, 1))->col,
 					"end takes nothing");
-			if (stack->len == 1) {
+			if (deep) {
+				deep--;
+			} else if (stack->len == 1) {
 				err_at(&p, w0->col, "end without repeat");
 			} else {
 				struct block *b = g_ptr_array_index(stack,
@@ -1034,17 +1130,23 @@ struct scenario *scenario_parse(const char *text, gsize len, const char *file,
 				if (b->steps->len == 0)
 					err_at(&p, w0->col, "empty repeat block "
 						"(line %d)", b->repeat->line);
+				count(&p, g_ptr_array_index(stack,
+					      stack->len - 2),
+					b->n * b->repeat->count, w0->col,
+					&too_many);
 				g_ptr_array_remove_index(stack, stack->len - 1);
 			}
 		} else {
 			struct scn_step *s = parse_step(&p, lines[i], words);
 
-			if (s)
+			if (s) {
 				g_ptr_array_add(cur->steps, s);
+				count(&p, cur, 1, s->col, &too_many);
+			}
 		}
 		g_ptr_array_free(words, TRUE);
 	}
-	for (guint i = stack->len; i-- > 1;) {
+	for (guint i = stack->len; i-- > 1 && !p.stop;) {
 		struct block *b = g_ptr_array_index(stack, i);
 
 		p.line = b->repeat->line;
@@ -1060,6 +1162,7 @@ struct scenario *scenario_parse(const char *text, gsize len, const char *file,
 
 	ok = p.errors->len == 0;
 	scn->steps = top->steps;
+	scn->total_steps = (unsigned)MIN(top->n, (guint64)SCN_MAX_STEPS);
 	g_ptr_array_free(stack, TRUE);
 	if (title) {
 		scn->name = title;
@@ -1072,10 +1175,14 @@ struct scenario *scenario_parse(const char *text, gsize len, const char *file,
 		scn->name = base;
 	}
 	scn->vars = p.vars;
-	scn->total_steps = count_steps(scn->steps);
 	g_hash_table_destroy(p.fixed);
-	/* errors in file order (a block's missing end is found last) */
+	/* errors in file order (a block's missing end is found last); where
+	 * it stopped stays last */
+	if (p.stop)
+		g_ptr_array_steal_index(p.errors, p.errors->len - 1);
 	g_ptr_array_sort(p.errors, by_place);
+	if (p.stop)
+		g_ptr_array_add(p.errors, p.stop);
 	if (errors)
 		*errors = p.errors;
 	else
@@ -1087,30 +1194,93 @@ struct scenario *scenario_parse(const char *text, gsize len, const char *file,
 	return scn;
 }
 
+/* An error about the file as a whole (line 0: "FILE: message"). */
+G_GNUC_PRINTF(3, 4)
+static void load_error(GPtrArray **errors, const char *path, const char *fmt,
+	...)
+{
+	struct scn_error *e = g_new0(struct scn_error, 1);
+	va_list ap;
+
+	e->file = g_strdup(path);
+	va_start(ap, fmt);
+	e->message = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	if (errors) {
+		*errors = g_ptr_array_new_with_free_func(scn_error_free);
+		g_ptr_array_add(*errors, e);
+	} else {
+		scn_error_free(e);
+	}
+}
+
+static const char *file_kind(mode_t m)
+{
+	if (S_ISDIR(m))
+		return "a directory";
+	if (S_ISFIFO(m))
+		return "a FIFO";
+	if (S_ISCHR(m) || S_ISBLK(m))
+		return "a device";
+	if (S_ISSOCK(m))
+		return "a socket";
+	return "not a regular file";   /* what else there may be */
+}
+
 struct scenario *scenario_load(const char *path,
 	const struct scenario_options *opts, GPtrArray **errors)
 {
+	/* one byte more than the limit: the parser says where it is passed */
 	char *text = NULL;
-	gsize len = 0;
-	GError *err = NULL;
+	size_t len = 0;
 	struct scenario *s;
+	struct stat st;
+	int fd;
 
-	if (!g_file_get_contents(path, &text, &len, &err)) {
-		struct scn_error *e = g_new0(struct scn_error, 1);
-
-		e->file = g_strdup(path);
-		e->line = 0;
-		e->col = 0;
-		e->message = g_strdup(err->message);
-		if (errors) {
-			*errors = g_ptr_array_new_with_free_func(scn_error_free);
-			g_ptr_array_add(*errors, e);
-		} else {
-			scn_error_free(e);
-		}
-		g_error_free(err);
+	/* a device is not even opened (opening some has effects); the
+	 * check is made again on what was opened, in case the path changed,
+	 * and O_NONBLOCK keeps a FIFO put there meanwhile from blocking */
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		load_error(errors, path, "this is %s, not a scenario file",
+			file_kind(st.st_mode));
 		return NULL;
 	}
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0) {
+		load_error(errors, path, "cannot open the scenario: %s",
+			g_strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) < 0) {
+		load_error(errors, path, "cannot read the scenario: %s",
+			g_strerror(errno));
+		close(fd);
+		return NULL;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		load_error(errors, path, "this is %s, not a scenario file",
+			file_kind(st.st_mode));
+		close(fd);
+		return NULL;
+	}
+	text = g_malloc(SCN_MAX_SIZE + 1);
+	while (len < SCN_MAX_SIZE + 1) {
+		ssize_t r = read(fd, text + len, SCN_MAX_SIZE + 1 - len);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			load_error(errors, path, "cannot read the scenario: %s",
+				g_strerror(errno));
+			close(fd);
+			g_free(text);
+			return NULL;
+		}
+		if (r == 0)
+			break;
+		len += (size_t)r;
+	}
+	close(fd);
 	s = scenario_parse(text, len, path, opts, errors);
 	g_free(text);
 	return s;

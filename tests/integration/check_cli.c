@@ -8,6 +8,8 @@
 #include <json-glib/json-glib.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "bondcheck/bus.h"
 #include "bondcheck/msg.h"
@@ -230,6 +232,76 @@ START_TEST(help_explains_commands_verdicts_and_faults)
 }
 END_TEST
 
+/* Scenario files that are not files, or are hostile: `check` and `run`
+ * exit 2 at once with FILE: or FILE:LINE:COL, never block or grow. */
+static const struct {
+	const char *cmd;
+	const char *file;      /* FIFO, DOUBLING, DEEP: made here */
+	const char *err;       /* after "FILE" in stderr */
+} bad_files[] = {
+	{ "check", "FIFO", ": this is a FIFO, not a scenario file" },
+	{ "run", "FIFO", ": this is a FIFO, not a scenario file" },
+	{ "check", "/dev/zero", ": this is a device, not a scenario file" },
+	{ "run", "/dev/zero", ": this is a device, not a scenario file" },
+	{ "check", "/", ": this is a directory, not a scenario file" },
+	{ "check", "DOUBLING", ":10:13: the line is longer than 8192 bytes" },
+	{ "run", "DOUBLING", ":10:13: the line is longer than 8192 bytes" },
+	{ "check", "DEEP", ":9:1: repeat blocks nest at most 8 deep" },
+	{ "run", "DEEP", ":9:1: repeat blocks nest at most 8 deep" },
+};
+
+START_TEST(bad_scenario_files_exit_2_at_once)
+{
+	char *prog = test_prog("bondcheck");
+	char *dir = g_dir_make_tmp("bc-cli-XXXXXX", NULL);
+	char *path = g_build_filename(dir, "x.scn", NULL);
+	const char *file = bad_files[_i].file;
+	const char *argv[] = { prog, bad_files[_i].cmd, file, NULL, NULL };
+	GString *t = g_string_new("");
+	struct proc_result r;
+	char *want;
+
+	if (!strcmp(file, "FIFO")) {
+		ck_assert_int_eq(mkfifo(path, 0600), 0);
+	} else if (!strcmp(file, "DOUBLING")) {
+		g_string_append(t, "set V0=0123456789abcdef\n");
+		for (int i = 1; i <= 22; i++)
+			g_string_append_printf(t, "set V%d=${V%d}${V%d}\n", i,
+				i - 1, i - 1);
+		g_string_append(t, "scenario \"${V22}\"\nscan\n");
+	} else if (!strcmp(file, "DEEP")) {
+		for (int i = 0; i < 28000; i++)
+			g_string_append(t, "repeat 2\n");
+		g_string_append(t, "scan\n");
+		for (int i = 0; i < 1000; i++)
+			g_string_append(t, "end\n");
+	}
+	if (t->len)
+		ck_assert(g_file_set_contents(path, t->str, (gssize)t->len,
+			NULL));
+	if (*file != '/')
+		file = path;
+	argv[2] = file;
+	if (!strcmp(bad_files[_i].cmd, "run")) {
+		argv[2] = "--sim";
+		argv[3] = file;
+	}
+	test_run(argv, (const char *const[]){ "NO_COLOR=1", NULL }, 10000, &r);
+	want = g_strconcat(file, bad_files[_i].err, NULL);
+	ck_assert_msg(r.status == 2, "exit %d: %.500s", r.status, r.err);
+	ck_assert_msg(strstr(r.err, want), "stderr: %.500s", r.err);
+	ck_assert_uint_le(strlen(r.err), 64 * 1024);
+	test_result_clear(&r);
+	g_free(want);
+	unlink(path);
+	rmdir(dir);
+	g_string_free(t, TRUE);
+	g_free(path);
+	g_free(dir);
+	g_free(prog);
+}
+END_TEST
+
 Suite *cli_suite(void)
 {
 	Suite *s = suite_create("cli");
@@ -244,6 +316,8 @@ Suite *cli_suite(void)
 		G_N_ELEMENTS(versions));
 	tcase_add_loop_test(tc, help_explains_commands_verdicts_and_faults, 0,
 		G_N_ELEMENTS(helps));
+	tcase_add_loop_test(tc, bad_scenario_files_exit_2_at_once, 0,
+		G_N_ELEMENTS(bad_files));
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -724,6 +724,59 @@ START_TEST(startrun_refuses_what_it_must)
 }
 END_TEST
 
+/* Scenarios that made bondcheckd build huge errors (the 22 doubling lines:
+ * a 64 MiB message, larger than the bus allows, and the daemon was dropped
+ * with every run on it) or recurse to its death: a bounded BadScenario. */
+static char *hostile_text(int which)
+{
+	GString *t = g_string_new("");
+
+	if (which == 0) {
+		g_string_append(t, "set V0=0123456789abcdef\n");
+		for (int i = 1; i <= 22; i++)
+			g_string_append_printf(t, "set V%d=${V%d}${V%d}\n", i,
+				i - 1, i - 1);
+		g_string_append(t, "read ${V22}\n");
+	} else {
+		for (int i = 0; i < 29000; i++)
+			g_string_append(t, "repeat 2\n");
+		g_string_append(t, "scan\n");
+	}
+	return g_string_free(t, FALSE);
+}
+
+static const char *const hostile_words[] = {
+	"t.scn:10:13: the line is longer than 8192 bytes once ${V8} is expanded",
+	"t.scn:9:1: repeat blocks nest at most 8 deep",
+};
+
+START_TEST(a_hostile_scenario_gets_a_bounded_error_and_the_daemon_lives)
+{
+	char *text = hostile_text(_i);
+	GVariant *runs;
+	DBusMessage *m;
+	char *a;
+
+	m = test_call(st.bus, BC_SERVICE, BC_MANAGER_PATH, BC_MANAGER_IFACE,
+		"StartRun", g_variant_new("(ss@a{sv})", "t.scn", text,
+			opts_for(DUT0, NULL)), 20000);
+	ck_assert_ptr_nonnull(m);
+	ck_assert_str_eq(msg_error_name(m), BC_ERR_BAD_SCENARIO);
+	ck_assert_msg(strstr(msg_error_text(m), hostile_words[_i]), "%.300s",
+		msg_error_text(m));
+	ck_assert_uint_le(strlen(msg_error_text(m)), 64 * 1024);
+	dbus_message_unref(m);
+	/* still there, and still running runs */
+	runs = test_call_ok(st.bus, BC_SERVICE, BC_MANAGER_PATH,
+		BC_MANAGER_IFACE, "ListRuns", NULL);
+	g_variant_unref(runs);
+	a = start_run("scan\n", opts_for(DUT0, NULL));
+	wait_state(a, "passed", 20000);
+	g_free(a);
+	g_free(text);
+}
+END_TEST
+
 START_TEST(a_reboot_method_from_the_configuration_is_used)
 {
 	char *scn = scn_path("bond-survives-reboot.scn");
@@ -1081,6 +1134,9 @@ Suite *daemon_suite(void)
 	tcase_add_test(tc, sigterm_cancels_runs_logs_them_and_exits);
 	tcase_add_loop_test(tc, startrun_refuses_what_it_must, 0,
 		G_N_ELEMENTS(refusals));
+	tcase_add_loop_test(tc,
+		a_hostile_scenario_gets_a_bounded_error_and_the_daemon_lives, 0,
+		G_N_ELEMENTS(hostile_words));
 	tcase_add_test(tc, a_reboot_method_from_the_configuration_is_used);
 	tcase_add_test(tc, runs_and_cancel_from_the_command_line);
 	tcase_add_test(tc, no_daemon_is_a_clear_environment_error);

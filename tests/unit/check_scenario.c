@@ -4,7 +4,11 @@
  * every error of an invalid file, each at its FILE:LINE:COL.
  */
 #include <check.h>
+#include <glib/gstdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "bondcheck/scenario.h"
 #include "fuzz/fuzz.h"
@@ -376,10 +380,356 @@ START_TEST(nul_bytes_are_refused)
 }
 END_TEST
 
+/* ---- limits: hostile files, each stopped at its place ------------------ */
+
+/* The 22 doubling lines of the report (V0 of 16 bytes: 64 MiB), used. */
+static GString *doubling(void)
+{
+	GString *t = g_string_new("set V0=0123456789abcdef\n");
+
+	for (int i = 1; i <= 22; i++)
+		g_string_append_printf(t, "set V%d=${V%d}${V%d}\n", i, i - 1,
+			i - 1);
+	g_string_append(t, "read ${V22}\n");
+	return t;
+}
+
+static GString *nested(int levels, bool closed)
+{
+	GString *t = g_string_new("");
+
+	for (int i = 0; i < levels; i++)
+		g_string_append(t, "repeat 2\n");
+	g_string_append(t, "scan\n");
+	for (int i = 0; closed && i < levels; i++)
+		g_string_append(t, "end\n");
+	return t;
+}
+
+static GString *deep_200k(void)
+{
+	return nested(200000, true);
+}
+
+static GString *deep_unclosed(void)
+{
+	/* as deep as fits in SCN_MAX_SIZE */
+	return nested(29000, false);
+}
+
+static GString *too_many_steps(void)
+{
+	return g_string_new("repeat 1000000\nrepeat 1000000\nscan\nend\nend\n");
+}
+
+static GString *long_line(void)
+{
+	GString *t = g_string_new("scan # ");
+
+	for (int i = 0; i < 9000; i++)
+		g_string_append_c(t, 'x');
+	g_string_append_c(t, '\n');
+	return t;
+}
+
+static GString *long_value(void)
+{
+	GString *t = g_string_new("set V=");
+
+	for (int i = 0; i < 5000; i++)
+		g_string_append_c(t, 'x');
+	g_string_append(t, "\nscan\n");
+	return t;
+}
+
+static GString *expansion_budget(void)
+{
+	GString *t = g_string_new("set V=");
+
+	for (int i = 0; i < 4000; i++)
+		g_string_append_c(t, 'x');
+	g_string_append_c(t, '\n');
+	for (int i = 0; i < 300; i++)
+		g_string_append(t, "reboot via=command cmd=${V}\n");
+	return t;
+}
+
+static GString *many_errors(void)
+{
+	GString *t = g_string_new("");
+
+	for (int i = 0; i < 5000; i++)
+		g_string_append(t, "conect\n");
+	return t;
+}
+
+static GString *oversized(void)
+{
+	GString *t = g_string_new("");
+
+	while (t->len <= SCN_MAX_SIZE)
+		g_string_append(t, "scan\n");
+	return t;
+}
+
+static GString *long_word(void)
+{
+	GString *t = g_string_new("");
+
+	for (int i = 0; i < 8000; i++)
+		g_string_append_c(t, i % 2 ? 'y' : 'x');
+	g_string_append_c(t, '\n');
+	return t;
+}
+
+/* a file -> how many errors, the first and the last (exactly) */
+static const struct {
+	const char *name;
+	GString *(*make)(void);
+	unsigned count;
+	const char *first;
+	const char *last;
+} limits[] = {
+	{ "doubling variables", doubling, 0,
+		"t.scn:10:13: the line is longer than 8192 bytes once ${V8} "
+		"is expanded", "t.scn:24:6: undefined variable 'V22' (define "
+		"it with 'set V22=...' or --set V22=...)" },
+	{ "200,000 nested repeats", deep_200k, 1,
+		"t.scn:29128:2: the scenario is longer than 262144 bytes "
+		"(256 KiB); it goes on past here", NULL },
+	{ "29,000 nested repeats, no end", deep_unclosed, 9,
+		"t.scn:1:1: repeat without end",
+		"t.scn:9:1: repeat blocks nest at most 8 deep" },
+	{ "10^12 steps", too_many_steps, 1,
+		"t.scn:5:1: the scenario runs more than 100000000 steps "
+		"(repeats expanded)", NULL },
+	{ "a 9000-byte line", long_line, 1,
+		"t.scn:1:8193: the line is longer than 8192 bytes", NULL },
+	{ "a 5000-byte value", long_value, 1,
+		"t.scn:1:7: the value of V is 5000 bytes long; a value has at "
+		"most 4096", NULL },
+	{ "1.2 MB of expansion", expansion_budget, 1,
+		"t.scn:264:24: ${...} adds more than 1048576 bytes to the "
+		"scenario by here", NULL },
+	{ "5000 errors", many_errors, 101,
+		"t.scn:1:1: unknown step 'conect' (did you mean 'connect'?)",
+		"t.scn:101:1: more than 100 errors; stopping here" },
+	{ "over 256 KiB", oversized, 1,
+		"t.scn:52429:5: the scenario is longer than 262144 bytes "
+		"(256 KiB); it goes on past here", NULL },
+};
+
+START_TEST(hostile_files_stop_at_their_place)
+{
+	GString *t = limits[_i].make();
+	GPtrArray *errs = NULL;
+	struct scenario *s = scenario_parse(t->str, t->len, "t.scn", NULL,
+		&errs);
+	char *first, *last;
+	gsize total = 0;
+
+	ck_assert_msg(!s, "%s: parsed", limits[_i].name);
+	ck_assert_uint_ge(errs->len, 1);
+	if (limits[_i].count)
+		ck_assert_msg(errs->len == limits[_i].count, "%s: %u errors",
+			limits[_i].name, errs->len);
+	first = scn_error_format(g_ptr_array_index(errs, 0));
+	last = scn_error_format(g_ptr_array_index(errs, errs->len - 1));
+	ck_assert_str_eq(first, limits[_i].first);
+	if (limits[_i].last)
+		ck_assert_str_eq(last, limits[_i].last);
+	/* what is said about a file is bounded, whatever the file */
+	for (guint i = 0; i < errs->len; i++) {
+		char *m = scn_error_format(g_ptr_array_index(errs, i));
+
+		total += strlen(m);
+		g_free(m);
+	}
+	ck_assert_uint_le(errs->len, SCN_MAX_ERRORS + 1);
+	ck_assert_uint_le(total, (SCN_MAX_ERRORS + 1) * (SCN_MAX_MESSAGE + 64));
+	g_free(first);
+	g_free(last);
+	g_ptr_array_free(errs, TRUE);
+	g_string_free(t, TRUE);
+}
+END_TEST
+
+START_TEST(a_long_quoted_word_is_clipped_in_its_message)
+{
+	GString *t = long_word();
+	GPtrArray *errs = NULL;
+	struct scn_error *e;
+
+	ck_assert_ptr_null(scenario_parse(t->str, t->len, "t.scn", NULL,
+		&errs));
+	ck_assert_uint_eq(errs->len, 1);
+	e = g_ptr_array_index(errs, 0);
+	ck_assert_uint_eq(strlen(e->message), SCN_MAX_MESSAGE);
+	ck_assert(g_str_has_prefix(e->message, "unknown step 'xyxy"));
+	ck_assert(g_str_has_suffix(e->message, "..."));
+	g_ptr_array_free(errs, TRUE);
+	g_string_free(t, TRUE);
+}
+END_TEST
+
+START_TEST(a_long_command_line_value_is_refused_where_it_is_used)
+{
+	GHashTable *vars = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
+		g_free);
+	char *e;
+
+	g_hash_table_insert(vars, (gpointer)"V", g_strnfill(5000, 'x'));
+	e = errors_of("scan\nreboot cmd=${V}\n", vars, false);
+	ck_assert_str_eq(e, "t.scn:2:12: ${V} is 5000 bytes long; a value has "
+			    "at most 4096\n");
+	g_free(e);
+	/* the longest value that is allowed is used */
+	g_hash_table_insert(vars, (gpointer)"V", g_strnfill(4096, 'x'));
+	e = errors_of("scan\nreboot cmd=${V}\n", vars, false);
+	ck_assert_str_eq(e, "");
+	g_free(e);
+	g_hash_table_destroy(vars);
+}
+END_TEST
+
+START_TEST(the_largest_file_allowed_parses)
+{
+	GString *t = g_string_new("");
+	GPtrArray *errs = NULL;
+	struct scenario *s;
+
+	while (t->len + 5 <= SCN_MAX_SIZE)
+		g_string_append(t, "scan\n");
+	s = scenario_parse(t->str, t->len, "t.scn", NULL, &errs);
+	ck_assert_msg(s, "%u errors", errs->len);
+	ck_assert_uint_eq(s->total_steps, t->len / 5);
+	scenario_free(s);
+	g_ptr_array_free(errs, TRUE);
+	g_string_free(t, TRUE);
+}
+END_TEST
+
+/* ---- files that are not regular files ---------------------------------- */
+
+static const struct {
+	const char *what;
+	const char *path;      /* NULL: made by the test */
+	const char *message;
+} not_files[] = {
+	{ "a directory", "/", "/: this is a directory, not a scenario file" },
+	{ "a device", "/dev/zero", "/dev/zero: this is a device, not a "
+				   "scenario file" },
+	{ "a FIFO", NULL, ": this is a FIFO, not a scenario file" },
+	{ "a missing file", "/nonexistent/x.scn", "/nonexistent/x.scn: cannot "
+		"open the scenario: No such file or directory" },
+};
+
+START_TEST(only_regular_files_are_read)
+{
+	char *dir = NULL, *fifo = NULL, *m;
+	const char *path = not_files[_i].path;
+	GPtrArray *errs = NULL;
+
+	if (!path) {
+		dir = g_dir_make_tmp("bc-scn-XXXXXX", NULL);
+		fifo = g_build_filename(dir, "fifo.scn", NULL);
+		ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+		path = fifo;
+	}
+	/* a FIFO with no writer: opened without waiting, refused */
+	ck_assert_ptr_null(scenario_load(path, NULL, &errs));
+	ck_assert_uint_eq(errs->len, 1);
+	m = scn_error_format(g_ptr_array_index(errs, 0));
+	ck_assert_msg(g_str_has_suffix(m, not_files[_i].message), "%s", m);
+	ck_assert(g_str_has_prefix(m, path));
+	ck_assert_ptr_null(strstr(m, ":0:0"));
+	g_free(m);
+	g_ptr_array_free(errs, TRUE);
+	if (fifo) {
+		unlink(fifo);
+		rmdir(dir);
+	}
+	g_free(fifo);
+	g_free(dir);
+}
+END_TEST
+
+START_TEST(a_file_over_the_limit_is_not_read_to_its_end)
+{
+	char *dir = g_dir_make_tmp("bc-scn-XXXXXX", NULL);
+	char *path = g_build_filename(dir, "big.scn", NULL);
+	GString *t = oversized();
+	GPtrArray *errs = NULL;
+	char *m;
+
+	/* 8 MiB: only SCN_MAX_SIZE + 1 bytes of it are read */
+	while (t->len < 8u * 1024 * 1024)
+		g_string_append(t, "scan\n");
+	ck_assert(g_file_set_contents(path, t->str, (gssize)t->len, NULL));
+	ck_assert_ptr_null(scenario_load(path, NULL, &errs));
+	ck_assert_uint_eq(errs->len, 1);
+	m = scn_error_format(g_ptr_array_index(errs, 0));
+	ck_assert_msg(strstr(m, ":52429:5: the scenario is longer than"), "%s",
+		m);
+	g_free(m);
+	g_ptr_array_free(errs, TRUE);
+	g_string_free(t, TRUE);
+	unlink(path);
+	rmdir(dir);
+	g_free(path);
+	g_free(dir);
+}
+END_TEST
+
+START_TEST(an_unreadable_file_says_so_without_a_place)
+{
+	char *dir = g_dir_make_tmp("bc-scn-XXXXXX", NULL);
+	char *path = g_build_filename(dir, "secret.scn", NULL);
+	GPtrArray *errs = NULL;
+	char *m, *want;
+
+	ck_assert(g_file_set_contents(path, "scan\n", -1, NULL));
+	ck_assert_int_eq(chmod(path, 0), 0);
+	if (geteuid() == 0) {
+		/* root reads it anyway: read as nobody, in a child */
+		pid_t pid = fork();
+		int status;
+
+		ck_assert_int_ge(pid, 0);
+		if (pid == 0) {
+			if (setgid(65534) || setuid(65534))
+				_exit(3);
+			ck_assert_ptr_null(scenario_load(path, NULL, &errs));
+			m = scn_error_format(g_ptr_array_index(errs, 0));
+			want = g_strdup_printf("%s: cannot open the scenario: "
+					       "Permission denied", path);
+			_exit(strcmp(m, want) ? 1 : 0);
+		}
+		ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+		ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+			"status %d", status);
+	} else {
+		ck_assert_ptr_null(scenario_load(path, NULL, &errs));
+		m = scn_error_format(g_ptr_array_index(errs, 0));
+		want = g_strdup_printf("%s: cannot open the scenario: "
+				       "Permission denied", path);
+		ck_assert_str_eq(m, want);
+		g_free(m);
+		g_free(want);
+		g_ptr_array_free(errs, TRUE);
+	}
+	unlink(path);
+	rmdir(dir);
+	g_free(path);
+	g_free(dir);
+}
+END_TEST
+
 Suite *scenario_suite(void)
 {
 	Suite *s = suite_create("scenario");
 	TCase *tc = tcase_create("parser");
+	TCase *lim;
 
 	tcase_add_loop_test(tc, files_parse_or_report_every_error, 0,
 		G_N_ELEMENTS(cases));
@@ -393,6 +743,20 @@ Suite *scenario_suite(void)
 	tcase_add_test(tc, a_missing_file_is_an_error_not_a_crash);
 	tcase_add_test(tc, nul_bytes_are_refused);
 	suite_add_tcase(s, tc);
+
+	lim = tcase_create("limits");
+	tcase_set_timeout(lim, 30);
+	tcase_add_loop_test(lim, hostile_files_stop_at_their_place, 0,
+		G_N_ELEMENTS(limits));
+	tcase_add_test(lim, a_long_quoted_word_is_clipped_in_its_message);
+	tcase_add_test(lim,
+		a_long_command_line_value_is_refused_where_it_is_used);
+	tcase_add_test(lim, the_largest_file_allowed_parses);
+	tcase_add_loop_test(lim, only_regular_files_are_read, 0,
+		G_N_ELEMENTS(not_files));
+	tcase_add_test(lim, a_file_over_the_limit_is_not_read_to_its_end);
+	tcase_add_test(lim, an_unreadable_file_says_so_without_a_place);
+	suite_add_tcase(s, lim);
 	return s;
 }
 
