@@ -1,0 +1,231 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * control.c — org.bondcheck.Sim1, the simulator's control and truth: reboot
+ * the DUT, set and clear its faults, let another central bond with it, pull
+ * the adapter's dongle; the DUT's state as properties and everything that
+ * happens inside as Trace signals (server.c builds them). A reboot drives
+ * the DUT model and tells the adapter what the air shows: the link drops
+ * without a word, the DUT is silent for its boot time, then advertises.
+ */
+#include <string.h>
+
+#include "bondcheck/bluez.h"
+#include "bondcheck/names.h"
+#include "sim-private.h"
+
+void sim_control_changed(struct sim_adapter *adapter, const char *name)
+{
+	service_changed(adapter->svc, adapter->sim_path, BC_SIM_IFACE, name);
+}
+
+/* ---- reboot ------------------------------------------------------------- */
+
+static void boot_done(struct sim_adapter *adapter,
+	struct sim_device *unused G_GNUC_UNUSED, guint gen G_GNUC_UNUSED)
+{
+	sim_dut_booted(adapter->dut);
+	sim_control_changed(adapter, "BootCount");
+	sim_control_changed(adapter, "BondCount");
+	sim_control_changed(adapter, "State");
+	sim_control_changed(adapter, "Address");
+	if (sim_dut_state(adapter->dut) != SIM_DUT_STATE_ADVERTISING)
+		return;
+	if (adapter->discovering)
+		sim_adapter_dut_seen_later(adapter);
+	for (guint i = 0; i < adapter->devices->len; i++)
+		sim_device_dut_back(g_ptr_array_index(adapter->devices, i));
+}
+
+static void reboot_now(struct sim_adapter *adapter,
+	struct sim_device *unused G_GNUC_UNUSED, guint gen G_GNUC_UNUSED)
+{
+	if (sim_dut_state(adapter->dut) == SIM_DUT_STATE_BOOTING)
+		return;
+	sim_dut_reboot(adapter->dut);
+	sim_control_changed(adapter, "State");
+	for (guint i = 0; i < adapter->devices->len; i++)
+		sim_device_dut_silent(g_ptr_array_index(adapter->devices, i));
+	sim_after(adapter, NULL,
+		sim_dut_boot_ms(adapter->dut, adapter->t.boot_ms), boot_done);
+}
+
+void sim_control_reboot_soon(struct sim_adapter *adapter)
+{
+	sim_after(adapter, NULL, 0, reboot_now);
+}
+
+/* ---- methods ------------------------------------------------------------ */
+
+static void m_reboot(struct svc_call *call, GVariant *args, void *data)
+{
+	struct sim_adapter *adapter = data;
+
+	(void)args;
+	if (sim_dut_state(adapter->dut) == SIM_DUT_STATE_BOOTING) {
+		sim_reply_error(call, SIM_ERR_REBOOTING);
+		return;
+	}
+	sim_trace_str(adapter, "reboot-requested", "via", "sim");
+	reboot_now(adapter, NULL, 0);
+	svc_call_return(call, NULL);
+}
+
+static void m_unplug(struct svc_call *call, GVariant *args, void *data)
+{
+	struct sim_adapter *adapter = data;
+
+	(void)args;
+	if (!sim_adapter_unplug(adapter)) {
+		svc_call_error(call, BC_ERR_FAILED, "%s is already unplugged",
+			adapter->path);
+		return;
+	}
+	sim_trace(adapter, "adapter-unplugged", NULL);
+	svc_call_return(call, NULL);
+}
+
+static void m_replug(struct svc_call *call, GVariant *args, void *data)
+{
+	struct sim_adapter *adapter = data;
+
+	(void)args;
+	if (!sim_adapter_replug(adapter)) {
+		svc_call_error(call, BC_ERR_FAILED, "%s is plugged in",
+			adapter->path);
+		return;
+	}
+	sim_trace(adapter, "adapter-replugged", NULL);
+	svc_call_return(call, NULL);
+}
+
+static void m_set_fault(struct svc_call *call, GVariant *args, void *data)
+{
+	struct sim_adapter *adapter = data;
+	const char *name, *arg;
+	enum sim_fault f;
+	struct sim_fault_value v;
+	GError *err = NULL;
+
+	g_variant_get(args, "(&s&s)", &name, &arg);
+	if (!sim_fault_lookup(name, &f)) {
+		svc_call_error(call, BC_ERR_UNKNOWN_FAULT,
+			"unknown fault '%s' (bondcheck faults lists them)",
+			name);
+		return;
+	}
+	if (!sim_fault_parse_arg(f, *arg ? arg : NULL, &v, &err)) {
+		svc_call_error(call, BC_ERR_INVALID_ARGS, "%s", err->message);
+		g_error_free(err);
+		return;
+	}
+	sim_adapter_set_fault(adapter, f, &v);
+	g_free(v.text);
+	svc_call_return(call, NULL);
+}
+
+static void m_clear_faults(struct svc_call *call, GVariant *args, void *data)
+{
+	struct sim_adapter *adapter = data;
+
+	(void)args;
+	sim_dut_clear_faults(adapter->dut);
+	sim_control_changed(adapter, "Faults");
+	svc_call_return(call, NULL);
+}
+
+static void m_bond_peer(struct svc_call *call, GVariant *args, void *data)
+{
+	struct sim_adapter *adapter = data;
+	const char *addr;
+	struct sim_keys k;
+
+	g_variant_get(args, "(&s)", &addr);
+	if (!bluez_address_valid(addr) ||
+	    !g_ascii_strcasecmp(addr, adapter->address)) {
+		svc_call_error(call, BC_ERR_INVALID_ARGS,
+			"not another central's address: '%s'", addr);
+		return;
+	}
+	/* another central (a phone) bonds with the DUT */
+	memset(&k, 0, sizeof(k));
+	for (int i = 0; i < 16; i++)
+		k.ltk[i] = (uint8_t)g_random_int_range(0, 256);
+	sim_dut_paired(adapter->dut, addr, true, &k);
+	sim_control_changed(adapter, "BondCount");
+	svc_call_return(call, NULL);
+}
+
+/* ---- properties --------------------------------------------------------- */
+
+static GVariant *get_boot_count(void *data, const char *name G_GNUC_UNUSED)
+{
+	struct sim_adapter *adapter = data;
+
+	return g_variant_new_uint32(sim_dut_boot_count(adapter->dut));
+}
+
+static GVariant *get_bond_count(void *data, const char *name G_GNUC_UNUSED)
+{
+	struct sim_adapter *adapter = data;
+
+	return g_variant_new_uint32(sim_dut_bond_count(adapter->dut));
+}
+
+static GVariant *get_faults(void *data, const char *name G_GNUC_UNUSED)
+{
+	struct sim_adapter *adapter = data;
+	GPtrArray *f = sim_dut_fault_list(adapter->dut);
+	GVariant *v = g_variant_new_strv((const char *const *)f->pdata, f->len);
+
+	g_ptr_array_free(f, TRUE);
+	return v;
+}
+
+static GVariant *get_state(void *data, const char *name G_GNUC_UNUSED)
+{
+	struct sim_adapter *adapter = data;
+
+	return g_variant_new_string(
+		sim_dut_state_to_str(sim_dut_state(adapter->dut)));
+}
+
+static GVariant *get_address(void *data, const char *name G_GNUC_UNUSED)
+{
+	struct sim_adapter *adapter = data;
+
+	return g_variant_new_string(sim_dut_address(adapter->dut));
+}
+
+static const struct svc_method control_methods[] = {
+	{ "Reboot", "", "", m_reboot },
+	{ "Unplug", "", "", m_unplug },
+	{ "Replug", "", "", m_replug },
+	{ "BondPeer", "s", "", m_bond_peer },
+	{ "SetFault", "ss", "", m_set_fault },
+	{ "ClearFaults", "", "", m_clear_faults },
+	{ NULL, NULL, NULL, NULL },
+};
+
+static const struct svc_property control_props[] = {
+	{ "BootCount", "u", get_boot_count, NULL },
+	{ "BondCount", "u", get_bond_count, NULL },
+	{ "Faults", "as", get_faults, NULL },
+	{ "State", "s", get_state, NULL },
+	{ "Address", "s", get_address, NULL },
+	{ NULL, NULL, NULL, NULL },
+};
+
+static const struct svc_signal control_signals[] = {
+	{ "Trace", "s" },
+	{ NULL, NULL },
+};
+
+static const struct svc_interface control_iface = {
+	BC_SIM_IFACE, control_methods, control_props, control_signals,
+};
+
+void sim_control_add(struct sim_adapter *adapter)
+{
+	service_add_interface(adapter->svc, adapter->sim_path, &control_iface,
+		adapter);
+}

@@ -1,0 +1,598 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * device.c — org.bluez.Device1 of the simulated bluetoothd: the host's view
+ * of the DUT and its LE link. Connect, encryption with the stored key, link
+ * loss in the order of src/device.c, Disconnect, the settable properties.
+ * Pairing is pairing.c's, the attribute cache gatt.c's.
+ */
+#include <string.h>
+
+#include "bondcheck/names.h"
+#include "sim-private.h"
+
+#define RSSI_DUT (-52)
+
+void sim_device_changed(struct sim_device *d, const char *name)
+{
+	service_changed(d->adapter->svc, d->path, BLUEZ_IFACE_DEVICE, name);
+}
+
+/* Is the firmware behind this device object reachable over the air now? */
+static bool dut_here(struct sim_device *d)
+{
+	return g_ascii_strcasecmp(d->address,
+		       sim_dut_address(d->adapter->dut)) == 0;
+}
+
+static bool dut_advertising(struct sim_device *d)
+{
+	return dut_here(d) &&
+	       sim_dut_state(d->adapter->dut) == SIM_DUT_STATE_ADVERTISING;
+}
+
+void sim_device_connect_ok(struct sim_device *d)
+{
+	struct svc_call *c = d->connect_call;
+
+	d->connect_call = NULL;
+	if (c)
+		svc_call_return(c, NULL);
+}
+
+void sim_device_connect_fail(struct sim_device *d, enum sim_err err)
+{
+	struct svc_call *c = d->connect_call;
+
+	d->connect_call = NULL;
+	if (c)
+		sim_reply_error(c, err);
+}
+
+/* ---- link loss ---------------------------------------------------------- */
+
+static const char *sim_reason_to_str(enum sim_reason r)
+{
+	switch (r) {
+	case SIM_REASON_TIMEOUT: return BLUEZ_REASON_TIMEOUT;
+	case SIM_REASON_LOCAL: return BLUEZ_REASON_LOCAL;
+	case SIM_REASON_REMOTE: return BLUEZ_REASON_REMOTE;
+	case SIM_REASON_AUTH: return BLUEZ_REASON_AUTH;
+	}
+	return BLUEZ_REASON_UNKNOWN;
+}
+
+static const char *reason_message(enum sim_reason r)
+{
+	switch (r) {
+	case SIM_REASON_TIMEOUT: return "disconnection-timeout";
+	case SIM_REASON_LOCAL: return "disconnection-localhost";
+	case SIM_REASON_REMOTE: return "disconnection-remote";
+	case SIM_REASON_AUTH: return "disconnection-authentication-failure";
+	}
+	return "disconnection-unknown";
+}
+
+/*
+ * The link is gone. Order as src/device.c device_remove_connection():
+ * ServicesResolved false, the waiting Connect failed, Disconnect calls
+ * answered, a pairing without bond forgotten, Connected false, then (5.83)
+ * the Disconnected signal.
+ */
+void sim_device_link_down(struct sim_device *d, enum sim_reason reason,
+	enum sim_err connect_error)
+{
+	struct sim_adapter *adapter = d->adapter;
+
+	if (!d->connected) {
+		sim_device_connect_fail(d, connect_error);
+		return;
+	}
+	d->gen++;
+	sim_cancel_actions(adapter, d);
+	if (d->resolved) {
+		d->resolved = false;
+		sim_device_changed(d, "ServicesResolved");
+	}
+	sim_device_connect_fail(d, connect_error);
+	if (d->bonding)
+		sim_pairing_fail(d, SIM_ERR_AUTH_CANCELED);
+	sim_gatt_flush_reads(d, false);
+	if (d->paired && !d->bonded) {
+		d->paired = false;
+		d->host_has_keys = false;
+		sim_device_changed(d, "Paired");
+	}
+	/*
+	 * Disconnect() is answered before Connected goes false (real
+	 * bluetoothd 5.66 in the QEMU tier): reply first, since pending
+	 * property changes always leave before a reply
+	 */
+	for (guint i = 0; i < d->disconnect_calls->len; i++)
+		svc_call_return(g_ptr_array_index(d->disconnect_calls, i),
+			NULL);
+	g_ptr_array_set_size(d->disconnect_calls, 0);
+	d->connected = false;
+	d->encrypted = false;
+	sim_device_changed(d, "Connected");
+	if (sim_bluez_minor(adapter) >= 83)
+		service_emit(adapter->svc, d->path, BLUEZ_IFACE_DEVICE,
+			"Disconnected", g_variant_new("(ss)",
+				sim_reason_to_str(reason),
+				reason_message(reason)));
+	sim_trace_host(adapter, "link-down", "reason",
+		sim_reason_to_str(reason));
+	/* without a bond BlueZ drops the attribute cache (gatt_db_clear) */
+	if (!d->bonded)
+		sim_gatt_unexport(d);
+
+	if (sim_dut_state(adapter->dut) == SIM_DUT_STATE_CONNECTED) {
+		sim_dut_disconnected(adapter->dut, adapter->address);
+		sim_control_changed(adapter, "State");
+		if (adapter->discovering)
+			sim_adapter_dut_seen_later(adapter);
+	}
+	if (d->remove_when_down) {
+		sim_device_remove(d);
+		sim_adapter_dut_seen_later(adapter);
+	}
+}
+
+static void supervision_timeout(struct sim_adapter *adapter G_GNUC_UNUSED,
+	struct sim_device *d, guint gen G_GNUC_UNUSED)
+{
+	sim_device_link_down(d, SIM_REASON_TIMEOUT, SIM_ERR_ABORT_BY_LOCAL);
+}
+
+void sim_device_dut_silent(struct sim_device *d)
+{
+	/* the central only notices when the supervision timeout expires */
+	if (d->connected)
+		sim_after(d->adapter, d, d->adapter->t.supervision_ms,
+			supervision_timeout);
+}
+
+/* ---- link up ------------------------------------------------------------ */
+
+void sim_device_services_resolved(struct sim_adapter *adapter G_GNUC_UNUSED,
+	struct sim_device *d, guint gen G_GNUC_UNUSED)
+{
+	sim_gatt_export(d);
+	if (!d->resolved) {
+		d->resolved = true;
+		sim_device_changed(d, "ServicesResolved");
+	}
+	if (d->pending_paired) {
+		/* src/device.c device_svc_resolved(): Paired waits for this */
+		d->pending_paired = false;
+		sim_device_changed(d, "Paired");
+	}
+	sim_pairing_resolved(d);
+	sim_device_connect_ok(d);
+	sim_gatt_flush_reads(d, true);
+}
+
+int64_t sim_device_resolve_ms(struct sim_device *d)
+{
+	return d->gatt_exported ? d->adapter->t.resolve_cached_ms :
+				  d->adapter->t.discover_ms;
+}
+
+static void drop_after_connect(struct sim_adapter *adapter G_GNUC_UNUSED,
+	struct sim_device *d, guint gen G_GNUC_UNUSED)
+{
+	sim_device_link_down(d, SIM_REASON_AUTH, SIM_ERR_ABORT_BY_LOCAL);
+}
+
+/* bluetoothd raises security with the LTK it stored for the DUT. */
+static void encrypt_step(struct sim_adapter *adapter, struct sim_device *d,
+	guint gen G_GNUC_UNUSED)
+{
+	enum sim_encrypt r = sim_dut_encrypt(adapter->dut, adapter->address,
+		d->keys.ltk);
+
+	switch (r) {
+	case SIM_ENCRYPT_OK:
+		d->encrypted = true;
+		sim_gatt_resubscribe(d);
+		/*
+		 * bluetoothd answers Connect() once ATT is up on the
+		 * encrypted link, then validates its GATT cache:
+		 * ServicesResolved comes after the reply (real bluetoothd
+		 * 5.66 in the QEMU tier, doc/simulator.md)
+		 */
+		sim_device_connect_ok(d);
+		sim_after(adapter, d, adapter->t.resolve_cached_ms,
+			sim_device_services_resolved);
+		break;
+	case SIM_ENCRYPT_KEY_MISSING:
+		/* HCI: Encryption Change 0x06, then Disconnect 0x05 */
+		sim_trace_host(adapter, "encryption-failed", "hci_status",
+			"0x06 PIN or Key Missing");
+		if (sim_dut_fault(adapter->dut,
+			    SIM_FAULT_CONNECT_SUCCEEDS_THEN_DROPS) &&
+		    d->connect_call) {
+			/* bluetoothd answered once ATT was up (notes: 11/24) */
+			sim_device_connect_ok(d);
+			sim_after(adapter, d, adapter->t.encrypt_ms / 2 + 1,
+				drop_after_connect);
+		} else {
+			sim_device_link_down(d, SIM_REASON_AUTH,
+				SIM_ERR_ABORT_BY_LOCAL);
+		}
+		break;
+	case SIM_ENCRYPT_TERMINATE:
+		sim_trace_host(adapter, "remote-terminated", "hci_reason",
+			"0x13 Remote User Terminated Connection");
+		sim_device_link_down(d, SIM_REASON_REMOTE,
+			SIM_ERR_ABORT_BY_REMOTE);
+		break;
+	case SIM_ENCRYPT_REPAIR:
+		sim_pairing_repair(d);
+		break;
+	}
+}
+
+static void link_up(struct sim_adapter *adapter, struct sim_device *d,
+	guint gen G_GNUC_UNUSED)
+{
+	if (d->connected)
+		return;
+	if (!dut_advertising(d)) {
+		/* it stopped advertising meanwhile: wait for it again */
+		return;
+	}
+	d->gen++;
+	d->connected = true;
+	sim_device_changed(d, "Connected");
+	sim_dut_connected(adapter->dut, adapter->address);
+	sim_control_changed(adapter, "State");
+	sim_trace_host(adapter, "link-up", "address", d->address);
+
+	if (d->bonding) {
+		/*
+		 * Pair() on a new device: GATT discovery runs beside SMP, so
+		 * ServicesResolved usually comes before Bonded and Paired
+		 * (real bluetoothd 5.66 in the QEMU tier)
+		 */
+		sim_pairing_start(d);
+		if (!d->host_has_keys)
+			sim_after(adapter, d, sim_device_resolve_ms(d),
+				sim_device_services_resolved);
+	} else if (d->host_has_keys) {
+		/* BlueZ raises security with the stored LTK at once */
+		sim_after(adapter, d, adapter->t.encrypt_ms, encrypt_step);
+	} else {
+		sim_after(adapter, d, sim_device_resolve_ms(d),
+			sim_device_services_resolved);
+	}
+}
+
+static void connect_timeout(struct sim_adapter *adapter G_GNUC_UNUSED,
+	struct sim_device *d, guint gen G_GNUC_UNUSED)
+{
+	if (d->connected)
+		return;
+	if (d->bonding) {
+		/* MGMT_STATUS_CONNECT_FAILED (new_authentication_return) */
+		sim_pairing_fail(d, SIM_ERR_PAGE_TIMEOUT);
+		return;
+	}
+	sim_device_connect_fail(d, SIM_ERR_ABORT_BY_LOCAL);
+}
+
+void sim_device_begin_connect(struct sim_device *d)
+{
+	struct sim_adapter *adapter = d->adapter;
+
+	if (dut_advertising(d))
+		sim_after(adapter, d, adapter->t.connect_ms, link_up);
+	/* the kernel gives up on a silent device after its LE timeout */
+	sim_after_ms(adapter, d, adapter->t.le_conn_timeout_ms,
+		connect_timeout);
+}
+
+void sim_device_dut_back(struct sim_device *d)
+{
+	if (!d->connected && (d->connect_call || d->bonding) && dut_here(d))
+		sim_after(d->adapter, d, d->adapter->t.connect_ms, link_up);
+}
+
+/* ---- methods ------------------------------------------------------------ */
+
+static void m_connect(struct svc_call *call, GVariant *args, void *data)
+{
+	struct sim_device *d = data;
+
+	(void)args;
+	if (!d->adapter->powered) {
+		sim_reply_error(call, SIM_ERR_NOT_READY);
+		return;
+	}
+	if (d->bonding || d->connect_call) {
+		sim_reply_error(call, SIM_ERR_IN_PROGRESS);
+		return;
+	}
+	if (d->connected) {
+		/* device.c dev_connect(): an LE link is already there */
+		svc_call_return(call, NULL);
+		return;
+	}
+	d->connect_call = call;
+	sim_device_begin_connect(d);
+}
+
+static void disconnect_now(struct sim_adapter *adapter G_GNUC_UNUSED,
+	struct sim_device *d, guint gen G_GNUC_UNUSED)
+{
+	sim_device_link_down(d, SIM_REASON_LOCAL, SIM_ERR_CANCELLED);
+}
+
+void sim_device_disconnect_soon(struct sim_device *d)
+{
+	sim_after(d->adapter, d, d->adapter->t.disconnect_ms, disconnect_now);
+}
+
+static void m_disconnect(struct svc_call *call, GVariant *args, void *data)
+{
+	struct sim_device *d = data;
+
+	(void)args;
+	/* device.c device_request_disconnect() */
+	if (d->bonding)
+		sim_pairing_fail(d, SIM_ERR_AUTH_CANCELED);
+	if (d->connect_call && !d->connected) {
+		sim_device_connect_fail(d, SIM_ERR_CANCELLED);
+		sim_cancel_actions(d->adapter, d);
+	}
+	if (!d->connected) {
+		svc_call_return(call, NULL);
+		return;
+	}
+	g_ptr_array_add(d->disconnect_calls, call);
+	sim_device_disconnect_soon(d);
+}
+
+static void m_connect_profile(struct svc_call *call, GVariant *args,
+	void *data)
+{
+	(void)args;
+	(void)data;
+	/* an LE-only DUT has no BR/EDR profiles to connect */
+	sim_reply_error(call, SIM_ERR_INVALID_ARGS);
+}
+
+static void s_trusted(struct svc_call *call, const char *name,
+	GVariant *value, void *data)
+{
+	struct sim_device *d = data;
+
+	d->trusted = g_variant_get_boolean(value);
+	sim_device_changed(d, name);
+	svc_call_return(call, NULL);
+}
+
+static void s_blocked(struct svc_call *call, const char *name,
+	GVariant *value, void *data)
+{
+	struct sim_device *d = data;
+
+	d->blocked = g_variant_get_boolean(value);
+	if (d->blocked && d->connected)
+		sim_device_link_down(d, SIM_REASON_LOCAL, SIM_ERR_CANCELLED);
+	sim_device_changed(d, name);
+	svc_call_return(call, NULL);
+}
+
+static void s_alias(struct svc_call *call, const char *name, GVariant *value,
+	void *data)
+{
+	struct sim_device *d = data;
+	const char *a = g_variant_get_string(value, NULL);
+
+	g_free(d->alias);
+	d->alias = *a ? g_strdup(a) : NULL;
+	sim_device_changed(d, name);
+	svc_call_return(call, NULL);
+}
+
+/* ---- properties --------------------------------------------------------- */
+
+static GVariant *get_address(void *data, const char *name G_GNUC_UNUSED)
+{
+	return g_variant_new_string(((struct sim_device *)data)->address);
+}
+
+static GVariant *get_address_type(void *data, const char *name G_GNUC_UNUSED)
+{
+	return g_variant_new_string(((struct sim_device *)data)->address_type);
+}
+
+static GVariant *get_name(void *data, const char *name G_GNUC_UNUSED)
+{
+	struct sim_device *d = data;
+
+	return d->name ? g_variant_new_string(d->name) : NULL;
+}
+
+static GVariant *get_alias(void *data, const char *name G_GNUC_UNUSED)
+{
+	struct sim_device *d = data;
+
+	return g_variant_new_string(d->alias ? d->alias :
+				    d->name ? d->name : d->address);
+}
+
+static GVariant *get_appearance(void *data, const char *name G_GNUC_UNUSED)
+{
+	struct sim_device *d = data;
+
+	return g_variant_new_uint16(sim_dut_appearance(d->adapter->dut));
+}
+
+static GVariant *get_paired(void *data, const char *name G_GNUC_UNUSED)
+{
+	struct sim_device *d = data;
+
+	/* src/device.c device_svc_resolved(): Paired waits for services */
+	return g_variant_new_boolean(d->paired && !d->pending_paired);
+}
+
+static GVariant *get_bonded(void *data, const char *name G_GNUC_UNUSED)
+{
+	struct sim_device *d = data;
+
+	/* Bonded exists from BlueZ 5.65 */
+	return sim_bluez_minor(d->adapter) < 65 ? NULL :
+		g_variant_new_boolean(d->bonded);
+}
+
+static GVariant *get_trusted(void *data, const char *name G_GNUC_UNUSED)
+{
+	return g_variant_new_boolean(((struct sim_device *)data)->trusted);
+}
+
+static GVariant *get_blocked(void *data, const char *name G_GNUC_UNUSED)
+{
+	return g_variant_new_boolean(((struct sim_device *)data)->blocked);
+}
+
+static GVariant *get_legacy_pairing(void *data G_GNUC_UNUSED,
+	const char *name G_GNUC_UNUSED)
+{
+	return g_variant_new_boolean(FALSE);
+}
+
+static GVariant *get_rssi(void *data, const char *name G_GNUC_UNUSED)
+{
+	struct sim_device *d = data;
+
+	return d->has_rssi ? g_variant_new_int16(RSSI_DUT) : NULL;
+}
+
+static GVariant *get_connected(void *data, const char *name G_GNUC_UNUSED)
+{
+	return g_variant_new_boolean(((struct sim_device *)data)->connected);
+}
+
+static GVariant *get_uuids(void *data, const char *name G_GNUC_UNUSED)
+{
+	struct sim_device *d = data;
+	const char *u[] = { SIM_UUID_ESS, SIM_UUID_VENDOR_SVC };
+
+	/* advertised: ESS; after resolution: every primary service */
+	return g_variant_new_strv(u, d->gatt_exported ? 2 : 1);
+}
+
+static GVariant *get_adapter(void *data, const char *name G_GNUC_UNUSED)
+{
+	struct sim_device *d = data;
+
+	return g_variant_new_object_path(d->adapter->path);
+}
+
+static GVariant *get_services_resolved(void *data,
+	const char *name G_GNUC_UNUSED)
+{
+	return g_variant_new_boolean(((struct sim_device *)data)->resolved);
+}
+
+static GVariant *get_advertising_flags(void *data G_GNUC_UNUSED,
+	const char *name G_GNUC_UNUSED)
+{
+	guint8 f = 0x06; /* LE General Discoverable, BR/EDR unsupported */
+
+	return g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE, &f, 1, 1);
+}
+
+static const struct svc_method device_methods[] = {
+	{ "Connect", "", "", m_connect },
+	{ "Disconnect", "", "", m_disconnect },
+	{ "Pair", "", "", sim_pairing_pair },
+	{ "CancelPairing", "", "", sim_pairing_cancel },
+	{ "ConnectProfile", "s", "", m_connect_profile },
+	{ "DisconnectProfile", "s", "", m_connect_profile },
+	{ NULL, NULL, NULL, NULL },
+};
+
+static const struct svc_property device_props[] = {
+	{ "Address", "s", get_address, NULL },
+	{ "AddressType", "s", get_address_type, NULL },
+	{ "Name", "s", get_name, NULL },
+	{ "Alias", "s", get_alias, s_alias },
+	{ "Appearance", "q", get_appearance, NULL },
+	{ "Paired", "b", get_paired, NULL },
+	{ "Bonded", "b", get_bonded, NULL },
+	{ "Trusted", "b", get_trusted, s_trusted },
+	{ "Blocked", "b", get_blocked, s_blocked },
+	{ "LegacyPairing", "b", get_legacy_pairing, NULL },
+	{ "RSSI", "n", get_rssi, NULL },
+	{ "Connected", "b", get_connected, NULL },
+	{ "UUIDs", "as", get_uuids, NULL },
+	{ "Adapter", "o", get_adapter, NULL },
+	{ "ServicesResolved", "b", get_services_resolved, NULL },
+	{ "AdvertisingFlags", "ay", get_advertising_flags, NULL },
+	{ NULL, NULL, NULL, NULL },
+};
+
+static const struct svc_signal device_signals[] = {
+	{ "Disconnected", "ss" },
+	{ NULL, NULL },
+};
+
+static const struct svc_interface device_iface = {
+	BLUEZ_IFACE_DEVICE, device_methods, device_props, device_signals,
+};
+
+/* ---- life cycle --------------------------------------------------------- */
+
+struct sim_device *sim_device_new(struct sim_adapter *adapter,
+	const char *address, const char *type)
+{
+	struct sim_device *d = g_new0(struct sim_device, 1);
+	char *up = g_ascii_strup(address, -1);
+
+	d->adapter = adapter;
+	d->address = up;
+	d->address_type = g_strdup(type);
+	d->name = g_strdup(sim_dut_name(adapter->dut));
+	g_strdelimit(up = g_strdup(address), ":", '_');
+	d->path = g_strdup_printf("%s/dev_%s", adapter->path, up);
+	g_free(up);
+	d->disconnect_calls = g_ptr_array_new();
+	d->pending_reads = g_ptr_array_new_with_free_func(g_free);
+	sim_gatt_init(d);
+	g_ptr_array_add(adapter->devices, d);
+	/* found by an advertisement: its RSSI is known */
+	d->has_rssi = true;
+	service_add_interface(adapter->svc, d->path, &device_iface, d);
+	return d;
+}
+
+static void device_free(struct sim_device *d)
+{
+	sim_cancel_actions(d->adapter, d);
+	sim_gatt_free(d);
+	g_ptr_array_free(d->disconnect_calls, TRUE);
+	g_ptr_array_free(d->pending_reads, TRUE);
+	g_free(d->path);
+	g_free(d->address);
+	g_free(d->address_type);
+	g_free(d->name);
+	g_free(d->alias);
+	g_free(d);
+}
+
+void sim_device_remove(struct sim_device *d)
+{
+	struct sim_adapter *adapter = d->adapter;
+
+	/* answer whatever still waits on this device */
+	if (d->bonding)
+		sim_pairing_fail(d, SIM_ERR_AUTH_CANCELED);
+	sim_device_connect_fail(d, SIM_ERR_DEVICE_REMOVED);
+	sim_gatt_flush_reads(d, false);
+	sim_gatt_unexport(d);
+	service_remove_object(adapter->svc, d->path);
+	g_ptr_array_remove(adapter->devices, d);
+	device_free(d);
+}

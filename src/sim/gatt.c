@@ -1,0 +1,605 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * gatt.c — the DUT's attribute database as the simulated bluetoothd caches
+ * it (src/gatt-client.c): GattService1, GattCharacteristic1 and
+ * GattDescriptor1 objects, reads (raising security when the characteristic
+ * needs it), the reboot characteristic, notify sessions and the
+ * re-subscription on reconnect. Object paths use the service start handle
+ * and the characteristic declaration handle, as bluetoothd's do.
+ */
+#include <string.h>
+
+#include "bondcheck/names.h"
+#include "sim-private.h"
+
+struct pending_read {
+	struct svc_call *call;
+	struct sim_chr *chr;
+};
+
+static const char *const flags_temp[] = { "read", "notify", "indicate", NULL };
+static const char *const flags_reboot[] = { "write", "write-without-response",
+	NULL };
+
+static void chr_changed(struct sim_chr *c, const char *name)
+{
+	service_changed(c->dev->adapter->svc, c->path, BLUEZ_IFACE_GATT_CHRC,
+		name);
+}
+
+static void temp_value(struct sim_adapter *adapter, GByteArray *out)
+{
+	/* org.bluetooth.characteristic.temperature: sint16, 0.01 degC */
+	int16_t v;
+
+	if (!adapter->notify_seq_init) {
+		adapter->temp_centi = 2345;
+		adapter->notify_seq_init = true;
+	} else {
+		adapter->temp_centi += 7;
+	}
+	v = adapter->temp_centi;
+	g_byte_array_set_size(out, 0);
+	g_byte_array_append(out, (const guint8 *)&v, 2);
+}
+
+/* ---- notifications ------------------------------------------------------ */
+
+static void dut_notifies(struct sim_adapter *adapter, struct sim_device *d,
+	guint gen G_GNUC_UNUSED)
+{
+	GVariantBuilder t;
+	bool delivered;
+
+	if (!d->connected || !d->encrypted ||
+	    sim_dut_cccd(adapter->dut, adapter->address) == 0)
+		return;
+	/* BlueZ only passes on notifications somebody subscribed to */
+	delivered = d->temp.clients->len > 0 && d->gatt_exported;
+	temp_value(adapter, d->temp.value);
+	g_variant_builder_init(&t, G_VARIANT_TYPE("a{sv}"));
+	g_variant_builder_add(&t, "{sv}", "delivered",
+		g_variant_new_boolean(delivered));
+	sim_trace(adapter, "notification", g_variant_builder_end(&t));
+	if (delivered) {
+		d->temp.value_known = true;
+		chr_changed(&d->temp, "Value");
+	}
+}
+
+void sim_gatt_resubscribe(struct sim_device *d)
+{
+	struct sim_adapter *adapter = d->adapter;
+
+	/* src/gatt-client.c btd_gatt_client_connected(): sessions re-register */
+	if (d->temp.clients->len > 0) {
+		sim_trace_host(adapter, "bluez-resubscribes", "uuid",
+			d->temp.uuid);
+		sim_dut_write_cccd(adapter->dut, adapter->address, 0x0001);
+		sim_after(adapter, d, adapter->t.notify_ms, dut_notifies);
+	} else if (sim_dut_cccd(adapter->dut, adapter->address)) {
+		/* firmware notifies a bonded subscriber it remembers */
+		sim_after(adapter, d, adapter->t.notify_ms, dut_notifies);
+	}
+}
+
+/* ---- reads and writes --------------------------------------------------- */
+
+static bool parse_offset(GVariant *opts, uint16_t *offset)
+{
+	GVariant *v = g_variant_lookup_value(opts, "offset", NULL);
+	bool ok = true;
+
+	*offset = 0;
+	if (v) {
+		ok = g_variant_is_of_type(v, G_VARIANT_TYPE_UINT16);
+		if (ok)
+			*offset = g_variant_get_uint16(v);
+		g_variant_unref(v);
+	}
+	return ok;
+}
+
+static void answer_read(struct svc_call *call, struct sim_chr *c)
+{
+	temp_value(c->dev->adapter, c->value);
+	c->value_known = true;
+	/* the read updates the cached value: Value changes on the bus too */
+	chr_changed(c, "Value");
+	svc_call_return(call, g_variant_new("(@ay)",
+				      sim_bytes_variant(c->value)));
+}
+
+void sim_gatt_flush_reads(struct sim_device *d, bool ok)
+{
+	for (guint i = 0; i < d->pending_reads->len; i++) {
+		struct pending_read *r = g_ptr_array_index(d->pending_reads, i);
+
+		if (ok && d->encrypted)
+			answer_read(r->call, r->chr);
+		else if (!d->connected)
+			sim_reply_error(r->call, SIM_ERR_NOT_CONNECTED);
+		else
+			sim_reply_error(r->call, SIM_ERR_NOT_PAIRED);
+	}
+	g_ptr_array_set_size(d->pending_reads, 0);
+}
+
+static void m_read(struct svc_call *call, GVariant *args, void *data)
+{
+	struct sim_chr *c = data;
+	struct sim_device *d = c->dev;
+	GVariant *opts = g_variant_get_child_value(args, 0);
+	uint16_t offset;
+	bool ok = parse_offset(opts, &offset);
+
+	g_variant_unref(opts);
+	if (!ok) {
+		sim_reply_error(call, SIM_ERR_INVALID_ARGS);
+	} else if (!d->connected) {
+		sim_reply_error(call, SIM_ERR_NOT_CONNECTED);
+	} else if (c->is_reboot) {
+		sim_reply_error(call, SIM_ERR_READ_NOT_PERMITTED);
+	} else if (offset > 2) {
+		sim_reply_error(call, SIM_ERR_INVALID_OFFSET);
+	} else if (c->needs_encryption && !d->encrypted) {
+		struct pending_read *r = g_new0(struct pending_read, 1);
+
+		/* bt_att raises security and retries (src/shared/att.c) */
+		r->call = call;
+		r->chr = c;
+		g_ptr_array_add(d->pending_reads, r);
+		if (!d->bonding) {
+			sim_trace_host(d->adapter, "security-elevation",
+				"uuid", c->uuid);
+			sim_pairing_start(d);
+		}
+	} else {
+		answer_read(call, c);
+	}
+}
+
+static void m_write(struct svc_call *call, GVariant *args, void *data)
+{
+	struct sim_chr *c = data;
+	struct sim_device *d = c->dev;
+	GVariant *value = g_variant_get_child_value(args, 0);
+	GVariant *opts = g_variant_get_child_value(args, 1);
+	GVariant *type = g_variant_lookup_value(opts, "type",
+		G_VARIANT_TYPE_STRING);
+	const char *t = type ? g_variant_get_string(type, NULL) : "request";
+	uint16_t offset;
+	gsize n = 0;
+	const guint8 *bytes = g_variant_get_fixed_array(value, &n, 1);
+
+	if (!parse_offset(opts, &offset) ||
+	    (strcmp(t, "request") && strcmp(t, "command") &&
+		    strcmp(t, "reliable"))) {
+		sim_reply_error(call, SIM_ERR_INVALID_ARGS);
+	} else if (!d->connected) {
+		sim_reply_error(call, SIM_ERR_NOT_CONNECTED);
+	} else if (!c->is_reboot) {
+		sim_reply_error(call, SIM_ERR_WRITE_NOT_PERMITTED);
+	} else {
+		bool reboot = n == 1 && bytes[0] == 0x01;
+
+		svc_call_return(call, NULL);
+		if (reboot) {
+			sim_trace_str(d->adapter, "reboot-requested", "via",
+				"gatt");
+			sim_control_reboot_soon(d->adapter);
+		}
+	}
+	if (type)
+		g_variant_unref(type);
+	g_variant_unref(opts);
+	g_variant_unref(value);
+}
+
+/* ---- notify sessions ---------------------------------------------------- */
+
+static int client_index(struct sim_chr *c, const char *owner)
+{
+	for (guint i = 0; i < c->clients->len; i++)
+		if (!strcmp(g_ptr_array_index(c->clients, i), owner))
+			return (int)i;
+	return -1;
+}
+
+static void remove_client(struct sim_chr *c, int i)
+{
+	struct sim_adapter *adapter = c->dev->adapter;
+
+	bus_unwatch_name(adapter->bus,
+		g_array_index(c->client_watches, guint, i));
+	g_array_remove_index(c->client_watches, i);
+	g_ptr_array_remove_index(c->clients, i);
+	if (c->clients->len == 0) {
+		if (c->dev->connected)
+			sim_dut_write_cccd(adapter->dut, adapter->address,
+				0x0000);
+		chr_changed(c, "Notifying");
+	}
+}
+
+struct client_ref {
+	struct sim_chr *chr;
+	char *owner;
+};
+
+static void client_ref_free(void *data)
+{
+	struct client_ref *r = data;
+
+	g_free(r->owner);
+	g_free(r);
+}
+
+static void client_gone(const char *name, const char *owner, void *data)
+{
+	struct client_ref *r = data;
+	int i;
+
+	(void)name;
+	if (owner)
+		return;
+	i = client_index(r->chr, r->owner);
+	if (i >= 0)
+		remove_client(r->chr, i);
+}
+
+static void m_start_notify(struct svc_call *call, GVariant *args, void *data)
+{
+	struct sim_chr *c = data;
+	struct sim_device *d = c->dev;
+	struct sim_adapter *adapter = d->adapter;
+	const char *owner = svc_call_sender(call);
+	struct client_ref *r;
+	guint w;
+
+	(void)args;
+	if (!c->can_notify) {
+		sim_reply_error(call, SIM_ERR_NOT_SUPPORTED);
+		return;
+	}
+	if (client_index(c, owner) >= 0) {
+		svc_call_return(call, NULL);
+		return;
+	}
+	if (!d->connected) {
+		sim_reply_error(call, SIM_ERR_NOT_CONNECTED);
+		return;
+	}
+	r = g_new0(struct client_ref, 1);
+	r->chr = c;
+	r->owner = g_strdup(owner);
+	w = bus_watch_name(adapter->bus, owner, client_gone, r,
+		client_ref_free);
+	g_ptr_array_add(c->clients, g_strdup(owner));
+	g_array_append_val(c->client_watches, w);
+	if (c->clients->len == 1) {
+		sim_dut_write_cccd(adapter->dut, adapter->address, 0x0001);
+		chr_changed(c, "Notifying");
+		sim_after(adapter, d, adapter->t.notify_ms, dut_notifies);
+	}
+	svc_call_return(call, NULL);
+}
+
+static void m_stop_notify(struct svc_call *call, GVariant *args, void *data)
+{
+	struct sim_chr *c = data;
+	int i = client_index(c, svc_call_sender(call));
+
+	(void)args;
+	if (i < 0) {
+		sim_reply_error(call, SIM_ERR_NO_NOTIFY_SESSION);
+		return;
+	}
+	remove_client(c, i);
+	svc_call_return(call, NULL);
+}
+
+static void m_acquire(struct svc_call *call, GVariant *args, void *data)
+{
+	(void)args;
+	(void)data;
+	sim_reply_error(call, SIM_ERR_NOT_SUPPORTED);
+}
+
+/* ---- the CCCD ----------------------------------------------------------- */
+
+static void m_desc_read(struct svc_call *call, GVariant *args, void *data)
+{
+	struct sim_chr *c = data;
+	struct sim_device *d = c->dev;
+	struct sim_adapter *adapter = d->adapter;
+	GVariant *opts = g_variant_get_child_value(args, 0);
+	uint16_t offset, v;
+	bool ok = parse_offset(opts, &offset);
+
+	g_variant_unref(opts);
+	if (!ok) {
+		sim_reply_error(call, SIM_ERR_INVALID_ARGS);
+		return;
+	}
+	if (!d->connected) {
+		sim_reply_error(call, SIM_ERR_NOT_CONNECTED);
+		return;
+	}
+	/* what the DUT itself holds for us: its memory of our subscription */
+	v = GUINT16_TO_LE(sim_dut_cccd(adapter->dut, adapter->address));
+	g_byte_array_set_size(c->desc_value, 0);
+	g_byte_array_append(c->desc_value, (const guint8 *)&v, 2);
+	c->desc_known = true;
+	service_changed(adapter->svc, c->desc_path, BLUEZ_IFACE_GATT_DESC,
+		"Value");
+	svc_call_return(call, g_variant_new("(@ay)",
+				      sim_bytes_variant(c->desc_value)));
+}
+
+static void m_desc_write(struct svc_call *call, GVariant *args, void *data)
+{
+	(void)args;
+	(void)data;
+	/* gatt-client.c: CCCDs are only written through StartNotify */
+	sim_reply_error(call, SIM_ERR_WRITE_NOT_PERMITTED);
+}
+
+/* ---- properties --------------------------------------------------------- */
+
+static GVariant *service_uuid(void *data, const char *name G_GNUC_UNUSED)
+{
+	return g_variant_new_string(((struct sim_svc *)data)->uuid);
+}
+
+static GVariant *service_device(void *data, const char *name G_GNUC_UNUSED)
+{
+	return g_variant_new_object_path(((struct sim_svc *)data)->dev->path);
+}
+
+static GVariant *service_primary(void *data G_GNUC_UNUSED,
+	const char *name G_GNUC_UNUSED)
+{
+	return g_variant_new_boolean(TRUE);
+}
+
+static GVariant *service_includes(void *data G_GNUC_UNUSED,
+	const char *name G_GNUC_UNUSED)
+{
+	return g_variant_new_objv(NULL, 0);
+}
+
+static GVariant *service_handle(void *data, const char *name G_GNUC_UNUSED)
+{
+	return g_variant_new_uint16(((struct sim_svc *)data)->handle);
+}
+
+static GVariant *chr_uuid(void *data, const char *name G_GNUC_UNUSED)
+{
+	return g_variant_new_string(((struct sim_chr *)data)->uuid);
+}
+
+static GVariant *chr_service(void *data, const char *name G_GNUC_UNUSED)
+{
+	return g_variant_new_object_path(((struct sim_chr *)data)->svc->path);
+}
+
+static GVariant *chr_value(void *data, const char *name G_GNUC_UNUSED)
+{
+	struct sim_chr *c = data;
+
+	return c->value_known ? sim_bytes_variant(c->value) : NULL;
+}
+
+static GVariant *chr_notifying(void *data, const char *name G_GNUC_UNUSED)
+{
+	struct sim_chr *c = data;
+
+	return c->can_notify ? g_variant_new_boolean(c->clients->len > 0) :
+			       NULL;
+}
+
+static GVariant *chr_flags(void *data, const char *name G_GNUC_UNUSED)
+{
+	return g_variant_new_strv(((struct sim_chr *)data)->flags, -1);
+}
+
+static GVariant *chr_handle(void *data, const char *name G_GNUC_UNUSED)
+{
+	return g_variant_new_uint16(((struct sim_chr *)data)->value_handle);
+}
+
+static GVariant *chr_mtu(void *data G_GNUC_UNUSED,
+	const char *name G_GNUC_UNUSED)
+{
+	return g_variant_new_uint16(23);
+}
+
+static GVariant *desc_uuid(void *data G_GNUC_UNUSED,
+	const char *name G_GNUC_UNUSED)
+{
+	return g_variant_new_string(SIM_UUID_CCCD);
+}
+
+static GVariant *desc_characteristic(void *data,
+	const char *name G_GNUC_UNUSED)
+{
+	return g_variant_new_object_path(((struct sim_chr *)data)->path);
+}
+
+static GVariant *desc_value(void *data, const char *name G_GNUC_UNUSED)
+{
+	struct sim_chr *c = data;
+
+	return c->desc_known ? sim_bytes_variant(c->desc_value) : NULL;
+}
+
+static GVariant *desc_handle(void *data, const char *name G_GNUC_UNUSED)
+{
+	return g_variant_new_uint16(((struct sim_chr *)data)->desc_handle);
+}
+
+static const struct svc_property service_props[] = {
+	{ "UUID", "s", service_uuid, NULL },
+	{ "Device", "o", service_device, NULL },
+	{ "Primary", "b", service_primary, NULL },
+	{ "Includes", "ao", service_includes, NULL },
+	{ "Handle", "q", service_handle, NULL },
+	{ NULL, NULL, NULL, NULL },
+};
+
+static const struct svc_interface service_iface = {
+	BLUEZ_IFACE_GATT_SERVICE, NULL, service_props, NULL,
+};
+
+static const struct svc_method chr_methods[] = {
+	{ "ReadValue", "a{sv}", "ay", m_read },
+	{ "WriteValue", "aya{sv}", "", m_write },
+	{ "StartNotify", "", "", m_start_notify },
+	{ "StopNotify", "", "", m_stop_notify },
+	{ "AcquireWrite", "a{sv}", "hq", m_acquire },
+	{ "AcquireNotify", "a{sv}", "hq", m_acquire },
+	{ NULL, NULL, NULL, NULL },
+};
+
+static const struct svc_property chr_props[] = {
+	{ "UUID", "s", chr_uuid, NULL },
+	{ "Service", "o", chr_service, NULL },
+	{ "Value", "ay", chr_value, NULL },
+	{ "Notifying", "b", chr_notifying, NULL },
+	{ "Flags", "as", chr_flags, NULL },
+	{ "Handle", "q", chr_handle, NULL },
+	{ "MTU", "q", chr_mtu, NULL },
+	{ NULL, NULL, NULL, NULL },
+};
+
+static const struct svc_interface chr_iface = {
+	BLUEZ_IFACE_GATT_CHRC, chr_methods, chr_props, NULL,
+};
+
+static const struct svc_method desc_methods[] = {
+	{ "ReadValue", "a{sv}", "ay", m_desc_read },
+	{ "WriteValue", "aya{sv}", "", m_desc_write },
+	{ NULL, NULL, NULL, NULL },
+};
+
+static const struct svc_property desc_props[] = {
+	{ "UUID", "s", desc_uuid, NULL },
+	{ "Characteristic", "o", desc_characteristic, NULL },
+	{ "Value", "ay", desc_value, NULL },
+	{ "Handle", "q", desc_handle, NULL },
+	{ NULL, NULL, NULL, NULL },
+};
+
+static const struct svc_interface desc_iface = {
+	BLUEZ_IFACE_GATT_DESC, desc_methods, desc_props, NULL,
+};
+
+/* ---- the database ------------------------------------------------------- */
+
+static void svc_init(struct sim_svc *s, struct sim_device *d,
+	const char *uuid, uint16_t handle)
+{
+	s->dev = d;
+	s->uuid = uuid;
+	s->handle = handle;
+	s->path = g_strdup_printf("%s/service%04x", d->path, handle);
+}
+
+static void chr_init(struct sim_chr *c, struct sim_svc *s, const char *uuid,
+	uint16_t handle, const char *const *flags)
+{
+	c->dev = s->dev;
+	c->svc = s;
+	c->uuid = uuid;
+	c->handle = handle;
+	c->value_handle = handle + 1;
+	c->flags = flags;
+	c->path = g_strdup_printf("%s/char%04x", s->path, handle);
+	c->value = g_byte_array_new();
+	c->desc_value = g_byte_array_new();
+	c->clients = g_ptr_array_new_with_free_func(g_free);
+	c->client_watches = g_array_new(FALSE, FALSE, sizeof(guint));
+}
+
+static void chr_clear_clients(struct sim_chr *c)
+{
+	for (guint i = 0; i < c->client_watches->len; i++)
+		bus_unwatch_name(c->dev->adapter->bus,
+			g_array_index(c->client_watches, guint, i));
+	g_array_set_size(c->client_watches, 0);
+	g_ptr_array_set_size(c->clients, 0);
+}
+
+static void chr_free(struct sim_chr *c)
+{
+	chr_clear_clients(c);
+	g_ptr_array_free(c->clients, TRUE);
+	g_array_free(c->client_watches, TRUE);
+	g_byte_array_free(c->value, TRUE);
+	g_byte_array_free(c->desc_value, TRUE);
+	g_free(c->path);
+	g_free(c->desc_path);
+}
+
+/*
+ * MicroPython's bonding example: Environmental Sensing with Temperature
+ * (read needs encryption; notify, indicate; its CCCD), and the vendor
+ * service whose characteristic reboots the DUT.
+ */
+void sim_gatt_init(struct sim_device *d)
+{
+	svc_init(&d->ess, d, SIM_UUID_ESS, 0x000a);
+	svc_init(&d->vendor, d, SIM_UUID_VENDOR_SVC, 0x000e);
+	chr_init(&d->temp, &d->ess, SIM_UUID_TEMP, 0x000b, flags_temp);
+	d->temp.needs_encryption = true;
+	d->temp.can_notify = true;
+	d->temp.desc_handle = 0x000d;
+	d->temp.desc_path = g_strdup_printf("%s/desc%04x", d->temp.path,
+		d->temp.desc_handle);
+	chr_init(&d->reboot, &d->vendor, SIM_UUID_REBOOT, 0x000f,
+		flags_reboot);
+	d->reboot.is_reboot = true;
+}
+
+void sim_gatt_free(struct sim_device *d)
+{
+	chr_free(&d->temp);
+	chr_free(&d->reboot);
+	g_free(d->ess.path);
+	g_free(d->vendor.path);
+}
+
+void sim_gatt_export(struct sim_device *d)
+{
+	struct service *svc = d->adapter->svc;
+
+	if (d->gatt_exported)
+		return;
+	d->gatt_exported = true;
+	service_add_interface(svc, d->ess.path, &service_iface, &d->ess);
+	service_add_interface(svc, d->temp.path, &chr_iface, &d->temp);
+	service_add_interface(svc, d->temp.desc_path, &desc_iface, &d->temp);
+	service_add_interface(svc, d->vendor.path, &service_iface, &d->vendor);
+	service_add_interface(svc, d->reboot.path, &chr_iface, &d->reboot);
+	sim_device_changed(d, "UUIDs");
+}
+
+void sim_gatt_unexport(struct sim_device *d)
+{
+	struct service *svc = d->adapter->svc;
+
+	if (!d->gatt_exported)
+		return;
+	d->gatt_exported = false;
+	/* the client's notify sessions go with the attribute database */
+	chr_clear_clients(&d->temp);
+	d->temp.value_known = d->temp.desc_known = false;
+	d->reboot.value_known = false;
+	service_remove_object(svc, d->reboot.path);
+	service_remove_object(svc, d->vendor.path);
+	service_remove_object(svc, d->temp.desc_path);
+	service_remove_object(svc, d->temp.path);
+	service_remove_object(svc, d->ess.path);
+	sim_device_changed(d, "UUIDs");
+}

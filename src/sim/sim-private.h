@@ -1,0 +1,328 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sim-private.h — what the files of the simulated bluetoothd share. Not
+ * part of the simulator's interface (include/bondcheck/sim.h is).
+ *
+ * The files follow bluetoothd's own objects:
+ *   server.c   the daemon: bus objects, error replies, time, trace, life
+ *   adapter.c  org.bluez.Adapter1: discovery, power, RemoveDevice, unplug
+ *   device.c   org.bluez.Device1: the link (connect, encrypt, link loss)
+ *   agent.c    org.bluez.AgentManager1 and the calls into agents
+ *   pairing.c  Pair(), CancelPairing(), the association model, bonding
+ *   gatt.c     GattService1/Characteristic1/Descriptor1: the DUT's database
+ *   control.c  org.bondcheck.Sim1: reboot, faults, the DUT's truth
+ * The DUT model (dut.c, fault.c) stays pure: no D-Bus, no timers; these
+ * files drive it and put what it does on the bus.
+ */
+#ifndef BONDCHECK_SIM_PRIVATE_H
+#define BONDCHECK_SIM_PRIVATE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <glib.h>
+
+#include "bondcheck/bus.h"
+#include "bondcheck/service.h"
+#include "bondcheck/sim.h"
+
+#define SIM_UUID_ESS "0000181a-0000-1000-8000-00805f9b34fb"
+#define SIM_UUID_TEMP "00002a6e-0000-1000-8000-00805f9b34fb"
+#define SIM_UUID_VENDOR_SVC "b0dc0001-0000-4000-8000-00805f9b34fb"
+#define SIM_UUID_REBOOT "b0dc0002-0000-4000-8000-00805f9b34fb"
+#define SIM_UUID_CCCD "00002902-0000-1000-8000-00805f9b34fb"
+
+struct sim_adapter;
+struct sim_device;
+
+/* ---- error replies (server.c) ------------------------------------------- */
+
+/*
+ * The error replies bluetoothd sends, each with its text (src/error.c and
+ * the call sites in src/device.c, src/adapter.c, src/gatt-client.c). A
+ * method answers with one of these, never with a name and text of its own;
+ * org.bondcheck.Sim1's own errors carry their argument and are not here.
+ */
+enum sim_err {
+	SIM_ERR_INVALID_ARGS,
+	SIM_ERR_INVALID_OFFSET,
+	SIM_ERR_NOT_READY,
+	SIM_ERR_BUSY,               /* a second discovery session */
+	SIM_ERR_IN_PROGRESS,        /* pairing or connecting */
+	SIM_ERR_REBOOTING,          /* Sim1.Reboot while booting */
+	SIM_ERR_ALREADY_EXISTS,
+	SIM_ERR_DOES_NOT_EXIST,
+	SIM_ERR_NOT_SUPPORTED,
+	SIM_ERR_NOT_CONNECTED,
+	SIM_ERR_NO_DISCOVERY,
+	SIM_ERR_NO_NOTIFY_SESSION,
+	SIM_ERR_READ_NOT_PERMITTED,
+	SIM_ERR_WRITE_NOT_PERMITTED,
+	SIM_ERR_NOT_PAIRED,
+	SIM_ERR_AUTH_FAILED,
+	SIM_ERR_AUTH_CANCELED,
+	SIM_ERR_AUTH_TIMEOUT,
+	SIM_ERR_PAGE_TIMEOUT,
+	/* why Connect() failed (device.c's le-connection-* strings) */
+	SIM_ERR_ABORT_BY_LOCAL,
+	SIM_ERR_ABORT_BY_REMOTE,
+	SIM_ERR_NOT_POWERED,
+	SIM_ERR_CANCELLED,
+	SIM_ERR_DEVICE_REMOVED,
+	SIM_ERR_COUNT,
+};
+
+/* The D-Bus error name of @err. */
+const char *sim_err_to_str(enum sim_err err);
+/* Answer @call with @err: its name and its text. */
+void sim_reply_error(struct svc_call *call, enum sim_err err);
+
+/* ---- the objects -------------------------------------------------------- */
+
+/* Why a link went down (device.c's Disconnected reasons). */
+enum sim_reason {
+	SIM_REASON_TIMEOUT,         /* link supervision timeout */
+	SIM_REASON_LOCAL,
+	SIM_REASON_REMOTE,
+	SIM_REASON_AUTH,            /* encryption failed: key missing */
+};
+
+/* LE Secure Connections association models. */
+enum sim_assoc {
+	SIM_ASSOC_JUST_WORKS,
+	SIM_ASSOC_CONFIRM,          /* numeric comparison */
+	SIM_ASSOC_ENTER,            /* central enters the DUT's passkey */
+	SIM_ASSOC_DISPLAY,          /* central displays, DUT enters */
+};
+
+/* The simulated bluetoothd: what its adapters share. */
+struct sim_server {
+	struct bus *bus;
+	struct service *svc;
+	GHashTable *agents;         /* owner -> struct sim_agent */
+	GQueue default_agents;      /* owners, newest first */
+	GPtrArray *adapters;        /* struct sim_adapter, hci0 first */
+	struct sim_timing timing;   /* what new adapters get */
+};
+
+/* One adapter (hciN) and the DUT in range of it. */
+struct sim_adapter {
+	struct sim_server *srv;
+	struct bus *bus;            /* srv->bus */
+	struct service *svc;        /* srv->svc */
+	unsigned index;             /* N of hciN */
+	char *path;
+	char *address;
+	char *alias;
+	char *sim_path;             /* its org.bondcheck.Sim1 object */
+	struct sim_dut *dut;
+	struct sim_timing t;
+	gint64 start_us;
+	bool powered, pairable, discoverable;
+	bool unplugged;             /* Sim1.Unplug(): the adapter is gone */
+	GPtrArray *dclients;        /* discovery sessions (adapter.c) */
+	bool discovering;
+	GPtrArray *devices;         /* struct sim_device */
+	GList *actions;             /* struct sim_action, pending (server.c) */
+	bool notify_seq_init;
+	int16_t temp_centi;         /* the DUT's temperature (gatt.c) */
+};
+
+/* An agent registered with the AgentManager1 (shared by every adapter). */
+struct sim_agent {
+	struct sim_server *srv;
+	char *owner;
+	char *path;
+	char *capability;
+	guint watch;
+};
+
+/* A primary service of the DUT as bluetoothd caches it. */
+struct sim_svc {
+	struct sim_device *dev;
+	char *path;
+	const char *uuid;
+	uint16_t handle;
+};
+
+/* A characteristic of the DUT as bluetoothd caches it (and its CCCD). */
+struct sim_chr {
+	struct sim_device *dev;
+	struct sim_svc *svc;
+	char *path;
+	const char *uuid;
+	uint16_t handle;
+	uint16_t value_handle;
+	const char *const *flags;
+	bool needs_encryption;
+	bool can_notify;
+	bool is_reboot;
+	GByteArray *value;
+	bool value_known;
+	GPtrArray *clients;         /* owners with a notify session */
+	GArray *client_watches;
+	char *desc_path;            /* CCCD, or NULL */
+	uint16_t desc_handle;
+	GByteArray *desc_value;
+	bool desc_known;
+};
+
+/* A pairing in progress (device.c's struct bonding_req). */
+struct sim_bonding {
+	struct svc_call *call;      /* Pair(), NULL when the stack started it */
+	char *owner;
+	guint owner_watch;
+	char *agent_owner;
+	char *agent_path;
+	enum sim_assoc assoc;
+	bool bond;
+	guint agent_call;
+	bool agent_canceled;
+	bool reconnect;             /* the DUT asked for it on reconnect */
+};
+
+/* The host's view of the DUT: one Device1 object on one adapter. */
+struct sim_device {
+	struct sim_adapter *adapter;
+	char *path;
+	char *address;
+	char *address_type;
+	char *name;
+	char *alias;
+	bool paired, bonded, trusted, blocked;
+	bool connected, resolved, encrypted;
+	bool pending_paired;
+	bool has_rssi;
+	bool gatt_exported;
+	bool host_has_keys;
+	struct sim_keys keys;
+	guint gen;                  /* bumped by every link up and down */
+	struct svc_call *connect_call;
+	struct sim_bonding *bonding;
+	GPtrArray *disconnect_calls;
+	bool remove_when_down;
+	GPtrArray *pending_reads;   /* reads waiting for security (gatt.c) */
+	struct sim_svc ess, vendor;
+	struct sim_chr temp, reboot;
+};
+
+/* ---- server.c: time, trace, life ---------------------------------------- */
+
+/*
+ * Something the air or the host stack does later. A plan made for a
+ * device is void once its link changed (gen) or the device went away.
+ */
+typedef void (*sim_act_fn)(struct sim_adapter *adapter, struct sim_device *dev,
+	guint gen);
+
+/* Run @fn after the DUT-side delay @ms, scaled by --time-scale. */
+void sim_after(struct sim_adapter *adapter, struct sim_device *dev,
+	int64_t ms, sim_act_fn fn);
+/* Run @fn after @ms as it is (a protocol timeout, not the DUT's). */
+void sim_after_ms(struct sim_adapter *adapter, struct sim_device *dev,
+	int64_t ms, sim_act_fn fn);
+void sim_cancel_actions(struct sim_adapter *adapter, struct sim_device *dev);
+
+/* A Trace signal on the adapter's Sim1 object; sinks @details (a{sv}). */
+void sim_trace(struct sim_adapter *adapter, const char *event,
+	GVariant *details);
+/* A host-side event: {"side": "host", @key: @value} (@key may be NULL). */
+void sim_trace_host(struct sim_adapter *adapter, const char *event,
+	const char *key, const char *value);
+/* An event with one string member, such as {"via": "gatt"}. */
+void sim_trace_str(struct sim_adapter *adapter, const char *event,
+	const char *key, const char *value);
+/* The DUT model's trace callback (its user data is the adapter). */
+void sim_trace_dut(const char *event, GVariant *details, void *data);
+
+/* Which bluetoothd the adapter plays (the bluez-version fault): 64, 66, 83 */
+unsigned sim_bluez_minor(struct sim_adapter *adapter);
+
+GVariant *sim_bytes_variant(GByteArray *a);
+
+/* ---- adapter.c ---------------------------------------------------------- */
+
+struct sim_adapter *sim_adapter_new(struct sim_server *srv,
+	const struct sim_dut_config *dut, const struct sim_timing *timing);
+/* Forget every device and pending plan (before the agents go). */
+void sim_adapter_clear(struct sim_adapter *adapter);
+void sim_adapter_free(struct sim_adapter *adapter);
+void sim_adapter_changed(struct sim_adapter *adapter, const char *name);
+/* The DUT advertises: the next discovery sees it after an interval. */
+void sim_adapter_dut_seen_later(struct sim_adapter *adapter);
+/* Sim1.Unplug()/Replug(); false if it already is unplugged/plugged in. */
+bool sim_adapter_unplug(struct sim_adapter *adapter);
+bool sim_adapter_replug(struct sim_adapter *adapter);
+
+/* ---- device.c ----------------------------------------------------------- */
+
+/* The DUT was seen at @address: a Device1 object, RSSI known. */
+struct sim_device *sim_device_new(struct sim_adapter *adapter,
+	const char *address, const char *type);
+/* Answer whatever waits on @d, unexport and free it. */
+void sim_device_remove(struct sim_device *d);
+void sim_device_changed(struct sim_device *d, const char *name);
+/* The link is gone; a waiting Connect() fails with @connect_error. */
+void sim_device_link_down(struct sim_device *d, enum sim_reason reason,
+	enum sim_err connect_error);
+/* Connect (or connect to pair): when the DUT is there, link up. */
+void sim_device_begin_connect(struct sim_device *d);
+void sim_device_disconnect_soon(struct sim_device *d);
+void sim_device_connect_ok(struct sim_device *d);
+void sim_device_connect_fail(struct sim_device *d, enum sim_err err);
+/* How long service resolution takes: from the cache or a first time. */
+int64_t sim_device_resolve_ms(struct sim_device *d);
+void sim_device_services_resolved(struct sim_adapter *adapter,
+	struct sim_device *d, guint gen);
+/* The DUT went silent (reboot): the link drops at supervision timeout. */
+void sim_device_dut_silent(struct sim_device *d);
+/* The DUT advertises again: a waiting Connect() or Pair() goes on. */
+void sim_device_dut_back(struct sim_device *d);
+
+/* ---- agent.c ------------------------------------------------------------ */
+
+void sim_agent_manager_add(struct sim_server *srv);
+void sim_agent_free(void *agent);
+/* The caller's agent, else the default agent, else NULL (agent_get). */
+struct sim_agent *sim_agent_for(struct sim_server *srv, const char *owner);
+/* Call @method of the agent at @owner @path; @fn gets the reply. */
+guint sim_agent_request(struct sim_server *srv, const char *owner,
+	const char *path, const char *method, GVariant *args, int timeout_ms,
+	bus_reply_fn fn, void *data);
+/* Agent1.Cancel(), no reply wanted. */
+void sim_agent_cancel(struct sim_server *srv, const char *owner,
+	const char *path);
+
+/* ---- pairing.c ---------------------------------------------------------- */
+
+/* Device1.Pair() and CancelPairing(); @data is the struct sim_device. */
+void sim_pairing_pair(struct svc_call *call, GVariant *args, void *data);
+void sim_pairing_cancel(struct svc_call *call, GVariant *args, void *data);
+/* Pair on the link that is up (the caller's request or the stack's). */
+void sim_pairing_start(struct sim_device *d);
+/* The DUT asked for a new pairing while reconnecting. */
+void sim_pairing_repair(struct sim_device *d);
+/* The pairing fails with @err; a Pair() waiting gets it. */
+void sim_pairing_fail(struct sim_device *d, enum sim_err err);
+/* Services resolved: a finished pairing answers its Pair(). */
+void sim_pairing_resolved(struct sim_device *d);
+
+/* ---- gatt.c ------------------------------------------------------------- */
+
+void sim_gatt_init(struct sim_device *d);
+void sim_gatt_free(struct sim_device *d);
+/* The attribute cache appears (resolved) or goes (no bond, removed). */
+void sim_gatt_export(struct sim_device *d);
+void sim_gatt_unexport(struct sim_device *d);
+/* Reads that waited for security: answered (@ok) or failed. */
+void sim_gatt_flush_reads(struct sim_device *d, bool ok);
+/* Encrypted reconnect: bluetoothd re-subscribes its notify sessions. */
+void sim_gatt_resubscribe(struct sim_device *d);
+
+/* ---- control.c ---------------------------------------------------------- */
+
+void sim_control_add(struct sim_adapter *adapter);
+void sim_control_changed(struct sim_adapter *adapter, const char *name);
+/* A reboot asked for over the air: it happens once the reply has left. */
+void sim_control_reboot_soon(struct sim_adapter *adapter);
+
+#endif
