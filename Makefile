@@ -18,6 +18,8 @@ UNITDIR    ?= $(PREFIX)/lib/systemd/system
 DBUSPOLDIR ?= /usr/share/dbus-1/system.d
 DBUSSVCDIR ?= /usr/share/dbus-1/system-services
 SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+DOCDIR     ?= $(DATADIR)/doc/bondcheck
+COMPLETIONDIR ?= $(DATADIR)/bash-completion/completions
 
 CC         ?= cc
 PKG_CONFIG ?= pkg-config
@@ -121,7 +123,7 @@ ALL_OBJS := $(call obj,$(CORE_SRCS) $(BUS_SRCS) $(SIM_SRCS) $(CLI_SRCS) $(DMN_SR
 	bench/logbench.c bench/idlefloor.c bench/peakrss.c tests/vm/vmdut.c)
 
 .PHONY: all check test demo bench install uninstall clean deps fuzz check-vm \
-	check-pkg deb format tidy
+	check-pkg format tidy
 .DEFAULT_GOAL := all
 
 all: $(PROGS)
@@ -221,12 +223,15 @@ check: deps
 		build/asan/tests/bondcheck-tests
 	$(MAKE) VARIANT=asan WERROR=-Werror test
 	$(MAKE) check-vm
-	$(MAKE) check-pkg
+	$(MAKE) WERROR=-Werror check-pkg
 
-# Packaging and build checks (tests/pkg/): the distribution's flags, make
-# install/uninstall, bash completion, the CI templates, the Debian package.
-check-pkg: deps
+# Packaging and build checks (tests/pkg/): the distribution's flags, bash
+# completion, make install/uninstall.
+check-pkg: deps all
+	@echo "== Packaging checks"
 	./tests/pkg/build-flags
+	./tests/pkg/completion $(B)
+	./tests/pkg/install
 
 # The real-BlueZ tier: bluetoothd 5.66 and the kernel's SMP on btvirt in a
 # QEMU guest (tests/vm/README.md). BONDCHECK_SKIP_VM=1 skips it, loudly.
@@ -262,27 +267,66 @@ bench: deps
 		build/normal/bondcheck-vmdut
 	/usr/bin/python3 bench/run build/normal
 
+# Installed documentation is named by its installed path: the man pages' and
+# the programs' hints say PREFIX/share/doc/bondcheck/X.md, not doc/X.md.
+MANS     := $(wildcard doc/man/*.[158])
+DOCS     := README.md $(wildcard doc/*.md)
+CIDOCS   := $(wildcard doc/ci/*)
+SCNDIR   := $(DATADIR)/bondcheck/scenarios
+INST_PATHS = -e 's|doc/\([A-Za-z0-9_-]*\.md\)|$(DOCDIR)/\1|g' \
+	-e 's|\([ (]\)scenarios/|\1$(SCNDIR)/|g'
+
 install: $(PROGS)
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man1 \
-		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DATADIR)/bondcheck/scenarios \
-		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(DBUSPOLDIR) \
-		$(DESTDIR)$(DBUSSVCDIR) \
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) \
+		$(addprefix $(DESTDIR)$(MANDIR)/man,1 5 8) \
+		$(DESTDIR)$(SCNDIR) $(DESTDIR)$(DOCDIR) \
+		$(if $(CIDOCS),$(DESTDIR)$(DOCDIR)/ci) \
+		$(DESTDIR)$(COMPLETIONDIR) $(DESTDIR)$(UNITDIR) \
+		$(DESTDIR)$(DBUSPOLDIR) $(DESTDIR)$(DBUSSVCDIR) \
 		$(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(SYSCONFDIR)/bondcheck
 	install -m 0755 $(B)/bondcheck $(B)/bondcheck-sim $(DESTDIR)$(BINDIR)/
 	install -m 0755 $(B)/bondcheckd $(DESTDIR)$(SBINDIR)/
-	install -m 0644 doc/man/*.1 $(DESTDIR)$(MANDIR)/man1/
-	install -m 0644 doc/man/*.8 $(DESTDIR)$(MANDIR)/man8/
-	install -m 0644 scenarios/*.scn $(DESTDIR)$(DATADIR)/bondcheck/scenarios/
+	for m in $(MANS); do \
+		sed $(INST_PATHS) $$m > $(DESTDIR)$(MANDIR)/man$${m##*.}/$${m##*/} && \
+		chmod 0644 $(DESTDIR)$(MANDIR)/man$${m##*.}/$${m##*/} || exit 1; \
+	done
+	install -m 0644 $(DOCS) $(DESTDIR)$(DOCDIR)/
+	$(if $(CIDOCS),install -m 0644 $(CIDOCS) $(DESTDIR)$(DOCDIR)/ci/)
+	install -m 0644 scenarios/*.scn $(DESTDIR)$(SCNDIR)/
+	install -m 0644 completion/bondcheck $(DESTDIR)$(COMPLETIONDIR)/bondcheck
+	ln -sf bondcheck $(DESTDIR)$(COMPLETIONDIR)/bondcheck-sim
+	ln -sf bondcheck $(DESTDIR)$(COMPLETIONDIR)/bondcheckd
 	sed 's|@SBINDIR@|$(SBINDIR)|g' systemd/bondcheckd.service.in > \
 		$(DESTDIR)$(UNITDIR)/bondcheckd.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/bondcheckd.service
 	install -m 0644 systemd/org.bondcheck.conf $(DESTDIR)$(DBUSPOLDIR)/
 	install -m 0644 systemd/org.bondcheck.service $(DESTDIR)$(DBUSSVCDIR)/
 	install -m 0644 systemd/bondcheck.sysusers \
-		$(DESTDIR)$(SYSUSERSDIR)/bondcheck.conf
+		$(DESTDIR)$(SYSUSERSDIR)/bondcheckd.conf
 	test -e $(DESTDIR)$(SYSCONFDIR)/bondcheck/bondcheckd.conf || \
 		install -m 0644 systemd/bondcheckd.conf \
 		$(DESTDIR)$(SYSCONFDIR)/bondcheck/bondcheckd.conf
+
+# Removes what install put there; the configuration file only when it is
+# still the shipped one (an edited one is the administrator's).
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/bondcheck $(DESTDIR)$(BINDIR)/bondcheck-sim \
+		$(DESTDIR)$(SBINDIR)/bondcheckd \
+		$(foreach m,$(MANS),$(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(m)))/$(notdir $(m))) \
+		$(addprefix $(DESTDIR)$(DOCDIR)/,$(notdir $(DOCS))) \
+		$(addprefix $(DESTDIR)$(DOCDIR)/ci/,$(notdir $(CIDOCS))) \
+		$(addprefix $(DESTDIR)$(SCNDIR)/,$(notdir $(wildcard scenarios/*.scn))) \
+		$(addprefix $(DESTDIR)$(COMPLETIONDIR)/,bondcheck bondcheck-sim bondcheckd) \
+		$(DESTDIR)$(UNITDIR)/bondcheckd.service \
+		$(DESTDIR)$(DBUSPOLDIR)/org.bondcheck.conf \
+		$(DESTDIR)$(DBUSSVCDIR)/org.bondcheck.service \
+		$(DESTDIR)$(SYSUSERSDIR)/bondcheckd.conf
+	if cmp -s systemd/bondcheckd.conf \
+		$(DESTDIR)$(SYSCONFDIR)/bondcheck/bondcheckd.conf; then \
+		rm -f $(DESTDIR)$(SYSCONFDIR)/bondcheck/bondcheckd.conf; fi
+	-rmdir $(DESTDIR)$(DOCDIR)/ci $(DESTDIR)$(DOCDIR) $(DESTDIR)$(SCNDIR) \
+		$(DESTDIR)$(DATADIR)/bondcheck \
+		$(DESTDIR)$(SYSCONFDIR)/bondcheck 2>/dev/null
 
 clean:
 	rm -rf build
