@@ -123,7 +123,7 @@ ALL_OBJS := $(call obj,$(CORE_SRCS) $(BUS_SRCS) $(SIM_SRCS) $(CLI_SRCS) $(DMN_SR
 	bench/logbench.c bench/idlefloor.c bench/peakrss.c tests/vm/vmdut.c)
 
 .PHONY: all check test demo bench install uninstall clean deps fuzz check-vm \
-	check-pkg format tidy
+	check-pkg deb format tidy
 .DEFAULT_GOAL := all
 
 all: $(PROGS)
@@ -226,12 +226,13 @@ check: deps
 	$(MAKE) WERROR=-Werror check-pkg
 
 # Packaging and build checks (tests/pkg/): the distribution's flags, bash
-# completion, make install/uninstall.
+# completion, make install/uninstall, the Debian package.
 check-pkg: deps all
 	@echo "== Packaging checks"
 	./tests/pkg/build-flags
 	./tests/pkg/completion $(B)
 	./tests/pkg/install
+	./tests/pkg/deb
 
 # The real-BlueZ tier: bluetoothd 5.66 and the kernel's SMP on btvirt in a
 # QEMU guest (tests/vm/README.md). BONDCHECK_SKIP_VM=1 skips it, loudly.
@@ -327,6 +328,26 @@ uninstall:
 	-rmdir $(DESTDIR)$(DOCDIR)/ci $(DESTDIR)$(DOCDIR) $(DESTDIR)$(SCNDIR) \
 		$(DESTDIR)$(DATADIR)/bondcheck \
 		$(DESTDIR)$(SYSCONFDIR)/bondcheck 2>/dev/null
+
+# The Debian packages (debian/), built by dpkg-buildpackage from a copy of
+# the tree's files (tracked and new, not build/ or ignored ones), as a
+# clean clone would: build/deb/bondcheck_*.deb and bondcheckd_*.deb.
+DEBDIR := build/deb
+deb:
+	@command -v dpkg-buildpackage >/dev/null || { echo "make deb needs \
+		dpkg-dev and debhelper (tools/install-deps)" >&2; exit 3; }
+	rm -rf $(DEBDIR) && mkdir -p $(DEBDIR)/bondcheck-$(VERSION)
+	if [ -e .git ]; then git ls-files -z -co --exclude-standard; \
+	else find . -path ./build -prune -o ! -type d -print0; fi | \
+		tar --null --ignore-failed-read -T - -cf - 2>/dev/null | \
+		tar -xf - -C $(DEBDIR)/bondcheck-$(VERSION)
+	cd $(DEBDIR)/bondcheck-$(VERSION) && \
+		env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u MAKEOVERRIDES \
+		dpkg-buildpackage -b -us -uc $(DEB_BUILD_ARGS) \
+		>../dpkg-buildpackage.log 2>&1 || \
+		{ tail -40 ../dpkg-buildpackage.log >&2; exit 1; }
+	rm -rf $(DEBDIR)/bondcheck-$(VERSION)
+	@ls $(DEBDIR)/*.deb
 
 clean:
 	rm -rf build
