@@ -226,13 +226,15 @@ check: deps
 	$(MAKE) WERROR=-Werror check-pkg
 
 # Packaging and build checks (tests/pkg/): the distribution's flags, bash
-# completion, make install/uninstall, the CI templates, the Debian package.
+# completion, make install/uninstall, the CI templates, the README's sample
+# output, the Debian package.
 check-pkg: deps all
 	@echo "== Packaging checks"
 	./tests/pkg/build-flags
 	./tests/pkg/completion $(B)
 	./tests/pkg/install
 	./tests/pkg/ci $(B)
+	./tests/pkg/readme $(B)
 	./tests/pkg/deb
 
 # The real-BlueZ tier: bluetoothd 5.66 and the kernel's SMP on btvirt in a
