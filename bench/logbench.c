@@ -29,19 +29,15 @@ int main(int argc, char **argv)
 	}
 	clock_gettime(CLOCK_MONOTONIC, &a);
 	for (long i = 0; i < n; i++) {
-		JsonBuilder *bld = evlog_begin(log, "bluez");
+		JsonBuilder *bld = evlog_begin_event(log, LOG_EVENT_BLUEZ);
 
-		json_builder_set_member_name(bld, "event");
-		json_builder_add_string_value(bld, "property");
-		json_builder_set_member_name(bld, "path");
-		json_builder_add_string_value(bld,
+		log_add_str(bld, LOG_KEY_EVENT,
+			log_bluez_to_str(LOG_BLUEZ_PROPERTY));
+		log_add_str(bld, LOG_KEY_PATH,
 			"/org/bluez/hci0/dev_C0_FF_EE_00_13_42");
-		json_builder_set_member_name(bld, "iface");
-		json_builder_add_string_value(bld, "org.bluez.Device1");
-		json_builder_set_member_name(bld, "name");
-		json_builder_add_string_value(bld, "Connected");
-		json_builder_set_member_name(bld, "value");
-		json_builder_add_boolean_value(bld, i & 1);
+		log_add_str(bld, LOG_KEY_IFACE, "org.bluez.Device1");
+		log_add_str(bld, LOG_KEY_NAME, "Connected");
+		log_add_bool(bld, LOG_KEY_VALUE, (i & 1) != 0);
 		evlog_end(log, bld);
 	}
 	clock_gettime(CLOCK_MONOTONIC, &b);

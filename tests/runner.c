@@ -19,6 +19,7 @@ int main(void)
 		scenario_suite,
 		scenario_fuzz_suite,
 		verdict_suite,
+		logschema_suite,
 		evlog_suite,
 		engine_suite,
 		logread_suite,

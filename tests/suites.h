@@ -17,6 +17,7 @@ Suite *cli_suite(void);
 Suite *scenario_suite(void);
 Suite *scenario_fuzz_suite(void);
 Suite *verdict_suite(void);
+Suite *logschema_suite(void);
 Suite *evlog_suite(void);
 Suite *engine_suite(void);
 Suite *logread_suite(void);

@@ -11,7 +11,10 @@
 #include <json-glib/json-glib.h>
 #include <stdint.h>
 
-#define EVLOG_SCHEMA 1
+#include "bondcheck/logschema.h"
+
+/* the schema this writer writes (as LOG_SCHEMA) */
+#define EVLOG_SCHEMA LOG_SCHEMA
 
 struct evlog;
 
@@ -30,9 +33,12 @@ uint64_t evlog_count(struct evlog *log);
 const GError *evlog_error(struct evlog *log);
 
 /*
- * Start an event: the builder already holds "type" and "t" (microseconds
- * since the log started); add members, then evlog_end() writes it.
+ * Start an event of @type: the builder already holds "type" and "t"
+ * (microseconds since the log started); add members (the log_add_*()
+ * builders of logschema.h), then evlog_end() writes it.
  */
+JsonBuilder *evlog_begin_event(struct evlog *log, enum log_event type);
+/* ...of a type named by its string (log_event_to_str()) */
 JsonBuilder *evlog_begin(struct evlog *log, const char *type);
 void evlog_end(struct evlog *log, JsonBuilder *b);
 

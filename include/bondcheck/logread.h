@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * logread.h — reads a run log (doc/log-schema.md) one event at a time, for
- * compare and report. It holds one line in memory, never the whole log, so a
- * soak run's millions of events read in bounded memory.
+ * logread.h — reads a run log (doc/log-schema.md) one event at a time: the
+ * one way compare, report and bondcheck run's output read events (a file
+ * through logread_next(), a running engine's events through a view). It
+ * holds one line in memory, never the whole log, so a soak run's millions
+ * of events read in bounded memory.
  *
  * Every line is checked: it must be a JSON object with a string "type" and an
  * integer "t"; the first must be a bondcheck run-start of a schema this
@@ -17,6 +19,8 @@
 #include <json-glib/json-glib.h>
 #include <stdbool.h>
 
+#include "bondcheck/logschema.h"
+
 /* Longest line accepted; a longer one is an error, not an allocation. */
 #define LOGREAD_MAX_LINE (16u * 1024 * 1024)
 
@@ -27,46 +31,79 @@ struct logread *logread_open(const char *path, GError **error);
 void logread_free(struct logread *r);
 
 /*
- * The next event: 1 and *event (valid until the next call), 0 at the end of
- * the log, -1 and @error for a line that is not what the schema says.
- * With skimming, *event is NULL for the events it skimmed.
+ * The next event: 1 (and *event, when @event is not NULL, valid until the
+ * next call), 0 at the end of the log, -1 and @error for a line that is not
+ * what the schema says. With skimming, *event is NULL for the events it
+ * skimmed; logread_event() describes every event either way.
  */
 int logread_next(struct logread *r, JsonObject **event, GError **error);
 
 /*
  * Skim: events other than run-start, step-start, step-end and run-end are
  * checked (a JSON object with a string "type" and an integer "t") without
- * building a tree, and returned with *event NULL: their type is
- * logread_type(), their text logread_text(). Much faster on long logs.
+ * building a tree. A step-start, and a step-end that passed, whose members
+ * are all plain (no escapes, at most a few levels of repeat) come without a
+ * tree too, their members checked as the schema says. Much faster on long
+ * logs.
  */
 void logread_set_skim(struct logread *r, bool skim);
-/* The current event's type ("" before the first). */
-const char *logread_type(struct logread *r);
 
 /*
- * With skimming, a step-start, and a step-end that passed, whose members
- * are all plain (no escapes, at most LOGREAD_MAX_ITER levels of repeat)
- * also come without a tree: their members are here, checked as the schema
- * says. Valid until the next logread_next.
+ * A step-start or step-end as readers use it, from a tree or a skim alike.
+ * Strings are NULL where the log has null (or nothing); valid as long as
+ * the event it came from.
  */
-#define LOGREAD_MAX_ITER 8
-
 struct logread_step {
 	bool end;                 /* step-end (else step-start) */
 	gint64 index;
 	gint64 line;
-	guint n_iter;
-	gint64 iter[LOGREAD_MAX_ITER];
-	char name[32];
-	char result[16];          /* step-end: "pass" */
-	char verdict[40];
-	gint64 elapsed_ms;        /* step-end */
-	gint64 timeout_ms;        /* step-start, -1 if absent */
+	const char *iteration;    /* "2.3"; "" outside repeats */
+	const char *name;
+	/* step-start */
+	const char *text;
+	gint64 timeout_ms;        /* -1 if absent */
+	/* step-end */
+	enum log_step_result result;
+	const char *verdict;
+	const char *confidence;
+	const char *message;
+	gint64 elapsed_ms;
+	JsonObject *evidence;     /* NULL when absent, or skimmed */
 	gint64 latency_ms;        /* evidence.latency_ms, -1 if absent */
 };
 
-/* The skimmed step of the current event, or NULL. */
+/*
+ * One event of a log, the one way compare, report and bondcheck run's
+ * output read events.
+ */
+struct logread_event {
+	const char *type;         /* "type" as written */
+	bool known;               /* ...and one of enum log_event: */
+	enum log_event event;
+	JsonObject *object;       /* the event; NULL when skimmed */
+	const struct logread_step *step;  /* step-start, step-end; else NULL */
+	const char *line;         /* the line as read; NULL from a view */
+};
+
+/* The current event (after logread_next returned 1). */
+const struct logread_event *logread_event(struct logread *r);
+/* The current event's type ("" before the first). */
+const char *logread_type(struct logread *r);
+/* The current event's step, or NULL. */
 const struct logread_step *logread_step(struct logread *r);
+
+/*
+ * The same description of an event that does not come from a file (a run's
+ * log sink, bondcheckd's Event signal): what logread_event() would say of
+ * @event. NULL when @event has no string "type", or is a step event whose
+ * result is not one the schema knows. Valid until the next call and as
+ * long as @event.
+ */
+struct logread_view;
+struct logread_view *logread_view_new(void);
+void logread_view_free(struct logread_view *v);
+const struct logread_event *logread_view_set(struct logread_view *v,
+	JsonObject *event);
 
 const char *logread_path(struct logread *r);
 unsigned long logread_lineno(struct logread *r);

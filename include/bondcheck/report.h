@@ -48,11 +48,11 @@ void report_free(struct report *r);
 bool report_junit(struct report *r, const char *path, const char *log_path,
 	GError **error);
 
-/* Feed one event, in log order. */
+/* Feed one event, in log order, as logread describes it. */
+struct logread_event;
+void report_add(struct report *r, const struct logread_event *event);
+/* ...or as an event object (a run's log sink): the same. */
 void report_event(struct report *r, JsonObject *event);
-/* ...or a step logread skimmed (logread_step). */
-struct logread_step;
-void report_step(struct report *r, const struct logread_step *step);
 
 /* The end of the events: writes the JUnit report if one was asked for. */
 bool report_finish(struct report *r, GError **error);

@@ -11,6 +11,7 @@
 #include "bondcheck/bluez.h"
 #include "bondcheck/bluez_dbus.h"
 #include "bondcheck/hcimon.h"
+#include "bondcheck/logschema.h"
 #include "bondcheck/mirror.h"
 #include "bondcheck/msg.h"
 #include "bondcheck/names.h"
@@ -288,16 +289,17 @@ void runner_start(struct runner *r, runner_done_fn fn, void *user_data)
 	if (!r->opts.engine.sim) {
 		r->hcimon = hcimon_new(-1, on_hci, r, &err);
 		if (r->hcimon) {
-			engine_note(r->engine, "hci", "reading the HCI monitor "
-				"channel: HCI status and reasons are evidence "
-				"(confidence confirmed)");
+			engine_note(r->engine, LOG_NOTE_HCI,
+				"reading the HCI monitor channel: HCI status "
+				"and reasons are evidence (confidence "
+				"confirmed)");
 		} else {
 			char *t = g_strdup_printf("no HCI evidence (%s): "
 				"verdicts rest on D-Bus alone (confidence "
 				"inferred); run as root or with CAP_NET_RAW "
 				"for HCI status and reasons", err->message);
 
-			engine_note(r->engine, "hci", t);
+			engine_note(r->engine, LOG_NOTE_HCI, t);
 			g_free(t);
 			g_error_free(err);
 		}

@@ -24,7 +24,6 @@ int cmd_report(int argc, char **argv)
 	struct logread *lr = NULL;
 	struct report *rep = report_new();
 	GError *err = NULL;
-	JsonObject *ev;
 	int status = BC_EXIT_USAGE, rc;
 
 	g_option_context_add_main_entries(ctx, entries, NULL);
@@ -41,12 +40,8 @@ int cmd_report(int argc, char **argv)
 		goto fail;
 	/* raw events are checked, not built: the report does not need them */
 	logread_set_skim(lr, true);
-	while ((rc = logread_next(lr, &ev, &err)) > 0) {
-		if (ev)
-			report_event(rep, ev);
-		else if (logread_step(lr))
-			report_step(rep, logread_step(lr));
-	}
+	while ((rc = logread_next(lr, NULL, &err)) > 0)
+		report_add(rep, logread_event(lr));
 	if (rc < 0)
 		goto fail;
 	if (!report_finish(rep, &err))

@@ -20,7 +20,7 @@ struct rec {
 	gint64 line;
 	char *iter;
 	char *name;
-	char *result;
+	enum log_step_result result;
 	char *verdict;
 	char *confidence;
 	char *message;
@@ -42,7 +42,8 @@ struct side {
 	char *sha;
 	char *label;
 	gint64 steps_total;
-	char *result;             /* run-end result, NULL when none */
+	bool ended;               /* saw run-end: */
+	enum log_run_result result;
 	char *verdict;
 	gint64 end_line;
 	bool done;
@@ -216,8 +217,8 @@ static void append_value(GString *s, JsonNode *n)
 
 static bool volatile_key(const char *k)
 {
-	return !strcmp(k, "t") || !strcmp(k, "t_us") || !strcmp(k, "ms") ||
-	       !strcmp(k, "type");
+	return !strcmp(k, LOG_KEY_T) || !strcmp(k, LOG_KEY_T_US) ||
+	       !strcmp(k, LOG_KEY_MS) || !strcmp(k, LOG_KEY_TYPE);
 }
 
 /* "k=v k=v" of every member but @skip and the volatile ones. */
@@ -231,7 +232,7 @@ static void append_members(GString *s, JsonObject *o, const char *skip)
 		if (volatile_key(k) || (skip && !strcmp(k, skip)))
 			continue;
 		g_string_append_printf(s, " %s=", k);
-		if (!strcmp(k, "passkey"))
+		if (!strcmp(k, LOG_KEY_PASSKEY))
 			g_string_append(s, "*");
 		else
 			append_value(s, json_object_get_member(o, k));
@@ -246,65 +247,75 @@ static const char *short_iface(const char *iface)
 	return iface ? iface : "?";
 }
 
-static void render_bluez(GString *s, JsonObject *o)
+static void render_bluez(GString *s, JsonObject *o, enum log_bluez ev)
 {
-	const char *ev = logread_str(o, "event");
-	const char *path = logread_str(o, "path");
-	JsonNode *value = json_object_get_member(o, "value");
+	const char *path = logread_str(o, LOG_KEY_PATH);
+	const char *method = logread_str(o, LOG_KEY_METHOD);
+	const char *iface = short_iface(logread_str(o, LOG_KEY_IFACE));
+	const char *name = logread_str(o, LOG_KEY_NAME);
+	JsonNode *value = json_object_get_member(o, LOG_KEY_VALUE);
 
 	if (!path)
 		path = "?";
-	if (!g_strcmp0(ev, "call")) {
-		g_string_append_printf(s, "call %s %s",
-			logread_str(o, "method"), path);
-	} else if (!g_strcmp0(ev, "reply")) {
-		g_string_append_printf(s, "reply %s %s ",
-			logread_str(o, "method"), path);
-		if (json_object_get_boolean_member_with_default(o, "ok", FALSE))
+	switch (ev) {
+	case LOG_BLUEZ_CALL:
+		g_string_append_printf(s, "call %s %s", method, path);
+		break;
+	case LOG_BLUEZ_REPLY:
+		g_string_append_printf(s, "reply %s %s ", method, path);
+		if (json_object_get_boolean_member_with_default(o, LOG_KEY_OK,
+			    FALSE))
 			g_string_append(s, "ok");
 		else
 			g_string_append_printf(s, "%s: %s",
-				logread_str(o, "error"),
-				logread_str(o, "message") ?
-					logread_str(o, "message") : "");
-	} else if (!g_strcmp0(ev, "property")) {
-		g_string_append_printf(s, "%s %s.%s=", path,
-			short_iface(logread_str(o, "iface")),
-			logread_str(o, "name"));
+				logread_str(o, LOG_KEY_ERROR),
+				logread_str(o, LOG_KEY_MESSAGE) ?
+					logread_str(o, LOG_KEY_MESSAGE) : "");
+		break;
+	case LOG_BLUEZ_PROPERTY:
+		g_string_append_printf(s, "%s %s.%s=", path, iface, name);
 		if (value)
 			append_value(s, value);
-	} else if (!g_strcmp0(ev, "added") || !g_strcmp0(ev, "removed")) {
-		g_string_append_printf(s, "%s %s %s", ev, path,
-			short_iface(logread_str(o, "iface")));
-	} else if (!g_strcmp0(ev, "signal")) {
-		g_string_append_printf(s, "signal %s %s.%s", path,
-			short_iface(logread_str(o, "iface")),
-			logread_str(o, "name"));
+		break;
+	case LOG_BLUEZ_ADDED:
+	case LOG_BLUEZ_REMOVED:
+		g_string_append_printf(s, "%s %s %s", log_bluez_to_str(ev),
+			path, iface);
+		break;
+	case LOG_BLUEZ_SIGNAL:
+		g_string_append_printf(s, "signal %s %s.%s", path, iface, name);
 		if (value) {
 			g_string_append_c(s, ' ');
 			append_value(s, value);
 		}
-	} else {
-		g_string_append(s, "bluez");
+		break;
+	case LOG_BLUEZ_RESET:
+	case LOG_BLUEZ_SYNCED:
+	case LOG_BLUEZ_COUNT:
+		g_string_append(s, log_event_to_str(LOG_EVENT_BLUEZ));
 		append_members(s, o, NULL);
+		break;
 	}
 }
 
 char *compare_normalise(JsonObject *o, GHashTable *addrs)
 {
-	const char *type = logread_str(o, "type");
+	const char *type = logread_str(o, LOG_KEY_TYPE);
+	JsonObject *trace = logread_obj(o, LOG_KEY_TRACE);
 	GString *s = g_string_new("");
+	enum log_event ev;
+	enum log_bluez bev;
+	bool known = log_event_from_str(type, &ev);
 	char *out;
 
-	if (!g_strcmp0(type, "bluez") && logread_str(o, "event")) {
-		render_bluez(s, o);
-	} else if (!g_strcmp0(type, "sim") && logread_obj(o, "trace")) {
-		JsonObject *t = logread_obj(o, "trace");
-
+	if (known && ev == LOG_EVENT_BLUEZ &&
+	    log_bluez_from_str(logread_str(o, LOG_KEY_EVENT), &bev)) {
+		render_bluez(s, o, bev);
+	} else if (known && ev == LOG_EVENT_SIM && trace) {
 		g_string_append_printf(s, "sim %s",
-			logread_str(t, "event") ? logread_str(t, "event") :
-						  "?");
-		append_members(s, t, "event");
+			logread_str(trace, LOG_KEY_EVENT) ?
+				logread_str(trace, LOG_KEY_EVENT) : "?");
+		append_members(s, trace, LOG_KEY_EVENT);
 	} else {
 		g_string_append(s, type ? type : "?");
 		append_members(s, o, NULL);
@@ -323,7 +334,6 @@ static void rec_free(struct rec *r)
 	g_free(r->key);
 	g_free(r->iter);
 	g_free(r->name);
-	g_free(r->result);
 	g_free(r->verdict);
 	g_free(r->confidence);
 	g_free(r->message);
@@ -339,47 +349,24 @@ static char *make_key(gint64 line, const char *iter, const char *name)
 	return g_strdup_printf("%" G_GINT64_FORMAT "|%s|%s", line, iter, name);
 }
 
-static struct rec *rec_from_step(JsonObject *o, GPtrArray *events,
-	guint dropped)
-{
-	struct rec *r = g_new0(struct rec, 1);
-	JsonObject *ev = logread_obj(o, "evidence");
-
-	r->line = logread_int(o, "line", 0);
-	r->iter = logread_iteration(o);
-	r->name = g_strdup(logread_str(o, "name"));
-	r->key = make_key(r->line, r->iter, r->name);
-	r->result = g_strdup(logread_str(o, "result"));
-	r->verdict = g_strdup(logread_str(o, "verdict"));
-	r->confidence = g_strdup(logread_str(o, "confidence"));
-	r->message = g_strdup(logread_str(o, "message"));
-	r->elapsed = logread_int(o, "elapsed_ms", 0);
-	if (ev && strcmp(r->result, "pass")) {
-		r->evidence = json_node_alloc();
-		json_node_init_object(r->evidence, ev);
-	}
-	r->events = events;
-	r->dropped = dropped;
-	return r;
-}
-
-/* A skimmed passing step-end. */
-static struct rec *rec_from_skim(const struct logread_step *st,
+static struct rec *rec_from_step(const struct logread_step *st,
 	GPtrArray *events, guint dropped)
 {
 	struct rec *r = g_new0(struct rec, 1);
-	GString *it = g_string_new("");
 
-	for (guint i = 0; i < st->n_iter; i++)
-		g_string_append_printf(it, "%s%" G_GINT64_FORMAT, i ? "." : "",
-			st->iter[i]);
 	r->line = st->line;
-	r->iter = g_string_free(it, FALSE);
+	r->iter = g_strdup(st->iteration);
 	r->name = g_strdup(st->name);
 	r->key = make_key(r->line, r->iter, r->name);
-	r->result = g_strdup(st->result);
+	r->result = st->result;
 	r->verdict = g_strdup(st->verdict);
+	r->confidence = g_strdup(st->confidence);
+	r->message = g_strdup(st->message);
 	r->elapsed = st->elapsed_ms;
+	if (st->evidence && st->result != LOG_STEP_PASS) {
+		r->evidence = json_node_alloc();
+		json_node_init_object(r->evidence, st->evidence);
+	}
 	r->events = events;
 	r->dropped = dropped;
 	return r;
@@ -387,12 +374,12 @@ static struct rec *rec_from_skim(const struct logread_step *st,
 
 static bool failed(const struct rec *r)
 {
-	return !strcmp(r->result, "fail") || !strcmp(r->result, "error");
+	return r->result == LOG_STEP_FAIL || r->result == LOG_STEP_ERROR;
 }
 
 static bool passed(const struct rec *r)
 {
-	return !strcmp(r->result, "pass");
+	return r->result == LOG_STEP_PASS;
 }
 
 /* ---- the reading ---- */
@@ -427,12 +414,12 @@ static void timing_free(gpointer p)
 
 static void side_start(struct side *s, JsonObject *o)
 {
-	JsonObject *scn = logread_obj(o, "scenario");
+	JsonObject *scn = logread_obj(o, LOG_KEY_SCENARIO);
 
-	s->scenario = g_strdup(logread_str(scn, "name"));
-	s->sha = g_strdup(logread_str(scn, "sha256"));
-	s->label = g_strdup(logread_str(o, "label"));
-	s->steps_total = logread_int(scn, "steps", 0);
+	s->scenario = g_strdup(logread_str(scn, LOG_KEY_NAME));
+	s->sha = g_strdup(logread_str(scn, LOG_KEY_SHA256));
+	s->label = g_strdup(logread_str(o, LOG_KEY_LABEL));
+	s->steps_total = logread_int(scn, LOG_KEY_STEPS, 0);
 }
 
 /*
@@ -441,78 +428,62 @@ static void side_start(struct side *s, JsonObject *o)
  */
 static int side_next(struct side *s, struct rec **out, GError **error)
 {
-	JsonObject *o;
 	int rc;
 
 	*out = NULL;
-	while ((rc = logread_next(s->lr, &o, error)) > 0) {
-		/* skimmed raw events come without a tree: their type only */
-		const char *type = logread_type(s->lr);
-		const struct logread_step *st = o ? NULL :
-			logread_step(s->lr);
+	while ((rc = logread_next(s->lr, NULL, error)) > 0) {
+		const struct logread_event *ev = logread_event(s->lr);
+		enum log_event type = ev->known ? ev->event : LOG_EVENT_COUNT;
 
-		if (st && !st->end) {
+		switch (type) {
+		case LOG_EVENT_RUN_START:
+			side_start(s, ev->object);
+			break;
+		case LOG_EVENT_STEP_START:
+			if (!ev->step)
+				break;
 			s->in_step = true;
 			if (s->cur)
 				g_ptr_array_free(s->cur, TRUE);
 			s->cur = g_ptr_array_new_with_free_func(g_free);
 			s->cur_dropped = 0;
-			s->last_line = st->line;
+			s->last_line = ev->step->line;
 			g_free(s->last_name);
-			s->last_name = g_strdup(st->name);
-			continue;
-		}
-		if (st) {
-			GPtrArray *events = s->cur ? s->cur :
-				g_ptr_array_new_with_free_func(g_free);
-
-			*out = rec_from_skim(st, events, s->cur_dropped);
+			s->last_name = g_strdup(ev->step->name);
+			break;
+		case LOG_EVENT_STEP_END:
+			if (!ev->step)
+				break;
+			if (!s->cur)
+				s->cur = g_ptr_array_new_with_free_func(g_free);
+			*out = rec_from_step(ev->step, s->cur, s->cur_dropped);
 			s->cur = NULL;
 			s->in_step = false;
 			s->steps++;
 			return 1;
-		}
-		if (!o) {
-			if (s->in_step && s->cur) {
-				if (s->cur->len < COMPARE_MAX_STEP_EVENTS)
-					g_ptr_array_add(s->cur,
-						g_strdup(logread_text(s->lr)));
-				else
-					s->cur_dropped++;
-			}
-			continue;
-		}
-		if (!strcmp(type, "run-start")) {
-			side_start(s, o);
-		} else if (!strcmp(type, "step-start")) {
-			s->in_step = true;
-			if (s->cur)
-				g_ptr_array_free(s->cur, TRUE);
-			s->cur = g_ptr_array_new_with_free_func(g_free);
-			s->cur_dropped = 0;
-			s->last_line = logread_int(o, "line", 0);
-			g_free(s->last_name);
-			s->last_name = g_strdup(logread_str(o, "name"));
-		} else if (!strcmp(type, "step-end")) {
-			GPtrArray *events = s->cur;
-
-			if (!events)
-				events = g_ptr_array_new_with_free_func(g_free);
-			*out = rec_from_step(o, events, s->cur_dropped);
-			s->cur = NULL;
-			s->in_step = false;
-			s->steps++;
-			return 1;
-		} else if (!strcmp(type, "run-end")) {
-			s->result = g_strdup(logread_str(o, "result"));
-			s->verdict = g_strdup(logread_str(o, "verdict"));
-			s->end_line = logread_int(o, "line", 0);
-		} else if (s->in_step && s->cur) {
+		case LOG_EVENT_RUN_END:
+			s->ended = log_run_result_from_str(
+				logread_str(ev->object, LOG_KEY_RESULT),
+				&s->result);
+			s->verdict = g_strdup(logread_str(ev->object,
+				LOG_KEY_VERDICT));
+			s->end_line = logread_int(ev->object, LOG_KEY_LINE, 0);
+			break;
+		case LOG_EVENT_BLUEZ:
+		case LOG_EVENT_AGENT:
+		case LOG_EVENT_TRIGGER:
+		case LOG_EVENT_SIM:
+		case LOG_EVENT_HCI:
+		case LOG_EVENT_NOTE:
+		case LOG_EVENT_COUNT:
+			/* a step's own events, for the divergence */
+			if (!s->in_step || !s->cur)
+				break;
 			if (s->cur->len < COMPARE_MAX_STEP_EVENTS)
-				g_ptr_array_add(s->cur,
-					g_strdup(logread_text(s->lr)));
+				g_ptr_array_add(s->cur, g_strdup(ev->line));
 			else
 				s->cur_dropped++;
+			break;
 		}
 	}
 	if (rc < 0)
@@ -546,7 +517,7 @@ static void one_side(struct compare *c, enum side_id s, struct rec *r)
 {
 	const struct side *other = &c->s[!s];
 	bool other_stopped = other->done &&
-		g_strcmp0(other->result, "passed") != 0;
+		(!other->ended || other->result != LOG_RUN_PASSED);
 
 	if (other_stopped)
 		onlyset_add(&c->notrun[!s], r);
@@ -660,7 +631,7 @@ static void match(struct compare *c, struct rec *a, struct rec *b)
 		keep_pair(c->regressions, &c->n_regressions, a, b, true);
 	} else if (failed(a) && passed(b)) {
 		keep_pair(c->fixes, &c->n_fixes, a, b, false);
-	} else if (strcmp(a->result, b->result) ||
+	} else if (a->result != b->result ||
 		   g_strcmp0(a->verdict, b->verdict)) {
 		keep_pair(c->changes, &c->n_changes, a, b, false);
 	} else {
@@ -737,7 +708,6 @@ static void side_clear(struct side *s)
 	g_free(s->scenario);
 	g_free(s->sha);
 	g_free(s->label);
-	g_free(s->result);
 	g_free(s->verdict);
 	g_free(s->last_name);
 }
@@ -872,12 +842,10 @@ static char *step_label(const struct rec *r)
 
 static char *outcome(const struct rec *r)
 {
-	if (passed(r))
-		return g_strdup("pass");
-	if (!strcmp(r->result, "interrupted"))
-		return g_strdup("interrupted");
+	if (passed(r) || r->result == LOG_STEP_INTERRUPTED)
+		return g_strdup(log_step_result_to_str(r->result));
 	return g_strdup_printf("%s%s%s%s%s",
-		!strcmp(r->result, "error") ? "error: " : "",
+		r->result == LOG_STEP_ERROR ? "error: " : "",
 		r->verdict ? r->verdict : "failed",
 		r->confidence ? " (" : "", r->confidence ? r->confidence : "",
 		r->confidence ? ")" : "");
@@ -892,17 +860,17 @@ static void print_side_head(const struct compare *c, FILE *out,
 		id == BASE ? "BASE" : "NEW ", sgr(colour, "\033[1m"), s->path,
 		sgr(colour, "\033[0m"), s->label ? s->label : "(none)",
 		s->scenario ? s->scenario : "?", s->sha ? s->sha : "?");
-	if (!s->result)
+	if (!s->ended)
 		fprintf(out, "INCOMPLETE after %" G_GUINT64_FORMAT
 			     " steps (no run-end)\n",
 			s->steps);
-	else if (!strcmp(s->result, "passed"))
+	else if (s->result == LOG_RUN_PASSED)
 		fprintf(out, "passed %" G_GUINT64_FORMAT "/%" G_GINT64_FORMAT
 			     "\n",
 			s->steps, s->steps_total);
 	else
 		fprintf(out, "%s at line %" G_GINT64_FORMAT ": %s\n",
-			s->result, s->end_line,
+			log_run_result_to_str(s->result), s->end_line,
 			s->verdict ? s->verdict : "-");
 }
 
@@ -1143,40 +1111,16 @@ void compare_print(const struct compare *c, FILE *out, bool colour,
 
 /* ---- JSON ---- */
 
-static void add_str(JsonBuilder *b, const char *k, const char *v)
-{
-	json_builder_set_member_name(b, k);
-	if (v)
-		json_builder_add_string_value(b, v);
-	else
-		json_builder_add_null_value(b);
-}
-
-static void add_int(JsonBuilder *b, const char *k, gint64 v)
-{
-	json_builder_set_member_name(b, k);
-	json_builder_add_int_value(b, v);
-}
-
-static void add_strings(JsonBuilder *b, const char *k, const GPtrArray *a)
-{
-	json_builder_set_member_name(b, k);
-	json_builder_begin_array(b);
-	for (guint i = 0; i < a->len; i++)
-		json_builder_add_string_value(b, a->pdata[i]);
-	json_builder_end_array(b);
-}
-
 static void rec_json(JsonBuilder *b, const struct rec *r, bool full)
 {
 	json_builder_begin_object(b);
-	add_str(b, "result", r->result);
-	add_str(b, "verdict", r->verdict);
-	add_str(b, "confidence", r->confidence);
-	add_int(b, "elapsed_ms", r->elapsed);
+	log_add_str(b, LOG_KEY_RESULT, log_step_result_to_str(r->result));
+	log_add_str(b, LOG_KEY_VERDICT, r->verdict);
+	log_add_str(b, LOG_KEY_CONFIDENCE, r->confidence);
+	log_add_int(b, LOG_KEY_ELAPSED_MS, r->elapsed);
 	if (full) {
-		add_str(b, "message", r->message);
-		json_builder_set_member_name(b, "evidence");
+		log_add_str(b, LOG_KEY_MESSAGE, r->message);
+		json_builder_set_member_name(b, LOG_KEY_EVIDENCE);
 		if (r->evidence)
 			json_builder_add_value(b, json_node_copy(r->evidence));
 		else
@@ -1187,16 +1131,7 @@ static void rec_json(JsonBuilder *b, const struct rec *r, bool full)
 
 static void step_key_json(JsonBuilder *b, const struct rec *r)
 {
-	char **parts = g_strsplit(r->iter, ".", -1);
-
-	add_int(b, "line", r->line);
-	json_builder_set_member_name(b, "iteration");
-	json_builder_begin_array(b);
-	for (char **p = parts; *p && **p; p++)
-		json_builder_add_int_value(b, g_ascii_strtoll(*p, NULL, 10));
-	json_builder_end_array(b);
-	add_str(b, "name", r->name);
-	g_strfreev(parts);
+	log_add_step_place(b, r->line, r->iter, r->name);
 }
 
 static void pairs_json(JsonBuilder *b, const char *k, const GPtrArray *list,
@@ -1216,14 +1151,14 @@ static void pairs_json(JsonBuilder *b, const char *k, const GPtrArray *list,
 		if (p->div) {
 			json_builder_set_member_name(b, "divergence");
 			json_builder_begin_object(b);
-			add_int(b, "at", p->div->at);
+			log_add_int(b, "at", p->div->at);
 			json_builder_set_member_name(b, "identical");
 			json_builder_add_boolean_value(b, p->div->identical);
-			add_int(b, "base_events", p->div->len[0]);
-			add_int(b, "new_events", p->div->len[1]);
-			add_strings(b, "context", p->div->context);
-			add_strings(b, "base", p->div->ev[0]);
-			add_strings(b, "new", p->div->ev[1]);
+			log_add_int(b, "base_events", p->div->len[0]);
+			log_add_int(b, "new_events", p->div->len[1]);
+			log_add_strv(b, "context", p->div->context);
+			log_add_strv(b, "base", p->div->ev[0]);
+			log_add_strv(b, "new", p->div->ev[1]);
 			json_builder_end_object(b);
 		}
 		json_builder_end_object(b);
@@ -1232,7 +1167,7 @@ static void pairs_json(JsonBuilder *b, const char *k, const GPtrArray *list,
 	{
 		char *ck = g_strconcat(k, "_count", NULL);
 
-		add_int(b, ck, (gint64)n);
+		log_add_int(b, ck, (gint64)n);
 		g_free(ck);
 	}
 }
@@ -1242,7 +1177,7 @@ static void onlyset_json(JsonBuilder *b, const char *k,
 {
 	json_builder_set_member_name(b, k);
 	json_builder_begin_object(b);
-	add_int(b, "count", (gint64)o->count);
+	log_add_int(b, "count", (gint64)o->count);
 	json_builder_set_member_name(b, "steps");
 	json_builder_begin_array(b);
 	for (guint i = 0; i < o->recs->len; i++) {
@@ -1250,8 +1185,8 @@ static void onlyset_json(JsonBuilder *b, const char *k,
 
 		json_builder_begin_object(b);
 		step_key_json(b, r);
-		add_str(b, "result", r->result);
-		add_str(b, "verdict", r->verdict);
+		log_add_str(b, LOG_KEY_RESULT, log_step_result_to_str(r->result));
+		log_add_str(b, LOG_KEY_VERDICT, r->verdict);
 		json_builder_end_object(b);
 	}
 	json_builder_end_array(b);
@@ -1262,14 +1197,15 @@ static void side_json(JsonBuilder *b, const char *k, const struct side *s)
 {
 	json_builder_set_member_name(b, k);
 	json_builder_begin_object(b);
-	add_str(b, "file", s->path);
-	add_str(b, "label", s->label);
-	add_str(b, "scenario", s->scenario);
-	add_str(b, "sha256", s->sha);
-	add_str(b, "result", s->result);
-	add_str(b, "verdict", s->verdict);
-	add_int(b, "steps", (gint64)s->steps);
-	add_int(b, "steps_total", s->steps_total);
+	log_add_str(b, "file", s->path);
+	log_add_str(b, "label", s->label);
+	log_add_str(b, "scenario", s->scenario);
+	log_add_str(b, "sha256", s->sha);
+	log_add_str(b, LOG_KEY_RESULT,
+		s->ended ? log_run_result_to_str(s->result) : NULL);
+	log_add_str(b, "verdict", s->verdict);
+	log_add_int(b, "steps", (gint64)s->steps);
+	log_add_int(b, "steps_total", s->steps_total);
 	json_builder_end_object(b);
 }
 
@@ -1277,9 +1213,9 @@ static void stats_json(JsonBuilder *b, const char *k, struct msstats *s)
 {
 	json_builder_set_member_name(b, k);
 	json_builder_begin_object(b);
-	add_int(b, "n", (gint64)msstats_count(s));
-	add_int(b, "median_ms", msstats_median(s));
-	add_int(b, "worst_ms", msstats_max(s));
+	log_add_int(b, "n", (gint64)msstats_count(s));
+	log_add_int(b, "median_ms", msstats_median(s));
+	log_add_int(b, "worst_ms", msstats_max(s));
 	json_builder_end_object(b);
 }
 
@@ -1289,7 +1225,7 @@ JsonNode *compare_to_json(const struct compare *c)
 	JsonNode *root;
 
 	json_builder_begin_object(b);
-	add_int(b, "schema", 1);
+	log_add_int(b, "schema", 1);
 	side_json(b, "base", &c->s[BASE]);
 	side_json(b, "new", &c->s[NEW]);
 	json_builder_set_member_name(b, "scenario_changed");
@@ -1302,13 +1238,13 @@ JsonNode *compare_to_json(const struct compare *c)
 	onlyset_json(b, "only_in_new", &c->only[NEW]);
 	onlyset_json(b, "not_run_in_base", &c->notrun[BASE]);
 	onlyset_json(b, "not_run_in_new", &c->notrun[NEW]);
-	add_int(b, "passed_in_both", (gint64)c->same_pass);
-	add_int(b, "failed_alike", (gint64)c->same_fail);
+	log_add_int(b, "passed_in_both", (gint64)c->same_pass);
+	log_add_int(b, "failed_alike", (gint64)c->same_fail);
 	json_builder_set_member_name(b, "timing");
 	json_builder_begin_object(b);
 	json_builder_set_member_name(b, "threshold");
 	json_builder_add_double_value(b, c->opt.threshold);
-	add_int(b, "min_delta_ms", c->opt.min_delta_ms);
+	log_add_int(b, "min_delta_ms", c->opt.min_delta_ms);
 	json_builder_set_member_name(b, "steps");
 	json_builder_begin_array(b);
 	for (guint i = 0; i < c->timing_order->len; i++) {
@@ -1320,7 +1256,7 @@ JsonNode *compare_to_json(const struct compare *c)
 			msstats_max(t->s[NEW]));
 
 		json_builder_begin_object(b);
-		add_str(b, "name", t->name);
+		log_add_str(b, "name", t->name);
 		stats_json(b, "base", t->s[BASE]);
 		stats_json(b, "new", t->s[NEW]);
 		json_builder_set_member_name(b, "slower");

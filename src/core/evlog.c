@@ -112,11 +112,14 @@ JsonBuilder *evlog_begin(struct evlog *l, const char *type)
 
 	l->spare = NULL;
 	json_builder_begin_object(b);
-	json_builder_set_member_name(b, "type");
-	json_builder_add_string_value(b, type);
-	json_builder_set_member_name(b, "t");
-	json_builder_add_int_value(b, l->clock(l->clock_data) - l->start_us);
+	log_add_str(b, LOG_KEY_TYPE, type);
+	log_add_int(b, LOG_KEY_T, l->clock(l->clock_data) - l->start_us);
 	return b;
+}
+
+JsonBuilder *evlog_begin_event(struct evlog *l, enum log_event type)
+{
+	return evlog_begin(l, log_event_to_str(type));
 }
 
 static bool write_all(int fd, const char *p, size_t n)

@@ -8,10 +8,22 @@
 #include <string.h>
 
 #include "bondcheck/bcerror.h"
-#include "bondcheck/evlog.h"
 #include "bondcheck/logread.h"
 
-#define CHUNK (256 * 1024)
+#define CHUNK ((size_t)256 * 1024)
+/* levels of repeat a skimmed step may have (deeper ones get a tree) */
+#define SKIM_MAX_ITER 8
+
+/* What logread_event() describes, and the storage its strings need. */
+struct logread_view {
+	struct logread_event ev;
+	struct logread_step step;
+	GString *iteration;       /* a tree step's, dotted */
+	/* a skimmed step's strings */
+	char name[32];
+	char verdict[40];
+	char iter[SKIM_MAX_ITER * 20];
+};
 
 struct logread {
 	FILE *f;
@@ -23,93 +35,13 @@ struct logread {
 	size_t buf_len, buf_pos;
 	bool skim;
 	char type[32];            /* the current event's type */
-	struct logread_step step;
-	bool have_step;
+	struct logread_view view; /* the current event */
 	unsigned long lineno;
 	JsonParser *parser;
 	JsonNode *start;          /* copy of run-start */
 	bool ended;               /* saw run-end */
 	bool eof;
 };
-
-enum kind {
-	K_STR,
-	K_STR_NULL,              /* string or null */
-	K_INT,
-	K_INT_NULL,              /* integer or null */
-	K_INT_ARRAY,
-	K_OBJ,
-};
-
-struct member_rule {
-	const char *key;
-	enum kind kind;
-	bool required;
-};
-
-struct type_rule {
-	const char *type;
-	const struct member_rule *members;
-};
-
-static const struct member_rule start_rules[] = {
-	{ "schema", K_INT, true },
-	{ "tool", K_STR, true },
-	{ "scenario", K_OBJ, true },
-	{ "label", K_STR_NULL, false },
-	{ "device", K_OBJ, false },
-	{ "adapter", K_OBJ, false },
-	{ "bluez_version", K_STR_NULL, false },
-	{ "started_at", K_STR_NULL, false },
-	{ NULL, K_STR, false },
-};
-
-static const struct member_rule step_start_rules[] = {
-	{ "index", K_INT, true },
-	{ "line", K_INT, true },
-	{ "iteration", K_INT_ARRAY, true },
-	{ "name", K_STR, true },
-	{ "text", K_STR_NULL, false },
-	{ "timeout_ms", K_INT, false },
-	{ NULL, K_STR, false },
-};
-
-static const struct member_rule step_end_rules[] = {
-	{ "index", K_INT, true },
-	{ "line", K_INT, true },
-	{ "iteration", K_INT_ARRAY, true },
-	{ "name", K_STR, true },
-	{ "result", K_STR, true },
-	{ "verdict", K_STR_NULL, true },
-	{ "confidence", K_STR_NULL, false },
-	{ "elapsed_ms", K_INT, true },
-	{ "message", K_STR_NULL, false },
-	{ "evidence", K_OBJ, false },
-	{ NULL, K_STR, false },
-};
-
-static const struct member_rule run_end_rules[] = {
-	{ "result", K_STR, true },
-	{ "verdict", K_STR_NULL, false },
-	{ "confidence", K_STR_NULL, false },
-	{ "elapsed_ms", K_INT, true },
-	{ "message", K_STR_NULL, false },
-	{ "line", K_INT_NULL, false },
-	{ "exit_status", K_INT, false },
-	{ NULL, K_STR, false },
-};
-
-static const struct type_rule type_rules[] = {
-	{ "run-start", start_rules },
-	{ "step-start", step_start_rules },
-	{ "step-end", step_end_rules },
-	{ "run-end", run_end_rules },
-};
-
-static const char *const step_results[] = { "pass", "fail", "error",
-	"interrupted" };
-static const char *const run_results[] = { "passed", "failed", "error",
-	"interrupted" };
 
 struct logread *logread_open(const char *path, GError **error)
 {
@@ -133,6 +65,7 @@ struct logread *logread_open(const char *path, GError **error)
 	r->line = g_string_sized_new(4096);
 	r->buf = g_malloc(CHUNK);
 	r->parser = json_parser_new_immutable();
+	r->view.iteration = g_string_new("");
 	return r;
 }
 
@@ -145,6 +78,7 @@ void logread_free(struct logread *r)
 	g_string_free(r->line, TRUE);
 	g_free(r->buf);
 	g_object_unref(r->parser);
+	g_string_free(r->view.iteration, TRUE);
 	if (r->start)
 		json_node_unref(r->start);
 	g_free(r->path);
@@ -176,9 +110,14 @@ const char *logread_type(struct logread *r)
 	return r->type;
 }
 
+const struct logread_event *logread_event(struct logread *r)
+{
+	return &r->view.ev;
+}
+
 const struct logread_step *logread_step(struct logread *r)
 {
-	return r->have_step ? &r->step : NULL;
+	return r->view.ev.step;
 }
 
 JsonObject *logread_run_start(struct logread *r)
@@ -507,7 +446,8 @@ static bool skim_line(const char *line, size_t len, char *type, size_t tsize)
 
 		if (!member_key(&s, &ka, &kb, &plain) || !plain)
 			return false;
-		if (kb - ka == 4 && !memcmp(ka, "type", 4)) {
+		if ((size_t)(kb - ka) == strlen(LOG_KEY_TYPE) &&
+		    !memcmp(ka, LOG_KEY_TYPE, strlen(LOG_KEY_TYPE))) {
 			const char *va, *vb;
 			bool vplain;
 
@@ -517,7 +457,8 @@ static bool skim_line(const char *line, size_t len, char *type, size_t tsize)
 			memcpy(type, va, (size_t)(vb - va));
 			type[vb - va] = '\0';
 			have_type = true;
-		} else if (kb - ka == 1 && *ka == 't') {
+		} else if ((size_t)(kb - ka) == strlen(LOG_KEY_T) &&
+			   !memcmp(ka, LOG_KEY_T, strlen(LOG_KEY_T))) {
 			bool integer;
 
 			if (!number(&s, &integer) || !integer || have_t)
@@ -583,7 +524,8 @@ static bool evidence(struct scan *s, gint64 *latency)
 
 		if (!member_key(s, &ka, &kb, &plain))
 			return false;
-		if (plain && kb - ka == 10 && !memcmp(ka, "latency_ms", 10) &&
+		if (plain && (size_t)(kb - ka) == strlen(LOG_KEY_LATENCY_MS) &&
+		    !memcmp(ka, LOG_KEY_LATENCY_MS, (size_t)(kb - ka)) &&
 		    s->p < s->end && *s->p != 'n') {
 			if (!int_value(s, latency))
 				return false;
@@ -601,24 +543,60 @@ static bool evidence(struct scan *s, gint64 *latency)
 	}
 }
 
+/* An iteration array, plain and at most SKIM_MAX_ITER deep, as "2.3". */
+static bool skim_iteration(struct scan *s, char *buf, size_t size)
+{
+	size_t used = 0;
+	int n;
+
+	buf[0] = '\0';
+	if (s->p >= s->end || *s->p++ != '[')
+		return false;
+	ws(s);
+	if (s->p < s->end && *s->p == ']') {
+		s->p++;
+		return true;
+	}
+	for (unsigned levels = 0;; levels++) {
+		gint64 v;
+
+		if (levels >= SKIM_MAX_ITER || !int_value(s, &v) || v < 1)
+			return false;
+		used += (size_t)g_snprintf(buf + used, size - used,
+			"%s%" G_GINT64_FORMAT, levels ? "." : "", v);
+		if (used >= size)
+			return false;
+		n = next_or_close(s, ']');
+		if (n < 0)
+			return false;
+		if (n == 0)
+			return true;
+	}
+}
+
 /*
- * A step-start, or a step-end that passed, into @st: only when every
+ * A step-start, or a step-end that passed, into @v's step: only when every
  * member the schema names is there, of its type and plain. False: let
  * json-glib read it (failures carry evidence compare and report keep).
  */
 static bool skim_step(const char *line, size_t len, bool end,
-	struct logread_step *st)
+	struct logread_view *v)
 {
 	struct scan s = { line, line + len, 1 };
+	struct logread_step *st = &v->step;
 	bool have_index = false, have_line = false, have_iter = false;
 	bool have_name = false, have_result = false, have_verdict = false;
 	bool have_elapsed = false;
+	char result[16];
 	int n;
 
 	memset(st, 0, sizeof(*st));
 	st->end = end;
 	st->timeout_ms = -1;
 	st->latency_ms = -1;
+	st->result = LOG_STEP_PASS;
+	st->iteration = v->iter;
+	st->name = v->name;
 	ws(&s);
 	if (s.p >= s.end || *s.p++ != '{')
 		return false;
@@ -632,64 +610,47 @@ static bool skim_step(const char *line, size_t len, bool end,
 			return false;
 		kl = (size_t)(kb - ka);
 #define KEY(k) (kl == sizeof(k) - 1 && !memcmp(ka, k, kl))
-		if (KEY("index")) {
+		if (KEY(LOG_KEY_INDEX)) {
 			if (!int_value(&s, &st->index))
 				return false;
 			have_index = true;
-		} else if (KEY("line")) {
+		} else if (KEY(LOG_KEY_LINE)) {
 			if (!int_value(&s, &st->line))
 				return false;
 			have_line = true;
-		} else if (KEY("iteration")) {
-			if (s.p >= s.end || *s.p++ != '[')
+		} else if (KEY(LOG_KEY_ITERATION)) {
+			if (!skim_iteration(&s, v->iter, sizeof(v->iter)))
 				return false;
-			ws(&s);
-			if (s.p < s.end && *s.p == ']') {
-				s.p++;
-			} else {
-				for (;;) {
-					gint64 v;
-
-					if (st->n_iter >= LOGREAD_MAX_ITER ||
-					    !int_value(&s, &v) || v < 1)
-						return false;
-					st->iter[st->n_iter++] = v;
-					n = next_or_close(&s, ']');
-					if (n < 0)
-						return false;
-					if (n == 0)
-						break;
-				}
-			}
 			have_iter = true;
-		} else if (KEY("name")) {
-			if (!plain_string(&s, st->name, sizeof(st->name)))
+		} else if (KEY(LOG_KEY_NAME)) {
+			if (!plain_string(&s, v->name, sizeof(v->name)))
 				return false;
 			have_name = true;
-		} else if (KEY("result")) {
-			if (!plain_string(&s, st->result, sizeof(st->result)) ||
-			    strcmp(st->result, "pass"))
+		} else if (KEY(LOG_KEY_RESULT)) {
+			if (!plain_string(&s, result, sizeof(result)) ||
+			    strcmp(result, log_step_result_to_str(LOG_STEP_PASS)))
 				return false;
 			have_result = true;
-		} else if (KEY("verdict")) {
-			if (!plain_string(&s, st->verdict, sizeof(st->verdict)))
+		} else if (KEY(LOG_KEY_VERDICT)) {
+			if (!plain_string(&s, v->verdict, sizeof(v->verdict)))
 				return false;
 			have_verdict = true;
-		} else if (KEY("elapsed_ms")) {
+		} else if (KEY(LOG_KEY_ELAPSED_MS)) {
 			if (!int_value(&s, &st->elapsed_ms) || st->elapsed_ms < 0)
 				return false;
 			have_elapsed = true;
-		} else if (KEY("timeout_ms")) {
+		} else if (KEY(LOG_KEY_TIMEOUT_MS)) {
 			if (!int_value(&s, &st->timeout_ms))
 				return false;
-		} else if (KEY("confidence") || KEY("message")) {
+		} else if (KEY(LOG_KEY_CONFIDENCE) || KEY(LOG_KEY_MESSAGE)) {
 			/* a passing step has neither */
 			if (!is_null(&s))
 				return false;
-		} else if (KEY("evidence")) {
+		} else if (KEY(LOG_KEY_EVIDENCE)) {
 			if (!evidence(&s, &st->latency_ms))
 				return false;
-		} else if (KEY("text")) {
+		} else if (KEY(LOG_KEY_TEXT)) {
+			/* not kept: it may hold escapes (a tree's has it) */
 			const char *a, *b;
 			bool p2;
 
@@ -711,13 +672,8 @@ static bool skim_step(const char *line, size_t len, bool end,
 		return false;
 	if (end && (!have_result || !have_verdict || !have_elapsed))
 		return false;
+	st->verdict = have_verdict ? v->verdict : NULL;
 	return true;
-}
-
-static bool structural(const char *type)
-{
-	return !strcmp(type, "run-start") || !strcmp(type, "step-start") ||
-	       !strcmp(type, "step-end") || !strcmp(type, "run-end");
 }
 
 static bool int_array(JsonNode *n)
@@ -738,58 +694,31 @@ static bool int_array(JsonNode *n)
 	return true;
 }
 
-static bool member_ok(JsonNode *n, enum kind k)
+static bool member_ok(JsonNode *n, enum log_kind k)
 {
 	switch (k) {
-	case K_STR:
+	case LOG_KIND_STR:
 		return JSON_NODE_HOLDS_VALUE(n) &&
 		       json_node_get_value_type(n) == G_TYPE_STRING;
-	case K_STR_NULL:
-		return JSON_NODE_HOLDS_NULL(n) || member_ok(n, K_STR);
-	case K_INT:
+	case LOG_KIND_STR_NULL:
+		return JSON_NODE_HOLDS_NULL(n) || member_ok(n, LOG_KIND_STR);
+	case LOG_KIND_INT:
 		return JSON_NODE_HOLDS_VALUE(n) &&
 		       json_node_get_value_type(n) == G_TYPE_INT64;
-	case K_INT_NULL:
-		return JSON_NODE_HOLDS_NULL(n) || member_ok(n, K_INT);
-	case K_INT_ARRAY:
+	case LOG_KIND_INT_NULL:
+		return JSON_NODE_HOLDS_NULL(n) || member_ok(n, LOG_KIND_INT);
+	case LOG_KIND_INT_ARRAY:
 		return int_array(n);
-	case K_OBJ:
+	case LOG_KIND_OBJ:
 		return JSON_NODE_HOLDS_OBJECT(n);
 	}
 	return false;
 }
 
-static const char *kind_text(enum kind k)
-{
-	switch (k) {
-	case K_STR:
-		return "a string";
-	case K_STR_NULL:
-		return "a string or null";
-	case K_INT:
-		return "an integer";
-	case K_INT_NULL:
-		return "an integer or null";
-	case K_INT_ARRAY:
-		return "an array of positive integers";
-	case K_OBJ:
-		return "an object";
-	}
-	return "?";
-}
-
-static bool one_of(const char *s, const char *const *set, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (!strcmp(s, set[i]))
-			return true;
-	return false;
-}
-
 static int check_members(struct logread *r, JsonObject *o, const char *type,
-	const struct member_rule *rules, GError **error)
+	enum log_event ev, GError **error)
 {
-	for (const struct member_rule *m = rules; m->key; m++) {
+	for (const struct log_member *m = log_event_members(ev); m->key; m++) {
 		JsonNode *n = json_object_get_member(o, m->key);
 
 		if (!n) {
@@ -801,7 +730,7 @@ static int check_members(struct logread *r, JsonObject *o, const char *type,
 		if (!member_ok(n, m->kind))
 			return fail(r, error, key_col(r, m->key),
 				"%s: \"%s\" must be %s", type, m->key,
-				kind_text(m->kind));
+				log_kind_to_str(m->kind));
 	}
 	return 0;
 }
@@ -809,27 +738,25 @@ static int check_members(struct logread *r, JsonObject *o, const char *type,
 static int check_event(struct logread *r, JsonObject *o, const char *type,
 	GError **error)
 {
-	for (size_t i = 0; i < G_N_ELEMENTS(type_rules); i++) {
-		if (strcmp(type, type_rules[i].type))
-			continue;
-		if (check_members(r, o, type, type_rules[i].members, error))
-			return -1;
-	}
-	if (!strcmp(type, "step-end") &&
-	    !one_of(logread_str(o, "result"), step_results,
-		    G_N_ELEMENTS(step_results)))
-		return fail(r, error, key_col(r, "result"),
-			"step-end: unknown result \"%s\"",
-			logread_str(o, "result"));
-	if (!strcmp(type, "run-end") &&
-	    !one_of(logread_str(o, "result"), run_results,
-		    G_N_ELEMENTS(run_results)))
-		return fail(r, error, key_col(r, "result"),
-			"run-end: unknown result \"%s\"",
-			logread_str(o, "result"));
-	if ((!strcmp(type, "step-end") || !strcmp(type, "run-end")) &&
-	    logread_int(o, "elapsed_ms", 0) < 0)
-		return fail(r, error, key_col(r, "elapsed_ms"),
+	const char *result;
+	enum log_step_result sr;
+	enum log_run_result rr;
+	enum log_event ev;
+
+	if (!log_event_from_str(type, &ev))
+		return 0;   /* a type a later bondcheck writes: ignored */
+	if (check_members(r, o, type, ev, error))
+		return -1;
+	result = logread_str(o, LOG_KEY_RESULT);
+	if (ev == LOG_EVENT_STEP_END && !log_step_result_from_str(result, &sr))
+		return fail(r, error, key_col(r, LOG_KEY_RESULT),
+			"step-end: unknown result \"%s\"", result);
+	if (ev == LOG_EVENT_RUN_END && !log_run_result_from_str(result, &rr))
+		return fail(r, error, key_col(r, LOG_KEY_RESULT),
+			"run-end: unknown result \"%s\"", result);
+	if ((ev == LOG_EVENT_STEP_END || ev == LOG_EVENT_RUN_END) &&
+	    logread_int(o, LOG_KEY_ELAPSED_MS, 0) < 0)
+		return fail(r, error, key_col(r, LOG_KEY_ELAPSED_MS),
 			"%s: negative elapsed_ms", type);
 	return 0;
 }
@@ -840,28 +767,166 @@ static int check_start(struct logread *r, JsonObject *o, const char *type,
 	JsonObject *scn;
 	gint64 schema;
 
-	if (strcmp(type, "run-start"))
+	if (strcmp(type, log_event_to_str(LOG_EVENT_RUN_START)) != 0)
 		return fail(r, error, 1,
 			"not a bondcheck run log: it starts with a \"%s\" "
 			"event, not run-start", type);
-	if (g_strcmp0(logread_str(o, "tool"), "bondcheck"))
-		return fail(r, error, key_col(r, "tool"),
+	if (g_strcmp0(logread_str(o, LOG_KEY_TOOL), LOG_TOOL) != 0)
+		return fail(r, error, key_col(r, LOG_KEY_TOOL),
 			"not a bondcheck run log (tool is not \"bondcheck\")");
-	if (check_members(r, o, type, start_rules, error))
+	if (check_members(r, o, type, LOG_EVENT_RUN_START, error))
 		return -1;
-	schema = logread_int(o, "schema", 0);
-	if (schema != EVLOG_SCHEMA)
-		return fail(r, error, key_col(r, "schema"),
+	schema = logread_int(o, LOG_KEY_SCHEMA, 0);
+	if (schema != LOG_SCHEMA)
+		return fail(r, error, key_col(r, LOG_KEY_SCHEMA),
 			"log schema %" G_GINT64_FORMAT " is not one this "
 			"bondcheck reads (it reads schema %d)",
-			schema, EVLOG_SCHEMA);
-	scn = logread_obj(o, "scenario");
-	if (!logread_str(scn, "name") || !logread_str(scn, "sha256"))
-		return fail(r, error, key_col(r, "scenario"),
+			schema, LOG_SCHEMA);
+	scn = logread_obj(o, LOG_KEY_SCENARIO);
+	if (!logread_str(scn, LOG_KEY_NAME) || !logread_str(scn, LOG_KEY_SHA256))
+		return fail(r, error, key_col(r, LOG_KEY_SCENARIO),
 			"run-start: scenario needs string \"name\" and "
 			"\"sha256\"");
 	return 0;
 }
+
+/* ---- the one description of an event readers use ---- */
+
+static void iteration_text(JsonObject *o, GString *out)
+{
+	JsonArray *a = logread_arr(o, LOG_KEY_ITERATION);
+
+	g_string_truncate(out, 0);
+	for (guint i = 0; a && i < json_array_get_length(a); i++) {
+		JsonNode *n = json_array_get_element(a, i);
+
+		if (JSON_NODE_HOLDS_VALUE(n) &&
+		    json_node_get_value_type(n) == G_TYPE_INT64)
+			g_string_append_printf(out, "%s%" G_GINT64_FORMAT,
+				out->len ? "." : "", json_node_get_int(n));
+	}
+}
+
+/* A step event's members from its tree. False: not one we can describe. */
+static bool step_from_tree(struct logread_view *v, JsonObject *o, bool end)
+{
+	struct logread_step *st = &v->step;
+
+	memset(st, 0, sizeof(*st));
+	st->end = end;
+	st->index = logread_int(o, LOG_KEY_INDEX, 0);
+	st->line = logread_int(o, LOG_KEY_LINE, 0);
+	iteration_text(o, v->iteration);
+	st->iteration = v->iteration->str;
+	st->name = logread_str(o, LOG_KEY_NAME);
+	if (!st->name)
+		st->name = "?";
+	st->text = logread_str(o, LOG_KEY_TEXT);
+	st->timeout_ms = logread_int(o, LOG_KEY_TIMEOUT_MS, -1);
+	st->latency_ms = -1;
+	if (!end)
+		return true;
+	if (!log_step_result_from_str(logread_str(o, LOG_KEY_RESULT),
+		    &st->result))
+		return false;
+	st->verdict = logread_str(o, LOG_KEY_VERDICT);
+	st->confidence = logread_str(o, LOG_KEY_CONFIDENCE);
+	st->message = logread_str(o, LOG_KEY_MESSAGE);
+	st->elapsed_ms = logread_int(o, LOG_KEY_ELAPSED_MS, 0);
+	st->evidence = logread_obj(o, LOG_KEY_EVIDENCE);
+	st->latency_ms = logread_int(st->evidence, LOG_KEY_LATENCY_MS, -1);
+	return true;
+}
+
+/* Describe the event @type, @o (NULL when skimmed) in @v. */
+static bool describe(struct logread_view *v, const char *type, JsonObject *o,
+	const char *line)
+{
+	struct logread_event *ev = &v->ev;
+
+	memset(ev, 0, sizeof(*ev));
+	ev->type = type;
+	ev->known = log_event_from_str(type, &ev->event);
+	ev->object = o;
+	ev->line = line;
+	if (!ev->known || !o)
+		return true;
+	switch (ev->event) {
+	case LOG_EVENT_STEP_START:
+	case LOG_EVENT_STEP_END:
+		if (!step_from_tree(v, o, ev->event == LOG_EVENT_STEP_END))
+			return false;
+		ev->step = &v->step;
+		break;
+	case LOG_EVENT_RUN_START:
+	case LOG_EVENT_RUN_END:
+	case LOG_EVENT_BLUEZ:
+	case LOG_EVENT_AGENT:
+	case LOG_EVENT_TRIGGER:
+	case LOG_EVENT_SIM:
+	case LOG_EVENT_HCI:
+	case LOG_EVENT_NOTE:
+	case LOG_EVENT_COUNT:
+		break;
+	}
+	return true;
+}
+
+struct logread_view *logread_view_new(void)
+{
+	struct logread_view *v = g_new0(struct logread_view, 1);
+
+	v->iteration = g_string_new("");
+	return v;
+}
+
+void logread_view_free(struct logread_view *v)
+{
+	if (!v)
+		return;
+	g_string_free(v->iteration, TRUE);
+	g_free(v);
+}
+
+const struct logread_event *logread_view_set(struct logread_view *v,
+	JsonObject *event)
+{
+	const char *type = logread_str(event, LOG_KEY_TYPE);
+
+	if (!type || !describe(v, type, event, NULL))
+		return NULL;
+	return &v->ev;
+}
+
+/*
+ * json-glib's parse errors read "<data>:LINE:COL: what": the column and
+ * the what; anything else is column 1 and the whole message.
+ */
+static const char *parser_position(const char *m, unsigned long *col)
+{
+	const char *p;
+	char *end;
+	guint64 c;
+
+	*col = 1;
+	if (!g_str_has_prefix(m, "<data>:"))
+		return m;
+	p = m + strlen("<data>:");
+	if (!g_ascii_isdigit(*p))
+		return m;
+	(void)g_ascii_strtoull(p, &end, 10);
+	if (*end != ':' || !g_ascii_isdigit(end[1]))
+		return m;
+	c = g_ascii_strtoull(end + 1, &end, 10);
+	if (*end != ':')
+		return m;
+	*col = (unsigned long)c;
+	for (p = end + 1; g_ascii_isspace(*p); p++)
+		;
+	return p;
+}
+
+/* ---- reading ---- */
 
 int logread_next(struct logread *r, JsonObject **event, GError **error)
 {
@@ -869,10 +934,14 @@ int logread_next(struct logread *r, JsonObject **event, GError **error)
 	JsonNode *root;
 	JsonObject *o;
 	const char *type;
+	enum log_event ev;
 	bool nl;
 	int rc;
 
-	*event = NULL;
+	if (event)
+		*event = NULL;
+	memset(&r->view.ev, 0, sizeof(r->view.ev));
+	r->view.ev.type = "";
 	if (r->eof)
 		return 0;
 	rc = read_line(r, &nl, error);
@@ -889,32 +958,30 @@ int logread_next(struct logread *r, JsonObject **event, GError **error)
 		return rc;
 	}
 	r->type[0] = '\0';
-	r->have_step = false;
 	if (r->skim && r->lineno > 1 && !r->ended &&
 	    skim_line(r->line->str, r->line->len, r->type, sizeof(r->type))) {
-		bool start = !strcmp(r->type, "step-start");
-		bool end = !strcmp(r->type, "step-end");
+		bool known = log_event_from_str(r->type, &ev);
 
-		if (!structural(r->type))
-			return 1;   /* a raw event, well formed: no tree */
-		if ((start || end) && skim_step(r->line->str, r->line->len,
-					      end, &r->step)) {
-			r->have_step = true;
-			return 1;   /* a plain step: its members, no tree */
+		if (!known || !log_event_is_structural(ev)) {
+			/* a raw event, well formed: no tree */
+			describe(&r->view, r->type, NULL, r->line->str);
+			return 1;
+		}
+		if ((ev == LOG_EVENT_STEP_START || ev == LOG_EVENT_STEP_END) &&
+		    skim_step(r->line->str, r->line->len,
+			    ev == LOG_EVENT_STEP_END, &r->view)) {
+			/* a plain step: its members, no tree */
+			describe(&r->view, r->type, NULL, r->line->str);
+			r->view.ev.step = &r->view.step;
+			return 1;
 		}
 	}
 	r->type[0] = '\0';
 	if (!json_parser_load_from_data(r->parser, r->line->str,
 		    (gssize)r->line->len, &perr)) {
-		unsigned int ln = 0, col = 0;
-		int used = 0;
-		const char *m = perr->message;
+		unsigned long col;
+		const char *m = parser_position(perr->message, &col);
 
-		if (sscanf(m, "<data>:%u:%u: %n", &ln, &col, &used) >= 2 &&
-		    used)
-			m += used;
-		else
-			col = 1;
 		if (!nl)
 			rc = fail(r, error, col,
 				"the line is cut short (%s); the log was "
@@ -938,23 +1005,24 @@ int logread_next(struct logread *r, JsonObject **event, GError **error)
 					 "is not a JSON object)" :
 					 "the line is not a JSON object");
 	o = json_node_get_object(root);
-	type = logread_str(o, "type");
+	type = logread_str(o, LOG_KEY_TYPE);
 	if (!type)
-		return fail(r, error, json_object_has_member(o, "type") ?
-					     key_col(r, "type") : 1,
+		return fail(r, error, json_object_has_member(o, LOG_KEY_TYPE) ?
+					     key_col(r, LOG_KEY_TYPE) : 1,
 			r->lineno == 1 ? "not a bondcheck run log (no string "
 					 "\"type\")" :
 					 "no string \"type\"");
-	if (!json_object_get_member(o, "t") ||
-	    !member_ok(json_object_get_member(o, "t"), K_INT)) {
-		return fail(r, error, key_col(r, "t"),
+	if (!json_object_get_member(o, LOG_KEY_T) ||
+	    !member_ok(json_object_get_member(o, LOG_KEY_T), LOG_KIND_INT)) {
+		return fail(r, error, key_col(r, LOG_KEY_T),
 			"%s: \"t\" must be an integer (microseconds)", type);
 	}
 	if (r->lineno == 1) {
 		if (check_start(r, o, type, error))
 			return -1;
 		r->start = json_node_copy(root);
-	} else if (!strcmp(type, "run-start")) {
+	} else if (log_event_from_str(type, &ev) &&
+		   ev == LOG_EVENT_RUN_START) {
 		return fail(r, error, 1,
 			"a second run-start (two logs joined together?)");
 	} else if (r->ended) {
@@ -962,10 +1030,13 @@ int logread_next(struct logread *r, JsonObject **event, GError **error)
 	} else if (check_event(r, o, type, error)) {
 		return -1;
 	}
-	if (!strcmp(type, "run-end"))
+	if (log_event_from_str(type, &ev) && ev == LOG_EVENT_RUN_END)
 		r->ended = true;
 	g_strlcpy(r->type, type, sizeof(r->type));
-	*event = o;
+	/* checked above: a step's result is one the schema knows */
+	describe(&r->view, type, o, r->line->str);
+	if (event)
+		*event = o;
 	return 1;
 }
 
@@ -1003,11 +1074,8 @@ JsonArray *logread_arr(JsonObject *o, const char *key)
 
 char *logread_iteration(JsonObject *step)
 {
-	JsonArray *a = logread_arr(step, "iteration");
 	GString *s = g_string_new("");
 
-	for (guint i = 0; a && i < json_array_get_length(a); i++)
-		g_string_append_printf(s, "%s%" G_GINT64_FORMAT, i ? "." : "",
-			json_array_get_int_element(a, i));
+	iteration_text(step, s);
 	return g_string_free(s, FALSE);
 }

@@ -11,6 +11,7 @@
 #include "bondcheck/junit.h"
 #include "bondcheck/logread.h"
 #include "bondcheck/report.h"
+#include "bondcheck/scenario.h"
 #include "bondcheck/verdict.h"
 
 struct msstats {
@@ -29,12 +30,13 @@ struct report {
 	GPtrArray *failures;       /* step-end JsonNode copies */
 	guint64 more_failures;     /* beyond REPORT_MAX_FAILURES */
 	GHashTable *verdicts;      /* verdict string -> count */
-	guint64 results[4];        /* pass, fail, error, interrupted */
+	guint64 results[LOG_STEP_RESULT_COUNT];
 	guint64 steps_ended;
 	struct msstats *reconnect;
 	struct junit *junit;
 	char *classname;
 	char *log_path;
+	struct logread_view *view; /* for report_event() */
 };
 
 /* ---- msstats ---- */
@@ -148,6 +150,7 @@ void report_free(struct report *r)
 	junit_free(r->junit);
 	g_free(r->classname);
 	g_free(r->log_path);
+	logread_view_free(r->view);
 	g_free(r);
 }
 
@@ -168,6 +171,12 @@ static JsonObject *start_obj(struct report *r)
 static JsonObject *end_obj(struct report *r)
 {
 	return r->end ? json_node_get_object(r->end) : NULL;
+}
+
+/* @s, or @dflt when it is NULL */
+static const char *or(const char *s, const char *dflt)
+{
+	return s ? s : dflt;
 }
 
 static char *ms_text(gint64 ms)
@@ -197,30 +206,25 @@ static const char *const dut_events[] = { "ltk-request", "booted",
 
 void report_print_evidence(FILE *out, JsonObject *ev, const char *indent)
 {
-	JsonObject *dbus = logread_obj(ev, "dbus_error");
-	JsonArray *tl = logread_arr(ev, "timeline");
-	JsonArray *trace = logread_arr(ev, "sim_trace");
+	JsonObject *dbus = logread_obj(ev, LOG_KEY_DBUS_ERROR);
+	JsonArray *tl = logread_arr(ev, LOG_KEY_TIMELINE);
+	JsonArray *trace = logread_arr(ev, LOG_KEY_SIM_TRACE);
+	const char *s;
 
 	if (!ev)
 		return;
 	if (dbus)
 		fprintf(out, "%sD-Bus:    %s %s\n", indent,
-			logread_str(dbus, "name") ? logread_str(dbus, "name") :
-						   "?",
-			logread_str(dbus, "message") ?
-				logread_str(dbus, "message") : "");
-	if (logread_str(ev, "disconnected_reason"))
-		fprintf(out, "%sreason:   %s\n", indent,
-			logread_str(ev, "disconnected_reason"));
-	if (logread_str(ev, "cccd"))
-		fprintf(out, "%sCCCD:     %s\n", indent,
-			logread_str(ev, "cccd"));
-	if (logread_str(ev, "new_address"))
+			or(logread_str(dbus, LOG_KEY_NAME), "?"),
+			or(logread_str(dbus, LOG_KEY_MESSAGE), ""));
+	if ((s = logread_str(ev, LOG_KEY_DISCONNECTED_REASON)))
+		fprintf(out, "%sreason:   %s\n", indent, s);
+	if ((s = logread_str(ev, LOG_KEY_CCCD)))
+		fprintf(out, "%sCCCD:     %s\n", indent, s);
+	if ((s = logread_str(ev, LOG_KEY_NEW_ADDRESS)))
 		fprintf(out, "%saddress:  %s -> %s\n", indent,
-			logread_str(ev, "old_address") ?
-				logread_str(ev, "old_address") : "?",
-			logread_str(ev, "new_address"));
-	print_str_array(out, ev, "hci", "HCI:", indent);
+			or(logread_str(ev, LOG_KEY_OLD_ADDRESS), "?"), s);
+	print_str_array(out, ev, LOG_KEY_HCI, "HCI:", indent);
 	if (tl && json_array_get_length(tl)) {
 		fprintf(out, "%stimeline:\n", indent);
 		for (guint i = 0; i < json_array_get_length(tl); i++) {
@@ -232,94 +236,92 @@ void report_print_evidence(FILE *out, JsonObject *ev, const char *indent)
 					json_node_get_string(n));
 		}
 	}
-	print_str_array(out, ev, "agent", "agent:", indent);
+	print_str_array(out, ev, LOG_KEY_AGENT, "agent:", indent);
 	for (guint i = 0; trace && i < json_array_get_length(trace); i++) {
 		JsonNode *n = json_array_get_element(trace, i);
 		const char *what;
 		bool keep = false;
-		char *s;
+		char *j;
 
 		if (!JSON_NODE_HOLDS_OBJECT(n))
 			continue;
-		what = logread_str(json_node_get_object(n), "event");
+		what = logread_str(json_node_get_object(n), LOG_KEY_EVENT);
 		for (size_t k = 0; what && k < G_N_ELEMENTS(dut_events); k++)
 			keep = keep || !strcmp(what, dut_events[k]);
 		if (!keep)
 			continue;
-		s = json_to_string(n, FALSE);
-		fprintf(out, "%sDUT:      %s\n", indent, s);
-		g_free(s);
+		j = json_to_string(n, FALSE);
+		fprintf(out, "%sDUT:      %s\n", indent, j);
+		g_free(j);
 	}
 }
 
-static char *evidence_text(JsonObject *step, const char *file)
+static char *evidence_text(const struct logread_step *st, const char *file)
 {
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
-	const char *msg = logread_str(step, "message");
 
 	if (!f)
 		return g_strdup("");
-	if (msg)
-		fprintf(f, "%s\n", msg);
-	fprintf(f, "at %s:%" G_GINT64_FORMAT "\n", file ? file : "?",
-		logread_int(step, "line", 0));
-	report_print_evidence(f, logread_obj(step, "evidence"), "");
+	if (st->message)
+		fprintf(f, "%s\n", st->message);
+	fprintf(f, "at %s:%" G_GINT64_FORMAT "\n", or(file, "?"), st->line);
+	report_print_evidence(f, st->evidence, "");
 	fclose(f);
 	return buf;
 }
 
-static char *step_case_name(gint64 line, const char *name, const char *it)
+static char *case_name(const struct logread_step *st)
 {
-	return g_strdup_printf("line %" G_GINT64_FORMAT ": %s%s%s%s", line,
-		name, *it ? " [" : "", it, *it ? "]" : "");
-}
+	const char *it = st->iteration;
 
-static char *case_name(JsonObject *step)
-{
-	char *it = logread_iteration(step);
-	char *s = step_case_name(logread_int(step, "line", 0),
-		logread_str(step, "name"), it);
-
-	g_free(it);
-	return s;
+	return g_strdup_printf("line %" G_GINT64_FORMAT ": %s%s%s%s", st->line,
+		st->name, *it ? " [" : "", it, *it ? "]" : "");
 }
 
 static const char *scenario_file(struct report *r)
 {
-	return logread_str(logread_obj(start_obj(r), "scenario"), "file");
+	return logread_str(logread_obj(start_obj(r), LOG_KEY_SCENARIO),
+		LOG_KEY_FILE);
 }
 
-static void junit_step(struct report *r, JsonObject *step)
+static const char *classname(struct report *r)
 {
-	const char *result = logread_str(step, "result");
-	const char *verdict = logread_str(step, "verdict");
-	const char *conf = logread_str(step, "confidence");
+	return or(r->classname, "bondcheck");
+}
+
+static void junit_step(struct report *r, const struct logread_step *st)
+{
+	const char *conf = st->confidence;
 	struct junit_case c = { 0 };
-	char *name = case_name(step);
+	char *name = case_name(st);
 	char *text = NULL, *msg = NULL;
 
 	c.name = name;
-	c.classname = r->classname ? r->classname : "bondcheck";
-	c.time_ms = logread_int(step, "elapsed_ms", 0);
-	if (!g_strcmp0(result, "pass")) {
+	c.classname = classname(r);
+	c.time_ms = st->elapsed_ms;
+	switch (st->result) {
+	case LOG_STEP_PASS:
 		c.status = JUNIT_PASSED;
-	} else if (!g_strcmp0(result, "interrupted")) {
+		break;
+	case LOG_STEP_INTERRUPTED:
 		c.status = JUNIT_SKIPPED;
 		c.message = "interrupted";
-	} else {
-		c.status = !g_strcmp0(result, "error") ? JUNIT_ERROR :
-							 JUNIT_FAILURE;
-		msg = g_strdup_printf("%s%s%s%s: %s",
-			verdict ? verdict : "failed", conf ? " (" : "",
-			conf ? conf : "", conf ? ")" : "",
-			logread_str(step, "message") ?
-				logread_str(step, "message") : "");
+		break;
+	case LOG_STEP_FAIL:
+	case LOG_STEP_ERROR:
+	case LOG_STEP_RESULT_COUNT:
+		c.status = st->result == LOG_STEP_ERROR ? JUNIT_ERROR :
+							  JUNIT_FAILURE;
+		msg = g_strdup_printf("%s%s%s%s: %s", or(st->verdict, "failed"),
+			conf ? " (" : "", or(conf, ""), conf ? ")" : "",
+			or(st->message, ""));
 		c.message = msg;
-		c.type = verdict;
-		text = evidence_text(step, scenario_file(r));
+		c.type = st->verdict;
+		text = evidence_text(st, scenario_file(r));
 		c.text = text;
+		break;
 	}
 	junit_add_case(r->junit, &c, NULL);   /* errors kept for finish */
 	g_free(name);
@@ -329,8 +331,8 @@ static void junit_step(struct report *r, JsonObject *step)
 
 static void on_start(struct report *r, JsonObject *ev)
 {
-	JsonObject *scn = logread_obj(ev, "scenario");
-	const char *file = logread_str(scn, "file");
+	JsonObject *scn = logread_obj(ev, LOG_KEY_SCENARIO);
+	const char *file = logread_str(scn, LOG_KEY_FILE);
 	char hostname[256] = "localhost";
 
 	if (r->start)
@@ -353,33 +355,34 @@ static void on_start(struct report *r, JsonObject *ev)
 	hostname[sizeof(hostname) - 1] = '\0';
 	{
 		/* ISO 8601 without zone or fraction, as the schema wants */
-		const char *at = logread_str(ev, "started_at");
+		const char *at = logread_str(ev, LOG_KEY_STARTED_AT);
 		char stamp[20] = "1970-01-01T00:00:00";
-		JsonObject *dev = logread_obj(ev, "device");
-		JsonObject *ad = logread_obj(ev, "adapter");
-		JsonObject *sim = logread_obj(ev, "sim");
-		char *sha = g_strdup(logread_str(scn, "sha256"));
+		JsonObject *dev = logread_obj(ev, LOG_KEY_DEVICE);
+		JsonObject *ad = logread_obj(ev, LOG_KEY_ADAPTER);
+		JsonObject *sim = logread_obj(ev, LOG_KEY_SIM);
+		char *sha = g_strdup(logread_str(scn, LOG_KEY_SHA256));
 
 		if (at && strlen(at) >= 19)
 			memcpy(stamp, at, 19);
-		junit_set_suite(r->junit, logread_str(scn, "name"), stamp,
+		junit_set_suite(r->junit, logread_str(scn, LOG_KEY_NAME), stamp,
 			hostname);
-		junit_add_property(r->junit, "label", logread_str(ev, "label"));
+		junit_add_property(r->junit, "label",
+			logread_str(ev, LOG_KEY_LABEL));
 		junit_add_property(r->junit, "scenario.file", file);
 		junit_add_property(r->junit, "scenario.sha256", sha);
 		junit_add_property(r->junit, "device.address",
-			logread_str(dev, "address"));
+			logread_str(dev, LOG_KEY_ADDRESS));
 		junit_add_property(r->junit, "adapter.address",
-			logread_str(ad, "address"));
+			logread_str(ad, LOG_KEY_ADDRESS));
 		junit_add_property(r->junit, "bluez_version",
-			logread_str(ev, "bluez_version"));
+			logread_str(ev, LOG_KEY_BLUEZ_VERSION));
 		junit_add_property(r->junit, "kernel",
-			logread_str(ev, "kernel"));
+			logread_str(ev, LOG_KEY_KERNEL));
 		junit_add_property(r->junit, "bondcheck.version",
-			logread_str(ev, "version"));
+			logread_str(ev, LOG_KEY_VERSION));
 		if (sim && json_object_get_boolean_member_with_default(sim,
-				   "enabled", FALSE)) {
-			JsonArray *f = logread_arr(sim, "faults");
+				   LOG_KEY_ENABLED, FALSE)) {
+			JsonArray *f = logread_arr(sim, LOG_KEY_FAULTS);
 			GString *s = g_string_new("");
 
 			for (guint i = 0; f && i < json_array_get_length(f);
@@ -412,22 +415,28 @@ static void count_verdict(struct report *r, const char *verdict)
 	(*c)++;
 }
 
-static void on_step_end(struct report *r, JsonObject *ev)
+static void on_step_start(struct report *r, const struct logread_step *st)
 {
-	const char *result = logread_str(ev, "result");
-	const char *verdict = logread_str(ev, "verdict");
-	static const char *const results[] = { "pass", "fail", "error",
-		"interrupted" };
-	JsonObject *evi = logread_obj(ev, "evidence");
+	r->open = true;
+	r->open_line = st->line;
+	g_strlcpy(r->open_name, st->name, sizeof(r->open_name));
+	g_strlcpy(r->open_iter, st->iteration, sizeof(r->open_iter));
+}
+
+/* @ev: the whole event, NULL when skimmed (then it passed) */
+static void on_step_end(struct report *r, const struct logread_step *st,
+	JsonObject *ev)
+{
+	bool failed = st->result == LOG_STEP_FAIL ||
+		      st->result == LOG_STEP_ERROR;
 
 	r->open = false;
 	r->steps_ended++;
-	for (size_t i = 0; i < G_N_ELEMENTS(results); i++)
-		if (!g_strcmp0(result, results[i]))
-			r->results[i]++;
-	if (verdict && g_strcmp0(result, "interrupted"))
-		count_verdict(r, verdict);
-	if (g_strcmp0(result, "pass") && g_strcmp0(result, "interrupted")) {
+	if (st->result < LOG_STEP_RESULT_COUNT)
+		r->results[st->result]++;
+	if (st->verdict && st->result != LOG_STEP_INTERRUPTED)
+		count_verdict(r, st->verdict);
+	if (failed && ev) {
 		if (r->failures->len < REPORT_MAX_FAILURES) {
 			JsonNode *n = json_node_alloc();
 
@@ -437,75 +446,58 @@ static void on_step_end(struct report *r, JsonObject *ev)
 			r->more_failures++;
 		}
 	}
-	if (!g_strcmp0(logread_str(ev, "name"), "reconnect") &&
-	    !g_strcmp0(result, "pass") && evi &&
-	    logread_int(evi, "latency_ms", -1) >= 0)
-		msstats_add(r->reconnect, logread_int(evi, "latency_ms", 0));
+	if (!strcmp(st->name, scn_step_type_to_str(SCN_STEP_RECONNECT)) &&
+	    st->result == LOG_STEP_PASS && st->latency_ms >= 0)
+		msstats_add(r->reconnect, st->latency_ms);
 	if (r->junit)
-		junit_step(r, ev);
+		junit_step(r, st);
 }
 
-void report_step(struct report *r, const struct logread_step *st)
+void report_add(struct report *r, const struct logread_event *ev)
 {
-	char it[64] = "";
-	size_t n = 0;
-
-	for (guint i = 0; i < st->n_iter && n < sizeof(it) - 24; i++)
-		n += (size_t)g_snprintf(it + n, sizeof(it) - n,
-			"%s%" G_GINT64_FORMAT, i ? "." : "", st->iter[i]);
-	if (!st->end) {
-		r->open = true;
-		r->open_line = st->line;
-		g_strlcpy(r->open_name, st->name, sizeof(r->open_name));
-		g_strlcpy(r->open_iter, it, sizeof(r->open_iter));
+	if (!ev || !ev->known)
 		return;
-	}
-	/* a skimmed step-end is one that passed */
-	r->open = false;
-	r->steps_ended++;
-	r->results[0]++;
-	count_verdict(r, st->verdict);
-	if (!strcmp(st->name, "reconnect") && st->latency_ms >= 0)
-		msstats_add(r->reconnect, st->latency_ms);
-	if (r->junit) {
-		char *name = step_case_name(st->line, st->name, it);
-		struct junit_case c = { name, r->classname ? r->classname :
-							     "bondcheck",
-			st->elapsed_ms, JUNIT_PASSED, NULL, NULL, NULL };
-
-		junit_add_case(r->junit, &c, NULL);
-		g_free(name);
+	switch (ev->event) {
+	case LOG_EVENT_RUN_START:
+		if (ev->object)
+			on_start(r, ev->object);
+		break;
+	case LOG_EVENT_STEP_START:
+		if (ev->step)
+			on_step_start(r, ev->step);
+		break;
+	case LOG_EVENT_STEP_END:
+		if (ev->step)
+			on_step_end(r, ev->step, ev->object);
+		break;
+	case LOG_EVENT_RUN_END:
+		if (ev->object && !r->end) {
+			r->end = json_node_alloc();
+			json_node_init_object(r->end, ev->object);
+		}
+		break;
+	case LOG_EVENT_BLUEZ:
+	case LOG_EVENT_AGENT:
+	case LOG_EVENT_TRIGGER:
+	case LOG_EVENT_SIM:
+	case LOG_EVENT_HCI:
+	case LOG_EVENT_NOTE:
+	case LOG_EVENT_COUNT:
+		break;
 	}
 }
 
 void report_event(struct report *r, JsonObject *ev)
 {
-	const char *type = logread_str(ev, "type");
-
-	if (!type)
-		return;
-	if (!strcmp(type, "run-start")) {
-		on_start(r, ev);
-	} else if (!strcmp(type, "step-start")) {
-		char *it = logread_iteration(ev);
-
-		r->open = true;
-		r->open_line = logread_int(ev, "line", 0);
-		g_strlcpy(r->open_name, logread_str(ev, "name") ?
-			logread_str(ev, "name") : "?", sizeof(r->open_name));
-		g_strlcpy(r->open_iter, it, sizeof(r->open_iter));
-		g_free(it);
-	} else if (!strcmp(type, "step-end")) {
-		on_step_end(r, ev);
-	} else if (!strcmp(type, "run-end") && !r->end) {
-		r->end = json_node_alloc();
-		json_node_init_object(r->end, ev);
-	}
+	if (!r->view)
+		r->view = logread_view_new();
+	report_add(r, logread_view_set(r->view, ev));
 }
 
 static gint64 steps_total(struct report *r)
 {
-	return logread_int(logread_obj(start_obj(r), "scenario"), "steps", 0);
+	return logread_int(logread_obj(start_obj(r), LOG_KEY_SCENARIO),
+		LOG_KEY_STEPS, 0);
 }
 
 static guint64 not_run(struct report *r)
@@ -524,11 +516,10 @@ bool report_finish(struct report *r, GError **error)
 	if (!r->junit)
 		return true;
 	if (r->open) {
-		char *name = step_case_name(r->open_line, r->open_name,
-			r->open_iter);
-		struct junit_case c = { name, r->classname ? r->classname :
-							     "bondcheck",
-			0, JUNIT_ERROR,
+		struct logread_step st = { .line = r->open_line,
+			.name = r->open_name, .iteration = r->open_iter };
+		char *name = case_name(&st);
+		struct junit_case c = { name, classname(r), 0, JUNIT_ERROR,
 			"the log ends inside this step (was the run killed?)",
 			"incomplete", "the log ends inside this step" };
 
@@ -541,9 +532,8 @@ bool report_finish(struct report *r, GError **error)
 		char *msg = g_strdup_printf("the run stopped before these "
 					    "%" G_GUINT64_FORMAT " steps",
 			skipped);
-		struct junit_case c = { name, r->classname ? r->classname :
-							     "bondcheck",
-			0, JUNIT_SKIPPED, msg, NULL, NULL };
+		struct junit_case c = { name, classname(r), 0, JUNIT_SKIPPED,
+			msg, NULL, NULL };
 
 		junit_add_case(r->junit, &c, NULL);
 		g_free(name);
@@ -555,15 +545,24 @@ bool report_finish(struct report *r, GError **error)
 		junit_set_system_out(r->junit, so);
 		g_free(so);
 	}
-	total_ms = logread_int(end_obj(r), "elapsed_ms", -1);
+	total_ms = logread_int(end_obj(r), LOG_KEY_ELAPSED_MS, -1);
 	if (total_ms < 0)
 		total_ms = 0;
 	return junit_finish(r->junit, total_ms, error);
 }
 
+/* The run-end's result; false when there is none (the log ends early). */
+static bool run_result(struct report *r, enum log_run_result *rr)
+{
+	return log_run_result_from_str(logread_str(end_obj(r), LOG_KEY_RESULT),
+		rr);
+}
+
 int report_exit_status(struct report *r)
 {
-	return !g_strcmp0(logread_str(end_obj(r), "result"), "passed") ? 0 : 1;
+	enum log_run_result rr;
+
+	return run_result(r, &rr) && rr == LOG_RUN_PASSED ? 0 : 1;
 }
 
 static const char *sgr(bool colour, const char *code)
@@ -574,32 +573,29 @@ static const char *sgr(bool colour, const char *code)
 static void print_run(struct report *r, FILE *out, bool colour)
 {
 	JsonObject *s = start_obj(r);
-	JsonObject *scn = logread_obj(s, "scenario");
-	JsonObject *dev = logread_obj(s, "device");
-	JsonObject *ad = logread_obj(s, "adapter");
-	JsonObject *sim = logread_obj(s, "sim");
-	const char *sha = logread_str(scn, "sha256");
+	JsonObject *scn = logread_obj(s, LOG_KEY_SCENARIO);
+	JsonObject *dev = logread_obj(s, LOG_KEY_DEVICE);
+	JsonObject *ad = logread_obj(s, LOG_KEY_ADAPTER);
+	JsonObject *sim = logread_obj(s, LOG_KEY_SIM);
 
 	if (!s)
 		return;
 	fprintf(out, "%s%s%s  %s  sha256 %.12s\n", sgr(colour, "\033[1m"),
-		logread_str(scn, "name"), sgr(colour, "\033[0m"),
-		logread_str(scn, "file") ? logread_str(scn, "file") : "?",
-		sha ? sha : "?");
+		logread_str(scn, LOG_KEY_NAME), sgr(colour, "\033[0m"),
+		or(logread_str(scn, LOG_KEY_FILE), "?"),
+		or(logread_str(scn, LOG_KEY_SHA256), "?"));
 	fprintf(out, "  label %s, device %s, adapter %s\n",
-		logread_str(s, "label") ? logread_str(s, "label") : "(none)",
-		logread_str(dev, "address") ? logread_str(dev, "address") :
-		logread_str(dev, "name") ? logread_str(dev, "name") : "?",
-		logread_str(ad, "address") ? logread_str(ad, "address") : "?");
+		or(logread_str(s, LOG_KEY_LABEL), "(none)"),
+		or(logread_str(dev, LOG_KEY_ADDRESS),
+			or(logread_str(dev, LOG_KEY_NAME), "?")),
+		or(logread_str(ad, LOG_KEY_ADDRESS), "?"));
 	fprintf(out, "  BlueZ %s, kernel %s, started %s\n",
-		logread_str(s, "bluez_version") ?
-			logread_str(s, "bluez_version") : "unknown",
-		logread_str(s, "kernel") ? logread_str(s, "kernel") : "?",
-		logread_str(s, "started_at") ? logread_str(s, "started_at") :
-					       "?");
-	if (sim && json_object_get_boolean_member_with_default(sim, "enabled",
-			   FALSE)) {
-		JsonArray *f = logread_arr(sim, "faults");
+		or(logread_str(s, LOG_KEY_BLUEZ_VERSION), "unknown"),
+		or(logread_str(s, LOG_KEY_KERNEL), "?"),
+		or(logread_str(s, LOG_KEY_STARTED_AT), "?"));
+	if (sim && json_object_get_boolean_member_with_default(sim,
+			   LOG_KEY_ENABLED, FALSE)) {
+		JsonArray *f = logread_arr(sim, LOG_KEY_FAULTS);
 
 		fprintf(out, "  simulator");
 		for (guint i = 0; f && i < json_array_get_length(f); i++) {
@@ -614,37 +610,45 @@ static void print_run(struct report *r, FILE *out, bool colour)
 	}
 }
 
-static void print_failure(FILE *out, JsonObject *step, bool colour,
-	bool headline)
+/* A failing step-end kept in r->failures. */
+static void print_failure(struct report *r, FILE *out, JsonNode *step,
+	bool colour, bool headline)
 {
+	const struct logread_event *ev;
+	const struct logread_step *st;
+	const char *conf;
 	enum verdict v;
-	const char *verdict = logread_str(step, "verdict");
-	const char *conf = logread_str(step, "confidence");
-	char *it = logread_iteration(step);
 
+	if (!r->view)
+		r->view = logread_view_new();
+	ev = logread_view_set(r->view, json_node_get_object(step));
+	st = ev ? ev->step : NULL;
+	if (!st)
+		return;
+	conf = st->confidence;
 	if (!headline)
 		fprintf(out, "%sFAILED%s: %s%s%s%s at line %" G_GINT64_FORMAT
 			     " (%s%s%s): %s\n",
 			sgr(colour, "\033[1;31m"), sgr(colour, "\033[0m"),
-			verdict ? verdict : "failed", conf ? " (" : "",
-			conf ? conf : "", conf ? ")" : "",
-			logread_int(step, "line", 0),
-			logread_str(step, "name"), *it ? ", iteration " : "",
-			it, logread_str(step, "message") ?
-				logread_str(step, "message") : "");
-	if (verdict && verdict_from_str(verdict, &v))
+			or(st->verdict, "failed"), conf ? " (" : "",
+			or(conf, ""), conf ? ")" : "", st->line, st->name,
+			*st->iteration ? ", iteration " : "", st->iteration,
+			or(st->message, ""));
+	if (st->verdict && verdict_from_str(st->verdict, &v))
 		fprintf(out, "  %s\n", verdict_explain(v));
-	report_print_evidence(out, logread_obj(step, "evidence"), "  ");
-	g_free(it);
+	report_print_evidence(out, st->evidence, "  ");
 }
 
 static void print_outcome(struct report *r, FILE *out, bool colour)
 {
 	JsonObject *e = end_obj(r);
-	const char *result = logread_str(e, "result");
-	char *el = ms_text(logread_int(e, "elapsed_ms", 0));
+	JsonObject *steps = logread_obj(e, LOG_KEY_STEPS);
+	enum log_run_result rr = LOG_RUN_FAILED;
+	char *el = ms_text(logread_int(e, LOG_KEY_ELAPSED_MS, 0));
 	guint first = 0;
 
+	if (e)
+		(void)run_result(r, &rr);
 	if (!e) {
 		fprintf(out, "%sINCOMPLETE%s: the log ends without run-end "
 			     "after %" G_GUINT64_FORMAT " steps (was the run "
@@ -655,38 +659,35 @@ static void print_outcome(struct report *r, FILE *out, bool colour)
 			fprintf(out, "  it ends inside line %" G_GINT64_FORMAT
 				     " (%s)\n",
 				r->open_line, r->open_name);
-	} else if (!strcmp(result, "passed")) {
+	} else if (rr == LOG_RUN_PASSED) {
 		fprintf(out, "%sPASSED%s: %" G_GINT64_FORMAT " of %"
 			     G_GINT64_FORMAT " steps in %s\n",
 			sgr(colour, "\033[1;32m"), sgr(colour, "\033[0m"),
-			logread_int(logread_obj(e, "steps"), "passed", 0),
-			logread_int(logread_obj(e, "steps"), "total", 0), el);
-	} else if (!strcmp(result, "interrupted")) {
+			logread_int(steps, LOG_KEY_PASSED, 0),
+			logread_int(steps, LOG_KEY_TOTAL, 0), el);
+	} else if (rr == LOG_RUN_INTERRUPTED) {
 		fprintf(out, "%sINTERRUPTED%s after %" G_GINT64_FORMAT
 			     " steps (%s)\n",
 			sgr(colour, "\033[1;33m"), sgr(colour, "\033[0m"),
-			logread_int(logread_obj(e, "steps"), "passed", 0), el);
+			logread_int(steps, LOG_KEY_PASSED, 0), el);
 	} else {
-		const char *verdict = logread_str(e, "verdict");
+		const char *verdict = logread_str(e, LOG_KEY_VERDICT);
 		enum verdict v;
 
 		fprintf(out, "%s%s%s: %s\n", sgr(colour, "\033[1;31m"),
-			!strcmp(result, "error") ? "ERROR" : "FAILED",
+			rr == LOG_RUN_ERROR ? "ERROR" : "FAILED",
 			sgr(colour, "\033[0m"),
-			logread_str(e, "message") ? logread_str(e, "message") :
-						    "(no message)");
+			or(logread_str(e, LOG_KEY_MESSAGE), "(no message)"));
 		if (r->failures->len) {
-			print_failure(out, json_node_get_object(
-					      r->failures->pdata[0]),
-				colour, true);
+			print_failure(r, out, r->failures->pdata[0], colour,
+				true);
 			first = 1;
 		} else if (verdict && verdict_from_str(verdict, &v)) {
 			fprintf(out, "  %s\n", verdict_explain(v));
 		}
 	}
 	for (guint i = first; i < r->failures->len; i++)
-		print_failure(out, json_node_get_object(r->failures->pdata[i]),
-			colour, false);
+		print_failure(r, out, r->failures->pdata[i], colour, false);
 	if (r->more_failures)
 		fprintf(out, "  ... and %" G_GUINT64_FORMAT " more failures "
 			     "(see the log)\n",
@@ -730,9 +731,9 @@ static void print_counts(struct report *r, FILE *out)
 	}
 	if (!any)
 		fprintf(out, " none");
-	if (r->results[3])
+	if (r->results[LOG_STEP_INTERRUPTED])
 		fprintf(out, "; %" G_GUINT64_FORMAT " interrupted",
-			r->results[3]);
+			r->results[LOG_STEP_INTERRUPTED]);
 	if (nr)
 		fprintf(out, "; %" G_GUINT64_FORMAT " steps not run", nr);
 	fprintf(out, "\n");

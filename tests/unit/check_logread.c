@@ -345,15 +345,14 @@ START_TEST(a_plain_step_is_skimmed_into_its_members)
 	ck_assert_ptr_nonnull(st);
 	ck_assert(!st->end);
 	ck_assert_int_eq(st->line, 30);
-	ck_assert_uint_eq(st->n_iter, 2);
-	ck_assert_int_eq(st->iter[1], 3);
+	ck_assert_str_eq(st->iteration, "2.3");
 	ck_assert_str_eq(st->name, "reconnect");
 	ck_assert_int_eq(st->timeout_ms, 15000);
 	ck_assert_int_eq(logread_next(r, &ev, NULL), 1);
 	st = logread_step(r);
 	ck_assert_ptr_nonnull(st);
 	ck_assert(st->end);
-	ck_assert_str_eq(st->result, "pass");
+	ck_assert_int_eq(st->result, LOG_STEP_PASS);
 	ck_assert_int_eq(st->elapsed_ms, 44);
 	ck_assert_int_eq(st->latency_ms, 41);
 	ck_assert_int_eq(logread_next(r, &ev, NULL), 1);   /* run-end */
@@ -362,6 +361,128 @@ START_TEST(a_plain_step_is_skimmed_into_its_members)
 	logread_free(r);
 	unlink(p);
 	g_free(p);
+}
+END_TEST
+
+/* Step lines, skimmable or not: skimmed and parsed, they read the same. */
+static const char *const steps[] = {
+	"{\"type\":\"step-start\",\"t\":5,\"index\":4,\"line\":30,"
+		"\"iteration\":[2,3],\"name\":\"reconnect\",\"text\":"
+		"\"reconnect\",\"timeout_ms\":15000}",
+	"{\"type\":\"step-start\",\"t\":5,\"index\":1,\"line\":3,"
+		"\"iteration\":[],\"name\":\"scan\"}",
+	"{\"type\":\"step-start\",\"t\":5,\"index\":1,\"line\":3,"
+		"\"iteration\":[1,2,3,4,5,6,7,8,9],\"name\":\"scan\"}",
+	"{\"type\":\"step-start\",\"t\":5,\"index\":1,\"line\":3,"
+		"\"iteration\":[1],\"name\":\"sc\\u0061n\"}",
+	"{\"type\":\"step-end\",\"t\":9,\"index\":4,\"line\":30,"
+		"\"iteration\":[2,3],\"name\":\"reconnect\",\"result\":"
+		"\"pass\",\"verdict\":\"pass\",\"confidence\":null,"
+		"\"elapsed_ms\":44,\"message\":null,\"evidence\":{\"timeline\":"
+		"[\"+1ms x\"],\"latency_ms\":41}}",
+	"{\"type\":\"step-end\",\"t\":9,\"index\":2,\"line\":31,"
+		"\"iteration\":[1],\"name\":\"reconnect\",\"result\":\"fail\","
+		"\"verdict\":\"peer-removed-pairing\",\"confidence\":"
+		"\"inferred\",\"elapsed_ms\":201,\"message\":\"dropped\","
+		"\"evidence\":{\"latency_ms\":null,\"rule\":\"r\"}}",
+	"{\"type\":\"step-end\",\"t\":9,\"index\":2,\"line\":31,"
+		"\"iteration\":[],\"name\":\"read\",\"result\":\"interrupted\","
+		"\"verdict\":null,\"elapsed_ms\":0}",
+	"{\"type\":\"step-end\",\"t\":9,\"index\":2,\"line\":31,"
+		"\"iteration\":[],\"name\":\"read\",\"result\":\"error\","
+		"\"verdict\":\"environment-error\",\"elapsed_ms\":3,"
+		"\"message\":\"no \\\"bus\\\"\"}",
+};
+
+/* The step a reader describes, as text (NULL strings as "-"). */
+static char *step_text(const struct logread_step *st)
+{
+	return g_strdup_printf("%d %" G_GINT64_FORMAT " %" G_GINT64_FORMAT
+			       " [%s] %s %" G_GINT64_FORMAT " %s %s %s %s %"
+			       G_GINT64_FORMAT " %" G_GINT64_FORMAT,
+		st->end, st->index, st->line, st->iteration, st->name,
+		st->timeout_ms, st->end ? log_step_result_to_str(st->result) :
+					  "-",
+		st->verdict ? st->verdict : "-",
+		st->confidence ? st->confidence : "-",
+		st->message ? st->message : "-", st->elapsed_ms,
+		st->latency_ms);
+}
+
+static char *read_step(const char *path, bool skim, bool *tree)
+{
+	struct logread *r = logread_open(path, NULL);
+	const struct logread_event *ev;
+	JsonObject *o;
+	char *text;
+
+	logread_set_skim(r, skim);
+	ck_assert_int_eq(logread_next(r, &o, NULL), 1);
+	ck_assert_int_eq(logread_next(r, &o, NULL), 1);
+	ev = logread_event(r);
+	ck_assert(ev->known);
+	ck_assert_ptr_nonnull(ev->step);
+	ck_assert_ptr_eq(ev->step, logread_step(r));
+	ck_assert_ptr_eq(ev->object, o);
+	ck_assert_str_eq(ev->line, logread_text(r));
+	*tree = o != NULL;
+	text = step_text(ev->step);
+	if (o) {
+		/* a log sink's view of the same object says the same */
+		struct logread_view *v = logread_view_new();
+		const struct logread_event *vev = logread_view_set(v, o);
+		char *vt;
+
+		ck_assert_ptr_nonnull(vev);
+		ck_assert_int_eq(vev->event, ev->event);
+		vt = step_text(vev->step);
+		ck_assert_str_eq(vt, text);
+		g_free(vt);
+		logread_view_free(v);
+	}
+	logread_free(r);
+	return text;
+}
+
+START_TEST(a_step_reads_the_same_skimmed_or_parsed)
+{
+	char *text = g_strconcat(START, steps[_i], "\n", REND, NULL);
+	char *p = write_tmp(text, -1);
+	bool tree_full, tree_skim;
+	char *full = read_step(p, false, &tree_full);
+	char *skim = read_step(p, true, &tree_skim);
+
+	ck_assert(tree_full);
+	ck_assert_str_eq(skim, full);
+	g_free(full);
+	g_free(skim);
+	g_free(text);
+	unlink(p);
+	g_free(p);
+}
+END_TEST
+
+START_TEST(a_view_of_an_object_without_a_type_is_null)
+{
+	struct logread_view *v = logread_view_new();
+	JsonNode *n = json_from_string("{\"t\":1}", NULL);
+	JsonNode *odd = json_from_string("{\"type\":\"step-end\",\"t\":1,"
+					 "\"result\":\"maybe\"}", NULL);
+	JsonNode *raw = json_from_string("{\"type\":\"later\",\"t\":1}",
+		NULL);
+	const struct logread_event *ev;
+
+	ck_assert_ptr_null(logread_view_set(v, json_node_get_object(n)));
+	ck_assert_ptr_null(logread_view_set(v, json_node_get_object(odd)));
+	ev = logread_view_set(v, json_node_get_object(raw));
+	ck_assert_ptr_nonnull(ev);
+	ck_assert(!ev->known);
+	ck_assert_str_eq(ev->type, "later");
+	ck_assert_ptr_null(ev->step);
+	json_node_unref(n);
+	json_node_unref(odd);
+	json_node_unref(raw);
+	logread_view_free(v);
 }
 END_TEST
 
@@ -381,6 +502,9 @@ Suite *logread_suite(void)
 	tcase_add_loop_test(tc, skimming_takes_and_refuses_what_the_parser_does,
 		0, G_N_ELEMENTS(raws));
 	tcase_add_test(tc, a_plain_step_is_skimmed_into_its_members);
+	tcase_add_loop_test(tc, a_step_reads_the_same_skimmed_or_parsed, 0,
+		G_N_ELEMENTS(steps));
+	tcase_add_test(tc, a_view_of_an_object_without_a_type_is_null);
 	suite_add_tcase(s, tc);
 	return s;
 }

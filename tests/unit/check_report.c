@@ -70,20 +70,24 @@ static char *gen(unsigned cycles, unsigned fail_cycle)
 	return p;
 }
 
-/* Feed a whole log to a report; the text it prints. */
-static char *report_text(const char *log, const char *junit, int *status)
+/*
+ * Feed a whole log to a report, skimmed (as bondcheck report reads) or
+ * every event parsed; the text it prints.
+ */
+static char *report_read(const char *log, const char *junit, int *status,
+	bool skim)
 {
 	struct logread *lr = logread_open(log, NULL);
 	struct report *r = report_new();
-	JsonObject *ev;
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
 
 	if (junit)
 		ck_assert(report_junit(r, junit, log, NULL));
-	while (logread_next(lr, &ev, NULL) > 0)
-		report_event(r, ev);
+	logread_set_skim(lr, skim);
+	while (logread_next(lr, NULL, NULL) > 0)
+		report_add(r, logread_event(lr));
 	ck_assert(report_finish(r, NULL));
 	report_print(r, f, false, REPORT_RUN | REPORT_OUTCOME | REPORT_COUNTS |
 					  REPORT_LATENCY);
@@ -92,6 +96,11 @@ static char *report_text(const char *log, const char *junit, int *status)
 	report_free(r);
 	logread_free(lr);
 	return buf;
+}
+
+static char *report_text(const char *log, const char *junit, int *status)
+{
+	return report_read(log, junit, status, false);
 }
 
 START_TEST(a_passing_soak_reports_counts_and_latency)
@@ -144,6 +153,33 @@ START_TEST(a_failure_is_reported_with_line_and_evidence)
 	unlink(xml);
 	unlink(log);
 	g_free(xml);
+	g_free(log);
+}
+END_TEST
+
+START_TEST(a_log_reports_the_same_skimmed_or_not)
+{
+	char *log = gen(6, _i ? 3 : 0);
+	char *xml[2], *x[2], *text[2];
+	int status[2];
+
+	for (int skim = 0; skim < 2; skim++) {
+		xml[skim] = g_strdup_printf("%s.%d.xml", log, skim);
+		text[skim] = report_read(log, xml[skim], &status[skim], skim);
+		ck_assert(g_file_get_contents(xml[skim], &x[skim], NULL,
+			NULL));
+	}
+	ck_assert_int_eq(status[0], _i ? 1 : 0);
+	ck_assert_int_eq(status[1], status[0]);
+	ck_assert_str_eq(text[1], text[0]);
+	ck_assert_str_eq(x[1], x[0]);
+	for (int skim = 0; skim < 2; skim++) {
+		unlink(xml[skim]);
+		g_free(xml[skim]);
+		g_free(x[skim]);
+		free(text[skim]);
+	}
+	unlink(log);
 	g_free(log);
 }
 END_TEST
@@ -221,6 +257,7 @@ Suite *report_suite(void)
 	tcase_add_test(tc, a_million_values_of_few_kinds_stay_small);
 	tcase_add_test(tc, a_passing_soak_reports_counts_and_latency);
 	tcase_add_test(tc, a_failure_is_reported_with_line_and_evidence);
+	tcase_add_loop_test(tc, a_log_reports_the_same_skimmed_or_not, 0, 2);
 	tcase_add_test(tc, a_log_cut_inside_a_step_is_incomplete);
 	tcase_add_test(tc, failures_beyond_the_limit_are_counted_not_kept);
 	suite_add_tcase(s, tc);
