@@ -1,13 +1,23 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * cmd_run.c — bondcheck run: one scenario against a device (real BlueZ on
- * the system bus) or the simulator (a private bus it starts and stops).
- * Prints a line per step, a live progress line on a TTY, and a summary that
- * names each failure's verdict, evidence and scenario line.
+ * the system bus) or the simulator (a private bus it starts and stops),
+ * in-process or handed to bondcheckd. Prints a line per step, a live
+ * progress line on a TTY, and a summary that names each failure's verdict,
+ * evidence and scenario line.
+ *
+ * The shape: run_args_parse() reads the options (the run_options table)
+ * and checks them (the run_rules table, in order: the first that fails is
+ * the error); run_in_process() and run_via_daemon() run it, and share the
+ * output (output_*: the report, the main loop, progress, signals, what the
+ * events print). A new option is a bit in enum run_opt, a row in
+ * run_options, a field in run_args, and a row in run_rules for each
+ * combination it does not make sense in.
  */
 #include <errno.h>
 #include <glib-unix.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -18,6 +28,7 @@
 #include "bondcheck/bluez.h"
 #include "bondcheck/duration.h"
 #include "bondcheck/evlog.h"
+#include "bondcheck/logread.h"
 #include "bondcheck/msg.h"
 #include "bondcheck/names.h"
 #include "bondcheck/report.h"
@@ -39,6 +50,7 @@ struct run {
 	guint progress;
 	int status;
 	struct report *report;    /* fed every event; the summary, JUnit */
+	struct logread_view *view; /* what each event is */
 	const char *file;
 	struct simhost *sim;
 	bool sim_died;
@@ -57,31 +69,8 @@ struct run {
 	gint64 p_line, p_index, p_timeout, p_total;
 	char *p_iter;
 	gint64 p_start_us;
+	guint sig[2];             /* SIGINT, SIGTERM */
 };
-
-static const char *member_str(JsonObject *o, const char *k)
-{
-	JsonNode *n = json_object_get_member(o, k);
-
-	return n && JSON_NODE_HOLDS_VALUE(n) &&
-		       json_node_get_value_type(n) == G_TYPE_STRING ?
-		json_node_get_string(n) : NULL;
-}
-
-static char *iteration_str(JsonObject *o)
-{
-	JsonNode *n = json_object_get_member(o, "iteration");
-	GString *s = g_string_new("");
-
-	if (n && JSON_NODE_HOLDS_ARRAY(n)) {
-		JsonArray *a = json_node_get_array(n);
-
-		for (guint i = 0; i < json_array_get_length(a); i++)
-			g_string_append_printf(s, "%s%" G_GINT64_FORMAT,
-				i ? "." : "", json_array_get_int_element(a, i));
-	}
-	return g_string_free(s, FALSE);
-}
 
 static void clear_progress(struct run *r)
 {
@@ -97,35 +86,31 @@ static char *ms_text(int64_t ms)
 			   g_strdup_printf("%.1f s", ms / 1000.0);
 }
 
-static void print_step_end(struct run *r, JsonObject *o)
+static void print_step_end(struct run *r, const struct logread_step *st)
 {
-	const char *result = member_str(o, "result");
-	const char *verdict = member_str(o, "verdict");
-	const char *conf = member_str(o, "confidence");
-	char *it = iteration_str(o);
-	char *el = ms_text(json_object_get_int_member(o, "elapsed_ms"));
-	bool pass = g_strcmp0(result, "pass") == 0;
+	const char *conf = st->confidence;
+	char *el = ms_text(st->elapsed_ms);
+	bool pass = st->result == LOG_STEP_PASS;
 	const char *col = pass ? "\033[32m" : "\033[1;31m";
 	char itbuf[32] = "";
 
-	if (*it)
-		g_snprintf(itbuf, sizeof(itbuf), "[%s]", it);
+	if (*st->iteration)
+		g_snprintf(itbuf, sizeof(itbuf), "[%s]", st->iteration);
 	clear_progress(r);
 	printf("  %s%-5s%s %-14s line %-4" G_GINT64_FORMAT " %-8s %9s",
 		cli_c(stdout, col), pass ? "PASS" :
-		g_strcmp0(result, "interrupted") == 0 ? "STOP" :
-		g_strcmp0(result, "error") == 0 ? "ERROR" : "FAIL",
-		cli_c(stdout, "\033[0m"), member_str(o, "name"),
-		json_object_get_int_member(o, "line"), itbuf, el);
-	if (!pass && verdict && g_strcmp0(result, "interrupted"))
-		printf("  %s%s%s%s%s", cli_c(stdout, "\033[1m"), verdict,
+		st->result == LOG_STEP_INTERRUPTED ? "STOP" :
+		st->result == LOG_STEP_ERROR ? "ERROR" : "FAIL",
+		cli_c(stdout, "\033[0m"), st->name, st->line, itbuf, el);
+	if (!pass && st->verdict && st->result != LOG_STEP_INTERRUPTED)
+		printf("  %s%s%s%s%s", cli_c(stdout, "\033[1m"), st->verdict,
 			cli_c(stdout, "\033[0m"), conf ? " " : "",
-			conf ? (!strcmp(conf, "confirmed") ? "(confirmed)" :
-							     "(inferred)") :
+			conf ? (!strcmp(conf, confidence_to_str(
+					CONFIDENCE_CONFIRMED)) ?
+				       "(confirmed)" : "(inferred)") :
 			       "");
 	printf("\n");
 	fflush(stdout);
-	g_free(it);
 	g_free(el);
 }
 
@@ -133,47 +118,39 @@ static void on_event(const char *line, JsonNode *event, void *data)
 {
 	struct run *r = data;
 	JsonObject *o = json_node_get_object(event);
-	const char *type = member_str(o, "type");
+	const struct logread_event *ev = logread_view_set(r->view, o);
+	const struct logread_step *st = ev ? ev->step : NULL;
 
+	if (!ev || !ev->known)
+		return;
 	if (r->json) {
-		if (!g_strcmp0(type, "run-start") ||
-		    !g_strcmp0(type, "step-start") ||
-		    !g_strcmp0(type, "step-end") ||
-		    !g_strcmp0(type, "run-end")) {
+		if (log_event_is_structural(ev->event)) {
 			printf("%s\n", line);
 			fflush(stdout);
 		}
-	} else if (!g_strcmp0(type, "step-end")) {
-		print_step_end(r, o);
-	} else if (!g_strcmp0(type, "note") && !r->json) {
+	} else if (ev->event == LOG_EVENT_STEP_END && st) {
+		print_step_end(r, st);
+	} else if (ev->event == LOG_EVENT_NOTE) {
 		clear_progress(r);
-		printf("  note: %s\n", member_str(o, "text"));
+		printf("  note: %s\n", logread_str(o, LOG_KEY_TEXT));
 		fflush(stdout);
 	}
-	if (!g_strcmp0(type, "run-start")) {
-		JsonObject *scn = json_object_get_member(o, "scenario") &&
-			JSON_NODE_HOLDS_OBJECT(json_object_get_member(o,
-				"scenario")) ?
-			json_object_get_object_member(o, "scenario") : NULL;
-
-		r->p_total = scn ? json_object_get_int_member_with_default(scn,
-			"steps", 0) : 0;
-	} else if (!g_strcmp0(type, "step-start")) {
+	if (ev->event == LOG_EVENT_RUN_START) {
+		r->p_total = logread_int(logread_obj(o, LOG_KEY_SCENARIO),
+			LOG_KEY_STEPS, 0);
+	} else if (ev->event == LOG_EVENT_STEP_START && st) {
 		g_free(r->p_step);
 		g_free(r->p_iter);
-		r->p_step = g_strdup(member_str(o, "name"));
-		r->p_iter = iteration_str(o);
-		r->p_line = json_object_get_int_member_with_default(o, "line",
-			0);
-		r->p_index = json_object_get_int_member_with_default(o,
-			"index", 0);
-		r->p_timeout = json_object_get_int_member_with_default(o,
-			"timeout_ms", 0);
+		r->p_step = g_strdup(st->name);
+		r->p_iter = g_strdup(st->iteration);
+		r->p_line = st->line;
+		r->p_index = st->index;
+		r->p_timeout = st->timeout_ms < 0 ? 0 : st->timeout_ms;
 		r->p_start_us = g_get_monotonic_time();
-	} else if (!g_strcmp0(type, "step-end")) {
+	} else if (ev->event == LOG_EVENT_STEP_END) {
 		g_clear_pointer(&r->p_step, g_free);
 	}
-	report_event(r->report, o);
+	report_add(r->report, ev);
 }
 
 static gboolean on_progress(gpointer data)
@@ -406,9 +383,10 @@ static void daemon_line(struct run *r, const char *line)
 	}
 	on_event(line, root, r);
 	o = json_node_get_object(root);
-	if (!g_strcmp0(member_str(o, "type"), "run-end"))
-		finish(r, (int)json_object_get_int_member_with_default(o,
-			"exit_status", BC_EXIT_FAILED));
+	if (!g_strcmp0(logread_str(o, LOG_KEY_TYPE),
+		    log_event_to_str(LOG_EVENT_RUN_END)))
+		finish(r, (int)logread_int(o, LOG_KEY_EXIT_STATUS,
+			BC_EXIT_FAILED));
 }
 
 static void on_daemon_event(DBusMessage *msg, void *data)
@@ -500,33 +478,503 @@ static void started(DBusMessage *reply, void *data)
 		daemon_cancel(r);
 }
 
-static GVariant *daemon_options(const char *device, const char *name,
-	const char *adapter, const char *label, const char *reboot,
-	GHashTable *vars)
+/* ---- the command line ----------------------------------------------- */
+
+/* Each option of bondcheck run as a bit: what was given, what conflicts. */
+enum run_opt {
+	OPT_DEVICE = 1u << 0,
+	OPT_NAME = 1u << 1,
+	OPT_ADAPTER = 1u << 2,
+	OPT_SIM = 1u << 3,
+	OPT_FAULT = 1u << 4,
+	OPT_TIME_SCALE = 1u << 5,
+	OPT_REBOOT_CMD = 1u << 6,
+	OPT_SET = 1u << 7,
+	OPT_LABEL = 1u << 8,
+	OPT_LOG = 1u << 9,
+	OPT_JUNIT = 1u << 10,
+	OPT_JSON = 1u << 11,
+	OPT_CAPTURE = 1u << 12,
+	OPT_NO_DEFAULT_AGENT = 1u << 13,
+	OPT_DAEMON = 1u << 14,
+	OPT_REBOOT = 1u << 15,
+	OPT_SIM_VERBOSE = 1u << 16,
+};
+
+/* Options only the simulator takes: each implies --sim. */
+#define OPT_SIM_ONLY (OPT_FAULT | OPT_TIME_SCALE)
+
+/* What the command line asked for. */
+struct run_args {
+	char *device, *name, *adapter, *reboot_cmd, *label, *log, *junit;
+	char *capture, *reboot;
+	char **faults, **sets;
+	gboolean sim, json, daemon, no_default_agent, sim_verbose;
+	double time_scale;        /* < 0: not given */
+	unsigned given;           /* enum run_opt */
+	const char *file;         /* the scenario */
+	GHashTable *vars;         /* --set NAME=VALUE */
+};
+
+#define ARG(field) offsetof(struct run_args, field)
+
+/* An option: its GOptionEntry, and where its value goes in run_args. */
+static const struct run_option {
+	const char *name;
+	char short_name;
+	int flags;
+	GOptionArg arg;
+	size_t offset;
+	enum run_opt opt;
+	const char *help;
+	const char *arg_desc;
+} run_options[] = {
+	{ "device", 'd', 0, G_OPTION_ARG_STRING, ARG(device), OPT_DEVICE,
+		"DUT address", "AA:BB:CC:DD:EE:FF" },
+	{ "name", 0, 0, G_OPTION_ARG_STRING, ARG(name), OPT_NAME,
+		"DUT name (the first device with it)", "NAME" },
+	{ "adapter", 'a', 0, G_OPTION_ARG_STRING, ARG(adapter), OPT_ADAPTER,
+		"adapter (default: the first powered one)", "hciN" },
+	{ "sim", 0, 0, G_OPTION_ARG_NONE, ARG(sim), OPT_SIM,
+		"run against the built-in simulator on a private bus", NULL },
+	{ "fault", 0, 0, G_OPTION_ARG_STRING_ARRAY, ARG(faults), OPT_FAULT,
+		"simulator fault, repeatable (implies --sim)", "NAME[=ARG]" },
+	{ "time-scale", 0, 0, G_OPTION_ARG_DOUBLE, ARG(time_scale),
+		OPT_TIME_SCALE, "simulator delays x F (default 1; 0 = none), "
+		"implies --sim", "F" },
+	{ "reboot-cmd", 0, 0, G_OPTION_ARG_STRING, ARG(reboot_cmd),
+		OPT_REBOOT_CMD, "how the DUT is rebooted (shell command); "
+		"overrides the scenario", "CMD" },
+	{ "set", 0, 0, G_OPTION_ARG_STRING_ARRAY, ARG(sets), OPT_SET,
+		"scenario variable, repeatable", "NAME=VALUE" },
+	{ "label", 0, 0, G_OPTION_ARG_STRING, ARG(label), OPT_LABEL,
+		"firmware build label, recorded in the log", "TEXT" },
+	{ "log", 0, 0, G_OPTION_ARG_FILENAME, ARG(log), OPT_LOG,
+		"JSON Lines event log (default under ~/.local/state/bondcheck)",
+		"FILE" },
+	{ "junit", 0, 0, G_OPTION_ARG_FILENAME, ARG(junit), OPT_JUNIT,
+		"JUnit XML report, written when the run ends", "FILE" },
+	{ "json", 0, 0, G_OPTION_ARG_NONE, ARG(json), OPT_JSON,
+		"machine-readable progress on stdout, one JSON object per line",
+		NULL },
+	{ "capture", 0, 0, G_OPTION_ARG_FILENAME, ARG(capture), OPT_CAPTURE,
+		"record a btsnoop HCI trace with btmon (root or CAP_NET_RAW)",
+		"FILE" },
+	{ "no-default-agent", 0, 0, G_OPTION_ARG_NONE, ARG(no_default_agent),
+		OPT_NO_DEFAULT_AGENT, "register our pairing agent without "
+		"making it bluetoothd's default (another program on this host "
+		"answers pairing the device starts)", NULL },
+	{ "daemon", 0, 0, G_OPTION_ARG_NONE, ARG(daemon), OPT_DAEMON,
+		"hand the run to bondcheckd instead of running in-process",
+		NULL },
+	{ "reboot", 0, 0, G_OPTION_ARG_STRING, ARG(reboot), OPT_REBOOT,
+		"with --daemon: a reboot method from bondcheckd's "
+		"configuration", "METHOD" },
+	{ "sim-verbose", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE,
+		ARG(sim_verbose), OPT_SIM_VERBOSE, NULL, NULL },
+};
+
+static bool option_given(const struct run_args *a, const struct run_option *o)
+{
+	const char *p = (const char *)a + o->offset;
+
+	switch (o->arg) {
+	case G_OPTION_ARG_NONE:
+		return *(const gboolean *)p;
+	case G_OPTION_ARG_STRING:
+	case G_OPTION_ARG_FILENAME:
+		return *(char *const *)p != NULL;
+	case G_OPTION_ARG_STRING_ARRAY:
+	case G_OPTION_ARG_FILENAME_ARRAY:
+		return *(char **const *)p != NULL;
+	case G_OPTION_ARG_DOUBLE:
+		return *(const double *)p >= 0;
+	case G_OPTION_ARG_INT:
+	case G_OPTION_ARG_INT64:
+	case G_OPTION_ARG_CALLBACK:
+		break;
+	}
+	return false;
+}
+
+static char *bad_device(const struct run_args *a)
+{
+	if (bluez_address_valid(a->device))
+		return NULL;
+	return g_strdup_printf("--device takes an address like "
+			       "AA:BB:CC:DD:EE:FF, not '%s'", a->device);
+}
+
+/*
+ * The checks of the options, in the order they are made; the first that
+ * fails is the error. A rule fails when every option of @given was given
+ * and any of @with too, or none of @needs; or when its @check has a
+ * message. (@given 0: always applies.)
+ */
+static const struct run_rule {
+	unsigned given;
+	unsigned with;
+	unsigned needs;
+	const char *message;
+	char *(*check)(const struct run_args *a);
+} run_rules[] = {
+	{ OPT_DAEMON, OPT_SIM | OPT_SIM_ONLY | OPT_SIM_VERBOSE, 0,
+		"--daemon runs on the daemon's BlueZ: no --sim, --fault or "
+		"--time-scale", NULL },
+	{ OPT_CAPTURE, OPT_DAEMON | OPT_SIM | OPT_SIM_ONLY, 0,
+		"--capture records a real adapter's HCI traffic: not with "
+		"--sim or --daemon", NULL },
+	{ OPT_DAEMON, OPT_NO_DEFAULT_AGENT, 0,
+		"--no-default-agent is for in-process runs", NULL },
+	{ OPT_DAEMON, OPT_REBOOT_CMD, 0,
+		"bondcheckd runs no command a client sends: give --reboot "
+		"METHOD, a method from its configuration", NULL },
+	{ OPT_REBOOT, 0, OPT_DAEMON,
+		"--reboot METHOD is for --daemon runs; in-process, use "
+		"--reboot-cmd CMD", NULL },
+	{ OPT_DEVICE, 0, 0, NULL, bad_device },
+	{ OPT_DEVICE, OPT_NAME, 0, "give --device or --name, not both", NULL },
+	{ 0, 0, OPT_SIM | OPT_SIM_ONLY | OPT_DEVICE | OPT_NAME,
+		"which device? give --device ADDRESS or --name NAME (bondcheck "
+		"scan lists them), or --sim", NULL },
+};
+
+static bool rule_fails(const struct run_rule *rule, const struct run_args *a,
+	char **message)
+{
+	*message = NULL;
+	if ((a->given & rule->given) != rule->given)
+		return false;
+	if (rule->check) {
+		*message = rule->check(a);
+		return *message != NULL;
+	}
+	if ((rule->with && (a->given & rule->with)) ||
+	    (rule->needs && !(a->given & rule->needs))) {
+		*message = g_strdup(rule->message);
+		return true;
+	}
+	return false;
+}
+
+/* Parse and check the command line; false: the error is said. */
+static bool run_args_parse(struct run_args *a, int *argc, char ***argv)
+{
+	GOptionEntry entries[G_N_ELEMENTS(run_options) + 1];
+	GOptionContext *ctx = g_option_context_new(
+		"SCENARIO - run a scenario against a device or the simulator");
+	bool ok;
+
+	memset(entries, 0, sizeof(entries));
+	for (size_t i = 0; i < G_N_ELEMENTS(run_options); i++) {
+		const struct run_option *o = &run_options[i];
+
+		entries[i] = (GOptionEntry){ o->name, o->short_name, o->flags,
+			o->arg, (char *)a + o->offset, o->help, o->arg_desc };
+	}
+	a->time_scale = -1;
+	a->vars = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+		g_free);
+	g_option_context_add_main_entries(ctx, entries, NULL);
+	ok = cli_parse(ctx, argc, argv) && cli_parse_sets(a->sets, a->vars);
+	g_option_context_free(ctx);
+	if (!ok)
+		return false;
+	if (*argc != 2) {
+		char *dir = appinfo_scenarios_dir();
+
+		if (*argc < 2)
+			cli_err("run needs a scenario file (see %s/)", dir);
+		else
+			cli_err("run takes one scenario file");
+		g_free(dir);
+		return false;
+	}
+	a->file = (*argv)[1];
+	for (size_t i = 0; i < G_N_ELEMENTS(run_options); i++)
+		if (option_given(a, &run_options[i]))
+			a->given |= run_options[i].opt;
+	for (size_t i = 0; i < G_N_ELEMENTS(run_rules); i++) {
+		char *message;
+
+		if (rule_fails(&run_rules[i], a, &message)) {
+			cli_err("%s", message);
+			g_free(message);
+			return false;
+		}
+	}
+	if (a->given & OPT_SIM_ONLY)
+		a->sim = TRUE;
+	if (a->time_scale < 0)
+		a->time_scale = 1.0;
+	if (a->sim && !a->device && !a->name)
+		a->device = g_strdup(SIM_DUT);
+	return true;
+}
+
+static void run_args_clear(struct run_args *a)
+{
+	if (a->vars)
+		g_hash_table_destroy(a->vars);
+	g_strfreev(a->sets);
+	g_strfreev(a->faults);
+	g_free(a->device);
+	g_free(a->name);
+	g_free(a->adapter);
+	g_free(a->reboot_cmd);
+	g_free(a->label);
+	g_free(a->log);
+	g_free(a->junit);
+	g_free(a->reboot);
+	g_free(a->capture);
+}
+
+/* ---- what both ways of running share: the output ---------------------- */
+
+/*
+ * The report (the summary, --junit), the main loop and what the events
+ * print. @log: the run log the JUnit report names (may be NULL).
+ */
+static int output_start(struct run *r, const struct run_args *a,
+	const char *log)
+{
+	GError *err = NULL;
+
+	r->report = report_new();
+	r->view = logread_view_new();
+	if (a->junit && !report_junit(r->report, a->junit, log, &err)) {
+		int status = cli_fail(err);
+
+		g_error_free(err);
+		return status;
+	}
+	r->json = a->json;
+	r->tty = isatty(fileno(stderr)) && !a->json;
+	r->file = a->file;
+	r->loop = g_main_loop_new(NULL, FALSE);
+	return BC_EXIT_OK;
+}
+
+/* The run's first lines, unless --json. */
+static void output_header(struct run *r, const struct run_args *a,
+	const struct scenario *scn, const char *log)
+{
+	if (r->json)
+		return;
+	printf("%s%s%s: \"%s\", %u steps%s\n", cli_c(stdout, "\033[1m"),
+		a->file, cli_c(stdout, "\033[0m"), scn->name,
+		scn->total_steps, a->daemon ? ", via bondcheckd" : "");
+	if (!a->daemon) {
+		printf("  device %s%s%s", a->device ? a->device : a->name,
+			a->adapter ? " on " : "", a->adapter ? a->adapter : "");
+		if (a->sim) {
+			printf(" (simulator");
+			for (char **f = a->faults; f && *f; f++)
+				printf("%s%s", f == a->faults ? ", faults: " :
+								", ", *f);
+			printf(")");
+		}
+		printf("\n  log %s\n", log);
+	}
+	fflush(stdout);
+}
+
+/* Progress on a TTY; SIGINT and SIGTERM end the run the proper way. */
+static void output_watch(struct run *r)
+{
+	if (r->tty)
+		r->progress = g_timeout_add(200, on_progress, r);
+	r->sig[0] = g_unix_signal_add(SIGINT, on_signal, r);
+	r->sig[1] = g_unix_signal_add(SIGTERM, on_signal, r);
+}
+
+/* The run's last lines: where its log and JUnit report are. */
+static void output_footer(struct run *r, const struct run_args *a,
+	const char *log)
+{
+	if (r->json)
+		return;
+	if (log)
+		printf("log: %s\n", log);
+	if (a->junit && r->ended)
+		printf("JUnit: %s\n", a->junit);
+}
+
+static void output_clear(struct run *r)
+{
+	for (size_t i = 0; i < G_N_ELEMENTS(r->sig); i++)
+		if (r->sig[i])
+			g_source_remove(r->sig[i]);
+	if (r->progress)
+		g_source_remove(r->progress);
+	g_free(r->p_step);
+	g_free(r->p_iter);
+	report_free(r->report);
+	logread_view_free(r->view);
+	if (r->loop)
+		g_main_loop_unref(r->loop);
+}
+
+/* ---- in-process: the engine here, on BlueZ or the simulator ----------- */
+
+/* "bondcheck-sim (as 5.66)", or the fault's bluez-version= */
+static char *sim_bluez_version(char **faults)
+{
+	const char *ver = "5.66";
+
+	for (char **f = faults; f && *f; f++)
+		if (g_str_has_prefix(*f, "bluez-version="))
+			ver = *f + strlen("bluez-version=");
+	return g_strdup_printf("bondcheck-sim (as %s)", ver);
+}
+
+/*
+ * The bus the run talks to BlueZ on: the simulator's private bus (the
+ * simulator started here, in @host) or the system bus.
+ */
+static struct bus *run_bus(struct run *r, const struct run_args *a,
+	GPtrArray *simargs, struct simhost *host, GError **err)
+{
+	struct bus *bus;
+
+	if (a->sim) {
+		g_ptr_array_add(simargs, NULL);
+		if (!simhost_start(host, (const char *const *)simargs->pdata,
+			    err))
+			return NULL;
+		host->on_exit = sim_died;
+		host->exit_data = r;
+		r->sim = host;
+		/* commands this run starts (--reboot-cmd) reach the simulator */
+		g_setenv("DBUS_SYSTEM_BUS_ADDRESS", host->address, TRUE);
+		bus = bus_connect(BUS_KIND_ADDRESS, host->address, err);
+	} else {
+		bus = bus_connect(BUS_KIND_SYSTEM, NULL, err);
+	}
+	if (!bus && err && *err)
+		(*err)->code = BCERROR_ENVIRONMENT;   /* no bus is no BlueZ */
+	return bus;
+}
+
+static void runner_options_from(struct runner_options *o,
+	const struct run_args *a, const char *bluez_version,
+	const char *kernel)
+{
+	memset(o, 0, sizeof(*o));
+	o->engine.device = a->device;
+	o->engine.device_name = a->name;
+	o->engine.adapter = a->adapter;
+	o->engine.label = a->label;
+	o->engine.reboot_cmd = a->reboot_cmd;
+	o->engine.sim = a->sim;
+	o->engine.faults = a->sim ? (const char *const *)a->faults : NULL;
+	o->engine.time_scale = a->time_scale;
+	o->engine.bluez_version = bluez_version;
+	o->engine.kernel = kernel;
+	o->engine.tool_version = BONDCHECK_VERSION;
+	o->sim_trace = a->sim;
+	o->prompt_to = stderr;
+	o->not_default_agent = a->no_default_agent;
+}
+
+static int run_in_process(struct run *r, const struct run_args *a,
+	struct scenario *scn, GPtrArray *simargs)
+{
+	struct capture cap = { 0 };
+	struct simhost host = { 0 };
+	struct bus *bus = NULL;
+	struct runner_options ropts;
+	GError *err = NULL;
+	char *log = a->log ? g_strdup(a->log) : default_log_path(scn->name);
+	char *bluez_version = NULL, *kernel = NULL;
+	int status;
+
+	r->log = evlog_new(log, &err);
+	if (!r->log) {
+		status = cli_fail(err);
+		goto out;
+	}
+	status = output_start(r, a, log);
+	if (status != BC_EXIT_OK)
+		goto out;
+	evlog_add_sink(r->log, on_event, r);
+	bus = run_bus(r, a, simargs, &host, &err);
+	if (!bus) {
+		status = cli_fail(err);
+		goto out;
+	}
+	bluez_version = a->sim ? sim_bluez_version(a->faults) :
+				 runner_bluez_version();
+	kernel = runner_kernel();
+	runner_options_from(&ropts, a, bluez_version, kernel);
+	r->runner = runner_new(bus, scn, r->log, &ropts);
+
+	output_header(r, a, scn, log);
+	if (a->capture) {
+		char *t;
+
+		if (!capture_start(&cap, a->capture, a->adapter, &err)) {
+			status = cli_fail(err);
+			goto out;
+		}
+		t = g_strdup_printf("btmon is writing a btsnoop trace to %s",
+			a->capture);
+		engine_note(runner_engine(r->runner), LOG_NOTE_CAPTURE, t);
+		g_free(t);
+	}
+	output_watch(r);
+	runner_start(r->runner, on_done, r);
+	g_main_loop_run(r->loop);
+	status = r->status;
+	capture_stop(&cap, a->capture);
+	if (evlog_error(r->log))
+		cli_err("%s", evlog_error(r->log)->message);
+	output_footer(r, a, log);
+out:
+	if (err)
+		g_error_free(err);
+	runner_free(r->runner);
+	r->runner = NULL;
+	if (bus)
+		bus_unref(bus);
+	if (host.address)
+		simhost_stop(&host);
+	r->sim = NULL;
+	evlog_free(r->log);
+	r->log = NULL;
+	g_free(bluez_version);
+	g_free(kernel);
+	g_free(log);
+	return status;
+}
+
+/* ---- --daemon: bondcheckd runs it; we follow its Event signals -------- */
+
+static GVariant *daemon_options(const struct run_args *a)
 {
 	GVariantBuilder b, set;
 	GHashTableIter it;
 	gpointer k, v;
 
 	g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
-	if (device)
+	if (a->device)
 		g_variant_builder_add(&b, "{sv}", "device",
-			g_variant_new_string(device));
-	if (name)
+			g_variant_new_string(a->device));
+	if (a->name)
 		g_variant_builder_add(&b, "{sv}", "device_name",
-			g_variant_new_string(name));
-	if (adapter)
+			g_variant_new_string(a->name));
+	if (a->adapter)
 		g_variant_builder_add(&b, "{sv}", "adapter",
-			g_variant_new_string(adapter));
-	if (label)
+			g_variant_new_string(a->adapter));
+	if (a->label)
 		g_variant_builder_add(&b, "{sv}", "label",
-			g_variant_new_string(label));
-	if (reboot)
+			g_variant_new_string(a->label));
+	if (a->reboot)
 		g_variant_builder_add(&b, "{sv}", "reboot",
-			g_variant_new_string(reboot));
-	if (g_hash_table_size(vars)) {
+			g_variant_new_string(a->reboot));
+	if (g_hash_table_size(a->vars)) {
 		g_variant_builder_init(&set, G_VARIANT_TYPE("a{ss}"));
-		g_hash_table_iter_init(&it, vars);
+		g_hash_table_iter_init(&it, a->vars);
 		while (g_hash_table_iter_next(&it, &k, &v))
 			g_variant_builder_add(&set, "{ss}", (char *)k,
 				(char *)v);
@@ -534,31 +982,6 @@ static GVariant *daemon_options(const char *device, const char *name,
 			g_variant_builder_end(&set));
 	}
 	return g_variant_builder_end(&b);
-}
-
-static int run_daemon(struct run *r, const char *file, const char *text,
-	GVariant *opts)
-{
-	GError *err = NULL;
-
-	r->dbus = bus_connect(BUS_KIND_SYSTEM, NULL, &err);
-	if (!r->dbus) {
-		cli_err("cannot reach the system bus: %s", err->message);
-		g_error_free(err);
-		g_variant_unref(g_variant_ref_sink(opts));
-		return BC_EXIT_ENV;
-	}
-	r->early = g_ptr_array_new_with_free_func(g_free);
-	r->parser = json_parser_new_immutable();
-	/* listen first: the run's first events may beat StartRun's reply */
-	r->event_watch = bus_add_signal_watch(r->dbus, BC_SERVICE, NULL,
-		"/org/bondcheck/run", BC_RUN_IFACE, "Event", on_daemon_event, r,
-		NULL);
-	bus_call_method(r->dbus, BC_SERVICE, BC_MANAGER_PATH, BC_MANAGER_IFACE,
-		"StartRun", g_variant_new("(ss@a{sv})", file, text, opts),
-		30000, started, r, NULL);
-	g_main_loop_run(r->loop);
-	return r->status;
 }
 
 static void daemon_clear(struct run *r)
@@ -578,350 +1001,90 @@ static void daemon_clear(struct run *r)
 	g_free(r->run_path);
 }
 
+static int run_via_daemon(struct run *r, const struct run_args *a,
+	const struct scenario *scn)
+{
+	GError *err = NULL;
+	char *text = NULL;
+	gsize len = 0;
+	int status;
+
+	/* checked here for FILE:LINE:COL; sent as text, never a path */
+	if (!g_file_get_contents(a->file, &text, &len, &err)) {
+		cli_err("%s", err->message);
+		g_error_free(err);
+		return BC_EXIT_USAGE;
+	}
+	status = output_start(r, a, a->log);
+	if (status != BC_EXIT_OK)
+		goto out;
+	if (a->log && !(r->local_log = fopen(a->log, "we"))) {
+		cli_err("cannot write the log %s: %s", a->log,
+			g_strerror(errno));
+		status = BC_EXIT_USAGE;
+		goto out;
+	}
+	output_header(r, a, scn, NULL);
+	output_watch(r);
+
+	r->dbus = bus_connect(BUS_KIND_SYSTEM, NULL, &err);
+	if (r->dbus) {
+		r->early = g_ptr_array_new_with_free_func(g_free);
+		r->parser = json_parser_new_immutable();
+		/* listen first: the first events may beat StartRun's reply */
+		r->event_watch = bus_add_signal_watch(r->dbus, BC_SERVICE,
+			NULL, "/org/bondcheck/run", BC_RUN_IFACE, "Event",
+			on_daemon_event, r, NULL);
+		bus_call_method(r->dbus, BC_SERVICE, BC_MANAGER_PATH,
+			BC_MANAGER_IFACE, "StartRun",
+			g_variant_new("(ss@a{sv})", a->file, text,
+				daemon_options(a)),
+			30000, started, r, NULL);
+		g_main_loop_run(r->loop);
+		status = r->status;
+	} else {
+		cli_err("cannot reach the system bus: %s", err->message);
+		g_error_free(err);
+		status = BC_EXIT_ENV;
+	}
+	output_footer(r, a, a->log);
+out:
+	daemon_clear(r);
+	g_free(text);
+	return status;
+}
+
 int cmd_run(int argc, char **argv)
 {
-	char *device = NULL, *name = NULL, *adapter = NULL, *reboot_cmd = NULL;
-	char *label = NULL, *logpath = NULL, *junit = NULL, *reboot = NULL;
-	char *capture_file = NULL;
-	struct capture cap = { 0 };
-	char **faults = NULL, **sets = NULL;
-	gboolean sim = FALSE, json = FALSE, verbose = FALSE, daemon = FALSE;
-	gboolean no_default_agent = FALSE;
-	double scale = -1;
-	GOptionEntry entries[] = {
-		{ "device", 'd', 0, G_OPTION_ARG_STRING, &device,
-			"DUT address", "AA:BB:CC:DD:EE:FF" },
-		{ "name", 0, 0, G_OPTION_ARG_STRING, &name,
-			"DUT name (the first device with it)", "NAME" },
-		{ "adapter", 'a', 0, G_OPTION_ARG_STRING, &adapter,
-			"adapter (default: the first powered one)", "hciN" },
-		{ "sim", 0, 0, G_OPTION_ARG_NONE, &sim,
-			"run against the built-in simulator on a private bus",
-			NULL },
-		{ "fault", 0, 0, G_OPTION_ARG_STRING_ARRAY, &faults,
-			"simulator fault, repeatable (implies --sim)",
-			"NAME[=ARG]" },
-		{ "time-scale", 0, 0, G_OPTION_ARG_DOUBLE, &scale,
-			"simulator delays x F (default 1; 0 = none), implies "
-			"--sim", "F" },
-		{ "reboot-cmd", 0, 0, G_OPTION_ARG_STRING, &reboot_cmd,
-			"how the DUT is rebooted (shell command); overrides the "
-			"scenario", "CMD" },
-		{ "set", 0, 0, G_OPTION_ARG_STRING_ARRAY, &sets,
-			"scenario variable, repeatable", "NAME=VALUE" },
-		{ "label", 0, 0, G_OPTION_ARG_STRING, &label,
-			"firmware build label, recorded in the log", "TEXT" },
-		{ "log", 0, 0, G_OPTION_ARG_FILENAME, &logpath,
-			"JSON Lines event log (default under "
-			"~/.local/state/bondcheck)", "FILE" },
-		{ "junit", 0, 0, G_OPTION_ARG_FILENAME, &junit,
-			"JUnit XML report, written when the run ends", "FILE" },
-		{ "json", 0, 0, G_OPTION_ARG_NONE, &json,
-			"machine-readable progress on stdout, one JSON object "
-			"per line", NULL },
-		{ "capture", 0, 0, G_OPTION_ARG_FILENAME, &capture_file,
-			"record a btsnoop HCI trace with btmon (root or "
-			"CAP_NET_RAW)", "FILE" },
-		{ "no-default-agent", 0, 0, G_OPTION_ARG_NONE,
-			&no_default_agent, "register our pairing agent without "
-			"making it bluetoothd's default (another program on "
-			"this host answers pairing the device starts)", NULL },
-		{ "daemon", 0, 0, G_OPTION_ARG_NONE, &daemon,
-			"hand the run to bondcheckd instead of running "
-			"in-process", NULL },
-		{ "reboot", 0, 0, G_OPTION_ARG_STRING, &reboot,
-			"with --daemon: a reboot method from bondcheckd's "
-			"configuration", "METHOD" },
-		{ "sim-verbose", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE,
-			&verbose, NULL, NULL },
-		{ NULL },
-	};
-	GOptionContext *ctx = g_option_context_new(
-		"SCENARIO - run a scenario against a device or the simulator");
-	GHashTable *vars = g_hash_table_new_full(g_str_hash, g_str_equal,
-		g_free, g_free);
-	struct scenario_options sopts = { vars, false };
-	GPtrArray *errors = NULL, *simargs = NULL;
+	struct run_args a = { 0 };
+	struct scenario_options sopts = { NULL, false };
+	GPtrArray *errors = NULL;
+	GPtrArray *simargs = g_ptr_array_new_with_free_func(g_free);
 	struct scenario *scn = NULL;
-	struct simhost host = { 0 };
-	struct bus *bus = NULL;
-	struct runner_options ropts;
 	struct run r = { 0 };
-	GError *err = NULL;
-	char *bluez_version = NULL, *kernel = NULL;
-	char **fault_list = NULL;
-	guint sig[2] = { 0, 0 };
 	int status = BC_EXIT_USAGE;
 
-	g_option_context_add_main_entries(ctx, entries, NULL);
-	if (!cli_parse(ctx, &argc, &argv) || !cli_parse_sets(sets, vars))
+	if (!run_args_parse(&a, &argc, &argv))
 		goto out;
-	if (argc != 2) {
-		char *dir = appinfo_scenarios_dir();
-
-		if (argc < 2)
-			cli_err("run needs a scenario file (see %s/)", dir);
-		else
-			cli_err("run takes one scenario file");
-		g_free(dir);
+	if (a.sim && !cli_sim_args(a.faults, a.time_scale, a.sim_verbose,
+			     simargs))
 		goto out;
-	}
-	if (daemon && (sim || faults || scale >= 0 || verbose)) {
-		cli_err("--daemon runs on the daemon's BlueZ: no --sim, --fault "
-			"or --time-scale");
-		goto out;
-	}
-	if (capture_file && (daemon || sim || faults || scale >= 0)) {
-		cli_err("--capture records a real adapter's HCI traffic: not "
-			"with --sim or --daemon");
-		goto out;
-	}
-	if (daemon && no_default_agent) {
-		cli_err("--no-default-agent is for in-process runs");
-		goto out;
-	}
-	if (daemon && reboot_cmd) {
-		cli_err("bondcheckd runs no command a client sends: give "
-			"--reboot METHOD, a method from its configuration");
-		goto out;
-	}
-	if (reboot && !daemon) {
-		cli_err("--reboot METHOD is for --daemon runs; in-process, "
-			"use --reboot-cmd CMD");
-		goto out;
-	}
-	if (faults || scale >= 0)
-		sim = TRUE;
-	if (scale < 0)
-		scale = 1.0;
-	if (device && !bluez_address_valid(device)) {
-		cli_err("--device takes an address like AA:BB:CC:DD:EE:FF, "
-			"not '%s'", device);
-		goto out;
-	}
-	if (device && name) {
-		cli_err("give --device or --name, not both");
-		goto out;
-	}
-	if (!sim && !device && !name) {
-		cli_err("which device? give --device ADDRESS or --name NAME "
-			"(bondcheck scan lists them), or --sim");
-		goto out;
-	}
-	if (sim && !device && !name)
-		device = g_strdup(SIM_DUT);
-	simargs = g_ptr_array_new_with_free_func(g_free);
-	if (sim && !cli_sim_args(faults, scale, verbose, simargs))
-		goto out;
-
-	sopts.have_reboot_cmd = reboot_cmd != NULL || reboot != NULL;
-	scn = scenario_load(argv[1], &sopts, &errors);
+	sopts.vars = a.vars;
+	sopts.have_reboot_cmd = a.reboot_cmd != NULL || a.reboot != NULL;
+	scn = scenario_load(a.file, &sopts, &errors);
 	if (!scn) {
 		cli_print_scn_errors(errors);
 		goto out;
 	}
-	if (daemon) {
-		char *text = NULL;
-		gsize len = 0;
-
-		/* checked here for FILE:LINE:COL; sent as text, never a path */
-		if (!g_file_get_contents(argv[1], &text, &len, &err)) {
-			cli_err("%s", err->message);
-			goto out;
-		}
-		r.report = report_new();
-		if (junit && !report_junit(r.report, junit, logpath, &err)) {
-			g_free(text);
-			status = cli_fail(err);
-			goto out;
-		}
-		if (logpath && !(r.local_log = fopen(logpath, "we"))) {
-			cli_err("cannot write the log %s: %s", logpath,
-				g_strerror(errno));
-			g_free(text);
-			goto out;
-		}
-		r.json = json;
-		r.tty = isatty(fileno(stderr)) && !json;
-		r.file = argv[1];
-		r.loop = g_main_loop_new(NULL, FALSE);
-		if (!json) {
-			printf("%s%s%s: \"%s\", %u steps, via bondcheckd\n",
-				cli_c(stdout, "\033[1m"), argv[1],
-				cli_c(stdout, "\033[0m"), scn->name,
-				scn->total_steps);
-			fflush(stdout);
-		}
-		if (r.tty)
-			r.progress = g_timeout_add(200, on_progress, &r);
-		sig[0] = g_unix_signal_add(SIGINT, on_signal, &r);
-		sig[1] = g_unix_signal_add(SIGTERM, on_signal, &r);
-		status = run_daemon(&r, argv[1], text, daemon_options(device,
-			name, adapter, label, reboot, vars));
-		if (logpath && !json)
-			printf("log: %s\n", logpath);
-		if (junit && !json && r.ended)
-			printf("JUnit: %s\n", junit);
-		g_free(text);
-		goto out;
-	}
-	if (!logpath)
-		logpath = default_log_path(scn->name);
-	r.log = evlog_new(logpath, &err);
-	if (!r.log) {
-		status = cli_fail(err);
-		goto out;
-	}
-	r.report = report_new();
-	if (junit && !report_junit(r.report, junit, logpath, &err)) {
-		status = cli_fail(err);
-		goto out;
-	}
-	r.json = json;
-	r.tty = isatty(fileno(stderr)) && !json;
-	r.file = argv[1];
-	r.loop = g_main_loop_new(NULL, FALSE);
-	evlog_add_sink(r.log, on_event, &r);
-
-	if (sim) {
-		g_ptr_array_add(simargs, NULL);
-		if (!simhost_start(&host, (const char *const *)simargs->pdata,
-			    &err)) {
-			status = cli_fail(err);
-			goto out;
-		}
-		host.on_exit = sim_died;
-		host.exit_data = &r;
-		r.sim = &host;
-		/* commands this run starts (--reboot-cmd) reach the simulator */
-		g_setenv("DBUS_SYSTEM_BUS_ADDRESS", host.address, TRUE);
-		bus = bus_connect(BUS_KIND_ADDRESS, host.address, &err);
-	} else {
-		bus = bus_connect(BUS_KIND_SYSTEM, NULL, &err);
-	}
-	if (!bus) {
-		err->code = BCERROR_ENVIRONMENT;
-		status = cli_fail(err);
-		goto out;
-	}
-
-	memset(&ropts, 0, sizeof(ropts));
-	if (sim) {
-		GPtrArray *fl = g_ptr_array_new();
-		const char *ver = "5.66";
-
-		for (char **f = faults; f && *f; f++) {
-			g_ptr_array_add(fl, g_strdup(*f));
-			if (g_str_has_prefix(*f, "bluez-version="))
-				ver = *f + strlen("bluez-version=");
-		}
-		g_ptr_array_add(fl, NULL);
-		fault_list = (char **)g_ptr_array_free(fl, FALSE);
-		bluez_version = g_strdup_printf("bondcheck-sim (as %s)", ver);
-	} else {
-		bluez_version = runner_bluez_version();
-	}
-	kernel = runner_kernel();
-	ropts.engine.device = device;
-	ropts.engine.device_name = name;
-	ropts.engine.adapter = adapter;
-	ropts.engine.label = label;
-	ropts.engine.reboot_cmd = reboot_cmd;
-	ropts.engine.sim = sim;
-	ropts.engine.faults = (const char *const *)fault_list;
-	ropts.engine.time_scale = scale;
-	ropts.engine.bluez_version = bluez_version;
-	ropts.engine.kernel = kernel;
-	ropts.engine.tool_version = BONDCHECK_VERSION;
-	ropts.sim_trace = sim;
-	ropts.prompt_to = stderr;
-	ropts.not_default_agent = no_default_agent;
-	r.runner = runner_new(bus, scn, r.log, &ropts);
-
-	if (!json) {
-		printf("%s%s%s: \"%s\", %u steps\n", cli_c(stdout, "\033[1m"),
-			argv[1], cli_c(stdout, "\033[0m"), scn->name,
-			scn->total_steps);
-		printf("  device %s%s%s", device ? device : name,
-			adapter ? " on " : "", adapter ? adapter : "");
-		if (sim) {
-			printf(" (simulator");
-			for (char **f = faults; f && *f; f++)
-				printf("%s%s", f == faults ? ", faults: " : ", ",
-					*f);
-			printf(")");
-		}
-		printf("\n  log %s\n", logpath);
-		fflush(stdout);
-	}
-	if (capture_file) {
-		if (!capture_start(&cap, capture_file, adapter, &err)) {
-			status = cli_fail(err);
-			goto out;
-		}
-		{
-			char *t = g_strdup_printf("btmon is writing a btsnoop "
-				"trace to %s", capture_file);
-
-			engine_note(runner_engine(r.runner), "capture", t);
-			g_free(t);
-		}
-	}
-	if (r.tty)
-		r.progress = g_timeout_add(200, on_progress, &r);
-	sig[0] = g_unix_signal_add(SIGINT, on_signal, &r);
-	sig[1] = g_unix_signal_add(SIGTERM, on_signal, &r);
-	runner_start(r.runner, on_done, &r);
-	g_main_loop_run(r.loop);
-	status = r.status;
-	capture_stop(&cap, capture_file);
-	if (evlog_error(r.log))
-		cli_err("%s", evlog_error(r.log)->message);
-	if (!json) {
-		printf("log: %s\n", logpath);
-		if (junit)
-			printf("JUnit: %s\n", junit);
-	}
+	status = a.daemon ? run_via_daemon(&r, &a, scn) :
+			    run_in_process(&r, &a, scn, simargs);
 out:
-	if (sig[0])
-		g_source_remove(sig[0]);
-	if (sig[1])
-		g_source_remove(sig[1]);
-	if (r.progress)
-		g_source_remove(r.progress);
-	runner_free(r.runner);
-	daemon_clear(&r);
-	g_free(r.p_step);
-	g_free(r.p_iter);
-	if (bus)
-		bus_unref(bus);
-	if (host.address)
-		simhost_stop(&host);
-	evlog_free(r.log);
-	report_free(r.report);
-	if (r.loop)
-		g_main_loop_unref(r.loop);
+	output_clear(&r);
 	scenario_free(scn);
 	if (errors)
 		g_ptr_array_free(errors, TRUE);
-	if (simargs)
-		g_ptr_array_free(simargs, TRUE);
-	g_option_context_free(ctx);
-	g_hash_table_destroy(vars);
-	g_strfreev(sets);
-	g_strfreev(faults);
-	g_strfreev(fault_list);
-	g_free(device);
-	g_free(name);
-	g_free(adapter);
-	g_free(reboot_cmd);
-	g_free(label);
-	g_free(logpath);
-	g_free(junit);
-	g_free(reboot);
-	g_free(capture_file);
-	g_free(bluez_version);
-	g_free(kernel);
+	g_ptr_array_free(simargs, TRUE);
+	run_args_clear(&a);
 	dbus_shutdown();
 	return status;
 }

@@ -542,6 +542,27 @@ static const struct {
 	{ { "run", "--daemon", "-d", "C0:FF:EE:00:13:42",
 		"--no-default-agent", "SCN", NULL },
 		"--no-default-agent is for in-process" },
+	{ { "run", "--sim", "SCN", "SCN", NULL },
+		"run takes one scenario file" },
+	{ { "run", "--daemon", "--sim", "SCN", NULL },
+		"--daemon runs on the daemon's BlueZ" },
+	{ { "run", "--daemon", "--fault", "lose-bond-on-reboot", "SCN", NULL },
+		"--daemon runs on the daemon's BlueZ" },
+	{ { "run", "--daemon", "--time-scale", "0", "SCN", NULL },
+		"--daemon runs on the daemon's BlueZ" },
+	{ { "run", "--daemon", "-d", "C0:FF:EE:00:13:42", "--reboot-cmd",
+		"true", "SCN", NULL }, "bondcheckd runs no command" },
+	{ { "run", "--sim", "--reboot", "m", "SCN", NULL },
+		"--reboot METHOD is for --daemon runs" },
+	{ { "run", "-d", "C0:FF:EE:00:13:42", "--name", "x", "SCN", NULL },
+		"give --device or --name, not both" },
+	/* the checks are made in order: the first that fails is said */
+	{ { "run", "--daemon", "--sim", "--capture", "x", "SCN", NULL },
+		"--daemon runs on the daemon's BlueZ" },
+	{ { "run", "-d", "nonsense", "--name", "x", "SCN", NULL },
+		"--device takes" },
+	{ { "run", "--reboot", "m", "-d", "nonsense", "SCN", NULL },
+		"--reboot METHOD is for --daemon runs" },
 };
 
 START_TEST(bad_input_exits_2_with_its_place)
