@@ -31,6 +31,7 @@ int main(void)
 		sim_dut_suite,
 		sim_suite,
 		bluetoothctl_suite,
+		conformance_suite,
 		cli_suite,
 		run_suite,
 		reports_suite,

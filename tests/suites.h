@@ -13,6 +13,7 @@ Suite *dbusmock_suite(void);
 Suite *sim_dut_suite(void);
 Suite *sim_suite(void);
 Suite *bluetoothctl_suite(void);
+Suite *conformance_suite(void);
 Suite *cli_suite(void);
 Suite *scenario_suite(void);
 Suite *scenario_fuzz_suite(void);

@@ -1,0 +1,524 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: MIT
+"""tests/conformance/conformance.py: third-party clients against a BlueZ.
+
+Debian's Bleak (bleak-client.py) and BlueZ's own test scripts (Debian's
+bluez-test-scripts) run against the simulator, for the healthy DUT and for
+every fault, and their outcomes are held against one table of what real
+bluetoothd 5.66 gives (CASES and SCRIPT_ROWS below; measured in the QEMU
+guest, ../shared/notes/third-party-clients-vs-sim.md). The same Bleak
+script runs in the real-BlueZ tier (tests/vm/run) for every case the real
+DUT can play; that tier feeds its outcomes back through `check` and the two
+tables must agree.
+
+  conformance.py sim --build DIR [--case NAME,...] [--jobs N] [--table FILE]
+      start `bondcheck sim` (a private bus + bondcheck-sim) per case, run
+      the Bleak script, compare; then the test-script rows (healthy DUT).
+  conformance.py list            the case names, one a line
+  conformance.py vm-plan         the cases the real tier plays (TSV)
+  conformance.py check DIR       compare outcome files NAME.bleak.jsonl in
+      DIR (from the guest) with the table; exit 1 on a difference.
+
+Timing bounds are upper bounds only, generous for a loaded machine; no test
+here asserts that two things overlapped. Exit status: 0 all as expected,
+1 a difference (printed with both sides), 2 usage, 3 environment.
+"""
+import argparse
+import concurrent.futures
+import ctypes
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SRC = os.path.dirname(os.path.dirname(HERE))
+PY = "/usr/bin/python3"
+SCRIPTS = "/usr/share/doc/bluez-test-scripts/examples"
+DUT = "C0:FF:EE:00:13:42"
+# The simulator's delays x 0.1: a boot is 150 ms, a pairing 30 ms. Bleak's
+# own timeouts are wall-clock and the same on both sides.
+TIME_SCALE = "0.1"
+SEED = "1"
+TIMEOUT = 6.0          # Bleak's scan and connect timeouts (both sides)
+BLEAK_ARGS = ["--scan-timeout", str(TIMEOUT), "--connect-timeout",
+              str(TIMEOUT), "--notify-timeout", "10", "--drop-timeout",
+              "10"]
+
+OPS_OK = ["discover", "connect", "services", "pair", "read", "notify",
+          "write-reboot", "link-drop", "reconnect", "read-after-reconnect",
+          "notify-after-reconnect", "disconnect", "unpair"]
+AFTER = ["read-after-reconnect", "notify-after-reconnect", "disconnect"]
+
+
+def fails(first, rescan="ok", again=None):
+    """Expected ops when the first reconnect fails with @first; the rescan
+    gives @rescan and the new client's connect @again (default @first)."""
+    seq = [(op, "ok") for op in OPS_OK[:8]] + [("reconnect", first),
+                                               ("rescan", rescan)]
+    if rescan != "ok":
+        seq.append(("reconnect-new-client", "skipped"))
+    else:
+        again = again or first
+        seq.append(("reconnect-new-client", again))
+        if again == "ok":
+            seq += [(op, "ok") for op in AFTER]
+        else:
+            seq.append(("read-after-reconnect", "skipped"))
+    return seq + [("unpair", "ok")]
+
+
+HEALTHY = [(op, "ok") for op in OPS_OK]
+DROPS = fails("BleakError")                   # Connect ok, then the drop
+ABORT_REMOTE = fails("BleakDBusError:org.bluez.Error.Failed:"
+                     "le-connection-abort-by-remote")
+GONE = fails("TimeoutError", rescan="not-found")
+
+# name, simulator faults, the real DUT's faults (None: bondcheck-vmdut
+# cannot play it), expected ops, where the real outcome comes from, and
+# the note's gap number while the simulator still differs (an expected
+# failure on the simulator side: it must fail as described, and its
+# passing is reported so the mark goes)
+CASES = [
+    ("healthy", [], "", HEALTHY, "measured", None),
+    ("lose-bond", ["lose-bond-on-reboot"], "lose-bond-on-reboot", DROPS,
+     "measured (BleakError in < 1 s: some Connect() succeed, then drop)",
+     1),
+    ("key-lookup-mismatch", ["key-lookup-mismatch"], None, DROPS,
+     "same LTK negative reply as a lost bond", 1),
+    ("lose-bond-then-drops", ["lose-bond-on-reboot",
+                              "connect-succeeds-then-drops"], None, DROPS,
+     "one of the two measured outcomes, forced", None),
+    ("terminate-on-encrypt", ["lose-bond-on-reboot", "terminate-on-encrypt"],
+     None, ABORT_REMOTE, "source: 0x13 -> ECONNRESET -> "
+     "le-connection-abort-by-remote; Bleak retries only ...-by-local", None),
+    ("no-advertise", ["no-advertise-after-reboot"],
+     "no-advertise-after-reboot", GONE, "measured", None),
+    ("slow-boot", ["slow-boot=5s"], "slow-boot=2s", HEALTHY, "measured",
+     None),
+    # boots longer than Bleak waits: the first connect times out, a rescan
+    # finds it, a new client connects (120 s x 0.1 = 12 s > 6 s; real 12 s)
+    ("slow-boot-long", ["slow-boot=120s"], "slow-boot=12s",
+     fails("TimeoutError", again="ok"), "measured", None),
+    ("rotate-identity", ["rotate-identity-on-reboot"], None, GONE,
+     "the old address never advertises again (as no-advertise)", None),
+    ("forget-cccd", ["forget-cccd-on-reboot"], None, HEALTHY,
+     "Bleak's start_notify rewrites the CCCD", None),
+    ("repair-on-reconnect", ["repair-on-reconnect"], None, HEALTHY,
+     "re-pairs Just Works (no agent)", None),
+    ("bond-table-full", ["bond-table-full=1"], None, HEALTHY,
+     "no other central bonds", None),
+    ("bluez-5.64", ["bluez-version=5.64"], None, HEALTHY,
+     "Bleak does not use Bonded", None),
+    ("bluez-5.83", ["bluez-version=5.83"], None, HEALTHY,
+     "Bleak 0.20 ignores Disconnected", None),
+    ("connect-succeeds-then-drops", ["connect-succeeds-then-drops"], None,
+     HEALTHY, "acts only when the key is lost", None),
+]
+
+# Upper bounds (ms) per outcome: an op that fails fast must fail before
+# Bleak's own timeout; one that times out does so at it.
+BOUND_MS = {"ok": 25000, "skipped": 1000, "not-found": TIMEOUT * 1000 + 8000,
+            "TimeoutError": TIMEOUT * 1000 + 8000}
+BOUND_FAST_MS = TIMEOUT * 1000 - 500
+
+# BlueZ's test scripts, on the healthy DUT after discovery: name, argv
+# (ADDR: the DUT), stdin, expected exit status, regexes the output must
+# hold (!re: must not hold), the note's gap while the simulator differs
+SCRIPT_ROWS = [
+    ("adapter-address", ["test-adapter", "address"], None, 0,
+     [r"^([0-9A-F]{2}:){5}[0-9A-F]{2}$"], None),
+    ("adapter-name", ["test-adapter", "name"], None, 0, [r"\S"], None),
+    ("adapter-list", ["test-adapter", "list"], None, 0,
+     [r"Address", r"Alias", r"Class", r"Discoverable", r"DiscoverableTimeout",
+      r"Discovering", r"Modalias", r"Name", r"Pairable", r"PairableTimeout",
+      r"Powered", r"Roles", r"UUIDs", r"UUIDs.*0000180[01]-"], 12),
+    ("adapter-alias-set", ["test-adapter", "alias", "conformance"], None, 0,
+     [], None),
+    ("adapter-alias-get", ["test-adapter", "alias"], None, 0,
+     [r"^conformance$"], None),
+    ("adapter-powered", ["test-adapter", "powered"], None, 0, [r"^1$"],
+     None),
+    ("adapter-pairable", ["test-adapter", "pairable"], None, 0, [r"^[01]$"],
+     None),
+    ("adapter-discoverable", ["test-adapter", "discoverable"], None, 0,
+     [r"^[01]$"], None),
+    ("adapter-discoverabletimeout-set",
+     ["test-adapter", "discoverabletimeout", "170"], None, 0, [], 12),
+    ("adapter-discoverabletimeout-get",
+     ["test-adapter", "discoverabletimeout"], None, 0, [r"^170$"], 12),
+    ("adapter-pairabletimeout-set",
+     ["test-adapter", "pairabletimeout", "0"], None, 0, [], 12),
+    ("list-devices", ["list-devices"], None, 0,
+     [r"ADDR", r"Connected", r"Paired", r"!AdvertisingFlags"], 10),
+    ("device-list", ["test-device", "list"], None, 0, [r"ADDR"], None),
+    ("device-name", ["test-device", "name", "ADDR"], None, 0, [r"\S"], None),
+    ("device-alias", ["test-device", "alias", "ADDR", "dut"], None, 0, [],
+     None),
+    ("device-trusted", ["test-device", "trusted", "ADDR", "yes"], None, 0,
+     [], None),
+    ("device-blocked", ["test-device", "blocked", "ADDR", "no"], None, 0,
+     [], None),
+    ("device-class", ["test-device", "class", "ADDR"], None, 1,
+     [r"org\.freedesktop\.DBus\.Error\.InvalidArgs: No such property "
+      r"'Class'"], None),
+    ("device-services", ["test-device", "services", "ADDR"], None, 1,
+     [r"Unknown command"], None),
+    # pairs with its own agent: numeric comparison, a random number
+    ("simple-agent-pair", ["simple-agent", "hci0", "ADDR"], "yes\n", 0,
+     [r"RequestConfirmation \(\S+, \d+\)", r"Device paired",
+      r"!RequestConfirmation \(\S+, 123456\)"], 4),
+    ("device-disconnect", ["test-device", "disconnect", "ADDR"], None, 0, [],
+     None),
+    ("device-connect", ["test-device", "connect", "ADDR"], None, 0, [],
+     None),
+    ("example-gatt-client", ["example-gatt-client"], None, 1,
+     [r"No Heart Rate Service found"], None),
+    ("get-managed-objects", ["get-managed-objects"], None, 0,
+     [r"org\.bluez\.AgentManager1", r"org\.bluez\.ProfileManager1",
+      r"org\.bluez\.GattManager1", r"org\.bluez\.LEAdvertisingManager1",
+      r"org\.bluez\.Adapter1", r"org\.bluez\.Device1",
+      r"org\.bluez\.GattService1"], 12),
+    ("device-remove", ["test-device", "remove", "ADDR"], None, 0, [], None),
+    ("device-remove-again", ["test-device", "remove", "PATH"], None, 1,
+     [r"org\.bluez\.Error\.DoesNotExist"], None),
+    ("device-connect-unknown", ["test-device", "connect", "ADDR"], None, 1,
+     [r"[Dd]evice not found"], None),
+]
+
+
+# ---- comparing ------------------------------------------------------------
+
+def outcome_of(rec):
+    o = rec["outcome"]
+    if o == "BleakDBusError":
+        o = "%s:%s:%s" % (o, rec.get("error", ""), rec.get("message", ""))
+    return o
+
+
+def compare(case, recs):
+    """Differences between @recs (the script's lines) and the table."""
+    name, _, _, want, _, _ = case
+    got = [(r["op"], outcome_of(r)) for r in recs]
+    problems = []
+    if got != want:
+        problems.append("%s: outcomes differ\n      table: %s\n      got:   %s"
+                        % (name, fmt(want), fmt(got)))
+    for r in recs:
+        o = r["outcome"]
+        bound = BOUND_MS.get(o, BOUND_FAST_MS)
+        if r["ms"] > bound:
+            problems.append("%s: %s took %.0f ms (%s; bound %.0f ms)" % (
+                name, r["op"], r["ms"], o, bound))
+    return problems
+
+
+def fmt(seq):
+    return " | ".join("%s=%s" % (op, o) for op, o in seq if o != "ok") + \
+        " (%d ops)" % len(seq)
+
+
+def summary(recs):
+    """A row of the outcome table: the ops that were not ok."""
+    bad = ["%s %s" % (op, o) for op, o in
+           ((r["op"], outcome_of(r)) for r in recs) if o != "ok"]
+    return "; ".join(bad) if bad else "all ok"
+
+
+def read_jsonl(path):
+    recs = []
+    with open(path) as f:
+        for n, line in enumerate(f, 1):
+            line = line.strip()
+            if not line:
+                continue
+            try:
+                recs.append(json.loads(line))
+            except ValueError as e:
+                raise SystemExit("%s:%d:1: not JSON: %s" % (path, n, e))
+    return recs
+
+
+# ---- running against the simulator ----------------------------------------
+
+def die_with_parent():
+    # the simulator goes when we go, even if we are killed
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(1, signal.SIGTERM)   # PR_SET_PDEATHSIG
+
+
+class Sim:
+    """`bondcheck sim` with the case's faults: a private bus and the
+    simulator; its first stdout line is the bus address, printed once
+    org.bluez is owned."""
+
+    def __init__(self, build, faults, log):
+        cmd = [os.path.join(build, "bondcheck"), "sim", "--time-scale",
+               TIME_SCALE]
+        if seed_supported(build):
+            cmd += ["--seed", SEED]
+        for f in faults:
+            cmd += ["--fault", f]
+        self.log = open(log, "w")
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE,
+                                     stderr=self.log, text=True,
+                                     preexec_fn=die_with_parent)
+        line = self.proc.stdout.readline().strip()
+        if not line.startswith("DBUS_SYSTEM_BUS_ADDRESS="):
+            self.stop()
+            raise RuntimeError("bondcheck sim did not start (%s)" % log)
+        self.env = dict(os.environ)
+        self.env["DBUS_SYSTEM_BUS_ADDRESS"] = line.split("=", 1)[1]
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+
+
+_SEED = {}
+
+
+def seed_supported(build):
+    if build not in _SEED:
+        r = subprocess.run([os.path.join(build, "bondcheck"), "sim",
+                            "--help"], capture_output=True, text=True)
+        _SEED[build] = "--seed" in r.stdout
+    return _SEED[build]
+
+
+def run_bleak(env, out, address=DUT, timeout=120):
+    with open(out, "w") as f:
+        r = subprocess.run([PY, os.path.join(HERE, "bleak-client.py"),
+                            "--address", address] + BLEAK_ARGS, env=env,
+                           stdout=f, stderr=subprocess.PIPE, text=True,
+                           timeout=timeout)
+    return r.returncode, r.stderr
+
+
+def sim_case(build, case, outdir):
+    name, faults = case[0], case[1]
+    out = os.path.join(outdir, name + ".bleak.jsonl")
+    sim = Sim(build, faults, os.path.join(outdir, name + ".sim.log"))
+    try:
+        rc, err = run_bleak(sim.env, out)
+    finally:
+        sim.stop()
+    if rc != 0:
+        return [], ["%s: the Bleak script failed (exit %d):\n%s" % (
+            name, rc, err[-3000:])]
+    recs = read_jsonl(out)
+    return recs, compare(case, recs)
+
+
+def script_rows(env, outdir):
+    """The test-script rows in order; (row name, ok, detail) each."""
+    results = []
+    for name, argv, stdin, want_rc, pats, _ in SCRIPT_ROWS:
+        sub = {"ADDR": DUT, "PATH": "/org/bluez/hci0/dev_" +
+               DUT.replace(":", "_")}
+        cmd = [PY, os.path.join(SCRIPTS, argv[0])] + \
+            [sub.get(a, a) for a in argv[1:]]
+        try:
+            r = subprocess.run(cmd, env=env, input=stdin or "",
+                               capture_output=True, text=True, timeout=30)
+            rc, text = r.returncode, r.stdout + r.stderr
+        except subprocess.TimeoutExpired as e:
+            rc, text = "timeout", str(e.stdout or "") + str(e.stderr or "")
+        with open(os.path.join(outdir, "script-%s.out" % name), "w") as f:
+            f.write("$ %s\n%s\nexit %s\n" % (" ".join(cmd), text, rc))
+        text = text.replace(DUT, "ADDR")
+        bad = []
+        if rc != want_rc:
+            bad.append("exit %s, expected %s" % (rc, want_rc))
+        for p in pats:
+            neg = p.startswith("!")
+            found = re.search(p[1:] if neg else p, text, re.M)
+            if bool(found) == neg:
+                bad.append("%s %r" % ("has" if neg else "lacks",
+                                      p[1:] if neg else p))
+        results.append((name, not bad, "; ".join(bad) or "as expected",
+                        text.strip().splitlines()[-1:] or [""]))
+    return results
+
+
+def scripts_on_sim(build, outdir):
+    sim = Sim(build, [], os.path.join(outdir, "scripts.sim.log"))
+    try:
+        # the scripts find the DUT among known devices: discover it first
+        # (Bleak's scanner stops when it has it; the device stays known)
+        out = os.path.join(outdir, "scripts.discover.jsonl")
+        with open(out, "w") as f:
+            subprocess.run([PY, "-c", DISCOVER, DUT], env=sim.env, stdout=f,
+                           timeout=60, check=True)
+        return script_rows(sim.env, outdir)
+    finally:
+        sim.stop()
+
+
+DISCOVER = """
+import asyncio, sys
+from bleak import BleakScanner
+d = asyncio.run(BleakScanner.find_device_by_address(sys.argv[1], timeout=6))
+print("found" if d else "not found")
+sys.exit(0 if d else 1)
+"""
+
+
+def judge(rows, gaps):
+    """Apply the expected-failure marks: (problems, notes)."""
+    problems, notes = [], []
+    for name, bad, gap in rows:
+        if gap and bad:
+            notes.append("%s: differs as known (gap %d of the note): %s" % (
+                name, gap, bad[0].splitlines()[0]))
+        elif gap and not bad:
+            problems.append("%s: now matches real BlueZ; drop its gap %d "
+                            "mark in tests/conformance/conformance.py"
+                            % (name, gap))
+        else:
+            problems += bad
+    return problems, notes
+
+
+def cmd_sim(a):
+    build = os.path.abspath(a.build)
+    outdir = os.path.join(build, "conformance")
+    os.makedirs(outdir, exist_ok=True)
+    only = set(a.case.split(",")) if a.case else None
+    cases = [c for c in CASES if not only or c[0] in only]
+    if only and only - {c[0] for c in CASES} - {"scripts"}:
+        print("conformance: unknown case(s): %s" % ", ".join(
+            sorted(only - {c[0] for c in CASES} - {"scripts"})))
+        return 2
+    if not os.path.exists(os.path.join(SCRIPTS, "test-adapter")):
+        print("conformance: bluez-test-scripts is not installed "
+              "(tools/debian-packages)")
+        return 3
+    t0 = time.monotonic()
+    rows, table = [], []
+    with concurrent.futures.ThreadPoolExecutor(a.jobs) as ex:
+        futs = [(c, ex.submit(sim_case, build, c, outdir)) for c in cases]
+        for c, fu in futs:
+            recs, bad = fu.result()
+            rows.append((c[0], bad, c[5]))
+            table.append((c[0], " + ".join(c[1]) or "-", summary(recs),
+                          "yes" if not bad else
+                          ("known gap %d" % c[5] if c[5] else "NO")))
+    srows = []
+    if (not only or "scripts" in only) and not a.no_scripts:
+        for name, ok, detail, last in scripts_on_sim(build, outdir):
+            gap = [r[5] for r in SCRIPT_ROWS if r[0] == name][0]
+            rows.append(("script " + name, [] if ok else
+                         ["script %s: %s (last line: %s)" % (name, detail,
+                                                             last[0])], gap))
+            srows.append((name, detail, "yes" if ok else
+                          ("known gap %d" % gap if gap else "NO")))
+    problems, notes = judge(rows, None)
+    with open(os.path.join(outdir, "table.md"), "w") as f:
+        f.write("| case | simulator faults | Bleak on the simulator | "
+                "as the table |\n| --- | --- | --- | --- |\n")
+        for r in table:
+            f.write("| %s |\n" % " | ".join(r))
+        f.write("\n| test script row | simulator | as the table |\n"
+                "| --- | --- | --- |\n")
+        for r in srows:
+            f.write("| %s |\n" % " | ".join(r))
+    for r in table:
+        print("conformance: %-28s %-48s %s" % (r[0], r[2][:48], r[3]))
+    for r in srows:
+        print("conformance: script %-30s %s" % (r[0], r[2]))
+    for n in notes:
+        print("conformance: XFAIL " + n)
+    print("conformance: %d cases, %d script rows, %.1f s; table in %s" % (
+        len(table), len(srows), time.monotonic() - t0,
+        os.path.join(outdir, "table.md")))
+    if problems:
+        for p in problems:
+            print("conformance: MISMATCH " + p)
+        return 1
+    return 0
+
+
+def cmd_list(a):
+    for c in CASES:
+        print(c[0])
+    return 0
+
+
+def cmd_vm_plan(a):
+    """The cases the real DUT can play: NAME|VMDUT-FAULTS."""
+    for c in CASES:
+        if c[2] is not None:
+            print("%s|%s" % (c[0], c[2]))
+    return 0
+
+
+def cmd_check(a):
+    """The real tier's outcomes against the table, and against the
+    simulator's where both ran (table.md rows of the simulator run)."""
+    problems, rows = [], []
+    for c in CASES:
+        if c[2] is None:
+            continue
+        p = os.path.join(a.dir, c[0] + ".bleak.jsonl")
+        if not os.path.exists(p):
+            problems.append("%s: no outcome from the real tier" % c[0])
+            continue
+        recs = read_jsonl(p)
+        bad = compare(c, recs)
+        problems += bad
+        rows.append((c[0], c[2] or "-", summary(recs),
+                     "yes" if not bad else "NO"))
+        simp = os.path.join(a.sim_dir, c[0] + ".bleak.jsonl") \
+            if a.sim_dir else None
+        if simp and os.path.exists(simp):
+            srecs = read_jsonl(simp)
+            real = [(r["op"], outcome_of(r)) for r in recs]
+            sim = [(r["op"], outcome_of(r)) for r in srecs]
+            if real != sim and not c[5]:
+                problems.append("%s: real and simulator differ\n      real: "
+                                "%s\n      sim:  %s" % (c[0], fmt(real),
+                                                       fmt(sim)))
+    with open(os.path.join(a.dir, "conformance.md"), "w") as f:
+        f.write("| case | real DUT faults | Bleak on real bluetoothd 5.66 | "
+                "as the table |\n| --- | --- | --- | --- |\n")
+        for r in rows:
+            f.write("| %s |\n" % " | ".join(r))
+    for r in rows:
+        print("conformance(real): %-20s %-48s %s" % (r[0], r[2][:48], r[3]))
+    if problems:
+        for p in problems:
+            print("conformance(real): MISMATCH " + p)
+        return 1
+    return 0
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    s = sub.add_parser("sim")
+    s.add_argument("--build", required=True)
+    s.add_argument("--case", default="")
+    s.add_argument("--jobs", type=int, default=4)
+    s.add_argument("--no-scripts", action="store_true")
+    sub.add_parser("list")
+    sub.add_parser("vm-plan")
+    c = sub.add_parser("check")
+    c.add_argument("dir")
+    c.add_argument("--sim-dir", default="")
+    a = ap.parse_args()
+    return {"sim": cmd_sim, "list": cmd_list, "vm-plan": cmd_vm_plan,
+            "check": cmd_check}[a.cmd](a)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * check_conformance.c — clients we did not write against the simulator:
+ * Debian's Bleak and BlueZ's own test scripts, for the healthy DUT and
+ * every fault, each outcome held against the table of what real
+ * bluetoothd 5.66 gives (tests/conformance/conformance.py holds the table
+ * and drives `bondcheck sim`, a private bus with the simulator, per case).
+ * The real-BlueZ tier runs the same Bleak script against bluetoothd and
+ * checks it against the same table.
+ */
+#include <check.h>
+
+#include "helpers/testutil.h"
+#include "suites.h"
+
+static void driver(const char *const *extra)
+{
+	char *script = test_path("tests/conformance/conformance.py");
+	const char *argv[12] = { "/usr/bin/python3", script, "sim", "--build",
+		test_builddir() };
+	struct proc_result res;
+	size_t n = 5;
+
+	for (size_t i = 0; extra[i] && n < G_N_ELEMENTS(argv) - 1; i++)
+		argv[n++] = extra[i];
+	argv[n] = NULL;
+	test_run(argv, NULL, 280000, &res);
+	ck_assert_msg(res.status == 0,
+		"conformance.py exited %d:\n%s\n%s", res.status, res.out,
+		res.err);
+	test_result_clear(&res);
+	g_free(script);
+}
+
+START_TEST(bleak_outcomes_match_real_bluez_for_every_fault)
+{
+	const char *extra[] = { "--no-scripts", NULL };
+
+	driver(extra);
+}
+END_TEST
+
+START_TEST(bluez_test_scripts_match_real_bluez)
+{
+	const char *extra[] = { "--case", "scripts", NULL };
+
+	driver(extra);
+}
+END_TEST
+
+Suite *conformance_suite(void)
+{
+	Suite *s = suite_create("conformance");
+	TCase *tc = tcase_create("conformance");
+
+	tcase_set_timeout(tc, 300);
+	tcase_add_test(tc, bleak_outcomes_match_real_bluez_for_every_fault);
+	tcase_add_test(tc, bluez_test_scripts_match_real_bluez);
+	suite_add_tcase(s, tc);
+	return s;
+}
