@@ -98,6 +98,38 @@ while IFS="|" read -r name scn faults args mode; do
 		args=""
 		cap=""
 	fi
+	# MODE "bleak" / "scripts" / "probe" (the conformance suite): a third-party
+	# client instead of bondcheck, on a host that has forgotten the DUT
+	if [ "$mode" = "bleak" ] || [ "$mode" = "scripts" ] ||
+	   [ "$mode" = "probe" ]; then
+		mkdir -p /results/bleak
+		dbus-send --system --print-reply --dest=org.bluez /org/bluez/hci0 \
+			org.bluez.Adapter1.RemoveDevice \
+			"objpath:/org/bluez/hci0/dev_$(echo "$addr" | tr : _)" \
+			> /dev/null 2>&1
+		if [ "$mode" = "probe" ]; then
+			python3 /opt/bondcheck/conformance/probe.py run \
+				--address "$addr" --out /results/bleak/probe.json \
+				> "/results/$name.out" 2>&1
+		elif [ "$mode" = "bleak" ]; then
+			out="/results/bleak/${name#bleak-}.bleak.jsonl"
+			python3 /opt/bondcheck/conformance/conformance.py \
+				run-bleak --address "$addr" --out "$out" \
+				> "/results/$name.out" 2>&1
+		else
+			BONDCHECK_BLUEZ_SCRIPTS=/opt/bondcheck/bluez-test \
+			python3 /opt/bondcheck/conformance/conformance.py \
+				run-scripts --address "$addr" \
+				--out /results/bleak/scripts \
+				> "/results/$name.out" 2>&1
+		fi
+		status=$?
+		say "[$n] $name: exit $status"
+		printf '%s\t%s\n' "$name" "$status" >> /results/summary.tsv
+		kill "$dut" 2>/dev/null
+		wait "$dut"
+		continue
+	fi
 	# The DUT's agent stays bluetoothd's default agent (on its own board it
 	# would have its own bluetoothd): bondcheck's agent answers the
 	# requests of its own Pair() calls, as BlueZ gives them to the caller.
