@@ -27,6 +27,7 @@
 #define DBUS_ERR_UNKNOWN_PROPERTY "org.freedesktop.DBus.Error.UnknownProperty"
 #define DBUS_ERR_PROPERTY_READ_ONLY "org.freedesktop.DBus.Error.PropertyReadOnly"
 #define DBUS_ERR_INVALID_ARGS     "org.freedesktop.DBus.Error.InvalidArgs"
+#define DBUS_ERR_INVALID_SIGNATURE "org.freedesktop.DBus.Error.InvalidSignature"
 #define DBUS_ERR_ACCESS_DENIED    "org.freedesktop.DBus.Error.AccessDenied"
 #define DBUS_ERR_AUTH_FAILED      "org.freedesktop.DBus.Error.AuthFailed"
 #define DBUS_ERR_DISCONNECTED     "org.freedesktop.DBus.Error.Disconnected"

@@ -9,12 +9,19 @@
  * call that caused it. Each method call is answered exactly once; calls still
  * unanswered when the service is freed get an error reply.
  *
- * Errors sent by the dispatcher itself (the same as a libdbus/gdbus server):
+ * Errors sent by the dispatcher itself, with the texts libdbus and BlueZ's
+ * gdbus send:
  *   org.freedesktop.DBus.Error.UnknownObject    no object at that path
  *   org.freedesktop.DBus.Error.UnknownMethod    no such method/signature
  *   org.freedesktop.DBus.Error.InvalidArgs      Properties.* on unknown
- *                                               interface/property, bad type
+ *                                               interface/property
  *   org.freedesktop.DBus.Error.PropertyReadOnly Set on a read-only property
+ *   org.freedesktop.DBus.Error.InvalidSignature Set with a value of another
+ *                                               type
+ *
+ * Like gdbus, an object has org.freedesktop.DBus.Properties only when one of
+ * its interfaces has properties, and InterfacesAdded/InterfacesRemoved name
+ * the standard interfaces too when the object itself comes and goes.
  */
 #ifndef BONDCHECK_SERVICE_H
 #define BONDCHECK_SERVICE_H
@@ -40,6 +47,9 @@ struct svc_method {
 	const char *in;   /* D-Bus signature of the arguments, "" for none */
 	const char *out;
 	svc_method_fn fn;
+	/* the arguments' names for Introspect, in then out, space-separated
+	 * ("options fd mtu"); NULL: unnamed */
+	const char *args;
 };
 
 struct svc_property {
@@ -52,6 +62,7 @@ struct svc_property {
 struct svc_signal {
 	const char *name;
 	const char *type;
+	const char *args;   /* names, space-separated; NULL: unnamed */
 };
 
 struct svc_interface {

@@ -25,6 +25,7 @@ struct object {
 	char *path;
 	GPtrArray *ifaces;    /* struct iface_inst */
 	bool queued;
+	bool announced;       /* its InterfacesAdded went out */
 };
 
 struct svc_call {
@@ -174,13 +175,28 @@ static GVariant *iface_props(struct iface_inst *ii)
 	return g_variant_builder_end(&b);
 }
 
-static void add_standard_ifaces(GVariantBuilder *b)
+/* gdbus gives an object Properties only when an interface has some */
+static bool has_properties(struct object *o)
+{
+	for (guint i = 0; o && i < o->ifaces->len; i++) {
+		const struct svc_interface *d =
+			((struct iface_inst *)g_ptr_array_index(o->ifaces, i))
+				->desc;
+
+		if (d->properties && d->properties->name)
+			return true;
+	}
+	return false;
+}
+
+static void add_standard_ifaces(GVariantBuilder *b, struct object *o)
 {
 	/* bluetoothd's gdbus lists these too */
 	g_variant_builder_add(b, "{s@a{sv}}", DBUS_IFACE_INTROSPECTABLE,
 		g_variant_new_array(G_VARIANT_TYPE("{sv}"), NULL, 0));
-	g_variant_builder_add(b, "{s@a{sv}}", DBUS_IFACE_PROPERTIES,
-		g_variant_new_array(G_VARIANT_TYPE("{sv}"), NULL, 0));
+	if (has_properties(o))
+		g_variant_builder_add(b, "{s@a{sv}}", DBUS_IFACE_PROPERTIES,
+			g_variant_new_array(G_VARIANT_TYPE("{sv}"), NULL, 0));
 }
 
 static const char *manager_for(struct service *svc, const char *path)
@@ -221,6 +237,9 @@ static void flush_object(struct service *svc, struct object *o)
 	bool any_added = false;
 
 	g_variant_builder_init(&added, G_VARIANT_TYPE("a{sa{sv}}"));
+	/* a new object: gdbus announces its standard interfaces with it */
+	if (!o->announced && o->ifaces->len)
+		add_standard_ifaces(&added, o);
 	for (guint i = 0; i < o->ifaces->len; i++) {
 		struct iface_inst *ii = g_ptr_array_index(o->ifaces, i);
 
@@ -232,6 +251,8 @@ static void flush_object(struct service *svc, struct object *o)
 			iface_props(ii));
 		any_added = true;
 	}
+	if (any_added)
+		o->announced = true;
 	if (any_added && mgr)
 		send_signal(svc, mgr, DBUS_IFACE_OBJECT_MANAGER,
 			"InterfacesAdded",
@@ -391,10 +412,12 @@ static void remove_ifaces(struct service *svc, struct object *o,
 	const char *mgr = manager_for(svc, o->path);
 	GVariantBuilder names;
 	bool any = false;
+	bool had_props;
 
 	/* what was announced must be announced gone, in order */
 	service_flush(svc);
 	g_variant_builder_init(&names, G_VARIANT_TYPE("as"));
+	had_props = has_properties(o);
 	for (guint i = o->ifaces->len; i-- > 0;) {
 		struct iface_inst *ii = g_ptr_array_index(o->ifaces, i);
 
@@ -403,6 +426,13 @@ static void remove_ifaces(struct service *svc, struct object *o,
 		g_variant_builder_add(&names, "s", ii->desc->name);
 		any = true;
 		g_ptr_array_remove_index(o->ifaces, i);
+	}
+	/* the object goes: so do its standard interfaces (gdbus) */
+	if (any && o->ifaces->len == 0 && o->announced) {
+		if (had_props)
+			g_variant_builder_add(&names, "s", DBUS_IFACE_PROPERTIES);
+		g_variant_builder_add(&names, "s", DBUS_IFACE_INTROSPECTABLE);
+		o->announced = false;
 	}
 	if (any && mgr)
 		send_signal(svc, mgr, DBUS_IFACE_OBJECT_MANAGER,
@@ -443,16 +473,29 @@ bool service_has_interface(struct service *svc, const char *path,
 
 /* ---- standard interfaces ------------------------------------------------ */
 
-static void append_args_xml(GString *x, const char *sig, const char *dir)
+/* <arg>s of @sig, named from @names (space-separated, consumed) */
+static void append_args_xml(GString *x, const char *sig, const char *dir,
+	const char **names)
 {
 	const char *p = sig;
 
 	while (p && *p) {
-		const char *end;
+		const char *end, *name = NULL;
+		int nlen = 0;
 
 		if (!g_variant_type_string_scan(p, NULL, &end))
 			break;
-		g_string_append_printf(x, "      <arg type=\"%.*s\"%s%s%s/>\n",
+		if (names && *names && **names) {
+			const char *sp = strchr(*names, ' ');
+
+			name = *names;
+			nlen = sp ? (int)(sp - name) : (int)strlen(name);
+			*names = sp ? sp + 1 : name + nlen;
+		}
+		g_string_append(x, "      <arg");
+		if (name)
+			g_string_append_printf(x, " name=\"%.*s\"", nlen, name);
+		g_string_append_printf(x, " type=\"%.*s\"%s%s%s/>\n",
 			(int)(end - p), p, dir ? " direction=\"" : "",
 			dir ? dir : "", dir ? "\"" : "");
 		p = end;
@@ -474,30 +517,49 @@ static char *introspect(struct service *svc, const char *path)
 		"    <method name=\"Introspect\">\n"
 		"      <arg name=\"xml\" type=\"s\" direction=\"out\"/>\n"
 		"    </method>\n  </interface>\n");
-	if (o && o->ifaces->len)
+	/* the argument names are gdbus's (BlueZ gdbus/object.c) */
+	if (has_properties(o))
 		g_string_append(x,
 			"  <interface name=\"" DBUS_IFACE_PROPERTIES "\">\n"
-			"    <method name=\"Get\"><arg type=\"s\" direction=\"in\"/>"
-			"<arg type=\"s\" direction=\"in\"/><arg type=\"v\" "
-			"direction=\"out\"/></method>\n"
-			"    <method name=\"Set\"><arg type=\"s\" direction=\"in\"/>"
-			"<arg type=\"s\" direction=\"in\"/><arg type=\"v\" "
-			"direction=\"in\"/></method>\n"
-			"    <method name=\"GetAll\"><arg type=\"s\" "
-			"direction=\"in\"/><arg type=\"a{sv}\" "
-			"direction=\"out\"/></method>\n"
-			"    <signal name=\"PropertiesChanged\"><arg type=\"s\"/>"
-			"<arg type=\"a{sv}\"/><arg type=\"as\"/></signal>\n"
+			"    <method name=\"Get\">\n"
+			"      <arg name=\"interface\" type=\"s\" "
+			"direction=\"in\"/>\n"
+			"      <arg name=\"name\" type=\"s\" direction=\"in\"/>\n"
+			"      <arg name=\"value\" type=\"v\" direction=\"out\"/>\n"
+			"    </method>\n"
+			"    <method name=\"Set\">\n"
+			"      <arg name=\"interface\" type=\"s\" "
+			"direction=\"in\"/>\n"
+			"      <arg name=\"name\" type=\"s\" direction=\"in\"/>\n"
+			"      <arg name=\"value\" type=\"v\" direction=\"in\"/>\n"
+			"    </method>\n"
+			"    <method name=\"GetAll\">\n"
+			"      <arg name=\"interface\" type=\"s\" "
+			"direction=\"in\"/>\n"
+			"      <arg name=\"properties\" type=\"a{sv}\" "
+			"direction=\"out\"/>\n"
+			"    </method>\n"
+			"    <signal name=\"PropertiesChanged\">\n"
+			"      <arg name=\"interface\" type=\"s\"/>\n"
+			"      <arg name=\"changed_properties\" type=\"a{sv}\"/>\n"
+			"      <arg name=\"invalidated_properties\" type=\"as\"/>\n"
+			"    </signal>\n"
 			"  </interface>\n");
 	if (is_manager(svc, path))
 		g_string_append(x,
 			"  <interface name=\"" DBUS_IFACE_OBJECT_MANAGER "\">\n"
-			"    <method name=\"GetManagedObjects\"><arg "
-			"type=\"a{oa{sa{sv}}}\" direction=\"out\"/></method>\n"
-			"    <signal name=\"InterfacesAdded\"><arg type=\"o\"/>"
-			"<arg type=\"a{sa{sv}}\"/></signal>\n"
-			"    <signal name=\"InterfacesRemoved\"><arg type=\"o\"/>"
-			"<arg type=\"as\"/></signal>\n  </interface>\n");
+			"    <method name=\"GetManagedObjects\">\n"
+			"      <arg name=\"objects\" type=\"a{oa{sa{sv}}}\" "
+			"direction=\"out\"/>\n"
+			"    </method>\n"
+			"    <signal name=\"InterfacesAdded\">\n"
+			"      <arg name=\"object\" type=\"o\"/>\n"
+			"      <arg name=\"interfaces\" type=\"a{sa{sv}}\"/>\n"
+			"    </signal>\n"
+			"    <signal name=\"InterfacesRemoved\">\n"
+			"      <arg name=\"object\" type=\"o\"/>\n"
+			"      <arg name=\"interfaces\" type=\"as\"/>\n"
+			"    </signal>\n  </interface>\n");
 	for (guint i = 0; o && i < o->ifaces->len; i++) {
 		const struct svc_interface *d =
 			((struct iface_inst *)g_ptr_array_index(o->ifaces, i))
@@ -507,17 +569,21 @@ static char *introspect(struct service *svc, const char *path)
 			d->name);
 		for (const struct svc_method *m = d->methods; m && m->name;
 		     m++) {
+			const char *names = m->args;
+
 			g_string_append_printf(x, "    <method name=\"%s\">\n",
 				m->name);
-			append_args_xml(x, m->in, "in");
-			append_args_xml(x, m->out, "out");
+			append_args_xml(x, m->in, "in", &names);
+			append_args_xml(x, m->out, "out", &names);
 			g_string_append(x, "    </method>\n");
 		}
 		for (const struct svc_signal *s = d->signals; s && s->name;
 		     s++) {
+			const char *names = s->args;
+
 			g_string_append_printf(x, "    <signal name=\"%s\">\n",
 				s->name);
-			append_args_xml(x, s->type, NULL);
+			append_args_xml(x, s->type, NULL, &names);
 			g_string_append(x, "    </signal>\n");
 		}
 		for (const struct svc_property *p = d->properties;
@@ -577,7 +643,7 @@ static GVariant *managed_objects(struct service *svc, const char *mgr)
 					       mgr) != 0)
 			continue;
 		g_variant_builder_init(&ifs, G_VARIANT_TYPE("a{sa{sv}}"));
-		add_standard_ifaces(&ifs);
+		add_standard_ifaces(&ifs, o);
 		for (guint i = 0; i < o->ifaces->len; i++) {
 			struct iface_inst *ii = g_ptr_array_index(o->ifaces, i);
 
@@ -589,6 +655,20 @@ static GVariant *managed_objects(struct service *svc, const char *mgr)
 	}
 	g_list_free(paths);
 	return g_variant_new("(@a{oa{sa{sv}}})", g_variant_builder_end(&b));
+}
+
+/* libdbus's text (gdbus's too), newline included */
+static void unknown_method(struct svc_call *call, const char *error,
+	const char *member, GVariant *args, const char *iface)
+{
+	const char *sig = g_variant_get_type_string(args);
+	size_t n = strlen(sig);
+
+	/* args is "(...)": the message's signature is the inside */
+	svc_call_error(call, error,
+		"Method \"%s\" with signature \"%.*s\" on interface \"%s\" "
+		"doesn't exist\n", member, n >= 2 ? (int)(n - 2) : 0,
+		n >= 2 ? sig + 1 : "", iface ? iface : "(null)");
 }
 
 static void handle_properties(struct object *o, struct svc_call *call,
@@ -648,19 +728,16 @@ static void handle_properties(struct object *o, struct svc_call *call,
 				"Property '%s' is not writable", name);
 		} else if (!g_variant_is_of_type(value,
 				   G_VARIANT_TYPE(p->type))) {
-			svc_call_error(call, DBUS_ERR_INVALID_ARGS,
-				"Invalid argument type: '%s'",
-				g_variant_get_type_string(value));
+			svc_call_error(call, DBUS_ERR_INVALID_SIGNATURE,
+				"Invalid signature for '%s'", name);
 		} else {
 			p->set(call, name, value, ii->data);
 		}
 		g_variant_unref(value);
 		return;
 	}
-	svc_call_error(call, DBUS_ERR_UNKNOWN_METHOD,
-		"Method \"%s\" with signature \"%s\" on interface \"%s\" "
-		"doesn't exist",
-		member, g_variant_get_type_string(args), DBUS_IFACE_PROPERTIES);
+	unknown_method(call, DBUS_ERR_UNKNOWN_METHOD, member, args,
+		DBUS_IFACE_PROPERTIES);
 }
 
 static bool sig_matches(const char *in, GVariant *args)
@@ -708,8 +785,9 @@ static DBusHandlerResult on_method(DBusMessage *msg, void *data)
 		goto out;
 	}
 	if (!o) {
-		svc_call_error(call, DBUS_ERR_UNKNOWN_OBJECT,
-			"No such object path '%s'", path);
+		/* libdbus's object tree says this for a path nobody serves */
+		unknown_method(call, DBUS_ERR_UNKNOWN_OBJECT, member, args,
+			iface);
 		goto out;
 	}
 	if (g_strcmp0(iface, DBUS_IFACE_PROPERTIES) == 0) {
@@ -736,10 +814,7 @@ static DBusHandlerResult on_method(DBusMessage *msg, void *data)
 			}
 		}
 	}
-	svc_call_error(call, DBUS_ERR_UNKNOWN_METHOD,
-		"Method \"%s\" with signature \"%s\" on interface \"%s\" "
-		"doesn't exist",
-		member, dbus_message_get_signature(msg), iface ? iface : "");
+	unknown_method(call, DBUS_ERR_UNKNOWN_METHOD, member, args, iface);
 out:
 	g_variant_unref(args);
 	return DBUS_HANDLER_RESULT_HANDLED;

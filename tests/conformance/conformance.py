@@ -11,9 +11,11 @@ script runs in the real-BlueZ tier (tests/vm/run) for every case the real
 DUT can play; that tier feeds its outcomes back through `check` and the two
 tables must agree.
 
-  conformance.py sim --build DIR [--case NAME,...] [--jobs N] [--table FILE]
+  conformance.py sim --build DIR [--case NAME,...] [--jobs N] [--no-scripts]
       start `bondcheck sim` (a private bus + bondcheck-sim) per case, run
       the Bleak script, compare; then the test-script rows (healthy DUT).
+      `--case scripts`: only those; `--case probe`: the D-Bus probe
+      (probe.py) against the one recorded on real 5.66.
   conformance.py list            the case names, one a line
   conformance.py vm-plan         the cases the real tier plays (TSV)
   conformance.py check DIR       compare outcome files NAME.bleak.jsonl in
@@ -396,6 +398,29 @@ sys.exit(0 if d else 1)
 """ % TIMEOUT
 
 
+REAL_PROBE = os.path.join(HERE, "probe-bluez-5.66.json")
+
+
+def probe_on_sim(build, outdir):
+    """The D-Bus probe on the simulator, against the one recorded on real
+    bluetoothd 5.66 in the QEMU guest (make check-vm compares live)."""
+    out = os.path.join(outdir, "probe.json")
+    sim = Sim(build, [], os.path.join(outdir, "probe.sim.log"))
+    try:
+        r = subprocess.run([PY, os.path.join(HERE, "probe.py"), "run",
+                            "--address", DUT, "--out", out], env=sim.env,
+                           capture_output=True, text=True, timeout=120)
+    finally:
+        sim.stop()
+    if r.returncode != 0:
+        return False, "probe.py run failed:\n" + r.stdout + r.stderr
+    r = subprocess.run([PY, os.path.join(HERE, "probe.py"), "compare",
+                        REAL_PROBE, out, "--md",
+                        os.path.join(outdir, "probe.md")],
+                       capture_output=True, text=True, timeout=60)
+    return r.returncode == 0, r.stdout + r.stderr
+
+
 def judge(rows, gaps):
     """Apply the expected-failure marks: (problems, notes)."""
     problems, notes = [], []
@@ -418,9 +443,10 @@ def cmd_sim(a):
     os.makedirs(outdir, exist_ok=True)
     only = set(a.case.split(",")) if a.case else None
     cases = [c for c in CASES if not only or c[0] in only]
-    if only and only - {c[0] for c in CASES} - {"scripts"}:
+    extra = {"scripts", "probe"}
+    if only and only - {c[0] for c in CASES} - extra:
         print("conformance: unknown case(s): %s" % ", ".join(
-            sorted(only - {c[0] for c in CASES} - {"scripts"})))
+            sorted(only - {c[0] for c in CASES} - extra)))
         return 2
     if not os.path.exists(os.path.join(SCRIPTS, "test-adapter")):
         print("conformance: bluez-test-scripts is not installed "
@@ -445,6 +471,11 @@ def cmd_sim(a):
                                                              last[0])], gap))
             srows.append((name, detail, "yes" if ok else
                           ("known gap %d" % gap if gap else "NO")))
+    if only and "probe" in only:
+        ok, text = probe_on_sim(build, outdir)
+        print(text.splitlines()[-1] if text.strip() else "")
+        if not ok:
+            rows.append(("probe", ["probe: %s" % text], None))
     problems, notes = judge(rows, None)
     with open(os.path.join(outdir, "table.md"), "w") as f:
         f.write("| case | simulator faults | Bleak on the simulator | "

@@ -450,11 +450,46 @@ async def run(a):
 # doc/simulator.md, "Known differences". Anything else is unexplained.
 EXPLAINED = [
     ("managed|introspect", r"^(adapter|device|service|char|desc|facts): "
-     r".*(180a|Modalias|2b29|2b2a)", "the real tier's DUT is bluetoothd "
-     "itself (its own 0x180A Device Information and 0x1801's Client "
-     "Features/Database Hash); a NimBLE/Zephyr DUT has neither"),
-    ("managed", r"^facts: char 00002a05 ", "0x1801's Service Changed is "
-     "compared through the service list"),
+     r".*(180a|Modalias|2b29|2b2a|2a50)", "the real tier's DUT is "
+     "bluetoothd itself (its 0x180A Device Information with PnP ID, and "
+     "0x1801's Client Features/Database Hash); a NimBLE/Zephyr DUT has "
+     "neither"),
+    ("managed|introspect", r"^other: ", "bondcheck's own control object "
+     "/org/bondcheck/sim (org.bondcheck.Sim1), simulator only by design"),
+    ("call", r"^adapter: (GattManager1|LEAdvertisingManager1|"
+     r"ProfileManager1)\.", "the simulator has no peripheral role and no "
+     "profiles: these managers answer org.bluez.Error.NotSupported"),
+]
+
+# Differences issue 16 is fixing in the simulator: (section, regex, the
+# gap's number in ../shared/notes/third-party-clients-vs-sim.md section 5).
+# Reported as known gaps, not failures, until the fix lands; each fix
+# removes its lines here.
+GAPS = [
+    ("introspect", r" -[,)]", 13),
+    ("introspect", r"^adapter: org\.bluez\.Adapter1 property "
+     r"(DiscoverableTimeout|PairableTimeout|ExperimentalFeatures) ", 12),
+    ("introspect|managed", r"org\.bluez\.(GattManager1|"
+     r"LEAdvertisingManager1|Media1|ProfileManager1|HealthManager1)", 12),
+    ("introspect|managed", r"(service|char|desc): .* Handle q", 10),
+    ("introspect|managed", r"(NotifyAcquired|WriteAcquired) b", 6),
+    ("introspect|managed", r"AdvertisingFlags ay", 10),
+    ("introspect", r"^device: org\.bluez\.Device1 property (Class|Icon|"
+     r"ManufacturerData|ServiceData|TxPower|WakeAllowed) ", 10),
+    ("introspect", r"^device: org\.bluez\.Device1 signal Disconnected", 11),
+    ("managed", r"(char|desc): .* Value ay", 10),
+    ("managed", r"^facts: (char .* Value|char MTU)", 10),
+    ("managed", r"^facts: (adapter|device) UUIDs", 3),
+    ("managed", r"^facts: service 00001801", 3),
+    ("call", r"^adapter: Set Adapter1\.(DiscoverableTimeout|PairableTimeout)",
+     12),
+    ("call", r"as a string$", 9),
+    ("call", r"(AdvertisingFlags|GetAll Device1|Handle|GetAll Gatt)", 10),
+    ("call", r"ConnectProfile 181A", 12),
+    ("call", r"Pair when bonded", 5),
+    ("call", r"WriteValue Temperature type=(-|command)", 7),
+    ("call", r"(AcquireNotify|AcquireWrite|NotifyAcquired|WriteAcquired)", 6),
+    ("call", r"(Start|Stop)Notify while disconnected", 8),
 ]
 
 
@@ -493,14 +528,32 @@ def compare(real, sim):
             if re.search(sec, section) and re.search(pat, line):
                 why = reason
                 break
+        for sec, pat, gap in GAPS if not why else []:
+            # the real side's counterpart of an unnamed argument list
+            text = line if section != "introspect" or " -" in line or \
+                how != "real only" else unnamed(line)
+            if re.search(sec, section) and re.search(pat, text):
+                why = "known gap %d, being fixed (issue 16)" % gap
+                break
         out.append((section, line, how, why))
     return out, same, len(rr)
+
+
+def unnamed(line):
+    """An Introspect line with its argument names dropped."""
+    m = re.match(r"^(.* (?:method|signal) \w+)\((.*)\)$", line)
+    if not m or not m.group(2):
+        return line
+    args = [" ".join(a.split(" ")[:-1] + ["-"])
+            for a in m.group(2).split(", ")]
+    return "%s(%s)" % (m.group(1), ", ".join(args))
 
 
 def cmd_compare(a):
     real, sim = json.load(open(a.real)), json.load(open(a.sim))
     rows, same, n = compare(real, sim)
     unexplained = [r for r in rows if not r[3]]
+    gaps = [r for r in rows if r[3] and r[3].startswith("known gap")]
     md = ["| section | line | where | why |", "| --- | --- | --- | --- |"]
     for section, line, how, why in rows:
         md.append("| %s | %s | %s | %s |" % (section, line.replace("|", "\\|"),
@@ -510,10 +563,15 @@ def cmd_compare(a):
         with open(a.md, "w") as f:
             f.write("\n".join(md) + "\n")
     for section, line, how, why in rows:
-        print("probe: %s %-10s %s: %s" % ("explained  " if why else
-                                          "UNEXPLAINED", section, line, how))
-    print("probe: %d call rows, %d identical; %d differences, %d unexplained"
-          % (n, same, len(rows), len(unexplained)))
+        tag = "UNEXPLAINED" if not why else ("known gap  " if
+                                             why.startswith("known gap")
+                                             else "explained  ")
+        print("probe: %s %-10s %s: %s" % (tag, section, line, how))
+    print("probe: %d call rows, %d identical; %d differences: %d explained, "
+          "%d known gaps, %d unexplained" % (n, same, len(rows),
+                                             len(rows) - len(gaps) -
+                                             len(unexplained), len(gaps),
+                                             len(unexplained)))
     return 1 if unexplained else 0
 
 

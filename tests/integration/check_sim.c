@@ -728,7 +728,7 @@ static const struct {
 		"(objectpath '/a',)", "org.bluez.Error.DoesNotExist" },
 	{ SIM_HCI, DBUS_IFACE_PROPERTIES, "Set",
 		"('org.bluez.Adapter1', 'Powered', <'yes'>)",
-		"org.freedesktop.DBus.Error.InvalidArgs" },
+		"org.freedesktop.DBus.Error.InvalidSignature" },
 	{ SIM_HCI, DBUS_IFACE_PROPERTIES, "Set",
 		"('org.bluez.Adapter1', 'Address', <'00:00:00:00:00:00'>)",
 		"org.freedesktop.DBus.Error.PropertyReadOnly" },
