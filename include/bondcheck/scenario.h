@@ -63,6 +63,35 @@ struct scn_expect {
 	bool value;
 };
 
+/* A central's address privacy as the scenario asks for it (issue 14 gives
+ * it its meaning; --privacy overrides it). */
+enum scn_privacy {
+	SCN_PRIVACY_DEFAULT,     /* not said: the adapter as it is */
+	SCN_PRIVACY_ON,
+	SCN_PRIVACY_OFF,
+};
+
+const char *scn_privacy_to_str(enum scn_privacy privacy);
+
+/*
+ * A central: one adapter of the host and the DUT as that adapter sees it.
+ * Declared by a header line `central [NAME] [adapter=hciN] [privacy=on|off]
+ * [count=N]`; a file that declares none has one implicit central.
+ */
+struct scn_central {
+	char *name;              /* NULL: the single unnamed central */
+	char *adapter;           /* "hciN" from adapter=, or NULL: chosen when
+				  * the run starts (--adapter, or the first
+				  * powered adapter no other central has) */
+	enum scn_privacy privacy;
+	int line;                /* where it is declared; 0: implicit */
+	int col;
+};
+
+/* The name logs, reports and messages show: its name, or "default" for the
+ * unnamed central. */
+const char *scn_central_label(const struct scn_central *c);
+
 struct scn_step {
 	enum scn_step_type type;
 	int line;
@@ -88,9 +117,16 @@ struct scn_step {
 	GArray *expects;         /* struct scn_expect */
 	/* sleep */
 	int64_t sleep_ms;
-	/* repeat */
+	/* as=NAME: the central the step acts as (an index into
+	 * scenario->centrals); without it, the central of the innermost
+	 * each-central block around the step, else the first */
+	unsigned central;
+	bool central_given;
+	/* repeat, each-central */
 	unsigned count;
 	GPtrArray *children;     /* struct scn_step */
+	GArray *each;            /* each-central: the central (unsigned
+				  * index) of each iteration; NULL: repeat */
 };
 
 struct scenario {
@@ -98,6 +134,8 @@ struct scenario {
 	char *file;
 	char *sha256;
 	GPtrArray *steps;        /* struct scn_step, top level */
+	GPtrArray *centrals;     /* struct scn_central, as declared; never
+				  * empty (one implicit central) */
 	GHashTable *vars;        /* the variables as finally used */
 	unsigned total_steps;    /* steps that will run, repeats expanded */
 };
@@ -137,6 +175,8 @@ void scn_error_free(void *e);
 #define SCN_REBOOT_UUID "b0dc0002-0000-4000-8000-00805f9b34fb"
 #define SCN_MAX_REPEAT 1000000u
 #define SCN_MAX_DEPTH 8
+#define SCN_MAX_CENTRALS 16u
+#define SCN_MAX_NAME 32u                 /* bytes of a central's name */
 
 /*
  * Limits on what a scenario may make the parser do (doc/scenario-language.md
@@ -152,5 +192,12 @@ void scn_error_free(void *e);
 #define SCN_MAX_MESSAGE 512u             /* bytes of one error's message */
 
 int64_t scn_default_timeout(enum scn_step_type type);
+
+/* The central @s acts as, given the each-central iteration around it
+ * (@each: the central of the innermost block, or -1 outside any). */
+unsigned scn_step_central(const struct scn_step *s, int each);
+/* Which central is called @name (NULL or "default": the unnamed one);
+ * -1 if none. */
+int scenario_find_central(const struct scenario *scn, const char *name);
 
 #endif

@@ -69,8 +69,14 @@ int cmd_check(int argc, char **argv)
 		struct scenario *s = scenario_load(argv[i], &opts, &errors);
 
 		if (s) {
-			printf("%s: ok, \"%s\", %u step%s\n", argv[i], s->name,
+			printf("%s: ok, \"%s\", %u step%s", argv[i], s->name,
 				s->total_steps, s->total_steps == 1 ? "" : "s");
+			for (guint c = 0; s->centrals->len > 1 &&
+			     c < s->centrals->len; c++)
+				printf("%s%s", c ? ", " : ", centrals ",
+					scn_central_label(g_ptr_array_index(
+						s->centrals, c)));
+			printf("\n");
 		} else {
 			cli_print_scn_errors(errors);
 			status = BC_EXIT_USAGE;

@@ -846,7 +846,15 @@ static void setup(struct engine *e)
 
 	if (e->state != ENGINE_STATE_WAITING || c->registered)
 		return;
-	a = bluez_find_adapter(e->env.model, e->cfg.adapter, &err);
+	if (e->scn->centrals->len > 1) {
+		/* the grammar is here before the engine's side of it */
+		env_fail(e, "this scenario declares several centrals; this "
+			"build of the engine drives one");
+		return;
+	}
+	a = bluez_find_adapter(e->env.model, e->cfg.adapter ? e->cfg.adapter :
+		((struct scn_central *)g_ptr_array_index(e->scn->centrals,
+			0))->adapter, &err);
 	if (!a) {
 		env_fail(e, err->message);
 		g_error_free(err);

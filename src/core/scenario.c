@@ -34,6 +34,10 @@ struct parser {
 	size_t expanded;          /* bytes every ${...} of the file added */
 	bool file_over;           /* past SCN_MAX_EXPANDED (said once) */
 	struct scn_error *stop;   /* "too many errors": the parse stops */
+	/* centrals: declared before the first step */
+	GPtrArray *centrals;      /* struct scn_central */
+	int first_step_line;      /* 0: no step yet */
+	bool centrals_over;       /* past SCN_MAX_CENTRALS (said once) */
 };
 
 /* ---- names -------------------------------------------------------------- */
@@ -48,6 +52,21 @@ const char *scn_via_to_str(enum scn_via via)
 	case SCN_VIA_MANUAL: return "manual";
 	}
 	return "unknown";
+}
+
+const char *scn_privacy_to_str(enum scn_privacy privacy)
+{
+	switch (privacy) {
+	case SCN_PRIVACY_DEFAULT: return "default";
+	case SCN_PRIVACY_ON: return "on";
+	case SCN_PRIVACY_OFF: return "off";
+	}
+	return "unknown";
+}
+
+const char *scn_central_label(const struct scn_central *c)
+{
+	return c && c->name ? c->name : "default";
 }
 
 const char *scn_prop_to_str(enum scn_prop p)
@@ -412,6 +431,281 @@ static bool parse_long(const char *s, long lo, long hi, long *out)
 	return true;
 }
 
+/* ---- centrals ----------------------------------------------------------- */
+
+static bool central_name_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > SCN_MAX_NAME || !g_ascii_isalpha(s[0]))
+		return false;
+	for (size_t i = 1; i < n; i++)
+		if (!(g_ascii_isalnum(s[i]) || s[i] == '-' || s[i] == '_'))
+			return false;
+	return true;
+}
+
+/* "hci0" .. "hci999" */
+static bool adapter_name_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n < 4 || n > 6 || strncmp(s, "hci", 3) != 0)
+		return false;
+	for (size_t i = 3; i < n; i++)
+		if (!g_ascii_isdigit(s[i]))
+			return false;
+	return true;
+}
+
+static int find_central(GPtrArray *centrals, const char *name)
+{
+	for (guint i = 0; i < centrals->len; i++) {
+		const struct scn_central *c = g_ptr_array_index(centrals, i);
+
+		if (c->name && !strcmp(c->name, name))
+			return (int)i;
+	}
+	return -1;
+}
+
+int scenario_find_central(const struct scenario *scn, const char *name)
+{
+	if (!scn || !scn->centrals)
+		return -1;
+	if (!name || !strcmp(name, "default")) {
+		/* the unnamed central, or the only one */
+		for (guint i = 0; i < scn->centrals->len; i++)
+			if (!((struct scn_central *)g_ptr_array_index(
+				     scn->centrals, i))->name)
+				return (int)i;
+		if (!name)
+			return 0;
+	}
+	return find_central(scn->centrals, name);
+}
+
+unsigned scn_step_central(const struct scn_step *s, int each)
+{
+	if (s->central_given)
+		return s->central;
+	return each >= 0 ? (unsigned)each : 0;
+}
+
+/* A file that declares no central has one, unnamed, chosen at run time. */
+static void ensure_central(struct parser *p)
+{
+	if (p->centrals->len == 0)
+		g_ptr_array_add(p->centrals, g_new0(struct scn_central, 1));
+}
+
+/* A step or block begins: no central may be declared after it. */
+static void stepped(struct parser *p)
+{
+	if (!p->first_step_line)
+		p->first_step_line = p->line;
+	ensure_central(p);
+}
+
+static void unknown_central(struct parser *p, const char *name, int col)
+{
+	GPtrArray *names = g_ptr_array_new();
+	GString *list = g_string_new("");
+	char *sg;
+
+	for (guint i = 0; i < p->centrals->len; i++) {
+		const struct scn_central *c = g_ptr_array_index(p->centrals, i);
+
+		if (!c->name)
+			continue;
+		g_ptr_array_add(names, c->name);
+		g_string_append_printf(list, "%s%s", list->len ? ", " : "",
+			c->name);
+	}
+	g_ptr_array_add(names, NULL);
+	if (!*name) {
+		err_at(p, col, "as= needs the name of a central (declared: %s)",
+			list->len ? list->str : "none");
+	} else if (!list->len) {
+		err_at(p, col, "unknown central '%s' (this file declares none: "
+			"add a header line 'central %s')", name, name);
+	} else {
+		/* names are short: only a near miss is worth suggesting */
+		sg = strlen(name) > 3 ?
+			suggest(name, (const char *const *)names->pdata) :
+			g_strdup("");
+		err_at(p, col, "unknown central '%s'%s (declared: %s)", name, sg,
+			list->str);
+		g_free(sg);
+	}
+	g_string_free(list, TRUE);
+	g_ptr_array_free(names, TRUE);
+}
+
+/* as=NAME on a step */
+static void set_as(struct parser *p, struct scn_step *s, const char *val,
+	int col)
+{
+	int i = find_central(p->centrals, val);
+
+	if (i < 0) {
+		unknown_central(p, val, col);
+		return;
+	}
+	s->central = (unsigned)i;
+	s->central_given = true;
+}
+
+static void add_central(struct parser *p, const char *name, int name_col,
+	const char *adapter, int adapter_col, enum scn_privacy privacy,
+	int col)
+{
+	struct scn_central *c;
+
+	if (p->centrals->len >= SCN_MAX_CENTRALS) {
+		if (!p->centrals_over)
+			err_at(p, name_col ? name_col : col, "more than %u "
+				"centrals", SCN_MAX_CENTRALS);
+		p->centrals_over = true;
+		return;
+	}
+	for (guint i = 0; i < p->centrals->len; i++) {
+		const struct scn_central *o = g_ptr_array_index(p->centrals, i);
+
+		if (name && o->name && !strcmp(o->name, name)) {
+			err_at(p, name_col, "central '%s' is declared twice "
+				"(first on line %d)", name, o->line);
+			return;
+		}
+		if (adapter && o->adapter && !strcmp(o->adapter, adapter)) {
+			/* said once; as= may still name it */
+			err_at(p, adapter_col, "adapter %s is already central "
+				"%s's (line %d): each central needs an adapter "
+				"of its own", adapter, scn_central_label(o),
+				o->line);
+			adapter = NULL;
+		}
+	}
+	c = g_new0(struct scn_central, 1);
+	c->name = g_strdup(name);
+	c->adapter = g_strdup(adapter);
+	c->privacy = privacy;
+	c->line = p->line;
+	c->col = col;
+	g_ptr_array_add(p->centrals, c);
+}
+
+static const char *const central_keys[] = { "adapter", "privacy", "count",
+	NULL };
+
+/* central [NAME] [adapter=hciN] [privacy=on|off] [count=N] */
+static void handle_central(struct parser *p, GPtrArray *words)
+{
+	struct word *w0 = g_ptr_array_index(words, 0);
+	const char *name = NULL, *adapter = NULL;
+	int name_col = 0, adapter_col = 0, count_col = 0;
+	enum scn_privacy privacy = SCN_PRIVACY_DEFAULT;
+	unsigned errs = p->errors->len;
+	long count = 0;
+
+	if (p->first_step_line) {
+		err_at(p, w0->col, "central lines come before the first step "
+			"(line %d)", p->first_step_line);
+		return;
+	}
+	for (guint i = 1; i < words->len; i++) {
+		struct word *w = g_ptr_array_index(words, i);
+		const char *eq = strchr(w->text, '=');
+		const char *val = eq ? eq + 1 : NULL;
+		int vcol = eq ? w->col + (int)(eq - w->text) + 1 : w->col;
+		size_t klen = eq ? (size_t)(eq - w->text) : 0;
+
+		if (!eq || eq == w->text) {
+			if (name)
+				err_at(p, w->col, "central takes one name "
+					"('%s' would be a second)", w->text);
+			else if (!central_name_ok(w->text))
+				err_at(p, w->col, "'%s' is not a central name "
+					"(up to %u letters, digits, - and _, "
+					"starting with a letter)", w->text,
+					SCN_MAX_NAME);
+			else {
+				name = w->text;
+				name_col = w->col;
+			}
+		} else if (klen == 7 && !strncmp(w->text, "adapter", 7)) {
+			if (!adapter_name_ok(val))
+				err_at(p, vcol, "adapter= takes an adapter "
+					"name like hci0, not '%s'", val);
+			adapter = val;
+			adapter_col = vcol;
+		} else if (klen == 7 && !strncmp(w->text, "privacy", 7)) {
+			if (!strcmp(val, "on"))
+				privacy = SCN_PRIVACY_ON;
+			else if (!strcmp(val, "off"))
+				privacy = SCN_PRIVACY_OFF;
+			else
+				err_at(p, vcol, "privacy= takes on or off, not "
+					"'%s'", val);
+		} else if (klen == 5 && !strncmp(w->text, "count", 5)) {
+			if (!parse_long(val, 1, SCN_MAX_CENTRALS, &count))
+				err_at(p, vcol, "count= takes 1 to %u, not '%s'",
+					SCN_MAX_CENTRALS, val);
+			count_col = vcol;
+		} else {
+			char *key = g_strndup(w->text, klen);
+			char *sg = suggest(key, central_keys);
+
+			err_at(p, w->col, "unknown parameter '%s' for central%s "
+				"(it takes a name, adapter=, privacy= and "
+				"count=)", key, sg);
+			g_free(sg);
+			g_free(key);
+		}
+	}
+	if (count_col && !name)
+		err_at(p, count_col, "count= needs a name: 'central NAME "
+			"count=N' declares NAME1 to NAMEN");
+	else if (count_col && adapter)
+		err_at(p, adapter_col, "adapter= names one adapter: not with "
+			"count= (each of the N centrals gets its own)");
+	else if (count && name && strlen(name) + 2 > SCN_MAX_NAME)
+		err_at(p, name_col, "'%s' is too long to number (at most %u "
+			"bytes with its number)", name, SCN_MAX_NAME);
+	if (p->errors->len != errs)
+		return;
+	if (!count) {
+		add_central(p, name, name_col, adapter, adapter_col, privacy,
+			w0->col);
+		return;
+	}
+	for (long k = 1; k <= count; k++) {
+		char *nm = g_strdup_printf("%s%ld", name, k);
+
+		add_central(p, nm, name_col, NULL, 0, privacy, w0->col);
+		g_free(nm);
+	}
+}
+
+/* Several centrals: each needs a name (as= picks them by it). */
+static void check_centrals(struct parser *p)
+{
+	int line = p->line;
+
+	if (p->centrals->len < 2)
+		return;
+	for (guint i = 0; i < p->centrals->len; i++) {
+		const struct scn_central *c = g_ptr_array_index(p->centrals, i);
+
+		if (c->name)
+			continue;
+		p->line = c->line;
+		err_at(p, c->col, "with several centrals each needs a name "
+			"(central NAME ...): this one has none");
+	}
+	p->line = line;
+}
+
 /* ---- steps -------------------------------------------------------------- */
 
 static void step_free(void *data)
@@ -433,7 +727,20 @@ static void step_free(void *data)
 		g_array_free(s->expects, TRUE);
 	if (s->children)
 		g_ptr_array_free(s->children, TRUE);
+	if (s->each)
+		g_array_free(s->each, TRUE);
 	g_free(s);
+}
+
+static void central_free(void *data)
+{
+	struct scn_central *c = data;
+
+	if (!c)
+		return;
+	g_free(c->name);
+	g_free(c->adapter);
+	g_free(c);
 }
 
 /* One key=value parameter: @val at column @col of the line. */
@@ -835,7 +1142,7 @@ static void unknown_param(struct parser *p, const struct spec *sp,
 
 static void unknown_step(struct parser *p, const struct word *w0)
 {
-	const char *names[G_N_ELEMENTS(specs) + 3];
+	const char *names[G_N_ELEMENTS(specs) + 6];
 	char *sg;
 	size_t k = 0;
 
@@ -843,6 +1150,9 @@ static void unknown_step(struct parser *p, const struct word *w0)
 		names[k++] = specs[i].name;
 	names[k++] = "set";
 	names[k++] = "scenario";
+	names[k++] = "central";
+	names[k++] = "each-central";
+	names[k++] = "end";
 	names[k] = NULL;
 	sg = suggest(w0->text, names);
 	err_at(p, w0->col, "unknown step '%s'%s", w0->text, sg);
@@ -890,7 +1200,11 @@ static struct scn_step *parse_step(struct parser *p, const char *text,
 			char *key = g_strndup(w->text, eq - w->text);
 			const struct param *pm = find_param(sp, key);
 
-			if (pm)
+			if (!strcmp(key, "as"))
+				/* every step: the central it acts as */
+				set_as(p, s, eq + 1,
+					w->col + (int)(eq - w->text) + 1);
+			else if (pm)
 				pm->parse(p, s, pm, eq + 1,
 					w->col + (int)(eq - w->text) + 1);
 			else
@@ -922,6 +1236,58 @@ struct block {
 	GPtrArray *steps;
 	guint64 n;                 /* steps it runs once, repeats expanded */
 };
+
+static const char *block_name(const struct block *b)
+{
+	return b->repeat->each ? "each-central" : "repeat";
+}
+
+/* `repeat N` or `each-central [NAME...]`: a block of @count iterations */
+static void open_block(struct block *cur, GPtrArray *stack, const char *line,
+	int lineno, int col, unsigned count, GArray *each)
+{
+	struct scn_step *r = g_new0(struct scn_step, 1);
+	struct block *b = g_new0(struct block, 1);
+
+	r->type = SCN_STEP_REPEAT;
+	r->line = lineno;
+	r->col = col;
+	r->text = g_strstrip(g_strdup(line));
+	r->children = g_ptr_array_new_with_free_func(step_free);
+	r->count = count > 0 ? count : 1;
+	r->each = each;
+	g_ptr_array_add(cur->steps, r);
+	b->repeat = r;
+	b->steps = r->children;
+	g_ptr_array_add(stack, b);
+}
+
+/* each-central [NAME...]: the named centrals in order, or every one */
+static GArray *each_centrals(struct parser *p, GPtrArray *words)
+{
+	GArray *each = g_array_new(FALSE, FALSE, sizeof(unsigned));
+
+	for (guint i = 1; i < words->len; i++) {
+		struct word *w = g_ptr_array_index(words, i);
+		int c = strchr(w->text, '=') ? -2 :
+			find_central(p->centrals, w->text);
+
+		if (c == -2) {
+			err_at(p, w->col, "each-central takes names of "
+				"centrals, not '%s'", w->text);
+			continue;
+		}
+		if (c < 0) {
+			unknown_central(p, w->text, w->col);
+			continue;
+		}
+		g_array_append_val(each, c);
+	}
+	if (words->len == 1)
+		for (unsigned c = 0; c < p->centrals->len; c++)
+			g_array_append_val(each, c);
+	return each;
+}
 
 static void handle_set(struct parser *p, GPtrArray *words)
 {
@@ -1000,6 +1366,7 @@ struct scenario *scenario_parse(const char *text, gsize len, const char *file,
 	p.errors = g_ptr_array_new_with_free_func(scn_error_free);
 	p.vars = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	p.fixed = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	p.centrals = g_ptr_array_new_with_free_func(central_free);
 	p.opts = opts ? opts : &no_opts;
 	if (p.opts->vars) {
 		GHashTableIter it;
@@ -1076,15 +1443,20 @@ struct scenario *scenario_parse(const char *text, gsize len, const char *file,
 			}
 		} else if (!strcmp(w0->text, "set")) {
 			handle_set(&p, words);
-		} else if (!strcmp(w0->text, "repeat")) {
-			struct scn_step *r;
-			struct block *b;
+		} else if (!strcmp(w0->text, "central")) {
+			handle_central(&p, words);
+		} else if (!strcmp(w0->text, "repeat") ||
+			   !strcmp(w0->text, "each-central")) {
+			GArray *each = NULL;
 			long n = 0;
 
-			if (words->len != 2 ||
-			    !parse_long(((struct word *)
-					    g_ptr_array_index(words, 1))->text,
-				    1, SCN_MAX_REPEAT, &n))
+			stepped(&p);
+			if (w0->text[0] == 'e')
+				each = each_centrals(&p, words);
+			else if (words->len != 2 ||
+				 !parse_long(((struct word *)
+						 g_ptr_array_index(words, 1))->text,
+					 1, SCN_MAX_REPEAT, &n))
 				err_at(&p, words->len > 1 ?
 					((struct word *)g_ptr_array_index(words,
 						1))->col : w0->col,
@@ -1095,25 +1467,19 @@ struct scenario *scenario_parse(const char *text, gsize len, const char *file,
 				 * deep, whatever the file says; its end
 				 * only closes this */
 				if (!deep)
-					err_at(&p, w0->col, "repeat blocks "
+					err_at(&p, w0->col, "%s blocks "
 						"nest at most %d deep",
+						each ? "repeat and each-central" :
+						       "repeat",
 						SCN_MAX_DEPTH);
 				deep++;
+				if (each)
+					g_array_free(each, TRUE);
 				g_ptr_array_free(words, TRUE);
 				continue;
 			}
-			r = g_new0(struct scn_step, 1);
-			b = g_new0(struct block, 1);
-			r->type = SCN_STEP_REPEAT;
-			r->line = p.line;
-			r->col = w0->col;
-			r->text = g_strstrip(g_strdup(lines[i]));
-			r->children = g_ptr_array_new_with_free_func(step_free);
-			r->count = (unsigned)(n > 0 ? n : 1);
-			g_ptr_array_add(cur->steps, r);
-			b->repeat = r;
-			b->steps = r->children;
-			g_ptr_array_add(stack, b);
+			open_block(cur, stack, lines[i], p.line, w0->col,
+				each ? each->len : (unsigned)n, each);
 		} else if (!strcmp(w0->text, "end")) {
 			if (words->len > 1)
 				err_at(&p, ((struct word *)
@@ -1122,14 +1488,16 @@ struct scenario *scenario_parse(const char *text, gsize len, const char *file,
 			if (deep) {
 				deep--;
 			} else if (stack->len == 1) {
-				err_at(&p, w0->col, "end without repeat");
+				err_at(&p, w0->col, "end without repeat or "
+					"each-central");
 			} else {
 				struct block *b = g_ptr_array_index(stack,
 					stack->len - 1);
 
 				if (b->steps->len == 0)
-					err_at(&p, w0->col, "empty repeat block "
-						"(line %d)", b->repeat->line);
+					err_at(&p, w0->col, "empty %s block "
+						"(line %d)", block_name(b),
+						b->repeat->line);
 				count(&p, g_ptr_array_index(stack,
 					      stack->len - 2),
 					b->n * b->repeat->count, w0->col,
@@ -1137,7 +1505,10 @@ struct scenario *scenario_parse(const char *text, gsize len, const char *file,
 				g_ptr_array_remove_index(stack, stack->len - 1);
 			}
 		} else {
-			struct scn_step *s = parse_step(&p, lines[i], words);
+			struct scn_step *s;
+
+			stepped(&p);
+			s = parse_step(&p, lines[i], words);
 
 			if (s) {
 				g_ptr_array_add(cur->steps, s);
@@ -1150,8 +1521,10 @@ struct scenario *scenario_parse(const char *text, gsize len, const char *file,
 		struct block *b = g_ptr_array_index(stack, i);
 
 		p.line = b->repeat->line;
-		err_at(&p, b->repeat->col, "repeat without end");
+		err_at(&p, b->repeat->col, "%s without end", block_name(b));
 	}
+	ensure_central(&p);
+	check_centrals(&p);
 	if (top->steps->len == 0 && p.errors->len == 0) {
 		p.line = 1;
 		err_at(&p, 1, "no steps (a scenario needs at least one, e.g. "
@@ -1175,6 +1548,7 @@ struct scenario *scenario_parse(const char *text, gsize len, const char *file,
 		scn->name = base;
 	}
 	scn->vars = p.vars;
+	scn->centrals = p.centrals;
 	g_hash_table_destroy(p.fixed);
 	/* errors in file order (a block's missing end is found last); where
 	 * it stopped stays last */
@@ -1297,5 +1671,7 @@ void scenario_free(struct scenario *scn)
 		g_ptr_array_free(scn->steps, TRUE);
 	if (scn->vars)
 		g_hash_table_destroy(scn->vars);
+	if (scn->centrals)
+		g_ptr_array_free(scn->centrals, TRUE);
 	g_free(scn);
 }

@@ -64,7 +64,7 @@ static const struct {
 				    "not '1000000'\n" },
 	{ "scan \"unterminated\n", "t.scn:1:6: unterminated quote (\")\n" },
 	{ "scan 'also\n", "t.scn:1:6: unterminated quote (')\n" },
-	{ "end\n", "t.scn:1:1: end without repeat\n" },
+	{ "end\n", "t.scn:1:1: end without repeat or each-central\n" },
 	{ "repeat 2\n  scan\n", "t.scn:1:1: repeat without end\n" },
 	{ "repeat 0\n scan\nend\n", "t.scn:1:8: repeat takes a count from 1 "
 				    "to 1000000\n" },
@@ -110,10 +110,71 @@ static const struct {
 		"t.scn:2:14: timeout: 'x' is not a duration (write e.g. 500ms, "
 		"15s, 2m)\n"
 		"t.scn:3:5: read needs a characteristic UUID\n"
-		"t.scn:4:1: end without repeat\n" },
+		"t.scn:4:1: end without repeat or each-central\n" },
 	{ "repeat 2\n repeat 3\n  scan\n end\n", "t.scn:1:1: repeat without "
 						 "end\n" },
 	{ "scan\r\nconnect\r\n", "" },
+	/* centrals: the header, as= on every step, each-central */
+	{ "central A\ncentral B adapter=hci1\nscan as=B\nsleep 1s as=A\n", "" },
+	{ "central privacy=on\nscan\n", "" },
+	{ "central\nscan\n", "" },
+	{ "central A privacy=off adapter=hci3\nscan\n", "" },
+	{ "central phone count=3\nscan as=phone3\n", "" },
+	{ "central A\ncentral B\neach-central\n scan\nend\n", "" },
+	{ "central A\ncentral B\neach-central B A\n scan\n pair as=A\nend\n",
+		"" },
+	{ "scan as=A\n", "t.scn:1:9: unknown central 'A' (this file declares "
+		"none: add a header line 'central A')\n" },
+	{ "central phone\ncentral laptop\nscan as=phnoe\n",
+		"t.scn:3:9: unknown central 'phnoe' (did you mean 'phone'?) "
+		"(declared: phone, laptop)\n" },
+	{ "central A adapter=hci1\ncentral B adapter=hci1\nscan\n",
+		"t.scn:2:19: adapter hci1 is already central A's (line 1): each "
+		"central needs an adapter of its own\n" },
+	{ "central A\ncentral A\nscan\n", "t.scn:2:9: central 'A' is "
+		"declared twice (first on line 1)\n" },
+	{ "central A count=2\ncentral A2\nscan\n", "t.scn:2:9: central 'A2' "
+		"is declared twice (first on line 1)\n" },
+	{ "central privacy=on\ncentral B\nscan\n", "t.scn:1:1: with several "
+		"centrals each needs a name (central NAME ...): this one has "
+		"none\n" },
+	{ "scan\ncentral A\n", "t.scn:2:1: central lines come before the "
+		"first step (line 1)\n" },
+	{ "central A adapter=usb0\nscan\n", "t.scn:1:19: adapter= takes an "
+		"adapter name like hci0, not 'usb0'\n" },
+	{ "central A privacy=maybe\nscan\n", "t.scn:1:19: privacy= takes on "
+		"or off, not 'maybe'\n" },
+	{ "central A adaptor=hci0\nscan\n", "t.scn:1:11: unknown parameter "
+		"'adaptor' for central (did you mean 'adapter'?) (it takes a "
+		"name, adapter=, privacy= and count=)\n" },
+	{ "central A B\nscan\n", "t.scn:1:11: central takes one name ('B' "
+		"would be a second)\n" },
+	{ "central 1st\nscan\n", "t.scn:1:9: '1st' is not a central name (up "
+		"to 32 letters, digits, - and _, starting with a letter)\n" },
+	{ "central count=2\nscan\n", "t.scn:1:15: count= needs a name: "
+		"'central NAME count=N' declares NAME1 to NAMEN\n" },
+	{ "central P count=2 adapter=hci0\nscan\n", "t.scn:1:27: adapter= "
+		"names one adapter: not with count= (each of the N centrals "
+		"gets its own)\n" },
+	{ "central P count=17\nscan\n", "t.scn:1:17: count= takes 1 to 16, "
+		"not '17'\n" },
+	{ "central A\neach-central C\n scan\nend\n", "t.scn:2:14: unknown "
+		"central 'C' (declared: A)\n" },
+	{ "central A\neach-central as=A\n scan\nend\n", "t.scn:2:14: "
+		"each-central takes names of centrals, not 'as=A'\n" },
+	{ "each-central\nend\n", "t.scn:2:1: empty each-central block "
+		"(line 1)\n" },
+	{ "each-central\n scan\n", "t.scn:1:1: each-central without end\n" },
+	{ "central A\nrepeat 2\n central B\n scan\nend\n", "t.scn:3:2: "
+		"central lines come before the first step (line 2)\n" },
+	/* every error of a file with centrals at once, each at its place */
+	{ "central A adapter=hci0\ncentral B adapter=hci0\nscan as=B\n"
+	  "pair as=C\nsleep 1s as=\n",
+		"t.scn:2:19: adapter hci0 is already central A's (line 1): each "
+		"central needs an adapter of its own\n"
+		"t.scn:4:9: unknown central 'C' (declared: A, B)\n"
+		"t.scn:5:13: as= needs the name of a central (declared: A, B)\n"
+		},
 	{ "scan\nscan \xff\n", "t.scn:2:1: this line is not valid UTF-8\n" },
 	/* each parameter's own check */
 	{ "pair io=keyboard\n", "t.scn:1:9: io= takes one of DisplayOnly, "
@@ -266,6 +327,99 @@ START_TEST(the_flagship_parses_into_its_steps)
 	/* the default timeout of a step is its documented one */
 	ck_assert_int_eq(((struct scn_step *)g_ptr_array_index(s->steps,
 				  0))->timeout_ms, 15000);
+	scenario_free(s);
+	g_ptr_array_free(errs, TRUE);
+}
+END_TEST
+
+START_TEST(centrals_and_as_parse_into_the_scenario)
+{
+	const char *text =
+		"set N=3\n"
+		"central laptop adapter=hci2 privacy=off\n"
+		"central phone count=${N} privacy=on\n"
+		"scan\n"
+		"each-central phone2 laptop\n"
+		"  connect\n"
+		"  pair as=phone1\n"
+		"end\n"
+		"each-central\n"
+		"  reconnect\n"
+		"end\n"
+		"sleep 1s as=phone3\n";
+	GPtrArray *errs = NULL;
+	struct scenario *s = scenario_parse(text, strlen(text), "c.scn", NULL,
+		&errs);
+	const struct scn_central *c;
+	struct scn_step *scan, *e1, *e2, *conn, *pair, *sl;
+
+	ck_assert_int_eq(errs->len, 0);
+	ck_assert_int_eq(s->centrals->len, 4);
+	c = g_ptr_array_index(s->centrals, 0);
+	ck_assert_str_eq(c->name, "laptop");
+	ck_assert_str_eq(c->adapter, "hci2");
+	ck_assert_int_eq(c->privacy, SCN_PRIVACY_OFF);
+	ck_assert_int_eq(c->line, 2);
+	c = g_ptr_array_index(s->centrals, 3);
+	ck_assert_str_eq(scn_central_label(c), "phone3");
+	ck_assert_ptr_null(c->adapter);
+	ck_assert_int_eq(c->privacy, SCN_PRIVACY_ON);
+	ck_assert_int_eq(scenario_find_central(s, "phone2"), 2);
+	ck_assert_int_eq(scenario_find_central(s, "tablet"), -1);
+	/* 1 + 2 x 2 + 4 x 1 + 1 */
+	ck_assert_int_eq(s->total_steps, 10);
+	scan = g_ptr_array_index(s->steps, 0);
+	ck_assert(!scan->central_given);
+	ck_assert_int_eq(scn_step_central(scan, -1), 0);
+	e1 = g_ptr_array_index(s->steps, 1);
+	ck_assert_int_eq(e1->type, SCN_STEP_REPEAT);
+	ck_assert_int_eq(e1->count, 2);
+	ck_assert_int_eq(e1->each->len, 2);
+	ck_assert_int_eq(g_array_index(e1->each, unsigned, 0), 2);
+	ck_assert_int_eq(g_array_index(e1->each, unsigned, 1), 0);
+	conn = g_ptr_array_index(e1->children, 0);
+	pair = g_ptr_array_index(e1->children, 1);
+	/* inside the block: the block's central unless as= says otherwise */
+	ck_assert_int_eq(scn_step_central(conn, 2), 2);
+	ck_assert(pair->central_given);
+	ck_assert_int_eq(scn_step_central(pair, 2), 1);
+	e2 = g_ptr_array_index(s->steps, 2);
+	ck_assert_int_eq(e2->each->len, 4);
+	ck_assert_int_eq(e2->count, 4);
+	sl = g_ptr_array_index(s->steps, 3);
+	ck_assert_int_eq(scn_step_central(sl, -1), 3);
+	scenario_free(s);
+	g_ptr_array_free(errs, TRUE);
+}
+END_TEST
+
+START_TEST(a_file_without_centrals_has_one_implicit_central)
+{
+	GPtrArray *errs = NULL;
+	struct scenario *s = scenario_parse("scan\n", 5, "i.scn", NULL, &errs);
+	const struct scn_central *c;
+
+	ck_assert_int_eq(errs->len, 0);
+	ck_assert_int_eq(s->centrals->len, 1);
+	c = g_ptr_array_index(s->centrals, 0);
+	ck_assert_ptr_null(c->name);
+	ck_assert_ptr_null(c->adapter);
+	ck_assert_int_eq(c->privacy, SCN_PRIVACY_DEFAULT);
+	ck_assert_int_eq(c->line, 0);
+	ck_assert_str_eq(scn_central_label(c), "default");
+	ck_assert_int_eq(scenario_find_central(s, NULL), 0);
+	ck_assert_int_eq(scenario_find_central(s, "default"), 0);
+	scenario_free(s);
+	g_ptr_array_free(errs, TRUE);
+
+	/* `central privacy=on`: the single central, unnamed */
+	s = scenario_parse("central privacy=on\nscan\n", 24, "i.scn", NULL,
+		&errs);
+	ck_assert_int_eq(errs->len, 0);
+	c = g_ptr_array_index(s->centrals, 0);
+	ck_assert_ptr_null(c->name);
+	ck_assert_int_eq(c->privacy, SCN_PRIVACY_ON);
+	ck_assert_int_eq(c->line, 1);
 	scenario_free(s);
 	g_ptr_array_free(errs, TRUE);
 }
@@ -736,6 +890,8 @@ Suite *scenario_suite(void)
 	tcase_add_loop_test(tc, each_step_has_its_name_and_documented_timeout,
 		0, G_N_ELEMENTS(defaults));
 	tcase_add_test(tc, the_flagship_parses_into_its_steps);
+	tcase_add_test(tc, centrals_and_as_parse_into_the_scenario);
+	tcase_add_test(tc, a_file_without_centrals_has_one_implicit_central);
 	tcase_add_test(tc, command_line_variables_win_over_the_file);
 	tcase_add_test(tc, reboot_cmd_on_the_command_line_satisfies_via_command);
 	tcase_add_test(tc, quoting_and_escapes);
