@@ -28,11 +28,12 @@ static void agent_gone(const char *name, const char *owner, void *data)
 {
 	struct sim_agent *a = data;
 	struct sim_server *srv = a->srv;
-	char *who = g_strdup(a->owner);
+	char *who;
 
 	(void)name;
 	if (owner)
 		return;
+	who = g_strdup(a->owner);
 	a->watch = 0;
 	g_queue_remove_all(&srv->default_agents, a->owner);
 	g_hash_table_remove(srv->agents, who);
