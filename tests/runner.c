@@ -37,6 +37,7 @@ int main(void)
 		reports_suite,
 		dconfig_suite,
 		dlog_suite,
+		pkg_suite,
 		daemon_suite,
 		vmcache_suite,
 	};

@@ -31,6 +31,7 @@ Suite *reports_suite(void);
 Suite *daemon_suite(void);
 Suite *dconfig_suite(void);
 Suite *dlog_suite(void);
+Suite *pkg_suite(void);
 Suite *vmcache_suite(void);
 Suite *testutil_suite(void);
 
