@@ -252,12 +252,15 @@ static void link_up(struct sim_adapter *adapter, struct sim_device *d,
 		/*
 		 * Pair() on a new device: GATT discovery runs beside SMP, so
 		 * ServicesResolved usually comes before Bonded and Paired
-		 * (real bluetoothd 5.66 in the QEMU tier)
+		 * (real bluetoothd 5.66 in the QEMU tier). The discovery
+		 * timer is armed first: on a loaded machine both may be due
+		 * in one main-loop iteration, which runs them in the order
+		 * they were armed.
 		 */
-		sim_pairing_start(d);
 		if (!d->host_has_keys)
 			sim_after(adapter, d, sim_device_resolve_ms(d),
 				sim_device_services_resolved);
+		sim_pairing_start(d);
 	} else if (d->host_has_keys) {
 		/* BlueZ raises security with the stored LTK at once */
 		sim_after(adapter, d, adapter->t.encrypt_ms, encrypt_step);
