@@ -235,13 +235,24 @@ static bool wait_for(GString *in, const char *what)
 	return test_wait(contains, &h, 10000);
 }
 
+/* Started, and it told "systemd" it is ready. */
+static void stand_in_ready(struct stand_in *s, bool journal)
+{
+	stand_in_start(s, journal);
+	ck_assert_msg(wait_for(s->notes, "READY=1\n"), "notes: %s\nstderr: %s",
+		s->notes->str, s->err->str);
+}
+
+static bool err_closed(void *data)
+{
+	return ((struct stand_in *)data)->watch[1] == 0;
+}
+
 START_TEST(the_daemon_says_ready_and_stopping_to_systemd_with_priorities)
 {
 	struct stand_in s;
 
-	stand_in_start(&s, true);
-	ck_assert_msg(wait_for(s.notes, "READY=1\n"), "notes: %s\nstderr: %s",
-		s.notes->str, s.err->str);
+	stand_in_ready(&s, true);
 	ck_assert_msg(wait_for(s.err, "<5>bondcheckd " BONDCHECK_VERSION
 		" ready on "), "%s", s.err->str);
 	ck_assert_int_eq(kill(s.pid, SIGTERM), 0);
@@ -250,7 +261,9 @@ START_TEST(the_daemon_says_ready_and_stopping_to_systemd_with_priorities)
 		s.err->str);
 	ck_assert_int_eq(test_signal_wait(s.pid, 0, 10000), 0);
 	s.pid = 0;
-	/* every line carries a priority; GLib's "** Message:" is gone */
+	/* all of it (its stderr closed), every line with a priority: GLib's
+	 * "** Message:" is gone */
+	ck_assert(test_wait(err_closed, &s, 10000));
 	ck_assert_msg(g_regex_match_simple("^(<[0-7]>[^\n]*\n)+$",
 		s.err->str, 0, 0), "a line without a priority:\n%s",
 		s.err->str);
@@ -262,8 +275,7 @@ START_TEST(losing_the_bus_is_a_warning_and_exit_3)
 {
 	struct stand_in s;
 
-	stand_in_start(&s, true);
-	ck_assert_msg(wait_for(s.notes, "READY=1\n"), "%s", s.err->str);
+	stand_in_ready(&s, true);
 	testbus_stop(&s.tb);
 	ck_assert_msg(wait_for(s.err, "<4>lost the bus connection\n"), "%s",
 		s.err->str);
@@ -277,8 +289,7 @@ START_TEST(off_the_journal_lines_are_for_people)
 {
 	struct stand_in s;
 
-	stand_in_start(&s, false);
-	ck_assert_msg(wait_for(s.notes, "READY=1\n"), "%s", s.err->str);
+	stand_in_ready(&s, false);
 	ck_assert_msg(wait_for(s.err, "bondcheckd: bondcheckd " BONDCHECK_VERSION
 		" ready on "), "%s", s.err->str);
 	ck_assert_ptr_null(strchr(s.err->str, '<'));
