@@ -20,6 +20,7 @@ int main(void)
 		scenario_fuzz_suite,
 		verdict_suite,
 		logschema_suite,
+		jsontext_suite,
 		evlog_suite,
 		engine_suite,
 		logread_suite,

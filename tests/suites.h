@@ -34,5 +34,6 @@ Suite *dlog_suite(void);
 Suite *pkg_suite(void);
 Suite *vmcache_suite(void);
 Suite *testutil_suite(void);
+Suite *jsontext_suite(void);
 
 #endif

@@ -12,6 +12,7 @@
 #include "bondcheck/bcerror.h"
 #include "bondcheck/compare.h"
 #include "bondcheck/duration.h"
+#include "bondcheck/jsontext.h"
 #include "cli.h"
 
 static unsigned out_width(void)
@@ -83,7 +84,7 @@ int cmd_compare(int argc, char **argv)
 	}
 	if (json) {
 		JsonNode *root = compare_to_json(c);
-		char *s = json_to_string(root, TRUE);
+		char *s = jsontext_to_string(root, TRUE);
 
 		printf("%s\n", s);
 		g_free(s);

@@ -12,6 +12,7 @@
 
 #include "bondcheck/bcerror.h"
 #include "bondcheck/bus.h"
+#include "bondcheck/jsontext.h"
 #include "bondcheck/msg.h"
 #include "bondcheck/names.h"
 #include "cli.h"
@@ -147,7 +148,7 @@ int cmd_runs(int argc, char **argv)
 
 			json_object_set_string_member(json_node_get_object(n),
 				"Path", p);
-			j = json_to_string(n, FALSE);
+			j = jsontext_to_string(n, FALSE);
 			printf("%s\n", j);
 			g_free(j);
 			json_node_unref(n);

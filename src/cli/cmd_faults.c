@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "bondcheck/bcerror.h"
+#include "bondcheck/jsontext.h"
 #include "bondcheck/sim.h"
 #include "cli.h"
 
@@ -50,8 +51,7 @@ int cmd_faults(int argc, char **argv)
 			json_builder_add_string_value(b, i->summary);
 			json_builder_end_object(b);
 			root = json_builder_get_root(b);
-			json_generator_set_root(g, root);
-			line = json_generator_to_data(g, NULL);
+			line = jsontext_generate(g, root, NULL);
 			printf("%s\n", line);
 			g_free(line);
 			json_node_unref(root);

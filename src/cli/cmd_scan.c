@@ -14,6 +14,7 @@
 #include "bondcheck/bcerror.h"
 #include "bondcheck/bluez.h"
 #include "bondcheck/bus.h"
+#include "bondcheck/jsontext.h"
 #include "bondcheck/mirror.h"
 #include "bondcheck/model.h"
 #include "bondcheck/msg.h"
@@ -174,8 +175,7 @@ static void print_table(struct scan *s)
 			json_builder_add_string_value(b, p);
 			json_builder_end_object(b);
 			root = json_builder_get_root(b);
-			json_generator_set_root(g, root);
-			line = json_generator_to_data(g, NULL);
+			line = jsontext_generate(g, root, NULL);
 			printf("%s\n", line);
 			g_free(line);
 			json_node_unref(root);

@@ -9,6 +9,7 @@
 
 #include "bondcheck/bcerror.h"
 #include "bondcheck/compare.h"
+#include "bondcheck/jsontext.h"
 #include "bondcheck/logread.h"
 #include "bondcheck/report.h"
 #include "bondcheck/verdict.h"
@@ -208,7 +209,7 @@ static void append_value(GString *s, JsonNode *n)
 	    json_node_get_value_type(n) == G_TYPE_STRING) {
 		g_string_append(s, json_node_get_string(n));
 	} else {
-		char *j = json_to_string(n, FALSE);
+		char *j = jsontext_to_string(n, FALSE);
 
 		g_string_append(s, j);
 		g_free(j);

@@ -14,6 +14,7 @@
 
 #include "bondcheck/bcerror.h"
 #include "bondcheck/evlog.h"
+#include "bondcheck/jsontext.h"
 
 struct sink {
 	evlog_sink_fn fn;
@@ -145,8 +146,7 @@ void evlog_end(struct evlog *l, JsonBuilder *b)
 
 	json_builder_end_object(b);
 	root = json_builder_get_root(b);
-	json_generator_set_root(l->gen, root);
-	line = json_generator_to_data(l->gen, &len);
+	line = jsontext_generate(l->gen, root, &len);
 	if (!g_utf8_validate(line, (gssize)len, NULL)) {
 		/* a command's output can be any bytes; a log line is UTF-8 */
 		char *valid = g_utf8_make_valid(line, (gssize)len);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bondcheck/jsontext.h"
 #include "bondcheck/junit.h"
 #include "bondcheck/logread.h"
 #include "bondcheck/report.h"
@@ -250,7 +251,7 @@ void report_print_evidence(FILE *out, JsonObject *ev, const char *indent)
 			keep = keep || !strcmp(what, dut_events[k]);
 		if (!keep)
 			continue;
-		j = json_to_string(n, FALSE);
+		j = jsontext_to_string(n, FALSE);
 		fprintf(out, "%sDUT:      %s\n", indent, j);
 		g_free(j);
 	}

@@ -14,6 +14,7 @@
  */
 #include <json-glib/json-glib.h>
 
+#include "bondcheck/jsontext.h"
 #include "bondcheck/names.h"
 #include "sim-private.h"
 
@@ -175,8 +176,7 @@ void sim_trace(struct sim_adapter *adapter, const char *event,
 	}
 	json_builder_end_object(b);
 	root = json_builder_get_root(b);
-	json_generator_set_root(g, root);
-	line = json_generator_to_data(g, NULL);
+	line = jsontext_generate(g, root, NULL);
 	g_debug("trace: %s", line);
 	service_emit(adapter->svc, adapter->sim_path, BC_SIM_IFACE, "Trace",
 		g_variant_new("(s)", line));

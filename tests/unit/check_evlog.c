@@ -13,6 +13,12 @@
 
 static int64_t fake_now;
 
+static void append_line(const char *line, JsonNode *event, void *data)
+{
+	(void)event;
+	g_string_append_printf(data, "%s\n", line);
+}
+
 static int64_t fake_clock(void *data)
 {
 	(void)data;
@@ -157,6 +163,46 @@ START_TEST(bytes_that_are_not_utf8_become_valid_text)
 }
 END_TEST
 
+/* json-glib wrote 0x1f raw inside a string; a strict reader refuses it */
+START_TEST(no_control_character_is_written_raw)
+{
+	char *path = g_strdup("/tmp/bc-evlog-XXXXXX");
+	int fd = g_mkstemp(path);
+	struct evlog *l = evlog_new(path, NULL);
+	GString *sunk = g_string_new("");
+	char s[32], *text = NULL;
+	JsonBuilder *b;
+	JsonParser *p = json_parser_new();
+
+	close(fd);
+	for (int i = 1; i < 32; i++)
+		s[i - 1] = (char)i;
+	s[31] = '\0';
+	evlog_add_sink(l, append_line, sunk);
+	b = evlog_begin(l, "trigger");
+	json_builder_set_member_name(b, "line");
+	json_builder_add_string_value(b, s);
+	evlog_end(l, b);
+	ck_assert(g_file_get_contents(path, &text, NULL, NULL));
+	ck_assert_uint_gt(strlen(text), 0);
+	for (size_t i = 0; i + 1 < strlen(text); i++)
+		ck_assert_msg((unsigned char)text[i] >= 0x20,
+			"raw 0x%02x at %zu", text[i], i);
+	ck_assert_ptr_nonnull(strstr(text, "\\u001f"));
+	/* the sinks (bondcheckd's Event) get the same line */
+	ck_assert_str_eq(sunk->str, text);
+	ck_assert(json_parser_load_from_data(p, text, -1, NULL));
+	ck_assert_str_eq(json_object_get_string_member(json_node_get_object(
+		json_parser_get_root(p)), "line"), s);
+	g_object_unref(p);
+	evlog_free(l);
+	unlink(path);
+	g_string_free(sunk, TRUE);
+	g_free(text);
+	g_free(path);
+}
+END_TEST
+
 START_TEST(an_unwritable_path_is_an_error)
 {
 	GError *err = NULL;
@@ -176,6 +222,7 @@ Suite *evlog_suite(void)
 	tcase_add_test(tc, times_count_from_the_start);
 	tcase_add_test(tc, a_write_error_is_kept_not_fatal);
 	tcase_add_test(tc, an_unwritable_path_is_an_error);
+	tcase_add_test(tc, no_control_character_is_written_raw);
 	tcase_add_test(tc, bytes_that_are_not_utf8_become_valid_text);
 	suite_add_tcase(s, tc);
 	return s;
