@@ -19,10 +19,14 @@
 #include <json-glib/json-glib.h>
 #include <stdbool.h>
 
+#include "bondcheck/jsontext.h"
 #include "bondcheck/logschema.h"
 
 /* Longest line accepted; a longer one is an error, not an allocation. */
 #define LOGREAD_MAX_LINE (16u * 1024 * 1024)
+/* Deepest nesting of a line, checked before json-glib (which recurses)
+ * sees it; a deeper line is an error at the bracket that goes deeper. */
+#define LOGREAD_MAX_DEPTH JSONTEXT_MAX_DEPTH
 
 struct logread;
 

@@ -15,6 +15,10 @@
 
 struct runner;
 
+/* A simulator's Trace signal, at most (bytes); a longer one, or one nested
+ * deeper than JSONTEXT_MAX_DEPTH, is logged as a "trace-dropped" trace. */
+#define RUNNER_MAX_TRACE (64u * 1024)
+
 struct runner_options {
 	struct engine_config engine;
 	bool sim_trace;          /* record org.bondcheck.Sim1.Trace */

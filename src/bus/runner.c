@@ -11,6 +11,7 @@
 #include "bondcheck/bluez.h"
 #include "bondcheck/bluez_dbus.h"
 #include "bondcheck/hcimon.h"
+#include "bondcheck/jsontext.h"
 #include "bondcheck/logschema.h"
 #include "bondcheck/mirror.h"
 #include "bondcheck/msg.h"
@@ -205,6 +206,7 @@ static void on_trace(DBusMessage *msg, void *data)
 	GVariant *args;
 	const char *json;
 	char *mine;
+	size_t len;
 	bool ours;
 
 	/* only the DUT in range of our adapter */
@@ -216,7 +218,21 @@ static void on_trace(DBusMessage *msg, void *data)
 	if (!ours || !msg_get_args(msg, "(s)", &args, NULL))
 		return;
 	g_variant_get(args, "(&s)", &json);
-	engine_sim_trace(r->engine, json);
+	/* whoever owns org.bluez sends this: bounded before it is parsed
+	 * (json-glib recurses per level); what is refused is said */
+	len = strlen(json);
+	if (len > RUNNER_MAX_TRACE ||
+	    jsontext_too_deep(json, len, JSONTEXT_MAX_DEPTH)) {
+		char *note = g_strdup_printf("{\"event\":\"trace-dropped\","
+			"\"bytes\":%zu,\"why\":\"%s\"}", len,
+			len > RUNNER_MAX_TRACE ? "longer than the limit" :
+						 "nested too deeply");
+
+		engine_sim_trace(r->engine, note);
+		g_free(note);
+	} else {
+		engine_sim_trace(r->engine, json);
+	}
 	g_variant_unref(args);
 }
 

@@ -935,6 +935,7 @@ int logread_next(struct logread *r, JsonObject **event, GError **error)
 	JsonObject *o;
 	const char *type;
 	enum log_event ev;
+	size_t deep;
 	bool nl;
 	int rc;
 
@@ -977,6 +978,11 @@ int logread_next(struct logread *r, JsonObject **event, GError **error)
 		}
 	}
 	r->type[0] = '\0';
+	/* json-glib recurses per level: measure before it sees the line */
+	deep = jsontext_too_deep(r->line->str, r->line->len, LOGREAD_MAX_DEPTH);
+	if (deep)
+		return fail(r, error, deep, "nested deeper than %u levels",
+			LOGREAD_MAX_DEPTH);
 	if (!json_parser_load_from_data(r->parser, r->line->str,
 		    (gssize)r->line->len, &perr)) {
 		unsigned long col;

@@ -299,8 +299,10 @@ static void wait_event(const char *path, const char *needle, int ms)
 {
 	struct event_want w = { path, needle };
 
-	ck_assert_msg(test_wait(has_event, &w, ms), "%s: no event with %s",
-		path, needle);
+	ck_assert_msg(test_wait(has_event, &w, ms), "%s: no event with %s "
+		"in:\n%.2000s", path, needle, g_hash_table_lookup(seen.events,
+			path) ? ((GString *)g_hash_table_lookup(seen.events,
+				       path))->str : "");
 }
 
 static void bc(const char *const *args, struct proc_result *r)
@@ -908,6 +910,96 @@ START_TEST(daemon_usage_errors_exit_2)
 }
 END_TEST
 
+/* ---- a bluetoothd that sends what it should not ------------------------- */
+
+/* python-dbusmock's bluez5 template as org.bluez, with an object at the
+ * simulator's path: it can send a Trace signal of any size or depth. */
+static GPid mock;
+
+static void setup_mock_bluez(void)
+{
+	GError *err = NULL;
+	GVariant *r;
+
+	memset(&st, 0, sizeof(st));
+	ck_assert(testbus_start(&st.tb));
+	st.env = g_strdup_printf("DBUS_SYSTEM_BUS_ADDRESS=%s", st.tb.address);
+	st.bus = bus_connect(BUS_KIND_ADDRESS, st.tb.address, &err);
+	ck_assert_msg(st.bus, "%s", err ? err->message : "");
+	mock = test_start_dbusmock(&st.tb, st.bus);
+	r = test_call_ok(st.bus, BLUEZ_SERVICE, BLUEZ_PATH, "org.bluez.Mock",
+		"AddAdapter", g_variant_new("(ss)", "hci0", "bondcheck"));
+	g_variant_unref(r);
+	r = test_call_ok(st.bus, BLUEZ_SERVICE, BLUEZ_PATH,
+		"org.freedesktop.DBus.Mock", "AddObject",
+		g_variant_new_parsed("(%o, %s, @a{sv} {}, @a(ssss) [])",
+			BC_SIM_PATH, BC_SIM_IFACE));
+	g_variant_unref(r);
+	state_dir = g_dir_make_tmp("bc-daemon-XXXXXX", NULL);
+	conf_path = g_build_filename(state_dir, "bondcheckd.conf", NULL);
+	seen_start();
+	start_daemon(NULL);
+}
+
+static void teardown_mock_bluez(void)
+{
+	test_kill(mock);
+	mock = 0;
+	teardown();
+}
+
+static char *nested_json(int levels)
+{
+	GString *t = g_string_new("{\"event\":\"x\",\"v\":");
+
+	for (int i = 0; i < levels; i++)
+		g_string_append_c(t, '[');
+	for (int i = 0; i < levels; i++)
+		g_string_append_c(t, ']');
+	g_string_append_c(t, '}');
+	return g_string_free(t, FALSE);
+}
+
+static const struct {
+	int levels;            /* of the trace's JSON */
+	const char *logged;
+} traces[] = {
+	/* 30,000 levels in 60 KB: json-glib's recursion killed bondcheckd */
+	{ 30000, "{\"event\":\"trace-dropped\",\"bytes\":60018,"
+		 "\"why\":\"nested too deeply\"}" },
+	/* 100,000 levels in 200 KB: the report's case */
+	{ 100000, "{\"event\":\"trace-dropped\",\"bytes\":200018,"
+		  "\"why\":\"longer than the limit\"}" },
+	{ 10, "{\"event\":\"x\",\"v\":[[[[[[[[[[]]]]]]]]]]}" },
+};
+
+START_TEST(a_hostile_trace_signal_is_bounded_not_parsed)
+{
+	char *a = start_run("sleep 1h\n", opts_for(DUT0, "hci0"));
+	char *json = nested_json(traces[_i].levels);
+	char *want = g_strdup_printf("\"trace\":%s", traces[_i].logged);
+	GVariant *r;
+
+	/* the run's agent is registered: its connection's match rules,
+	 * added before, are in place at the bus */
+	wait_event(a, "\"name\":\"sleep\"", 20000);
+	/* the owner of org.bluez says it, at the simulator's path */
+	r = test_call_ok(st.bus, BLUEZ_SERVICE, BC_SIM_PATH,
+		"org.freedesktop.DBus.Mock", "EmitSignal",
+		g_variant_new_parsed("(%s, 'Trace', 's', [<%s>])", BC_SIM_IFACE,
+			json));
+	g_variant_unref(r);
+	/* bondcheckd is alive, and its log says what it did with it */
+	wait_event(a, want, 20000);
+	g_variant_unref(test_call_ok(st.bus, BC_SERVICE, a, BC_RUN_IFACE,
+		"Cancel", NULL));
+	wait_state(a, "cancelled", 20000);
+	g_free(want);
+	g_free(json);
+	g_free(a);
+}
+END_TEST
+
 /* ---- the D-Bus policy, with callers that are not root ------------------- */
 
 static struct testbus pbus;
@@ -1117,6 +1209,7 @@ Suite *daemon_suite(void)
 	TCase *tc = tcase_create("runs");
 	TCase *ret = tcase_create("retention");
 	TCase *pol = tcase_create("policy");
+	TCase *mk = tcase_create("hostile-bluez");
 	TCase *files = tcase_create("files");
 
 	tcase_add_checked_fixture(tc, setup, teardown);
@@ -1148,6 +1241,12 @@ Suite *daemon_suite(void)
 	tcase_set_timeout(ret, 60);
 	tcase_add_test(ret, finished_runs_are_kept_up_to_the_retention_limit);
 	suite_add_tcase(s, ret);
+
+	tcase_add_checked_fixture(mk, setup_mock_bluez, teardown_mock_bluez);
+	tcase_set_timeout(mk, 60);
+	tcase_add_loop_test(mk, a_hostile_trace_signal_is_bounded_not_parsed, 0,
+		G_N_ELEMENTS(traces));
+	suite_add_tcase(s, mk);
 
 	tcase_add_checked_fixture(pol, policy_setup, policy_teardown);
 	tcase_set_timeout(pol, 60);

@@ -297,7 +297,8 @@ START_TEST(a_killed_run_compares_as_incomplete)
 END_TEST
 
 /* Bad logs: how to spoil a good one, and where the error must point. */
-enum spoil { GARBAGE_LINE, TRUNCATED, FOREIGN, NOT_JSON, FUTURE_SCHEMA };
+enum spoil { GARBAGE_LINE, TRUNCATED, FOREIGN, NOT_JSON, FUTURE_SCHEMA,
+	DEEP };
 
 static const struct {
 	enum spoil how;
@@ -309,6 +310,8 @@ static const struct {
 	{ FOREIGN, ":1:1:", "not a bondcheck run log" },
 	{ NOT_JSON, ":1:", "not a bondcheck run log?" },
 	{ FUTURE_SCHEMA, ":1:", "log schema 2 is not one this bondcheck reads" },
+	/* a 200 KB line nested 100,000 deep crashed both in json-glib */
+	{ DEEP, ":5:91: ", "nested deeper than 64 levels" },
 };
 
 static char *spoilt(enum spoil how)
@@ -334,6 +337,20 @@ static char *spoilt(enum spoil how)
 		break;
 	case NOT_JSON:
 		g_string_append(s, "scenario \"not a log\"\nscan\n");
+		break;
+	case DEEP:
+		for (int i = 0; lines[i] && *lines[i]; i++) {
+			if (i != 4) {
+				g_string_append_printf(s, "%s\n", lines[i]);
+				continue;
+			}
+			g_string_append(s, "{\"type\":\"bluez\",\"t\":12,\"x\":");
+			for (int k = 0; k < 100000; k++)
+				g_string_append_c(s, '[');
+			for (int k = 0; k < 100000; k++)
+				g_string_append_c(s, ']');
+			g_string_append(s, "}\n");
+		}
 		break;
 	case FUTURE_SCHEMA:
 		for (int i = 0; lines[i] && *lines[i]; i++) {

@@ -228,6 +228,59 @@ START_TEST(an_overlong_line_is_refused_not_allocated)
 }
 END_TEST
 
+/* 100,000 levels crashed report and compare in json-glib's recursion; the
+ * line kinds the skim scanner does not take go to the parser */
+static const char *const deep_kinds[] = { "bluez", "step-end", "run-end" };
+
+START_TEST(a_deeply_nested_line_is_refused_before_it_is_parsed)
+{
+	GString *t = g_string_new(START);
+	char *p, *msg = NULL;
+	char *want = g_strdup_printf(":2:%zu: nested deeper than %u levels",
+		strlen("{\"type\":\"\",\"t\":1,\"x\":") +
+			strlen(deep_kinds[_i]) + LOGREAD_MAX_DEPTH,
+		LOGREAD_MAX_DEPTH);
+
+	g_string_append_printf(t, "{\"type\":\"%s\",\"t\":1,\"x\":",
+		deep_kinds[_i]);
+	for (int i = 0; i < 100000; i++)
+		g_string_append_c(t, '[');
+	for (int i = 0; i < 100000; i++)
+		g_string_append_c(t, ']');
+	g_string_append(t, "}\n" REND);
+	p = write_tmp(t->str, (gssize)t->len);
+	for (int skim = 0; skim < 2; skim++) {
+		struct logread *r = logread_open(p, NULL);
+		GError *err = NULL;
+		JsonObject *ev;
+		int rc;
+
+		logread_set_skim(r, skim);
+		while ((rc = logread_next(r, &ev, &err)) > 0)
+			;
+		ck_assert_int_eq(rc, -1);
+		ck_assert_msg(strstr(err->message, want), "%s", err->message);
+		g_error_free(err);
+		logread_free(r);
+	}
+	/* the deepest line allowed reads */
+	g_string_assign(t, START "{\"type\":\"bluez\",\"t\":1,\"x\":");
+	for (unsigned i = 1; i < LOGREAD_MAX_DEPTH; i++)
+		g_string_append_c(t, '[');
+	for (unsigned i = 1; i < LOGREAD_MAX_DEPTH; i++)
+		g_string_append_c(t, ']');
+	g_string_append(t, "}\n" REND);
+	unlink(p);
+	g_free(p);
+	p = write_tmp(t->str, (gssize)t->len);
+	ck_assert_int_eq(read_all(p, &msg, NULL), 3);
+	unlink(p);
+	g_free(p);
+	g_free(want);
+	g_string_free(t, TRUE);
+}
+END_TEST
+
 START_TEST(a_missing_file_is_bad_input)
 {
 	GError *err = NULL;
@@ -499,6 +552,9 @@ Suite *logread_suite(void)
 	tcase_add_test(tc, a_nul_byte_is_refused_with_its_column);
 	tcase_add_test(tc, an_overlong_line_is_refused_not_allocated);
 	tcase_add_test(tc, a_missing_file_is_bad_input);
+	tcase_add_loop_test(tc,
+		a_deeply_nested_line_is_refused_before_it_is_parsed, 0,
+		G_N_ELEMENTS(deep_kinds));
 	tcase_add_loop_test(tc, skimming_takes_and_refuses_what_the_parser_does,
 		0, G_N_ELEMENTS(raws));
 	tcase_add_test(tc, a_plain_step_is_skimmed_into_its_members);
