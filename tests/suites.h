@@ -35,5 +35,7 @@ Suite *pkg_suite(void);
 Suite *vmcache_suite(void);
 Suite *testutil_suite(void);
 Suite *jsontext_suite(void);
+Suite *duration_suite(void);
+Suite *trigger_os_suite(void);
 
 #endif

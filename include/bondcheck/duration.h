@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * duration.h — durations as users write them: "500ms", "15s", "2m", "1.5s".
- * A bare number is refused: the unit is part of what a scenario means.
+ * A bare number is refused: the unit is part of what a scenario means. The
+ * number is decimal digits with an optional fraction, nothing else (no hex,
+ * exponent, sign or space).
  */
 #ifndef BONDCHECK_DURATION_H
 #define BONDCHECK_DURATION_H

@@ -268,7 +268,7 @@ static guint t_serial(void *data, const char *port, int baud, GBytes *bytes,
 {
 	struct trigger_os *t = data;
 	struct job *j = job_new(t, done, user_data);
-	struct termios tio;
+	struct termios tio, got;
 	speed_t speed;
 
 	j->bytes = g_bytes_ref(bytes);
@@ -283,12 +283,30 @@ static guint t_serial(void *data, const char *port, int baud, GBytes *bytes,
 			"cannot open %s: %s", port, g_strerror(errno));
 		goto fail;
 	}
-	if (tcgetattr(j->tty, &tio) == 0) {
-		cfmakeraw(&tio);
-		cfsetispeed(&tio, speed);
-		cfsetospeed(&tio, speed);
-		tio.c_cflag |= CLOCAL | CREAD;
-		tcsetattr(j->tty, TCSANOW, &tio);
+	/* bytes at the wrong speed, or cooked by a line discipline, reach a
+	 * REPL as noise and the reboot never happens: a port that does not
+	 * take its settings is an error, not a write into the void */
+	if (tcgetattr(j->tty, &tio) != 0) {
+		g_set_error(&j->error, BCERROR, BCERROR_ENVIRONMENT,
+			"%s is not a serial port: %s", port, g_strerror(errno));
+		goto fail;
+	}
+	cfmakeraw(&tio);
+	cfsetispeed(&tio, speed);
+	cfsetospeed(&tio, speed);
+	tio.c_cflag |= CLOCAL | CREAD;
+	if (tcsetattr(j->tty, TCSANOW, &tio) != 0) {
+		g_set_error(&j->error, BCERROR, BCERROR_ENVIRONMENT,
+			"cannot set %s to %d baud, raw: %s", port, baud,
+			g_strerror(errno));
+		goto fail;
+	}
+	/* tcsetattr succeeds when it could make any of the changes */
+	if (tcgetattr(j->tty, &got) != 0 || cfgetospeed(&got) != speed ||
+	    (got.c_lflag & (ICANON | ECHO)) || (got.c_oflag & OPOST)) {
+		g_set_error(&j->error, BCERROR, BCERROR_ENVIRONMENT,
+			"%s did not take %d baud, raw", port, baud);
+		goto fail;
 	}
 	j->wsrc = g_unix_fd_add(j->tty, G_IO_OUT, writable, j);
 	return j->id;

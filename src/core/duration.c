@@ -12,19 +12,41 @@
 
 #define MAX_MS (24LL * 3600 * 1000)
 
+/*
+ * DIGITS[.DIGITS] or .DIGITS, then the unit: nothing strtod would also take
+ * (0x10, 1e3, inf, nan, leading spaces or signs) passes for a number.
+ */
+static const char *number_end(const char *s)
+{
+	const char *p = s;
+	bool digits = false;
+
+	while (g_ascii_isdigit(*p)) {
+		p++;
+		digits = true;
+	}
+	if (*p == '.') {
+		p++;
+		while (g_ascii_isdigit(*p)) {
+			p++;
+			digits = true;
+		}
+	}
+	return digits ? p : NULL;
+}
+
 bool duration_parse(const char *s, int64_t *ms, GError **error)
 {
 	const char *unit;
 	char *end = NULL;
 	double v, mult;
 
-	if (!s || !*s || !(g_ascii_isdigit(*s) || *s == '.'))
+	if (!s || !(unit = number_end(s)))
 		goto bad;
 	errno = 0;
 	v = g_ascii_strtod(s, &end);
-	if (errno || end == s || !isfinite(v) || v < 0)
+	if (errno || end != unit || !isfinite(v) || v < 0)
 		goto bad;
-	unit = end;
 	if (strcmp(unit, "ms") == 0)
 		mult = 1;
 	else if (strcmp(unit, "s") == 0)
