@@ -1004,6 +1004,7 @@ END_TEST
 
 static struct testbus pbus;
 static GPid ppid;
+static GPid psim;
 static char *pdir;
 
 /* A system-bus-like configuration with our policy file, the group
@@ -1059,6 +1060,16 @@ static void policy_setup(void)
 	b = bus_connect(BUS_KIND_ADDRESS, pbus.address, NULL);
 	ck_assert_ptr_nonnull(b);
 	ck_assert(test_wait_name(b, BC_SERVICE, true, 10000));
+	/* a bluetoothd, so that runs run and send their Events */
+	{
+		char *sim = test_prog("bondcheck-sim");
+		const char *sargv[] = { sim, "--bus", pbus.address,
+			"--time-scale", "0.01", NULL };
+
+		psim = test_spawn(sargv, env, NULL);
+		ck_assert(test_wait_name(b, BLUEZ_SERVICE, true, 10000));
+		g_free(sim);
+	}
 	bus_unref(b);
 	g_strfreev(parts);
 	g_free(text);
@@ -1074,6 +1085,8 @@ static void policy_setup(void)
 
 static void policy_teardown(void)
 {
+	test_kill(psim);
+	psim = 0;
 	test_kill(ppid);
 	testbus_stop(&pbus);
 	rm_rf(pdir);
@@ -1152,6 +1165,84 @@ START_TEST(the_policy_lets_root_and_the_group_in_and_keeps_others_out)
 	ck_assert_msg(r.status == 3, "own: %d %s", r.status, r.err);
 	ck_assert_msg(strstr(r.err, "org.bondcheck"), "%s", r.err);
 	test_result_clear(&r);
+}
+END_TEST
+
+/* A listener of every signal on the policy bus, as nobody (with the
+ * group, or without). */
+static struct expect *listen_as(const char *groups)
+{
+	char *script = test_path("tests/helpers/siglisten.py");
+	char *envs = g_strdup_printf("DBUS_SYSTEM_BUS_ADDRESS=%s", pbus.address);
+	const char *argv[] = { "/usr/bin/setpriv", "--reuid=65534",
+		"--regid=65534", groups ? "--groups=100" : "--clear-groups",
+		"/usr/bin/python3", script, NULL };
+	const char *env[] = { envs, NULL };
+	struct expect *e = expect_spawn(argv, env);
+
+	ck_assert_msg(expect_wait(e, "ready", 20000), "listener: %s",
+		expect_output(e));
+	g_free(envs);
+	g_free(script);
+	return e;
+}
+
+START_TEST(run_signals_reach_root_and_the_group_only)
+{
+	struct expect *member, *other;
+	struct bus *saved = st.bus;
+	DBusMessage *barrier;
+	char *a;
+
+	if (geteuid() != 0) {
+		fprintf(stderr, "policy test: not root, cannot switch users; "
+				"skipped\n");
+		return;
+	}
+	member = listen_as("users");
+	other = listen_as(NULL);
+	/* root starts a run and follows it (root may receive) */
+	st.bus = bus_connect(BUS_KIND_ADDRESS, pbus.address, NULL);
+	ck_assert_ptr_nonnull(st.bus);
+	seen_start();
+	a = start_run("scan\nsleep 1h\n", opts_for(DUT0, NULL));
+	wait_event(a, "\"name\":\"sleep\"", 20000);
+	g_variant_unref(test_call_ok(st.bus, BC_SERVICE, a, BC_RUN_IFACE,
+		"Cancel", NULL));
+	wait_state(a, "cancelled", 20000);
+	/* everything bondcheckd said about the run has been routed: a signal
+	 * sent now reaches each listener after all of it */
+	barrier = dbus_message_new_signal("/test", "test.policy", "Barrier");
+	ck_assert(bus_send(st.bus, barrier));
+	dbus_message_unref(barrier);
+	ck_assert_msg(expect_wait(member, "barrier", 20000), "%s",
+		expect_output(member));
+	ck_assert_msg(expect_wait(other, "barrier", 20000), "%s",
+		expect_output(other));
+	/* the group member heard the run; the other user heard nothing of
+	 * bondcheckd (no Event with its label, device or passkeys, no
+	 * InterfacesAdded or PropertiesChanged) */
+	ck_assert_msg(strstr(expect_output(member), "signal org.bondcheck.Run1."
+						    "Event /org/bondcheck/run/1\n") &&
+			      strstr(expect_output(member), "InterfacesAdded "
+							    "/org/bondcheck\n"),
+		"%s", expect_output(member));
+	/* (the simulator's own Trace, at /org/bondcheck/sim, is bluez's) */
+	ck_assert_msg(!strstr(expect_output(other), " /org/bondcheck/run") &&
+			      !strstr(expect_output(other), " /org/bondcheck\n"),
+		"%s", expect_output(other));
+	ck_assert_int_eq(expect_exit(member, 10000), 0);
+	ck_assert_int_eq(expect_exit(other, 10000), 0);
+	expect_free(member);
+	expect_free(other);
+	bus_remove_signal_watch(st.bus, seen.w1);
+	bus_remove_signal_watch(st.bus, seen.w2);
+	g_hash_table_destroy(seen.state);
+	g_hash_table_destroy(seen.history);
+	g_hash_table_destroy(seen.events);
+	bus_unref(st.bus);
+	st.bus = saved;
+	g_free(a);
 }
 END_TEST
 
@@ -1252,6 +1343,7 @@ Suite *daemon_suite(void)
 	tcase_set_timeout(pol, 60);
 	tcase_add_test(pol,
 		the_policy_lets_root_and_the_group_in_and_keeps_others_out);
+	tcase_add_test(pol, run_signals_reach_root_and_the_group_only);
 	suite_add_tcase(s, pol);
 
 	tcase_set_timeout(files, 60);
