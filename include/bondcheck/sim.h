@@ -30,6 +30,7 @@ enum sim_fault {
 	SIM_FAULT_BLUEZ_VERSION,
 	SIM_FAULT_CONNECT_SUCCEEDS_THEN_DROPS,
 	SIM_FAULT_REPAIR_ON_RECONNECT,
+	SIM_FAULT_LOSE_LATER_BONDS_ON_REBOOT,
 	SIM_FAULT_COUNT,
 };
 
@@ -71,6 +72,23 @@ bool sim_fault_parse_arg(enum sim_fault fault, const char *arg,
 
 struct sim_dut;
 
+/* What the DUT does with a new bond when its table is full. */
+enum sim_bond_policy {
+	/* evict the bond made first (NimBLE's ble_store_util_status_rr, as
+	 * MicroPython uses it) */
+	SIM_BOND_POLICY_ROUND_ROBIN,
+	/* refuse the pairing (SMP Pairing Failed, Unspecified Reason: Zephyr
+	 * without CONFIG_BT_KEYS_OVERWRITE_OLDEST) */
+	SIM_BOND_POLICY_REFUSE_WHEN_FULL,
+	/* overwrite the bond used least recently (Zephyr with
+	 * CONFIG_BT_KEYS_OVERWRITE_OLDEST: its aging counter moves at every
+	 * encrypted connection) */
+	SIM_BOND_POLICY_OVERWRITE_OLDEST,
+};
+
+const char *sim_bond_policy_to_str(enum sim_bond_policy policy);
+bool sim_bond_policy_from_str(const char *s, enum sim_bond_policy *policy);
+
 struct sim_dut_config {
 	const char *address;        /* identity address at first boot */
 	const char *address_type;   /* "public" or "random" */
@@ -78,7 +96,8 @@ struct sim_dut_config {
 	uint16_t appearance;
 	const char *io_capability;  /* BlueZ spelling, e.g. "DisplayYesNo" */
 	uint32_t passkey;           /* what the DUT displays in passkey entry */
-	unsigned bond_table_size;
+	unsigned bond_table_size;   /* 0: the default, 8 */
+	enum sim_bond_policy bond_policy;
 };
 
 void sim_dut_config_defaults(struct sim_dut_config *cfg);
@@ -130,8 +149,15 @@ struct sim_keys {
 	uint64_t rand;
 	bool authenticated;
 };
-void sim_dut_paired(struct sim_dut *dut, const char *peer, bool bond,
+/* Returns false when the DUT did not store a bond it was asked for (its
+ * table is full and its policy refuses). */
+bool sim_dut_paired(struct sim_dut *dut, const char *peer, bool bond,
 	const struct sim_keys *keys);
+/* A pairing with bonding from @peer begins: would the DUT refuse it (a full
+ * table under refuse-when-full)? Traces bond-refused when it would. */
+bool sim_dut_refuses_bond(struct sim_dut *dut, const char *peer);
+unsigned sim_dut_table_size(struct sim_dut *dut);
+enum sim_bond_policy sim_dut_bond_policy(struct sim_dut *dut);
 
 enum sim_encrypt {
 	SIM_ENCRYPT_OK,             /* LTK found and it matches */
@@ -196,6 +222,14 @@ struct sim_server *sim_server_new(struct bus *bus,
  */
 struct sim_adapter *sim_server_add_adapter(struct sim_server *srv,
 	const struct sim_dut_config *dut);
+/*
+ * Another adapter, numbered and named as above, in range of @share's DUT:
+ * one DUT, several centrals. The DUT's Trace and its Sim1 properties appear
+ * on the Sim1 object of every adapter in range of it; Sim1.Reboot on any of
+ * them reboots it. Freed with the server.
+ */
+struct sim_adapter *sim_server_add_adapter_sharing(struct sim_server *srv,
+	struct sim_adapter *share);
 unsigned sim_server_adapters(struct sim_server *srv);
 struct sim_adapter *sim_server_adapter(struct sim_server *srv,
 	unsigned index);

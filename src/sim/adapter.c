@@ -537,13 +537,16 @@ bool sim_adapter_replug(struct sim_adapter *adapter)
 void sim_adapter_set_fault(struct sim_adapter *adapter, enum sim_fault fault,
 	const struct sim_fault_value *value)
 {
+	struct sim_adapter *a;
+	guint n = 0;
+
 	sim_dut_set_fault(adapter->dut, fault, value);
 	sim_control_changed(adapter, "Faults");
 	/* a different bluetoothd exposes a different set of properties */
-	if (fault == SIM_FAULT_BLUEZ_VERSION)
-		for (guint i = 0; i < adapter->devices->len; i++)
-			sim_device_changed(
-				g_ptr_array_index(adapter->devices, i),
+	while (fault == SIM_FAULT_BLUEZ_VERSION &&
+	       (a = sim_sharing_next(adapter, &n)))
+		for (guint i = 0; i < a->devices->len; i++)
+			sim_device_changed(g_ptr_array_index(a->devices, i),
 				"Bonded");
 }
 
@@ -555,7 +558,8 @@ struct sim_dut *sim_adapter_dut(struct sim_adapter *adapter)
 /* ---- life cycle --------------------------------------------------------- */
 
 struct sim_adapter *sim_adapter_new(struct sim_server *srv,
-	const struct sim_dut_config *dut, const struct sim_timing *timing)
+	const struct sim_dut_config *dut, struct sim_adapter *share,
+	const struct sim_timing *timing)
 {
 	struct sim_adapter *adapter = g_new0(struct sim_adapter, 1);
 
@@ -578,7 +582,13 @@ struct sim_adapter *sim_adapter_new(struct sim_server *srv,
 	adapter->alias = g_strdup("bondcheck-sim");
 	adapter->dclients = g_ptr_array_new_with_free_func(dclient_free);
 	adapter->devices = g_ptr_array_new();
-	adapter->dut = sim_dut_new(dut, sim_trace_dut, adapter);
+	if (share) {
+		adapter->dut = share->dut;
+	} else {
+		/* the DUT's trace goes out through the adapters in range */
+		adapter->dut = sim_dut_new(dut, sim_trace_dut, adapter);
+		g_ptr_array_add(srv->duts, adapter->dut);
+	}
 	g_ptr_array_add(srv->adapters, adapter);
 	service_add_interface(adapter->svc, adapter->path, &adapter_iface,
 		adapter);
@@ -597,7 +607,6 @@ void sim_adapter_free(struct sim_adapter *adapter)
 {
 	g_ptr_array_free(adapter->dclients, TRUE);
 	g_ptr_array_free(adapter->devices, TRUE);
-	sim_dut_free(adapter->dut);
 	g_free(adapter->alias);
 	g_free(adapter->path);
 	g_free(adapter->address);

@@ -15,7 +15,12 @@
 
 void sim_control_changed(struct sim_adapter *adapter, const char *name)
 {
-	service_changed(adapter->svc, adapter->sim_path, BC_SIM_IFACE, name);
+	struct sim_adapter *a;
+	guint i = 0;
+
+	/* Sim1's properties are the DUT's: on every adapter in range of it */
+	while ((a = sim_sharing_next(adapter, &i)))
+		service_changed(a->svc, a->sim_path, BC_SIM_IFACE, name);
 }
 
 /* ---- reboot ------------------------------------------------------------- */
@@ -30,10 +35,7 @@ static void boot_done(struct sim_adapter *adapter,
 	sim_control_changed(adapter, "Address");
 	if (sim_dut_state(adapter->dut) != SIM_DUT_STATE_ADVERTISING)
 		return;
-	if (adapter->discovering)
-		sim_adapter_dut_seen_later(adapter);
-	for (guint i = 0; i < adapter->devices->len; i++)
-		sim_device_dut_back(g_ptr_array_index(adapter->devices, i));
+	sim_device_dut_back_all(adapter);
 }
 
 static void reboot_now(struct sim_adapter *adapter,
@@ -43,8 +45,7 @@ static void reboot_now(struct sim_adapter *adapter,
 		return;
 	sim_dut_reboot(adapter->dut);
 	sim_control_changed(adapter, "State");
-	for (guint i = 0; i < adapter->devices->len; i++)
-		sim_device_dut_silent(g_ptr_array_index(adapter->devices, i));
+	sim_device_dut_silent_all(adapter);
 	sim_after(adapter, NULL,
 		sim_dut_boot_ms(adapter->dut, adapter->t.boot_ms), boot_done);
 }
@@ -150,7 +151,12 @@ static void m_bond_peer(struct svc_call *call, GVariant *args, void *data)
 	memset(&k, 0, sizeof(k));
 	for (int i = 0; i < 16; i++)
 		k.ltk[i] = (uint8_t)g_random_int_range(0, 256);
-	sim_dut_paired(adapter->dut, addr, true, &k);
+	if (!sim_dut_paired(adapter->dut, addr, true, &k)) {
+		svc_call_error(call, BC_ERR_FAILED, "the DUT refused the bond: "
+			"its table of %u is full (refuse-when-full)",
+			sim_dut_table_size(adapter->dut));
+		return;
+	}
 	sim_control_changed(adapter, "BondCount");
 	svc_call_return(call, NULL);
 }

@@ -128,8 +128,9 @@ void sim_device_link_down(struct sim_device *d, enum sim_reason reason,
 	if (sim_dut_state(adapter->dut) == SIM_DUT_STATE_CONNECTED) {
 		sim_dut_disconnected(adapter->dut, adapter->address);
 		sim_control_changed(adapter, "State");
-		if (adapter->discovering)
-			sim_adapter_dut_seen_later(adapter);
+		/* it advertises again: every central in range sees it */
+		if (sim_dut_state(adapter->dut) == SIM_DUT_STATE_ADVERTISING)
+			sim_device_dut_back_all(adapter);
 	}
 	if (d->remove_when_down) {
 		sim_device_remove(d);
@@ -298,6 +299,30 @@ void sim_device_dut_back(struct sim_device *d)
 {
 	if (!d->connected && (d->connect_call || d->bonding) && dut_here(d))
 		sim_after(d->adapter, d, d->adapter->t.connect_ms, link_up);
+}
+
+void sim_device_dut_back_all(struct sim_adapter *adapter)
+{
+	struct sim_adapter *a;
+	guint n = 0;
+
+	while ((a = sim_sharing_next(adapter, &n))) {
+		if (a->discovering)
+			sim_adapter_dut_seen_later(a);
+		for (guint i = 0; i < a->devices->len; i++)
+			sim_device_dut_back(g_ptr_array_index(a->devices, i));
+	}
+}
+
+void sim_device_dut_silent_all(struct sim_adapter *adapter)
+{
+	struct sim_adapter *a;
+	guint n = 0;
+
+	while ((a = sim_sharing_next(adapter, &n)))
+		for (guint i = 0; i < a->devices->len; i++)
+			sim_device_dut_silent(g_ptr_array_index(a->devices,
+				i));
 }
 
 /* ---- methods ------------------------------------------------------------ */

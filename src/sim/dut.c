@@ -16,7 +16,9 @@ struct bond {
 	char *peer;          /* the peer's identity address */
 	struct sim_keys keys;
 	uint16_t cccd;
-	uint64_t seq;        /* age, for eviction */
+	uint64_t seq;        /* when it was made: round-robin evicts the least */
+	uint64_t used;       /* when its key last encrypted a link (or it was
+			      * made): overwrite-oldest evicts the least */
 };
 
 struct sim_dut {
@@ -29,6 +31,7 @@ struct sim_dut {
 	uint16_t appearance;
 	uint32_t passkey;
 	unsigned table_size;
+	enum sim_bond_policy policy;
 	sim_trace_fn trace;
 	void *trace_data;
 	struct sim_fault_value faults[SIM_FAULT_COUNT];
@@ -52,6 +55,35 @@ void sim_dut_config_defaults(struct sim_dut_config *cfg)
 	cfg->io_capability = "DisplayYesNo";
 	cfg->passkey = 123456;
 	cfg->bond_table_size = 8;
+	cfg->bond_policy = SIM_BOND_POLICY_ROUND_ROBIN;
+}
+
+static const char *const policies[] = {
+	[SIM_BOND_POLICY_ROUND_ROBIN] = "round-robin",
+	[SIM_BOND_POLICY_REFUSE_WHEN_FULL] = "refuse-when-full",
+	[SIM_BOND_POLICY_OVERWRITE_OLDEST] = "overwrite-oldest",
+};
+
+const char *sim_bond_policy_to_str(enum sim_bond_policy policy)
+{
+	switch (policy) {
+	case SIM_BOND_POLICY_ROUND_ROBIN:
+	case SIM_BOND_POLICY_REFUSE_WHEN_FULL:
+	case SIM_BOND_POLICY_OVERWRITE_OLDEST:
+		return policies[policy];
+	}
+	return "unknown";
+}
+
+bool sim_bond_policy_from_str(const char *s, enum sim_bond_policy *policy)
+{
+	for (size_t i = 0; s && i < G_N_ELEMENTS(policies); i++) {
+		if (!strcmp(s, policies[i])) {
+			*policy = (enum sim_bond_policy)i;
+			return true;
+		}
+	}
+	return false;
 }
 
 const char *sim_dut_state_to_str(enum sim_dut_state state)
@@ -113,6 +145,7 @@ struct sim_dut *sim_dut_new(const struct sim_dut_config *cfg,
 	d->appearance = cfg->appearance;
 	d->passkey = cfg->passkey;
 	d->table_size = cfg->bond_table_size ? cfg->bond_table_size : 8;
+	d->policy = cfg->bond_policy;
 	d->trace = trace_fn;
 	d->trace_data = user_data;
 	d->store = g_ptr_array_new_with_free_func(bond_free);
@@ -254,7 +287,7 @@ static GVariant *store_indexes(struct sim_dut *d)
 	return g_variant_builder_end(&b);
 }
 
-static unsigned table_size(struct sim_dut *d)
+unsigned sim_dut_table_size(struct sim_dut *d)
 {
 	const struct sim_fault_value *f = sim_dut_fault_value(d,
 		SIM_FAULT_BOND_TABLE_FULL);
@@ -262,7 +295,58 @@ static unsigned table_size(struct sim_dut *d)
 	return f ? f->count : d->table_size;
 }
 
-void sim_dut_paired(struct sim_dut *d, const char *peer, bool bond,
+enum sim_bond_policy sim_dut_bond_policy(struct sim_dut *d)
+{
+	/* bond-table-full=N is NimBLE's table: round-robin */
+	return sim_dut_fault(d, SIM_FAULT_BOND_TABLE_FULL) ?
+		SIM_BOND_POLICY_ROUND_ROBIN : d->policy;
+}
+
+/* The bond the policy gives up for a new one: the one made first
+ * (round-robin), or the one used least recently (overwrite-oldest). */
+static guint eviction_victim(struct sim_dut *d)
+{
+	bool by_use = sim_dut_bond_policy(d) ==
+		      SIM_BOND_POLICY_OVERWRITE_OLDEST;
+	guint best = 0;
+
+	for (guint i = 1; i < d->store->len; i++) {
+		const struct bond *b = g_ptr_array_index(d->store, i);
+		const struct bond *o = g_ptr_array_index(d->store, best);
+
+		if (by_use ? b->used < o->used : b->seq < o->seq)
+			best = i;
+	}
+	return best;
+}
+
+static bool table_full(struct sim_dut *d, const char *index)
+{
+	return !find_bond(d, index) &&
+	       d->store->len >= sim_dut_table_size(d);
+}
+
+bool sim_dut_refuses_bond(struct sim_dut *d, const char *peer)
+{
+	char *index = good_index(peer);
+	bool refuse = sim_dut_bond_policy(d) ==
+			      SIM_BOND_POLICY_REFUSE_WHEN_FULL &&
+		      table_full(d, index);
+	GVariantBuilder b;
+
+	if (refuse) {
+		g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
+		KV(&b, "peer", "s", peer);
+		KV(&b, "policy", "s", sim_bond_policy_to_str(d->policy));
+		KV(&b, "table_size", "u", sim_dut_table_size(d));
+		g_variant_builder_add(&b, "{sv}", "stored", store_indexes(d));
+		trace(d, "bond-refused", &b);
+	}
+	g_free(index);
+	return refuse;
+}
+
+bool sim_dut_paired(struct sim_dut *d, const char *peer, bool bond,
 	const struct sim_keys *keys)
 {
 	GVariantBuilder b;
@@ -277,21 +361,37 @@ void sim_dut_paired(struct sim_dut *d, const char *peer, bool bond,
 		/* keys for this connection only: nothing is written */
 		trace(d, "paired-without-bond", &b);
 		g_free(index);
-		return;
+		return true;
+	}
+	if (sim_dut_refuses_bond(d, peer)) {
+		g_variant_builder_clear(&b);
+		g_free(index);
+		return false;
 	}
 	if (old)
 		g_ptr_array_remove(d->store, old);
-	while (d->store->len >= table_size(d)) {
-		struct bond *oldest = g_ptr_array_index(d->store, 0);
+	while (d->store->len && d->store->len >= sim_dut_table_size(d)) {
+		guint v = eviction_victim(d);
+		struct bond *gone = g_ptr_array_index(d->store, v);
+		GVariantBuilder e;
 
-		KV(&b, "evicted", "s", oldest->index);
-		g_ptr_array_remove_index(d->store, 0);
+		/* said outright: whose keys went, and why */
+		g_variant_builder_init(&e, G_VARIANT_TYPE("a{sv}"));
+		KV(&e, "peer", "s", gone->peer);
+		KV(&e, "index", "s", gone->index);
+		KV(&e, "for", "s", peer);
+		KV(&e, "policy", "s", sim_bond_policy_to_str(
+			sim_dut_bond_policy(d)));
+		KV(&e, "table_size", "u", sim_dut_table_size(d));
+		trace(d, "bond-evicted", &e);
+		KV(&b, "evicted", "s", gone->index);
+		g_ptr_array_remove_index(d->store, v);
 	}
 	nb = g_new0(struct bond, 1);
 	nb->index = index;
 	nb->peer = g_strdup(peer);
 	nb->keys = *keys;
-	nb->seq = ++d->seq;
+	nb->seq = nb->used = ++d->seq;
 	/* a subscription made before pairing carries over into the bond */
 	nb->cccd = GPOINTER_TO_UINT(g_hash_table_lookup(d->ram_cccd, peer));
 	g_hash_table_remove(d->ram_cccd, peer);
@@ -299,6 +399,7 @@ void sim_dut_paired(struct sim_dut *d, const char *peer, bool bond,
 	KV(&b, "index", "s", index);
 	KV(&b, "bonds", "u", d->store->len);
 	trace(d, "bond-stored", &b);
+	return true;
 }
 
 enum sim_encrypt sim_dut_encrypt(struct sim_dut *d, const char *peer,
@@ -310,8 +411,11 @@ enum sim_encrypt sim_dut_encrypt(struct sim_dut *d, const char *peer,
 	enum sim_encrypt r;
 	GVariantBuilder t;
 
-	if (match)
+	if (match) {
 		r = SIM_ENCRYPT_OK;
+		/* Zephyr's aging counter: this key was used now */
+		b->used = ++d->seq;
+	}
 	else if (d->repair_armed)
 		r = SIM_ENCRYPT_REPAIR;
 	else if (sim_dut_fault(d, SIM_FAULT_TERMINATE_ON_ENCRYPT))
@@ -405,6 +509,34 @@ int64_t sim_dut_boot_ms(struct sim_dut *d, int64_t normal_ms)
 	return f ? f->ms : normal_ms;
 }
 
+/*
+ * BTstack's Linux device database once found only the first bonded device
+ * after a restart (bluekitchen/btstack#363): the later ones' keys were not
+ * read back, and their reconnects got PIN or Key Missing.
+ */
+static void keep_first_bond(struct sim_dut *d)
+{
+	GVariantBuilder t, lost;
+	guint first = 0;
+	struct bond *keep;
+
+	for (guint i = 1; i < d->store->len; i++)
+		if (((struct bond *)g_ptr_array_index(d->store, i))->seq <
+		    ((struct bond *)g_ptr_array_index(d->store, first))->seq)
+			first = i;
+	keep = g_ptr_array_steal_index(d->store, first);
+	g_variant_builder_init(&lost, G_VARIANT_TYPE("as"));
+	for (guint i = 0; i < d->store->len; i++)
+		g_variant_builder_add(&lost, "s",
+			((struct bond *)g_ptr_array_index(d->store, i))->index);
+	g_ptr_array_set_size(d->store, 0);
+	g_ptr_array_add(d->store, keep);
+	g_variant_builder_init(&t, G_VARIANT_TYPE("a{sv}"));
+	KV(&t, "kept", "s", keep->index);
+	g_variant_builder_add(&t, "{sv}", "lost", g_variant_builder_end(&lost));
+	trace(d, "later-bonds-lost", &t);
+}
+
 void sim_dut_booted(struct sim_dut *d)
 {
 	GVariantBuilder t;
@@ -422,6 +554,9 @@ void sim_dut_booted(struct sim_dut *d)
 		d->repair_armed = sim_dut_fault(d,
 			SIM_FAULT_REPAIR_ON_RECONNECT);
 	}
+	if (sim_dut_fault(d, SIM_FAULT_LOSE_LATER_BONDS_ON_REBOOT) &&
+	    d->store->len > 1)
+		keep_first_bond(d);
 	if (sim_dut_fault(d, SIM_FAULT_FORGET_CCCD_ON_REBOOT)) {
 		for (guint i = 0; i < d->store->len; i++)
 			((struct bond *)g_ptr_array_index(d->store, i))->cccd = 0;

@@ -36,7 +36,8 @@ static const struct sim_fault_info faults[SIM_FAULT_COUNT] = {
 		SIM_FAULT_ARG_NONE, NULL,
 		"after a reboot the DUT never advertises again" },
 	{ SIM_FAULT_BOND_TABLE_FULL, "bond-table-full", SIM_FAULT_ARG_COUNT, "N",
-		"the bond table holds N entries; a new bond evicts the oldest" },
+		"the bond table holds N entries; a new bond evicts the oldest, "
+		"round-robin as NimBLE does" },
 	{ SIM_FAULT_BLUEZ_VERSION, "bluez-version", SIM_FAULT_ARG_VERSION,
 		"5.64|5.66|5.83",
 		"behave as that bluetoothd: 5.83 emits Device1.Disconnected, "
@@ -49,6 +50,10 @@ static const struct sim_fault_info faults[SIM_FAULT_COUNT] = {
 		SIM_FAULT_ARG_NONE, NULL,
 		"after a reboot the DUT has lost the bond and asks to pair again; "
 		"BlueZ calls the agent" },
+	{ SIM_FAULT_LOSE_LATER_BONDS_ON_REBOOT, "lose-later-bonds-on-reboot",
+		SIM_FAULT_ARG_NONE, NULL,
+		"after a reboot only the first bond's keys are found: every "
+		"later central gets PIN or Key Missing (BTstack #363)" },
 };
 
 const struct sim_fault_info *sim_fault_info(enum sim_fault fault)

@@ -31,6 +31,8 @@ struct opts {
 	char *conn_timeout;
 	gboolean verbose;
 	int adapters;
+	gboolean dut_per_adapter;
+	char *policy;
 };
 
 static GMainLoop *loop;
@@ -109,6 +111,11 @@ int main(int argc, char **argv)
 			"the passkey the DUT displays (default 123456)", "N" },
 		{ "bond-table", 0, 0, G_OPTION_ARG_INT, &o.table,
 			"bond table size (default 8)", "N" },
+		{ "bond-policy", 0, 0, G_OPTION_ARG_STRING, &o.policy,
+			"a new bond in a full table: round-robin (evict the "
+			"first made, default), refuse-when-full, or "
+			"overwrite-oldest (evict the least recently used)",
+			"POLICY" },
 		{ "boot-time", 0, 0, G_OPTION_ARG_STRING, &o.boot,
 			"normal boot time before scaling (default 1500ms)", "D" },
 		{ "agent-timeout", 0, 0, G_OPTION_ARG_STRING, &o.agent_timeout,
@@ -117,8 +124,11 @@ int main(int argc, char **argv)
 			"Connect() to a silent DUT fails after D (default 20s)",
 			"D" },
 		{ "adapters", 0, 0, G_OPTION_ARG_INT, &o.adapters,
-			"adapters hci0..hciN-1, each with its own DUT "
+			"adapters hci0..hciN-1, all in range of one DUT "
 			"(default 1)", "N" },
+		{ "dut-per-adapter", 0, 0, G_OPTION_ARG_NONE,
+			&o.dut_per_adapter, "with --adapters: each adapter "
+			"has a DUT of its own (parallel runs)", NULL },
 		{ "verbose", 'v', 0, G_OPTION_ARG_NONE, &o.verbose,
 			"print the DUT's trace on stderr", NULL },
 		{ NULL },
@@ -147,7 +157,9 @@ int main(int argc, char **argv)
 	    (o.io && !strstr("DisplayOnly DisplayYesNo KeyboardOnly "
 			     "NoInputNoOutput KeyboardDisplay", o.io)) ||
 	    o.passkey > 999999 || o.table < 0 || o.table > 64 ||
-	    o.adapters < 0 || o.adapters > 8 ||
+	    o.adapters < 0 || o.adapters > 16 ||
+	    (o.policy && !sim_bond_policy_from_str(o.policy,
+		    &dcfg.bond_policy)) ||
 	    !parse_ms("--boot-time", o.boot, &timing.boot_ms) ||
 	    !parse_ms("--agent-timeout", o.agent_timeout,
 		    &timing.agent_timeout_ms) ||
@@ -182,9 +194,16 @@ int main(int argc, char **argv)
 	for (int n = 1; n < o.adapters; n++) {
 		/* the DUT in range of hciN: the next address, its own name */
 		struct sim_dut_config more = dcfg;
-		char *addr = next_address(dcfg.address, n);
-		char *nm = g_strdup_printf("%s-%d", dcfg.name, n);
+		char *addr, *nm;
 
+		if (!o.dut_per_adapter) {
+			/* several centrals, one DUT */
+			sim_server_add_adapter_sharing(srv,
+				sim_server_adapter(srv, 0));
+			continue;
+		}
+		addr = next_address(dcfg.address, n);
+		nm = g_strdup_printf("%s-%d", dcfg.name, n);
 		more.address = addr;
 		more.name = nm;
 		sim_server_add_adapter(srv, &more);
@@ -201,7 +220,9 @@ int main(int argc, char **argv)
 			status = BC_EXIT_USAGE;
 			goto out;
 		}
-		for (unsigned n = 0; n < sim_server_adapters(srv); n++)
+		/* once per DUT */
+		for (unsigned n = 0; n < (o.dut_per_adapter ?
+				sim_server_adapters(srv) : 1); n++)
 			sim_adapter_set_fault(sim_server_adapter(srv, n), fault,
 				&v);
 		g_free(v.text);
@@ -234,6 +255,7 @@ out:
 	g_free(o.boot);
 	g_free(o.agent_timeout);
 	g_free(o.conn_timeout);
+	g_free(o.policy);
 	dbus_shutdown();
 	return status;
 }

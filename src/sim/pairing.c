@@ -133,7 +133,11 @@ static void pairing_done(struct sim_adapter *adapter, struct sim_device *d,
 		k.irk[i] = (uint8_t)g_random_int_range(0, 256);
 	}
 	k.authenticated = b->assoc != SIM_ASSOC_JUST_WORKS;
-	sim_dut_paired(adapter->dut, adapter->address, b->bond, &k);
+	if (!sim_dut_paired(adapter->dut, adapter->address, b->bond, &k)) {
+		/* another central filled the table meanwhile */
+		sim_pairing_fail(d, SIM_ERR_AUTH_FAILED);
+		return;
+	}
 	sim_control_changed(adapter, "BondCount");
 	d->keys = k;
 	d->host_has_keys = true;
@@ -209,6 +213,14 @@ static void call_agent(struct sim_device *d, const char *method,
 		agent_reply, d);
 }
 
+/* The DUT answered the Pairing Request with Pairing Failed (0x08,
+ * Unspecified Reason): bluetoothd fails Pair() with AuthenticationFailed. */
+static void pairing_refused(struct sim_adapter *adapter G_GNUC_UNUSED,
+	struct sim_device *d, guint gen G_GNUC_UNUSED)
+{
+	sim_pairing_fail(d, SIM_ERR_AUTH_FAILED);
+}
+
 void sim_pairing_start(struct sim_device *d)
 {
 	struct sim_adapter *adapter = d->adapter;
@@ -229,6 +241,11 @@ void sim_pairing_start(struct sim_device *d)
 	if (a) {
 		b->agent_owner = g_strdup(a->owner);
 		b->agent_path = g_strdup(a->path);
+	}
+	if (b->bond && sim_dut_refuses_bond(adapter->dut, adapter->address)) {
+		/* a full table under refuse-when-full: no agent is asked */
+		sim_after(adapter, d, adapter->t.encrypt_ms, pairing_refused);
+		return;
 	}
 	switch (b->assoc) {
 	case SIM_ASSOC_JUST_WORKS:

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * server.c — a simulated bluetoothd (struct sim_server) serving its
- * adapters (struct sim_adapter), each with a DUT in range of it (one adapter
- * unless more are added).
+ * adapters (struct sim_adapter), each in range of a DUT: one adapter unless
+ * more are added, with a DUT of its own or in range of another's (several
+ * centrals against one DUT).
  *
  * Owns the bus objects' life, the table of BlueZ error replies, time (every
  * DUT-side delay is scaled by one factor) and the Trace signal. The objects
@@ -188,7 +189,28 @@ void sim_trace(struct sim_adapter *adapter, const char *event,
 
 void sim_trace_dut(const char *event, GVariant *details, void *data)
 {
-	sim_trace(data, event, details);
+	struct sim_adapter *a;
+	guint i = 0;
+
+	/* what the DUT does is seen from every adapter in range of it: a
+	 * client watching any one of them gets all of it */
+	g_variant_ref_sink(details);
+	while ((a = sim_sharing_next(data, &i)))
+		sim_trace(a, event, g_variant_ref(details));
+	g_variant_unref(details);
+}
+
+struct sim_adapter *sim_sharing_next(struct sim_adapter *adapter, guint *i)
+{
+	GPtrArray *all = adapter->srv->adapters;
+
+	while (*i < all->len) {
+		struct sim_adapter *a = g_ptr_array_index(all, (*i)++);
+
+		if (a->dut == adapter->dut)
+			return a;
+	}
+	return NULL;
 }
 
 void sim_trace_host(struct sim_adapter *adapter, const char *event,
@@ -262,9 +284,11 @@ struct sim_server *sim_server_new(struct bus *bus,
 		sim_agent_free);
 	g_queue_init(&srv->default_agents);
 	srv->adapters = g_ptr_array_new();
+	srv->duts = g_ptr_array_new_with_free_func(
+		(GDestroyNotify)sim_dut_free);
 	srv->timing = *timing;
 	service_add_object_manager(srv->svc, BLUEZ_PATH_ROOT);
-	sim_adapter_new(srv, dut, timing);
+	sim_adapter_new(srv, dut, NULL, timing);
 	/* one agent manager for every adapter, as in bluetoothd */
 	sim_agent_manager_add(srv);
 	return srv;
@@ -273,7 +297,13 @@ struct sim_server *sim_server_new(struct bus *bus,
 struct sim_adapter *sim_server_add_adapter(struct sim_server *srv,
 	const struct sim_dut_config *dut)
 {
-	return sim_adapter_new(srv, dut, &srv->timing);
+	return sim_adapter_new(srv, dut, NULL, &srv->timing);
+}
+
+struct sim_adapter *sim_server_add_adapter_sharing(struct sim_server *srv,
+	struct sim_adapter *share)
+{
+	return sim_adapter_new(srv, NULL, share, &srv->timing);
 }
 
 void sim_server_free(struct sim_server *srv)
@@ -289,6 +319,7 @@ void sim_server_free(struct sim_server *srv)
 	for (guint i = srv->adapters->len; i-- > 0;)
 		sim_adapter_free(g_ptr_array_index(srv->adapters, i));
 	g_ptr_array_free(srv->adapters, TRUE);
+	g_ptr_array_free(srv->duts, TRUE);
 	service_free(srv->svc);
 	bus_unref(srv->bus);
 	g_free(srv);

@@ -101,10 +101,12 @@ struct sim_server {
 	GHashTable *agents;         /* owner -> struct sim_agent */
 	GQueue default_agents;      /* owners, newest first */
 	GPtrArray *adapters;        /* struct sim_adapter, hci0 first */
+	GPtrArray *duts;            /* struct sim_dut: each adapter is in range
+				     * of one; several may share one */
 	struct sim_timing timing;   /* what new adapters get */
 };
 
-/* One adapter (hciN) and the DUT in range of it. */
+/* One adapter (hciN) and the DUT in range of it (maybe of others too). */
 struct sim_adapter {
 	struct sim_server *srv;
 	struct bus *bus;            /* srv->bus */
@@ -114,7 +116,7 @@ struct sim_adapter {
 	char *address;
 	char *alias;
 	char *sim_path;             /* its org.bondcheck.Sim1 object */
-	struct sim_dut *dut;
+	struct sim_dut *dut;        /* the server's; maybe shared */
 	struct sim_timing t;
 	gint64 start_us;
 	bool powered, pairable, discoverable;
@@ -234,6 +236,14 @@ void sim_trace_str(struct sim_adapter *adapter, const char *event,
 /* The DUT model's trace callback (its user data is the adapter). */
 void sim_trace_dut(const char *event, GVariant *details, void *data);
 
+/*
+ * The adapters in range of @adapter's DUT, @adapter included, in index
+ * order: start with *@i = 0; NULL after the last. Everything the DUT does
+ * over the air (it connects, stops and starts advertising, reboots) and its
+ * Sim1 properties reach each of them.
+ */
+struct sim_adapter *sim_sharing_next(struct sim_adapter *adapter, guint *i);
+
 /* Which bluetoothd the adapter plays (the bluez-version fault): 64, 66, 83 */
 unsigned sim_bluez_minor(struct sim_adapter *adapter);
 
@@ -241,8 +251,11 @@ GVariant *sim_bytes_variant(GByteArray *a);
 
 /* ---- adapter.c ---------------------------------------------------------- */
 
+/* An adapter with a DUT of its own made from @dut, or, with @share, in
+ * range of @share's DUT. */
 struct sim_adapter *sim_adapter_new(struct sim_server *srv,
-	const struct sim_dut_config *dut, const struct sim_timing *timing);
+	const struct sim_dut_config *dut, struct sim_adapter *share,
+	const struct sim_timing *timing);
 /* Forget every device and pending plan (before the agents go). */
 void sim_adapter_clear(struct sim_adapter *adapter);
 void sim_adapter_free(struct sim_adapter *adapter);
@@ -277,6 +290,10 @@ void sim_device_services_resolved(struct sim_adapter *adapter,
 void sim_device_dut_silent(struct sim_device *d);
 /* The DUT advertises again: a waiting Connect() or Pair() goes on. */
 void sim_device_dut_back(struct sim_device *d);
+/* ...the same for every adapter in range of @adapter's DUT: discovery sees
+ * it after an interval, waiting connects go on; or links drop. */
+void sim_device_dut_back_all(struct sim_adapter *adapter);
+void sim_device_dut_silent_all(struct sim_adapter *adapter);
 
 /* ---- agent.c ------------------------------------------------------------ */
 

@@ -23,9 +23,14 @@ static char *short_path(const char *p)
 		return g_strdup("?");
 	if (dev) {
 		const char *rest = dev + 5 + 17;  /* "dev_XX_XX_XX_XX_XX_XX" */
+		/* hci0's devices are "dev"; another adapter's "hciN/dev" */
+		bool hci0 = g_str_has_prefix(p, "/org/bluez/hci0/");
+		int at = (int)strlen("/org/bluez/");
 
 		if (strlen(dev) >= 22)
-			return g_strdup_printf("%s%s",
+			return g_strdup_printf("%.*s%s%s",
+				hci0 ? 0 : (int)(dev - p) - at + 1,
+				hci0 ? "" : p + at,
 				strncmp(dev + 5, "C0_FF_EE_00_13_42", 17) == 0 ?
 					"dev" : "dev2",
 				rest);
@@ -161,7 +166,8 @@ struct timeline *timeline_new(struct bus *bus)
 		DBUS_IFACE_OBJECT_MANAGER, NULL, on_ifaces, t, NULL);
 	t->sig[2] = bus_add_signal_watch(bus, BLUEZ_SERVICE, NULL, NULL,
 		BLUEZ_IFACE_DEVICE, "Disconnected", on_disconnected, t, NULL);
-	t->sig[3] = bus_add_signal_watch(bus, BLUEZ_SERVICE, BC_SIM_PATH, NULL,
+	/* every adapter's Sim1 (/org/bondcheck/sim/hciN too) */
+	t->sig[3] = bus_add_signal_watch(bus, BLUEZ_SERVICE, NULL, BC_SIM_PATH,
 		BC_SIM_IFACE, "Trace", on_trace, t, NULL);
 	return t;
 }

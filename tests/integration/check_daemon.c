@@ -25,7 +25,8 @@
 #define SIM_REBOOT_CMD "dbus-send --system --dest=org.bluez " \
 	"--type=method_call /org/bondcheck/sim org.bondcheck.Sim1.Reboot"
 
-static const char *const sim_args[] = { "--adapters", "2", "--time-scale",
+static const char *const sim_args[] = { "--adapters", "2",
+	"--dut-per-adapter", "--time-scale",
 	"0.05", NULL };
 
 static struct simtest st;
@@ -583,7 +584,7 @@ START_TEST(bluetoothd_vanishing_is_an_environment_error_then_runs_go_on)
 {
 	char *prog = test_prog("bondcheck-sim");
 	const char *argv[] = { prog, "--bus", st.tb.address, "--adapters", "2",
-		"--time-scale", "0.05", NULL };
+		"--dut-per-adapter", "--time-scale", "0.05", NULL };
 	const char *env[] = { st.env, NULL };
 	char *a, *b, *v;
 

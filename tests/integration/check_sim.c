@@ -570,6 +570,150 @@ START_TEST(another_central_bonding_evicts_us_from_a_full_table)
 }
 END_TEST
 
+/* ---- several adapters, one DUT ------------------------------------------ */
+
+#define SIM_HCI1 "/org/bluez/hci1"
+#define SIM_DEV1 SIM_HCI1 "/dev_C0_FF_EE_00_13_42"
+#define SIM1_HCI1 BC_SIM_PATH "/hci1"
+
+static guint32 get_u32(const char *path, const char *iface, const char *prop)
+{
+	GVariant *v = test_call_ok(st.bus, BLUEZ_SERVICE, path,
+		DBUS_IFACE_PROPERTIES, "Get", g_variant_new("(ss)", iface, prop));
+	GVariant *inner;
+	guint32 n;
+
+	g_variant_get(v, "(v)", &inner);
+	n = g_variant_get_uint32(inner);
+	g_variant_unref(inner);
+	g_variant_unref(v);
+	return n;
+}
+
+/* hci0 bonds and disconnects; then hci1 finds the same DUT and pairs */
+static char *second_central_pairs(void)
+{
+	/* connected to hci0, the DUT does not advertise: hci1 sees it only
+	 * once that link is down */
+	const char *order[] = { "dev Connected=false", "+hci1/dev Device1",
+		NULL };
+
+	call_ok(SIM_HCI1, BLUEZ_IFACE_ADAPTER, "StartDiscovery", NULL);
+	call_ok(SIM_DEV, BLUEZ_IFACE_DEVICE, "Disconnect", NULL);
+	wait_line("+hci1/dev Device1");
+	assert_order(order);
+	call_ok(SIM_HCI1, BLUEZ_IFACE_ADAPTER, "StopDiscovery", NULL);
+	return CALL(SIM_DEV1, BLUEZ_IFACE_DEVICE, "Pair", NULL);
+}
+
+/* bond-table options -> the second central's Pair, then the first's
+ * reconnect, and what the DUT's trace says */
+static const struct {
+	const char *args[5];
+	const char *pair;          /* hci1's Pair() */
+	const char *reconnect;     /* hci0's Connect() afterwards */
+	const char *trace;
+} sharing[] = {
+	{ { NULL }, "ok", "ok", "\"bonds\":2" },
+	{ { "--bond-table", "1", NULL }, "ok",
+		"org.bluez.Error.Failed le-connection-abort-by-local",
+		"\"event\":\"bond-evicted\",\"t_us\"" },
+	{ { "--bond-table", "1", "--bond-policy", "overwrite-oldest", NULL },
+		"ok", "org.bluez.Error.Failed le-connection-abort-by-local",
+		"\"policy\":\"overwrite-oldest\"" },
+	{ { "--bond-table", "1", "--bond-policy", "refuse-when-full", NULL },
+		"org.bluez.Error.AuthenticationFailed", "ok",
+		"\"event\":\"bond-refused\"" },
+	{ { "--fault", "bond-table-full=1", NULL }, "ok",
+		"org.bluez.Error.Failed le-connection-abort-by-local",
+		"\"peer\":\"00:B0:DC:00:00:01\",\"index\":\"public/00:B0:DC:00:"
+		"00:01\",\"for\":\"00:B0:DC:00:00:02\"" },
+};
+
+START_TEST(two_adapters_share_one_dut_and_its_bond_table)
+{
+	const char *args[8] = { "--adapters", "2" };
+	struct testagent *a;
+	char *r;
+
+	for (int i = 0; sharing[_i].args[i]; i++)
+		args[2 + i] = sharing[_i].args[i];
+	start_with(args);
+	a = bonded("KeyboardDisplay");
+	r = second_central_pairs();
+	ck_assert_msg(g_str_has_prefix(r, sharing[_i].pair), "Pair on hci1: "
+		"%s\ntimeline:\n%s", r, timeline_dump(st.tl));
+	g_free(r);
+	ck_assert(timeline_wait_trace(st.tl, sharing[_i].trace, 5000));
+	/* one DUT: both Sim1 objects say the same */
+	ck_assert_int_eq(get_u32(BC_SIM_PATH, BC_SIM_IFACE, "BondCount"),
+		get_u32(SIM1_HCI1, BC_SIM_IFACE, "BondCount"));
+	/* a refused pairing leaves the link up too */
+	call_ok(SIM_DEV1, BLUEZ_IFACE_DEVICE, "Disconnect", NULL);
+	r = CALL(SIM_DEV, BLUEZ_IFACE_DEVICE, "Connect", NULL);
+	ck_assert_msg(g_str_has_prefix(r, sharing[_i].reconnect),
+		"Connect on hci0: %s\ntimeline:\n%s", r, timeline_dump(st.tl));
+	g_free(r);
+	testagent_free(a);
+}
+END_TEST
+
+START_TEST(a_reboot_from_one_adapter_drops_the_other_link)
+{
+	const char *args[] = { "--adapters", "2", NULL };
+	struct testagent *a;
+	char *r;
+
+	start_with(args);
+	a = bonded("KeyboardDisplay");
+	r = second_central_pairs();
+	ck_assert_str_eq(r, "ok");
+	g_free(r);
+	ck_assert_int_eq(get_u32(SIM1_HCI1, BC_SIM_IFACE, "BondCount"), 2);
+	/* hci1 holds the link; hci0's Sim1 reboots the one DUT */
+	timeline_clear(st.tl);
+	call_ok(BC_SIM_PATH, BC_SIM_IFACE, "Reboot", NULL);
+	wait_line("hci1/dev Connected=false");
+	ck_assert(timeline_wait_trace(st.tl, "\"event\":\"booted\"", 5000));
+	ck_assert_int_eq(get_u32(SIM1_HCI1, BC_SIM_IFACE, "BootCount"), 2);
+	/* both bonds survived: each central reconnects in turn */
+	call_ok(SIM_DEV, BLUEZ_IFACE_DEVICE, "Connect", NULL);
+	call_ok(SIM_DEV, BLUEZ_IFACE_DEVICE, "Disconnect", NULL);
+	call_ok(SIM_DEV1, BLUEZ_IFACE_DEVICE, "Connect", NULL);
+	testagent_free(a);
+}
+END_TEST
+
+START_TEST(only_the_first_bond_survives_a_btstack_style_reboot)
+{
+	const char *args[] = { "--adapters", "2", "--fault",
+		"lose-later-bonds-on-reboot", NULL };
+	struct testagent *a;
+	char *r;
+
+	start_with(args);
+	a = bonded("KeyboardDisplay");
+	r = second_central_pairs();
+	ck_assert_str_eq(r, "ok");
+	g_free(r);
+	call_ok(SIM1_HCI1, BC_SIM_IFACE, "Reboot", NULL);
+	wait_line("hci1/dev Connected=false");
+	ck_assert(timeline_wait_trace(st.tl, "\"event\":\"later-bonds-lost\","
+		"\"t_us\"", 5000));
+	ck_assert(timeline_wait_trace(st.tl, "\"kept\":\"public/00:B0:DC:00:"
+		"00:01\",\"lost\":[\"public/00:B0:DC:00:00:02\"]", 5000));
+	call_ok(SIM_DEV, BLUEZ_IFACE_DEVICE, "Connect", NULL);
+	call_ok(SIM_DEV, BLUEZ_IFACE_DEVICE, "Disconnect", NULL);
+	/* the second bonded central: PIN or Key Missing */
+	call_err(SIM_DEV1, BLUEZ_IFACE_DEVICE, "Connect", NULL,
+		"org.bluez.Error.Failed le-connection-abort-by-local");
+	ck_assert_msg(timeline_wait_trace(st.tl, "\"hci_status\":\"0x06 PIN "
+		"or Key Missing\"", 5000), "timeline:\n%s",
+		timeline_dump(st.tl));
+	testagent_free(a);
+}
+END_TEST
+
 /* ---- GATT --------------------------------------------------------------- */
 
 START_TEST(reading_the_encrypted_characteristic_pairs_first)
@@ -847,6 +991,10 @@ Suite *sim_suite(void)
 	tcase_add_test(rb, the_key_lookup_trace_shows_the_seed_bug);
 	tcase_add_test(rb, bluez_5_64_has_no_bonded_property);
 	tcase_add_test(rb, another_central_bonding_evicts_us_from_a_full_table);
+	tcase_add_loop_test(rb, two_adapters_share_one_dut_and_its_bond_table,
+		0, G_N_ELEMENTS(sharing));
+	tcase_add_test(rb, a_reboot_from_one_adapter_drops_the_other_link);
+	tcase_add_test(rb, only_the_first_bond_survives_a_btstack_style_reboot);
 	suite_add_tcase(s, rb);
 
 	tcase_add_checked_fixture(gatt, NULL, teardown);

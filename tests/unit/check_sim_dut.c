@@ -172,13 +172,156 @@ START_TEST(a_full_table_evicts_the_oldest_bond)
 	ck_assert_int_eq(sim_dut_encrypt(d, PEER, k.ltk),
 		SIM_ENCRYPT_KEY_MISSING);
 	ck_assert_int_eq(sim_dut_encrypt(d, PHONE, p.ltk), SIM_ENCRYPT_OK);
+	/* the eviction is said outright, then in the new bond's entry */
+	ck_assert_str_eq(t.events->str, "fault-set;bond-stored;bond-evicted;"
+		"bond-stored;ltk-request;ltk-request;");
 	ck_assert_ptr_nonnull(strstr(g_ptr_array_index(t.details, 2),
+		"'peer': <'" PEER "'>"));
+	ck_assert_ptr_nonnull(strstr(g_ptr_array_index(t.details, 2),
+		"'for': <'" PHONE "'>"));
+	ck_assert_ptr_nonnull(strstr(g_ptr_array_index(t.details, 2),
+		"'policy': <'round-robin'>"));
+	ck_assert_ptr_nonnull(strstr(g_ptr_array_index(t.details, 3),
 		"'evicted': <'public/" PEER "'>"));
 	/* pairing the same peer again replaces its entry, no eviction */
 	sim_dut_paired(d, PHONE, true, &k);
 	ck_assert_int_eq(sim_dut_bond_count(d), 1);
 	sim_dut_free(d);
 	tr_free(&t);
+}
+END_TEST
+
+/*
+ * A bond table under each policy: centrals A..D (a letter each) bond ('+'),
+ * use their key on an encrypted reconnect ('u'), and the DUT reboots ('r').
+ * Which bonds are still there at the end, and which pairings it refused.
+ */
+static const struct {
+	unsigned size;
+	enum sim_bond_policy policy;
+	const char *fault;
+	const char *events;      /* "+A +B uA +C r" */
+	const char *bonded;      /* who can still encrypt */
+	const char *refused;     /* whose bond the DUT refused */
+} tables[] = {
+	{ 3, SIM_BOND_POLICY_ROUND_ROBIN, NULL, "+A +B +C", "ABC", "" },
+	{ 3, SIM_BOND_POLICY_ROUND_ROBIN, NULL, "+A +B +C +D", "BCD", "" },
+	/* round-robin goes by bonding order: a use does not save A */
+	{ 3, SIM_BOND_POLICY_ROUND_ROBIN, NULL, "+A +B +C uA +D", "BCD", "" },
+	{ 1, SIM_BOND_POLICY_ROUND_ROBIN, NULL, "+A +B +C +D", "D", "" },
+	{ 2, SIM_BOND_POLICY_ROUND_ROBIN, NULL, "+A +B +C +D r", "CD", "" },
+	/* overwrite-oldest goes by use: A reconnected, so B goes */
+	{ 3, SIM_BOND_POLICY_OVERWRITE_OLDEST, NULL, "+A +B +C uA +D", "ACD",
+		"" },
+	{ 3, SIM_BOND_POLICY_OVERWRITE_OLDEST, NULL, "+A +B +C +D", "BCD", "" },
+	{ 2, SIM_BOND_POLICY_OVERWRITE_OLDEST, NULL, "+A +B uA uB uA +C",
+		"AC", "" },
+	/* refuse-when-full: the table keeps the first ones */
+	{ 3, SIM_BOND_POLICY_REFUSE_WHEN_FULL, NULL, "+A +B +C +D", "ABC", "D" },
+	{ 1, SIM_BOND_POLICY_REFUSE_WHEN_FULL, NULL, "+A +B +C", "A", "BC" },
+	/* a peer already in a full table may pair again */
+	{ 2, SIM_BOND_POLICY_REFUSE_WHEN_FULL, NULL, "+A +B +A", "AB", "" },
+	/* bond-table-full=N is NimBLE's table whatever the policy */
+	{ 8, SIM_BOND_POLICY_REFUSE_WHEN_FULL, "bond-table-full=2",
+		"+A +B +C", "BC", "" },
+	/* BTstack #363: after a reboot only the first bond is found */
+	{ 8, SIM_BOND_POLICY_ROUND_ROBIN, "lose-later-bonds-on-reboot",
+		"+A +B +C", "ABC", "" },
+	{ 8, SIM_BOND_POLICY_ROUND_ROBIN, "lose-later-bonds-on-reboot",
+		"+A +B +C r", "A", "" },
+	{ 2, SIM_BOND_POLICY_ROUND_ROBIN, "lose-later-bonds-on-reboot",
+		"+A +B +C r", "B", "" },
+	{ 8, SIM_BOND_POLICY_ROUND_ROBIN, "lose-later-bonds-on-reboot",
+		"+B +A r +C r", "B", "" },
+};
+
+static char *central_addr(char who)
+{
+	return g_strdup_printf("00:B0:DC:00:00:%02X", who - 'A' + 1);
+}
+
+START_TEST(a_bond_table_under_each_policy)
+{
+	struct tr t;
+	struct sim_dut_config cfg;
+	struct sim_dut *d;
+	char **ev = g_strsplit(tables[_i].events, " ", -1);
+	GString *bonded = g_string_new(""), *refused = g_string_new("");
+
+	sim_dut_config_defaults(&cfg);
+	cfg.bond_table_size = tables[_i].size;
+	cfg.bond_policy = tables[_i].policy;
+	t.events = g_string_new("");
+	t.details = g_ptr_array_new_with_free_func(g_free);
+	d = sim_dut_new(&cfg, trace, &t);
+	if (tables[_i].fault) {
+		enum sim_fault f;
+		struct sim_fault_value v;
+
+		ck_assert(sim_fault_parse(tables[_i].fault, &f, &v, NULL));
+		sim_dut_set_fault(d, f, &v);
+		g_free(v.text);
+	}
+	for (char **e = ev; *e; e++) {
+		char *who = (*e)[1] ? central_addr((*e)[1]) : NULL;
+		struct sim_keys k = keys((uint8_t)(*e)[1]);
+
+		switch ((*e)[0]) {
+		case '+':
+			if (sim_dut_refuses_bond(d, who))
+				g_string_append_c(refused, (*e)[1]);
+			else
+				ck_assert(sim_dut_paired(d, who, true, &k));
+			break;
+		case 'u':
+			ck_assert_int_eq(sim_dut_encrypt(d, who, k.ltk),
+				SIM_ENCRYPT_OK);
+			break;
+		case 'r':
+			sim_dut_reboot(d);
+			sim_dut_booted(d);
+			break;
+		}
+		g_free(who);
+	}
+	for (char c = 'A'; c <= 'D'; c++) {
+		char *who = central_addr(c);
+		struct sim_keys k = keys((uint8_t)c);
+
+		if (sim_dut_encrypt(d, who, k.ltk) == SIM_ENCRYPT_OK)
+			g_string_append_c(bonded, c);
+		g_free(who);
+	}
+	ck_assert_msg(!strcmp(bonded->str, tables[_i].bonded) &&
+			!strcmp(refused->str, tables[_i].refused),
+		"%u %s %s: bonded %s refused %s (want %s, %s); events %s",
+		tables[_i].size, sim_bond_policy_to_str(tables[_i].policy),
+		tables[_i].events, bonded->str, refused->str,
+		tables[_i].bonded, tables[_i].refused, t.events->str);
+	/* every eviction and refusal is in the trace, by name */
+	if (*tables[_i].refused)
+		ck_assert_ptr_nonnull(strstr(t.events->str, "bond-refused;"));
+	g_string_free(bonded, TRUE);
+	g_string_free(refused, TRUE);
+	g_strfreev(ev);
+	sim_dut_free(d);
+	tr_free(&t);
+}
+END_TEST
+
+START_TEST(bond_policies_have_names)
+{
+	static const char *const names[] = { "round-robin",
+		"refuse-when-full", "overwrite-oldest" };
+	enum sim_bond_policy p;
+
+	for (size_t i = 0; i < G_N_ELEMENTS(names); i++) {
+		ck_assert(sim_bond_policy_from_str(names[i], &p));
+		ck_assert_int_eq(p, (enum sim_bond_policy)i);
+		ck_assert_str_eq(sim_bond_policy_to_str(p), names[i]);
+	}
+	ck_assert(!sim_bond_policy_from_str("fifo", &p));
+	ck_assert(!sim_bond_policy_from_str(NULL, &p));
 }
 END_TEST
 
@@ -281,6 +424,9 @@ Suite *sim_dut_suite(void)
 	tcase_add_test(tc, the_seed_bug_shows_both_indexes_in_the_trace);
 	tcase_add_test(tc, terminate_on_encrypt_drops_the_link_when_the_key_is_gone);
 	tcase_add_test(tc, a_full_table_evicts_the_oldest_bond);
+	tcase_add_loop_test(tc, a_bond_table_under_each_policy, 0,
+		G_N_ELEMENTS(tables));
+	tcase_add_test(tc, bond_policies_have_names);
 	tcase_add_test(tc, pairing_without_bond_stores_nothing);
 	tcase_add_test(tc, slow_boot_replaces_the_boot_time);
 	tcase_add_loop_test(tc, fault_specs_parse_or_are_refused, 0,
