@@ -475,26 +475,11 @@ static bool under(const char *path, const char *base)
 	return !strncmp(path, base, n) && (path[n] == '\0' || path[n] == '/');
 }
 
-static char *value_text(GVariant *v)
-{
-	if (!v)
-		return g_strdup("(invalidated)");
-	if (g_variant_is_of_type(v, G_VARIANT_TYPE_BYTESTRING)) {
-		gsize n = 0;
-		const guint8 *d = g_variant_get_fixed_array(v, &n, 1);
-
-		return evlog_hex(d, n);
-	}
-	if (g_variant_is_of_type(v, G_VARIANT_TYPE_STRING))
-		return g_strdup(g_variant_get_string(v, NULL));
-	return g_variant_print(v, FALSE);
-}
-
 static void dut_prop(struct engine *e, const char *name, GVariant *v)
 {
 	struct central *c = step_central(e);
 	bool rssi = !strcmp(name, "RSSI");
-	char *txt = value_text(v);
+	char *txt = runlog_value_text(v);
 
 	if (!rssi || e->st.s)
 		step_timeline(e, "%s=%s", name, txt);
@@ -1012,30 +997,3 @@ const char *engine_device_path(struct engine *e)
 {
 	return e->central.dev_path;
 }
-
-/* ---- the GLib clock ----------------------------------------------------- */
-
-static int64_t glib_now(void *data)
-{
-	(void)data;
-	return g_get_monotonic_time();
-}
-
-static guint glib_timeout(void *data, int64_t ms, GSourceFunc fn,
-	void *user_data)
-{
-	(void)data;
-	return g_timeout_add((guint)CLAMP(ms, 0, G_MAXUINT), fn, user_data);
-}
-
-static void glib_cancel(void *data, guint id)
-{
-	(void)data;
-	g_source_remove(id);
-}
-
-const struct clock_ops clock_glib_ops = {
-	.now_us = glib_now,
-	.timeout = glib_timeout,
-	.cancel = glib_cancel,
-};

@@ -42,6 +42,22 @@ static void add_strv(JsonBuilder *b, const char *k, GPtrArray *a)
 #define add_str runlog_add_str
 #define add_int runlog_add_int
 
+/* A property value as the timeline shows it: hex for bytes. */
+char *runlog_value_text(GVariant *v)
+{
+	if (!v)
+		return g_strdup("(invalidated)");
+	if (g_variant_is_of_type(v, G_VARIANT_TYPE_BYTESTRING)) {
+		gsize n = 0;
+		const guint8 *d = g_variant_get_fixed_array(v, &n, 1);
+
+		return evlog_hex(d, n);
+	}
+	if (g_variant_is_of_type(v, G_VARIANT_TYPE_STRING))
+		return g_strdup(g_variant_get_string(v, NULL));
+	return g_variant_print(v, FALSE);
+}
+
 /* ---- run ---------------------------------------------------------------- */
 
 static void write_note(struct engine *e, const char *what, const char *text)

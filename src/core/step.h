@@ -285,6 +285,8 @@ void runlog_agent(struct engine *e, const char *event, const GError *error);
 void runlog_hci(struct engine *e, const struct engine_hci_event *ev);
 /* Sinks @trace. */
 void runlog_sim(struct engine *e, JsonNode *trace);
+/* A property value as the timeline shows it (hex for bytes); free it. */
+char *runlog_value_text(GVariant *v);
 
 /* ---- central.c ----------------------------------------------------------- */
 
