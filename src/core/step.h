@@ -39,7 +39,7 @@ struct step_ops {
 	/* the DUT advertises: its RSSI came, its object appeared in range, or
 	 * it was in range when our discovery started */
 	void (*dut_seen)(struct engine *e, const char *path);
-	/* another Device1 object appeared; @props its a{sv} */
+	/* a Device1 object appeared (any device); @props its a{sv} */
 	void (*device_added)(struct engine *e, const char *path,
 		GVariant *props);
 	/* our StopDiscovery finished, or there was no discovery to stop */
@@ -59,11 +59,12 @@ struct step_ops {
 	void (*agent)(struct engine *e, const struct engine_agent_event *ev);
 	/* the HCI monitor saw something (already in the step's evidence) */
 	void (*hci)(struct engine *e, const struct engine_hci_event *ev);
-	/* the step's timeout expired; @d is it, formatted ("15s") */
+	/* the step's timeout expired; @d is it, formatted ("15s"); most
+	 * families fail there (step_timed_out is the plain way) */
 	void (*timeout)(struct engine *e, const char *d);
 	/* the family's members at the head of step-end's evidence */
 	void (*evidence)(struct engine *e, JsonBuilder *b);
-	/* the family's phase names, for step_enter_phase() */
+	/* the family's phase names; needed to call step_enter_phase() */
 	const char *(*phase_to_str)(int phase);
 };
 
