@@ -80,47 +80,58 @@ static struct sub *get_sub(struct central *c, const char *uuid, bool create)
 	return s;
 }
 
-void gatt_subs_link_lost(struct central *c)
+typedef void (*sub_fn)(struct central *c, struct sub *s, const char *chr,
+	const char *path);
+
+/* @fn for each active session whose characteristic BlueZ has now. */
+static void active_subs(struct central *c, sub_fn fn, const char *path)
 {
 	GHashTableIter it;
 	gpointer v;
 
+	g_hash_table_iter_init(&it, c->subs);
+	while (g_hash_table_iter_next(&it, NULL, &v)) {
+		struct sub *s = v;
+		const char *chr = central_find_chr(c, s->uuid);
+
+		if (chr && s->active)
+			fn(c, s, chr, path);
+	}
+}
+
+static void drop_sub(struct central *c, struct sub *s, const char *chr,
+	const char *path)
+{
+	(void)path;
+	s->active = false;
+	s->dropped = true;
+	step_call(c->e, BLUEZ_OP_STOP_NOTIFY, chr, NULL, NULL);
+}
+
+void gatt_subs_link_lost(struct central *c)
+{
 	/*
 	 * BlueZ re-subscribes the sessions it still holds when the link
 	 * returns, and would hide a DUT that forgot our CCCD. Dropping our
 	 * session now (no ATT write without a link) keeps the DUT honest.
 	 */
-	g_hash_table_iter_init(&it, c->subs);
-	while (g_hash_table_iter_next(&it, NULL, &v)) {
-		struct sub *s = v;
-		const char *chr = central_find_chr(c, s->uuid);
+	active_subs(c, drop_sub, NULL);
+}
 
-		if (!s->active || !chr)
-			continue;
-		s->active = false;
-		s->dropped = true;
-		step_call(c->e, BLUEZ_OP_STOP_NOTIFY, chr, NULL, NULL);
-	}
+static void count_notification(struct central *c, struct sub *s,
+	const char *chr, const char *path)
+{
+	/* our own read changes Value too: that is not a notification */
+	if (strcmp(chr, path) != 0 ||
+	    step_call_pending(c->e, BLUEZ_OP_READ, path))
+		return;
+	s->notifications++;
+	step_timeline(c->e, "notification from %s", s->uuid);
 }
 
 void gatt_subs_value(struct central *c, const char *path)
 {
-	GHashTableIter it;
-	gpointer v;
-
-	g_hash_table_iter_init(&it, c->subs);
-	while (g_hash_table_iter_next(&it, NULL, &v)) {
-		struct sub *s = v;
-		const char *chr = central_find_chr(c, s->uuid);
-
-		if (!chr || strcmp(chr, path) != 0 || !s->active)
-			continue;
-		/* our own read changes Value too: that is not a notification */
-		if (step_call_pending(c->e, BLUEZ_OP_READ, path))
-			continue;
-		s->notifications++;
-		step_timeline(c->e, "notification from %s", s->uuid);
-	}
+	active_subs(c, count_notification, path);
 }
 
 void gatt_subs_forget(struct central *c)
