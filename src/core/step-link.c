@@ -85,6 +85,14 @@ static void link_evaluate(struct engine *e)
 	if (o->reply_ok && connected && !o->dropped &&
 	    !(o->pairing_requested && o->bonded))
 		return;   /* services still resolving: wait (or drop) */
+	/*
+	 * bluetoothd answers Connect() when the ATT channel is up and sets
+	 * Connected when the kernel's mgmt Device Connected event comes: two
+	 * paths, either may be first (seen in the QEMU tier). A success with
+	 * no Connected yet waits for it, within the step's timeout.
+	 */
+	if (o->reply_ok && !l->connected_seen)
+		return;
 	link_failed(e);
 }
 
@@ -165,6 +173,7 @@ static void link_dut_prop(struct engine *e, const char *name, GVariant *v)
 	bool b = step_true(v);
 
 	if (!strcmp(name, "Connected")) {
+		e->st.u.link.connected_seen = true;
 		if (b)
 			o->connected = true;
 		else if (o->connected)

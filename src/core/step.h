@@ -90,6 +90,7 @@ extern const struct step_ops step_sleep_ops;
 struct link_state {
 	bool reconnect;
 	bool settling;           /* failed: collecting late evidence */
+	bool connected_seen;     /* Connected changed during the step */
 	struct link_obs obs;
 };
 

@@ -1279,6 +1279,25 @@ static void d_subscribe_silence(void)
 	advance(1000);
 }
 
+/* bluetoothd may answer Connect() before it sets Connected (QEMU tier) */
+static void d_reply_before_connected(void)
+{
+	answer(BLUEZ_OP_CONNECT, NULL, NULL, NULL);
+	advance(400);
+	ck_assert(!F.finished);
+	set_dev("Connected", g_variant_new_boolean(TRUE));
+	advance(100);
+	set_dev("ServicesResolved", g_variant_new_boolean(TRUE));
+}
+
+static void d_reply_then_nothing(void)
+{
+	answer(BLUEZ_OP_CONNECT, NULL, NULL, NULL);
+	advance(14999);
+	ck_assert(!F.finished);
+	advance(1);
+}
+
 static const struct engine_case {
 	const char *name;
 	const char *scenario;
@@ -1516,6 +1535,16 @@ static const struct engine_case {
 		VERDICT_EXPECTATION_FAILED, CONFIDENCE_NONE, 2,
 		{ "no notification from 00002a6e-0000-1000-8000-00805f9b34fb "
 		  "within 999ms" } },
+	{ "a_connect_reply_before_connected_waits_for_it", "reconnect\n",
+		NULL, w_bonded, d_reply_before_connected, ENGINE_OUTCOME_PASSED,
+		VERDICT_PASS, CONFIDENCE_NONE, 0, { "\"latency_ms\":500",
+			"Connect -> ok\",\"+400ms Connected=true" } },
+	{ "a_connect_reply_with_no_link_after_it_times_out", "reconnect\n",
+		NULL, w_bonded, d_reply_then_nothing, ENGINE_OUTCOME_FAILED,
+		VERDICT_NOT_ADVERTISING, CONFIDENCE_INFERRED, 1,
+		{ "timeout (15s) in phase connecting",
+		  "\"rule\":\"the device was not seen advertising and never "
+		  "connected\"" } },
 };
 
 static const char *last_step_end(void)
