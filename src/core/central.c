@@ -67,8 +67,9 @@ bool central_bonded(struct central *c)
 
 	if (p && from_paired && !e->noted_paired_only) {
 		e->noted_paired_only = true;
-		engine_note(e, "no-bonded-property", "this BlueZ has no Bonded "
-			"property (< 5.65): Paired stands for the bond");
+		engine_note(e, LOG_NOTE_NO_BONDED_PROPERTY, "this BlueZ has "
+			"no Bonded property (< 5.65): Paired stands for the "
+			"bond");
 	}
 	return b;
 }

@@ -127,12 +127,12 @@ void step_timeline(struct engine *e, const char *fmt, ...)
 
 void step_extra_str(struct engine *e, const char *k, const char *v)
 {
-	runlog_add_str(e->st.extra, k, v);
+	log_add_str(e->st.extra, k, v);
 }
 
 void step_extra_int(struct engine *e, const char *k, int64_t v)
 {
-	runlog_add_int(e->st.extra, k, v);
+	log_add_int(e->st.extra, k, v);
 }
 
 void step_enter_phase(struct engine *e, int phase)
@@ -286,7 +286,7 @@ void step_pass(struct engine *e)
 {
 	if (!e->st.s)
 		return;
-	runlog_step_end(e, "pass", VERDICT_PASS, CONFIDENCE_NONE, NULL);
+	runlog_step_end(e, LOG_STEP_PASS, VERDICT_PASS, CONFIDENCE_NONE, NULL);
 	e->passed++;
 	step_clear(e);
 	schedule_next(e);
@@ -303,8 +303,8 @@ void step_fail(struct engine *e, enum verdict v, enum confidence c,
 	va_start(ap, fmt);
 	msg = g_strdup_vprintf(fmt, ap);
 	va_end(ap);
-	runlog_step_end(e, v == VERDICT_ENVIRONMENT_ERROR ? "error" : "fail", v,
-		c, msg);
+	runlog_step_end(e, v == VERDICT_ENVIRONMENT_ERROR ? LOG_STEP_ERROR :
+		LOG_STEP_FAIL, v, c, msg);
 	e->result.verdict = v;
 	e->result.confidence = c;
 	e->result.fail_line = e->st.s->line;
@@ -705,7 +705,7 @@ static void agent_gone(const GError *error, void *data)
 {
 	struct engine *e = data;
 
-	runlog_agent(e, "unregistered", error);
+	runlog_agent(e, LOG_AGENT_UNREGISTERED, error);
 	e->central.registered = false;
 	e->cleanup++;
 	cleanup_next(e);
@@ -808,7 +808,7 @@ static void agent_ready(const GError *error, void *data)
 		e->ready_timer = 0;
 	}
 	runlog_run_start(e);
-	runlog_agent(e, "registered", NULL);
+	runlog_agent(e, LOG_AGENT_REGISTERED, NULL);
 	enter_state(e, ENGINE_STATE_RUNNING);
 	e->stack[0] = (struct frame){ e->scn->steps, 0, 1, 1, false };
 	e->depth = 1;
@@ -965,7 +965,7 @@ void engine_interrupt(struct engine *e)
 		return;
 	e->interrupted = true;
 	if (e->st.s) {
-		runlog_step_end(e, "interrupted", VERDICT_PASS, CONFIDENCE_NONE,
+		runlog_step_end(e, LOG_STEP_INTERRUPTED, VERDICT_PASS, CONFIDENCE_NONE,
 			"interrupted");
 	}
 	g_free(e->message);

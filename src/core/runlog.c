@@ -3,44 +3,13 @@
  * runlog.c — the events the engine writes to the run log: run-start and
  * run-end, step-start and step-end with the step's evidence, and the raw
  * bluez, agent, hci, sim and note events (doc/log-schema.md). Writes only;
- * decides nothing about the run. The event types and member names are the
- * log's schema: change them only with doc/log-schema.md and EVLOG_SCHEMA.
+ * decides nothing about the run. The schema's names come from logschema.h.
  */
+#include <string.h>
+
+#include "bondcheck/logschema.h"
 #include "bondcheck/names.h"
 #include "step.h"
-
-void runlog_add_str(JsonBuilder *b, const char *k, const char *v)
-{
-	json_builder_set_member_name(b, k);
-	if (v)
-		json_builder_add_string_value(b, v);
-	else
-		json_builder_add_null_value(b);
-}
-
-void runlog_add_int(JsonBuilder *b, const char *k, int64_t v)
-{
-	json_builder_set_member_name(b, k);
-	json_builder_add_int_value(b, v);
-}
-
-static void add_bool(JsonBuilder *b, const char *k, bool v)
-{
-	json_builder_set_member_name(b, k);
-	json_builder_add_boolean_value(b, v);
-}
-
-static void add_strv(JsonBuilder *b, const char *k, GPtrArray *a)
-{
-	json_builder_set_member_name(b, k);
-	json_builder_begin_array(b);
-	for (guint i = 0; a && i < a->len; i++)
-		json_builder_add_string_value(b, g_ptr_array_index(a, i));
-	json_builder_end_array(b);
-}
-
-#define add_str runlog_add_str
-#define add_int runlog_add_int
 
 /* A property value as the timeline shows it: hex for bytes. */
 char *runlog_value_text(GVariant *v)
@@ -62,10 +31,10 @@ char *runlog_value_text(GVariant *v)
 
 static void write_note(struct engine *e, const char *what, const char *text)
 {
-	JsonBuilder *b = evlog_begin(e->log, "note");
+	JsonBuilder *b = evlog_begin_event(e->log, LOG_EVENT_NOTE);
 
-	add_str(b, "what", what);
-	add_str(b, "text", text);
+	log_add_str(b, LOG_KEY_WHAT, what);
+	log_add_str(b, LOG_KEY_TEXT, text);
 	evlog_end(e->log, b);
 }
 
@@ -85,48 +54,42 @@ void engine_note(struct engine *e, const char *what, const char *text)
 void runlog_run_start(struct engine *e)
 {
 	const char *adapter = e->central.adapter;
-	JsonBuilder *b = evlog_begin(e->log, "run-start");
+	JsonBuilder *b = evlog_begin_event(e->log, LOG_EVENT_RUN_START);
 	GDateTime *dt = g_date_time_new_now_utc();
 	char *iso = g_date_time_format_iso8601(dt);
 	const char *addr = adapter ? model_str(e->env.model, adapter,
 		BLUEZ_IFACE_ADAPTER, "Address") : NULL;
 
-	add_int(b, "schema", EVLOG_SCHEMA);
-	add_str(b, "tool", "bondcheck");
-	add_str(b, "version", e->cfg.tool_version);
-	json_builder_set_member_name(b, "scenario");
-	json_builder_begin_object(b);
-	add_str(b, "name", e->scn->name);
-	add_str(b, "file", e->scn->file);
-	add_str(b, "sha256", e->scn->sha256);
-	add_int(b, "steps", e->scn->total_steps);
+	log_add_int(b, LOG_KEY_SCHEMA, LOG_SCHEMA);
+	log_add_str(b, LOG_KEY_TOOL, LOG_TOOL);
+	log_add_str(b, LOG_KEY_VERSION, e->cfg.tool_version);
+	log_begin_object(b, LOG_KEY_SCENARIO);
+	log_add_str(b, LOG_KEY_NAME, e->scn->name);
+	log_add_str(b, LOG_KEY_FILE, e->scn->file);
+	log_add_str(b, LOG_KEY_SHA256, e->scn->sha256);
+	log_add_int(b, LOG_KEY_STEPS, e->scn->total_steps);
 	json_builder_end_object(b);
-	add_str(b, "label", e->cfg.label);
-	json_builder_set_member_name(b, "device");
-	json_builder_begin_object(b);
-	add_str(b, "address", e->cfg.device);
-	add_str(b, "name", e->cfg.device_name);
+	log_add_str(b, LOG_KEY_LABEL, e->cfg.label);
+	log_begin_object(b, LOG_KEY_DEVICE);
+	log_add_str(b, LOG_KEY_ADDRESS, e->cfg.device);
+	log_add_str(b, LOG_KEY_NAME, e->cfg.device_name);
 	json_builder_end_object(b);
-	json_builder_set_member_name(b, "adapter");
-	json_builder_begin_object(b);
-	add_str(b, "path", adapter);
-	add_str(b, "address", addr);
+	log_begin_object(b, LOG_KEY_ADAPTER);
+	log_add_str(b, LOG_KEY_PATH, adapter);
+	log_add_str(b, LOG_KEY_ADDRESS, addr);
 	json_builder_end_object(b);
-	add_str(b, "bluez_version", e->cfg.bluez_version ?
+	log_add_str(b, LOG_KEY_BLUEZ_VERSION, e->cfg.bluez_version ?
 		e->cfg.bluez_version : "unknown");
-	add_str(b, "kernel", e->cfg.kernel);
-	json_builder_set_member_name(b, "sim");
-	json_builder_begin_object(b);
-	add_bool(b, "enabled", e->cfg.sim);
-	json_builder_set_member_name(b, "faults");
-	json_builder_begin_array(b);
+	log_add_str(b, LOG_KEY_KERNEL, e->cfg.kernel);
+	log_begin_object(b, LOG_KEY_SIM);
+	log_add_bool(b, LOG_KEY_ENABLED, e->cfg.sim);
+	log_begin_array(b, LOG_KEY_FAULTS);
 	for (size_t i = 0; e->cfg.faults && e->cfg.faults[i]; i++)
 		json_builder_add_string_value(b, e->cfg.faults[i]);
 	json_builder_end_array(b);
-	json_builder_set_member_name(b, "time_scale");
-	json_builder_add_double_value(b, e->cfg.time_scale);
+	log_add_double(b, LOG_KEY_TIME_SCALE, e->cfg.time_scale);
 	json_builder_end_object(b);
-	add_str(b, "started_at", iso);
+	log_add_str(b, LOG_KEY_STARTED_AT, iso);
 	evlog_end(e->log, b);
 	g_free(iso);
 	g_date_time_unref(dt);
@@ -139,40 +102,55 @@ void runlog_run_start(struct engine *e)
 		g_ptr_array_set_size(e->early_notes, 0);
 }
 
+static enum log_run_result run_result(enum engine_outcome o)
+{
+	switch (o) {
+	case ENGINE_OUTCOME_PASSED: return LOG_RUN_PASSED;
+	case ENGINE_OUTCOME_FAILED: return LOG_RUN_FAILED;
+	case ENGINE_OUTCOME_ERROR: return LOG_RUN_ERROR;
+	case ENGINE_OUTCOME_INTERRUPTED: return LOG_RUN_INTERRUPTED;
+	}
+	return LOG_RUN_ERROR;
+}
+
 void runlog_run_end(struct engine *e)
 {
 	const struct engine_result *r = &e->result;
-	JsonBuilder *b = evlog_begin(e->log, "run-end");
+	JsonBuilder *b = evlog_begin_event(e->log, LOG_EVENT_RUN_END);
 
-	add_str(b, "result", engine_outcome_to_str(r->outcome));
-	add_str(b, "verdict", r->outcome == ENGINE_OUTCOME_INTERRUPTED ? NULL :
-		verdict_to_str(r->verdict));
-	add_str(b, "confidence", r->confidence == CONFIDENCE_NONE ? NULL :
-		confidence_to_str(r->confidence));
-	json_builder_set_member_name(b, "steps");
-	json_builder_begin_object(b);
-	add_int(b, "run", r->steps_run);
-	add_int(b, "passed", r->steps_passed);
-	add_int(b, "total", r->steps_total);
+	log_add_str(b, LOG_KEY_RESULT,
+		log_run_result_to_str(run_result(r->outcome)));
+	log_add_str(b, LOG_KEY_VERDICT, r->outcome ==
+		ENGINE_OUTCOME_INTERRUPTED ? NULL : verdict_to_str(r->verdict));
+	log_add_str(b, LOG_KEY_CONFIDENCE, r->confidence == CONFIDENCE_NONE ?
+		NULL : confidence_to_str(r->confidence));
+	log_begin_object(b, LOG_KEY_STEPS);
+	log_add_int(b, LOG_KEY_RUN, r->steps_run);
+	log_add_int(b, LOG_KEY_PASSED, r->steps_passed);
+	log_add_int(b, LOG_KEY_TOTAL, r->steps_total);
 	json_builder_end_object(b);
-	add_int(b, "elapsed_ms", r->elapsed_ms);
-	add_str(b, "message", r->message);
+	log_add_int(b, LOG_KEY_ELAPSED_MS, r->elapsed_ms);
+	log_add_str(b, LOG_KEY_MESSAGE, r->message);
 	if (r->fail_line)
-		add_int(b, "line", r->fail_line);
-	add_int(b, "exit_status", r->exit_status);
+		log_add_int(b, LOG_KEY_LINE, r->fail_line);
+	log_add_int(b, LOG_KEY_EXIT_STATUS, r->exit_status);
 	evlog_end(e->log, b);
 }
 
 /* ---- steps -------------------------------------------------------------- */
 
-static void add_iteration(struct engine *e, JsonBuilder *b)
+/* line, iteration (each repeat's count, outermost first) and name */
+static void add_place(struct engine *e, JsonBuilder *b)
 {
-	json_builder_set_member_name(b, "iteration");
-	json_builder_begin_array(b);
+	GString *it = g_string_new("");
+
 	for (int i = 0; i < e->depth; i++)
 		if (e->stack[i].repeat)
-			json_builder_add_int_value(b, e->stack[i].iter);
-	json_builder_end_array(b);
+			g_string_append_printf(it, "%s%u", it->len ? "." : "",
+				e->stack[i].iter);
+	log_add_step_place(b, e->st.s->line, it->str,
+		scn_step_type_to_str(e->st.s->type));
+	g_string_free(it, TRUE);
 }
 
 /* The step's own figures (latency, link loss, CCCD, ...), moved into @b. */
@@ -188,10 +166,8 @@ static void add_extra(JsonBuilder *b, JsonBuilder *extra_b)
 		JsonNode *val;
 
 		json_object_iter_init(&it, json_node_get_object(extra));
-		while (json_object_iter_next(&it, &k, &val)) {
-			json_builder_set_member_name(b, k);
-			json_builder_add_value(b, json_node_copy(val));
-		}
+		while (json_object_iter_next(&it, &k, &val))
+			log_add_node(b, k, json_node_copy(val));
 	}
 	if (extra)
 		json_node_unref(extra);
@@ -200,52 +176,45 @@ static void add_extra(JsonBuilder *b, JsonBuilder *extra_b)
 void runlog_step_start(struct engine *e)
 {
 	const struct scn_step *s = e->st.s;
-	JsonBuilder *b = evlog_begin(e->log, "step-start");
+	JsonBuilder *b = evlog_begin_event(e->log, LOG_EVENT_STEP_START);
 
-	add_int(b, "index", e->started);
-	add_int(b, "line", s->line);
-	add_iteration(e, b);
-	add_str(b, "name", scn_step_type_to_str(s->type));
-	add_str(b, "text", s->text);
-	add_int(b, "timeout_ms", s->timeout_ms);
+	log_add_int(b, LOG_KEY_INDEX, e->started);
+	add_place(e, b);
+	log_add_str(b, LOG_KEY_TEXT, s->text);
+	log_add_int(b, LOG_KEY_TIMEOUT_MS, s->timeout_ms);
 	evlog_end(e->log, b);
 }
 
-void runlog_step_end(struct engine *e, const char *result, enum verdict v,
-	enum confidence c, const char *message)
+void runlog_step_end(struct engine *e, enum log_step_result result,
+	enum verdict v, enum confidence c, const char *message)
 {
 	struct step *st = &e->st;
-	JsonBuilder *b = evlog_begin(e->log, "step-end");
+	JsonBuilder *b = evlog_begin_event(e->log, LOG_EVENT_STEP_END);
 
-	add_int(b, "index", e->started);
-	add_int(b, "line", st->s->line);
-	add_iteration(e, b);
-	add_str(b, "name", scn_step_type_to_str(st->s->type));
-	add_str(b, "result", result);
-	add_str(b, "verdict", verdict_to_str(v));
-	add_str(b, "confidence", c == CONFIDENCE_NONE ? NULL :
+	log_add_int(b, LOG_KEY_INDEX, e->started);
+	add_place(e, b);
+	log_add_str(b, LOG_KEY_RESULT, log_step_result_to_str(result));
+	log_add_str(b, LOG_KEY_VERDICT, verdict_to_str(v));
+	log_add_str(b, LOG_KEY_CONFIDENCE, c == CONFIDENCE_NONE ? NULL :
 						       confidence_to_str(c));
-	add_int(b, "elapsed_ms", step_ms(e));
-	add_str(b, "message", message);
-	json_builder_set_member_name(b, "evidence");
-	json_builder_begin_object(b);
+	log_add_int(b, LOG_KEY_ELAPSED_MS, step_ms(e));
+	log_add_str(b, LOG_KEY_MESSAGE, message);
+	log_begin_object(b, LOG_KEY_EVIDENCE);
 	if (st->err_name) {
-		json_builder_set_member_name(b, "dbus_error");
-		json_builder_begin_object(b);
-		add_str(b, "name", st->err_name);
-		add_str(b, "message", st->err_text);
+		log_begin_object(b, LOG_KEY_DBUS_ERROR);
+		log_add_str(b, LOG_KEY_NAME, st->err_name);
+		log_add_str(b, LOG_KEY_MESSAGE, st->err_text);
 		json_builder_end_object(b);
 	}
 	if (st->ops->evidence)
 		st->ops->evidence(e, b);
-	add_strv(b, "timeline", st->timeline);
+	log_add_strv(b, LOG_KEY_TIMELINE, st->timeline);
 	if (st->agent->len)
-		add_strv(b, "agent", st->agent);
+		log_add_strv(b, LOG_KEY_AGENT, st->agent);
 	if (st->hci->len)
-		add_strv(b, "hci", st->hci);
+		log_add_strv(b, LOG_KEY_HCI, st->hci);
 	if (st->traces->len) {
-		json_builder_set_member_name(b, "sim_trace");
-		json_builder_begin_array(b);
+		log_begin_array(b, LOG_KEY_SIM_TRACE);
 		for (guint i = 0; i < st->traces->len; i++) {
 			JsonNode *n = json_from_string(
 				g_ptr_array_index(st->traces, i), NULL);
@@ -264,62 +233,63 @@ void runlog_step_end(struct engine *e, const char *result, enum verdict v,
 
 void runlog_call(struct engine *e, enum bluez_op op, const char *path)
 {
-	JsonBuilder *b = evlog_begin(e->log, "bluez");
+	JsonBuilder *b = evlog_begin_event(e->log, LOG_EVENT_BLUEZ);
 
-	add_str(b, "event", "call");
-	add_str(b, "method", bluez_op_to_str(op));
-	add_str(b, "path", path);
+	log_add_str(b, LOG_KEY_EVENT, log_bluez_to_str(LOG_BLUEZ_CALL));
+	log_add_str(b, LOG_KEY_METHOD, bluez_op_to_str(op));
+	log_add_str(b, LOG_KEY_PATH, path);
 	evlog_end(e->log, b);
 }
 
 void runlog_reply(struct engine *e, enum bluez_op op, const char *path,
 	const struct bluez_reply *r, int64_t ms)
 {
-	JsonBuilder *b = evlog_begin(e->log, "bluez");
+	JsonBuilder *b = evlog_begin_event(e->log, LOG_EVENT_BLUEZ);
 
-	add_str(b, "event", "reply");
-	add_str(b, "method", bluez_op_to_str(op));
-	add_str(b, "path", path);
-	add_bool(b, "ok", r->error == NULL);
+	log_add_str(b, LOG_KEY_EVENT, log_bluez_to_str(LOG_BLUEZ_REPLY));
+	log_add_str(b, LOG_KEY_METHOD, bluez_op_to_str(op));
+	log_add_str(b, LOG_KEY_PATH, path);
+	log_add_bool(b, LOG_KEY_OK, r->error == NULL);
 	if (r->error_name || r->error) {
-		add_str(b, "error", r->error_name ? r->error_name :
+		log_add_str(b, LOG_KEY_ERROR, r->error_name ? r->error_name :
 						    BC_ERR_BAD_REPLY);
-		add_str(b, "message", r->error_text ? r->error_text :
+		log_add_str(b, LOG_KEY_MESSAGE, r->error_text ? r->error_text :
 						      r->error->message);
 	}
-	add_int(b, "ms", ms);
+	log_add_int(b, LOG_KEY_MS, ms);
 	evlog_end(e->log, b);
 }
 
 void runlog_model(struct engine *e, const struct model_event *ev)
 {
-	JsonBuilder *b = evlog_begin(e->log, "bluez");
+	JsonBuilder *b = evlog_begin_event(e->log, LOG_EVENT_BLUEZ);
 
 	switch (ev->type) {
 	case MODEL_EVENT_PROP_CHANGED:
-		add_str(b, "event", "property");
+		log_add_str(b, LOG_KEY_EVENT, log_bluez_to_str(LOG_BLUEZ_PROPERTY));
 		break;
 	case MODEL_EVENT_IFACE_ADDED:
-		add_str(b, "event", "added");
+		log_add_str(b, LOG_KEY_EVENT, log_bluez_to_str(LOG_BLUEZ_ADDED));
 		break;
 	case MODEL_EVENT_IFACE_REMOVED:
-		add_str(b, "event", "removed");
+		log_add_str(b, LOG_KEY_EVENT, log_bluez_to_str(LOG_BLUEZ_REMOVED));
 		break;
 	case MODEL_EVENT_SIGNAL:
-		add_str(b, "event", "signal");
+		log_add_str(b, LOG_KEY_EVENT, log_bluez_to_str(LOG_BLUEZ_SIGNAL));
 		break;
 	case MODEL_EVENT_RESET:
+		log_add_str(b, LOG_KEY_EVENT, log_bluez_to_str(LOG_BLUEZ_RESET));
+		break;
 	case MODEL_EVENT_SYNCED:
-		add_str(b, "event", model_event_type_to_str(ev->type));
+		log_add_str(b, LOG_KEY_EVENT, log_bluez_to_str(LOG_BLUEZ_SYNCED));
 		break;
 	}
-	add_str(b, "path", ev->path);
-	add_str(b, "iface", ev->iface);
+	log_add_str(b, LOG_KEY_PATH, ev->path);
+	log_add_str(b, LOG_KEY_IFACE, ev->iface);
 	if (ev->name)
-		add_str(b, "name", ev->name);
+		log_add_str(b, LOG_KEY_NAME, ev->name);
 	if (ev->value) {
-		json_builder_set_member_name(b, "value");
-		json_builder_add_value(b, evlog_variant(ev->value));
+		log_add_node(b, LOG_KEY_VALUE, evlog_variant(ev->value));
 	}
 	evlog_end(e->log, b);
 }
@@ -327,49 +297,48 @@ void runlog_model(struct engine *e, const struct model_event *ev)
 void runlog_agent_request(struct engine *e,
 	const struct engine_agent_event *ev)
 {
-	JsonBuilder *b = evlog_begin(e->log, "agent");
+	JsonBuilder *b = evlog_begin_event(e->log, LOG_EVENT_AGENT);
 
-	add_str(b, "method", ev->method);
-	add_str(b, "device", ev->device);
+	log_add_str(b, LOG_KEY_METHOD, ev->method);
+	log_add_str(b, LOG_KEY_DEVICE, ev->device);
 	if (!strcmp(ev->method, "RequestConfirmation") ||
 	    !strcmp(ev->method, "DisplayPasskey"))
-		add_int(b, "passkey", ev->passkey);
-	add_bool(b, "foreign", ev->foreign);
-	add_bool(b, "accepted", ev->accepted);
-	add_str(b, "answer", ev->answer);
+		log_add_int(b, LOG_KEY_PASSKEY, ev->passkey);
+	log_add_bool(b, LOG_KEY_FOREIGN, ev->foreign);
+	log_add_bool(b, LOG_KEY_ACCEPTED, ev->accepted);
+	log_add_str(b, LOG_KEY_ANSWER, ev->answer);
 	evlog_end(e->log, b);
 }
 
 void runlog_agent(struct engine *e, const char *event, const GError *error)
 {
-	JsonBuilder *b = evlog_begin(e->log, "agent");
+	JsonBuilder *b = evlog_begin_event(e->log, LOG_EVENT_AGENT);
 
-	add_str(b, "event", event);
-	add_str(b, "capability", e->central.agent_cap);
+	log_add_str(b, LOG_KEY_EVENT, event);
+	log_add_str(b, LOG_KEY_CAPABILITY, e->central.agent_cap);
 	if (error)
-		add_str(b, "error", error->message);
+		log_add_str(b, LOG_KEY_ERROR, error->message);
 	evlog_end(e->log, b);
 }
 
 void runlog_hci(struct engine *e, const struct engine_hci_event *ev)
 {
-	JsonBuilder *b = evlog_begin(e->log, "hci");
+	JsonBuilder *b = evlog_begin_event(e->log, LOG_EVENT_HCI);
 
-	add_str(b, "event", ev->what);
-	add_str(b, "address", ev->address);
+	log_add_str(b, LOG_KEY_EVENT, ev->what);
+	log_add_str(b, LOG_KEY_ADDRESS, ev->address);
 	if (ev->status >= 0)
-		add_int(b, "status", ev->status);
+		log_add_int(b, LOG_KEY_STATUS, ev->status);
 	if (ev->reason >= 0)
-		add_int(b, "reason", ev->reason);
-	add_str(b, "text", ev->text);
+		log_add_int(b, LOG_KEY_REASON, ev->reason);
+	log_add_str(b, LOG_KEY_TEXT, ev->text);
 	evlog_end(e->log, b);
 }
 
 void runlog_sim(struct engine *e, JsonNode *trace)
 {
-	JsonBuilder *b = evlog_begin(e->log, "sim");
+	JsonBuilder *b = evlog_begin_event(e->log, LOG_EVENT_SIM);
 
-	json_builder_set_member_name(b, "trace");
-	json_builder_add_value(b, trace);
+	log_add_node(b, LOG_KEY_TRACE, trace);
 	evlog_end(e->log, b);
 }

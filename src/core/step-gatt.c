@@ -187,7 +187,7 @@ static bool gatt_moved(struct engine *e, const struct bluez_reply *r)
 	if ((!gone && !stale) || g->chr_moves >= GATT_MAX_MOVES || !g->chr)
 		return false;
 	g->chr_moves++;
-	step_extra_int(e, "gatt_objects_replaced", g->chr_moves);
+	step_extra_int(e, LOG_KEY_GATT_OBJECTS_REPLACED, g->chr_moves);
 	step_timeline(e, "%s is %s (the DUT's services changed); waiting for "
 		"the characteristic to come back", g->chr,
 		gone ? "gone" : "stale (ATT: Invalid Handle)");
@@ -221,7 +221,7 @@ static void gatt_failed(struct engine *e, const struct bluez_reply *r,
 	o.dut_advertised = true;
 	if (o.bonded && (o.dropped || o.pairing_requested)) {
 		v = verdict_classify_link(&o, &c, &why);
-		step_extra_str(e, "rule", why);
+		step_extra_str(e, LOG_KEY_RULE, why);
 		step_fail(e, v, c, "%s failed: %s", what, why);
 		return;
 	}
@@ -315,7 +315,7 @@ static void read_reply(struct engine *e, const struct bluez_reply *r)
 		return;
 	}
 	hex = reply_hex(r, &ay, &d, &n);
-	step_extra_str(e, "value", hex);
+	step_extra_str(e, LOG_KEY_VALUE, hex);
 	if (s->value) {
 		gsize en;
 		const guint8 *ed = g_bytes_get_data(s->value, &en);
@@ -440,7 +440,7 @@ static void notify_wait(struct engine *e)
 
 	step_enter_phase(e, GATT_PHASE_WAITING_NOTIFY);
 	if (sub->notifications > 0) {
-		step_extra_int(e, "notifications", sub->notifications);
+		step_extra_int(e, LOG_KEY_NOTIFICATIONS, sub->notifications);
 		step_pass(e);
 	}
 }
@@ -467,7 +467,7 @@ static void cccd_reply(struct engine *e, const struct bluez_reply *r)
 	if (!gatt_answered(e, r, "reading the CCCD"))
 		return;
 	hex = reply_hex(r, &ay, &d, &n);
-	step_extra_str(e, "cccd", hex);
+	step_extra_str(e, LOG_KEY_CCCD, hex);
 	step_timeline(e, "the DUT's CCCD for us: %s", hex);
 	if (n < 1 || (d[0] & 0x03) == 0) {
 		step_fail(e, VERDICT_SUBSCRIPTION_LOST, CONFIDENCE_CONFIRMED,

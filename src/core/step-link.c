@@ -46,7 +46,7 @@ static void link_finish_fail(struct engine *e)
 		c = CONFIDENCE_INFERRED;
 		why = "the connection did not complete";
 	}
-	step_extra_str(e, "rule", why);
+	step_extra_str(e, LOG_KEY_RULE, why);
 	step_fail(e, v, c, "%s", why);
 }
 
@@ -78,7 +78,7 @@ static void link_evaluate(struct engine *e)
 		return;   /* everything BlueZ says comes before its reply */
 	if (o->reply_ok && !o->dropped && connected && o->resolved &&
 	    !(o->pairing_requested && o->bonded)) {
-		step_extra_int(e, "latency_ms", step_ms(e));
+		step_extra_int(e, LOG_KEY_LATENCY_MS, step_ms(e));
 		step_pass(e);
 		return;
 	}
@@ -198,7 +198,7 @@ static void link_dut_removed(struct engine *e)
 static void link_dut_disconnected(struct engine *e, const char *reason)
 {
 	/* kept in the model's variant until the step ends */
-	step_extra_str(e, "disconnected_reason", reason);
+	step_extra_str(e, LOG_KEY_DISCONNECTED_REASON, reason);
 	e->st.u.link.obs.reason = g_intern_string(reason);
 	link_evaluate(e);
 }
@@ -234,7 +234,7 @@ static void link_evidence(struct engine *e, JsonBuilder *b)
 	const char *reason = e->st.u.link.obs.reason;
 
 	if (reason)
-		runlog_add_str(b, "disconnected_reason", reason);
+		log_add_str(b, LOG_KEY_DISCONNECTED_REASON, reason);
 }
 
 #define LINK_OPS \

@@ -76,8 +76,8 @@ static void pair_check(struct engine *e)
 			want ? "yes" : "no", bonded ? "true" : "false");
 		return;
 	}
-	step_extra_str(e, "io", c->agent_cap);
-	step_extra_int(e, "pairing_ms", step_ms(e));
+	step_extra_str(e, LOG_KEY_IO, c->agent_cap);
+	step_extra_int(e, LOG_KEY_PAIRING_MS, step_ms(e));
 	step_pass(e);
 }
 
@@ -118,7 +118,8 @@ static void pair_agent_ready(const GError *error, void *data)
 	if (!step_running(e, &step_pair_ops) ||
 	    e->st.phase != PAIR_PHASE_REGISTERING_AGENT)
 		return;
-	runlog_agent(e, error ? "register-failed" : "registered", error);
+	runlog_agent(e, error ? LOG_AGENT_REGISTER_FAILED :
+		LOG_AGENT_REGISTERED, error);
 	if (error) {
 		step_fail(e, VERDICT_ENVIRONMENT_ERROR, CONFIDENCE_NONE,
 			"cannot register the agent: %s", error->message);

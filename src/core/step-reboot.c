@@ -37,10 +37,10 @@ static const char *reboot_phase_to_str(int phase)
 /* A trigger event: the builder holds via and event; add, then end it. */
 static JsonBuilder *trigger_event(struct engine *e, const char *event)
 {
-	JsonBuilder *b = evlog_begin(e->log, "trigger");
+	JsonBuilder *b = evlog_begin_event(e->log, LOG_EVENT_TRIGGER);
 
-	runlog_add_str(b, "via", scn_via_to_str(e->st.u.reboot.via));
-	runlog_add_str(b, "event", event);
+	log_add_str(b, LOG_KEY_VIA, scn_via_to_str(e->st.u.reboot.via));
+	log_add_str(b, LOG_KEY_EVENT, event);
 	return b;
 }
 
@@ -68,7 +68,7 @@ static void wait_adverts(struct engine *e)
 
 static void triggered(struct engine *e)
 {
-	evlog_end(e->log, trigger_event(e, "done"));
+	evlog_end(e->log, trigger_event(e, LOG_TRIGGER_DONE));
 	if (e->st.phase != REBOOT_PHASE_TRIGGERING)
 		return;
 	if (e->st.u.reboot.was_connected &&
@@ -96,11 +96,11 @@ static void trigger_reply(struct engine *e, const struct bluez_reply *r)
 static void trigger_line(const char *stream, const char *line, void *data)
 {
 	struct engine *e = data;
-	JsonBuilder *b = evlog_begin(e->log, "trigger");
+	JsonBuilder *b = evlog_begin_event(e->log, LOG_EVENT_TRIGGER);
 
-	runlog_add_str(b, "via", "command");
-	runlog_add_str(b, "stream", stream);
-	runlog_add_str(b, "line", line);
+	log_add_str(b, LOG_KEY_VIA, scn_via_to_str(SCN_VIA_COMMAND));
+	log_add_str(b, LOG_KEY_STREAM, stream);
+	log_add_str(b, LOG_KEY_LINE, line);
 	evlog_end(e->log, b);
 }
 
@@ -113,10 +113,10 @@ static void trigger_done(int status, const GError *error, void *data)
 	if (!step_running(e, &step_reboot_ops))
 		return;
 	rb->trigger_id = 0;
-	b = trigger_event(e, "exit");
-	runlog_add_int(b, "status", status);
+	b = trigger_event(e, LOG_TRIGGER_EXIT);
+	log_add_int(b, LOG_KEY_STATUS, status);
 	if (error)
-		runlog_add_str(b, "error", error->message);
+		log_add_str(b, LOG_KEY_ERROR, error->message);
 	evlog_end(e->log, b);
 	if (error) {
 		step_fail(e, VERDICT_ENVIRONMENT_ERROR, CONFIDENCE_NONE,
@@ -125,7 +125,7 @@ static void trigger_done(int status, const GError *error, void *data)
 			error->message);
 		return;
 	}
-	step_extra_int(e, "trigger_status", status);
+	step_extra_int(e, LOG_KEY_TRIGGER_STATUS, status);
 	if (status != 0)
 		step_timeline(e, "the reboot command exited with %d", status);
 	triggered(e);
@@ -182,7 +182,7 @@ static void reboot_trigger(struct engine *e)
 	struct central *c = step_central(e);
 	struct reboot_state *rb = &e->st.u.reboot;
 
-	evlog_end(e->log, trigger_event(e, "start"));
+	evlog_end(e->log, trigger_event(e, LOG_TRIGGER_START));
 	step_enter_phase(e, REBOOT_PHASE_TRIGGERING);
 	rb->trigger_us = engine_now(e);
 	rb->was_connected = central_dev_bool(c, "Connected");
@@ -229,7 +229,7 @@ static void reboot_trigger(struct engine *e)
 static void reboot_start(struct engine *e)
 {
 	e->st.u.reboot.via = choose_via(e);
-	step_extra_str(e, "via", scn_via_to_str(e->st.u.reboot.via));
+	step_extra_str(e, LOG_KEY_VIA, scn_via_to_str(e->st.u.reboot.via));
 	/* discovery off: RSSI is invalidated, so its return is visible */
 	central_stop_discovery(step_central(e));
 }
@@ -260,7 +260,7 @@ static void reboot_dut_seen(struct engine *e, const char *path)
 	if (e->st.phase != REBOOT_PHASE_WAITING_ADVERTISING)
 		return;
 	c->dut_seen_us = engine_now(e);
-	step_extra_int(e, "advertising_after_ms",
+	step_extra_int(e, LOG_KEY_ADVERTISING_AFTER_MS,
 		(c->dut_seen_us - e->st.u.reboot.trigger_us) / 1000);
 	step_timeline(e, "advertising again");
 	step_enter_phase(e, REBOOT_PHASE_STOPPING_AFTER);
@@ -271,7 +271,7 @@ static void reboot_dut_prop(struct engine *e, const char *name, GVariant *v)
 {
 	if (e->st.phase == REBOOT_PHASE_WAITING_LINK_DROP &&
 	    !strcmp(name, "Connected") && !step_true(v)) {
-		step_extra_int(e, "link_lost_after_ms",
+		step_extra_int(e, LOG_KEY_LINK_LOST_AFTER_MS,
 			(engine_now(e) - e->st.u.reboot.trigger_us) / 1000);
 		wait_adverts(e);
 	}
@@ -293,9 +293,9 @@ static void reboot_device_added(struct engine *e, const char *path,
 		return;
 	step_timeline(e, "a new device '%s' at %s (%s) appeared", name,
 		addr ? addr : "?", type ? type : "?");
-	step_extra_str(e, "new_address", addr);
-	step_extra_str(e, "new_address_type", type);
-	step_extra_str(e, "old_address", e->dev_address);
+	step_extra_str(e, LOG_KEY_NEW_ADDRESS, addr);
+	step_extra_str(e, LOG_KEY_NEW_ADDRESS_TYPE, type);
+	step_extra_str(e, LOG_KEY_OLD_ADDRESS, e->dev_address);
 	step_fail(e, VERDICT_IDENTITY_CHANGED, CONFIDENCE_INFERRED,
 		"the DUT '%s' came back as %s (%s) instead of %s", name,
 		addr ? addr : "?", type ? type : "?", e->dev_address);

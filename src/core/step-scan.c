@@ -30,7 +30,7 @@ static void scan_found(struct engine *e, const char *path)
 	c->dut_seen_us = engine_now(e);
 	step_timeline(e, "%s advertises (%s)", e->dev_address ?
 		e->dev_address : "", c->dev_path);
-	step_extra_str(e, "address", e->dev_address);
+	step_extra_str(e, LOG_KEY_ADDRESS, e->dev_address);
 	step_enter_phase(e, SCAN_PHASE_STOPPING);
 	central_stop_discovery(c);
 }

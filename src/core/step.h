@@ -20,6 +20,7 @@
 #include <glib.h>
 
 #include "bondcheck/engine.h"
+#include "bondcheck/logschema.h"
 
 struct engine;
 
@@ -269,13 +270,13 @@ void engine_discovery_stopped(struct engine *e);
 
 /* ---- runlog.c: the run log's events (doc/log-schema.md) ------------------ */
 
-void runlog_add_str(JsonBuilder *b, const char *key, const char *value);
-void runlog_add_int(JsonBuilder *b, const char *key, int64_t value);
+/* Members are written with logschema.h's log_add_*() and LOG_KEY_*. */
+
 void runlog_run_start(struct engine *e);
 void runlog_run_end(struct engine *e);
 void runlog_step_start(struct engine *e);
-void runlog_step_end(struct engine *e, const char *result, enum verdict v,
-	enum confidence c, const char *message);
+void runlog_step_end(struct engine *e, enum log_step_result result,
+	enum verdict v, enum confidence c, const char *message);
 void runlog_call(struct engine *e, enum bluez_op op, const char *path);
 void runlog_reply(struct engine *e, enum bluez_op op, const char *path,
 	const struct bluez_reply *r, int64_t ms);
@@ -318,7 +319,7 @@ void central_save_pairable(struct central *c);
  * or NULL when no step pairs. */
 const char *pair_agent_capability(GPtrArray *steps);
 
-/* ---- step-gatt.c: a central's notification sessions ----------------------- */
+/* ---- step-gatt.c: a central's notification sessions --------------------- */
 
 void gatt_subs_init(struct central *c);
 /* The link dropped: give up our sessions (see step-gatt.c). */
