@@ -291,12 +291,21 @@ START_TEST(pairing_calls_the_agent_as_bluetoothd_does)
 	if (pairings[_i].mode == TESTAGENT_SILENT)
 		wait_line("agent Cancel()");
 	if (!strcmp(r, "ok")) {
-		/* GATT discovery beside SMP, as real bluetoothd 5.66 */
-		const char *order[] = { "dev Connected=true",
-			"dev ServicesResolved=true", "dev Bonded=true",
-			"dev Paired=true", "reply Pair: ok", NULL };
+		/*
+		 * GATT discovery beside SMP, as real bluetoothd 5.66: Paired
+		 * waits for both, but ServicesResolved and Bonded race (real
+		 * bluetoothd shows both orders, tests/vm/run's RACES; here a
+		 * loaded machine fires both timers in one loop iteration)
+		 */
+		const char *resolved[] = { "dev Connected=true",
+			"dev ServicesResolved=true", "dev Paired=true",
+			"reply Pair: ok", NULL };
+		const char *bonded[] = { "dev Connected=true",
+			"dev Bonded=true", "dev Paired=true", "reply Pair: ok",
+			NULL };
 
-		assert_order(order);
+		assert_order(resolved);
+		assert_order(bonded);
 		ck_assert(get_bool(SIM_DEV, BLUEZ_IFACE_DEVICE, "Bonded",
 			&present));
 		call_err(SIM_DEV, BLUEZ_IFACE_DEVICE, "Pair", NULL,
