@@ -95,7 +95,7 @@ SIM_SRCS  := $(filter-out src/sim/main.c,$(wildcard src/sim/*.c))
 CLI_SRCS  := $(filter-out src/cli/main.c,$(wildcard src/cli/*.c))
 DMN_SRCS  := $(filter-out src/daemon/main.c,$(wildcard src/daemon/*.c))
 TEST_SRCS := $(wildcard tests/unit/*.c tests/integration/*.c tests/helpers/*.c \
-	tests/fuzz/*.c) tests/runner.c
+	tests/fuzz/*.c) tests/runner.c tests/vm/hcibridge.c
 
 ifeq ($(V),1)
 Q :=

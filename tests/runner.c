@@ -30,6 +30,7 @@ int main(void)
 		compare_suite,
 		hcimon_suite,
 		trigger_os_suite,
+		hcibridge_suite,
 		dbusmock_suite,
 		sim_dut_suite,
 		sim_suite,
