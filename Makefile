@@ -117,10 +117,12 @@ TESTBIN  := $(B)/tests/bondcheck-tests
 GENLOG   := $(B)/bench/bc-genlog
 LOGBENCH := $(B)/bench/bc-logbench
 VMDUT    := $(B)/bondcheck-vmdut
+BRIDGE   := $(B)/bondcheck-bridge
 
 ALL_OBJS := $(call obj,$(CORE_SRCS) $(BUS_SRCS) $(SIM_SRCS) $(CLI_SRCS) $(DMN_SRCS) \
 	$(TEST_SRCS) $(wildcard src/*/main.c) bench/genlog_main.c bench/floor.c \
-	bench/logbench.c bench/idlefloor.c bench/peakrss.c tests/vm/vmdut.c)
+	bench/logbench.c bench/idlefloor.c bench/peakrss.c tests/vm/vmdut.c \
+	tests/vm/bridge.c)
 
 .PHONY: all check test demo bench install uninstall clean deps fuzz check-vm \
 	check-pkg deb format tidy
@@ -181,6 +183,11 @@ $(TESTBIN): $(call obj,$(TEST_SRCS)) $(CLILIB) $(DMNLIB) $(SIMLIB) $(LIB)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(PKG_LIBS) $(SD_LIBS) -lutil
 
 $(VMDUT): $(call obj,tests/vm/vmdut.c) $(LIB)
+	@mkdir -p $(dir $@)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BRIDGE): $(call obj,tests/vm/bridge.c tests/vm/hcibridge.c) $(LIB)
 	@mkdir -p $(dir $@)
 	$(call say,LD,$@)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)

@@ -55,8 +55,31 @@ fi
 
 # plan.tsv: NAME|SCENARIO|DUT-FAULTS|BONDCHECK-ARGS|MODE
 # MODE "nohci": bondcheck without CAP_NET_RAW (no HCI monitor channel);
-# "btctl": see below
+# "btctl": see below; "bridge:TRANSPORT:KIND:DUT": the DUT is a stack of
+# its own behind bondcheck-bridge on hci1 (see bridge_dut below)
 n=0
+
+# The DUT behind bondcheck-bridge, as a shell command the bridge runs for
+# every boot. "user": the user's firmware (tests/vm/run --dut-cmd, files
+# in /opt/dut). "bluez": BlueZ itself as the firmware — the kernel's H4
+# line discipline (btattach) on the bridge's pty, or a user channel made
+# a kernel controller again (bondcheck-bridge relay), with bondcheck-vmdut
+# as its GATT application on that controller, faults from boot 2 on.
+bridge_dut() {
+	case "$2" in
+	user) cat /etc/bondcheck/dut-cmd ;;
+	bluez)
+		if [ "$1" = "h4-pty" ]; then
+			printf '%s' 'btattach -B "$BONDCHECK_DUT_TTY" -P h4 & '
+		else
+			printf '%s' 'bondcheck-bridge relay & '
+		fi
+		printf '%s' 'exec bondcheck-vmdut --adapter "$BONDCHECK_DUT_ADDRESS" --boot "$BONDCHECK_DUT_BOOT"'
+		printf ' %s' $3
+		;;
+	esac
+}
+
 while IFS="|" read -r name scn faults args mode; do
 	[ -z "$name" ] && continue
 	n=$((n + 1))
@@ -70,10 +93,32 @@ while IFS="|" read -r name scn faults args mode; do
 		*) dutargs="$dutargs --fault $f" ;;
 		esac
 	done
-	# shellcheck disable=SC2086
-	bondcheck-vmdut --adapter hci1 --ready-fifo /tmp/ready $dutargs \
-		> "/results/$name.dut.log" 2>&1 &
-	dut=$!
+	reboot=""
+	case "$mode" in
+	bridge:*)
+		rest=${mode#bridge:}
+		transport=${rest%%:*}
+		rest=${rest#*:}
+		kind=${rest%%:*}
+		who=${rest#*:}
+		# the bridge takes hci1 from bluetoothd and gives it back after
+		bondcheck-bridge run --controller hci1 --transport "$transport" \
+			--reboot-kind "$kind" --dut-dir /opt/dut \
+			--dut-cmd "$(bridge_dut "$transport" "$who" "$dutargs")" \
+			--ctl /run/bondcheck-bridge.sock \
+			--dut-log "/results/$name.dut.log" \
+			--trace "/results/$name.dut.btsnoop" \
+			--ready-fifo /tmp/ready 2> "/results/$name.bridge.log" &
+		dut=$!
+		reboot="bondcheck-bridge reboot --ctl /run/bondcheck-bridge.sock $kind"
+		;;
+	*)
+		# shellcheck disable=SC2086
+		bondcheck-vmdut --adapter hci1 --ready-fifo /tmp/ready $dutargs \
+			> "/results/$name.dut.log" 2>&1 &
+		dut=$!
+		;;
+	esac
 	ready=$(timeout 60 cat /tmp/ready)
 	addr=${ready#ready }
 	if [ -z "$addr" ] || [ "$addr" = "$ready" ]; then
@@ -135,7 +180,7 @@ while IFS="|" read -r name scn faults args mode; do
 	# requests of its own Pair() calls, as BlueZ gives them to the caller.
 	# shellcheck disable=SC2086
 	$pre bondcheck run --no-default-agent -a hci0 -d "$addr" $cap \
-		--log "/results/$name.jsonl" \
+		--log "/results/$name.jsonl" ${reboot:+--reboot-cmd "$reboot"} \
 		$args "/opt/bondcheck/scenarios/$scn" \
 		> "/results/$name.out" 2>&1
 	status=$?

@@ -21,6 +21,14 @@
  * whenever another adapter starts discovering (see
  * ../shared/notes/real-bluez-in-qemu.md). Every step it takes is one line
  * on stderr; "ready ADDRESS" goes to --ready-fifo when it first advertises.
+ *
+ * With --boot N it is one boot of a DUT that bondcheck-bridge reboots:
+ * the whole stack (a kernel controller behind the bridge, and this GATT
+ * application on it) is started again for every boot, so the faults play
+ * from boot 2 on. Its adapter is named by address (--adapter ADDR: the
+ * index can change between boots), and it announces itself only through
+ * its advertisement: the adapter stays non-discoverable, or bluetoothd
+ * would advertise it at power-on, before the GATT application is there.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -62,6 +70,8 @@ struct dut {
 	struct bus *bus;
 	struct service *svc;
 	char *adapter;            /* /org/bluez/hciN */
+	char *adapter_addr;       /* or the adapter with this address */
+	gint boot;                /* bondcheck-bridge's boot number, or 0 */
 	char *name;
 	char *address;
 	char *ready_fifo;
@@ -166,7 +176,8 @@ static void on_reply(DBusMessage *reply, void *data)
 		return;
 	}
 	if (msg_is_error(reply, &err)) {
-		if (!c->tolerate) {
+		/* a call that met its adapter's removal is not our failure */
+		if (!c->tolerate && D.adapter_present) {
 			fail(c->what, err);
 			g_error_free(err);
 			return;
@@ -544,6 +555,7 @@ static void got_address(DBusMessage *reply)
 }
 
 static void discoverable(struct dut *d);
+static void announce_first(struct dut *d);
 
 static void powered_on(struct dut *d)
 {
@@ -567,7 +579,7 @@ static void discoverable(struct dut *d)
 	 * bluetoothd would advertise for it
 	 */
 	set_adapter("DiscoverableTimeout", g_variant_new_uint32(0));
-	set_adapter("Discoverable", g_variant_new_boolean(!silent));
+	set_adapter("Discoverable", g_variant_new_boolean(!silent && !D.boot));
 	set_adapter("Pairable", g_variant_new_boolean(TRUE));
 	call("get Address", false, D.adapter, DBUS_IFACE_PROPERTIES, "Get",
 		g_variant_new("(ss)", BLUEZ_IFACE_ADAPTER, "Address"),
@@ -578,6 +590,13 @@ static void discoverable(struct dut *d)
 			g_variant_new("(oa{sv})", APP_PATH, NULL), NULL);
 		D.app_registered = true;
 	}
+	/* the services are there before any central can see us */
+	then(announce_first);
+}
+
+static void announce_first(struct dut *d)
+{
+	(void)d;
 	if (!(D.no_advertise && D.reboots))
 		advertise();
 	then(advertising);
@@ -702,18 +721,46 @@ static void setup(void)
 	then(power_on);
 }
 
-static void adapter_found(GVariant *ifaces)
+static gboolean slow_booted(gpointer data)
+{
+	(void)data;
+	D.boot_timer = 0;
+	if (D.adapter_present)
+		setup();
+	return G_SOURCE_REMOVE;
+}
+
+/* Is @path with @props the adapter we run on? */
+static bool our_adapter(const char *path, GVariant *props)
+{
+	const char *addr = NULL;
+
+	if (!D.adapter_addr)
+		return !strcmp(path, D.adapter);
+	return g_variant_lookup(props, "Address", "&s", &addr) &&
+		!g_ascii_strcasecmp(addr, D.adapter_addr);
+}
+
+static void adapter_found(const char *path, GVariant *ifaces)
 {
 	GVariant *props = g_variant_lookup_value(ifaces, BLUEZ_IFACE_ADAPTER,
 		G_VARIANT_TYPE("a{sv}"));
 	gboolean on = FALSE;
 
-	if (!props || D.adapter_present)
+	if (!props || D.adapter_present || !our_adapter(path, props))
 		goto out;
+	g_free(D.adapter);
+	D.adapter = g_strdup(path);
 	D.adapter_present = true;
 	if (g_variant_lookup(props, "Powered", "b", &on))
 		D.powered = on;
 	say("%s is there (%s)", D.adapter, on ? "powered" : "off");
+	if (D.boot > 1 && D.slow_ms) {
+		say("slow boot: %" G_GINT64_FORMAT " ms", D.slow_ms);
+		D.boot_timer = g_timeout_add((guint)D.slow_ms, slow_booted,
+			NULL);
+		goto out;
+	}
 	setup();
 out:
 	if (props)
@@ -726,16 +773,20 @@ static void look_for_adapter(DBusMessage *reply)
 
 	if (!msg_get_args(reply, "(a{oa{sa{sv}}})", &args, NULL))
 		return;
+	GVariantIter it;
+	const char *path;
+
 	objs = g_variant_get_child_value(args, 0);
-	ifaces = g_variant_lookup_value(objs, D.adapter,
-		G_VARIANT_TYPE("a{sa{sv}}"));
-	g_variant_unref(objs);
-	if (ifaces) {
-		adapter_found(ifaces);
+	g_variant_iter_init(&it, objs);
+	while (!D.adapter_present && g_variant_iter_next(&it,
+		    "{&o@a{sa{sv}}}", &path, &ifaces)) {
+		adapter_found(path, ifaces);
 		g_variant_unref(ifaces);
-	} else {
-		say("waiting for %s to appear", D.adapter);
 	}
+	g_variant_unref(objs);
+	if (!D.adapter_present)
+		say("waiting for %s to appear", D.adapter_addr ?
+			D.adapter_addr : D.adapter);
 	g_variant_unref(args);
 }
 
@@ -748,9 +799,8 @@ static void on_added(DBusMessage *msg, void *data)
 	if (!msg_get_args(msg, "(oa{sa{sv}})", &args, NULL))
 		return;
 	g_variant_get(args, "(&o@a{sa{sv}})", &path, &ifaces);
-	if (!strcmp(path, D.adapter))
-		adapter_found(ifaces);
-	if (D.announce_timer && D.scanner) {
+	adapter_found(path, ifaces);
+	if (D.announce_timer && D.scanner && D.adapter_present) {
 		char *mine = our_device_under(D.scanner);
 		GVariant *dev = g_variant_lookup_value(ifaces,
 			BLUEZ_IFACE_DEVICE, G_VARIANT_TYPE("a{sv}"));
@@ -833,7 +883,9 @@ static void on_adapter_props(DBusMessage *msg, void *data)
 	if (!msg_get_args(msg, "(sa{sv}as)", &args, NULL))
 		return;
 	g_variant_get(args, "(&s@a{sv}as)", &iface, &changed, NULL);
-	if (!g_strcmp0(dbus_message_get_path(msg), D.adapter)) {
+	if (!D.adapter_present) {
+		/* nothing of ours to do until the adapter is back */
+	} else if (!g_strcmp0(dbus_message_get_path(msg), D.adapter)) {
 		gboolean on;
 
 		if (!strcmp(iface, BLUEZ_IFACE_ADAPTER) &&
@@ -901,7 +953,11 @@ int main(int argc, char **argv)
 	char **faults = NULL;
 	GOptionEntry entries[] = {
 		{ "adapter", 'a', 0, G_OPTION_ARG_STRING, &adapter,
-			"the DUT's adapter (default hci1)", "hciN" },
+			"the DUT's adapter (default hci1), or its address",
+			"hciN|ADDR" },
+		{ "boot", 0, 0, G_OPTION_ARG_INT, &D.boot,
+			"started by bondcheck-bridge for its boot N "
+			"($BONDCHECK_DUT_BOOT): faults from boot 2 on", "N" },
 		{ "name", 0, 0, G_OPTION_ARG_STRING, &D.name,
 			"advertised name (default mpy-temp)", "NAME" },
 		{ "fault", 0, 0, G_OPTION_ARG_STRING_ARRAY, &faults,
@@ -950,12 +1006,24 @@ int main(int argc, char **argv)
 			return BC_EXIT_USAGE;
 		}
 	}
+	if (D.boot < 0) {
+		fprintf(stderr, "bondcheck-vmdut: --boot %d\n", D.boot);
+		return BC_EXIT_USAGE;
+	}
+	if (D.boot > 0) {
+		/* one boot of a DUT rebooted by bondcheck-bridge */
+		D.reboots = (guint)D.boot - 1;
+		D.first_setup = D.boot == 1;
+	}
 	if (!D.name)
 		D.name = g_strdup("mpy-temp");
 	if (!D.io)
 		D.io = g_strdup("DisplayYesNo");
-	D.adapter = g_strdup_printf("%s/%s", BLUEZ_PATH,
-		adapter ? adapter : "hci1");
+	if (adapter && strchr(adapter, ':'))
+		D.adapter_addr = g_strdup(adapter);
+	else
+		D.adapter = g_strdup_printf("%s/%s", BLUEZ_PATH,
+			adapter ? adapter : "hci1");
 	D.loop = g_main_loop_new(NULL, FALSE);
 	D.bus = bus_connect(BUS_KIND_SYSTEM, NULL, &err);
 	if (!D.bus) {
@@ -979,7 +1047,8 @@ int main(int argc, char **argv)
 	w2 = bus_watch_name(D.bus, BLUEZ_SERVICE, on_bluez, NULL, NULL);
 	sig[0] = g_unix_signal_add(SIGTERM, on_signal, NULL);
 	sig[1] = g_unix_signal_add(SIGINT, on_signal, NULL);
-	say("on %s, faults:%s%s%s", D.adapter, D.lose_bond ?
+	say("on %s (boot %d), faults:%s%s%s", D.adapter ? D.adapter :
+		D.adapter_addr, D.boot ? D.boot : 1, D.lose_bond ?
 		" lose-bond-on-reboot" : "", D.no_advertise ?
 		" no-advertise-after-reboot" : "", D.slow_ms ? " slow-boot" : "");
 	g_main_loop_run(D.loop);
@@ -1001,6 +1070,7 @@ int main(int argc, char **argv)
 	g_free(boot);
 	g_free(notify);
 	g_free(D.adapter);
+	g_free(D.adapter_addr);
 	g_free(D.name);
 	g_free(D.io);
 	g_free(D.address);
