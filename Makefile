@@ -125,7 +125,7 @@ ALL_OBJS := $(call obj,$(CORE_SRCS) $(BUS_SRCS) $(SIM_SRCS) $(CLI_SRCS) $(DMN_SR
 	tests/vm/bridge.c)
 
 .PHONY: all check test demo bench install uninstall clean deps fuzz check-vm \
-	check-pkg deb format tidy
+	check-pkg deb format tidy vm-dut
 .DEFAULT_GOAL := all
 
 all: $(PROGS)
@@ -245,8 +245,34 @@ check-pkg: deps all
 # The real-BlueZ tier: bluetoothd 5.66 and the kernel's SMP on btvirt in a
 # QEMU guest (tests/vm/README.md). BONDCHECK_SKIP_VM=1 skips it, loudly.
 check-vm: deps
-	$(MAKE) -j$(NPROC) VARIANT=normal all build/normal/bondcheck-vmdut
+	$(MAKE) -j$(NPROC) VARIANT=normal all build/normal/bondcheck-vmdut \
+		build/normal/bondcheck-bridge
 	/usr/bin/python3 tests/vm/run --build build/normal
+
+# Your own firmware build as the DUT on hci1 of that guest, against real
+# bluetoothd on hci0 (doc/own-firmware.md):
+#   make vm-dut DUT_CMD='./micropython app.py' DUT_FILES=path/to/dir
+# DUT_TRANSPORT=h4-pty|user-channel, DUT_REBOOT=hard|graceful,
+# DUT_SCENARIO='a.scn b.scn' (default bond-survives-reboot.scn), DUT_ARGS.
+DUT_TRANSPORT ?= h4-pty
+DUT_REBOOT    ?= hard
+DUT_SCENARIO  ?= bond-survives-reboot.scn
+# as written: make would expand the $VARIABLES meant for the DUT's shell
+vm-dut: export BC_DUT_CMD = $(value DUT_CMD)
+vm-dut: export BC_DUT_ARGS = $(value DUT_ARGS)
+vm-dut: deps
+	@if [ -z "$$BC_DUT_CMD" ] || [ -z "$(DUT_FILES)" ]; then \
+		echo "usage: make vm-dut DUT_CMD='CMD ARGS' DUT_FILES=DIR" \
+			"[DUT_TRANSPORT=h4-pty|user-channel]" \
+			"[DUT_REBOOT=hard|graceful] [DUT_SCENARIO=...]" \
+			"[DUT_ARGS=...] (doc/own-firmware.md)"; exit 2; fi
+	$(MAKE) -j$(NPROC) VARIANT=normal all build/normal/bondcheck-vmdut \
+		build/normal/bondcheck-bridge
+	set --; for s in $(DUT_SCENARIO); do set -- "$$@" --dut-scenario "$$s"; \
+	done; /usr/bin/python3 tests/vm/run --build build/normal \
+		--dut-cmd "$$BC_DUT_CMD" --dut-files "$(DUT_FILES)" \
+		--dut-transport "$(DUT_TRANSPORT)" --dut-reboot "$(DUT_REBOOT)" \
+		--dut-args "$$BC_DUT_ARGS" "$$@"
 
 demo: deps
 	$(MAKE) -j$(NPROC) VARIANT=normal all
@@ -273,7 +299,7 @@ bench: deps
 	$(MAKE) -j$(NPROC) VARIANT=normal all build/normal/bench/bc-genlog \
 		build/normal/bench/bc-floor build/normal/bench/bc-logbench \
 		build/normal/bench/bc-idlefloor build/normal/bench/bc-peakrss \
-		build/normal/bondcheck-vmdut
+		build/normal/bondcheck-vmdut build/normal/bondcheck-bridge
 	/usr/bin/python3 bench/run build/normal
 
 # Installed documentation is named by its installed path: the man pages' and
