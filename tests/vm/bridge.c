@@ -477,21 +477,25 @@ static bool open_pty(void)
 	return true;
 }
 
-static void dut_log_line(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
-static void dut_log_line(const char *fmt, ...)
+/* One formatted write to @fd (the DUT's log, a control client). */
+static void fd_line(int fd, const char *what, const char *fmt, ...)
+	G_GNUC_PRINTF(3, 4);
+static void fd_line(int fd, const char *what, const char *fmt, ...)
 {
 	va_list ap;
 	char *line;
 
-	if (B.log_fd < 0)
+	if (fd < 0)
 		return;
 	va_start(ap, fmt);
 	line = g_strdup_vprintf(fmt, ap);
 	va_end(ap);
-	if (write(B.log_fd, line, strlen(line)) < 0)
-		say("write %s: %s", B.log_path, g_strerror(errno));
+	if (write(fd, line, strlen(line)) < 0)
+		say("write to %s: %s", what, g_strerror(errno));
 	g_free(line);
 }
+
+#define dut_log_line(...) fd_line(B.log_fd, "the DUT's log", __VA_ARGS__)
 
 static void power_loss(void);
 
@@ -629,23 +633,14 @@ static bool start_dut(void)
 
 /* ---- reboots ------------------------------------------------------------ */
 
-static void reply(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
-static void reply(const char *fmt, ...)
+/* The answer to the reboot request being served: one line, then EOF. */
+static void reply(const char *line)
 {
-	va_list ap;
-	char *line;
-
 	if (B.client_fd < 0)
 		return;
-	va_start(ap, fmt);
-	line = g_strdup_vprintf(fmt, ap);
-	va_end(ap);
-	if (write(B.client_fd, line, strlen(line)) < 0 ||
-	    write(B.client_fd, "\n", 1) < 0)
-		say("reply: %s", g_strerror(errno));
+	fd_line(B.client_fd, "the reboot client", "%s\n", line);
 	close(B.client_fd);
 	B.client_fd = -1;
-	g_free(line);
 }
 
 static void reset_done(int status, void *data)
@@ -664,7 +659,8 @@ static void reset_done(int status, void *data)
 	story("boot %u started", B.boots);
 	if (B.story) {
 		say("reboot done: %s", B.story->str);
-		reply("ok %s", B.story->str);
+		g_string_prepend(B.story, "ok ");
+		reply(B.story->str);
 		g_string_free(B.story, TRUE);
 		B.story = NULL;
 	}
@@ -1171,6 +1167,24 @@ static int parse_hci(const char *s)
 	return (int)v;
 }
 
+/* A command's options; false (said on stderr) when they are wrong. */
+static bool parse_options(const char *summary, GOptionEntry *entries,
+	int *argc, char ***argv)
+{
+	GOptionContext *ctx = g_option_context_new(summary);
+	GError *err = NULL;
+	bool ok;
+
+	g_option_context_add_main_entries(ctx, entries, NULL);
+	ok = g_option_context_parse(ctx, argc, argv, &err);
+	if (!ok) {
+		fprintf(stderr, "bondcheck-bridge: %s\n", err->message);
+		g_error_free(err);
+	}
+	g_option_context_free(ctx);
+	return ok;
+}
+
 static int cmd_run(int argc, char **argv)
 {
 	char *ctrl = NULL, *transport = NULL, *kind = NULL, *grace = NULL;
@@ -1202,8 +1216,6 @@ static int cmd_run(int argc, char **argv)
 			"advertises", "PATH" },
 		{ NULL },
 	};
-	GOptionContext *ctx = g_option_context_new(
-		"- run a BLE stack as the DUT on a btvirt controller");
 	GError *err = NULL;
 	guint sig[2];
 	int status;
@@ -1212,14 +1224,14 @@ static int cmd_run(int argc, char **argv)
 	B.ctrl_fd = B.pty_master = B.pty_slave = B.vhci_fd = B.mgmt_fd = -1;
 	B.ctl_fd = B.client_fd = B.log_fd = -1;
 	B.vhci_index = B.scanner = -1;
-	g_option_context_add_main_entries(ctx, entries, NULL);
-	if (!g_option_context_parse(ctx, &argc, &argv, &err) ||
-	    (grace && !duration_parse(grace, &B.grace_ms, &err))) {
-		fprintf(stderr, "bondcheck-bridge: %s\n", err->message);
+	if (!parse_options("- run a BLE stack as the DUT on a btvirt controller",
+		    entries, &argc, &argv))
+		return BC_EXIT_USAGE;
+	if (grace && !duration_parse(grace, &B.grace_ms, &err)) {
+		fprintf(stderr, "bondcheck-bridge: --grace: %s\n", err->message);
 		g_error_free(err);
 		return BC_EXIT_USAGE;
 	}
-	g_option_context_free(ctx);
 	B.ctrl_index = parse_hci(ctrl ? ctrl : "hci1");
 	if (B.ctrl_index < 0 || !B.cmd || !*B.cmd ||
 	    (transport && strcmp(transport, "h4-pty") &&
@@ -1262,6 +1274,8 @@ static int cmd_run(int argc, char **argv)
 	if (B.mgmt_fd < 0) {
 		fprintf(stderr, "bondcheck-bridge: the kernel's Bluetooth "
 			"management socket: %s\n", g_strerror(-B.mgmt_fd));
+		close(B.ctl_fd);
+		unlink(B.ctl_path);
 		return BC_EXIT_ENV;
 	}
 	B.mgmt_watch = g_unix_fd_add(B.mgmt_fd, G_IO_IN, on_mgmt, NULL);
@@ -1347,9 +1361,6 @@ static int cmd_reboot(int argc, char **argv)
 			"seconds to wait for the DUT to start again (120)", "S" },
 		{ NULL },
 	};
-	GOptionContext *ctx = g_option_context_new(
-		"[hard|graceful] - reboot the DUT of a running bridge");
-	GError *err = NULL;
 	struct sockaddr_un a = { .sun_family = AF_UNIX };
 	char buf[1024];
 	size_t have = 0;
@@ -1358,14 +1369,9 @@ static int cmd_reboot(int argc, char **argv)
 	struct pollfd p;
 	gint64 deadline;
 
-	g_option_context_add_main_entries(ctx, entries, NULL);
-	if (!g_option_context_parse(ctx, &argc, &argv, &err)) {
-		fprintf(stderr, "bondcheck-bridge: %s\n", err->message);
-		g_error_free(err);
-		g_option_context_free(ctx);
+	if (!parse_options("[hard|graceful] - reboot the DUT of a running "
+		    "bridge", entries, &argc, &argv))
 		return BC_EXIT_USAGE;
-	}
-	g_option_context_free(ctx);
 	/* the scenario's kind (bondcheck exports it), else the bridge's */
 	kind = argc > 1 ? argv[1] : g_getenv("BONDCHECK_REBOOT_KIND");
 	if (argc > 2 || (kind && *kind && strcmp(kind, "hard") &&
@@ -1428,22 +1434,14 @@ static int cmd_relay(int argc, char **argv)
 			"$BONDCHECK_DUT_HCI_INDEX)", "N" },
 		{ NULL },
 	};
-	GOptionContext *ctx = g_option_context_new(
-		"- a DUT for tests: a user channel as a new kernel controller");
-	GError *err = NULL;
 	uint8_t buf[4 + 65535];
 	struct pollfd p[2];
 	int idx, uc, vhci;
 	const uint8_t create[2] = { 0xff, 0x00 };
 
-	g_option_context_add_main_entries(ctx, entries, NULL);
-	if (!g_option_context_parse(ctx, &argc, &argv, &err)) {
-		fprintf(stderr, "bondcheck-bridge: %s\n", err->message);
-		g_error_free(err);
-		g_option_context_free(ctx);
+	if (!parse_options("- a DUT for tests: a user channel as a new kernel "
+		    "controller", entries, &argc, &argv))
 		return BC_EXIT_USAGE;
-	}
-	g_option_context_free(ctx);
 	idx = parse_hci(index ? index : g_getenv("BONDCHECK_DUT_HCI_INDEX") ?
 		g_getenv("BONDCHECK_DUT_HCI_INDEX") : "");
 	g_free(index);
