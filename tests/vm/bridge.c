@@ -960,6 +960,8 @@ static void mgmt_event(uint16_t ev, uint16_t index, const uint8_t *p,
 			break;
 		clear_timer(&B.unseen_timer);
 		if (p[1] && hcib_advertising(B.hcib)) {
+			say("hci%d discovers: the DUT must be seen within %d ms",
+				index, UNSEEN_MS);
 			B.scanner = index;
 			B.unseen_timer = g_timeout_add(UNSEEN_MS, unseen, NULL);
 		}
@@ -970,8 +972,10 @@ static void mgmt_event(uint16_t ev, uint16_t index, const uint8_t *p,
 
 			snprintf(a, sizeof(a), "%02X:%02X:%02X:%02X:%02X:%02X",
 				p[5], p[4], p[3], p[2], p[1], p[0]);
-			if (!strcmp(a, hcib_address(B.hcib)))
+			if (!strcmp(a, hcib_address(B.hcib))) {
+				say("hci%d has seen the DUT", index);
 				clear_timer(&B.unseen_timer);
+			}
 		}
 		break;
 	default:
