@@ -460,6 +460,14 @@ START_TEST(readvertise_toggles_advertising_unseen_by_the_dut)
 	ck_assert_int_eq(r->advertised, 1);
 	ck_assert(hcib_advertising(r->b));
 	ck_assert(logged(r, "shim readvertise: hci0 discovers"));
+	/* nor while the DUT waits for an answer of its own */
+	rig_clear(r);
+	IN(r, HCIB_SIDE_DUT, 0x01, 0x08, 0x20, 0x01, 0x00);
+	ck_assert(!hcib_readvertise(r->b, "hci0 discovers"));
+	ck_assert_uint_eq(r->ctrl->len, 1);
+	IN(r, HCIB_SIDE_CTRL, 0x04, 0x0e, 0x04, 0x01, 0x08, 0x20, 0x00);
+	ck_assert(hcib_readvertise(r->b, "hci0 discovers"));
+	ck_assert_uint_eq(r->ctrl->len, 3);
 	/* no re-enabling for a DUT that is gone */
 	hcib_set_dut_present(r->b, false);
 	ck_assert(!hcib_readvertise(r->b, "hci0 discovers"));

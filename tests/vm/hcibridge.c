@@ -714,6 +714,18 @@ bool hcib_readvertise(struct hcib *b, const char *why)
 	}
 	if (!b->dut || (!b->adv_on && !n))
 		return false;
+	/*
+	 * Not while the DUT waits for an answer: it may be changing its
+	 * advertising, and parameters cannot change while advertising is on.
+	 * Between its commands the controller is as the DUT believes.
+	 */
+	for (GList *l = b->pending.head; l; l = l->next) {
+		if (!((struct pending *)l->data)->ours) {
+			say(b, "%s, but the DUT has a command in flight: "
+				"advertising left as it is", why);
+			return false;
+		}
+	}
 	if (b->adv_on) {
 		hcib_command(b, OP_LE_SET_ADV_ENABLE, off, 1, NULL, NULL);
 		hcib_command(b, OP_LE_SET_ADV_ENABLE, on, 1, NULL, NULL);

@@ -102,7 +102,8 @@ void hcib_command(struct hcib *b, uint16_t opcode, const uint8_t *params,
 /*
  * Advertising off and on again (the DUT's own parameters and data stay),
  * so that btvirt reports the advertiser to a central that scans now.
- * Returns false when the DUT does not advertise.
+ * Returns false when the DUT does not advertise, or has a command of its
+ * own in flight (it may be changing its advertising).
  */
 bool hcib_readvertise(struct hcib *b, const char *why);
 

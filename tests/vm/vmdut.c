@@ -29,6 +29,8 @@
  * index can change between boots), and it announces itself only through
  * its advertisement: the adapter stays non-discoverable, or bluetoothd
  * would advertise it at power-on, before the GATT application is there.
+ * It does not re-announce itself then: the bridge's readvertise shim does,
+ * and two re-announcers at once break bluetoothd's advertising.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -896,8 +898,9 @@ static void on_adapter_props(DBusMessage *msg, void *data)
 				powered_on(&D);
 			}
 		}
-	} else if (!strcmp(iface, BLUEZ_IFACE_ADAPTER) &&
+	} else if (!strcmp(iface, BLUEZ_IFACE_ADAPTER) && !D.boot &&
 		   g_variant_lookup(changed, "Discovering", "b", &disc)) {
+		/* (behind bondcheck-bridge its readvertise shim does this) */
 		announce_cancel();
 		if (disc && D.phase == PHASE_ADVERTISING && D.adv_registered) {
 			/* give the first report its chance, then help */
