@@ -86,6 +86,7 @@ struct engine_config {
 	bool sim;
 	const char *const *faults;   /* simulator faults, for the log */
 	double time_scale;
+	uint32_t sim_seed;           /* the simulator's --seed, for the log */
 	const char *bluez_version;   /* NULL: "unknown" */
 	const char *kernel;
 	const char *tool_version;

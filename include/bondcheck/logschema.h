@@ -57,7 +57,8 @@ bool log_event_is_structural(enum log_event ev);
 
 /*
  * run-start; scenario {name, file, sha256, steps}, device {address, name},
- * adapter {path, address}, sim {enabled, faults, time_scale}
+ * adapter {path, address}, sim {enabled, faults, time_scale, seed (when
+ * enabled)}
  */
 #define LOG_KEY_SCHEMA        "schema"
 #define LOG_KEY_TOOL          "tool"
@@ -78,6 +79,7 @@ bool log_event_is_structural(enum log_event ev);
 #define LOG_KEY_ENABLED       "enabled"
 #define LOG_KEY_FAULTS        "faults"
 #define LOG_KEY_TIME_SCALE    "time_scale"
+#define LOG_KEY_SEED          "seed"
 #define LOG_KEY_STARTED_AT    "started_at"
 
 /* step-start and step-end: where the step is, and what came of it */

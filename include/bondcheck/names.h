@@ -49,6 +49,9 @@
 #define BLUEZ_IFACE_GATT_MANAGER  "org.bluez.GattManager1"
 #define BLUEZ_IFACE_ADV_MANAGER   "org.bluez.LEAdvertisingManager1"
 #define BLUEZ_IFACE_ADVERTISEMENT "org.bluez.LEAdvertisement1"
+#define BLUEZ_IFACE_MEDIA         "org.bluez.Media1"
+#define BLUEZ_IFACE_PROFILE_MANAGER "org.bluez.ProfileManager1"
+#define BLUEZ_IFACE_HEALTH_MANAGER "org.bluez.HealthManager1"
 
 #define BLUEZ_ERR_PREFIX          "org.bluez.Error."
 #define BLUEZ_ERR_FAILED          "org.bluez.Error.Failed"

@@ -27,6 +27,7 @@
 #define BONDCHECK_SERVICE_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <glib.h>
 
 #include "bondcheck/bus.h"
@@ -100,6 +101,9 @@ const char *svc_call_sender(struct svc_call *call);
 const char *svc_call_path(struct svc_call *call);
 const char *svc_call_member(struct svc_call *call);
 void svc_call_return(struct svc_call *call, GVariant *ret);
+/* Answer with (h, q): @fd is passed to the caller and closed here (a
+ * connection that cannot pass descriptors gets an error instead). */
+void svc_call_return_fd(struct svc_call *call, int fd, uint16_t value);
 void svc_call_error(struct svc_call *call, const char *name, const char *fmt,
 	...) G_GNUC_PRINTF(3, 4);
 

@@ -95,10 +95,16 @@ struct sim_dut_config {
 	const char *name;
 	uint16_t appearance;
 	const char *io_capability;  /* BlueZ spelling, e.g. "DisplayYesNo" */
-	uint32_t passkey;           /* what the DUT displays in passkey entry */
+	/* what the DUT displays in passkey entry and the number both sides
+	 * show in numeric comparison; SIM_PASSKEY_RANDOM: a new one per
+	 * pairing from the simulator's seeded generator (SMP's own random
+	 * values, as on a real stack) */
+	uint32_t passkey;
 	unsigned bond_table_size;   /* 0: the default, 8 */
 	enum sim_bond_policy bond_policy;
 };
+
+#define SIM_PASSKEY_RANDOM UINT32_MAX
 
 void sim_dut_config_defaults(struct sim_dut_config *cfg);
 
@@ -230,6 +236,14 @@ struct sim_adapter *sim_server_add_adapter(struct sim_server *srv,
  */
 struct sim_adapter *sim_server_add_adapter_sharing(struct sim_server *srv,
 	struct sim_adapter *share);
+/*
+ * Every choice the simulator makes by chance (which outcome a key-lost
+ * reconnect takes, pairing numbers, keys) comes from one generator seeded
+ * with @seed, so a run with the same seed, faults and calls replays
+ * exactly. sim_server_new seeds it at random; call this before any client.
+ */
+void sim_server_set_seed(struct sim_server *srv, uint32_t seed);
+uint32_t sim_server_seed(struct sim_server *srv);
 unsigned sim_server_adapters(struct sim_server *srv);
 struct sim_adapter *sim_server_adapter(struct sim_server *srv,
 	unsigned index);

@@ -9,6 +9,7 @@
  */
 #include <stdarg.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bondcheck/msg.h"
 #include "bondcheck/names.h"
@@ -134,6 +135,22 @@ void svc_call_return(struct svc_call *call, GVariant *ret)
 			"internal error building the reply");
 		g_error_free(err);
 	}
+	call_finish(call, reply);
+}
+
+void svc_call_return_fd(struct svc_call *call, int fd, uint16_t value)
+{
+	DBusMessage *reply = dbus_message_new_method_return(call->msg);
+	dbus_uint16_t q = value;
+
+	/* libdbus duplicates the descriptor; ours is closed here */
+	if (!dbus_message_append_args(reply, DBUS_TYPE_UNIX_FD, &fd,
+		    DBUS_TYPE_UINT16, &q, DBUS_TYPE_INVALID)) {
+		dbus_message_unref(reply);
+		reply = dbus_message_new_error(call->msg, DBUS_ERR_FAILED,
+			"cannot pass a file descriptor");
+	}
+	close(fd);
 	call_finish(call, reply);
 }
 

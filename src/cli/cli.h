@@ -8,6 +8,7 @@
 #define BONDCHECK_CLI_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <glib.h>
 
@@ -26,7 +27,13 @@ bool cli_parse_sets(char **sets, GHashTable *vars);
 void cli_print_scn_errors(GPtrArray *errors);
 
 /* --fault/--time-scale/--verbose checked and turned into sim arguments */
-bool cli_sim_args(char **faults, double scale, bool verbose, GPtrArray *out);
+/*
+ * The simulator's arguments; @seed is --seed as given (NULL: one is drawn
+ * here, so every run knows the seed it can be replayed with) and
+ * *@seed_out the seed passed on.
+ */
+bool cli_sim_args(char **faults, double scale, const char *seed,
+	bool verbose, GPtrArray *out, uint32_t *seed_out);
 
 /* Colour only on a TTY and never with NO_COLOR set. */
 bool cli_use_color(FILE *f);

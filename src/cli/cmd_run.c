@@ -499,19 +499,21 @@ enum run_opt {
 	OPT_DAEMON = 1u << 14,
 	OPT_REBOOT = 1u << 15,
 	OPT_SIM_VERBOSE = 1u << 16,
+	OPT_SEED = 1u << 17,
 };
 
 /* Options only the simulator takes: each implies --sim. */
-#define OPT_SIM_ONLY (OPT_FAULT | OPT_TIME_SCALE)
+#define OPT_SIM_ONLY (OPT_FAULT | OPT_TIME_SCALE | OPT_SEED)
 
 /* What the command line asked for. */
 struct run_args {
 	char *device, *name, *adapter, *reboot_cmd, *label, *log, *junit;
-	char *capture, *reboot;
+	char *capture, *reboot, *seed;
 	char **faults, **sets;
 	gboolean sim, json, daemon, no_default_agent, sim_verbose;
 	double time_scale;        /* < 0: not given */
 	unsigned given;           /* enum run_opt */
+	uint32_t seed_used;       /* the simulator's, given or drawn */
 	const char *file;         /* the scenario */
 	GHashTable *vars;         /* --set NAME=VALUE */
 };
@@ -542,6 +544,9 @@ static const struct run_option {
 	{ "time-scale", 0, 0, G_OPTION_ARG_DOUBLE, ARG(time_scale),
 		OPT_TIME_SCALE, "simulator delays x F (default 1; 0 = none), "
 		"implies --sim", "F" },
+	{ "seed", 0, 0, G_OPTION_ARG_STRING, ARG(seed), OPT_SEED,
+		"seed of the simulator's chances (default random; always in "
+		"the log's run-start), implies --sim", "N" },
 	{ "reboot-cmd", 0, 0, G_OPTION_ARG_STRING, ARG(reboot_cmd),
 		OPT_REBOOT_CMD, "how the DUT is rebooted (shell command); "
 		"overrides the scenario", "CMD" },
@@ -619,8 +624,8 @@ static const struct run_rule {
 	char *(*check)(const struct run_args *a);
 } run_rules[] = {
 	{ OPT_DAEMON, OPT_SIM | OPT_SIM_ONLY | OPT_SIM_VERBOSE, 0,
-		"--daemon runs on the daemon's BlueZ: no --sim, --fault or "
-		"--time-scale", NULL },
+		"--daemon runs on the daemon's BlueZ: no --sim, --fault, "
+		"--time-scale or --seed", NULL },
 	{ OPT_CAPTURE, OPT_DAEMON | OPT_SIM | OPT_SIM_ONLY, 0,
 		"--capture records a real adapter's HCI traffic: not with "
 		"--sim or --daemon", NULL },
@@ -727,6 +732,7 @@ static void run_args_clear(struct run_args *a)
 	g_free(a->junit);
 	g_free(a->reboot);
 	g_free(a->capture);
+	g_free(a->seed);
 }
 
 /* ---- what both ways of running share: the output ---------------------- */
@@ -869,6 +875,7 @@ static void runner_options_from(struct runner_options *o,
 	o->engine.sim = a->sim;
 	o->engine.faults = a->sim ? (const char *const *)a->faults : NULL;
 	o->engine.time_scale = a->time_scale;
+	o->engine.sim_seed = a->seed_used;
 	o->engine.bluez_version = bluez_version;
 	o->engine.kernel = kernel;
 	o->engine.tool_version = BONDCHECK_VERSION;
@@ -1066,8 +1073,8 @@ int cmd_run(int argc, char **argv)
 
 	if (!run_args_parse(&a, &argc, &argv))
 		goto out;
-	if (a.sim && !cli_sim_args(a.faults, a.time_scale, a.sim_verbose,
-			     simargs))
+	if (a.sim && !cli_sim_args(a.faults, a.time_scale, a.seed,
+			     a.sim_verbose, simargs, &a.seed_used))
 		goto out;
 	sopts.vars = a.vars;
 	sopts.have_reboot_cmd = a.reboot_cmd != NULL || a.reboot != NULL;

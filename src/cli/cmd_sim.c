@@ -39,9 +39,11 @@ static void sim_died(struct simhost *h, void *data)
 }
 
 /* Validate --fault and friends here, so mistakes get our exit status. */
-bool cli_sim_args(char **faults, double scale, bool verbose, GPtrArray *out)
+bool cli_sim_args(char **faults, double scale, const char *seed,
+	bool verbose, GPtrArray *out, uint32_t *seed_out)
 {
 	char buf[G_ASCII_DTOSTR_BUF_SIZE];
+	guint64 n = 0;
 
 	for (char **f = faults; f && *f; f++) {
 		enum sim_fault fault;
@@ -63,6 +65,17 @@ bool cli_sim_args(char **faults, double scale, bool verbose, GPtrArray *out)
 	}
 	g_ptr_array_add(out, g_strdup("--time-scale"));
 	g_ptr_array_add(out, g_strdup(g_ascii_dtostr(buf, sizeof(buf), scale)));
+	if (seed && !g_ascii_string_to_unsigned(seed, 10, 0, G_MAXUINT32, &n,
+			    NULL)) {
+		cli_err("--seed must be a number from 0 to %u, not '%s'",
+			G_MAXUINT32, seed);
+		return false;
+	}
+	if (!seed)
+		n = g_random_int();
+	*seed_out = (uint32_t)n;
+	g_ptr_array_add(out, g_strdup("--seed"));
+	g_ptr_array_add(out, g_strdup_printf("%u", (unsigned)n));
 	if (verbose)
 		g_ptr_array_add(out, g_strdup("--verbose"));
 	return true;
@@ -71,6 +84,8 @@ bool cli_sim_args(char **faults, double scale, bool verbose, GPtrArray *out)
 int cmd_sim(int argc, char **argv)
 {
 	char **faults = NULL;
+	char *seed = NULL;
+	uint32_t seed_used = 0;
 	double scale = 1.0;
 	gboolean verbose = FALSE;
 	GOptionEntry entries[] = {
@@ -79,6 +94,9 @@ int cmd_sim(int argc, char **argv)
 			"NAME[=ARG]" },
 		{ "time-scale", 0, 0, G_OPTION_ARG_DOUBLE, &scale,
 			"multiply the DUT's delays by F (0: none)", "F" },
+		{ "seed", 0, 0, G_OPTION_ARG_STRING, &seed,
+			"seed of every chance the simulator takes (default: "
+			"random, printed); the same seed replays a session", "N" },
 		{ "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose,
 			"print the DUT's trace on stderr", NULL },
 		{ NULL },
@@ -93,14 +111,16 @@ int cmd_sim(int argc, char **argv)
 
 	g_option_context_add_main_entries(ctx, entries, NULL);
 	if (!cli_parse(ctx, &argc, &argv) || argc > 1 ||
-	    !cli_sim_args(faults, scale, verbose, args)) {
+	    !cli_sim_args(faults, scale, seed, verbose, args, &seed_used)) {
 		g_option_context_free(ctx);
 		g_strfreev(faults);
+		g_free(seed);
 		g_ptr_array_free(args, TRUE);
 		return BC_EXIT_USAGE;
 	}
 	g_option_context_free(ctx);
 	g_strfreev(faults);
+	g_free(seed);
 	g_ptr_array_add(args, NULL);
 	if (!simhost_start(&host, (const char *const *)args->pdata, &err)) {
 		g_ptr_array_free(args, TRUE);
@@ -112,10 +132,11 @@ int cmd_sim(int argc, char **argv)
 	fflush(stdout);
 	fprintf(stderr,
 		"bondcheck-sim serves org.bluez (hci0, DUT C0:FF:EE:00:13:42 "
-		"'mpy-temp') on a private bus.\nPoint tools at it with:\n"
+		"'mpy-temp') on a private bus, seed %u (--seed %u replays "
+		"it).\nPoint tools at it with:\n"
 		"  export DBUS_SYSTEM_BUS_ADDRESS='%s'\n"
 		"then e.g. bluetoothctl, or bondcheck scan. Ctrl-C stops it.\n",
-		host.address);
+		seed_used, seed_used, host.address);
 
 	c.loop = g_main_loop_new(NULL, FALSE);
 	c.host = &host;

@@ -88,6 +88,9 @@ void runlog_run_start(struct engine *e)
 		json_builder_add_string_value(b, e->cfg.faults[i]);
 	json_builder_end_array(b);
 	log_add_double(b, LOG_KEY_TIME_SCALE, e->cfg.time_scale);
+	if (e->cfg.sim)
+		/* `bondcheck run --sim --seed N` replays this run exactly */
+		log_add_int(b, LOG_KEY_SEED, e->cfg.sim_seed);
 	json_builder_end_object(b);
 	log_add_str(b, LOG_KEY_STARTED_AT, iso);
 	evlog_end(e->log, b);

@@ -419,10 +419,32 @@ static GVariant *get_discoverable(void *data, const char *name G_GNUC_UNUSED)
 		((struct sim_adapter *)data)->discoverable);
 }
 
-static GVariant *get_discoverable_timeout(void *data G_GNUC_UNUSED,
+static GVariant *get_discoverable_timeout(void *data,
 	const char *name G_GNUC_UNUSED)
 {
-	return g_variant_new_uint32(180);
+	return g_variant_new_uint32(
+		((struct sim_adapter *)data)->discoverable_timeout);
+}
+
+/* src/adapter.c property_set_{discoverable,pairable}_timeout: any u32 */
+static void s_discoverable_timeout(struct svc_call *call, const char *name,
+	GVariant *value, void *data)
+{
+	struct sim_adapter *adapter = data;
+
+	adapter->discoverable_timeout = g_variant_get_uint32(value);
+	sim_adapter_changed(adapter, name);
+	svc_call_return(call, NULL);
+}
+
+static void s_pairable_timeout(struct svc_call *call, const char *name,
+	GVariant *value, void *data)
+{
+	struct sim_adapter *adapter = data;
+
+	adapter->pairable_timeout = g_variant_get_uint32(value);
+	sim_adapter_changed(adapter, name);
+	svc_call_return(call, NULL);
 }
 
 static GVariant *get_pairable(void *data, const char *name G_GNUC_UNUSED)
@@ -430,10 +452,11 @@ static GVariant *get_pairable(void *data, const char *name G_GNUC_UNUSED)
 	return g_variant_new_boolean(((struct sim_adapter *)data)->pairable);
 }
 
-static GVariant *get_pairable_timeout(void *data G_GNUC_UNUSED,
+static GVariant *get_pairable_timeout(void *data,
 	const char *name G_GNUC_UNUSED)
 {
-	return g_variant_new_uint32(0);
+	return g_variant_new_uint32(
+		((struct sim_adapter *)data)->pairable_timeout);
 }
 
 static GVariant *get_discovering(void *data, const char *name G_GNUC_UNUSED)
@@ -444,7 +467,26 @@ static GVariant *get_discovering(void *data, const char *name G_GNUC_UNUSED)
 static GVariant *get_uuids(void *data G_GNUC_UNUSED,
 	const char *name G_GNUC_UNUSED)
 {
-	return g_variant_new_strv(NULL, 0);
+	/* the local profiles of Debian's bluetoothd 5.66 with its default
+	 * plugins, in the order it listed them in the QEMU tier: GATT, GAP,
+	 * PnP Information, AVRCP target and controller, Device Information */
+	static const char *const u[] = {
+		"00001801-0000-1000-8000-00805f9b34fb",
+		"00001800-0000-1000-8000-00805f9b34fb",
+		"00001200-0000-1000-8000-00805f9b34fb",
+		"0000110c-0000-1000-8000-00805f9b34fb",
+		"0000110e-0000-1000-8000-00805f9b34fb",
+		"0000180a-0000-1000-8000-00805f9b34fb",
+	};
+
+	return g_variant_new_strv(u, G_N_ELEMENTS(u));
+}
+
+/* In 5.66's table, absent without experimental features (-E) */
+static GVariant *get_experimental(void *data G_GNUC_UNUSED,
+	const char *name G_GNUC_UNUSED)
+{
+	return NULL;
 }
 
 static GVariant *get_modalias(void *data G_GNUC_UNUSED,
@@ -464,10 +506,10 @@ static GVariant *get_roles(void *data G_GNUC_UNUSED,
 static const struct svc_method adapter_methods[] = {
 	{ "StartDiscovery", "", "", m_start_discovery },
 	{ "StopDiscovery", "", "", m_stop_discovery },
-	{ "SetDiscoveryFilter", "a{sv}", "", m_set_filter },
-	{ "RemoveDevice", "o", "", m_remove_device },
-	{ "GetDiscoveryFilters", "", "as", m_get_filters },
-	{ NULL, NULL, NULL, NULL },
+	{ "SetDiscoveryFilter", "a{sv}", "", m_set_filter, "properties" },
+	{ "RemoveDevice", "o", "", m_remove_device, "device" },
+	{ "GetDiscoveryFilters", "", "as", m_get_filters, "filters" },
+	{ NULL, NULL, NULL, NULL, NULL },
 };
 
 static const struct svc_property adapter_props[] = {
@@ -478,13 +520,15 @@ static const struct svc_property adapter_props[] = {
 	{ "Class", "u", get_class, NULL },
 	{ "Powered", "b", get_powered, s_powered },
 	{ "Discoverable", "b", get_discoverable, s_discoverable },
-	{ "DiscoverableTimeout", "u", get_discoverable_timeout, NULL },
+	{ "DiscoverableTimeout", "u", get_discoverable_timeout,
+		s_discoverable_timeout },
 	{ "Pairable", "b", get_pairable, s_pairable },
-	{ "PairableTimeout", "u", get_pairable_timeout, NULL },
+	{ "PairableTimeout", "u", get_pairable_timeout, s_pairable_timeout },
 	{ "Discovering", "b", get_discovering, NULL },
 	{ "UUIDs", "as", get_uuids, NULL },
 	{ "Modalias", "s", get_modalias, NULL },
 	{ "Roles", "as", get_roles, NULL },
+	{ "ExperimentalFeatures", "as", get_experimental, NULL },
 	{ NULL, NULL, NULL, NULL },
 };
 
@@ -515,8 +559,8 @@ bool sim_adapter_unplug(struct sim_adapter *adapter)
 		sim_device_remove(g_ptr_array_index(adapter->devices, 0));
 	g_ptr_array_set_size(adapter->dclients, 0);
 	adapter->discovering = false;
-	service_remove_interface(adapter->svc, adapter->path,
-		BLUEZ_IFACE_ADAPTER);
+	/* the whole hciN object goes, its managers with it */
+	service_remove_object(adapter->svc, adapter->path);
 	return true;
 }
 
@@ -529,6 +573,7 @@ bool sim_adapter_replug(struct sim_adapter *adapter)
 	adapter->powered = true;
 	service_add_interface(adapter->svc, adapter->path, &adapter_iface,
 		adapter);
+	sim_managers_add_adapter(adapter);
 	return true;
 }
 
@@ -579,6 +624,7 @@ struct sim_adapter *sim_adapter_new(struct sim_server *srv,
 	adapter->start_us = g_get_monotonic_time();
 	adapter->powered = true;
 	adapter->pairable = true;
+	adapter->discoverable_timeout = 180;
 	adapter->alias = g_strdup("bondcheck-sim");
 	adapter->dclients = g_ptr_array_new_with_free_func(dclient_free);
 	adapter->devices = g_ptr_array_new();
@@ -592,6 +638,7 @@ struct sim_adapter *sim_adapter_new(struct sim_server *srv,
 	g_ptr_array_add(srv->adapters, adapter);
 	service_add_interface(adapter->svc, adapter->path, &adapter_iface,
 		adapter);
+	sim_managers_add_adapter(adapter);
 	sim_control_add(adapter);
 	return adapter;
 }

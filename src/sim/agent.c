@@ -151,10 +151,10 @@ static void m_default_agent(struct svc_call *call, GVariant *args, void *data)
 }
 
 static const struct svc_method agent_manager_methods[] = {
-	{ "RegisterAgent", "os", "", m_register_agent },
-	{ "UnregisterAgent", "o", "", m_unregister_agent },
-	{ "RequestDefaultAgent", "o", "", m_default_agent },
-	{ NULL, NULL, NULL, NULL },
+	{ "RegisterAgent", "os", "", m_register_agent, "agent capability" },
+	{ "UnregisterAgent", "o", "", m_unregister_agent, "agent" },
+	{ "RequestDefaultAgent", "o", "", m_default_agent, "agent" },
+	{ NULL, NULL, NULL, NULL, NULL },
 };
 
 static const struct svc_interface agent_manager_iface = {

@@ -149,8 +149,7 @@ static void m_bond_peer(struct svc_call *call, GVariant *args, void *data)
 	}
 	/* another central (a phone) bonds with the DUT */
 	memset(&k, 0, sizeof(k));
-	for (int i = 0; i < 16; i++)
-		k.ltk[i] = (uint8_t)g_random_int_range(0, 256);
+	sim_random_bytes(adapter, k.ltk, sizeof(k.ltk));
 	if (!sim_dut_paired(adapter->dut, addr, true, &k)) {
 		svc_call_error(call, BC_ERR_FAILED, "the DUT refused the bond: "
 			"its table of %u is full (refuse-when-full)",
@@ -206,10 +205,10 @@ static const struct svc_method control_methods[] = {
 	{ "Reboot", "", "", m_reboot },
 	{ "Unplug", "", "", m_unplug },
 	{ "Replug", "", "", m_replug },
-	{ "BondPeer", "s", "", m_bond_peer },
-	{ "SetFault", "ss", "", m_set_fault },
-	{ "ClearFaults", "", "", m_clear_faults },
-	{ NULL, NULL, NULL, NULL },
+	{ "BondPeer", "s", "", m_bond_peer, "address" },
+	{ "SetFault", "ss", "", m_set_fault, "name arg" },
+	{ "ClearFaults", "", "", m_clear_faults, NULL },
+	{ NULL, NULL, NULL, NULL, NULL },
 };
 
 static const struct svc_property control_props[] = {
@@ -222,8 +221,8 @@ static const struct svc_property control_props[] = {
 };
 
 static const struct svc_signal control_signals[] = {
-	{ "Trace", "s" },
-	{ NULL, NULL },
+	{ "Trace", "s", "json" },
+	{ NULL, NULL, NULL },
 };
 
 static const struct svc_interface control_iface = {

@@ -97,6 +97,7 @@ void sim_device_link_down(struct sim_device *d, enum sim_reason reason,
 	if (d->bonding)
 		sim_pairing_fail(d, SIM_ERR_AUTH_CANCELED);
 	sim_gatt_flush_reads(d, false);
+	sim_gatt_link_down(d);
 	if (d->paired && !d->bonded) {
 		d->paired = false;
 		d->host_has_keys = false;
@@ -178,6 +179,25 @@ int64_t sim_device_resolve_ms(struct sim_device *d)
 				  d->adapter->t.discover_ms;
 }
 
+/*
+ * With the key lost, does this Connect() succeed before encryption fails?
+ * On real 5.66 it did in 11 of 24 attempts (bluetoothd replies once ATT is
+ * up, which can come before the Encryption Change): drawn per attempt from
+ * the seeded generator, or always with connect-succeeds-then-drops.
+ */
+static bool connect_races_encryption(struct sim_device *d)
+{
+	struct sim_adapter *adapter = d->adapter;
+	bool wins;
+
+	if (sim_dut_fault(adapter->dut, SIM_FAULT_CONNECT_SUCCEEDS_THEN_DROPS))
+		return true;
+	wins = sim_random(adapter, 0, 24) < 11;
+	sim_trace_host(adapter, "connect-outcome", "drawn", wins ?
+		"reply-then-drop" : "abort-by-local");
+	return wins;
+}
+
 static void drop_after_connect(struct sim_adapter *adapter G_GNUC_UNUSED,
 	struct sim_device *d, guint gen G_GNUC_UNUSED)
 {
@@ -209,12 +229,11 @@ static void encrypt_step(struct sim_adapter *adapter, struct sim_device *d,
 		/* HCI: Encryption Change 0x06, then Disconnect 0x05 */
 		sim_trace_host(adapter, "encryption-failed", "hci_status",
 			"0x06 PIN or Key Missing");
-		if (sim_dut_fault(adapter->dut,
-			    SIM_FAULT_CONNECT_SUCCEEDS_THEN_DROPS) &&
-		    d->connect_call) {
-			/* bluetoothd answered once ATT was up (notes: 11/24) */
+		if (d->connect_call && connect_races_encryption(d)) {
+			/* bluetoothd answered once ATT was up; the link drops
+			 * 13-62 ms later (real 5.66) */
 			sim_device_connect_ok(d);
-			sim_after(adapter, d, adapter->t.encrypt_ms / 2 + 1,
+			sim_after(adapter, d, sim_random(adapter, 13, 63),
 				drop_after_connect);
 		} else {
 			sim_device_link_down(d, SIM_REASON_AUTH,
@@ -386,7 +405,7 @@ static void m_connect_profile(struct svc_call *call, GVariant *args,
 	(void)args;
 	(void)data;
 	/* an LE-only DUT has no BR/EDR profiles to connect */
-	sim_reply_error(call, SIM_ERR_INVALID_ARGS);
+	sim_reply_error(call, SIM_ERR_SDP_SEARCH);
 }
 
 static void s_trusted(struct svc_call *call, const char *name,
@@ -505,10 +524,12 @@ static GVariant *get_connected(void *data, const char *name G_GNUC_UNUSED)
 static GVariant *get_uuids(void *data, const char *name G_GNUC_UNUSED)
 {
 	struct sim_device *d = data;
-	const char *u[] = { SIM_UUID_ESS, SIM_UUID_VENDOR_SVC };
+	const char *adv[] = { SIM_UUID_ESS };
 
-	/* advertised: ESS; after resolution: every primary service */
-	return g_variant_new_strv(u, d->gatt_exported ? 2 : 1);
+	/* advertised: ESS; after resolution: every primary service, GAP
+	 * and GATT included */
+	return d->gatt_exported ? sim_gatt_uuids(d) :
+				  g_variant_new_strv(adv, 1);
 }
 
 static GVariant *get_adapter(void *data, const char *name G_GNUC_UNUSED)
@@ -524,6 +545,23 @@ static GVariant *get_services_resolved(void *data,
 	return g_variant_new_boolean(((struct sim_device *)data)->resolved);
 }
 
+/* In every 5.66 table, but absent for this DUT (gdbus lists them in
+ * Introspect all the same): Class, Icon, Modalias, ManufacturerData,
+ * ServiceData, TxPower, WakeAllowed */
+static GVariant *get_absent(void *data G_GNUC_UNUSED,
+	const char *name G_GNUC_UNUSED)
+{
+	return NULL;
+}
+
+static void s_wake_allowed(struct svc_call *call, const char *name,
+	GVariant *value G_GNUC_UNUSED, void *data G_GNUC_UNUSED)
+{
+	/* only devices that can wake the host (BR/EDR HID) have it */
+	svc_call_error(call, DBUS_ERR_INVALID_ARGS, "No such property '%s'",
+		name);
+}
+
 static GVariant *get_advertising_flags(void *data G_GNUC_UNUSED,
 	const char *name G_GNUC_UNUSED)
 {
@@ -533,42 +571,65 @@ static GVariant *get_advertising_flags(void *data G_GNUC_UNUSED,
 }
 
 static const struct svc_method device_methods[] = {
-	{ "Connect", "", "", m_connect },
-	{ "Disconnect", "", "", m_disconnect },
-	{ "Pair", "", "", sim_pairing_pair },
-	{ "CancelPairing", "", "", sim_pairing_cancel },
-	{ "ConnectProfile", "s", "", m_connect_profile },
-	{ "DisconnectProfile", "s", "", m_connect_profile },
+	{ "Disconnect", "", "", m_disconnect, NULL },
+	{ "Connect", "", "", m_connect, NULL },
+	{ "ConnectProfile", "s", "", m_connect_profile, "UUID" },
+	{ "DisconnectProfile", "s", "", m_connect_profile, "UUID" },
+	{ "Pair", "", "", sim_pairing_pair, NULL },
+	{ "CancelPairing", "", "", sim_pairing_cancel, NULL },
+	{ NULL, NULL, NULL, NULL, NULL },
+};
+
+/* 5.66's table (src/device.c device_properties), in its order */
+#define DEVICE_PROPS \
+	{ "Address", "s", get_address, NULL }, \
+	{ "AddressType", "s", get_address_type, NULL }, \
+	{ "Name", "s", get_name, NULL }, \
+	{ "Alias", "s", get_alias, s_alias }, \
+	{ "Class", "u", get_absent, NULL }, \
+	{ "Appearance", "q", get_appearance, NULL }, \
+	{ "Icon", "s", get_absent, NULL }, \
+	{ "Paired", "b", get_paired, NULL }, \
+	{ "Bonded", "b", get_bonded, NULL }, \
+	{ "Trusted", "b", get_trusted, s_trusted }, \
+	{ "Blocked", "b", get_blocked, s_blocked }, \
+	{ "LegacyPairing", "b", get_legacy_pairing, NULL }, \
+	{ "RSSI", "n", get_rssi, NULL }, \
+	{ "Connected", "b", get_connected, NULL }, \
+	{ "UUIDs", "as", get_uuids, NULL }, \
+	{ "Modalias", "s", get_absent, NULL }, \
+	{ "Adapter", "o", get_adapter, NULL }, \
+	{ "ManufacturerData", "a{qv}", get_absent, NULL }, \
+	{ "ServiceData", "a{sv}", get_absent, NULL }, \
+	{ "TxPower", "n", get_absent, NULL }, \
+	{ "ServicesResolved", "b", get_services_resolved, NULL }, \
+	{ "WakeAllowed", "b", get_absent, s_wake_allowed }
+
+static const struct svc_property device_props[] = {
+	DEVICE_PROPS,
 	{ NULL, NULL, NULL, NULL },
 };
 
-static const struct svc_property device_props[] = {
-	{ "Address", "s", get_address, NULL },
-	{ "AddressType", "s", get_address_type, NULL },
-	{ "Name", "s", get_name, NULL },
-	{ "Alias", "s", get_alias, s_alias },
-	{ "Appearance", "q", get_appearance, NULL },
-	{ "Paired", "b", get_paired, NULL },
-	{ "Bonded", "b", get_bonded, NULL },
-	{ "Trusted", "b", get_trusted, s_trusted },
-	{ "Blocked", "b", get_blocked, s_blocked },
-	{ "LegacyPairing", "b", get_legacy_pairing, NULL },
-	{ "RSSI", "n", get_rssi, NULL },
-	{ "Connected", "b", get_connected, NULL },
-	{ "UUIDs", "as", get_uuids, NULL },
-	{ "Adapter", "o", get_adapter, NULL },
-	{ "ServicesResolved", "b", get_services_resolved, NULL },
+/* AdvertisingFlags is experimental in 5.66 (hidden without -E), not
+ * later; the Disconnected signal is new in 5.83 */
+static const struct svc_property device_props_583[] = {
+	DEVICE_PROPS,
 	{ "AdvertisingFlags", "ay", get_advertising_flags, NULL },
 	{ NULL, NULL, NULL, NULL },
 };
 
-static const struct svc_signal device_signals[] = {
-	{ "Disconnected", "ss" },
-	{ NULL, NULL },
+static const struct svc_signal device_signals_583[] = {
+	{ "Disconnected", "ss", "name message" },
+	{ NULL, NULL, NULL },
 };
 
 static const struct svc_interface device_iface = {
-	BLUEZ_IFACE_DEVICE, device_methods, device_props, device_signals,
+	BLUEZ_IFACE_DEVICE, device_methods, device_props, NULL,
+};
+
+static const struct svc_interface device_iface_583 = {
+	BLUEZ_IFACE_DEVICE, device_methods, device_props_583,
+	device_signals_583,
 };
 
 /* ---- life cycle --------------------------------------------------------- */
@@ -592,7 +653,9 @@ struct sim_device *sim_device_new(struct sim_adapter *adapter,
 	g_ptr_array_add(adapter->devices, d);
 	/* found by an advertisement: its RSSI is known */
 	d->has_rssi = true;
-	service_add_interface(adapter->svc, d->path, &device_iface, d);
+	service_add_interface(adapter->svc, d->path,
+		sim_bluez_minor(adapter) >= 83 ? &device_iface_583 :
+						 &device_iface, d);
 	return d;
 }
 

@@ -53,7 +53,7 @@ void sim_dut_config_defaults(struct sim_dut_config *cfg)
 	cfg->name = "mpy-temp";
 	cfg->appearance = 768;
 	cfg->io_capability = "DisplayYesNo";
-	cfg->passkey = 123456;
+	cfg->passkey = SIM_PASSKEY_RANDOM;
 	cfg->bond_table_size = 8;
 	cfg->bond_policy = SIM_BOND_POLICY_ROUND_ROBIN;
 }

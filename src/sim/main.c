@@ -25,6 +25,7 @@ struct opts {
 	char *name;
 	char *io;
 	int passkey;
+	char *seed;
 	int table;
 	char *boot;
 	char *agent_timeout;
@@ -108,7 +109,11 @@ int main(int argc, char **argv)
 		{ "dut-io", 0, 0, G_OPTION_ARG_STRING, &o.io,
 			"the DUT's IO capability (default DisplayYesNo)", "CAP" },
 		{ "passkey", 0, 0, G_OPTION_ARG_INT, &o.passkey,
-			"the passkey the DUT displays (default 123456)", "N" },
+			"a fixed passkey / comparison number (default: a "
+			"random one per pairing, from the seed)", "N" },
+		{ "seed", 0, 0, G_OPTION_ARG_STRING, &o.seed,
+			"seed of every chance the simulator takes (default: "
+			"random); the same seed replays a session", "N" },
 		{ "bond-table", 0, 0, G_OPTION_ARG_INT, &o.table,
 			"bond table size (default 8)", "N" },
 		{ "bond-policy", 0, 0, G_OPTION_ARG_STRING, &o.policy,
@@ -210,6 +215,21 @@ int main(int argc, char **argv)
 		g_free(addr);
 		g_free(nm);
 	}
+	if (o.seed) {
+		guint64 n;
+
+		if (!g_ascii_string_to_unsigned(o.seed, 10, 0, G_MAXUINT32, &n,
+			    &err)) {
+			fprintf(stderr, "bondcheck-sim: --seed: %s\n",
+				err->message);
+			status = BC_EXIT_USAGE;
+			goto out;
+		}
+		sim_server_set_seed(srv, (uint32_t)n);
+	}
+	if (o.verbose)
+		fprintf(stderr, "bondcheck-sim: seed %u\n",
+			sim_server_seed(srv));
 	for (char **f = o.faults; f && *f; f++) {
 		enum sim_fault fault;
 		struct sim_fault_value v;
@@ -256,6 +276,7 @@ out:
 	g_free(o.agent_timeout);
 	g_free(o.conn_timeout);
 	g_free(o.policy);
+	g_free(o.seed);
 	dbus_shutdown();
 	return status;
 }

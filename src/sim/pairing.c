@@ -128,10 +128,8 @@ static void pairing_done(struct sim_adapter *adapter, struct sim_device *d,
 	if (!b)
 		return;
 	memset(&k, 0, sizeof(k));
-	for (int i = 0; i < 16; i++) {
-		k.ltk[i] = (uint8_t)g_random_int_range(0, 256);
-		k.irk[i] = (uint8_t)g_random_int_range(0, 256);
-	}
+	sim_random_bytes(adapter, k.ltk, sizeof(k.ltk));
+	sim_random_bytes(adapter, k.irk, sizeof(k.irk));
 	k.authenticated = b->assoc != SIM_ASSOC_JUST_WORKS;
 	if (!sim_dut_paired(adapter->dut, adapter->address, b->bond, &k)) {
 		/* another central filled the table meanwhile */
@@ -193,7 +191,7 @@ static void agent_reply(DBusMessage *reply, void *data)
 		}
 		g_variant_get(args, "(u)", &passkey);
 		g_variant_unref(args);
-		if (passkey != sim_dut_passkey(adapter->dut)) {
+		if (passkey != b->passkey) {
 			sim_trace_host(adapter, "passkey-mismatch", NULL, NULL);
 			sim_pairing_fail(d, SIM_ERR_AUTH_FAILED);
 			return;
@@ -242,6 +240,11 @@ void sim_pairing_start(struct sim_device *d)
 		b->agent_owner = g_strdup(a->owner);
 		b->agent_path = g_strdup(a->path);
 	}
+	/* SMP's six digits: new each pairing (143461, 887039, 128076 on real
+	 * 5.66), unless the DUT is configured with a fixed passkey */
+	if (passkey == SIM_PASSKEY_RANDOM)
+		passkey = (uint32_t)sim_random(adapter, 0, 1000000);
+	b->passkey = passkey;
 	if (b->bond && sim_dut_refuses_bond(adapter->dut, adapter->address)) {
 		/* a full table under refuse-when-full: no agent is asked */
 		sim_after(adapter, d, adapter->t.encrypt_ms, pairing_refused);
@@ -309,7 +312,14 @@ void sim_pairing_pair(struct svc_call *call, GVariant *args, void *data)
 		return;
 	}
 	if (d->bonded) {
-		sim_reply_error(call, SIM_ERR_ALREADY_EXISTS);
+		/*
+		 * 5.66 pair_device(): with the LE bearer bonded it picks
+		 * BR/EDR, which this LE-only DUT does not have: the attempt
+		 * fails AuthenticationFailed (measured in the QEMU tier);
+		 * AlreadyExists only once every bearer is bonded
+		 */
+		sim_trace_host(adapter, "pairing-failed", "bearer", "bredr");
+		sim_reply_error(call, SIM_ERR_AUTH_FAILED);
 		return;
 	}
 	b = g_new0(struct sim_bonding, 1);

@@ -67,6 +67,11 @@ static const struct sim_err_reply sim_errs[] = {
 		"le-connection-adapter-not-powered" },
 	[SIM_ERR_CANCELLED] = { BLUEZ_ERR_FAILED, "Cancelled" },
 	[SIM_ERR_DEVICE_REMOVED] = { BLUEZ_ERR_FAILED, "Device removed" },
+	/* 5.66 looks for the profile over BR/EDR SDP, which an LE-only DUT
+	 * does not answer (measured in the QEMU tier) */
+	[SIM_ERR_SDP_SEARCH] = { BLUEZ_ERR_FAILED, "br-connection-sdp-search" },
+	[SIM_ERR_NO_PERIPHERAL] = { BLUEZ_ERR_NOT_SUPPORTED,
+		"Operation is not supported" },
 };
 
 G_STATIC_ASSERT(G_N_ELEMENTS(sim_errs) == SIM_ERR_COUNT);
@@ -246,6 +251,17 @@ unsigned sim_bluez_minor(struct sim_adapter *adapter)
 	return v ? v->bluez_minor : 66;
 }
 
+int32_t sim_random(struct sim_adapter *adapter, int32_t lo, int32_t hi)
+{
+	return g_rand_int_range(adapter->srv->rand, lo, hi);
+}
+
+void sim_random_bytes(struct sim_adapter *adapter, uint8_t *out, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		out[i] = (uint8_t)g_rand_int_range(adapter->srv->rand, 0, 256);
+}
+
 GVariant *sim_bytes_variant(GByteArray *a)
 {
 	return g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE,
@@ -266,7 +282,9 @@ void sim_timing_defaults(struct sim_timing *t)
 	t->boot_ms = 1500;
 	t->supervision_ms = 420;
 	t->notify_ms = 100;
-	t->disconnect_ms = 10;
+	/* device.c DISCONNECT_TIMER: 2 s before the link is dropped (real
+	 * 5.66: 1.9-2.7 s from Disconnect() to its reply) */
+	t->disconnect_ms = 2000;
 	t->agent_timeout_ms = 30000;
 	t->le_conn_timeout_ms = 20000;
 }
@@ -287,10 +305,13 @@ struct sim_server *sim_server_new(struct bus *bus,
 	srv->duts = g_ptr_array_new_with_free_func(
 		(GDestroyNotify)sim_dut_free);
 	srv->timing = *timing;
+	srv->seed = g_random_int();
+	srv->rand = g_rand_new_with_seed(srv->seed);
 	service_add_object_manager(srv->svc, BLUEZ_PATH_ROOT);
 	sim_adapter_new(srv, dut, NULL, timing);
 	/* one agent manager for every adapter, as in bluetoothd */
 	sim_agent_manager_add(srv);
+	sim_managers_add_root(srv);
 	return srv;
 }
 
@@ -322,7 +343,19 @@ void sim_server_free(struct sim_server *srv)
 	g_ptr_array_free(srv->duts, TRUE);
 	service_free(srv->svc);
 	bus_unref(srv->bus);
+	g_rand_free(srv->rand);
 	g_free(srv);
+}
+
+void sim_server_set_seed(struct sim_server *srv, uint32_t seed)
+{
+	srv->seed = seed;
+	g_rand_set_seed(srv->rand, seed);
+}
+
+uint32_t sim_server_seed(struct sim_server *srv)
+{
+	return srv->seed;
 }
 
 unsigned sim_server_adapters(struct sim_server *srv)

@@ -10,6 +10,7 @@
  *   agent.c    org.bluez.AgentManager1 and the calls into agents
  *   pairing.c  Pair(), CancelPairing(), the association model, bonding
  *   gatt.c     GattService1/Characteristic1/Descriptor1: the DUT's database
+ *   managers.c the managers of roles the simulator does not play
  *   control.c  org.bondcheck.Sim1: reboot, faults, the DUT's truth
  * The DUT model (dut.c, fault.c) stays pure: no D-Bus, no timers; these
  * files drive it and put what it does on the bus.
@@ -30,6 +31,9 @@
 #define SIM_UUID_VENDOR_SVC "b0dc0001-0000-4000-8000-00805f9b34fb"
 #define SIM_UUID_REBOOT "b0dc0002-0000-4000-8000-00805f9b34fb"
 #define SIM_UUID_CCCD "00002902-0000-1000-8000-00805f9b34fb"
+#define SIM_UUID_GAP "00001800-0000-1000-8000-00805f9b34fb"
+#define SIM_UUID_GATT "00001801-0000-1000-8000-00805f9b34fb"
+#define SIM_UUID_SVC_CHANGED "00002a05-0000-1000-8000-00805f9b34fb"
 
 struct sim_adapter;
 struct sim_device;
@@ -68,6 +72,8 @@ enum sim_err {
 	SIM_ERR_NOT_POWERED,
 	SIM_ERR_CANCELLED,
 	SIM_ERR_DEVICE_REMOVED,
+	SIM_ERR_SDP_SEARCH,         /* ConnectProfile: no BR/EDR to search */
+	SIM_ERR_NO_PERIPHERAL,      /* the managers of a role we do not play */
 	SIM_ERR_COUNT,
 };
 
@@ -104,6 +110,8 @@ struct sim_server {
 	GPtrArray *duts;            /* struct sim_dut: each adapter is in range
 				     * of one; several may share one */
 	struct sim_timing timing;   /* what new adapters get */
+	uint32_t seed;
+	GRand *rand;                /* every chance the simulator takes */
 };
 
 /* One adapter (hciN) and the DUT in range of it (maybe of others too). */
@@ -120,6 +128,7 @@ struct sim_adapter {
 	struct sim_timing t;
 	gint64 start_us;
 	bool powered, pairable, discoverable;
+	uint32_t discoverable_timeout, pairable_timeout;
 	bool unplugged;             /* Sim1.Unplug(): the adapter is gone */
 	GPtrArray *dclients;        /* discovery sessions (adapter.c) */
 	bool discovering;
@@ -157,6 +166,9 @@ struct sim_chr {
 	const char *const *flags;
 	bool needs_encryption;
 	bool can_notify;
+	bool readable;
+	bool writable;              /* write (request) */
+	bool write_cmd;             /* write-without-response */
 	bool is_reboot;
 	GByteArray *value;
 	bool value_known;
@@ -166,6 +178,9 @@ struct sim_chr {
 	uint16_t desc_handle;
 	GByteArray *desc_value;
 	bool desc_known;
+	/* AcquireNotify / AcquireWrite: our end of the socket pair, or -1 */
+	int notify_fd, write_fd;
+	guint notify_src, write_src;
 };
 
 /* A pairing in progress (device.c's struct bonding_req). */
@@ -180,6 +195,7 @@ struct sim_bonding {
 	guint agent_call;
 	bool agent_canceled;
 	bool reconnect;             /* the DUT asked for it on reconnect */
+	uint32_t passkey;           /* shown or compared in this pairing */
 };
 
 /* The host's view of the DUT: one Device1 object on one adapter. */
@@ -203,8 +219,11 @@ struct sim_device {
 	GPtrArray *disconnect_calls;
 	bool remove_when_down;
 	GPtrArray *pending_reads;   /* reads waiting for security (gatt.c) */
-	struct sim_svc ess, vendor;
-	struct sim_chr temp, reboot;
+	/* the DUT's database as NimBLE (MicroPython) lays it out: GAP
+	 * 0x0001-0x0005 (bluetoothd's gap plugin claims it: not exported),
+	 * GATT 0x0006-0x0009 with Service Changed, then the application's */
+	struct sim_svc gap, gatt, ess, vendor;
+	struct sim_chr svc_changed, temp, reboot;
 };
 
 /* ---- server.c: time, trace, life ---------------------------------------- */
@@ -248,6 +267,11 @@ struct sim_adapter *sim_sharing_next(struct sim_adapter *adapter, guint *i);
 unsigned sim_bluez_minor(struct sim_adapter *adapter);
 
 GVariant *sim_bytes_variant(GByteArray *a);
+
+/* A number in [@lo, @hi) from the seeded generator (sim_server_set_seed). */
+int32_t sim_random(struct sim_adapter *adapter, int32_t lo, int32_t hi);
+/* @n random bytes from it. */
+void sim_random_bytes(struct sim_adapter *adapter, uint8_t *out, size_t n);
 
 /* ---- adapter.c ---------------------------------------------------------- */
 
@@ -334,6 +358,18 @@ void sim_gatt_unexport(struct sim_device *d);
 void sim_gatt_flush_reads(struct sim_device *d, bool ok);
 /* Encrypted reconnect: bluetoothd re-subscribes its notify sessions. */
 void sim_gatt_resubscribe(struct sim_device *d);
+/* The link went down: acquired notify/write sockets close (gatt-client.c
+ * shuts their io down with the ATT channel). */
+void sim_gatt_link_down(struct sim_device *d);
+/* The primary services' UUIDs once resolved (Device1.UUIDs), sorted. */
+GVariant *sim_gatt_uuids(struct sim_device *d);
+
+/* ---- managers.c --------------------------------------------------------- */
+
+/* GattManager1, LEAdvertisingManager1, Media1 on an adapter (again after a
+ * replug); ProfileManager1 and HealthManager1 on /org/bluez. */
+void sim_managers_add_adapter(struct sim_adapter *adapter);
+void sim_managers_add_root(struct sim_server *srv);
 
 /* ---- control.c ---------------------------------------------------------- */
 

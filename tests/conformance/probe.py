@@ -461,36 +461,11 @@ EXPLAINED = [
      "profiles: these managers answer org.bluez.Error.NotSupported"),
 ]
 
-# Differences issue 16 is fixing in the simulator: (section, regex, the
-# gap's number in ../shared/notes/third-party-clients-vs-sim.md section 5).
-# Reported as known gaps, not failures, until the fix lands; each fix
-# removes its lines here.
-GAPS = [
-    ("introspect", r" -[,)]", 13),
-    ("introspect", r"^adapter: org\.bluez\.Adapter1 property "
-     r"(DiscoverableTimeout|PairableTimeout|ExperimentalFeatures) ", 12),
-    ("introspect|managed", r"org\.bluez\.(GattManager1|"
-     r"LEAdvertisingManager1|Media1|ProfileManager1|HealthManager1)", 12),
-    ("introspect|managed", r"(service|char|desc): .* Handle q", 10),
-    ("introspect|managed", r"(NotifyAcquired|WriteAcquired) b", 6),
-    ("introspect|managed", r"AdvertisingFlags ay", 10),
-    ("introspect", r"^device: org\.bluez\.Device1 property (Class|Icon|"
-     r"ManufacturerData|ServiceData|TxPower|WakeAllowed) ", 10),
-    ("introspect", r"^device: org\.bluez\.Device1 signal Disconnected", 11),
-    ("managed", r"(char|desc): .* Value ay", 10),
-    ("managed", r"^facts: (char .* Value|char MTU)", 10),
-    ("managed", r"^facts: (adapter|device) UUIDs", 3),
-    ("managed", r"^facts: service 00001801", 3),
-    ("call", r"^adapter: Set Adapter1\.(DiscoverableTimeout|PairableTimeout)",
-     12),
-    ("call", r"as a string$", 9),
-    ("call", r"(AdvertisingFlags|GetAll Device1|Handle|GetAll Gatt)", 10),
-    ("call", r"ConnectProfile 181A", 12),
-    ("call", r"Pair when bonded", 5),
-    ("call", r"WriteValue Temperature type=(-|command)", 7),
-    ("call", r"(AcquireNotify|AcquireWrite|NotifyAcquired|WriteAcquired)", 6),
-    ("call", r"(Start|Stop)Notify while disconnected", 8),
-]
+# Differences being fixed in the simulator: (section, regex, the gap's
+# number in the note that measured it). Reported as known gaps, not
+# failures, until the fix lands; each fix removes its lines here. Issue 16
+# fixed every gap of ../shared/notes/third-party-clients-vs-sim.md.
+GAPS = []
 
 
 def flatten(section, d):

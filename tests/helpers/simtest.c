@@ -44,6 +44,10 @@ void simtest_start(struct simtest *st, const char *const *args)
 	g_ptr_array_add(argv, (gpointer)"60s");
 	g_ptr_array_add(argv, (gpointer)"--le-conn-timeout");
 	g_ptr_array_add(argv, (gpointer)"300ms");
+	/* every chance the simulator takes, the same in every run (a test
+	 * may give another --seed: the last one counts) */
+	g_ptr_array_add(argv, (gpointer)"--seed");
+	g_ptr_array_add(argv, (gpointer)"1");
 	for (size_t i = 0; args && args[i]; i++)
 		g_ptr_array_add(argv, (gpointer)args[i]);
 	g_ptr_array_add(argv, NULL);

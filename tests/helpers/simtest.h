@@ -30,7 +30,8 @@ struct simtest {
 	char *env;            /* "DBUS_SYSTEM_BUS_ADDRESS=..." */
 };
 
-/* Start bus + sim (fast timing unless @args override) and a timeline. */
+/* Start bus + sim (fast timing and --seed 1 unless @args override) and a
+ * timeline. */
 void simtest_start(struct simtest *st, const char *const *args);
 void simtest_stop(struct simtest *st);
 /* Start discovery and wait until the DUT's Device1 is there. */

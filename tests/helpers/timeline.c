@@ -308,3 +308,12 @@ bool timeline_in_order(struct timeline *t, const char *const *expect)
 	}
 	return true;
 }
+
+int timeline_in_order_any(struct timeline *t,
+	const char *const *const *variants)
+{
+	for (int i = 0; variants[i]; i++)
+		if (timeline_in_order(t, variants[i]))
+			return i;
+	return -1;
+}

@@ -39,5 +39,14 @@ bool timeline_wait_trace(struct timeline *t, const char *needle,
 int timeline_find(struct timeline *t, const char *needle);
 /* Do lines starting with each of @expect (NULL-ended) appear in order? */
 bool timeline_in_order(struct timeline *t, const char *const *expect);
+/*
+ * Does any of @variants (a NULL-ended list of such sequences) appear in
+ * order? Real bluetoothd shows some steps in more than one way (a
+ * key-lost Connect() fails, or succeeds and the link drops): a test holds
+ * the simulator to the set, as the QEMU tier does (tests/vm/timelines.py).
+ * Returns the index of the first that does, or -1.
+ */
+int timeline_in_order_any(struct timeline *t,
+	const char *const *const *variants);
 
 #endif

@@ -48,7 +48,8 @@ START_TEST(bluetoothctl_pairs_and_reads_the_encrypted_characteristic)
 	step("list", "Controller 00:B0:DC:00:00:01 bondcheck-sim");
 	step("scan on", "Device " SIM_DUT " mpy-temp");
 	step("scan off", "Discovery stopped");
-	step("pair " SIM_DUT, "Confirm passkey 123456");
+	/* a new number each pairing, as SMP gives */
+	step("pair " SIM_DUT, "Confirm passkey ");
 	step("yes", "Pairing successful");
 	step("info " SIM_DUT, "Bonded: yes");
 	step(NULL, "Connected: yes");
@@ -91,8 +92,12 @@ START_TEST(bluetoothctl_sees_the_reboot_and_the_lost_bond)
 		g_free(r);
 	}
 	ck_assert(timeline_wait_trace(st.tl, "\"event\":\"booted\"", 5000));
-	step("connect " SIM_DUT, "Failed to connect: org.bluez.Error.Failed "
-				  "le-connection-abort-by-local");
+	/* real 5.66, per attempt: Connect() fails, or succeeds and the link
+	 * drops; either way the link comes up and goes */
+	step("connect " SIM_DUT, "Connected: no");
+	ck_assert_msg(strstr(expect_output(ctl), "le-connection-abort-by-local") ||
+		strstr(expect_output(ctl), "Connection successful"),
+		"bluetoothctl output:\n%s", expect_output(ctl));
 	step("info " SIM_DUT, "Paired: yes");
 	step("quit", "");
 }
