@@ -427,14 +427,20 @@ static GVariant *get_discoverable_timeout(void *data,
 }
 
 /* src/adapter.c property_set_{discoverable,pairable}_timeout: any u32 */
+static void set_u32(struct svc_call *call, struct sim_adapter *adapter,
+	const char *name, uint32_t *field, GVariant *value)
+{
+	*field = g_variant_get_uint32(value);
+	sim_adapter_changed(adapter, name);
+	svc_call_return(call, NULL);
+}
+
 static void s_discoverable_timeout(struct svc_call *call, const char *name,
 	GVariant *value, void *data)
 {
 	struct sim_adapter *adapter = data;
 
-	adapter->discoverable_timeout = g_variant_get_uint32(value);
-	sim_adapter_changed(adapter, name);
-	svc_call_return(call, NULL);
+	set_u32(call, adapter, name, &adapter->discoverable_timeout, value);
 }
 
 static void s_pairable_timeout(struct svc_call *call, const char *name,
@@ -442,9 +448,7 @@ static void s_pairable_timeout(struct svc_call *call, const char *name,
 {
 	struct sim_adapter *adapter = data;
 
-	adapter->pairable_timeout = g_variant_get_uint32(value);
-	sim_adapter_changed(adapter, name);
-	svc_call_return(call, NULL);
+	set_u32(call, adapter, name, &adapter->pairable_timeout, value);
 }
 
 static GVariant *get_pairable(void *data, const char *name G_GNUC_UNUSED)

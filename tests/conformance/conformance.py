@@ -444,6 +444,23 @@ def judge(rows, gaps):
     return problems, notes
 
 
+def write_tables(path, tag, heads, rows, side, srows):
+    """The outcome tables, as Markdown at @path and one line a row."""
+    with open(path, "w") as f:
+        f.write("| case | %s | %s | as the table |\n| --- | --- | --- | "
+                "--- |\n" % heads)
+        for r in rows:
+            f.write("| %s |\n" % " | ".join(r))
+        f.write("\n| test script row | %s | as the table |\n"
+                "| --- | --- | --- |\n" % side)
+        for r in srows:
+            f.write("| %s |\n" % " | ".join(r))
+    for r in rows:
+        print("%s: %-28s %-48s %s" % (tag, r[0], r[2][:48], r[3]))
+    for r in srows:
+        print("%s: script %-30s %s" % (tag, r[0], r[2]))
+
+
 def cmd_sim(a):
     build = os.path.abspath(a.build)
     outdir = a.out or os.path.join(build, "conformance")
@@ -484,19 +501,9 @@ def cmd_sim(a):
         if not ok:
             rows.append(("probe", ["probe: %s" % text], None))
     problems, notes = judge(rows, None)
-    with open(os.path.join(outdir, "table.md"), "w") as f:
-        f.write("| case | simulator faults | Bleak on the simulator | "
-                "as the table |\n| --- | --- | --- | --- |\n")
-        for r in table:
-            f.write("| %s |\n" % " | ".join(r))
-        f.write("\n| test script row | simulator | as the table |\n"
-                "| --- | --- | --- |\n")
-        for r in srows:
-            f.write("| %s |\n" % " | ".join(r))
-    for r in table:
-        print("conformance: %-28s %-48s %s" % (r[0], r[2][:48], r[3]))
-    for r in srows:
-        print("conformance: script %-30s %s" % (r[0], r[2]))
+    write_tables(os.path.join(outdir, "table.md"), "conformance",
+                 ("simulator faults", "Bleak on the simulator"), table,
+                 "simulator", srows)
     for n in notes:
         print("conformance: XFAIL " + n)
     print("conformance: %d cases, %d script rows, %.1f s; table in %s" % (
@@ -583,19 +590,9 @@ def cmd_check(a):
                 problems.append("script %s on real BlueZ: %s" % (
                     row[0], r["detail"]))
             srows.append((row[0], r["detail"], "yes" if r["ok"] else "NO"))
-    with open(os.path.join(a.dir, "conformance.md"), "w") as f:
-        f.write("| case | real DUT faults | Bleak on real bluetoothd 5.66 | "
-                "as the table |\n| --- | --- | --- | --- |\n")
-        for r in rows:
-            f.write("| %s |\n" % " | ".join(r))
-        f.write("\n| test script row | real bluetoothd 5.66 | as the table "
-                "|\n| --- | --- | --- |\n")
-        for r in srows:
-            f.write("| %s |\n" % " | ".join(r))
-    for r in rows:
-        print("conformance(real): %-20s %-48s %s" % (r[0], r[2][:48], r[3]))
-    for r in srows:
-        print("conformance(real): script %-30s %s" % (r[0], r[2]))
+    write_tables(os.path.join(a.dir, "conformance.md"), "conformance(real)",
+                 ("real DUT faults", "Bleak on real bluetoothd 5.66"), rows,
+                 "real bluetoothd 5.66", srows)
     if problems:
         for p in problems:
             print("conformance(real): MISMATCH " + p)
