@@ -1260,6 +1260,79 @@ START_TEST(property_sets_follow_the_bluez_version)
 }
 END_TEST
 
+/* InterfacesAdded/Removed for the device object: its interfaces, as
+ * comma-separated names */
+struct om_seen {
+	char *added, *removed;
+};
+
+static void on_object_manager(DBusMessage *msg, void *data)
+{
+	struct om_seen *s = data;
+	bool added = !strcmp(dbus_message_get_member(msg), "InterfacesAdded");
+	GVariant *args, *list;
+	GVariantIter it;
+	const char *path, *name;
+	GString *names = g_string_new("");
+
+	if (!msg_get_args(msg, added ? "(oa{sa{sv}})" : "(oas)", &args, NULL)) {
+		g_string_free(names, TRUE);
+		return;
+	}
+	g_variant_get_child(args, 0, "&o", &path);
+	list = g_variant_get_child_value(args, 1);
+	g_variant_iter_init(&it, list);
+	if (added) {
+		GVariant *props;
+
+		while (g_variant_iter_next(&it, "{&s@a{sv}}", &name, &props)) {
+			g_string_append_printf(names, "%s,", name);
+			g_variant_unref(props);
+		}
+	} else {
+		while (g_variant_iter_next(&it, "&s", &name))
+			g_string_append_printf(names, "%s,", name);
+	}
+	if (!strcmp(path, SIM_DEV)) {
+		char **slot = added ? &s->added : &s->removed;
+
+		g_free(*slot);
+		*slot = g_strdup(names->str);
+	}
+	g_string_free(names, TRUE);
+	g_variant_unref(list);
+	g_variant_unref(args);
+}
+
+static bool removed_seen(void *data)
+{
+	return ((struct om_seen *)data)->removed != NULL;
+}
+
+START_TEST(interfaces_added_and_removed_name_the_standard_interfaces)
+{
+	struct om_seen seen = { NULL, NULL };
+	guint w;
+
+	start_with(NULL);
+	w = bus_add_signal_watch(st.bus, BLUEZ_SERVICE, "/", NULL,
+		DBUS_IFACE_OBJECT_MANAGER, NULL, on_object_manager, &seen, NULL);
+	simtest_discover(&st);
+	/* as bluetoothd's gdbus and our GetManagedObjects list them */
+	ck_assert_ptr_nonnull(seen.added);
+	ck_assert_str_eq(seen.added, DBUS_IFACE_INTROSPECTABLE ","
+		DBUS_IFACE_PROPERTIES "," BLUEZ_IFACE_DEVICE ",");
+	call_ok(SIM_HCI, BLUEZ_IFACE_ADAPTER, "RemoveDevice",
+		g_variant_new("(o)", SIM_DEV));
+	ck_assert(test_wait(removed_seen, &seen, 5000));
+	ck_assert_str_eq(seen.removed, BLUEZ_IFACE_DEVICE ","
+		DBUS_IFACE_PROPERTIES "," DBUS_IFACE_INTROSPECTABLE ",");
+	bus_remove_signal_watch(st.bus, w);
+	g_free(seen.added);
+	g_free(seen.removed);
+}
+END_TEST
+
 Suite *sim_suite(void)
 {
 	Suite *s = suite_create("sim");
@@ -1279,6 +1352,8 @@ Suite *sim_suite(void)
 	tcase_add_test(tc, agent_registration_errors);
 	tcase_add_test(tc, introspection_lists_interfaces_and_children);
 	tcase_add_test(tc, pairing_numbers_come_from_the_seed);
+	tcase_add_test(tc,
+		interfaces_added_and_removed_name_the_standard_interfaces);
 	tcase_add_loop_test(tc, property_sets_follow_the_bluez_version, 0,
 		G_N_ELEMENTS(versions));
 	suite_add_tcase(s, tc);
