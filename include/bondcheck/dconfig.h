@@ -5,6 +5,7 @@
  *   # comments start with # or ;
  *   [daemon]
  *   retention = 100          finished runs kept listable on the bus
+ *   max-state-size = 1G      logs and scenario texts kept, at most
  *   max-queued = 64          runs waiting, over all adapters
  *
  *   [reboot mpremote]        a reboot method callers may name
@@ -23,10 +24,12 @@
 #define DCONFIG_DEFAULT_PATH "/etc/bondcheck/bondcheckd.conf"
 #define DCONFIG_DEFAULT_RETENTION 100
 #define DCONFIG_DEFAULT_MAX_QUEUED 64
+#define DCONFIG_DEFAULT_MAX_STATE_SIZE (1024ull * 1024 * 1024)
 
 struct dconfig {
 	unsigned retention;
 	unsigned max_queued;
+	guint64 max_state_size;   /* bytes of STATE_DIR/logs */
 	GHashTable *reboot;       /* method name -> shell command */
 };
 

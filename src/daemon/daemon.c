@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <glib/gstdio.h>
@@ -37,6 +38,7 @@ struct drun {
 	char *label;
 	char *reboot;             /* method name */
 	char *log_path;
+	char *scn_path;           /* the text as submitted, beside the log */
 	char *verdict;
 	char *message;
 	int exit_status;
@@ -205,30 +207,161 @@ static void drun_free(struct drun *r)
 	g_free(r->label);
 	g_free(r->reboot);
 	g_free(r->log_path);
+	g_free(r->scn_path);
 	g_free(r->verdict);
 	g_free(r->message);
 	g_free(r);
 }
 
-/* Forget the oldest finished runs beyond the retention limit. */
-static void retain(struct daemon *d)
+/* The scenario text is kept for the run's sake only: when the run is
+ * forgotten, or cancelled before it started, it goes. */
+static void drop_scenario_text(struct drun *r)
+{
+	if (r->scn_path && unlink(r->scn_path) < 0 && errno != ENOENT)
+		g_warning("cannot remove %s: %s", r->scn_path,
+			g_strerror(errno));
+	g_clear_pointer(&r->scn_path, g_free);
+}
+
+static void forget(struct daemon *d, guint i)
+{
+	struct drun *r = g_ptr_array_index(d->runs, i);
+
+	drop_scenario_text(r);
+	service_remove_object(d->svc, r->path);
+	g_ptr_array_remove_index(d->runs, i);
+	drun_free(r);
+}
+
+/*
+ * Forget the oldest finished runs beyond the retention limit. @ending, the
+ * run that is finishing now, counts as finished and is never forgotten
+ * here (it is still on the stack).
+ */
+static void retain(struct daemon *d, struct drun *ending)
 {
 	unsigned done = 0;
 
-	for (guint i = 0; i < d->runs->len; i++)
-		done += finished(g_ptr_array_index(d->runs, i));
+	for (guint i = 0; i < d->runs->len; i++) {
+		struct drun *r = g_ptr_array_index(d->runs, i);
+
+		done += finished(r) || r == ending;
+	}
 	for (guint i = 0; i < d->runs->len && done > d->opt.config->retention;) {
 		struct drun *r = g_ptr_array_index(d->runs, i);
 
-		if (!finished(r) || r->runner) {
+		if (!finished(r) || r->runner || r == ending) {
 			i++;
 			continue;
 		}
-		service_remove_object(d->svc, r->path);
-		g_ptr_array_remove_index(d->runs, i);
-		drun_free(r);
+		forget(d, i);
 		done--;
 	}
+}
+
+struct state_file {
+	char *path;
+	gint64 mtime;
+	guint64 size;
+};
+
+static void state_file_free(gpointer p)
+{
+	struct state_file *f = p;
+
+	g_free(f->path);
+	g_free(f);
+}
+
+static gint oldest_first(gconstpointer a, gconstpointer b)
+{
+	const struct state_file *x = *(struct state_file *const *)a;
+	const struct state_file *y = *(struct state_file *const *)b;
+
+	if (x->mtime != y->mtime)
+		return x->mtime < y->mtime ? -1 : 1;
+	return strcmp(x->path, y->path);
+}
+
+/* A file a queued or running run (or @ending) still needs. */
+static bool in_use(struct daemon *d, const char *path, struct drun *ending)
+{
+	for (guint i = 0; i < d->runs->len; i++) {
+		struct drun *r = g_ptr_array_index(d->runs, i);
+
+		if ((finished(r) && r != ending && !r->runner) ||
+		    !(!g_strcmp0(r->log_path, path) ||
+			    !g_strcmp0(r->scn_path, path)))
+			continue;
+		return true;
+	}
+	return false;
+}
+
+/*
+ * Keep STATE_DIR/logs at most max-state-size: delete the oldest logs and
+ * scenario texts (ours only: run-*.jsonl, run-*.scn, also those of earlier
+ * lifetimes of the daemon) until it fits, never those of a run that is
+ * queued, running or @ending. A listed run whose log went is forgotten.
+ */
+static void bound_state(struct daemon *d, struct drun *ending)
+{
+	GPtrArray *files = g_ptr_array_new_with_free_func(state_file_free);
+	GDir *dir = g_dir_open(d->log_dir, 0, NULL);
+	guint64 total = 0, max = d->opt.config->max_state_size;
+	const char *name;
+
+	while (dir && (name = g_dir_read_name(dir))) {
+		struct state_file *f;
+		struct stat st;
+		char *path;
+
+		if (!g_str_has_prefix(name, "run-") ||
+		    !(g_str_has_suffix(name, ".jsonl") ||
+			    g_str_has_suffix(name, ".scn")))
+			continue;
+		path = g_build_filename(d->log_dir, name, NULL);
+		if (lstat(path, &st) < 0 || !S_ISREG(st.st_mode)) {
+			g_free(path);
+			continue;
+		}
+		f = g_new0(struct state_file, 1);
+		f->path = path;
+		f->mtime = (gint64)st.st_mtim.tv_sec * G_USEC_PER_SEC +
+			   st.st_mtim.tv_nsec / 1000;
+		f->size = (guint64)st.st_size;
+		total += f->size;
+		g_ptr_array_add(files, f);
+	}
+	if (dir)
+		g_dir_close(dir);
+	g_ptr_array_sort(files, oldest_first);
+	for (guint i = 0; i < files->len && total > max; i++) {
+		struct state_file *f = g_ptr_array_index(files, i);
+
+		if (in_use(d, f->path, ending))
+			continue;
+		/* (a forgotten run's text may be gone already) */
+		if (unlink(f->path) < 0 && errno != ENOENT) {
+			g_warning("cannot remove %s: %s", f->path,
+				g_strerror(errno));
+			continue;
+		}
+		g_debug("state over %" G_GUINT64_FORMAT " bytes: removed %s",
+			max, f->path);
+		total -= f->size;
+		for (guint k = 0; k < d->runs->len; k++) {
+			struct drun *r = g_ptr_array_index(d->runs, k);
+
+			if (!g_strcmp0(r->scn_path, f->path))
+				g_clear_pointer(&r->scn_path, g_free);
+			if (!g_strcmp0(r->log_path, f->path)) {
+				forget(d, k);
+				break;
+			}
+		}
+	}
+	g_ptr_array_free(files, TRUE);
 }
 
 static gboolean release_run(gpointer data)
@@ -255,6 +388,10 @@ static void on_run_done(struct runner *rn, const struct engine_result *res,
 	struct drun *r = data;
 
 	(void)rn;
+	/* what the run leaves behind is bounded before anyone hears it
+	 * ended: whoever sees the new state sees the state directory */
+	retain(r->d, r);
+	bound_state(r->d, r);
 	g_free(r->verdict);
 	g_free(r->message);
 	r->verdict = g_strdup(res->outcome == ENGINE_OUTCOME_INTERRUPTED ?
@@ -380,6 +517,7 @@ static void run_cancel(struct drun *r)
 		service_changed(r->d->svc, r->path, BC_RUN_IFACE, "Message");
 		service_changed(r->d->svc, r->path, BC_RUN_IFACE,
 			"ExitStatus");
+		drop_scenario_text(r);
 		run_enter_state(r, DAEMON_RUN_CANCELLED);
 		dispatch_soon(r->d);
 		break;
@@ -432,7 +570,7 @@ static gboolean dispatch(gpointer data)
 		g_free, NULL);
 
 	d->dispatch_idle = 0;
-	retain(d);
+	retain(d, NULL);
 	if (!d->bluez_ok || d->shutting_down)
 		goto out;
 	for (guint i = 0; i < d->runs->len; i++) {
@@ -716,13 +854,11 @@ static void m_start_run(struct svc_call *call, GVariant *args, void *data)
 	r->submitted_us = g_get_real_time();
 	g_ptr_array_add(d->runs, r);
 	service_add_interface(d->svc, r->path, &run_iface, r);
-	{
-		/* keep the scenario as submitted beside its log */
-		char *scn_path = log_path_for(d, r, ".scn");
-
-		if (!g_file_set_contents(scn_path, text, (gssize)len, NULL))
-			g_warning("cannot keep %s", scn_path);
-		g_free(scn_path);
+	/* keep the scenario as submitted beside its log */
+	r->scn_path = log_path_for(d, r, ".scn");
+	if (!g_file_set_contents(r->scn_path, text, (gssize)len, NULL)) {
+		g_warning("cannot keep %s", r->scn_path);
+		g_clear_pointer(&r->scn_path, g_free);
 	}
 	svc_call_return(call, g_variant_new("(o)", r->path));
 	/* the reply leaves before the run's first Event */
@@ -854,6 +990,8 @@ struct daemon *daemon_new(struct bus *bus, const struct daemon_options *o,
 	d->mirror = mirror_new(bus, d->model, BLUEZ_SERVICE);
 	mirror_set_state_cb(d->mirror, on_mirror, d);
 	mirror_start(d->mirror);
+	/* what earlier lifetimes left, down to the bound */
+	bound_state(d, NULL);
 	return d;
 }
 

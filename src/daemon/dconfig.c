@@ -20,6 +20,7 @@
 void dconfig_init(struct dconfig *c)
 {
 	c->retention = DCONFIG_DEFAULT_RETENTION;
+	c->max_state_size = DCONFIG_DEFAULT_MAX_STATE_SIZE;
 	c->max_queued = DCONFIG_DEFAULT_MAX_QUEUED;
 	c->reboot = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 		g_free);
@@ -87,6 +88,35 @@ static bool number(const char *v, unsigned lo, unsigned hi, unsigned *out)
 	if (errno || !*v || *end || !g_ascii_isdigit(*v) || n < lo || n > hi)
 		return false;
 	*out = (unsigned)n;
+	return true;
+}
+
+/* "512K", "100M", "1G" (binary units) or bytes; 4K to 1T */
+static bool size(const char *v, guint64 *out)
+{
+	static const char units[] = "KMGT";
+	char *end = NULL;
+	guint64 n;
+	const char *u;
+
+	if (!g_ascii_isdigit(*v))
+		return false;
+	errno = 0;
+	n = g_ascii_strtoull(v, &end, 10);
+	if (errno)
+		return false;
+	if (*end) {
+		if (end[1] || !(u = strchr(units, g_ascii_toupper(*end))))
+			return false;
+		for (const char *k = units; k <= u; k++) {
+			if (n > G_MAXUINT64 / 1024)
+				return false;
+			n *= 1024;
+		}
+	}
+	if (n < 4096 || n > (1ull << 40))
+		return false;
+	*out = n;
 	return true;
 }
 
@@ -202,6 +232,13 @@ bool dconfig_parse(struct dconfig *c, const char *text, const char *file,
 						(unsigned)(val - *l) + 1,
 						"retention is a number of runs "
 						"from 1 to 100000");
+			} else if (!strcmp(key, "max-state-size")) {
+				if (!size(val, &c->max_state_size))
+					ok = fail(error, file, ln,
+						(unsigned)(val - *l) + 1,
+						"max-state-size is a size from "
+						"4K to 1T (bytes, or with K, M, "
+						"G or T)");
 			} else if (!strcmp(key, "max-queued")) {
 				if (!number(val, 1, 10000, &c->max_queued))
 					ok = fail(error, file, ln,
@@ -211,7 +248,8 @@ bool dconfig_parse(struct dconfig *c, const char *text, const char *file,
 			} else {
 				ok = fail(error, file, ln, col,
 					"unknown key '%s' in [daemon] "
-					"(retention, max-queued)", key);
+					"(retention, max-state-size, "
+					"max-queued)", key);
 			}
 			break;
 		case REBOOT:

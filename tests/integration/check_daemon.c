@@ -805,6 +805,46 @@ static void setup_retention(void)
 	setup_with("[daemon]\nretention = 2\n");
 }
 
+/* How many files in STATE_DIR/logs start with @prefix and end with
+ * @suffix, and (with @total) their size. */
+static unsigned state_files_of(const char *prefix, const char *suffix,
+	guint64 *total)
+{
+	char *dir = g_build_filename(state_dir, "logs", NULL);
+	GDir *d = g_dir_open(dir, 0, NULL);
+	const char *n;
+	unsigned count = 0;
+
+	if (total)
+		*total = 0;
+	while (d && (n = g_dir_read_name(d))) {
+		char *p = g_build_filename(dir, n, NULL);
+		GStatBuf sb;
+
+		if (g_str_has_prefix(n, prefix) && g_str_has_suffix(n, suffix) &&
+		    g_stat(p, &sb) == 0) {
+			count++;
+			if (total)
+				*total += (guint64)sb.st_size;
+		}
+		g_free(p);
+	}
+	if (d)
+		g_dir_close(d);
+	g_free(dir);
+	return count;
+}
+
+static unsigned state_files(const char *suffix, guint64 *total)
+{
+	return state_files_of("", suffix, total);
+}
+
+static bool has_state_file(const char *prefix, const char *suffix)
+{
+	return state_files_of(prefix, suffix, NULL) > 0;
+}
+
 START_TEST(finished_runs_are_kept_up_to_the_retention_limit)
 {
 	char *p[3];
@@ -822,8 +862,115 @@ START_TEST(finished_runs_are_kept_up_to_the_retention_limit)
 			       "'/org/bondcheck/run/3'],)");
 	g_free(list);
 	g_variant_unref(runs);
+	/* the forgotten run's scenario text went; its log stays */
+	ck_assert(!has_state_file("run-1-", ".scn"));
+	ck_assert(has_state_file("run-1-", ".jsonl"));
+	ck_assert(has_state_file("run-2-", ".scn"));
+	ck_assert(has_state_file("run-3-", ".scn"));
 	for (int i = 0; i < 3; i++)
 		g_free(p[i]);
+}
+END_TEST
+
+/* 1,000 StartRun+Cancel kept 258 MB of scenario texts */
+START_TEST(runs_cancelled_before_they_start_leave_no_scenario_text)
+{
+	char *a = start_run("sleep 1h\n", opts_for(DUT0, "hci0"));
+	char *pad = g_strnfill(4000, 'x');
+	char *text = g_strdup_printf("sleep 1ms\n# %s\n", pad);
+
+	wait_state(a, "running", 10000);
+	for (int i = 0; i < 50; i++) {
+		char *b = start_run(text, opts_for(DUT0, "hci0"));
+
+		g_variant_unref(test_call_ok(st.bus, BC_SERVICE, b,
+			BC_RUN_IFACE, "Cancel", NULL));
+		wait_state(b, "cancelled", 10000);
+		g_free(b);
+	}
+	/* only the running run's text is left */
+	ck_assert_uint_eq(state_files(".scn", NULL), 1);
+	ck_assert(has_state_file("run-1-", ".scn"));
+	g_variant_unref(test_call_ok(st.bus, BC_SERVICE, a, BC_RUN_IFACE,
+		"Cancel", NULL));
+	wait_state(a, "cancelled", 10000);
+	g_free(text);
+	g_free(pad);
+	g_free(a);
+}
+END_TEST
+
+#define STATE_MAX 16384
+
+static void setup_state_bound(void)
+{
+	char *logs, *old;
+
+	simtest_start(&st, sim_args);
+	state_dir = g_dir_make_tmp("bc-daemon-XXXXXX", NULL);
+	conf_path = g_build_filename(state_dir, "bondcheckd.conf", NULL);
+	/* what an earlier lifetime of the daemon left: 20 KB, too much */
+	logs = g_build_filename(state_dir, "logs", NULL);
+	old = g_build_filename(logs, "run-7-20260101-000000-old.jsonl", NULL);
+	ck_assert_int_eq(g_mkdir_with_parents(logs, 0750), 0);
+	ck_assert(g_file_set_contents(old, g_strnfill(20000, ' '), -1, NULL));
+	seen_start();
+	start_daemon("[daemon]\nretention = 1000\nmax-state-size = 16K\n");
+	g_free(old);
+	g_free(logs);
+}
+
+START_TEST(the_state_directory_is_kept_under_max_state_size)
+{
+	char *pad = g_strnfill(4000, 'x');
+	char *text = g_strdup_printf("sleep 1ms\n# %s\n", pad);
+	GString *listed = g_string_new("");
+	GVariant *runs, *list;
+	GVariantIter it;
+	const char *path;
+	guint64 total = 0;
+	unsigned kept = 0;
+
+	/* the earlier lifetime's file went when the daemon started */
+	ck_assert(!has_state_file("run-7-", ".jsonl"));
+	for (int i = 0; i < 10; i++) {
+		char *r = start_run(text, opts_for(DUT0, NULL));
+		char *prefix = g_strdup_printf("run-%d-", i + 1);
+		guint64 mine;
+
+		wait_state(r, "passed", 20000);
+		/* bounded when the run ended: over the bound by at most the
+		 * files of the run that just ended */
+		ck_assert_uint_eq(state_files_of(prefix, "", &mine), 2);
+		state_files("", &total);
+		ck_assert_msg(total <= STATE_MAX + mine, "run %d: %"
+			G_GUINT64_FORMAT " bytes", i + 1, total);
+		g_free(prefix);
+		g_free(r);
+	}
+	/* the oldest runs' files went, and those runs are forgotten */
+	ck_assert(!has_state_file("run-1-", ".jsonl"));
+	ck_assert(!has_state_file("run-1-", ".scn"));
+	ck_assert(has_state_file("run-10-", ".jsonl"));
+	runs = test_call_ok(st.bus, BC_SERVICE, BC_MANAGER_PATH,
+		BC_MANAGER_IFACE, "ListRuns", NULL);
+	list = g_variant_get_child_value(runs, 0);
+	g_variant_iter_init(&it, list);
+	while (g_variant_iter_next(&it, "&o", &path)) {
+		char *lp = run_prop(path, "LogPath");
+
+		ck_assert_msg(g_file_test(lp, G_FILE_TEST_EXISTS),
+			"%s is listed but its log %s is gone", path, lp);
+		g_string_append_printf(listed, "%s ", path);
+		kept++;
+		g_free(lp);
+	}
+	ck_assert_msg(kept >= 2 && kept < 10, "%s", listed->str);
+	g_variant_unref(list);
+	g_variant_unref(runs);
+	g_string_free(listed, TRUE);
+	g_free(text);
+	g_free(pad);
 }
 END_TEST
 
@@ -1300,6 +1447,7 @@ Suite *daemon_suite(void)
 	Suite *s = suite_create("daemon");
 	TCase *tc = tcase_create("runs");
 	TCase *ret = tcase_create("retention");
+	TCase *bound = tcase_create("state-size");
 	TCase *pol = tcase_create("policy");
 	TCase *mk = tcase_create("hostile-bluez");
 	TCase *files = tcase_create("files");
@@ -1312,6 +1460,7 @@ Suite *daemon_suite(void)
 	tcase_add_test(tc, runs_on_two_adapters_go_in_parallel);
 	tcase_add_test(tc, full_scenarios_pass_on_both_adapters_at_once);
 	tcase_add_test(tc, cancel_works_on_queued_and_running_runs);
+	tcase_add_test(tc, runs_cancelled_before_they_start_leave_no_scenario_text);
 	tcase_add_test(tc, a_client_that_goes_away_does_not_stop_the_run);
 	tcase_add_test(tc,
 		bluetoothd_vanishing_is_an_environment_error_then_runs_go_on);
@@ -1333,6 +1482,11 @@ Suite *daemon_suite(void)
 	tcase_set_timeout(ret, 60);
 	tcase_add_test(ret, finished_runs_are_kept_up_to_the_retention_limit);
 	suite_add_tcase(s, ret);
+
+	tcase_add_checked_fixture(bound, setup_state_bound, teardown);
+	tcase_set_timeout(bound, 90);
+	tcase_add_test(bound, the_state_directory_is_kept_under_max_state_size);
+	suite_add_tcase(s, bound);
 
 	tcase_add_checked_fixture(mk, setup_mock_bluez, teardown_mock_bluez);
 	tcase_set_timeout(mk, 60);

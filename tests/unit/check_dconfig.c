@@ -18,11 +18,13 @@ START_TEST(a_full_file_reads)
 	dconfig_init(&c);
 	ck_assert_msg(dconfig_parse(&c,
 		"# comment\n; also a comment\n\n[daemon]\n  retention = 7\n"
-		"max-queued=3\n[reboot mpremote]\ncommand = mpremote reset\n"
+		"max-queued=3\nmax-state-size = 512M\n"
+		"[reboot mpremote]\ncommand = mpremote reset\n"
 		"[ reboot relay.2 ]\ncommand=relay --port 2 \n", "c", &err),
 		"%s", err ? err->message : "");
 	ck_assert_uint_eq(c.retention, 7);
 	ck_assert_uint_eq(c.max_queued, 3);
+	ck_assert_uint_eq(c.max_state_size, 512ull << 20);
 	ck_assert_str_eq(dconfig_reboot(&c, "mpremote"), "mpremote reset");
 	ck_assert_str_eq(dconfig_reboot(&c, "relay.2"), "relay --port 2");
 	ck_assert_ptr_null(dconfig_reboot(&c, "other"));
@@ -42,6 +44,7 @@ START_TEST(the_shipped_example_reads_and_an_absent_file_is_empty)
 	ck_assert_msg(dconfig_load(&c, path, true, &err), "%s",
 		err ? err->message : "");
 	ck_assert_uint_eq(c.retention, 100);
+	ck_assert_uint_eq(c.max_state_size, 1ull << 30);
 	ck_assert_str_eq(dconfig_reboot(&c, "mpremote"),
 		"mpremote connect /dev/ttyACM0 reset");
 	ck_assert(dconfig_load(&c, "/nonexistent/b.conf", false, &err));
@@ -62,6 +65,16 @@ static const struct {
 	{ "[daemon]\nretention = 0\n", "c:2:13: retention is a number" },
 	{ "[daemon]\n  max-queued = -1\n", "c:2:16: max-queued is a number" },
 	{ "[daemon]\ncolour = yes\n", "c:2:1: unknown key 'colour'" },
+	{ "[daemon]\nmax-state-size = 1.5G\n", "c:2:18: max-state-size is a "
+		"size from 4K to 1T" },
+	{ "[daemon]\nmax-state-size = 1000\n", "c:2:18: max-state-size is a "
+		"size" },
+	{ "[daemon]\nmax-state-size = 2P\n", "c:2:18: max-state-size is a "
+		"size" },
+	{ "[daemon]\nmax-state-size = 99999999999999999999999K\n",
+		"c:2:18: max-state-size is a size" },
+	{ "[daemon]\nmax-state-size = 1GB\n", "c:2:18: max-state-size is a "
+		"size" },
 	{ "[other]\n", "c:1:1: unknown section [other]" },
 	{ "[daemon\n", "c:1:1: a section is" },
 	{ "[daemon]\njust words\n", "c:2:1: expected KEY = VALUE" },
