@@ -124,8 +124,8 @@ ALL_OBJS := $(call obj,$(CORE_SRCS) $(BUS_SRCS) $(SIM_SRCS) $(CLI_SRCS) $(DMN_SR
 	bench/logbench.c bench/idlefloor.c bench/peakrss.c tests/vm/vmdut.c \
 	tests/vm/bridge.c)
 
-.PHONY: all check test demo bench install uninstall clean deps fuzz check-vm \
-	check-pkg deb format tidy vm-dut
+.PHONY: all check test demo bench install uninstall clean deps fuzz fuzz-seeds \
+	check-vm check-pkg deb format tidy vm-dut
 .DEFAULT_GOAL := all
 
 all: $(PROGS)
@@ -278,22 +278,72 @@ demo: deps
 	$(MAKE) -j$(NPROC) VARIANT=normal all
 	./tools/demo build/normal
 
-# libFuzzer on the scenario parser (clang; ASan+UBSan). FUZZ_SECONDS=60 by
-# default; new crashers land in build/fuzz/ — add them to tests/fuzz/corpus/.
+# libFuzzer (clang; ASan+UBSan) on what reads input from outside, one binary
+# per target (tests/fuzz/fuzz_*.c): scenario (the parser), logread (run logs
+# as report and compare read them), dbus (msg.c and the BlueZ mirror). `make
+# fuzz` runs each for FUZZ_SECONDS (default 60) on a copy of its corpus in
+# build/fuzz/TARGET/, and stops at the first finding (its input is saved in
+# build/fuzz/TARGET/ as crash-*, leak-* or timeout-*: fix it and add it to
+# tests/fuzz/corpus/TARGET/, which make check replays). FUZZ_TARGETS picks
+# some; FUZZ_JOBS runs targets in parallel (default 1). The figures of each
+# run are in build/fuzz/TARGET.log.
 FUZZ_SECONDS ?= 60
-FUZZ_SRCS := src/core/scenario.c src/core/bluez.c src/core/duration.c \
-	src/core/bcerror.c src/core/model.c tests/fuzz/fuzz_scenario.c
+FUZZ_TARGETS ?= scenario logread dbus
+FUZZ_JOBS    ?= 1
+FUZZ_CC      ?= clang
+FB           := build/fuzz
+FUZZ_MAXLEN_scenario := 8192
+FUZZ_MAXLEN_logread  := 16384
+FUZZ_MAXLEN_dbus     := 4096
+FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer \
+	-DGLIB_VERSION_MIN_REQUIRED=GLIB_VERSION_2_74 \
+	-DGLIB_VERSION_MAX_ALLOWED=GLIB_VERSION_2_74 \
+	-DBONDCHECK_VERSION='"$(VERSION)"' -Iinclude -Itests $(PKG_CFLAGS)
+FUZZ_LIBOBJS = $(patsubst %.c,$(FB)/obj/%.o,$(CORE_SRCS) $(BUS_SRCS))
+
+$(FB)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(call say,FUZZCC,$<)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined \
+		-MMD -MP -c $< -o $@
+
+$(FB)/libbondcheck.a: $(FUZZ_LIBOBJS)
+	$(call say,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(FB)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/libfuzzer/main.c tests/fuzz/fuzz.h \
+		$(FB)/libbondcheck.a
+	$(call say,LD,$@)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined \
+		-DFUZZ_TARGET=fuzz_$* tests/fuzz/fuzz_$*.c \
+		tests/fuzz/libfuzzer/main.c $(FB)/libbondcheck.a -o $@ \
+		$(PKG_LIBS) -lm
+
+$(FB)/mkseeds-dbus: tests/fuzz/libfuzzer/mkseeds-dbus.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $< $(LIB) -o $@ $(PKG_LIBS)
+
+# Runs one target: fuzz-run-NAME (make fuzz runs them all).
+fuzz-run-%: $(FB)/fuzz_%
+	@rm -rf $(FB)/$* && mkdir -p $(FB)/$*/corpus
+	cp tests/fuzz/corpus/$*/* $(FB)/$*/corpus/
+	cd $(FB)/$* && G_DEBUG=fatal-criticals \
+		ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		../fuzz_$* -max_total_time=$(FUZZ_SECONDS) \
+		-max_len=$(FUZZ_MAXLEN_$*) -timeout=10 -rss_limit_mb=2048 \
+		-print_final_stats=1 corpus 2>&1 | tee ../$*.log | \
+		grep -E '^(#[0-9]+ +(INITED|DONE|pulse)|Done|stat::|==[0-9]+==|SUMMARY)'; \
+		test $${PIPESTATUS[0]} -eq 0
 
 fuzz: deps
-	@mkdir -p build/fuzz/corpus
-	clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
-		-Iinclude -Itests $(shell $(PKG_CONFIG) --cflags glib-2.0) \
-		$(FUZZ_SRCS) -o build/fuzz/fuzz_scenario \
-		$(shell $(PKG_CONFIG) --libs glib-2.0) -lm
-	cp tests/fuzz/corpus/* build/fuzz/corpus/
-	cd build/fuzz && G_DEBUG=fatal-criticals ASAN_OPTIONS=detect_leaks=1 \
-		./fuzz_scenario \
-		-max_total_time=$(FUZZ_SECONDS) -max_len=4096 corpus
+	$(MAKE) -j$(NPROC) $(addprefix $(FB)/fuzz_,$(FUZZ_TARGETS))
+	$(MAKE) -j$(FUZZ_JOBS) SHELL=/bin/bash $(addprefix fuzz-run-,$(FUZZ_TARGETS))
+
+# Rewrites tests/fuzz/corpus/dbus/*.bin, the D-Bus seeds, from their source.
+fuzz-seeds: $(FB)/mkseeds-dbus
+	$(FB)/mkseeds-dbus tests/fuzz/corpus/dbus
 
 bench: deps
 	$(MAKE) -j$(NPROC) VARIANT=normal all build/normal/bench/bc-genlog \

@@ -18,7 +18,7 @@ int main(void)
 		bluez_suite,
 		duration_suite,
 		scenario_suite,
-		scenario_fuzz_suite,
+		fuzz_replay_suite,
 		verdict_suite,
 		logschema_suite,
 		jsontext_suite,

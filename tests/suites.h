@@ -16,7 +16,7 @@ Suite *bluetoothctl_suite(void);
 Suite *conformance_suite(void);
 Suite *cli_suite(void);
 Suite *scenario_suite(void);
-Suite *scenario_fuzz_suite(void);
+Suite *fuzz_replay_suite(void);
 Suite *verdict_suite(void);
 Suite *logschema_suite(void);
 Suite *evlog_suite(void);

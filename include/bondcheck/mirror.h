@@ -41,6 +41,20 @@ void mirror_set_warn_cb(struct mirror *mirror, mirror_warn_fn fn,
 	void *user_data);
 void mirror_start(struct mirror *mirror);
 enum mirror_state mirror_state(struct mirror *mirror);
+
+/*
+ * What the mirror does with a message from the owner of the service,
+ * without a bus (the fuzzer calls these with any bytes that make a
+ * message). An InterfacesAdded/Removed, PropertiesChanged or
+ * Device1.Disconnected signal applied to @model; false and @error for one
+ * whose shape is wrong (nothing applied) or any other message.
+ */
+bool mirror_apply_signal(struct model *model, DBusMessage *msg,
+	GError **error);
+/* GetManagedObjects' reply loaded into @model; false and @error if its
+ * shape is wrong. */
+bool mirror_apply_objects(struct model *model, DBusMessage *reply,
+	GError **error);
 const char *mirror_owner(struct mirror *mirror);
 guint mirror_bad_messages(struct mirror *mirror);
 

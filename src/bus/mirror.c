@@ -4,6 +4,8 @@
  * Never applies a message whose shape is wrong; never exits or asserts on
  * what bluetoothd (or something pretending to be it) sends.
  */
+#include <string.h>
+
 #include "bondcheck/bcerror.h"
 #include "bondcheck/mirror.h"
 #include "bondcheck/msg.h"
@@ -59,26 +61,87 @@ static void warn(struct mirror *mi, GError *error)
 	g_error_free(error);
 }
 
+bool mirror_apply_objects(struct model *model, DBusMessage *reply,
+	GError **error)
+{
+	GVariant *args, *objs;
+
+	if (!msg_get_args(reply, "(a{oa{sa{sv}}})", &args, error))
+		return false;
+	objs = g_variant_get_child_value(args, 0);
+	model_load(model, objs);
+	g_variant_unref(objs);
+	g_variant_unref(args);
+	return true;
+}
+
+bool mirror_apply_signal(struct model *model, DBusMessage *msg,
+	GError **error)
+{
+	const char *iface = dbus_message_get_interface(msg);
+	const char *member = dbus_message_get_member(msg);
+	const char *path = dbus_message_get_path(msg);
+	GVariant *args, *a, *b;
+	const char *s;
+
+	if (dbus_message_get_type(msg) != DBUS_MESSAGE_TYPE_SIGNAL || !iface ||
+	    !member || !path) {
+		g_set_error(error, BCERROR, BCERROR_BAD_MESSAGE,
+			"not a signal the mirror follows");
+		return false;
+	}
+	if (!strcmp(iface, DBUS_IFACE_OBJECT_MANAGER) &&
+	    !strcmp(member, "InterfacesAdded")) {
+		if (!msg_get_args(msg, "(oa{sa{sv}})", &args, error))
+			return false;
+		g_variant_get(args, "(&o@a{sa{sv}})", &s, &a);
+		model_add(model, s, a);
+	} else if (!strcmp(iface, DBUS_IFACE_OBJECT_MANAGER) &&
+		   !strcmp(member, "InterfacesRemoved")) {
+		if (!msg_get_args(msg, "(oas)", &args, error))
+			return false;
+		g_variant_get(args, "(&o@as)", &s, &a);
+		model_remove(model, s, a);
+	} else if (!strcmp(iface, DBUS_IFACE_PROPERTIES) &&
+		   !strcmp(member, "PropertiesChanged")) {
+		if (!msg_get_args(msg, "(sa{sv}as)", &args, error))
+			return false;
+		g_variant_get(args, "(&s@a{sv}@as)", &s, &a, &b);
+		model_change(model, path, s, a, b);
+		g_variant_unref(b);
+	} else if (!strcmp(iface, BLUEZ_IFACE_DEVICE) &&
+		   !strcmp(member, "Disconnected")) {
+		if (!msg_get_args(msg, "(ss)", &args, error))
+			return false;
+		model_signal(model, path, BLUEZ_IFACE_DEVICE, "Disconnected",
+			args);
+		g_variant_unref(args);
+		return true;
+	} else {
+		g_set_error(error, BCERROR, BCERROR_BAD_MESSAGE,
+			"%s.%s is not a signal the mirror follows", iface,
+			member);
+		return false;
+	}
+	g_variant_unref(a);
+	g_variant_unref(args);
+	return true;
+}
+
 static void sync_reply(DBusMessage *reply, void *data)
 {
 	struct mirror *mi = data;
 	GError *err = NULL;
-	GVariant *args;
-	GVariant *objs;
 
 	mi->sync_call = 0;
 	if (msg_is_error(reply, &err) ||
-	    !msg_get_args(reply, "(a{oa{sa{sv}}})", &args, &err)) {
+	    !mirror_apply_objects(mi->model, reply, &err)) {
 		g_prefix_error(&err, "GetManagedObjects from %s: ",
 			mi->service);
 		enter_state(mi, MIRROR_STATE_ERROR, err);
 		g_error_free(err);
 		return;
 	}
-	objs = g_variant_get_child_value(args, 0);
-	model_load(mi->model, objs);
-	g_variant_unref(objs);
-	g_variant_unref(args);
 	enter_state(mi, MIRROR_STATE_SYNCED, NULL);
 }
 
@@ -112,87 +175,17 @@ static void owner_cb(const char *name, const char *owner, void *data)
 		start_sync(mi);
 }
 
-static bool from_owner(struct mirror *mi, DBusMessage *msg)
+static void on_signal(DBusMessage *msg, void *data)
 {
+	struct mirror *mi = data;
+	GError *err = NULL;
+
 	/* signals sent before we knew the owner are dropped */
-	return mi->owner &&
-	       g_strcmp0(dbus_message_get_sender(msg), mi->owner) == 0;
-}
-
-static void on_added(DBusMessage *msg, void *data)
-{
-	struct mirror *mi = data;
-	GError *err = NULL;
-	GVariant *args, *ifaces;
-	const char *path;
-
-	if (!from_owner(mi, msg))
+	if (!mi->owner ||
+	    g_strcmp0(dbus_message_get_sender(msg), mi->owner) != 0)
 		return;
-	if (!msg_get_args(msg, "(oa{sa{sv}})", &args, &err)) {
+	if (!mirror_apply_signal(mi->model, msg, &err))
 		warn(mi, err);
-		return;
-	}
-	g_variant_get(args, "(&o@a{sa{sv}})", &path, &ifaces);
-	model_add(mi->model, path, ifaces);
-	g_variant_unref(ifaces);
-	g_variant_unref(args);
-}
-
-static void on_removed(DBusMessage *msg, void *data)
-{
-	struct mirror *mi = data;
-	GError *err = NULL;
-	GVariant *args, *ifaces;
-	const char *path;
-
-	if (!from_owner(mi, msg))
-		return;
-	if (!msg_get_args(msg, "(oas)", &args, &err)) {
-		warn(mi, err);
-		return;
-	}
-	g_variant_get(args, "(&o@as)", &path, &ifaces);
-	model_remove(mi->model, path, ifaces);
-	g_variant_unref(ifaces);
-	g_variant_unref(args);
-}
-
-static void on_props(DBusMessage *msg, void *data)
-{
-	struct mirror *mi = data;
-	GError *err = NULL;
-	GVariant *args, *changed, *inval;
-	const char *iface;
-
-	if (!from_owner(mi, msg))
-		return;
-	if (!msg_get_args(msg, "(sa{sv}as)", &args, &err)) {
-		warn(mi, err);
-		return;
-	}
-	g_variant_get(args, "(&s@a{sv}@as)", &iface, &changed, &inval);
-	model_change(mi->model, dbus_message_get_path(msg), iface, changed,
-		inval);
-	g_variant_unref(changed);
-	g_variant_unref(inval);
-	g_variant_unref(args);
-}
-
-static void on_disconnected(DBusMessage *msg, void *data)
-{
-	struct mirror *mi = data;
-	GError *err = NULL;
-	GVariant *args;
-
-	if (!from_owner(mi, msg))
-		return;
-	if (!msg_get_args(msg, "(ss)", &args, &err)) {
-		warn(mi, err);
-		return;
-	}
-	model_signal(mi->model, dbus_message_get_path(msg), BLUEZ_IFACE_DEVICE,
-		"Disconnected", args);
-	g_variant_unref(args);
 }
 
 struct mirror *mirror_new(struct bus *bus, struct model *model,
@@ -224,17 +217,17 @@ void mirror_start(struct mirror *mi)
 	if (mi->state != MIRROR_STATE_IDLE)
 		return;
 	mi->sig[0] = bus_add_signal_watch(mi->bus, mi->service, NULL, NULL,
-		DBUS_IFACE_OBJECT_MANAGER, "InterfacesAdded", on_added, mi,
+		DBUS_IFACE_OBJECT_MANAGER, "InterfacesAdded", on_signal, mi,
 		NULL);
 	mi->sig[1] = bus_add_signal_watch(mi->bus, mi->service, NULL, NULL,
-		DBUS_IFACE_OBJECT_MANAGER, "InterfacesRemoved", on_removed, mi,
+		DBUS_IFACE_OBJECT_MANAGER, "InterfacesRemoved", on_signal, mi,
 		NULL);
 	mi->sig[2] = bus_add_signal_watch(mi->bus, mi->service, NULL,
 		BLUEZ_PATH, DBUS_IFACE_PROPERTIES, "PropertiesChanged",
-		on_props, mi, NULL);
+		on_signal, mi, NULL);
 	mi->sig[3] = bus_add_signal_watch(mi->bus, mi->service, NULL,
 		BLUEZ_PATH, BLUEZ_IFACE_DEVICE, "Disconnected",
-		on_disconnected, mi, NULL);
+		on_signal, mi, NULL);
 	enter_state(mi, MIRROR_STATE_WAITING, NULL);
 	mi->name_watch = bus_watch_name(mi->bus, mi->service, owner_cb, mi,
 		NULL);

@@ -10,7 +10,7 @@
 #include "bondcheck/scenario.h"
 #include "fuzz/fuzz.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+int fuzz_scenario(const uint8_t *data, size_t size)
 {
 	GHashTable *vars = g_hash_table_new(g_str_hash, g_str_equal);
 	struct scenario_options o = { vars, size % 2 == 0 };

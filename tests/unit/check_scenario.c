@@ -11,7 +11,6 @@
 #include <unistd.h>
 
 #include "bondcheck/scenario.h"
-#include "fuzz/fuzz.h"
 #include "suites.h"
 
 static char *errors_of(const char *text, GHashTable *vars, bool reboot_cmd)
@@ -913,47 +912,5 @@ Suite *scenario_suite(void)
 	tcase_add_test(lim, a_file_over_the_limit_is_not_read_to_its_end);
 	tcase_add_test(lim, an_unreadable_file_says_so_without_a_place);
 	suite_add_tcase(s, lim);
-	return s;
-}
-
-/* Every input the fuzzer was seeded with, or once found, is replayed. */
-START_TEST(the_fuzz_corpus_replays_cleanly)
-{
-	char *dir = g_build_filename(getenv("BONDCHECK_SRCDIR") ?
-		getenv("BONDCHECK_SRCDIR") : ".", "tests", "fuzz", "corpus",
-		NULL);
-	GDir *d = g_dir_open(dir, 0, NULL);
-	const char *name;
-	int n = 0;
-
-	ck_assert_ptr_nonnull(d);
-	while ((name = g_dir_read_name(d))) {
-		char *path = g_build_filename(dir, name, NULL);
-		char *data = NULL;
-		gsize len = 0;
-
-		ck_assert(g_file_get_contents(path, &data, &len, NULL));
-		LLVMFuzzerTestOneInput((const uint8_t *)data, len);
-		/* and every prefix: truncated files are inputs too */
-		for (gsize k = 0; k < len; k += 7)
-			LLVMFuzzerTestOneInput((const uint8_t *)data, k);
-		g_free(data);
-		g_free(path);
-		n++;
-	}
-	ck_assert_int_ge(n, 9);
-	g_dir_close(d);
-	g_free(dir);
-}
-END_TEST
-
-Suite *scenario_fuzz_suite(void)
-{
-	Suite *s = suite_create("scenario-fuzz-replay");
-	TCase *tc = tcase_create("corpus");
-
-	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, the_fuzz_corpus_replays_cleanly);
-	suite_add_tcase(s, tc);
 	return s;
 }
