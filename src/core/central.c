@@ -58,6 +58,20 @@ bool central_dev_bool(struct central *c, const char *name)
 			    &v) && v;
 }
 
+/*
+ * bluetoothd 5.66 can miss Connected=true: when the kernel's mgmt Device
+ * Connected event comes while its state still holds the last link,
+ * device_add_connection() logs "is already connected" and emits nothing
+ * (seen in the QEMU tier under load: Connect() ok, encryption on,
+ * ServicesResolved=true, Connected false for good). ServicesResolved is
+ * true only on a link, so it counts as one.
+ */
+bool central_connected(struct central *c)
+{
+	return central_dev_bool(c, "Connected") ||
+	       central_dev_bool(c, "ServicesResolved");
+}
+
 bool central_bonded(struct central *c)
 {
 	struct engine *e = c->e;

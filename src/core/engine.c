@@ -730,7 +730,7 @@ static void cleanup_next(struct engine *e)
 		/* fall through */
 	case 1:
 		if (talk && e->interrupted && central_dut(c) &&
-		    central_dev_bool(c, "Connected")) {
+		    central_connected(c)) {
 			step_call(e, BLUEZ_OP_DISCONNECT, central_dut(c), NULL,
 				cleanup_reply);
 			return;

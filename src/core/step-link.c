@@ -66,7 +66,7 @@ static void link_evaluate(struct engine *e)
 {
 	struct link_state *l = &e->st.u.link;
 	struct link_obs *o = &l->obs;
-	bool connected = central_dev_bool(step_central(e), "Connected");
+	bool connected = central_connected(step_central(e));
 
 	if (l->settling)
 		return;
@@ -136,7 +136,7 @@ static void link_start(struct engine *e, bool reconnect)
 	}
 	o->dut_advertised = c->dut_seen_us &&
 			    c->dut_seen_us >= e->reboot_mark_us;
-	if (central_dev_bool(c, "Connected") &&
+	if (central_connected(c) &&
 	    central_dev_bool(c, "ServicesResolved")) {
 		step_timeline(e, "already connected");
 		step_pass(e);
@@ -180,6 +180,13 @@ static void link_dut_prop(struct engine *e, const char *name, GVariant *v)
 			o->dropped = true;
 	} else if (!strcmp(name, "ServicesResolved")) {
 		o->resolved = b && !o->dropped;
+		if (o->resolved && !o->connected) {
+			/* bluetoothd missed Connected=true (central.c) */
+			step_timeline(e, "services resolved, but bluetoothd "
+				"never said Connected: the link counts as up");
+			o->connected = true;
+			e->st.u.link.connected_seen = true;
+		}
 	} else if ((!strcmp(name, "Bonded") || !strcmp(name, "Paired")) &&
 		   !b && o->bonded) {
 		o->bond_lost = true;
@@ -284,7 +291,7 @@ static void disconnect_reply(struct engine *e, const struct bluez_reply *r)
 		return;
 	}
 	step_enter_phase(e, DISCONNECT_PHASE_WAITING_LINK_DROP);
-	if (!central_dev_bool(step_central(e), "Connected"))
+	if (!central_connected(step_central(e)))
 		step_pass(e);
 }
 
@@ -292,7 +299,7 @@ static void disconnect_start(struct engine *e)
 {
 	struct central *c = step_central(e);
 
-	if (!central_dut(c) || !central_dev_bool(c, "Connected")) {
+	if (!central_dut(c) || !central_connected(c)) {
 		step_pass(e);
 		return;
 	}

@@ -72,7 +72,7 @@ static void triggered(struct engine *e)
 	if (e->st.phase != REBOOT_PHASE_TRIGGERING)
 		return;
 	if (e->st.u.reboot.was_connected &&
-	    central_dev_bool(step_central(e), "Connected")) {
+	    central_connected(step_central(e))) {
 		step_enter_phase(e, REBOOT_PHASE_WAITING_LINK_DROP);
 		return;
 	}
@@ -185,7 +185,7 @@ static void reboot_trigger(struct engine *e)
 	evlog_end(e->log, trigger_event(e, LOG_TRIGGER_START));
 	step_enter_phase(e, REBOOT_PHASE_TRIGGERING);
 	rb->trigger_us = engine_now(e);
-	rb->was_connected = central_dev_bool(c, "Connected");
+	rb->was_connected = central_connected(c);
 	e->reboot_mark_us = rb->trigger_us;
 	remember_devices(e);
 	step_timeline(e, "trigger via %s (link %s)", scn_via_to_str(rb->via),

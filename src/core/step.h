@@ -298,6 +298,8 @@ void central_clear(struct central *c);
 /* The DUT's object path, or NULL; keeps c->dev_path current. */
 const char *central_dut(struct central *c);
 bool central_dev_bool(struct central *c, const char *name);
+/* The link to the DUT is up: Connected, or ServicesResolved (see central.c). */
+bool central_connected(struct central *c);
 /* Whether the host holds a bond (Paired stands in below BlueZ 5.65). */
 bool central_bonded(struct central *c);
 /* BlueZ < 5.65 has no Bonded property: "bonded=" cannot be checked. */

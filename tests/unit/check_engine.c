@@ -1298,6 +1298,24 @@ static void d_reply_then_nothing(void)
 	advance(1);
 }
 
+/* bluetoothd 5.66 under load: "device_add_connection() ... is already
+ * connected", so no Connected=true at all (QEMU tier) */
+static void d_connected_never_said(void)
+{
+	answer(BLUEZ_OP_CONNECT, NULL, NULL, NULL);
+	advance(220);
+	set_dev("ServicesResolved", g_variant_new_boolean(TRUE));
+	advance(1);
+	ck_assert_int_eq(count_events("services resolved, but bluetoothd "
+		"never said Connected"), 1);
+	ck_assert_int_eq(count_events("\"latency_ms\":220"), 1);
+	/* the next step still sees the link */
+	expect_call(BLUEZ_OP_DISCONNECT, DEV, NULL);
+	answer(BLUEZ_OP_DISCONNECT, NULL, NULL, NULL);
+	set_dev("ServicesResolved", g_variant_new_boolean(FALSE));
+	set_dev("Connected", g_variant_new_boolean(FALSE));
+}
+
 static const struct engine_case {
 	const char *name;
 	const char *scenario;
@@ -1539,6 +1557,10 @@ static const struct engine_case {
 		NULL, w_bonded, d_reply_before_connected, ENGINE_OUTCOME_PASSED,
 		VERDICT_PASS, CONFIDENCE_NONE, 0, { "\"latency_ms\":500",
 			"Connect -> ok\",\"+400ms Connected=true" } },
+	{ "services_resolved_without_connected_is_a_link", "reconnect\n"
+		"disconnect\n", NULL, w_bonded, d_connected_never_said,
+		ENGINE_OUTCOME_PASSED, VERDICT_PASS, CONFIDENCE_NONE, 0,
+		{ "Disconnect -> ok", "Connected=false" } },
 	{ "a_connect_reply_with_no_link_after_it_times_out", "reconnect\n",
 		NULL, w_bonded, d_reply_then_nothing, ENGINE_OUTCOME_FAILED,
 		VERDICT_NOT_ADVERTISING, CONFIDENCE_INFERRED, 1,
