@@ -75,57 +75,86 @@ bool mirror_apply_objects(struct model *model, DBusMessage *reply,
 	return true;
 }
 
+static void apply_added(struct model *m, const char *path, GVariant *args)
+{
+	GVariant *ifaces;
+	const char *obj;
+
+	(void)path;
+	g_variant_get(args, "(&o@a{sa{sv}})", &obj, &ifaces);
+	model_add(m, obj, ifaces);
+	g_variant_unref(ifaces);
+}
+
+static void apply_removed(struct model *m, const char *path, GVariant *args)
+{
+	GVariant *ifaces;
+	const char *obj;
+
+	(void)path;
+	g_variant_get(args, "(&o@as)", &obj, &ifaces);
+	model_remove(m, obj, ifaces);
+	g_variant_unref(ifaces);
+}
+
+static void apply_changed(struct model *m, const char *path, GVariant *args)
+{
+	GVariant *changed, *inval;
+	const char *iface;
+
+	g_variant_get(args, "(&s@a{sv}@as)", &iface, &changed, &inval);
+	model_change(m, path, iface, changed, inval);
+	g_variant_unref(changed);
+	g_variant_unref(inval);
+}
+
+static void apply_disconnected(struct model *m, const char *path,
+	GVariant *args)
+{
+	model_signal(m, path, BLUEZ_IFACE_DEVICE, "Disconnected", args);
+}
+
+/* The signals the mirror follows: their arguments, and what they do. */
+static const struct {
+	const char *iface;
+	const char *member;
+	const char *args;
+	void (*apply)(struct model *m, const char *path, GVariant *args);
+} followed[] = {
+	{ DBUS_IFACE_OBJECT_MANAGER, "InterfacesAdded", "(oa{sa{sv}})",
+		apply_added },
+	{ DBUS_IFACE_OBJECT_MANAGER, "InterfacesRemoved", "(oas)",
+		apply_removed },
+	{ DBUS_IFACE_PROPERTIES, "PropertiesChanged", "(sa{sv}as)",
+		apply_changed },
+	{ BLUEZ_IFACE_DEVICE, "Disconnected", "(ss)", apply_disconnected },
+};
+
 bool mirror_apply_signal(struct model *model, DBusMessage *msg,
 	GError **error)
 {
 	const char *iface = dbus_message_get_interface(msg);
 	const char *member = dbus_message_get_member(msg);
 	const char *path = dbus_message_get_path(msg);
-	GVariant *args, *a, *b;
-	const char *s;
+	GVariant *args;
 
-	if (dbus_message_get_type(msg) != DBUS_MESSAGE_TYPE_SIGNAL || !iface ||
-	    !member || !path) {
-		g_set_error(error, BCERROR, BCERROR_BAD_MESSAGE,
-			"not a signal the mirror follows");
-		return false;
+	if (dbus_message_get_type(msg) == DBUS_MESSAGE_TYPE_SIGNAL && iface &&
+	    member && path) {
+		for (size_t i = 0; i < G_N_ELEMENTS(followed); i++) {
+			if (strcmp(followed[i].iface, iface) ||
+			    strcmp(followed[i].member, member))
+				continue;
+			if (!msg_get_args(msg, followed[i].args, &args, error))
+				return false;
+			followed[i].apply(model, path, args);
+			g_variant_unref(args);
+			return true;
+		}
 	}
-	if (!strcmp(iface, DBUS_IFACE_OBJECT_MANAGER) &&
-	    !strcmp(member, "InterfacesAdded")) {
-		if (!msg_get_args(msg, "(oa{sa{sv}})", &args, error))
-			return false;
-		g_variant_get(args, "(&o@a{sa{sv}})", &s, &a);
-		model_add(model, s, a);
-	} else if (!strcmp(iface, DBUS_IFACE_OBJECT_MANAGER) &&
-		   !strcmp(member, "InterfacesRemoved")) {
-		if (!msg_get_args(msg, "(oas)", &args, error))
-			return false;
-		g_variant_get(args, "(&o@as)", &s, &a);
-		model_remove(model, s, a);
-	} else if (!strcmp(iface, DBUS_IFACE_PROPERTIES) &&
-		   !strcmp(member, "PropertiesChanged")) {
-		if (!msg_get_args(msg, "(sa{sv}as)", &args, error))
-			return false;
-		g_variant_get(args, "(&s@a{sv}@as)", &s, &a, &b);
-		model_change(model, path, s, a, b);
-		g_variant_unref(b);
-	} else if (!strcmp(iface, BLUEZ_IFACE_DEVICE) &&
-		   !strcmp(member, "Disconnected")) {
-		if (!msg_get_args(msg, "(ss)", &args, error))
-			return false;
-		model_signal(model, path, BLUEZ_IFACE_DEVICE, "Disconnected",
-			args);
-		g_variant_unref(args);
-		return true;
-	} else {
-		g_set_error(error, BCERROR, BCERROR_BAD_MESSAGE,
-			"%s.%s is not a signal the mirror follows", iface,
-			member);
-		return false;
-	}
-	g_variant_unref(a);
-	g_variant_unref(args);
-	return true;
+	g_set_error(error, BCERROR, BCERROR_BAD_MESSAGE,
+		"%s.%s is not a signal the mirror follows", iface ? iface : "?",
+		member ? member : "?");
+	return false;
 }
 
 static void sync_reply(DBusMessage *reply, void *data)

@@ -15,6 +15,7 @@
 #include "bondcheck/msg.h"
 #include "bondcheck/names.h"
 #include "bondcheck/sim.h"
+#include "helpers/hostile.h"
 #include "helpers/simtest.h"
 #include "suites.h"
 
@@ -264,17 +265,11 @@ START_TEST(bad_scenario_files_exit_2_at_once)
 	if (!strcmp(file, "FIFO")) {
 		ck_assert_int_eq(mkfifo(path, 0600), 0);
 	} else if (!strcmp(file, "DOUBLING")) {
-		g_string_append(t, "set V0=0123456789abcdef\n");
-		for (int i = 1; i <= 22; i++)
-			g_string_append_printf(t, "set V%d=${V%d}${V%d}\n", i,
-				i - 1, i - 1);
-		g_string_append(t, "scenario \"${V22}\"\nscan\n");
+		g_string_free(t, TRUE);
+		t = hostile_doubling("scenario \"${V22}\"\nscan\n");
 	} else if (!strcmp(file, "DEEP")) {
-		for (int i = 0; i < 28000; i++)
-			g_string_append(t, "repeat 2\n");
-		g_string_append(t, "scan\n");
-		for (int i = 0; i < 1000; i++)
-			g_string_append(t, "end\n");
+		g_string_free(t, TRUE);
+		t = hostile_repeats(28000, 1000);
 	}
 	if (t->len)
 		ck_assert(g_file_set_contents(path, t->str, (gssize)t->len,

@@ -17,6 +17,7 @@
 
 #include "bondcheck/msg.h"
 #include "bondcheck/names.h"
+#include "helpers/hostile.h"
 #include "helpers/simtest.h"
 #include "suites.h"
 
@@ -306,6 +307,14 @@ static void wait_event(const char *path, const char *needle, int ms)
 				       path))->str : "");
 }
 
+/* Cancel @path and wait until the daemon says it is cancelled. */
+static void cancel_run(const char *path, int ms)
+{
+	g_variant_unref(test_call_ok(st.bus, BC_SERVICE, path, BC_RUN_IFACE,
+		"Cancel", NULL));
+	wait_state(path, "cancelled", ms);
+}
+
 static void bc(const char *const *args, struct proc_result *r)
 {
 	char *prog = test_prog("bondcheck");
@@ -528,16 +537,12 @@ START_TEST(cancel_works_on_queued_and_running_runs)
 	DBusMessage *m;
 
 	wait_state(a, "running", 10000);
-	g_variant_unref(test_call_ok(st.bus, BC_SERVICE, b, BC_RUN_IFACE,
-		"Cancel", NULL));
-	wait_state(b, "cancelled", 5000);
+	cancel_run(b, 5000);
 	ck_assert_str_eq(g_hash_table_lookup(seen.state, a), "running");
 	lp = run_prop(b, "LogPath");
 	ck_assert_str_eq(lp, "");   /* it never started */
 	g_free(lp);
-	g_variant_unref(test_call_ok(st.bus, BC_SERVICE, a, BC_RUN_IFACE,
-		"Cancel", NULL));
-	wait_state(a, "cancelled", 10000);
+	cancel_run(a, 10000);
 	ck_assert_str_eq(history(b), "cancelled");
 	/* the cancelled run's log says so at its end */
 	log = run_prop(a, "LogPath");
@@ -732,19 +737,9 @@ END_TEST
  * with every run on it) or recurse to its death: a bounded BadScenario. */
 static char *hostile_text(int which)
 {
-	GString *t = g_string_new("");
+	GString *t = which == 0 ? hostile_doubling("read ${V22}\n") :
+				  hostile_repeats(29000, 0);
 
-	if (which == 0) {
-		g_string_append(t, "set V0=0123456789abcdef\n");
-		for (int i = 1; i <= 22; i++)
-			g_string_append_printf(t, "set V%d=${V%d}${V%d}\n", i,
-				i - 1, i - 1);
-		g_string_append(t, "read ${V22}\n");
-	} else {
-		for (int i = 0; i < 29000; i++)
-			g_string_append(t, "repeat 2\n");
-		g_string_append(t, "scan\n");
-	}
 	return g_string_free(t, FALSE);
 }
 
@@ -891,9 +886,7 @@ START_TEST(runs_cancelled_before_they_start_leave_no_scenario_text)
 	/* only the running run's text is left */
 	ck_assert_uint_eq(state_files(".scn", NULL), 1);
 	ck_assert(has_state_file("run-1-", ".scn"));
-	g_variant_unref(test_call_ok(st.bus, BC_SERVICE, a, BC_RUN_IFACE,
-		"Cancel", NULL));
-	wait_state(a, "cancelled", 10000);
+	cancel_run(a, 10000);
 	g_free(text);
 	g_free(pad);
 	g_free(a);
@@ -1098,14 +1091,8 @@ static void teardown_mock_bluez(void)
 
 static char *nested_json(int levels)
 {
-	GString *t = g_string_new("{\"event\":\"x\",\"v\":");
-
-	for (int i = 0; i < levels; i++)
-		g_string_append_c(t, '[');
-	for (int i = 0; i < levels; i++)
-		g_string_append_c(t, ']');
-	g_string_append_c(t, '}');
-	return g_string_free(t, FALSE);
+	return g_string_free(hostile_nesting("{\"event\":\"x\",\"v\":",
+		levels, "}"), FALSE);
 }
 
 static const struct {
@@ -1139,9 +1126,7 @@ START_TEST(a_hostile_trace_signal_is_bounded_not_parsed)
 	g_variant_unref(r);
 	/* bondcheckd is alive, and its log says what it did with it */
 	wait_event(a, want, 20000);
-	g_variant_unref(test_call_ok(st.bus, BC_SERVICE, a, BC_RUN_IFACE,
-		"Cancel", NULL));
-	wait_state(a, "cancelled", 20000);
+	cancel_run(a, 20000);
 	g_free(want);
 	g_free(json);
 	g_free(a);
@@ -1355,9 +1340,7 @@ START_TEST(run_signals_reach_root_and_the_group_only)
 	seen_start();
 	a = start_run("scan\nsleep 1h\n", opts_for(DUT0, NULL));
 	wait_event(a, "\"name\":\"sleep\"", 20000);
-	g_variant_unref(test_call_ok(st.bus, BC_SERVICE, a, BC_RUN_IFACE,
-		"Cancel", NULL));
-	wait_state(a, "cancelled", 20000);
+	cancel_run(a, 20000);
 	/* everything bondcheckd said about the run has been routed: a signal
 	 * sent now reaches each listener after all of it */
 	barrier = dbus_message_new_signal("/test", "test.policy", "Barrier");

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "helpers/genlog.h"
+#include "helpers/hostile.h"
 #include "helpers/testutil.h"
 #include "suites.h"
 
@@ -344,12 +345,11 @@ static char *spoilt(enum spoil how)
 				g_string_append_printf(s, "%s\n", lines[i]);
 				continue;
 			}
-			g_string_append(s, "{\"type\":\"bluez\",\"t\":12,\"x\":");
-			for (int k = 0; k < 100000; k++)
-				g_string_append_c(s, '[');
-			for (int k = 0; k < 100000; k++)
-				g_string_append_c(s, ']');
-			g_string_append(s, "}\n");
+			GString *deep = hostile_nesting("{\"type\":\"bluez\","
+				"\"t\":12,\"x\":", 100000, "}\n");
+
+			g_string_append(s, deep->str);
+			g_string_free(deep, TRUE);
 		}
 		break;
 	case FUTURE_SCHEMA:

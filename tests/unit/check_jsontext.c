@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "bondcheck/jsontext.h"
+#include "helpers/hostile.h"
 #include "suites.h"
 
 /* text (or a generated one) -> the column of the bracket past @max, or 0 */
@@ -31,19 +32,13 @@ static const struct {
 
 START_TEST(depth_is_measured_before_parsing)
 {
-	char *big = NULL;
-	const char *t = depths[_i].text;
+	GString *big = depths[_i].text ? NULL : hostile_nesting("", 100000, "");
+	const char *t = big ? big->str : depths[_i].text;
 
-	if (!t) {
-		big = g_malloc(200001);
-		memset(big, '[', 100000);
-		memset(big + 100000, ']', 100000);
-		big[200000] = '\0';
-		t = big;
-	}
 	ck_assert_uint_eq(jsontext_too_deep(t, strlen(t), depths[_i].max),
 		depths[_i].col);
-	g_free(big);
+	if (big)
+		g_string_free(big, TRUE);
 }
 END_TEST
 

@@ -10,6 +10,7 @@
 
 #include "bondcheck/bcerror.h"
 #include "bondcheck/logread.h"
+#include "helpers/hostile.h"
 #include "suites.h"
 
 #define START "{\"type\":\"run-start\",\"t\":0,\"schema\":1,\"tool\":" \
@@ -234,20 +235,17 @@ static const char *const deep_kinds[] = { "bluez", "step-end", "run-end" };
 
 START_TEST(a_deeply_nested_line_is_refused_before_it_is_parsed)
 {
-	GString *t = g_string_new(START);
-	char *p, *msg = NULL;
+	GString *t;
+	char *p, *msg = NULL, *pre;
 	char *want = g_strdup_printf(":2:%zu: nested deeper than %u levels",
 		strlen("{\"type\":\"\",\"t\":1,\"x\":") +
 			strlen(deep_kinds[_i]) + LOGREAD_MAX_DEPTH,
 		LOGREAD_MAX_DEPTH);
 
-	g_string_append_printf(t, "{\"type\":\"%s\",\"t\":1,\"x\":",
+	pre = g_strdup_printf(START "{\"type\":\"%s\",\"t\":1,\"x\":",
 		deep_kinds[_i]);
-	for (int i = 0; i < 100000; i++)
-		g_string_append_c(t, '[');
-	for (int i = 0; i < 100000; i++)
-		g_string_append_c(t, ']');
-	g_string_append(t, "}\n" REND);
+	t = hostile_nesting(pre, 100000, "}\n" REND);
+	g_free(pre);
 	p = write_tmp(t->str, (gssize)t->len);
 	for (int skim = 0; skim < 2; skim++) {
 		struct logread *r = logread_open(p, NULL);
@@ -264,12 +262,9 @@ START_TEST(a_deeply_nested_line_is_refused_before_it_is_parsed)
 		logread_free(r);
 	}
 	/* the deepest line allowed reads */
-	g_string_assign(t, START "{\"type\":\"bluez\",\"t\":1,\"x\":");
-	for (unsigned i = 1; i < LOGREAD_MAX_DEPTH; i++)
-		g_string_append_c(t, '[');
-	for (unsigned i = 1; i < LOGREAD_MAX_DEPTH; i++)
-		g_string_append_c(t, ']');
-	g_string_append(t, "}\n" REND);
+	g_string_free(t, TRUE);
+	t = hostile_nesting(START "{\"type\":\"bluez\",\"t\":1,\"x\":",
+		LOGREAD_MAX_DEPTH - 1, "}\n" REND);
 	unlink(p);
 	g_free(p);
 	p = write_tmp(t->str, (gssize)t->len);

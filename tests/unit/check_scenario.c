@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "bondcheck/scenario.h"
+#include "helpers/hostile.h"
 #include "suites.h"
 
 static char *errors_of(const char *text, GHashTable *vars, bool reboot_cmd)
@@ -538,36 +539,18 @@ END_TEST
 /* The 22 doubling lines of the report (V0 of 16 bytes: 64 MiB), used. */
 static GString *doubling(void)
 {
-	GString *t = g_string_new("set V0=0123456789abcdef\n");
-
-	for (int i = 1; i <= 22; i++)
-		g_string_append_printf(t, "set V%d=${V%d}${V%d}\n", i, i - 1,
-			i - 1);
-	g_string_append(t, "read ${V22}\n");
-	return t;
-}
-
-static GString *nested(int levels, bool closed)
-{
-	GString *t = g_string_new("");
-
-	for (int i = 0; i < levels; i++)
-		g_string_append(t, "repeat 2\n");
-	g_string_append(t, "scan\n");
-	for (int i = 0; closed && i < levels; i++)
-		g_string_append(t, "end\n");
-	return t;
+	return hostile_doubling("read ${V22}\n");
 }
 
 static GString *deep_200k(void)
 {
-	return nested(200000, true);
+	return hostile_repeats(200000, 200000);
 }
 
 static GString *deep_unclosed(void)
 {
 	/* as deep as fits in SCN_MAX_SIZE */
-	return nested(29000, false);
+	return hostile_repeats(29000, 0);
 }
 
 static GString *too_many_steps(void)
@@ -575,33 +558,31 @@ static GString *too_many_steps(void)
 	return g_string_new("repeat 1000000\nrepeat 1000000\nscan\nend\nend\n");
 }
 
+/* @head, @n times @c, then @tail */
+static GString *padded(const char *head, int n, char c, const char *tail)
+{
+	GString *t = g_string_new(head);
+
+	for (int i = 0; i < n; i++)
+		g_string_append_c(t, c);
+	g_string_append(t, tail);
+	return t;
+}
+
 static GString *long_line(void)
 {
-	GString *t = g_string_new("scan # ");
-
-	for (int i = 0; i < 9000; i++)
-		g_string_append_c(t, 'x');
-	g_string_append_c(t, '\n');
-	return t;
+	return padded("scan # ", 9000, 'x', "\n");
 }
 
 static GString *long_value(void)
 {
-	GString *t = g_string_new("set V=");
-
-	for (int i = 0; i < 5000; i++)
-		g_string_append_c(t, 'x');
-	g_string_append(t, "\nscan\n");
-	return t;
+	return padded("set V=", 5000, 'x', "\nscan\n");
 }
 
 static GString *expansion_budget(void)
 {
-	GString *t = g_string_new("set V=");
+	GString *t = padded("set V=", 4000, 'x', "\n");
 
-	for (int i = 0; i < 4000; i++)
-		g_string_append_c(t, 'x');
-	g_string_append_c(t, '\n');
 	for (int i = 0; i < 300; i++)
 		g_string_append(t, "reboot via=command cmd=${V}\n");
 	return t;
@@ -764,6 +745,36 @@ END_TEST
 
 /* ---- files that are not regular files ---------------------------------- */
 
+/* The one error of loading @path, formatted ("" if it loads). */
+static char *load_error_of(const char *path)
+{
+	GPtrArray *errs = NULL;
+	struct scenario *s = scenario_load(path, NULL, &errs);
+	char *m = s ? g_strdup("") : scn_error_format(g_ptr_array_index(errs,
+		0));
+
+	ck_assert_uint_eq(errs->len, s ? 0 : 1);
+	scenario_free(s);
+	g_ptr_array_free(errs, TRUE);
+	return m;
+}
+
+/* A scratch directory for one file; rm_scratch() takes both away. */
+static char *scratch(const char *name, char **dir)
+{
+	*dir = g_dir_make_tmp("bc-scn-XXXXXX", NULL);
+	ck_assert_ptr_nonnull(*dir);
+	return g_build_filename(*dir, name, NULL);
+}
+
+static void rm_scratch(char *path, char *dir)
+{
+	unlink(path);
+	rmdir(dir);
+	g_free(path);
+	g_free(dir);
+}
+
 static const struct {
 	const char *what;
 	const char *path;      /* NULL: made by the test */
@@ -781,100 +792,72 @@ START_TEST(only_regular_files_are_read)
 {
 	char *dir = NULL, *fifo = NULL, *m;
 	const char *path = not_files[_i].path;
-	GPtrArray *errs = NULL;
 
 	if (!path) {
-		dir = g_dir_make_tmp("bc-scn-XXXXXX", NULL);
-		fifo = g_build_filename(dir, "fifo.scn", NULL);
+		fifo = scratch("fifo.scn", &dir);
 		ck_assert_int_eq(mkfifo(fifo, 0600), 0);
 		path = fifo;
 	}
 	/* a FIFO with no writer: opened without waiting, refused */
-	ck_assert_ptr_null(scenario_load(path, NULL, &errs));
-	ck_assert_uint_eq(errs->len, 1);
-	m = scn_error_format(g_ptr_array_index(errs, 0));
+	m = load_error_of(path);
 	ck_assert_msg(g_str_has_suffix(m, not_files[_i].message), "%s", m);
 	ck_assert(g_str_has_prefix(m, path));
 	ck_assert_ptr_null(strstr(m, ":0:0"));
 	g_free(m);
-	g_ptr_array_free(errs, TRUE);
-	if (fifo) {
-		unlink(fifo);
-		rmdir(dir);
-	}
-	g_free(fifo);
-	g_free(dir);
+	if (fifo)
+		rm_scratch(fifo, dir);
 }
 END_TEST
 
 START_TEST(a_file_over_the_limit_is_not_read_to_its_end)
 {
-	char *dir = g_dir_make_tmp("bc-scn-XXXXXX", NULL);
-	char *path = g_build_filename(dir, "big.scn", NULL);
+	char *dir, *path = scratch("big.scn", &dir);
 	GString *t = oversized();
-	GPtrArray *errs = NULL;
 	char *m;
 
 	/* 8 MiB: only SCN_MAX_SIZE + 1 bytes of it are read */
 	while (t->len < 8u * 1024 * 1024)
 		g_string_append(t, "scan\n");
 	ck_assert(g_file_set_contents(path, t->str, (gssize)t->len, NULL));
-	ck_assert_ptr_null(scenario_load(path, NULL, &errs));
-	ck_assert_uint_eq(errs->len, 1);
-	m = scn_error_format(g_ptr_array_index(errs, 0));
+	m = load_error_of(path);
 	ck_assert_msg(strstr(m, ":52429:5: the scenario is longer than"), "%s",
 		m);
 	g_free(m);
-	g_ptr_array_free(errs, TRUE);
 	g_string_free(t, TRUE);
-	unlink(path);
-	rmdir(dir);
-	g_free(path);
-	g_free(dir);
+	rm_scratch(path, dir);
 }
 END_TEST
 
 START_TEST(an_unreadable_file_says_so_without_a_place)
 {
-	char *dir = g_dir_make_tmp("bc-scn-XXXXXX", NULL);
-	char *path = g_build_filename(dir, "secret.scn", NULL);
-	GPtrArray *errs = NULL;
-	char *m, *want;
+	char *dir, *path = scratch("secret.scn", &dir);
+	char *want = g_strdup_printf("%s: cannot open the scenario: "
+				     "Permission denied", path);
+	bool as_root = geteuid() == 0;
+	char *m;
+	int status;
+	pid_t pid;
 
 	ck_assert(g_file_set_contents(path, "scan\n", -1, NULL));
 	ck_assert_int_eq(chmod(path, 0), 0);
-	if (geteuid() == 0) {
-		/* root reads it anyway: read as nobody, in a child */
-		pid_t pid = fork();
-		int status;
-
-		ck_assert_int_ge(pid, 0);
-		if (pid == 0) {
-			if (setgid(65534) || setuid(65534))
-				_exit(3);
-			ck_assert_ptr_null(scenario_load(path, NULL, &errs));
-			m = scn_error_format(g_ptr_array_index(errs, 0));
-			want = g_strdup_printf("%s: cannot open the scenario: "
-					       "Permission denied", path);
+	/* root reads it anyway: then as nobody, in a child */
+	pid = as_root ? fork() : 0;
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		if (as_root && (setgid(65534) || setuid(65534)))
+			_exit(3);
+		m = load_error_of(path);
+		if (as_root)
 			_exit(strcmp(m, want) ? 1 : 0);
-		}
+		ck_assert_str_eq(m, want);
+		g_free(m);
+	} else {
 		ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 		ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
 			"status %d", status);
-	} else {
-		ck_assert_ptr_null(scenario_load(path, NULL, &errs));
-		m = scn_error_format(g_ptr_array_index(errs, 0));
-		want = g_strdup_printf("%s: cannot open the scenario: "
-				       "Permission denied", path);
-		ck_assert_str_eq(m, want);
-		g_free(m);
-		g_free(want);
-		g_ptr_array_free(errs, TRUE);
 	}
-	unlink(path);
-	rmdir(dir);
-	g_free(path);
-	g_free(dir);
+	g_free(want);
+	rm_scratch(path, dir);
 }
 END_TEST
 
