@@ -7,7 +7,8 @@ and against real bluetoothd in the QEMU guest (make check-vm); the outcome
 tables of the two are compared by tests/conformance/conformance.py.
 
   discover -> connect -> services -> pair -> read -> notify -> reboot write
-  -> link drop -> reconnect (on failure: rescan + a new client, once)
+  -> link drop -> scan until it is back (wait-back) -> reconnect (on
+  failure: rescan + a new client, once)
   -> read -> notify -> disconnect -> unpair
 
 Each line: {"op", "outcome" ("ok", "skipped", "not-found" or the exception's
@@ -152,6 +153,9 @@ async def main_async(a):
     await rec.do("write-reboot",
                  s.client.write_gatt_char(REBOOT, b"\x01", response=True))
     await rec.do("link-drop", wait_event(s.dropped, a.drop_timeout))
+    # wait until it advertises again (or Bleak's scan gives up), as a
+    # script that reconnects to a rebooted device does
+    await discover(rec, "wait-back", a)
 
     ok, _ = await rec.do("reconnect", s.connect())
     if ok:
