@@ -44,8 +44,9 @@ static const struct sim_fault_info faults[SIM_FAULT_COUNT] = {
 		"5.64 has no Bonded property (default 5.66)" },
 	{ SIM_FAULT_CONNECT_SUCCEEDS_THEN_DROPS, "connect-succeeds-then-drops",
 		SIM_FAULT_ARG_NONE, NULL,
-		"with the DUT's key lost, Connect() returns success and the link "
-		"drops right after (seen 11 of 24 times on BlueZ 5.66)" },
+		"with the DUT's key lost, every Connect() returns success and "
+		"the link drops right after (without it, each attempt is drawn "
+		"from the seed: 11 of 24 succeed, as on BlueZ 5.66)" },
 	{ SIM_FAULT_REPAIR_ON_RECONNECT, "repair-on-reconnect",
 		SIM_FAULT_ARG_NONE, NULL,
 		"after a reboot the DUT has lost the bond and asks to pair again; "
