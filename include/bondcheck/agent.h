@@ -2,9 +2,12 @@
 /*
  * agent.h — our org.bluez.Agent1.
  *
- * Answers bluetoothd's pairing requests according to a policy, for the one
- * device under test only: requests for any other device are rejected with
- * org.bluez.Error.Rejected. Every request (and its answer) is reported to the
+ * Answers bluetoothd's pairing requests according to a policy, for the
+ * devices under test only: each target (a slot: one per central of a run,
+ * each the DUT's object under that central's adapter) has a policy of its
+ * own, and requests for any other device are rejected with
+ * org.bluez.Error.Rejected. bluetoothd keeps one agent per client, so one
+ * agent serves every central of a run. Every request (and its answer) is reported to the
  * event callback so it lands in the run log. Registers with AgentManager1
  * (and as default agent on request), re-registers when bluetoothd comes back.
  *
@@ -45,6 +48,7 @@ struct agent_request {
 	const char *pin;
 	const char *uuid;       /* AuthorizeService */
 	bool foreign;           /* not the device under test */
+	int slot;               /* the target it was for; -1 when foreign */
 	bool accepted;
 	const char *answer;     /* human-readable answer, e.g. "rejected" */
 };
@@ -68,8 +72,16 @@ struct agent *agent_new(struct service *svc, const char *path,
 	const char *capability);
 void agent_free(struct agent *agent);
 
+/* Slot 0's target and policy. */
 void agent_set_target(struct agent *agent, const char *device_path);
 void agent_set_policy(struct agent *agent, const struct agent_policy *policy);
+/* Slot @slot's (< AGENT_MAX_SLOTS): answer for @device_path (NULL: for
+ * nothing) with @policy. */
+#define AGENT_MAX_SLOTS 16
+void agent_set_slot_target(struct agent *agent, unsigned slot,
+	const char *device_path);
+void agent_set_slot_policy(struct agent *agent, unsigned slot,
+	const struct agent_policy *policy);
 void agent_set_event_cb(struct agent *agent, agent_event_fn fn,
 	void *user_data);
 

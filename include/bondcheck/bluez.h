@@ -37,6 +37,21 @@ char *bluez_sim_path(const char *adapter_path);
 const char *bluez_find_adapter(struct model *m, const char *name,
 	GError **error);
 
+/* N of "hciN" or ".../hciN"; -1 if it is neither. */
+int bluez_adapter_index(const char *adapter);
+
+/*
+ * The adapters of @n centrals, as a run takes them: central i gets
+ * @names[i] (hciN, or a path) when that is not NULL, else the first
+ * powered adapter, in index order, that no central has; @labels[i] names
+ * central i in errors. Sets @paths[i] (the model's strings) and returns
+ * true, or sets @error (BCERROR_NO_SUCH_ADAPTER: missing, or not enough
+ * adapters; BCERROR_BAD_INPUT: one adapter named twice) and returns false.
+ */
+bool bluez_pick_adapters(struct model *m, unsigned n,
+	const char *const *names, const char *const *labels,
+	const char **paths, GError **error);
+
 const char *bluez_find_device(struct model *m, const char *adapter_path,
 	const char *address);
 const char *bluez_find_device_by_name(struct model *m,

@@ -36,10 +36,17 @@ extern const struct clock_ops clock_glib_ops;
 
 typedef void (*engine_done_fn)(const GError *error, void *user_data);
 
-/* The engine's handle on our org.bluez.Agent1. */
+/*
+ * The engine's handle on our org.bluez.Agent1. bluetoothd keeps one agent
+ * per client, so a run registers one; it answers for each central on its
+ * own: central N's requests only for the DUT's object under central N's
+ * adapter, with central N's policy. Anything else is refused.
+ */
 struct agent_ops {
-	void (*set_target)(void *data, const char *device_path);
-	void (*set_policy)(void *data, bool accept, long passkey);
+	void (*set_target)(void *data, unsigned central,
+		const char *device_path);
+	void (*set_policy)(void *data, unsigned central, bool accept,
+		long passkey);
 	/* (Re)register with @capability as the default agent. */
 	void (*register_agent)(void *data, const char *capability,
 		engine_done_fn done, void *user_data);
@@ -80,7 +87,11 @@ struct engine_env {
 struct engine_config {
 	const char *device;          /* DUT address, or NULL with device_name */
 	const char *device_name;     /* first device with this name */
-	const char *adapter;         /* hciN, or NULL: the first powered */
+	const char *adapter;         /* hciN, or NULL: the first powered;
+				      * the first central's (--adapter) */
+	const char *const *adapters; /* NULL, or one per central, in order
+				      * (NULL entries: chosen here), as
+				      * bondcheckd claimed them */
 	const char *label;           /* firmware build label */
 	const char *reboot_cmd;      /* --reboot-cmd: overrides the scenario */
 	bool sim;
@@ -107,6 +118,7 @@ struct engine_agent_event {
 /* What the HCI monitor channel saw (issue: real-BlueZ tier). */
 struct engine_hci_event {
 	const char *what;            /* "encryption-change", "disconnect", ... */
+	int index;                   /* the controller (hciN); -1: unknown */
 	const char *address;         /* peer, if known */
 	int status;                  /* HCI status, -1 if none */
 	int reason;                  /* HCI reason, -1 if none */
@@ -135,6 +147,7 @@ struct engine_result {
 	int64_t elapsed_ms;
 	const char *message;         /* the failure, for people */
 	int fail_line;               /* scenario line of the failed step */
+	const char *central;         /* ...and the central it acted as */
 };
 
 struct engine_progress {
@@ -158,8 +171,14 @@ struct engine *engine_new(const struct engine_config *cfg,
 void engine_free(struct engine *e);
 
 void engine_start(struct engine *e, engine_finished_fn fn, void *user_data);
-/* The adapter's object path once the run found it, else NULL. */
+/* The first central's adapter's object path once the run found it, else
+ * NULL. */
 const char *engine_adapter(struct engine *e);
+/* The run's centrals (the scenario's; at least one): how many, and each
+ * one's name and adapter path (NULL until found). */
+unsigned engine_centrals(struct engine *e);
+const char *engine_central_name(struct engine *e, unsigned central);
+const char *engine_central_adapter(struct engine *e, unsigned central);
 /* Ctrl-C or SIGTERM: clean up and finish as interrupted. */
 void engine_interrupt(struct engine *e);
 
@@ -170,6 +189,14 @@ void engine_bluez_available(struct engine *e, bool available,
 void engine_bus_lost(struct engine *e);
 void engine_agent_event(struct engine *e, const struct engine_agent_event *ev);
 void engine_sim_trace(struct engine *e, const char *json);
+/*
+ * A Trace signal from the Sim1 object of central @central's adapter. A DUT
+ * in range of several of them sends its own events on each: those are
+ * kept from the first central only; host-side events ("side": "host") from
+ * each.
+ */
+void engine_sim_trace_from(struct engine *e, unsigned central,
+	const char *json);
 void engine_hci_event(struct engine *e, const struct engine_hci_event *ev);
 /* Something the user should know once (e.g. no HCI monitor access). */
 void engine_note(struct engine *e, const char *what, const char *text);

@@ -63,6 +63,8 @@ struct logread_step {
 	gint64 line;
 	const char *iteration;    /* "2.3"; "" outside repeats */
 	const char *name;
+	const char *central;      /* the central it acted as; "default" in
+				   * logs without one (one central) */
 	/* step-start */
 	const char *text;
 	gint64 timeout_ms;        /* -1 if absent */

@@ -54,6 +54,11 @@ bool log_event_is_structural(enum log_event ev);
 /* every event: the type, and microseconds since the run started */
 #define LOG_KEY_TYPE "type"
 #define LOG_KEY_T    "t"
+/* every event that belongs to one central (step, bluez, agent request,
+ * trigger, hci, a sim trace naming it): its name; absent in logs before
+ * several centrals, which read as "default" */
+#define LOG_KEY_CENTRAL "central"
+#define LOG_CENTRAL_DEFAULT "default"
 
 /*
  * run-start; scenario {name, file, sha256, steps}, device {address, name},
@@ -81,6 +86,9 @@ bool log_event_is_structural(enum log_event ev);
 #define LOG_KEY_TIME_SCALE    "time_scale"
 #define LOG_KEY_SEED          "seed"
 #define LOG_KEY_STARTED_AT    "started_at"
+/* run-start: centrals [{name, adapter {path, address}, privacy}] */
+#define LOG_KEY_CENTRALS      "centrals"
+#define LOG_KEY_PRIVACY       "privacy"
 
 /* step-start and step-end: where the step is, and what came of it */
 #define LOG_KEY_INDEX      "index"
@@ -117,6 +125,13 @@ bool log_event_is_structural(enum log_event ev);
 #define LOG_KEY_NEW_ADDRESS_TYPE      "new_address_type"
 #define LOG_KEY_OLD_ADDRESS           "old_address"
 #define LOG_KEY_GATT_OBJECTS_REPLACED "gatt_objects_replaced"
+/* a failed reconnect's bond_history {bond_order, bonded_after, oldest},
+ * and dut_trace: what the simulated DUT said of this central's keys */
+#define LOG_KEY_BOND_HISTORY          "bond_history"
+#define LOG_KEY_BOND_ORDER            "bond_order"
+#define LOG_KEY_BONDED_AFTER          "bonded_after"
+#define LOG_KEY_OLDEST                "oldest"
+#define LOG_KEY_DUT_TRACE             "dut_trace"
 
 /* run-end; steps {run, passed, total} */
 #define LOG_KEY_RUN         "run"

@@ -196,6 +196,19 @@ int64_t scn_default_timeout(enum scn_step_type type);
 /* The central @s acts as, given the each-central iteration around it
  * (@each: the central of the innermost block, or -1 outside any). */
 unsigned scn_step_central(const struct scn_step *s, int each);
+/*
+ * The adapters hci0 .. hciN-1 a host needs so that each central gets one:
+ * N, counting the ones named (adapter=, and @first for the first central:
+ * --adapter). The simulator of `run --sim` is started with that many.
+ */
+unsigned scenario_adapters_needed(const struct scenario *scn,
+	const char *first);
+/*
+ * @first (--adapter, for the first central) against the other centrals'
+ * adapter=: NULL, or the name of the central that has it already.
+ */
+const char *scenario_adapter_taken(const struct scenario *scn,
+	const char *first);
 /* Which central is called @name (NULL or "default": the unnamed one);
  * -1 if none. */
 int scenario_find_central(const struct scenario *scn, const char *name);

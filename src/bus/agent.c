@@ -13,14 +13,19 @@
 
 #define CALL_TIMEOUT_MS 5000
 
+/* A device we answer for, and how. */
+struct slot {
+	char *target;
+	struct agent_policy policy;
+	char *pin;
+};
+
 struct agent {
 	struct service *svc;
 	struct bus *bus;
 	char *path;
 	char *capability;
-	char *target;
-	struct agent_policy policy;
-	char *pin;
+	struct slot slots[AGENT_MAX_SLOTS];
 	agent_event_fn event_fn;
 	void *event_data;
 	bool registered;
@@ -75,10 +80,21 @@ static void report(struct agent *a, struct agent_request *r)
 static bool for_target(struct agent *a, struct svc_call *call,
 	struct agent_request *r)
 {
-	r->foreign = !a->target || strcmp(a->target, r->device) != 0 ||
-		     !a->bluez_owner ||
+	r->slot = -1;
+	for (int i = 0; i < AGENT_MAX_SLOTS && r->slot < 0; i++)
+		if (a->slots[i].target && !strcmp(a->slots[i].target,
+						  r->device))
+			r->slot = i;
+	r->foreign = r->slot < 0 || !a->bluez_owner ||
 		     g_strcmp0(svc_call_sender(call), a->bluez_owner) != 0;
 	return !r->foreign;
+}
+
+/* The policy of the target @r was for (for_target() said yes). */
+static const struct agent_policy *policy(struct agent *a,
+	const struct agent_request *r)
+{
+	return &a->slots[r->slot].policy;
 }
 
 static void reject(struct svc_call *call, struct agent_request *r,
@@ -93,7 +109,7 @@ static void m_release(struct svc_call *call, GVariant *args, void *data)
 {
 	struct agent *a = data;
 	struct agent_request r = { .type = AGENT_REQ_RELEASE, .accepted = true,
-		.answer = "released" };
+		.answer = "released", .slot = -1 };
 
 	(void)args;
 	/* only bluetoothd may release us */
@@ -111,13 +127,13 @@ static void m_pin_code(struct svc_call *call, GVariant *args, void *data)
 	g_variant_get(args, "(&o)", &r.device);
 	if (!for_target(a, call, &r))
 		reject(call, &r, "not the device under test");
-	else if (!a->pin)
+	else if (!policy(a, &r)->pin)
 		reject(call, &r, "no PIN code configured");
 	else {
 		r.accepted = true;
-		r.pin = a->pin;
+		r.pin = policy(a, &r)->pin;
 		r.answer = "pin";
-		svc_call_return(call, g_variant_new("(s)", a->pin));
+		svc_call_return(call, g_variant_new("(s)", r.pin));
 	}
 	report(a, &r);
 }
@@ -146,11 +162,12 @@ static void m_passkey(struct svc_call *call, GVariant *args, void *data)
 	g_variant_get(args, "(&o)", &r.device);
 	if (!for_target(a, call, &r)) {
 		reject(call, &r, "not the device under test");
-	} else if (a->policy.passkey < 0 || a->policy.passkey > 999999) {
+	} else if (policy(a, &r)->passkey < 0 ||
+		   policy(a, &r)->passkey > 999999) {
 		reject(call, &r, "no passkey configured");
 	} else {
 		r.accepted = true;
-		r.passkey = (uint32_t)a->policy.passkey;
+		r.passkey = (uint32_t)policy(a, &r)->passkey;
 		r.answer = "passkey";
 		svc_call_return(call, g_variant_new("(u)", r.passkey));
 	}
@@ -179,7 +196,7 @@ static void yes_no(struct agent *a, struct svc_call *call,
 {
 	if (!for_target(a, call, r)) {
 		reject(call, r, "not the device under test");
-	} else if (!a->policy.accept) {
+	} else if (!policy(a, r)->accept) {
 		reject(call, r, "rejected by policy");
 	} else {
 		r->accepted = true;
@@ -218,7 +235,7 @@ static void m_cancel(struct svc_call *call, GVariant *args, void *data)
 {
 	struct agent *a = data;
 	struct agent_request r = { .type = AGENT_REQ_CANCEL, .accepted = true,
-		.answer = "canceled" };
+		.answer = "canceled", .slot = -1 };
 
 	(void)args;
 	/* every request was answered synchronously: nothing to drop */
@@ -389,8 +406,10 @@ struct agent *agent_new(struct service *svc, const char *path,
 	a->bus = bus_ref(service_bus(svc));
 	a->path = g_strdup(path ? path : BC_AGENT_PATH);
 	a->capability = g_strdup(capability);
-	a->policy.accept = true;
-	a->policy.passkey = -1;
+	for (int i = 0; i < AGENT_MAX_SLOTS; i++) {
+		a->slots[i].policy.accept = true;
+		a->slots[i].policy.passkey = -1;
+	}
 	if (!service_add_interface(svc, a->path, &agent_iface, a)) {
 		bus_unref(a->bus);
 		g_free(a->path);
@@ -425,24 +444,45 @@ void agent_free(struct agent *a)
 	bus_unref(a->bus);
 	g_free(a->path);
 	g_free(a->capability);
-	g_free(a->target);
-	g_free(a->pin);
+	for (int i = 0; i < AGENT_MAX_SLOTS; i++) {
+		g_free(a->slots[i].target);
+		g_free(a->slots[i].pin);
+	}
 	g_free(a->bluez_owner);
 	g_free(a);
 }
 
+void agent_set_slot_target(struct agent *a, unsigned slot,
+	const char *device_path)
+{
+	if (slot >= AGENT_MAX_SLOTS)
+		return;
+	g_free(a->slots[slot].target);
+	a->slots[slot].target = g_strdup(device_path);
+}
+
+void agent_set_slot_policy(struct agent *a, unsigned slot,
+	const struct agent_policy *policy)
+{
+	struct slot *s;
+
+	if (slot >= AGENT_MAX_SLOTS)
+		return;
+	s = &a->slots[slot];
+	s->policy = *policy;
+	g_free(s->pin);
+	s->pin = g_strdup(policy->pin);
+	s->policy.pin = s->pin;
+}
+
 void agent_set_target(struct agent *a, const char *device_path)
 {
-	g_free(a->target);
-	a->target = g_strdup(device_path);
+	agent_set_slot_target(a, 0, device_path);
 }
 
 void agent_set_policy(struct agent *a, const struct agent_policy *policy)
 {
-	a->policy = *policy;
-	g_free(a->pin);
-	a->pin = g_strdup(policy->pin);
-	a->policy.pin = a->pin;
+	agent_set_slot_policy(a, 0, policy);
 }
 
 void agent_set_event_cb(struct agent *a, agent_event_fn fn, void *user_data)

@@ -118,7 +118,8 @@ static char *addr_str(const uint8_t *b)
 static void report(struct hcimon *m, const char *what, uint16_t handle,
 	int status, int reason, char *text)
 {
-	struct engine_hci_event ev = { what, NULL, status, reason, text };
+	struct engine_hci_event ev = { what, m->index, NULL, status, reason,
+		text };
 
 	ev.address = g_hash_table_lookup(m->handles, GUINT_TO_POINTER(handle));
 	m->fn(&ev, m->user_data);

@@ -28,12 +28,14 @@ struct runner {
 	struct service *svc;
 	struct agent *agent;
 	struct trigger_os *trigger;
-	struct hcimon *hcimon;
+	struct hcimon *hcimon[AGENT_MAX_SLOTS]; /* one per central's adapter */
+	bool hci_denied;
 	struct engine *engine;
 	struct runner_options opts;
-	char *target;
-	bool accept;
-	long passkey;
+	/* what each central's slot of the agent answers */
+	char *target[AGENT_MAX_SLOTS];
+	bool accept[AGENT_MAX_SLOTS];
+	long passkey[AGENT_MAX_SLOTS];
 	guint trace_watch;
 	runner_done_fn done;
 	void *done_data;
@@ -64,30 +66,55 @@ static void on_agent_request(struct agent *a, const struct agent_request *req,
 
 static void apply(struct runner *r)
 {
-	struct agent_policy p = { r->accept, r->passkey, NULL };
+	for (unsigned i = 0; i < AGENT_MAX_SLOTS; i++) {
+		struct agent_policy p = { r->accept[i], r->passkey[i], NULL };
 
-	agent_set_target(r->agent, r->target);
-	agent_set_policy(r->agent, &p);
+		agent_set_slot_target(r->agent, i, r->target[i]);
+		agent_set_slot_policy(r->agent, i, &p);
+	}
 }
 
-static void a_set_target(void *data, const char *path)
+static void a_set_target(void *data, unsigned central, const char *path)
 {
 	struct runner *r = data;
 
-	g_free(r->target);
-	r->target = g_strdup(path);
+	if (central >= AGENT_MAX_SLOTS)
+		return;
+	g_free(r->target[central]);
+	r->target[central] = g_strdup(path);
 	if (r->agent)
 		apply(r);
 }
 
-static void a_set_policy(void *data, bool accept, long passkey)
+static void a_set_policy(void *data, unsigned central, bool accept,
+	long passkey)
 {
 	struct runner *r = data;
 
-	r->accept = accept;
-	r->passkey = passkey;
+	if (central >= AGENT_MAX_SLOTS)
+		return;
+	r->accept[central] = accept;
+	r->passkey[central] = passkey;
 	if (r->agent)
 		apply(r);
+}
+
+static void on_hci(const struct engine_hci_event *ev, void *data);
+
+/* One monitor per central's controller (the first one, opened at start,
+ * says whether we may read HCI at all). */
+static void watch_hci(struct runner *r)
+{
+	for (unsigned i = 0; !r->hci_denied && !r->opts.engine.sim &&
+	     i < engine_centrals(r->engine) && i < AGENT_MAX_SLOTS; i++) {
+		int index = hcimon_index_of(engine_central_adapter(r->engine,
+			i));
+
+		if (!r->hcimon[i])
+			r->hcimon[i] = hcimon_new(-1, on_hci, r, NULL);
+		if (r->hcimon[i])
+			hcimon_set_index(r->hcimon[i], index);
+	}
 }
 
 static void registered(struct agent *a, const GError *error, void *data)
@@ -124,10 +151,8 @@ static void a_register(void *data, const char *capability, engine_done_fn done,
 {
 	struct runner *r = data;
 
-	/* the engine has found its adapter: HCI events of that one only */
-	if (r->hcimon)
-		hcimon_set_index(r->hcimon,
-			hcimon_index_of(engine_adapter(r->engine)));
+	/* the engine has found its adapters: HCI events of those only */
+	watch_hci(r);
 	g_free(r->want_cap);
 	r->want_cap = g_strdup(capability);
 	r->reg_done = done;
@@ -202,20 +227,22 @@ static void on_mirror(struct mirror *mi, enum mirror_state st,
 static void on_trace(DBusMessage *msg, void *data)
 {
 	struct runner *r = data;
-	const char *adapter = engine_adapter(r->engine);
 	GVariant *args;
 	const char *json;
-	char *mine;
 	size_t len;
-	bool ours;
+	int central = -1;
 
-	/* only the DUT in range of our adapter */
-	if (!adapter)
-		return;
-	mine = bluez_sim_path(adapter);
-	ours = !g_strcmp0(dbus_message_get_path(msg), mine);
-	g_free(mine);
-	if (!ours || !msg_get_args(msg, "(s)", &args, NULL))
+	/* only the DUT in range of our adapters */
+	for (unsigned i = 0; i < engine_centrals(r->engine) && central < 0;
+	     i++) {
+		const char *adapter = engine_central_adapter(r->engine, i);
+		char *mine = adapter ? bluez_sim_path(adapter) : NULL;
+
+		if (mine && !g_strcmp0(dbus_message_get_path(msg), mine))
+			central = (int)i;
+		g_free(mine);
+	}
+	if (central < 0 || !msg_get_args(msg, "(s)", &args, NULL))
 		return;
 	g_variant_get(args, "(&s)", &json);
 	/* whoever owns org.bluez sends this: bounded before it is parsed
@@ -228,10 +255,10 @@ static void on_trace(DBusMessage *msg, void *data)
 			len > RUNNER_MAX_TRACE ? "longer than the limit" :
 						 "nested too deeply");
 
-		engine_sim_trace(r->engine, note);
+		engine_sim_trace_from(r->engine, (unsigned)central, note);
 		g_free(note);
 	} else {
-		engine_sim_trace(r->engine, json);
+		engine_sim_trace_from(r->engine, (unsigned)central, json);
 	}
 	g_variant_unref(args);
 }
@@ -262,8 +289,10 @@ struct runner *runner_new(struct bus *bus, struct scenario *scn,
 
 	r->bus = bus_ref(bus);
 	r->opts = *opts;
-	r->accept = true;
-	r->passkey = -1;
+	for (unsigned i = 0; i < AGENT_MAX_SLOTS; i++) {
+		r->accept[i] = true;
+		r->passkey[i] = -1;
+	}
 	r->model = model_new();
 	r->backend = bluez_dbus_new(bus);
 	r->svc = service_new(bus);
@@ -303,8 +332,9 @@ void runner_start(struct runner *r, runner_done_fn fn, void *user_data)
 	r->done_data = user_data;
 	/* the simulator has no HCI; a real host may (root or CAP_NET_RAW) */
 	if (!r->opts.engine.sim) {
-		r->hcimon = hcimon_new(-1, on_hci, r, &err);
-		if (r->hcimon) {
+		r->hcimon[0] = hcimon_new(-1, on_hci, r, &err);
+		r->hci_denied = !r->hcimon[0];
+		if (r->hcimon[0]) {
 			engine_note(r->engine, LOG_NOTE_HCI,
 				"reading the HCI monitor channel: HCI status "
 				"and reasons are evidence (confidence "
@@ -341,7 +371,8 @@ void runner_free(struct runner *r)
 	bus_set_disconnect_handler(r->bus, NULL, NULL);
 	if (r->trace_watch)
 		bus_remove_signal_watch(r->bus, r->trace_watch);
-	hcimon_free(r->hcimon);
+	for (unsigned i = 0; i < AGENT_MAX_SLOTS; i++)
+		hcimon_free(r->hcimon[i]);
 	mirror_free(r->mirror);
 	engine_free(r->engine);
 	agent_free(r->agent);
@@ -350,7 +381,8 @@ void runner_free(struct runner *r)
 	trigger_os_free(r->trigger);
 	model_free(r->model);
 	bus_unref(r->bus);
-	g_free(r->target);
+	for (unsigned i = 0; i < AGENT_MAX_SLOTS; i++)
+		g_free(r->target[i]);
 	g_free(r->want_cap);
 	g_free(r);
 }

@@ -46,6 +46,7 @@ struct run {
 	struct evlog *log;
 	bool json;
 	bool tty;
+	bool several;             /* several centrals: each line says whose */
 	bool progress_shown;
 	guint progress;
 	int status;
@@ -93,15 +94,18 @@ static void print_step_end(struct run *r, const struct logread_step *st)
 	bool pass = st->result == LOG_STEP_PASS;
 	const char *col = pass ? "\033[32m" : "\033[1;31m";
 	char itbuf[32] = "";
+	char who[48] = "";
 
 	if (*st->iteration)
 		g_snprintf(itbuf, sizeof(itbuf), "[%s]", st->iteration);
+	if (r->several)
+		g_snprintf(who, sizeof(who), "%-10s ", st->central);
 	clear_progress(r);
-	printf("  %s%-5s%s %-14s line %-4" G_GINT64_FORMAT " %-8s %9s",
+	printf("  %s%-5s%s %s%-14s line %-4" G_GINT64_FORMAT " %-8s %9s",
 		cli_c(stdout, col), pass ? "PASS" :
 		st->result == LOG_STEP_INTERRUPTED ? "STOP" :
 		st->result == LOG_STEP_ERROR ? "ERROR" : "FAIL",
-		cli_c(stdout, "\033[0m"), st->name, st->line, itbuf, el);
+		cli_c(stdout, "\033[0m"), who, st->name, st->line, itbuf, el);
 	if (!pass && st->verdict && st->result != LOG_STEP_INTERRUPTED)
 		printf("  %s%s%s%s%s", cli_c(stdout, "\033[1m"), st->verdict,
 			cli_c(stdout, "\033[0m"), conf ? " " : "",
@@ -136,8 +140,11 @@ static void on_event(const char *line, JsonNode *event, void *data)
 		fflush(stdout);
 	}
 	if (ev->event == LOG_EVENT_RUN_START) {
+		JsonArray *c = logread_arr(o, LOG_KEY_CENTRALS);
+
 		r->p_total = logread_int(logread_obj(o, LOG_KEY_SCENARIO),
 			LOG_KEY_STEPS, 0);
+		r->several = c && json_array_get_length(c) > 1;
 	} else if (ev->event == LOG_EVENT_STEP_START && st) {
 		g_free(r->p_step);
 		g_free(r->p_iter);
@@ -773,6 +780,11 @@ static void output_header(struct run *r, const struct run_args *a,
 	if (!a->daemon) {
 		printf("  device %s%s%s", a->device ? a->device : a->name,
 			a->adapter ? " on " : "", a->adapter ? a->adapter : "");
+		for (guint i = 0; scn->centrals->len > 1 &&
+		     i < scn->centrals->len; i++)
+			printf("%s%s", i ? ", " : ", centrals ",
+				scn_central_label(g_ptr_array_index(
+					scn->centrals, i)));
 		if (a->sim) {
 			printf(" (simulator");
 			for (char **f = a->faults; f && *f; f++)
@@ -879,7 +891,9 @@ static void runner_options_from(struct runner_options *o,
 	o->engine.bluez_version = bluez_version;
 	o->engine.kernel = kernel;
 	o->engine.tool_version = BONDCHECK_VERSION;
-	o->sim_trace = a->sim;
+	/* a simulator's own account, also when it stands in for the system
+	 * bus's bluetoothd (real bluetoothd sends none), as bondcheckd does */
+	o->sim_trace = true;
 	o->prompt_to = stderr;
 	o->not_default_agent = a->no_default_agent;
 }
@@ -1082,6 +1096,18 @@ int cmd_run(int argc, char **argv)
 	if (!scn) {
 		cli_print_scn_errors(errors);
 		goto out;
+	}
+	if (scenario_adapter_taken(scn, a.adapter)) {
+		cli_err("--adapter %s is central %s's in %s: give the first "
+			"central another one", a.adapter,
+			scenario_adapter_taken(scn, a.adapter), a.file);
+		goto out;
+	}
+	if (a.sim && scenario_adapters_needed(scn, a.adapter) > 1) {
+		/* one DUT in range of as many adapters as the centrals need */
+		g_ptr_array_add(simargs, g_strdup("--adapters"));
+		g_ptr_array_add(simargs, g_strdup_printf("%u",
+			scenario_adapters_needed(scn, a.adapter)));
 	}
 	status = a.daemon ? run_via_daemon(&r, &a, scn) :
 			    run_in_process(&r, &a, scn, simargs);

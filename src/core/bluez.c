@@ -120,6 +120,102 @@ const char *bluez_find_adapter(struct model *m, const char *name,
 	return found;
 }
 
+int bluez_adapter_index(const char *adapter)
+{
+	const char *p;
+	char *end = NULL;
+	long n;
+
+	if (!adapter)
+		return -1;
+	p = strrchr(adapter, '/');
+	p = p ? p + 1 : adapter;
+	if (strncmp(p, "hci", 3) != 0 || !g_ascii_isdigit(p[3]))
+		return -1;
+	n = strtol(p + 3, &end, 10);
+	return *end || n > 0xfffe ? -1 : (int)n;
+}
+
+static gint by_index(gconstpointer a, gconstpointer b)
+{
+	int x = bluez_adapter_index(*(const char *const *)a);
+	int y = bluez_adapter_index(*(const char *const *)b);
+
+	return x != y ? (x < y ? -1 : 1) :
+			strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+bool bluez_pick_adapters(struct model *m, unsigned n,
+	const char *const *names, const char *const *labels,
+	const char **paths, GError **error)
+{
+	GPtrArray *all = model_find(m, BLUEZ_IFACE_ADAPTER, NULL);
+	GString *taken = g_string_new("");
+	bool ok = true;
+
+	g_ptr_array_sort(all, by_index);
+	for (unsigned i = 0; i < n; i++)
+		paths[i] = NULL;
+	/* the named ones first: the others take what is left */
+	for (unsigned i = 0; i < n && ok; i++) {
+		GError *err = NULL;
+
+		if (!names || !names[i])
+			continue;
+		paths[i] = bluez_find_adapter(m, names[i], &err);
+		if (!paths[i]) {
+			if (n > 1)
+				g_prefix_error(&err, "central %s: ", labels[i]);
+			g_propagate_error(error, err);
+			ok = false;
+			break;
+		}
+		for (unsigned k = 0; k < i; k++) {
+			if (paths[k] && !strcmp(paths[k], paths[i])) {
+				g_set_error(error, BCERROR, BCERROR_BAD_INPUT,
+					"centrals %s and %s are both given %s: "
+					"each central needs an adapter of its "
+					"own", labels[k], labels[i], names[i]);
+				ok = false;
+			}
+		}
+	}
+	for (unsigned i = 0; i < n && ok; i++) {
+		if (paths[i])
+			continue;
+		for (guint k = 0; k < all->len && !paths[i]; k++) {
+			const char *p = g_ptr_array_index(all, k);
+			bool on = false, used = false;
+
+			for (unsigned j = 0; j < n; j++)
+				used = used || (paths[j] && !strcmp(paths[j], p));
+			if (!used && model_bool(m, p, BLUEZ_IFACE_ADAPTER,
+				    "Powered", &on) && on)
+				paths[i] = p;
+		}
+		if (paths[i])
+			continue;
+		for (unsigned j = 0; j < n; j++)
+			if (paths[j])
+				g_string_append_printf(taken, "%s%s is %s's",
+					taken->len ? ", " : "",
+					strrchr(paths[j], '/') + 1, labels[j]);
+		if (!taken->len)
+			/* nobody took one: the adapters are the problem */
+			bluez_find_adapter(m, NULL, error);
+		else
+			g_set_error(error, BCERROR, BCERROR_NO_SUCH_ADAPTER,
+				"central %s needs an adapter of its own: no "
+				"other powered adapter (%u present%s%s)",
+				labels[i], all->len, taken->len ? "; " : "",
+				taken->str);
+		ok = false;
+	}
+	g_string_free(taken, TRUE);
+	g_ptr_array_free(all, TRUE);
+	return ok;
+}
+
 static const char *find_dev(struct model *m, const char *adapter_path,
 	const char *prop, const char *value, bool casefold)
 {

@@ -11,12 +11,26 @@
 #include "bondcheck/bcerror.h"
 #include "bondcheck/bluez.h"
 #include "bondcheck/names.h"
+#include "bondcheck/logread.h"
 #include "step.h"
 
-void central_init(struct central *c, struct engine *e)
+/* A string member of a trace that came from outside: @dflt unless it is a
+ * string. */
+static const char *member_str(JsonObject *o, const char *key,
+	const char *dflt)
+{
+	const char *v = logread_str(o, key);
+
+	return v ? v : dflt;
+}
+
+void central_init(struct central *c, struct engine *e, unsigned index)
 {
 	memset(c, 0, sizeof(*c));
 	c->e = e;
+	c->index = index;
+	c->decl = g_ptr_array_index(e->scn->centrals, index);
+	c->name = scn_central_label(c->decl);
 	gatt_subs_init(c);
 }
 
@@ -25,7 +39,55 @@ void central_clear(struct central *c)
 	g_hash_table_destroy(c->subs);
 	g_free(c->adapter);
 	g_free(c->dev_path);
-	g_free(c->agent_cap);
+	g_free(c->dut_lost);
+}
+
+static bool under(const char *path, const char *base)
+{
+	size_t n = strlen(base);
+
+	return !strncmp(path, base, n) && (path[n] == '\0' || path[n] == '/');
+}
+
+struct central *central_of_path(struct engine *e, const char *path)
+{
+	if (!path)
+		return NULL;
+	for (unsigned i = 0; i < e->n_centrals; i++) {
+		struct central *c = &e->centrals[i];
+		char *sim;
+		bool mine;
+
+		if (!c->adapter)
+			continue;
+		if (under(path, c->adapter))
+			return c;
+		sim = bluez_sim_path(c->adapter);
+		mine = !strcmp(sim, path);
+		g_free(sim);
+		if (mine)
+			return c;
+	}
+	return NULL;
+}
+
+struct central *central_of_address(struct engine *e, const char *addr)
+{
+	for (unsigned i = 0; addr && i < e->n_centrals; i++) {
+		struct central *c = &e->centrals[i];
+		const char *a = c->adapter ? model_str(e->env.model, c->adapter,
+			BLUEZ_IFACE_ADAPTER, "Address") : NULL;
+
+		if (a && !g_ascii_strcasecmp(a, addr))
+			return c;
+	}
+	return NULL;
+}
+
+void central_agent_policy(struct central *c, bool accept, long passkey)
+{
+	c->e->env.agent->set_policy(c->e->env.agent_data, c->index, accept,
+		passkey);
 }
 
 const char *central_dut(struct central *c)
@@ -112,7 +174,7 @@ void central_adopt(struct central *c, const char *path)
 		e->dev_address = g_strdup(addr);
 	if (name && !e->dut_name)
 		e->dut_name = g_strdup(name);
-	e->env.agent->set_target(e->env.agent_data, c->dev_path);
+	e->env.agent->set_target(e->env.agent_data, c->index, c->dev_path);
 }
 
 bool central_dut_in_range(struct central *c, const char **path)
@@ -198,4 +260,163 @@ void central_stop_discovery(struct central *c)
 	c->discovering = false;
 	step_call(c->e, BLUEZ_OP_STOP_DISCOVERY, c->adapter, NULL,
 		discovery_stopped);
+}
+
+/* ---- the bond, across centrals ------------------------------------------ */
+
+void central_bonded_now(struct central *c)
+{
+	c->bond_seq = ++c->e->bond_seq;
+	g_clear_pointer(&c->dut_lost, g_free);
+}
+
+void central_bond_gone(struct central *c)
+{
+	c->bond_seq = 0;
+}
+
+static gint by_bond(gconstpointer a, gconstpointer b)
+{
+	const struct central *x = *(struct central *const *)a;
+	const struct central *y = *(struct central *const *)b;
+
+	return x->bond_seq < y->bond_seq ? -1 : x->bond_seq > y->bond_seq;
+}
+
+/* A central's name for an address in the DUT's trace, else the address. */
+static const char *who(struct engine *e, const char *addr)
+{
+	struct central *c = central_of_address(e, addr);
+
+	return c ? c->name : addr ? addr : "?";
+}
+
+static void dut_said(struct central *c, JsonBuilder *b, GString *why)
+{
+	JsonNode *n = json_from_string(c->dut_lost, NULL);
+	JsonObject *o;
+	const char *ev;
+
+	if (!n || !JSON_NODE_HOLDS_OBJECT(n)) {
+		if (n)
+			json_node_unref(n);
+		return;
+	}
+	o = json_node_get_object(n);
+	ev = member_str(o, "event", "");
+	if (!strcmp(ev, "bond-evicted")) {
+		const char *policy = member_str(o, "policy", "?");
+
+		g_string_append_printf(why, "; the DUT's trace: it evicted %s's "
+			"bond for %s's (%s, a table of %" G_GINT64_FORMAT ")",
+			c->name, who(c->e, member_str(o, "for", NULL)), policy,
+			logread_int(o, "table_size",
+				0));
+	} else if (!strcmp(ev, "later-bonds-lost")) {
+		g_string_append_printf(why, "; the DUT's trace: after its reboot "
+			"it kept only its first bond (%s) and lost %s's",
+			member_str(o, "kept",
+				"?"), c->name);
+	}
+	json_builder_set_member_name(b, "dut_trace");
+	json_builder_add_value(b, n);
+}
+
+void central_bond_history(struct central *c, JsonBuilder *b, GString *why)
+{
+	struct engine *e = c->e;
+	GPtrArray *order = g_ptr_array_new();
+	GPtrArray *after = g_ptr_array_new();
+
+	for (unsigned i = 0; i < e->n_centrals; i++) {
+		struct central *o = &e->centrals[i];
+
+		if (!o->bond_seq)
+			continue;
+		g_ptr_array_add(order, o);
+		if (c->bond_seq && o->bond_seq > c->bond_seq)
+			g_ptr_array_add(after, o);
+	}
+	g_ptr_array_sort(order, by_bond);
+	g_ptr_array_sort(after, by_bond);
+	if (after->len) {
+		bool oldest = order->len > 1 &&
+			      g_ptr_array_index(order, 0) == (gpointer)c;
+
+		json_builder_set_member_name(b, "bond_history");
+		json_builder_begin_object(b);
+		json_builder_set_member_name(b, "bond_order");
+		json_builder_begin_array(b);
+		for (guint i = 0; i < order->len; i++)
+			json_builder_add_string_value(b,
+				((struct central *)order->pdata[i])->name);
+		json_builder_end_array(b);
+		json_builder_set_member_name(b, "bonded_after");
+		json_builder_begin_array(b);
+		for (guint i = 0; i < after->len; i++)
+			json_builder_add_string_value(b,
+				((struct central *)after->pdata[i])->name);
+		json_builder_end_array(b);
+		json_builder_set_member_name(b, "oldest");
+		json_builder_add_boolean_value(b, oldest);
+		json_builder_end_object(b);
+		g_string_append_printf(why, "; %u central%s bonded after %s (",
+			after->len, after->len == 1 ? "" : "s", c->name);
+		for (guint i = 0; i < after->len; i++)
+			g_string_append_printf(why, "%s%s", i ? ", " : "",
+				((struct central *)after->pdata[i])->name);
+		g_string_append_printf(why, ")%s%s%s", oldest ? "; " : "",
+			oldest ? c->name : "", oldest ? "'s bond was the oldest" :
+							"");
+	}
+	if (c->dut_lost)
+		dut_said(c, b, why);
+	g_ptr_array_free(order, TRUE);
+	g_ptr_array_free(after, TRUE);
+}
+
+/* Does the DUT's @index ("public/AA:BB:...") name @c's identity? */
+static bool index_is(struct central *c, const char *index)
+{
+	const char *a = c->adapter ? model_str(c->e->env.model, c->adapter,
+		BLUEZ_IFACE_ADAPTER, "Address") : NULL;
+	size_t n = index ? strlen(index) : 0;
+
+	return a && n >= strlen(a) &&
+	       !g_ascii_strcasecmp(index + n - strlen(a), a);
+}
+
+void central_dut_trace(struct engine *e, JsonObject *ev, const char *json)
+{
+	const char *event = member_str(ev,
+		"event", "");
+	struct central *c = central_of_address(e,
+		member_str(ev, "peer", NULL));
+
+	if (!strcmp(event, "bond-evicted") && c) {
+		g_free(c->dut_lost);
+		c->dut_lost = g_strdup(json);
+	} else if (!strcmp(event, "bond-refused") && c) {
+		c->dut_refused = true;
+	} else if (!strcmp(event, "later-bonds-lost")) {
+		JsonNode *lost = json_object_get_member(ev, "lost");
+		JsonArray *a = lost && JSON_NODE_HOLDS_ARRAY(lost) ?
+			json_node_get_array(lost) : NULL;
+
+		for (guint i = 0; a && i < json_array_get_length(a); i++) {
+			JsonNode *x = json_array_get_element(a, i);
+
+			if (!JSON_NODE_HOLDS_VALUE(x) ||
+			    json_node_get_value_type(x) != G_TYPE_STRING)
+				continue;
+			for (unsigned k = 0; k < e->n_centrals; k++) {
+				struct central *o = &e->centrals[k];
+
+				if (!index_is(o, json_node_get_string(x)))
+					continue;
+				g_free(o->dut_lost);
+				o->dut_lost = g_strdup(json);
+			}
+		}
+	}
 }

@@ -21,6 +21,7 @@ struct rec {
 	gint64 line;
 	char *iter;
 	char *name;
+	char *central;            /* "default" with one central */
 	enum log_step_result result;
 	char *verdict;
 	char *confidence;
@@ -335,6 +336,7 @@ static void rec_free(struct rec *r)
 	g_free(r->key);
 	g_free(r->iter);
 	g_free(r->name);
+	g_free(r->central);
 	g_free(r->verdict);
 	g_free(r->confidence);
 	g_free(r->message);
@@ -358,6 +360,9 @@ static struct rec *rec_from_step(const struct logread_step *st,
 	r->line = st->line;
 	r->iter = g_strdup(st->iteration);
 	r->name = g_strdup(st->name);
+	r->central = g_strdup(st->central ? st->central :
+		LOG_CENTRAL_DEFAULT);
+	/* the line and iteration say which central: not part of the key */
 	r->key = make_key(r->line, r->iter, r->name);
 	r->result = st->result;
 	r->verdict = g_strdup(st->verdict);
@@ -837,8 +842,12 @@ static const char *sgr(bool colour, const char *code)
 
 static char *step_label(const struct rec *r)
 {
-	return g_strdup_printf("line %-4" G_GINT64_FORMAT " %s%s%s%s", r->line,
-		r->name, *r->iter ? " [" : "", r->iter, *r->iter ? "]" : "");
+	/* one central's steps read as they always did */
+	bool who = strcmp(r->central, LOG_CENTRAL_DEFAULT) != 0;
+
+	return g_strdup_printf("line %-4" G_GINT64_FORMAT " %s%s%s%s%s%s",
+		r->line, r->name, who ? " as " : "", who ? r->central : "",
+		*r->iter ? " [" : "", r->iter, *r->iter ? "]" : "");
 }
 
 static char *outcome(const struct rec *r)
@@ -1133,6 +1142,7 @@ static void rec_json(JsonBuilder *b, const struct rec *r, bool full)
 static void step_key_json(JsonBuilder *b, const struct rec *r)
 {
 	log_add_step_place(b, r->line, r->iter, r->name);
+	log_add_str(b, LOG_KEY_CENTRAL, r->central);
 }
 
 static void pairs_json(JsonBuilder *b, const char *k, const GPtrArray *list,

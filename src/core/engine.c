@@ -18,7 +18,18 @@
 #include "bondcheck/bluez.h"
 #include "bondcheck/duration.h"
 #include "bondcheck/names.h"
+#include "bondcheck/logread.h"
 #include "step.h"
+
+/* A string member of a trace that came from outside: @dflt unless it is a
+ * string. */
+static const char *member_str(JsonObject *o, const char *key,
+	const char *dflt)
+{
+	const char *v = logread_str(o, key);
+
+	return v ? v : dflt;
+}
 
 #define CALL_SLACK_MS 5000
 #define MAX_EVIDENCE 40
@@ -265,6 +276,19 @@ static void iteration_label(struct engine *e, char *buf, size_t n)
 	}
 }
 
+/* The central of the innermost each-central iteration, or -1. */
+static int each_central(struct engine *e)
+{
+	for (int i = e->depth - 1; i >= 0; i--) {
+		const struct frame *f = &e->stack[i];
+
+		if (f->each && f->iter >= 1 && f->iter <= f->each->len)
+			return (int)g_array_index(f->each, unsigned,
+				f->iter - 1);
+	}
+	return -1;
+}
+
 static gboolean kick_next(gpointer data)
 {
 	struct engine *e = data;
@@ -308,10 +332,14 @@ void step_fail(struct engine *e, enum verdict v, enum confidence c,
 	e->result.verdict = v;
 	e->result.confidence = c;
 	e->result.fail_line = e->st.s->line;
+	e->result.central = step_central(e)->name;
 	g_free(e->message);
-	e->message = g_strdup_printf("%s at %s:%d (%s%s%s): %s",
+	/* with several centrals, which one failed is half the story */
+	e->message = g_strdup_printf("%s at %s:%d (%s%s%s%s%s): %s",
 		verdict_to_str(v), e->scn->file ? e->scn->file : "scenario",
 		e->st.s->line, scn_step_type_to_str(e->st.s->type),
+		e->n_centrals > 1 ? " as " : "",
+		e->n_centrals > 1 ? step_central(e)->name : "",
 		*e->st.iteration ? ", iteration " : "", e->st.iteration, msg);
 	g_free(msg);
 	step_clear(e);
@@ -382,6 +410,8 @@ static void step_start(struct engine *e, const struct scn_step *s)
 	st->extra = json_builder_new();
 	json_builder_begin_object(st->extra);
 	iteration_label(e, st->iteration, sizeof(st->iteration));
+	e->cur = MIN(scn_step_central(s, each_central(e)), e->n_centrals - 1);
+	step_central(e)->dut_refused = false;
 	e->started++;
 
 	runlog_step_start(e);
@@ -406,7 +436,7 @@ static const struct scn_step *fetch(struct engine *e)
 			if (!s->children)
 				return s;
 			e->stack[e->depth++] = (struct frame){ s->children, 0, 1,
-				s->count, true };
+				s->count, true, s->each };
 			continue;
 		}
 		if (f->repeat && f->iter < f->count) {
@@ -435,11 +465,11 @@ static void next_step(struct engine *e)
 
 /* ---- routing the world's events to the step ----------------------------- */
 
-/* The one place "the DUT was seen again" is handled. */
-static void dut_seen(struct engine *e, const char *path)
+/* The one place "the DUT was seen again" is handled: by @c's adapter. */
+static void dut_seen(struct engine *e, struct central *c, const char *path)
 {
-	step_central(e)->dut_seen_us = engine_now(e);
-	if (e->st.s && e->st.ops->dut_seen)
+	c->dut_seen_us = engine_now(e);
+	if (e->st.s && c == step_central(e) && e->st.ops->dut_seen)
 		e->st.ops->dut_seen(e, path);
 }
 
@@ -456,7 +486,7 @@ void engine_discovery_started(struct engine *e, const struct bluez_reply *r)
 	}
 	if (e->st.ops->dut_seen &&
 	    central_dut_in_range(step_central(e), &p))
-		dut_seen(e, p);
+		dut_seen(e, step_central(e), p);
 }
 
 void engine_discovery_stopped(struct engine *e)
@@ -475,22 +505,32 @@ static bool under(const char *path, const char *base)
 	return !strncmp(path, base, n) && (path[n] == '\0' || path[n] == '/');
 }
 
-static void dut_prop(struct engine *e, const char *name, GVariant *v)
+/* Is @c the central of the step that runs now? */
+static bool stepping(struct engine *e, struct central *c)
 {
-	struct central *c = step_central(e);
+	return e->st.s && c == step_central(e);
+}
+
+static void dut_prop(struct engine *e, struct central *c, const char *name,
+	GVariant *v)
+{
 	bool rssi = !strcmp(name, "RSSI");
 	char *txt = runlog_value_text(v);
 
-	if (!rssi || e->st.s)
+	/* another central's DUT changes too: the step's timeline says whose
+	 * (its advertisements are not worth a line) */
+	if (stepping(e, c))
 		step_timeline(e, "%s=%s", name, txt);
+	else if (!rssi)
+		step_timeline(e, "%s: %s=%s", c->name, name, txt);
 	g_free(txt);
 	if (!strcmp(name, "Connected") && !step_true(v))
 		gatt_subs_link_lost(c);
 	if (rssi && v) {
-		dut_seen(e, c->dev_path);
+		dut_seen(e, c, c->dev_path);
 		return;
 	}
-	if (e->st.s && e->st.ops->dut_prop)
+	if (stepping(e, c) && e->st.ops->dut_prop)
 		e->st.ops->dut_prop(e, name, v);
 }
 
@@ -510,93 +550,135 @@ static void env_fail(struct engine *e, const char *why)
 	}
 }
 
-static void device_added(struct engine *e, const struct model_event *ev)
+static void device_added(struct engine *e, struct central *c,
+	const struct model_event *ev)
 {
 	const char *q;
 
-	if (e->st.s && e->st.ops->device_added && ev->value)
+	/* a device under another central's adapter is that central's */
+	if (!stepping(e, c))
+		return;
+	if (e->st.ops->device_added && ev->value)
 		e->st.ops->device_added(e, ev->path, ev->value);
-	if (e->st.s && e->st.ops->dut_seen &&
-	    central_dut_in_range(step_central(e), &q)) {
-		runlog_model(e, ev);
-		dut_seen(e, q);
+	if (stepping(e, c) && e->st.ops->dut_seen &&
+	    central_dut_in_range(c, &q)) {
+		runlog_model(e, c, ev);
+		dut_seen(e, c, q);
 	}
 }
 
-static void dut_removed(struct engine *e)
+static void dut_removed(struct engine *e, struct central *c)
 {
-	struct central *c = step_central(e);
-
-	step_timeline(e, "the device object was removed");
+	if (stepping(e, c))
+		step_timeline(e, "the device object was removed");
 	g_free(c->dev_path);
 	c->dev_path = NULL;
-	if (e->st.s && e->st.ops->dut_removed)
+	if (stepping(e, c) && e->st.ops->dut_removed)
 		e->st.ops->dut_removed(e);
 }
 
-static void dut_signal(struct engine *e, const struct model_event *ev)
+static void dut_signal(struct engine *e, struct central *c,
+	const struct model_event *ev)
 {
 	const char *reason = NULL;
 
-	if (strcmp(ev->name, "Disconnected") != 0 || !ev->value)
+	if (strcmp(ev->name, "Disconnected") != 0 || !ev->value ||
+	    !g_variant_is_of_type(ev->value, G_VARIANT_TYPE("(ss)")))
 		return;
 	g_variant_get_child(ev->value, 0, "&s", &reason);
+	if (!stepping(e, c)) {
+		if (e->st.s)
+			step_timeline(e, "%s: Disconnected(%s)", c->name,
+				reason);
+		return;
+	}
 	step_timeline(e, "Disconnected(%s)", reason);
-	if (e->st.s && e->st.ops->dut_disconnected)
+	if (e->st.ops->dut_disconnected)
 		e->st.ops->dut_disconnected(e, reason);
 }
 
-static void on_model(const struct model_event *ev, void *data)
+static void adapter_event(struct engine *e, struct central *c,
+	const struct model_event *ev)
 {
-	struct engine *e = data;
-	struct central *c = step_central(e);
+	char *why;
+
+	if (ev->type == MODEL_EVENT_PROP_CHANGED &&
+	    !strcmp(ev->name, "Powered") && ev->value &&
+	    g_variant_is_of_type(ev->value, G_VARIANT_TYPE_BOOLEAN) &&
+	    !g_variant_get_boolean(ev->value))
+		why = g_strdup_printf("the adapter%s%s was powered off",
+			e->n_centrals > 1 ? " of central " : "",
+			e->n_centrals > 1 ? c->name : "");
+	else if (ev->type == MODEL_EVENT_IFACE_REMOVED &&
+		 !strcmp(ev->iface, BLUEZ_IFACE_ADAPTER))
+		why = g_strdup_printf("the adapter%s%s disappeared "
+			"(unplugged?)", e->n_centrals > 1 ? " of central " : "",
+			e->n_centrals > 1 ? c->name : "");
+	else
+		return;
+	env_fail(e, why);
+	g_free(why);
+}
+
+/* One event of the model, for central @c's adapter or what is under it. */
+static void central_model(struct engine *e, struct central *c,
+	const struct model_event *ev)
+{
 	const char *p = c->dev_path;
 	bool mine = p && under(ev->path, p);
-	bool adapter = c->adapter && ev->path && !strcmp(ev->path, c->adapter);
+	bool adapter = !strcmp(ev->path, c->adapter);
 	bool chr = mine && !g_strcmp0(ev->iface, BLUEZ_IFACE_GATT_CHRC);
 
-	if (e->state != ENGINE_STATE_RUNNING &&
-	    e->state != ENGINE_STATE_FINISHING)
-		return;
 	if (mine || adapter)
-		runlog_model(e, ev);
-
+		runlog_model(e, c, ev);
+	if (adapter) {
+		adapter_event(e, c, ev);
+		return;
+	}
 	switch (ev->type) {
 	case MODEL_EVENT_PROP_CHANGED:
-		if (adapter && !strcmp(ev->name, "Powered") && ev->value &&
-		    !g_variant_get_boolean(ev->value)) {
-			env_fail(e, "the adapter was powered off");
-		} else if (mine && !strcmp(ev->iface, BLUEZ_IFACE_DEVICE) &&
-			   !strcmp(ev->path, p)) {
-			dut_prop(e, ev->name, ev->value);
+		if (mine && !strcmp(ev->iface, BLUEZ_IFACE_DEVICE) &&
+		    !strcmp(ev->path, p)) {
+			dut_prop(e, c, ev->name, ev->value);
 		} else if (chr) {
 			if (!strcmp(ev->name, "Value"))
 				gatt_subs_value(c, ev->path);
-			if (e->st.s && e->st.ops->chr_changed)
+			if (stepping(e, c) && e->st.ops->chr_changed)
 				e->st.ops->chr_changed(e, ev->path, ev->name);
 		}
 		break;
 	case MODEL_EVENT_IFACE_ADDED:
-		if (chr && e->st.s && e->st.ops->chr_added)
+		if (chr && stepping(e, c) && e->st.ops->chr_added)
 			e->st.ops->chr_added(e, ev->path);
 		else if (!strcmp(ev->iface, BLUEZ_IFACE_DEVICE))
-			device_added(e, ev);
+			device_added(e, c, ev);
 		break;
 	case MODEL_EVENT_IFACE_REMOVED:
-		if (adapter && !strcmp(ev->iface, BLUEZ_IFACE_ADAPTER))
-			env_fail(e, "the adapter disappeared (unplugged?)");
-		else if (p && !strcmp(ev->path, p) &&
-			 !strcmp(ev->iface, BLUEZ_IFACE_DEVICE))
-			dut_removed(e);
+		if (p && !strcmp(ev->path, p) &&
+		    !strcmp(ev->iface, BLUEZ_IFACE_DEVICE))
+			dut_removed(e, c);
 		break;
 	case MODEL_EVENT_SIGNAL:
 		if (mine)
-			dut_signal(e, ev);
+			dut_signal(e, c, ev);
 		break;
 	case MODEL_EVENT_RESET:
 	case MODEL_EVENT_SYNCED:
 		break;
 	}
+}
+
+static void on_model(const struct model_event *ev, void *data)
+{
+	struct engine *e = data;
+	struct central *c;
+
+	if (e->state != ENGINE_STATE_RUNNING &&
+	    e->state != ENGINE_STATE_FINISHING)
+		return;
+	c = central_of_path(e, ev->path);
+	if (c)
+		central_model(e, c, ev);
 }
 
 static bool is_pairing_method(const char *m)
@@ -611,43 +693,75 @@ static bool is_pairing_method(const char *m)
 
 void engine_agent_event(struct engine *e, const struct engine_agent_event *ev)
 {
-	const char *dev = step_central(e)->dev_path;
+	struct central *c = central_of_path(e, ev->device);
 
 	runlog_agent_request(e, ev);
 
 	if (!e->st.s)
 		return;
 	g_ptr_array_add(e->st.agent, g_strdup_printf("+%" G_GINT64_FORMAT
-		"ms %s(%s) -> %s", step_ms(e), ev->method,
-		ev->device ? ev->device : "", ev->answer ? ev->answer : ""));
-	if (is_pairing_method(ev->method) && ev->device && dev &&
-	    !strcmp(ev->device, dev) && e->st.ops->agent)
+		"ms %s%s%s(%s) -> %s", step_ms(e), c && !stepping(e, c) ?
+			c->name : "", c && !stepping(e, c) ? ": " : "",
+		ev->method, ev->device ? ev->device : "",
+		ev->answer ? ev->answer : ""));
+	/* only the step's own central's DUT: another's is not this step's */
+	if (is_pairing_method(ev->method) && ev->device && c &&
+	    stepping(e, c) && c->dev_path && !strcmp(ev->device, c->dev_path) &&
+	    e->st.ops->agent)
 		e->st.ops->agent(e, ev);
 }
 
 void engine_sim_trace(struct engine *e, const char *json)
 {
+	engine_sim_trace_from(e, 0, json);
+}
+
+void engine_sim_trace_from(struct engine *e, unsigned central,
+	const char *json)
+{
 	JsonNode *n = json_from_string(json, NULL);
+	JsonObject *o;
+	struct central *c;
 
 	if (!n || !JSON_NODE_HOLDS_OBJECT(n)) {
 		if (n)
 			json_node_unref(n);
 		return;
 	}
-	runlog_sim(e, n);
+	o = json_node_get_object(n);
+	if (central > 0 && g_strcmp0(member_str(o, "side", NULL), "host") != 0) {
+		/* the DUT's own event: the first central's copy is logged */
+		json_node_unref(n);
+		return;
+	}
+	/* what the DUT says about a central's keys, for its evidence */
+	central_dut_trace(e, o, json);
+	c = central_of_address(e, member_str(o,
+		"peer", NULL));
+	runlog_sim(e, c, n);
 	if (e->st.s && e->st.traces->len < MAX_EVIDENCE)
 		g_ptr_array_add(e->st.traces, g_strdup(json));
 }
 
 void engine_hci_event(struct engine *e, const struct engine_hci_event *ev)
 {
-	runlog_hci(e, ev);
+	struct central *c = NULL;
+
+	for (unsigned i = 0; i < e->n_centrals && ev->index >= 0; i++)
+		if (e->centrals[i].adapter &&
+		    bluez_adapter_index(e->centrals[i].adapter) == ev->index)
+			c = &e->centrals[i];
+	if (!c)
+		c = &e->centrals[0];
+	runlog_hci(e, c, ev);
 	if (!e->st.s)
 		return;
 	if (e->st.hci->len < MAX_EVIDENCE)
 		g_ptr_array_add(e->st.hci, g_strdup_printf("+%" G_GINT64_FORMAT
-			"ms %s", step_ms(e), ev->text ? ev->text : ev->what));
-	if (e->st.ops->hci)
+			"ms %s%s%s", step_ms(e), stepping(e, c) ? "" : c->name,
+			stepping(e, c) ? "" : ": ", ev->text ? ev->text :
+								ev->what));
+	if (stepping(e, c) && e->st.ops->hci)
 		e->st.ops->hci(e, ev);
 }
 
@@ -706,58 +820,63 @@ static void agent_gone(const GError *error, void *data)
 	struct engine *e = data;
 
 	runlog_agent(e, LOG_AGENT_UNREGISTERED, error);
-	e->central.registered = false;
+	e->agent_registered = false;
 	e->cleanup++;
 	cleanup_next(e);
 }
 
-/* Leave the adapter as we found it, one call at a time. */
+/*
+ * Leave each central's adapter as we found it, one call at a time: stop its
+ * discovery, drop its link if the run was interrupted, restore Pairable;
+ * then unregister the agent. e->cleanup counts the calls done: three per
+ * central, then the agent.
+ */
 static void cleanup_next(struct engine *e)
 {
-	struct central *c = &e->central;
 	bool talk = e->bluez_ok && !e->bus_lost;
 	bool cur = false;
 
-	switch (e->cleanup) {
-	case 0:
-		if (talk && c->discovering) {
-			c->discovering = false;
-			step_call(e, BLUEZ_OP_STOP_DISCOVERY, c->adapter, NULL,
-				cleanup_reply);
-			return;
+	while (e->cleanup < 3 * (int)e->n_centrals) {
+		struct central *c = &e->centrals[e->cleanup / 3];
+
+		switch (e->cleanup % 3) {
+		case 0:
+			if (talk && c->discovering) {
+				c->discovering = false;
+				step_call(e, BLUEZ_OP_STOP_DISCOVERY, c->adapter,
+					NULL, cleanup_reply);
+				return;
+			}
+			break;
+		case 1:
+			if (talk && e->interrupted && central_dut(c) &&
+			    central_connected(c)) {
+				step_call(e, BLUEZ_OP_DISCONNECT, central_dut(c),
+					NULL, cleanup_reply);
+				return;
+			}
+			break;
+		default:
+			if (talk && c->pairable_saved && c->adapter &&
+			    model_bool(e->env.model, c->adapter,
+				    BLUEZ_IFACE_ADAPTER, "Pairable", &cur) &&
+			    cur != c->pairable_orig) {
+				step_call(e, BLUEZ_OP_SET_PAIRABLE, c->adapter,
+					g_variant_new_boolean(c->pairable_orig),
+					cleanup_reply);
+				return;
+			}
+			break;
 		}
 		e->cleanup++;
-		/* fall through */
-	case 1:
-		if (talk && e->interrupted && central_dut(c) &&
-		    central_connected(c)) {
-			step_call(e, BLUEZ_OP_DISCONNECT, central_dut(c), NULL,
-				cleanup_reply);
-			return;
-		}
-		e->cleanup++;
-		/* fall through */
-	case 2:
-		if (talk && c->pairable_saved && c->adapter &&
-		    model_bool(e->env.model, c->adapter, BLUEZ_IFACE_ADAPTER,
-			    "Pairable", &cur) && cur != c->pairable_orig) {
-			step_call(e, BLUEZ_OP_SET_PAIRABLE, c->adapter,
-				g_variant_new_boolean(c->pairable_orig),
-				cleanup_reply);
-			return;
-		}
-		e->cleanup++;
-		/* fall through */
-	case 3:
-		if (c->registered && !e->bus_lost) {
+	}
+	if (e->cleanup == 3 * (int)e->n_centrals) {
+		if (e->agent_registered && !e->bus_lost) {
 			e->env.agent->unregister_agent(e->env.agent_data,
 				agent_gone, e);
 			return;
 		}
 		e->cleanup++;
-		/* fall through */
-	default:
-		break;
 	}
 	write_run_end(e);
 	enter_state(e, ENGINE_STATE_DONE);
@@ -765,6 +884,7 @@ static void cleanup_next(struct engine *e)
 		e->kick = e->env.clock->timeout(e->env.clock_data, 0,
 			report_finished, e);
 }
+
 
 static void finish(struct engine *e, enum engine_outcome o)
 {
@@ -790,7 +910,6 @@ static void finish(struct engine *e, enum engine_outcome o)
 static void agent_ready(const GError *error, void *data)
 {
 	struct engine *e = data;
-	struct central *c = &e->central;
 
 	if (e->state != ENGINE_STATE_WAITING)
 		return;
@@ -802,7 +921,7 @@ static void agent_ready(const GError *error, void *data)
 		g_free(m);
 		return;
 	}
-	c->registered = true;
+	e->agent_registered = true;
 	if (e->ready_timer) {
 		e->env.clock->cancel(e->env.clock_data, e->ready_timer);
 		e->ready_timer = 0;
@@ -810,9 +929,10 @@ static void agent_ready(const GError *error, void *data)
 	runlog_run_start(e);
 	runlog_agent(e, LOG_AGENT_REGISTERED, NULL);
 	enter_state(e, ENGINE_STATE_RUNNING);
-	e->stack[0] = (struct frame){ e->scn->steps, 0, 1, 1, false };
+	e->stack[0] = (struct frame){ e->scn->steps, 0, 1, 1, false, NULL };
 	e->depth = 1;
-	if (e->cfg.device) {
+	for (unsigned i = 0; e->cfg.device && i < e->n_centrals; i++) {
+		struct central *c = &e->centrals[i];
 		const char *p = bluez_find_device(e->env.model, c->adapter,
 			e->cfg.device);
 
@@ -822,35 +942,55 @@ static void agent_ready(const GError *error, void *data)
 	next_step(e);
 }
 
-static void setup(struct engine *e)
+/* Each central's adapter: bondcheckd's claim, --adapter for the first, the
+ * scenario's adapter=, or the first powered one no other central has. */
+static bool pick_adapters(struct engine *e)
 {
-	struct central *c = &e->central;
+	unsigned n = e->n_centrals;
+	const char **names = g_new0(const char *, n);
+	const char **labels = g_new0(const char *, n);
+	const char **paths = g_new0(const char *, n);
 	GError *err = NULL;
-	const char *a;
-	const char *io;
+	bool ok;
 
-	if (e->state != ENGINE_STATE_WAITING || c->registered)
-		return;
-	if (e->scn->centrals->len > 1) {
-		/* the grammar is here before the engine's side of it */
-		env_fail(e, "this scenario declares several centrals; this "
-			"build of the engine drives one");
-		return;
+	for (unsigned i = 0; i < n; i++) {
+		const struct central *c = &e->centrals[i];
+
+		labels[i] = c->name;
+		names[i] = e->cfg.adapters && e->cfg.adapters[i] ?
+			e->cfg.adapters[i] : i == 0 && e->cfg.adapter ?
+			e->cfg.adapter : c->decl->adapter;
 	}
-	a = bluez_find_adapter(e->env.model, e->cfg.adapter ? e->cfg.adapter :
-		((struct scn_central *)g_ptr_array_index(e->scn->centrals,
-			0))->adapter, &err);
-	if (!a) {
+	ok = bluez_pick_adapters(e->env.model, n, names, labels, paths, &err);
+	if (ok) {
+		for (unsigned i = 0; i < n; i++) {
+			g_free(e->centrals[i].adapter);
+			e->centrals[i].adapter = g_strdup(paths[i]);
+		}
+	} else {
 		env_fail(e, err->message);
 		g_error_free(err);
-		return;
 	}
-	g_free(c->adapter);
-	c->adapter = g_strdup(a);
+	g_free(names);
+	g_free(labels);
+	g_free(paths);
+	return ok;
+}
+
+static void setup(struct engine *e)
+{
+	const char *io;
+
+	if (e->state != ENGINE_STATE_WAITING || e->agent_registered)
+		return;
+	if (!pick_adapters(e))
+		return;
 	io = pair_agent_capability(e->scn->steps);
-	c->agent_cap = g_strdup(io ? io : SCN_DEFAULT_IO);
-	e->env.agent->set_policy(e->env.agent_data, true, -1);
-	e->env.agent->register_agent(e->env.agent_data, c->agent_cap,
+	g_free(e->agent_cap);
+	e->agent_cap = g_strdup(io ? io : SCN_DEFAULT_IO);
+	for (unsigned i = 0; i < e->n_centrals; i++)
+		central_agent_policy(&e->centrals[i], true, -1);
+	e->env.agent->register_agent(e->env.agent_data, e->agent_cap,
 		agent_ready, e);
 }
 
@@ -877,7 +1017,10 @@ struct engine *engine_new(const struct engine_config *cfg,
 	e->env = *env;
 	e->scn = scn;
 	e->log = log;
-	central_init(&e->central, e);
+	e->n_centrals = MAX(scn->centrals->len, 1);
+	e->centrals = g_new0(struct central, e->n_centrals);
+	for (unsigned i = 0; i < e->n_centrals; i++)
+		central_init(&e->centrals[i], e, i);
 	if (cfg->device)
 		e->dev_address = g_ascii_strup(cfg->device, -1);
 	if (!e->cfg.ready_timeout_ms)
@@ -905,7 +1048,10 @@ void engine_free(struct engine *e)
 		e->env.bluez->cancel(e->env.bluez_data, c->id);
 	}
 	model_unwatch(e->env.model, e->watch);
-	central_clear(&e->central);
+	for (unsigned i = 0; i < e->n_centrals; i++)
+		central_clear(&e->centrals[i]);
+	g_free(e->centrals);
+	g_free(e->agent_cap);
 	g_free(e->dev_address);
 	g_free(e->dut_name);
 	g_free(e->message);
@@ -916,7 +1062,22 @@ void engine_free(struct engine *e)
 
 const char *engine_adapter(struct engine *e)
 {
-	return e->central.adapter;
+	return e->centrals[0].adapter;
+}
+
+unsigned engine_centrals(struct engine *e)
+{
+	return e->n_centrals;
+}
+
+const char *engine_central_name(struct engine *e, unsigned central)
+{
+	return central < e->n_centrals ? e->centrals[central].name : NULL;
+}
+
+const char *engine_central_adapter(struct engine *e, unsigned central)
+{
+	return central < e->n_centrals ? e->centrals[central].adapter : NULL;
 }
 
 void engine_start(struct engine *e, engine_finished_fn fn, void *user_data)
@@ -995,5 +1156,5 @@ bool engine_progress(struct engine *e, struct engine_progress *p)
 
 const char *engine_device_path(struct engine *e)
 {
-	return e->central.dev_path;
+	return e->centrals[0].dev_path;
 }

@@ -21,6 +21,7 @@ struct logread_view {
 	GString *iteration;       /* a tree step's, dotted */
 	/* a skimmed step's strings */
 	char name[32];
+	char central[40];
 	char verdict[40];
 	char iter[SKIM_MAX_ITER * 20];
 };
@@ -597,6 +598,7 @@ static bool skim_step(const char *line, size_t len, bool end,
 	st->result = LOG_STEP_PASS;
 	st->iteration = v->iter;
 	st->name = v->name;
+	st->central = LOG_CENTRAL_DEFAULT;
 	ws(&s);
 	if (s.p >= s.end || *s.p++ != '{')
 		return false;
@@ -626,6 +628,10 @@ static bool skim_step(const char *line, size_t len, bool end,
 			if (!plain_string(&s, v->name, sizeof(v->name)))
 				return false;
 			have_name = true;
+		} else if (KEY(LOG_KEY_CENTRAL)) {
+			if (!plain_string(&s, v->central, sizeof(v->central)))
+				return false;
+			st->central = v->central;
 		} else if (KEY(LOG_KEY_RESULT)) {
 			if (!plain_string(&s, result, sizeof(result)) ||
 			    strcmp(result, log_step_result_to_str(LOG_STEP_PASS)))
@@ -821,6 +827,9 @@ static bool step_from_tree(struct logread_view *v, JsonObject *o, bool end)
 	st->name = logread_str(o, LOG_KEY_NAME);
 	if (!st->name)
 		st->name = "?";
+	st->central = logread_str(o, LOG_KEY_CENTRAL);
+	if (!st->central)
+		st->central = LOG_CENTRAL_DEFAULT;
 	st->text = logread_str(o, LOG_KEY_TEXT);
 	st->timeout_ms = logread_int(o, LOG_KEY_TIMEOUT_MS, -1);
 	st->latency_ms = -1;

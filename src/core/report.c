@@ -27,6 +27,7 @@ struct report {
 	bool open;                 /* a step-start without its step-end yet */
 	gint64 open_line;
 	char open_name[32];
+	char open_central[40];
 	char open_iter[64];
 	GPtrArray *failures;       /* step-end JsonNode copies */
 	guint64 more_failures;     /* beyond REPORT_MAX_FAILURES */
@@ -174,6 +175,14 @@ static JsonObject *end_obj(struct report *r)
 	return r->end ? json_node_get_object(r->end) : NULL;
 }
 
+/* Did the run drive several centrals? Then each step says whose it is. */
+static bool several_centrals(struct report *r)
+{
+	JsonArray *c = logread_arr(start_obj(r), LOG_KEY_CENTRALS);
+
+	return c && json_array_get_length(c) > 1;
+}
+
 /* @s, or @dflt when it is NULL */
 static const char *or(const char *s, const char *dflt)
 {
@@ -273,12 +282,16 @@ static char *evidence_text(const struct logread_step *st, const char *file)
 	return buf;
 }
 
-static char *case_name(const struct logread_step *st)
+/* A testcase per central and step: "A: line 11: reconnect [2]"; one
+ * central's names stay as they always were. */
+static char *case_name(struct report *r, const struct logread_step *st)
 {
 	const char *it = st->iteration;
+	bool who = several_centrals(r) && st->central;
 
-	return g_strdup_printf("line %" G_GINT64_FORMAT ": %s%s%s%s", st->line,
-		st->name, *it ? " [" : "", it, *it ? "]" : "");
+	return g_strdup_printf("%s%sline %" G_GINT64_FORMAT ": %s%s%s%s",
+		who ? st->central : "", who ? ": " : "", st->line, st->name,
+		*it ? " [" : "", it, *it ? "]" : "");
 }
 
 static const char *scenario_file(struct report *r)
@@ -296,7 +309,7 @@ static void junit_step(struct report *r, const struct logread_step *st)
 {
 	const char *conf = st->confidence;
 	struct junit_case c = { 0 };
-	char *name = case_name(st);
+	char *name = case_name(r, st);
 	char *text = NULL, *msg = NULL;
 
 	c.name = name;
@@ -421,6 +434,8 @@ static void on_step_start(struct report *r, const struct logread_step *st)
 	r->open = true;
 	r->open_line = st->line;
 	g_strlcpy(r->open_name, st->name, sizeof(r->open_name));
+	g_strlcpy(r->open_central, st->central ? st->central :
+		LOG_CENTRAL_DEFAULT, sizeof(r->open_central));
 	g_strlcpy(r->open_iter, st->iteration, sizeof(r->open_iter));
 }
 
@@ -518,8 +533,9 @@ bool report_finish(struct report *r, GError **error)
 		return true;
 	if (r->open) {
 		struct logread_step st = { .line = r->open_line,
-			.name = r->open_name, .iteration = r->open_iter };
-		char *name = case_name(&st);
+			.name = r->open_name, .iteration = r->open_iter,
+			.central = r->open_central };
+		char *name = case_name(r, &st);
 		struct junit_case c = { name, classname(r), 0, JUNIT_ERROR,
 			"the log ends inside this step (was the run killed?)",
 			"incomplete", "the log ends inside this step" };
@@ -571,6 +587,30 @@ static const char *sgr(bool colour, const char *code)
 	return colour ? code : "";
 }
 
+/* "  centrals A (hci0 00:B0:DC:00:00:01), B (hci1 ...)" */
+static void print_centrals(struct report *r, FILE *out)
+{
+	JsonArray *a = logread_arr(start_obj(r), LOG_KEY_CENTRALS);
+
+	if (!several_centrals(r))
+		return;
+	fprintf(out, "  centrals");
+	for (guint i = 0; i < json_array_get_length(a); i++) {
+		JsonNode *n = json_array_get_element(a, i);
+		JsonObject *c = JSON_NODE_HOLDS_OBJECT(n) ?
+			json_node_get_object(n) : NULL;
+		JsonObject *ad = logread_obj(c, LOG_KEY_ADAPTER);
+		const char *path = logread_str(ad, LOG_KEY_PATH);
+		const char *base = path ? strrchr(path, '/') : NULL;
+
+		fprintf(out, "%s %s (%s %s)", i ? "," : "",
+			or(logread_str(c, LOG_KEY_NAME), "?"),
+			base ? base + 1 : or(path, "?"),
+			or(logread_str(ad, LOG_KEY_ADDRESS), "?"));
+	}
+	fprintf(out, "\n");
+}
+
 static void print_run(struct report *r, FILE *out, bool colour)
 {
 	JsonObject *s = start_obj(r);
@@ -590,6 +630,7 @@ static void print_run(struct report *r, FILE *out, bool colour)
 		or(logread_str(dev, LOG_KEY_ADDRESS),
 			or(logread_str(dev, LOG_KEY_NAME), "?")),
 		or(logread_str(ad, LOG_KEY_ADDRESS), "?"));
+	print_centrals(r, out);
 	fprintf(out, "  BlueZ %s, kernel %s, started %s\n",
 		or(logread_str(s, LOG_KEY_BLUEZ_VERSION), "unknown"),
 		or(logread_str(s, LOG_KEY_KERNEL), "?"),
@@ -629,10 +670,12 @@ static void print_failure(struct report *r, FILE *out, JsonNode *step,
 	conf = st->confidence;
 	if (!headline)
 		fprintf(out, "%sFAILED%s: %s%s%s%s at line %" G_GINT64_FORMAT
-			     " (%s%s%s): %s\n",
+			     " (%s%s%s%s%s): %s\n",
 			sgr(colour, "\033[1;31m"), sgr(colour, "\033[0m"),
 			or(st->verdict, "failed"), conf ? " (" : "",
 			or(conf, ""), conf ? ")" : "", st->line, st->name,
+			several_centrals(r) ? " as " : "",
+			several_centrals(r) ? st->central : "",
 			*st->iteration ? ", iteration " : "", st->iteration,
 			or(st->message, ""));
 	if (st->verdict && verdict_from_str(st->verdict, &v))

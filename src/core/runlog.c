@@ -27,6 +27,42 @@ char *runlog_value_text(GVariant *v)
 	return g_variant_print(v, FALSE);
 }
 
+void runlog_add_central(JsonBuilder *b, const struct central *c)
+{
+	if (c)
+		log_add_str(b, LOG_KEY_CENTRAL, c->name);
+}
+
+/* The central a bluez event is about: its path's, else the step's. */
+static struct central *path_central(struct engine *e, const char *path)
+{
+	struct central *c = central_of_path(e, path);
+
+	return c ? c : step_central(e);
+}
+
+/* run-start's centrals: [{name, adapter {path, address}, privacy}] */
+static void add_centrals(struct engine *e, JsonBuilder *b)
+{
+	log_begin_array(b, LOG_KEY_CENTRALS);
+	for (unsigned i = 0; i < e->n_centrals; i++) {
+		const struct central *c = &e->centrals[i];
+
+		json_builder_begin_object(b);
+		log_add_str(b, LOG_KEY_NAME, c->name);
+		log_begin_object(b, LOG_KEY_ADAPTER);
+		log_add_str(b, LOG_KEY_PATH, c->adapter);
+		log_add_str(b, LOG_KEY_ADDRESS, c->adapter ?
+			model_str(e->env.model, c->adapter,
+				BLUEZ_IFACE_ADAPTER, "Address") : NULL);
+		json_builder_end_object(b);
+		log_add_str(b, LOG_KEY_PRIVACY, scn_privacy_to_str(
+			c->decl->privacy));
+		json_builder_end_object(b);
+	}
+	json_builder_end_array(b);
+}
+
 /* ---- run ---------------------------------------------------------------- */
 
 static void write_note(struct engine *e, const char *what, const char *text)
@@ -53,7 +89,7 @@ void engine_note(struct engine *e, const char *what, const char *text)
 
 void runlog_run_start(struct engine *e)
 {
-	const char *adapter = e->central.adapter;
+	const char *adapter = e->centrals[0].adapter;
 	JsonBuilder *b = evlog_begin_event(e->log, LOG_EVENT_RUN_START);
 	GDateTime *dt = g_date_time_new_now_utc();
 	char *iso = g_date_time_format_iso8601(dt);
@@ -78,6 +114,7 @@ void runlog_run_start(struct engine *e)
 	log_add_str(b, LOG_KEY_PATH, adapter);
 	log_add_str(b, LOG_KEY_ADDRESS, addr);
 	json_builder_end_object(b);
+	add_centrals(e, b);
 	log_add_str(b, LOG_KEY_BLUEZ_VERSION, e->cfg.bluez_version ?
 		e->cfg.bluez_version : "unknown");
 	log_add_str(b, LOG_KEY_KERNEL, e->cfg.kernel);
@@ -134,8 +171,10 @@ void runlog_run_end(struct engine *e)
 	json_builder_end_object(b);
 	log_add_int(b, LOG_KEY_ELAPSED_MS, r->elapsed_ms);
 	log_add_str(b, LOG_KEY_MESSAGE, r->message);
-	if (r->fail_line)
+	if (r->fail_line) {
 		log_add_int(b, LOG_KEY_LINE, r->fail_line);
+		log_add_str(b, LOG_KEY_CENTRAL, r->central);
+	}
 	log_add_int(b, LOG_KEY_EXIT_STATUS, r->exit_status);
 	evlog_end(e->log, b);
 }
@@ -181,6 +220,7 @@ void runlog_step_start(struct engine *e)
 	const struct scn_step *s = e->st.s;
 	JsonBuilder *b = evlog_begin_event(e->log, LOG_EVENT_STEP_START);
 
+	runlog_add_central(b, step_central(e));
 	log_add_int(b, LOG_KEY_INDEX, e->started);
 	add_place(e, b);
 	log_add_str(b, LOG_KEY_TEXT, s->text);
@@ -194,6 +234,7 @@ void runlog_step_end(struct engine *e, enum log_step_result result,
 	struct step *st = &e->st;
 	JsonBuilder *b = evlog_begin_event(e->log, LOG_EVENT_STEP_END);
 
+	runlog_add_central(b, step_central(e));
 	log_add_int(b, LOG_KEY_INDEX, e->started);
 	add_place(e, b);
 	log_add_str(b, LOG_KEY_RESULT, log_step_result_to_str(result));
@@ -238,6 +279,7 @@ void runlog_call(struct engine *e, enum bluez_op op, const char *path)
 {
 	JsonBuilder *b = evlog_begin_event(e->log, LOG_EVENT_BLUEZ);
 
+	runlog_add_central(b, path_central(e, path));
 	log_add_str(b, LOG_KEY_EVENT, log_bluez_to_str(LOG_BLUEZ_CALL));
 	log_add_str(b, LOG_KEY_METHOD, bluez_op_to_str(op));
 	log_add_str(b, LOG_KEY_PATH, path);
@@ -249,6 +291,7 @@ void runlog_reply(struct engine *e, enum bluez_op op, const char *path,
 {
 	JsonBuilder *b = evlog_begin_event(e->log, LOG_EVENT_BLUEZ);
 
+	runlog_add_central(b, path_central(e, path));
 	log_add_str(b, LOG_KEY_EVENT, log_bluez_to_str(LOG_BLUEZ_REPLY));
 	log_add_str(b, LOG_KEY_METHOD, bluez_op_to_str(op));
 	log_add_str(b, LOG_KEY_PATH, path);
@@ -263,10 +306,12 @@ void runlog_reply(struct engine *e, enum bluez_op op, const char *path,
 	evlog_end(e->log, b);
 }
 
-void runlog_model(struct engine *e, const struct model_event *ev)
+void runlog_model(struct engine *e, struct central *c,
+	const struct model_event *ev)
 {
 	JsonBuilder *b = evlog_begin_event(e->log, LOG_EVENT_BLUEZ);
 
+	runlog_add_central(b, c);
 	switch (ev->type) {
 	case MODEL_EVENT_PROP_CHANGED:
 		log_add_str(b, LOG_KEY_EVENT, log_bluez_to_str(LOG_BLUEZ_PROPERTY));
@@ -302,6 +347,7 @@ void runlog_agent_request(struct engine *e,
 {
 	JsonBuilder *b = evlog_begin_event(e->log, LOG_EVENT_AGENT);
 
+	runlog_add_central(b, central_of_path(e, ev->device));
 	log_add_str(b, LOG_KEY_METHOD, ev->method);
 	log_add_str(b, LOG_KEY_DEVICE, ev->device);
 	if (!strcmp(ev->method, "RequestConfirmation") ||
@@ -318,16 +364,18 @@ void runlog_agent(struct engine *e, const char *event, const GError *error)
 	JsonBuilder *b = evlog_begin_event(e->log, LOG_EVENT_AGENT);
 
 	log_add_str(b, LOG_KEY_EVENT, event);
-	log_add_str(b, LOG_KEY_CAPABILITY, e->central.agent_cap);
+	log_add_str(b, LOG_KEY_CAPABILITY, e->agent_cap);
 	if (error)
 		log_add_str(b, LOG_KEY_ERROR, error->message);
 	evlog_end(e->log, b);
 }
 
-void runlog_hci(struct engine *e, const struct engine_hci_event *ev)
+void runlog_hci(struct engine *e, struct central *c,
+	const struct engine_hci_event *ev)
 {
 	JsonBuilder *b = evlog_begin_event(e->log, LOG_EVENT_HCI);
 
+	runlog_add_central(b, c);
 	log_add_str(b, LOG_KEY_EVENT, ev->what);
 	log_add_str(b, LOG_KEY_ADDRESS, ev->address);
 	if (ev->status >= 0)
@@ -338,10 +386,11 @@ void runlog_hci(struct engine *e, const struct engine_hci_event *ev)
 	evlog_end(e->log, b);
 }
 
-void runlog_sim(struct engine *e, JsonNode *trace)
+void runlog_sim(struct engine *e, struct central *c, JsonNode *trace)
 {
 	JsonBuilder *b = evlog_begin_event(e->log, LOG_EVENT_SIM);
 
+	runlog_add_central(b, c);
 	log_add_node(b, LOG_KEY_TRACE, trace);
 	evlog_end(e->log, b);
 }

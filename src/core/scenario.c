@@ -485,6 +485,46 @@ int scenario_find_central(const struct scenario *scn, const char *name)
 	return find_central(scn->centrals, name);
 }
 
+static int adapter_number(const char *name)
+{
+	const char *p = name ? strrchr(name, '/') : NULL;
+
+	p = p ? p + 1 : name;
+	return p && !strncmp(p, "hci", 3) && g_ascii_isdigit(p[3]) ?
+		atoi(p + 3) : -1;
+}
+
+unsigned scenario_adapters_needed(const struct scenario *scn,
+	const char *first)
+{
+	unsigned n = scn->centrals->len;
+
+	for (guint i = 0; i < scn->centrals->len; i++) {
+		const struct scn_central *c = g_ptr_array_index(scn->centrals,
+			i);
+		int k = adapter_number(i == 0 && first ? first : c->adapter);
+
+		if (k >= 0 && (unsigned)k + 1 > n)
+			n = (unsigned)k + 1;
+	}
+	return n;
+}
+
+const char *scenario_adapter_taken(const struct scenario *scn,
+	const char *first)
+{
+	int k = adapter_number(first);
+
+	for (guint i = 1; first && k >= 0 && i < scn->centrals->len; i++) {
+		const struct scn_central *c = g_ptr_array_index(scn->centrals,
+			i);
+
+		if (adapter_number(c->adapter) == k)
+			return scn_central_label(c);
+	}
+	return NULL;
+}
+
 unsigned scn_step_central(const struct scn_step *s, int each)
 {
 	if (s->central_given)

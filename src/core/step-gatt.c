@@ -342,8 +342,8 @@ static void read_start(struct engine *e)
 	if (!need_chr(e))
 		return;
 	/* an encrypted read may make BlueZ pair: fine without a bond only */
-	e->env.agent->set_policy(e->env.agent_data,
-		!central_bonded(step_central(e)), -1);
+	central_agent_policy(step_central(e), !central_bonded(step_central(e)),
+		-1);
 	step_enter_phase(e, GATT_PHASE_READING);
 	step_call(e, BLUEZ_OP_READ, e->st.u.gatt.chr, NULL, read_reply);
 }

@@ -47,6 +47,16 @@ static void link_finish_fail(struct engine *e)
 		why = "the connection did not complete";
 	}
 	step_extra_str(e, LOG_KEY_RULE, why);
+	if (e->st.u.link.reconnect) {
+		/* other centrals bonded since this one: a bond table that
+		 * evicted it looks exactly like this */
+		GString *msg = g_string_new(why);
+
+		central_bond_history(step_central(e), e->st.extra, msg);
+		step_fail(e, v, c, "%s", msg->str);
+		g_string_free(msg, TRUE);
+		return;
+	}
 	step_fail(e, v, c, "%s", why);
 }
 
@@ -143,7 +153,7 @@ static void link_start(struct engine *e, bool reconnect)
 		return;
 	}
 	/* a new pairing during a bonded reconnect is a finding, not a step */
-	e->env.agent->set_policy(e->env.agent_data, !o->bonded, -1);
+	central_agent_policy(c, !o->bonded, -1);
 	step_enter_phase(e, LINK_PHASE_STOPPING_DISCOVERY);
 	central_stop_discovery(c);
 }

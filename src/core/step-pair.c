@@ -76,13 +76,29 @@ static void pair_check(struct engine *e)
 			want ? "yes" : "no", bonded ? "true" : "false");
 		return;
 	}
-	step_extra_str(e, LOG_KEY_IO, c->agent_cap);
+	step_extra_str(e, LOG_KEY_IO, e->agent_cap);
 	step_extra_int(e, LOG_KEY_PAIRING_MS, step_ms(e));
+	if (bonded || (from_paired && want))
+		central_bonded_now(c);
+	else
+		central_bond_gone(c);
 	step_pass(e);
 }
 
 static void pair_reply(struct engine *e, const struct bluez_reply *r)
 {
+	struct central *c = step_central(e);
+
+	if (r->error && c->dut_refused) {
+		/* the simulated DUT said why */
+		step_fail(e, VERDICT_EXPECTATION_FAILED, CONFIDENCE_NONE,
+			"pairing failed: %s%s%s; the DUT's trace: it refused a "
+			"new bond, its table is full (refuse-when-full)",
+			r->error_name ? r->error_name : r->error->message,
+			r->error_text ? " " : "",
+			r->error_text ? r->error_text : "");
+		return;
+	}
 	if (r->error) {
 		step_fail(e, VERDICT_EXPECTATION_FAILED, CONFIDENCE_NONE,
 			"pairing failed: %s%s%s",
@@ -104,8 +120,9 @@ static void pairable_set(struct engine *e, const struct bluez_reply *r)
 			r->error->message);
 		return;
 	}
-	e->env.agent->set_target(e->env.agent_data, dev);
-	e->env.agent->set_policy(e->env.agent_data, true, e->st.s->passkey);
+	e->env.agent->set_target(e->env.agent_data, step_central(e)->index,
+		dev);
+	central_agent_policy(step_central(e), true, e->st.s->passkey);
 	step_enter_phase(e, PAIR_PHASE_PAIRING);
 	step_call(e, BLUEZ_OP_PAIR, dev, NULL, pair_reply);
 }
@@ -134,13 +151,14 @@ static void pair_agent_ready(const GError *error, void *data)
 /* The DUT is known and our discovery is off: (re)register, then pair. */
 static void pair_ready(struct engine *e)
 {
-	struct central *c = step_central(e);
 	const char *io = e->st.s->io ? e->st.s->io : SCN_DEFAULT_IO;
 
 	step_enter_phase(e, PAIR_PHASE_REGISTERING_AGENT);
-	if (g_strcmp0(io, c->agent_cap) != 0) {
-		g_free(c->agent_cap);
-		c->agent_cap = g_strdup(io);
+	/* one registration serves every central: its IO capability is the
+	 * one the pairing now needs */
+	if (g_strcmp0(io, e->agent_cap) != 0) {
+		g_free(e->agent_cap);
+		e->agent_cap = g_strdup(io);
 		step_timeline(e, "agent re-registered as %s", io);
 		e->env.agent->register_agent(e->env.agent_data, io,
 			pair_agent_ready, e);
@@ -302,6 +320,7 @@ static const char *remove_phase_to_str(int phase)
 
 static void removed(struct engine *e)
 {
+	central_bond_gone(step_central(e));
 	gatt_subs_forget(step_central(e));
 	step_pass(e);
 }

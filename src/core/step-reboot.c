@@ -39,6 +39,7 @@ static JsonBuilder *trigger_event(struct engine *e, const char *event)
 {
 	JsonBuilder *b = evlog_begin_event(e->log, LOG_EVENT_TRIGGER);
 
+	runlog_add_central(b, step_central(e));
 	log_add_str(b, LOG_KEY_VIA, scn_via_to_str(e->st.u.reboot.via));
 	log_add_str(b, LOG_KEY_EVENT, event);
 	return b;
@@ -98,6 +99,7 @@ static void trigger_line(const char *stream, const char *line, void *data)
 	struct engine *e = data;
 	JsonBuilder *b = evlog_begin_event(e->log, LOG_EVENT_TRIGGER);
 
+	runlog_add_central(b, step_central(e));
 	log_add_str(b, LOG_KEY_VIA, scn_via_to_str(SCN_VIA_COMMAND));
 	log_add_str(b, LOG_KEY_STREAM, stream);
 	log_add_str(b, LOG_KEY_LINE, line);

@@ -150,15 +150,24 @@ struct step {
 
 struct central {
 	struct engine *e;
+	unsigned index;          /* in the scenario's centrals */
+	const struct scn_central *decl;
+	const char *name;        /* scn_central_label(): in logs and messages */
 	char *adapter;           /* object path, once found */
 	char *dev_path;          /* the DUT's object under it, once known */
-	bool registered;         /* our agent */
-	char *agent_cap;
 	bool pairable_saved;
 	bool pairable_orig;
 	bool discovering;        /* our discovery session */
 	int64_t dut_seen_us;     /* last advertisement seen */
 	GHashTable *subs;        /* uuid -> struct sub (step-gatt.c) */
+	/* its bond as this run made it: the run's bond counter when it
+	 * paired with bond=yes (0: none), for the bond history of a failed
+	 * reconnect */
+	unsigned bond_seq;
+	/* what the simulated DUT's trace said about this central's keys:
+	 * the bond-evicted / later-bonds-lost / bond-refused event */
+	char *dut_lost;          /* JSON of the event, or NULL */
+	bool dut_refused;        /* bond-refused during the current step */
 };
 
 /* ---- the run ------------------------------------------------------------- */
@@ -177,6 +186,7 @@ struct frame {
 	unsigned iter;
 	unsigned count;
 	bool repeat;
+	const GArray *each;      /* each-central: the central of each iter */
 };
 
 struct engine {
@@ -195,6 +205,8 @@ struct engine {
 	struct frame stack[SCN_MAX_DEPTH + 2];
 	int depth;
 	struct step st;
+	unsigned cur;            /* the central the current (or last) step
+				  * acts as */
 	guint gen;               /* bumped when a step ends: stale replies */
 	unsigned started;
 	unsigned passed;
@@ -205,7 +217,13 @@ struct engine {
 	/* what we know about the world */
 	bool bluez_ok;
 	bool bus_lost;
-	struct central central;  /* as=NAME picks one, when there are more */
+	struct central *centrals; /* one per scenario central; as=NAME and
+				   * each-central pick the step's */
+	unsigned n_centrals;
+	unsigned bond_seq;       /* bonds made so far, by every central */
+	bool agent_registered;   /* our agent: one registration for the run,
+				  * answering for each central's DUT */
+	char *agent_cap;
 	char *dev_address;       /* the DUT's identity */
 	char *dut_name;
 	int64_t reboot_mark_us;  /* the last reboot trigger */
@@ -226,7 +244,7 @@ int64_t engine_now(struct engine *e);
 /* The central the current step acts as. */
 static inline struct central *step_central(struct engine *e)
 {
-	return &e->central;
+	return &e->centrals[e->cur];
 }
 
 /* Is a step with @ops running (for callbacks that outlive a step)? */
@@ -280,21 +298,42 @@ void runlog_step_end(struct engine *e, enum log_step_result result,
 void runlog_call(struct engine *e, enum bluez_op op, const char *path);
 void runlog_reply(struct engine *e, enum bluez_op op, const char *path,
 	const struct bluez_reply *r, int64_t ms);
-void runlog_model(struct engine *e, const struct model_event *ev);
+void runlog_model(struct engine *e, struct central *c,
+	const struct model_event *ev);
 void runlog_agent_request(struct engine *e,
 	const struct engine_agent_event *ev);
 /* The agent's own events: registered, unregistered, register-failed. */
 void runlog_agent(struct engine *e, const char *event, const GError *error);
-void runlog_hci(struct engine *e, const struct engine_hci_event *ev);
-/* Sinks @trace. */
-void runlog_sim(struct engine *e, JsonNode *trace);
+void runlog_hci(struct engine *e, struct central *c,
+	const struct engine_hci_event *ev);
+/* Sinks @trace; @c the central it names, or NULL. */
+void runlog_sim(struct engine *e, struct central *c, JsonNode *trace);
+/* "central": the name of @c (every event that belongs to a central). */
+void runlog_add_central(JsonBuilder *b, const struct central *c);
 /* A property value as the timeline shows it (hex for bytes); free it. */
 char *runlog_value_text(GVariant *v);
 
 /* ---- central.c ----------------------------------------------------------- */
 
-void central_init(struct central *c, struct engine *e);
+void central_init(struct central *c, struct engine *e, unsigned index);
 void central_clear(struct central *c);
+/* The central whose adapter @path is, or is under (a device, a GATT
+ * object), or whose simulator object it is; NULL if none. */
+struct central *central_of_path(struct engine *e, const char *path);
+/* The central whose adapter has the address @addr (what a DUT sees as the
+ * central's identity); NULL if none. */
+struct central *central_of_address(struct engine *e, const char *addr);
+/* How our agent answers this central's DUT (see engine.h agent_ops). */
+void central_agent_policy(struct central *c, bool accept, long passkey);
+/* The run made a bond for this central / it has none any more. */
+void central_bonded_now(struct central *c);
+void central_bond_gone(struct central *c);
+/* A failed reconnect's evidence: who bonded after this central, and what
+ * the simulated DUT's trace said about its keys. Appends to @why. */
+void central_bond_history(struct central *c, JsonBuilder *b, GString *why);
+/* The simulator's trace event @ev (an object) names a central's keys:
+ * remember it for the evidence of that central's steps. */
+void central_dut_trace(struct engine *e, JsonObject *ev, const char *json);
 /* The DUT's object path, or NULL; keeps c->dev_path current. */
 const char *central_dut(struct central *c);
 bool central_dev_bool(struct central *c, const char *name);

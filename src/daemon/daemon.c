@@ -33,8 +33,11 @@ struct drun {
 	struct scenario *scn;
 	char *device;             /* address, or NULL with device_name */
 	char *device_name;
-	char *adapter;            /* "hciN" as asked, or as resolved */
+	char *adapter;            /* "hciN" as asked, or as resolved: the
+				   * first central's */
 	bool adapter_given;
+	char **adapters;          /* every central's "hciN", as claimed when
+				   * it started (NULL before) */
 	char *label;
 	char *reboot;             /* method name */
 	char *log_path;
@@ -121,6 +124,9 @@ static GVariant *run_get(void *data, const char *name)
 		return g_variant_new_string(r->log_path ? r->log_path : "");
 	if (!strcmp(name, "Adapter"))
 		return g_variant_new_string(r->adapter ? r->adapter : "");
+	if (!strcmp(name, "Adapters"))
+		return g_variant_new_strv((const char *const *)r->adapters,
+			r->adapters ? -1 : 0);
 	if (!strcmp(name, "Device"))
 		return g_variant_new_string(r->device ? r->device :
 					    r->device_name ? r->device_name :
@@ -167,6 +173,7 @@ static const struct svc_property run_props[] = {
 	{ "Verdict", "s", run_get, NULL },
 	{ "LogPath", "s", run_get, NULL },
 	{ "Adapter", "s", run_get, NULL },
+	{ "Adapters", "as", run_get, NULL },
 	{ "Device", "s", run_get, NULL },
 	{ "Name", "s", run_get, NULL },
 	{ "Scenario", "s", run_get, NULL },
@@ -204,6 +211,7 @@ static void drun_free(struct drun *r)
 	g_free(r->device);
 	g_free(r->device_name);
 	g_free(r->adapter);
+	g_strfreev(r->adapters);
 	g_free(r->label);
 	g_free(r->reboot);
 	g_free(r->log_path);
@@ -471,6 +479,7 @@ static void run_start(struct daemon *d, struct drun *r)
 	r->log_path = log_path_for(d, r, ".jsonl");
 	service_changed(d->svc, r->path, BC_RUN_IFACE, "LogPath");
 	service_changed(d->svc, r->path, BC_RUN_IFACE, "Adapter");
+	service_changed(d->svc, r->path, BC_RUN_IFACE, "Adapters");
 	r->log = evlog_new(r->log_path, &err);
 	if (!r->log) {
 		run_fail_to_start(r, err->message);
@@ -490,6 +499,8 @@ static void run_start(struct daemon *d, struct drun *r)
 	ro.engine.device = r->device;
 	ro.engine.device_name = r->device_name;
 	ro.engine.adapter = r->adapter && *r->adapter ? r->adapter : NULL;
+	/* the adapters the queue gave it, one per central */
+	ro.engine.adapters = (const char *const *)r->adapters;
 	ro.engine.label = r->label;
 	ro.engine.reboot_cmd = dconfig_reboot(d->opt.config, r->reboot);
 	ro.engine.sim = false;
@@ -536,19 +547,40 @@ static void run_cancel(struct drun *r)
 
 /* ---- the queue ---------------------------------------------------------- */
 
-/* "hci0" of the adapter a queued run will use, or NULL if unknown yet. */
-static char *run_adapter(struct daemon *d, struct drun *r)
+/*
+ * The adapters a queued run will use, one per central ("hciN"), as the
+ * engine will take them (bluez_pick_adapters): the run's "adapter" option
+ * or the scenario's adapter= where given, else the first powered adapters
+ * no other central of the run has. NULL when they cannot be known yet (no
+ * adapter, too few): the run then starts and says why.
+ */
+static char **run_adapters(struct daemon *d, struct drun *r)
 {
-	const char *path;
-	const char *slash;
+	unsigned n = r->scn->centrals->len;
+	const char **names = g_new0(const char *, n);
+	const char **labels = g_new0(const char *, n);
+	const char **paths = g_new0(const char *, n);
+	char **out = NULL;
 
-	if (r->adapter_given)
-		return g_strdup(r->adapter);
-	path = bluez_find_adapter(d->model, NULL, NULL);
-	if (!path)
-		return NULL;
-	slash = strrchr(path, '/');
-	return g_strdup(slash ? slash + 1 : path);
+	for (unsigned i = 0; i < n; i++) {
+		const struct scn_central *c = g_ptr_array_index(
+			r->scn->centrals, i);
+
+		labels[i] = scn_central_label(c);
+		names[i] = i == 0 && r->adapter_given ? r->adapter : c->adapter;
+	}
+	if (bluez_pick_adapters(d->model, n, names, labels, paths, NULL)) {
+		out = g_new0(char *, n + 1);
+		for (unsigned i = 0; i < n; i++) {
+			const char *slash = strrchr(paths[i], '/');
+
+			out[i] = g_strdup(slash ? slash + 1 : paths[i]);
+		}
+	}
+	g_free(names);
+	g_free(labels);
+	g_free(paths);
+	return out;
 }
 
 static bool adapter_busy(struct daemon *d, const char *adapter)
@@ -557,7 +589,8 @@ static bool adapter_busy(struct daemon *d, const char *adapter)
 		struct drun *r = g_ptr_array_index(d->runs, i);
 
 		if ((r->state == DAEMON_RUN_RUNNING || r->runner) &&
-		    !g_strcmp0(r->adapter, adapter))
+		    r->adapters && g_strv_contains((const char *const *)
+					       r->adapters, adapter))
 			return true;
 	}
 	return false;
@@ -566,7 +599,7 @@ static bool adapter_busy(struct daemon *d, const char *adapter)
 static gboolean dispatch(gpointer data)
 {
 	struct daemon *d = data;
-	GHashTable *skipped = g_hash_table_new_full(g_str_hash, g_str_equal,
+	GHashTable *claimed = g_hash_table_new_full(g_str_hash, g_str_equal,
 		g_free, NULL);
 
 	d->dispatch_idle = 0;
@@ -575,25 +608,37 @@ static gboolean dispatch(gpointer data)
 		goto out;
 	for (guint i = 0; i < d->runs->len; i++) {
 		struct drun *r = g_ptr_array_index(d->runs, i);
-		char *adapter;
+		char **adapters;
+		bool wait = false;
 
 		if (r->state != DAEMON_RUN_QUEUED)
 			continue;
-		adapter = run_adapter(d, r);
-		if (!adapter)
-			adapter = g_strdup("");
-		/* first come, first served on each adapter */
-		if (g_hash_table_contains(skipped, adapter) ||
-		    (*adapter && adapter_busy(d, adapter))) {
-			g_hash_table_add(skipped, adapter);
+		adapters = run_adapters(d, r);
+		/*
+		 * First come, first served on each adapter: a run waits until
+		 * every adapter it needs is free, and an earlier run that
+		 * waits keeps its adapters from later ones (or a run of
+		 * several adapters might never start)
+		 */
+		for (char **a = adapters; a && *a; a++)
+			wait = wait || g_hash_table_contains(claimed, *a) ||
+			       adapter_busy(d, *a);
+		if (wait) {
+			for (char **a = adapters; a && *a; a++)
+				g_hash_table_add(claimed, g_strdup(*a));
+			g_strfreev(adapters);
 			continue;
 		}
-		g_free(r->adapter);
-		r->adapter = adapter;
+		g_strfreev(r->adapters);
+		r->adapters = adapters;
+		if (adapters || !r->adapter_given) {
+			g_free(r->adapter);
+			r->adapter = g_strdup(adapters ? adapters[0] : "");
+		}
 		run_start(d, r);
 	}
 out:
-	g_hash_table_destroy(skipped);
+	g_hash_table_destroy(claimed);
 	return G_SOURCE_REMOVE;
 }
 
@@ -836,6 +881,13 @@ static void m_start_run(struct svc_call *call, GVariant *args, void *data)
 		goto out;
 	}
 	g_string_free(bad, TRUE);
+	if (scenario_adapter_taken(scn, a.adapter)) {
+		svc_call_error(call, BC_ERR_INVALID_ARGS, "adapter: %s is "
+			"central %s's in the scenario", a.adapter,
+			scenario_adapter_taken(scn, a.adapter));
+		scenario_free(scn);
+		goto out;
+	}
 
 	r = g_new0(struct drun, 1);
 	r->d = d;

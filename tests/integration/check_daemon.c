@@ -488,6 +488,83 @@ START_TEST(runs_on_two_adapters_go_in_parallel)
 }
 END_TEST
 
+/* Two centrals, one on each adapter: the run claims both. */
+static const char two_adapter_run[] =
+	"central A adapter=hci0\n"
+	"central B adapter=hci1\n"
+	"sleep 10ms as=A\n"
+	"sleep 10ms as=B\n";
+
+/* @held on @busy cannot end by itself: the run of two adapters waits for
+ * it, and so does a run on the other adapter submitted after it (the run
+ * of two came first there), until @held is cancelled. */
+static void two_adapter_run_queues_behind(const char *busy,
+	const char *other)
+{
+	char *held = start_run("sleep 1h\n", opts_for(DUT0, busy));
+	char *both, *later, *s, *ads;
+
+	wait_state(held, "running", 10000);
+	both = start_run(two_adapter_run, opts_for(DUT0, NULL));
+	later = start_run("sleep 1h\n", opts_for(DUT0, other));
+	/* whenever the daemon dispatches, both stay queued while held
+	 * runs; max_running below says neither started beside another */
+	s = state_now(both);
+	ck_assert_str_eq(s, "queued");
+	g_free(s);
+	s = state_now(later);
+	ck_assert_str_eq(s, "queued");
+	g_free(s);
+	s = state_now(held);
+	ck_assert_str_eq(s, "running");
+	g_free(s);
+	g_variant_unref(test_call_ok(st.bus, BC_SERVICE, held, BC_RUN_IFACE,
+		"Cancel", NULL));
+	wait_state(both, "passed", 10000);
+	ads = run_prop(both, "Adapters");
+	ck_assert_str_eq(ads, "['hci0', 'hci1']");
+	g_free(ads);
+	/* the one on the other adapter never ran beside the run of two */
+	wait_state(later, "running", 10000);
+	ck_assert_str_eq(history(both), "running>passed");
+	ck_assert_str_eq(history(later), "running");
+	ck_assert_int_eq(seen.max_running, 1);
+	g_variant_unref(test_call_ok(st.bus, BC_SERVICE, later, BC_RUN_IFACE,
+		"Cancel", NULL));
+	wait_state(later, "cancelled", 10000);
+	g_free(held);
+	g_free(both);
+	g_free(later);
+}
+
+START_TEST(a_two_adapter_run_queues_behind_a_run_on_hci0)
+{
+	two_adapter_run_queues_behind("hci0", "hci1");
+}
+END_TEST
+
+START_TEST(a_two_adapter_run_queues_behind_a_run_on_hci1)
+{
+	two_adapter_run_queues_behind("hci1", "hci0");
+}
+END_TEST
+
+START_TEST(an_adapter_the_scenario_gives_another_central_is_refused)
+{
+	GError *err = NULL;
+	DBusMessage *r = test_call(st.bus, BC_SERVICE, BC_MANAGER_PATH,
+		BC_MANAGER_IFACE, "StartRun", g_variant_new("(ss@a{sv})",
+			"t.scn", two_adapter_run, opts_for(DUT0, "hci1")), 5000);
+
+	ck_assert_ptr_nonnull(r);
+	ck_assert(msg_is_error(r, &err));
+	ck_assert_str_eq(msg_error_name(r), BC_ERR_INVALID_ARGS);
+	ck_assert_ptr_nonnull(strstr(err->message, "hci1 is central B's"));
+	g_error_free(err);
+	dbus_message_unref(r);
+}
+END_TEST
+
 /* The flagship's steps, with a first reboot that waits for the test: both
  * runs are held there until both have reached it. */
 static const char held_flagship[] =
@@ -1441,6 +1518,9 @@ Suite *daemon_suite(void)
 	tcase_add_test(tc, the_seed_bug_through_the_daemon_is_the_same_verdict);
 	tcase_add_test(tc, runs_on_one_adapter_queue);
 	tcase_add_test(tc, runs_on_two_adapters_go_in_parallel);
+	tcase_add_test(tc, a_two_adapter_run_queues_behind_a_run_on_hci0);
+	tcase_add_test(tc, a_two_adapter_run_queues_behind_a_run_on_hci1);
+	tcase_add_test(tc, an_adapter_the_scenario_gives_another_central_is_refused);
 	tcase_add_test(tc, full_scenarios_pass_on_both_adapters_at_once);
 	tcase_add_test(tc, cancel_works_on_queued_and_running_runs);
 	tcase_add_test(tc, runs_cancelled_before_they_start_leave_no_scenario_text);

@@ -303,6 +303,162 @@ START_TEST(on_the_system_bus_the_reboot_characteristic_is_used)
 }
 END_TEST
 
+/* ---- several centrals, one DUT, its bond table ---------------------------- */
+
+/*
+ * N centrals against one simulated DUT: c1 and c2 bond in turn, c1
+ * reconnects (its key is used: overwrite-oldest counts that), the others
+ * bond, the DUT reboots, and they reconnect newest first, so which central
+ * loses its bond depends on the table's size and policy. Lines 9-13 are
+ * comments with two centrals, so the lines are the same for both.
+ */
+static char *table_scenario(unsigned n)
+{
+	GString *s = g_string_new("");
+
+	g_string_append_printf(s, "central c count=%u\n", n);
+	g_string_append(s, "each-central c1 c2\n  scan\n  pair\n  disconnect\n"
+		"end\nreconnect as=c1\ndisconnect as=c1\n");
+	if (n == 4)
+		g_string_append(s, "each-central c3 c4\n  scan\n  pair\n"
+			"  disconnect\nend\n");
+	else
+		g_string_append(s, "#\n#\n#\n#\n#\n");
+	g_string_append(s, "reboot via=sim as=c1\neach-central");
+	for (unsigned i = n; i >= 1; i--)
+		g_string_append_printf(s, " c%u", i);
+	g_string_append(s, "\n  reconnect\n  disconnect\nend\n");
+	return g_string_free(s, FALSE);
+}
+
+/*
+ * centrals x table size x policy -> "pass", or VERDICT/LINE/CENTRAL of the
+ * step that fails (PRP peer-removed-pairing, EF expectation-failed) and a
+ * piece of its message.
+ */
+static const struct {
+	unsigned centrals;
+	const char *table;
+	const char *policy;
+	const char *fault;
+	const char *expect;
+	const char *message;
+} tables[] = {
+	{ 2, "1", "round-robin", NULL, "PRP/7/c1", "1 central bonded after c1 "
+		"(c2); c1's bond was the oldest; the DUT's trace: it evicted "
+		"c1's bond for c2's (round-robin, a table of 1)" },
+	{ 2, "1", "overwrite-oldest", NULL, "PRP/7/c1", "evicted c1's bond "
+		"for c2's (overwrite-oldest, a table of 1)" },
+	{ 2, "1", "refuse-when-full", NULL, "EF/4/c2", "the DUT's trace: it "
+		"refused a new bond, its table is full (refuse-when-full)" },
+	{ 2, "2", "round-robin", NULL, "pass", NULL },
+	{ 2, "2", "overwrite-oldest", NULL, "pass", NULL },
+	{ 2, "2", "refuse-when-full", NULL, "pass", NULL },
+	{ 2, "3", "round-robin", NULL, "pass", NULL },
+	{ 2, "3", "refuse-when-full", NULL, "pass", NULL },
+	{ 2, "4", "overwrite-oldest", NULL, "pass", NULL },
+	{ 4, "1", "round-robin", NULL, "PRP/7/c1", "c1's bond was the oldest" },
+	{ 4, "1", "overwrite-oldest", NULL, "PRP/7/c1", NULL },
+	{ 4, "1", "refuse-when-full", NULL, "EF/4/c2", NULL },
+	{ 4, "2", "round-robin", NULL, "PRP/16/c2", "2 centrals bonded after "
+		"c2 (c3, c4); the DUT's trace: it evicted c2's bond for c4's "
+		"(round-robin, a table of 2)" },
+	{ 4, "2", "overwrite-oldest", NULL, "PRP/16/c2", "evicted c2's bond "
+		"for c3's (overwrite-oldest, a table of 2)" },
+	{ 4, "2", "refuse-when-full", NULL, "EF/11/c3", NULL },
+	/* round-robin goes by bonding order, overwrite-oldest by use: c1's
+	 * reconnect saves it from the latter */
+	{ 4, "3", "round-robin", NULL, "PRP/16/c1", "3 centrals bonded after "
+		"c1 (c2, c3, c4); c1's bond was the oldest; the DUT's trace: it "
+		"evicted c1's bond for c4's (round-robin, a table of 3)" },
+	{ 4, "3", "overwrite-oldest", NULL, "PRP/16/c2", "2 centrals bonded "
+		"after c2 (c3, c4); the DUT's trace: it evicted c2's bond for "
+		"c4's (overwrite-oldest, a table of 3)" },
+	{ 4, "3", "refuse-when-full", NULL, "EF/11/c4", NULL },
+	{ 4, "4", "round-robin", NULL, "pass", NULL },
+	{ 4, "4", "overwrite-oldest", NULL, "pass", NULL },
+	{ 4, "4", "refuse-when-full", NULL, "pass", NULL },
+	/* bond-table-full=N is NimBLE's: round-robin whatever the policy */
+	{ 4, "8", "refuse-when-full", "bond-table-full=3", "PRP/16/c1",
+		"(round-robin, a table of 3)" },
+	/* BTstack #363: after the reboot only the first bond is found */
+	{ 2, "8", "round-robin", "lose-later-bonds-on-reboot", "PRP/16/c2",
+		"the DUT's trace: after its reboot it kept only its first bond "
+		"(public/00:B0:DC:00:00:01) and lost c2's" },
+	{ 4, "8", "round-robin", "lose-later-bonds-on-reboot", "PRP/16/c4",
+		NULL },
+};
+
+static struct simtest tst;
+
+static void tables_teardown(void)
+{
+	if (tst.bus)
+		simtest_stop(&tst);
+}
+
+START_TEST(centrals_against_a_bond_table_fail_where_it_evicts)
+{
+	char n[8];
+	const char *args[] = { "--adapters", n, "--bond-table",
+		tables[_i].table, "--bond-policy", tables[_i].policy,
+		tables[_i].fault ? "--fault" : NULL, tables[_i].fault, NULL };
+	char *text = table_scenario(tables[_i].centrals);
+	char *scn = write_scn(text);
+	char *prog = test_prog("bondcheck");
+	char *log = tmp_log();
+	const char *argv[] = { prog, "run", "-d", SIM_DUT, "--log", log, scn,
+		NULL };
+	char **want = g_strsplit(tables[_i].expect, "/", 3);
+	bool pass = !strcmp(tables[_i].expect, "pass");
+	struct proc_result r;
+	JsonParser *p = NULL;
+	JsonObject *end;
+	const char *env[2];
+
+	g_snprintf(n, sizeof(n), "%u", tables[_i].centrals);
+	simtest_start(&tst, args);
+	env[0] = tst.env;
+	env[1] = NULL;
+	test_run(argv, env, 60000, &r);
+	ck_assert_msg(r.status == (pass ? 0 : 1), "%u centrals, table %s %s%s"
+		"%s: exit %d\n%s\n%s", tables[_i].centrals, tables[_i].table,
+		tables[_i].policy, tables[_i].fault ? " " : "",
+		tables[_i].fault ? tables[_i].fault : "", r.status, r.out,
+		r.err);
+	end = check_log(log, true, &p);
+	if (pass) {
+		ck_assert_str_eq(opt_str(end, "verdict"), "pass");
+	} else {
+		ck_assert_str_eq(opt_str(end, "verdict"),
+			!strcmp(want[0], "EF") ? "expectation-failed" :
+						 long_verdict(want[0]));
+		ck_assert_int_eq(json_object_get_int_member(end, "line"),
+			atoi(want[1]));
+		ck_assert_str_eq(opt_str(end, "central"), want[2]);
+	}
+	if (tables[_i].message)
+		ck_assert_msg(strstr(opt_str(end, "message"),
+				tables[_i].message), "no '%s' in '%s'",
+			tables[_i].message, opt_str(end, "message"));
+	/* the summary says which central it was */
+	if (!pass) {
+		char *as = g_strdup_printf(" as %s", want[2]);
+
+		ck_assert_msg(strstr(r.out, as), "%s", r.out);
+		g_free(as);
+	}
+	g_object_unref(p);
+	g_strfreev(want);
+	test_result_clear(&r);
+	simtest_stop(&tst);
+	memset(&tst, 0, sizeof(tst));
+	g_free(prog);
+	g_free(text);
+	drop_files(log, scn);
+}
+END_TEST
+
 #define SIM_REBOOT_CMD "dbus-send --system --dest=org.bluez " \
 	"--type=method_call /org/bondcheck/sim org.bondcheck.Sim1.Reboot"
 
@@ -614,6 +770,7 @@ Suite *run_suite(void)
 {
 	Suite *s = suite_create("run");
 	TCase *m = tcase_create("matrix");
+	TCase *bt = tcase_create("bond-tables");
 	TCase *rl = tcase_create("real-mode");
 	TCase *u = tcase_create("usage");
 
@@ -622,6 +779,11 @@ Suite *run_suite(void)
 		G_N_ELEMENTS(matrix) * NCOL);
 	suite_add_tcase(s, m);
 
+	tcase_add_checked_fixture(bt, NULL, tables_teardown);
+	tcase_set_timeout(bt, 120);
+	tcase_add_loop_test(bt, centrals_against_a_bond_table_fail_where_it_evicts,
+		0, G_N_ELEMENTS(tables));
+	suite_add_tcase(s, bt);
 	tcase_add_checked_fixture(rl, real_setup, real_teardown);
 	tcase_set_timeout(rl, 90);
 	tcase_add_test(rl, on_the_system_bus_the_reboot_characteristic_is_used);

@@ -40,10 +40,12 @@ struct fake {
 	GPtrArray *timers;
 	guint next;
 	int64_t now;
-	/* agent */
+	/* agent: central 0's, and every central's */
 	char *target;
 	bool accept;
 	long passkey;
+	char *targets[4];
+	bool accepts[4];
 	char *cap;
 	int registered;
 	int unregistered;
@@ -194,16 +196,25 @@ static void answer(enum bluez_op op, const char *err_name, const char *text,
 
 /* ---- fake agent and triggers --------------------------------------------- */
 
-static void a_target(void *d, const char *p)
+static void a_target(void *d, unsigned central, const char *p)
 {
 	(void)d;
+	ck_assert_uint_lt(central, G_N_ELEMENTS(F.targets));
+	g_free(F.targets[central]);
+	F.targets[central] = g_strdup(p);
+	if (central)
+		return;
 	g_free(F.target);
 	F.target = g_strdup(p);
 }
 
-static void a_policy(void *d, bool accept, long passkey)
+static void a_policy(void *d, unsigned central, bool accept, long passkey)
 {
 	(void)d;
+	ck_assert_uint_lt(central, G_N_ELEMENTS(F.accepts));
+	F.accepts[central] = accept;
+	if (central)
+		return;
 	F.accept = accept;
 	F.passkey = passkey;
 }
@@ -356,6 +367,8 @@ static void teardown(void)
 	g_ptr_array_free(F.events, TRUE);
 	model_free(F.m);
 	g_free(F.target);
+	for (size_t i = 0; i < G_N_ELEMENTS(F.targets); i++)
+		g_free(F.targets[i]);
 	g_free(F.cap);
 	g_free(F.command);
 	g_free(F.prompt);
@@ -364,7 +377,8 @@ static void teardown(void)
 	scn = NULL;
 }
 
-static void start(const char *text, const char *reboot_cmd)
+static void start_on(const char *text, const char *reboot_cmd,
+	const char *adapter)
 {
 	struct engine_config cfg = { 0 };
 	struct engine_env env = { F.m, &fbluez, NULL, &fagent, NULL, &ftrigger,
@@ -378,9 +392,15 @@ static void start(const char *text, const char *reboot_cmd)
 	evlog_add_sink(lg, sink, NULL);
 	cfg.device = "C0:FF:EE:00:13:42";
 	cfg.reboot_cmd = reboot_cmd;
+	cfg.adapter = adapter;
 	cfg.ready_timeout_ms = 5000;
 	eng = engine_new(&cfg, &env, scn, lg);
 	engine_start(eng, finished, NULL);
+}
+
+static void start(const char *text, const char *reboot_cmd)
+{
+	start_on(text, reboot_cmd, NULL);
 }
 
 static void set_dev(const char *prop, GVariant *v)
@@ -718,7 +738,7 @@ END_TEST
 
 static void hci(const char *what, int status, int reason)
 {
-	struct engine_hci_event ev = { what, "C0:FF:EE:00:13:42", status,
+	struct engine_hci_event ev = { what, 0, "C0:FF:EE:00:13:42", status,
 		reason, what };
 
 	engine_hci_event(eng, &ev);
@@ -1612,6 +1632,252 @@ START_TEST(step_families_end_with_their_verdict_and_evidence)
 }
 END_TEST
 
+/* ---- several centrals ---------------------------------------------------- */
+
+#define DEV_ON(n) "/org/bluez/hci" #n "/dev_C0_FF_EE_00_13_42"
+
+/* hci0 .. hci@n-1, each with the DUT's object (bonded or not) */
+static void centrals_world(unsigned n, bool bonded)
+{
+	for (unsigned i = 0; i < n; i++) {
+		char *a = g_strdup_printf("/org/bluez/hci%u", i);
+		char *d = g_strdup_printf("%s/dev_C0_FF_EE_00_13_42", a);
+		char *ai = g_strdup_printf("{'org.bluez.Adapter1': {'Powered': "
+			"<true>, 'Pairable': <true>, 'Address': "
+			"<'00:B0:DC:00:00:%02X'>}}", i + 1);
+		char *di = g_strdup_printf("{'org.bluez.Device1': {'Address': "
+			"<'C0:FF:EE:00:13:42'>, 'Name': <'mpy-temp'>, 'Paired': "
+			"<%s>, 'Bonded': <%s>, 'Connected': <false>, "
+			"'ServicesResolved': <false>}}", bonded ? "true" : "false",
+			bonded ? "true" : "false");
+
+		if (i)
+			madd(a, g_variant_new_parsed(ai));
+		madd(d, g_variant_new_parsed(di));
+		g_free(a);
+		g_free(d);
+		g_free(ai);
+		g_free(di);
+	}
+}
+
+static void pair_on(const char *adapter, const char *dev)
+{
+	expect_call(BLUEZ_OP_SET_PAIRABLE, adapter, "true");
+	answer(BLUEZ_OP_SET_PAIRABLE, NULL, NULL, NULL);
+	expect_call(BLUEZ_OP_PAIR, dev, NULL);
+	model_set(F.m, dev, BLUEZ_IFACE_DEVICE, "Paired",
+		g_variant_new_boolean(TRUE));
+	model_set(F.m, dev, BLUEZ_IFACE_DEVICE, "Bonded",
+		g_variant_new_boolean(TRUE));
+	answer(BLUEZ_OP_PAIR, NULL, NULL, NULL);
+	advance(1);
+}
+
+static const char *event_with(const char *a, const char *b)
+{
+	for (guint i = 0; i < F.events->len; i++) {
+		const char *l = g_ptr_array_index(F.events, i);
+
+		if (strstr(l, a) && strstr(l, b))
+			return l;
+	}
+	return NULL;
+}
+
+START_TEST(each_central_acts_on_its_own_adapter_with_its_own_agent)
+{
+	centrals_world(2, false);
+	start("central A\ncentral B\npair as=A\npair as=B\n", NULL);
+	engine_bluez_available(eng, true, NULL);
+	/* one registration answers for both, each for its own DUT object */
+	ck_assert_int_eq(F.registered, 1);
+	ck_assert_str_eq(F.targets[0], DEV_ON(0));
+	ck_assert_str_eq(F.targets[1], DEV_ON(1));
+	pair_on("/org/bluez/hci0", DEV_ON(0));
+	pair_on("/org/bluez/hci1", DEV_ON(1));
+	ck_assert(F.finished);
+	ck_assert_int_eq(F.result.outcome, ENGINE_OUTCOME_PASSED);
+	/* every event of a central carries it; run-start lists them */
+	ck_assert_ptr_nonnull(event_with("\"type\":\"run-start\"",
+		"\"centrals\":[{\"name\":\"A\",\"adapter\":{\"path\":"
+		"\"/org/bluez/hci0\",\"address\":\"00:B0:DC:00:00:01\"},"
+		"\"privacy\":\"default\"},{\"name\":\"B\",\"adapter\":{\"path\":"
+		"\"/org/bluez/hci1\""));
+	ck_assert_int_eq(count_events("\"type\":\"step-start\","), 2);
+	ck_assert_ptr_nonnull(event_with("\"type\":\"step-end\"",
+		"\"central\":\"A\""));
+	ck_assert_ptr_nonnull(event_with("\"type\":\"step-end\"",
+		"\"central\":\"B\""));
+	ck_assert_ptr_nonnull(event_with("\"central\":\"B\",\"event\":\"call\","
+		"\"method\":\"Pair\"", DEV_ON(1)));
+	ck_assert_ptr_nonnull(event_with("\"central\":\"A\",\"event\":"
+		"\"property\"", DEV_ON(0)));
+	/* Pairable is restored on each adapter it was changed on */
+	ck_assert_int_eq(F.unregistered, 1);
+}
+END_TEST
+
+START_TEST(a_single_central_run_logs_the_default_central)
+{
+	centrals_world(1, false);
+	start("pair\n", NULL);
+	engine_bluez_available(eng, true, NULL);
+	pair_on("/org/bluez/hci0", DEV);
+	ck_assert(F.finished);
+	ck_assert_ptr_nonnull(event_with("\"type\":\"step-end\"",
+		"\"central\":\"default\""));
+	ck_assert_ptr_nonnull(event_with("\"type\":\"run-start\"",
+		"\"centrals\":[{\"name\":\"default\""));
+	/* the message reads as it always did */
+	ck_assert_int_eq(F.result.outcome, ENGINE_OUTCOME_PASSED);
+}
+END_TEST
+
+START_TEST(each_central_block_runs_its_steps_once_per_central)
+{
+	centrals_world(3, false);
+	start("central c count=3\neach-central c3 c1\n  pair\nend\n", NULL);
+	engine_bluez_available(eng, true, NULL);
+	pair_on("/org/bluez/hci2", DEV_ON(2));
+	pair_on("/org/bluez/hci0", DEV_ON(0));
+	ck_assert(F.finished);
+	ck_assert_int_eq(F.result.outcome, ENGINE_OUTCOME_PASSED);
+	ck_assert_ptr_nonnull(event_with("\"central\":\"c3\"",
+		"\"iteration\":[1]"));
+	ck_assert_ptr_nonnull(event_with("\"central\":\"c1\"",
+		"\"iteration\":[2]"));
+	ck_assert_int_eq(count_events("\"central\":\"c2\",\"index\""), 0);
+}
+END_TEST
+
+static void bond_three_then_reconnect_a(void)
+{
+	centrals_world(3, false);
+	start("central A\ncentral B\ncentral C\neach-central\n  pair\nend\n"
+		"reconnect as=A\n", NULL);
+	engine_bluez_available(eng, true, NULL);
+	pair_on("/org/bluez/hci0", DEV_ON(0));
+	pair_on("/org/bluez/hci1", DEV_ON(1));
+	pair_on("/org/bluez/hci2", DEV_ON(2));
+	/* the reconnect stops discovery (none), then connects */
+	expect_call(BLUEZ_OP_CONNECT, DEV_ON(0), NULL);
+	model_set(F.m, DEV_ON(0), BLUEZ_IFACE_DEVICE, "Connected",
+		g_variant_new_boolean(TRUE));
+}
+
+/* what real BlueZ 5.66 does when the DUT lost the key */
+static void key_missing_on_a(void)
+{
+	answer(BLUEZ_OP_CONNECT, BLUEZ_ERR_FAILED, BLUEZ_LE_ABORT_BY_LOCAL,
+		NULL);
+	model_set(F.m, DEV_ON(0), BLUEZ_IFACE_DEVICE, "Connected",
+		g_variant_new_boolean(FALSE));
+	advance(300);
+}
+
+START_TEST(a_failed_reconnect_names_the_centrals_that_bonded_after_it)
+{
+	bond_three_then_reconnect_a();
+	/* another central's link changes are in the step, under its name */
+	model_set(F.m, DEV_ON(2), BLUEZ_IFACE_DEVICE, "Connected",
+		g_variant_new_boolean(FALSE));
+	key_missing_on_a();
+	ck_assert(F.finished);
+	ck_assert_int_eq(F.result.verdict, VERDICT_PEER_REMOVED_PAIRING);
+	ck_assert_str_eq(F.result.central, "A");
+	ck_assert_msg(strstr(F.result.message, "(reconnect as A): ") &&
+			strstr(F.result.message, "; 2 centrals bonded after A "
+				"(B, C); A's bond was the oldest"), "%s",
+		F.result.message);
+	ck_assert_ptr_nonnull(strstr(last_step_end(), "\"bond_history\":{"
+		"\"bond_order\":[\"A\",\"B\",\"C\"],\"bonded_after\":[\"B\","
+		"\"C\"],\"oldest\":true}"));
+	ck_assert_ptr_nonnull(strstr(last_step_end(), "C: Connected=false"));
+	ck_assert_ptr_nonnull(event_with("\"type\":\"run-end\"",
+		"\"line\":7,\"central\":\"A\""));
+}
+END_TEST
+
+START_TEST(the_simulated_duts_eviction_is_named_in_the_evidence)
+{
+	bond_three_then_reconnect_a();
+	/* the DUT's own copy comes from the first central's Sim1; a second
+	 * copy from another's is the same event and is dropped */
+	engine_sim_trace_from(eng, 1, "{\"event\":\"bond-evicted\","
+		"\"peer\":\"00:B0:DC:00:00:01\",\"for\":\"00:B0:DC:00:00:03\"}");
+	engine_sim_trace_from(eng, 0, "{\"event\":\"bond-evicted\","
+		"\"t_us\":5,\"peer\":\"00:B0:DC:00:00:01\",\"index\":"
+		"\"public/00:B0:DC:00:00:01\",\"for\":\"00:B0:DC:00:00:03\","
+		"\"policy\":\"round-robin\",\"table_size\":2}");
+	engine_sim_trace_from(eng, 2, "{\"event\":\"link-up\","
+		"\"side\":\"host\"}");
+	ck_assert_int_eq(count_events("\"type\":\"sim\""), 2);
+	ck_assert_ptr_nonnull(event_with("\"type\":\"sim\",\"t\"",
+		"\"central\":\"A\",\"trace\":{\"event\":\"bond-evicted\""));
+	key_missing_on_a();
+	ck_assert(F.finished);
+	ck_assert_int_eq(F.result.verdict, VERDICT_PEER_REMOVED_PAIRING);
+	ck_assert_msg(strstr(F.result.message, "; the DUT's trace: it evicted "
+		"A's bond for C's (round-robin, a table of 2)"), "%s",
+		F.result.message);
+	ck_assert_ptr_nonnull(strstr(last_step_end(), "\"dut_trace\":{"
+		"\"event\":\"bond-evicted\""));
+}
+END_TEST
+
+/* centrals -> adapters present -> what the run says */
+static const struct {
+	const char *scenario;
+	unsigned adapters;
+	const char *adapter;       /* --adapter */
+	const char *error;         /* NULL: it runs */
+} adapter_cases[] = {
+	{ "central A\ncentral B\nsleep 1ms\n", 2, NULL, NULL },
+	{ "central A\ncentral B\nsleep 1ms\n", 1, NULL, "central B needs an "
+		"adapter of its own: no other powered adapter (1 present; "
+		"hci0 is A's)" },
+	{ "central A\ncentral B adapter=hci1\nsleep 1ms\n", 2, "hci1",
+		"centrals A and B are both given hci1" },
+	{ "central A adapter=hci1\ncentral B\nsleep 1ms\n", 2, NULL, NULL },
+	{ "central A\ncentral B adapter=hci3\nsleep 1ms\n", 2, NULL,
+		"central B: no adapter named hci3 (2 adapters present)" },
+	{ "central A adapter=hci1\nsleep 1ms\n", 1, NULL,
+		"no adapter named hci1 (1 adapter present)" },
+};
+
+START_TEST(centrals_take_their_adapters_or_say_what_is_missing)
+{
+	centrals_world(adapter_cases[_i].adapters, false);
+	start_on(adapter_cases[_i].scenario, NULL, adapter_cases[_i].adapter);
+	engine_bluez_available(eng, true, NULL);
+	advance(10);
+	ck_assert(F.finished);
+	if (!adapter_cases[_i].error) {
+		ck_assert_int_eq(F.result.outcome, ENGINE_OUTCOME_PASSED);
+		return;
+	}
+	ck_assert_int_eq(F.result.outcome, ENGINE_OUTCOME_ERROR);
+	ck_assert_msg(F.result.message && strstr(F.result.message,
+			adapter_cases[_i].error), "got '%s'",
+		F.result.message ? F.result.message : "");
+}
+END_TEST
+
+START_TEST(the_scenarios_adapter_is_the_first_centrals)
+{
+	centrals_world(2, false);
+	start("central A adapter=hci1\ncentral B\npair\npair as=B\n", NULL);
+	engine_bluez_available(eng, true, NULL);
+	ck_assert_str_eq(engine_central_adapter(eng, 0), "/org/bluez/hci1");
+	ck_assert_str_eq(engine_central_adapter(eng, 1), "/org/bluez/hci0");
+	pair_on("/org/bluez/hci1", DEV_ON(1));
+	pair_on("/org/bluez/hci0", DEV_ON(0));
+	ck_assert(F.finished);
+	ck_assert_int_eq(F.result.outcome, ENGINE_OUTCOME_PASSED);
+}
+END_TEST
+
 Suite *engine_suite(void)
 {
 	Suite *s = suite_create("engine");
@@ -1641,6 +1907,14 @@ Suite *engine_suite(void)
 	tcase_add_test(tc, a_lost_cccd_is_subscription_lost);
 	tcase_add_loop_test(tc, step_families_end_with_their_verdict_and_evidence,
 		0, G_N_ELEMENTS(engine_cases));
+	tcase_add_test(tc, each_central_acts_on_its_own_adapter_with_its_own_agent);
+	tcase_add_test(tc, a_single_central_run_logs_the_default_central);
+	tcase_add_test(tc, each_central_block_runs_its_steps_once_per_central);
+	tcase_add_test(tc, a_failed_reconnect_names_the_centrals_that_bonded_after_it);
+	tcase_add_test(tc, the_simulated_duts_eviction_is_named_in_the_evidence);
+	tcase_add_loop_test(tc, centrals_take_their_adapters_or_say_what_is_missing,
+		0, G_N_ELEMENTS(adapter_cases));
+	tcase_add_test(tc, the_scenarios_adapter_is_the_first_centrals);
 	suite_add_tcase(s, tc);
 	return s;
 }
