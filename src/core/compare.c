@@ -48,6 +48,7 @@ struct side {
 	enum log_run_result result;
 	char *verdict;
 	gint64 end_line;
+	char *end_central;        /* the failed step's, with several */
 	bool done;
 	bool complete;
 	guint64 steps;
@@ -474,6 +475,10 @@ static int side_next(struct side *s, struct rec **out, GError **error)
 			s->verdict = g_strdup(logread_str(ev->object,
 				LOG_KEY_VERDICT));
 			s->end_line = logread_int(ev->object, LOG_KEY_LINE, 0);
+			if (g_strcmp0(logread_str(ev->object, LOG_KEY_CENTRAL),
+				    LOG_CENTRAL_DEFAULT))
+				s->end_central = g_strdup(logread_str(
+					ev->object, LOG_KEY_CENTRAL));
 			break;
 		case LOG_EVENT_BLUEZ:
 		case LOG_EVENT_AGENT:
@@ -715,6 +720,7 @@ static void side_clear(struct side *s)
 	g_free(s->sha);
 	g_free(s->label);
 	g_free(s->verdict);
+	g_free(s->end_central);
 	g_free(s->last_name);
 }
 
@@ -879,8 +885,10 @@ static void print_side_head(const struct compare *c, FILE *out,
 			     "\n",
 			s->steps, s->steps_total);
 	else
-		fprintf(out, "%s at line %" G_GINT64_FORMAT ": %s\n",
+		fprintf(out, "%s at line %" G_GINT64_FORMAT "%s%s: %s\n",
 			log_run_result_to_str(s->result), s->end_line,
+			s->end_central ? " as " : "",
+			s->end_central ? s->end_central : "",
 			s->verdict ? s->verdict : "-");
 }
 

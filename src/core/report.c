@@ -212,7 +212,31 @@ static void print_str_array(FILE *out, JsonObject *ev, const char *key,
 
 /* The simulator's own account, trimmed to what explains a verdict. */
 static const char *const dut_events[] = { "ltk-request", "booted",
-	"store-lost", "cccd-lost", "identity-rotated", "bond-stored" };
+	"store-lost", "cccd-lost", "identity-rotated", "bond-stored",
+	"bond-evicted", "bond-refused", "later-bonds-lost" };
+
+/* bond_history: "bonds:    A, B, C (B and C after A; A's the oldest)" */
+static void print_bonds(FILE *out, JsonObject *ev, const char *indent)
+{
+	JsonObject *h = logread_obj(ev, LOG_KEY_BOND_HISTORY);
+	JsonArray *order = logread_arr(h, LOG_KEY_BOND_ORDER);
+	JsonArray *after = logread_arr(h, LOG_KEY_BONDED_AFTER);
+	GString *s = g_string_new("");
+
+	for (guint i = 0; order && i < json_array_get_length(order); i++) {
+		JsonNode *n = json_array_get_element(order, i);
+
+		if (JSON_NODE_HOLDS_VALUE(n) &&
+		    json_node_get_value_type(n) == G_TYPE_STRING)
+			g_string_append_printf(s, "%s%s", s->len ? ", " : "",
+				json_node_get_string(n));
+	}
+	if (s->len)
+		fprintf(out, "%sbonds:    %s, in the order they bonded (%u "
+			"after this central)\n", indent, s->str,
+			after ? json_array_get_length(after) : 0);
+	g_string_free(s, TRUE);
+}
 
 void report_print_evidence(FILE *out, JsonObject *ev, const char *indent)
 {
@@ -235,6 +259,22 @@ void report_print_evidence(FILE *out, JsonObject *ev, const char *indent)
 		fprintf(out, "%saddress:  %s -> %s\n", indent,
 			or(logread_str(ev, LOG_KEY_OLD_ADDRESS), "?"), s);
 	print_str_array(out, ev, LOG_KEY_HCI, "HCI:", indent);
+	print_bonds(out, ev, indent);
+	{
+		/* what the simulated DUT said of this central's keys */
+		JsonObject *said = logread_obj(ev, LOG_KEY_DUT_TRACE);
+		JsonNode *n;
+		char *j;
+
+		if (said) {
+			n = json_node_alloc();
+			json_node_init_object(n, said);
+			j = jsontext_to_string(n, FALSE);
+			fprintf(out, "%sDUT said: %s\n", indent, j);
+			g_free(j);
+			json_node_unref(n);
+		}
+	}
 	if (tl && json_array_get_length(tl)) {
 		fprintf(out, "%stimeline:\n", indent);
 		for (guint i = 0; i < json_array_get_length(tl); i++) {

@@ -364,6 +364,42 @@ START_TEST(moved_lines_beyond_the_window_count_as_one_run_only)
 }
 END_TEST
 
+static char *logs_file(const char *name)
+{
+	return g_build_filename(getenv("BONDCHECK_SRCDIR") ?
+		getenv("BONDCHECK_SRCDIR") : ".", "tests", "logs", name, NULL);
+}
+
+START_TEST(a_regression_says_which_central_it_was)
+{
+	char *a = logs_file("two-centrals-pass.jsonl");
+	char *b = logs_file("two-centrals-fail.jsonl");
+	struct compare *c = compare_logs(a, b, NULL, NULL);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	JsonNode *n;
+	JsonObject *o, *reg;
+
+	ck_assert_ptr_nonnull(c);
+	ck_assert(compare_regressed(c));
+	compare_print(c, f, false, 0);
+	fclose(f);
+	ck_assert_msg(strstr(buf, "failed at line 4 as B: "
+		"peer-removed-pairing"), "%s", buf);
+	ck_assert_msg(strstr(buf, "line 4    reconnect as B "), "%s", buf);
+	o = as_json(c, &n);
+	reg = json_array_get_object_element(json_object_get_array_member(o,
+		"regressions"), 0);
+	ck_assert_str_eq(json_object_get_string_member(reg, "central"), "B");
+	json_node_unref(n);
+	compare_free(c);
+	free(buf);
+	g_free(a);
+	g_free(b);
+}
+END_TEST
+
 START_TEST(a_bad_log_on_either_side_is_an_error_with_its_place)
 {
 	char *a = gen_simple(3, 0), *b = g_strdup("/tmp/bc-compare-XXXXXX");
@@ -408,6 +444,7 @@ Suite *compare_suite(void)
 	tcase_add_test(tc, a_changed_scenario_is_said_and_extra_steps_listed);
 	tcase_add_test(tc, moved_lines_beyond_the_window_count_as_one_run_only);
 	tcase_add_test(tc, a_bad_log_on_either_side_is_an_error_with_its_place);
+	tcase_add_test(tc, a_regression_says_which_central_it_was);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -440,15 +440,27 @@ static const char *const steps[] = {
 		"\"iteration\":[],\"name\":\"read\",\"result\":\"error\","
 		"\"verdict\":\"environment-error\",\"elapsed_ms\":3,"
 		"\"message\":\"no \\\"bus\\\"\"}",
+	/* a central's steps; older logs have none: "default" */
+	"{\"type\":\"step-start\",\"t\":5,\"central\":\"phone2\","
+		"\"index\":1,\"line\":3,\"iteration\":[2],\"name\":\"scan\"}",
+	"{\"type\":\"step-end\",\"t\":9,\"central\":\"B\",\"index\":4,"
+		"\"line\":30,\"iteration\":[],\"name\":\"pair\",\"result\":"
+		"\"pass\",\"verdict\":\"pass\",\"confidence\":null,"
+		"\"elapsed_ms\":4,\"message\":null}",
+	"{\"type\":\"step-start\",\"t\":5,\"central\":\"\\u0041\","
+		"\"index\":1,\"line\":3,\"iteration\":[],\"name\":\"scan\"}",
+	"{\"type\":\"step-start\",\"t\":5,\"central\":7,\"index\":1,"
+		"\"line\":3,\"iteration\":[],\"name\":\"scan\"}",
 };
 
 /* The step a reader describes, as text (NULL strings as "-"). */
 static char *step_text(const struct logread_step *st)
 {
 	return g_strdup_printf("%d %" G_GINT64_FORMAT " %" G_GINT64_FORMAT
-			       " [%s] %s %" G_GINT64_FORMAT " %s %s %s %s %"
+			       " [%s] %s as %s %" G_GINT64_FORMAT " %s %s %s %s %"
 			       G_GINT64_FORMAT " %" G_GINT64_FORMAT,
 		st->end, st->index, st->line, st->iteration, st->name,
+		st->central,
 		st->timeout_ms, st->end ? log_step_result_to_str(st->result) :
 					  "-",
 		st->verdict ? st->verdict : "-",

@@ -184,6 +184,41 @@ START_TEST(a_log_reports_the_same_skimmed_or_not)
 }
 END_TEST
 
+/* A run of two centrals (tests/logs/): each step says whose it is. */
+START_TEST(several_centrals_are_named_in_the_report_and_junit)
+{
+	char *log = g_build_filename(getenv("BONDCHECK_SRCDIR") ?
+		getenv("BONDCHECK_SRCDIR") : ".", "tests", "logs",
+		"two-centrals-fail.jsonl", NULL);
+	char *xml = g_strdup("/tmp/bc-report-XXXXXX");
+	int fd = g_mkstemp(xml), status;
+	char *text, *x;
+
+	close(fd);
+	text = report_read(log, xml, &status, _i);
+	ck_assert_int_eq(status, 1);
+	ck_assert_msg(strstr(text, "  centrals A (hci0 00:B0:DC:00:00:01), B "
+		"(hci1 00:B0:DC:00:00:02)\n"), "%s", text);
+	ck_assert_msg(strstr(text, "(reconnect as B): the link dropped"), "%s",
+		text);
+	ck_assert_ptr_nonnull(strstr(text, "bonds:    B, A, in the order they "
+		"bonded (1 after this central)"));
+	ck_assert_ptr_nonnull(strstr(text, "DUT said: {\"event\":"
+		"\"bond-evicted\""));
+	ck_assert(g_file_get_contents(xml, &x, NULL, NULL));
+	/* a testcase per central and step */
+	ck_assert_msg(strstr(x, "<testcase name=\"A: line 3: pair\""), "%s",
+		x);
+	ck_assert_ptr_nonnull(strstr(x, "<testcase name=\"B: line 4: "
+		"reconnect\""));
+	g_free(x);
+	free(text);
+	unlink(xml);
+	g_free(xml);
+	g_free(log);
+}
+END_TEST
+
 START_TEST(a_log_cut_inside_a_step_is_incomplete)
 {
 	char *p = g_strdup("/tmp/bc-report-XXXXXX");
@@ -259,6 +294,8 @@ Suite *report_suite(void)
 	tcase_add_test(tc, a_failure_is_reported_with_line_and_evidence);
 	tcase_add_loop_test(tc, a_log_reports_the_same_skimmed_or_not, 0, 2);
 	tcase_add_test(tc, a_log_cut_inside_a_step_is_incomplete);
+	tcase_add_loop_test(tc, several_centrals_are_named_in_the_report_and_junit,
+		0, 2);
 	tcase_add_test(tc, failures_beyond_the_limit_are_counted_not_kept);
 	suite_add_tcase(s, tc);
 	return s;
