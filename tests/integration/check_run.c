@@ -138,6 +138,15 @@ static const struct {
 	{ "soak-reboot.scn", { "pass", "PRP/i/19", "PRP/i/19", "IDC/i/18",
 		"pass", "PRP/i/19", "pass", "NA/i/18", "UPR/i/19", "PRP/i/19",
 		"PRP/c/19", "pass", "pass" } },
+	/* four centrals (the simulator gets four adapters, one DUT): the
+	 * oldest bond reconnects first; a table of one keeps only c4's */
+	{ "bond-table.scn", { "pass", "PRP/i/40", "PRP/i/40", "IDC/i/37",
+		"pass", "PRP/i/40", "pass", "NA/i/37", "UPR/i/40", "PRP/i/40",
+		"PRP/c/40", "pass", "PRP/i/40" } },
+	/* the second bond reconnects first (line 34), then the first (37) */
+	{ "second-central-survives-reboot.scn", { "pass", "PRP/i/34",
+		"PRP/i/34", "IDC/i/33", "pass", "PRP/i/34", "pass", "NA/i/33",
+		"UPR/i/34", "PRP/i/34", "PRP/c/34", "pass", "PRP/i/37" } },
 };
 
 static const char *long_verdict(const char *code)
