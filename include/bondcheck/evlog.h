@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * evlog.h — the run log: JSON Lines (schema 1, doc/log-schema.md), written
- * with json-glib, one object per line, flushed per event, so a killed run
- * leaves a log whose complete lines all parse. Sinks receive each line as
- * it is written (progress output, the daemon's Event signal).
+ * evlog.h — the run log's writer: JSON Lines (LOG_SCHEMA, logschema.h and
+ * doc/log-schema.md), written with json-glib, one object per line, flushed
+ * per event, so a killed run leaves a log whose complete lines all parse.
+ * Sinks receive each line as it is written (progress output, the daemon's
+ * Event signal).
  */
 #ifndef BONDCHECK_EVLOG_H
 #define BONDCHECK_EVLOG_H
@@ -12,9 +13,6 @@
 #include <stdint.h>
 
 #include "bondcheck/logschema.h"
-
-/* the schema this writer writes (as LOG_SCHEMA) */
-#define EVLOG_SCHEMA LOG_SCHEMA
 
 struct evlog;
 
@@ -38,8 +36,6 @@ const GError *evlog_error(struct evlog *log);
  * builders of logschema.h), then evlog_end() writes it.
  */
 JsonBuilder *evlog_begin_event(struct evlog *log, enum log_event type);
-/* ...of a type named by its string (log_event_to_str()) */
-JsonBuilder *evlog_begin(struct evlog *log, const char *type);
 void evlog_end(struct evlog *log, JsonBuilder *b);
 
 /* A GVariant as JSON; byte arrays become hex strings. */

@@ -211,6 +211,17 @@ bool log_bluez_from_str(const char *s, enum log_bluez *ev);
 #define LOG_TRIGGER_DONE  "done"
 #define LOG_TRIGGER_EXIT  "exit"
 
+/* hci "event": what the kernel's HCI monitor saw (src/bus/hcimon.c) */
+#define LOG_HCI_LE_CONNECTION        "le-connection"
+#define LOG_HCI_START_ENCRYPTION     "start-encryption"
+#define LOG_HCI_ENCRYPTION_CHANGE    "encryption-change"
+#define LOG_HCI_DISCONNECT           "disconnect"
+#define LOG_HCI_LTK_REQUEST          "ltk-request"
+#define LOG_HCI_LTK_NEGATIVE_REPLY   "ltk-negative-reply"
+#define LOG_HCI_SMP_SECURITY_REQUEST "smp-security-request"
+#define LOG_HCI_SMP_PAIRING_REQUEST  "smp-pairing-request"
+#define LOG_HCI_SMP_PAIRING_FAILED   "smp-pairing-failed"
+
 /* note "what" */
 #define LOG_NOTE_HCI                "hci"
 #define LOG_NOTE_CAPTURE            "capture"

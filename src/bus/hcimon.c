@@ -18,6 +18,7 @@
 
 #include "bondcheck/bcerror.h"
 #include "bondcheck/hcimon.h"
+#include "bondcheck/logschema.h"
 
 #ifndef AF_BLUETOOTH
 #define AF_BLUETOOTH 31
@@ -142,7 +143,7 @@ static bool le_meta(struct hcimon *m, const uint8_t *p, size_t len)
 		if (p[1] == 0)
 			g_hash_table_replace(m->handles,
 				GUINT_TO_POINTER(handle), addr_str(p + 6));
-		report(m, "le-connection", handle, p[1], -1,
+		report(m, LOG_HCI_LE_CONNECTION, handle, p[1], -1,
 			g_strdup_printf("LE Connection Complete status 0x%02x%s"
 					"%s%s, role %s",
 				p[1], p[1] ? " (" : "", p[1] ? status_text(p[1]) : "",
@@ -152,7 +153,7 @@ static bool le_meta(struct hcimon *m, const uint8_t *p, size_t len)
 		if (len < 13)
 			return false;
 		handle = le16(p + 1) & 0x0fff;
-		report(m, "ltk-request", handle, -1, -1,
+		report(m, LOG_HCI_LTK_REQUEST, handle, -1, -1,
 			g_strdup("LE Long Term Key Request"));
 		return true;
 	default:
@@ -177,7 +178,7 @@ static bool event(struct hcimon *m, const uint8_t *p, size_t len)
 		if (plen < 4)
 			return false;
 		handle = le16(p + 1) & 0x0fff;
-		report(m, "disconnect", handle, p[0], p[3],
+		report(m, LOG_HCI_DISCONNECT, handle, p[0], p[3],
 			g_strdup_printf("Disconnect Complete reason 0x%02x (%s)",
 				p[3], status_text(p[3])));
 		g_hash_table_remove(m->handles, GUINT_TO_POINTER(handle));
@@ -187,7 +188,7 @@ static bool event(struct hcimon *m, const uint8_t *p, size_t len)
 		if (plen < 4)
 			return false;
 		handle = le16(p + 1) & 0x0fff;
-		report(m, "encryption-change", handle, p[0], -1,
+		report(m, LOG_HCI_ENCRYPTION_CHANGE, handle, p[0], -1,
 			g_strdup_printf("Encryption Change status 0x%02x%s%s%s,"
 					" encryption %s",
 				p[0], p[0] ? " (" : "", p[0] ? status_text(p[0]) : "",
@@ -197,7 +198,7 @@ static bool event(struct hcimon *m, const uint8_t *p, size_t len)
 		if (plen < 3)
 			return false;
 		handle = le16(p + 1) & 0x0fff;
-		report(m, "encryption-change", handle, p[0], -1,
+		report(m, LOG_HCI_ENCRYPTION_CHANGE, handle, p[0], -1,
 			g_strdup_printf("Encryption Key Refresh status 0x%02x",
 				p[0]));
 		return true;
@@ -219,13 +220,13 @@ static bool command(struct hcimon *m, const uint8_t *p, size_t len)
 	case CMD_LE_START_ENCRYPTION:
 		if (p[2] < 2)
 			return false;
-		report(m, "start-encryption", le16(p + 3) & 0x0fff, -1, -1,
+		report(m, LOG_HCI_START_ENCRYPTION, le16(p + 3) & 0x0fff, -1, -1,
 			g_strdup("LE Start Encryption (with the stored LTK)"));
 		return true;
 	case CMD_LE_LTK_NEG_REPLY:
 		if (p[2] < 2)
 			return false;
-		report(m, "ltk-negative-reply", le16(p + 3) & 0x0fff, -1, -1,
+		report(m, LOG_HCI_LTK_NEGATIVE_REPLY, le16(p + 3) & 0x0fff, -1, -1,
 			g_strdup("LE Long Term Key Request Negative Reply"));
 		return true;
 	default:
@@ -265,7 +266,7 @@ static bool acl(struct hcimon *m, bool tx, const uint8_t *p, size_t len)
 		if (llen < 7)
 			return false;
 		auth = authreq_text(p[3]);
-		report(m, "smp-pairing-request", handle, -1, -1,
+		report(m, LOG_HCI_SMP_PAIRING_REQUEST, handle, -1, -1,
 			g_strdup_printf("SMP Pairing Request %s (auth %s): a new "
 					"pairing", tx ? "sent" : "received",
 				auth));
@@ -275,7 +276,7 @@ static bool acl(struct hcimon *m, bool tx, const uint8_t *p, size_t len)
 		if (llen < 2)
 			return false;
 		auth = authreq_text(p[1]);
-		report(m, "smp-security-request", handle, -1, -1,
+		report(m, LOG_HCI_SMP_SECURITY_REQUEST, handle, -1, -1,
 			g_strdup_printf("SMP Security Request %s (auth %s)",
 				tx ? "sent" : "received", auth));
 		g_free(auth);
@@ -283,7 +284,7 @@ static bool acl(struct hcimon *m, bool tx, const uint8_t *p, size_t len)
 	case SMP_PAIRING_FAILED:
 		if (llen < 2)
 			return false;
-		report(m, "smp-pairing-failed", handle, -1, p[1],
+		report(m, LOG_HCI_SMP_PAIRING_FAILED, handle, -1, p[1],
 			g_strdup_printf("SMP Pairing Failed %s, reason 0x%02x",
 				tx ? "sent" : "received", p[1]));
 		return true;

@@ -107,20 +107,15 @@ const GError *evlog_error(struct evlog *l)
 	return l->error;
 }
 
-JsonBuilder *evlog_begin(struct evlog *l, const char *type)
+JsonBuilder *evlog_begin_event(struct evlog *l, enum log_event type)
 {
 	JsonBuilder *b = l->spare ? l->spare : json_builder_new_immutable();
 
 	l->spare = NULL;
 	json_builder_begin_object(b);
-	log_add_str(b, LOG_KEY_TYPE, type);
+	log_add_str(b, LOG_KEY_TYPE, log_event_to_str(type));
 	log_add_int(b, LOG_KEY_T, l->clock(l->clock_data) - l->start_us);
 	return b;
-}
-
-JsonBuilder *evlog_begin_event(struct evlog *l, enum log_event type)
-{
-	return evlog_begin(l, log_event_to_str(type));
 }
 
 static bool write_all(int fd, const char *p, size_t n)

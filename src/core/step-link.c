@@ -230,11 +230,11 @@ static void link_hci(struct engine *e, const struct engine_hci_event *ev)
 {
 	struct link_obs *o = &e->st.u.link.obs;
 
-	if (!strcmp(ev->what, "encryption-change") && ev->status >= 0)
+	if (!strcmp(ev->what, LOG_HCI_ENCRYPTION_CHANGE) && ev->status >= 0)
 		o->hci_encrypt_status = ev->status;
-	if (!strcmp(ev->what, "disconnect") && ev->reason >= 0)
+	if (!strcmp(ev->what, LOG_HCI_DISCONNECT) && ev->reason >= 0)
 		o->hci_disconnect_reason = ev->reason;
-	if (!strcmp(ev->what, "smp-pairing-request"))
+	if (!strcmp(ev->what, LOG_HCI_SMP_PAIRING_REQUEST))
 		o->hci_pairing = true;
 	link_evaluate(e);
 }

@@ -49,7 +49,7 @@ START_TEST(every_line_is_a_complete_object)
 	evlog_set_clock(l, fake_clock, NULL);
 	evlog_add_sink(l, count, &sunk);
 	for (int i = 0; i < 3; i++) {
-		JsonBuilder *b = evlog_begin(l, "bluez");
+		JsonBuilder *b = evlog_begin_event(l, LOG_EVENT_BLUEZ);
 
 		fake_now += 2500;
 		json_builder_set_member_name(b, "value");
@@ -97,7 +97,7 @@ START_TEST(times_count_from_the_start)
 	fake_now = 5000000;
 	evlog_set_clock(l, fake_clock, NULL);
 	fake_now += 1234;
-	b = evlog_begin(l, "x");
+	b = evlog_begin_event(l, LOG_EVENT_NOTE);
 	json_builder_end_object(b);
 	last = json_builder_get_root(b);
 	ck_assert_int_eq(json_object_get_int_member(json_node_get_object(last),
@@ -114,11 +114,11 @@ START_TEST(a_write_error_is_kept_not_fatal)
 	JsonBuilder *b;
 
 	ck_assert_ptr_nonnull(l);
-	b = evlog_begin(l, "x");
+	b = evlog_begin_event(l, LOG_EVENT_NOTE);
 	evlog_end(l, b);
 	ck_assert_ptr_nonnull(evlog_error(l));
 	ck_assert_ptr_nonnull(strstr(evlog_error(l)->message, "/dev/full"));
-	b = evlog_begin(l, "y");
+	b = evlog_begin_event(l, LOG_EVENT_HCI);
 	evlog_end(l, b);
 	ck_assert_int_eq(evlog_count(l), 2);
 	evlog_free(l);
@@ -145,7 +145,7 @@ START_TEST(bytes_that_are_not_utf8_become_valid_text)
 	close(fd);
 	l = evlog_new(p, NULL);
 	evlog_add_sink(l, keep_line, &seen);
-	b = evlog_begin(l, "trigger");
+	b = evlog_begin_event(l, LOG_EVENT_TRIGGER);
 	json_builder_set_member_name(b, "line");
 	json_builder_add_string_value(b, "reset \xff\xfe done");
 	evlog_end(l, b);
@@ -179,7 +179,7 @@ START_TEST(no_control_character_is_written_raw)
 		s[i - 1] = (char)i;
 	s[31] = '\0';
 	evlog_add_sink(l, append_line, sunk);
-	b = evlog_begin(l, "trigger");
+	b = evlog_begin_event(l, LOG_EVENT_TRIGGER);
 	json_builder_set_member_name(b, "line");
 	json_builder_add_string_value(b, s);
 	evlog_end(l, b);
