@@ -174,11 +174,14 @@ int main(int argc, char **argv)
 	DBusError e;
 	struct timespec a, b;
 	char path[192];
-	int cycles;
+	char *end;
+	long cycles;
 
 	if (argc != 3)
 		return 2;
-	cycles = atoi(argv[2]);
+	cycles = strtol(argv[2], &end, 10);
+	if (end == argv[2] || *end || cycles < 1 || cycles > 1000000)
+		return 2;
 	snprintf(dev, sizeof(dev), ADAPTER "/dev_%s", argv[1]);
 	for (char *p = dev; *p; p++)
 		if (*p == ':')
@@ -208,7 +211,7 @@ int main(int argc, char **argv)
 	call0(dev, "org.bluez.Device1", "Pair");
 
 	clock_gettime(CLOCK_MONOTONIC, &a);
-	for (int i = 0; i < cycles; i++) {
+	for (long i = 0; i < cycles; i++) {
 		snprintf(path, sizeof(path), "%s" REBOOT, dev);
 		dbus_message_unref(call(path, "org.bluez.GattCharacteristic1",
 			"WriteValue", with_dict(path,
@@ -231,8 +234,9 @@ int main(int argc, char **argv)
 				false, NULL, 0)));
 	}
 	clock_gettime(CLOCK_MONOTONIC, &b);
-	printf("%.3f %d\n", ((double)(b.tv_sec - a.tv_sec) * 1e3 +
-			       (double)(b.tv_nsec - a.tv_nsec) / 1e6) / cycles,
+	printf("%.3f %ld\n", ((double)(b.tv_sec - a.tv_sec) * 1e3 +
+				(double)(b.tv_nsec - a.tv_nsec) / 1e6) /
+				       (double)cycles,
 		cycles);
 	dbus_connection_unref(conn);
 	return 0;

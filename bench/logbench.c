@@ -17,10 +17,11 @@ int main(int argc, char **argv)
 	struct evlog *log;
 	struct timespec a, b;
 	GError *err = NULL;
-	long n;
+	gint64 n;
 	double s;
 
-	if (argc != 3 || (n = atol(argv[2])) <= 0)
+	if (argc != 3 || !g_ascii_string_to_signed(argv[2], 10, 1, G_MAXLONG,
+				 &n, NULL))
 		return 2;
 	log = evlog_new(argv[1], &err);
 	if (!log) {
@@ -28,7 +29,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &a);
-	for (long i = 0; i < n; i++) {
+	for (gint64 i = 0; i < n; i++) {
 		JsonBuilder *bld = evlog_begin_event(log, LOG_EVENT_BLUEZ);
 
 		log_add_str(bld, LOG_KEY_EVENT,
@@ -47,6 +48,6 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	evlog_free(log);
-	printf("%.0f %ld\n", (double)n / s, n);
+	printf("%.0f %" G_GINT64_FORMAT "\n", (double)n / s, n);
 	return 0;
 }

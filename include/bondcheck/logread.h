@@ -23,7 +23,7 @@
 #include "bondcheck/logschema.h"
 
 /* Longest line accepted; a longer one is an error, not an allocation. */
-#define LOGREAD_MAX_LINE (16u * 1024 * 1024)
+#define LOGREAD_MAX_LINE ((size_t)16 * 1024 * 1024)
 /* Deepest nesting of a line, checked before json-glib (which recurses)
  * sees it; a deeper line is an error at the bracket that goes deeper. */
 #define LOGREAD_MAX_DEPTH JSONTEXT_MAX_DEPTH

@@ -19,12 +19,14 @@ static unsigned out_width(void)
 {
 	struct winsize ws;
 	const char *cols = getenv("COLUMNS");
+	guint64 n;
 
 	if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 &&
 	    ws.ws_col >= 40)
 		return ws.ws_col;
-	if (cols && atoi(cols) >= 40)
-		return (unsigned)atoi(cols);
+	/* COLUMNS is anybody's: a number from 40 to 10000, or the default */
+	if (cols && g_ascii_string_to_unsigned(cols, 10, 40, 10000, &n, NULL))
+		return (unsigned)n;
 	return 160;
 }
 

@@ -70,12 +70,24 @@ static const char *prop_str(GVariant *props, const char *key)
 	return msg_dict_string(props, key, &s) && s ? s : "";
 }
 
+/* N of ".../run/N" (the daemon's word: 0 if it is not a number) */
+static guint64 run_number(const char *path)
+{
+	const char *p = strrchr(path, '/');
+	guint64 n = 0;
+
+	if (!p || !g_ascii_string_to_unsigned(p + 1, 10, 0, G_MAXUINT64, &n,
+			 NULL))
+		return 0;
+	return n;
+}
+
 static int cmp_runs(const void *a, const void *b)
 {
-	const char *x = strrchr(*(char *const *)a, '/');
-	const char *y = strrchr(*(char *const *)b, '/');
+	guint64 x = run_number(*(char *const *)a);
+	guint64 y = run_number(*(char *const *)b);
 
-	return atoi(x ? x + 1 : "0") - atoi(y ? y + 1 : "0");
+	return x < y ? -1 : x > y;
 }
 
 int cmd_runs(int argc, char **argv)

@@ -84,7 +84,7 @@ static void clear_progress(struct run *r)
 static char *ms_text(int64_t ms)
 {
 	return ms < 1000 ? g_strdup_printf("%" G_GINT64_FORMAT " ms", ms) :
-			   g_strdup_printf("%.1f s", ms / 1000.0);
+			   g_strdup_printf("%.1f s", (double)ms / 1000.0);
 }
 
 static void print_step_end(struct run *r, const struct logread_step *st)

@@ -238,7 +238,7 @@ static gboolean on_timeout(gpointer data)
 static gboolean on_progress(gpointer data)
 {
 	struct scan *s = data;
-	double el = (g_get_monotonic_time() - s->started) / 1e6;
+	double el = (double)(g_get_monotonic_time() - s->started) / 1e6;
 
 	if (s->timeout_s > 0)
 		fprintf(stderr, "\r\033[Kscanning on %s: %u device%s, %.0f/%.0f s",

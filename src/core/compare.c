@@ -138,7 +138,7 @@ static const char *addr_name(GHashTable *addrs, const char *p)
 	char *name;
 
 	for (int i = 0; i < 17; i++)
-		canon[i] = i % 3 == 2 ? ':' : g_ascii_toupper(p[i]);
+		canon[i] = (char)(i % 3 == 2 ? ':' : g_ascii_toupper(p[i]));
 	canon[17] = '\0';
 	name = g_hash_table_lookup(addrs, canon);
 	if (!name) {
@@ -440,15 +440,18 @@ static int side_next(struct side *s, struct rec **out, GError **error)
 	*out = NULL;
 	while ((rc = logread_next(s->lr, NULL, error)) > 0) {
 		const struct logread_event *ev = logread_event(s->lr);
-		enum log_event type = ev->known ? ev->event : LOG_EVENT_COUNT;
 
-		switch (type) {
-		case LOG_EVENT_RUN_START:
+		if (!ev->known || !log_event_is_structural(ev->event)) {
+			/* a step's own events, for the divergence */
+			if (!s->in_step || !s->cur)
+				continue;
+			if (s->cur->len < COMPARE_MAX_STEP_EVENTS)
+				g_ptr_array_add(s->cur, g_strdup(ev->line));
+			else
+				s->cur_dropped++;
+		} else if (ev->event == LOG_EVENT_RUN_START) {
 			side_start(s, ev->object);
-			break;
-		case LOG_EVENT_STEP_START:
-			if (!ev->step)
-				break;
+		} else if (ev->event == LOG_EVENT_STEP_START && ev->step) {
 			s->in_step = true;
 			if (s->cur)
 				g_ptr_array_free(s->cur, TRUE);
@@ -457,10 +460,7 @@ static int side_next(struct side *s, struct rec **out, GError **error)
 			s->last_line = ev->step->line;
 			g_free(s->last_name);
 			s->last_name = g_strdup(ev->step->name);
-			break;
-		case LOG_EVENT_STEP_END:
-			if (!ev->step)
-				break;
+		} else if (ev->event == LOG_EVENT_STEP_END && ev->step) {
 			if (!s->cur)
 				s->cur = g_ptr_array_new_with_free_func(g_free);
 			*out = rec_from_step(ev->step, s->cur, s->cur_dropped);
@@ -468,7 +468,7 @@ static int side_next(struct side *s, struct rec **out, GError **error)
 			s->in_step = false;
 			s->steps++;
 			return 1;
-		case LOG_EVENT_RUN_END:
+		} else if (ev->event == LOG_EVENT_RUN_END) {
 			s->ended = log_run_result_from_str(
 				logread_str(ev->object, LOG_KEY_RESULT),
 				&s->result);
@@ -479,22 +479,6 @@ static int side_next(struct side *s, struct rec **out, GError **error)
 				    LOG_CENTRAL_DEFAULT))
 				s->end_central = g_strdup(logread_str(
 					ev->object, LOG_KEY_CENTRAL));
-			break;
-		case LOG_EVENT_BLUEZ:
-		case LOG_EVENT_AGENT:
-		case LOG_EVENT_TRIGGER:
-		case LOG_EVENT_SIM:
-		case LOG_EVENT_HCI:
-		case LOG_EVENT_NOTE:
-		case LOG_EVENT_COUNT:
-			/* a step's own events, for the divergence */
-			if (!s->in_step || !s->cur)
-				break;
-			if (s->cur->len < COMPARE_MAX_STEP_EVENTS)
-				g_ptr_array_add(s->cur, g_strdup(ev->line));
-			else
-				s->cur_dropped++;
-			break;
 		}
 	}
 	if (rc < 0)

@@ -80,6 +80,6 @@ char *duration_format(int64_t ms)
 	if (ms % 1000 == 0 && ms >= 1000)
 		return g_strdup_printf("%" G_GINT64_FORMAT "s", ms / 1000);
 	if (ms >= 1000 && ms % 100 == 0)
-		return g_strdup_printf("%.1fs", ms / 1000.0);
+		return g_strdup_printf("%.1fs", (double)ms / 1000.0);
 	return g_strdup_printf("%" G_GINT64_FORMAT "ms", ms);
 }

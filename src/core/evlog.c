@@ -72,7 +72,8 @@ void evlog_free(struct evlog *l)
 		close(l->fd);
 	g_array_free(l->sinks, TRUE);
 	g_object_unref(l->gen);
-	g_clear_object(&l->spare);
+	if (l->spare)
+		g_object_unref(l->spare);
 	g_clear_error(&l->error);
 	g_free(l->path);
 	g_free(l);

@@ -189,7 +189,7 @@ static int read_line(struct logread *r, bool *had_newline, GError **error)
 		if (r->line->len + n > LOGREAD_MAX_LINE) {
 			r->lineno++;
 			return fail(r, error, 1,
-				"line longer than %u bytes; not a run log",
+				"line longer than %zu bytes; not a run log",
 				LOGREAD_MAX_LINE);
 		}
 		g_string_append_len(r->line, p, (gssize)n);
@@ -858,26 +858,12 @@ static bool describe(struct logread_view *v, const char *type, JsonObject *o,
 	ev->known = log_event_from_str(type, &ev->event);
 	ev->object = o;
 	ev->line = line;
-	if (!ev->known || !o)
+	if (!ev->known || !o || (ev->event != LOG_EVENT_STEP_START &&
+				    ev->event != LOG_EVENT_STEP_END))
 		return true;
-	switch (ev->event) {
-	case LOG_EVENT_STEP_START:
-	case LOG_EVENT_STEP_END:
-		if (!step_from_tree(v, o, ev->event == LOG_EVENT_STEP_END))
-			return false;
-		ev->step = &v->step;
-		break;
-	case LOG_EVENT_RUN_START:
-	case LOG_EVENT_RUN_END:
-	case LOG_EVENT_BLUEZ:
-	case LOG_EVENT_AGENT:
-	case LOG_EVENT_TRIGGER:
-	case LOG_EVENT_SIM:
-	case LOG_EVENT_HCI:
-	case LOG_EVENT_NOTE:
-	case LOG_EVENT_COUNT:
-		break;
-	}
+	if (!step_from_tree(v, o, ev->event == LOG_EVENT_STEP_END))
+		return false;
+	ev->step = &v->step;
 	return true;
 }
 

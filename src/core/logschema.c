@@ -7,6 +7,23 @@
 
 #include "bondcheck/logschema.h"
 
+/*
+ * NAME_from_str(): the value of @type whose NAME_to_str() is @s. (@type is
+ * a type: it cannot be put in parentheses, as the tidy check asks.)
+ */
+#define FROM_STR(name, type, count)                               \
+	/* NOLINTNEXTLINE(bugprone-macro-parentheses) */          \
+	bool name##_from_str(const char *s, type *v)              \
+	{                                                         \
+		for (int i = 0; s && i < (count); i++) {          \
+			if (!strcmp(s, name##_to_str((type)i))) { \
+				*v = (type)i;                     \
+				return true;                      \
+			}                                         \
+		}                                                 \
+		return false;                                     \
+	}
+
 const char *log_event_to_str(enum log_event ev)
 {
 	switch (ev) {
@@ -25,16 +42,7 @@ const char *log_event_to_str(enum log_event ev)
 	return "unknown";
 }
 
-bool log_event_from_str(const char *s, enum log_event *ev)
-{
-	for (int i = 0; s && i < LOG_EVENT_COUNT; i++) {
-		if (!strcmp(s, log_event_to_str((enum log_event)i))) {
-			*ev = (enum log_event)i;
-			return true;
-		}
-	}
-	return false;
-}
+FROM_STR(log_event, enum log_event, LOG_EVENT_COUNT)
 
 bool log_event_is_structural(enum log_event ev)
 {
@@ -66,17 +74,7 @@ const char *log_step_result_to_str(enum log_step_result r)
 	return "unknown";
 }
 
-bool log_step_result_from_str(const char *s, enum log_step_result *r)
-{
-	for (int i = 0; s && i < LOG_STEP_RESULT_COUNT; i++) {
-		if (!strcmp(s,
-			    log_step_result_to_str((enum log_step_result)i))) {
-			*r = (enum log_step_result)i;
-			return true;
-		}
-	}
-	return false;
-}
+FROM_STR(log_step_result, enum log_step_result, LOG_STEP_RESULT_COUNT)
 
 const char *log_run_result_to_str(enum log_run_result r)
 {
@@ -90,16 +88,7 @@ const char *log_run_result_to_str(enum log_run_result r)
 	return "unknown";
 }
 
-bool log_run_result_from_str(const char *s, enum log_run_result *r)
-{
-	for (int i = 0; s && i < LOG_RUN_RESULT_COUNT; i++) {
-		if (!strcmp(s, log_run_result_to_str((enum log_run_result)i))) {
-			*r = (enum log_run_result)i;
-			return true;
-		}
-	}
-	return false;
-}
+FROM_STR(log_run_result, enum log_run_result, LOG_RUN_RESULT_COUNT)
 
 const char *log_bluez_to_str(enum log_bluez ev)
 {
@@ -117,16 +106,7 @@ const char *log_bluez_to_str(enum log_bluez ev)
 	return "unknown";
 }
 
-bool log_bluez_from_str(const char *s, enum log_bluez *ev)
-{
-	for (int i = 0; s && i < LOG_BLUEZ_COUNT; i++) {
-		if (!strcmp(s, log_bluez_to_str((enum log_bluez)i))) {
-			*ev = (enum log_bluez)i;
-			return true;
-		}
-	}
-	return false;
-}
+FROM_STR(log_bluez, enum log_bluez, LOG_BLUEZ_COUNT)
 
 const char *log_kind_to_str(enum log_kind k)
 {

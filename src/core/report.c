@@ -511,35 +511,18 @@ static void on_step_end(struct report *r, const struct logread_step *st,
 
 void report_add(struct report *r, const struct logread_event *ev)
 {
+	/* the report is made of the structural events only */
 	if (!ev || !ev->known)
 		return;
-	switch (ev->event) {
-	case LOG_EVENT_RUN_START:
-		if (ev->object)
-			on_start(r, ev->object);
-		break;
-	case LOG_EVENT_STEP_START:
-		if (ev->step)
-			on_step_start(r, ev->step);
-		break;
-	case LOG_EVENT_STEP_END:
-		if (ev->step)
-			on_step_end(r, ev->step, ev->object);
-		break;
-	case LOG_EVENT_RUN_END:
-		if (ev->object && !r->end) {
-			r->end = json_node_alloc();
-			json_node_init_object(r->end, ev->object);
-		}
-		break;
-	case LOG_EVENT_BLUEZ:
-	case LOG_EVENT_AGENT:
-	case LOG_EVENT_TRIGGER:
-	case LOG_EVENT_SIM:
-	case LOG_EVENT_HCI:
-	case LOG_EVENT_NOTE:
-	case LOG_EVENT_COUNT:
-		break;
+	if (ev->event == LOG_EVENT_RUN_START && ev->object) {
+		on_start(r, ev->object);
+	} else if (ev->event == LOG_EVENT_STEP_START && ev->step) {
+		on_step_start(r, ev->step);
+	} else if (ev->event == LOG_EVENT_STEP_END && ev->step) {
+		on_step_end(r, ev->step, ev->object);
+	} else if (ev->event == LOG_EVENT_RUN_END && ev->object && !r->end) {
+		r->end = json_node_alloc();
+		json_node_init_object(r->end, ev->object);
 	}
 }
 

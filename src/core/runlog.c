@@ -297,10 +297,11 @@ void runlog_reply(struct engine *e, enum bluez_op op, const char *path,
 	log_add_str(b, LOG_KEY_PATH, path);
 	log_add_bool(b, LOG_KEY_OK, r->error == NULL);
 	if (r->error_name || r->error) {
-		log_add_str(b, LOG_KEY_ERROR, r->error_name ? r->error_name :
-						    BC_ERR_BAD_REPLY);
-		log_add_str(b, LOG_KEY_MESSAGE, r->error_text ? r->error_text :
-						      r->error->message);
+		log_add_str(b, LOG_KEY_ERROR,
+			r->error_name ? r->error_name : BC_ERR_BAD_REPLY);
+		log_add_str(b, LOG_KEY_MESSAGE,
+			r->error_text ? r->error_text :
+			r->error ? r->error->message : NULL);
 	}
 	log_add_int(b, LOG_KEY_MS, ms);
 	evlog_end(e->log, b);

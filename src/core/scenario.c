@@ -242,7 +242,7 @@ static size_t expand(struct parser *p, const char *s, int col, GString *out,
 			"expanded", SCN_MAX_LINE, name);
 		p->line_over = true;
 		*ok = false;
-	} else if (p->expanded + strlen(v) > SCN_MAX_EXPANDED) {
+	} else if (p->expanded + strlen(v) > (size_t)SCN_MAX_EXPANDED) {
 		err_at(p, col, "${...} adds more than %u bytes to the "
 			"scenario by here", SCN_MAX_EXPANDED);
 		p->file_over = true;
@@ -285,7 +285,7 @@ static bool split(struct parser *p, const char *line, GPtrArray *words)
 					return false;
 				}
 				g_string_append_len(w, line + i + 1,
-					close - line - i - 1);
+					close - (line + i + 1));
 				i = (size_t)(close - line) + 1;
 			} else if (c == '"') {
 				size_t q = i++;
@@ -1424,15 +1424,16 @@ struct scenario *scenario_parse(const char *text, gsize len, const char *file,
 	top->steps = g_ptr_array_new_with_free_func(step_free);
 	g_ptr_array_add(stack, top);
 
-	if (len > SCN_MAX_SIZE) {
+	if (len > (size_t)SCN_MAX_SIZE) {
 		/* said where the limit falls; nothing past it is read */
 		const char *nl = text;
+		const char *limit = text + (size_t)SCN_MAX_SIZE;
 
 		p.line = 1;
-		for (const char *q; (q = memchr(nl, '\n', text + SCN_MAX_SIZE -
-					     nl)); nl = q + 1)
+		for (const char *q; (q = memchr(nl, '\n', (size_t)(limit - nl)));
+		     nl = q + 1)
 			p.line++;
-		err_at(&p, (int)(text + SCN_MAX_SIZE - nl) + 1, "the scenario "
+		err_at(&p, (int)(limit - nl) + 1, "the scenario "
 			"is longer than %u bytes (256 KiB); it goes on past here",
 			SCN_MAX_SIZE);
 		len = 0;

@@ -843,7 +843,7 @@ static void m_start_run(struct svc_call *call, GVariant *args, void *data)
 			"name: 1 to 255 bytes (the scenario's file name)");
 		goto out;
 	}
-	if (len > DAEMON_MAX_SCENARIO) {
+	if (len > (size_t)DAEMON_MAX_SCENARIO) {
 		svc_call_error(call, BC_ERR_INVALID_ARGS,
 			"scenario text over %u bytes", DAEMON_MAX_SCENARIO);
 		goto out;

@@ -51,9 +51,16 @@ bool dlog_fd_is_journal(int fd)
 	const char *js = g_getenv("JOURNAL_STREAM");
 	unsigned long long dev, ino;
 	struct stat st;
-	char tail;
+	char *end;
 
-	if (!js || sscanf(js, "%llu:%llu%c", &dev, &ino, &tail) != 2)
+	/* "DEV:INO", decimal, nothing else */
+	if (!js || !g_ascii_isdigit(*js))
+		return false;
+	dev = g_ascii_strtoull(js, &end, 10);
+	if (*end != ':' || !g_ascii_isdigit(end[1]))
+		return false;
+	ino = g_ascii_strtoull(end + 1, &end, 10);
+	if (*end)
 		return false;
 	if (fstat(fd, &st) < 0)
 		return false;

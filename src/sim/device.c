@@ -424,10 +424,16 @@ static void s_blocked(struct svc_call *call, const char *name,
 	struct sim_device *d = data;
 
 	d->blocked = g_variant_get_boolean(value);
-	if (d->blocked && d->connected)
-		sim_device_link_down(d, SIM_REASON_LOCAL, SIM_ERR_CANCELLED);
+	/*
+	 * src/device.c device_block(): Blocked changes, then the link goes
+	 * (the disconnect it asks for comes back later); and the link going
+	 * may remove @d (a RemoveDevice waiting for it), so it is the last
+	 * thing done here
+	 */
 	sim_device_changed(d, name);
 	svc_call_return(call, NULL);
+	if (d->blocked && d->connected)
+		sim_device_link_down(d, SIM_REASON_LOCAL, SIM_ERR_CANCELLED);
 }
 
 static void s_alias(struct svc_call *call, const char *name, GVariant *value,

@@ -252,8 +252,15 @@ static char *broken_index(const char *peer)
 {
 	unsigned a[6] = { 0 };
 
-	sscanf(peer, "%2x:%2x:%2x:%2x:%2x:%2x", &a[0], &a[1], &a[2], &a[3],
-		&a[4], &a[5]);
+	/* AA:BB:CC:DD:EE:FF; what does not parse stays 0 */
+	for (size_t i = 0; i < 6 && strlen(peer) >= i * 3 + 2; i++) {
+		int hi = g_ascii_xdigit_value(peer[i * 3]);
+		int lo = g_ascii_xdigit_value(peer[i * 3 + 1]);
+
+		if (hi < 0 || lo < 0)
+			break;
+		a[i] = (unsigned)(hi * 16 + lo);
+	}
 	return g_strdup_printf("random/%02X:%02X:%02X:%02X:%02X:%02X",
 		0x40 | ((a[5] ^ 0x29) & 0x3f), (a[4] ^ 0x8a) & 0xff,
 		(a[3] ^ 0x7f) & 0xff, (a[2] ^ 0x27) & 0xff,

@@ -285,7 +285,7 @@ START_TEST(bad_scenario_files_exit_2_at_once)
 	want = g_strconcat(file, bad_files[_i].err, NULL);
 	ck_assert_msg(r.status == 2, "exit %d: %.500s", r.status, r.err);
 	ck_assert_msg(strstr(r.err, want), "stderr: %.500s", r.err);
-	ck_assert_uint_le(strlen(r.err), 64 * 1024);
+	ck_assert_uint_le(strlen(r.err), (size_t)64 * 1024);
 	test_result_clear(&r);
 	g_free(want);
 	unlink(path);

@@ -786,7 +786,7 @@ START_TEST(startrun_refuses_what_it_must)
 
 	ck_assert_ptr_nonnull(opts);
 	if (!text) {
-		big = g_strnfill(300 * 1024, '#');
+		big = g_strnfill((gsize)300 * 1024, '#');
 		text = big;
 	}
 	m = test_call(st.bus, BC_SERVICE, BC_MANAGER_PATH, BC_MANAGER_IFACE,
@@ -839,7 +839,7 @@ START_TEST(a_hostile_scenario_gets_a_bounded_error_and_the_daemon_lives)
 	ck_assert_str_eq(msg_error_name(m), BC_ERR_BAD_SCENARIO);
 	ck_assert_msg(strstr(msg_error_text(m), hostile_words[_i]), "%.300s",
 		msg_error_text(m));
-	ck_assert_uint_le(strlen(msg_error_text(m)), 64 * 1024);
+	ck_assert_uint_le(strlen(msg_error_text(m)), (size_t)64 * 1024);
 	dbus_message_unref(m);
 	/* still there, and still running runs */
 	runs = test_call_ok(st.bus, BC_SERVICE, BC_MANAGER_PATH,

@@ -220,7 +220,7 @@ START_TEST(each_scenario_against_each_fault)
 		ck_assert_str_eq(opt_str(end, "confidence"),
 			!strcmp(want[1], "c") ? "confirmed" : "inferred");
 		ck_assert_int_eq(json_object_get_int_member(end, "line"),
-			atoi(want[2]));
+			g_ascii_strtoll(want[2], NULL, 10));
 	}
 	/* --json: the same events, one per line, on stdout */
 	ck_assert_ptr_nonnull(strstr(r.out, "\"type\":\"run-end\""));

@@ -481,6 +481,7 @@ static const struct {
 			"le-connection-abort-by-remote", "dev Connected=false",
 			NULL } },
 	{ { "lose-bond-on-reboot", "bluez-version=5.83", NULL }, true,
+		/* NOLINTNEXTLINE(bugprone-suspicious-missing-comma): one line */
 		{ "dev Connected=true", "reply Connect: org.bluez.Error.Failed "
 			"le-connection-abort-by-local", "dev Connected=false",
 			"dev Disconnected(org.bluez.Reason.Authentication)",

@@ -87,9 +87,9 @@ static unsigned count_files(const char *d)
 	while (g && (n = g_dir_read_name(g))) {
 		char *p = g_build_filename(d, n, NULL);
 
-		if (g_file_test(p, G_FILE_TEST_IS_SYMLINK))
-			c++;
-		else if (g_file_test(p, G_FILE_TEST_IS_DIR))
+		/* a link counts as one, even a link to a directory */
+		if (!g_file_test(p, G_FILE_TEST_IS_SYMLINK) &&
+		    g_file_test(p, G_FILE_TEST_IS_DIR))
 			c += count_files(p);
 		else
 			c++;

@@ -74,7 +74,7 @@ START_TEST(every_line_is_a_complete_object)
 		ck_assert_str_eq(json_object_get_string_member(o, "type"),
 			"bluez");
 		ck_assert_int_eq(json_object_get_int_member(o, "t"),
-			2500 * i);
+			(gint64)2500 * i);
 		ck_assert_str_eq(json_object_get_string_member(o, "value"),
 			"01ff");
 		g_object_unref(p);

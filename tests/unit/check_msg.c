@@ -34,6 +34,7 @@ static const char *const roundtrip[] = {
 	"('text', objectpath '/org/bluez/hci0', signature 'a{sv}')",
 	"(@ay [], [byte 1, 2, 255])",
 	"({'Paired': <true>, 'RSSI': <int16 -52>, 'Name': <'mpy-temp'>},)",
+	/* NOLINTNEXTLINE(bugprone-suspicious-missing-comma): one string */
 	"({objectpath '/org/bluez/hci0': {'org.bluez.Adapter1': "
 	"{'Powered': <true>}}},)",
 	"(<<<'nested variants'>>>,)",

@@ -28,9 +28,10 @@ static char *errors_of(const char *text, GHashTable *vars, bool reboot_cmd)
 		g_string_append_printf(out, "%s\n", m);
 		g_free(m);
 	}
-	ck_assert(!s == (errs->len > 0));
+	ck_assert(!s == (errs && errs->len > 0));
 	scenario_free(s);
-	g_ptr_array_free(errs, TRUE);
+	if (errs)
+		g_ptr_array_free(errs, TRUE);
 	return g_string_free(out, FALSE);
 }
 
@@ -601,7 +602,7 @@ static GString *oversized(void)
 {
 	GString *t = g_string_new("");
 
-	while (t->len <= SCN_MAX_SIZE)
+	while (t->len <= (size_t)SCN_MAX_SIZE)
 		g_string_append(t, "scan\n");
 	return t;
 }
@@ -680,7 +681,8 @@ START_TEST(hostile_files_stop_at_their_place)
 		g_free(m);
 	}
 	ck_assert_uint_le(errs->len, SCN_MAX_ERRORS + 1);
-	ck_assert_uint_le(total, (SCN_MAX_ERRORS + 1) * (SCN_MAX_MESSAGE + 64));
+	ck_assert_uint_le(total,
+		(size_t)(SCN_MAX_ERRORS + 1) * (SCN_MAX_MESSAGE + 64));
 	g_free(first);
 	g_free(last);
 	g_ptr_array_free(errs, TRUE);
@@ -732,7 +734,7 @@ START_TEST(the_largest_file_allowed_parses)
 	GPtrArray *errs = NULL;
 	struct scenario *s;
 
-	while (t->len + 5 <= SCN_MAX_SIZE)
+	while (t->len + 5 <= (size_t)SCN_MAX_SIZE)
 		g_string_append(t, "scan\n");
 	s = scenario_parse(t->str, t->len, "t.scn", NULL, &errs);
 	ck_assert_msg(s, "%u errors", errs->len);
@@ -816,7 +818,7 @@ START_TEST(a_file_over_the_limit_is_not_read_to_its_end)
 	char *m;
 
 	/* 8 MiB: only SCN_MAX_SIZE + 1 bytes of it are read */
-	while (t->len < 8u * 1024 * 1024)
+	while (t->len < (size_t)8 * 1024 * 1024)
 		g_string_append(t, "scan\n");
 	ck_assert(g_file_set_contents(path, t->str, (gssize)t->len, NULL));
 	m = load_error_of(path);
