@@ -248,11 +248,11 @@ static void on_trace(DBusMessage *msg, void *data)
 	/* whoever owns org.bluez sends this: bounded before it is parsed
 	 * (json-glib recurses per level); what is refused is said */
 	len = strlen(json);
-	if (len > RUNNER_MAX_TRACE ||
+	if (len > (size_t)RUNNER_MAX_TRACE ||
 	    jsontext_too_deep(json, len, JSONTEXT_MAX_DEPTH)) {
 		char *note = g_strdup_printf("{\"event\":\"trace-dropped\","
 			"\"bytes\":%zu,\"why\":\"%s\"}", len,
-			len > RUNNER_MAX_TRACE ? "longer than the limit" :
+			len > (size_t)RUNNER_MAX_TRACE ? "longer than the limit" :
 						 "nested too deeply");
 
 		engine_sim_trace_from(r->engine, (unsigned)central, note);

@@ -284,7 +284,8 @@ START_TEST(a_bond_table_under_each_policy)
 		}
 		g_free(who);
 	}
-	for (char c = 'A'; c <= 'D'; c++) {
+	for (int i = 'A'; i <= 'D'; i++) {
+		char c = (char)i;
 		char *who = central_addr(c);
 		struct sim_keys k = keys((uint8_t)c);
 

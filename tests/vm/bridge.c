@@ -81,7 +81,7 @@ struct sockaddr_hci {
 #define UNSEEN_MS 300             /* a scanner's first report's chance */
 #define DISCONNECT_WAIT_MS 5000
 #define TERM_WAIT_MS 3000
-#define QUICK_EXIT_US (2 * G_USEC_PER_SEC)
+#define QUICK_EXIT_US ((gint64)2 * G_USEC_PER_SEC)
 #define QUICK_EXITS_MAX 3
 
 enum transport {
@@ -879,7 +879,7 @@ static bool open_ctl(void)
 		say("--ctl %s: path too long", B.ctl_path);
 		return false;
 	}
-	strcpy(a.sun_path, B.ctl_path);
+	g_strlcpy(a.sun_path, B.ctl_path, sizeof(a.sun_path));
 	unlink(B.ctl_path);
 	B.ctl_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (B.ctl_fd < 0 || bind(B.ctl_fd, (struct sockaddr *)&a,
@@ -1390,7 +1390,7 @@ static int cmd_reboot(int argc, char **argv)
 		g_free(ctl);
 		return BC_EXIT_USAGE;
 	}
-	strcpy(a.sun_path, ctl ? ctl : DEFAULT_CTL);
+	g_strlcpy(a.sun_path, ctl ? ctl : DEFAULT_CTL, sizeof(a.sun_path));
 	g_free(ctl);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {

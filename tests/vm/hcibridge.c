@@ -708,8 +708,8 @@ bool hcib_readvertise(struct hcib *b, const char *why)
 	for (unsigned i = 0; i < MAX_SETS && n < 16; i++) {
 		if (!b->set_on[i])
 			continue;
-		ext[2 + 4 * n] = (uint8_t)i;
-		memset(ext + 3 + 4 * n, 0, 3);  /* no duration, no limit */
+		ext[2 + (size_t)4 * n] = (uint8_t)i;
+		memset(ext + 3 + (size_t)4 * n, 0, 3);  /* no duration, no limit */
 		n++;
 	}
 	if (!b->dut || (!b->adv_on && !n))
