@@ -974,7 +974,7 @@ END_TEST
 
 static void setup_state_bound(void)
 {
-	char *logs, *old;
+	char *logs, *old, *fill = g_strnfill(20000, ' ');
 
 	simtest_start(&st, sim_args);
 	state_dir = g_dir_make_tmp("bc-daemon-XXXXXX", NULL);
@@ -983,9 +983,10 @@ static void setup_state_bound(void)
 	logs = g_build_filename(state_dir, "logs", NULL);
 	old = g_build_filename(logs, "run-7-20260101-000000-old.jsonl", NULL);
 	ck_assert_int_eq(g_mkdir_with_parents(logs, 0750), 0);
-	ck_assert(g_file_set_contents(old, g_strnfill(20000, ' '), -1, NULL));
+	ck_assert(g_file_set_contents(old, fill, -1, NULL));
 	seen_start();
 	start_daemon("[daemon]\nretention = 1000\nmax-state-size = 16K\n");
+	g_free(fill);
 	g_free(old);
 	g_free(logs);
 }
