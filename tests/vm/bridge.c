@@ -187,6 +187,17 @@ static const char *state_to_str(enum state s)
 	return "?";
 }
 
+static const char *transport_to_str(enum transport t)
+{
+	switch (t) {
+	case TRANSPORT_H4_PTY:
+		return "an H4 pty";
+	case TRANSPORT_USER_CHANNEL:
+		return "an HCI user channel";
+	}
+	return "?";
+}
+
 static const char *kind_to_str(enum kind k)
 {
 	switch (k) {
@@ -1289,8 +1300,7 @@ static int cmd_run(int argc, char **argv)
 	sig[0] = g_unix_signal_add(SIGTERM, on_signal, NULL);
 	sig[1] = g_unix_signal_add(SIGINT, on_signal, NULL);
 	say("hci%d for %s over %s; reboots %s by default", B.ctrl_index, B.cmd,
-		B.transport == TRANSPORT_H4_PTY ? "an H4 pty" :
-			"an HCI user channel", kind_to_str(B.default_kind));
+		transport_to_str(B.transport), kind_to_str(B.default_kind));
 	enter_state(STATE_BINDING);
 	bind_controller();
 	g_main_loop_run(B.loop);
