@@ -548,6 +548,36 @@ START_TEST(h4_stream_is_cut_into_packets)
 }
 END_TEST
 
+/* The longest packets the framing allows: no byte past the buffer. */
+START_TEST(h4_longest_packets_fit)
+{
+	static const uint8_t heads[][5] = {
+		{ 0x02, 0x40, 0x00, 0xff, 0xff },     /* ACL, 65535 bytes */
+		{ 0x05, 0x40, 0x00, 0xff, 0x3f },     /* ISO, 16383 bytes */
+		{ 0x04, 0x3e, 0xff },                 /* event, 255 bytes */
+	};
+	static const size_t lens[] = { 5 + 65535, 5 + 16383, 3 + 255 };
+	static const size_t hl[] = { 5, 5, 3 };
+	struct h4_reader *rd = h4_reader_new();
+	struct got g = { g_ptr_array_new_with_free_func(
+		(GDestroyNotify)g_bytes_unref) };
+	uint8_t *pkt = g_malloc0(5 + 65535);
+
+	for (size_t i = 0; i < G_N_ELEMENTS(heads); i++) {
+		memset(pkt, 0xa5, lens[i]);
+		memcpy(pkt, heads[i], hl[i]);
+		g_ptr_array_set_size(g.pkts, 0);
+		ck_assert_uint_eq(h4_reader_feed(rd, pkt, lens[i], got_pkt, &g),
+			0);
+		ck_assert_uint_eq(g.pkts->len, 1);
+		ck_assert(sent_is(g.pkts, 0, pkt, lens[i]));
+	}
+	g_free(pkt);
+	g_ptr_array_free(g.pkts, TRUE);
+	h4_reader_free(rd);
+}
+END_TEST
+
 START_TEST(every_shim_has_a_name)
 {
 	for (int s = 0; s < HCIB_SHIM_COUNT; s++)
@@ -578,6 +608,7 @@ Suite *hcibridge_suite(void)
 	tcase_add_test(tc, readvertise_toggles_advertising_unseen_by_the_dut);
 	tcase_add_test(tc, radio_off_stops_advertising_and_scanning);
 	tcase_add_test(tc, h4_stream_is_cut_into_packets);
+	tcase_add_test(tc, h4_longest_packets_fit);
 	tcase_add_test(tc, every_shim_has_a_name);
 	suite_add_tcase(s, tc);
 	return s;

@@ -772,7 +772,7 @@ unsigned hcib_shim_count(const struct hcib *b, enum hcib_shim s)
 /* ---- H4 over a byte stream ---------------------------------------------- */
 
 struct h4_reader {
-	uint8_t buf[4 + 65535];
+	uint8_t buf[5 + 65535];   /* the longest: ACL, 4 + 1 header bytes */
 	size_t have;
 	size_t need;              /* bytes of the whole packet, once known */
 };
