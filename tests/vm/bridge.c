@@ -46,6 +46,7 @@
 #include "bondcheck/bcerror.h"
 #include "bondcheck/duration.h"
 #include "hcibridge.h"
+#include "vmsay.h"
 
 #ifndef AF_BLUETOOTH
 #define AF_BLUETOOTH 31
@@ -213,14 +214,10 @@ G_GNUC_PRINTF(1, 2)
 static void say(const char *fmt, ...)
 {
 	va_list ap;
-	gint64 t = g_get_monotonic_time() / 1000;
 
-	fprintf(stderr, "bridge %" G_GINT64_FORMAT ".%03" G_GINT64_FORMAT ": ",
-		t / 1000, t % 1000);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vm_vsay("bridge", fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 G_GNUC_PRINTF(1, 2)

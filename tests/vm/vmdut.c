@@ -46,6 +46,7 @@
 #include "bondcheck/msg.h"
 #include "bondcheck/names.h"
 #include "bondcheck/service.h"
+#include "vmsay.h"
 
 #define APP_PATH "/org/bondcheck/vmdut"
 #define SVC0 APP_PATH "/service0"
@@ -109,14 +110,10 @@ G_GNUC_PRINTF(1, 2)
 static void say(const char *fmt, ...)
 {
 	va_list ap;
-	gint64 t = g_get_monotonic_time() / 1000;
 
-	fprintf(stderr, "vmdut %" G_GINT64_FORMAT ".%03" G_GINT64_FORMAT ": ",
-		t / 1000, t % 1000);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vm_vsay("vmdut", fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 static void fail(const char *what, const GError *err)
