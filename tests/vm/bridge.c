@@ -78,7 +78,9 @@ struct sockaddr_hci {
 #define VHCI_CREATE_UNCONFIGURED 0x40
 
 #define DEFAULT_CTL "/run/bondcheck-bridge.sock"
-#define BIND_TRIES 10
+#define BIND_TRIES 50
+#define BIND_AGAIN_MS 100
+#define MGMT_STATUS_BUSY 0x0a
 #define UNSEEN_MS 300             /* a scanner's first report's chance */
 #define DISCONNECT_WAIT_MS 5000
 #define TERM_WAIT_MS 3000
@@ -117,6 +119,7 @@ struct bridge {
 	int ctrl_fd;
 	guint ctrl_watch;
 	int bind_tries;
+	guint bind_timer;
 	/* the DUT's side */
 	enum transport transport;
 	int pty_master;
@@ -921,6 +924,24 @@ static void mgmt_send(uint16_t op, uint16_t index, const uint8_t *p,
 static void bind_controller(void);
 static void vhci_ready(void);
 
+static gboolean bind_again(gpointer data)
+{
+	(void)data;
+	B.bind_timer = 0;
+	bind_controller();
+	return G_SOURCE_REMOVE;
+}
+
+static gboolean power_off_again(gpointer data)
+{
+	static const uint8_t off = 0x00;
+
+	(void)data;
+	B.bind_timer = 0;
+	mgmt_send(MGMT_OP_SET_POWERED, (uint16_t)B.ctrl_index, &off, 1);
+	return G_SOURCE_REMOVE;
+}
+
 static gboolean unseen(gpointer data)
 {
 	char *why;
@@ -946,12 +967,24 @@ static void mgmt_event(uint16_t ev, uint16_t index, const uint8_t *p,
 	switch (ev) {
 	case MGMT_EV_CMD_COMPLETE:
 	case MGMT_EV_CMD_STATUS:
-		if (n >= 3 && (p[0] | p[1] << 8) == MGMT_OP_SET_POWERED &&
-		    index == B.ctrl_index && B.state == STATE_BINDING) {
-			say("hci%d powered off (mgmt status 0x%02x)",
-				B.ctrl_index, p[2]);
+		if (n < 3 || (p[0] | p[1] << 8) != MGMT_OP_SET_POWERED ||
+		    index != B.ctrl_index || B.state != STATE_BINDING ||
+		    B.bind_timer)
+			break;
+		if (!p[2]) {
+			say("hci%d powered off", B.ctrl_index);
 			bind_controller();
+			break;
 		}
+		/*
+		 * Busy: it is between states (bluetoothd powering it on as it
+		 * comes back from a user channel). No event of the kernel's
+		 * tells this socket when that is over: try again shortly.
+		 */
+		if (B.bind_tries == 1 || p[2] != MGMT_STATUS_BUSY)
+			say("hci%d: mgmt Set Powered says 0x%02x; again every "
+				"%d ms", B.ctrl_index, p[2], BIND_AGAIN_MS);
+		B.bind_timer = g_timeout_add(BIND_AGAIN_MS, bind_again, NULL);
 		break;
 	case MGMT_EV_INDEX_ADDED:
 		if (index == B.ctrl_index && B.state == STATE_BINDING &&
@@ -1145,9 +1178,16 @@ static void bind_controller(void)
 		return;
 	}
 	if (fd == -EBUSY && ++B.bind_tries <= BIND_TRIES) {
-		say("hci%d is busy: powering it off through mgmt (try %d)",
-			B.ctrl_index, B.bind_tries);
-		mgmt_send(MGMT_OP_SET_POWERED, (uint16_t)B.ctrl_index, &off, 1);
+		if (B.bind_tries == 1) {
+			say("hci%d is busy: powering it off through mgmt",
+				B.ctrl_index);
+			mgmt_send(MGMT_OP_SET_POWERED, (uint16_t)B.ctrl_index,
+				&off, 1);
+		} else {
+			/* powered on again meanwhile (bluetoothd): shortly */
+			B.bind_timer = g_timeout_add(BIND_AGAIN_MS,
+				power_off_again, NULL);
+		}
 	} else if (fd == -ENODEV && B.bind_tries <= BIND_TRIES) {
 		say("hci%d is not there yet: waiting for it", B.ctrl_index);
 	} else {
@@ -1317,6 +1357,7 @@ static int cmd_run(int argc, char **argv)
 	g_source_remove(sig[1]);
 	clear_timer(&B.timer);
 	clear_timer(&B.unseen_timer);
+	clear_timer(&B.bind_timer);
 	clear_timer(&B.ctl_watch);
 	clear_timer(&B.mgmt_watch);
 	clear_timer(&B.ctrl_watch);
