@@ -289,6 +289,11 @@ static bool string(struct scan *s, const char **a, const char **b, bool *plain)
 				for (int i = 1; i <= 4; i++)
 					if (!g_ascii_isxdigit(s->p[i]))
 						return false;
+				/* a UTF-16 surrogate: json-glib has rules of
+				 * its own for those; let it decide */
+				if (g_ascii_tolower(s->p[1]) == 'd' &&
+				    g_ascii_xdigit_value(s->p[2]) >= 8)
+					return false;
 				s->p += 5;
 				break;
 			default:
