@@ -29,6 +29,7 @@ int main(void)
 		report_suite,
 		compare_suite,
 		hcimon_suite,
+		mgmt_suite,
 		trigger_os_suite,
 		hcibridge_suite,
 		dbusmock_suite,

@@ -26,6 +26,7 @@ Suite *report_suite(void);
 Suite *junit_suite(void);
 Suite *compare_suite(void);
 Suite *hcimon_suite(void);
+Suite *mgmt_suite(void);
 Suite *hcibridge_suite(void);
 Suite *run_suite(void);
 Suite *reports_suite(void);

@@ -32,6 +32,8 @@ enum bluez_op {
 	BLUEZ_OP_STOP_NOTIFY,          /* characteristic */
 	BLUEZ_OP_READ_DESC,            /* descriptor; reply (ay) */
 	BLUEZ_OP_SIM_REBOOT,           /* org.bondcheck.Sim1.Reboot on the sim */
+	BLUEZ_OP_SIM_REBOOT_KIND,      /* Sim1.RebootKind; arg: s */
+	BLUEZ_OP_SIM_SET_PRIVACY,      /* Sim1.SetPrivacy; arg: b */
 };
 
 const char *bluez_op_to_str(enum bluez_op op);

@@ -61,14 +61,37 @@ typedef void (*trigger_done_fn)(int status, const GError *error,
 
 /* Ways to reboot a real DUT that do not go through BlueZ. */
 struct trigger_ops {
-	/* run `sh -c CMD`; each output line, then the exit status */
-	guint (*command)(void *data, const char *cmd, trigger_line_fn line,
-		trigger_done_fn done, void *user_data);
+	/* run `sh -c CMD` with @env ("NAME=VALUE", NULL-terminated; may be
+	 * NULL) added to its environment; each output line, then the exit
+	 * status */
+	guint (*command)(void *data, const char *cmd, const char *const *env,
+		trigger_line_fn line, trigger_done_fn done, void *user_data);
 	/* write @bytes to a tty at @baud */
 	guint (*serial)(void *data, const char *port, int baud, GBytes *bytes,
 		trigger_done_fn done, void *user_data);
 	/* ask the person at the bench */
 	void (*prompt)(void *data, const char *text);
+	void (*cancel)(void *data, guint id);
+};
+
+typedef void (*mgmt_privacy_fn)(int privacy, const GError *error,
+	void *user_data);
+typedef void (*mgmt_done_fn)(const GError *error, void *user_data);
+
+/*
+ * The kernel's management interface (what btmgmt speaks), for what BlueZ's
+ * D-Bus API does not show: the adapter's address privacy. Reading needs no
+ * privilege; changing needs CAP_NET_ADMIN (root), else the error is
+ * BCERROR_NOT_PERMITTED.
+ */
+struct mgmt_ops {
+	/* controller @index's privacy: 1 on, 0 off (Read Controller
+	 * Information, current settings) */
+	guint (*read_privacy)(void *data, int index, mgmt_privacy_fn fn,
+		void *user_data);
+	/* power off, Set Privacy @on, power on again */
+	guint (*set_privacy)(void *data, int index, bool on, mgmt_done_fn fn,
+		void *user_data);
 	void (*cancel)(void *data, guint id);
 };
 
@@ -82,6 +105,9 @@ struct engine_env {
 	void *trigger_data;
 	const struct clock_ops *clock;
 	void *clock_data;
+	const struct mgmt_ops *mgmt;   /* NULL: none (privacy unknown) */
+	void *mgmt_data;
+	const char *mgmt_unavailable;  /* ...and why */
 };
 
 struct engine_config {
@@ -102,6 +128,8 @@ struct engine_config {
 	const char *kernel;
 	const char *tool_version;
 	int64_t ready_timeout_ms;    /* for bluetoothd and the adapter */
+	/* --privacy: overrides the scenario's central privacy= */
+	enum scn_privacy privacy;
 };
 
 /* ---- events from outside ------------------------------------------------ */
@@ -123,6 +151,11 @@ struct engine_hci_event {
 	int status;                  /* HCI status, -1 if none */
 	int reason;                  /* HCI reason, -1 if none */
 	const char *text;            /* decoded, for people */
+	/* "le-create-connection": the central's own address type (HCI: 0
+	 * public, 1 random, 2 and 3 an RPA from the controller's resolving
+	 * list), -1 if none; and the random address it had set, if any */
+	int own_address_type;
+	const char *own_address;
 };
 
 /* ---- results ------------------------------------------------------------ */

@@ -86,9 +86,32 @@ bool log_event_is_structural(enum log_event ev);
 #define LOG_KEY_TIME_SCALE    "time_scale"
 #define LOG_KEY_SEED          "seed"
 #define LOG_KEY_STARTED_AT    "started_at"
-/* run-start: centrals [{name, adapter {path, address}, privacy}] */
+/*
+ * run-start: centrals [{name, adapter {path, address}, privacy {wanted,
+ * found, source, error, set}}]: each central's address privacy as asked
+ * (LOG_PRIVACY_*), as its adapter had it, where that was read
+ * (LOG_PRIVACY_SOURCE_*), why it is unknown, and whether bondcheck sets it
+ * for the run. run-end: centrals [{name, privacy {setting, restored,
+ * restore_error, links {public, rpa, random}}}], and the run's coverage
+ * {central_address, observed, rpa_bugs, text} (LOG_COVERAGE_*)
+ */
 #define LOG_KEY_CENTRALS      "centrals"
 #define LOG_KEY_PRIVACY       "privacy"
+#define LOG_KEY_WANTED        "wanted"
+#define LOG_KEY_FOUND         "found"
+#define LOG_KEY_SOURCE        "source"
+#define LOG_KEY_SET           "set"
+#define LOG_KEY_SETTING       "setting"
+#define LOG_KEY_RESTORED      "restored"
+#define LOG_KEY_RESTORE_ERROR "restore_error"
+#define LOG_KEY_LINKS         "links"
+#define LOG_KEY_PUBLIC        "public"
+#define LOG_KEY_RPA           "rpa"
+#define LOG_KEY_RANDOM        "random"
+#define LOG_KEY_COVERAGE      "coverage"
+#define LOG_KEY_CENTRAL_ADDRESS "central_address"
+#define LOG_KEY_OBSERVED      "observed"
+#define LOG_KEY_RPA_BUGS      "rpa_bugs"
 
 /* step-start and step-end: where the step is, and what came of it */
 #define LOG_KEY_INDEX      "index"
@@ -132,6 +155,13 @@ bool log_event_is_structural(enum log_event ev);
 #define LOG_KEY_BONDED_AFTER          "bonded_after"
 #define LOG_KEY_OLDEST                "oldest"
 #define LOG_KEY_DUT_TRACE             "dut_trace"
+/* connect/reconnect: the central's own address on the attempt's link, and
+ * whether the failure depends on the central's privacy */
+#define LOG_KEY_CENTRAL_ADDRESS_TYPE  "central_address_type"
+#define LOG_KEY_PRIVACY_DEPENDENT     "privacy_dependent"
+/* reboot: hard or graceful, and how the link ended */
+#define LOG_KEY_KIND                  "kind"
+#define LOG_KEY_DISCONNECT_REASON     "disconnect_reason"
 
 /* run-end; steps {run, passed, total} */
 #define LOG_KEY_RUN         "run"
@@ -156,6 +186,9 @@ bool log_event_is_structural(enum log_event ev);
 #define LOG_KEY_REASON     "reason"
 #define LOG_KEY_TRACE      "trace"
 #define LOG_KEY_WHAT       "what"
+/* hci le-create-connection: the central's own address type and address */
+#define LOG_KEY_OWN_ADDRESS_TYPE "own_address_type"
+#define LOG_KEY_OWN_ADDRESS      "own_address"
 /* in a sim event's trace: the simulator's own clock (doc/simulator.md) */
 #define LOG_KEY_T_US "t_us"
 
@@ -226,6 +259,30 @@ bool log_bluez_from_str(const char *s, enum log_bluez *ev);
 #define LOG_NOTE_HCI                "hci"
 #define LOG_NOTE_CAPTURE            "capture"
 #define LOG_NOTE_NO_BONDED_PROPERTY "no-bonded-property"
+#define LOG_NOTE_PRIVACY            "privacy"
+
+/* run-start privacy "wanted" and "found"; "source" */
+#define LOG_PRIVACY_ON          "on"
+#define LOG_PRIVACY_OFF         "off"
+#define LOG_PRIVACY_DEFAULT     "default"   /* wanted: the adapter as it is */
+#define LOG_PRIVACY_SOURCE_SIM  "sim"       /* the simulator's Sim1.Privacy */
+#define LOG_PRIVACY_SOURCE_MGMT "mgmt"      /* Read Controller Information */
+
+/* run-end coverage "central_address" */
+#define LOG_COVERAGE_ADDR_PUBLIC "public"
+#define LOG_COVERAGE_ADDR_RPA    "resolvable-private"
+#define LOG_COVERAGE_ADDR_MIXED  "mixed"
+#define LOG_COVERAGE_ADDR_NONE   "none"       /* no link was made */
+#define LOG_COVERAGE_ADDR_UNKNOWN "unknown"
+/* "observed": how it is known */
+#define LOG_COVERAGE_SEEN_HCI     "hci"       /* LE Create Connection */
+#define LOG_COVERAGE_SEEN_SIM     "sim"       /* the simulator's trace */
+#define LOG_COVERAGE_SEEN_SETTING "setting"   /* the adapter's privacy */
+#define LOG_COVERAGE_SEEN_NONE    "none"
+/* "rpa_bugs": could RPA-dependent key-lookup bugs (the seed bug) show? */
+#define LOG_COVERAGE_COULD_SHOW     "could-show"
+#define LOG_COVERAGE_COULD_NOT_SHOW "could-not-show"
+#define LOG_COVERAGE_UNKNOWN        "unknown"
 
 /* ---- what readers check ---- */
 

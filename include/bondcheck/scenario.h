@@ -47,6 +47,21 @@ enum scn_via {
 
 const char *scn_via_to_str(enum scn_via via);
 
+/*
+ * What a reboot does to the link (`reboot kind=`). Hard: a reset button, a
+ * power cut, machine.reset() or a watchdog: the DUT sends nothing and the
+ * central sees the link drop when its supervision timeout expires (HCI
+ * reason 0x08). Graceful: the firmware ends its links first (0x13, Remote
+ * User Terminated) and then restarts. Firmware that saves its keys on a
+ * disconnect keeps a new bond only through a graceful reboot.
+ */
+enum scn_reboot_kind {
+	SCN_REBOOT_HARD,         /* the default */
+	SCN_REBOOT_GRACEFUL,
+};
+
+const char *scn_reboot_kind_to_str(enum scn_reboot_kind kind);
+
 enum scn_prop {
 	SCN_PROP_CONNECTED,
 	SCN_PROP_PAIRED,
@@ -109,6 +124,8 @@ struct scn_step {
 	char *port;
 	int baud;
 	GBytes *send;            /* serial bytes */
+	enum scn_reboot_kind kind;
+	bool kind_given;
 	/* read, write, subscribe, expect-notify, reboot via=gatt */
 	char *uuid;              /* normalised 128-bit */
 	GBytes *value;           /* write/reboot value, read expect= */

@@ -31,6 +31,8 @@ enum sim_fault {
 	SIM_FAULT_CONNECT_SUCCEEDS_THEN_DROPS,
 	SIM_FAULT_REPAIR_ON_RECONNECT,
 	SIM_FAULT_LOSE_LATER_BONDS_ON_REBOOT,
+	SIM_FAULT_NO_RPA_RESOLUTION,
+	SIM_FAULT_SAVE_ON_DISCONNECT,
 	SIM_FAULT_COUNT,
 };
 
@@ -67,6 +69,30 @@ bool sim_fault_parse(const char *spec, enum sim_fault *fault,
 	struct sim_fault_value *value, GError **error);
 bool sim_fault_parse_arg(enum sim_fault fault, const char *arg,
 	struct sim_fault_value *value, GError **error);
+
+/* ---- addresses on the air ----------------------------------------------- */
+
+/*
+ * A central with privacy on connects from a resolvable private address
+ * (Core 5.x Vol 6 Part B 1.3.2.2): the top 24 bits are prand (its two top
+ * bits 01), the low 24 bits hash = ah(IRK, prand). A peer that holds the
+ * central's IRK (distributed in pairing) resolves it to the central's
+ * identity. The simulator's ah() is a stand-in (HMAC-SHA256 truncated to 24
+ * bits, not AES-128): the mechanism is modelled, not the cipher.
+ */
+#define SIM_ADDR_LEN 18          /* "AA:BB:CC:DD:EE:FF" and its NUL */
+
+/* The RPA of @irk with prand from @random (its two top bits are set as an
+ * RPA's), in @out. */
+void sim_rpa_new(const uint8_t irk[16], const uint8_t random[3],
+	char out[SIM_ADDR_LEN]);
+/* A simulated central's IRK: fixed for its identity address, so a run
+ * with --seed meets the same addresses again. */
+void sim_irk_of(const char *identity, uint8_t irk[16]);
+/* Does @addr resolve with @irk? */
+bool sim_rpa_resolves(const uint8_t irk[16], const char *addr);
+/* Is @addr (of type random) a resolvable private address? */
+bool sim_addr_is_rpa(const char *addr);
 
 /* ---- the DUT model ------------------------------------------------------ */
 
@@ -143,25 +169,37 @@ enum sim_dut_state {
 const char *sim_dut_state_to_str(enum sim_dut_state state);
 enum sim_dut_state sim_dut_state(struct sim_dut *dut);
 
-/* Link events, as the firmware's host stack sees them. */
-void sim_dut_connected(struct sim_dut *dut, const char *peer);
-void sim_dut_disconnected(struct sim_dut *dut, const char *peer);
+/*
+ * Link events, as the firmware's host stack sees them. @addr is the
+ * central's address on the link as the DUT's controller reports it: its
+ * public address, or (@random) a resolvable private address. The calls
+ * below that take an @addr mean the link from that address.
+ */
+void sim_dut_connected(struct sim_dut *dut, const char *addr, bool random);
+void sim_dut_disconnected(struct sim_dut *dut, const char *addr);
 
-/* Pairing completed with @peer; keys are the DUT's copy. */
+/* Pairing completed on the link from @addr; keys are the DUT's copy. */
 struct sim_keys {
 	uint8_t ltk[16];
-	uint8_t irk[16];
 	uint16_t ediv;
 	uint64_t rand;
 	bool authenticated;
+	/* the central's Identity Information and Identity Address
+	 * Information (BlueZ sends them when its privacy is on) */
+	bool has_irk;
+	uint8_t irk[16];
+	char identity[SIM_ADDR_LEN];   /* a public address */
 };
 /* Returns false when the DUT did not store a bond it was asked for (its
- * table is full and its policy refuses). */
-bool sim_dut_paired(struct sim_dut *dut, const char *peer, bool bond,
+ * table is full and its policy refuses). The bond is stored under the
+ * central's identity (the link's address when it sent none), and a central
+ * that sent its IRK goes into the resolving list. */
+bool sim_dut_paired(struct sim_dut *dut, const char *addr, bool bond,
 	const struct sim_keys *keys);
-/* A pairing with bonding from @peer begins: would the DUT refuse it (a full
- * table under refuse-when-full)? Traces bond-refused when it would. */
-bool sim_dut_refuses_bond(struct sim_dut *dut, const char *peer);
+/* A pairing with bonding from the central @identity begins: would the DUT
+ * refuse it (a full table under refuse-when-full)? Traces bond-refused when
+ * it would. */
+bool sim_dut_refuses_bond(struct sim_dut *dut, const char *identity);
 unsigned sim_dut_table_size(struct sim_dut *dut);
 enum sim_bond_policy sim_dut_bond_policy(struct sim_dut *dut);
 
@@ -172,16 +210,34 @@ enum sim_encrypt {
 	SIM_ENCRYPT_REPAIR,         /* the DUT asks to pair again */
 };
 const char *sim_encrypt_to_str(enum sim_encrypt e);
-/* The central starts encryption with the LTK it holds for this DUT. */
-enum sim_encrypt sim_dut_encrypt(struct sim_dut *dut, const char *peer,
+/*
+ * The central starts encryption with the LTK it holds for this DUT. The
+ * DUT's host looks the key up under the link's address after resolution:
+ * an RPA that its resolving list resolves becomes the central's identity;
+ * one it does not stays an RPA (and misses a bond stored by identity).
+ */
+enum sim_encrypt sim_dut_encrypt(struct sim_dut *dut, const char *addr,
 	const uint8_t ltk[16]);
 
-/* The CCCD of the notify characteristic, per peer. */
-void sim_dut_write_cccd(struct sim_dut *dut, const char *peer, uint16_t value);
-uint16_t sim_dut_cccd(struct sim_dut *dut, const char *peer);
+/* The CCCD of the notify characteristic, for the link from @addr. */
+void sim_dut_write_cccd(struct sim_dut *dut, const char *addr, uint16_t value);
+uint16_t sim_dut_cccd(struct sim_dut *dut, const char *addr);
 
-/* Reboot: the link (if any) is dropped by the caller; then boot. */
-void sim_dut_reboot(struct sim_dut *dut);
+/*
+ * How a reboot meets the link (scenario.h's enum scn_reboot_kind): hard
+ * sends nothing (the central's link times out; keys the firmware had not
+ * saved yet are lost); graceful: the caller ends the links first (0x13), so
+ * the firmware's disconnect handler runs, then it restarts.
+ */
+enum sim_reboot_kind {
+	SIM_REBOOT_HARD,
+	SIM_REBOOT_GRACEFUL,
+};
+const char *sim_reboot_kind_to_str(enum sim_reboot_kind kind);
+bool sim_reboot_kind_from_str(const char *s, enum sim_reboot_kind *kind);
+
+/* Reboot: for a graceful one the caller has ended the link; then boot. */
+void sim_dut_reboot(struct sim_dut *dut, enum sim_reboot_kind kind);
 /* How long the boot takes, given the normal boot time. */
 int64_t sim_dut_boot_ms(struct sim_dut *dut, int64_t normal_ms);
 /* Boot finished: the store is reloaded (with faults applied). */
@@ -250,6 +306,11 @@ struct sim_adapter *sim_server_adapter(struct sim_server *srv,
 void sim_server_free(struct sim_server *srv);
 
 struct sim_dut *sim_adapter_dut(struct sim_adapter *adapter);
+/* The adapter's address privacy (bondcheck-sim --privacy; Sim1.SetPrivacy
+ * at run time): on, a new RPA for every link and its IRK and identity sent
+ * in pairing; off, its public address. */
+void sim_adapter_set_privacy(struct sim_adapter *adapter, bool on);
+bool sim_adapter_privacy(struct sim_adapter *adapter);
 /* Apply a fault (as --fault does); updates Sim1.Faults. */
 void sim_adapter_set_fault(struct sim_adapter *adapter, enum sim_fault fault,
 	const struct sim_fault_value *value);

@@ -40,6 +40,8 @@ const char *bluez_op_to_str(enum bluez_op op)
 	case BLUEZ_OP_STOP_NOTIFY: return "StopNotify";
 	case BLUEZ_OP_READ_DESC: return "ReadValue(descriptor)";
 	case BLUEZ_OP_SIM_REBOOT: return "Sim1.Reboot";
+	case BLUEZ_OP_SIM_REBOOT_KIND: return "Sim1.RebootKind";
+	case BLUEZ_OP_SIM_SET_PRIVACY: return "Sim1.SetPrivacy";
 	}
 	return "unknown";
 }
@@ -65,6 +67,8 @@ static const char *reply_type(enum bluez_op op)
 	case BLUEZ_OP_START_NOTIFY:
 	case BLUEZ_OP_STOP_NOTIFY:
 	case BLUEZ_OP_SIM_REBOOT:
+	case BLUEZ_OP_SIM_REBOOT_KIND:
+	case BLUEZ_OP_SIM_SET_PRIVACY:
 		return NULL;   /* anything: we do not read it */
 	}
 	return NULL;
@@ -114,7 +118,9 @@ static const char *arg_type(enum bluez_op op)
 	case BLUEZ_OP_REMOVE_DEVICE: return "o";
 	case BLUEZ_OP_SET_POWERED:
 	case BLUEZ_OP_SET_PAIRABLE:
-	case BLUEZ_OP_SET_TRUSTED: return "b";
+	case BLUEZ_OP_SET_TRUSTED:
+	case BLUEZ_OP_SIM_SET_PRIVACY: return "b";
+	case BLUEZ_OP_SIM_REBOOT_KIND: return "s";
 	case BLUEZ_OP_WRITE: return "(ays)";
 	case BLUEZ_OP_START_DISCOVERY:
 	case BLUEZ_OP_STOP_DISCOVERY:
@@ -246,6 +252,16 @@ static guint bd_call(void *backend, enum bluez_op op, const char *path,
 	case BLUEZ_OP_SIM_REBOOT:
 		iface = BC_SIM_IFACE;
 		method = "Reboot";
+		break;
+	case BLUEZ_OP_SIM_REBOOT_KIND:
+		iface = BC_SIM_IFACE;
+		method = "RebootKind";
+		args = g_variant_new("(@s)", arg);
+		break;
+	case BLUEZ_OP_SIM_SET_PRIVACY:
+		iface = BC_SIM_IFACE;
+		method = "SetPrivacy";
+		args = g_variant_new("(@b)", arg);
 		break;
 	}
 	/* the options dictionary was only needed by some operations */

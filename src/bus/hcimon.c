@@ -51,6 +51,9 @@
 #define LE_ENH_CONN_COMPLETE_V2 0x29
 
 /* HCI commands (OGF 0x08 LE) */
+#define CMD_LE_SET_RANDOM_ADDRESS 0x2005
+#define CMD_LE_CREATE_CONN 0x200d
+#define CMD_LE_EXT_CREATE_CONN 0x2043
 #define CMD_LE_START_ENCRYPTION 0x2019
 #define CMD_LE_LTK_REPLY 0x201a
 #define CMD_LE_LTK_NEG_REPLY 0x201b
@@ -68,6 +71,7 @@ struct hcimon {
 	hcimon_event_fn fn;
 	void *user_data;
 	GHashTable *handles;      /* handle -> "AA:BB:..." */
+	char *random_address;     /* LE Set Random Address, last */
 };
 
 static const char *status_text(int s)
@@ -120,7 +124,7 @@ static void report(struct hcimon *m, const char *what, uint16_t handle,
 	int status, int reason, char *text)
 {
 	struct engine_hci_event ev = { what, m->index, NULL, status, reason,
-		text };
+		text, -1, NULL };
 
 	ev.address = g_hash_table_lookup(m->handles, GUINT_TO_POINTER(handle));
 	m->fn(&ev, m->user_data);
@@ -209,14 +213,73 @@ static bool event(struct hcimon *m, const uint8_t *p, size_t len)
 	}
 }
 
+static const char *own_type_text(uint8_t t)
+{
+	switch (t) {
+	case 0x00: return "public";
+	case 0x01: return "random";
+	case 0x02: return "resolvable private from the resolving list, "
+			  "else public";
+	case 0x03: return "resolvable private from the resolving list, "
+			  "else random";
+	default: return "unknown";
+	}
+}
+
+/* The central's own address on a connection it starts: which type, and
+ * the random address it last set (an RPA when privacy is on). */
+static bool create_connection(struct hcimon *m, uint8_t own, const char *peer)
+{
+	struct engine_hci_event ev = { "le-create-connection", m->index, peer,
+		-1, -1, NULL, own, own == 0x01 ? m->random_address : NULL };
+	char *text = g_strdup_printf("LE Create Connection, own address "
+		"%s%s%s", own_type_text(own), own == 0x01 ? " " : "",
+		own == 0x01 ? m->random_address : "");
+
+	ev.text = text;
+	m->fn(&ev, m->user_data);
+	g_free(text);
+	return true;
+}
+
 static bool command(struct hcimon *m, const uint8_t *p, size_t len)
 {
+	struct engine_hci_event ev = { "le-set-random-address", m->index,
+		NULL, -1, -1, NULL, -1, NULL };
+	char *peer;
+	bool ok;
 	uint16_t op;
 
 	if (len < 3 || (size_t)p[2] + 3 > len)
 		return false;
 	op = le16(p);
 	switch (op) {
+	case CMD_LE_SET_RANDOM_ADDRESS:
+		if (p[2] < 6)
+			return false;
+		g_free(m->random_address);
+		m->random_address = addr_str(p + 3);
+		ev.own_address = m->random_address;
+		ev.text = "LE Set Random Address";
+		m->fn(&ev, m->user_data);
+		return true;
+	case CMD_LE_CREATE_CONN:
+		/* scan interval, window, filter policy, peer type, peer
+		 * address, own address type, ... */
+		if (p[2] < 13)
+			return false;
+		peer = addr_str(p + 3 + 6);
+		ok = create_connection(m, p[3 + 12], peer);
+		g_free(peer);
+		return ok;
+	case CMD_LE_EXT_CREATE_CONN:
+		/* filter policy, own address type, peer type, peer address */
+		if (p[2] < 9)
+			return false;
+		peer = addr_str(p + 3 + 3);
+		ok = create_connection(m, p[3 + 1], peer);
+		g_free(peer);
+		return ok;
 	case CMD_LE_START_ENCRYPTION:
 		if (p[2] < 2)
 			return false;
@@ -389,6 +452,7 @@ void hcimon_set_index(struct hcimon *m, int index)
 {
 	m->index = index;
 	g_hash_table_remove_all(m->handles);
+	g_clear_pointer(&m->random_address, g_free);
 }
 
 void hcimon_free(struct hcimon *m)
@@ -400,5 +464,6 @@ void hcimon_free(struct hcimon *m)
 	if (m->fd >= 0)
 		close(m->fd);
 	g_hash_table_destroy(m->handles);
+	g_free(m->random_address);
 	g_free(m);
 }

@@ -13,6 +13,7 @@
 #include "bondcheck/hcimon.h"
 #include "bondcheck/jsontext.h"
 #include "bondcheck/logschema.h"
+#include "bondcheck/mgmt.h"
 #include "bondcheck/mirror.h"
 #include "bondcheck/msg.h"
 #include "bondcheck/names.h"
@@ -30,6 +31,8 @@ struct runner {
 	struct trigger_os *trigger;
 	struct hcimon *hcimon[AGENT_MAX_SLOTS]; /* one per central's adapter */
 	bool hci_denied;
+	struct mgmt *mgmt;
+	char *mgmt_error;
 	struct engine *engine;
 	struct runner_options opts;
 	/* what each central's slot of the agent answers */
@@ -307,6 +310,23 @@ struct runner *runner_new(struct bus *bus, struct scenario *scn,
 	env.trigger_data = r->trigger;
 	env.clock = &clock_glib_ops;
 	env.clock_data = NULL;
+	env.mgmt = NULL;
+	env.mgmt_data = NULL;
+	env.mgmt_unavailable = NULL;
+	/* the adapter's privacy (the simulator has its own Sim1.Privacy) */
+	if (!opts->engine.sim) {
+		GError *err = NULL;
+
+		r->mgmt = mgmt_new(&err);
+		if (r->mgmt) {
+			env.mgmt = &mgmt_ops;
+			env.mgmt_data = r->mgmt;
+		} else {
+			r->mgmt_error = g_strdup(err->message);
+			env.mgmt_unavailable = r->mgmt_error;
+			g_error_free(err);
+		}
+	}
 	r->engine = engine_new(&opts->engine, &env, scn, log);
 
 	r->mirror = mirror_new(bus, r->model, BLUEZ_SERVICE);
@@ -375,6 +395,8 @@ void runner_free(struct runner *r)
 		hcimon_free(r->hcimon[i]);
 	mirror_free(r->mirror);
 	engine_free(r->engine);
+	mgmt_free(r->mgmt);
+	g_free(r->mgmt_error);
 	agent_free(r->agent);
 	service_free(r->svc);
 	bluez_dbus_free(r->backend);

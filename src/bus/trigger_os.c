@@ -186,17 +186,30 @@ static gboolean fail_idle(gpointer data)
 	return G_SOURCE_REMOVE;
 }
 
-static guint t_command(void *data, const char *cmd, trigger_line_fn line,
-	trigger_done_fn done, void *user_data)
+static guint t_command(void *data, const char *cmd, const char *const *env,
+	trigger_line_fn line, trigger_done_fn done, void *user_data)
 {
 	struct trigger_os *t = data;
 	struct job *j = job_new(t, done, user_data);
 	const char *argv[] = { "/bin/sh", "-c", cmd, NULL };
+	char **envp = g_get_environ();
+	bool ok;
 
+	for (size_t i = 0; env && env[i]; i++) {
+		const char *eq = strchr(env[i], '=');
+		char *name = eq ? g_strndup(env[i], (gsize)(eq - env[i])) :
+				  NULL;
+
+		if (name)
+			envp = g_environ_setenv(envp, name, eq + 1, TRUE);
+		g_free(name);
+	}
 	j->line = line;
-	if (!g_spawn_async_with_pipes(NULL, (char **)argv, NULL,
-		    G_SPAWN_DO_NOT_REAP_CHILD, own_group, NULL, &j->pid, NULL,
-		    &j->fd[0], &j->fd[1], &j->error)) {
+	ok = g_spawn_async_with_pipes(NULL, (char **)argv, envp,
+		G_SPAWN_DO_NOT_REAP_CHILD, own_group, NULL, &j->pid, NULL,
+		&j->fd[0], &j->fd[1], &j->error);
+	g_strfreev(envp);
+	if (!ok) {
 		j->pid = 0;
 		if (j->error)
 			j->error->code = BCERROR_ENVIRONMENT;

@@ -507,6 +507,7 @@ enum run_opt {
 	OPT_REBOOT = 1u << 15,
 	OPT_SIM_VERBOSE = 1u << 16,
 	OPT_SEED = 1u << 17,
+	OPT_PRIVACY = 1u << 18,
 };
 
 /* Options only the simulator takes: each implies --sim. */
@@ -515,7 +516,7 @@ enum run_opt {
 /* What the command line asked for. */
 struct run_args {
 	char *device, *name, *adapter, *reboot_cmd, *label, *log, *junit;
-	char *capture, *reboot, *seed;
+	char *capture, *reboot, *seed, *privacy;
 	char **faults, **sets;
 	gboolean sim, json, daemon, no_default_agent, sim_verbose;
 	double time_scale;        /* < 0: not given */
@@ -582,6 +583,10 @@ static const struct run_option {
 	{ "reboot", 0, 0, G_OPTION_ARG_STRING, ARG(reboot), OPT_REBOOT,
 		"with --daemon: a reboot method from bondcheckd's "
 		"configuration", "METHOD" },
+	{ "privacy", 0, 0, G_OPTION_ARG_STRING, ARG(privacy), OPT_PRIVACY,
+		"the central's address privacy: on (a resolvable private "
+		"address, as a phone) or off (its public address); overrides "
+		"the scenario's central privacy=", "on|off" },
 	{ "sim-verbose", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE,
 		ARG(sim_verbose), OPT_SIM_VERBOSE, NULL, NULL },
 };
@@ -607,6 +612,14 @@ static bool option_given(const struct run_args *a, const struct run_option *o)
 		break;
 	}
 	return false;
+}
+
+static char *bad_privacy(const struct run_args *a)
+{
+	if (!strcmp(a->privacy, "on") || !strcmp(a->privacy, "off"))
+		return NULL;
+	return g_strdup_printf("--privacy takes on or off, not '%s'",
+		a->privacy);
 }
 
 static char *bad_device(const struct run_args *a)
@@ -645,6 +658,7 @@ static const struct run_rule {
 		"--reboot METHOD is for --daemon runs; in-process, use "
 		"--reboot-cmd CMD", NULL },
 	{ OPT_DEVICE, 0, 0, NULL, bad_device },
+	{ OPT_PRIVACY, 0, 0, NULL, bad_privacy },
 	{ OPT_DEVICE, OPT_NAME, 0, "give --device or --name, not both", NULL },
 	{ 0, 0, OPT_SIM | OPT_SIM_ONLY | OPT_DEVICE | OPT_NAME,
 		"which device? give --device ADDRESS or --name NAME (bondcheck "
@@ -740,6 +754,7 @@ static void run_args_clear(struct run_args *a)
 	g_free(a->reboot);
 	g_free(a->capture);
 	g_free(a->seed);
+	g_free(a->privacy);
 }
 
 /* ---- what both ways of running share: the output ---------------------- */
@@ -891,6 +906,8 @@ static void runner_options_from(struct runner_options *o,
 	o->engine.bluez_version = bluez_version;
 	o->engine.kernel = kernel;
 	o->engine.tool_version = BONDCHECK_VERSION;
+	o->engine.privacy = !a->privacy ? SCN_PRIVACY_DEFAULT :
+		!strcmp(a->privacy, "on") ? SCN_PRIVACY_ON : SCN_PRIVACY_OFF;
 	/* a simulator's own account, also when it stands in for the system
 	 * bus's bluetoothd (real bluetoothd sends none), as bondcheckd does */
 	o->sim_trace = true;
@@ -993,6 +1010,9 @@ static GVariant *daemon_options(const struct run_args *a)
 	if (a->reboot)
 		g_variant_builder_add(&b, "{sv}", "reboot",
 			g_variant_new_string(a->reboot));
+	if (a->privacy)
+		g_variant_builder_add(&b, "{sv}", "privacy",
+			g_variant_new_string(a->privacy));
 	if (g_hash_table_size(a->vars)) {
 		g_variant_builder_init(&set, G_VARIANT_TYPE("a{ss}"));
 		g_hash_table_iter_init(&it, a->vars);

@@ -36,6 +36,7 @@ void central_init(struct central *c, struct engine *e, unsigned index)
 
 void central_clear(struct central *c)
 {
+	privacy_clear(c);
 	g_hash_table_destroy(c->subs);
 	g_free(c->adapter);
 	g_free(c->dev_path);
@@ -73,12 +74,14 @@ struct central *central_of_path(struct engine *e, const char *path)
 
 struct central *central_of_address(struct engine *e, const char *addr)
 {
-	for (unsigned i = 0; addr && i < e->n_centrals; i++) {
+	for (unsigned i = 0; addr && *addr && i < e->n_centrals; i++) {
 		struct central *c = &e->centrals[i];
 		const char *a = c->adapter ? model_str(e->env.model, c->adapter,
 			BLUEZ_IFACE_ADAPTER, "Address") : NULL;
 
-		if (a && !g_ascii_strcasecmp(a, addr))
+		/* its public address, or the RPA of its last link */
+		if ((a && !g_ascii_strcasecmp(a, addr)) ||
+		    !g_ascii_strcasecmp(c->priv.own_address, addr))
 			return c;
 	}
 	return NULL;

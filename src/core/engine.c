@@ -550,6 +550,11 @@ static void env_fail(struct engine *e, const char *why)
 	}
 }
 
+void engine_fail_env(struct engine *e, const char *why)
+{
+	env_fail(e, why);
+}
+
 static void device_added(struct engine *e, struct central *c,
 	const struct model_event *ev)
 {
@@ -673,10 +678,18 @@ static void on_model(const struct model_event *ev, void *data)
 	struct engine *e = data;
 	struct central *c;
 
+	c = central_of_path(e, ev->path);
+	/* privacy is set with the adapter powered off, before the run and
+	 * at its end: its return is awaited */
+	if (c && c->priv.wait_powered && ev->type == MODEL_EVENT_PROP_CHANGED &&
+	    !g_strcmp0(ev->path, c->adapter) && !strcmp(ev->name, "Powered") &&
+	    ev->value && g_variant_is_of_type(ev->value, G_VARIANT_TYPE_BOOLEAN)) {
+		privacy_powered(e, c, g_variant_get_boolean(ev->value));
+		return;
+	}
 	if (e->state != ENGINE_STATE_RUNNING &&
 	    e->state != ENGINE_STATE_FINISHING)
 		return;
-	c = central_of_path(e, ev->path);
 	if (c)
 		central_model(e, c, ev);
 }
@@ -736,11 +749,17 @@ void engine_sim_trace_from(struct engine *e, unsigned central,
 	}
 	/* what the DUT says about a central's keys, for its evidence */
 	central_dut_trace(e, o, json);
+	/* and which address that central's link came from */
+	if (central < e->n_centrals)
+		privacy_sim_trace(&e->centrals[central], o);
 	c = central_of_address(e, member_str(o,
 		"peer", NULL));
-	runlog_sim(e, c, n);
 	if (e->st.s && e->st.traces->len < MAX_EVIDENCE)
 		g_ptr_array_add(e->st.traces, g_strdup(json));
+	if (e->st.s && e->st.ops->sim_trace && central < e->n_centrals &&
+	    stepping(e, &e->centrals[central]))
+		e->st.ops->sim_trace(e, o);
+	runlog_sim(e, c, n);
 }
 
 void engine_hci_event(struct engine *e, const struct engine_hci_event *ev)
@@ -754,6 +773,7 @@ void engine_hci_event(struct engine *e, const struct engine_hci_event *ev)
 	if (!c)
 		c = &e->centrals[0];
 	runlog_hci(e, c, ev);
+	privacy_hci(c, ev);
 	if (!e->st.s)
 		return;
 	if (e->st.hci->len < MAX_EVIDENCE)
@@ -808,6 +828,16 @@ static void write_run_end(struct engine *e)
 
 static void cleanup_next(struct engine *e);
 
+/* What cleanup does per central: stop discovery, disconnect (interrupted),
+ * Pairable as it was, privacy as it was. */
+#define CLEANUP_STEPS 4
+
+static void cleanup_privacy_done(struct engine *e)
+{
+	e->cleanup++;
+	cleanup_next(e);
+}
+
 static void cleanup_reply(struct engine *e, const struct bluez_reply *r)
 {
 	(void)r;
@@ -836,10 +866,10 @@ static void cleanup_next(struct engine *e)
 	bool talk = e->bluez_ok && !e->bus_lost;
 	bool cur = false;
 
-	while (e->cleanup < 3 * (int)e->n_centrals) {
-		struct central *c = &e->centrals[e->cleanup / 3];
+	while (e->cleanup < CLEANUP_STEPS * (int)e->n_centrals) {
+		struct central *c = &e->centrals[e->cleanup / CLEANUP_STEPS];
 
-		switch (e->cleanup % 3) {
+		switch (e->cleanup % CLEANUP_STEPS) {
 		case 0:
 			if (talk && c->discovering) {
 				c->discovering = false;
@@ -853,6 +883,14 @@ static void cleanup_next(struct engine *e)
 			    central_connected(c)) {
 				step_call(e, BLUEZ_OP_DISCONNECT, central_dut(c),
 					NULL, cleanup_reply);
+				return;
+			}
+			break;
+		case 3:
+			/* its privacy as it was: the adapter powers off and
+			 * on again, so after the rest */
+			if (talk && c->priv.changed) {
+				privacy_restore(e, c, cleanup_privacy_done);
 				return;
 			}
 			break;
@@ -870,7 +908,7 @@ static void cleanup_next(struct engine *e)
 		}
 		e->cleanup++;
 	}
-	if (e->cleanup == 3 * (int)e->n_centrals) {
+	if (e->cleanup == CLEANUP_STEPS * (int)e->n_centrals) {
 		if (e->agent_registered && !e->bus_lost) {
 			e->env.agent->unregister_agent(e->env.agent_data,
 				agent_gone, e);
@@ -977,13 +1015,12 @@ static bool pick_adapters(struct engine *e)
 	return ok;
 }
 
-static void setup(struct engine *e)
+/* The adapters are ours and their privacy as the run wants: the agent. */
+static void setup_agent(struct engine *e)
 {
 	const char *io;
 
-	if (e->state != ENGINE_STATE_WAITING || e->agent_registered)
-		return;
-	if (!pick_adapters(e))
+	if (e->state != ENGINE_STATE_WAITING)
 		return;
 	io = pair_agent_capability(e->scn->steps);
 	g_free(e->agent_cap);
@@ -992,6 +1029,17 @@ static void setup(struct engine *e)
 		central_agent_policy(&e->centrals[i], true, -1);
 	e->env.agent->register_agent(e->env.agent_data, e->agent_cap,
 		agent_ready, e);
+}
+
+static void setup(struct engine *e)
+{
+	if (e->state != ENGINE_STATE_WAITING || e->agent_registered ||
+	    e->setting_up)
+		return;
+	if (!pick_adapters(e))
+		return;
+	e->setting_up = true;
+	privacy_setup(e, setup_agent);
 }
 
 static gboolean not_ready(gpointer data)
@@ -1051,6 +1099,7 @@ void engine_free(struct engine *e)
 	for (unsigned i = 0; i < e->n_centrals; i++)
 		central_clear(&e->centrals[i]);
 	g_free(e->centrals);
+	g_free(e->public_pass_central);
 	g_free(e->agent_cap);
 	g_free(e->dev_address);
 	g_free(e->dut_name);

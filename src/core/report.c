@@ -213,7 +213,8 @@ static void print_str_array(FILE *out, JsonObject *ev, const char *key,
 /* The simulator's own account, trimmed to what explains a verdict. */
 static const char *const dut_events[] = { "ltk-request", "booted",
 	"store-lost", "cccd-lost", "identity-rotated", "bond-stored",
-	"bond-evicted", "bond-refused", "later-bonds-lost" };
+	"bond-evicted", "bond-refused", "later-bonds-lost",
+	"resolving-list-lost", "unsaved-bonds-lost" };
 
 /* bond_history: "bonds:    A, B, C (B and C after A; A's the oldest)" */
 static void print_bonds(FILE *out, JsonObject *ev, const char *indent)
@@ -251,8 +252,19 @@ void report_print_evidence(FILE *out, JsonObject *ev, const char *indent)
 		fprintf(out, "%sD-Bus:    %s %s\n", indent,
 			or(logread_str(dbus, LOG_KEY_NAME), "?"),
 			or(logread_str(dbus, LOG_KEY_MESSAGE), ""));
+	if ((s = logread_str(ev, LOG_KEY_CENTRAL_ADDRESS_TYPE)))
+		fprintf(out, "%scentral:  %s%s%s%s\n", indent,
+			or(logread_str(ev, LOG_KEY_CENTRAL_ADDRESS), ""),
+			logread_str(ev, LOG_KEY_CENTRAL_ADDRESS) ? " (" : "", s,
+			logread_str(ev, LOG_KEY_CENTRAL_ADDRESS) ? ")" : "");
+	if ((s = logread_str(ev, LOG_KEY_PRIVACY_DEPENDENT)))
+		fprintf(out, "%sprivacy:  %s\n", indent, s);
 	if ((s = logread_str(ev, LOG_KEY_DISCONNECTED_REASON)))
 		fprintf(out, "%sreason:   %s\n", indent, s);
+	if ((s = logread_str(ev, LOG_KEY_KIND)))
+		fprintf(out, "%sreboot:   %s; the link ended: %s\n", indent, s,
+			or(logread_str(ev, LOG_KEY_DISCONNECT_REASON),
+				"(it was down)"));
 	if ((s = logread_str(ev, LOG_KEY_CCCD)))
 		fprintf(out, "%sCCCD:     %s\n", indent, s);
 	if ((s = logread_str(ev, LOG_KEY_NEW_ADDRESS)))
@@ -579,10 +591,24 @@ bool report_finish(struct report *r, GError **error)
 		g_free(name);
 		g_free(msg);
 	}
-	if (r->log_path) {
-		char *so = g_strdup_printf("log: %s\n", r->log_path);
+	{
+		/* what the run could not have shown is said, not left out */
+		JsonObject *cov = logread_obj(end_obj(r), LOG_KEY_COVERAGE);
+		const char *text = logread_str(cov, LOG_KEY_TEXT);
+		char *so = g_strdup_printf("%s%s%s%s%s",
+			r->log_path ? "log: " : "", r->log_path ? r->log_path :
+							  "",
+			r->log_path ? "\n" : "", text ? "coverage: " : "",
+			text ? text : "");
 
-		junit_set_system_out(r->junit, so);
+		if (cov) {
+			junit_add_property(r->junit, "coverage.central_address",
+				logread_str(cov, LOG_KEY_CENTRAL_ADDRESS));
+			junit_add_property(r->junit, "coverage.rpa_bugs",
+				logread_str(cov, LOG_KEY_RPA_BUGS));
+		}
+		if (*so)
+			junit_set_system_out(r->junit, so);
 		g_free(so);
 	}
 	total_ms = logread_int(end_obj(r), LOG_KEY_ELAPSED_MS, -1);
@@ -806,6 +832,19 @@ static void print_counts(struct report *r, FILE *out)
 	fprintf(out, "\n");
 }
 
+/* A run that could not have shown RPA-dependent bugs says so. */
+static void print_coverage(struct report *r, FILE *out, bool colour)
+{
+	JsonObject *cov = logread_obj(end_obj(r), LOG_KEY_COVERAGE);
+	const char *bugs = logread_str(cov, LOG_KEY_RPA_BUGS);
+	const char *text = logread_str(cov, LOG_KEY_TEXT);
+
+	if (!bugs || !text || !strcmp(bugs, LOG_COVERAGE_COULD_SHOW))
+		return;
+	fprintf(out, "%scoverage%s: %s\n", sgr(colour, "\033[33m"),
+		sgr(colour, "\033[0m"), text);
+}
+
 static void print_latency(struct report *r, FILE *out)
 {
 	if (msstats_count(r->reconnect) < 2)
@@ -823,8 +862,10 @@ void report_print(struct report *r, FILE *out, bool colour, unsigned parts)
 		print_run(r, out, colour);
 	if (parts & REPORT_OUTCOME)
 		print_outcome(r, out, colour);
-	if (parts & REPORT_COUNTS)
+	if (parts & REPORT_COUNTS) {
 		print_counts(r, out);
+		print_coverage(r, out, colour);
+	}
 	if (parts & REPORT_LATENCY)
 		print_latency(r, out);
 }

@@ -56,8 +56,7 @@ static void add_centrals(struct engine *e, JsonBuilder *b)
 			model_str(e->env.model, c->adapter,
 				BLUEZ_IFACE_ADAPTER, "Address") : NULL);
 		json_builder_end_object(b);
-		log_add_str(b, LOG_KEY_PRIVACY, scn_privacy_to_str(
-			c->decl->privacy));
+		privacy_log_start(&e->centrals[i], b);
 		json_builder_end_object(b);
 	}
 	json_builder_end_array(b);
@@ -87,7 +86,7 @@ void engine_note(struct engine *e, const char *what, const char *text)
 	write_note(e, what, text);
 }
 
-void runlog_run_start(struct engine *e)
+static void write_run_start(struct engine *e)
 {
 	const char *adapter = e->centrals[0].adapter;
 	JsonBuilder *b = evlog_begin_event(e->log, LOG_EVENT_RUN_START);
@@ -133,6 +132,14 @@ void runlog_run_start(struct engine *e)
 	evlog_end(e->log, b);
 	g_free(iso);
 	g_date_time_unref(dt);
+}
+
+void runlog_run_start(struct engine *e)
+{
+	/* once: once the adapter's privacy is read, before the agent */
+	if (e->run_start_written)
+		return;
+	write_run_start(e);
 	e->run_start_written = true;
 	for (guint n = 0; e->early_notes && n + 1 < e->early_notes->len;
 	     n += 2)
@@ -176,6 +183,7 @@ void runlog_run_end(struct engine *e)
 		log_add_str(b, LOG_KEY_CENTRAL, r->central);
 	}
 	log_add_int(b, LOG_KEY_EXIT_STATUS, r->exit_status);
+	privacy_log_end(e, b);
 	evlog_end(e->log, b);
 }
 
@@ -383,6 +391,10 @@ void runlog_hci(struct engine *e, struct central *c,
 		log_add_int(b, LOG_KEY_STATUS, ev->status);
 	if (ev->reason >= 0)
 		log_add_int(b, LOG_KEY_REASON, ev->reason);
+	if (ev->own_address_type >= 0)
+		log_add_int(b, LOG_KEY_OWN_ADDRESS_TYPE, ev->own_address_type);
+	if (ev->own_address)
+		log_add_str(b, LOG_KEY_OWN_ADDRESS, ev->own_address);
 	log_add_str(b, LOG_KEY_TEXT, ev->text);
 	evlog_end(e->log, b);
 }

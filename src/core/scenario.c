@@ -54,6 +54,15 @@ const char *scn_via_to_str(enum scn_via via)
 	return "unknown";
 }
 
+const char *scn_reboot_kind_to_str(enum scn_reboot_kind kind)
+{
+	switch (kind) {
+	case SCN_REBOOT_HARD: return "hard";
+	case SCN_REBOOT_GRACEFUL: return "graceful";
+	}
+	return "unknown";
+}
+
 const char *scn_privacy_to_str(enum scn_privacy privacy)
 {
 	switch (privacy) {
@@ -904,6 +913,28 @@ static void p_via(struct parser *p, struct scn_step *s,
 	}
 }
 
+static const char *const kinds[] = { "hard", "graceful", NULL };
+
+static void p_kind(struct parser *p, struct scn_step *s,
+	const struct param *pm, const char *val, int col)
+{
+	(void)pm;
+	for (size_t i = 0; kinds[i]; i++) {
+		if (!strcmp(kinds[i], val)) {
+			s->kind = (enum scn_reboot_kind)i;
+			s->kind_given = true;
+			return;
+		}
+	}
+	{
+		char *sg = suggest(val, kinds);
+
+		err_at(p, col, "kind= takes hard or graceful, not '%s'%s", val,
+			sg);
+		g_free(sg);
+	}
+}
+
 /* cmd=, port=: text that must not be empty */
 static void p_text(struct parser *p, struct scn_step *s,
 	const struct param *pm, const char *val, int col)
@@ -1056,6 +1087,7 @@ static const struct param pair_params[] = {
 };
 static const struct param reboot_params[] = {
 	{ "via", p_via, 0 },
+	{ "kind", p_kind, 0 },
 	{ "cmd", p_text, 0 },
 	{ "port", p_text, 0 },
 	{ "baud", p_baud, 0 },

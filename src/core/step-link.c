@@ -47,6 +47,8 @@ static void link_finish_fail(struct engine *e)
 		why = "the connection did not complete";
 	}
 	step_extra_str(e, LOG_KEY_RULE, why);
+	if (v == VERDICT_PEER_REMOVED_PAIRING)
+		privacy_reconnect_failed(e, e->st.u.link.links_before);
 	if (e->st.u.link.reconnect) {
 		/* other centrals bonded since this one: a bond table that
 		 * evicted it looks exactly like this */
@@ -89,6 +91,8 @@ static void link_evaluate(struct engine *e)
 	if (o->reply_ok && !o->dropped && connected && o->resolved &&
 	    !(o->pairing_requested && o->bonded)) {
 		step_extra_int(e, LOG_KEY_LATENCY_MS, step_ms(e));
+		if (o->bonded)
+			privacy_reconnect_passed(e, l->links_before);
 		step_pass(e);
 		return;
 	}
@@ -125,6 +129,7 @@ static void link_start(struct engine *e, bool reconnect)
 
 	link_obs_init(o);
 	e->st.u.link.reconnect = reconnect;
+	e->st.u.link.links_before = c->priv.links;
 	if (!p) {
 		if (reconnect && e->dev_address) {
 			o->bond_lost = true;
@@ -252,6 +257,7 @@ static void link_evidence(struct engine *e, JsonBuilder *b)
 
 	if (reason)
 		log_add_str(b, LOG_KEY_DISCONNECTED_REASON, reason);
+	privacy_link_evidence(e, b, e->st.u.link.links_before);
 }
 
 #define LINK_OPS \

@@ -60,6 +60,30 @@ static enum scn_via choose_via(struct engine *e)
 	return SCN_VIA_MANUAL;
 }
 
+/* The link's end as each source names it: what kind of reboot it shows. */
+static const char *reason_kind(const char *reason, int hci)
+{
+	if (hci == 0x08 || (reason && strstr(reason, "Timeout")))
+		return "hard";
+	if (hci == 0x13 || hci == 0x15 || (reason && strstr(reason, "Remote")))
+		return "graceful";
+	return NULL;
+}
+
+/* How the link ended, from the best source so far: HCI, the Disconnected
+ * signal (BlueZ 5.83+), or the simulator's own account. */
+static void link_end_seen(struct engine *e, const char *reason,
+	const char *source, int hci)
+{
+	struct reboot_state *rb = &e->st.u.reboot;
+
+	if (rb->hci_reason >= 0 || (rb->reason && hci < 0))
+		return;
+	g_free(rb->reason);
+	rb->reason = g_strdup_printf("%s (%s)", reason, source);
+	rb->hci_reason = hci;
+}
+
 static void wait_adverts(struct engine *e)
 {
 	step_enter_phase(e, REBOOT_PHASE_WAITING_ADVERTISING);
@@ -197,18 +221,32 @@ static void reboot_trigger(struct engine *e)
 	case SCN_VIA_SIM: {
 		char *sim = bluez_sim_path(c->adapter);
 
-		step_call(e, BLUEZ_OP_SIM_REBOOT, sim, NULL, trigger_reply);
+		if (s->kind == SCN_REBOOT_GRACEFUL)
+			step_call(e, BLUEZ_OP_SIM_REBOOT_KIND, sim,
+				g_variant_new_string(
+					scn_reboot_kind_to_str(s->kind)),
+				trigger_reply);
+		else
+			step_call(e, BLUEZ_OP_SIM_REBOOT, sim, NULL,
+				trigger_reply);
 		g_free(sim);
 		break;
 	}
 	case SCN_VIA_GATT:
 		trigger_gatt(e);
 		break;
-	case SCN_VIA_COMMAND:
+	case SCN_VIA_COMMAND: {
+		/* the command may do either kind: it is told which */
+		char *kind = g_strdup_printf("BONDCHECK_REBOOT_KIND=%s",
+			scn_reboot_kind_to_str(s->kind));
+		const char *env[] = { kind, NULL };
+
 		rb->trigger_id = e->env.trigger->command(e->env.trigger_data,
-			e->cfg.reboot_cmd ? e->cfg.reboot_cmd : s->cmd,
+			e->cfg.reboot_cmd ? e->cfg.reboot_cmd : s->cmd, env,
 			trigger_line, trigger_done, e);
+		g_free(kind);
 		break;
+	}
 	case SCN_VIA_SERIAL: {
 		GBytes *bytes = s->send ? g_bytes_ref(s->send) :
 					  default_serial_bytes();
@@ -231,7 +269,9 @@ static void reboot_trigger(struct engine *e)
 static void reboot_start(struct engine *e)
 {
 	e->st.u.reboot.via = choose_via(e);
+	e->st.u.reboot.hci_reason = -1;
 	step_extra_str(e, LOG_KEY_VIA, scn_via_to_str(e->st.u.reboot.via));
+	step_extra_str(e, LOG_KEY_KIND, scn_reboot_kind_to_str(e->st.s->kind));
 	/* discovery off: RSSI is invalidated, so its return is visible */
 	central_stop_discovery(step_central(e));
 }
@@ -244,6 +284,7 @@ static void reboot_clear(struct engine *e)
 		e->env.trigger->cancel(e->env.trigger_data, rb->trigger_id);
 	if (rb->known)
 		g_hash_table_destroy(rb->known);
+	g_free(rb->reason);
 }
 
 static void reboot_discovery_stopped(struct engine *e)
@@ -271,12 +312,58 @@ static void reboot_dut_seen(struct engine *e, const char *path)
 
 static void reboot_dut_prop(struct engine *e, const char *name, GVariant *v)
 {
-	if (e->st.phase == REBOOT_PHASE_WAITING_LINK_DROP &&
-	    !strcmp(name, "Connected") && !step_true(v)) {
-		step_extra_int(e, LOG_KEY_LINK_LOST_AFTER_MS,
-			(engine_now(e) - e->st.u.reboot.trigger_us) / 1000);
+	struct reboot_state *rb = &e->st.u.reboot;
+
+	if (strcmp(name, "Connected") != 0 || step_true(v) ||
+	    e->st.phase < REBOOT_PHASE_TRIGGERING || !rb->was_connected ||
+	    rb->link_lost)
+		return;
+	/* a graceful reboot may end the link before the trigger is done */
+	rb->link_lost = true;
+	step_extra_int(e, LOG_KEY_LINK_LOST_AFTER_MS,
+		(engine_now(e) - rb->trigger_us) / 1000);
+	if (e->st.phase == REBOOT_PHASE_WAITING_LINK_DROP)
 		wait_adverts(e);
-	}
+}
+
+static void reboot_dut_disconnected(struct engine *e, const char *reason)
+{
+	link_end_seen(e, reason, "Device1.Disconnected", -1);
+}
+
+static void reboot_hci(struct engine *e, const struct engine_hci_event *ev)
+{
+	if (!strcmp(ev->what, "disconnect") && ev->reason >= 0 &&
+	    e->st.u.reboot.was_connected)
+		link_end_seen(e, ev->text, "HCI", ev->reason);
+}
+
+static void reboot_sim_trace(struct engine *e, JsonObject *t)
+{
+	const char *ev = json_object_get_string_member_with_default(t,
+		"event", "");
+	const char *reason = json_object_get_string_member_with_default(t,
+		"reason", NULL);
+
+	if (!strcmp(ev, "link-down") && reason && e->st.u.reboot.was_connected)
+		link_end_seen(e, reason, "the simulator's link-down", -1);
+}
+
+/* What the reboot did to the link, beside what the step says it is. */
+static void reboot_evidence(struct engine *e, JsonBuilder *b)
+{
+	struct reboot_state *rb = &e->st.u.reboot;
+	const char *kind = scn_reboot_kind_to_str(e->st.s->kind);
+	const char *seen = reason_kind(rb->reason, rb->hci_reason);
+
+	if (!rb->was_connected)
+		return;
+	log_add_str(b, LOG_KEY_DISCONNECT_REASON, rb->reason ? rb->reason :
+		"unknown (no HCI monitor, and this BlueZ has no Disconnected "
+		"signal)");
+	if (seen && strcmp(seen, kind))
+		step_timeline(e, "the link ended as in a %s reboot (%s), though "
+			"the step says kind=%s", seen, rb->reason, kind);
 }
 
 static void reboot_device_added(struct engine *e, const char *path,
@@ -332,6 +419,10 @@ const struct step_ops step_reboot_ops = {
 	.device_added = reboot_device_added,
 	.discovery_stopped = reboot_discovery_stopped,
 	.dut_prop = reboot_dut_prop,
+	.dut_disconnected = reboot_dut_disconnected,
+	.hci = reboot_hci,
+	.sim_trace = reboot_sim_trace,
+	.evidence = reboot_evidence,
 	.timeout = reboot_timeout,
 	.phase_to_str = reboot_phase_to_str,
 };

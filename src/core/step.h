@@ -60,6 +60,8 @@ struct step_ops {
 	void (*agent)(struct engine *e, const struct engine_agent_event *ev);
 	/* the HCI monitor saw something (already in the step's evidence) */
 	void (*hci)(struct engine *e, const struct engine_hci_event *ev);
+	/* the simulator's Trace (already in the step's evidence) */
+	void (*sim_trace)(struct engine *e, JsonObject *trace);
 	/* the step's timeout expired; @d is it, formatted ("15s"); most
 	 * families fail there (step_timed_out is the plain way) */
 	void (*timeout)(struct engine *e, const char *d);
@@ -92,6 +94,7 @@ struct link_state {
 	bool reconnect;
 	bool settling;           /* failed: collecting late evidence */
 	bool connected_seen;     /* Connected changed during the step */
+	unsigned links_before;   /* the central's links when it started */
 	struct link_obs obs;
 };
 
@@ -105,6 +108,9 @@ struct reboot_state {
 	int64_t trigger_us;
 	guint trigger_id;
 	GHashTable *known;       /* device paths before the trigger */
+	bool link_lost;
+	char *reason;            /* how the link ended, as seen */
+	int hci_reason;          /* ...its HCI reason, -1 unknown */
 };
 
 struct sub;
@@ -146,6 +152,33 @@ struct step {
 	} u;
 };
 
+/* ---- one central's address privacy (privacy.c) ---------------------------- */
+
+struct central;
+
+struct central_privacy {
+	enum scn_privacy want;   /* privacy= of the scenario, or --privacy */
+	int found;               /* the adapter's, as found: 1 on, 0 off,
+				  * -1 unknown */
+	int now;                 /* for the run */
+	const char *source;      /* LOG_PRIVACY_SOURCE_*, NULL: unknown */
+	char *error;             /* why it is unknown, or could not be set */
+	bool changed;            /* set for the run: restored at the end */
+	bool restored;
+	char *restore_error;
+	bool wait_powered;       /* set on the simulator: Powered to come */
+	guint op;                /* a mgmt call in flight */
+	void (*done)(struct engine *e);
+	bool set_to;             /* the change in flight, and its end */
+	void (*set_done)(struct central *c, const GError *error);
+	/* the central's own address on each link (HCI or the simulator) */
+	unsigned links, links_public, links_rpa, links_random;
+	const char *seen_by;     /* LOG_COVERAGE_SEEN_HCI or _SIM */
+	char own_address[18];
+	const char *own_type;    /* "public", "random (resolvable private)" */
+	char random_address[18]; /* HCI LE Set Random Address, last */
+};
+
 /* ---- one central: an adapter, its agent, and the DUT as it sees it ------- */
 
 struct central {
@@ -168,6 +201,7 @@ struct central {
 	 * the bond-evicted / later-bonds-lost / bond-refused event */
 	char *dut_lost;          /* JSON of the event, or NULL */
 	bool dut_refused;        /* bond-refused during the current step */
+	struct central_privacy priv;
 };
 
 /* ---- the run ------------------------------------------------------------- */
@@ -199,6 +233,11 @@ struct engine {
 	engine_finished_fn finished;
 	void *finished_data;
 	bool run_start_written;
+	bool setting_up;         /* the adapters are found: privacy, agent */
+	/* the centrals' privacy, read and set one at a time (privacy.c) */
+	unsigned priv_next;
+	struct central *priv_busy;
+	void (*priv_done)(struct engine *e);
 	GPtrArray *early_notes;  /* what, text, ... before run-start */
 
 	/* where we are */
@@ -227,6 +266,10 @@ struct engine {
 	char *dev_address;       /* the DUT's identity */
 	char *dut_name;
 	int64_t reboot_mark_us;  /* the last reboot trigger */
+	/* a bonded reconnect that passed from a public address: the line,
+	 * and which central (privacy-dependent failures say so) */
+	int public_pass_line;
+	char *public_pass_central;
 	GList *calls;            /* struct call in flight */
 	bool noted_paired_only;
 
@@ -240,6 +283,8 @@ struct engine {
 /* ---- engine.c: for the families ------------------------------------------ */
 
 int64_t engine_now(struct engine *e);
+/* The environment failed (exit 3): the step, or the run if none runs. */
+void engine_fail_env(struct engine *e, const char *why);
 
 /* The central the current step acts as. */
 static inline struct central *step_central(struct engine *e)
@@ -353,6 +398,31 @@ void central_start_discovery(struct central *c);
 void central_stop_discovery(struct central *c);
 /* Remember the adapter's Pairable before the run first changes it. */
 void central_save_pairable(struct central *c);
+
+/* ---- privacy.c: a central's address privacy, and what it covers --------- */
+
+/* Read each central's adapter privacy, write run-start, set those the run
+ * asks for otherwise (root on real BlueZ); then @done, unless the run
+ * failed. */
+void privacy_setup(struct engine *e, void (*done)(struct engine *e));
+/* Put it back as found, if the run changed it; then @done. */
+void privacy_restore(struct engine *e, struct central *c,
+	void (*done)(struct engine *e));
+/* The adapter's Powered changed (the simulator's privacy waits for it). */
+void privacy_powered(struct engine *e, struct central *c, bool on);
+void privacy_hci(struct central *c, const struct engine_hci_event *ev);
+/* The simulator's trace: its link-up says which address we used. */
+void privacy_sim_trace(struct central *c, JsonObject *trace);
+void privacy_clear(struct central *c);
+/* run-start's central's privacy; run-end's centrals and coverage */
+void privacy_log_start(const struct central *c, JsonBuilder *b);
+void privacy_log_end(struct engine *e, JsonBuilder *b);
+/* A connect/reconnect step's evidence: the address its links used. */
+void privacy_link_evidence(struct engine *e, JsonBuilder *b,
+	unsigned links_before);
+/* A bonded reconnect passed, or failed as peer-removed-pairing. */
+void privacy_reconnect_passed(struct engine *e, unsigned links_before);
+void privacy_reconnect_failed(struct engine *e, unsigned links_before);
 
 /* ---- step-pair.c -------------------------------------------------------- */
 

@@ -40,6 +40,7 @@ struct drun {
 				   * it started (NULL before) */
 	char *label;
 	char *reboot;             /* method name */
+	enum scn_privacy privacy; /* "privacy": overrides the scenario's */
 	char *log_path;
 	char *scn_path;           /* the text as submitted, beside the log */
 	char *verdict;
@@ -509,6 +510,7 @@ static void run_start(struct daemon *d, struct drun *r)
 	ro.engine.kernel = d->opt.kernel;
 	ro.engine.tool_version = BONDCHECK_VERSION;
 	ro.engine.ready_timeout_ms = d->opt.ready_timeout_ms;
+	ro.engine.privacy = r->privacy;
 	/* a simulator's own account, when bluetoothd is bondcheck-sim */
 	ro.sim_trace = true;
 	ro.prompt_to = NULL;
@@ -704,6 +706,7 @@ struct start_args {
 	const char *adapter;
 	const char *label;
 	const char *reboot;
+	const char *privacy;
 	GHashTable *vars;
 };
 
@@ -720,12 +723,13 @@ static bool read_options(struct daemon *d, GVariant *opts,
 		bool known = !strcmp(key, "device") ||
 			     !strcmp(key, "device_name") ||
 			     !strcmp(key, "adapter") || !strcmp(key, "label") ||
-			     !strcmp(key, "reboot") || !strcmp(key, "set");
+			     !strcmp(key, "reboot") || !strcmp(key, "set") ||
+			     !strcmp(key, "privacy");
 
 		if (!known) {
 			svc_call_error(call, BC_ERR_INVALID_ARGS,
 				"unknown option '%s' (device, device_name, "
-				"adapter, label, reboot, set)", key);
+				"adapter, label, reboot, privacy, set)", key);
 			g_variant_unref(v);
 			return false;
 		}
@@ -764,6 +768,8 @@ static bool read_options(struct daemon *d, GVariant *opts,
 				a->adapter = s;
 			else if (!strcmp(key, "label"))
 				a->label = s;
+			else if (!strcmp(key, "privacy"))
+				a->privacy = s;
 			else
 				a->reboot = s;
 		}
@@ -795,6 +801,12 @@ static bool read_options(struct daemon *d, GVariant *opts,
 	if (a->label && strlen(a->label) > 256) {
 		svc_call_error(call, BC_ERR_INVALID_ARGS,
 			"label: at most 256 bytes");
+		return false;
+	}
+	if (a->privacy && strcmp(a->privacy, "on") &&
+	    strcmp(a->privacy, "off")) {
+		svc_call_error(call, BC_ERR_INVALID_ARGS,
+			"privacy: on or off, not '%s'", a->privacy);
 		return false;
 	}
 	if (a->reboot && !dconfig_reboot(d->opt.config, a->reboot)) {
@@ -902,6 +914,8 @@ static void m_start_run(struct svc_call *call, GVariant *args, void *data)
 	r->adapter_given = a.adapter != NULL;
 	r->label = g_strdup(a.label);
 	r->reboot = g_strdup(a.reboot);
+	r->privacy = !a.privacy ? SCN_PRIVACY_DEFAULT :
+		!strcmp(a.privacy, "on") ? SCN_PRIVACY_ON : SCN_PRIVACY_OFF;
 	r->exit_status = -1;
 	r->submitted_us = g_get_real_time();
 	g_ptr_array_add(d->runs, r);

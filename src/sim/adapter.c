@@ -599,6 +599,16 @@ void sim_adapter_set_fault(struct sim_adapter *adapter, enum sim_fault fault,
 				"Bonded");
 }
 
+void sim_adapter_set_privacy(struct sim_adapter *adapter, bool on)
+{
+	adapter->privacy = on;
+}
+
+bool sim_adapter_privacy(struct sim_adapter *adapter)
+{
+	return adapter->privacy;
+}
+
 struct sim_dut *sim_adapter_dut(struct sim_adapter *adapter)
 {
 	return adapter->dut;
@@ -630,6 +640,9 @@ struct sim_adapter *sim_adapter_new(struct sim_server *srv,
 	adapter->pairable = true;
 	adapter->discoverable_timeout = 180;
 	adapter->alias = g_strdup("bondcheck-sim");
+	/* its identity resolving key, for the RPAs of privacy */
+	sim_irk_of(adapter->address, adapter->irk);
+
 	adapter->dclients = g_ptr_array_new_with_free_func(dclient_free);
 	adapter->devices = g_ptr_array_new();
 	if (share) {

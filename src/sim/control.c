@@ -38,36 +38,124 @@ static void boot_done(struct sim_adapter *adapter,
 	sim_device_dut_back_all(adapter);
 }
 
-static void reboot_now(struct sim_adapter *adapter,
-	struct sim_device *unused G_GNUC_UNUSED, guint gen G_GNUC_UNUSED)
+/* A graceful reboot: the firmware ends its links first (0x13), so its
+ * disconnect handler runs before the reset. */
+static void end_links(struct sim_adapter *adapter)
+{
+	struct sim_adapter *a;
+	guint n = 0;
+
+	while ((a = sim_sharing_next(adapter, &n))) {
+		for (guint i = 0; i < a->devices->len; i++) {
+			struct sim_device *d = g_ptr_array_index(a->devices, i);
+
+			if (!d->connected)
+				continue;
+			sim_trace_host(a, "remote-terminated", "hci_reason",
+				"0x13 Remote User Terminated Connection");
+			sim_device_link_down(d, SIM_REASON_REMOTE,
+				SIM_ERR_ABORT_BY_REMOTE);
+		}
+	}
+}
+
+static void reboot_as(struct sim_adapter *adapter, enum sim_reboot_kind kind)
 {
 	if (sim_dut_state(adapter->dut) == SIM_DUT_STATE_BOOTING)
 		return;
-	sim_dut_reboot(adapter->dut);
+	if (kind == SIM_REBOOT_GRACEFUL)
+		end_links(adapter);
+	sim_dut_reboot(adapter->dut, kind);
 	sim_control_changed(adapter, "State");
+	/* hard: the links drop when the centrals' supervision timeout ends */
 	sim_device_dut_silent_all(adapter);
 	sim_after(adapter, NULL,
 		sim_dut_boot_ms(adapter->dut, adapter->t.boot_ms), boot_done);
 }
 
-void sim_control_reboot_soon(struct sim_adapter *adapter)
+static void reboot_hard(struct sim_adapter *adapter,
+	struct sim_device *unused G_GNUC_UNUSED, guint gen G_GNUC_UNUSED)
 {
-	sim_after(adapter, NULL, 0, reboot_now);
+	reboot_as(adapter, SIM_REBOOT_HARD);
+}
+
+static void reboot_graceful(struct sim_adapter *adapter,
+	struct sim_device *unused G_GNUC_UNUSED, guint gen G_GNUC_UNUSED)
+{
+	reboot_as(adapter, SIM_REBOOT_GRACEFUL);
+}
+
+void sim_control_reboot_soon(struct sim_adapter *adapter,
+	enum sim_reboot_kind kind)
+{
+	sim_after(adapter, NULL, 0, kind == SIM_REBOOT_GRACEFUL ?
+		reboot_graceful : reboot_hard);
 }
 
 /* ---- methods ------------------------------------------------------------ */
 
-static void m_reboot(struct svc_call *call, GVariant *args, void *data)
+static void reboot_call(struct svc_call *call, struct sim_adapter *adapter,
+	enum sim_reboot_kind kind)
 {
-	struct sim_adapter *adapter = data;
+	GVariantBuilder b;
 
-	(void)args;
 	if (sim_dut_state(adapter->dut) == SIM_DUT_STATE_BOOTING) {
 		sim_reply_error(call, SIM_ERR_REBOOTING);
 		return;
 	}
-	sim_trace_str(adapter, "reboot-requested", "via", "sim");
-	reboot_now(adapter, NULL, 0);
+	g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
+	g_variant_builder_add(&b, "{sv}", "via", g_variant_new_string("sim"));
+	g_variant_builder_add(&b, "{sv}", "kind",
+		g_variant_new_string(sim_reboot_kind_to_str(kind)));
+	sim_trace(adapter, "reboot-requested", g_variant_builder_end(&b));
+	reboot_as(adapter, kind);
+	svc_call_return(call, NULL);
+}
+
+static void m_reboot(struct svc_call *call, GVariant *args, void *data)
+{
+	(void)args;
+	reboot_call(call, data, SIM_REBOOT_HARD);
+}
+
+static void m_reboot_kind(struct svc_call *call, GVariant *args, void *data)
+{
+	const char *name;
+	enum sim_reboot_kind kind;
+
+	g_variant_get(args, "(&s)", &name);
+	if (!sim_reboot_kind_from_str(name, &kind)) {
+		svc_call_error(call, BC_ERR_INVALID_ARGS,
+			"a reboot is hard or graceful, not '%s'", name);
+		return;
+	}
+	reboot_call(call, data, kind);
+}
+
+/*
+ * mgmt Set Privacy, as the kernel takes it: only while the adapter is
+ * powered off (MGMT_STATUS_REJECTED otherwise); it applies from the next
+ * link on.
+ */
+static void m_set_privacy(struct svc_call *call, GVariant *args, void *data)
+{
+	struct sim_adapter *adapter = data;
+	gboolean on;
+
+	g_variant_get(args, "(b)", &on);
+	if (adapter->powered) {
+		svc_call_error(call, BC_ERR_FAILED, "%s is powered: privacy is "
+			"set with the adapter powered off (mgmt Set Privacy: "
+			"Rejected)", adapter->path);
+		return;
+	}
+	if (adapter->privacy != (bool)on) {
+		adapter->privacy = on;
+		sim_trace_str(adapter, "privacy-set", "privacy",
+			on ? "on" : "off");
+		service_changed(adapter->svc, adapter->sim_path, BC_SIM_IFACE,
+			"Privacy");
+	}
 	svc_call_return(call, NULL);
 }
 
@@ -201,8 +289,15 @@ static GVariant *get_address(void *data, const char *name G_GNUC_UNUSED)
 	return g_variant_new_string(sim_dut_address(adapter->dut));
 }
 
+static GVariant *get_privacy(void *data, const char *name G_GNUC_UNUSED)
+{
+	return g_variant_new_boolean(((struct sim_adapter *)data)->privacy);
+}
+
 static const struct svc_method control_methods[] = {
 	{ "Reboot", "", "", m_reboot },
+	{ "RebootKind", "s", "", m_reboot_kind },
+	{ "SetPrivacy", "b", "", m_set_privacy },
 	{ "Unplug", "", "", m_unplug },
 	{ "Replug", "", "", m_replug },
 	{ "BondPeer", "s", "", m_bond_peer, "address" },
@@ -217,6 +312,7 @@ static const struct svc_property control_props[] = {
 	{ "Faults", "as", get_faults, NULL },
 	{ "State", "s", get_state, NULL },
 	{ "Address", "s", get_address, NULL },
+	{ "Privacy", "b", get_privacy, NULL },
 	{ NULL, NULL, NULL, NULL },
 };
 

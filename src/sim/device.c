@@ -127,7 +127,7 @@ void sim_device_link_down(struct sim_device *d, enum sim_reason reason,
 		sim_gatt_unexport(d);
 
 	if (sim_dut_state(adapter->dut) == SIM_DUT_STATE_CONNECTED) {
-		sim_dut_disconnected(adapter->dut, adapter->address);
+		sim_dut_disconnected(adapter->dut, d->link_addr);
 		sim_control_changed(adapter, "State");
 		/* it advertises again: every central in range sees it */
 		if (sim_dut_state(adapter->dut) == SIM_DUT_STATE_ADVERTISING)
@@ -208,7 +208,7 @@ static void drop_after_connect(struct sim_adapter *adapter G_GNUC_UNUSED,
 static void encrypt_step(struct sim_adapter *adapter, struct sim_device *d,
 	guint gen G_GNUC_UNUSED)
 {
-	enum sim_encrypt r = sim_dut_encrypt(adapter->dut, adapter->address,
+	enum sim_encrypt r = sim_dut_encrypt(adapter->dut, d->link_addr,
 		d->keys.ltk);
 
 	switch (r) {
@@ -252,6 +252,43 @@ static void encrypt_step(struct sim_adapter *adapter, struct sim_device *d,
 	}
 }
 
+/*
+ * The address the central connects from (the kernel's own address type in
+ * LE Create Connection): its public address, or with privacy a resolvable
+ * private address. The simulated central makes a new RPA for every link,
+ * where BlueZ rotates it every 15 minutes (a phone about as often): each
+ * reconnect then meets the DUT with an address it has not seen.
+ */
+static void choose_own_address(struct sim_device *d)
+{
+	struct sim_adapter *adapter = d->adapter;
+	uint8_t prand[3];
+
+	d->link_random = adapter->privacy;
+	if (!adapter->privacy) {
+		g_strlcpy(d->link_addr, adapter->address, sizeof(d->link_addr));
+		return;
+	}
+	sim_random_bytes(adapter, prand, sizeof(prand));
+	sim_rpa_new(adapter->irk, prand, d->link_addr);
+}
+
+static void trace_link_up(struct sim_device *d)
+{
+	GVariantBuilder b;
+
+	g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
+	g_variant_builder_add(&b, "{sv}", "side", g_variant_new_string("host"));
+	g_variant_builder_add(&b, "{sv}", "address",
+		g_variant_new_string(d->address));
+	g_variant_builder_add(&b, "{sv}", "central_address",
+		g_variant_new_string(d->link_addr));
+	g_variant_builder_add(&b, "{sv}", "central_address_type",
+		g_variant_new_string(d->link_random ?
+			"random (resolvable private)" : "public"));
+	sim_trace(d->adapter, "link-up", g_variant_builder_end(&b));
+}
+
 static void link_up(struct sim_adapter *adapter, struct sim_device *d,
 	guint gen G_GNUC_UNUSED)
 {
@@ -263,10 +300,11 @@ static void link_up(struct sim_adapter *adapter, struct sim_device *d,
 	}
 	d->gen++;
 	d->connected = true;
+	choose_own_address(d);
 	sim_device_changed(d, "Connected");
-	sim_dut_connected(adapter->dut, adapter->address);
+	sim_dut_connected(adapter->dut, d->link_addr, d->link_random);
 	sim_control_changed(adapter, "State");
-	sim_trace_host(adapter, "link-up", "address", d->address);
+	trace_link_up(d);
 
 	if (d->bonding) {
 		/*

@@ -12,13 +12,22 @@
 #include "bondcheck/sim.h"
 
 struct bond {
-	char *index;         /* the key the store is looked up by */
-	char *peer;          /* the peer's identity address */
+	char *index;         /* the key the store is looked up by: the
+			      * central's identity, "public/AA:..." */
+	char *peer;          /* the central's identity address */
 	struct sim_keys keys;
 	uint16_t cccd;
+	bool saved;          /* written to flash (save-on-disconnect: only
+			      * once a central disconnects) */
 	uint64_t seq;        /* when it was made: round-robin evicts the least */
 	uint64_t used;       /* when its key last encrypted a link (or it was
 			      * made): overwrite-oldest evicts the least */
+};
+
+/* An entry of the controller's resolving list: a central's IRK. */
+struct rl_entry {
+	char *index;         /* the identity it resolves to */
+	uint8_t irk[16];
 };
 
 struct sim_dut {
@@ -36,12 +45,14 @@ struct sim_dut {
 	void *trace_data;
 	struct sim_fault_value faults[SIM_FAULT_COUNT];
 	GPtrArray *store;    /* struct bond: what survives a reboot */
-	GHashTable *ram_cccd; /* peer -> CCCD, for peers without a bond */
+	GPtrArray *rl;       /* struct rl_entry: the resolving list */
+	bool rl_lost;        /* key-lookup-mismatch emptied it at boot */
+	GHashTable *ram_cccd; /* link address -> CCCD, peers without a bond */
 	enum sim_dut_state state;
-	char *peer;
+	char *peer;          /* the link's address, as the controller says */
+	bool peer_random;
 	unsigned boot_count;
 	uint64_t seq;
-	bool lookup_broken;  /* key-lookup-mismatch took effect at boot */
 	bool repair_armed;   /* repair-on-reconnect took effect at boot */
 };
 
@@ -108,6 +119,26 @@ const char *sim_encrypt_to_str(enum sim_encrypt e)
 	return "unknown";
 }
 
+const char *sim_reboot_kind_to_str(enum sim_reboot_kind kind)
+{
+	switch (kind) {
+	case SIM_REBOOT_HARD: return "hard";
+	case SIM_REBOOT_GRACEFUL: return "graceful";
+	}
+	return "unknown";
+}
+
+bool sim_reboot_kind_from_str(const char *s, enum sim_reboot_kind *kind)
+{
+	if (!g_strcmp0(s, "hard"))
+		*kind = SIM_REBOOT_HARD;
+	else if (!g_strcmp0(s, "graceful"))
+		*kind = SIM_REBOOT_GRACEFUL;
+	else
+		return false;
+	return true;
+}
+
 static void trace(struct sim_dut *d, const char *event, GVariantBuilder *b)
 {
 	GVariant *v = b ? g_variant_builder_end(b) :
@@ -131,6 +162,14 @@ static void bond_free(void *data)
 	g_free(b);
 }
 
+static void rl_entry_free(void *data)
+{
+	struct rl_entry *r = data;
+
+	g_free(r->index);
+	g_free(r);
+}
+
 struct sim_dut *sim_dut_new(const struct sim_dut_config *cfg,
 	sim_trace_fn trace_fn, void *user_data)
 {
@@ -149,6 +188,7 @@ struct sim_dut *sim_dut_new(const struct sim_dut_config *cfg,
 	d->trace = trace_fn;
 	d->trace_data = user_data;
 	d->store = g_ptr_array_new_with_free_func(bond_free);
+	d->rl = g_ptr_array_new_with_free_func(rl_entry_free);
 	d->ram_cccd = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 		NULL);
 	d->state = SIM_DUT_STATE_ADVERTISING;
@@ -162,6 +202,7 @@ void sim_dut_free(struct sim_dut *d)
 		return;
 	sim_dut_clear_faults(d);
 	g_ptr_array_free(d->store, TRUE);
+	g_ptr_array_free(d->rl, TRUE);
 	g_hash_table_destroy(d->ram_cccd);
 	g_free(d->first_address);
 	g_free(d->first_address_type);
@@ -235,41 +276,55 @@ unsigned sim_dut_boot_count(struct sim_dut *d) { return d->boot_count; }
 unsigned sim_dut_bond_count(struct sim_dut *d) { return d->store->len; }
 enum sim_dut_state sim_dut_state(struct sim_dut *d) { return d->state; }
 
+
 /* ---- the store ---------------------------------------------------------- */
 
-/* How firmware indexes a bond: by the peer's identity address and type. */
-static char *good_index(const char *peer)
+/* How firmware indexes a bond: an address and its type. */
+static char *index_of(bool random, const char *addr)
 {
-	return g_strdup_printf("public/%s", peer);
+	return g_strdup_printf("%s/%s", random ? "random" : "public", addr);
+}
+
+/* The type of the link from @addr, as the controller reported it. */
+static bool link_random(struct sim_dut *d, const char *addr)
+{
+	return d->peer_random && !g_strcmp0(d->peer, addr);
 }
 
 /*
- * The seed bug: after reboot the stack asks for the key under the address
- * the peer used on this connection (a resolvable private address, because
- * the resolving list was not reloaded), not under its identity.
+ * The address the DUT's host sees for the link from @addr: what its
+ * controller resolved through the resolving list, or the link's own
+ * address. *@how says which, for the trace.
  */
-static char *broken_index(const char *peer)
+static char *resolve(struct sim_dut *d, const char *addr, const char **how)
 {
-	unsigned a[6] = { 0 };
+	bool random = link_random(d, addr);
 
-	/* AA:BB:CC:DD:EE:FF; what does not parse stays 0 */
-	for (size_t i = 0; i < 6 && strlen(peer) >= i * 3 + 2; i++) {
-		int hi = g_ascii_xdigit_value(peer[i * 3]);
-		int lo = g_ascii_xdigit_value(peer[i * 3 + 1]);
-
-		if (hi < 0 || lo < 0)
-			break;
-		a[i] = (unsigned)(hi * 16 + lo);
+	*how = "a public address: nothing to resolve";
+	if (!random)
+		return index_of(false, addr);
+	if (!sim_addr_is_rpa(addr)) {
+		*how = "a static random address: nothing to resolve";
+		return index_of(true, addr);
 	}
-	return g_strdup_printf("random/%02X:%02X:%02X:%02X:%02X:%02X",
-		0x40 | ((a[5] ^ 0x29) & 0x3f), (a[4] ^ 0x8a) & 0xff,
-		(a[3] ^ 0x7f) & 0xff, (a[2] ^ 0x27) & 0xff,
-		(a[1] ^ 0x95) & 0xff, (a[0] ^ 0x48) & 0xff);
-}
+	if (sim_dut_fault(d, SIM_FAULT_NO_RPA_RESOLUTION)) {
+		*how = "not resolved: the controller has no LL privacy and the "
+		       "host resolves nothing itself";
+		return index_of(true, addr);
+	}
+	for (guint i = 0; i < d->rl->len; i++) {
+		struct rl_entry *r = g_ptr_array_index(d->rl, i);
 
-static char *lookup_index(struct sim_dut *d, const char *peer)
-{
-	return d->lookup_broken ? broken_index(peer) : good_index(peer);
+		if (sim_rpa_resolves(r->irk, addr)) {
+			*how = "resolved through the resolving list";
+			return g_strdup(r->index);
+		}
+	}
+	*how = d->rl_lost ? "not resolved: the resolving list lost its IRKs "
+			    "at boot" :
+			    "not resolved: no IRK in the resolving list "
+			    "matches";
+	return index_of(true, addr);
 }
 
 static struct bond *find_bond(struct sim_dut *d, const char *index)
@@ -283,15 +338,43 @@ static struct bond *find_bond(struct sim_dut *d, const char *index)
 	return NULL;
 }
 
-static GVariant *store_indexes(struct sim_dut *d)
+static GVariant *indexes_of(GPtrArray *a, size_t offset)
 {
 	GVariantBuilder b;
 
 	g_variant_builder_init(&b, G_VARIANT_TYPE("as"));
-	for (guint i = 0; i < d->store->len; i++)
-		g_variant_builder_add(&b, "s",
-			((struct bond *)g_ptr_array_index(d->store, i))->index);
+	for (guint i = 0; i < a->len; i++)
+		g_variant_builder_add(&b, "s", *(char **)((char *)
+			g_ptr_array_index(a, i) + offset));
 	return g_variant_builder_end(&b);
+}
+
+static GVariant *store_indexes(struct sim_dut *d)
+{
+	return indexes_of(d->store, G_STRUCT_OFFSET(struct bond, index));
+}
+
+static GVariant *rl_indexes(struct sim_dut *d)
+{
+	return indexes_of(d->rl, G_STRUCT_OFFSET(struct rl_entry, index));
+}
+
+static void rl_remove(struct sim_dut *d, const char *index)
+{
+	for (guint i = d->rl->len; i-- > 0;)
+		if (!strcmp(((struct rl_entry *)g_ptr_array_index(d->rl,
+				    i))->index, index))
+			g_ptr_array_remove_index(d->rl, i);
+}
+
+static void rl_add(struct sim_dut *d, const char *index, const uint8_t irk[16])
+{
+	struct rl_entry *r = g_new0(struct rl_entry, 1);
+
+	rl_remove(d, index);
+	r->index = g_strdup(index);
+	memcpy(r->irk, irk, 16);
+	g_ptr_array_add(d->rl, r);
 }
 
 unsigned sim_dut_table_size(struct sim_dut *d)
@@ -333,9 +416,9 @@ static bool table_full(struct sim_dut *d, const char *index)
 	       d->store->len >= sim_dut_table_size(d);
 }
 
-bool sim_dut_refuses_bond(struct sim_dut *d, const char *peer)
+bool sim_dut_refuses_bond(struct sim_dut *d, const char *identity)
 {
-	char *index = good_index(peer);
+	char *index = index_of(false, identity);
 	bool refuse = sim_dut_bond_policy(d) ==
 			      SIM_BOND_POLICY_REFUSE_WHEN_FULL &&
 		      table_full(d, index);
@@ -343,7 +426,7 @@ bool sim_dut_refuses_bond(struct sim_dut *d, const char *peer)
 
 	if (refuse) {
 		g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
-		KV(&b, "peer", "s", peer);
+		KV(&b, "peer", "s", identity);
 		KV(&b, "policy", "s", sim_bond_policy_to_str(d->policy));
 		KV(&b, "table_size", "u", sim_dut_table_size(d));
 		g_variant_builder_add(&b, "{sv}", "stored", store_indexes(d));
@@ -353,17 +436,44 @@ bool sim_dut_refuses_bond(struct sim_dut *d, const char *peer)
 	return refuse;
 }
 
-bool sim_dut_paired(struct sim_dut *d, const char *peer, bool bond,
+static void evict_one(struct sim_dut *d, const char *for_peer,
+	GVariantBuilder *stored)
+{
+	guint v = eviction_victim(d);
+	struct bond *gone = g_ptr_array_index(d->store, v);
+	GVariantBuilder e;
+
+	/* said outright: whose keys went, and why */
+	g_variant_builder_init(&e, G_VARIANT_TYPE("a{sv}"));
+	KV(&e, "peer", "s", gone->peer);
+	KV(&e, "index", "s", gone->index);
+	KV(&e, "for", "s", for_peer);
+	KV(&e, "policy", "s", sim_bond_policy_to_str(sim_dut_bond_policy(d)));
+	KV(&e, "table_size", "u", sim_dut_table_size(d));
+	trace(d, "bond-evicted", &e);
+	KV(stored, "evicted", "s", gone->index);
+	rl_remove(d, gone->index);
+	g_ptr_array_remove_index(d->store, v);
+}
+
+bool sim_dut_paired(struct sim_dut *d, const char *addr, bool bond,
 	const struct sim_keys *keys)
 {
-	GVariantBuilder b;
-	char *index = good_index(peer);
+	bool id = keys->has_irk && keys->identity[0];
+	/* NimBLE's store: under the identity the central sent, else under
+	 * the address of the link */
+	const char *peer = id ? keys->identity : addr;
+	char *index = id ? index_of(false, keys->identity) :
+			   index_of(link_random(d, addr), addr);
 	struct bond *old = find_bond(d, index);
 	struct bond *nb;
+	GVariantBuilder b;
 
 	g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
 	KV(&b, "peer", "s", peer);
+	KV(&b, "link_address", "s", addr);
 	KV(&b, "authenticated", "b", keys->authenticated);
+	KV(&b, "irk", "b", keys->has_irk);
 	if (!bond) {
 		/* keys for this connection only: nothing is written */
 		trace(d, "paired-without-bond", &b);
@@ -375,44 +485,40 @@ bool sim_dut_paired(struct sim_dut *d, const char *peer, bool bond,
 		g_free(index);
 		return false;
 	}
-	if (old)
+	if (old) {
+		rl_remove(d, old->index);
 		g_ptr_array_remove(d->store, old);
-	while (d->store->len && d->store->len >= sim_dut_table_size(d)) {
-		guint v = eviction_victim(d);
-		struct bond *gone = g_ptr_array_index(d->store, v);
-		GVariantBuilder e;
-
-		/* said outright: whose keys went, and why */
-		g_variant_builder_init(&e, G_VARIANT_TYPE("a{sv}"));
-		KV(&e, "peer", "s", gone->peer);
-		KV(&e, "index", "s", gone->index);
-		KV(&e, "for", "s", peer);
-		KV(&e, "policy", "s", sim_bond_policy_to_str(
-			sim_dut_bond_policy(d)));
-		KV(&e, "table_size", "u", sim_dut_table_size(d));
-		trace(d, "bond-evicted", &e);
-		KV(&b, "evicted", "s", gone->index);
-		g_ptr_array_remove_index(d->store, v);
 	}
+	while (d->store->len && d->store->len >= sim_dut_table_size(d))
+		evict_one(d, peer, &b);
 	nb = g_new0(struct bond, 1);
 	nb->index = index;
 	nb->peer = g_strdup(peer);
 	nb->keys = *keys;
 	nb->seq = nb->used = ++d->seq;
+	/* MicroPython's example writes its secrets to flash only when a
+	 * central disconnects */
+	nb->saved = !sim_dut_fault(d, SIM_FAULT_SAVE_ON_DISCONNECT);
 	/* a subscription made before pairing carries over into the bond */
-	nb->cccd = GPOINTER_TO_UINT(g_hash_table_lookup(d->ram_cccd, peer));
-	g_hash_table_remove(d->ram_cccd, peer);
+	nb->cccd = GPOINTER_TO_UINT(g_hash_table_lookup(d->ram_cccd, addr));
+	g_hash_table_remove(d->ram_cccd, addr);
 	g_ptr_array_add(d->store, nb);
+	/* the new central's IRK goes into the controller's resolving list */
+	if (keys->has_irk)
+		rl_add(d, index, keys->irk);
 	KV(&b, "index", "s", index);
 	KV(&b, "bonds", "u", d->store->len);
+	KV(&b, "saved", "b", nb->saved);
+	g_variant_builder_add(&b, "{sv}", "resolving_list", rl_indexes(d));
 	trace(d, "bond-stored", &b);
 	return true;
 }
 
-enum sim_encrypt sim_dut_encrypt(struct sim_dut *d, const char *peer,
+enum sim_encrypt sim_dut_encrypt(struct sim_dut *d, const char *addr,
 	const uint8_t ltk[16])
 {
-	char *index = lookup_index(d, peer);
+	const char *how;
+	char *index = resolve(d, addr, &how);
 	struct bond *b = find_bond(d, index);
 	bool match = b && memcmp(b->keys.ltk, ltk, 16) == 0;
 	enum sim_encrypt r;
@@ -431,7 +537,11 @@ enum sim_encrypt sim_dut_encrypt(struct sim_dut *d, const char *peer,
 		r = SIM_ENCRYPT_KEY_MISSING;
 
 	g_variant_builder_init(&t, G_VARIANT_TYPE("a{sv}"));
-	KV(&t, "peer", "s", peer);
+	KV(&t, "peer", "s", addr);
+	KV(&t, "peer_type", "s", !link_random(d, addr) ? "public" :
+		sim_addr_is_rpa(addr) ? "random (resolvable private)" :
+					"random");
+	KV(&t, "resolution", "s", how);
 	KV(&t, "looked_up", "s", index);
 	g_variant_builder_add(&t, "{sv}", "stored", store_indexes(d));
 	KV(&t, "found", "b", b != NULL);
@@ -442,31 +552,33 @@ enum sim_encrypt sim_dut_encrypt(struct sim_dut *d, const char *peer,
 	return r;
 }
 
-void sim_dut_write_cccd(struct sim_dut *d, const char *peer, uint16_t value)
+void sim_dut_write_cccd(struct sim_dut *d, const char *addr, uint16_t value)
 {
-	char *index = lookup_index(d, peer);
+	const char *how;
+	char *index = resolve(d, addr, &how);
 	struct bond *b = find_bond(d, index);
 	GVariantBuilder t;
 
 	if (b)
 		b->cccd = value;
 	else
-		g_hash_table_replace(d->ram_cccd, g_strdup(peer),
+		g_hash_table_replace(d->ram_cccd, g_strdup(addr),
 			GUINT_TO_POINTER(value));
 	g_variant_builder_init(&t, G_VARIANT_TYPE("a{sv}"));
-	KV(&t, "peer", "s", peer);
+	KV(&t, "peer", "s", addr);
 	KV(&t, "value", "q", value);
 	KV(&t, "persisted", "b", b != NULL);
 	trace(d, "cccd-written", &t);
 	g_free(index);
 }
 
-uint16_t sim_dut_cccd(struct sim_dut *d, const char *peer)
+uint16_t sim_dut_cccd(struct sim_dut *d, const char *addr)
 {
-	char *index = lookup_index(d, peer);
+	const char *how;
+	char *index = resolve(d, addr, &how);
 	struct bond *b = find_bond(d, index);
 	uint16_t v = b ? b->cccd :
-		GPOINTER_TO_UINT(g_hash_table_lookup(d->ram_cccd, peer));
+		GPOINTER_TO_UINT(g_hash_table_lookup(d->ram_cccd, addr));
 
 	g_free(index);
 	return v;
@@ -474,36 +586,91 @@ uint16_t sim_dut_cccd(struct sim_dut *d, const char *peer)
 
 /* ---- link and boot ------------------------------------------------------ */
 
-void sim_dut_connected(struct sim_dut *d, const char *peer)
+void sim_dut_connected(struct sim_dut *d, const char *addr, bool random)
 {
 	g_free(d->peer);
-	d->peer = g_strdup(peer);
+	d->peer = g_strdup(addr);
+	d->peer_random = random;
 	/* the example firmware stops advertising while connected */
 	d->state = SIM_DUT_STATE_CONNECTED;
 }
 
-void sim_dut_disconnected(struct sim_dut *d, const char *peer)
+/* MicroPython's example: _IRQ_CENTRAL_DISCONNECT writes every secret */
+static void save_all(struct sim_dut *d, const char *why)
 {
-	if (g_strcmp0(d->peer, peer) != 0)
+	GVariantBuilder t;
+	unsigned n = 0;
+
+	for (guint i = 0; i < d->store->len; i++) {
+		struct bond *b = g_ptr_array_index(d->store, i);
+
+		n += !b->saved;
+		b->saved = true;
+	}
+	if (!n)
 		return;
+	g_variant_builder_init(&t, G_VARIANT_TYPE("a{sv}"));
+	KV(&t, "on", "s", why);
+	KV(&t, "bonds", "u", n);
+	g_variant_builder_add(&t, "{sv}", "store", store_indexes(d));
+	trace(d, "store-saved", &t);
+}
+
+void sim_dut_disconnected(struct sim_dut *d, const char *addr)
+{
+	if (g_strcmp0(d->peer, addr) != 0)
+		return;
+	save_all(d, "disconnect");
 	g_free(d->peer);
 	d->peer = NULL;
+	d->peer_random = false;
 	/* subscriptions of peers without a bond end with the connection */
-	g_hash_table_remove(d->ram_cccd, peer);
+	g_hash_table_remove(d->ram_cccd, addr);
 	if (d->state == SIM_DUT_STATE_CONNECTED)
 		d->state = SIM_DUT_STATE_ADVERTISING;
 }
 
-void sim_dut_reboot(struct sim_dut *d)
+/* A reset loses what was only in RAM: bonds not written yet. */
+static void lose_unsaved(struct sim_dut *d)
+{
+	GVariantBuilder t, lost;
+	unsigned n = 0;
+
+	g_variant_builder_init(&lost, G_VARIANT_TYPE("as"));
+	for (guint i = d->store->len; i-- > 0;) {
+		struct bond *b = g_ptr_array_index(d->store, i);
+
+		if (b->saved)
+			continue;
+		g_variant_builder_add(&lost, "s", b->index);
+		rl_remove(d, b->index);
+		g_ptr_array_remove_index(d->store, i);
+		n++;
+	}
+	if (!n) {
+		g_variant_builder_clear(&lost);
+		return;
+	}
+	g_variant_builder_init(&t, G_VARIANT_TYPE("a{sv}"));
+	g_variant_builder_add(&t, "{sv}", "lost", g_variant_builder_end(&lost));
+	KV(&t, "why", "s", "reset before a disconnect: the keys were never "
+			   "written to flash");
+	trace(d, "unsaved-bonds-lost", &t);
+}
+
+void sim_dut_reboot(struct sim_dut *d, enum sim_reboot_kind kind)
 {
 	GVariantBuilder t;
 
 	g_variant_builder_init(&t, G_VARIANT_TYPE("a{sv}"));
 	KV(&t, "boot", "u", d->boot_count);
+	KV(&t, "kind", "s", sim_reboot_kind_to_str(kind));
 	KV(&t, "connected_peer", "s", d->peer ? d->peer : "");
 	trace(d, "reboot", &t);
+	lose_unsaved(d);
 	g_free(d->peer);
 	d->peer = NULL;
+	d->peer_random = false;
 	g_hash_table_remove_all(d->ram_cccd);
 	d->state = SIM_DUT_STATE_BOOTING;
 }
@@ -544,12 +711,45 @@ static void keep_first_bond(struct sim_dut *d)
 	trace(d, "later-bonds-lost", &t);
 }
 
+/*
+ * NimBLE at boot: each stored central's IRK goes into the controller's
+ * resolving list again. Under key-lookup-mismatch (NimBLE 1.4 on a
+ * controller without LE Set Privacy Mode, the seed bug) the list is then
+ * cleared while the DUT's own IRK is set up, and the peers' IRKs are never
+ * added back: from this boot on, RPAs are not resolved.
+ */
+static void rebuild_resolving_list(struct sim_dut *d)
+{
+	GVariantBuilder t;
+	unsigned added;
+
+	g_ptr_array_set_size(d->rl, 0);
+	d->rl_lost = false;
+	for (guint i = 0; i < d->store->len; i++) {
+		struct bond *b = g_ptr_array_index(d->store, i);
+
+		if (b->keys.has_irk)
+			rl_add(d, b->index, b->keys.irk);
+	}
+	added = d->rl->len;
+	if (!sim_dut_fault(d, SIM_FAULT_KEY_LOOKUP_MISMATCH))
+		return;
+	g_variant_builder_init(&t, G_VARIANT_TYPE("a{sv}"));
+	g_variant_builder_add(&t, "{sv}", "lost", rl_indexes(d));
+	KV(&t, "added", "u", added);
+	KV(&t, "why", "s", "the list was cleared to set the DUT's own IRK; LE "
+			   "Set Privacy Mode was rejected (Unknown HCI Command "
+			   "0x01) and the centrals' IRKs were not added again");
+	trace(d, "resolving-list-lost", &t);
+	g_ptr_array_set_size(d->rl, 0);
+	d->rl_lost = true;
+}
+
 void sim_dut_booted(struct sim_dut *d)
 {
 	GVariantBuilder t;
 
 	d->boot_count++;
-	d->lookup_broken = false;
 	d->repair_armed = false;
 
 	if (sim_dut_fault(d, SIM_FAULT_LOSE_BOND_ON_REBOOT) ||
@@ -569,7 +769,7 @@ void sim_dut_booted(struct sim_dut *d)
 			((struct bond *)g_ptr_array_index(d->store, i))->cccd = 0;
 		trace(d, "cccd-lost", NULL);
 	}
-	d->lookup_broken = sim_dut_fault(d, SIM_FAULT_KEY_LOOKUP_MISMATCH);
+	rebuild_resolving_list(d);
 	if (sim_dut_fault(d, SIM_FAULT_ROTATE_IDENTITY_ON_REBOOT)) {
 		char *old = d->address;
 
@@ -591,8 +791,8 @@ void sim_dut_booted(struct sim_dut *d)
 	g_variant_builder_init(&t, G_VARIANT_TYPE("a{sv}"));
 	KV(&t, "boot", "u", d->boot_count);
 	g_variant_builder_add(&t, "{sv}", "store", store_indexes(d));
-	KV(&t, "lookup", "s", d->lookup_broken ?
-		"by connection address (broken)" : "by peer identity");
+	g_variant_builder_add(&t, "{sv}", "resolving_list", rl_indexes(d));
+	KV(&t, "lookup", "s", "by the link's address after resolution");
 	KV(&t, "advertising", "b", d->state == SIM_DUT_STATE_ADVERTISING);
 	trace(d, "booted", &t);
 }

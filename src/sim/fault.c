@@ -17,8 +17,9 @@ static const struct sim_fault_info faults[SIM_FAULT_COUNT] = {
 		"the bond store is empty after a reboot (keys never persisted)" },
 	{ SIM_FAULT_KEY_LOOKUP_MISMATCH, "key-lookup-mismatch",
 		SIM_FAULT_ARG_NONE, NULL,
-		"keys survive, but after reboot they are looked up under another "
-		"index (the MicroPython seed bug)" },
+		"after a reboot the resolving list loses the centrals' IRKs: an "
+		"RPA central's key is looked up under its RPA and missed (the "
+		"seed bug; a public-address central cannot show it)" },
 	{ SIM_FAULT_ROTATE_IDENTITY_ON_REBOOT, "rotate-identity-on-reboot",
 		SIM_FAULT_ARG_NONE, NULL,
 		"the DUT comes back from every reboot with a new static random "
@@ -55,6 +56,14 @@ static const struct sim_fault_info faults[SIM_FAULT_COUNT] = {
 		SIM_FAULT_ARG_NONE, NULL,
 		"after a reboot only the first bond's keys are found: every "
 		"later central gets PIN or Key Missing (BTstack #363)" },
+	{ SIM_FAULT_NO_RPA_RESOLUTION, "no-rpa-resolution",
+		SIM_FAULT_ARG_NONE, NULL,
+		"the DUT never resolves a central's RPA (NimBLE without "
+		"controller privacy): an RPA central's first reconnect fails" },
+	{ SIM_FAULT_SAVE_ON_DISCONNECT, "save-on-disconnect",
+		SIM_FAULT_ARG_NONE, NULL,
+		"new keys are written only when a central disconnects: a hard "
+		"reboot on the link that made the bond loses it" },
 };
 
 const struct sim_fault_info *sim_fault_info(enum sim_fault fault)

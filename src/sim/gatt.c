@@ -61,7 +61,7 @@ static void dut_notifies(struct sim_adapter *adapter, struct sim_device *d,
 	bool delivered;
 
 	if (!d->connected || !d->encrypted ||
-	    sim_dut_cccd(adapter->dut, adapter->address) == 0)
+	    sim_dut_cccd(adapter->dut, d->link_addr) == 0)
 		return;
 	/* BlueZ only passes on notifications somebody subscribed to */
 	delivered = (d->temp.clients->len > 0 || d->temp.notify_fd >= 0) &&
@@ -89,9 +89,9 @@ void sim_gatt_resubscribe(struct sim_device *d)
 	if (d->temp.clients->len > 0) {
 		sim_trace_host(adapter, "bluez-resubscribes", "uuid",
 			d->temp.uuid);
-		sim_dut_write_cccd(adapter->dut, adapter->address, 0x0001);
+		sim_dut_write_cccd(adapter->dut, d->link_addr, 0x0001);
 		sim_after(adapter, d, adapter->t.notify_ms, dut_notifies);
-	} else if (sim_dut_cccd(adapter->dut, adapter->address)) {
+	} else if (sim_dut_cccd(adapter->dut, d->link_addr)) {
 		/* firmware notifies a bonded subscriber it remembers */
 		sim_after(adapter, d, adapter->t.notify_ms, dut_notifies);
 	}
@@ -173,14 +173,24 @@ static void m_read(struct svc_call *call, GVariant *args, void *data)
 	}
 }
 
-/* A write reached the DUT (a request it accepted, or a command). */
+/* A write reached the DUT (a request it accepted, or a command). The
+ * reboot characteristic: 01 is machine.reset() (a hard reboot), 02 ends
+ * the links first and then resets (a graceful one). */
 static void dut_written(struct sim_chr *c, const guint8 *bytes, gsize n)
 {
-	if (c->is_reboot && n == 1 && bytes[0] == 0x01) {
-		sim_trace_str(c->dev->adapter, "reboot-requested", "via",
-			"gatt");
-		sim_control_reboot_soon(c->dev->adapter);
-	}
+	enum sim_reboot_kind kind = n == 1 && bytes[0] == 0x02 ?
+		SIM_REBOOT_GRACEFUL : SIM_REBOOT_HARD;
+	GVariantBuilder b;
+
+	if (!c->is_reboot || n != 1 || (bytes[0] != 0x01 && bytes[0] != 0x02))
+		return;
+	g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
+	g_variant_builder_add(&b, "{sv}", "via", g_variant_new_string("gatt"));
+	g_variant_builder_add(&b, "{sv}", "kind",
+		g_variant_new_string(sim_reboot_kind_to_str(kind)));
+	sim_trace(c->dev->adapter, "reboot-requested",
+		g_variant_builder_end(&b));
+	sim_control_reboot_soon(c->dev->adapter, kind);
 }
 
 /*
@@ -251,7 +261,7 @@ static void remove_client(struct sim_chr *c, int i)
 	if (c->clients->len == 0) {
 		if (c->dev->connected && c == &c->dev->temp &&
 		    c->notify_fd < 0)
-			sim_dut_write_cccd(adapter->dut, adapter->address,
+			sim_dut_write_cccd(adapter->dut, c->dev->link_addr,
 				0x0000);
 		chr_changed(c, "Notifying");
 	}
@@ -265,7 +275,7 @@ static void subscribe(struct sim_chr *c)
 
 	if (!d->connected || c != &d->temp)
 		return;
-	sim_dut_write_cccd(adapter->dut, adapter->address, 0x0001);
+	sim_dut_write_cccd(adapter->dut, d->link_addr, 0x0001);
 	sim_after(adapter, d, adapter->t.notify_ms, dut_notifies);
 }
 
@@ -367,7 +377,7 @@ static void release_notify(struct sim_chr *c)
 	c->notify_fd = -1;
 	c->notify_src = 0;
 	if (c->dev->connected && c->clients->len == 0)
-		sim_dut_write_cccd(adapter->dut, adapter->address, 0x0000);
+		sim_dut_write_cccd(adapter->dut, c->dev->link_addr, 0x0000);
 	chr_changed(c, "NotifyAcquired");
 }
 
@@ -504,7 +514,7 @@ static void m_desc_read(struct svc_call *call, GVariant *args, void *data)
 	/* what the DUT itself holds for us: its memory of our subscription;
 	 * Service Changed's: bluetoothd subscribes to its indications */
 	v = GUINT16_TO_LE(c == &d->svc_changed ? 0x0002 :
-			  sim_dut_cccd(adapter->dut, adapter->address));
+			  sim_dut_cccd(adapter->dut, d->link_addr));
 	g_byte_array_set_size(c->desc_value, 0);
 	g_byte_array_append(c->desc_value, (const guint8 *)&v, 2);
 	c->desc_known = true;

@@ -34,6 +34,7 @@ struct opts {
 	int adapters;
 	gboolean dut_per_adapter;
 	char *policy;
+	char *privacy;
 };
 
 static GMainLoop *loop;
@@ -134,6 +135,10 @@ int main(int argc, char **argv)
 		{ "dut-per-adapter", 0, 0, G_OPTION_ARG_NONE,
 			&o.dut_per_adapter, "with --adapters: each adapter "
 			"has a DUT of its own (parallel runs)", NULL },
+		{ "privacy", 0, 0, G_OPTION_ARG_STRING, &o.privacy,
+			"the adapters' address privacy: on (a resolvable "
+			"private address per link, as a phone) or off (the "
+			"public address, BlueZ's default)", "on|off" },
 		{ "verbose", 'v', 0, G_OPTION_ARG_NONE, &o.verbose,
 			"print the DUT's trace on stderr", NULL },
 		{ NULL },
@@ -163,6 +168,7 @@ int main(int argc, char **argv)
 			     "NoInputNoOutput KeyboardDisplay", o.io)) ||
 	    o.passkey > 999999 || o.table < 0 || o.table > 64 ||
 	    o.adapters < 0 || o.adapters > 16 ||
+	    (o.privacy && strcmp(o.privacy, "on") && strcmp(o.privacy, "off")) ||
 	    (o.policy && !sim_bond_policy_from_str(o.policy,
 		    &dcfg.bond_policy)) ||
 	    !parse_ms("--boot-time", o.boot, &timing.boot_ms) ||
@@ -230,6 +236,9 @@ int main(int argc, char **argv)
 	if (o.verbose)
 		fprintf(stderr, "bondcheck-sim: seed %u\n",
 			sim_server_seed(srv));
+	for (unsigned n = 0; o.privacy && n < sim_server_adapters(srv); n++)
+		sim_adapter_set_privacy(sim_server_adapter(srv, n),
+			!strcmp(o.privacy, "on"));
 	for (char **f = o.faults; f && *f; f++) {
 		enum sim_fault fault;
 		struct sim_fault_value v;
@@ -277,6 +286,7 @@ out:
 	g_free(o.conn_timeout);
 	g_free(o.policy);
 	g_free(o.seed);
+	g_free(o.privacy);
 	dbus_shutdown();
 	return status;
 }

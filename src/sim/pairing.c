@@ -129,9 +129,15 @@ static void pairing_done(struct sim_adapter *adapter, struct sim_device *d,
 		return;
 	memset(&k, 0, sizeof(k));
 	sim_random_bytes(adapter, k.ltk, sizeof(k.ltk));
-	sim_random_bytes(adapter, k.irk, sizeof(k.irk));
 	k.authenticated = b->assoc != SIM_ASSOC_JUST_WORKS;
-	if (!sim_dut_paired(adapter->dut, adapter->address, b->bond, &k)) {
+	/* the kernel sends its IRK and identity only with privacy on (smp.c:
+	 * SMP_DIST_ID_KEY when HCI_PRIVACY) */
+	if (adapter->privacy) {
+		k.has_irk = true;
+		memcpy(k.irk, adapter->irk, 16);
+		g_strlcpy(k.identity, adapter->address, sizeof(k.identity));
+	}
+	if (!sim_dut_paired(adapter->dut, d->link_addr, b->bond, &k)) {
 		/* another central filled the table meanwhile */
 		sim_pairing_fail(d, SIM_ERR_AUTH_FAILED);
 		return;

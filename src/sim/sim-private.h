@@ -129,6 +129,10 @@ struct sim_adapter {
 	gint64 start_us;
 	bool powered, pairable, discoverable;
 	uint32_t discoverable_timeout, pairable_timeout;
+	/* address privacy (mgmt Set Privacy; Sim1.SetPrivacy here): off, the
+	 * public address on every link; on, a new RPA of irk per link */
+	bool privacy;
+	uint8_t irk[16];
 	bool unplugged;             /* Sim1.Unplug(): the adapter is gone */
 	GPtrArray *dclients;        /* discovery sessions (adapter.c) */
 	bool discovering;
@@ -213,6 +217,9 @@ struct sim_device {
 	bool gatt_exported;
 	bool host_has_keys;
 	struct sim_keys keys;
+	/* the central's own address on the current (or last) link */
+	char link_addr[SIM_ADDR_LEN];
+	bool link_random;
 	guint gen;                  /* bumped by every link up and down */
 	struct svc_call *connect_call;
 	struct sim_bonding *bonding;
@@ -376,6 +383,7 @@ void sim_managers_add_root(struct sim_server *srv);
 void sim_control_add(struct sim_adapter *adapter);
 void sim_control_changed(struct sim_adapter *adapter, const char *name);
 /* A reboot asked for over the air: it happens once the reply has left. */
-void sim_control_reboot_soon(struct sim_adapter *adapter);
+void sim_control_reboot_soon(struct sim_adapter *adapter,
+	enum sim_reboot_kind kind);
 
 #endif

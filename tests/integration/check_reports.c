@@ -140,14 +140,14 @@ START_TEST(the_seed_bug_is_one_regression_with_its_divergence)
 	ck_assert_msg(r.status == 1, "%d\n%s\n%s", r.status, r.out, r.err);
 	ck_assert_ptr_nonnull(strstr(r.out, "REGRESSIONS: passed in BASE, "
 					    "failed in NEW (1)"));
-	ck_assert_ptr_nonnull(strstr(r.out, "line 30   reconnect [1]"));
+	ck_assert_ptr_nonnull(strstr(r.out, "line 40   reconnect [1]"));
 	ck_assert_ptr_nonnull(strstr(r.out, "pass -> peer-removed-pairing"));
 	ck_assert_ptr_nonnull(strstr(r.out, "first divergence at event"));
 	/* side by side: the DUT looked the bond up under another address */
 	ck_assert_ptr_nonnull(strstr(r.out, "looked_up=public/<a2>"));
 	ck_assert_ptr_nonnull(strstr(r.out, "looked_up=random/<a3>"));
 	ck_assert_ptr_nonnull(strstr(r.out, "8 not run in NEW (it stopped at "
-					    "line 30)"));
+					    "line 40)"));
 	ck_assert_ptr_nonnull(strstr(r.out, "REGRESSED: 1 regression"));
 	ck_assert_ptr_null(strstr(r.out, "\033["));
 	test_result_clear(&r);
@@ -455,9 +455,13 @@ START_TEST(run_junit_is_valid_and_counts_right)
 {
 	xsd_valid(seed_xml, true);
 	junit_counts(seed_xml, "tests=6 failures=1 errors=0 skipped=1");
-	junit_counts(seed_xml, "failure line 30: reconnect [1] "
+	junit_counts(seed_xml, "failure line 40: reconnect [1] "
 			       "type=peer-removed-pairing");
 	junit_counts(seed_xml, "property label=1.23");
+	/* what the run could and could not show: an RPA central */
+	junit_counts(seed_xml, "property coverage.rpa_bugs=could-show");
+	junit_counts(seed_xml, "property coverage.central_address="
+			       "resolvable-private");
 }
 END_TEST
 

@@ -103,6 +103,9 @@ static const char *const columns[][3] = {
 	{ "lose-bond-on-reboot", "bluez-version=5.83" },
 	{ "bluez-version=5.64" },
 	{ "bond-table-full=1" },
+	{ "lose-later-bonds-on-reboot" },
+	{ "no-rpa-resolution" },
+	{ "save-on-disconnect" },
 };
 
 #define NCOL G_N_ELEMENTS(columns)
@@ -111,42 +114,120 @@ static const char *const columns[][3] = {
  * Expected outcome per column: "pass", or "VERDICT/CONFIDENCE/LINE" with
  * PRP peer-removed-pairing, IDC identity-changed, NA not-advertising,
  * UPR unexpected-pairing-request, SL subscription-lost; i/c inferred or
- * confirmed.
+ * confirmed. These scenarios declare no privacy: the simulated central
+ * uses its public address, so the RPA faults cannot show (and the runs
+ * say so); a hard reboot on the bonding link loses a bond saved only on a
+ * disconnect.
  */
 static const struct {
 	const char *scenario;
 	const char *expect[NCOL];
 } matrix[] = {
-	{ "bond-survives-reboot.scn", { "pass", "PRP/i/30", "PRP/i/30",
-		"IDC/i/28", "pass", "PRP/i/30", "pass", "NA/i/28", "UPR/i/30",
-		"PRP/i/30", "PRP/c/30", "pass", "pass" } },
 	/* Just Works (io=NoInputNoOutput): a re-pairing is silent on D-Bus */
-	{ "bond.scn", { "pass", "PRP/i/19", "PRP/i/19", "IDC/i/18", "pass",
+	{ "bond.scn", { "pass", "PRP/i/19", "pass", "IDC/i/18", "pass",
 		"PRP/i/19", "pass", "NA/i/18", "pass", "PRP/i/19", "PRP/c/19",
-		"pass", "pass" } },
+		"pass", "pass", "pass", "pass", "PRP/i/19" } },
 	{ "pair-no-bond.scn", { "pass", "pass", "pass", "pass", "pass", "pass",
-		"pass", "pass", "pass", "pass", "pass", "pass", "pass" } },
-	{ "cccd-survives-reboot.scn", { "pass", "PRP/i/21", "PRP/i/21",
+		"pass", "pass", "pass", "pass", "pass", "pass", "pass", "pass",
+		"pass", "pass" } },
+	{ "cccd-survives-reboot.scn", { "pass", "PRP/i/21", "pass",
 		"IDC/i/20", "SL/c/22", "PRP/i/21", "pass", "NA/i/20", "UPR/i/21",
-		"PRP/i/21", "PRP/c/21", "pass", "pass" } },
-	{ "identity-stable.scn", { "pass", "PRP/i/18", "PRP/i/18", "IDC/i/17",
+		"PRP/i/21", "PRP/c/21", "pass", "pass", "pass", "pass",
+		"PRP/i/21" } },
+	{ "identity-stable.scn", { "pass", "PRP/i/18", "pass", "IDC/i/17",
 		"pass", "PRP/i/18", "pass", "NA/i/17", "UPR/i/18", "PRP/i/18",
-		"PRP/c/18", "pass", "pass" } },
-	{ "repair-after-host-forgets.scn", { "pass", "PRP/i/22", "PRP/i/22",
+		"PRP/c/18", "pass", "pass", "pass", "pass", "PRP/i/18" } },
+	{ "repair-after-host-forgets.scn", { "pass", "PRP/i/22", "pass",
 		"IDC/i/21", "pass", "PRP/i/22", "pass", "NA/i/21", "UPR/i/22",
-		"PRP/i/22", "PRP/c/22", "pass", "pass" } },
-	{ "soak-reboot.scn", { "pass", "PRP/i/19", "PRP/i/19", "IDC/i/18",
+		"PRP/i/22", "PRP/c/22", "pass", "pass", "pass", "pass",
+		"PRP/i/22" } },
+	{ "soak-reboot.scn", { "pass", "PRP/i/19", "pass", "IDC/i/18",
 		"pass", "PRP/i/19", "pass", "NA/i/18", "UPR/i/19", "PRP/i/19",
-		"PRP/c/19", "pass", "pass" } },
+		"PRP/c/19", "pass", "pass", "pass", "pass", "PRP/i/19" } },
 	/* four centrals (the simulator gets four adapters, one DUT): the
 	 * oldest bond reconnects first; a table of one keeps only c4's */
-	{ "bond-table.scn", { "pass", "PRP/i/40", "PRP/i/40", "IDC/i/37",
+	{ "bond-table.scn", { "pass", "PRP/i/40", "pass", "IDC/i/37",
 		"pass", "PRP/i/40", "pass", "NA/i/37", "UPR/i/40", "PRP/i/40",
-		"PRP/c/40", "pass", "PRP/i/40" } },
+		"PRP/c/40", "pass", "PRP/i/40", "PRP/i/40", "pass",
+		"pass" } },
 	/* the second bond reconnects first (line 34), then the first (37) */
 	{ "second-central-survives-reboot.scn", { "pass", "PRP/i/34",
-		"PRP/i/34", "IDC/i/33", "pass", "PRP/i/34", "pass", "NA/i/33",
-		"UPR/i/34", "PRP/i/34", "PRP/c/34", "pass", "PRP/i/37" } },
+		"pass", "IDC/i/33", "pass", "PRP/i/34", "pass", "NA/i/33",
+		"UPR/i/34", "PRP/i/34", "PRP/c/34", "pass", "PRP/i/37",
+		"PRP/i/34", "pass", "pass" } },
+};
+
+/*
+ * The two axes of the central's privacy and the reboot's kind, for the
+ * scenarios that declare `central privacy=on` and `reboot
+ * kind=${REBOOT_KIND}`: per fault, the outcome with privacy on and a hard
+ * reboot, on and graceful, off and hard, off and graceful. Lines: the
+ * flagship reboots at 39 and reconnects at 40; phone-reconnect reconnects
+ * at 32 (before any reboot), reboots at 35, reconnects at 36.
+ */
+static const struct {
+	const char *scenario;
+	const char *faults[3];
+	const char *expect[4];     /* on/hard, on/graceful, off/hard, off/gr. */
+} axes[] = {
+	{ "bond-survives-reboot.scn", { NULL },
+		{ "pass", "pass", "pass", "pass" } },
+	{ "bond-survives-reboot.scn", { "lose-bond-on-reboot" },
+		{ "PRP/i/40", "PRP/i/40", "PRP/i/40", "PRP/i/40" } },
+	/* the seed bug: fails after the reboot with an RPA central only */
+	{ "bond-survives-reboot.scn", { "key-lookup-mismatch" },
+		{ "PRP/i/40", "PRP/i/40", "pass", "pass" } },
+	{ "bond-survives-reboot.scn", { "no-rpa-resolution" },
+		{ "PRP/i/40", "PRP/i/40", "pass", "pass" } },
+	/* saved only on a disconnect: a hard reset on the bonding link */
+	{ "bond-survives-reboot.scn", { "save-on-disconnect" },
+		{ "PRP/i/40", "pass", "PRP/i/40", "pass" } },
+	{ "bond-survives-reboot.scn", { "rotate-identity-on-reboot" },
+		{ "IDC/i/39", "IDC/i/39", "IDC/i/39", "IDC/i/39" } },
+	{ "bond-survives-reboot.scn", { "forget-cccd-on-reboot" },
+		{ "pass", "pass", "pass", "pass" } },
+	{ "bond-survives-reboot.scn",
+		{ "lose-bond-on-reboot", "terminate-on-encrypt" },
+		{ "PRP/i/40", "PRP/i/40", "PRP/i/40", "PRP/i/40" } },
+	{ "bond-survives-reboot.scn", { "slow-boot=2s" },
+		{ "pass", "pass", "pass", "pass" } },
+	{ "bond-survives-reboot.scn", { "no-advertise-after-reboot" },
+		{ "NA/i/39", "NA/i/39", "NA/i/39", "NA/i/39" } },
+	{ "bond-survives-reboot.scn", { "repair-on-reconnect" },
+		{ "UPR/i/40", "UPR/i/40", "UPR/i/40", "UPR/i/40" } },
+	{ "bond-survives-reboot.scn",
+		{ "lose-bond-on-reboot", "connect-succeeds-then-drops" },
+		{ "PRP/i/40", "PRP/i/40", "PRP/i/40", "PRP/i/40" } },
+	{ "bond-survives-reboot.scn",
+		{ "lose-bond-on-reboot", "bluez-version=5.83" },
+		{ "PRP/c/40", "PRP/c/40", "PRP/c/40", "PRP/c/40" } },
+	{ "bond-survives-reboot.scn", { "bluez-version=5.64" },
+		{ "pass", "pass", "pass", "pass" } },
+	{ "bond-survives-reboot.scn", { "bond-table-full=1" },
+		{ "pass", "pass", "pass", "pass" } },
+	{ "bond-survives-reboot.scn", { "lose-later-bonds-on-reboot" },
+		{ "pass", "pass", "pass", "pass" } },
+	{ "phone-reconnect.scn", { NULL },
+		{ "pass", "pass", "pass", "pass" } },
+	{ "phone-reconnect.scn", { "lose-bond-on-reboot" },
+		{ "PRP/i/36", "PRP/i/36", "PRP/i/36", "PRP/i/36" } },
+	{ "phone-reconnect.scn", { "key-lookup-mismatch" },
+		{ "PRP/i/36", "PRP/i/36", "pass", "pass" } },
+	/* no resolution at all: the first reconnect, before the reboot */
+	{ "phone-reconnect.scn", { "no-rpa-resolution" },
+		{ "PRP/i/32", "PRP/i/32", "pass", "pass" } },
+	/* its bond was saved by the disconnect before the reboot */
+	{ "phone-reconnect.scn", { "save-on-disconnect" },
+		{ "pass", "pass", "pass", "pass" } },
+	{ "phone-reconnect.scn", { "rotate-identity-on-reboot" },
+		{ "IDC/i/35", "IDC/i/35", "IDC/i/35", "IDC/i/35" } },
+	{ "phone-reconnect.scn", { "no-advertise-after-reboot" },
+		{ "NA/i/35", "NA/i/35", "NA/i/35", "NA/i/35" } },
+	{ "phone-reconnect.scn", { "repair-on-reconnect" },
+		{ "UPR/i/36", "UPR/i/36", "UPR/i/36", "UPR/i/36" } },
+	{ "phone-reconnect.scn",
+		{ "lose-bond-on-reboot", "bluez-version=5.83" },
+		{ "PRP/c/36", "PRP/c/36", "PRP/c/36", "PRP/c/36" } },
 };
 
 static const char *long_verdict(const char *code)
@@ -173,19 +254,24 @@ static void drop_files(char *log, char *scn)
 	g_free(scn);
 }
 
-START_TEST(each_scenario_against_each_fault)
+/*
+ * bondcheck run --sim SCENARIO with @faults and @extra arguments; its exit
+ * status and run-end must be @expect's. @privacy: what the run's coverage
+ * must say about RPA-dependent bugs ("could-show", "could-not-show").
+ */
+static void run_and_check(const char *scenario, const char *const *faults,
+	const char *const *extra, const char *expect, const char *coverage)
 {
-	unsigned row = (unsigned)_i / NCOL, col = (unsigned)_i % NCOL;
-	const char *expect = matrix[row].expect[col];
 	char **want = g_strsplit(expect, "/", 3);
 	bool pass = !strcmp(expect, "pass");
 	char *prog = test_prog("bondcheck");
-	char *scn = scn_path(matrix[row].scenario);
+	char *scn = scn_path(scenario);
 	char *log = tmp_log();
 	GPtrArray *argv = g_ptr_array_new();
+	GString *what = g_string_new(scenario);
 	struct proc_result r;
 	JsonParser *p = NULL;
-	JsonObject *end;
+	JsonObject *end, *cov;
 
 	g_ptr_array_add(argv, prog);
 	g_ptr_array_add(argv, (gpointer)"run");
@@ -199,40 +285,73 @@ START_TEST(each_scenario_against_each_fault)
 	g_ptr_array_add(argv, (gpointer)"--json");
 	g_ptr_array_add(argv, (gpointer)"--log");
 	g_ptr_array_add(argv, log);
-	for (int i = 0; columns[col][i]; i++) {
+	for (int i = 0; faults[i]; i++) {
 		g_ptr_array_add(argv, (gpointer)"--fault");
-		g_ptr_array_add(argv, (gpointer)columns[col][i]);
+		g_ptr_array_add(argv, (gpointer)faults[i]);
+		g_string_append_printf(what, " %s", faults[i]);
+	}
+	for (int i = 0; extra && extra[i]; i++) {
+		g_ptr_array_add(argv, (gpointer)extra[i]);
+		g_string_append_printf(what, " %s", extra[i]);
 	}
 	g_ptr_array_add(argv, scn);
 	g_ptr_array_add(argv, NULL);
 	test_run((const char *const *)argv->pdata, NULL, 60000, &r);
-	ck_assert_msg(r.status == (pass ? 0 : 1), "%s %s%s%s: exit %d\n%s\n%s",
-		matrix[row].scenario, columns[col][0] ? columns[col][0] : "",
-		columns[col][1] ? "+" : "", columns[col][1] ? columns[col][1] :
-							      "",
-		r.status, r.out, r.err);
+	/* the end of the output: the events before run-end */
+	ck_assert_msg(r.status == (pass ? 0 : 1), "%s: exit %d\n...%s\n%s",
+		what->str, r.status, r.out + (strlen(r.out) > 1500 ?
+			strlen(r.out) - 1500 : 0), r.err);
 	end = check_log(log, true, &p);
-	ck_assert_str_eq(opt_str(end, "verdict"), pass ? "pass" :
-		long_verdict(want[0]));
+	ck_assert_msg(!g_strcmp0(opt_str(end, "verdict"), pass ? "pass" :
+			long_verdict(want[0])), "%s: %s, expected %s", what->str,
+		opt_str(end, "verdict"), expect);
 	if (pass) {
 		ck_assert_ptr_null(opt_str(end, "confidence"));
 	} else {
 		ck_assert_str_eq(opt_str(end, "confidence"),
 			!strcmp(want[1], "c") ? "confirmed" : "inferred");
-		ck_assert_int_eq(json_object_get_int_member(end, "line"),
-			g_ascii_strtoll(want[2], NULL, 10));
+		ck_assert_msg(json_object_get_int_member(end, "line") ==
+				g_ascii_strtoll(want[2], NULL, 10), "%s: line %" G_GINT64_FORMAT
+			", expected %s", what->str,
+			json_object_get_int_member(end, "line"), want[2]);
 	}
+	/* what the run could not have shown is in its run-end */
+	cov = json_object_get_object_member(end, "coverage");
+	ck_assert_msg(cov && !g_strcmp0(opt_str(cov, "rpa_bugs"), coverage),
+		"%s: coverage %s, expected %s", what->str,
+		cov ? opt_str(cov, "rpa_bugs") : "(none)", coverage);
 	/* --json: the same events, one per line, on stdout */
 	ck_assert_ptr_nonnull(strstr(r.out, "\"type\":\"run-end\""));
 	ck_assert_ptr_null(strstr(r.out, "PASS"));
 	g_object_unref(p);
 	g_strfreev(want);
+	g_string_free(what, TRUE);
 	test_result_clear(&r);
 	unlink(log);
 	g_free(log);
 	g_free(scn);
 	g_free(prog);
 	g_ptr_array_free(argv, TRUE);
+}
+
+START_TEST(each_scenario_against_each_fault)
+{
+	unsigned row = (unsigned)_i / NCOL, col = (unsigned)_i % NCOL;
+
+	run_and_check(matrix[row].scenario, columns[col], NULL,
+		matrix[row].expect[col], "could-not-show");
+}
+END_TEST
+
+START_TEST(each_fault_by_privacy_and_reboot_kind)
+{
+	unsigned row = (unsigned)_i / 4, cell = (unsigned)_i % 4;
+	const char *extra[] = { "--privacy", cell < 2 ? "on" : "off", "--set",
+		cell % 2 ? "REBOOT_KIND=graceful" : "REBOOT_KIND=hard", NULL };
+
+	run_and_check(axes[row].scenario, axes[row].faults, extra,
+		axes[row].expect[cell], cell < 2 ? "could-show" :
+						   "could-not-show");
 }
 END_TEST
 
@@ -786,6 +905,8 @@ Suite *run_suite(void)
 	tcase_set_timeout(m, 90);
 	tcase_add_loop_test(m, each_scenario_against_each_fault, 0,
 		G_N_ELEMENTS(matrix) * NCOL);
+	tcase_add_loop_test(m, each_fault_by_privacy_and_reboot_kind, 0,
+		G_N_ELEMENTS(axes) * 4);
 	suite_add_tcase(s, m);
 
 	tcase_add_checked_fixture(bt, NULL, tables_teardown);

@@ -450,6 +450,7 @@ static void check_rotated_identity(void)
 
 static const struct {
 	const char *faults[3];     /* name=arg */
+	bool rpa;                  /* the central's privacy on */
 	bool adverts;
 	/* a healthy reconnect: Connect() answered once ATT is up on the
 	 * encrypted link, ServicesResolved after (real bluetoothd 5.66) */
@@ -458,29 +459,45 @@ static const struct {
 	 * success and the drop; alt is the other (NULL: one variant) */
 	const char *alt[6];
 } reconnects[] = {
-	{ { NULL }, true,
+	{ { NULL }, false, true,
 		{ "dev Connected=true", "reply Connect: ok",
 			"dev ServicesResolved=true", NULL } },
-	{ { "lose-bond-on-reboot", NULL }, true,
+	{ { "lose-bond-on-reboot", NULL }, false, true,
 		{ "dev Connected=true", "reply Connect: org.bluez.Error.Failed "
 			"le-connection-abort-by-local", "dev Connected=false",
 			NULL },
 		{ "dev Connected=true", "reply Connect: ok",
 			"dev Connected=false", NULL } },
-	{ { "key-lookup-mismatch", NULL }, true,
+	/* the seed bug and no resolution: only with an RPA central */
+	{ { "key-lookup-mismatch", NULL }, false, true,
+		{ "dev Connected=true", "reply Connect: ok",
+			"dev ServicesResolved=true", NULL } },
+	{ { "no-rpa-resolution", NULL }, false, true,
+		{ "dev Connected=true", "reply Connect: ok",
+			"dev ServicesResolved=true", NULL } },
+	{ { NULL }, true, true,
+		{ "dev Connected=true", "reply Connect: ok",
+			"dev ServicesResolved=true", NULL } },
+	{ { "key-lookup-mismatch", NULL }, true, true,
 		{ "dev Connected=true", "reply Connect: org.bluez.Error.Failed "
 			"le-connection-abort-by-local", "dev Connected=false",
 			NULL },
 		{ "dev Connected=true", "reply Connect: ok",
 			"dev Connected=false", NULL } },
-	{ { "lose-bond-on-reboot", "connect-succeeds-then-drops", NULL }, true,
+	{ { "no-rpa-resolution", NULL }, true, true,
+		{ "dev Connected=true", "reply Connect: org.bluez.Error.Failed "
+			"le-connection-abort-by-local", "dev Connected=false",
+			NULL },
 		{ "dev Connected=true", "reply Connect: ok",
 			"dev Connected=false", NULL } },
-	{ { "lose-bond-on-reboot", "terminate-on-encrypt", NULL }, true,
+	{ { "lose-bond-on-reboot", "connect-succeeds-then-drops", NULL }, false, true,
+		{ "dev Connected=true", "reply Connect: ok",
+			"dev Connected=false", NULL } },
+	{ { "lose-bond-on-reboot", "terminate-on-encrypt", NULL }, false, true,
 		{ "dev Connected=true", "reply Connect: org.bluez.Error.Failed "
 			"le-connection-abort-by-remote", "dev Connected=false",
 			NULL } },
-	{ { "lose-bond-on-reboot", "bluez-version=5.83", NULL }, true,
+	{ { "lose-bond-on-reboot", "bluez-version=5.83", NULL }, false, true,
 		/* NOLINTNEXTLINE(bugprone-suspicious-missing-comma): one line */
 		{ "dev Connected=true", "reply Connect: org.bluez.Error.Failed "
 			"le-connection-abort-by-local", "dev Connected=false",
@@ -490,20 +507,20 @@ static const struct {
 			"dev Connected=false",
 			"dev Disconnected(org.bluez.Reason.Authentication)",
 			NULL } },
-	{ { "no-advertise-after-reboot", NULL }, false,
+	{ { "no-advertise-after-reboot", NULL }, false, false,
 		{ "reply Connect: org.bluez.Error.Failed "
 			"le-connection-abort-by-local", NULL } },
-	{ { "rotate-identity-on-reboot", NULL }, false,
+	{ { "rotate-identity-on-reboot", NULL }, false, false,
 		{ "reply Connect: org.bluez.Error.Failed "
 			"le-connection-abort-by-local", NULL } },
-	{ { "repair-on-reconnect", NULL }, true,
+	{ { "repair-on-reconnect", NULL }, false, true,
 		{ "dev Connected=true", "agent RequestConfirmation(",
 			"dev ServicesResolved=true", "reply Connect: ok",
 			NULL } },
-	{ { "forget-cccd-on-reboot", NULL }, true,
+	{ { "forget-cccd-on-reboot", NULL }, false, true,
 		{ "dev Connected=true", "reply Connect: ok",
 			"dev ServicesResolved=true", NULL } },
-	{ { "slow-boot=300ms", NULL }, true,
+	{ { "slow-boot=300ms", NULL }, false, true,
 		{ "dev Connected=true", "reply Connect: ok",
 			"dev ServicesResolved=true", NULL } },
 };
@@ -514,7 +531,8 @@ START_TEST(reconnect_after_reboot_per_fault)
 	bool present;
 	char *r;
 
-	start_with(NULL);
+	start_with(reconnects[_i].rpa ?
+		(const char *const[]){ "--privacy", "on", NULL } : NULL);
 	a = bonded("KeyboardDisplay");
 	for (int i = 0; reconnects[_i].faults[i]; i++) {
 		char **kv = g_strsplit(reconnects[_i].faults[i], "=", 2);
@@ -563,15 +581,114 @@ START_TEST(the_key_lookup_trace_shows_the_seed_bug)
 	struct testagent *a;
 	char *r;
 
-	start_with(NULL);
+	start_with((const char *const[]){ "--privacy", "on", NULL });
 	a = bonded("KeyboardDisplay");
+	/* the central sent its IRK and identity: stored by identity */
+	ck_assert(timeline_wait_trace(st.tl, "\"irk\":true", 5000));
+	ck_assert(timeline_wait_trace(st.tl,
+		"\"index\":\"public/00:B0:DC:00:00:01\"", 5000));
 	set_fault("key-lookup-mismatch", "");
 	reboot_and_rediscover(true);
+	ck_assert(timeline_wait_trace(st.tl,
+		"\"event\":\"resolving-list-lost\"", 5000));
 	r = CALL(SIM_DEV, BLUEZ_IFACE_DEVICE, "Connect", NULL);
 	g_free(r);
+	/* looked up under the link's RPA, which nothing resolved */
 	ck_assert(timeline_wait_trace(st.tl, "\"looked_up\":\"random/", 5000));
 	ck_assert(timeline_wait_trace(st.tl,
+		"\"peer_type\":\"random (resolvable private)\"", 5000));
+	ck_assert(timeline_wait_trace(st.tl,
 		"\"stored\":[\"public/00:B0:DC:00:00:01\"]", 5000));
+	testagent_free(a);
+}
+END_TEST
+
+static bool get_privacy(void)
+{
+	GVariant *v = test_call_ok(st.bus, BLUEZ_SERVICE, BC_SIM_PATH,
+		DBUS_IFACE_PROPERTIES, "Get",
+		g_variant_new("(ss)", BC_SIM_IFACE, "Privacy"));
+	GVariant *inner;
+	bool on;
+
+	g_variant_get(v, "(v)", &inner);
+	on = g_variant_get_boolean(inner);
+	g_variant_unref(inner);
+	g_variant_unref(v);
+	return on;
+}
+
+static void set_powered(bool on)
+{
+	call_ok(SIM_HCI, DBUS_IFACE_PROPERTIES, "Set", g_variant_new("(ssv)",
+		BLUEZ_IFACE_ADAPTER, "Powered", g_variant_new_boolean(on)));
+}
+
+/* As mgmt Set Privacy: only with the adapter off; RPAs from then on. */
+START_TEST(privacy_is_set_with_the_adapter_off_and_gives_rpas)
+{
+	struct testagent *a;
+
+	start_with(NULL);
+	ck_assert(!get_privacy());
+	call_err(BC_SIM_PATH, BC_SIM_IFACE, "SetPrivacy",
+		g_variant_new("(b)", TRUE), "org.bondcheck.Error.Failed "
+		"/org/bluez/hci0 is powered: privacy is set with the adapter "
+		"powered off (mgmt Set Privacy: Rejected)");
+	set_powered(false);
+	call_ok(BC_SIM_PATH, BC_SIM_IFACE, "SetPrivacy",
+		g_variant_new("(b)", TRUE));
+	set_powered(true);
+	ck_assert(get_privacy());
+	a = bonded("KeyboardDisplay");
+	ck_assert(timeline_wait_trace(st.tl, "\"central_address_type\":"
+		"\"random (resolvable private)\"", 5000));
+	testagent_free(a);
+}
+END_TEST
+
+static const struct {
+	const char *kind;
+	const char *faults[2];
+	const char *reason;        /* the Disconnected reason (5.83) */
+	const char *reconnect;     /* Connect()'s reply after the boot */
+} reboot_kinds[] = {
+	{ "hard", { NULL }, "org.bluez.Reason.Timeout", "ok" },
+	{ "graceful", { NULL }, "org.bluez.Reason.Remote", "ok" },
+	/* keys written on a disconnect: the hard reset on the bonding link
+	 * loses them */
+	{ "hard", { "save-on-disconnect" }, "org.bluez.Reason.Timeout",
+		"org.bluez.Error.Failed le-connection-abort-by-local" },
+	{ "graceful", { "save-on-disconnect" }, "org.bluez.Reason.Remote",
+		"ok" },
+};
+
+START_TEST(a_graceful_reboot_disconnects_a_hard_one_times_out)
+{
+	const char *args[] = { "--fault", "bluez-version=5.83", "--fault",
+		reboot_kinds[_i].faults[0] ? reboot_kinds[_i].faults[0] :
+		"slow-boot=300ms", NULL };
+	struct testagent *a;
+	char *line, *r;
+
+	start_with(args);
+	a = bonded("KeyboardDisplay");
+	timeline_clear(st.tl);
+	call_ok(BC_SIM_PATH, BC_SIM_IFACE, "RebootKind",
+		g_variant_new("(s)", reboot_kinds[_i].kind));
+	line = g_strdup_printf("dev Disconnected(%s)", reboot_kinds[_i].reason);
+	wait_line(line);
+	g_free(line);
+	ck_assert(timeline_wait_trace(st.tl, "\"event\":\"booted\"", 5000));
+	call_ok(SIM_HCI, BLUEZ_IFACE_ADAPTER, "StartDiscovery", NULL);
+	wait_line("dev RSSI=-52");
+	call_ok(SIM_HCI, BLUEZ_IFACE_ADAPTER, "StopDiscovery", NULL);
+	r = CALL(SIM_DEV, BLUEZ_IFACE_DEVICE, "Connect", NULL);
+	ck_assert_str_eq(r, reboot_kinds[_i].reconnect);
+	g_free(r);
+	call_err(BC_SIM_PATH, BC_SIM_IFACE, "RebootKind",
+		g_variant_new("(s)", "soft"), "org.bondcheck.Error."
+		"InvalidArguments a reboot is hard or graceful, not 'soft'");
 	testagent_free(a);
 }
 END_TEST
@@ -1365,6 +1482,9 @@ Suite *sim_suite(void)
 		G_N_ELEMENTS(reconnects));
 	tcase_add_test(rb, the_key_lookup_trace_shows_the_seed_bug);
 	tcase_add_test(rb, key_lost_reconnects_are_drawn_per_attempt_and_replay);
+	tcase_add_test(rb, privacy_is_set_with_the_adapter_off_and_gives_rpas);
+	tcase_add_loop_test(rb, a_graceful_reboot_disconnects_a_hard_one_times_out,
+		0, G_N_ELEMENTS(reboot_kinds));
 	tcase_add_test(rb, bluez_5_64_has_no_bonded_property);
 	tcase_add_test(rb, another_central_bonding_evicts_us_from_a_full_table);
 	tcase_add_loop_test(rb, two_adapters_share_one_dut_and_its_bond_table,

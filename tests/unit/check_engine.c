@@ -51,9 +51,17 @@ struct fake {
 	int unregistered;
 	/* trigger */
 	char *command;
+	char *env;                /* the command's environment, joined */
 	trigger_done_fn cmd_done;
 	void *cmd_ud;
 	char *prompt;
+	/* mgmt (with_mgmt): the adapter's privacy, and what set did */
+	bool with_mgmt;
+	int mgmt_privacy;         /* -1: the read fails */
+	int mgmt_set_error;       /* a BCERROR code, 0: it works */
+	int mgmt_sets;
+	bool mgmt_set_to;
+	enum scn_privacy cfg_privacy;
 	/* results */
 	GPtrArray *events;        /* JSON lines */
 	bool finished;
@@ -239,10 +247,12 @@ static void a_unregister(void *d, engine_done_fn done, void *ud)
 static const struct agent_ops fagent = { a_target, a_policy, a_register,
 	a_unregister };
 
-static guint t_command(void *d, const char *cmd, trigger_line_fn line,
-	trigger_done_fn done, void *ud)
+static guint t_command(void *d, const char *cmd, const char *const *env,
+	trigger_line_fn line, trigger_done_fn done, void *ud)
 {
 	(void)d;
+	g_free(F.env);
+	F.env = env ? g_strjoinv(" ", (char **)env) : NULL;
 	line("stdout", "resetting", ud);
 	g_free(F.command);
 	F.command = g_strdup(cmd);
@@ -278,6 +288,46 @@ static void t_cancel(void *d, guint id)
 
 static const struct trigger_ops ftrigger = { t_command, t_serial, t_prompt,
 	t_cancel };
+
+/* ---- fake mgmt ----------------------------------------------------------- */
+
+static guint fm_read(void *d, int index, mgmt_privacy_fn fn, void *ud)
+{
+	GError *e = F.mgmt_privacy < 0 ? g_error_new(BCERROR,
+		BCERROR_NOT_SUPPORTED, "mgmt: no such thing") : NULL;
+
+	(void)d;
+	ck_assert_int_eq(index, 0);
+	fn(F.mgmt_privacy, e, ud);
+	if (e)
+		g_error_free(e);
+	return 1;
+}
+
+static guint fm_set(void *d, int index, bool on, mgmt_done_fn fn, void *ud)
+{
+	GError *e = F.mgmt_set_error ? g_error_new(BCERROR, F.mgmt_set_error,
+		"mgmt Set Powered on hci0: Permission Denied (0x14)") : NULL;
+
+	(void)d;
+	ck_assert_int_eq(index, 0);
+	F.mgmt_sets++;
+	F.mgmt_set_to = on;
+	if (!e)
+		F.mgmt_privacy = on;
+	fn(e, ud);
+	if (e)
+		g_error_free(e);
+	return 2;
+}
+
+static void fm_cancel(void *d, guint id)
+{
+	(void)d;
+	(void)id;
+}
+
+static const struct mgmt_ops fmgmt = { fm_read, fm_set, fm_cancel };
 
 /* ---- the run ------------------------------------------------------------- */
 
@@ -371,6 +421,7 @@ static void teardown(void)
 		g_free(F.targets[i]);
 	g_free(F.cap);
 	g_free(F.command);
+	g_free(F.env);
 	g_free(F.prompt);
 	eng = NULL;
 	lg = NULL;
@@ -394,6 +445,11 @@ static void start_on(const char *text, const char *reboot_cmd,
 	cfg.reboot_cmd = reboot_cmd;
 	cfg.adapter = adapter;
 	cfg.ready_timeout_ms = 5000;
+	cfg.privacy = F.cfg_privacy;
+	if (F.with_mgmt) {
+		env.mgmt = &fmgmt;
+		env.mgmt_data = NULL;
+	}
 	eng = engine_new(&cfg, &env, scn, lg);
 	engine_start(eng, finished, NULL);
 }
@@ -739,7 +795,7 @@ END_TEST
 static void hci(const char *what, int status, int reason)
 {
 	struct engine_hci_event ev = { what, 0, "C0:FF:EE:00:13:42", status,
-		reason, what };
+		reason, what, -1, NULL };
 
 	engine_hci_event(eng, &ev);
 }
@@ -1702,7 +1758,10 @@ START_TEST(each_central_acts_on_its_own_adapter_with_its_own_agent)
 	ck_assert_ptr_nonnull(event_with("\"type\":\"run-start\"",
 		"\"centrals\":[{\"name\":\"A\",\"adapter\":{\"path\":"
 		"\"/org/bluez/hci0\",\"address\":\"00:B0:DC:00:00:01\"},"
-		"\"privacy\":\"default\"},{\"name\":\"B\",\"adapter\":{\"path\":"
+		"\"privacy\":{\"wanted\":\"default\",\"found\":null,"
+		"\"source\":null,\"error\":\"no access to the kernel's "
+		"Bluetooth management interface\",\"set\":false}},{\"name\":"
+		"\"B\",\"adapter\":{\"path\":"
 		"\"/org/bluez/hci1\""));
 	ck_assert_int_eq(count_events("\"type\":\"step-start\","), 2);
 	ck_assert_ptr_nonnull(event_with("\"type\":\"step-end\"",
@@ -1878,6 +1937,255 @@ START_TEST(the_scenarios_adapter_is_the_first_centrals)
 }
 END_TEST
 
+/* ---- the central's privacy ----------------------------------------------- */
+
+static void add_sim1(bool privacy)
+{
+	char *ifs = g_strdup_printf("{'org.bondcheck.Sim1': {'Privacy': "
+		"<%s>, 'BootCount': <uint32 1>}}", privacy ? "true" : "false");
+
+	madd("/org/bondcheck/sim", g_variant_new_parsed(ifs));
+	g_free(ifs);
+}
+
+static void set_adapter(const char *prop, GVariant *v)
+{
+	model_set(F.m, "/org/bluez/hci0", BLUEZ_IFACE_ADAPTER, prop, v);
+}
+
+/* The simulator: powered off, Sim1.SetPrivacy, powered on (it waits for
+ * the adapter to say so); and the same backwards at the end. */
+static void sim_privacy_round(const char *to)
+{
+	expect_call(BLUEZ_OP_SET_POWERED, "/org/bluez/hci0", "false");
+	answer(BLUEZ_OP_SET_POWERED, NULL, NULL, NULL);
+	set_adapter("Powered", g_variant_new_boolean(FALSE));
+	expect_call(BLUEZ_OP_SIM_SET_PRIVACY, "/org/bondcheck/sim", to);
+	answer(BLUEZ_OP_SIM_SET_PRIVACY, NULL, NULL, NULL);
+	expect_call(BLUEZ_OP_SET_POWERED, "/org/bluez/hci0", "true");
+	answer(BLUEZ_OP_SET_POWERED, NULL, NULL, NULL);
+	set_adapter("Powered", g_variant_new_boolean(TRUE));
+}
+
+START_TEST(privacy_on_is_set_on_the_simulator_and_put_back)
+{
+	add_dut(false, false);
+	add_sim1(false);
+	start("central privacy=on\nsleep 10ms\n", NULL);
+	engine_bluez_available(eng, true, NULL);
+	ck_assert_int_eq(F.registered, 0);
+	sim_privacy_round("true");
+	/* the agent only once the adapter is back */
+	ck_assert_int_eq(F.registered, 1);
+	ck_assert_int_eq(count_events("\"privacy\":{\"wanted\":\"on\","
+		"\"found\":\"off\",\"source\":\"sim\",\"set\":true}"), 1);
+	ck_assert_int_eq(count_events("address privacy is on for this run"),
+		1);
+	advance(20);
+	ck_assert(!F.finished);
+	sim_privacy_round("false");
+	advance(1);
+	ck_assert(F.finished);
+	ck_assert_int_eq(F.result.outcome, ENGINE_OUTCOME_PASSED);
+	ck_assert_ptr_nonnull(strstr(last_event(), "\"privacy\":{\"setting\":"
+		"\"on\",\"restored\":true"));
+	/* the first line of the log is run-start, before the power cycle */
+	ck_assert_ptr_nonnull(strstr(g_ptr_array_index(F.events, 0),
+		"\"type\":\"run-start\""));
+}
+END_TEST
+
+START_TEST(privacy_without_root_exits_3_and_says_how)
+{
+	add_dut(false, false);
+	F.with_mgmt = true;
+	F.mgmt_privacy = 0;
+	F.mgmt_set_error = BCERROR_NOT_PERMITTED;
+	start("central privacy=on\nscan\n", NULL);
+	engine_bluez_available(eng, true, NULL);
+	advance(1);
+	ck_assert(F.finished);
+	ck_assert_int_eq(F.result.outcome, ENGINE_OUTCOME_ERROR);
+	ck_assert_int_eq(F.result.exit_status, 3);
+	ck_assert_ptr_nonnull(strstr(F.result.message, "sudo btmgmt --index 0 "
+		"power off && sudo btmgmt --index 0 privacy on && sudo btmgmt "
+		"--index 0 power on"));
+	ck_assert_ptr_nonnull(strstr(F.result.message, "'Privacy = device' in "
+		"the [General] section of /etc/bluetooth/main.conf"));
+	ck_assert_ptr_nonnull(strstr(F.result.message, "Permission Denied"));
+	ck_assert_int_eq(count_events("\"found\":\"off\",\"source\":"
+		"\"mgmt\""), 1);
+	ck_assert_int_eq(F.registered, 0);
+}
+END_TEST
+
+START_TEST(privacy_that_cannot_be_read_is_an_environment_error)
+{
+	F.with_mgmt = true;
+	F.mgmt_privacy = -1;
+	start("central privacy=off\nscan\n", NULL);
+	engine_bluez_available(eng, true, NULL);
+	advance(1);
+	ck_assert_int_eq(F.result.exit_status, 3);
+	ck_assert_ptr_nonnull(strstr(F.result.message, "cannot be read "
+		"(mgmt: no such thing)"));
+}
+END_TEST
+
+/* --privacy wins over the scenario; as root it is set and put back */
+START_TEST(privacy_from_the_command_line_overrides_the_scenario)
+{
+	F.with_mgmt = true;
+	F.mgmt_privacy = 1;
+	F.cfg_privacy = SCN_PRIVACY_OFF;
+	start("central privacy=on\nsleep 1ms\n", NULL);
+	engine_bluez_available(eng, true, NULL);
+	advance(10);
+	ck_assert(F.finished);
+	ck_assert_int_eq(F.result.outcome, ENGINE_OUTCOME_PASSED);
+	ck_assert_int_eq(F.mgmt_sets, 2);
+	ck_assert(F.mgmt_set_to);        /* put back as found */
+	/* no link seen: the setting it ran with says what could show */
+	ck_assert_ptr_nonnull(strstr(last_event(), "\"coverage\":{"
+		"\"central_address\":\"public\",\"observed\":\"setting\","
+		"\"rpa_bugs\":\"could-not-show\""));
+}
+END_TEST
+
+static void hci_own(int type, const char *random)
+{
+	struct engine_hci_event set = { "le-set-random-address", 0, NULL, -1,
+		-1, "LE Set Random Address", -1, random };
+	struct engine_hci_event cc = { "le-create-connection", 0,
+		"C0:FF:EE:00:13:42", -1, -1, "LE Create Connection", type,
+		type == 1 ? random : NULL };
+
+	if (random)
+		engine_hci_event(eng, &set);
+	engine_hci_event(eng, &cc);
+}
+
+static void connect_ok(void)
+{
+	set_dev("Connected", g_variant_new_boolean(TRUE));
+	answer(BLUEZ_OP_CONNECT, NULL, NULL, NULL);
+	set_dev("ServicesResolved", g_variant_new_boolean(TRUE));
+}
+
+/* The HCI monitor says which address each connection came from. */
+START_TEST(the_central_address_on_hci_decides_the_coverage)
+{
+	add_dut(true, false);
+	F.with_mgmt = true;
+	F.mgmt_privacy = 0;
+	start("reconnect\n", NULL);
+	engine_bluez_available(eng, true, NULL);
+	hci_own(0, NULL);
+	connect_ok();
+	advance(1);
+	ck_assert_int_eq(F.result.outcome, ENGINE_OUTCOME_PASSED);
+	ck_assert_ptr_nonnull(strstr(last_step_end(),
+		"\"central_address\":\"00:B0:DC:00:00:01\","
+		"\"central_address_type\":\"public\""));
+	ck_assert_ptr_nonnull(strstr(last_event(), "\"observed\":\"hci\","
+		"\"rpa_bugs\":\"could-not-show\""));
+	ck_assert_ptr_nonnull(strstr(last_event(), "could not show in this "
+		"run"));
+	ck_assert_int_eq(count_events("\"own_address_type\":0"), 1);
+}
+END_TEST
+
+/* A bonded reconnect passed from a public address, then the same DUT
+ * refuses the bond from an RPA: the evidence says it depends on privacy. */
+START_TEST(a_failure_only_from_an_rpa_says_it_depends_on_privacy)
+{
+	add_dut(true, false);
+	start("reconnect\ndisconnect\nreconnect\n", NULL);
+	engine_bluez_available(eng, true, NULL);
+	hci_own(0, NULL);
+	connect_ok();
+	advance(1);
+	answer(BLUEZ_OP_DISCONNECT, NULL, NULL, NULL);
+	set_dev("ServicesResolved", g_variant_new_boolean(FALSE));
+	set_dev("Connected", g_variant_new_boolean(FALSE));
+	advance(1);
+	hci_own(1, "5A:12:34:56:78:9A");
+	set_dev("Connected", g_variant_new_boolean(TRUE));
+	hci("encryption-change", 0x06, -1);
+	answer(BLUEZ_OP_CONNECT, BLUEZ_ERR_FAILED, BLUEZ_LE_ABORT_BY_LOCAL,
+		NULL);
+	set_dev("Connected", g_variant_new_boolean(FALSE));
+	advance(300);
+	ck_assert(F.finished);
+	ck_assert_int_eq(F.result.verdict, VERDICT_PEER_REMOVED_PAIRING);
+	ck_assert_int_eq(F.result.fail_line, 3);
+	ck_assert_ptr_nonnull(strstr(last_step_end(), "\"central_address\":"
+		"\"5A:12:34:56:78:9A\",\"central_address_type\":\"random "
+		"(resolvable private)\""));
+	ck_assert_ptr_nonnull(strstr(last_step_end(), "\"privacy_dependent\":"
+		"\"the same DUT accepted a bonded reconnect from a public "
+		"address earlier in this run (line 1, central default)"));
+	ck_assert_ptr_nonnull(strstr(last_event(), "\"central_address\":"
+		"\"mixed\""));
+}
+END_TEST
+
+/* ---- reboot kinds ---------------------------------------------------------- */
+
+START_TEST(a_graceful_reboot_on_the_simulator_asks_for_one)
+{
+	add_dut(true, false);
+	add_sim1(false);
+	set_dev("Connected", g_variant_new_boolean(TRUE));
+	start("reboot via=sim kind=graceful\n", NULL);
+	engine_bluez_available(eng, true, NULL);
+	expect_call(BLUEZ_OP_SIM_REBOOT_KIND, "/org/bondcheck/sim",
+		"'graceful'");
+	/* the DUT ends the link before the call is answered */
+	set_dev("Connected", g_variant_new_boolean(FALSE));
+	hci("disconnect", 0, 0x13);
+	answer(BLUEZ_OP_SIM_REBOOT_KIND, NULL, NULL, NULL);
+	answer(BLUEZ_OP_SET_DISCOVERY_FILTER, NULL, NULL, NULL);
+	answer(BLUEZ_OP_START_DISCOVERY, NULL, NULL, NULL);
+	advance(300);
+	set_dev("RSSI", g_variant_new_int16(-50));
+	answer(BLUEZ_OP_STOP_DISCOVERY, NULL, NULL, NULL);
+	advance(1);
+	ck_assert_int_eq(F.result.outcome, ENGINE_OUTCOME_PASSED);
+	ck_assert_ptr_nonnull(strstr(last_step_end(), "\"kind\":\"graceful\""));
+	ck_assert_ptr_nonnull(strstr(last_step_end(), "\"link_lost_after_ms\":0"));
+	ck_assert_ptr_nonnull(strstr(last_step_end(), "\"disconnect_reason\":"
+		"\"disconnect (HCI)\""));
+	ck_assert_ptr_null(strstr(last_step_end(), "though the step says"));
+}
+END_TEST
+
+START_TEST(a_reboot_command_is_told_the_kind_and_a_mismatch_is_said)
+{
+	add_dut(true, false);
+	set_dev("Connected", g_variant_new_boolean(TRUE));
+	start("reboot kind=graceful\n", "reset-board");
+	engine_bluez_available(eng, true, NULL);
+	ck_assert_str_eq(F.env, "BONDCHECK_REBOOT_KIND=graceful");
+	F.cmd_done(0, NULL, F.cmd_ud);
+	advance(420);
+	/* the link timed out: this trigger was a hard reset after all */
+	hci("disconnect", 0, 0x08);
+	set_dev("Connected", g_variant_new_boolean(FALSE));
+	answer(BLUEZ_OP_SET_DISCOVERY_FILTER, NULL, NULL, NULL);
+	answer(BLUEZ_OP_START_DISCOVERY, NULL, NULL, NULL);
+	set_dev("RSSI", g_variant_new_int16(-50));
+	answer(BLUEZ_OP_STOP_DISCOVERY, NULL, NULL, NULL);
+	advance(1);
+	ck_assert_int_eq(F.result.outcome, ENGINE_OUTCOME_PASSED);
+	ck_assert_ptr_nonnull(strstr(last_step_end(), "\"link_lost_after_ms\":"
+		"420"));
+	ck_assert_ptr_nonnull(strstr(last_step_end(), "the link ended as in a "
+		"hard reboot (disconnect (HCI)), though the step says "
+		"kind=graceful"));
+}
+END_TEST
+
 Suite *engine_suite(void)
 {
 	Suite *s = suite_create("engine");
@@ -1905,6 +2213,15 @@ Suite *engine_suite(void)
 	tcase_add_test(tc, an_interrupt_ends_the_run_cleanly);
 	tcase_add_test(tc, a_missing_adapter_is_an_environment_error);
 	tcase_add_test(tc, a_lost_cccd_is_subscription_lost);
+	tcase_add_test(tc, privacy_on_is_set_on_the_simulator_and_put_back);
+	tcase_add_test(tc, privacy_without_root_exits_3_and_says_how);
+	tcase_add_test(tc, privacy_that_cannot_be_read_is_an_environment_error);
+	tcase_add_test(tc, privacy_from_the_command_line_overrides_the_scenario);
+	tcase_add_test(tc, the_central_address_on_hci_decides_the_coverage);
+	tcase_add_test(tc, a_failure_only_from_an_rpa_says_it_depends_on_privacy);
+	tcase_add_test(tc, a_graceful_reboot_on_the_simulator_asks_for_one);
+	tcase_add_test(tc,
+		a_reboot_command_is_told_the_kind_and_a_mismatch_is_said);
 	tcase_add_loop_test(tc, step_families_end_with_their_verdict_and_evidence,
 		0, G_N_ELEMENTS(engine_cases));
 	tcase_add_test(tc, each_central_acts_on_its_own_adapter_with_its_own_agent);

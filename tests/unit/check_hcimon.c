@@ -169,6 +169,56 @@ START_TEST(without_bluetooth_or_permission_it_says_so)
 }
 END_TEST
 
+struct own {
+	int n;
+	int type;
+	char address[32];
+	char peer[32];
+};
+
+static void got_own(const struct engine_hci_event *ev, void *data)
+{
+	struct own *o = data;
+
+	if (strcmp(ev->what, "le-create-connection"))
+		return;
+	o->n++;
+	o->type = ev->own_address_type;
+	g_strlcpy(o->address, ev->own_address ? ev->own_address : "",
+		sizeof(o->address));
+	g_strlcpy(o->peer, ev->address ? ev->address : "", sizeof(o->peer));
+}
+
+/* The central's own address: LE Set Random Address, then LE (Extended)
+ * Create Connection with its own address type. */
+START_TEST(the_central_address_of_each_connection_is_decoded)
+{
+	static const uint8_t set_random[] = { 0x05, 0x20, 6, 0x9a, 0x78,
+		0x56, 0x34, 0x12, 0x5a };
+	static const uint8_t create[] = { 0x0d, 0x20, 25, 0x60, 0, 0x60, 0,
+		0, 0, 0x42, 0x13, 0x00, 0xee, 0xff, 0xc0, 0x01, 0x18, 0, 0x28,
+		0, 0, 0, 0x2a, 0, 0, 0, 0, 0 };
+	static const uint8_t ext_create[] = { 0x43, 0x20, 10, 0, 0x00, 0,
+		0x42, 0x13, 0x00, 0xee, 0xff, 0xc0, 0x01 };
+	struct own o = { 0 };
+	struct hcimon *m = hcimon_new_detached(0, got_own, &o);
+
+	ck_assert(hcimon_feed(m, 2, 0, set_random, sizeof(set_random)));
+	ck_assert(hcimon_feed(m, 2, 0, create, sizeof(create)));
+	ck_assert_int_eq(o.n, 1);
+	ck_assert_int_eq(o.type, 1);
+	ck_assert_str_eq(o.address, "5A:12:34:56:78:9A");
+	ck_assert_str_eq(o.peer, "C0:FF:EE:00:13:42");
+	ck_assert(hcimon_feed(m, 2, 0, ext_create, sizeof(ext_create)));
+	ck_assert_int_eq(o.n, 2);
+	ck_assert_int_eq(o.type, 0);
+	ck_assert_str_eq(o.address, "");
+	/* cut short: nothing */
+	ck_assert(!hcimon_feed(m, 2, 0, create, 10));
+	hcimon_free(m);
+}
+END_TEST
+
 Suite *hcimon_suite(void)
 {
 	Suite *s = suite_create("hcimon");
@@ -182,6 +232,7 @@ Suite *hcimon_suite(void)
 	tcase_add_loop_test(tc, adapter_names_give_their_index, 0,
 		G_N_ELEMENTS(indexes));
 	tcase_add_test(tc, without_bluetooth_or_permission_it_says_so);
+	tcase_add_test(tc, the_central_address_of_each_connection_is_decoded);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -84,6 +84,12 @@ static const struct {
 				     "via=command\n" },
 	{ "reboot via=telepathy\n", "t.scn:1:12: via= takes sim, command, "
 				    "serial, gatt or manual, not 'telepathy'\n" },
+	{ "reboot kind=graceful\nreboot kind=hard via=manual\n", "" },
+	{ "reboot kind=gracefull\n", "t.scn:1:13: kind= takes hard or "
+				     "graceful, not 'gracefull' (did you mean "
+				     "'graceful'?)\n" },
+	{ "reboot kind=soft\n", "t.scn:1:13: kind= takes hard or graceful, "
+				"not 'soft'\n" },
 	{ "reboot via=serial port=/dev/ttyACM0 send=\\\\q\n",
 		"t.scn:1:42: send= needs text; escapes are \\r \\n \\t \\\\ "
 		"and \\xNN\n" },
@@ -276,7 +282,7 @@ START_TEST(the_flagship_parses_into_its_steps)
 		"pair bond=yes io=DisplayYesNo passkey=123456 timeout=45s\n"
 		"repeat ${CYCLES}\n"
 		"  reboot via=gatt char=b0dc0002-0000-4000-8000-00805f9b34fb "
-		"value=01\n"
+		"value=01 kind=graceful\n"
 		"  reconnect timeout=2m\n"
 		"  read 2a6e expect=0929\n"
 		"end\n"
@@ -306,6 +312,8 @@ START_TEST(the_flagship_parses_into_its_steps)
 	rb = g_ptr_array_index(rep->children, 0);
 	ck_assert_int_eq(rb->via, SCN_VIA_GATT);
 	ck_assert(rb->via_given);
+	ck_assert_int_eq(rb->kind, SCN_REBOOT_GRACEFUL);
+	ck_assert(rb->kind_given);
 	ck_assert_str_eq(rb->uuid, SCN_REBOOT_UUID);
 	ck_assert_int_eq(g_bytes_get_size(rb->value), 1);
 	rc = g_ptr_array_index(rep->children, 1);

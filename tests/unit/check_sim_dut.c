@@ -63,42 +63,120 @@ static struct sim_keys keys(uint8_t seed)
 	return k;
 }
 
-static void bond_and_reboot(struct sim_dut *d, const struct sim_keys *k)
+/* A central as the DUT meets it: its identity, its privacy, its address on
+ * the current link (a new RPA for every link with privacy on). */
+struct central {
+	const char *identity;
+	bool privacy;
+	uint8_t irk[16];
+	char addr[SIM_ADDR_LEN];
+};
+
+static void central_init(struct central *c, const char *identity,
+	bool privacy)
 {
-	sim_dut_connected(d, PEER);
-	sim_dut_paired(d, PEER, true, k);
-	sim_dut_write_cccd(d, PEER, 1);
-	sim_dut_reboot(d);
-	ck_assert_int_eq(sim_dut_state(d), SIM_DUT_STATE_BOOTING);
-	sim_dut_booted(d);
+	memset(c, 0, sizeof(*c));
+	c->identity = identity;
+	c->privacy = privacy;
+	memset(c->irk, 0xc3, sizeof(c->irk));
+	g_strlcpy(c->addr, identity, sizeof(c->addr));
 }
 
-/* fault (NULL: healthy) -> what the central meets after one reboot */
+static void link_up(struct sim_dut *d, struct central *c)
+{
+	uint8_t prand[3];
+
+	for (int i = 0; i < 3; i++)
+		prand[i] = (uint8_t)g_random_int_range(0, 256);
+	if (c->privacy)
+		sim_rpa_new(c->irk, prand, c->addr);
+	sim_dut_connected(d, c->addr, c->privacy);
+}
+
+static void pair(struct sim_dut *d, struct central *c, struct sim_keys *k)
+{
+	/* BlueZ sends its IRK and identity only with privacy on */
+	if (c->privacy) {
+		k->has_irk = true;
+		memcpy(k->irk, c->irk, 16);
+		g_strlcpy(k->identity, c->identity, sizeof(k->identity));
+	}
+	ck_assert(sim_dut_paired(d, c->addr, true, k));
+}
+
+static void bond_and_reboot(struct sim_dut *d, struct central *c,
+	struct sim_keys *k)
+{
+	link_up(d, c);
+	pair(d, c, k);
+	sim_dut_write_cccd(d, c->addr, 1);
+	sim_dut_reboot(d, SIM_REBOOT_HARD);
+	ck_assert_int_eq(sim_dut_state(d), SIM_DUT_STATE_BOOTING);
+	sim_dut_booted(d);
+	link_up(d, c);
+}
+
+/*
+ * fault (NULL: healthy) x the central's address (Public or Rpa) x the
+ * reboot (Hard, Graceful; 'r': hard, after a reconnect before it) -> what
+ * the central meets on a reconnect before the reboot and after it.
+ */
 static const struct {
 	const char *fault;
-	enum sim_encrypt encrypt;
+	char central;
+	char reboot;
+	enum sim_encrypt before;
+	enum sim_encrypt after;
 	uint16_t cccd;
 	enum sim_dut_state state;
 	bool same_address;
 } after_reboot[] = {
-	{ NULL, SIM_ENCRYPT_OK, 1, SIM_DUT_STATE_ADVERTISING, true },
-	{ "lose-bond-on-reboot", SIM_ENCRYPT_KEY_MISSING, 0,
+	{ NULL, 'P', 'H', SIM_ENCRYPT_OK, SIM_ENCRYPT_OK, 1,
 		SIM_DUT_STATE_ADVERTISING, true },
-	{ "key-lookup-mismatch", SIM_ENCRYPT_KEY_MISSING, 0,
+	{ NULL, 'R', 'H', SIM_ENCRYPT_OK, SIM_ENCRYPT_OK, 1,
 		SIM_DUT_STATE_ADVERTISING, true },
-	{ "rotate-identity-on-reboot", SIM_ENCRYPT_OK, 1,
-		SIM_DUT_STATE_ADVERTISING, false },
-	{ "forget-cccd-on-reboot", SIM_ENCRYPT_OK, 0,
+	{ NULL, 'R', 'G', SIM_ENCRYPT_OK, SIM_ENCRYPT_OK, 1,
 		SIM_DUT_STATE_ADVERTISING, true },
-	{ "no-advertise-after-reboot", SIM_ENCRYPT_OK, 1, SIM_DUT_STATE_SILENT,
-		true },
-	{ "slow-boot=5s", SIM_ENCRYPT_OK, 1, SIM_DUT_STATE_ADVERTISING, true },
-	{ "repair-on-reconnect", SIM_ENCRYPT_REPAIR, 0,
+	{ "lose-bond-on-reboot", 'P', 'H', SIM_ENCRYPT_OK,
+		SIM_ENCRYPT_KEY_MISSING, 0, SIM_DUT_STATE_ADVERTISING, true },
+	{ "lose-bond-on-reboot", 'R', 'G', SIM_ENCRYPT_OK,
+		SIM_ENCRYPT_KEY_MISSING, 0, SIM_DUT_STATE_ADVERTISING, true },
+	/* the seed bug: only an RPA central, only after a reboot */
+	{ "key-lookup-mismatch", 'P', 'H', SIM_ENCRYPT_OK, SIM_ENCRYPT_OK, 1,
 		SIM_DUT_STATE_ADVERTISING, true },
-	{ "bluez-version=5.83", SIM_ENCRYPT_OK, 1, SIM_DUT_STATE_ADVERTISING,
-		true },
-	{ "terminate-on-encrypt", SIM_ENCRYPT_OK, 1, SIM_DUT_STATE_ADVERTISING,
-		true },
+	{ "key-lookup-mismatch", 'R', 'H', SIM_ENCRYPT_OK,
+		SIM_ENCRYPT_KEY_MISSING, 0, SIM_DUT_STATE_ADVERTISING, true },
+	{ "key-lookup-mismatch", 'R', 'G', SIM_ENCRYPT_OK,
+		SIM_ENCRYPT_KEY_MISSING, 0, SIM_DUT_STATE_ADVERTISING, true },
+	/* no resolution at all: an RPA central fails before any reboot */
+	{ "no-rpa-resolution", 'P', 'H', SIM_ENCRYPT_OK, SIM_ENCRYPT_OK, 1,
+		SIM_DUT_STATE_ADVERTISING, true },
+	{ "no-rpa-resolution", 'R', 'G', SIM_ENCRYPT_KEY_MISSING,
+		SIM_ENCRYPT_KEY_MISSING, 0, SIM_DUT_STATE_ADVERTISING, true },
+	/* keys written on a disconnect: a hard reset on the bonding link
+	 * loses them, a graceful one or a hard one after a disconnect not */
+	{ "save-on-disconnect", 'P', 'H', SIM_ENCRYPT_OK,
+		SIM_ENCRYPT_KEY_MISSING, 0, SIM_DUT_STATE_ADVERTISING, true },
+	{ "save-on-disconnect", 'R', 'H', SIM_ENCRYPT_OK,
+		SIM_ENCRYPT_KEY_MISSING, 0, SIM_DUT_STATE_ADVERTISING, true },
+	{ "save-on-disconnect", 'P', 'G', SIM_ENCRYPT_OK, SIM_ENCRYPT_OK, 1,
+		SIM_DUT_STATE_ADVERTISING, true },
+	{ "save-on-disconnect", 'P', 'r', SIM_ENCRYPT_OK, SIM_ENCRYPT_OK, 1,
+		SIM_DUT_STATE_ADVERTISING, true },
+	{ "rotate-identity-on-reboot", 'P', 'H', SIM_ENCRYPT_OK,
+		SIM_ENCRYPT_OK, 1, SIM_DUT_STATE_ADVERTISING, false },
+	{ "forget-cccd-on-reboot", 'R', 'H', SIM_ENCRYPT_OK, SIM_ENCRYPT_OK, 0,
+		SIM_DUT_STATE_ADVERTISING, true },
+	{ "no-advertise-after-reboot", 'P', 'H', SIM_ENCRYPT_OK,
+		SIM_ENCRYPT_OK, 1, SIM_DUT_STATE_SILENT, true },
+	{ "slow-boot=5s", 'P', 'H', SIM_ENCRYPT_OK, SIM_ENCRYPT_OK, 1,
+		SIM_DUT_STATE_ADVERTISING, true },
+	{ "repair-on-reconnect", 'P', 'H', SIM_ENCRYPT_OK, SIM_ENCRYPT_REPAIR,
+		0, SIM_DUT_STATE_ADVERTISING, true },
+	{ "bluez-version=5.83", 'P', 'H', SIM_ENCRYPT_OK, SIM_ENCRYPT_OK, 1,
+		SIM_DUT_STATE_ADVERTISING, true },
+	{ "terminate-on-encrypt", 'R', 'H', SIM_ENCRYPT_OK, SIM_ENCRYPT_OK, 1,
+		SIM_DUT_STATE_ADVERTISING, true },
 };
 
 START_TEST(the_bond_store_across_a_reboot)
@@ -106,40 +184,116 @@ START_TEST(the_bond_store_across_a_reboot)
 	struct tr t;
 	struct sim_dut *d = dut_with(&t, after_reboot[_i].fault);
 	struct sim_keys k = keys(0x5a);
+	struct central c;
 	char *first = g_strdup(sim_dut_address(d));
+	char reboot = after_reboot[_i].reboot;
+	enum sim_encrypt before = SIM_ENCRYPT_OK, after;
 
-	bond_and_reboot(d, &k);
+	central_init(&c, PEER, after_reboot[_i].central == 'R');
+	link_up(d, &c);
+	pair(d, &c, &k);
+	sim_dut_write_cccd(d, c.addr, 1);
+	if (reboot != 'H') {
+		/* the link ends (a reconnect before, or the graceful
+		 * reboot's own disconnect) */
+		sim_dut_disconnected(d, c.addr);
+		link_up(d, &c);
+		before = sim_dut_encrypt(d, c.addr, k.ltk);
+		if (reboot == 'G')
+			sim_dut_disconnected(d, c.addr);
+	}
+	sim_dut_reboot(d, reboot == 'G' ? SIM_REBOOT_GRACEFUL :
+					  SIM_REBOOT_HARD);
+	ck_assert_int_eq(sim_dut_state(d), SIM_DUT_STATE_BOOTING);
+	sim_dut_booted(d);
 	ck_assert_int_eq(sim_dut_state(d), after_reboot[_i].state);
 	ck_assert_int_eq(sim_dut_boot_count(d), 2);
 	ck_assert_int_eq(strcmp(first, sim_dut_address(d)) == 0,
 		after_reboot[_i].same_address);
-	ck_assert_int_eq(sim_dut_cccd(d, PEER), after_reboot[_i].cccd);
-	ck_assert_msg(sim_dut_encrypt(d, PEER, k.ltk) ==
-			after_reboot[_i].encrypt, "%s: got %s, events %s",
+	link_up(d, &c);
+	ck_assert_int_eq(sim_dut_cccd(d, c.addr), after_reboot[_i].cccd);
+	after = sim_dut_encrypt(d, c.addr, k.ltk);
+	ck_assert_msg(before == after_reboot[_i].before &&
+			after == after_reboot[_i].after,
+		"%s %c %c: got %s then %s, events %s",
 		after_reboot[_i].fault ? after_reboot[_i].fault : "healthy",
-		sim_encrypt_to_str(sim_dut_encrypt(d, PEER, k.ltk)),
-		t.events->str);
+		after_reboot[_i].central, reboot, sim_encrypt_to_str(before),
+		sim_encrypt_to_str(after), t.events->str);
 	g_free(first);
 	sim_dut_free(d);
 	tr_free(&t);
 }
 END_TEST
 
-START_TEST(the_seed_bug_shows_both_indexes_in_the_trace)
+START_TEST(the_seed_bug_shows_where_the_key_was_looked_up)
 {
 	struct tr t;
 	struct sim_dut *d = dut_with(&t, "key-lookup-mismatch");
 	struct sim_keys k = keys(1);
+	struct central c;
 	const char *last;
 
-	bond_and_reboot(d, &k);
+	central_init(&c, PEER, true);
+	bond_and_reboot(d, &c, &k);
 	ck_assert_int_eq(sim_dut_bond_count(d), 1);  /* the keys survived */
-	ck_assert_int_eq(sim_dut_encrypt(d, PEER, k.ltk),
+	ck_assert_ptr_nonnull(strstr(t.events->str, "resolving-list-lost;"));
+	ck_assert_int_eq(sim_dut_encrypt(d, c.addr, k.ltk),
 		SIM_ENCRYPT_KEY_MISSING);
 	last = g_ptr_array_index(t.details, t.details->len - 1);
 	ck_assert_ptr_nonnull(strstr(last, "'stored': <['public/" PEER "']>"));
 	ck_assert_ptr_nonnull(strstr(last, "'looked_up': <'random/"));
+	ck_assert_ptr_nonnull(strstr(last, c.addr));
+	ck_assert_ptr_nonnull(strstr(last, "resolving list lost its IRKs"));
 	ck_assert_ptr_nonnull(strstr(last, "'found': <false>"));
+	sim_dut_free(d);
+	tr_free(&t);
+}
+END_TEST
+
+START_TEST(a_healthy_dut_resolves_every_new_rpa)
+{
+	struct tr t;
+	struct sim_dut *d = dut_with(&t, NULL);
+	struct sim_keys k = keys(7);
+	struct central c;
+	char first[SIM_ADDR_LEN];
+
+	central_init(&c, PEER, true);
+	link_up(d, &c);
+	g_strlcpy(first, c.addr, sizeof(first));
+	ck_assert(sim_addr_is_rpa(c.addr));
+	pair(d, &c, &k);
+	for (int i = 0; i < 5; i++) {
+		sim_dut_disconnected(d, c.addr);
+		link_up(d, &c);
+		ck_assert_int_eq(sim_dut_encrypt(d, c.addr, k.ltk),
+			SIM_ENCRYPT_OK);
+	}
+	/* an RPA is resolved by its own IRK only */
+	ck_assert(sim_rpa_resolves(c.irk, first));
+	c.irk[0] ^= 1;
+	ck_assert(!sim_rpa_resolves(c.irk, first));
+	ck_assert(!sim_addr_is_rpa(PEER));
+	ck_assert(!sim_addr_is_rpa("nonsense"));
+	ck_assert_ptr_nonnull(strstr(g_ptr_array_index(t.details,
+		t.details->len - 1), "resolved through the resolving list"));
+	sim_dut_free(d);
+	tr_free(&t);
+}
+END_TEST
+
+START_TEST(an_unsaved_bond_is_lost_in_a_hard_reset_and_says_so)
+{
+	struct tr t;
+	struct sim_dut *d = dut_with(&t, "save-on-disconnect");
+	struct sim_keys k = keys(8);
+	struct central c;
+
+	central_init(&c, PEER, false);
+	bond_and_reboot(d, &c, &k);
+	ck_assert_int_eq(sim_dut_bond_count(d), 0);
+	ck_assert_ptr_nonnull(strstr(t.events->str, "reboot;"
+		"unsaved-bonds-lost;booted;"));
 	sim_dut_free(d);
 	tr_free(&t);
 }
@@ -150,8 +304,10 @@ START_TEST(terminate_on_encrypt_drops_the_link_when_the_key_is_gone)
 	struct tr t;
 	struct sim_dut *d = dut_with(&t, "terminate-on-encrypt");
 	struct sim_keys k = keys(2), other = keys(3);
+	struct central c;
 
-	bond_and_reboot(d, &k);
+	central_init(&c, PEER, false);
+	bond_and_reboot(d, &c, &k);
 	ck_assert_int_eq(sim_dut_encrypt(d, PEER, other.ltk),
 		SIM_ENCRYPT_TERMINATE);
 	ck_assert_int_eq(sim_dut_encrypt(d, PEER, k.ltk), SIM_ENCRYPT_OK);
@@ -278,7 +434,7 @@ START_TEST(a_bond_table_under_each_policy)
 				SIM_ENCRYPT_OK);
 			break;
 		case 'r':
-			sim_dut_reboot(d);
+			sim_dut_reboot(d, SIM_REBOOT_HARD);
 			sim_dut_booted(d);
 			break;
 		}
@@ -332,7 +488,7 @@ START_TEST(pairing_without_bond_stores_nothing)
 	struct sim_dut *d = dut_with(&t, NULL);
 	struct sim_keys k = keys(6);
 
-	sim_dut_connected(d, PEER);
+	sim_dut_connected(d, PEER, false);
 	sim_dut_paired(d, PEER, false, &k);
 	sim_dut_write_cccd(d, PEER, 1);
 	ck_assert_int_eq(sim_dut_bond_count(d), 0);
@@ -368,6 +524,9 @@ static const struct {
 } specs[] = {
 	{ "lose-bond-on-reboot", true, SIM_FAULT_LOSE_BOND_ON_REBOOT },
 	{ "key-lookup-mismatch", true, SIM_FAULT_KEY_LOOKUP_MISMATCH },
+	{ "no-rpa-resolution", true, SIM_FAULT_NO_RPA_RESOLUTION },
+	{ "save-on-disconnect", true, SIM_FAULT_SAVE_ON_DISCONNECT },
+	{ "save-on-disconnect=1", false, 0 },
 	{ "slow-boot=5s", true, SIM_FAULT_SLOW_BOOT },
 	{ "slow-boot=250ms", true, SIM_FAULT_SLOW_BOOT },
 	{ "bond-table-full=3", true, SIM_FAULT_BOND_TABLE_FULL },
@@ -422,7 +581,9 @@ Suite *sim_dut_suite(void)
 
 	tcase_add_loop_test(tc, the_bond_store_across_a_reboot, 0,
 		G_N_ELEMENTS(after_reboot));
-	tcase_add_test(tc, the_seed_bug_shows_both_indexes_in_the_trace);
+	tcase_add_test(tc, the_seed_bug_shows_where_the_key_was_looked_up);
+	tcase_add_test(tc, a_healthy_dut_resolves_every_new_rpa);
+	tcase_add_test(tc, an_unsaved_bond_is_lost_in_a_hard_reset_and_says_so);
 	tcase_add_test(tc, terminate_on_encrypt_drops_the_link_when_the_key_is_gone);
 	tcase_add_test(tc, a_full_table_evicts_the_oldest_bond);
 	tcase_add_loop_test(tc, a_bond_table_under_each_policy, 0,
