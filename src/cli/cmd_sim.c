@@ -7,6 +7,7 @@
 #include <glib-unix.h>
 #include <signal.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "bondcheck/bcerror.h"
 #include "bondcheck/sim.h"
@@ -84,7 +85,7 @@ bool cli_sim_args(char **faults, double scale, const char *seed,
 int cmd_sim(int argc, char **argv)
 {
 	char **faults = NULL;
-	char *seed = NULL;
+	char *seed = NULL, *privacy = NULL;
 	uint32_t seed_used = 0;
 	double scale = 1.0;
 	gboolean verbose = FALSE;
@@ -97,6 +98,10 @@ int cmd_sim(int argc, char **argv)
 		{ "seed", 0, 0, G_OPTION_ARG_STRING, &seed,
 			"seed of every chance the simulator takes (default: "
 			"random, printed); the same seed replays a session", "N" },
+		{ "privacy", 0, 0, G_OPTION_ARG_STRING, &privacy,
+			"the simulated adapter's address privacy: on (a new "
+			"resolvable private address per link, as a phone) or "
+			"off (its public address, the default)", "on|off" },
 		{ "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose,
 			"print the DUT's trace on stderr", NULL },
 		{ NULL },
@@ -111,16 +116,25 @@ int cmd_sim(int argc, char **argv)
 
 	g_option_context_add_main_entries(ctx, entries, NULL);
 	if (!cli_parse(ctx, &argc, &argv) || argc > 1 ||
-	    !cli_sim_args(faults, scale, seed, verbose, args, &seed_used)) {
+	    !cli_sim_args(faults, scale, seed, verbose, args, &seed_used) ||
+	    (privacy && strcmp(privacy, "on") && strcmp(privacy, "off"))) {
+		if (privacy && strcmp(privacy, "on") && strcmp(privacy, "off"))
+			cli_err("--privacy takes on or off, not '%s'", privacy);
 		g_option_context_free(ctx);
 		g_strfreev(faults);
 		g_free(seed);
+		g_free(privacy);
 		g_ptr_array_free(args, TRUE);
 		return BC_EXIT_USAGE;
+	}
+	if (privacy) {
+		g_ptr_array_add(args, g_strdup("--privacy"));
+		g_ptr_array_add(args, g_strdup(privacy));
 	}
 	g_option_context_free(ctx);
 	g_strfreev(faults);
 	g_free(seed);
+	g_free(privacy);
 	g_ptr_array_add(args, NULL);
 	if (!simhost_start(&host, (const char *const *)args->pdata, &err)) {
 		g_ptr_array_free(args, TRUE);
