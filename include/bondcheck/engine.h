@@ -156,6 +156,10 @@ struct engine_hci_event {
 	 * list), -1 if none; and the random address it had set, if any */
 	int own_address_type;
 	const char *own_address;
+	/* SMP and ATT events: which way the PDU went, and its SMP code (for
+	 * "smp" and the smp-* events; 0 otherwise) */
+	bool sent;
+	int smp_code;
 };
 
 /* ---- results ------------------------------------------------------------ */

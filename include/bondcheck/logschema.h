@@ -159,6 +159,12 @@ bool log_event_is_structural(enum log_event ev);
  * whether the failure depends on the central's privacy */
 #define LOG_KEY_CENTRAL_ADDRESS_TYPE  "central_address_type"
 #define LOG_KEY_PRIVACY_DEPENDENT     "privacy_dependent"
+/* pair: where a pairing that never completed stopped, on HCI */
+#define LOG_KEY_SMP_LAST_SENT         "smp_last_sent"
+#define LOG_KEY_SMP_LAST_RECEIVED     "smp_last_received"
+#define LOG_KEY_SMP_SILENT_MS         "smp_silent_ms"
+/* expect-notify: what the DUT sent on the link since it came back */
+#define LOG_KEY_NOTIFICATIONS_SEEN    "notifications_seen"
 /* reboot: hard or graceful, and how the link ended */
 #define LOG_KEY_KIND                  "kind"
 #define LOG_KEY_DISCONNECT_REASON     "disconnect_reason"
@@ -254,6 +260,14 @@ bool log_bluez_from_str(const char *s, enum log_bluez *ev);
 #define LOG_HCI_SMP_SECURITY_REQUEST "smp-security-request"
 #define LOG_HCI_SMP_PAIRING_REQUEST  "smp-pairing-request"
 #define LOG_HCI_SMP_PAIRING_FAILED   "smp-pairing-failed"
+/* the central's own address: LE Set Random Address, LE (Extended) Create
+ * Connection with own_address_type and own_address */
+#define LOG_HCI_LE_SET_RANDOM_ADDRESS "le-set-random-address"
+#define LOG_HCI_LE_CREATE_CONNECTION  "le-create-connection"
+/* any other SMP PDU (sent or received), and an ATT notification or
+ * indication the peer sent */
+#define LOG_HCI_SMP                   "smp"
+#define LOG_HCI_ATT_NOTIFICATION      "att-notification"
 
 /* note "what" */
 #define LOG_NOTE_HCI                "hci"

@@ -33,6 +33,11 @@
 #define MON_ACL_TX_PKT 4
 #define MON_ACL_RX_PKT 5
 
+/* ATT (L2CAP channel 0x0004): what the peer pushes */
+#define L2CAP_CID_ATT 0x0004
+#define ATT_HANDLE_VALUE_NTF 0x1b
+#define ATT_HANDLE_VALUE_IND 0x1d
+
 /* SMP (L2CAP channel 0x0006) */
 #define L2CAP_CID_SMP 0x0006
 #define SMP_PAIRING_REQUEST 0x01
@@ -230,7 +235,7 @@ static const char *own_type_text(uint8_t t)
  * the random address it last set (an RPA when privacy is on). */
 static bool create_connection(struct hcimon *m, uint8_t own, const char *peer)
 {
-	struct engine_hci_event ev = { "le-create-connection", m->index, peer,
+	struct engine_hci_event ev = { LOG_HCI_LE_CREATE_CONNECTION, m->index, peer,
 		-1, -1, NULL, own, own == 0x01 ? m->random_address : NULL };
 	char *text = g_strdup_printf("LE Create Connection, own address "
 		"%s%s%s", own_type_text(own), own == 0x01 ? " " : "",
@@ -244,7 +249,7 @@ static bool create_connection(struct hcimon *m, uint8_t own, const char *peer)
 
 static bool command(struct hcimon *m, const uint8_t *p, size_t len)
 {
-	struct engine_hci_event ev = { "le-set-random-address", m->index,
+	struct engine_hci_event ev = { LOG_HCI_LE_SET_RANDOM_ADDRESS, m->index,
 		NULL, -1, -1, NULL, -1, NULL };
 	char *peer;
 	bool ok;
@@ -297,6 +302,47 @@ static bool command(struct hcimon *m, const uint8_t *p, size_t len)
 	}
 }
 
+static const char *smp_name(uint8_t code)
+{
+	static const char *const names[] = { NULL, "Pairing Request",
+		"Pairing Response", "Pairing Confirm", "Pairing Random",
+		"Pairing Failed", "Encryption Information",
+		"Central Identification", "Identity Information",
+		"Identity Address Information", "Signing Information",
+		"Security Request", "Pairing Public Key", "Pairing DHKey Check",
+		"Keypress Notification" };
+
+	return code < G_N_ELEMENTS(names) && names[code] ? names[code] : NULL;
+}
+
+/* An SMP or ATT event, with which way it went. */
+static void report_pdu(struct hcimon *m, const char *what, uint16_t handle,
+	int reason, bool tx, int smp_code, char *text)
+{
+	struct engine_hci_event ev = { what, m->index, NULL, -1, reason, text,
+		-1, NULL, tx, smp_code };
+
+	ev.address = g_hash_table_lookup(m->handles, GUINT_TO_POINTER(handle));
+	m->fn(&ev, m->user_data);
+	g_free(text);
+}
+
+/* ATT: a notification or indication the peer sent (a CCCD it keeps, or
+ * ignores, shows here whether or not BlueZ passes it on). */
+static bool att(struct hcimon *m, bool tx, uint16_t handle, const uint8_t *p,
+	uint16_t llen)
+{
+	if (tx || llen < 3 || (p[0] != ATT_HANDLE_VALUE_NTF &&
+				      p[0] != ATT_HANDLE_VALUE_IND))
+		return false;
+	report_pdu(m, LOG_HCI_ATT_NOTIFICATION, handle, -1, false, 0,
+		g_strdup_printf("ATT Handle Value %s received, handle 0x%04x",
+			p[0] == ATT_HANDLE_VALUE_NTF ? "Notification" :
+						       "Indication",
+			le16(p + 1)));
+	return true;
+}
+
 static char *authreq_text(uint8_t a)
 {
 	return g_strdup_printf("0x%02x: %s%s%s", a,
@@ -321,7 +367,11 @@ static bool acl(struct hcimon *m, bool tx, const uint8_t *p, size_t len)
 		return false;
 	llen = le16(p + 4);
 	cid = le16(p + 6);
-	if (cid != L2CAP_CID_SMP || llen < 1 || (size_t)llen + 4 > dlen)
+	if (llen < 1 || (size_t)llen + 4 > dlen)
+		return false;
+	if (cid == L2CAP_CID_ATT)
+		return att(m, tx, handle, p + 8, llen);
+	if (cid != L2CAP_CID_SMP)
 		return false;
 	p += 8;
 	switch (p[0]) {
@@ -329,30 +379,38 @@ static bool acl(struct hcimon *m, bool tx, const uint8_t *p, size_t len)
 		if (llen < 7)
 			return false;
 		auth = authreq_text(p[3]);
-		report(m, LOG_HCI_SMP_PAIRING_REQUEST, handle, -1, -1,
-			g_strdup_printf("SMP Pairing Request %s (auth %s): a new "
-					"pairing", tx ? "sent" : "received",
-				auth));
+		report_pdu(m, LOG_HCI_SMP_PAIRING_REQUEST, handle, -1, tx,
+			p[0], g_strdup_printf("SMP Pairing Request %s (auth %s): "
+					      "a new pairing",
+				tx ? "sent" : "received", auth));
 		g_free(auth);
 		return true;
 	case SMP_SECURITY_REQUEST:
 		if (llen < 2)
 			return false;
 		auth = authreq_text(p[1]);
-		report(m, LOG_HCI_SMP_SECURITY_REQUEST, handle, -1, -1,
-			g_strdup_printf("SMP Security Request %s (auth %s)",
+		report_pdu(m, LOG_HCI_SMP_SECURITY_REQUEST, handle, -1, tx,
+			p[0], g_strdup_printf("SMP Security Request %s (auth "
+					      "%s)",
 				tx ? "sent" : "received", auth));
 		g_free(auth);
 		return true;
 	case SMP_PAIRING_FAILED:
 		if (llen < 2)
 			return false;
-		report(m, LOG_HCI_SMP_PAIRING_FAILED, handle, -1, p[1],
-			g_strdup_printf("SMP Pairing Failed %s, reason 0x%02x",
+		report_pdu(m, LOG_HCI_SMP_PAIRING_FAILED, handle, p[1], tx,
+			p[0], g_strdup_printf("SMP Pairing Failed %s, reason "
+					      "0x%02x",
 				tx ? "sent" : "received", p[1]));
 		return true;
 	default:
-		return false;
+		/* the rest of a pairing: where one that stalls stopped */
+		if (!smp_name(p[0]))
+			return false;
+		report_pdu(m, LOG_HCI_SMP, handle, -1, tx, p[0],
+			g_strdup_printf("SMP %s %s", smp_name(p[0]),
+				tx ? "sent" : "received"));
+		return true;
 	}
 }
 

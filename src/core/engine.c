@@ -754,6 +754,12 @@ void engine_sim_trace_from(struct engine *e, unsigned central,
 		privacy_sim_trace(&e->centrals[central], o);
 	c = central_of_address(e, member_str(o,
 		"peer", NULL));
+	/* link-up is the central's own; a notification names its link */
+	if (!g_strcmp0(member_str(o, "side", NULL), "host") &&
+	    central < e->n_centrals)
+		gatt_subs_sim(&e->centrals[central], o);
+	else if (c)
+		gatt_subs_sim(c, o);
 	if (e->st.s && e->st.traces->len < MAX_EVIDENCE)
 		g_ptr_array_add(e->st.traces, g_strdup(json));
 	if (e->st.s && e->st.ops->sim_trace && central < e->n_centrals &&
@@ -774,6 +780,7 @@ void engine_hci_event(struct engine *e, const struct engine_hci_event *ev)
 		c = &e->centrals[0];
 	runlog_hci(e, c, ev);
 	privacy_hci(c, ev);
+	gatt_subs_hci(c, ev);
 	if (!e->st.s)
 		return;
 	if (e->st.hci->len < MAX_EVIDENCE)

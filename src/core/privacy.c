@@ -399,12 +399,12 @@ void privacy_hci(struct central *c, const struct engine_hci_event *ev)
 	struct central_privacy *p = &c->priv;
 	const char *adapter_addr;
 
-	if (!strcmp(ev->what, "le-set-random-address") && ev->own_address) {
+	if (!strcmp(ev->what, LOG_HCI_LE_SET_RANDOM_ADDRESS) && ev->own_address) {
 		g_strlcpy(p->random_address, ev->own_address,
 			sizeof(p->random_address));
 		return;
 	}
-	if (strcmp(ev->what, "le-create-connection") != 0)
+	if (strcmp(ev->what, LOG_HCI_LE_CREATE_CONNECTION) != 0)
 		return;
 	switch (ev->own_address_type) {
 	case 0:

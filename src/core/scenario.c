@@ -1147,7 +1147,8 @@ static const struct spec {
 		"a characteristic UUID and a hex value", write_params, NULL },
 	[SCN_STEP_SUBSCRIBE] = { "subscribe", 10000, uuid_arg,
 		"a characteristic UUID", timeout_params, NULL },
-	[SCN_STEP_EXPECT_NOTIFY] = { "expect-notify", 10000, uuid_arg,
+	/* longer than the 10 s MicroPython's bonding example notifies at */
+	[SCN_STEP_EXPECT_NOTIFY] = { "expect-notify", 30000, uuid_arg,
 		"a characteristic UUID", timeout_params, NULL },
 	[SCN_STEP_EXPECT] = { "expect", 0, no_args, NULL, expect_params,
 		c_expect },

@@ -233,12 +233,81 @@ static void pair_dut_removed(struct engine *e)
 		pair_find_again(e);
 }
 
+static const char *smp_pdu_name(int code)
+{
+	static const char *const names[] = { "none", "Pairing Request",
+		"Pairing Response", "Pairing Confirm", "Pairing Random",
+		"Pairing Failed", "Encryption Information",
+		"Central Identification", "Identity Information",
+		"Identity Address Information", "Signing Information",
+		"Security Request", "Pairing Public Key", "Pairing DHKey Check",
+		"Keypress Notification" };
+
+	return code >= 0 && (size_t)code < G_N_ELEMENTS(names) ? names[code] :
+								"unknown";
+}
+
+static void pair_hci(struct engine *e, const struct engine_hci_event *ev)
+{
+	struct pair_state *ps = &e->st.u.pair;
+
+	if (strncmp(ev->what, "smp", 3) != 0 || ev->smp_code <= 0)
+		return;
+	ps->smp_pdus++;
+	if (ev->sent) {
+		ps->smp_sent = ev->smp_code;
+		ps->smp_sent_us = engine_now(e);
+	} else {
+		ps->smp_received = ev->smp_code;
+		ps->smp_received_us = engine_now(e);
+	}
+}
+
+/*
+ * A pairing that never completes: where it stopped, when the HCI monitor
+ * saw it (a DUT whose host lost its ACL credits — NimBLE's event-queue bug
+ * in MicroPython — sends nothing more while its controller still answers
+ * commands: the last SMP PDU each way says so).
+ */
+static void pair_timeout(struct engine *e, const char *d)
+{
+	struct pair_state *ps = &e->st.u.pair;
+	int64_t now = engine_now(e);
+	GString *m;
+
+	if (e->st.phase != PAIR_PHASE_PAIRING || !ps->smp_pdus) {
+		step_timed_out(e, d);
+		return;
+	}
+	step_extra_str(e, LOG_KEY_SMP_LAST_SENT, smp_pdu_name(ps->smp_sent));
+	step_extra_str(e, LOG_KEY_SMP_LAST_RECEIVED,
+		smp_pdu_name(ps->smp_received));
+	m = g_string_new("");
+	g_string_printf(m, "pair did not complete within %s: on HCI the last "
+		"SMP PDU the central sent was %s, the last the DUT sent %s", d,
+		smp_pdu_name(ps->smp_sent), smp_pdu_name(ps->smp_received));
+	if (ps->smp_received) {
+		step_extra_int(e, LOG_KEY_SMP_SILENT_MS,
+			(now - ps->smp_received_us) / 1000);
+		g_string_append_printf(m, ", %" G_GINT64_FORMAT " ms before "
+			"the timeout", (now - ps->smp_received_us) / 1000);
+	}
+	if (ps->smp_sent_us > ps->smp_received_us)
+		g_string_append(m, ": the DUT stopped answering mid-pairing "
+			"(its host sent nothing more: a host that lost its ACL "
+			"credits, as MicroPython's NimBLE event queue can, "
+			"stops this way)");
+	step_fail(e, VERDICT_EXPECTATION_FAILED, CONFIDENCE_NONE, "%s", m->str);
+	g_string_free(m, TRUE);
+}
+
 const struct step_ops step_pair_ops = {
 	.start = pair_start,
 	.dut_seen = pair_dut_seen,
 	.discovery_stopped = pair_discovery_stopped,
 	.dut_removed = pair_dut_removed,
-	.timeout = step_timed_out,
+	.hci = pair_hci,
+	.timeout = pair_timeout,
 	.phase_to_str = pair_phase_to_str,
 };
 

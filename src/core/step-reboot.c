@@ -333,7 +333,7 @@ static void reboot_dut_disconnected(struct engine *e, const char *reason)
 
 static void reboot_hci(struct engine *e, const struct engine_hci_event *ev)
 {
-	if (!strcmp(ev->what, "disconnect") && ev->reason >= 0 &&
+	if (!strcmp(ev->what, LOG_HCI_DISCONNECT) && ev->reason >= 0 &&
 	    e->st.u.reboot.was_connected)
 		link_end_seen(e, ev->text, "HCI", ev->reason);
 }

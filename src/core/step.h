@@ -100,6 +100,11 @@ struct link_state {
 
 struct pair_state {
 	bool want_bond;
+	/* the HCI monitor's last SMP PDU each way: where a pairing that
+	 * never completes stopped */
+	int smp_sent, smp_received;          /* SMP codes, 0: none */
+	int64_t smp_sent_us, smp_received_us;
+	unsigned smp_pdus;
 };
 
 struct reboot_state {
@@ -193,6 +198,11 @@ struct central {
 	bool discovering;        /* our discovery session */
 	int64_t dut_seen_us;     /* last advertisement seen */
 	GHashTable *subs;        /* uuid -> struct sub (step-gatt.c) */
+	/* what the DUT pushed on this central's link since it came up,
+	 * counted where HCI or the simulator shows it (step-gatt.c) */
+	unsigned link_notifications;
+	const char *notifications_seen_by;
+	int64_t link_up_us;
 	/* its bond as this run made it: the run's bond counter when it
 	 * paired with bond=yes (0: none), for the bond history of a failed
 	 * reconnect */
@@ -439,5 +449,9 @@ void gatt_subs_link_lost(struct central *c);
 void gatt_subs_value(struct central *c, const char *path);
 /* The bond is gone: so are the DUT's CCCDs for us. */
 void gatt_subs_forget(struct central *c);
+/* The HCI monitor or the simulator saw this central's link come up, or
+ * the DUT push a notification on it. */
+void gatt_subs_hci(struct central *c, const struct engine_hci_event *ev);
+void gatt_subs_sim(struct central *c, JsonObject *trace);
 
 #endif

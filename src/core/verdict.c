@@ -55,8 +55,9 @@ const char *verdict_explain(enum verdict v)
 		return "A new pairing was requested although a bond exists; "
 		       "users get a pairing prompt they should never see.";
 	case VERDICT_SUBSCRIPTION_LOST:
-		return "The device forgot the bonded host's subscription (CCCD) "
-		       "and stopped notifying until re-subscribed.";
+		return "The device did not keep the bonded host's subscription "
+		       "(its CCCD reads off after the reconnect); the evidence "
+		       "says whether it still sent notifications.";
 	case VERDICT_LOCAL_BOND_LOST:
 		return "The bond is gone on the host side (BlueZ), not on the "
 		       "device.";

@@ -72,9 +72,12 @@ static void dut_notifies(struct sim_adapter *adapter, struct sim_device *d,
 		    MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
 		delivered = false;
 	g_variant_builder_init(&t, G_VARIANT_TYPE("a{sv}"));
+	g_variant_builder_add(&t, "{sv}", "peer",
+		g_variant_new_string(d->link_addr));
 	g_variant_builder_add(&t, "{sv}", "delivered",
 		g_variant_new_boolean(delivered));
-	sim_trace(adapter, "notification", g_variant_builder_end(&t));
+	/* the DUT's own act: on every adapter in range, naming its link */
+	sim_trace_dut("notification", g_variant_builder_end(&t), adapter);
 	if (delivered && d->temp.clients->len > 0) {
 		d->temp.value_known = true;
 		chr_changed(&d->temp, "Value");

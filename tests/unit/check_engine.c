@@ -789,6 +789,85 @@ START_TEST(a_lost_cccd_is_subscription_lost)
 	ck_assert_int_eq(F.result.verdict, VERDICT_SUBSCRIPTION_LOST);
 	ck_assert_int_eq(F.result.confidence, CONFIDENCE_CONFIRMED);
 	ck_assert_int_eq(count_events("\"cccd\":\"0000\""), 1);
+	/* no HCI, no simulator: what it did with notifications is unseen */
+	ck_assert_ptr_nonnull(strstr(F.result.message, "reads 0000 "
+		"(notifications off): it did not keep the bonded host's "
+		"subscription; whether it still sends notifications is not "
+		"seen here"));
+}
+END_TEST
+
+static void hci(const char *what, int status, int reason);
+
+static void hci_pdu(const char *what, bool sent, int smp_code)
+{
+	struct engine_hci_event ev = { what, 0, "C0:FF:EE:00:13:42", -1, -1,
+		what, -1, NULL, sent, smp_code };
+
+	engine_hci_event(eng, &ev);
+}
+
+/* MicroPython's example ignores its CCCD: it notifies with it off. */
+START_TEST(a_lost_cccd_says_whether_notifications_still_came)
+{
+	add_dut(true, false);
+	madd(DEV "/service000a/char000b", g_variant_new_parsed(
+		"{'org.bluez.GattCharacteristic1': {'UUID': "
+		"<'00002a6e-0000-1000-8000-00805f9b34fb'>}}"));
+	madd(DEV "/service000a/char000b/desc000d",
+		g_variant_new_parsed("{'org.bluez.GattDescriptor1': {'UUID': "
+				     "<'00002902-0000-1000-8000-00805f9b34fb'>}}"));
+	set_dev("Connected", g_variant_new_boolean(TRUE));
+	start("subscribe 2a6e\nexpect connected=no timeout=1s\n"
+	      "expect connected=yes timeout=10s\nexpect-notify 2a6e\n", NULL);
+	engine_bluez_available(eng, true, NULL);
+	answer(BLUEZ_OP_START_NOTIFY, NULL, NULL, NULL);
+	model_set(F.m, DEV "/service000a/char000b", BLUEZ_IFACE_GATT_CHRC,
+		"Notifying", g_variant_new_boolean(TRUE));
+	advance(1);
+	set_dev("Connected", g_variant_new_boolean(FALSE));
+	answer(BLUEZ_OP_STOP_NOTIFY, NULL, NULL, NULL);
+	advance(1);
+	hci(LOG_HCI_LE_CONNECTION, 0, -1);
+	set_dev("Connected", g_variant_new_boolean(TRUE));
+	hci_pdu(LOG_HCI_ATT_NOTIFICATION, false, 0);
+	advance(1);
+	answer(BLUEZ_OP_READ_DESC, NULL, NULL,
+		g_variant_new_parsed("([byte 0x00, 0x00],)"));
+	advance(1);
+	ck_assert_int_eq(F.result.verdict, VERDICT_SUBSCRIPTION_LOST);
+	ck_assert_msg(strstr(F.result.message, "reads 0000 (notifications "
+		"off): it did not keep the bonded host's subscription; yet it "
+		"sent 1 notification on this link in the "), "%s",
+		F.result.message);
+	ck_assert_ptr_nonnull(strstr(F.result.message, "(HCI): it notifies "
+		"without the CCCD"));
+	ck_assert_int_eq(count_events("\"notifications_seen\":1"), 1);
+}
+END_TEST
+
+/* NimBLE's event-queue bug: the DUT stops answering mid-pairing. */
+START_TEST(a_pairing_that_stalls_says_where_on_hci)
+{
+	add_dut(false, false);
+	start("pair timeout=5s\n", NULL);
+	engine_bluez_available(eng, true, NULL);
+	answer(BLUEZ_OP_SET_PAIRABLE, NULL, NULL, NULL);
+	ck_assert_ptr_nonnull(pending(BLUEZ_OP_PAIR));
+	hci_pdu(LOG_HCI_SMP_PAIRING_REQUEST, true, 0x01);
+	advance(20);
+	hci_pdu(LOG_HCI_SMP, false, 0x02);
+	advance(10);
+	hci_pdu(LOG_HCI_SMP, true, 0x0c);
+	advance(5000);
+	ck_assert(F.finished);
+	ck_assert_int_eq(F.result.verdict, VERDICT_EXPECTATION_FAILED);
+	ck_assert_msg(strstr(F.result.message, "on HCI the last SMP PDU the "
+		"central sent was Pairing Public Key, the last the DUT sent "
+		"Pairing Response, 4980 ms before the timeout: the DUT stopped "
+		"answering mid-pairing"), "%s", F.result.message);
+	ck_assert_int_eq(count_events("\"smp_last_sent\":\"Pairing Public "
+		"Key\""), 1);
 }
 END_TEST
 
@@ -2213,6 +2292,8 @@ Suite *engine_suite(void)
 	tcase_add_test(tc, an_interrupt_ends_the_run_cleanly);
 	tcase_add_test(tc, a_missing_adapter_is_an_environment_error);
 	tcase_add_test(tc, a_lost_cccd_is_subscription_lost);
+	tcase_add_test(tc, a_lost_cccd_says_whether_notifications_still_came);
+	tcase_add_test(tc, a_pairing_that_stalls_says_where_on_hci);
 	tcase_add_test(tc, privacy_on_is_set_on_the_simulator_and_put_back);
 	tcase_add_test(tc, privacy_without_root_exits_3_and_says_how);
 	tcase_add_test(tc, privacy_that_cannot_be_read_is_an_environment_error);

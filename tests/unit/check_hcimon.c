@@ -70,6 +70,15 @@ static const struct {
 		"SMP Security Request received (auth 0x09: Bonding, No MITM, SC)" },
 	{ 4, { 0x2a, 0x20, 6, 0, 2, 0, 6, 0, 0x05, 0x0f }, 10,
 		"smp-pairing-failed", -1, 0x0f, NULL },
+	/* the rest of SMP, each way */
+	{ 4, { 0x2a, 0x20, 5, 0, 1, 0, 6, 0, 0x0c }, 9, "smp", -1, -1,
+		"SMP Pairing Public Key sent" },
+	{ 5, { 0x2a, 0x20, 5, 0, 1, 0, 6, 0, 0x02 }, 9, "smp", -1, -1,
+		"SMP Pairing Response received" },
+	/* ATT: a notification the DUT sent, handle 0x000c */
+	{ 5, { 0x2a, 0x20, 7, 0, 3, 0, 4, 0, 0x1b, 0x0c, 0x00 }, 11,
+		"att-notification", -1, -1,
+		"ATT Handle Value Notification received, handle 0x000c" },
 };
 
 START_TEST(each_frame_that_matters_becomes_an_event)

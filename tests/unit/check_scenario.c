@@ -246,7 +246,7 @@ static const struct {
 	{ "read 2a6e", SCN_STEP_READ, 10000 },
 	{ "write 2a6e 01", SCN_STEP_WRITE, 10000 },
 	{ "subscribe 2a6e", SCN_STEP_SUBSCRIBE, 10000 },
-	{ "expect-notify 2a6e", SCN_STEP_EXPECT_NOTIFY, 10000 },
+	{ "expect-notify 2a6e", SCN_STEP_EXPECT_NOTIFY, 30000 },
 	{ "expect connected=yes", SCN_STEP_EXPECT, 0 },
 	{ "remove-bond", SCN_STEP_REMOVE_BOND, 10000 },
 	{ "sleep 1s", SCN_STEP_SLEEP, 0 },
