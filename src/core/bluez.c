@@ -142,7 +142,8 @@ static gint by_index(gconstpointer a, gconstpointer b)
 	int y = bluez_adapter_index(*(const char *const *)b);
 
 	return x != y ? (x < y ? -1 : 1) :
-			strcmp(*(const char *const *)a, *(const char *const *)b);
+			g_strcmp0(*(const char *const *)a,
+				*(const char *const *)b);
 }
 
 bool bluez_pick_adapters(struct model *m, unsigned n,

@@ -497,10 +497,14 @@ int scenario_find_central(const struct scenario *scn, const char *name)
 static int adapter_number(const char *name)
 {
 	const char *p = name ? strrchr(name, '/') : NULL;
+	guint64 n;
 
 	p = p ? p + 1 : name;
-	return p && !strncmp(p, "hci", 3) && g_ascii_isdigit(p[3]) ?
-		atoi(p + 3) : -1;
+	if (!p || strncmp(p, "hci", 3) || !g_ascii_isdigit(p[3]))
+		return -1;
+	/* the digits after hci, as atoi read them, but never overflowing */
+	n = g_ascii_strtoull(p + 3, NULL, 10);
+	return n > G_MAXINT ? -1 : (int)n;
 }
 
 unsigned scenario_adapters_needed(const struct scenario *scn,
