@@ -259,15 +259,16 @@ int main(int argc, char **argv)
 	if (o.verbose)
 		bus_add_signal_watch(bus, NULL, NULL, NULL, BC_SIM_IFACE,
 			"Trace", on_trace, NULL, NULL);
+	/* a client that sees the name may signal us at once */
+	sig[0] = g_unix_signal_add(SIGINT, on_signal, NULL);
+	sig[1] = g_unix_signal_add(SIGTERM, on_signal, NULL);
 	/* own the name last: clients see a complete bluetoothd or none */
 	if (!bus_request_name(bus, BLUEZ_SERVICE, &err)) {
 		fprintf(stderr, "bondcheck-sim: %s\n", err->message);
 		status = BC_EXIT_ENV;
-		goto out;
+	} else {
+		g_main_loop_run(loop);
 	}
-	sig[0] = g_unix_signal_add(SIGINT, on_signal, NULL);
-	sig[1] = g_unix_signal_add(SIGTERM, on_signal, NULL);
-	g_main_loop_run(loop);
 	g_source_remove(sig[0]);
 	g_source_remove(sig[1]);
 out:

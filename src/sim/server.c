@@ -332,16 +332,17 @@ void sim_server_free(struct sim_server *srv)
 	if (!srv)
 		return;
 	/* devices first (a bonding in progress still talks to its agent),
-	 * then the agents */
+	 * then the agents, then the objects (the service may still flush
+	 * changes, which reads the adapters and DUTs), then those */
 	for (guint i = 0; i < srv->adapters->len; i++)
 		sim_adapter_clear(g_ptr_array_index(srv->adapters, i));
 	g_queue_clear(&srv->default_agents);
 	g_hash_table_destroy(srv->agents);
+	service_free(srv->svc);
 	for (guint i = srv->adapters->len; i-- > 0;)
 		sim_adapter_free(g_ptr_array_index(srv->adapters, i));
 	g_ptr_array_free(srv->adapters, TRUE);
 	g_ptr_array_free(srv->duts, TRUE);
-	service_free(srv->svc);
 	bus_unref(srv->bus);
 	g_rand_free(srv->rand);
 	g_free(srv);

@@ -71,6 +71,16 @@ void simtest_stop(struct simtest *st)
 	dbus_shutdown();
 }
 
+int simtest_stop_sim(struct simtest *st, int sig)
+{
+	int status = test_signal_wait(st->sim, sig, 10000);
+
+	/* one that did not exit is killed by simtest_stop() */
+	if (status >= 0)
+		st->sim = 0;
+	return status;
+}
+
 struct reply_wait {
 	GPtrArray *lines;
 	guint from;

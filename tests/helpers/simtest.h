@@ -34,6 +34,10 @@ struct simtest {
  * timeline. */
 void simtest_start(struct simtest *st, const char *const *args);
 void simtest_stop(struct simtest *st);
+/* Stop only the simulator, with @sig; its exit status (128+N if signal N
+ * killed it, -1 if it did not exit within 10 s). Under ASan a leak or
+ * another error found at exit makes the status non-zero. */
+int simtest_stop_sim(struct simtest *st, int sig);
 /* Start discovery and wait until the DUT's Device1 is there. */
 void simtest_discover(struct simtest *st);
 /* A synchronous call through the timeline: waits for its reply line and
