@@ -67,4 +67,12 @@ enum bc_exit {
 /* Our code -> exit status, for errors that end a program. */
 enum bc_exit bcerror_exit_status(const GError *error);
 
+/*
+ * What an error message may quote of a string someone else sent: at most
+ * BCERROR_QUOTE_MAX bytes of @s, cut at a character and ended by "...".
+ * g_free the result.
+ */
+#define BCERROR_QUOTE_MAX 64
+char *bcerror_quote(const char *s);
+
 #endif

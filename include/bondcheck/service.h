@@ -104,6 +104,9 @@ void svc_call_return(struct svc_call *call, GVariant *ret);
 /* Answer with (h, q): @fd is passed to the caller and closed here (a
  * connection that cannot pass descriptors gets an error instead). */
 void svc_call_return_fd(struct svc_call *call, int fd, uint16_t value);
+/* The error's text is cut to SVC_ERROR_TEXT_MAX bytes ("..." at the end),
+ * a backstop: a text that quotes a caller quotes bcerror_quote() of it. */
+#define SVC_ERROR_TEXT_MAX 65536
 void svc_call_error(struct svc_call *call, const char *name, const char *fmt,
 	...) G_GNUC_PRINTF(3, 4);
 

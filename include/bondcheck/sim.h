@@ -63,6 +63,9 @@ struct sim_fault_value {
 	char *text;              /* the argument as given */
 };
 
+/* A fault's argument is at most this long (a duration, a count, 5.83). */
+#define SIM_FAULT_ARG_MAX_BYTES 64
+
 bool sim_fault_lookup(const char *name, enum sim_fault *fault);
 /* Parse "name" or "name=arg"; sim_fault_parse_arg for a separate arg. */
 bool sim_fault_parse(const char *spec, enum sim_fault *fault,
@@ -137,6 +140,22 @@ void sim_dut_config_defaults(struct sim_dut_config *cfg);
 /* The DUT reports what it does inside (the simulator's "truth"). */
 typedef void (*sim_trace_fn)(const char *event, GVariant *details,
 	void *user_data);
+
+/*
+ * What the simulator puts on the bus is bounded (doc/simulator.md):
+ * a Trace signal's JSON, names a client sets (Alias), fault arguments.
+ * Error texts quote at most BCERROR_QUOTE_MAX bytes of what a client sent.
+ */
+#define SIM_TRACE_MAX_BYTES 4096
+#define SIM_ALIAS_MAX_BYTES 248     /* HCI's local name length */
+
+/*
+ * One Trace event as a line of JSON: {"event", "t_us", details...}, each
+ * detail (an a{sv} member) a scalar or an array of scalars. At most
+ * SIM_TRACE_MAX_BYTES: a longer or deeper event becomes {"event", "t_us",
+ * "truncated": true, "bytes": N}. Pure; g_free the result.
+ */
+char *sim_trace_json(const char *event, int64_t t_us, GVariant *details);
 
 struct sim_dut *sim_dut_new(const struct sim_dut_config *cfg,
 	sim_trace_fn trace, void *user_data);

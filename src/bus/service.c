@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bondcheck/bcerror.h"
 #include "bondcheck/msg.h"
 #include "bondcheck/names.h"
 #include "bondcheck/service.h"
@@ -163,8 +164,26 @@ void svc_call_error(struct svc_call *call, const char *name, const char *fmt,
 	va_start(ap, fmt);
 	text = g_strdup_vprintf(fmt, ap);
 	va_end(ap);
+	if (strlen(text) > SVC_ERROR_TEXT_MAX) {
+		/* a backstop: texts that quote a caller use bcerror_quote() */
+		char *cut = text + SVC_ERROR_TEXT_MAX - 3;
+
+		while (cut > text && ((unsigned char)*cut & 0xc0) == 0x80)
+			cut--;
+		memcpy(cut, "...", 4);
+	}
 	call_finish(call, dbus_message_new_error(call->msg, name, text));
 	g_free(text);
+}
+
+/* "@what '@s'", quoting at most a bounded part of what the caller sent */
+static void error_about(struct svc_call *call, const char *name,
+	const char *what, const char *s)
+{
+	char *q = bcerror_quote(s);
+
+	svc_call_error(call, name, "%s '%s'", what, q);
+	g_free(q);
 }
 
 /* ---- change batching ---------------------------------------------------- */
@@ -699,8 +718,8 @@ static void handle_properties(struct object *o, struct svc_call *call,
 	    g_variant_is_of_type(args, G_VARIANT_TYPE("(s)"))) {
 		g_variant_get(args, "(&s)", &iface);
 		if (!find_desc(o, iface, &ii)) {
-			svc_call_error(call, DBUS_ERR_INVALID_ARGS,
-				"No such interface '%s'", iface);
+			error_about(call, DBUS_ERR_INVALID_ARGS,
+				"No such interface", iface);
 			return;
 		}
 		svc_call_return(call, g_variant_new("(@a{sv})",
@@ -713,15 +732,15 @@ static void handle_properties(struct object *o, struct svc_call *call,
 
 		g_variant_get(args, "(&s&s)", &iface, &name);
 		if (!find_desc(o, iface, &ii)) {
-			svc_call_error(call, DBUS_ERR_INVALID_ARGS,
-				"No such interface '%s'", iface);
+			error_about(call, DBUS_ERR_INVALID_ARGS,
+				"No such interface", iface);
 			return;
 		}
 		p = find_prop(ii->desc, name);
 		v = p && p->get ? p->get(ii->data, name) : NULL;
 		if (!v) {
-			svc_call_error(call, DBUS_ERR_INVALID_ARGS,
-				"No such property '%s'", name);
+			error_about(call, DBUS_ERR_INVALID_ARGS,
+				"No such property", name);
 			return;
 		}
 		g_variant_take_ref(v);
@@ -735,11 +754,11 @@ static void handle_properties(struct object *o, struct svc_call *call,
 
 		g_variant_get(args, "(&s&sv)", &iface, &name, &value);
 		if (!find_desc(o, iface, &ii)) {
-			svc_call_error(call, DBUS_ERR_INVALID_ARGS,
-				"No such interface '%s'", iface);
+			error_about(call, DBUS_ERR_INVALID_ARGS,
+				"No such interface", iface);
 		} else if (!(p = find_prop(ii->desc, name))) {
-			svc_call_error(call, DBUS_ERR_INVALID_ARGS,
-				"No such property '%s'", name);
+			error_about(call, DBUS_ERR_INVALID_ARGS,
+				"No such property", name);
 		} else if (!p->set) {
 			svc_call_error(call, DBUS_ERR_PROPERTY_READ_ONLY,
 				"Property '%s' is not writable", name);

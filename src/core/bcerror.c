@@ -165,3 +165,22 @@ enum bc_exit bcerror_exit_status(const GError *error)
 	}
 	return BC_EXIT_FAILED;
 }
+
+char *bcerror_quote(const char *s)
+{
+	char *q;
+	size_t n;
+
+	if (!s)
+		return g_strdup("");
+	if (strlen(s) <= BCERROR_QUOTE_MAX)
+		return g_strdup(s);
+	/* back to the first byte of a UTF-8 character (or any other byte) */
+	n = BCERROR_QUOTE_MAX - 3;
+	while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+		n--;
+	q = g_malloc(n + 4);
+	memcpy(q, s, n);
+	memcpy(q + n, "...", 4);
+	return q;
+}

@@ -372,6 +372,11 @@ static void s_alias(struct svc_call *call, const char *name, GVariant *value,
 	struct sim_adapter *adapter = data;
 	const char *a = g_variant_get_string(value, NULL);
 
+	if (strlen(a) > SIM_ALIAS_MAX_BYTES) {
+		/* it comes back in every GetManagedObjects: bounded */
+		sim_reply_error(call, SIM_ERR_INVALID_ARGS);
+		return;
+	}
 	g_free(adapter->alias);
 	adapter->alias = g_strdup(*a ? a : "bondcheck-sim");
 	sim_adapter_changed(adapter, name);

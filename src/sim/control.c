@@ -9,6 +9,7 @@
  */
 #include <string.h>
 
+#include "bondcheck/bcerror.h"
 #include "bondcheck/bluez.h"
 #include "bondcheck/names.h"
 #include "sim-private.h"
@@ -197,9 +198,11 @@ static void m_set_fault(struct svc_call *call, GVariant *args, void *data)
 
 	g_variant_get(args, "(&s&s)", &name, &arg);
 	if (!sim_fault_lookup(name, &f)) {
+		char *q = bcerror_quote(name);
+
 		svc_call_error(call, BC_ERR_UNKNOWN_FAULT,
-			"unknown fault '%s' (bondcheck faults lists them)",
-			name);
+			"unknown fault '%s' (bondcheck faults lists them)", q);
+		g_free(q);
 		return;
 	}
 	if (!sim_fault_parse_arg(f, *arg ? arg : NULL, &v, &err)) {
@@ -231,8 +234,11 @@ static void m_bond_peer(struct svc_call *call, GVariant *args, void *data)
 	g_variant_get(args, "(&s)", &addr);
 	if (!bluez_address_valid(addr) ||
 	    !g_ascii_strcasecmp(addr, adapter->address)) {
+		char *q = bcerror_quote(addr);
+
 		svc_call_error(call, BC_ERR_INVALID_ARGS,
-			"not another central's address: '%s'", addr);
+			"not another central's address: '%s'", q);
+		g_free(q);
 		return;
 	}
 	/* another central (a phone) bonds with the DUT */

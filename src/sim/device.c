@@ -480,6 +480,11 @@ static void s_alias(struct svc_call *call, const char *name, GVariant *value,
 	struct sim_device *d = data;
 	const char *a = g_variant_get_string(value, NULL);
 
+	if (strlen(a) > SIM_ALIAS_MAX_BYTES) {
+		/* it comes back in every GetManagedObjects: bounded */
+		sim_reply_error(call, SIM_ERR_INVALID_ARGS);
+		return;
+	}
 	g_free(d->alias);
 	d->alias = *a ? g_strdup(a) : NULL;
 	sim_device_changed(d, name);

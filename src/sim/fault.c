@@ -89,6 +89,13 @@ bool sim_fault_parse_arg(enum sim_fault fault, const char *arg,
 
 	memset(value, 0, sizeof(*value));
 	value->on = true;
+	/* it goes into Sim1.Faults and the Trace: bounded */
+	if (arg && strlen(arg) > SIM_FAULT_ARG_MAX_BYTES) {
+		g_set_error(error, BCERROR, BCERROR_BAD_INPUT,
+			"fault %s: the argument is longer than %d bytes",
+			info->name, SIM_FAULT_ARG_MAX_BYTES);
+		return false;
+	}
 	switch (info->arg) {
 	case SIM_FAULT_ARG_NONE:
 		if (arg && *arg) {
@@ -152,6 +159,7 @@ bool sim_fault_parse(const char *spec, enum sim_fault *fault,
 {
 	const char *eq = spec ? strchr(spec, '=') : NULL;
 	char *name = eq ? g_strndup(spec, eq - spec) : g_strdup(spec);
+	char *q;
 	bool ok;
 
 	if (sim_fault_lookup(name, fault)) {
@@ -160,9 +168,10 @@ bool sim_fault_parse(const char *spec, enum sim_fault *fault,
 		g_free(name);
 		return ok;
 	}
+	q = bcerror_quote(name);
 	g_set_error(error, BCERROR, BCERROR_BAD_INPUT,
-		"unknown fault '%s' (bondcheck faults lists them)",
-		name ? name : "");
+		"unknown fault '%s' (bondcheck faults lists them)", q);
+	g_free(q);
 	g_free(name);
 	return false;
 }

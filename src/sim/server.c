@@ -13,9 +13,6 @@
  * doc/simulator.md lists each behaviour with its source. Never trusts a
  * client: every argument is checked and every call is answered once.
  */
-#include <json-glib/json-glib.h>
-
-#include "bondcheck/jsontext.h"
 #include "bondcheck/names.h"
 #include "sim-private.h"
 
@@ -156,40 +153,18 @@ void sim_cancel_actions(struct sim_adapter *adapter, struct sim_device *dev)
 void sim_trace(struct sim_adapter *adapter, const char *event,
 	GVariant *details)
 {
-	JsonBuilder *b = json_builder_new();
-	JsonGenerator *g = json_generator_new();
-	JsonNode *root;
 	char *line;
-	GVariantIter it;
-	const char *k;
-	GVariant *v;
 
-	json_builder_begin_object(b);
-	json_builder_set_member_name(b, "event");
-	json_builder_add_string_value(b, event);
-	json_builder_set_member_name(b, "t_us");
-	json_builder_add_int_value(b,
-		g_get_monotonic_time() - adapter->start_us);
-	if (details) {
+	if (details)
 		g_variant_ref_sink(details);
-		g_variant_iter_init(&it, details);
-		while (g_variant_iter_next(&it, "{&sv}", &k, &v)) {
-			json_builder_set_member_name(b, k);
-			json_builder_add_value(b, json_gvariant_serialize(v));
-			g_variant_unref(v);
-		}
+	line = sim_trace_json(event, g_get_monotonic_time() - adapter->start_us,
+		details);
+	if (details)
 		g_variant_unref(details);
-	}
-	json_builder_end_object(b);
-	root = json_builder_get_root(b);
-	line = jsontext_generate(g, root, NULL);
 	g_debug("trace: %s", line);
 	service_emit(adapter->svc, adapter->sim_path, BC_SIM_IFACE, "Trace",
 		g_variant_new("(s)", line));
 	g_free(line);
-	json_node_unref(root);
-	g_object_unref(g);
-	g_object_unref(b);
 }
 
 void sim_trace_dut(const char *event, GVariant *details, void *data)

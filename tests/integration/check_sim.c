@@ -16,6 +16,7 @@
 #include "bondcheck/bcerror.h"
 #include "bondcheck/msg.h"
 #include "bondcheck/names.h"
+#include "bondcheck/sim.h"
 #include "helpers/simtest.h"
 #include "suites.h"
 
@@ -1110,6 +1111,128 @@ START_TEST(hostile_calls_get_bluez_errors_and_the_sim_keeps_serving)
 }
 END_TEST
 
+/*
+ * What a client sends does not come back unbounded: names and arguments
+ * are refused past their limit, error texts are cut, and every Trace
+ * signal stays within SIM_TRACE_MAX_BYTES (doc/simulator.md, Limits).
+ */
+static const struct {
+	const char *path, *iface, *method;
+	const char *args;     /* GVariant text; BIG is 100,000 bytes */
+	const char *expect;   /* the error's name */
+} overlong[] = {
+	{ BC_SIM_PATH, BC_SIM_IFACE, "SetFault", "(BIG, '')",
+		"org.bondcheck.Error.UnknownFault" },
+	{ BC_SIM_PATH, BC_SIM_IFACE, "SetFault", "('slow-boot', LONGDURATION)",
+		"org.bondcheck.Error.InvalidArguments" },
+	{ BC_SIM_PATH, BC_SIM_IFACE, "SetFault", "('bluez-version', BIG)",
+		"org.bondcheck.Error.InvalidArguments" },
+	{ BC_SIM_PATH, BC_SIM_IFACE, "BondPeer", "(BIG,)",
+		"org.bondcheck.Error.InvalidArguments" },
+	{ SIM_HCI, DBUS_IFACE_PROPERTIES, "Set",
+		"('org.bluez.Adapter1', 'Alias', <BIG>)",
+		"org.bluez.Error.InvalidArguments" },
+	{ SIM_DEV, DBUS_IFACE_PROPERTIES, "Set",
+		"('org.bluez.Device1', 'Alias', <BIG>)",
+		"org.bluez.Error.InvalidArguments" },
+	{ SIM_HCI, DBUS_IFACE_PROPERTIES, "Get", "('org.bluez.Adapter1', BIG)",
+		"org.freedesktop.DBus.Error.InvalidArgs" },
+	{ SIM_HCI, DBUS_IFACE_PROPERTIES, "GetAll", "(BIG,)",
+		"org.freedesktop.DBus.Error.InvalidArgs" },
+};
+
+static char *overlong_args(const char *text)
+{
+	char *x = g_strnfill(100000, 'x');
+	char *zeros = g_strnfill(99998, '0');
+	char *big = g_strdup_printf("'%s'", x);
+	/* a valid duration of 100,000 bytes: 0000...1s */
+	char *dur = g_strdup_printf("'%s1s'", zeros);
+	char **a = g_strsplit(text, "BIG", -1);
+	char *t = g_strjoinv(big, a);
+	char **b = g_strsplit(t, "LONGDURATION", -1);
+	char *out = g_strjoinv(dur, b);
+
+	g_strfreev(a);
+	g_strfreev(b);
+	g_free(t);
+	g_free(big);
+	g_free(dur);
+	g_free(x);
+	g_free(zeros);
+	return out;
+}
+
+START_TEST(what_a_client_sends_does_not_come_back_unbounded)
+{
+	char *text = overlong_args(overlong[_i].args);
+	GPtrArray *traces;
+	GVariant *v;
+	char *r;
+
+	start_with(NULL);
+	simtest_discover(&st);
+	r = CALL(overlong[_i].path, overlong[_i].iface, overlong[_i].method,
+		g_variant_new_parsed(text));
+	ck_assert_msg(g_str_has_prefix(r, overlong[_i].expect), "%.200s", r);
+	/* "NAME text", the text quoting at most BCERROR_QUOTE_MAX bytes */
+	ck_assert_uint_le(strlen(r), strlen(overlong[_i].expect) + 1 +
+		BCERROR_QUOTE_MAX + 64);
+	g_free(r);
+	/* nothing of it stored: every object's properties stay small */
+	v = test_call_ok(st.bus, BLUEZ_SERVICE, "/",
+		DBUS_IFACE_OBJECT_MANAGER, "GetManagedObjects", NULL);
+	ck_assert_uint_lt(g_variant_get_size(v), 16384);
+	g_variant_unref(v);
+	v = test_call_ok(st.bus, BLUEZ_SERVICE, BC_SIM_PATH,
+		DBUS_IFACE_PROPERTIES, "GetAll",
+		g_variant_new("(s)", BC_SIM_IFACE));
+	ck_assert_uint_lt(g_variant_get_size(v), 1024);
+	g_variant_unref(v);
+	traces = timeline_traces(st.tl);
+	for (guint i = 0; i < traces->len; i++)
+		ck_assert_uint_le(strlen(g_ptr_array_index(traces, i)),
+			SIM_TRACE_MAX_BYTES);
+	g_free(text);
+}
+END_TEST
+
+/* The largest event there is, a full 64-entry bond table, fits whole. */
+START_TEST(the_largest_trace_fits_its_bound)
+{
+	struct testagent *a;
+	GPtrArray *traces;
+	bool seen = false;
+
+	start_with((const char *[]){ "--fault", "bond-table-full=64", NULL });
+	a = bonded("KeyboardDisplay");
+	for (int i = 0; i < 63; i++) {
+		char *peer = g_strdup_printf("11:22:33:44:55:%02X", i);
+
+		call_ok(BC_SIM_PATH, BC_SIM_IFACE, "BondPeer",
+			g_variant_new("(s)", peer));
+		g_free(peer);
+	}
+	timeline_clear(st.tl);
+	call_ok(BC_SIM_PATH, BC_SIM_IFACE, "Reboot", NULL);
+	ck_assert(timeline_wait_trace(st.tl, "\"event\":\"booted\"", 5000));
+	traces = timeline_traces(st.tl);
+	for (guint i = 0; i < traces->len; i++) {
+		const char *t = g_ptr_array_index(traces, i);
+
+		ck_assert_uint_le(strlen(t), SIM_TRACE_MAX_BYTES);
+		ck_assert_msg(!strstr(t, "\"truncated\""), "%s", t);
+		if (strstr(t, "\"event\":\"booted\"")) {
+			/* 64 entries, the last BondPeer's among them */
+			ck_assert_ptr_nonnull(strstr(t, "11:22:33:44:55:3E"));
+			seen = true;
+		}
+	}
+	ck_assert(seen);
+	testagent_free(a);
+}
+END_TEST
+
 START_TEST(agent_registration_errors)
 {
 	struct bus *other;
@@ -1623,6 +1746,10 @@ Suite *sim_suite(void)
 	tcase_add_loop_test(bad,
 		hostile_calls_get_bluez_errors_and_the_sim_keeps_serving, 0,
 		G_N_ELEMENTS(hostile));
+	tcase_add_loop_test(bad,
+		what_a_client_sends_does_not_come_back_unbounded, 0,
+		G_N_ELEMENTS(overlong));
+	tcase_add_test(bad, the_largest_trace_fits_its_bound);
 	suite_add_tcase(s, bad);
 
 	tcase_add_checked_fixture(ex, NULL, teardown);

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* check_bcerror.c — the D-Bus error table and the exit-status table. */
+/* check_bcerror.c — the D-Bus error table, the exit-status table and how
+ * error messages quote what others sent. */
 #include <check.h>
+#include <string.h>
 
 #include "bondcheck/bcerror.h"
 #include "bondcheck/names.h"
@@ -111,6 +113,32 @@ START_TEST(every_code_has_a_name)
 }
 END_TEST
 
+/* bcerror_quote: at most 64 bytes, cut at a character, "..." when cut */
+static const struct {
+	const char *in;
+	const char *out;
+} quotes[] = {
+	{ NULL, "" },
+	{ "", "" },
+	{ "slow-boot", "slow-boot" },
+	{ "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" },
+	{ "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa..." },
+	/* the cut would split the two bytes of an e-acute: before it */
+	{ "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\xc3\xa9zzzzz", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa..." },
+	/* not UTF-8 at all (a command line can say anything): bytes */
+	{ "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\xff", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa..." },
+};
+
+START_TEST(quotes_are_bounded_and_cut_at_a_character)
+{
+	char *q = bcerror_quote(quotes[_i].in);
+
+	ck_assert_str_eq(q, quotes[_i].out);
+	ck_assert_uint_le(strlen(q), BCERROR_QUOTE_MAX);
+	g_free(q);
+}
+END_TEST
+
 Suite *bcerror_suite(void)
 {
 	Suite *s = suite_create("bcerror");
@@ -123,6 +151,8 @@ Suite *bcerror_suite(void)
 		G_N_ELEMENTS(exits));
 	tcase_add_test(tc, foreign_errors_exit_as_failures);
 	tcase_add_test(tc, every_code_has_a_name);
+	tcase_add_loop_test(tc, quotes_are_bounded_and_cut_at_a_character, 0,
+		G_N_ELEMENTS(quotes));
 	suite_add_tcase(s, tc);
 	return s;
 }

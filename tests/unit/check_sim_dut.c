@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * check_sim_dut.c — the DUT model without a bus: what the firmware does with
- * its bond store across reboots, for every fault, and how faults parse.
+ * its bond store across reboots, for every fault, and how faults parse;
+ * and the bounded JSON its trace events take on the bus.
  */
 #include <check.h>
 #include <string.h>
@@ -538,6 +539,9 @@ static const struct {
 	{ "bond-table-full=0", false, 0 },
 	{ "bond-table-full=x", false, 0 },
 	{ "bluez-version=4.101", false, 0 },
+	/* an argument is at most SIM_FAULT_ARG_MAX_BYTES (64) long */
+	{ "slow-boot=000000000000000000000000000000000000000000000000000000000000001s", true, SIM_FAULT_SLOW_BOOT },
+	{ "slow-boot=0000000000000000000000000000000000000000000000000000000000000001s", false, 0 },
 	{ "no-such-fault", false, 0 },
 	{ "", false, 0 },
 };
@@ -574,6 +578,85 @@ START_TEST(every_fault_has_a_name_and_a_line)
 }
 END_TEST
 
+/* ---- the Trace signal's JSON ------------------------------------------- */
+
+static GVariant *dict(const char *text)
+{
+	return g_variant_ref_sink(g_variant_new_parsed(text));
+}
+
+static const struct {
+	const char *details;   /* a{sv} in GVariant text, or NULL */
+	const char *expect;    /* the line, or NULL: truncated */
+} traces[] = {
+	{ NULL, "{\"event\":\"e\",\"t_us\":7}" },
+	{ "@a{sv} {}", "{\"event\":\"e\",\"t_us\":7}" },
+	{ "{'via': <'gatt'>}", "{\"event\":\"e\",\"t_us\":7,\"via\":\"gatt\"}" },
+	{ "{'boot': <uint32 3>, 'store': <['a', 'b']>, 'on': <true>}",
+		"{\"event\":\"e\",\"t_us\":7,\"boot\":3,"
+		"\"store\":[\"a\",\"b\"],\"on\":true}" },
+	/* deeper than an array of scalars */
+	{ "{'x': <[['a']]>}", NULL },
+	{ "{'x': <{'k': <1>}>}", NULL },
+	{ "{'x': <(1, [2])>}", NULL },
+};
+
+START_TEST(trace_json_is_flat_or_truncated)
+{
+	GVariant *d = traces[_i].details ? dict(traces[_i].details) : NULL;
+	char *line = sim_trace_json("e", 7, d);
+
+	if (traces[_i].expect)
+		ck_assert_str_eq(line, traces[_i].expect);
+	else
+		ck_assert_str_eq(line, "{\"event\":\"e\",\"t_us\":7,"
+			"\"truncated\":true,\"bytes\":0}");
+	g_free(line);
+	if (d)
+		g_variant_unref(d);
+}
+END_TEST
+
+/* The size bound: the largest real event fits; anything longer is cut. */
+START_TEST(trace_json_is_at_most_its_bound)
+{
+	GVariantBuilder store;
+	GVariant *d;
+	char *line, *big, *want;
+
+	/* booted with a full 64-entry table, the largest event there is */
+	g_variant_builder_init(&store, G_VARIANT_TYPE("as"));
+	for (int i = 0; i < 64; i++) {
+		char *idx = g_strdup_printf("random/C0:FF:EE:00:13:%02X", i);
+
+		g_variant_builder_add(&store, "s", idx);
+		g_free(idx);
+	}
+	d = g_variant_new_parsed("{'boot': <uint32 4000000000>, "
+		"'store': %v, 'lookup': <'by peer identity'>, "
+		"'advertising': <true>}", g_variant_builder_end(&store));
+	g_variant_ref_sink(d);
+	line = sim_trace_json("booted", G_MAXINT64, d);
+	ck_assert_msg(strstr(line, "\"truncated\"") == NULL, "%s", line);
+	ck_assert_uint_le(strlen(line), SIM_TRACE_MAX_BYTES);
+	g_free(line);
+	g_variant_unref(d);
+
+	big = g_strnfill(100000, 'x');
+	d = g_variant_ref_sink(g_variant_new_parsed("{'arg': <%s>}", big));
+	line = sim_trace_json("fault-set", 5, d);
+	/* what it would have been: {"event":"fault-set","t_us":5,"arg":"x..."} */
+	want = g_strdup_printf("{\"event\":\"fault-set\",\"t_us\":5,"
+		"\"truncated\":true,\"bytes\":%d}", 100000 + 39);
+	ck_assert_str_eq(line, want);
+	ck_assert_uint_le(strlen(line), SIM_TRACE_MAX_BYTES);
+	g_free(want);
+	g_free(line);
+	g_variant_unref(d);
+	g_free(big);
+}
+END_TEST
+
 Suite *sim_dut_suite(void)
 {
 	Suite *s = suite_create("sim_dut");
@@ -594,6 +677,9 @@ Suite *sim_dut_suite(void)
 	tcase_add_loop_test(tc, fault_specs_parse_or_are_refused, 0,
 		G_N_ELEMENTS(specs));
 	tcase_add_test(tc, every_fault_has_a_name_and_a_line);
+	tcase_add_loop_test(tc, trace_json_is_flat_or_truncated, 0,
+		G_N_ELEMENTS(traces));
+	tcase_add_test(tc, trace_json_is_at_most_its_bound);
 	suite_add_tcase(s, tc);
 	return s;
 }
