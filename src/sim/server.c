@@ -174,10 +174,9 @@ void sim_trace_dut(const char *event, GVariant *details, void *data)
 
 	/* what the DUT does is seen from every adapter in range of it: a
 	 * client watching any one of them gets all of it */
-	g_variant_ref_sink(details);
+	/* the model keeps its reference: each sim_trace() only borrows it */
 	while ((a = sim_sharing_next(data, &i)))
-		sim_trace(a, event, g_variant_ref(details));
-	g_variant_unref(details);
+		sim_trace(a, event, details);
 }
 
 struct sim_adapter *sim_sharing_next(struct sim_adapter *adapter, guint *i)

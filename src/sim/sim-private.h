@@ -250,7 +250,8 @@ void sim_after_ms(struct sim_adapter *adapter, struct sim_device *dev,
 	int64_t ms, sim_act_fn fn);
 void sim_cancel_actions(struct sim_adapter *adapter, struct sim_device *dev);
 
-/* A Trace signal on the adapter's Sim1 object; sinks @details (a{sv}). */
+/* A Trace signal on the adapter's Sim1 object. @details (a{sv}, or NULL):
+ * a floating reference is taken, a full one only borrowed. */
 void sim_trace(struct sim_adapter *adapter, const char *event,
 	GVariant *details);
 /* A host-side event: {"side": "host", @key: @value} (@key may be NULL). */

@@ -1628,6 +1628,16 @@ static struct testagent *exit_rebooting(void)
 	return a;
 }
 
+static struct testagent *exit_sharing_rebooting(void)
+{
+	/* hci0 and hci1 in range of one DUT: its events go out twice */
+	struct testagent *a = bonded("KeyboardDisplay");
+
+	call_ok(BC_SIM_PATH, BC_SIM_IFACE, "Reboot", NULL);
+	ck_assert(timeline_wait_trace(st.tl, "\"event\":\"booted\"", 5000));
+	return a;
+}
+
 static struct testagent *exit_unplugged(void)
 {
 	simtest_discover(&st);
@@ -1635,18 +1645,23 @@ static struct testagent *exit_unplugged(void)
 	return NULL;
 }
 
+static const char *const two_adapters[] = { "--adapters", "2", NULL };
+
 static const struct {
 	const char *what;
 	struct testagent *(*setup)(void);
 	int sig;
+	const char *const *args;
 } exits[] = {
-	{ "idle", exit_idle, SIGINT },
-	{ "an agent registered", exit_agent, SIGINT },
-	{ "bonded and subscribed", exit_bonded_subscribed, SIGINT },
+	{ "idle", exit_idle, SIGINT, NULL },
+	{ "an agent registered", exit_agent, SIGINT, NULL },
+	{ "bonded and subscribed", exit_bonded_subscribed, SIGINT, NULL },
 	{ "a pairing waiting for its agent", exit_pairing_waits_for_agent,
-		SIGTERM },
-	{ "the DUT rebooting", exit_rebooting, SIGINT },
-	{ "the adapter unplugged", exit_unplugged, SIGTERM },
+		SIGTERM, NULL },
+	{ "the DUT rebooting", exit_rebooting, SIGINT, NULL },
+	{ "two adapters sharing the DUT, after a reboot",
+		exit_sharing_rebooting, SIGINT, two_adapters },
+	{ "the adapter unplugged", exit_unplugged, SIGTERM, NULL },
 };
 
 START_TEST(the_simulator_exits_cleanly_on_a_signal)
@@ -1654,7 +1669,7 @@ START_TEST(the_simulator_exits_cleanly_on_a_signal)
 	struct testagent *a;
 	int status;
 
-	start_with(NULL);
+	start_with(exits[_i].args);
 	a = exits[_i].setup();
 	status = simtest_stop_sim(&st, exits[_i].sig);
 	if (a)
