@@ -334,7 +334,7 @@ fuzz-run-%: $(FB)/fuzz_%
 		../fuzz_$* -max_total_time=$(FUZZ_SECONDS) \
 		-max_len=$(FUZZ_MAXLEN_$*) -timeout=10 -rss_limit_mb=2048 \
 		-print_final_stats=1 corpus 2>&1 | tee ../$*.log | \
-		grep -E '^(#[0-9]+ +(INITED|DONE|pulse)|Done|stat::|==[0-9]+==|SUMMARY)'; \
+		grep -E '^(#[0-9]+[[:space:]]+(INITED|DONE)|Done|stat::|==[0-9]+==|SUMMARY)'; \
 		test $${PIPESTATUS[0]} -eq 0
 
 fuzz: deps

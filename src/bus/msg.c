@@ -213,11 +213,38 @@ bool msg_get_args(DBusMessage *msg, const char *type, GVariant **out,
 	return true;
 }
 
+static bool append_value(DBusMessageIter *iter, GVariant *value, int depth,
+	GError **error);
+
 bool msg_append_value(DBusMessageIter *iter, GVariant *value, GError **error)
+{
+	return append_value(iter, value, 1, error);
+}
+
+/*
+ * GVariant has types D-Bus has not (maybe, handles in arrays) and nests
+ * deeper than D-Bus allows: libdbus aborts on the first and the bus drops
+ * a connection that sends the second, so both are errors here first.
+ */
+static bool append_value(DBusMessageIter *iter, GVariant *value, int depth,
+	GError **error)
 {
 	DBusMessageIter sub;
 	const char *ts = g_variant_get_type_string(value);
 
+	if (depth > MAX_DEPTH) {
+		g_set_error(error, BCERROR, BCERROR_INVALID_ARGS,
+			"a value nested deeper than D-Bus allows (%d)",
+			MAX_DEPTH);
+		return false;
+	}
+	/* (a dict entry is checked with its array) */
+	if (g_variant_classify(value) != G_VARIANT_CLASS_DICT_ENTRY &&
+	    !dbus_signature_validate_single(ts, NULL)) {
+		g_set_error(error, BCERROR, BCERROR_INVALID_ARGS,
+			"type %s cannot be sent over D-Bus", ts);
+		return false;
+	}
 	switch (g_variant_classify(value)) {
 	case G_VARIANT_CLASS_BOOLEAN: {
 		dbus_bool_t x = g_variant_get_boolean(value);
@@ -274,9 +301,17 @@ bool msg_append_value(DBusMessageIter *iter, GVariant *value, GError **error)
 		GVariant *inner = g_variant_get_variant(value);
 		bool ok;
 
+		if (!dbus_signature_validate_single(
+			    g_variant_get_type_string(inner), NULL)) {
+			g_set_error(error, BCERROR, BCERROR_INVALID_ARGS,
+				"type %s cannot be sent over D-Bus",
+				g_variant_get_type_string(inner));
+			g_variant_unref(inner);
+			return false;
+		}
 		dbus_message_iter_open_container(iter, DBUS_TYPE_VARIANT,
 			g_variant_get_type_string(inner), &sub);
-		ok = msg_append_value(&sub, inner, error);
+		ok = append_value(&sub, inner, depth + 1, error);
 		g_variant_unref(inner);
 		if (!ok) {
 			dbus_message_iter_abandon_container(iter, &sub);
@@ -320,7 +355,7 @@ bool msg_append_value(DBusMessageIter *iter, GVariant *value, GError **error)
 children:
 	for (gsize i = 0, n = g_variant_n_children(value); i < n; i++) {
 		GVariant *c = g_variant_get_child_value(value, i);
-		bool ok = msg_append_value(&sub, c, error);
+		bool ok = append_value(&sub, c, depth + 1, error);
 
 		g_variant_unref(c);
 		if (!ok) {

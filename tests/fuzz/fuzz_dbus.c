@@ -1,12 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * fuzz_dbus.c — libFuzzer target for the D-Bus messages we decode: any
- * bytes that libdbus accepts as a message (it validates them as it does
- * what arrives on a connection) go through msg.c, read whole and against
- * each argument type we expect from BlueZ, and through the mirror into a
- * model that holds an adapter, a device and a characteristic, which is
- * then queried as the engine does. No crash, no leak; a decoding either
- * gives a value of the asked type or a GError.
+ * fuzz_dbus.c — libFuzzer target for the D-Bus messages we decode. Two
+ * ways to a message: the bytes as a whole marshalled message (what libdbus
+ * accepts, validating it as it does what arrives on a connection), or, so
+ * that most inputs are messages, [selector][GVariant type string, NUL][data]
+ * made into a value of that type (g_variant_new_from_data, untrusted), sent
+ * with msg.c as the body of one of the signals the mirror follows (or of a
+ * GetManagedObjects reply), and marshalled and demarshalled again. Then:
+ * msg.c reads it whole and against each argument type we expect from BlueZ,
+ * and the mirror applies it to a model that holds an adapter, a device and a
+ * characteristic, which is queried as the engine does. No crash, no leak; a
+ * decoding either gives a value of the asked type or a GError.
  */
 #include <dbus/dbus.h>
 #include <glib.h>
@@ -40,6 +44,83 @@ static const char objects[] =
 	"{'UUID': <'00002a6e-0000-1000-8000-00805f9b34fb'>, 'Service': "
 	"<objectpath '" DEV "/service000a'>, 'Value': <@ay []>}}}";
 
+/* What the selector byte makes of a structured input. */
+static const struct {
+	int type;
+	const char *path;
+	const char *iface;
+	const char *member;
+} shapes[] = {
+	{ DBUS_MESSAGE_TYPE_SIGNAL, "/", "org.freedesktop.DBus.ObjectManager",
+		"InterfacesAdded" },
+	{ DBUS_MESSAGE_TYPE_SIGNAL, "/", "org.freedesktop.DBus.ObjectManager",
+		"InterfacesRemoved" },
+	{ DBUS_MESSAGE_TYPE_SIGNAL, DEV, "org.freedesktop.DBus.Properties",
+		"PropertiesChanged" },
+	{ DBUS_MESSAGE_TYPE_SIGNAL, DEV, "org.bluez.Device1", "Disconnected" },
+	{ DBUS_MESSAGE_TYPE_METHOD_RETURN, NULL, NULL, NULL },
+	{ DBUS_MESSAGE_TYPE_ERROR, NULL, NULL, NULL },
+};
+
+/* A message from a structured input, or NULL. */
+static DBusMessage *structured(const uint8_t *data, size_t size)
+{
+	const char *ts = (const char *)data + 1;
+	const char *nul = memchr(ts, '\0', size - 1);
+	DBusMessage *m, *out;
+	GVariant *v, *body;
+	GBytes *bytes;
+	char *wire = NULL;
+	int len = 0, k;
+	DBusError derr;
+
+	/* (a value has a definite type: not r, *, ? or one with them) */
+	if (!nul || !g_variant_type_string_is_valid(ts) ||
+	    !g_variant_type_is_definite(G_VARIANT_TYPE(ts)))
+		return NULL;
+	k = data[0] % G_N_ELEMENTS(shapes);
+	if (shapes[k].type == DBUS_MESSAGE_TYPE_SIGNAL) {
+		m = dbus_message_new_signal(shapes[k].path, shapes[k].iface,
+			shapes[k].member);
+	} else {
+		DBusMessage *call = dbus_message_new_method_call("org.bluez",
+			"/", "org.freedesktop.DBus.ObjectManager",
+			"GetManagedObjects");
+
+		dbus_message_set_serial(call, 1);
+		m = shapes[k].type == DBUS_MESSAGE_TYPE_ERROR ?
+			dbus_message_new_error(call, "org.bluez.Error.Failed",
+				NULL) :
+			dbus_message_new_method_return(call);
+		dbus_message_unref(call);
+	}
+	bytes = g_bytes_new(nul + 1, size - (size_t)(nul + 1 - (const char *)data));
+	v = g_variant_ref_sink(g_variant_new_from_bytes(G_VARIANT_TYPE(ts),
+		bytes, FALSE));
+	g_bytes_unref(bytes);
+	body = g_variant_get_normal_form(v);
+	g_variant_unref(v);
+	/* a tuple is the arguments; anything else is one argument */
+	if (!g_variant_is_of_type(body, G_VARIANT_TYPE_TUPLE))
+		body = g_variant_new_tuple(&body, 1);
+	if (!msg_append(m, body, NULL)) {
+		dbus_message_unref(m);
+		return NULL;
+	}
+	dbus_message_set_serial(m, 2);
+	dbus_message_set_sender(m, ":1.7");
+	if (!dbus_message_marshal(m, &wire, &len)) {
+		dbus_message_unref(m);
+		return NULL;
+	}
+	dbus_message_unref(m);
+	dbus_error_init(&derr);
+	out = dbus_message_demarshal(wire, len, &derr);
+	dbus_error_free(&derr);
+	dbus_free(wire);
+	return out;
+}
+
 static void query(struct model *m)
 {
 	const char *a = bluez_find_adapter(m, NULL, NULL);
@@ -68,13 +149,17 @@ int fuzz_dbus(const uint8_t *data, size_t size)
 	GVariant *v, *base;
 
 	dbus_error_init(&derr);
-	if (size > 1u << 20)
+	if (size < 2 || size > 1u << 20)
 		return 0;
-	msg = dbus_message_demarshal((const char *)data, (int)size, &derr);
-	if (!msg) {
-		dbus_error_free(&derr);
+	/* a marshalled message starts with its byte order: 'l' or 'B' */
+	if (data[0] == 'l' || data[0] == 'B')
+		msg = dbus_message_demarshal((const char *)data, (int)size,
+			&derr);
+	else
+		msg = structured(data, size);
+	dbus_error_free(&derr);
+	if (!msg)
 		return 0;
-	}
 	v = msg_body(msg, &err);
 	if (v)
 		g_variant_unref(v);

@@ -160,6 +160,40 @@ START_TEST(building_refuses_invalid_values)
 }
 END_TEST
 
+/* Values D-Bus cannot carry, inside containers: libdbus aborted the
+ * process on the first three (found by fuzz_dbus); the bus drops a
+ * connection that sends a message nested too deeply. */
+static const char *const unsendable[] = {
+	"([@ms 'x'],)",                 /* an array of maybe */
+	"(<@ms 'x'>,)",                 /* a maybe in a variant */
+	"({'k': <(1, @mb true)>},)",    /* deeper, in a dict */
+	"(@a(imi) [],)",                /* an empty array of them too */
+	NULL,                           /* 70 variants deep */
+};
+
+START_TEST(values_dbus_cannot_carry_are_errors_not_aborts)
+{
+	DBusMessage *m = dbus_message_new_signal("/x", "org.x", "S");
+	GError *err = NULL;
+	GVariant *v;
+
+	if (unsendable[_i]) {
+		v = g_variant_parse(NULL, unsendable[_i], NULL, NULL, &err);
+		ck_assert_msg(v, "%s", err ? err->message : "");
+	} else {
+		v = g_variant_new_int32(1);
+		for (int i = 0; i < 70; i++)
+			v = g_variant_new_variant(v);
+		v = g_variant_new_tuple(&v, 1);
+	}
+	ck_assert(!msg_append(m, v, &err));
+	ck_assert(g_error_matches(err, BCERROR, BCERROR_INVALID_ARGS));
+	ck_assert_msg(strstr(err->message, "D-Bus"), "%s", err->message);
+	g_clear_error(&err);
+	dbus_message_unref(m);
+}
+END_TEST
+
 START_TEST(dict_lookups_check_types)
 {
 	GVariant *d = g_variant_ref_sink(g_variant_parse(NULL,
@@ -201,6 +235,8 @@ Suite *msg_suite(void)
 	tcase_add_test(tc, file_descriptors_are_refused);
 	tcase_add_test(tc, error_replies_carry_name_and_text);
 	tcase_add_test(tc, building_refuses_invalid_values);
+	tcase_add_loop_test(tc, values_dbus_cannot_carry_are_errors_not_aborts,
+		0, G_N_ELEMENTS(unsendable));
 	tcase_add_test(tc, dict_lookups_check_types);
 	tcase_add_test(tc, paths_are_validated);
 	suite_add_tcase(s, tc);
