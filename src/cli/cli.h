@@ -44,6 +44,14 @@ int cli_fail(const GError *error);
 /* A failed call to bondcheckd, said for people (not running, not
  * allowed, ...); the exit status. */
 int cli_daemon_fail(const GError *error);
+/*
+ * What ends a long-running command the proper way: Ctrl-C, SIGTERM and
+ * SIGHUP (the terminal closed). @fn runs on the main loop for each;
+ * cli_unwatch_signals() removes them.
+ */
+#define CLI_SIGNALS 3
+void cli_watch_signals(guint ids[CLI_SIGNALS], GSourceFunc fn, void *data);
+void cli_unwatch_signals(guint ids[CLI_SIGNALS]);
 /* GOptionContext parsing with our usage exit status (2), and -V. */
 bool cli_parse(GOptionContext *ctx, int *argc, char ***argv);
 

@@ -15,7 +15,6 @@
  * combination it does not make sense in.
  */
 #include <errno.h>
-#include <glib-unix.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -70,7 +69,7 @@ struct run {
 	gint64 p_line, p_index, p_timeout, p_total;
 	char *p_iter;
 	gint64 p_start_us;
-	guint sig[2];             /* SIGINT, SIGTERM */
+	guint sig[CLI_SIGNALS];   /* SIGINT, SIGTERM, SIGHUP */
 };
 
 static void clear_progress(struct run *r)
@@ -812,13 +811,13 @@ static void output_header(struct run *r, const struct run_args *a,
 	fflush(stdout);
 }
 
-/* Progress on a TTY; SIGINT and SIGTERM end the run the proper way. */
+/* Progress on a TTY; SIGINT, SIGTERM and SIGHUP (the terminal closed) end
+ * the run the proper way. */
 static void output_watch(struct run *r)
 {
 	if (r->tty)
 		r->progress = g_timeout_add(200, on_progress, r);
-	r->sig[0] = g_unix_signal_add(SIGINT, on_signal, r);
-	r->sig[1] = g_unix_signal_add(SIGTERM, on_signal, r);
+	cli_watch_signals(r->sig, on_signal, r);
 }
 
 /* The run's last lines: where its log and JUnit report are. */
@@ -835,9 +834,7 @@ static void output_footer(struct run *r, const struct run_args *a,
 
 static void output_clear(struct run *r)
 {
-	for (size_t i = 0; i < G_N_ELEMENTS(r->sig); i++)
-		if (r->sig[i])
-			g_source_remove(r->sig[i]);
+	cli_unwatch_signals(r->sig);
 	if (r->progress)
 		g_source_remove(r->progress);
 	g_free(r->p_step);

@@ -4,9 +4,7 @@
  * devices seen (address, address type, RSSI, name, paired/bonded/trusted).
  * Waits on D-Bus signals and one main-loop timeout; never polls.
  */
-#include <glib-unix.h>
 #include <json-glib/json-glib.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -47,7 +45,7 @@ struct scan {
 	guint timer;
 	guint progress;
 	gint64 started;
-	guint sig[2];
+	guint sig[CLI_SIGNALS];
 };
 
 static void finish(struct scan *s, int status)
@@ -471,13 +469,11 @@ int cmd_scan(int argc, char **argv)
 	s.mirror = mirror_new(s.bus, s.model, BLUEZ_SERVICE);
 	mirror_set_state_cb(s.mirror, on_mirror, &s);
 	mirror_start(s.mirror);
-	s.sig[0] = g_unix_signal_add(SIGINT, on_signal, &s);
-	s.sig[1] = g_unix_signal_add(SIGTERM, on_signal, &s);
+	cli_watch_signals(s.sig, on_signal, &s);
 
 	g_main_loop_run(s.loop);
 
-	g_source_remove(s.sig[0]);
-	g_source_remove(s.sig[1]);
+	cli_unwatch_signals(s.sig);
 	if (s.timer)
 		g_source_remove(s.timer);
 	if (s.progress)

@@ -4,8 +4,6 @@
  * Ctrl-C. Prints the bus address so other tools (bluetoothctl, bondcheck
  * scan/run, your own scripts) can be pointed at it.
  */
-#include <glib-unix.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -112,7 +110,7 @@ int cmd_sim(int argc, char **argv)
 	struct simhost host;
 	struct simcmd c = { 0 };
 	GError *err = NULL;
-	guint sig[2];
+	guint sig[CLI_SIGNALS];
 
 	g_option_context_add_main_entries(ctx, entries, NULL);
 	if (!cli_parse(ctx, &argc, &argv) || argc > 1 ||
@@ -154,13 +152,11 @@ int cmd_sim(int argc, char **argv)
 
 	c.loop = g_main_loop_new(NULL, FALSE);
 	c.host = &host;
-	sig[0] = g_unix_signal_add(SIGINT, on_signal, &c);
-	sig[1] = g_unix_signal_add(SIGTERM, on_signal, &c);
+	cli_watch_signals(sig, on_signal, &c);
 	host.on_exit = sim_died;
 	host.exit_data = &c;
 	g_main_loop_run(c.loop);
-	g_source_remove(sig[0]);
-	g_source_remove(sig[1]);
+	cli_unwatch_signals(sig);
 	simhost_stop(&host);
 	g_main_loop_unref(c.loop);
 	return c.status;

@@ -2,6 +2,8 @@
 /*
  * util.c — output helpers shared by the subcommands.
  */
+#include <glib-unix.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -77,4 +79,21 @@ bool cli_parse(GOptionContext *ctx, int *argc, char ***argv)
 		return false;
 	}
 	return true;
+}
+
+void cli_watch_signals(guint ids[CLI_SIGNALS], GSourceFunc fn, void *data)
+{
+	static const int sigs[CLI_SIGNALS] = { SIGINT, SIGTERM, SIGHUP };
+
+	for (size_t i = 0; i < CLI_SIGNALS; i++)
+		ids[i] = g_unix_signal_add(sigs[i], fn, data);
+}
+
+void cli_unwatch_signals(guint ids[CLI_SIGNALS])
+{
+	for (size_t i = 0; i < CLI_SIGNALS; i++) {
+		if (ids[i])
+			g_source_remove(ids[i]);
+		ids[i] = 0;
+	}
 }

@@ -713,10 +713,17 @@ void engine_agent_event(struct engine *e, const struct engine_agent_event *ev)
 	if (!e->st.s)
 		return;
 	g_ptr_array_add(e->st.agent, g_strdup_printf("+%" G_GINT64_FORMAT
-		"ms %s%s%s(%s) -> %s", step_ms(e), c && !stepping(e, c) ?
+		"ms %s%s%s(%s) -> %s%s", step_ms(e), c && !stepping(e, c) ?
 			c->name : "", c && !stepping(e, c) ? ": " : "",
 		ev->method, ev->device ? ev->device : "",
-		ev->answer ? ev->answer : ""));
+		ev->answer ? ev->answer : "", ev->foreign ? " (foreign)" : ""));
+	/*
+	 * A request the agent refused as foreign (not bluetoothd's, or not
+	 * about a DUT we answer for) says nothing about the DUT: anyone on
+	 * the bus can call our agent. It is logged, never classified.
+	 */
+	if (ev->foreign)
+		return;
 	/* only the step's own central's DUT: another's is not this step's */
 	if (is_pairing_method(ev->method) && ev->device && c &&
 	    stepping(e, c) && c->dev_path && !strcmp(ev->device, c->dev_path) &&

@@ -714,6 +714,9 @@ START_TEST(a_manual_reboot_waits_for_the_person)
 }
 END_TEST
 
+/* What ends a run the proper way: Ctrl-C, kill, the terminal closing. */
+static const int end_signals[] = { SIGINT, SIGTERM, SIGHUP };
+
 START_TEST(ctrl_c_mid_step_leaves_a_complete_log_and_no_agent)
 {
 	char *scn = write_scn("scan\npair\nsleep 1m\n");
@@ -729,7 +732,7 @@ START_TEST(ctrl_c_mid_step_leaves_a_complete_log_and_no_agent)
 
 	ck_assert_msg(expect_wait(e, "\"name\":\"sleep\"", 20000), "%s",
 		expect_output(e));
-	kill(expect_pid(e), SIGINT);
+	kill(expect_pid(e), end_signals[_i]);
 	ck_assert_int_eq(expect_exit(e, 10000), 130);
 	end = check_log(log, true, &p);
 	ck_assert_str_eq(opt_str(end, "result"), "interrupted");
@@ -740,6 +743,69 @@ START_TEST(ctrl_c_mid_step_leaves_a_complete_log_and_no_agent)
 	ck_assert(timeline_wait(st.tl, "dev Connected=false", 5000));
 	g_free(text);
 	g_object_unref(p);
+	expect_free(e);
+	drop_files(log, scn);
+	g_free(prog);
+}
+END_TEST
+
+/* Every other client on the bus, each asked by our test to confirm a
+ * pairing with the DUT: the run's agent is one of them. How many said
+ * org.bluez.Error.Rejected. */
+static int confirm_from_a_stranger(void)
+{
+	GVariant *names = test_call_ok(st.bus, DBUS_NAME_BUS, DBUS_PATH_BUS,
+		DBUS_IFACE_BUS, "ListNames", NULL);
+	const char *bluez = bus_name_owner(st.bus, BLUEZ_SERVICE);
+	GVariantIter *it;
+	const char *name;
+	int rejected = 0;
+
+	g_variant_get(names, "(as)", &it);
+	while (g_variant_iter_next(it, "&s", &name)) {
+		DBusMessage *r;
+
+		if (name[0] != ':' || !g_strcmp0(name, bluez) ||
+		    !strcmp(name, bus_unique_name(st.bus)))
+			continue;
+		r = test_call(st.bus, name, BC_AGENT_PATH, BLUEZ_IFACE_AGENT,
+			"RequestConfirmation", g_variant_new("(ou)", SIM_DEV,
+				123456), 5000);
+		if (r && !g_strcmp0(dbus_message_get_error_name(r),
+			     BLUEZ_ERR_REJECTED))
+			rejected++;
+		if (r)
+			dbus_message_unref(r);
+	}
+	g_variant_iter_free(it);
+	g_variant_unref(names);
+	return rejected;
+}
+
+/* Another peer calling our agent about the DUT is refused, logged as
+ * foreign, and changes no step's verdict (issue 12: it turned a read that
+ * succeeded into unexpected-pairing-request). */
+START_TEST(a_strangers_agent_calls_are_logged_not_classified)
+{
+	char *scn = write_scn("scan\npair\nread 2a6e\nsleep 300ms\n"
+			      "read 2a6e\nread 2a6e\n");
+	char *prog = test_prog("bondcheck");
+	char *log = tmp_log();
+	const char *argv[] = { prog, "run", "-d", SIM_DUT, "--json", "--log",
+		log, scn, NULL };
+	const char *env[] = { st.env, NULL };
+	struct expect *e = expect_spawn(argv, env);
+	char *text;
+
+	ck_assert_msg(expect_wait(e, "\"name\":\"sleep\"", 20000), "%s",
+		expect_output(e));
+	ck_assert_int_ge(confirm_from_a_stranger(), 1);
+	ck_assert_int_eq(expect_exit(e, 30000), 0);
+	g_file_get_contents(log, &text, NULL, NULL);
+	ck_assert_ptr_nonnull(strstr(text, "\"method\":\"RequestConfirmation\","
+		"\"device\":\"" SIM_DEV "\",\"passkey\":123456,\"foreign\":true,"
+		"\"accepted\":false"));
+	g_free(text);
 	expect_free(e);
 	drop_files(log, scn);
 	g_free(prog);
@@ -921,8 +987,10 @@ Suite *run_suite(void)
 	tcase_add_test(rl, a_reboot_that_never_happens_times_out);
 	tcase_add_test(rl, a_serial_reboot_reaches_the_port);
 	tcase_add_test(rl, a_manual_reboot_waits_for_the_person);
-	tcase_add_test(rl, ctrl_c_mid_step_leaves_a_complete_log_and_no_agent);
+	tcase_add_loop_test(rl, ctrl_c_mid_step_leaves_a_complete_log_and_no_agent,
+		0, G_N_ELEMENTS(end_signals));
 	tcase_add_test(rl, ctrl_c_while_scanning_stops_discovery);
+	tcase_add_test(rl, a_strangers_agent_calls_are_logged_not_classified);
 	tcase_add_test(rl, a_killed_run_leaves_a_log_whose_lines_all_parse);
 	tcase_add_test(rl, no_bluetoothd_exits_3_at_once);
 	suite_add_tcase(s, rl);

@@ -1767,6 +1767,72 @@ START_TEST(step_families_end_with_their_verdict_and_evidence)
 }
 END_TEST
 
+/*
+ * Requests our agent refused as foreign: another peer on the bus calling
+ * it about the DUT, or bluetoothd asking about a device that is not the
+ * DUT. Each is logged and never classified; the same request from
+ * bluetoothd about the DUT is unexpected-pairing-request.
+ */
+static const struct {
+	const char *scenario;
+	bool bonded_link;          /* the DUT bonded and connected before */
+	const char *method;
+	const char *device;
+	bool foreign;
+	enum verdict verdict;
+} foreign_cases[] = {
+	{ "read 2a6e\n", true, "RequestConfirmation", DEV, true, VERDICT_PASS },
+	{ "read 2a6e\n", true, "RequestPasskey", DEV, true, VERDICT_PASS },
+	{ "read 2a6e\n", true, "RequestAuthorization", DEV, true, VERDICT_PASS },
+	{ "read 2a6e\n", true, "DisplayPasskey", DEV, true, VERDICT_PASS },
+	{ "read 2a6e\n", true, "RequestPinCode",
+		"/org/bluez/hci0/dev_11_22_33_44_55_66", true, VERDICT_PASS },
+	{ "read 2a6e\n", true, "RequestConfirmation", DEV, false,
+		VERDICT_UNEXPECTED_PAIRING_REQUEST },
+	{ "reconnect\n", false, "RequestConfirmation", DEV, true,
+		VERDICT_PASS },
+	{ "reconnect\n", false, "RequestConfirmation", DEV, false,
+		VERDICT_UNEXPECTED_PAIRING_REQUEST },
+};
+
+START_TEST(foreign_agent_requests_are_logged_never_classified)
+{
+	struct engine_agent_event ev = { foreign_cases[_i].method,
+		foreign_cases[_i].device, 123456, foreign_cases[_i].foreign,
+		false, foreign_cases[_i].foreign ? "not the device under test" :
+						   "rejected by policy" };
+	bool read = foreign_cases[_i].bonded_link;
+
+	if (read)
+		w_resolved();
+	else
+		add_dut(true, false);
+	start(foreign_cases[_i].scenario, NULL);
+	engine_bluez_available(eng, true, NULL);
+	if (!read)
+		set_dev("Connected", g_variant_new_boolean(TRUE));
+	engine_agent_event(eng, &ev);
+	if (read) {
+		answer(BLUEZ_OP_READ, NULL, NULL,
+			g_variant_new_parsed("([byte 0x66, 0x08],)"));
+	} else {
+		set_dev("ServicesResolved", g_variant_new_boolean(TRUE));
+		answer(BLUEZ_OP_CONNECT, NULL, NULL, NULL);
+	}
+	advance(300);
+	ck_assert(F.finished);
+	ck_assert_msg(F.result.verdict == foreign_cases[_i].verdict, "%s: %s",
+		verdict_to_str(F.result.verdict), F.result.message ?
+			F.result.message : "");
+	/* logged either way, with what the agent said */
+	ck_assert_int_eq(count_events(foreign_cases[_i].foreign ?
+		"\"foreign\":true" : "\"foreign\":false"), 1);
+	if (foreign_cases[_i].foreign)
+		ck_assert_ptr_nonnull(strstr(last_step_end(),
+			"-> not the device under test (foreign)"));
+}
+END_TEST
+
 /* ---- several centrals ---------------------------------------------------- */
 
 #define DEV_ON(n) "/org/bluez/hci" #n "/dev_C0_FF_EE_00_13_42"
@@ -2283,6 +2349,8 @@ Suite *engine_suite(void)
 	tcase_add_test(tc, the_disconnect_reason_confirms_peer_removed_pairing);
 	tcase_add_test(tc, reconnect_without_a_bond_is_local_bond_lost);
 	tcase_add_test(tc, a_pairing_request_during_reconnect_is_flagged);
+	tcase_add_loop_test(tc, foreign_agent_requests_are_logged_never_classified,
+		0, G_N_ELEMENTS(foreign_cases));
 	tcase_add_test(tc, a_healthy_reconnect_passes_with_its_latency);
 	tcase_add_test(tc, expect_waits_for_its_timeout);
 	tcase_add_test(tc, reboot_runs_the_reboot_command_and_waits_for_the_dut);
