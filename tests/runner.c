@@ -34,6 +34,7 @@ int main(void)
 		hcibridge_suite,
 		dbusmock_suite,
 		sim_dut_suite,
+		simopt_suite,
 		sim_suite,
 		bluetoothctl_suite,
 		conformance_suite,

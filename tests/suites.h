@@ -11,6 +11,7 @@ Suite *model_suite(void);
 Suite *bluez_suite(void);
 Suite *dbusmock_suite(void);
 Suite *sim_dut_suite(void);
+Suite *simopt_suite(void);
 Suite *sim_suite(void);
 Suite *bluetoothctl_suite(void);
 Suite *conformance_suite(void);

@@ -124,6 +124,9 @@ struct engine_config {
 	const char *const *faults;   /* simulator faults, for the log */
 	double time_scale;
 	uint32_t sim_seed;           /* the simulator's --seed, for the log */
+	/* the simulator's settings in effect, "KEY=VALUE" each (NULL-ended;
+	 * may be NULL), for the log */
+	const char *const *sim_settings;
 	const char *bluez_version;   /* NULL: "unknown" */
 	const char *kernel;
 	const char *tool_version;

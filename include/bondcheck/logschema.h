@@ -62,8 +62,8 @@ bool log_event_is_structural(enum log_event ev);
 
 /*
  * run-start; scenario {name, file, sha256, steps}, device {address, name},
- * adapter {path, address}, sim {enabled, faults, time_scale, seed (when
- * enabled)}
+ * adapter {path, address}, sim {enabled, faults, time_scale, seed and
+ * settings (when enabled)}
  */
 #define LOG_KEY_SCHEMA        "schema"
 #define LOG_KEY_TOOL          "tool"
@@ -85,6 +85,9 @@ bool log_event_is_structural(enum log_event ev);
 #define LOG_KEY_FAULTS        "faults"
 #define LOG_KEY_TIME_SCALE    "time_scale"
 #define LOG_KEY_SEED          "seed"
+/* run-start sim: settings {KEY: VALUE} of the simulated DUT and adapters
+ * (bondcheck faults --settings), each as it was in effect */
+#define LOG_KEY_SETTINGS      "settings"
 #define LOG_KEY_STARTED_AT    "started_at"
 /*
  * run-start: centrals [{name, adapter {path, address}, privacy {wanted,

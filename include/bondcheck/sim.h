@@ -131,6 +131,9 @@ struct sim_dut_config {
 	uint32_t passkey;
 	unsigned bond_table_size;   /* 0: the default, 8 */
 	enum sim_bond_policy bond_policy;
+	/* LE Secure Connections (true, the default) or LE legacy pairing:
+	 * Just Works and passkey entry only, no numeric comparison */
+	bool secure_connections;
 };
 
 #define SIM_PASSKEY_RANDOM UINT32_MAX
@@ -175,6 +178,7 @@ const char *sim_dut_address_type(struct sim_dut *dut);
 const char *sim_dut_name(struct sim_dut *dut);
 uint16_t sim_dut_appearance(struct sim_dut *dut);
 const char *sim_dut_io_capability(struct sim_dut *dut);
+bool sim_dut_secure_connections(struct sim_dut *dut);
 uint32_t sim_dut_passkey(struct sim_dut *dut);
 unsigned sim_dut_boot_count(struct sim_dut *dut);
 unsigned sim_dut_bond_count(struct sim_dut *dut);

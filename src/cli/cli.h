@@ -34,6 +34,14 @@ void cli_print_scn_errors(GPtrArray *errors);
  */
 bool cli_sim_args(char **faults, double scale, const char *seed,
 	bool verbose, GPtrArray *out, uint32_t *seed_out);
+/*
+ * --sim-opt KEY=VALUE, each checked (a message and false if one is bad),
+ * applied to @cfg (initialised by the caller) and passed on in @out as
+ * bondcheck-sim's --opt.
+ */
+struct sim_config;
+bool cli_sim_settings(char **settings, struct sim_config *cfg,
+	GPtrArray *out);
 
 /* Colour only on a TTY and never with NO_COLOR set. */
 bool cli_use_color(FILE *f);

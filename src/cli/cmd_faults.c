@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * cmd_faults.c — bondcheck faults: the simulator's faults, one line each.
+ * cmd_faults.c — bondcheck faults: the simulator's faults, one line each;
+ * with --settings, its settings (--sim-opt KEY=VALUE) instead.
  */
 #include <json-glib/json-glib.h>
 #include <stdio.h>
@@ -8,14 +9,63 @@
 #include "bondcheck/bcerror.h"
 #include "bondcheck/jsontext.h"
 #include "bondcheck/sim.h"
+#include "bondcheck/simopt.h"
 #include "cli.h"
+
+/* One line of --json: {"name": ..., "argument": ..., "summary": ...} */
+static void print_json(const char *name, const char *arg_key,
+	const char *arg, const char *summary)
+{
+	JsonBuilder *b = json_builder_new();
+	JsonGenerator *g = json_generator_new();
+	JsonNode *root;
+	char *line;
+
+	json_builder_begin_object(b);
+	json_builder_set_member_name(b, "name");
+	json_builder_add_string_value(b, name);
+	json_builder_set_member_name(b, arg_key);
+	if (arg)
+		json_builder_add_string_value(b, arg);
+	else
+		json_builder_add_null_value(b);
+	json_builder_set_member_name(b, "summary");
+	json_builder_add_string_value(b, summary);
+	json_builder_end_object(b);
+	root = json_builder_get_root(b);
+	line = jsontext_generate(g, root, NULL);
+	printf("%s\n", line);
+	g_free(line);
+	json_node_unref(root);
+	g_object_unref(g);
+	g_object_unref(b);
+}
+
+static void print_settings(bool json)
+{
+	size_t n;
+	const struct sim_opt_info *o = sim_opt_list(&n);
+
+	for (size_t i = 0; i < n; i++) {
+		char *name = g_strdup_printf("%s=%s", o[i].key, o[i].value);
+
+		if (json)
+			print_json(o[i].key, "value", o[i].value, o[i].summary);
+		else
+			printf("%-32s %s\n", name, o[i].summary);
+		g_free(name);
+	}
+}
 
 int cmd_faults(int argc, char **argv)
 {
-	gboolean json = FALSE;
+	gboolean json = FALSE, settings = FALSE;
 	GOptionEntry entries[] = {
 		{ "json", 0, 0, G_OPTION_ARG_NONE, &json,
 			"one JSON object per fault", NULL },
+		{ "settings", 0, 0, G_OPTION_ARG_NONE, &settings,
+			"the simulator's settings (--sim-opt KEY=VALUE) instead",
+			NULL },
 		{ NULL },
 	};
 	GOptionContext *ctx = g_option_context_new(
@@ -27,6 +77,10 @@ int cmd_faults(int argc, char **argv)
 		return BC_EXIT_USAGE;
 	}
 	g_option_context_free(ctx);
+	if (settings) {
+		print_settings(json);
+		return BC_EXIT_OK;
+	}
 	for (int f = 0; f < SIM_FAULT_COUNT; f++) {
 		const struct sim_fault_info *i = sim_fault_info(f);
 		char *name = i->arg_help ?
@@ -34,29 +88,7 @@ int cmd_faults(int argc, char **argv)
 			g_strdup(i->name);
 
 		if (json) {
-			JsonBuilder *b = json_builder_new();
-			JsonGenerator *g = json_generator_new();
-			JsonNode *root;
-			char *line;
-
-			json_builder_begin_object(b);
-			json_builder_set_member_name(b, "name");
-			json_builder_add_string_value(b, i->name);
-			json_builder_set_member_name(b, "argument");
-			if (i->arg_help)
-				json_builder_add_string_value(b, i->arg_help);
-			else
-				json_builder_add_null_value(b);
-			json_builder_set_member_name(b, "summary");
-			json_builder_add_string_value(b, i->summary);
-			json_builder_end_object(b);
-			root = json_builder_get_root(b);
-			line = jsontext_generate(g, root, NULL);
-			printf("%s\n", line);
-			g_free(line);
-			json_node_unref(root);
-			g_object_unref(g);
-			g_object_unref(b);
+			print_json(i->name, "argument", i->arg_help, i->summary);
 		} else {
 			printf("%-32s %s\n", name, i->summary);
 		}

@@ -33,11 +33,10 @@
 #include "bondcheck/report.h"
 #include "bondcheck/runner.h"
 #include "bondcheck/scenario.h"
+#include "bondcheck/simopt.h"
 #include "bondcheck/verdict.h"
 #include "cli.h"
 #include "simhost.h"
-
-#define SIM_DUT "C0:FF:EE:00:13:42"
 
 struct run {
 	GMainLoop *loop;
@@ -507,22 +506,25 @@ enum run_opt {
 	OPT_SIM_VERBOSE = 1u << 16,
 	OPT_SEED = 1u << 17,
 	OPT_PRIVACY = 1u << 18,
+	OPT_SIM_OPT = 1u << 19,
 };
 
 /* Options only the simulator takes: each implies --sim. */
-#define OPT_SIM_ONLY (OPT_FAULT | OPT_TIME_SCALE | OPT_SEED)
+#define OPT_SIM_ONLY (OPT_FAULT | OPT_TIME_SCALE | OPT_SEED | OPT_SIM_OPT)
 
 /* What the command line asked for. */
 struct run_args {
 	char *device, *name, *adapter, *reboot_cmd, *label, *log, *junit;
 	char *capture, *reboot, *seed, *privacy;
-	char **faults, **sets;
+	char **faults, **sets, **sim_opts;
 	gboolean sim, json, daemon, no_default_agent, sim_verbose;
 	double time_scale;        /* < 0: not given */
 	unsigned given;           /* enum run_opt */
 	uint32_t seed_used;       /* the simulator's, given or drawn */
 	const char *file;         /* the scenario */
 	GHashTable *vars;         /* --set NAME=VALUE */
+	struct sim_config sim_cfg; /* --sim-opt applied */
+	GPtrArray *sim_settings;  /* ...every setting in effect, for the log */
 };
 
 #define ARG(field) offsetof(struct run_args, field)
@@ -554,6 +556,10 @@ static const struct run_option {
 	{ "seed", 0, 0, G_OPTION_ARG_STRING, ARG(seed), OPT_SEED,
 		"seed of the simulator's chances (default random; always in "
 		"the log's run-start), implies --sim", "N" },
+	{ "sim-opt", 0, 0, G_OPTION_ARG_STRING_ARRAY, ARG(sim_opts),
+		OPT_SIM_OPT, "simulated DUT or adapter setting, repeatable "
+		"(bondcheck faults --settings lists them), implies --sim",
+		"KEY=VALUE" },
 	{ "reboot-cmd", 0, 0, G_OPTION_ARG_STRING, ARG(reboot_cmd),
 		OPT_REBOOT_CMD, "how the DUT is rebooted (shell command); "
 		"overrides the scenario", "CMD" },
@@ -644,7 +650,7 @@ static const struct run_rule {
 } run_rules[] = {
 	{ OPT_DAEMON, OPT_SIM | OPT_SIM_ONLY | OPT_SIM_VERBOSE, 0,
 		"--daemon runs on the daemon's BlueZ: no --sim, --fault, "
-		"--time-scale or --seed", NULL },
+		"--time-scale, --seed or --sim-opt", NULL },
 	{ OPT_CAPTURE, OPT_DAEMON | OPT_SIM | OPT_SIM_ONLY, 0,
 		"--capture records a real adapter's HCI traffic: not with "
 		"--sim or --daemon", NULL },
@@ -732,8 +738,6 @@ static bool run_args_parse(struct run_args *a, int *argc, char ***argv)
 		a->sim = TRUE;
 	if (a->time_scale < 0)
 		a->time_scale = 1.0;
-	if (a->sim && !a->device && !a->name)
-		a->device = g_strdup(SIM_DUT);
 	return true;
 }
 
@@ -743,6 +747,10 @@ static void run_args_clear(struct run_args *a)
 		g_hash_table_destroy(a->vars);
 	g_strfreev(a->sets);
 	g_strfreev(a->faults);
+	g_strfreev(a->sim_opts);
+	sim_config_clear(&a->sim_cfg);
+	if (a->sim_settings)
+		g_ptr_array_unref(a->sim_settings);
 	g_free(a->device);
 	g_free(a->name);
 	g_free(a->adapter);
@@ -900,6 +908,8 @@ static void runner_options_from(struct runner_options *o,
 	o->engine.faults = a->sim ? (const char *const *)a->faults : NULL;
 	o->engine.time_scale = a->time_scale;
 	o->engine.sim_seed = a->seed_used;
+	o->engine.sim_settings = a->sim && a->sim_settings ?
+		(const char *const *)a->sim_settings->pdata : NULL;
 	o->engine.bluez_version = bluez_version;
 	o->engine.kernel = kernel;
 	o->engine.tool_version = BONDCHECK_VERSION;
@@ -1092,6 +1102,31 @@ out:
 	return status;
 }
 
+/*
+ * The simulator's adapters: one DUT in range of as many as the scenario's
+ * centrals need, or of --sim-opt adapters=N if that is enough. Then what
+ * the simulator is, for the log.
+ */
+static bool sim_adapters(struct run_args *a, const struct scenario *scn,
+	GPtrArray *simargs)
+{
+	unsigned need = scenario_adapters_needed(scn, a->adapter);
+
+	if (a->sim_cfg.adapters && a->sim_cfg.adapters < need) {
+		cli_err("--sim-opt adapters=%u: %s needs %u adapters (one per "
+			"central, as named)", a->sim_cfg.adapters, a->file, need);
+		return false;
+	}
+	if (!a->sim_cfg.adapters && need > 1) {
+		a->sim_cfg.adapters = need;
+		g_ptr_array_add(simargs, g_strdup("--adapters"));
+		g_ptr_array_add(simargs, g_strdup_printf("%u", need));
+	}
+	a->sim_settings = sim_opt_show(&a->sim_cfg);
+	g_ptr_array_add(a->sim_settings, NULL);
+	return true;
+}
+
 int cmd_run(int argc, char **argv)
 {
 	struct run_args a = { 0 };
@@ -1102,11 +1137,16 @@ int cmd_run(int argc, char **argv)
 	struct run r = { 0 };
 	int status = BC_EXIT_USAGE;
 
+	sim_config_init(&a.sim_cfg);
 	if (!run_args_parse(&a, &argc, &argv))
 		goto out;
-	if (a.sim && !cli_sim_args(a.faults, a.time_scale, a.seed,
-			     a.sim_verbose, simargs, &a.seed_used))
+	if (a.sim && (!cli_sim_args(a.faults, a.time_scale, a.seed,
+			      a.sim_verbose, simargs, &a.seed_used) ||
+		      !cli_sim_settings(a.sim_opts, &a.sim_cfg, simargs)))
 		goto out;
+	if (a.sim && !a.device && !a.name)
+		/* the simulated DUT, wherever --sim-opt address= put it */
+		a.device = g_strdup(a.sim_cfg.dut.address);
 	sopts.vars = a.vars;
 	sopts.have_reboot_cmd = a.reboot_cmd != NULL || a.reboot != NULL;
 	scn = scenario_load(a.file, &sopts, &errors);
@@ -1120,12 +1160,8 @@ int cmd_run(int argc, char **argv)
 			scenario_adapter_taken(scn, a.adapter), a.file);
 		goto out;
 	}
-	if (a.sim && scenario_adapters_needed(scn, a.adapter) > 1) {
-		/* one DUT in range of as many adapters as the centrals need */
-		g_ptr_array_add(simargs, g_strdup("--adapters"));
-		g_ptr_array_add(simargs, g_strdup_printf("%u",
-			scenario_adapters_needed(scn, a.adapter)));
-	}
+	if (a.sim && !sim_adapters(&a, scn, simargs))
+		goto out;
 	status = a.daemon ? run_via_daemon(&r, &a, scn) :
 			    run_in_process(&r, &a, scn, simargs);
 out:

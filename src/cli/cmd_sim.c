@@ -9,6 +9,7 @@
 
 #include "bondcheck/bcerror.h"
 #include "bondcheck/sim.h"
+#include "bondcheck/simopt.h"
 #include "cli.h"
 #include "simhost.h"
 
@@ -80,11 +81,29 @@ bool cli_sim_args(char **faults, double scale, const char *seed,
 	return true;
 }
 
+bool cli_sim_settings(char **settings, struct sim_config *cfg,
+	GPtrArray *out)
+{
+	for (char **s = settings; s && *s; s++) {
+		GError *err = NULL;
+
+		if (!sim_opt_apply(cfg, *s, &err)) {
+			cli_err("--sim-opt %s: %s", *s, err->message);
+			g_error_free(err);
+			return false;
+		}
+		g_ptr_array_add(out, g_strdup("--opt"));
+		g_ptr_array_add(out, g_strdup(*s));
+	}
+	return true;
+}
+
 int cmd_sim(int argc, char **argv)
 {
-	char **faults = NULL;
+	char **faults = NULL, **settings = NULL;
 	char *seed = NULL, *privacy = NULL;
 	uint32_t seed_used = 0;
+	struct sim_config cfg;
 	double scale = 1.0;
 	gboolean verbose = FALSE;
 	GOptionEntry entries[] = {
@@ -100,6 +119,9 @@ int cmd_sim(int argc, char **argv)
 			"the simulated adapter's address privacy: on (a new "
 			"resolvable private address per link, as a phone) or "
 			"off (its public address, the default)", "on|off" },
+		{ "sim-opt", 0, 0, G_OPTION_ARG_STRING_ARRAY, &settings,
+			"a DUT or adapter setting, repeatable (bondcheck faults "
+			"--settings)", "KEY=VALUE" },
 		{ "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose,
 			"print the DUT's trace on stderr", NULL },
 		{ NULL },
@@ -112,17 +134,21 @@ int cmd_sim(int argc, char **argv)
 	GError *err = NULL;
 	guint sig[CLI_SIGNALS];
 
+	sim_config_init(&cfg);
 	g_option_context_add_main_entries(ctx, entries, NULL);
 	if (!cli_parse(ctx, &argc, &argv) || argc > 1 ||
 	    !cli_sim_args(faults, scale, seed, verbose, args, &seed_used) ||
+	    !cli_sim_settings(settings, &cfg, args) ||
 	    (privacy && strcmp(privacy, "on") && strcmp(privacy, "off"))) {
 		if (privacy && strcmp(privacy, "on") && strcmp(privacy, "off"))
 			cli_err("--privacy takes on or off, not '%s'", privacy);
 		g_option_context_free(ctx);
 		g_strfreev(faults);
+		g_strfreev(settings);
 		g_free(seed);
 		g_free(privacy);
 		g_ptr_array_free(args, TRUE);
+		sim_config_clear(&cfg);
 		return BC_EXIT_USAGE;
 	}
 	if (privacy) {
@@ -131,11 +157,13 @@ int cmd_sim(int argc, char **argv)
 	}
 	g_option_context_free(ctx);
 	g_strfreev(faults);
+	g_strfreev(settings);
 	g_free(seed);
 	g_free(privacy);
 	g_ptr_array_add(args, NULL);
 	if (!simhost_start(&host, (const char *const *)args->pdata, &err)) {
 		g_ptr_array_free(args, TRUE);
+		sim_config_clear(&cfg);
 		return cli_fail(err);
 	}
 	g_ptr_array_free(args, TRUE);
@@ -143,12 +171,14 @@ int cmd_sim(int argc, char **argv)
 	printf("DBUS_SYSTEM_BUS_ADDRESS=%s\n", host.address);
 	fflush(stdout);
 	fprintf(stderr,
-		"bondcheck-sim serves org.bluez (hci0, DUT C0:FF:EE:00:13:42 "
-		"'mpy-temp') on a private bus, seed %u (--seed %u replays "
+		"bondcheck-sim serves org.bluez (hci0, DUT %s "
+		"'%s') on a private bus, seed %u (--seed %u replays "
 		"it).\nPoint tools at it with:\n"
 		"  export DBUS_SYSTEM_BUS_ADDRESS='%s'\n"
 		"then e.g. bluetoothctl, or bondcheck scan. Ctrl-C stops it.\n",
-		seed_used, seed_used, host.address);
+		cfg.dut.address, cfg.dut.name, seed_used, seed_used,
+		host.address);
+	sim_config_clear(&cfg);
 
 	c.loop = g_main_loop_new(NULL, FALSE);
 	c.host = &host;

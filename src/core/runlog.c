@@ -127,6 +127,21 @@ static void write_run_start(struct engine *e)
 	if (e->cfg.sim)
 		/* `bondcheck run --sim --seed N` replays this run exactly */
 		log_add_int(b, LOG_KEY_SEED, e->cfg.sim_seed);
+	if (e->cfg.sim && e->cfg.sim_settings) {
+		log_begin_object(b, LOG_KEY_SETTINGS);
+		for (size_t i = 0; e->cfg.sim_settings[i]; i++) {
+			const char *kv = e->cfg.sim_settings[i];
+			const char *eq = strchr(kv, '=');
+			char *k;
+
+			if (!eq)
+				continue;
+			k = g_strndup(kv, (gsize)(eq - kv));
+			log_add_str(b, k, eq + 1);
+			g_free(k);
+		}
+		json_builder_end_object(b);
+	}
 	json_builder_end_object(b);
 	log_add_str(b, LOG_KEY_STARTED_AT, iso);
 	evlog_end(e->log, b);

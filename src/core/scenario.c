@@ -15,6 +15,7 @@
 #include "bondcheck/bluez.h"
 #include "bondcheck/duration.h"
 #include "bondcheck/scenario.h"
+#include "bondcheck/suggest.h"
 
 struct word {
 	char *text;
@@ -161,49 +162,6 @@ char *scn_error_format(const struct scn_error *e)
 		return g_strdup_printf("%s: %s", e->file, e->message);
 	return g_strdup_printf("%s:%d:%d: %s", e->file, e->line, e->col,
 		e->message);
-}
-
-static unsigned distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b);
-	unsigned *row = g_new(unsigned, lb + 1);
-	unsigned r;
-
-	for (size_t j = 0; j <= lb; j++)
-		row[j] = (unsigned)j;
-	for (size_t i = 1; i <= la; i++) {
-		unsigned prev = row[0];
-
-		row[0] = (unsigned)i;
-		for (size_t j = 1; j <= lb; j++) {
-			unsigned cur = row[j];
-			unsigned sub = prev + (a[i - 1] != b[j - 1]);
-
-			row[j] = MIN(MIN(row[j] + 1, row[j - 1] + 1), sub);
-			prev = cur;
-		}
-	}
-	r = row[lb];
-	g_free(row);
-	return r;
-}
-
-/* " (did you mean 'x'?)" or "" */
-static char *suggest(const char *word, const char *const *candidates)
-{
-	const char *best = NULL;
-	unsigned bd = 3;
-
-	for (size_t i = 0; candidates[i]; i++) {
-		unsigned d = distance(word, candidates[i]);
-
-		if (d < bd) {
-			bd = d;
-			best = candidates[i];
-		}
-	}
-	return best ? g_strdup_printf(" (did you mean '%s'?)", best) :
-		      g_strdup("");
 }
 
 /* ---- words -------------------------------------------------------------- */
@@ -585,7 +543,7 @@ static void unknown_central(struct parser *p, const char *name, int col)
 	} else {
 		/* names are short: only a near miss is worth suggesting */
 		sg = strlen(name) > 3 ?
-			suggest(name, (const char *const *)names->pdata) :
+			suggest_nearest(name, (const char *const *)names->pdata) :
 			g_strdup("");
 		err_at(p, col, "unknown central '%s'%s (declared: %s)", name, sg,
 			list->str);
@@ -707,7 +665,7 @@ static void handle_central(struct parser *p, GPtrArray *words)
 			count_col = vcol;
 		} else {
 			char *key = g_strndup(w->text, klen);
-			char *sg = suggest(key, central_keys);
+			char *sg = suggest_nearest(key, central_keys);
 
 			err_at(p, w->col, "unknown parameter '%s' for central%s "
 				"(it takes a name, adapter=, privacy= and "
@@ -873,7 +831,7 @@ static void p_io(struct parser *p, struct scn_step *s,
 		}
 	}
 	{
-		char *sg = suggest(val, io_caps);
+		char *sg = suggest_nearest(val, io_caps);
 
 		err_at(p, col, "io= takes one of DisplayOnly, DisplayYesNo, "
 			"KeyboardOnly, NoInputNoOutput, KeyboardDisplay, not "
@@ -909,7 +867,7 @@ static void p_via(struct parser *p, struct scn_step *s,
 		}
 	}
 	{
-		char *sg = suggest(val, vias);
+		char *sg = suggest_nearest(val, vias);
 
 		err_at(p, col, "via= takes sim, command, serial, gatt or manual, "
 			"not '%s'%s", val, sg);
@@ -931,7 +889,7 @@ static void p_kind(struct parser *p, struct scn_step *s,
 		}
 	}
 	{
-		char *sg = suggest(val, kinds);
+		char *sg = suggest_nearest(val, kinds);
 
 		err_at(p, col, "kind= takes hard or graceful, not '%s'%s", val,
 			sg);
@@ -1211,7 +1169,7 @@ static void unknown_param(struct parser *p, const struct spec *sp,
 	for (const struct param *pm = sp->params; pm->key; pm++)
 		g_ptr_array_add(keys, (gpointer)pm->key);
 	g_ptr_array_add(keys, NULL);
-	sg = suggest(key, (const char *const *)keys->pdata);
+	sg = suggest_nearest(key, (const char *const *)keys->pdata);
 	err_at(p, col, "unknown parameter '%s' for %s%s", key, sp->name, sg);
 	g_free(sg);
 	g_ptr_array_free(keys, TRUE);
@@ -1231,7 +1189,7 @@ static void unknown_step(struct parser *p, const struct word *w0)
 	names[k++] = "each-central";
 	names[k++] = "end";
 	names[k] = NULL;
-	sg = suggest(w0->text, names);
+	sg = suggest_nearest(w0->text, names);
 	err_at(p, w0->col, "unknown step '%s'%s", w0->text, sg);
 	g_free(sg);
 }

@@ -41,6 +41,7 @@ struct sim_dut {
 	uint32_t passkey;
 	unsigned table_size;
 	enum sim_bond_policy policy;
+	bool sc;
 	sim_trace_fn trace;
 	void *trace_data;
 	struct sim_fault_value faults[SIM_FAULT_COUNT];
@@ -67,6 +68,7 @@ void sim_dut_config_defaults(struct sim_dut_config *cfg)
 	cfg->passkey = SIM_PASSKEY_RANDOM;
 	cfg->bond_table_size = 8;
 	cfg->bond_policy = SIM_BOND_POLICY_ROUND_ROBIN;
+	cfg->secure_connections = true;
 }
 
 static const char *const policies[] = {
@@ -185,6 +187,7 @@ struct sim_dut *sim_dut_new(const struct sim_dut_config *cfg,
 	d->passkey = cfg->passkey;
 	d->table_size = cfg->bond_table_size ? cfg->bond_table_size : 8;
 	d->policy = cfg->bond_policy;
+	d->sc = cfg->secure_connections;
 	d->trace = trace_fn;
 	d->trace_data = user_data;
 	d->store = g_ptr_array_new_with_free_func(bond_free);
@@ -271,6 +274,7 @@ const char *sim_dut_address_type(struct sim_dut *d) { return d->address_type; }
 const char *sim_dut_name(struct sim_dut *d) { return d->name; }
 uint16_t sim_dut_appearance(struct sim_dut *d) { return d->appearance; }
 const char *sim_dut_io_capability(struct sim_dut *d) { return d->io; }
+bool sim_dut_secure_connections(struct sim_dut *d) { return d->sc; }
 uint32_t sim_dut_passkey(struct sim_dut *d) { return d->passkey; }
 unsigned sim_dut_boot_count(struct sim_dut *d) { return d->boot_count; }
 unsigned sim_dut_bond_count(struct sim_dut *d) { return d->store->len; }

@@ -15,27 +15,25 @@
 #include "bondcheck/duration.h"
 #include "bondcheck/names.h"
 #include "bondcheck/sim.h"
+#include "bondcheck/simopt.h"
 
 struct opts {
 	char *bus;
 	gboolean system;
 	char **faults;
+	char **settings;
 	double scale;
-	char *address;
-	char *name;
-	char *io;
-	int passkey;
 	char *seed;
-	int table;
-	char *boot;
 	char *agent_timeout;
 	char *conn_timeout;
 	gboolean verbose;
-	int adapters;
 	gboolean dut_per_adapter;
-	char *policy;
 	char *privacy;
+	struct sim_config cfg;
+	bool bad;                /* a setting was refused (said) */
 };
+
+static struct opts o = { .scale = 1.0 };
 
 static GMainLoop *loop;
 static int status;
@@ -89,9 +87,26 @@ static bool parse_ms(const char *what, const char *s, int64_t *out)
 	return false;
 }
 
+/* The settings' own flags (--dut-io CAP is --opt io=CAP): one parser. */
+static const char *const flag_keys[][2] = {
+	{ "--dut-address", "address" }, { "--dut-name", "name" },
+	{ "--dut-io", "io" }, { "--passkey", "passkey" },
+	{ "--bond-table", "bond-table" }, { "--bond-policy", "bond-policy" },
+	{ "--boot-time", "boot-time" }, { "--adapters", "adapters" },
+};
+
+static gboolean on_setting_flag(const char *name, const char *value,
+	gpointer data, GError **error)
+{
+	(void)data;
+	for (size_t i = 0; i < G_N_ELEMENTS(flag_keys); i++)
+		if (!strcmp(name, flag_keys[i][0]))
+			return sim_opt_set(&o.cfg, flag_keys[i][1], value, error);
+	return FALSE;
+}
+
 int main(int argc, char **argv)
 {
-	struct opts o = { .scale = 1.0, .passkey = -1, .table = 0 };
 	GOptionEntry entries[] = {
 		{ "bus", 0, 0, G_OPTION_ARG_STRING, &o.bus,
 			"serve on the bus at ADDRESS", "ADDRESS" },
@@ -103,35 +118,41 @@ int main(int argc, char **argv)
 			"NAME[=ARG]" },
 		{ "time-scale", 0, 0, G_OPTION_ARG_DOUBLE, &o.scale,
 			"multiply every DUT delay by F (0: no delay)", "F" },
-		{ "dut-address", 0, 0, G_OPTION_ARG_STRING, &o.address,
-			"the DUT's public address", "ADDR" },
-		{ "dut-name", 0, 0, G_OPTION_ARG_STRING, &o.name,
-			"the DUT's advertised name", "NAME" },
-		{ "dut-io", 0, 0, G_OPTION_ARG_STRING, &o.io,
-			"the DUT's IO capability (default DisplayYesNo)", "CAP" },
-		{ "passkey", 0, 0, G_OPTION_ARG_INT, &o.passkey,
+		{ "opt", 'o', 0, G_OPTION_ARG_STRING_ARRAY, &o.settings,
+			"a DUT or adapter setting, repeatable (bondcheck faults "
+			"--settings lists them)", "KEY=VALUE" },
+		{ "dut-address", 0, 0, G_OPTION_ARG_CALLBACK, on_setting_flag,
+			"the DUT's public address (--opt address=)", "ADDR" },
+		{ "dut-name", 0, 0, G_OPTION_ARG_CALLBACK, on_setting_flag,
+			"the DUT's advertised name (--opt name=)", "NAME" },
+		{ "dut-io", 0, 0, G_OPTION_ARG_CALLBACK, on_setting_flag,
+			"the DUT's IO capability (default DisplayYesNo; --opt "
+			"io=)", "CAP" },
+		{ "passkey", 0, 0, G_OPTION_ARG_CALLBACK, on_setting_flag,
 			"a fixed passkey / comparison number (default: a "
-			"random one per pairing, from the seed)", "N" },
+			"random one per pairing, from the seed; --opt "
+			"passkey=)", "N" },
 		{ "seed", 0, 0, G_OPTION_ARG_STRING, &o.seed,
 			"seed of every chance the simulator takes (default: "
 			"random); the same seed replays a session", "N" },
-		{ "bond-table", 0, 0, G_OPTION_ARG_INT, &o.table,
-			"bond table size (default 8)", "N" },
-		{ "bond-policy", 0, 0, G_OPTION_ARG_STRING, &o.policy,
+		{ "bond-table", 0, 0, G_OPTION_ARG_CALLBACK, on_setting_flag,
+			"bond table size (default 8; --opt bond-table=)", "N" },
+		{ "bond-policy", 0, 0, G_OPTION_ARG_CALLBACK, on_setting_flag,
 			"a new bond in a full table: round-robin (evict the "
 			"first made, default), refuse-when-full, or "
-			"overwrite-oldest (evict the least recently used)",
-			"POLICY" },
-		{ "boot-time", 0, 0, G_OPTION_ARG_STRING, &o.boot,
-			"normal boot time before scaling (default 1500ms)", "D" },
+			"overwrite-oldest (evict the least recently used; "
+			"--opt bond-policy=)", "POLICY" },
+		{ "boot-time", 0, 0, G_OPTION_ARG_CALLBACK, on_setting_flag,
+			"normal boot time before scaling (default 1500ms; --opt "
+			"boot-time=)", "D" },
 		{ "agent-timeout", 0, 0, G_OPTION_ARG_STRING, &o.agent_timeout,
 			"how long an agent may stay silent (default 30s)", "D" },
 		{ "le-conn-timeout", 0, 0, G_OPTION_ARG_STRING, &o.conn_timeout,
 			"Connect() to a silent DUT fails after D (default 20s)",
 			"D" },
-		{ "adapters", 0, 0, G_OPTION_ARG_INT, &o.adapters,
+		{ "adapters", 0, 0, G_OPTION_ARG_CALLBACK, on_setting_flag,
 			"adapters hci0..hciN-1, all in range of one DUT "
-			"(default 1)", "N" },
+			"(default 1; --opt adapters=)", "N" },
 		{ "dut-per-adapter", 0, 0, G_OPTION_ARG_NONE,
 			&o.dut_per_adapter, "with --adapters: each adapter "
 			"has a DUT of its own (parallel runs)", NULL },
@@ -151,46 +172,44 @@ int main(int argc, char **argv)
 	struct bus *bus = NULL;
 	GError *err = NULL;
 	guint sig[2];
+	unsigned adapters;
 
+	sim_config_init(&o.cfg);
 	g_option_context_add_main_entries(ctx, entries, NULL);
 	appinfo_add_version_option(ctx, "bondcheck-sim");
 	if (!g_option_context_parse(ctx, &argc, &argv, &err)) {
 		fprintf(stderr, "bondcheck-sim: %s\n", err->message);
+		g_error_free(err);
+		g_option_context_free(ctx);
+		sim_config_clear(&o.cfg);
 		return BC_EXIT_USAGE;
 	}
 	g_option_context_free(ctx);
-
-	sim_dut_config_defaults(&dcfg);
-	sim_timing_defaults(&timing);
-	if ((!o.bus && !o.system) || argc > 1 || o.scale < 0 || o.scale > 1000 ||
-	    (o.address && !bluez_address_valid(o.address)) ||
-	    (o.io && !strstr("DisplayOnly DisplayYesNo KeyboardOnly "
-			     "NoInputNoOutput KeyboardDisplay", o.io)) ||
-	    o.passkey > 999999 || o.table < 0 || o.table > 64 ||
-	    o.adapters < 0 || o.adapters > 16 ||
+	for (char **p = o.settings; p && *p && !o.bad; p++) {
+		if (!sim_opt_apply(&o.cfg, *p, &err)) {
+			fprintf(stderr, "bondcheck-sim: --opt: %s\n",
+				err->message);
+			g_clear_error(&err);
+			o.bad = true;
+		}
+	}
+	dcfg = o.cfg.dut;
+	timing = o.cfg.timing;
+	adapters = o.cfg.adapters;
+	if (o.bad || (!o.bus && !o.system) || argc > 1 || o.scale < 0 ||
+	    o.scale > 1000 ||
 	    (o.privacy && strcmp(o.privacy, "on") && strcmp(o.privacy, "off")) ||
-	    (o.policy && !sim_bond_policy_from_str(o.policy,
-		    &dcfg.bond_policy)) ||
-	    !parse_ms("--boot-time", o.boot, &timing.boot_ms) ||
 	    !parse_ms("--agent-timeout", o.agent_timeout,
 		    &timing.agent_timeout_ms) ||
 	    !parse_ms("--le-conn-timeout", o.conn_timeout,
 		    &timing.le_conn_timeout_ms)) {
 		fprintf(stderr, "usage: bondcheck-sim --bus ADDRESS [--fault "
-				"NAME[=ARG]]... [--time-scale F] (see --help)\n");
+				"NAME[=ARG]]... [--opt KEY=VALUE]... "
+				"[--time-scale F] (see --help)\n");
+		sim_config_clear(&o.cfg);
 		return BC_EXIT_USAGE;
 	}
 	timing.scale = o.scale;
-	if (o.address)
-		dcfg.address = o.address;
-	if (o.name)
-		dcfg.name = o.name;
-	if (o.io)
-		dcfg.io_capability = o.io;
-	if (o.passkey >= 0)
-		dcfg.passkey = (uint32_t)o.passkey;
-	if (o.table)
-		dcfg.bond_table_size = (unsigned)o.table;
 
 	loop = g_main_loop_new(NULL, FALSE);
 	bus = o.bus ? bus_connect(BUS_KIND_ADDRESS, o.bus, &err) :
@@ -202,7 +221,7 @@ int main(int argc, char **argv)
 	}
 	bus_set_disconnect_handler(bus, on_bus_lost, NULL);
 	srv = sim_server_new(bus, &dcfg, &timing, &err);
-	for (int n = 1; n < o.adapters; n++) {
+	for (unsigned n = 1; n < adapters; n++) {
 		/* the DUT in range of hciN: the next address, its own name */
 		struct sim_dut_config more = dcfg;
 		char *addr, *nm;
@@ -213,8 +232,8 @@ int main(int argc, char **argv)
 				sim_server_adapter(srv, 0));
 			continue;
 		}
-		addr = next_address(dcfg.address, n);
-		nm = g_strdup_printf("%s-%d", dcfg.name, n);
+		addr = next_address(dcfg.address, (int)n);
+		nm = g_strdup_printf("%s-%u", dcfg.name, n);
 		more.address = addr;
 		more.name = nm;
 		sim_server_add_adapter(srv, &more);
@@ -279,15 +298,12 @@ out:
 	g_main_loop_unref(loop);
 	g_free(o.bus);
 	g_strfreev(o.faults);
-	g_free(o.address);
-	g_free(o.name);
-	g_free(o.io);
-	g_free(o.boot);
+	g_strfreev(o.settings);
 	g_free(o.agent_timeout);
 	g_free(o.conn_timeout);
-	g_free(o.policy);
 	g_free(o.seed);
 	g_free(o.privacy);
+	sim_config_clear(&o.cfg);
 	dbus_shutdown();
 	return status;
 }

@@ -5,7 +5,8 @@
  * needs encryption, a DUT asking to pair again), the LE Secure Connections
  * association model and which agent method it calls, and how each failure
  * is answered (src/device.c new_authentication_return). The keys go to the
- * DUT model; the link is device.c's.
+ * DUT model; the link is device.c's. LE Secure Connections by default; a
+ * DUT set to sc=no pairs the legacy way (no numeric comparison).
  */
 #include <string.h>
 
@@ -14,10 +15,16 @@
 #include "sim-private.h"
 
 /*
- * LE Secure Connections association model (Core 5.x, Vol 3 Part H 2.3.5.1)
- * for the central's IO capability (rows) and the DUT's (columns).
+ * The association model (Core 5.x, Vol 3 Part H 2.3.5.1, table 2.8) for
+ * the central's IO capability (rows, the initiator) and the DUT's
+ * (columns, the responder): LE Secure Connections, or with @sc false LE
+ * legacy pairing, which has no numeric comparison: where SC compares
+ * numbers, legacy pairing between two DisplayYesNo is Just Works and any
+ * keyboard makes it passkey entry (the initiator displays when both have
+ * a keyboard and a display, as the kernel's OVERLAP does).
  */
-static enum sim_assoc association(const char *central, const char *dut)
+static enum sim_assoc association(const char *central, const char *dut,
+	bool sc)
 {
 	static const char *const caps[] = { "DisplayOnly", "DisplayYesNo",
 		"KeyboardOnly", "NoInputNoOutput", "KeyboardDisplay" };
@@ -39,6 +46,24 @@ static enum sim_assoc association(const char *central, const char *dut)
 		{ SIM_ASSOC_ENTER, SIM_ASSOC_CONFIRM, SIM_ASSOC_DISPLAY,
 			SIM_ASSOC_JUST_WORKS, SIM_ASSOC_CONFIRM },
 	};
+	static const enum sim_assoc legacy[5][5] = {
+		/* DisplayOnly */
+		{ SIM_ASSOC_JUST_WORKS, SIM_ASSOC_JUST_WORKS, SIM_ASSOC_DISPLAY,
+			SIM_ASSOC_JUST_WORKS, SIM_ASSOC_DISPLAY },
+		/* DisplayYesNo */
+		{ SIM_ASSOC_JUST_WORKS, SIM_ASSOC_JUST_WORKS, SIM_ASSOC_DISPLAY,
+			SIM_ASSOC_JUST_WORKS, SIM_ASSOC_DISPLAY },
+		/* KeyboardOnly */
+		{ SIM_ASSOC_ENTER, SIM_ASSOC_ENTER, SIM_ASSOC_ENTER,
+			SIM_ASSOC_JUST_WORKS, SIM_ASSOC_ENTER },
+		/* NoInputNoOutput */
+		{ SIM_ASSOC_JUST_WORKS, SIM_ASSOC_JUST_WORKS,
+			SIM_ASSOC_JUST_WORKS, SIM_ASSOC_JUST_WORKS,
+			SIM_ASSOC_JUST_WORKS },
+		/* KeyboardDisplay */
+		{ SIM_ASSOC_ENTER, SIM_ASSOC_ENTER, SIM_ASSOC_DISPLAY,
+			SIM_ASSOC_JUST_WORKS, SIM_ASSOC_DISPLAY },
+	};
 	int r = 3, c = 3;
 
 	for (int i = 0; i < 5; i++) {
@@ -47,7 +72,7 @@ static enum sim_assoc association(const char *central, const char *dut)
 		if (!strcmp(caps[i], dut))
 			c = i;
 	}
-	return table[r][c];
+	return sc ? table[r][c] : legacy[r][c];
 }
 
 static const char *sim_assoc_to_str(enum sim_assoc a)
@@ -118,6 +143,20 @@ void sim_pairing_resolved(struct sim_device *d)
 	bonding_free(d->adapter, b);
 }
 
+/* {"event": "paired", "side": "host", "method": ..., "sc": bool} */
+static void paired_trace(struct sim_adapter *adapter, enum sim_assoc assoc)
+{
+	GVariantBuilder b;
+
+	g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
+	g_variant_builder_add(&b, "{sv}", "side", g_variant_new_string("host"));
+	g_variant_builder_add(&b, "{sv}", "method",
+		g_variant_new_string(sim_assoc_to_str(assoc)));
+	g_variant_builder_add(&b, "{sv}", "sc", g_variant_new_boolean(
+		sim_dut_secure_connections(adapter->dut)));
+	sim_trace(adapter, "paired", g_variant_builder_end(&b));
+}
+
 /* SMP is done: both sides have the keys. */
 static void pairing_done(struct sim_adapter *adapter, struct sim_device *d,
 	guint gen G_GNUC_UNUSED)
@@ -157,7 +196,7 @@ static void pairing_done(struct sim_adapter *adapter, struct sim_device *d,
 		else
 			d->pending_paired = true;
 	}
-	sim_trace_host(adapter, "paired", "method", sim_assoc_to_str(b->assoc));
+	paired_trace(adapter, b->assoc);
 	if (b->reconnect)
 		/* pairing the stack started (reconnect): continue the connect */
 		sim_gatt_resubscribe(d);
@@ -241,7 +280,8 @@ void sim_pairing_start(struct sim_device *d)
 	}
 	a = sim_agent_for(adapter->srv, b->owner);
 	cap = a ? a->capability : "NoInputNoOutput";
-	b->assoc = association(cap, sim_dut_io_capability(adapter->dut));
+	b->assoc = association(cap, sim_dut_io_capability(adapter->dut),
+		sim_dut_secure_connections(adapter->dut));
 	if (a) {
 		b->agent_owner = g_strdup(a->owner);
 		b->agent_path = g_strdup(a->path);

@@ -355,6 +355,130 @@ START_TEST(each_fault_by_privacy_and_reboot_kind)
 }
 END_TEST
 
+/* ---- --sim-opt: the simulated DUT as the user sets it --------------------- */
+
+/* The log's first line (run-start); free @keep. */
+static JsonObject *run_start(const char *path, JsonParser **keep)
+{
+	char *text = NULL;
+	char *nl;
+
+	ck_assert(g_file_get_contents(path, &text, NULL, NULL));
+	nl = strchr(text, '\n');
+	ck_assert_ptr_nonnull(nl);
+	*nl = '\0';
+	*keep = json_parser_new();
+	ck_assert(json_parser_load_from_data(*keep, text, -1, NULL));
+	g_free(text);
+	return json_node_get_object(json_parser_get_root(*keep));
+}
+
+static char *sim_run(const char *text, const char *const *extra,
+	struct proc_result *r)
+{
+	char *prog = test_prog("bondcheck");
+	char *scn = g_strdup("/tmp/bc-scn-XXXXXX.scn");
+	char *log = tmp_log();
+	GPtrArray *argv = g_ptr_array_new();
+	int fd = g_mkstemp_full(scn, O_RDWR, 0644);
+
+	ck_assert(write(fd, text, strlen(text)) == (ssize_t)strlen(text));
+	close(fd);
+	g_ptr_array_add(argv, prog);
+	g_ptr_array_add(argv, (gpointer)"run");
+	g_ptr_array_add(argv, (gpointer)"--sim");
+	g_ptr_array_add(argv, (gpointer)"--time-scale");
+	g_ptr_array_add(argv, (gpointer)"0.02");
+	g_ptr_array_add(argv, (gpointer)"--log");
+	g_ptr_array_add(argv, log);
+	for (size_t i = 0; extra && extra[i]; i++)
+		g_ptr_array_add(argv, (gpointer)extra[i]);
+	g_ptr_array_add(argv, scn);
+	g_ptr_array_add(argv, NULL);
+	test_run((const char *const *)argv->pdata, (const char *const[]){
+		"NO_COLOR=1", NULL }, 60000, r);
+	g_ptr_array_free(argv, TRUE);
+	unlink(scn);
+	g_free(scn);
+	g_free(prog);
+	return log;
+}
+
+START_TEST(sim_settings_change_the_dut_and_are_in_run_start)
+{
+	const char *extra[] = { "--sim-opt", "name=thermo-2", "--sim-opt",
+		"address=c0:ff:ee:00:00:07", "--sim-opt", "io=NoInputNoOutput",
+		"--sim-opt", "sc=no", NULL };
+	struct proc_result r;
+	char *log = sim_run("scan\npair\nexpect paired=yes bonded=yes\n",
+		extra, &r);
+	JsonParser *p = NULL;
+	JsonObject *o, *sim, *set;
+	char *text;
+
+	ck_assert_msg(r.status == 0, "%s\n%s", r.out, r.err);
+	o = run_start(log, &p);
+	/* --sim follows the DUT to its new address */
+	ck_assert_str_eq(json_object_get_string_member(
+		json_object_get_object_member(o, "device"), "address"),
+		"C0:FF:EE:00:00:07");
+	sim = json_object_get_object_member(o, "sim");
+	set = json_object_get_object_member(sim, "settings");
+	ck_assert_str_eq(json_object_get_string_member(set, "name"),
+		"thermo-2");
+	ck_assert_str_eq(json_object_get_string_member(set, "address"),
+		"C0:FF:EE:00:00:07");
+	ck_assert_str_eq(json_object_get_string_member(set, "io"),
+		"NoInputNoOutput");
+	ck_assert_str_eq(json_object_get_string_member(set, "sc"), "no");
+	/* the ones not given, as in effect */
+	ck_assert_str_eq(json_object_get_string_member(set, "bond-table"),
+		"8");
+	ck_assert_str_eq(json_object_get_string_member(set, "adapters"),
+		"1");
+	/* the simulator paired as told: legacy, Just Works */
+	g_file_get_contents(log, &text, NULL, NULL);
+	ck_assert_msg(strstr(text, "\"method\":\"just-works\",\"sc\":false"),
+		"%s", text);
+	g_free(text);
+	g_object_unref(p);
+	test_result_clear(&r);
+	unlink(log);
+	g_free(log);
+}
+END_TEST
+
+START_TEST(sim_adapters_follow_the_scenario_unless_set)
+{
+	const char *extra[] = { "--sim-opt", "adapters=3", NULL };
+	struct proc_result r;
+	char *log = sim_run("central a\ncentral b\nscan as=b\n", extra, &r);
+	JsonParser *p = NULL;
+	JsonObject *o;
+
+	ck_assert_msg(r.status == 0, "%s\n%s", r.out, r.err);
+	o = run_start(log, &p);
+	ck_assert_str_eq(json_object_get_string_member(
+		json_object_get_object_member(json_object_get_object_member(o,
+			"sim"), "settings"), "adapters"), "3");
+	g_object_unref(p);
+	test_result_clear(&r);
+	unlink(log);
+	g_free(log);
+	/* without it: as many as the centrals need */
+	log = sim_run("central a\ncentral b\nscan as=b\n", NULL, &r);
+	ck_assert_msg(r.status == 0, "%s\n%s", r.out, r.err);
+	o = run_start(log, &p);
+	ck_assert_str_eq(json_object_get_string_member(
+		json_object_get_object_member(json_object_get_object_member(o,
+			"sim"), "settings"), "adapters"), "2");
+	g_object_unref(p);
+	test_result_clear(&r);
+	unlink(log);
+	g_free(log);
+}
+END_TEST
+
 /* ---- the simulator as "the system bus": real mode ------------------------ */
 
 static struct simtest st;
@@ -913,6 +1037,15 @@ static const struct {
 		"--device takes" },
 	{ { "run", "--reboot", "m", "-d", "nonsense", "SCN", NULL },
 		"--reboot METHOD is for --daemon runs" },
+	{ { "run", "--sim-opt", "ioo=x", "SCN", NULL },
+		"--sim-opt ioo=x: unknown simulator setting 'ioo' (did you mean "
+		"'io'?)" },
+	{ { "run", "--sim-opt", "passkey=1234567", "SCN", NULL },
+		"passkey= takes N|random, not '1234567'" },
+	{ { "run", "--daemon", "--sim-opt", "io=KeyboardOnly", "SCN", NULL },
+		"--daemon runs on the daemon's BlueZ" },
+	{ { "run", "--sim-opt", "adapters=1", "TWO", NULL },
+		"--sim-opt adapters=1: " },
 };
 
 START_TEST(bad_input_exits_2_with_its_place)
@@ -920,6 +1053,7 @@ START_TEST(bad_input_exits_2_with_its_place)
 	char *prog = test_prog("bondcheck");
 	char *good = write_scn("scan\n");
 	char *bad = write_scn("conect\nscan timeot=1s\n");
+	char *two = write_scn("central a\ncentral b\nscan as=b\n");
 	const char *argv[10] = { prog };
 	struct proc_result r;
 
@@ -927,7 +1061,7 @@ START_TEST(bad_input_exits_2_with_its_place)
 		const char *a = bad_runs[_i].args[i];
 
 		argv[i + 1] = !strcmp(a, "SCN") ? good : !strcmp(a, "BAD") ? bad :
-							      a;
+			      !strcmp(a, "TWO") ? two : a;
 	}
 	test_run(argv, NULL, 10000, &r);
 	ck_assert_msg(r.status == 2, "exit %d: %s", r.status, r.err);
@@ -935,8 +1069,10 @@ START_TEST(bad_input_exits_2_with_its_place)
 	test_result_clear(&r);
 	unlink(good);
 	unlink(bad);
+	unlink(two);
 	g_free(good);
 	g_free(bad);
+	g_free(two);
 	g_free(prog);
 }
 END_TEST
@@ -967,6 +1103,7 @@ Suite *run_suite(void)
 	TCase *bt = tcase_create("bond-tables");
 	TCase *rl = tcase_create("real-mode");
 	TCase *u = tcase_create("usage");
+	TCase *so = tcase_create("sim-settings");
 
 	tcase_set_timeout(m, 90);
 	tcase_add_loop_test(m, each_scenario_against_each_fault, 0,
@@ -994,6 +1131,11 @@ Suite *run_suite(void)
 	tcase_add_test(rl, a_killed_run_leaves_a_log_whose_lines_all_parse);
 	tcase_add_test(rl, no_bluetoothd_exits_3_at_once);
 	suite_add_tcase(s, rl);
+
+	tcase_set_timeout(so, 60);
+	tcase_add_test(so, sim_settings_change_the_dut_and_are_in_run_start);
+	tcase_add_test(so, sim_adapters_follow_the_scenario_unless_set);
+	suite_add_tcase(s, so);
 
 	tcase_set_timeout(u, 30);
 	tcase_add_loop_test(u, bad_input_exits_2_with_its_place, 0,

@@ -244,6 +244,7 @@ static const struct {
 	uint32_t passkey;          /* what our agent answers */
 	const char *agent_line;    /* NULL: the agent is not called */
 	const char *result;
+	const char *opt;           /* a setting (--opt), e.g. sc=no */
 } pairings[] = {
 	{ "KeyboardDisplay", NULL, TESTAGENT_ACCEPT, PASSKEY,
 		"agent RequestConfirmation('" SIM_DEV "', 123456)", "ok" },
@@ -266,11 +267,26 @@ static const struct {
 	{ "KeyboardDisplay", NULL, TESTAGENT_SILENT, PASSKEY,
 		"agent RequestConfirmation(",
 		"org.bluez.Error.AuthenticationTimeout Authentication Timeout" },
+	/* LE legacy pairing has no numeric comparison: where SC compares,
+	 * the central types the DUT's passkey, or nobody is asked */
+	{ "KeyboardDisplay", NULL, TESTAGENT_ACCEPT, PASSKEY,
+		"agent RequestPasskey('" SIM_DEV "',)", "ok", "sc=no" },
+	{ "DisplayYesNo", NULL, TESTAGENT_ACCEPT, PASSKEY, NULL, "ok",
+		"sc=no" },
+	{ "KeyboardDisplay", "KeyboardDisplay", TESTAGENT_ACCEPT, PASSKEY,
+		"agent DisplayPasskey('" SIM_DEV "', 123456, 0)", "ok",
+		"sc=no" },
+	{ "KeyboardDisplay", "KeyboardDisplay", TESTAGENT_ACCEPT, PASSKEY,
+		"agent RequestConfirmation('" SIM_DEV "', 123456)", "ok",
+		"sc=yes" },
+	{ "KeyboardOnly", NULL, TESTAGENT_ACCEPT, 111111,
+		"agent RequestPasskey(",
+		"org.bluez.Error.AuthenticationFailed", "sc=no" },
 };
 
 START_TEST(pairing_calls_the_agent_as_bluetoothd_does)
 {
-	const char *args[5];
+	const char *args[7];
 	struct testagent *a;
 	char *r;
 	bool present;
@@ -284,6 +300,10 @@ START_TEST(pairing_calls_the_agent_as_bluetoothd_does)
 	if (pairings[_i].dut_io) {
 		args[n++] = "--dut-io";
 		args[n++] = pairings[_i].dut_io;
+	}
+	if (pairings[_i].opt) {
+		args[n++] = "--opt";
+		args[n++] = pairings[_i].opt;
 	}
 	args[n] = NULL;
 	start_with(args);
