@@ -87,6 +87,8 @@ static const char *status_text(int s)
 	case 0x06: return "PIN or Key Missing";
 	case 0x08: return "Connection Timeout";
 	case 0x13: return "Remote User Terminated Connection";
+	case 0x15: return "Remote Device Terminated Connection due to Power "
+			  "Off";
 	case 0x16: return "Connection Terminated By Local Host";
 	case 0x1f: return "Unspecified Error";
 	case 0x22: return "LL Response Timeout";

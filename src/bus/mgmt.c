@@ -31,7 +31,7 @@
 
 #define MGMT_OP_READ_INFO 0x0004
 #define MGMT_OP_SET_POWERED 0x0005
-#define MGMT_OP_SET_PRIVACY 0x0033
+#define MGMT_OP_SET_PRIVACY 0x002f
 #define MGMT_EV_CMD_COMPLETE 0x0001
 #define MGMT_EV_CMD_STATUS 0x0002
 
@@ -228,9 +228,15 @@ static bool send_command(struct mgmt *m, uint16_t op, uint16_t index,
 	do
 		n = send(m->fd, buf, 6u + len, MSG_NOSIGNAL);
 	while (n < 0 && errno == EINTR);
-	if (n != (ssize_t)(6u + len)) {
+	/*
+	 * The kernel takes the whole command (its length back) or refuses it
+	 * at once (0 back, and the refusal comes as a Command Status event:
+	 * Permission Denied, Invalid Parameters, ...): either way, the event
+	 * says how it went.
+	 */
+	if (n < 0) {
 		g_set_error(error, BCERROR, BCERROR_IO, "mgmt: cannot send %s: %s",
-			op_text(op), n < 0 ? g_strerror(errno) : "short write");
+			op_text(op), g_strerror(errno));
 		return false;
 	}
 	m->sent = true;

@@ -20,7 +20,7 @@
 
 #define OP_READ_INFO 0x0004
 #define OP_SET_POWERED 0x0005
-#define OP_SET_PRIVACY 0x0033
+#define OP_SET_PRIVACY 0x002f
 
 struct kernel {
 	int fd;                  /* the kernel's end */

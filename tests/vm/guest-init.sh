@@ -80,6 +80,13 @@ bridge_dut() {
 	esac
 }
 
+# hci0's settings as btmgmt reads them. Its shell quits at the end of its
+# stdin, before the kernel answers, if that comes at once: a pipe that
+# stays open for it (and not the plan this loop reads)
+mgmt_info() {
+	sleep 3 | timeout 3 btmgmt --index 0 info > "$1" 2>&1
+}
+
 while IFS="|" read -r name scn faults args mode; do
 	[ -z "$name" ] && continue
 	n=$((n + 1))
@@ -111,6 +118,8 @@ while IFS="|" read -r name scn faults args mode; do
 			--ready-fifo /tmp/ready 2> "/results/$name.bridge.log" &
 		dut=$!
 		reboot="bondcheck-bridge reboot --ctl /run/bondcheck-bridge.sock $kind"
+		# the scenario's reboots are of the bridge's kind
+		args="$args --set REBOOT_KIND=$kind"
 		;;
 	*)
 		# shellcheck disable=SC2086
@@ -178,12 +187,17 @@ while IFS="|" read -r name scn faults args mode; do
 	# The DUT's agent stays bluetoothd's default agent (on its own board it
 	# would have its own bluetoothd): bondcheck's agent answers the
 	# requests of its own Pair() calls, as BlueZ gives them to the caller.
+	# hci0's settings before and after, as btmgmt reads them: bondcheck's
+	# own reading of its privacy is checked against them, and whether it
+	# put the privacy back
+	mgmt_info "/results/$name.mgmt-before.txt"
 	# shellcheck disable=SC2086
 	$pre bondcheck run --no-default-agent -a hci0 -d "$addr" $cap \
 		--log "/results/$name.jsonl" ${reboot:+--reboot-cmd "$reboot"} \
 		$args "/opt/bondcheck/scenarios/$scn" \
 		> "/results/$name.out" 2>&1
 	status=$?
+	mgmt_info "/results/$name.mgmt-after.txt"
 	if [ -n "$btctl" ] && [ "$status" = 0 ]; then
 		btmon -i hci0 -w "/results/$name.btsnoop" \
 			> "/results/$name.btmon.txt" 2>&1 &

@@ -15,6 +15,15 @@
  *   lose-bond-on-reboot        RemoveDevice for every peer while off
  *   no-advertise-after-reboot  comes back without advertising
  *   slow-boot=D                boots D later
+ *   save-on-disconnect         a bond is "written" only when its central
+ *                              disconnects: a reset before that forgets it
+ *                              (RemoveDevice), as MicroPython's example,
+ *                              which saves its keys in the disconnect IRQ
+ * Writing 01 to the reboot characteristic is a reset (here: power off, so
+ * btvirt's controller ends the links with 0x15); 02 a graceful reboot: the
+ * DUT disconnects its centrals first (0x13), then resets. Behind
+ * bondcheck-bridge a hard reset is the bridge's (the process is killed with
+ * its links up; the central's link times out with 0x08).
  *
  * btvirt sends an advertising report only when scanning or advertising is
  * (re)enabled, so while advertising the DUT re-registers its advertisement
@@ -84,6 +93,13 @@ struct dut {
 	int64_t notify_ms;
 	bool lose_bond;
 	bool no_advertise;
+	bool save_on_disconnect;
+	GHashTable *unsaved;      /* centrals' addresses: bonded, not written */
+	GHashTable *peer_addr;    /* device path -> its Address (the identity
+				   * once bluetoothd has the IRK: a path made
+				   * from an RPA keeps its name) */
+	GPtrArray *to_forget;     /* reset before they were written */
+	bool graceful;            /* the reboot under way disconnects first */
 	bool first_setup;
 	enum phase phase;
 	bool adv_registered;
@@ -236,6 +252,7 @@ static void then(void (*fn)(struct dut *d))
 }
 
 static void forget_all(void);
+static void forget_unsaved(void);
 static bool seen_by(const char *central_dev, GVariant *changed);
 static char *our_device_under(const char *central);
 static void announce_cancel(void);
@@ -381,6 +398,14 @@ static gboolean reboot_idle(gpointer data)
 	return G_SOURCE_REMOVE;
 }
 
+static gboolean reboot_graceful_idle(gpointer data)
+{
+	(void)data;
+	D.graceful = true;
+	reboot();
+	return G_SOURCE_REMOVE;
+}
+
 static void reboot_write(struct svc_call *c, GVariant *args, void *data)
 {
 	GVariant *value;
@@ -390,13 +415,15 @@ static void reboot_write(struct svc_call *c, GVariant *args, void *data)
 	(void)data;
 	g_variant_get(args, "(@aya{sv})", &value, NULL);
 	v = g_variant_get_fixed_array(value, &n, 1);
-	if (n == 1 && v[0] == 0x01 && D.phase == PHASE_ADVERTISING) {
-		/* like firmware: answer, then reset */
+	if (n == 1 && (v[0] == 0x01 || v[0] == 0x02) &&
+	    D.phase == PHASE_ADVERTISING) {
+		/* like firmware: answer, then reset (02: disconnect first) */
 		svc_call_return(c, NULL);
-		g_idle_add(reboot_idle, NULL);
+		g_idle_add(v[0] == 0x02 ? reboot_graceful_idle : reboot_idle,
+			NULL);
 	} else {
 		svc_call_error(c, "org.bluez.Error.NotPermitted",
-			"write 01 to reboot");
+			"write 01 to reboot, 02 to reboot gracefully");
 	}
 	g_variant_unref(value);
 }
@@ -564,6 +591,7 @@ static void powered_on(struct dut *d)
 		say("the bonds are gone with the flash sector");
 		forget_all();
 	}
+	forget_unsaved();
 	then(discoverable);
 }
 
@@ -629,6 +657,133 @@ static void remove_peers(DBusMessage *reply)
 	g_free(prefix);
 }
 
+/* ---- save-on-disconnect: which bonds were "written" ------------------- */
+
+/*
+ * Kept in a file beside the guest's bluetoothd (its tmpfs), so that a boot
+ * after bondcheck-bridge killed the previous one knows what that one had not
+ * written: the reset's loss is played on the next boot.
+ */
+#define UNSAVED_FILE "/run/bondcheck-vmdut.unsaved"
+
+static void unsaved_write(void)
+{
+	GString *s = g_string_new("");
+	GHashTableIter it;
+	gpointer k;
+
+	g_hash_table_iter_init(&it, D.unsaved);
+	while (g_hash_table_iter_next(&it, &k, NULL))
+		g_string_append_printf(s, "%s\n", (char *)k);
+	if (!g_file_set_contents(UNSAVED_FILE, s->str, (gssize)s->len, NULL))
+		say("cannot write %s", UNSAVED_FILE);
+	g_string_free(s, TRUE);
+}
+
+static void unsaved_read(void)
+{
+	char *text = NULL;
+	char **lines;
+
+	if (!g_file_get_contents(UNSAVED_FILE, &text, NULL, NULL))
+		return;
+	lines = g_strsplit(text, "\n", -1);
+	for (char **l = lines; *l; l++)
+		if (**l)
+			g_hash_table_add(D.unsaved, g_strdup(*l));
+	g_strfreev(lines);
+	g_free(text);
+}
+
+static void bonded(const char *addr)
+{
+	if (g_hash_table_contains(D.unsaved, addr))
+		return;
+	say("bonded with %s: kept in RAM until it disconnects", addr);
+	g_hash_table_add(D.unsaved, g_strdup(addr));
+	unsaved_write();
+}
+
+/* The Address of the device that just bonded (its identity by now); one
+ * central bonds at a time. */
+static char *bonding_path;
+
+static void got_peer_address(DBusMessage *reply)
+{
+	GVariant *args, *v;
+
+	if (!msg_get_args(reply, "(v)", &args, NULL))
+		return;
+	g_variant_get(args, "(v)", &v);
+	if (g_variant_is_of_type(v, G_VARIANT_TYPE_STRING) && bonding_path) {
+		g_hash_table_replace(D.peer_addr, g_strdup(bonding_path),
+			g_variant_dup_string(v, NULL));
+		bonded(g_variant_get_string(v, NULL));
+	}
+	g_variant_unref(v);
+	g_variant_unref(args);
+}
+
+/* A central's device object under our adapter changed. */
+static void peer_changed(const char *path, GVariant *changed)
+{
+	gboolean v = FALSE;
+	const char *addr = NULL, *known;
+
+	if (!D.save_on_disconnect || D.phase == PHASE_OFF)
+		return;
+	if (g_variant_lookup(changed, "Address", "&s", &addr))
+		g_hash_table_replace(D.peer_addr, g_strdup(path),
+			g_strdup(addr));
+	known = g_hash_table_lookup(D.peer_addr, path);
+	if ((g_variant_lookup(changed, "Bonded", "b", &v) ||
+	     g_variant_lookup(changed, "Paired", "b", &v)) && v) {
+		/* the identity, once the IRK is in: ask for it now */
+		g_free(bonding_path);
+		bonding_path = g_strdup(path);
+		call("get a peer's Address", true, path, DBUS_IFACE_PROPERTIES,
+			"Get", g_variant_new("(ss)", BLUEZ_IFACE_DEVICE,
+				"Address"), got_peer_address);
+	} else if (g_variant_lookup(changed, "Connected", "b", &v) && !v &&
+		   known && g_hash_table_remove(D.unsaved, known)) {
+		say("%s disconnected: its keys are written", known);
+		unsaved_write();
+	}
+}
+
+/* A reset: what was not written is lost (forgotten once powered again). */
+static void reset_loses_unsaved(void)
+{
+	GHashTableIter it;
+	gpointer k;
+
+	g_hash_table_iter_init(&it, D.unsaved);
+	while (g_hash_table_iter_next(&it, &k, NULL)) {
+		say("reset before %s disconnected: its keys were never "
+			"written", (char *)k);
+		g_ptr_array_add(D.to_forget, g_strdup(k));
+	}
+	g_hash_table_remove_all(D.unsaved);
+	unsaved_write();
+}
+
+static void forget_unsaved(void)
+{
+	for (guint i = 0; i < D.to_forget->len; i++) {
+		char *a = g_strdup(g_ptr_array_index(D.to_forget, i));
+		char *path;
+
+		g_strdelimit(a, ":", '_');
+		path = g_strdup_printf("%s/dev_%s", D.adapter, a);
+		say("forgetting %s (never written)", path);
+		call("RemoveDevice", true, D.adapter, BLUEZ_IFACE_ADAPTER,
+			"RemoveDevice", g_variant_new("(o)", path), NULL);
+		g_free(path);
+		g_free(a);
+	}
+	g_ptr_array_set_size(D.to_forget, 0);
+}
+
 static void forget_all(void)
 {
 	call("GetManagedObjects", false, "/", DBUS_IFACE_OBJECT_MANAGER,
@@ -680,12 +835,64 @@ static void powered_off(struct dut *d)
 		NULL);
 }
 
+static void disconnect_peers(DBusMessage *reply)
+{
+	GVariant *args, *objs, *ifaces;
+	GVariantIter it;
+	const char *path;
+	char *prefix = g_strconcat(D.adapter, "/dev_", NULL);
+
+	if (!msg_get_args(reply, "(a{oa{sa{sv}}})", &args, NULL)) {
+		g_free(prefix);
+		return;
+	}
+	objs = g_variant_get_child_value(args, 0);
+	g_variant_iter_init(&it, objs);
+	while (g_variant_iter_next(&it, "{&o@a{sa{sv}}}", &path, &ifaces)) {
+		GVariant *dev = g_variant_lookup_value(ifaces,
+			BLUEZ_IFACE_DEVICE, G_VARIANT_TYPE("a{sv}"));
+		gboolean on = FALSE;
+
+		if (dev && g_str_has_prefix(path, prefix) &&
+		    g_variant_lookup(dev, "Connected", "b", &on) && on) {
+			say("graceful: disconnecting %s first", path);
+			call("Disconnect", true, path, BLUEZ_IFACE_DEVICE,
+				"Disconnect", NULL, NULL);
+		}
+		if (dev)
+			g_variant_unref(dev);
+		g_variant_unref(ifaces);
+	}
+	g_variant_unref(objs);
+	g_variant_unref(args);
+	g_free(prefix);
+}
+
+static void reboot_now(struct dut *d);
+
 static void reboot(void)
 {
 	if (D.phase != PHASE_ADVERTISING)
 		return;
+	if (D.graceful) {
+		/* its disconnect handler runs (and writes the keys) first */
+		D.graceful = false;
+		say("reboot (graceful)");
+		call("GetManagedObjects", false, "/",
+			DBUS_IFACE_OBJECT_MANAGER, "GetManagedObjects", NULL,
+			disconnect_peers);
+		then(reboot_now);
+		return;
+	}
+	reboot_now(&D);
+}
+
+static void reboot_now(struct dut *d)
+{
+	(void)d;
 	D.phase = PHASE_OFF;
 	say("reboot");
+	reset_loses_unsaved();
 	/* a healthy DUT keeps its subscriptions: it only stops sending */
 	if (D.notify_timer) {
 		g_source_remove(D.notify_timer);
@@ -714,8 +921,16 @@ static void setup(void)
 		D.agent_registered = true;
 	}
 	/* a clean start: no peers from an earlier run */
-	if (D.first_setup)
+	if (D.first_setup) {
 		forget_all();
+		g_hash_table_remove_all(D.unsaved);
+		unlink(UNSAVED_FILE);
+	} else if (D.save_on_disconnect && D.boot > 1) {
+		/* bondcheck-bridge reset the last boot: what it had not
+		 * written is gone */
+		unsaved_read();
+		reset_loses_unsaved();
+	}
 	D.first_setup = false;
 	then(power_on);
 }
@@ -905,6 +1120,11 @@ static void on_adapter_props(DBusMessage *msg, void *data)
 			D.scanner = g_strdup(dbus_message_get_path(msg));
 			D.announce_timer = g_timeout_add(300, announce, NULL);
 		}
+	} else if (!strcmp(iface, BLUEZ_IFACE_DEVICE) && D.adapter &&
+		   g_str_has_prefix(dbus_message_get_path(msg), D.adapter) &&
+		   !strncmp(dbus_message_get_path(msg) + strlen(D.adapter),
+			   "/dev_", 5)) {
+		peer_changed(dbus_message_get_path(msg), changed);
 	} else if (D.announce_timer && D.scanner &&
 		   !strcmp(iface, BLUEZ_IFACE_DEVICE)) {
 		char *mine = our_device_under(D.scanner);
@@ -962,7 +1182,7 @@ int main(int argc, char **argv)
 			"advertised name (default mpy-temp)", "NAME" },
 		{ "fault", 0, 0, G_OPTION_ARG_STRING_ARRAY, &faults,
 			"lose-bond-on-reboot, no-advertise-after-reboot, "
-			"slow-boot=D", "FAULT" },
+			"slow-boot=D, save-on-disconnect", "FAULT" },
 		{ "boot-time", 0, 0, G_OPTION_ARG_STRING, &boot,
 			"time from power-off to power-on (default 300ms)", "D" },
 		{ "notify-interval", 0, 0, G_OPTION_ARG_STRING, &notify,
@@ -982,6 +1202,11 @@ int main(int argc, char **argv)
 	D.notify_ms = 200;
 	D.temp = 2150;
 	D.first_setup = true;
+	D.unsaved = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+		NULL);
+	D.to_forget = g_ptr_array_new_with_free_func(g_free);
+	D.peer_addr = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+		g_free);
 	g_option_context_add_main_entries(ctx, entries, NULL);
 	if (!g_option_context_parse(ctx, &argc, &argv, &err) ||
 	    (boot && !duration_parse(boot, &D.boot_ms, &err)) ||
@@ -994,6 +1219,8 @@ int main(int argc, char **argv)
 			D.lose_bond = true;
 		} else if (!strcmp(*f, "no-advertise-after-reboot")) {
 			D.no_advertise = true;
+		} else if (!strcmp(*f, "save-on-disconnect")) {
+			D.save_on_disconnect = true;
 		} else if (g_str_has_prefix(*f, "slow-boot=")) {
 			if (!duration_parse(*f + 10, &D.slow_ms, &err)) {
 				fprintf(stderr, "bondcheck-vmdut: %s\n",
@@ -1047,10 +1274,11 @@ int main(int argc, char **argv)
 	w2 = bus_watch_name(D.bus, BLUEZ_SERVICE, on_bluez, NULL, NULL);
 	sig[0] = g_unix_signal_add(SIGTERM, on_signal, NULL);
 	sig[1] = g_unix_signal_add(SIGINT, on_signal, NULL);
-	say("on %s (boot %d), faults:%s%s%s", D.adapter ? D.adapter :
+	say("on %s (boot %d), faults:%s%s%s%s", D.adapter ? D.adapter :
 		D.adapter_addr, D.boot ? D.boot : 1, D.lose_bond ?
 		" lose-bond-on-reboot" : "", D.no_advertise ?
-		" no-advertise-after-reboot" : "", D.slow_ms ? " slow-boot" : "");
+		" no-advertise-after-reboot" : "", D.slow_ms ? " slow-boot" : "",
+		D.save_on_disconnect ? " save-on-disconnect" : "");
 	g_main_loop_run(D.loop);
 	g_source_remove(sig[0]);
 	g_source_remove(sig[1]);
@@ -1075,6 +1303,10 @@ int main(int argc, char **argv)
 	g_free(D.io);
 	g_free(D.address);
 	g_free(D.ready_fifo);
+	g_hash_table_destroy(D.unsaved);
+	g_hash_table_destroy(D.peer_addr);
+	g_free(bonding_path);
+	g_ptr_array_free(D.to_forget, TRUE);
 	dbus_shutdown();
 	return D.status;
 }
