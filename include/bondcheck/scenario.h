@@ -214,18 +214,22 @@ int64_t scn_default_timeout(enum scn_step_type type);
  * (@each: the central of the innermost block, or -1 outside any). */
 unsigned scn_step_central(const struct scn_step *s, int each);
 /*
+ * The adapter each central is given by name: @given[i] (a run's list,
+ * `--adapter hci0,hci2`: NULL-terminated, may be shorter, NULL: none), else
+ * its adapter=; NULL where the run chooses. A new array of one entry per
+ * central (g_free it; the strings are borrowed), or NULL with @error
+ * (BCERROR_BAD_INPUT) when the list is longer than the centrals, or two
+ * centrals would share an adapter.
+ */
+const char **scenario_adapter_names(const struct scenario *scn,
+	const char *const *given, GError **error);
+/*
  * The adapters hci0 .. hciN-1 a host needs so that each central gets one:
- * N, counting the ones named (adapter=, and @first for the first central:
- * --adapter). The simulator of `run --sim` is started with that many.
+ * N, counting the ones named in @names (scenario_adapter_names()). The
+ * simulator of `run --sim` is started with that many.
  */
 unsigned scenario_adapters_needed(const struct scenario *scn,
-	const char *first);
-/*
- * @first (--adapter, for the first central) against the other centrals'
- * adapter=: NULL, or the name of the central that has it already.
- */
-const char *scenario_adapter_taken(const struct scenario *scn,
-	const char *first);
+	const char *const *names);
 /* Which central is called @name (NULL or "default": the unnamed one);
  * -1 if none. */
 int scenario_find_central(const struct scenario *scn, const char *name);

@@ -517,6 +517,8 @@ struct run_args {
 	char *device, *name, *adapter, *reboot_cmd, *label, *log, *junit;
 	char *capture, *reboot, *seed, *privacy;
 	char **faults, **sets, **sim_opts;
+	char **adapters;          /* --adapter hci0,hci2: one per central */
+	const char **names;       /* each central's adapter, as named */
 	gboolean sim, json, daemon, no_default_agent, sim_verbose;
 	double time_scale;        /* < 0: not given */
 	unsigned given;           /* enum run_opt */
@@ -545,7 +547,8 @@ static const struct run_option {
 	{ "name", 0, 0, G_OPTION_ARG_STRING, ARG(name), OPT_NAME,
 		"DUT name (the first device with it)", "NAME" },
 	{ "adapter", 'a', 0, G_OPTION_ARG_STRING, ARG(adapter), OPT_ADAPTER,
-		"adapter (default: the first powered one)", "hciN" },
+		"adapter (default: the first powered one); with several "
+		"centrals, theirs in order, e.g. hci0,hci2", "hciN[,hciN...]" },
 	{ "sim", 0, 0, G_OPTION_ARG_NONE, ARG(sim), OPT_SIM,
 		"run against the built-in simulator on a private bus", NULL },
 	{ "fault", 0, 0, G_OPTION_ARG_STRING_ARRAY, ARG(faults), OPT_FAULT,
@@ -627,6 +630,25 @@ static char *bad_privacy(const struct run_args *a)
 		a->privacy);
 }
 
+/* --adapter hciN[,hciN...] */
+static char *bad_adapter(const struct run_args *a)
+{
+	char **v = g_strsplit(a->adapter, ",", -1);
+	char *msg = NULL;
+
+	for (char **p = v; *p && !msg; p++) {
+		const char *d = *p + 3;
+
+		if (strncmp(*p, "hci", 3) || !*d || strlen(d) > 3 ||
+		    strspn(d, "0123456789") != strlen(d))
+			msg = g_strdup_printf("--adapter takes hciN, or hciN,"
+				"hciN,... for several centrals, not '%s'",
+				a->adapter);
+	}
+	g_strfreev(v);
+	return msg;
+}
+
 static char *bad_device(const struct run_args *a)
 {
 	if (bluez_address_valid(a->device))
@@ -664,6 +686,7 @@ static const struct run_rule {
 		"--reboot-cmd CMD", NULL },
 	{ OPT_DEVICE, 0, 0, NULL, bad_device },
 	{ OPT_PRIVACY, 0, 0, NULL, bad_privacy },
+	{ OPT_ADAPTER, 0, 0, NULL, bad_adapter },
 	{ OPT_DEVICE, OPT_NAME, 0, "give --device or --name, not both", NULL },
 	{ 0, 0, OPT_SIM | OPT_SIM_ONLY | OPT_DEVICE | OPT_NAME,
 		"which device? give --device ADDRESS or --name NAME (bondcheck "
@@ -738,6 +761,8 @@ static bool run_args_parse(struct run_args *a, int *argc, char ***argv)
 		a->sim = TRUE;
 	if (a->time_scale < 0)
 		a->time_scale = 1.0;
+	if (a->adapter)
+		a->adapters = g_strsplit(a->adapter, ",", -1);
 	return true;
 }
 
@@ -754,6 +779,8 @@ static void run_args_clear(struct run_args *a)
 	g_free(a->device);
 	g_free(a->name);
 	g_free(a->adapter);
+	g_strfreev(a->adapters);
+	g_free(a->names);
 	g_free(a->reboot_cmd);
 	g_free(a->label);
 	g_free(a->log);
@@ -901,7 +928,8 @@ static void runner_options_from(struct runner_options *o,
 	memset(o, 0, sizeof(*o));
 	o->engine.device = a->device;
 	o->engine.device_name = a->name;
-	o->engine.adapter = a->adapter;
+	o->engine.adapter = a->adapters ? a->adapters[0] : NULL;
+	o->engine.adapters = a->names;
 	o->engine.label = a->label;
 	o->engine.reboot_cmd = a->reboot_cmd;
 	o->engine.sim = a->sim;
@@ -958,7 +986,10 @@ static int run_in_process(struct run *r, const struct run_args *a,
 	if (a->capture) {
 		char *t;
 
-		if (!capture_start(&cap, a->capture, a->adapter, &err)) {
+		/* the first central's adapter (btmon stops at a controller
+		 * that goes away: one is enough) */
+		if (!capture_start(&cap, a->capture, a->adapters ?
+				    a->adapters[0] : NULL, &err)) {
 			status = cli_fail(err);
 			goto out;
 		}
@@ -1008,7 +1039,11 @@ static GVariant *daemon_options(const struct run_args *a)
 	if (a->name)
 		g_variant_builder_add(&b, "{sv}", "device_name",
 			g_variant_new_string(a->name));
-	if (a->adapter)
+	if (a->adapters && g_strv_length(a->adapters) > 1)
+		g_variant_builder_add(&b, "{sv}", "adapters",
+			g_variant_new_strv((const char *const *)a->adapters,
+				-1));
+	else if (a->adapter)
 		g_variant_builder_add(&b, "{sv}", "adapter",
 			g_variant_new_string(a->adapter));
 	if (a->label)
@@ -1110,7 +1145,7 @@ out:
 static bool sim_adapters(struct run_args *a, const struct scenario *scn,
 	GPtrArray *simargs)
 {
-	unsigned need = scenario_adapters_needed(scn, a->adapter);
+	unsigned need = scenario_adapters_needed(scn, a->names);
 
 	if (a->sim_cfg.adapters && a->sim_cfg.adapters < need) {
 		cli_err("--sim-opt adapters=%u: %s needs %u adapters (one per "
@@ -1135,6 +1170,7 @@ int cmd_run(int argc, char **argv)
 	GPtrArray *simargs = g_ptr_array_new_with_free_func(g_free);
 	struct scenario *scn = NULL;
 	struct run r = { 0 };
+	GError *err = NULL;
 	int status = BC_EXIT_USAGE;
 
 	sim_config_init(&a.sim_cfg);
@@ -1154,10 +1190,11 @@ int cmd_run(int argc, char **argv)
 		cli_print_scn_errors(errors);
 		goto out;
 	}
-	if (scenario_adapter_taken(scn, a.adapter)) {
-		cli_err("--adapter %s is central %s's in %s: give the first "
-			"central another one", a.adapter,
-			scenario_adapter_taken(scn, a.adapter), a.file);
+	a.names = scenario_adapter_names(scn, (const char *const *)a.adapters,
+		&err);
+	if (!a.names) {
+		cli_err("%s: --adapter %s: %s", a.file, a.adapter, err->message);
+		g_error_free(err);
 		goto out;
 	}
 	if (a.sim && !sim_adapters(&a, scn, simargs))

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "bondcheck/bcerror.h"
 #include "bondcheck/bluez.h"
 #include "bondcheck/duration.h"
 #include "bondcheck/scenario.h"
@@ -465,35 +466,55 @@ static int adapter_number(const char *name)
 	return n > G_MAXINT ? -1 : (int)n;
 }
 
+const char **scenario_adapter_names(const struct scenario *scn,
+	const char *const *given, GError **error)
+{
+	unsigned n = scn->centrals->len, k = given ? g_strv_length(
+		(char **)given) : 0;
+	const char **names;
+
+	if (k > n) {
+		g_set_error(error, BCERROR, BCERROR_BAD_INPUT, "%u adapters "
+			"for %u central%s", k, n, n == 1 ? "" : "s");
+		return NULL;
+	}
+	names = g_new0(const char *, n);
+	for (unsigned i = 0; i < n; i++) {
+		const struct scn_central *c = g_ptr_array_index(scn->centrals,
+			i);
+
+		names[i] = i < k ? given[i] : c->adapter;
+		for (unsigned j = 0; names[i] && j < i; j++) {
+			if (!names[j] || (adapter_number(names[i]) >= 0 ?
+				    adapter_number(names[j]) !=
+					    adapter_number(names[i]) :
+				    strcmp(names[j], names[i]) != 0))
+				continue;
+			g_set_error(error, BCERROR, BCERROR_BAD_INPUT,
+				"centrals %s and %s would both use %s: each "
+				"central needs an adapter of its own",
+				scn_central_label(g_ptr_array_index(
+					scn->centrals, j)),
+				scn_central_label(c), names[i]);
+			g_free(names);
+			return NULL;
+		}
+	}
+	return names;
+}
+
 unsigned scenario_adapters_needed(const struct scenario *scn,
-	const char *first)
+	const char *const *names)
 {
 	unsigned n = scn->centrals->len;
 
-	for (guint i = 0; i < scn->centrals->len; i++) {
-		const struct scn_central *c = g_ptr_array_index(scn->centrals,
-			i);
-		int k = adapter_number(i == 0 && first ? first : c->adapter);
+	for (guint i = 0; names && i < scn->centrals->len; i++) {
+		int k = adapter_number(names[i]);
 
 		if (k >= 0 && (unsigned)k + 1 > n)
 			n = (unsigned)k + 1;
 	}
 	return n;
-}
-
-const char *scenario_adapter_taken(const struct scenario *scn,
-	const char *first)
-{
-	int k = adapter_number(first);
-
-	for (guint i = 1; first && k >= 0 && i < scn->centrals->len; i++) {
-		const struct scn_central *c = g_ptr_array_index(scn->centrals,
-			i);
-
-		if (adapter_number(c->adapter) == k)
-			return scn_central_label(c);
-	}
-	return NULL;
 }
 
 unsigned scn_step_central(const struct scn_step *s, int each)

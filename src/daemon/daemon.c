@@ -38,6 +38,7 @@ struct drun {
 	bool adapter_given;
 	char **adapters;          /* every central's "hciN", as claimed when
 				   * it started (NULL before) */
+	char **given;             /* the "adapter"/"adapters" option */
 	char *label;
 	char *reboot;             /* method name */
 	enum scn_privacy privacy; /* "privacy": overrides the scenario's */
@@ -213,6 +214,7 @@ static void drun_free(struct drun *r)
 	g_free(r->device_name);
 	g_free(r->adapter);
 	g_strfreev(r->adapters);
+	g_strfreev(r->given);
 	g_free(r->label);
 	g_free(r->reboot);
 	g_free(r->log_path);
@@ -559,19 +561,18 @@ static void run_cancel(struct drun *r)
 static char **run_adapters(struct daemon *d, struct drun *r)
 {
 	unsigned n = r->scn->centrals->len;
-	const char **names = g_new0(const char *, n);
+	/* checked at StartRun: no two centrals share a named adapter */
+	const char **names = scenario_adapter_names(r->scn,
+		(const char *const *)r->given, NULL);
 	const char **labels = g_new0(const char *, n);
 	const char **paths = g_new0(const char *, n);
 	char **out = NULL;
 
-	for (unsigned i = 0; i < n; i++) {
-		const struct scn_central *c = g_ptr_array_index(
-			r->scn->centrals, i);
-
-		labels[i] = scn_central_label(c);
-		names[i] = i == 0 && r->adapter_given ? r->adapter : c->adapter;
-	}
-	if (bluez_pick_adapters(d->model, n, names, labels, paths, NULL)) {
+	for (unsigned i = 0; i < n; i++)
+		labels[i] = scn_central_label(g_ptr_array_index(
+			r->scn->centrals, i));
+	if (names && bluez_pick_adapters(d->model, n, names, labels, paths,
+			     NULL)) {
 		out = g_new0(char *, n + 1);
 		for (unsigned i = 0; i < n; i++) {
 			const char *slash = strrchr(paths[i], '/');
@@ -704,6 +705,7 @@ struct start_args {
 	const char *device;
 	const char *device_name;
 	const char *adapter;
+	const char **adapters;    /* "adapters": one per central, in order */
 	const char *label;
 	const char *reboot;
 	const char *privacy;
@@ -719,17 +721,20 @@ static bool read_options(struct daemon *d, GVariant *opts,
 
 	g_variant_iter_init(&it, opts);
 	while (g_variant_iter_next(&it, "{&sv}", &key, &v)) {
-		const char *want = !strcmp(key, "set") ? "a{ss}" : "s";
+		const char *want = !strcmp(key, "set") ? "a{ss}" :
+				   !strcmp(key, "adapters") ? "as" : "s";
 		bool known = !strcmp(key, "device") ||
 			     !strcmp(key, "device_name") ||
-			     !strcmp(key, "adapter") || !strcmp(key, "label") ||
+			     !strcmp(key, "adapter") ||
+			     !strcmp(key, "adapters") || !strcmp(key, "label") ||
 			     !strcmp(key, "reboot") || !strcmp(key, "set") ||
 			     !strcmp(key, "privacy");
 
 		if (!known) {
 			svc_call_error(call, BC_ERR_INVALID_ARGS,
 				"unknown option '%s' (device, device_name, "
-				"adapter, label, reboot, privacy, set)", key);
+				"adapter, adapters, label, reboot, privacy, set)",
+				key);
 			g_variant_unref(v);
 			return false;
 		}
@@ -740,7 +745,11 @@ static bool read_options(struct daemon *d, GVariant *opts,
 			g_variant_unref(v);
 			return false;
 		}
-		if (!strcmp(key, "set")) {
+		if (!strcmp(key, "adapters")) {
+			/* the strings live as long as @opts */
+			g_free(a->adapters);
+			a->adapters = g_variant_get_strv(v, NULL);
+		} else if (!strcmp(key, "set")) {
 			GVariantIter si;
 			const char *n, *val;
 
@@ -796,6 +805,24 @@ static bool read_options(struct daemon *d, GVariant *opts,
 	if (a->adapter && !adapter_name_ok(a->adapter)) {
 		svc_call_error(call, BC_ERR_INVALID_ARGS,
 			"adapter: a name like hci0, not '%s'", a->adapter);
+		return false;
+	}
+	if (a->adapter && a->adapters) {
+		svc_call_error(call, BC_ERR_INVALID_ARGS,
+			"give \"adapter\" or \"adapters\", not both");
+		return false;
+	}
+	for (const char **p = a->adapters; p && *p; p++) {
+		if (!adapter_name_ok(*p)) {
+			svc_call_error(call, BC_ERR_INVALID_ARGS,
+				"adapters: names like hci0, not '%s'", *p);
+			return false;
+		}
+	}
+	if (a->adapters && (!a->adapters[0] ||
+			    g_strv_length((char **)a->adapters) > 16)) {
+		svc_call_error(call, BC_ERR_INVALID_ARGS,
+			"adapters: 1 to 16 names, one per central");
 		return false;
 	}
 	if (a->label && strlen(a->label) > 256) {
@@ -893,12 +920,21 @@ static void m_start_run(struct svc_call *call, GVariant *args, void *data)
 		goto out;
 	}
 	g_string_free(bad, TRUE);
-	if (scenario_adapter_taken(scn, a.adapter)) {
-		svc_call_error(call, BC_ERR_INVALID_ARGS, "adapter: %s is "
-			"central %s's in the scenario", a.adapter,
-			scenario_adapter_taken(scn, a.adapter));
-		scenario_free(scn);
-		goto out;
+	{
+		const char *one[2] = { a.adapter, NULL };
+		GError *err = NULL;
+		const char **names = scenario_adapter_names(scn, a.adapters ?
+			a.adapters : a.adapter ? one : NULL, &err);
+
+		if (!names) {
+			svc_call_error(call, BC_ERR_INVALID_ARGS, "%s%s",
+				a.adapters ? "adapters: " : "adapter: ",
+				err->message);
+			g_error_free(err);
+			scenario_free(scn);
+			goto out;
+		}
+		g_free(names);
 	}
 
 	r = g_new0(struct drun, 1);
@@ -910,8 +946,12 @@ static void m_start_run(struct svc_call *call, GVariant *args, void *data)
 	r->scn = scn;
 	r->device = a.device ? g_ascii_strup(a.device, -1) : NULL;
 	r->device_name = g_strdup(a.device_name);
-	r->adapter = g_strdup(a.adapter);
-	r->adapter_given = a.adapter != NULL;
+	r->adapter = g_strdup(a.adapters ? a.adapters[0] : a.adapter);
+	r->adapter_given = r->adapter != NULL;
+	if (a.adapters)
+		r->given = g_strdupv((char **)a.adapters);
+	else if (a.adapter)
+		r->given = g_strsplit(a.adapter, ",", 1);
 	r->label = g_strdup(a.label);
 	r->reboot = g_strdup(a.reboot);
 	r->privacy = !a.privacy ? SCN_PRIVACY_DEFAULT :
@@ -933,6 +973,7 @@ out:
 	if (errors)
 		g_ptr_array_free(errors, TRUE);
 	g_hash_table_destroy(a.vars);
+	g_free(a.adapters);
 	g_variant_unref(opts);
 }
 

@@ -711,6 +711,36 @@ START_TEST(centrals_against_a_bond_table_fail_where_it_evicts)
 }
 END_TEST
 
+/* --adapter names the centrals' adapters in order; --sim serves them all */
+START_TEST(adapters_named_in_order_are_the_centrals_adapters)
+{
+	char *prog = test_prog("bondcheck");
+	char *scn = scn_path("second-central-survives-reboot.scn");
+	char *log = tmp_log();
+	const char *argv[] = { prog, "run", "--sim", "--time-scale", "0",
+		"-a", "hci2,hci0", "--log", log, scn, NULL };
+	struct proc_result r;
+	char *text;
+
+	test_run(argv, NULL, 60000, &r);
+	ck_assert_msg(r.status == 0, "exit %d\n%s\n%s", r.status, r.out, r.err);
+	ck_assert(g_file_get_contents(log, &text, NULL, NULL));
+	ck_assert_ptr_nonnull(strstr(text, "\"centrals\":[{\"name\":\"first\","
+		"\"adapter\":{\"path\":\"/org/bluez/hci2\""));
+	ck_assert_ptr_nonnull(strstr(text, "{\"name\":\"second\",\"adapter\":"
+		"{\"path\":\"/org/bluez/hci0\""));
+	/* the steps and the summary say whose they are */
+	ck_assert_ptr_nonnull(strstr(r.out, "first      scan"));
+	ck_assert_ptr_nonnull(strstr(r.out, "second     reconnect"));
+	g_free(text);
+	test_result_clear(&r);
+	g_free(prog);
+	g_free(scn);
+	unlink(log);
+	g_free(log);
+}
+END_TEST
+
 #define SIM_REBOOT_CMD "dbus-send --system --dest=org.bluez " \
 	"--type=method_call /org/bondcheck/sim org.bondcheck.Sim1.Reboot"
 
@@ -1035,6 +1065,13 @@ static const struct {
 		"--daemon runs on the daemon's BlueZ" },
 	{ { "run", "-d", "nonsense", "--name", "x", "SCN", NULL },
 		"--device takes" },
+	/* each central its own adapter: -a names them in order */
+	{ { "run", "--sim", "-a", "hci1", "NAMED", NULL },
+		"--adapter hci1: centrals A and B would both use hci1" },
+	{ { "run", "--sim", "-a", "hci0,hci1,hci2", "NAMED", NULL },
+		"--adapter hci0,hci1,hci2: 3 adapters for 2 centrals" },
+	{ { "run", "--sim", "-a", "hci0,usb1", "NAMED", NULL },
+		"--adapter takes hciN, or hciN,hciN,... for several centrals" },
 	{ { "run", "--reboot", "m", "-d", "nonsense", "SCN", NULL },
 		"--reboot METHOD is for --daemon runs" },
 	{ { "run", "--sim-opt", "ioo=x", "SCN", NULL },
@@ -1054,6 +1091,7 @@ START_TEST(bad_input_exits_2_with_its_place)
 	char *good = write_scn("scan\n");
 	char *bad = write_scn("conect\nscan timeot=1s\n");
 	char *two = write_scn("central a\ncentral b\nscan as=b\n");
+	char *named = write_scn("central A\ncentral B adapter=hci1\nscan\n");
 	const char *argv[10] = { prog };
 	struct proc_result r;
 
@@ -1061,7 +1099,8 @@ START_TEST(bad_input_exits_2_with_its_place)
 		const char *a = bad_runs[_i].args[i];
 
 		argv[i + 1] = !strcmp(a, "SCN") ? good : !strcmp(a, "BAD") ? bad :
-			      !strcmp(a, "TWO") ? two : a;
+			      !strcmp(a, "TWO") ? two :
+			      !strcmp(a, "NAMED") ? named : a;
 	}
 	test_run(argv, NULL, 10000, &r);
 	ck_assert_msg(r.status == 2, "exit %d: %s", r.status, r.err);
@@ -1070,9 +1109,11 @@ START_TEST(bad_input_exits_2_with_its_place)
 	unlink(good);
 	unlink(bad);
 	unlink(two);
+	unlink(named);
 	g_free(good);
 	g_free(bad);
 	g_free(two);
+	g_free(named);
 	g_free(prog);
 }
 END_TEST
@@ -1116,6 +1157,7 @@ Suite *run_suite(void)
 	tcase_set_timeout(bt, 120);
 	tcase_add_loop_test(bt, centrals_against_a_bond_table_fail_where_it_evicts,
 		0, G_N_ELEMENTS(tables));
+	tcase_add_test(bt, adapters_named_in_order_are_the_centrals_adapters);
 	suite_add_tcase(s, bt);
 	tcase_add_checked_fixture(rl, real_setup, real_teardown);
 	tcase_set_timeout(rl, 90);
