@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 # PID 1 of the real-BlueZ guest (tests/vm/run builds it into the initramfs).
 # Brings up the kernel's Bluetooth stack, dbus-daemon, btvirt (hci0 for
-# bondcheck, hci1 for the DUT) and bluetoothd, runs every line of
+# bondcheck, hci1 for the DUT, hci2 for a second central) and bluetoothd,
+# runs every line of
 # /etc/bondcheck/plan.tsv, and sends /results back over the second serial
 # port as base64 of a tar. Powers off when done, whatever happened.
 
@@ -44,8 +45,9 @@ dbus-daemon --config-file=/etc/dbus-1/system.conf --fork --nopidfile ||
 	die "dbus-daemon"
 export DBUS_SYSTEM_BUS_ADDRESS=unix:path=/run/dbus/system_bus_socket
 
-# two LE controllers; bluetoothd powers them (AutoEnable)
-btvirt -L -l2 > /results/btvirt.log 2>&1 &
+# three LE controllers on one bluetoothd: hci0 and hci2 are centrals, hci1
+# the DUT; bluetoothd powers them (AutoEnable)
+btvirt -L -l3 > /results/btvirt.log 2>&1 &
 /usr/libexec/bluetooth/bluetoothd -n -f /etc/bluetooth/main.conf > /results/bluetoothd.log 2>&1 &
 say "bluetoothd $(/usr/libexec/bluetooth/bluetoothd --version), btvirt started"
 if [ -e /etc/bondcheck/all-hci ]; then
@@ -56,7 +58,8 @@ fi
 # plan.tsv: NAME|SCENARIO|DUT-FAULTS|BONDCHECK-ARGS|MODE
 # MODE "nohci": bondcheck without CAP_NET_RAW (no HCI monitor channel);
 # "btctl": see below; "bridge:TRANSPORT:KIND:DUT": the DUT is a stack of
-# its own behind bondcheck-bridge on hci1 (see bridge_dut below)
+# its own behind bondcheck-bridge on hci1 (see bridge_dut below);
+# "centrals:hci0,hci2": the scenario's centrals on these adapters, in order
 n=0
 
 # The DUT behind bondcheck-bridge, as a shell command the bridge runs for
@@ -191,13 +194,31 @@ while IFS="|" read -r name scn faults args mode; do
 	# own reading of its privacy is checked against them, and whether it
 	# put the privacy back
 	mgmt_info "/results/$name.mgmt-before.txt"
+	adapters=hci0
+	mons=""
+	case "$mode" in
+	centrals:*)
+		# --capture records the first central's adapter; btmon records
+		# each other one beside it (NAME.hciN.btsnoop)
+		adapters=${mode#centrals:}
+		for a in $(echo "${adapters#*,}" | tr , ' '); do
+			btmon -i "$a" -w "/results/$name.$a.btsnoop" \
+				> /dev/null 2>&1 &
+			mons="$mons $!"
+		done
+		;;
+	esac
 	# shellcheck disable=SC2086
-	$pre bondcheck run --no-default-agent -a hci0 -d "$addr" $cap \
+	$pre bondcheck run --no-default-agent -a "$adapters" -d "$addr" $cap \
 		--log "/results/$name.jsonl" ${reboot:+--reboot-cmd "$reboot"} \
 		$args "/opt/bondcheck/scenarios/$scn" \
 		> "/results/$name.out" 2>&1
 	status=$?
 	mgmt_info "/results/$name.mgmt-after.txt"
+	for m in $mons; do
+		kill -INT "$m"
+		wait "$m"
+	done
 	if [ -n "$btctl" ] && [ "$status" = 0 ]; then
 		btmon -i hci0 -w "/results/$name.btsnoop" \
 			> "/results/$name.btmon.txt" 2>&1 &

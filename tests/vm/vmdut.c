@@ -13,6 +13,9 @@
  * adapter off (links drop), waits its boot time, powers on and advertises
  * again. Faults real BlueZ can play honestly:
  *   lose-bond-on-reboot        RemoveDevice for every peer while off
+ *   lose-later-bonds-on-reboot RemoveDevice for every peer but the one that
+ *                              bonded first (BTstack #363; the order is
+ *                              what this process saw: not with --boot)
  *   no-advertise-after-reboot  comes back without advertising
  *   slow-boot=D                boots D later
  *   save-on-disconnect         a bond is "written" only when its central
@@ -92,6 +95,8 @@ struct dut {
 	int64_t slow_ms;
 	int64_t notify_ms;
 	bool lose_bond;
+	bool lose_later;
+	GPtrArray *bond_order;    /* our peers' paths, in the order they bonded */
 	bool no_advertise;
 	bool save_on_disconnect;
 	GHashTable *unsaved;      /* centrals' addresses: bonded, not written */
@@ -253,6 +258,7 @@ static void then(void (*fn)(struct dut *d))
 
 static void forget_all(void);
 static void forget_unsaved(void);
+static void forget_later(void);
 static bool seen_by(const char *central_dev, GVariant *changed);
 static char *our_device_under(const char *central);
 static void announce_cancel(void);
@@ -592,6 +598,8 @@ static void powered_on(struct dut *d)
 		forget_all();
 	}
 	forget_unsaved();
+	if (D.lose_later && D.reboots)
+		forget_later();
 	then(discoverable);
 }
 
@@ -782,6 +790,40 @@ static void forget_unsaved(void)
 		g_free(a);
 	}
 	g_ptr_array_set_size(D.to_forget, 0);
+/* Every bond but the first one made: what BTstack #363 read back. */
+static void forget_later(void)
+{
+	for (guint i = 1; i < D.bond_order->len; i++) {
+		const char *path = g_ptr_array_index(D.bond_order, i);
+
+		say("only the first bond is read back: forgetting %s", path);
+		call("RemoveDevice", true, D.adapter, BLUEZ_IFACE_ADAPTER,
+			"RemoveDevice", g_variant_new("(o)", path), NULL);
+	}
+	if (D.bond_order->len > 1)
+		g_ptr_array_set_size(D.bond_order, 1);
+}
+
+/* A peer of ours is bonded now: remember when, among the others. */
+static void note_bond(const char *path, GVariant *changed)
+{
+	char *prefix = g_strconcat(D.adapter, "/dev_", NULL);
+	gboolean b = FALSE;
+
+	if (g_str_has_prefix(path, prefix) && !strchr(path + strlen(prefix),
+						     '/') &&
+	    g_variant_lookup(changed, "Bonded", "b", &b) && b) {
+		bool known = false;
+
+		for (guint i = 0; i < D.bond_order->len && !known; i++)
+			known = !strcmp(g_ptr_array_index(D.bond_order, i),
+				path);
+		if (!known) {
+			g_ptr_array_add(D.bond_order, g_strdup(path));
+			say("bond %u: %s", D.bond_order->len, path);
+		}
+	}
+	g_free(prefix);
 }
 
 static void forget_all(void)
@@ -1097,6 +1139,8 @@ static void on_adapter_props(DBusMessage *msg, void *data)
 	if (!msg_get_args(msg, "(sa{sv}as)", &args, NULL))
 		return;
 	g_variant_get(args, "(&s@a{sv}as)", &iface, &changed, NULL);
+	if (D.lose_later && D.adapter && !strcmp(iface, BLUEZ_IFACE_DEVICE))
+		note_bond(dbus_message_get_path(msg), changed);
 	if (!D.adapter_present) {
 		/* nothing of ours to do until the adapter is back */
 	} else if (!g_strcmp0(dbus_message_get_path(msg), D.adapter)) {
@@ -1181,8 +1225,9 @@ int main(int argc, char **argv)
 		{ "name", 0, 0, G_OPTION_ARG_STRING, &D.name,
 			"advertised name (default mpy-temp)", "NAME" },
 		{ "fault", 0, 0, G_OPTION_ARG_STRING_ARRAY, &faults,
-			"lose-bond-on-reboot, no-advertise-after-reboot, "
-			"slow-boot=D, save-on-disconnect", "FAULT" },
+			"lose-bond-on-reboot, lose-later-bonds-on-reboot, "
+			"no-advertise-after-reboot, slow-boot=D, "
+			"save-on-disconnect", "FAULT" },
 		{ "boot-time", 0, 0, G_OPTION_ARG_STRING, &boot,
 			"time from power-off to power-on (default 300ms)", "D" },
 		{ "notify-interval", 0, 0, G_OPTION_ARG_STRING, &notify,
@@ -1200,6 +1245,7 @@ int main(int argc, char **argv)
 
 	D.boot_ms = 300;
 	D.notify_ms = 200;
+	D.bond_order = g_ptr_array_new_with_free_func(g_free);
 	D.temp = 2150;
 	D.first_setup = true;
 	D.unsaved = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
@@ -1217,6 +1263,9 @@ int main(int argc, char **argv)
 	for (char **f = faults; f && *f; f++) {
 		if (!strcmp(*f, "lose-bond-on-reboot")) {
 			D.lose_bond = true;
+		} else if (!strcmp(*f, "lose-later-bonds-on-reboot") &&
+			   !D.boot) {
+			D.lose_later = true;
 		} else if (!strcmp(*f, "no-advertise-after-reboot")) {
 			D.no_advertise = true;
 		} else if (!strcmp(*f, "save-on-disconnect")) {
@@ -1276,7 +1325,8 @@ int main(int argc, char **argv)
 	sig[1] = g_unix_signal_add(SIGINT, on_signal, NULL);
 	say("on %s (boot %d), faults:%s%s%s%s", D.adapter ? D.adapter :
 		D.adapter_addr, D.boot ? D.boot : 1, D.lose_bond ?
-		" lose-bond-on-reboot" : "", D.no_advertise ?
+		" lose-bond-on-reboot" : D.lose_later ?
+		" lose-later-bonds-on-reboot" : "", D.no_advertise ?
 		" no-advertise-after-reboot" : "", D.slow_ms ? " slow-boot" : "",
 		D.save_on_disconnect ? " save-on-disconnect" : "");
 	g_main_loop_run(D.loop);
@@ -1307,6 +1357,7 @@ int main(int argc, char **argv)
 	g_hash_table_destroy(D.peer_addr);
 	g_free(bonding_path);
 	g_ptr_array_free(D.to_forget, TRUE);
+	g_ptr_array_free(D.bond_order, TRUE);
 	dbus_shutdown();
 	return D.status;
 }
