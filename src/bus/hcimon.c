@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "bondcheck/bcerror.h"
+#include "bondcheck/bluez.h"
 #include "bondcheck/hcimon.h"
 #include "bondcheck/logschema.h"
 
@@ -101,18 +102,7 @@ static const char *status_text(int s)
 
 int hcimon_index_of(const char *adapter)
 {
-	const char *p;
-	char *end = NULL;
-	long n;
-
-	if (!adapter)
-		return -1;
-	p = strrchr(adapter, '/');
-	p = p ? p + 1 : adapter;
-	if (strncmp(p, "hci", 3) || !g_ascii_isdigit(p[3]))
-		return -1;
-	n = strtol(p + 3, &end, 10);
-	return *end || n > 0xfffe ? -1 : (int)n;
+	return bluez_adapter_index(adapter);
 }
 
 static uint16_t le16(const uint8_t *p)

@@ -10,19 +10,11 @@
 
 #include "bondcheck/bcerror.h"
 #include "bondcheck/bluez.h"
-#include "bondcheck/names.h"
 #include "bondcheck/logread.h"
+#include "bondcheck/logschema.h"
+#include "bondcheck/names.h"
 #include "step.h"
 
-/* A string member of a trace that came from outside: @dflt unless it is a
- * string. */
-static const char *member_str(JsonObject *o, const char *key,
-	const char *dflt)
-{
-	const char *v = logread_str(o, key);
-
-	return v ? v : dflt;
-}
 
 void central_init(struct central *c, struct engine *e, unsigned index)
 {
@@ -40,7 +32,8 @@ void central_clear(struct central *c)
 	g_hash_table_destroy(c->subs);
 	g_free(c->adapter);
 	g_free(c->dev_path);
-	g_free(c->dut_lost);
+	if (c->dut_lost)
+		json_node_unref(c->dut_lost);
 }
 
 static bool under(const char *path, const char *base)
@@ -270,7 +263,7 @@ void central_stop_discovery(struct central *c)
 void central_bonded_now(struct central *c)
 {
 	c->bond_seq = ++c->e->bond_seq;
-	g_clear_pointer(&c->dut_lost, g_free);
+	g_clear_pointer(&c->dut_lost, json_node_unref);
 }
 
 void central_bond_gone(struct central *c)
@@ -296,33 +289,33 @@ static const char *who(struct engine *e, const char *addr)
 
 static void dut_said(struct central *c, JsonBuilder *b, GString *why)
 {
-	JsonNode *n = json_from_string(c->dut_lost, NULL);
-	JsonObject *o;
-	const char *ev;
+	JsonObject *o = json_node_get_object(c->dut_lost);
+	const char *ev = step_str(o, "event", "");
 
-	if (!n || !JSON_NODE_HOLDS_OBJECT(n)) {
-		if (n)
-			json_node_unref(n);
-		return;
-	}
-	o = json_node_get_object(n);
-	ev = member_str(o, "event", "");
 	if (!strcmp(ev, "bond-evicted")) {
-		const char *policy = member_str(o, "policy", "?");
-
 		g_string_append_printf(why, "; the DUT's trace: it evicted %s's "
 			"bond for %s's (%s, a table of %" G_GINT64_FORMAT ")",
-			c->name, who(c->e, member_str(o, "for", NULL)), policy,
-			logread_int(o, "table_size",
-				0));
+			c->name, who(c->e, step_str(o, "for", NULL)),
+			step_str(o, "policy", "?"),
+			logread_int(o, "table_size", 0));
 	} else if (!strcmp(ev, "later-bonds-lost")) {
 		g_string_append_printf(why, "; the DUT's trace: after its reboot "
 			"it kept only its first bond (%s) and lost %s's",
-			member_str(o, "kept",
-				"?"), c->name);
+			step_str(o, "kept", "?"), c->name);
 	}
-	json_builder_set_member_name(b, "dut_trace");
-	json_builder_add_value(b, n);
+	json_builder_set_member_name(b, LOG_KEY_DUT_TRACE);
+	json_builder_add_value(b, json_node_copy(c->dut_lost));
+}
+
+/* "key": [the centrals' names] */
+static void add_names(JsonBuilder *b, const char *key, GPtrArray *centrals)
+{
+	json_builder_set_member_name(b, key);
+	json_builder_begin_array(b);
+	for (guint i = 0; i < centrals->len; i++)
+		json_builder_add_string_value(b,
+			((struct central *)centrals->pdata[i])->name);
+	json_builder_end_array(b);
 }
 
 void central_bond_history(struct central *c, JsonBuilder *b, GString *why)
@@ -346,21 +339,11 @@ void central_bond_history(struct central *c, JsonBuilder *b, GString *why)
 		bool oldest = order->len > 1 &&
 			      g_ptr_array_index(order, 0) == (gpointer)c;
 
-		json_builder_set_member_name(b, "bond_history");
+		json_builder_set_member_name(b, LOG_KEY_BOND_HISTORY);
 		json_builder_begin_object(b);
-		json_builder_set_member_name(b, "bond_order");
-		json_builder_begin_array(b);
-		for (guint i = 0; i < order->len; i++)
-			json_builder_add_string_value(b,
-				((struct central *)order->pdata[i])->name);
-		json_builder_end_array(b);
-		json_builder_set_member_name(b, "bonded_after");
-		json_builder_begin_array(b);
-		for (guint i = 0; i < after->len; i++)
-			json_builder_add_string_value(b,
-				((struct central *)after->pdata[i])->name);
-		json_builder_end_array(b);
-		json_builder_set_member_name(b, "oldest");
+		add_names(b, LOG_KEY_BOND_ORDER, order);
+		add_names(b, LOG_KEY_BONDED_AFTER, after);
+		json_builder_set_member_name(b, LOG_KEY_OLDEST);
 		json_builder_add_boolean_value(b, oldest);
 		json_builder_end_object(b);
 		g_string_append_printf(why, "; %u central%s bonded after %s (",
@@ -389,16 +372,18 @@ static bool index_is(struct central *c, const char *index)
 	       !g_ascii_strcasecmp(index + n - strlen(a), a);
 }
 
-void central_dut_trace(struct engine *e, JsonObject *ev, const char *json)
+void central_dut_trace(struct engine *e, JsonNode *node)
 {
-	const char *event = member_str(ev,
+	JsonObject *ev = json_node_get_object(node);
+	const char *event = step_str(ev,
 		"event", "");
 	struct central *c = central_of_address(e,
-		member_str(ev, "peer", NULL));
+		step_str(ev, "peer", NULL));
 
 	if (!strcmp(event, "bond-evicted") && c) {
-		g_free(c->dut_lost);
-		c->dut_lost = g_strdup(json);
+		if (c->dut_lost)
+			json_node_unref(c->dut_lost);
+		c->dut_lost = json_node_copy(node);
 	} else if (!strcmp(event, "bond-refused") && c) {
 		c->dut_refused = true;
 	} else if (!strcmp(event, "later-bonds-lost")) {
@@ -417,8 +402,9 @@ void central_dut_trace(struct engine *e, JsonObject *ev, const char *json)
 
 				if (!index_is(o, json_node_get_string(x)))
 					continue;
-				g_free(o->dut_lost);
-				o->dut_lost = g_strdup(json);
+				if (o->dut_lost)
+					json_node_unref(o->dut_lost);
+				o->dut_lost = json_node_copy(node);
 			}
 		}
 	}

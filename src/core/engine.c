@@ -18,18 +18,8 @@
 #include "bondcheck/bluez.h"
 #include "bondcheck/duration.h"
 #include "bondcheck/names.h"
-#include "bondcheck/logread.h"
 #include "step.h"
 
-/* A string member of a trace that came from outside: @dflt unless it is a
- * string. */
-static const char *member_str(JsonObject *o, const char *key,
-	const char *dflt)
-{
-	const char *v = logread_str(o, key);
-
-	return v ? v : dflt;
-}
 
 #define CALL_SLACK_MS 5000
 #define MAX_EVIDENCE 40
@@ -749,20 +739,20 @@ void engine_sim_trace_from(struct engine *e, unsigned central,
 		return;
 	}
 	o = json_node_get_object(n);
-	if (central > 0 && g_strcmp0(member_str(o, "side", NULL), "host") != 0) {
+	if (central > 0 && g_strcmp0(step_str(o, "side", NULL), "host") != 0) {
 		/* the DUT's own event: the first central's copy is logged */
 		json_node_unref(n);
 		return;
 	}
 	/* what the DUT says about a central's keys, for its evidence */
-	central_dut_trace(e, o, json);
+	central_dut_trace(e, n);
 	/* and which address that central's link came from */
 	if (central < e->n_centrals)
 		privacy_sim_trace(&e->centrals[central], o);
-	c = central_of_address(e, member_str(o,
+	c = central_of_address(e, step_str(o,
 		"peer", NULL));
 	/* link-up is the central's own; a notification names its link */
-	if (!g_strcmp0(member_str(o, "side", NULL), "host") &&
+	if (!g_strcmp0(step_str(o, "side", NULL), "host") &&
 	    central < e->n_centrals)
 		gatt_subs_sim(&e->centrals[central], o);
 	else if (c)

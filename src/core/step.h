@@ -209,7 +209,7 @@ struct central {
 	unsigned bond_seq;
 	/* what the simulated DUT's trace said about this central's keys:
 	 * the bond-evicted / later-bonds-lost / bond-refused event */
-	char *dut_lost;          /* JSON of the event, or NULL */
+	JsonNode *dut_lost;      /* the event, or NULL */
 	bool dut_refused;        /* bond-refused during the current step */
 	struct central_privacy priv;
 };
@@ -308,6 +308,18 @@ static inline bool step_running(struct engine *e, const struct step_ops *ops)
 	return e->st.s && e->st.ops == ops;
 }
 
+/* A string member of an event from outside (a trace): @dflt unless it is
+ * one. */
+static inline const char *step_str(JsonObject *o, const char *key,
+	const char *dflt)
+{
+	JsonNode *n = o ? json_object_get_member(o, key) : NULL;
+
+	return n && JSON_NODE_HOLDS_VALUE(n) &&
+		       json_node_get_value_type(n) == G_TYPE_STRING ?
+		json_node_get_string(n) : dflt;
+}
+
 /* A property value that is a boolean and true. */
 static inline bool step_true(GVariant *v)
 {
@@ -388,7 +400,7 @@ void central_bond_gone(struct central *c);
 void central_bond_history(struct central *c, JsonBuilder *b, GString *why);
 /* The simulator's trace event @ev (an object) names a central's keys:
  * remember it for the evidence of that central's steps. */
-void central_dut_trace(struct engine *e, JsonObject *ev, const char *json);
+void central_dut_trace(struct engine *e, JsonNode *ev);
 /* The DUT's object path, or NULL; keeps c->dev_path current. */
 const char *central_dut(struct central *c);
 bool central_dev_bool(struct central *c, const char *name);

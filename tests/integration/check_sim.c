@@ -845,9 +845,9 @@ START_TEST(two_adapters_share_one_dut_and_its_bond_table)
 }
 END_TEST
 
-START_TEST(a_reboot_from_one_adapter_drops_the_other_link)
+/* A simulator with @args: hci0 bonds, then hci1 (connected after). */
+static struct testagent *both_bonded(const char *const *args)
 {
-	const char *args[] = { "--adapters", "2", NULL };
 	struct testagent *a;
 	char *r;
 
@@ -856,6 +856,14 @@ START_TEST(a_reboot_from_one_adapter_drops_the_other_link)
 	r = second_central_pairs();
 	ck_assert_str_eq(r, "ok");
 	g_free(r);
+	return a;
+}
+
+START_TEST(a_reboot_from_one_adapter_drops_the_other_link)
+{
+	const char *args[] = { "--adapters", "2", NULL };
+	struct testagent *a = both_bonded(args);
+
 	ck_assert_int_eq(get_u32(SIM1_HCI1, BC_SIM_IFACE, "BondCount"), 2);
 	/* hci1 holds the link; hci0's Sim1 reboots the one DUT */
 	timeline_clear(st.tl);
@@ -875,14 +883,8 @@ START_TEST(only_the_first_bond_survives_a_btstack_style_reboot)
 {
 	const char *args[] = { "--adapters", "2", "--fault",
 		"lose-later-bonds-on-reboot", NULL };
-	struct testagent *a;
-	char *r;
+	struct testagent *a = both_bonded(args);
 
-	start_with(args);
-	a = bonded("KeyboardDisplay");
-	r = second_central_pairs();
-	ck_assert_str_eq(r, "ok");
-	g_free(r);
 	call_ok(SIM1_HCI1, BC_SIM_IFACE, "Reboot", NULL);
 	wait_line("hci1/dev Connected=false");
 	ck_assert(timeline_wait_trace(st.tl, "\"event\":\"later-bonds-lost\","
