@@ -447,6 +447,30 @@ START_TEST(agent_registers_and_answers_only_the_device_under_test)
 	ck_assert_str_eq(g_ptr_array_index(l.reqs, 2),
 		"RequestConfirmation " DUT_PATH " foreign rejected");
 
+	/* a second central's slot: its own DUT object, its own policy */
+	{
+		struct agent_policy no = { false, -1, NULL };
+		struct agent_policy yes = { true, -1, NULL };
+
+		agent_set_slot_target(a, 1, OTHER_PATH);
+		agent_set_slot_policy(a, 1, &no);
+		res = bluez_asks(OTHER_PATH);
+		ck_assert_str_eq(res, BLUEZ_ERR_REJECTED);
+		g_free(res);
+		res = bluez_asks(DUT_PATH);
+		ck_assert_str_eq(res, "ok");
+		g_free(res);
+		agent_set_slot_policy(a, 1, &yes);
+		res = bluez_asks(OTHER_PATH);
+		ck_assert_str_eq(res, "ok");
+		g_free(res);
+		ck_assert_int_eq(l.reqs->len, 6);
+		ck_assert_str_eq(g_ptr_array_index(l.reqs, 3),
+			"RequestConfirmation " OTHER_PATH " dut rejected");
+		ck_assert_str_eq(g_ptr_array_index(l.reqs, 5),
+			"RequestConfirmation " OTHER_PATH " dut accepted");
+	}
+
 	l.done = false;
 	agent_unregister(a, on_agent_done, &l);
 	ck_assert(test_wait(agent_done, &l, 5000) && l.ok);

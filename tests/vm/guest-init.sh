@@ -219,6 +219,18 @@ while IFS="|" read -r name scn faults args mode; do
 		kill -INT "$m"
 		wait "$m"
 	done
+	# the other centrals forget the DUT again: no bond or connection
+	# attempt of theirs outlives the line
+	case "$mode" in
+	centrals:*)
+		for a in $(echo "${adapters#*,}" | tr , ' '); do
+			dbus-send --system --print-reply --dest=org.bluez \
+				"/org/bluez/$a" org.bluez.Adapter1.RemoveDevice \
+				"objpath:/org/bluez/$a/dev_$(echo "$addr" | tr : _)" \
+				> /dev/null 2>&1
+		done
+		;;
+	esac
 	if [ -n "$btctl" ] && [ "$status" = 0 ]; then
 		btmon -i hci0 -w "/results/$name.btsnoop" \
 			> "/results/$name.btmon.txt" 2>&1 &
