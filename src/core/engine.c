@@ -20,7 +20,6 @@
 #include "bondcheck/names.h"
 #include "step.h"
 
-
 #define CALL_SLACK_MS 5000
 #define MAX_EVIDENCE 40
 
@@ -749,8 +748,7 @@ void engine_sim_trace_from(struct engine *e, unsigned central,
 	/* and which address that central's link came from */
 	if (central < e->n_centrals)
 		privacy_sim_trace(&e->centrals[central], o);
-	c = central_of_address(e, step_str(o,
-		"peer", NULL));
+	c = central_of_address(e, step_str(o, "peer", NULL));
 	/* link-up is the central's own; a notification names its link */
 	if (!g_strcmp0(step_str(o, "side", NULL), "host") &&
 	    central < e->n_centrals)
