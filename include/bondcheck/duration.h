@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * duration.h — durations as users write them: "500ms", "15s", "2m", "1.5s".
- * A bare number is refused: the unit is part of what a scenario means. The
+ * One rule everywhere, in scenarios and on every command line (scan
+ * --timeout, compare --min-slowdown, the simulator's settings and faults):
+ * a number and its unit, ms, s, m (min) or h. A bare number is refused
+ * (with the spelling to use): the unit is part of what it means. The
  * number is decimal digits with an optional fraction, nothing else (no hex,
  * exponent, sign or space).
  */

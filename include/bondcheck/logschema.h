@@ -142,6 +142,8 @@ bool log_event_is_structural(enum log_event ev);
 #define LOG_KEY_ADVERTISING_AFTER_MS  "advertising_after_ms"
 #define LOG_KEY_VIA                   "via"
 #define LOG_KEY_TRIGGER_STATUS        "trigger_status"
+/* reboot via=command: the command's last lines of output */
+#define LOG_KEY_TRIGGER_OUTPUT        "trigger_output"
 #define LOG_KEY_VALUE                 "value"
 #define LOG_KEY_CCCD                  "cccd"
 #define LOG_KEY_NOTIFICATIONS         "notifications"

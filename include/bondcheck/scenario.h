@@ -154,6 +154,8 @@ struct scenario {
 	GPtrArray *centrals;     /* struct scn_central, as declared; never
 				  * empty (one implicit central) */
 	GHashTable *vars;        /* the variables as finally used */
+	GHashTable *names;       /* every variable the file names: ${NAME}
+				  * or a set line (a set of strings) */
 	unsigned total_steps;    /* steps that will run, repeats expanded */
 };
 
@@ -186,6 +188,16 @@ struct scenario *scenario_load(const char *path,
 	const struct scenario_options *opts, GPtrArray **errors);
 void scenario_free(struct scenario *scn);
 void scn_error_free(void *e);
+
+/* A variable's name: letters, digits and _, not starting with a digit. */
+bool scenario_var_name_ok(const char *name);
+/*
+ * Whether --set @name means something to @scns (@n of them): NULL when one
+ * of them names it (${NAME}, or a set line), else why not, for people
+ * ("t.scn never uses BOOT_TIMOUT (did you mean 'BOOT_TIMEOUT'?)"); free it.
+ */
+char *scenario_unused_var(struct scenario *const *scns, guint n,
+	const char *name);
 
 /* Defaults, for docs and the engine. */
 #define SCN_DEFAULT_IO "KeyboardDisplay"

@@ -22,8 +22,13 @@ int cmd_report(int argc, char **argv);
 int cmd_runs(int argc, char **argv);
 int cmd_cancel(int argc, char **argv);
 
-/* --set NAME=VALUE into @vars; false (and a message) if malformed */
-bool cli_parse_sets(char **sets, GHashTable *vars);
+/* --set and --set-new NAME=VALUE into @vars (--set wins); false (and a
+ * message) if one is malformed or not a variable's name */
+bool cli_parse_sets(char **sets, char **sets_new, GHashTable *vars);
+/* Each --set names a variable one of @scns uses; else a message (with the
+ * nearest name they use) and false. */
+struct scenario;
+bool cli_check_sets(char **sets, struct scenario *const *scns, guint n);
 void cli_print_scn_errors(GPtrArray *errors);
 
 /* --fault/--time-scale/--verbose checked and turned into sim arguments */

@@ -507,6 +507,7 @@ enum run_opt {
 	OPT_SEED = 1u << 17,
 	OPT_PRIVACY = 1u << 18,
 	OPT_SIM_OPT = 1u << 19,
+	OPT_SET_NEW = 1u << 20,
 };
 
 /* Options only the simulator takes: each implies --sim. */
@@ -516,7 +517,7 @@ enum run_opt {
 struct run_args {
 	char *device, *name, *adapter, *reboot_cmd, *label, *log, *junit;
 	char *capture, *reboot, *seed, *privacy;
-	char **faults, **sets, **sim_opts;
+	char **faults, **sets, **sets_new, **sim_opts;
 	char **adapters;          /* --adapter hci0,hci2: one per central */
 	const char **names;       /* each central's adapter, as named */
 	gboolean sim, json, daemon, no_default_agent, sim_verbose;
@@ -567,7 +568,12 @@ static const struct run_option {
 		OPT_REBOOT_CMD, "how the DUT is rebooted (shell command); "
 		"overrides the scenario", "CMD" },
 	{ "set", 0, 0, G_OPTION_ARG_STRING_ARRAY, ARG(sets), OPT_SET,
-		"scenario variable, repeatable", "NAME=VALUE" },
+		"scenario variable, repeatable; the scenario must use it",
+		"NAME=VALUE" },
+	{ "set-new", 0, 0, G_OPTION_ARG_STRING_ARRAY, ARG(sets_new),
+		OPT_SET_NEW, "a variable whether or not the scenario uses it "
+		"(for commands it runs, or scenarios that may), repeatable",
+		"NAME=VALUE" },
 	{ "label", 0, 0, G_OPTION_ARG_STRING, ARG(label), OPT_LABEL,
 		"firmware build label, recorded in the log", "TEXT" },
 	{ "log", 0, 0, G_OPTION_ARG_FILENAME, ARG(log), OPT_LOG,
@@ -730,7 +736,8 @@ static bool run_args_parse(struct run_args *a, int *argc, char ***argv)
 	a->vars = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 		g_free);
 	g_option_context_add_main_entries(ctx, entries, NULL);
-	ok = cli_parse(ctx, argc, argv) && cli_parse_sets(a->sets, a->vars);
+	ok = cli_parse(ctx, argc, argv) &&
+	     cli_parse_sets(a->sets, a->sets_new, a->vars);
 	g_option_context_free(ctx);
 	if (!ok)
 		return false;
@@ -771,6 +778,7 @@ static void run_args_clear(struct run_args *a)
 	if (a->vars)
 		g_hash_table_destroy(a->vars);
 	g_strfreev(a->sets);
+	g_strfreev(a->sets_new);
 	g_strfreev(a->faults);
 	g_strfreev(a->sim_opts);
 	sim_config_clear(&a->sim_cfg);
@@ -1026,11 +1034,44 @@ out:
 
 /* ---- --daemon: bondcheckd runs it; we follow its Event signals -------- */
 
-static GVariant *daemon_options(const struct run_args *a)
+/* Was variable @name given by --set (checked), not --set-new? */
+static bool by_set(const struct run_args *a, const char *name)
 {
-	GVariantBuilder b, set;
+	size_t n = strlen(name);
+
+	for (char **s = a->sets; s && *s; s++)
+		if (!strncmp(*s, name, n) && (*s)[n] == '=')
+			return true;
+	return false;
+}
+
+/* "set" (each must be used) or "set_new" (defined whatever the scenario) */
+static void daemon_vars(GVariantBuilder *b, const struct run_args *a,
+	bool checked)
+{
+	GVariantBuilder set;
 	GHashTableIter it;
 	gpointer k, v;
+	unsigned n = 0;
+
+	g_variant_builder_init(&set, G_VARIANT_TYPE("a{ss}"));
+	g_hash_table_iter_init(&it, a->vars);
+	while (g_hash_table_iter_next(&it, &k, &v)) {
+		if (by_set(a, k) != checked)
+			continue;
+		g_variant_builder_add(&set, "{ss}", (char *)k, (char *)v);
+		n++;
+	}
+	if (n)
+		g_variant_builder_add(b, "{sv}", checked ? "set" : "set_new",
+			g_variant_builder_end(&set));
+	else
+		g_variant_builder_clear(&set);
+}
+
+static GVariant *daemon_options(const struct run_args *a)
+{
+	GVariantBuilder b;
 
 	g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
 	if (a->device)
@@ -1055,15 +1096,8 @@ static GVariant *daemon_options(const struct run_args *a)
 	if (a->privacy)
 		g_variant_builder_add(&b, "{sv}", "privacy",
 			g_variant_new_string(a->privacy));
-	if (g_hash_table_size(a->vars)) {
-		g_variant_builder_init(&set, G_VARIANT_TYPE("a{ss}"));
-		g_hash_table_iter_init(&it, a->vars);
-		while (g_hash_table_iter_next(&it, &k, &v))
-			g_variant_builder_add(&set, "{ss}", (char *)k,
-				(char *)v);
-		g_variant_builder_add(&b, "{sv}", "set",
-			g_variant_builder_end(&set));
-	}
+	daemon_vars(&b, a, true);
+	daemon_vars(&b, a, false);
 	return g_variant_builder_end(&b);
 }
 
@@ -1190,6 +1224,8 @@ int cmd_run(int argc, char **argv)
 		cli_print_scn_errors(errors);
 		goto out;
 	}
+	if (!cli_check_sets(a.sets, &scn, 1))
+		goto out;
 	a.names = scenario_adapter_names(scn, (const char *const *)a.adapters,
 		&err);
 	if (!a.names) {

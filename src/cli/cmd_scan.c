@@ -12,6 +12,7 @@
 #include "bondcheck/bcerror.h"
 #include "bondcheck/bluez.h"
 #include "bondcheck/bus.h"
+#include "bondcheck/duration.h"
 #include "bondcheck/jsontext.h"
 #include "bondcheck/mirror.h"
 #include "bondcheck/model.h"
@@ -418,15 +419,16 @@ int cmd_scan(int argc, char **argv)
 {
 	struct scan s = { 0 };
 	char *adapter = NULL;
-	double timeout = 10;
+	char *timeout_text = NULL;
+	int64_t timeout_ms = 10000;
 	gboolean json = FALSE;
 	GOptionEntry entries[] = {
 		{ "adapter", 'a', 0, G_OPTION_ARG_STRING, &adapter,
 			"adapter to scan on (default: the first powered one)",
 			"hciN" },
-		{ "timeout", 0, 0, G_OPTION_ARG_DOUBLE, &timeout,
-			"seconds to scan; 0 scans until Ctrl-C (default 10)",
-			"S" },
+		{ "timeout", 0, 0, G_OPTION_ARG_STRING, &timeout_text,
+			"how long to scan, a duration such as 30s; 0s scans "
+			"until Ctrl-C (default 10s)", "D" },
 		{ "json", 0, 0, G_OPTION_ARG_NONE, &json,
 			"one JSON object per device on stdout", NULL },
 		{ NULL },
@@ -445,14 +447,17 @@ int cmd_scan(int argc, char **argv)
 		g_free(adapter);
 		return BC_EXIT_USAGE;
 	}
-	if (timeout < 0 || timeout > 86400) {
-		cli_err("--timeout must be between 0 and 86400 seconds");
+	if (timeout_text && !duration_parse(timeout_text, &timeout_ms, &err)) {
+		cli_err("--timeout: %s", err->message);
+		g_error_free(err);
+		g_free(timeout_text);
 		g_free(adapter);
 		return BC_EXIT_USAGE;
 	}
+	g_free(timeout_text);
 
 	s.want_adapter = adapter;
-	s.timeout_s = timeout;
+	s.timeout_s = (double)timeout_ms / 1000.0;
 	s.json = json;
 	s.seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	s.loop = g_main_loop_new(NULL, FALSE);

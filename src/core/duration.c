@@ -37,7 +37,7 @@ static const char *number_end(const char *s)
 
 bool duration_parse(const char *s, int64_t *ms, GError **error)
 {
-	const char *unit;
+	const char *unit = NULL;
 	char *end = NULL;
 	double v, mult;
 
@@ -67,9 +67,15 @@ bool duration_parse(const char *s, int64_t *ms, GError **error)
 	*ms = (int64_t)(v + 0.5);
 	return true;
 bad:
-	g_set_error(error, BCERROR, BCERROR_BAD_INPUT,
-		"'%s' is not a duration (write e.g. 500ms, 15s, 2m)",
-		s ? s : "");
+	if (unit && !*unit)
+		/* the one rule for every duration: the unit is written */
+		g_set_error(error, BCERROR, BCERROR_BAD_INPUT,
+			"'%s' has no unit: write %ss (or %sms; a duration is a "
+			"number and ms, s, m or h)", s, s, s);
+	else
+		g_set_error(error, BCERROR, BCERROR_BAD_INPUT,
+			"'%s' is not a duration (write e.g. 500ms, 15s, 2m)",
+			s ? s : "");
 	return false;
 }
 

@@ -28,6 +28,7 @@ struct parser {
 	GPtrArray *errors;
 	GHashTable *vars;         /* name -> value, as in effect now */
 	GHashTable *fixed;        /* names set by --set: `set` cannot change */
+	GHashTable *names;        /* names the file uses (struct scenario's) */
 	const struct scenario_options *opts;
 	int line;
 	/* limits (scenario.h) */
@@ -177,6 +178,39 @@ static bool var_name_ok(const char *s, size_t n)
 	return true;
 }
 
+bool scenario_var_name_ok(const char *name)
+{
+	return name && var_name_ok(name, strlen(name));
+}
+
+char *scenario_unused_var(struct scenario *const *scns, guint n,
+	const char *name)
+{
+	GPtrArray *all = g_ptr_array_new();
+	char *sg, *why;
+
+	for (guint i = 0; i < n; i++) {
+		GHashTableIter it;
+		gpointer k;
+
+		if (g_hash_table_contains(scns[i]->names, name)) {
+			g_ptr_array_free(all, TRUE);
+			return NULL;
+		}
+		g_hash_table_iter_init(&it, scns[i]->names);
+		while (g_hash_table_iter_next(&it, &k, NULL))
+			g_ptr_array_add(all, k);
+	}
+	g_ptr_array_add(all, NULL);
+	sg = suggest_nearest(name, (const char *const *)all->pdata);
+	why = n == 1 ? g_strdup_printf("%s never uses %s%s",
+		scns[0]->file ? scns[0]->file : "the scenario", name, sg) :
+		g_strdup_printf("none of the %u scenarios uses %s%s", n, name, sg);
+	g_free(sg);
+	g_ptr_array_free(all, TRUE);
+	return why;
+}
+
 /* ${NAME} at @s (after the '$'); appends the value. Returns bytes used. */
 static size_t expand(struct parser *p, const char *s, int col, GString *out,
 	bool *ok)
@@ -191,6 +225,8 @@ static size_t expand(struct parser *p, const char *s, int col, GString *out,
 		return strlen(s);
 	}
 	name = g_strndup(s + 1, close - s - 1);
+	if (var_name_ok(name, strlen(name)))
+		g_hash_table_add(p->names, g_strdup(name));
 	if (!var_name_ok(name, strlen(name))) {
 		err_at(p, col, "'%s' is not a variable name", name);
 		*ok = false;
@@ -1366,6 +1402,7 @@ static void handle_set(struct parser *p, GPtrArray *words)
 		{
 			char *name = g_strndup(w->text, eq - w->text);
 
+			g_hash_table_add(p->names, g_strdup(name));
 			/* --set wins over the file */
 			if (!g_hash_table_contains(p->fixed, name))
 				g_hash_table_replace(p->vars, name,
@@ -1422,6 +1459,7 @@ struct scenario *scenario_parse(const char *text, gsize len, const char *file,
 	p.errors = g_ptr_array_new_with_free_func(scn_error_free);
 	p.vars = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	p.fixed = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	p.names = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	p.centrals = g_ptr_array_new_with_free_func(central_free);
 	p.opts = opts ? opts : &no_opts;
 	if (p.opts->vars) {
@@ -1605,6 +1643,7 @@ struct scenario *scenario_parse(const char *text, gsize len, const char *file,
 		scn->name = base;
 	}
 	scn->vars = p.vars;
+	scn->names = p.names;
 	scn->centrals = p.centrals;
 	g_hash_table_destroy(p.fixed);
 	/* errors in file order (a block's missing end is found last); where
@@ -1728,6 +1767,8 @@ void scenario_free(struct scenario *scn)
 		g_ptr_array_free(scn->steps, TRUE);
 	if (scn->vars)
 		g_hash_table_destroy(scn->vars);
+	if (scn->names)
+		g_hash_table_destroy(scn->names);
 	if (scn->centrals)
 		g_ptr_array_free(scn->centrals, TRUE);
 	g_free(scn);

@@ -118,16 +118,54 @@ static void trigger_reply(struct engine *e, const struct bluez_reply *r)
 	triggered(e);
 }
 
+/* The last lines of the command's output kept for its step's message. */
+#define TRIGGER_OUTPUT_LINES 8
+#define TRIGGER_OUTPUT_CHARS 200
+
 static void trigger_line(const char *stream, const char *line, void *data)
 {
 	struct engine *e = data;
+	struct reboot_state *rb = &e->st.u.reboot;
 	JsonBuilder *b = evlog_begin_event(e->log, LOG_EVENT_TRIGGER);
+
+	if (step_running(e, &step_reboot_ops)) {
+		if (!rb->output)
+			rb->output = g_ptr_array_new_with_free_func(g_free);
+		if (rb->output->len == TRIGGER_OUTPUT_LINES)
+			g_ptr_array_remove_index(rb->output, 0);
+		g_ptr_array_add(rb->output, g_utf8_make_valid(line,
+			MIN(strlen(line), TRIGGER_OUTPUT_CHARS)));
+		rb->output_lines++;
+	}
 
 	runlog_add_central(b, step_central(e));
 	log_add_str(b, LOG_KEY_VIA, scn_via_to_str(SCN_VIA_COMMAND));
 	log_add_str(b, LOG_KEY_STREAM, stream);
 	log_add_str(b, LOG_KEY_LINE, line);
 	evlog_end(e->log, b);
+}
+
+/*
+ * The reboot command exited with @status != 0: it did not do what it is
+ * for (a reset tool that found no board, a relay that is not there), so the
+ * step fails now, with what the command said, instead of waiting for a
+ * reboot that will not come.
+ */
+static void command_failed(struct engine *e, int status)
+{
+	struct reboot_state *rb = &e->st.u.reboot;
+	GString *said = g_string_new("");
+
+	for (guint i = 0; rb->output && i < rb->output->len; i++)
+		g_string_append_printf(said, "%s%s", i ? " | " : "",
+			(const char *)g_ptr_array_index(rb->output, i));
+	step_fail(e, VERDICT_EXPECTATION_FAILED, CONFIDENCE_NONE,
+		"the reboot command exited with %d%s%s%s%s", status,
+		said->len ? ": " : " and wrote nothing",
+		rb->output_lines > TRIGGER_OUTPUT_LINES ? "... " : "",
+		said->str, status == 127 ? " (127: the shell did not find "
+			"the command)" : "");
+	g_string_free(said, TRUE);
 }
 
 static void trigger_done(int status, const GError *error, void *data)
@@ -152,8 +190,10 @@ static void trigger_done(int status, const GError *error, void *data)
 		return;
 	}
 	step_extra_int(e, LOG_KEY_TRIGGER_STATUS, status);
-	if (status != 0)
-		step_timeline(e, "the reboot command exited with %d", status);
+	if (status != 0) {
+		command_failed(e, status);
+		return;
+	}
 	triggered(e);
 }
 
@@ -284,6 +324,8 @@ static void reboot_clear(struct engine *e)
 		e->env.trigger->cancel(e->env.trigger_data, rb->trigger_id);
 	if (rb->known)
 		g_hash_table_destroy(rb->known);
+	if (rb->output)
+		g_ptr_array_free(rb->output, TRUE);
 	g_free(rb->reason);
 }
 
@@ -356,6 +398,8 @@ static void reboot_evidence(struct engine *e, JsonBuilder *b)
 	const char *kind = scn_reboot_kind_to_str(e->st.s->kind);
 	const char *seen = reason_kind(rb->reason, rb->hci_reason);
 
+	if (rb->output && rb->via == SCN_VIA_COMMAND)
+		log_add_strv(b, LOG_KEY_TRIGGER_OUTPUT, rb->output);
 	if (!rb->was_connected)
 		return;
 	log_add_str(b, LOG_KEY_DISCONNECT_REASON, rb->reason ? rb->reason :

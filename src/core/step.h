@@ -116,6 +116,8 @@ struct reboot_state {
 	bool link_lost;
 	char *reason;            /* how the link ended, as seen */
 	int hci_reason;          /* ...its HCI reason, -1 unknown */
+	GPtrArray *output;       /* the command's last lines of output */
+	unsigned output_lines;   /* ...and how many it wrote */
 };
 
 struct sub;

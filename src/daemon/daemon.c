@@ -665,12 +665,7 @@ static bool adapter_name_ok(const char *s)
 
 static bool var_name_ok(const char *s)
 {
-	if (!*s || strlen(s) > 64 || g_ascii_isdigit(*s))
-		return false;
-	for (; *s; s++)
-		if (!g_ascii_isalnum(*s) && *s != '_')
-			return false;
-	return true;
+	return strlen(s) <= 64 && scenario_var_name_ok(s);
 }
 
 /* Reboot steps that would run a command or open a port a caller chose. */
@@ -710,6 +705,8 @@ struct start_args {
 	const char *reboot;
 	const char *privacy;
 	GHashTable *vars;
+	GPtrArray *checked;      /* names given by "set": the scenario must
+				  * use each ("set_new" defines it anyway) */
 };
 
 static bool read_options(struct daemon *d, GVariant *opts,
@@ -721,20 +718,21 @@ static bool read_options(struct daemon *d, GVariant *opts,
 
 	g_variant_iter_init(&it, opts);
 	while (g_variant_iter_next(&it, "{&sv}", &key, &v)) {
-		const char *want = !strcmp(key, "set") ? "a{ss}" :
+		bool vars = !strcmp(key, "set") || !strcmp(key, "set_new");
+		const char *want = vars ? "a{ss}" :
 				   !strcmp(key, "adapters") ? "as" : "s";
 		bool known = !strcmp(key, "device") ||
 			     !strcmp(key, "device_name") ||
 			     !strcmp(key, "adapter") ||
 			     !strcmp(key, "adapters") || !strcmp(key, "label") ||
-			     !strcmp(key, "reboot") || !strcmp(key, "set") ||
+			     !strcmp(key, "reboot") || vars ||
 			     !strcmp(key, "privacy");
 
 		if (!known) {
 			svc_call_error(call, BC_ERR_INVALID_ARGS,
 				"unknown option '%s' (device, device_name, "
-				"adapter, adapters, label, reboot, privacy, set)",
-				key);
+				"adapter, adapters, label, reboot, privacy, set, "
+				"set_new)", key);
 			g_variant_unref(v);
 			return false;
 		}
@@ -749,7 +747,7 @@ static bool read_options(struct daemon *d, GVariant *opts,
 			/* the strings live as long as @opts */
 			g_free(a->adapters);
 			a->adapters = g_variant_get_strv(v, NULL);
-		} else if (!strcmp(key, "set")) {
+		} else if (vars) {
 			GVariantIter si;
 			const char *n, *val;
 
@@ -762,8 +760,14 @@ static bool read_options(struct daemon *d, GVariant *opts,
 					g_variant_unref(v);
 					return false;
 				}
+				/* "set" wins, as --set over --set-new */
+				if (key[3] == '_' &&
+				    g_hash_table_contains(a->vars, n))
+					continue;
 				g_hash_table_replace(a->vars, g_strdup(n),
 					g_strdup(val));
+				if (key[3] != '_')
+					g_ptr_array_add(a->checked, g_strdup(n));
 			}
 		} else {
 			/* the strings live as long as @opts */
@@ -872,6 +876,7 @@ static void m_start_run(struct svc_call *call, GVariant *args, void *data)
 	len = strlen(text);
 	a.vars = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 		g_free);
+	a.checked = g_ptr_array_new_with_free_func(g_free);
 	if (d->shutting_down) {
 		svc_call_error(call, BC_ERR_SHUTTING_DOWN,
 			"bondcheckd is shutting down");
@@ -911,6 +916,20 @@ static void m_start_run(struct svc_call *call, GVariant *args, void *data)
 		svc_call_error(call, BC_ERR_BAD_SCENARIO, "%s", msg->str);
 		g_string_free(msg, TRUE);
 		goto out;
+	}
+	for (guint i = 0; i < a.checked->len; i++) {
+		char *why = scenario_unused_var(&scn, 1,
+			g_ptr_array_index(a.checked, i));
+
+		if (why) {
+			svc_call_error(call, BC_ERR_BAD_SCENARIO, "set %s: %s "
+				"(set_new defines a variable on purpose)",
+				(const char *)g_ptr_array_index(a.checked, i),
+				why);
+			g_free(why);
+			scenario_free(scn);
+			goto out;
+		}
 	}
 	bad = g_string_new("");
 	if (scan_forbidden(scn->steps, name, bad)) {
@@ -974,6 +993,7 @@ out:
 		g_ptr_array_free(errors, TRUE);
 	g_hash_table_destroy(a.vars);
 	g_free(a.adapters);
+	g_ptr_array_free(a.checked, TRUE);
 	g_variant_unref(opts);
 }
 

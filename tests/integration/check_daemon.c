@@ -423,6 +423,26 @@ static char *state_now(const char *path)
 	return run_prop(path, "State");
 }
 
+/* set: used by the scenario; set_new: defined whatever it uses */
+START_TEST(set_new_defines_what_set_would_refuse)
+{
+	GVariantBuilder b, v, w;
+	char *path;
+
+	g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
+	g_variant_builder_add(&b, "{sv}", "device", g_variant_new_string(DUT0));
+	g_variant_builder_init(&v, G_VARIANT_TYPE("a{ss}"));
+	g_variant_builder_add(&v, "{ss}", "UNUSED", "1");
+	g_variant_builder_add(&b, "{sv}", "set_new", g_variant_builder_end(&v));
+	g_variant_builder_init(&w, G_VARIANT_TYPE("a{ss}"));
+	g_variant_builder_add(&w, "{ss}", "D", "10ms");
+	g_variant_builder_add(&b, "{sv}", "set", g_variant_builder_end(&w));
+	path = start_run("sleep ${D}\n", g_variant_builder_end(&b));
+	wait_state(path, "passed", 10000);
+	g_free(path);
+}
+END_TEST
+
 START_TEST(runs_on_one_adapter_queue)
 {
 	char *a = start_run("sleep 1h\n", opts_for(DUT0, "hci0"));
@@ -768,6 +788,12 @@ static const struct {
 	{ "t.scn", "scan\n", "{'device': <'" DUT0 "'>, 'reboot': <'nuke'>}",
 		BC_ERR_UNKNOWN_REBOOT, "no reboot method 'nuke'" },
 	{ "t.scn", "scan\n", "{'device': <'" DUT0 "'>, 'set': <{'A B': 'x'}>}",
+		BC_ERR_INVALID_ARGS, "not a variable name" },
+	{ "t.scn", "set BOOT_TIMEOUT=30s\nscan timeout=${BOOT_TIMEOUT}\n",
+		"{'device': <'" DUT0 "'>, 'set': <{'BOOT_TIMOUT': '2m'}>}",
+		BC_ERR_BAD_SCENARIO, "set BOOT_TIMOUT: t.scn never uses "
+		"BOOT_TIMOUT (did you mean 'BOOT_TIMEOUT'?)" },
+	{ "t.scn", "scan\n", "{'device': <'" DUT0 "'>, 'set_new': <{'9': 'x'}>}",
 		BC_ERR_INVALID_ARGS, "not a variable name" },
 	{ "", "scan\n", "{'device': <'" DUT0 "'>}", BC_ERR_INVALID_ARGS,
 		"name: 1 to 255 bytes" },
@@ -1519,6 +1545,7 @@ Suite *daemon_suite(void)
 	tcase_add_test(tc, a_run_through_the_daemon_is_the_run_in_process);
 	tcase_add_test(tc, the_seed_bug_through_the_daemon_is_the_same_verdict);
 	tcase_add_test(tc, runs_on_one_adapter_queue);
+	tcase_add_test(tc, set_new_defines_what_set_would_refuse);
 	tcase_add_test(tc, runs_on_two_adapters_go_in_parallel);
 	tcase_add_test(tc, a_two_adapter_run_queues_behind_a_run_on_hci0);
 	tcase_add_test(tc, a_two_adapter_run_queues_behind_a_run_on_hci1);

@@ -530,8 +530,8 @@ START_TEST(scan_lists_the_mock_devices)
 	char *prog = test_prog("bondcheck");
 	char *env0 = env_line();
 	const char *env[] = { env0, "NO_COLOR=1", NULL };
-	const char *argv[] = { prog, "scan", "--timeout", "0.3", NULL };
-	const char *jargv[] = { prog, "scan", "--timeout", "0.3", "--json",
+	const char *argv[] = { prog, "scan", "--timeout", "300ms", NULL };
+	const char *jargv[] = { prog, "scan", "--timeout", "300ms", "--json",
 		NULL };
 	struct proc_result res;
 	char **lines;
@@ -589,7 +589,7 @@ START_TEST(scan_exits_3_with_a_clear_message)
 	char *prog = test_prog("bondcheck");
 	char *env0 = env_line();
 	const char *env[] = { env0, NULL };
-	const char *argv[] = { prog, "scan", "--timeout", "0.3", "-a",
+	const char *argv[] = { prog, "scan", "--timeout", "300ms", "-a",
 		scan_env_errors[_i].adapter, NULL };
 	struct proc_result res;
 
@@ -616,13 +616,18 @@ START_TEST(scan_rejects_bad_arguments)
 	const char *a2[] = { prog, "scan", "--bogus", NULL };
 	const char *a3[] = { prog, "scan", "extra", NULL };
 	const char *a4[] = { prog, "frobnicate", NULL };
-	const char *const *all[] = { a1, a2, a3, a4 };
+	/* one duration syntax: the unit is written, as in scenarios */
+	const char *a5[] = { prog, "scan", "--timeout", "2", NULL };
+	const char *const *all[] = { a1, a2, a3, a4, a5 };
 	struct proc_result res;
 
 	for (size_t i = 0; i < G_N_ELEMENTS(all); i++) {
 		test_run(all[i], NULL, 5000, &res);
 		ck_assert_msg(res.status == 2, "%s: exit %d", all[i][2],
 			res.status);
+		if (all[i] == a5)
+			ck_assert_msg(strstr(res.err, "--timeout: '2' has no "
+				"unit: write 2s (or 2ms"), "%s", res.err);
 		test_result_clear(&res);
 	}
 	g_free(prog);
@@ -660,7 +665,7 @@ START_TEST(a_malformed_object_list_is_an_error_not_a_crash)
 	char *prog = test_prog("bondcheck");
 	char *env0 = env_line();
 	const char *env[] = { env0, NULL };
-	const char *argv[] = { prog, "scan", "--timeout", "0.3", NULL };
+	const char *argv[] = { prog, "scan", "--timeout", "300ms", NULL };
 	struct proc_result res;
 
 	mock = start_fake("bad-objects");
@@ -705,7 +710,7 @@ START_TEST(missing_properties_are_survived)
 	char *prog = test_prog("bondcheck");
 	char *env0 = env_line();
 	const char *env[] = { env0, NULL };
-	const char *argv[] = { prog, "scan", "--timeout", "0.3", NULL };
+	const char *argv[] = { prog, "scan", "--timeout", "300ms", NULL };
 	struct proc_result res;
 
 	mock = start_fake("missing-props");

@@ -278,9 +278,10 @@ static void run_and_check(const char *scenario, const char *const *faults,
 	g_ptr_array_add(argv, (gpointer)"--sim");
 	g_ptr_array_add(argv, (gpointer)"--time-scale");
 	g_ptr_array_add(argv, (gpointer)"0.02");
-	g_ptr_array_add(argv, (gpointer)"--set");
+	/* for every scenario, whether it uses them or not */
+	g_ptr_array_add(argv, (gpointer)"--set-new");
 	g_ptr_array_add(argv, (gpointer)"CYCLES=2");
-	g_ptr_array_add(argv, (gpointer)"--set");
+	g_ptr_array_add(argv, (gpointer)"--set-new");
 	g_ptr_array_add(argv, (gpointer)"BOOT_TIMEOUT=2s");
 	g_ptr_array_add(argv, (gpointer)"--json");
 	g_ptr_array_add(argv, (gpointer)"--log");
@@ -765,7 +766,7 @@ END_TEST
 START_TEST(a_reboot_that_never_happens_times_out)
 {
 	char *scn = write_scn("scan\npair\nreboot timeout=500ms\n");
-	const char *extra[] = { "--reboot-cmd", "echo nothing; exit 3", NULL };
+	const char *extra[] = { "--reboot-cmd", "echo did nothing", NULL };
 	char *log = tmp_log();
 	struct proc_result r;
 	char *text;
@@ -773,10 +774,122 @@ START_TEST(a_reboot_that_never_happens_times_out)
 	ck_assert_int_eq(run_real(scn, extra, log, &r), 1);
 	ck_assert_ptr_nonnull(strstr(r.out, "the link never dropped"));
 	g_file_get_contents(log, &text, NULL, NULL);
-	ck_assert_ptr_nonnull(strstr(text, "\"line\":\"nothing\""));
-	ck_assert_ptr_nonnull(strstr(text, "\"status\":3"));
+	ck_assert_ptr_nonnull(strstr(text, "\"line\":\"did nothing\""));
+	ck_assert_ptr_nonnull(strstr(text, "\"status\":0"));
 	ck_assert_ptr_nonnull(strstr(text, "\"verdict\":\"expectation-failed\""));
 	g_free(text);
+	test_result_clear(&r);
+	drop_files(log, scn);
+}
+END_TEST
+
+/* The step's end, from the log (for its message and elapsed time). */
+static JsonObject *step_end_of(const char *log, const char *name,
+	JsonParser **keep)
+{
+	char *text = NULL;
+	char **lines;
+	JsonObject *found = NULL;
+
+	ck_assert(g_file_get_contents(log, &text, NULL, NULL));
+	lines = g_strsplit(text, "\n", -1);
+	*keep = NULL;
+	for (guint i = 0; lines[i] && !found; i++) {
+		JsonParser *p = json_parser_new();
+		JsonObject *o;
+
+		if (!*lines[i] || !json_parser_load_from_data(p, lines[i], -1,
+			    NULL)) {
+			g_object_unref(p);
+			continue;
+		}
+		o = json_node_get_object(json_parser_get_root(p));
+		if (!g_strcmp0(opt_str(o, "type"), "step-end") &&
+		    !g_strcmp0(opt_str(o, "name"), name)) {
+			found = o;
+			*keep = p;
+		} else {
+			g_object_unref(p);
+		}
+	}
+	g_strfreev(lines);
+	g_free(text);
+	ck_assert_msg(found, "no step-end of %s in %s", name, log);
+	return found;
+}
+
+START_TEST(a_failing_reboot_command_fails_its_step_at_once)
+{
+	/* a timeout no test waits for: the step must end with the command */
+	char *scn = write_scn("scan\npair\nreboot timeout=10m\nreconnect\n");
+	const char *extra[] = { "--reboot-cmd", "echo no board on "
+		"/dev/ttyACM0 >&2; echo giving up; exit 3", NULL };
+	char *log = tmp_log();
+	struct proc_result r;
+	JsonParser *p;
+	JsonObject *end, *ev;
+
+	ck_assert_int_eq(run_real(scn, extra, log, &r), 1);
+	end = step_end_of(log, "reboot", &p);
+	ck_assert_str_eq(opt_str(end, "verdict"), "expectation-failed");
+	ck_assert_msg(strstr(opt_str(end, "message"), "the reboot command "
+		"exited with 3: "), "%s", opt_str(end, "message"));
+	/* what it said, both streams */
+	ck_assert_ptr_nonnull(strstr(opt_str(end, "message"),
+		"no board on /dev/ttyACM0"));
+	ck_assert_ptr_nonnull(strstr(opt_str(end, "message"), "giving up"));
+	/* ended by the command's exit, not by the 10m timeout */
+	ck_assert_ptr_null(strstr(opt_str(end, "message"), "within"));
+	ev = json_object_get_object_member(end, "evidence");
+	ck_assert_int_eq(json_object_get_int_member(ev, "trigger_status"), 3);
+	ck_assert_int_eq(json_array_get_length(json_object_get_array_member(ev,
+		"trigger_output")), 2);
+	/* and nothing after it ran */
+	ck_assert_ptr_null(strstr(r.out, "reconnect "));
+	g_object_unref(p);
+	test_result_clear(&r);
+	drop_files(log, scn);
+}
+END_TEST
+
+START_TEST(a_command_that_is_not_there_says_so)
+{
+	char *scn = write_scn("scan\nreboot via=command cmd=no-such-resetter "
+		"timeout=10m\n");
+	char *log = tmp_log();
+	struct proc_result r;
+	JsonParser *p;
+	JsonObject *end;
+
+	ck_assert_int_eq(run_real(scn, NULL, log, &r), 1);
+	end = step_end_of(log, "reboot", &p);
+	ck_assert_msg(strstr(opt_str(end, "message"), "exited with 127"),
+		"%s", opt_str(end, "message"));
+	ck_assert_ptr_nonnull(strstr(opt_str(end, "message"),
+		"the shell did not find the command"));
+	g_object_unref(p);
+	test_result_clear(&r);
+	drop_files(log, scn);
+}
+END_TEST
+
+START_TEST(a_serial_port_that_fails_is_an_environment_error_at_once)
+{
+	char *scn = write_scn("scan\nreboot via=serial port=/dev/bc-no-such-tty "
+		"timeout=10m\n");
+	char *log = tmp_log();
+	struct proc_result r;
+	JsonParser *p;
+	JsonObject *end;
+
+	ck_assert_int_eq(run_real(scn, NULL, log, &r), 3);
+	end = step_end_of(log, "reboot", &p);
+	ck_assert_str_eq(opt_str(end, "verdict"), "environment-error");
+	ck_assert_msg(strstr(opt_str(end, "message"), "the reboot port "
+		"failed: ") && strstr(opt_str(end, "message"),
+		"/dev/bc-no-such-tty"), "%s", opt_str(end, "message"));
+	ck_assert_ptr_null(strstr(opt_str(end, "message"), "within"));
+	g_object_unref(p);
 	test_result_clear(&r);
 	drop_files(log, scn);
 }
@@ -1036,6 +1149,16 @@ static const struct {
 	{ { "run", "--sim", "-d", "nonsense", "SCN", NULL }, "--device takes" },
 	{ { "run", "--fault", "no-such", "SCN", NULL }, "unknown fault" },
 	{ { "run", "--sim", "--set", "NOEQUALS", "SCN", NULL }, "--set takes" },
+	/* a --set the scenario never uses: a typo of what it does use */
+	{ { "run", "--sim", "--set", "BOOT_TIMOUT=2m", "VAR", NULL },
+		"--set BOOT_TIMOUT=2m: VAR never uses BOOT_TIMOUT (did you mean "
+		"'BOOT_TIMEOUT'?); --set-new defines a variable on purpose" },
+	{ { "run", "--sim", "--set", "bad name=1", "VAR", NULL },
+		"--set 'bad name=1': 'bad name' is not a variable name" },
+	{ { "run", "--sim", "--set-new", "9LIVES=1", "VAR", NULL },
+		"--set-new '9LIVES=1': '9LIVES' is not a variable name" },
+	{ { "check", "VAR", "SCN", "--set", "CYCLE=3", NULL },
+		"--set CYCLE=3: none of the 2 scenarios uses CYCLE" },
 	{ { "run", "--sim", "BAD", NULL }, ":1:1: unknown step 'conect'" },
 	{ { "run", "--sim", "/nonexistent.scn", NULL }, "/nonexistent.scn" },
 	{ { "check", "BAD", "SCN", NULL }, ":2:6: unknown parameter" },
@@ -1092,6 +1215,8 @@ START_TEST(bad_input_exits_2_with_its_place)
 	char *bad = write_scn("conect\nscan timeot=1s\n");
 	char *two = write_scn("central a\ncentral b\nscan as=b\n");
 	char *named = write_scn("central A\ncentral B adapter=hci1\nscan\n");
+	char *var = write_scn("set BOOT_TIMEOUT=30s\nscan timeout=${BOOT_TIMEOUT}"
+		"\n");
 	const char *argv[10] = { prog };
 	struct proc_result r;
 
@@ -1100,20 +1225,71 @@ START_TEST(bad_input_exits_2_with_its_place)
 
 		argv[i + 1] = !strcmp(a, "SCN") ? good : !strcmp(a, "BAD") ? bad :
 			      !strcmp(a, "TWO") ? two :
-			      !strcmp(a, "NAMED") ? named : a;
+			      !strcmp(a, "NAMED") ? named :
+			      !strcmp(a, "VAR") ? var : a;
 	}
 	test_run(argv, NULL, 10000, &r);
 	ck_assert_msg(r.status == 2, "exit %d: %s", r.status, r.err);
-	ck_assert_msg(strstr(r.err, bad_runs[_i].err), "stderr: %s", r.err);
+	{
+		/* the placeholder's name stands for its file's */
+		char *want = g_strdup(bad_runs[_i].err);
+		char *at = strstr(want, "VAR ");
+
+		if (at) {
+			*at = '\0';
+			at = g_strconcat(want, var, at + 3, NULL);
+			g_free(want);
+			want = at;
+		}
+		ck_assert_msg(strstr(r.err, want), "stderr: %s\nwant: %s",
+			r.err, want);
+		g_free(want);
+	}
 	test_result_clear(&r);
 	unlink(good);
 	unlink(bad);
 	unlink(two);
 	unlink(named);
+	unlink(var);
+	g_free(var);
 	g_free(good);
 	g_free(bad);
 	g_free(two);
 	g_free(named);
+	g_free(prog);
+}
+END_TEST
+
+/* --set of a variable a scenario uses or declares; --set-new of any */
+START_TEST(set_names_what_a_scenario_uses_and_set_new_anything)
+{
+	char *prog = test_prog("bondcheck");
+	char *uses = write_scn("scan timeout=${T}\n");
+	char *declares = write_scn("set UNUSED=1\nscan\n");
+	const char *ok1[] = { prog, "check", uses, "--set", "T=2s", NULL };
+	const char *ok2[] = { prog, "check", declares, "--set", "UNUSED=2",
+		NULL };
+	const char *ok3[] = { prog, "check", declares, "--set-new", "X=1",
+		NULL };
+	const char *ok4[] = { prog, "check", uses, declares, "--set", "T=2s",
+		"--set", "UNUSED=3", NULL };
+	const char *bad[] = { prog, "check", declares, "--set", "X=1", NULL };
+	const char *const *oks[] = { ok1, ok2, ok3, ok4 };
+	struct proc_result r;
+
+	for (size_t i = 0; i < G_N_ELEMENTS(oks); i++) {
+		test_run(oks[i], NULL, 10000, &r);
+		ck_assert_msg(r.status == 0, "%zu: %s", i, r.err);
+		test_result_clear(&r);
+	}
+	test_run(bad, NULL, 10000, &r);
+	ck_assert_int_eq(r.status, 2);
+	ck_assert_ptr_nonnull(strstr(r.err, "never uses X"));
+	test_result_clear(&r);
+	unlink(uses);
+	unlink(declares);
+	g_free(uses);
+	g_free(declares);
 	g_free(prog);
 }
 END_TEST
@@ -1164,6 +1340,9 @@ Suite *run_suite(void)
 	tcase_add_test(rl, on_the_system_bus_the_reboot_characteristic_is_used);
 	tcase_add_test(rl, a_reboot_command_is_run_and_logged);
 	tcase_add_test(rl, a_reboot_that_never_happens_times_out);
+	tcase_add_test(rl, a_failing_reboot_command_fails_its_step_at_once);
+	tcase_add_test(rl, a_command_that_is_not_there_says_so);
+	tcase_add_test(rl, a_serial_port_that_fails_is_an_environment_error_at_once);
 	tcase_add_test(rl, a_serial_reboot_reaches_the_port);
 	tcase_add_test(rl, a_manual_reboot_waits_for_the_person);
 	tcase_add_loop_test(rl, ctrl_c_mid_step_leaves_a_complete_log_and_no_agent,
@@ -1183,6 +1362,7 @@ Suite *run_suite(void)
 	tcase_add_loop_test(u, bad_input_exits_2_with_its_place, 0,
 		G_N_ELEMENTS(bad_runs));
 	tcase_add_test(u, check_accepts_the_shipped_scenarios);
+	tcase_add_test(u, set_names_what_a_scenario_uses_and_set_new_anything);
 	suite_add_tcase(s, u);
 	return s;
 }

@@ -49,6 +49,25 @@ static const struct {
 	{ "1000000000000000000000000s", -1 },
 };
 
+/* a bare number: the message says how to write it */
+START_TEST(a_bare_number_is_told_its_unit)
+{
+	GError *err = NULL;
+	int64_t ms;
+
+	ck_assert(!duration_parse("15", &ms, &err));
+	ck_assert_str_eq(err->message, "'15' has no unit: write 15s (or "
+		"15ms; a duration is a number and ms, s, m or h)");
+	g_clear_error(&err);
+	ck_assert(!duration_parse("1.5", &ms, &err));
+	ck_assert_ptr_nonnull(strstr(err->message, "write 1.5s"));
+	g_clear_error(&err);
+	ck_assert(!duration_parse("15x", &ms, &err));
+	ck_assert_ptr_nonnull(strstr(err->message, "is not a duration"));
+	g_clear_error(&err);
+}
+END_TEST
+
 START_TEST(durations_parse_or_are_refused)
 {
 	int64_t ms = -7;
@@ -104,6 +123,7 @@ Suite *duration_suite(void)
 		G_N_ELEMENTS(parses));
 	tcase_add_loop_test(tc, a_duration_prints_in_its_shortest_spelling, 0,
 		G_N_ELEMENTS(formats));
+	tcase_add_test(tc, a_bare_number_is_told_its_unit);
 	suite_add_tcase(s, tc);
 	return s;
 }

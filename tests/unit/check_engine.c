@@ -1347,6 +1347,12 @@ static void d_trigger_hangs(void)
 	advance(2000);
 }
 
+static void d_trigger_exits_2(void)
+{
+	advance(1);
+	F.cmd_done(2, NULL, F.cmd_ud);
+}
+
 static void d_never_back(void)
 {
 	rebooted();
@@ -1660,6 +1666,12 @@ static const struct engine_case {
 		"reset-dut", w_bonded, d_trigger_hangs, ENGINE_OUTCOME_FAILED,
 		VERDICT_EXPECTATION_FAILED, CONFIDENCE_NONE, 1,
 		{ "the reboot trigger did not finish within 2s" } },
+	{ "a_reboot_command_that_exits_non_zero_fails_at_once",
+		"reboot timeout=1h\n", "reset-dut", w_bonded, d_trigger_exits_2,
+		ENGINE_OUTCOME_FAILED, VERDICT_EXPECTATION_FAILED,
+		CONFIDENCE_NONE, 1, { "the reboot command exited with 2: "
+			"resetting", "\"trigger_status\":2",
+		  "\"trigger_output\":[\"resetting\"]" } },
 	{ "a_dut_that_never_returns_is_not_advertising", "reboot timeout=2s\n",
 		"reset-dut", w_bonded, d_never_back, ENGINE_OUTCOME_FAILED,
 		VERDICT_NOT_ADVERTISING, CONFIDENCE_INFERRED, 1,

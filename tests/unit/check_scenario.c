@@ -47,8 +47,9 @@ static const struct {
 		"mean 'timeout'?)\n" },
 	{ "conect\n", "t.scn:1:1: unknown step 'conect' (did you mean "
 		      "'connect'?)\n" },
-	{ "scan timeout=5\n", "t.scn:1:14: timeout: '5' is not a duration "
-			      "(write e.g. 500ms, 15s, 2m)\n" },
+	{ "scan timeout=5\n", "t.scn:1:14: timeout: '5' has no unit: write 5s "
+			      "(or 5ms; a duration is a number and ms, s, m or "
+			      "h)\n" },
 	{ "read 2a6x\n", "t.scn:1:6: '2a6x' is not a UUID (use 16-bit like "
 			 "2a6e or 128-bit like "
 			 "0000181a-0000-1000-8000-00805f9b34fb)\n" },
