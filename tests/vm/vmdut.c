@@ -790,6 +790,8 @@ static void forget_unsaved(void)
 		g_free(a);
 	}
 	g_ptr_array_set_size(D.to_forget, 0);
+}
+
 /* Every bond but the first one made: what BTstack #363 read back. */
 static void forget_later(void)
 {
