@@ -40,6 +40,7 @@ int main(void)
 		conformance_suite,
 		cli_suite,
 		run_suite,
+		steps_suite,
 		reports_suite,
 		dconfig_suite,
 		dlog_suite,

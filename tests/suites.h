@@ -30,6 +30,7 @@ Suite *hcimon_suite(void);
 Suite *mgmt_suite(void);
 Suite *hcibridge_suite(void);
 Suite *run_suite(void);
+Suite *steps_suite(void);
 Suite *reports_suite(void);
 Suite *daemon_suite(void);
 Suite *dconfig_suite(void);

@@ -31,6 +31,7 @@ enum scn_step_type {
 	SCN_STEP_EXPECT,
 	SCN_STEP_REMOVE_BOND,
 	SCN_STEP_SLEEP,
+	SCN_STEP_EXPECT_NO_NOTIFY,
 	SCN_STEP_REPEAT,
 	SCN_STEP_COUNT,          /* keep last: the number of step types */
 };
@@ -126,13 +127,15 @@ struct scn_step {
 	GBytes *send;            /* serial bytes */
 	enum scn_reboot_kind kind;
 	bool kind_given;
-	/* read, write, subscribe, expect-notify, reboot via=gatt */
+	/* read, write, subscribe, expect-notify, expect-no-notify, reboot
+	 * via=gatt */
 	char *uuid;              /* normalised 128-bit */
-	GBytes *value;           /* write/reboot value, read expect= */
+	GBytes *value;           /* write/reboot value, read and
+				  * expect-notify expect= */
 	bool write_command;
 	/* expect */
 	GArray *expects;         /* struct scn_expect */
-	/* sleep */
+	/* sleep; expect-no-notify for= (how long nothing may come) */
 	int64_t sleep_ms;
 	/* as=NAME: the central the step acts as (an index into
 	 * scenario->centrals); without it, the central of the innermost
@@ -201,6 +204,7 @@ char *scenario_unused_var(struct scenario *const *scns, guint n,
 
 /* Defaults, for docs and the engine. */
 #define SCN_DEFAULT_IO "KeyboardDisplay"
+#define SCN_DEFAULT_NO_NOTIFY_MS 5000  /* expect-no-notify for= */
 #define SCN_REBOOT_UUID "b0dc0002-0000-4000-8000-00805f9b34fb"
 #define SCN_MAX_REPEAT 1000000u
 #define SCN_MAX_DEPTH 8

@@ -1002,6 +1002,25 @@ static void p_hex(struct parser *p, struct scn_step *s,
 			pm->key, val);
 }
 
+/* expect-no-notify's for=: how long no notification may come */
+static void p_for(struct parser *p, struct scn_step *s,
+	const struct param *pm, const char *val, int col)
+{
+	GError *err = NULL;
+	int64_t ms;
+
+	(void)pm;
+	if (!duration_parse(val, &ms, &err)) {
+		err_at(p, col, "for: %s", err->message);
+		g_error_free(err);
+	} else if (ms <= 0) {
+		err_at(p, col, "for= takes a duration longer than 0, not '%s'",
+			val);
+	} else {
+		s->sleep_ms = ms;
+	}
+}
+
 static void p_write_type(struct parser *p, struct scn_step *s,
 	const struct param *pm, const char *val, int col)
 {
@@ -1092,6 +1111,14 @@ static void c_expect(struct parser *p, struct scn_step *s, bool clean)
 			"services-resolved)");
 }
 
+static void c_no_notify(struct parser *p, struct scn_step *s, bool clean)
+{
+	(void)p;
+	(void)clean;
+	if (!s->sleep_ms)
+		s->sleep_ms = SCN_DEFAULT_NO_NOTIFY_MS;
+}
+
 /* ---- the step table ----------------------------------------------------- */
 
 #define P_TIMEOUT { "timeout", p_timeout, 0 }
@@ -1118,6 +1145,14 @@ static const struct param reboot_params[] = {
 static const struct param read_params[] = {
 	{ "expect", p_hex, 0 },
 	P_TIMEOUT, P_END
+};
+static const struct param expect_notify_params[] = {
+	{ "expect", p_hex, 0 },
+	P_TIMEOUT, P_END
+};
+static const struct param no_notify_params[] = {
+	{ "for", p_for, 0 },
+	P_END
 };
 static const struct param write_params[] = {
 	{ "type", p_write_type, 0 },
@@ -1168,13 +1203,16 @@ static const struct spec {
 		"a characteristic UUID", timeout_params, NULL },
 	/* longer than the 10 s MicroPython's bonding example notifies at */
 	[SCN_STEP_EXPECT_NOTIFY] = { "expect-notify", 30000, uuid_arg,
-		"a characteristic UUID", timeout_params, NULL },
+		"a characteristic UUID", expect_notify_params, NULL },
 	[SCN_STEP_EXPECT] = { "expect", 0, no_args, NULL, expect_params,
 		c_expect },
 	[SCN_STEP_REMOVE_BOND] = { "remove-bond", 10000, no_args, NULL,
 		timeout_params, NULL },
 	[SCN_STEP_SLEEP] = { "sleep", 0, duration_arg, "a duration",
 		no_params, NULL },
+	/* no timeout: it ends when for= has passed */
+	[SCN_STEP_EXPECT_NO_NOTIFY] = { "expect-no-notify", 0, uuid_arg,
+		"a characteristic UUID", no_notify_params, c_no_notify },
 	/* a block: `repeat N` ... `end` (scenario_parse) */
 	[SCN_STEP_REPEAT] = { "repeat", 0, no_args, NULL, no_params, NULL },
 };

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * step-gatt.c — `read`, `write`, `subscribe` and `expect-notify`, and the
- * notification sessions a central holds across steps.
+ * step-gatt.c — `read`, `write`, `subscribe`, `expect-notify` and
+ * `expect-no-notify`, and the notification sessions a central holds across
+ * steps.
  *
  * Real bluetoothd replaces GATT objects under new handles when the DUT's
  * database changed: an operation whose object vanished waits for the
@@ -23,6 +24,7 @@ struct sub {
 	bool active;             /* our StartNotify session exists */
 	bool dropped;            /* ...and we dropped it at a link loss */
 	unsigned notifications;  /* since the session (re)started */
+	GBytes *last;            /* the last one's value, if known */
 };
 
 /* One enum for the family: each step goes through some of them. */
@@ -35,6 +37,7 @@ enum gatt_phase {
 	GATT_PHASE_READING_CCCD,
 	GATT_PHASE_RESUBSCRIBING,
 	GATT_PHASE_WAITING_NOTIFY,
+	GATT_PHASE_WATCHING,             /* expect-no-notify: for= runs */
 };
 
 static const char *gatt_phase_to_str(int phase)
@@ -48,6 +51,7 @@ static const char *gatt_phase_to_str(int phase)
 	case GATT_PHASE_READING_CCCD: return "reading-cccd";
 	case GATT_PHASE_RESUBSCRIBING: return "resubscribing";
 	case GATT_PHASE_WAITING_NOTIFY: return "waiting-for-notification";
+	case GATT_PHASE_WATCHING: return "watching";
 	}
 	return "unknown";
 }
@@ -59,6 +63,8 @@ static void sub_free(void *data)
 	struct sub *s = data;
 
 	g_free(s->uuid);
+	if (s->last)
+		g_bytes_unref(s->last);
 	g_free(s);
 }
 
@@ -125,8 +131,23 @@ static void count_notification(struct central *c, struct sub *s,
 	if (strcmp(chr, path) != 0 ||
 	    step_call_pending(c->e, BLUEZ_OP_READ, path))
 		return;
+	GVariant *v = model_prop(c->e->env.model, path, BLUEZ_IFACE_GATT_CHRC,
+		"Value");
+	char *hex = NULL;
+
+	if (s->last)
+		g_clear_pointer(&s->last, g_bytes_unref);
+	if (v && g_variant_is_of_type(v, G_VARIANT_TYPE_BYTESTRING)) {
+		gsize n = 0;
+		const guint8 *d = g_variant_get_fixed_array(v, &n, 1);
+
+		s->last = g_bytes_new(d, n);
+		hex = evlog_hex(d, n);
+	}
 	s->notifications++;
-	step_timeline(c->e, "notification from %s", s->uuid);
+	step_timeline(c->e, "notification from %s%s%s", s->uuid,
+		hex ? ": " : "", hex ? hex : "");
+	g_free(hex);
 }
 
 void gatt_subs_value(struct central *c, const char *path)
@@ -462,6 +483,30 @@ const struct step_ops step_subscribe_ops = {
 
 /* ---- expect-notify ------------------------------------------------------- */
 
+/* expect=: the notification's value is the one expected */
+static bool notify_value_ok(struct engine *e, struct sub *sub)
+{
+	const struct scn_step *s = e->st.s;
+	gsize en, n = 0;
+	const guint8 *ed, *d;
+	char *want, *got;
+
+	if (!s->value)
+		return true;
+	ed = g_bytes_get_data(s->value, &en);
+	d = sub->last ? g_bytes_get_data(sub->last, &n) : NULL;
+	if (d && n == en && !memcmp(d, ed, n))
+		return true;
+	want = evlog_hex(ed, en);
+	got = d ? evlog_hex(d, n) : NULL;
+	step_fail(e, VERDICT_EXPECTATION_FAILED, CONFIDENCE_NONE,
+		"the notification from %s carried %s, expected %s", s->uuid,
+		got ? got : "no value BlueZ showed", want);
+	g_free(want);
+	g_free(got);
+	return false;
+}
+
 static void notify_wait(struct engine *e)
 {
 	struct sub *sub = e->st.u.gatt.sub;
@@ -469,7 +514,16 @@ static void notify_wait(struct engine *e)
 	step_enter_phase(e, GATT_PHASE_WAITING_NOTIFY);
 	if (sub->notifications > 0) {
 		step_extra_int(e, LOG_KEY_NOTIFICATIONS, sub->notifications);
-		step_pass(e);
+		if (sub->last) {
+			gsize n;
+			const guint8 *d = g_bytes_get_data(sub->last, &n);
+			char *hex = evlog_hex(d, n);
+
+			step_extra_str(e, LOG_KEY_VALUE, hex);
+			g_free(hex);
+		}
+		if (notify_value_ok(e, sub))
+			step_pass(e);
 	}
 }
 
@@ -598,4 +652,106 @@ const struct step_ops step_expect_notify_ops = {
 	.chr_changed = expect_notify_chr_changed,
 	.timeout = expect_notify_timeout,
 	GATT_OPS,
+};
+
+/* ---- expect-no-notify ---------------------------------------------------- */
+
+/*
+ * Nothing may come from the characteristic for for=. What can show a
+ * notification: our own session (BlueZ passes a notification only to a
+ * subscriber), and, without one, the link's traffic where the HCI monitor
+ * or the simulator shows it. A DUT whose CCCD for us is off must send
+ * nothing; one that ignores its CCCD (MicroPython's example does) is caught
+ * only there.
+ */
+static void no_notify_came(struct engine *e, const char *how)
+{
+	step_fail(e, VERDICT_EXPECTATION_FAILED, CONFIDENCE_NONE,
+		"a notification from %s came %" G_GINT64_FORMAT " ms into the "
+		"%" G_GINT64_FORMAT " ms it had to stay quiet (%s)",
+		e->st.s->uuid, step_ms(e), e->st.s->sleep_ms, how);
+}
+
+static void no_notify_done(struct engine *e)
+{
+	step_extra_int(e, LOG_KEY_NOTIFICATIONS, 0);
+	step_pass(e);
+}
+
+static void expect_no_notify_start(struct engine *e)
+{
+	struct gatt_state *g = &e->st.u.gatt;
+	struct central *c = step_central(e);
+
+	if (!need_chr(e))
+		return;
+	if (!central_connected(c)) {
+		step_fail(e, VERDICT_EXPECTATION_FAILED, CONFIDENCE_NONE,
+			"not connected: no notification could come from %s "
+			"(connect or reconnect first)", e->st.s->uuid);
+		return;
+	}
+	g->sub = get_sub(c, e->st.s->uuid, false);
+	if (g->sub && !g->sub->active)
+		g->sub = NULL;
+	if (!g->sub && !c->notifications_seen_by) {
+		char *why = g_strdup_printf("nothing here can see a "
+			"notification from %s: there is no subscription to it "
+			"(BlueZ passes notifications only to a subscriber) and "
+			"no HCI monitor (run as root)", e->st.s->uuid);
+
+		engine_fail_env(e, why);
+		g_free(why);
+		return;
+	}
+	g->sub_before = g->sub ? g->sub->notifications : 0;
+	step_timeline(e, "watching %s for %" G_GINT64_FORMAT " ms (%s%s%s)",
+		e->st.s->uuid, e->st.s->sleep_ms,
+		g->sub ? "our subscription" : "",
+		g->sub && c->notifications_seen_by ? ", " : "",
+		c->notifications_seen_by ? c->notifications_seen_by : "");
+	step_enter_phase(e, GATT_PHASE_WATCHING);
+	step_after(e, e->st.s->sleep_ms, no_notify_done);
+}
+
+static void expect_no_notify_chr_changed(struct engine *e, const char *path,
+	const char *name)
+{
+	struct gatt_state *g = &e->st.u.gatt;
+
+	if (e->st.phase != GATT_PHASE_WATCHING || !g->sub ||
+	    strcmp(name, "Value") != 0 || strcmp(path, g->chr) != 0 ||
+	    g->sub->notifications == g->sub_before)
+		return;
+	no_notify_came(e, "our subscription");
+}
+
+static void expect_no_notify_hci(struct engine *e,
+	const struct engine_hci_event *ev)
+{
+	/* an indication (Service Changed's) is not a notification */
+	if (e->st.phase == GATT_PHASE_WATCHING &&
+	    !strcmp(ev->what, LOG_HCI_ATT_NOTIFICATION) &&
+	    !(ev->text && strstr(ev->text, "Indication")))
+		no_notify_came(e, "the HCI monitor");
+}
+
+static void expect_no_notify_sim_trace(struct engine *e, JsonObject *t)
+{
+	struct central *c = step_central(e);
+
+	/* the DUT's notification on this central's link */
+	if (e->st.phase == GATT_PHASE_WATCHING &&
+	    !g_strcmp0(step_str(t, "event", NULL), "notification") &&
+	    central_of_address(e, step_str(t, "peer", NULL)) == c)
+		no_notify_came(e, "the simulator");
+}
+
+const struct step_ops step_expect_no_notify_ops = {
+	.start = expect_no_notify_start,
+	.chr_changed = expect_no_notify_chr_changed,
+	.hci = expect_no_notify_hci,
+	.sim_trace = expect_no_notify_sim_trace,
+	.clear = gatt_clear,
+	.phase_to_str = gatt_phase_to_str,
 };

@@ -84,6 +84,7 @@ extern const struct step_ops step_read_ops;
 extern const struct step_ops step_write_ops;
 extern const struct step_ops step_subscribe_ops;
 extern const struct step_ops step_expect_notify_ops;
+extern const struct step_ops step_expect_no_notify_ops;
 extern const struct step_ops step_expect_ops;
 extern const struct step_ops step_sleep_ops;
 
@@ -130,6 +131,8 @@ struct gatt_state {
 	bool link_dropped;
 	bool pairing_seen;
 	struct sub *sub;
+	unsigned sub_before;     /* expect-no-notify: the session's count
+				  * when it started */
 };
 
 /* ---- the current step ---------------------------------------------------- */

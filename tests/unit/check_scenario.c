@@ -217,6 +217,29 @@ static const struct {
 		"you mean 'io'?)\n" },
 	{ "sett X=1\n", "t.scn:1:1: unknown step 'sett' (did you mean "
 		"'set'?)\n" },
+	/* expect-notify expect=, expect-no-notify for= */
+	{ "expect-notify 2a6e expect=2909 timeout=5s\n", "" },
+	{ "expect-notify 2a6e expect=29g9\n", "t.scn:1:27: expect= takes "
+		"hex bytes like 01ff, not '29g9'\n" },
+	{ "expect-notify 2a6e expect=\n", "t.scn:1:27: expect= takes hex "
+		"bytes like 01ff, not ''\n" },
+	{ "expect-notify 2a6e expct=01\n", "t.scn:1:20: unknown parameter "
+		"'expct' for expect-notify (did you mean 'expect'?)\n" },
+	{ "expect-no-notify 2a6e\nexpect-no-notify 2a6e for=500ms\n", "" },
+	{ "expect-no-notify\n", "t.scn:1:17: expect-no-notify needs a "
+		"characteristic UUID\n" },
+	{ "expect-no-notify 2a6x\n", "t.scn:1:18: '2a6x' is not a UUID (use "
+		"16-bit like 2a6e or 128-bit like "
+		"0000181a-0000-1000-8000-00805f9b34fb)\n" },
+	{ "expect-no-notify 2a6e for=2\n", "t.scn:1:27: for: '2' has no "
+		"unit: write 2s (or 2ms; a duration is a number and ms, s, m or "
+		"h)\n" },
+	{ "expect-no-notify 2a6e for=0s\n", "t.scn:1:27: for= takes a "
+		"duration longer than 0, not '0s'\n" },
+	{ "expect-no-notify 2a6e timeout=1s\n", "t.scn:1:23: unknown "
+		"parameter 'timeout' for expect-no-notify\n" },
+	{ "expect-no-notify 2a6e expect=01\n", "t.scn:1:23: unknown "
+		"parameter 'expect' for expect-no-notify\n" },
 };
 
 START_TEST(files_parse_or_report_every_error)
@@ -251,6 +274,7 @@ static const struct {
 	{ "expect connected=yes", SCN_STEP_EXPECT, 0 },
 	{ "remove-bond", SCN_STEP_REMOVE_BOND, 10000 },
 	{ "sleep 1s", SCN_STEP_SLEEP, 0 },
+	{ "expect-no-notify 2a6e", SCN_STEP_EXPECT_NO_NOTIFY, 0 },
 };
 
 START_TEST(each_step_has_its_name_and_documented_timeout)
@@ -271,6 +295,32 @@ START_TEST(each_step_has_its_name_and_documented_timeout)
 	ck_assert_int_eq(scn_default_timeout(st->type), defaults[_i].timeout_ms);
 	scenario_free(s);
 	g_ptr_array_free(errs, TRUE);
+}
+END_TEST
+
+/* the values of the checks' parameters land in the step */
+START_TEST(check_parameters_land_in_their_steps)
+{
+	const char *text = "expect-no-notify 2a6e\n"
+		"expect-no-notify 2a6e for=750ms\n"
+		"expect-notify 2a6e expect=2909\n";
+	struct scenario *s = scenario_parse(text, strlen(text), "p.scn", NULL,
+		NULL);
+	struct scn_step *st;
+	gsize n;
+	const guint8 *d;
+
+	ck_assert_ptr_nonnull(s);
+	st = g_ptr_array_index(s->steps, 0);
+	ck_assert_int_eq(st->sleep_ms, SCN_DEFAULT_NO_NOTIFY_MS);
+	ck_assert_str_eq(st->uuid, "00002a6e-0000-1000-8000-00805f9b34fb");
+	st = g_ptr_array_index(s->steps, 1);
+	ck_assert_int_eq(st->sleep_ms, 750);
+	st = g_ptr_array_index(s->steps, 2);
+	d = g_bytes_get_data(st->value, &n);
+	ck_assert_uint_eq(n, 2);
+	ck_assert(d[0] == 0x29 && d[1] == 0x09);
+	scenario_free(s);
 }
 END_TEST
 
@@ -883,6 +933,7 @@ Suite *scenario_suite(void)
 	tcase_add_loop_test(tc, each_step_has_its_name_and_documented_timeout,
 		0, G_N_ELEMENTS(defaults));
 	tcase_add_test(tc, the_flagship_parses_into_its_steps);
+	tcase_add_test(tc, check_parameters_land_in_their_steps);
 	tcase_add_test(tc, centrals_and_as_parse_into_the_scenario);
 	tcase_add_test(tc, a_file_without_centrals_has_one_implicit_central);
 	tcase_add_test(tc, command_line_variables_win_over_the_file);

@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * check_steps.c — the steps that check what the DUT does (payloads,
+ * notifications that must not come, errors, pairing methods, what it
+ * advertises) against the simulator: each step's pass and its fail, with
+ * the message the failure gives.
+ */
+#include <check.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "helpers/simtest.h"
+#include "suites.h"
+
+/* A scenario, the run's extra arguments, and what must come of it. */
+static const struct {
+	const char *text;
+	const char *opts[6];
+	int status;              /* 0 pass, 1 a failed step, ... */
+	const char *says;        /* in the output, or NULL */
+} runs[] = {
+	/* expect-notify expect=: the simulated thermometer's first
+	 * notification is 23.45 degC, sint16 little endian */
+	{ "scan\nconnect\npair\nsubscribe 2a6e\nexpect-notify 2a6e "
+	  "expect=2909\n", { NULL }, 0, "PASSED: 5 of 5" },
+	{ "scan\nconnect\npair\nsubscribe 2a6e\nexpect-notify 2a6e "
+	  "expect=ffff\n", { NULL }, 1, "expectation-failed at STEP:5 "
+	  "(expect-notify): the notification from "
+	  "00002a6e-0000-1000-8000-00805f9b34fb carried 2909, expected ffff" },
+	/* expect-no-notify: no subscription, the CCCD off: nothing comes
+	 * (the simulator shows the link) */
+	{ "scan\nconnect\npair\nexpect-no-notify 2a6e for=500ms\n", { NULL },
+	  0, "PASSED: 4 of 4" },
+	{ "scan\nconnect\npair\nsubscribe 2a6e\nexpect-no-notify 2a6e "
+	  "for=5s\n", { NULL }, 1, "expectation-failed at STEP:5 "
+	  "(expect-no-notify): a notification from "
+	  "00002a6e-0000-1000-8000-00805f9b34fb came " },
+	/* after a reboot: a DUT that kept the bonded host's CCCD notifies
+	 * on the new link before anyone subscribes again ... */
+	{ "scan\nconnect\npair\nsubscribe 2a6e\nexpect-notify 2a6e\nreboot\n"
+	  "reconnect\nexpect-no-notify 2a6e for=2s\n", { NULL }, 1,
+	  "expectation-failed at STEP:8 (expect-no-notify): a notification "
+	  "from 00002a6e-0000-1000-8000-00805f9b34fb came " },
+	/* ... and one that forgot it (its CCCD says off) must not */
+	{ "scan\nconnect\npair\nsubscribe 2a6e\nexpect-notify 2a6e\nreboot\n"
+	  "reconnect\nexpect-no-notify 2a6e for=1s\n",
+	  { "--fault", "forget-cccd-on-reboot", NULL }, 0, "PASSED: 8 of 8" },
+};
+
+static char *write_scn(const char *text)
+{
+	char *scn = g_strdup("/tmp/bc-steps-XXXXXX.scn");
+	int fd = g_mkstemp_full(scn, O_RDWR, 0644);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert(write(fd, text, strlen(text)) == (ssize_t)strlen(text));
+	close(fd);
+	return scn;
+}
+
+START_TEST(each_step_passes_and_fails_on_the_simulator)
+{
+	char *prog = test_prog("bondcheck");
+	char *scn = write_scn(runs[_i].text);
+	char *log = g_strdup("/tmp/bc-steps-XXXXXX.jsonl");
+	int fd = g_mkstemp(log);
+	GPtrArray *argv = g_ptr_array_new();
+	struct proc_result r;
+	char *says = NULL;
+
+	close(fd);
+	g_ptr_array_add(argv, prog);
+	g_ptr_array_add(argv, (gpointer)"run");
+	g_ptr_array_add(argv, (gpointer)"--sim");
+	g_ptr_array_add(argv, (gpointer)"--time-scale");
+	g_ptr_array_add(argv, (gpointer)"0.02");
+	g_ptr_array_add(argv, (gpointer)"--log");
+	g_ptr_array_add(argv, log);
+	for (size_t i = 0; runs[_i].opts[i]; i++)
+		g_ptr_array_add(argv, (gpointer)runs[_i].opts[i]);
+	g_ptr_array_add(argv, scn);
+	g_ptr_array_add(argv, NULL);
+	test_run((const char *const *)argv->pdata, (const char *const[]){
+		"NO_COLOR=1", NULL }, 60000, &r);
+	ck_assert_msg(r.status == runs[_i].status, "%s: exit %d, expected "
+		"%d\n%s\n%s", runs[_i].text, r.status, runs[_i].status, r.out,
+		r.err);
+	if (runs[_i].says) {
+		/* STEP: the scenario's file */
+		char **parts = g_strsplit(runs[_i].says, "STEP", -1);
+
+		says = g_strjoinv(scn, parts);
+		g_strfreev(parts);
+		ck_assert_msg(strstr(r.out, says) != NULL, "%s: no '%s' in\n%s",
+			runs[_i].text, says, r.out);
+	}
+	g_free(says);
+	test_result_clear(&r);
+	unlink(scn);
+	unlink(log);
+	g_free(scn);
+	g_free(log);
+	g_free(prog);
+	g_ptr_array_free(argv, TRUE);
+}
+END_TEST
+
+Suite *steps_suite(void)
+{
+	Suite *s = suite_create("steps");
+	TCase *tc = tcase_create("sim");
+
+	tcase_set_timeout(tc, 90);
+	tcase_add_loop_test(tc, each_step_passes_and_fails_on_the_simulator, 0,
+		G_N_ELEMENTS(runs));
+	suite_add_tcase(s, tc);
+	return s;
+}
