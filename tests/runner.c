@@ -26,6 +26,7 @@ int main(void)
 		engine_suite,
 		logread_suite,
 		junit_suite,
+		runplan_suite,
 		report_suite,
 		compare_suite,
 		hcimon_suite,

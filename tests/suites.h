@@ -25,6 +25,7 @@ Suite *engine_suite(void);
 Suite *logread_suite(void);
 Suite *report_suite(void);
 Suite *junit_suite(void);
+Suite *runplan_suite(void);
 Suite *compare_suite(void);
 Suite *hcimon_suite(void);
 Suite *mgmt_suite(void);

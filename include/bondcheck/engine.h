@@ -241,6 +241,18 @@ void engine_hci_event(struct engine *e, const struct engine_hci_event *ev);
 /* Something the user should know once (e.g. no HCI monitor access). */
 void engine_note(struct engine *e, const char *what, const char *text);
 
+/*
+ * A run that never started — no bus, no bluetoothd or bondcheckd, a
+ * scenario that does not parse, arguments that do not make sense — still
+ * leaves a log: run-start with what is known (@scn NULL when the scenario
+ * did not parse: then @file and the @sha256 of its bytes, if read, name it)
+ * and run-end with result error, @message and @exit_status, so that no log
+ * is empty and reports (JUnit, HTML) say why.
+ */
+void engine_log_not_started(struct evlog *log, const struct engine_config *cfg,
+	const struct scenario *scn, const char *file, const char *sha256,
+	int exit_status, const char *message);
+
 bool engine_progress(struct engine *e, struct engine_progress *p);
 const char *engine_device_path(struct engine *e);
 

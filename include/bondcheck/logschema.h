@@ -90,6 +90,16 @@ bool log_event_is_structural(enum log_event ev);
 #define LOG_KEY_SETTINGS      "settings"
 #define LOG_KEY_STARTED_AT    "started_at"
 /*
+ * run-start's scenario.plan (runplan.h): the step tree, one object per
+ * step {line, step, as} or block {line, repeat | each, steps} ("step", not
+ * "name": a plan is no step event to whoever greps for "name":"scan")
+ */
+#define LOG_KEY_PLAN          "plan"
+#define LOG_KEY_STEP          "step"
+#define LOG_KEY_AS            "as"
+#define LOG_KEY_REPEAT        "repeat"
+#define LOG_KEY_EACH          "each"
+/*
  * run-start: centrals [{name, adapter {path, address}, privacy {wanted,
  * found, source, error, set}}]: each central's address privacy as asked
  * (LOG_PRIVACY_*), as its adapter had it, where that was read
@@ -179,6 +189,8 @@ bool log_event_is_structural(enum log_event ev);
 #define LOG_KEY_PASSED      "passed"
 #define LOG_KEY_TOTAL       "total"
 #define LOG_KEY_EXIT_STATUS "exit_status"
+/* false: the run never started (engine_log_not_started()); absent else */
+#define LOG_KEY_STARTED     "started"
 
 /* the raw events: bluez, agent, trigger, sim, hci, note */
 #define LOG_KEY_EVENT      "event"

@@ -3,7 +3,11 @@
  * report.h — what a run came to, built from its events as they come (from a
  * running engine's log sink or from logread): verdict counts, each failure
  * with its scenario line and evidence, reconnect latency over the cycles of
- * a soak run, and, when asked, a JUnit XML report written as the steps end.
+ * a soak run, and, when asked, a JUnit XML report written as the steps end:
+ * a test case for every step of the run's plan (run-start's scenario.plan),
+ * those never reached as skipped, so a failing run has the test cases of a
+ * passing one; and the run's own error as a case "run" when no step holds
+ * it (the run did not start, its log ends between steps).
  *
  * Memory is bounded by the number of distinct figures, not by the number of
  * events or steps: failures beyond REPORT_MAX_FAILURES are counted, not
@@ -47,6 +51,26 @@ void report_free(struct report *r);
  */
 bool report_junit(struct report *r, const char *path, const char *log_path,
 	GError **error);
+
+/*
+ * ...or into @junit, which holds the JUnit reports of several runs (one
+ * suite each): the report begins its suite at run-start and ends it in
+ * report_finish(); the caller finishes and frees @junit after the last.
+ */
+struct junit;
+void report_junit_into(struct report *r, struct junit *junit,
+	const char *log_path);
+
+/*
+ * The names a run's JUnit report gives: a test case's, "reconnect #2 [3]"
+ * (the step, the ordinal of its name in the file, its iteration; with
+ * several centrals "c2: reconnect #2 [3]"), and a run's suite: the
+ * scenario's title and the label, else the device ("Bond survives reboot
+ * (1.23)"). Both are the caller's to free.
+ */
+char *report_case_name(const char *name, unsigned ordinal,
+	const char *iteration, const char *central);
+char *report_suite_name(JsonObject *run_start);
 
 /* Feed one event, in log order, as logread describes it. */
 struct logread_event;

@@ -52,6 +52,10 @@ bool cli_sim_settings(char **settings, struct sim_config *cfg,
 bool cli_use_color(FILE *f);
 const char *cli_c(FILE *f, const char *sgr);   /* "\033[...m" or "" */
 void cli_err(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
+/* What the last cli_err() said (bounded; "" before any). */
+const char *cli_last_error(void);
+/* ...or what an error said without cli_err() (a scenario's errors). */
+void cli_set_last_error(const char *text);
 /* Print a GError and return the exit status it maps to. */
 int cli_fail(const GError *error);
 /* A failed call to bondcheckd, said for people (not running, not

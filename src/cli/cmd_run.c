@@ -61,6 +61,9 @@ struct run {
 	guint name_watch;
 	bool cancel_asked;
 	bool ended;
+	bool finished;            /* the report is finished (finish()) */
+	bool log_sink;            /* r->log feeds r->report (on_event) */
+	bool log_tried;           /* the log was opened (or failed to) */
 	FILE *local_log;          /* --log with --daemon: a copy */
 	JsonParser *parser;
 	/* the step in progress, from its step-start event */
@@ -209,6 +212,7 @@ static void finish(struct run *r, int status)
 	if (r->ended)
 		return;
 	r->ended = true;
+	r->finished = true;
 	r->status = status;
 	if (!report_finish(r->report, &err)) {
 		clear_progress(r);
@@ -888,6 +892,121 @@ static void output_clear(struct run *r)
 		g_main_loop_unref(r->loop);
 }
 
+/* ---- a run that never started ---------------------------------------- */
+
+static void config_from(struct engine_config *c, const struct run_args *a)
+{
+	memset(c, 0, sizeof(*c));
+	c->device = a->device;
+	c->device_name = a->name;
+	c->adapter = a->adapter;
+	c->label = a->label;
+	c->sim = a->sim;
+	c->faults = a->sim ? (const char *const *)a->faults : NULL;
+	c->time_scale = a->time_scale < 0 ? 1.0 : a->time_scale;
+	c->sim_seed = a->seed_used;
+	c->tool_version = BONDCHECK_VERSION;
+}
+
+static void feed_report(const char *line, JsonNode *event, void *data)
+{
+	(void)line;
+	report_event(data, json_node_get_object(event));
+}
+
+/* The sha256 of a scenario file that did not parse, if it can be read. */
+static char *file_sha256(const char *file)
+{
+	char *text = NULL;
+	gsize len = 0;
+	char *sha;
+
+	if (!file || !g_file_test(file, G_FILE_TEST_IS_REGULAR) ||
+	    !g_file_get_contents(file, &text, &len, NULL))
+		return NULL;
+	sha = len <= SCN_MAX_SIZE ? g_compute_checksum_for_data(
+		G_CHECKSUM_SHA256, (const guchar *)text, len) : NULL;
+	g_free(text);
+	return sha;
+}
+
+/*
+ * The run ended with @status before it started (no bus, no bondcheckd, a
+ * bad scenario or option, a log or report that cannot be written): unless
+ * the run's events already say how it ended, the log gets run-start and
+ * run-end with the reason (cli_err's last message), never left empty, and
+ * the JUnit report (--junit) is written with that reason as an error.
+ */
+static void not_started(struct run *r, const struct run_args *a,
+	const struct scenario *scn, int status)
+{
+	struct engine_config cfg;
+	struct evlog *log = r->log, *own = NULL;
+	GError *err = NULL;
+	char *sha, *kernel;
+
+	if (r->finished || status == BC_EXIT_OK || status == BC_EXIT_INTERRUPTED)
+		return;
+	if (log && evlog_count(log) > 0)
+		log = NULL;               /* the engine's: not ours to add to */
+	if (!log && r->local_log && ftell(r->local_log) == 0) {
+		/* --daemon's copy of a run bondcheckd never began */
+		fclose(r->local_log);
+		r->local_log = NULL;
+		own = evlog_new(a->log, &err);
+	} else if (!log && !r->log_tried && a->log) {
+		own = evlog_new(a->log, &err);
+	}
+	if (err) {
+		cli_err("%s", err->message);
+		g_clear_error(&err);
+	}
+	if (!log && !own)
+		own = evlog_new(NULL, NULL);   /* the report's events only */
+	if (own)
+		log = own;
+	if (!r->report) {
+		r->report = report_new();
+		if (a->junit && !report_junit(r->report, a->junit, a->log,
+				&err)) {
+			cli_err("%s", err->message);
+			g_clear_error(&err);
+		}
+	}
+	if (log != r->log || !r->log_sink)
+		evlog_add_sink(log, feed_report, r->report);
+	config_from(&cfg, a);
+	kernel = runner_kernel();
+	cfg.kernel = kernel;
+	sha = scn ? NULL : file_sha256(a->file);
+	engine_log_not_started(log, &cfg, scn, a->file ? a->file :
+		"(no scenario)", sha, status, *cli_last_error() ?
+		cli_last_error() : "the run did not start");
+	r->finished = true;
+	if (!report_finish(r->report, &err)) {
+		cli_err("%s", err->message);
+		g_clear_error(&err);
+	}
+	evlog_free(own);
+	g_free(sha);
+	g_free(kernel);
+}
+
+/* --junit's file from the command line as given, for a command line that
+ * does not parse (GOption then keeps none of its values). */
+static char *junit_arg(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--"))
+			break;
+		if (g_str_has_prefix(argv[i], "--junit="))
+			return g_strdup(argv[i] + strlen("--junit="));
+		if (!strcmp(argv[i], "--junit") && i + 1 < argc)
+			return g_strdup(argv[i + 1]);
+	}
+	return NULL;
+}
+
 /* ---- in-process: the engine here, on BlueZ or the simulator ----------- */
 
 /* "bondcheck-sim (as 5.66)", or the fault's bluez-version= */
@@ -970,6 +1089,7 @@ static int run_in_process(struct run *r, const struct run_args *a,
 	char *bluez_version = NULL, *kernel = NULL;
 	int status;
 
+	r->log_tried = true;
 	r->log = evlog_new(log, &err);
 	if (!r->log) {
 		status = cli_fail(err);
@@ -979,6 +1099,7 @@ static int run_in_process(struct run *r, const struct run_args *a,
 	if (status != BC_EXIT_OK)
 		goto out;
 	evlog_add_sink(r->log, on_event, r);
+	r->log_sink = true;
 	bus = run_bus(r, a, simargs, &host, &err);
 	if (!bus) {
 		status = cli_fail(err);
@@ -1017,6 +1138,8 @@ static int run_in_process(struct run *r, const struct run_args *a,
 out:
 	if (err)
 		g_error_free(err);
+	if (status != BC_EXIT_OK)
+		not_started(r, a, scn, status);
 	runner_free(r->runner);
 	r->runner = NULL;
 	if (bus)
@@ -1135,6 +1258,7 @@ static int run_via_daemon(struct run *r, const struct run_args *a,
 	status = output_start(r, a, a->log);
 	if (status != BC_EXIT_OK)
 		goto out;
+	r->log_tried = a->log != NULL;
 	if (a->log && !(r->local_log = fopen(a->log, "we"))) {
 		cli_err("cannot write the log %s: %s", a->log,
 			g_strerror(errno));
@@ -1166,6 +1290,8 @@ static int run_via_daemon(struct run *r, const struct run_args *a,
 	}
 	output_footer(r, a, a->log);
 out:
+	if (status != BC_EXIT_OK)
+		not_started(r, a, scn, status);
 	daemon_clear(r);
 	g_free(text);
 	return status;
@@ -1196,6 +1322,24 @@ static bool sim_adapters(struct run_args *a, const struct scenario *scn,
 	return true;
 }
 
+/* The scenario's errors, as the reports of the run say them: the first
+ * few, one a line (cli_last_error() holds them). */
+static void remember_scn_errors(GPtrArray *errors)
+{
+	GString *s = g_string_new("");
+
+	for (guint i = 0; errors && i < errors->len && i < 10; i++) {
+		char *m = scn_error_format(g_ptr_array_index(errors, i));
+
+		g_string_append_printf(s, "%s%s", s->len ? "\n" : "", m);
+		g_free(m);
+	}
+	if (errors && errors->len > 10)
+		g_string_append_printf(s, "\n... and %u more", errors->len - 10);
+	cli_set_last_error(s->str);
+	g_string_free(s, TRUE);
+}
+
 int cmd_run(int argc, char **argv)
 {
 	struct run_args a = { 0 };
@@ -1206,14 +1350,18 @@ int cmd_run(int argc, char **argv)
 	struct run r = { 0 };
 	GError *err = NULL;
 	int status = BC_EXIT_USAGE;
+	char *junit = junit_arg(argc, argv);
 
 	sim_config_init(&a.sim_cfg);
-	if (!run_args_parse(&a, &argc, &argv))
-		goto out;
+	if (!run_args_parse(&a, &argc, &argv)) {
+		if (!a.junit)
+			a.junit = g_steal_pointer(&junit);
+		goto fail;
+	}
 	if (a.sim && (!cli_sim_args(a.faults, a.time_scale, a.seed,
 			      a.sim_verbose, simargs, &a.seed_used) ||
 		      !cli_sim_settings(a.sim_opts, &a.sim_cfg, simargs)))
-		goto out;
+		goto fail;
 	if (a.sim && !a.device && !a.name)
 		/* the simulated DUT, wherever --sim-opt address= put it */
 		a.device = g_strdup(a.sim_cfg.dut.address);
@@ -1222,22 +1370,27 @@ int cmd_run(int argc, char **argv)
 	scn = scenario_load(a.file, &sopts, &errors);
 	if (!scn) {
 		cli_print_scn_errors(errors);
-		goto out;
+		remember_scn_errors(errors);
+		goto fail;
 	}
 	if (!cli_check_sets(a.sets, &scn, 1))
-		goto out;
+		goto fail;
 	a.names = scenario_adapter_names(scn, (const char *const *)a.adapters,
 		&err);
 	if (!a.names) {
 		cli_err("%s: --adapter %s: %s", a.file, a.adapter, err->message);
 		g_error_free(err);
-		goto out;
+		goto fail;
 	}
 	if (a.sim && !sim_adapters(&a, scn, simargs))
-		goto out;
+		goto fail;
 	status = a.daemon ? run_via_daemon(&r, &a, scn) :
 			    run_in_process(&r, &a, scn, simargs);
+	goto out;
+fail:
+	not_started(&r, &a, scn, status);
 out:
+	g_free(junit);
 	output_clear(&r);
 	scenario_free(scn);
 	if (errors)

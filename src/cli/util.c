@@ -34,16 +34,29 @@ const char *cli_c(FILE *f, const char *sgr)
 	return cli_use_color(f) ? sgr : "";
 }
 
+/* the last error said, for the reports of a run that did not start */
+static char last_error[1024];
+
 void cli_err(const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "bondcheck: %serror:%s ", cli_c(stderr, "\033[1;31m"),
-		cli_c(stderr, "\033[0m"));
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	g_vsnprintf(last_error, sizeof(last_error), fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	fprintf(stderr, "bondcheck: %serror:%s %s\n",
+		cli_c(stderr, "\033[1;31m"), cli_c(stderr, "\033[0m"),
+		last_error);
+}
+
+const char *cli_last_error(void)
+{
+	return last_error;
+}
+
+void cli_set_last_error(const char *text)
+{
+	g_strlcpy(last_error, text ? text : "", sizeof(last_error));
 }
 
 int cli_fail(const GError *error)

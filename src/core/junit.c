@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * junit.c — the JUnit XML writer. Owns a temporary file of finished test
- * cases and the report's final path; never writes the final file until it is
+ * cases (the suites' cases one after the other), what each suite is, and
+ * the report's final path; never writes the final file until it is
  * complete.
  */
 #include <errno.h>
@@ -15,15 +16,24 @@
 #include "bondcheck/bcerror.h"
 #include "bondcheck/junit.h"
 
-struct junit {
-	char *path;
-	FILE *body;               /* the <testcase> elements so far */
-	char *suite;
+struct suite {
+	char *name;               /* unique in the file */
 	char *timestamp;
 	char *hostname;
 	char *system_out;
 	GPtrArray *props;         /* name, value, name, value, ... */
 	unsigned long tests, failures, errors, skipped;
+	int64_t time_ms;
+	long from, to;            /* its cases in the body */
+};
+
+struct junit {
+	char *path;
+	FILE *body;               /* the <testcase> elements so far */
+	GPtrArray *suites;        /* struct suite, in order */
+	struct suite *open;       /* the last of them, while open */
+	unsigned long tests, failures, errors, skipped;
+	int64_t time_ms;
 	GError *error;            /* first write error on the body */
 };
 
@@ -91,6 +101,18 @@ char *junit_escape(const char *s)
 	return g_string_free(out, FALSE);
 }
 
+static void suite_free(void *data)
+{
+	struct suite *st = data;
+
+	g_ptr_array_free(st->props, TRUE);
+	g_free(st->name);
+	g_free(st->timestamp);
+	g_free(st->hostname);
+	g_free(st->system_out);
+	g_free(st);
+}
+
 struct junit *junit_new(const char *path, GError **error)
 {
 	struct junit *j;
@@ -105,8 +127,7 @@ struct junit *junit_new(const char *path, GError **error)
 	j = g_new0(struct junit, 1);
 	j->path = g_strdup(path);
 	j->body = body;
-	j->props = g_ptr_array_new_with_free_func(g_free);
-	j->suite = g_strdup("bondcheck");
+	j->suites = g_ptr_array_new_with_free_func(suite_free);
 	return j;
 }
 
@@ -116,37 +137,82 @@ void junit_free(struct junit *j)
 		return;
 	if (j->body)
 		fclose(j->body);
-	g_ptr_array_free(j->props, TRUE);
+	g_ptr_array_free(j->suites, TRUE);
 	g_free(j->path);
-	g_free(j->suite);
-	g_free(j->timestamp);
-	g_free(j->hostname);
-	g_free(j->system_out);
 	g_clear_error(&j->error);
 	g_free(j);
 }
 
-void junit_set_suite(struct junit *j, const char *name, const char *timestamp,
-	const char *hostname)
+static bool name_taken(struct junit *j, const char *name)
 {
-	g_free(j->suite);
-	g_free(j->timestamp);
-	g_free(j->hostname);
-	j->suite = g_strdup(name ? name : "bondcheck");
-	j->timestamp = g_strdup(timestamp);
-	j->hostname = g_strdup(hostname);
+	for (guint i = 0; i < j->suites->len; i++)
+		if (!strcmp(((struct suite *)j->suites->pdata[i])->name, name))
+			return true;
+	return false;
+}
+
+void junit_begin_suite(struct junit *j, const char *name,
+	const char *timestamp, const char *hostname)
+{
+	struct suite *st = g_new0(struct suite, 1);
+	char *unique = g_strdup(name && *name ? name : "bondcheck");
+
+	if (j->open)
+		junit_end_suite(j, 0);
+	for (unsigned n = 2; name_taken(j, unique); n++) {
+		g_free(unique);
+		unique = g_strdup_printf("%s #%u", name && *name ? name :
+			"bondcheck", n);
+	}
+	st->name = unique;
+	st->timestamp = g_strdup(timestamp);
+	st->hostname = g_strdup(hostname);
+	st->props = g_ptr_array_new_with_free_func(g_free);
+	st->from = ftell(j->body);
+	st->to = st->from;
+	g_ptr_array_add(j->suites, st);
+	j->open = st;
+}
+
+const char *junit_suite_name(struct junit *j)
+{
+	return j->open ? j->open->name : NULL;
+}
+
+/* The open suite; one is begun for cases that come without. */
+static struct suite *open_suite(struct junit *j)
+{
+	if (!j->open)
+		junit_begin_suite(j, NULL, NULL, NULL);
+	return j->open;
 }
 
 void junit_add_property(struct junit *j, const char *name, const char *value)
 {
-	g_ptr_array_add(j->props, g_strdup(name));
-	g_ptr_array_add(j->props, g_strdup(value ? value : ""));
+	struct suite *st = open_suite(j);
+
+	g_ptr_array_add(st->props, g_strdup(name));
+	g_ptr_array_add(st->props, g_strdup(value ? value : ""));
 }
 
 void junit_set_system_out(struct junit *j, const char *text)
 {
-	g_free(j->system_out);
-	j->system_out = g_strdup(text);
+	struct suite *st = open_suite(j);
+
+	g_free(st->system_out);
+	st->system_out = g_strdup(text);
+}
+
+void junit_end_suite(struct junit *j, int64_t total_ms)
+{
+	struct suite *st = j->open;
+
+	if (!st)
+		return;
+	st->time_ms = total_ms < 0 ? 0 : total_ms;
+	st->to = ftell(j->body);
+	j->time_ms += st->time_ms;
+	j->open = NULL;
 }
 
 static char *seconds(int64_t ms)
@@ -167,7 +233,9 @@ bool junit_add_case(struct junit *j, const struct junit_case *c,
 	char *text = junit_escape(c->text);
 	char *t = seconds(c->time_ms);
 	const char *el = NULL;
+	struct suite *st = open_suite(j);
 
+	st->tests++;
 	j->tests++;
 	fprintf(j->body, "    <testcase name=\"%s\" classname=\"%s\" "
 			 "time=\"%s\"", name, cls, t);
@@ -175,27 +243,38 @@ bool junit_add_case(struct junit *j, const struct junit_case *c,
 	case JUNIT_PASSED:
 		break;
 	case JUNIT_FAILURE:
+		st->failures++;
 		j->failures++;
 		el = "failure";
 		break;
 	case JUNIT_ERROR:
+		st->errors++;
 		j->errors++;
 		el = "error";
 		break;
 	case JUNIT_SKIPPED:
+		st->skipped++;
 		j->skipped++;
 		el = "skipped";
 		break;
 	}
-	if (!el)
+	if (!el && c->line <= 0) {
 		fprintf(j->body, "/>\n");
-	else if (c->status == JUNIT_SKIPPED)
-		fprintf(j->body, ">\n      <skipped message=\"%s\"/>\n"
-				 "    </testcase>\n", msg);
-	else
-		fprintf(j->body, ">\n      <%s message=\"%s\" type=\"%s\">%s"
-				 "</%s>\n    </testcase>\n",
-			el, msg, type, text, el);
+	} else {
+		fprintf(j->body, ">\n");
+		/* where the step is, as pytest writes a case's properties */
+		if (c->line > 0)
+			fprintf(j->body, "      <properties>\n        <property "
+					 "name=\"line\" value=\"%" G_GINT64_FORMAT
+					 "\"/>\n      </properties>\n", c->line);
+		if (c->status == JUNIT_SKIPPED)
+			fprintf(j->body, "      <skipped message=\"%s\"/>\n",
+				msg);
+		else if (el)
+			fprintf(j->body, "      <%s message=\"%s\" type=\"%s\">"
+					 "%s</%s>\n", el, msg, type, text, el);
+		fprintf(j->body, "    </testcase>\n");
+	}
 	if (ferror(j->body) && !j->error)
 		g_set_error(&j->error, BCERROR, BCERROR_ENVIRONMENT,
 			"writing the JUnit report failed: %s",
@@ -214,31 +293,80 @@ bool junit_add_case(struct junit *j, const struct junit_case *c,
 	return true;
 }
 
-static bool copy_body(FILE *from, FILE *to)
+/* @st's cases: the body's bytes from st->from to st->to */
+static bool copy_body(FILE *from, const struct suite *st, FILE *to)
 {
 	char buf[65536];
-	size_t n;
+	long left = st->to - st->from;
 
-	if (fflush(from) != 0 || fseek(from, 0, SEEK_SET) != 0)
+	if (fseek(from, st->from, SEEK_SET) != 0)
 		return false;
-	while ((n = fread(buf, 1, sizeof(buf), from)) > 0)
-		if (fwrite(buf, 1, n, to) != n)
+	while (left > 0) {
+		size_t want = left < (long)sizeof(buf) ? (size_t)left :
+							  sizeof(buf);
+		size_t n = fread(buf, 1, want, from);
+
+		if (n == 0 || fwrite(buf, 1, n, to) != n)
 			return false;
+		left -= (long)n;
+	}
 	return !ferror(from);
 }
 
-bool junit_finish(struct junit *j, int64_t total_ms, GError **error)
+static void write_suite(const struct suite *st, guint id, FILE *f)
+{
+	char *name = junit_escape(st->name);
+	char *stamp = junit_escape(st->timestamp ? st->timestamp :
+						   "1970-01-01T00:00:00");
+	char *host = junit_escape(st->hostname ? st->hostname : "localhost");
+	char *t = seconds(st->time_ms);
+
+	fprintf(f, "  <testsuite name=\"%s\" package=\"bondcheck\" id=\"%u\" "
+		   "hostname=\"%s\" timestamp=\"%s\" tests=\"%lu\" "
+		   "failures=\"%lu\" errors=\"%lu\" skipped=\"%lu\" "
+		   "time=\"%s\">\n",
+		name, id, host, stamp, st->tests, st->failures, st->errors,
+		st->skipped, t);
+	fprintf(f, "    <properties>\n");
+	for (guint i = 0; i + 1 < st->props->len; i += 2) {
+		char *n = junit_escape(st->props->pdata[i]);
+		char *v = junit_escape(st->props->pdata[i + 1]);
+
+		fprintf(f, "      <property name=\"%s\" value=\"%s\"/>\n", n, v);
+		g_free(n);
+		g_free(v);
+	}
+	fprintf(f, "    </properties>\n");
+	g_free(name);
+	g_free(stamp);
+	g_free(host);
+	g_free(t);
+}
+
+static void write_suite_end(const struct suite *st, FILE *f)
+{
+	char *so = junit_escape(st->system_out);
+
+	fprintf(f, "    <system-out>%s</system-out>\n"
+		   "    <system-err></system-err>\n"
+		   "  </testsuite>\n", so);
+	g_free(so);
+}
+
+bool junit_finish(struct junit *j, GError **error)
 {
 	char *tmp = g_strconcat(j->path, ".XXXXXX", NULL);
-	char *suite = junit_escape(j->suite);
-	char *stamp = junit_escape(j->timestamp ? j->timestamp :
-						  "1970-01-01T00:00:00");
-	char *host = junit_escape(j->hostname ? j->hostname : "localhost");
-	char *t = seconds(total_ms);
+	char *t;
 	bool ok = false;
 	FILE *f = NULL;
 	int fd;
 
+	junit_end_suite(j, 0);
+	if (!j->suites->len) {
+		junit_begin_suite(j, NULL, NULL, NULL);
+		junit_end_suite(j, 0);
+	}
+	t = seconds(j->time_ms);
 	if (j->error) {
 		if (error)
 			*error = g_error_copy(j->error);
@@ -258,23 +386,7 @@ bool junit_finish(struct junit *j, int64_t total_ms, GError **error)
 		   "failures=\"%lu\" errors=\"%lu\" skipped=\"%lu\" "
 		   "time=\"%s\">\n",
 		j->tests, j->failures, j->errors, j->skipped, t);
-	fprintf(f, "  <testsuite name=\"%s\" package=\"bondcheck\" id=\"0\" "
-		   "hostname=\"%s\" timestamp=\"%s\" tests=\"%lu\" "
-		   "failures=\"%lu\" errors=\"%lu\" skipped=\"%lu\" "
-		   "time=\"%s\">\n",
-		suite, host, stamp, j->tests, j->failures, j->errors,
-		j->skipped, t);
-	fprintf(f, "    <properties>\n");
-	for (guint i = 0; i + 1 < j->props->len; i += 2) {
-		char *n = junit_escape(j->props->pdata[i]);
-		char *v = junit_escape(j->props->pdata[i + 1]);
-
-		fprintf(f, "      <property name=\"%s\" value=\"%s\"/>\n", n, v);
-		g_free(n);
-		g_free(v);
-	}
-	fprintf(f, "    </properties>\n");
-	if (!copy_body(j->body, f)) {
+	if (fflush(j->body) != 0) {
 		g_set_error(error, BCERROR, BCERROR_ENVIRONMENT,
 			"writing the JUnit report %s failed: %s", j->path,
 			g_strerror(errno));
@@ -282,14 +394,21 @@ bool junit_finish(struct junit *j, int64_t total_ms, GError **error)
 		g_unlink(tmp);
 		goto out;
 	}
-	{
-		char *so = junit_escape(j->system_out);
+	for (guint i = 0; i < j->suites->len; i++) {
+		const struct suite *st = j->suites->pdata[i];
 
-		fprintf(f, "    <system-out>%s</system-out>\n"
-			   "    <system-err></system-err>\n"
-			   "  </testsuite>\n</testsuites>\n", so);
-		g_free(so);
+		write_suite(st, i, f);
+		if (!copy_body(j->body, st, f)) {
+			g_set_error(error, BCERROR, BCERROR_ENVIRONMENT,
+				"writing the JUnit report %s failed: %s",
+				j->path, g_strerror(errno));
+			fclose(f);
+			g_unlink(tmp);
+			goto out;
+		}
+		write_suite_end(st, f);
 	}
+	fprintf(f, "</testsuites>\n");
 	if (ferror(f) || fflush(f) != 0 || fsync(fileno(f)) != 0) {
 		g_set_error(error, BCERROR, BCERROR_ENVIRONMENT,
 			"writing the JUnit report %s failed: %s", j->path,
@@ -308,9 +427,6 @@ bool junit_finish(struct junit *j, int64_t total_ms, GError **error)
 	ok = true;
 out:
 	g_free(tmp);
-	g_free(suite);
-	g_free(stamp);
-	g_free(host);
 	g_free(t);
 	return ok;
 }

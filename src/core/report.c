@@ -8,10 +8,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bondcheck/bcerror.h"
 #include "bondcheck/jsontext.h"
 #include "bondcheck/junit.h"
 #include "bondcheck/logread.h"
 #include "bondcheck/report.h"
+#include "bondcheck/runplan.h"
 #include "bondcheck/scenario.h"
 #include "bondcheck/verdict.h"
 
@@ -36,6 +38,10 @@ struct report {
 	guint64 steps_ended;
 	struct msstats *reconnect;
 	struct junit *junit;
+	bool junit_own;            /* ...and finish it (else the caller) */
+	struct runplan *plan;      /* run-start's plan, if the log has one */
+	GHashTable *ordinals;      /* without a plan: line -> ordinal */
+	GHashTable *name_counts;   /* ...and step name -> lines seen */
 	char *classname;
 	char *log_path;
 	struct logread_view *view; /* for report_event() */
@@ -149,7 +155,13 @@ void report_free(struct report *r)
 	g_ptr_array_free(r->failures, TRUE);
 	g_hash_table_destroy(r->verdicts);
 	msstats_free(r->reconnect);
-	junit_free(r->junit);
+	if (r->junit_own)
+		junit_free(r->junit);
+	runplan_free(r->plan);
+	if (r->ordinals)
+		g_hash_table_destroy(r->ordinals);
+	if (r->name_counts)
+		g_hash_table_destroy(r->name_counts);
 	g_free(r->classname);
 	g_free(r->log_path);
 	logread_view_free(r->view);
@@ -159,10 +171,24 @@ void report_free(struct report *r)
 bool report_junit(struct report *r, const char *path, const char *log_path,
 	GError **error)
 {
-	r->junit = junit_new(path, error);
+	struct junit *j = junit_new(path, error);
+
+	if (!j)
+		return false;
+	report_junit_into(r, j, log_path);
+	r->junit_own = true;
+	return true;
+}
+
+void report_junit_into(struct report *r, struct junit *junit,
+	const char *log_path)
+{
+	if (r->junit_own)
+		junit_free(r->junit);
+	r->junit = junit;
+	r->junit_own = false;
 	g_free(r->log_path);
 	r->log_path = g_strdup(log_path);
-	return r->junit != NULL;
 }
 
 static JsonObject *start_obj(struct report *r)
@@ -334,16 +360,63 @@ static char *evidence_text(const struct logread_step *st, const char *file)
 	return buf;
 }
 
-/* A testcase per central and step: "A: line 11: reconnect [2]"; one
- * central's names stay as they always were. */
+/* Without a plan (a log from before plans): a step's ordinal among the
+ * steps of its name, in the order their lines first ran (the file's
+ * order, as steps run in it); bounded, then 0. */
+#define MAX_ORDINALS 100000u
+
+static unsigned seen_ordinal(struct report *r, const struct logread_step *st)
+{
+	gint64 line = st->line;
+	gpointer o;
+	guint c;
+
+	if (r->plan)
+		return runplan_ordinal(r->plan, line);
+	if (!r->ordinals) {
+		r->ordinals = g_hash_table_new_full(g_int64_hash, g_int64_equal,
+			g_free, NULL);
+		r->name_counts = g_hash_table_new_full(g_str_hash, g_str_equal,
+			g_free, NULL);
+	}
+	if ((o = g_hash_table_lookup(r->ordinals, &line)))
+		return GPOINTER_TO_UINT(o);
+	if (g_hash_table_size(r->ordinals) >= MAX_ORDINALS)
+		return 0;
+	c = GPOINTER_TO_UINT(g_hash_table_lookup(r->name_counts, st->name)) +
+	    1;
+	g_hash_table_insert(r->name_counts, g_strdup(st->name),
+		GUINT_TO_POINTER(c));
+	g_hash_table_insert(r->ordinals, g_memdup2(&line, sizeof(line)),
+		GUINT_TO_POINTER(c));
+	return c;
+}
+
+/*
+ * A test case's name: the step, the ordinal of its name in the file, its
+ * iteration — "reconnect #2 [3]" — and with several centrals the central
+ * first, "c2: reconnect #2 [3]". Inserting a line into the scenario does
+ * not rename the steps after it (the line is a property of the case).
+ */
+char *report_case_name(const char *name, unsigned ordinal,
+	const char *iteration, const char *central)
+{
+	GString *s = g_string_new("");
+
+	if (central)
+		g_string_append_printf(s, "%s: ", central);
+	g_string_append(s, name ? name : "step");
+	if (ordinal)
+		g_string_append_printf(s, " #%u", ordinal);
+	if (iteration && *iteration)
+		g_string_append_printf(s, " [%s]", iteration);
+	return g_string_free(s, FALSE);
+}
+
 static char *case_name(struct report *r, const struct logread_step *st)
 {
-	const char *it = st->iteration;
-	bool who = several_centrals(r) && st->central;
-
-	return g_strdup_printf("%s%sline %" G_GINT64_FORMAT ": %s%s%s%s",
-		who ? st->central : "", who ? ": " : "", st->line, st->name,
-		*it ? " [" : "", it, *it ? "]" : "");
+	return report_case_name(st->name, seen_ordinal(r, st), st->iteration,
+		several_centrals(r) && st->central ? st->central : NULL);
 }
 
 static const char *scenario_file(struct report *r)
@@ -367,6 +440,7 @@ static void junit_step(struct report *r, const struct logread_step *st)
 	c.name = name;
 	c.classname = classname(r);
 	c.time_ms = st->elapsed_ms;
+	c.line = st->line;
 	switch (st->result) {
 	case LOG_STEP_PASS:
 		c.status = JUNIT_PASSED;
@@ -395,6 +469,20 @@ static void junit_step(struct report *r, const struct logread_step *st)
 	g_free(msg);
 }
 
+char *report_suite_name(JsonObject *run_start)
+{
+	JsonObject *scn = logread_obj(run_start, LOG_KEY_SCENARIO);
+	JsonObject *dev = logread_obj(run_start, LOG_KEY_DEVICE);
+	const char *title = or(logread_str(scn, LOG_KEY_NAME),
+		or(logread_str(scn, LOG_KEY_FILE), "bondcheck"));
+	const char *which = or(logread_str(run_start, LOG_KEY_LABEL),
+		or(logread_str(dev, LOG_KEY_ADDRESS),
+			logread_str(dev, LOG_KEY_NAME)));
+
+	return which && *which ? g_strdup_printf("%s (%s)", title, which) :
+				 g_strdup(title);
+}
+
 static void on_start(struct report *r, JsonObject *ev)
 {
 	JsonObject *scn = logread_obj(ev, LOG_KEY_SCENARIO);
@@ -414,6 +502,7 @@ static void on_start(struct report *r, JsonObject *ev)
 		g_strdelimit(base, ".", '_');
 		r->classname = base;
 	}
+	r->plan = runplan_new(ev);
 	if (!r->junit)
 		return;
 	if (gethostname(hostname, sizeof(hostname) - 1) != 0)
@@ -430,8 +519,10 @@ static void on_start(struct report *r, JsonObject *ev)
 
 		if (at && strlen(at) >= 19)
 			memcpy(stamp, at, 19);
-		junit_set_suite(r->junit, logread_str(scn, LOG_KEY_NAME), stamp,
-			hostname);
+		char *suite = report_suite_name(ev);
+
+		junit_begin_suite(r->junit, suite, stamp, hostname);
+		g_free(suite);
 		junit_add_property(r->junit, "label",
 			logread_str(ev, LOG_KEY_LABEL));
 		junit_add_property(r->junit, "scenario.file", file);
@@ -481,8 +572,41 @@ static void count_verdict(struct report *r, const char *verdict)
 	(*c)++;
 }
 
+/* A step of the plan the run never took, as a skipped test case. */
+static void junit_skip(struct report *r, const struct runplan_step *p,
+	const char *why)
+{
+	char *name = report_case_name(p->name, p->ordinal, p->iteration,
+		several_centrals(r) ? p->central : NULL);
+	struct junit_case c = { name, classname(r), 0, JUNIT_SKIPPED, why,
+		NULL, NULL, p->line };
+
+	junit_add_case(r->junit, &c, NULL);
+	g_free(name);
+}
+
+/*
+ * The plan's walk up to @st: the steps before it were not run (the run
+ * went on past them, as --keep-going does after a failure).
+ */
+static void plan_reach(struct report *r, const struct logread_step *st)
+{
+	struct runplan_step p;
+
+	if (!r->plan || !runplan_ahead(r->plan, st->line, st->iteration))
+		return;
+	while (runplan_next(r->plan, &p)) {
+		if (p.line == st->line && !strcmp(p.iteration, st->iteration))
+			return;
+		if (r->junit)
+			junit_skip(r, &p, "not run: the run went on past this "
+					  "step");
+	}
+}
+
 static void on_step_start(struct report *r, const struct logread_step *st)
 {
+	plan_reach(r, st);
 	r->open = true;
 	r->open_line = st->line;
 	g_strlcpy(r->open_name, st->name, sizeof(r->open_name));
@@ -498,6 +622,7 @@ static void on_step_end(struct report *r, const struct logread_step *st,
 	bool failed = st->result == LOG_STEP_FAIL ||
 		      st->result == LOG_STEP_ERROR;
 
+	plan_reach(r, st);
 	r->open = false;
 	r->steps_ended++;
 	if (st->result < LOG_STEP_RESULT_COUNT)
@@ -559,13 +684,74 @@ static guint64 not_run(struct report *r)
 	return total > 0 && (guint64)total > ran ? (guint64)total - ran : 0;
 }
 
+static bool run_result(struct report *r, enum log_run_result *rr);
+
+static bool bool_member(JsonObject *o, const char *key, bool dflt)
+{
+	JsonNode *n = o ? json_object_get_member(o, key) : NULL;
+
+	if (!n || !JSON_NODE_HOLDS_VALUE(n) ||
+	    json_node_get_value_type(n) != G_TYPE_BOOLEAN)
+		return dflt;
+	return json_node_get_boolean(n);
+}
+
+/* The run's own error, when no step holds it: the run did not start, or
+ * it failed or its log ended between steps. */
+static void junit_run_error(struct report *r)
+{
+	JsonObject *e = end_obj(r);
+	const char *msg = logread_str(e, LOG_KEY_MESSAGE);
+	const char *type = logread_str(e, LOG_KEY_VERDICT);
+	enum log_run_result rr = LOG_RUN_ERROR;
+	struct junit_case c = { "run", classname(r), 0, JUNIT_ERROR, NULL,
+		NULL, NULL, 0 };
+	char *text;
+
+	if (r->open || r->results[LOG_STEP_FAIL] || r->results[LOG_STEP_ERROR])
+		return;
+	if (!e) {
+		c.message = "the log ends without run-end (was the run "
+			    "killed?)";
+		c.type = "incomplete";
+		c.text = c.message;
+		junit_add_case(r->junit, &c, NULL);
+		return;
+	}
+	if (!run_result(r, &rr) || (rr != LOG_RUN_FAILED && rr != LOG_RUN_ERROR))
+		return;
+	if (!type)
+		type = logread_int(e, LOG_KEY_EXIT_STATUS, 0) == BC_EXIT_USAGE ?
+			"bad-input" : "error";
+	c.message = or(msg, "the run failed");
+	c.type = type;
+	c.line = logread_int(e, LOG_KEY_LINE, 0);
+	text = g_strdup_printf("%s%s", c.message,
+		bool_member(e, LOG_KEY_STARTED, true) ? "" :
+			"\nthe run did not start");
+	c.text = text;
+	junit_add_case(r->junit, &c, NULL);
+	g_free(text);
+}
+
 bool report_finish(struct report *r, GError **error)
 {
 	guint64 skipped = not_run(r);
 	gint64 total_ms;
+	struct runplan_step p;
+	bool started = bool_member(end_obj(r), LOG_KEY_STARTED, true);
 
 	if (!r->junit)
 		return true;
+	if (!r->start) {
+		struct junit_case c = { "run", "bondcheck", 0, JUNIT_ERROR,
+			"the log has no run-start", "bad-input",
+			"the log has no run-start", 0 };
+
+		junit_begin_suite(r->junit, or(r->log_path, "bondcheck"), NULL,
+			NULL);
+		junit_add_case(r->junit, &c, NULL);
+	}
 	if (r->open) {
 		struct logread_step st = { .line = r->open_line,
 			.name = r->open_name, .iteration = r->open_iter,
@@ -573,19 +759,26 @@ bool report_finish(struct report *r, GError **error)
 		char *name = case_name(r, &st);
 		struct junit_case c = { name, classname(r), 0, JUNIT_ERROR,
 			"the log ends inside this step (was the run killed?)",
-			"incomplete", "the log ends inside this step" };
+			"incomplete", "the log ends inside this step",
+			r->open_line };
 
 		junit_add_case(r->junit, &c, NULL);
 		g_free(name);
 	}
-	if (skipped) {
+	junit_run_error(r);
+	if (r->plan) {
+		while (runplan_next(r->plan, &p))
+			junit_skip(r, &p, started ?
+				"not run: the run stopped before this step" :
+				"not run: the run did not start");
+	} else if (skipped) {
 		char *name = g_strdup_printf("%" G_GUINT64_FORMAT
 					     " steps not run", skipped);
 		char *msg = g_strdup_printf("the run stopped before these "
 					    "%" G_GUINT64_FORMAT " steps",
 			skipped);
 		struct junit_case c = { name, classname(r), 0, JUNIT_SKIPPED,
-			msg, NULL, NULL };
+			msg, NULL, NULL, 0 };
 
 		junit_add_case(r->junit, &c, NULL);
 		g_free(name);
@@ -612,9 +805,8 @@ bool report_finish(struct report *r, GError **error)
 		g_free(so);
 	}
 	total_ms = logread_int(end_obj(r), LOG_KEY_ELAPSED_MS, -1);
-	if (total_ms < 0)
-		total_ms = 0;
-	return junit_finish(r->junit, total_ms, error);
+	junit_end_suite(r->junit, total_ms < 0 ? 0 : total_ms);
+	return r->junit_own ? junit_finish(r->junit, error) : true;
 }
 
 /* The run-end's result; false when there is none (the log ends early). */

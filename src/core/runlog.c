@@ -7,7 +7,9 @@
  */
 #include <string.h>
 
+#include "bondcheck/bcerror.h"
 #include "bondcheck/logschema.h"
+#include "bondcheck/runplan.h"
 #include "bondcheck/names.h"
 #include "step.h"
 
@@ -86,51 +88,58 @@ void engine_note(struct engine *e, const char *what, const char *text)
 	write_note(e, what, text);
 }
 
-static void write_run_start(struct engine *e)
+/* run-start's scenario {name, file, sha256, steps, plan}; @scn NULL: it
+ * did not parse, and @file, @sha256 say which it was */
+static void add_scenario(JsonBuilder *b, const struct scenario *scn,
+	const char *file, const char *sha256)
 {
-	const char *adapter = e->centrals[0].adapter;
-	JsonBuilder *b = evlog_begin_event(e->log, LOG_EVENT_RUN_START);
+	char *base = NULL;
+
+	log_begin_object(b, LOG_KEY_SCENARIO);
+	if (!scn)
+		base = g_path_get_basename(file ? file : "scenario");
+	log_add_str(b, LOG_KEY_NAME, scn ? scn->name : base);
+	log_add_str(b, LOG_KEY_FILE, scn ? scn->file : file);
+	log_add_str(b, LOG_KEY_SHA256, scn ? scn->sha256 :
+		sha256 ? sha256 : "");
+	log_add_int(b, LOG_KEY_STEPS, scn ? scn->total_steps : 0);
+	runplan_write(b, LOG_KEY_PLAN, scn);
+	json_builder_end_object(b);
+	g_free(base);
+}
+
+static void add_target(JsonBuilder *b, const struct engine_config *cfg)
+{
+	log_add_str(b, LOG_KEY_LABEL, cfg->label);
+	log_begin_object(b, LOG_KEY_DEVICE);
+	log_add_str(b, LOG_KEY_ADDRESS, cfg->device);
+	log_add_str(b, LOG_KEY_NAME, cfg->device_name);
+	json_builder_end_object(b);
+}
+
+/* bluez_version, kernel, sim, started_at */
+static void add_host(JsonBuilder *b, const struct engine_config *cfg)
+{
 	GDateTime *dt = g_date_time_new_now_utc();
 	char *iso = g_date_time_format_iso8601(dt);
-	const char *addr = adapter ? model_str(e->env.model, adapter,
-		BLUEZ_IFACE_ADAPTER, "Address") : NULL;
 
-	log_add_int(b, LOG_KEY_SCHEMA, LOG_SCHEMA);
-	log_add_str(b, LOG_KEY_TOOL, LOG_TOOL);
-	log_add_str(b, LOG_KEY_VERSION, e->cfg.tool_version);
-	log_begin_object(b, LOG_KEY_SCENARIO);
-	log_add_str(b, LOG_KEY_NAME, e->scn->name);
-	log_add_str(b, LOG_KEY_FILE, e->scn->file);
-	log_add_str(b, LOG_KEY_SHA256, e->scn->sha256);
-	log_add_int(b, LOG_KEY_STEPS, e->scn->total_steps);
-	json_builder_end_object(b);
-	log_add_str(b, LOG_KEY_LABEL, e->cfg.label);
-	log_begin_object(b, LOG_KEY_DEVICE);
-	log_add_str(b, LOG_KEY_ADDRESS, e->cfg.device);
-	log_add_str(b, LOG_KEY_NAME, e->cfg.device_name);
-	json_builder_end_object(b);
-	log_begin_object(b, LOG_KEY_ADAPTER);
-	log_add_str(b, LOG_KEY_PATH, adapter);
-	log_add_str(b, LOG_KEY_ADDRESS, addr);
-	json_builder_end_object(b);
-	add_centrals(e, b);
-	log_add_str(b, LOG_KEY_BLUEZ_VERSION, e->cfg.bluez_version ?
-		e->cfg.bluez_version : "unknown");
-	log_add_str(b, LOG_KEY_KERNEL, e->cfg.kernel);
+	log_add_str(b, LOG_KEY_BLUEZ_VERSION, cfg->bluez_version ?
+		cfg->bluez_version : "unknown");
+	log_add_str(b, LOG_KEY_KERNEL, cfg->kernel);
 	log_begin_object(b, LOG_KEY_SIM);
-	log_add_bool(b, LOG_KEY_ENABLED, e->cfg.sim);
+	log_add_bool(b, LOG_KEY_ENABLED, cfg->sim);
 	log_begin_array(b, LOG_KEY_FAULTS);
-	for (size_t i = 0; e->cfg.faults && e->cfg.faults[i]; i++)
-		json_builder_add_string_value(b, e->cfg.faults[i]);
+	for (size_t i = 0; cfg->faults && cfg->faults[i]; i++)
+		json_builder_add_string_value(b, cfg->faults[i]);
 	json_builder_end_array(b);
-	log_add_double(b, LOG_KEY_TIME_SCALE, e->cfg.time_scale);
-	if (e->cfg.sim)
+	log_add_double(b, LOG_KEY_TIME_SCALE, cfg->time_scale);
+	if (cfg->sim)
 		/* `bondcheck run --sim --seed N` replays this run exactly */
-		log_add_int(b, LOG_KEY_SEED, e->cfg.sim_seed);
-	if (e->cfg.sim && e->cfg.sim_settings) {
+		log_add_int(b, LOG_KEY_SEED, cfg->sim_seed);
+	if (cfg->sim && cfg->sim_settings) {
 		log_begin_object(b, LOG_KEY_SETTINGS);
-		for (size_t i = 0; e->cfg.sim_settings[i]; i++) {
-			const char *kv = e->cfg.sim_settings[i];
+		for (size_t i = 0; cfg->sim_settings[i]; i++) {
+			const char *kv = cfg->sim_settings[i];
 			const char *eq = strchr(kv, '=');
 			char *k;
 
@@ -144,9 +153,81 @@ static void write_run_start(struct engine *e)
 	}
 	json_builder_end_object(b);
 	log_add_str(b, LOG_KEY_STARTED_AT, iso);
-	evlog_end(e->log, b);
 	g_free(iso);
 	g_date_time_unref(dt);
+}
+
+static void begin_run_start(JsonBuilder *b, const struct engine_config *cfg)
+{
+	log_add_int(b, LOG_KEY_SCHEMA, LOG_SCHEMA);
+	log_add_str(b, LOG_KEY_TOOL, LOG_TOOL);
+	log_add_str(b, LOG_KEY_VERSION, cfg->tool_version);
+}
+
+static void write_run_start(struct engine *e)
+{
+	const char *adapter = e->centrals[0].adapter;
+	JsonBuilder *b = evlog_begin_event(e->log, LOG_EVENT_RUN_START);
+	const char *addr = adapter ? model_str(e->env.model, adapter,
+		BLUEZ_IFACE_ADAPTER, "Address") : NULL;
+
+	begin_run_start(b, &e->cfg);
+	add_scenario(b, e->scn, NULL, NULL);
+	add_target(b, &e->cfg);
+	log_begin_object(b, LOG_KEY_ADAPTER);
+	log_add_str(b, LOG_KEY_PATH, adapter);
+	log_add_str(b, LOG_KEY_ADDRESS, addr);
+	json_builder_end_object(b);
+	add_centrals(e, b);
+	add_host(b, &e->cfg);
+	evlog_end(e->log, b);
+}
+
+void engine_log_not_started(struct evlog *log, const struct engine_config *cfg,
+	const struct scenario *scn, const char *file, const char *sha256,
+	int exit_status, const char *message)
+{
+	JsonBuilder *b = evlog_begin_event(log, LOG_EVENT_RUN_START);
+	bool env = exit_status == BC_EXIT_ENV;
+
+	begin_run_start(b, cfg);
+	add_scenario(b, scn, file, sha256);
+	add_target(b, cfg);
+	log_begin_object(b, LOG_KEY_ADAPTER);
+	log_add_str(b, LOG_KEY_PATH, NULL);
+	log_add_str(b, LOG_KEY_ADDRESS, NULL);
+	json_builder_end_object(b);
+	log_begin_array(b, LOG_KEY_CENTRALS);
+	for (guint i = 0; scn && i < scn->centrals->len; i++) {
+		json_builder_begin_object(b);
+		log_add_str(b, LOG_KEY_NAME, scn_central_label(
+			g_ptr_array_index(scn->centrals, i)));
+		log_begin_object(b, LOG_KEY_ADAPTER);
+		log_add_str(b, LOG_KEY_PATH, NULL);
+		log_add_str(b, LOG_KEY_ADDRESS, NULL);
+		json_builder_end_object(b);
+		json_builder_end_object(b);
+	}
+	json_builder_end_array(b);
+	add_host(b, cfg);
+	evlog_end(log, b);
+
+	b = evlog_begin_event(log, LOG_EVENT_RUN_END);
+	log_add_str(b, LOG_KEY_RESULT, log_run_result_to_str(LOG_RUN_ERROR));
+	/* bad input is no verdict on the device */
+	log_add_str(b, LOG_KEY_VERDICT, env ?
+		verdict_to_str(VERDICT_ENVIRONMENT_ERROR) : NULL);
+	log_add_str(b, LOG_KEY_CONFIDENCE, NULL);
+	log_begin_object(b, LOG_KEY_STEPS);
+	log_add_int(b, LOG_KEY_RUN, 0);
+	log_add_int(b, LOG_KEY_PASSED, 0);
+	log_add_int(b, LOG_KEY_TOTAL, scn ? scn->total_steps : 0);
+	json_builder_end_object(b);
+	log_add_int(b, LOG_KEY_ELAPSED_MS, 0);
+	log_add_str(b, LOG_KEY_MESSAGE, message);
+	log_add_bool(b, LOG_KEY_STARTED, false);
+	log_add_int(b, LOG_KEY_EXIT_STATUS, exit_status);
+	evlog_end(log, b);
 }
 
 void runlog_run_start(struct engine *e)

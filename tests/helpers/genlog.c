@@ -124,12 +124,18 @@ guint64 genlog_write(FILE *f, const struct genlog_opts *o)
 	line(&g, "{\"type\":\"run-start\",\"t\":0,\"schema\":1,\"tool\":"
 		 "\"bondcheck\",\"version\":\"gen\",\"scenario\":{\"name\":"
 		 "\"Generated soak\",\"file\":\"gen.scn\",\"sha256\":\"%s\","
-		 "\"steps\":%u},\"label\":\"%s\",\"device\":{\"address\":"
+		 "\"steps\":%u,\"plan\":[{\"line\":%u,\"step\":\"scan\"},"
+		 "{\"line\":%u,\"step\":\"pair\"},{\"line\":%u,\"repeat\":%u,"
+		 "\"steps\":[{\"line\":%u,\"step\":\"reboot\"},{\"line\":%u,"
+		 "\"step\":\"reconnect\"},{\"line\":%u,\"step\":\"read\"}]}]},"
+		 "\"label\":\"%s\",\"device\":{\"address\":"
 		 "\"C0:FF:EE:00:13:42\",\"name\":null},\"adapter\":{\"path\":"
 		 "\"/org/bluez/hci0\",\"address\":\"00:B0:DC:00:00:01\"},"
 		 "\"bluez_version\":\"generated\",\"kernel\":\"x\","
 		 "\"started_at\":\"2026-11-23T12:00:00.000000Z\"}",
-		o->sha256, total, o->label);
+		o->sha256, total, 5 + o->line_offset, 6 + o->line_offset,
+		8 + o->line_offset, o->cycles, 9 + o->line_offset,
+		10 + o->line_offset, 11 + o->line_offset, o->label);
 	step(&g, 5, 0, "scan", 20, false, -1);
 	step(&g, 6, 0, "pair", 400, false, -1);
 	for (unsigned c = 1; c <= o->cycles && !failed; c++) {

@@ -425,7 +425,7 @@ START_TEST(usage_errors_exit_2)
 }
 END_TEST
 
-/* What CI's JUnit readers see, through Python's XML parser. */
+/* What CI servers see: the report read with junitparser. */
 static void junit_counts(const char *xml, const char *want)
 {
 	char *script = test_path("tests/junit/junit_summary.py");
@@ -437,6 +437,31 @@ static void junit_counts(const char *xml, const char *want)
 	ck_assert_msg(strstr(r.out, want), "'%s' lacks '%s'", r.out, want);
 	test_result_clear(&r);
 	g_free(script);
+}
+
+/* The test cases' names as the CI reader lists them, one a line. */
+static char *junit_case_names(const char *xml)
+{
+	char *script = test_path("tests/junit/junit_summary.py");
+	const char *argv[] = { "/usr/bin/python3", script, xml, NULL };
+	struct proc_result r;
+	char **lines;
+	GString *s = g_string_new("");
+
+	test_run(argv, NULL, 30000, &r);
+	ck_assert_msg(r.status == 0, "%s\n%s", r.out, r.err);
+	lines = g_strsplit(r.out, "\n", -1);
+	for (char **l = lines; *l; l++) {
+		char **f = g_strsplit(*l, " | ", 5);
+
+		if (g_str_has_prefix(*l, "case ") && g_strv_length(f) == 5)
+			g_string_append_printf(s, "%s\n", f[1]);
+		g_strfreev(f);
+	}
+	g_strfreev(lines);
+	test_result_clear(&r);
+	g_free(script);
+	return g_string_free(s, FALSE);
 }
 
 static void xsd_valid(const char *xml, bool valid)
@@ -455,9 +480,13 @@ static void xsd_valid(const char *xml, bool valid)
 START_TEST(run_junit_is_valid_and_counts_right)
 {
 	xsd_valid(seed_xml, true);
-	junit_counts(seed_xml, "tests=6 failures=1 errors=0 skipped=1");
-	junit_counts(seed_xml, "failure line 40: reconnect [1] "
+	/* every step of the plan: the 8 the run never reached are skipped */
+	junit_counts(seed_xml, "suite Bond survives reboot (1.23) tests=13 "
+			       "failures=1 errors=0 skipped=8");
+	junit_counts(seed_xml, "case Bond survives reboot (1.23) | reconnect "
+			       "#1 [1] | failure | line=40 | "
 			       "type=peer-removed-pairing");
+	junit_counts(seed_xml, "| read #2 [3] | skipped | line=41 |");
 	junit_counts(seed_xml, "property label=1.23");
 	/* what the run could and could not show: an RPA central */
 	junit_counts(seed_xml, "property coverage.rpa_bugs=could-show");
@@ -481,7 +510,7 @@ START_TEST(report_writes_the_same_junit_from_the_log)
 	ck_assert_ptr_nonnull(strstr(r.out, "DUT:"));
 	test_result_clear(&r);
 	xsd_valid(xml, true);
-	junit_counts(xml, "tests=6 failures=1 errors=0 skipped=1");
+	junit_counts(xml, "tests=13 failures=1 errors=0 skipped=8");
 
 	bc((const char *[]){ "report", healthy, "--junit", xml2, NULL }, &r);
 	ck_assert_msg(r.status == 0, "%d\n%s\n%s", r.status, r.out, r.err);
@@ -489,7 +518,17 @@ START_TEST(report_writes_the_same_junit_from_the_log)
 	ck_assert_ptr_nonnull(strstr(r.out, "reconnect latency over 3 cycles"));
 	test_result_clear(&r);
 	xsd_valid(xml2, true);
-	junit_counts(xml2, "tests=13 failures=0 errors=0 skipped=0");
+	junit_counts(xml2, "suite Bond survives reboot (1.22) tests=13 "
+			   "failures=0 errors=0 skipped=0");
+	/* a passing and a failing run of one scenario: the same test cases */
+	{
+		char *a = junit_case_names(xml), *b = junit_case_names(xml2);
+
+		ck_assert_str_eq(a, b);
+		ck_assert_ptr_nonnull(strstr(a, "reconnect #1 [3]\n"));
+		g_free(a);
+		g_free(b);
+	}
 	unlink(xml);
 	unlink(xml2);
 	g_free(xml);

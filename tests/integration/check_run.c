@@ -1208,54 +1208,72 @@ static const struct {
 		"--sim-opt adapters=1: " },
 };
 
+/* bad_runs[]' placeholders: the scenario files they stand for */
+struct bad_files {
+	char *good, *bad, *two, *named, *var;
+};
+
+static void bad_files_make(struct bad_files *f)
+{
+	f->good = write_scn("scan\n");
+	f->bad = write_scn("conect\nscan timeot=1s\n");
+	f->two = write_scn("central a\ncentral b\nscan as=b\n");
+	f->named = write_scn("central A\ncentral B adapter=hci1\nscan\n");
+	f->var = write_scn("set BOOT_TIMEOUT=30s\nscan timeout=${BOOT_TIMEOUT}"
+		"\n");
+}
+
+static const char *bad_files_arg(const struct bad_files *f, const char *a)
+{
+	return !strcmp(a, "SCN") ? f->good : !strcmp(a, "BAD") ? f->bad :
+	       !strcmp(a, "TWO") ? f->two : !strcmp(a, "NAMED") ? f->named :
+	       !strcmp(a, "VAR") ? f->var : a;
+}
+
+/* the error bad_runs[] expects, the placeholder's name its file's */
+static char *bad_files_want(const struct bad_files *f, const char *err)
+{
+	char *want = g_strdup(err);
+	char *at = strstr(want, "VAR ");
+
+	if (at) {
+		*at = '\0';
+		at = g_strconcat(want, f->var, at + 3, NULL);
+		g_free(want);
+		want = at;
+	}
+	return want;
+}
+
+static void bad_files_drop(struct bad_files *f)
+{
+	char *all[] = { f->good, f->bad, f->two, f->named, f->var };
+
+	for (size_t i = 0; i < G_N_ELEMENTS(all); i++) {
+		unlink(all[i]);
+		g_free(all[i]);
+	}
+}
+
 START_TEST(bad_input_exits_2_with_its_place)
 {
 	char *prog = test_prog("bondcheck");
-	char *good = write_scn("scan\n");
-	char *bad = write_scn("conect\nscan timeot=1s\n");
-	char *two = write_scn("central a\ncentral b\nscan as=b\n");
-	char *named = write_scn("central A\ncentral B adapter=hci1\nscan\n");
-	char *var = write_scn("set BOOT_TIMEOUT=30s\nscan timeout=${BOOT_TIMEOUT}"
-		"\n");
+	struct bad_files f;
 	const char *argv[10] = { prog };
 	struct proc_result r;
+	char *want;
 
-	for (int i = 0; bad_runs[_i].args[i]; i++) {
-		const char *a = bad_runs[_i].args[i];
-
-		argv[i + 1] = !strcmp(a, "SCN") ? good : !strcmp(a, "BAD") ? bad :
-			      !strcmp(a, "TWO") ? two :
-			      !strcmp(a, "NAMED") ? named :
-			      !strcmp(a, "VAR") ? var : a;
-	}
+	bad_files_make(&f);
+	for (int i = 0; bad_runs[_i].args[i]; i++)
+		argv[i + 1] = bad_files_arg(&f, bad_runs[_i].args[i]);
 	test_run(argv, NULL, 10000, &r);
 	ck_assert_msg(r.status == 2, "exit %d: %s", r.status, r.err);
-	{
-		/* the placeholder's name stands for its file's */
-		char *want = g_strdup(bad_runs[_i].err);
-		char *at = strstr(want, "VAR ");
-
-		if (at) {
-			*at = '\0';
-			at = g_strconcat(want, var, at + 3, NULL);
-			g_free(want);
-			want = at;
-		}
-		ck_assert_msg(strstr(r.err, want), "stderr: %s\nwant: %s",
-			r.err, want);
-		g_free(want);
-	}
+	want = bad_files_want(&f, bad_runs[_i].err);
+	ck_assert_msg(strstr(r.err, want), "stderr: %s\nwant: %s", r.err,
+		want);
+	g_free(want);
 	test_result_clear(&r);
-	unlink(good);
-	unlink(bad);
-	unlink(two);
-	unlink(named);
-	unlink(var);
-	g_free(var);
-	g_free(good);
-	g_free(bad);
-	g_free(two);
-	g_free(named);
+	bad_files_drop(&f);
 	g_free(prog);
 }
 END_TEST
@@ -1290,6 +1308,113 @@ START_TEST(set_names_what_a_scenario_uses_and_set_new_anything)
 	unlink(declares);
 	g_free(uses);
 	g_free(declares);
+	g_free(prog);
+}
+END_TEST
+
+/*
+ * What a run that never started leaves, read the way CI reads it: a log of
+ * run-start and run-end with the reason (never an empty file) and a JUnit
+ * report whose one error names the reason; the XSD and junitparser agree.
+ */
+static void left_behind(const char *log, const char *xml, int status,
+	const char *type, const char *words)
+{
+	char *script = test_path("tests/junit/junit_summary.py");
+	char *xsd = test_path("tests/junit/junit.xsd");
+	const char *py[] = { "/usr/bin/python3", script, xml, NULL };
+	const char *lint[] = { "/usr/bin/xmllint", "--noout", "--schema", xsd,
+		xml, NULL };
+	char *want = g_strdup_printf("| run | error | line= | type=%s", type);
+	struct proc_result r;
+	JsonParser *p = NULL;
+	JsonObject *end;
+
+	if (log) {
+		end = check_log(log, true, &p);
+		ck_assert_ptr_nonnull(end);
+		ck_assert_int_eq(json_object_get_int_member(end, "exit_status"),
+			status);
+		ck_assert(!json_object_get_boolean_member(end, "started"));
+		ck_assert_msg(strstr(json_object_get_string_member(end,
+			"message"), words), "%s", json_object_get_string_member(
+			end, "message"));
+		g_object_unref(p);
+	}
+	test_run(lint, NULL, 30000, &r);
+	ck_assert_msg(r.status == 0, "%s", r.err);
+	test_result_clear(&r);
+	test_run(py, NULL, 30000, &r);
+	ck_assert_msg(r.status == 0 && strstr(r.out, want), "%s\n%s", r.out,
+		r.err);
+	test_result_clear(&r);
+	g_free(want);
+	g_free(script);
+	g_free(xsd);
+}
+
+START_TEST(bad_input_still_writes_the_log_and_junit)
+{
+	char *prog = test_prog("bondcheck");
+	struct bad_files f;
+	char *log = tmp_log();
+	char *xml = g_strconcat(log, ".xml", NULL);
+	const char *argv[16] = { prog, "run", "--junit", xml, "--log", log };
+	struct proc_result r;
+	char *want;
+	int n = 6;
+
+	bad_files_make(&f);
+	if (strcmp(bad_runs[_i].args[0], "run"))
+		goto out;
+	for (int i = 1; bad_runs[_i].args[i]; i++)
+		argv[n++] = bad_files_arg(&f, bad_runs[_i].args[i]);
+	test_run(argv, NULL, 10000, &r);
+	ck_assert_msg(r.status == 2, "exit %d: %s", r.status, r.err);
+	test_result_clear(&r);
+	want = bad_files_want(&f, bad_runs[_i].err);
+	left_behind(log, xml, 2, "bad-input", want);
+	g_free(want);
+out:
+	bad_files_drop(&f);
+	unlink(log);
+	unlink(xml);
+	g_free(log);
+	g_free(xml);
+	g_free(prog);
+}
+END_TEST
+
+/* No bus at all, and a bus without bondcheckd for --daemon. */
+START_TEST(no_bus_or_no_daemon_still_writes_the_log_and_junit)
+{
+	char *prog = test_prog("bondcheck");
+	char *scn = scn_path("bond-survives-reboot.scn");
+	char *log = tmp_log();
+	char *xml = g_strconcat(log, ".xml", NULL);
+	const char *argv[] = { prog, "run", "-d", SIM_DUT, "--junit", xml,
+		"--log", log, _i ? "--daemon" : scn, _i ? scn : NULL, NULL };
+	const char *nobus[] = {
+		"DBUS_SYSTEM_BUS_ADDRESS=unix:path=/nonexistent/bus", NULL };
+	const char *env[] = { st.env, NULL };
+	struct proc_result r;
+	char *summary;
+
+	test_run(argv, _i ? env : nobus, 20000, &r);
+	ck_assert_msg(r.status == 3, "exit %d: %s", r.status, r.err);
+	test_result_clear(&r);
+	left_behind(log, xml, 3, "environment-error", _i ?
+		"bondcheckd is not running" : "system bus");
+	/* ...and every step of the scenario, skipped */
+	ck_assert(g_file_get_contents(xml, &summary, NULL, NULL));
+	ck_assert_msg(strstr(summary, "tests=\"14\" failures=\"0\" errors="
+		"\"1\" skipped=\"13\""), "%s", summary);
+	g_free(summary);
+	unlink(xml);
+	unlink(log);
+	g_free(xml);
+	g_free(log);
+	g_free(scn);
 	g_free(prog);
 }
 END_TEST
@@ -1338,6 +1463,8 @@ Suite *run_suite(void)
 	tcase_add_checked_fixture(rl, real_setup, real_teardown);
 	tcase_set_timeout(rl, 90);
 	tcase_add_test(rl, on_the_system_bus_the_reboot_characteristic_is_used);
+	tcase_add_loop_test(rl,
+		no_bus_or_no_daemon_still_writes_the_log_and_junit, 0, 2);
 	tcase_add_test(rl, a_reboot_command_is_run_and_logged);
 	tcase_add_test(rl, a_reboot_that_never_happens_times_out);
 	tcase_add_test(rl, a_failing_reboot_command_fails_its_step_at_once);
@@ -1363,6 +1490,8 @@ Suite *run_suite(void)
 		G_N_ELEMENTS(bad_runs));
 	tcase_add_test(u, check_accepts_the_shipped_scenarios);
 	tcase_add_test(u, set_names_what_a_scenario_uses_and_set_new_anything);
+	tcase_add_loop_test(u, bad_input_still_writes_the_log_and_junit, 0,
+		G_N_ELEMENTS(bad_runs));
 	suite_add_tcase(s, u);
 	return s;
 }

@@ -9,6 +9,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bondcheck/engine.h"
+#include "bondcheck/evlog.h"
+#include "bondcheck/junit.h"
 #include "bondcheck/logread.h"
 #include "bondcheck/report.h"
 #include "helpers/genlog.h"
@@ -55,7 +58,13 @@ START_TEST(a_million_values_of_few_kinds_stay_small)
 }
 END_TEST
 
-static char *gen(unsigned cycles, unsigned fail_cycle)
+static void sink_to_report(const char *line, JsonNode *event, void *data)
+{
+	(void)line;
+	report_event(data, json_node_get_object(event));
+}
+
+static char *gen_at(unsigned cycles, unsigned fail_cycle, unsigned offset)
 {
 	char *p = g_strdup("/tmp/bc-report-XXXXXX");
 	int fd = g_mkstemp(p);
@@ -65,9 +74,15 @@ static char *gen(unsigned cycles, unsigned fail_cycle)
 	genlog_opts_init(&o);
 	o.cycles = cycles;
 	o.fail_cycle = fail_cycle;
+	o.line_offset = offset;
 	genlog_write(f, &o);
 	fclose(f);
 	return p;
+}
+
+static char *gen(unsigned cycles, unsigned fail_cycle)
+{
+	return gen_at(cycles, fail_cycle, 0);
 }
 
 /*
@@ -139,11 +154,24 @@ START_TEST(a_failure_is_reported_with_line_and_evidence)
 	ck_assert_msg(strstr(text, "verdicts: pass 12, peer-removed-pairing 1; "
 				   "19 steps not run"), "%s", text);
 	ck_assert(g_file_get_contents(xml, &x, NULL, NULL));
-	/* 13 steps ran, the 19 that did not are one skipped case */
-	ck_assert_msg(strstr(x, "tests=\"14\" failures=\"1\" errors=\"0\" "
-				"skipped=\"1\""), "%s", x);
-	ck_assert_ptr_nonnull(strstr(x, "<testcase name=\"line 10: reconnect "
-					"[4]\" classname=\"gen\" time=\"15.000\">"));
+	/* 13 steps ran; the 19 that did not are skipped cases of their own:
+	 * the test cases of a passing run */
+	ck_assert_msg(strstr(x, "tests=\"32\" failures=\"1\" errors=\"0\" "
+				"skipped=\"19\""), "%s", x);
+	ck_assert_ptr_nonnull(strstr(x, "<testcase name=\"reconnect #1 [4]\" "
+					"classname=\"gen\" time=\"15.000\">\n"
+					"      <properties>\n        <property "
+					"name=\"line\" value=\"10\"/>"));
+	ck_assert_ptr_nonnull(strstr(x, "<testcase name=\"read #1 [4]\" "
+					"classname=\"gen\" time=\"0.000\">\n"
+					"      <properties>\n        <property "
+					"name=\"line\" value=\"11\"/>\n      "
+					"</properties>\n      <skipped message="
+					"\"not run: the run stopped before this "
+					"step\"/>"));
+	ck_assert_ptr_nonnull(strstr(x, "<testcase name=\"reconnect #1 [10]\""));
+	ck_assert_ptr_nonnull(strstr(x, "<testsuite name=\"Generated soak "
+					"(gen)\""));
 	ck_assert_ptr_nonnull(strstr(x, "type=\"peer-removed-pairing\""));
 	ck_assert_ptr_nonnull(strstr(x, "at gen.scn:10"));
 	ck_assert_ptr_nonnull(strstr(x, "<property name=\"label\" "
@@ -207,10 +235,9 @@ START_TEST(several_centrals_are_named_in_the_report_and_junit)
 		"\"bond-evicted\""));
 	ck_assert(g_file_get_contents(xml, &x, NULL, NULL));
 	/* a testcase per central and step */
-	ck_assert_msg(strstr(x, "<testcase name=\"A: line 3: pair\""), "%s",
+	ck_assert_msg(strstr(x, "<testcase name=\"A: pair #1\""), "%s",
 		x);
-	ck_assert_ptr_nonnull(strstr(x, "<testcase name=\"B: line 4: "
-		"reconnect\""));
+	ck_assert_ptr_nonnull(strstr(x, "<testcase name=\"B: reconnect #1\""));
 	g_free(x);
 	free(text);
 	unlink(xml);
@@ -283,6 +310,145 @@ START_TEST(failures_beyond_the_limit_are_counted_not_kept)
 }
 END_TEST
 
+/* Each <testcase ...> start tag of @xml, without its line property. */
+static char *case_tags(const char *xml)
+{
+	GString *s = g_string_new("");
+
+	for (const char *p = strstr(xml, "<testcase "); p;
+	     p = strstr(p + 1, "<testcase ")) {
+		const char *end = strchr(p, '>');
+
+		g_string_append_len(s, p, end - p);
+		g_string_append_c(s, '\n');
+	}
+	return g_string_free(s, FALSE);
+}
+
+/* A line inserted above every step: the same test cases, other lines. */
+START_TEST(test_case_names_survive_an_inserted_line)
+{
+	char *log[2] = { gen_at(5, 3, 0), gen_at(5, 3, 1) };
+	char *x[2], *tags[2];
+
+	for (int i = 0; i < 2; i++) {
+		char *xml = g_strconcat(log[i], ".xml", NULL);
+		int status;
+
+		free(report_text(log[i], xml, &status));
+		ck_assert(g_file_get_contents(xml, &x[i], NULL, NULL));
+		tags[i] = case_tags(x[i]);
+		unlink(xml);
+		unlink(log[i]);
+		g_free(xml);
+		g_free(log[i]);
+	}
+	ck_assert_str_eq(tags[0], tags[1]);
+	ck_assert_ptr_nonnull(strstr(tags[0], "name=\"reboot #1 [3]\""));
+	ck_assert_ptr_nonnull(strstr(x[0], "value=\"9\""));
+	ck_assert_ptr_nonnull(strstr(x[1], "value=\"10\""));
+	for (int i = 0; i < 2; i++) {
+		g_free(x[i]);
+		g_free(tags[i]);
+	}
+}
+END_TEST
+
+/* Events a run that never started writes, fed as a log sink would. */
+static void not_started(struct report *r, const char *scenario_text,
+	int status, const char *why)
+{
+	struct evlog *log = evlog_new(NULL, NULL);
+	struct engine_config cfg = { .device = "C0:FF:EE:00:13:42",
+		.label = "1.2", .tool_version = "t" };
+	struct scenario *scn = scenario_text ? scenario_parse(scenario_text,
+		strlen(scenario_text), "ns.scn", NULL, NULL) : NULL;
+
+	evlog_add_sink(log, sink_to_report, r);
+	engine_log_not_started(log, &cfg, scn, "dir/bad.scn", NULL, status,
+		why);
+	evlog_free(log);
+	scenario_free(scn);
+}
+
+static const struct {
+	const char *scenario;      /* NULL: it did not parse */
+	int status;
+	const char *why;
+	const char *has[4];
+} never_started[] = {
+	{ NULL, 2, "dir/bad.scn:3:1: unknown step 'sacn'",
+		{ "tests=\"1\" failures=\"0\" errors=\"1\" skipped=\"0\"",
+		  "<testsuite name=\"bad.scn (1.2)\"",
+		  "<testcase name=\"run\" classname=\"bad\"",
+		  "<error message=\"dir/bad.scn:3:1: unknown step &apos;sacn"
+		  "&apos;\" type=\"bad-input\">" } },
+	{ "scenario \"S\"\nscan\nrepeat 2\n  reconnect\nend\n", 3,
+		"cannot reach the system bus",
+		{ "tests=\"4\" failures=\"0\" errors=\"1\" skipped=\"3\"",
+		  "<testsuite name=\"S (1.2)\"",
+		  "type=\"environment-error\">cannot reach the system bus&#10;"
+		  "the run did not start</error>",
+		  "<testcase name=\"reconnect #1 [2]\" classname=\"ns\"" } },
+};
+
+START_TEST(a_run_that_never_started_is_one_error)
+{
+	char *xml = g_strdup("/tmp/bc-report-XXXXXX");
+	int fd = g_mkstemp(xml);
+	struct report *r = report_new();
+	char *x;
+
+	close(fd);
+	ck_assert(report_junit(r, xml, NULL, NULL));
+	not_started(r, never_started[_i].scenario, never_started[_i].status,
+		never_started[_i].why);
+	ck_assert(report_finish(r, NULL));
+	ck_assert_int_eq(report_exit_status(r), 1);
+	ck_assert(g_file_get_contents(xml, &x, NULL, NULL));
+	for (size_t k = 0; k < G_N_ELEMENTS(never_started[_i].has) &&
+	     never_started[_i].has[k]; k++)
+		ck_assert_msg(strstr(x, never_started[_i].has[k]), "%s lacks %s",
+			x, never_started[_i].has[k]);
+	g_free(x);
+	report_free(r);
+	unlink(xml);
+	g_free(xml);
+}
+END_TEST
+
+/* Several runs, one JUnit file: a suite each, in order. */
+START_TEST(several_runs_share_one_junit_file)
+{
+	char *xml = g_strdup("/tmp/bc-report-XXXXXX");
+	int fd = g_mkstemp(xml);
+	struct junit *j;
+	char *x, *second;
+
+	close(fd);
+	j = junit_new(xml, NULL);
+	for (int i = 0; i < 2; i++) {
+		struct report *r = report_new();
+
+		report_junit_into(r, j, NULL);
+		not_started(r, "scenario \"S\"\nscan\n", 3, "no bus");
+		ck_assert(report_finish(r, NULL));
+		report_free(r);
+	}
+	ck_assert(junit_finish(j, NULL));
+	junit_free(j);
+	ck_assert(g_file_get_contents(xml, &x, NULL, NULL));
+	ck_assert_ptr_nonnull(strstr(x, "<testsuites name=\"bondcheck\" "
+		"tests=\"4\" failures=\"0\" errors=\"2\" skipped=\"2\""));
+	second = strstr(x, "<testsuite name=\"S (1.2) #2\"");
+	ck_assert_ptr_nonnull(second);
+	ck_assert_ptr_nonnull(strstr(second, "<testcase name=\"scan #1\""));
+	g_free(x);
+	unlink(xml);
+	g_free(xml);
+}
+END_TEST
+
 Suite *report_suite(void)
 {
 	Suite *s = suite_create("report");
@@ -297,6 +463,10 @@ Suite *report_suite(void)
 	tcase_add_loop_test(tc, several_centrals_are_named_in_the_report_and_junit,
 		0, 2);
 	tcase_add_test(tc, failures_beyond_the_limit_are_counted_not_kept);
+	tcase_add_test(tc, test_case_names_survive_an_inserted_line);
+	tcase_add_loop_test(tc, a_run_that_never_started_is_one_error, 0,
+		G_N_ELEMENTS(never_started));
+	tcase_add_test(tc, several_runs_share_one_junit_file);
 	suite_add_tcase(s, tc);
 	return s;
 }
