@@ -42,6 +42,7 @@ int main(void)
 		cli_suite,
 		run_suite,
 		steps_suite,
+		multirun_suite,
 		reports_suite,
 		dconfig_suite,
 		dlog_suite,

@@ -32,6 +32,7 @@ Suite *mgmt_suite(void);
 Suite *hcibridge_suite(void);
 Suite *run_suite(void);
 Suite *steps_suite(void);
+Suite *multirun_suite(void);
 Suite *reports_suite(void);
 Suite *daemon_suite(void);
 Suite *dconfig_suite(void);

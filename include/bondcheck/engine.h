@@ -133,6 +133,14 @@ struct engine_config {
 	int64_t ready_timeout_ms;    /* for bluetoothd and the adapter */
 	/* --privacy: overrides the scenario's central privacy= */
 	enum scn_privacy privacy;
+	/*
+	 * --keep-going: a step that fails (not environment-error) inside a
+	 * repeat (or each-central) block skips the rest of that iteration
+	 * and the run goes on with the next one, or after the block after
+	 * its last; a failure outside any block still ends the run. The
+	 * result is the first failure's.
+	 */
+	bool keep_going;
 };
 
 /* ---- events from outside ------------------------------------------------ */
@@ -184,6 +192,7 @@ struct engine_result {
 	unsigned steps_run;
 	unsigned steps_passed;
 	unsigned steps_total;
+	unsigned steps_failed;       /* more than 1 only with keep_going */
 	int64_t elapsed_ms;
 	const char *message;         /* the failure, for people */
 	int fail_line;               /* scenario line of the failed step */

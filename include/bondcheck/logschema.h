@@ -187,6 +187,7 @@ bool log_event_is_structural(enum log_event ev);
 /* run-end; steps {run, passed, total} */
 #define LOG_KEY_RUN         "run"
 #define LOG_KEY_PASSED      "passed"
+#define LOG_KEY_FAILED      "failed"
 #define LOG_KEY_TOTAL       "total"
 #define LOG_KEY_EXIT_STATUS "exit_status"
 /* false: the run never started (engine_log_not_started()); absent else */
@@ -291,6 +292,9 @@ bool log_bluez_from_str(const char *s, enum log_bluez *ev);
 #define LOG_NOTE_CAPTURE            "capture"
 #define LOG_NOTE_NO_BONDED_PROPERTY "no-bonded-property"
 #define LOG_NOTE_PRIVACY            "privacy"
+/* --keep-going: a failed step inside a repeat block, and what of its
+ * iteration was skipped */
+#define LOG_NOTE_KEEP_GOING         "keep-going"
 
 /* run-start privacy "wanted" and "found"; "source" */
 #define LOG_PRIVACY_ON          "on"

@@ -512,6 +512,7 @@ enum run_opt {
 	OPT_PRIVACY = 1u << 18,
 	OPT_SIM_OPT = 1u << 19,
 	OPT_SET_NEW = 1u << 20,
+	OPT_KEEP_GOING = 1u << 21,
 };
 
 /* Options only the simulator takes: each implies --sim. */
@@ -525,6 +526,7 @@ struct run_args {
 	char **adapters;          /* --adapter hci0,hci2: one per central */
 	const char **names;       /* each central's adapter, as named */
 	gboolean sim, json, daemon, no_default_agent, sim_verbose;
+	gboolean keep_going;
 	double time_scale;        /* < 0: not given */
 	unsigned given;           /* enum run_opt */
 	uint32_t seed_used;       /* the simulator's, given or drawn */
@@ -605,6 +607,10 @@ static const struct run_option {
 		"the central's address privacy: on (a resolvable private "
 		"address, as a phone) or off (its public address); overrides "
 		"the scenario's central privacy=", "on|off" },
+	{ "keep-going", 0, 0, G_OPTION_ARG_NONE, ARG(keep_going),
+		OPT_KEEP_GOING, "after a failed step inside a repeat block, go "
+		"on with its next iteration; after a failed scenario, with the "
+		"next scenario", NULL },
 	{ "sim-verbose", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE,
 		ARG(sim_verbose), OPT_SIM_VERBOSE, NULL, NULL },
 };
@@ -1072,6 +1078,7 @@ static void runner_options_from(struct runner_options *o,
 		!strcmp(a->privacy, "on") ? SCN_PRIVACY_ON : SCN_PRIVACY_OFF;
 	/* a simulator's own account, also when it stands in for the system
 	 * bus's bluetoothd (real bluetoothd sends none), as bondcheckd does */
+	o->engine.keep_going = a->keep_going;
 	o->sim_trace = true;
 	o->prompt_to = stderr;
 	o->not_default_agent = a->no_default_agent;

@@ -10,7 +10,8 @@
  * log events are written by runlog.c. Talks to the world only through the
  * operation tables of engine.h. Never sleeps: every wait is a
  * model event, a reply, or a clock timeout. One step at a time; the first
- * failing step ends the run (later steps would only repeat its failure).
+ * failing step ends the run (later steps would only repeat its failure),
+ * unless keep_going lets a failure inside a block end only its iteration.
  */
 #include <string.h>
 
@@ -306,11 +307,64 @@ void step_pass(struct engine *e)
 	schedule_next(e);
 }
 
+/* The last scenario line of @s (a block's: its last step's). */
+static int last_line(const struct scn_step *s)
+{
+	while (s->children && s->children->len)
+		s = g_ptr_array_index(s->children, s->children->len - 1);
+	return s->line;
+}
+
+/*
+ * keep_going, after the step at @line of iteration @iteration failed:
+ * skip the rest of the iteration of the innermost block it is in, say so
+ * in a note, and go on (true). Outside any block, the run ends (false):
+ * the steps after a failed top-level step were written for its success,
+ * and a repeat is where a run has something to go on with.
+ */
+static bool keep_going(struct engine *e, int line, const char *iteration)
+{
+	struct frame *f;
+	GString *t;
+
+	if (!e->cfg.keep_going || e->state != ENGINE_STATE_RUNNING ||
+	    e->depth < 2)
+		return false;
+	f = &e->stack[e->depth - 1];
+	t = g_string_new(NULL);
+	g_string_printf(t, "line %d failed in iteration %s: ", line, iteration);
+	if (f->index < f->steps->len) {
+		const struct scn_step *a = g_ptr_array_index(f->steps, f->index);
+		const struct scn_step *z = g_ptr_array_index(f->steps,
+			f->steps->len - 1);
+
+		g_string_append_printf(t, "skipped line%s %d", a == z &&
+			!a->children ? "" : "s", a->line);
+		if (a != z || a->children)
+			g_string_append_printf(t, "-%d", last_line(z));
+		g_string_append(t, " of that iteration, ");
+	} else {
+		g_string_append(t, "nothing left of that iteration to skip, ");
+	}
+	if (f->iter < f->count)
+		g_string_append_printf(t, "going on with iteration %u/%u",
+			f->iter + 1, f->count);
+	else
+		g_string_append(t, "going on after the block (it was its last "
+				   "iteration)");
+	f->index = f->steps->len;
+	engine_note(e, LOG_NOTE_KEEP_GOING, t->str);
+	g_string_free(t, TRUE);
+	return true;
+}
+
 void step_fail(struct engine *e, enum verdict v, enum confidence c,
 	const char *fmt, ...)
 {
 	va_list ap;
 	char *msg;
+	char iteration[sizeof(e->st.iteration)];
+	int line;
 
 	if (!e->st.s)
 		return;
@@ -319,6 +373,19 @@ void step_fail(struct engine *e, enum verdict v, enum confidence c,
 	va_end(ap);
 	runlog_step_end(e, v == VERDICT_ENVIRONMENT_ERROR ? LOG_STEP_ERROR :
 		LOG_STEP_FAIL, v, c, msg);
+	line = e->st.s->line;
+	g_strlcpy(iteration, e->st.iteration, sizeof(iteration));
+	/* the run's result is its first failure's (or its environment
+	 * error's: that one ends it) */
+	if (e->failed++ && v != VERDICT_ENVIRONMENT_ERROR) {
+		g_free(msg);
+		step_clear(e);
+		if (!keep_going(e, line, iteration))
+			finish(e, ENGINE_OUTCOME_FAILED);
+		else
+			schedule_next(e);
+		return;
+	}
 	e->result.verdict = v;
 	e->result.confidence = c;
 	e->result.fail_line = e->st.s->line;
@@ -333,8 +400,11 @@ void step_fail(struct engine *e, enum verdict v, enum confidence c,
 		*e->st.iteration ? ", iteration " : "", e->st.iteration, msg);
 	g_free(msg);
 	step_clear(e);
-	finish(e, v == VERDICT_ENVIRONMENT_ERROR ? ENGINE_OUTCOME_ERROR :
-						  ENGINE_OUTCOME_FAILED);
+	if (v != VERDICT_ENVIRONMENT_ERROR && keep_going(e, line, iteration))
+		schedule_next(e);
+	else
+		finish(e, v == VERDICT_ENVIRONMENT_ERROR ?
+			ENGINE_OUTCOME_ERROR : ENGINE_OUTCOME_FAILED);
 }
 
 static gboolean step_aux_due(gpointer data)
@@ -447,7 +517,8 @@ static void next_step(struct engine *e)
 		return;
 	s = fetch(e);
 	if (!s) {
-		finish(e, ENGINE_OUTCOME_PASSED);
+		finish(e, e->failed ? ENGINE_OUTCOME_FAILED :
+				      ENGINE_OUTCOME_PASSED);
 		return;
 	}
 	step_start(e, s);
@@ -807,8 +878,16 @@ static void write_run_end(struct engine *e)
 
 	r->steps_run = e->started;
 	r->steps_passed = e->passed;
+	r->steps_failed = e->failed;
 	r->steps_total = e->scn->total_steps;
 	r->elapsed_ms = (engine_now(e) - e->run_start_us) / 1000;
+	if (r->outcome == ENGINE_OUTCOME_FAILED && e->failed > 1) {
+		char *m = g_strdup_printf("%s (and %u more failed steps: "
+			"--keep-going)", e->message, e->failed - 1);
+
+		g_free(e->message);
+		e->message = m;
+	}
 	r->message = e->message;
 	switch (r->outcome) {
 	case ENGINE_OUTCOME_PASSED:

@@ -270,6 +270,7 @@ void runlog_run_end(struct engine *e)
 	log_begin_object(b, LOG_KEY_STEPS);
 	log_add_int(b, LOG_KEY_RUN, r->steps_run);
 	log_add_int(b, LOG_KEY_PASSED, r->steps_passed);
+	log_add_int(b, LOG_KEY_FAILED, r->steps_failed);
 	log_add_int(b, LOG_KEY_TOTAL, r->steps_total);
 	json_builder_end_object(b);
 	log_add_int(b, LOG_KEY_ELAPSED_MS, r->elapsed_ms);

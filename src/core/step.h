@@ -264,6 +264,7 @@ struct engine {
 	guint gen;               /* bumped when a step ends: stale replies */
 	unsigned started;
 	unsigned passed;
+	unsigned failed;         /* more than one only with keep_going */
 	int64_t run_start_us;
 	guint ready_timer;
 	guint kick;

@@ -62,6 +62,7 @@ struct fake {
 	int mgmt_sets;
 	bool mgmt_set_to;
 	enum scn_privacy cfg_privacy;
+	bool keep_going;
 	/* results */
 	GPtrArray *events;        /* JSON lines */
 	bool finished;
@@ -446,6 +447,7 @@ static void start_on(const char *text, const char *reboot_cmd,
 	cfg.adapter = adapter;
 	cfg.ready_timeout_ms = 5000;
 	cfg.privacy = F.cfg_privacy;
+	cfg.keep_going = F.keep_going;
 	if (F.with_mgmt) {
 		env.mgmt = &fmgmt;
 		env.mgmt_data = NULL;
@@ -2343,6 +2345,93 @@ START_TEST(a_reboot_command_is_told_the_kind_and_a_mismatch_is_said)
 }
 END_TEST
 
+/*
+ * --keep-going: a failed step (the bonded DUT's `expect paired=no`) inside
+ * a block ends its iteration only; outside one, or as an environment
+ * error, it ends the run.
+ */
+#define KG_REPEAT "repeat 3\n sleep 1ms\n expect paired=no timeout=10ms\n" \
+	" sleep 1ms\nend\nsleep 1ms\n"
+static const struct {
+	const char *name;
+	const char *text;
+	bool keep_going;
+	bool bluez_leaves;        /* in the first iteration's sleep */
+	enum engine_outcome outcome;
+	unsigned run, passed, failed;
+	int notes;                /* keep-going notes */
+	const char *note;         /* ...and one of them */
+	const char *message;      /* in the result's */
+} keep_going_cases[] = {
+	{ "each_iteration_fails_and_the_run_goes_on_after_the_block",
+		KG_REPEAT, true, false, ENGINE_OUTCOME_FAILED, 7, 4, 3, 3,
+		"line 3 failed in iteration 2/3: skipped line 4 of that "
+		"iteration, going on with iteration 3/3",
+		"(and 2 more failed steps: --keep-going)" },
+	{ "the_last_iteration_goes_on_after_the_block", KG_REPEAT, true,
+		false, ENGINE_OUTCOME_FAILED, 7, 4, 3, 3,
+		"line 3 failed in iteration 3/3: skipped line 4 of that "
+		"iteration, going on after the block (it was its last "
+		"iteration)", "expectation-failed at t.scn:3 (expect, "
+		"iteration 1/3)" },
+	{ "without_keep_going_the_first_failure_ends_the_run", KG_REPEAT,
+		false, false, ENGINE_OUTCOME_FAILED, 2, 1, 1, 0, NULL,
+		"expectation-failed at t.scn:3" },
+	{ "a_failure_outside_a_block_ends_the_run",
+		"expect paired=no timeout=10ms\nsleep 1ms\n", true, false,
+		ENGINE_OUTCOME_FAILED, 1, 0, 1, 0, NULL, NULL },
+	{ "a_nested_block_skips_to_its_own_next_iteration",
+		"repeat 2\n repeat 2\n  expect paired=no timeout=10ms\n"
+		"  sleep 1ms\n  sleep 1ms\n end\n sleep 1ms\nend\n", true,
+		false, ENGINE_OUTCOME_FAILED, 6, 2, 4, 4,
+		"line 3 failed in iteration 1/2,2/2: skipped lines 4-5 of that "
+		"iteration, going on after the block (it was its last "
+		"iteration)", NULL },
+	{ "a_skipped_block_names_its_last_line",
+		"repeat 2\n expect paired=no timeout=10ms\n repeat 2\n"
+		"  sleep 1ms\n end\nend\n", true, false,
+		ENGINE_OUTCOME_FAILED, 2, 0, 2, 2,
+		"line 2 failed in iteration 1/2: skipped lines 3-4 of that "
+		"iteration, going on with iteration 2/2", NULL },
+	{ "an_environment_error_ends_the_run_anyway", KG_REPEAT, true, true,
+		ENGINE_OUTCOME_ERROR, 1, 0, 1, 0, NULL, NULL },
+};
+
+START_TEST(keep_going_ends_only_the_iteration_of_a_failed_step)
+{
+	char note[512];
+
+	F.keep_going = keep_going_cases[_i].keep_going;
+	add_dut(true, false);
+	start(keep_going_cases[_i].text, NULL);
+	engine_bluez_available(eng, true, NULL);
+	if (keep_going_cases[_i].bluez_leaves)
+		engine_bluez_available(eng, false, "nobody owns org.bluez");
+	advance(500);
+	ck_assert(F.finished);
+	ck_assert_int_eq(F.result.outcome, keep_going_cases[_i].outcome);
+	ck_assert_int_eq(F.result.exit_status,
+		keep_going_cases[_i].outcome == ENGINE_OUTCOME_ERROR ? 3 : 1);
+	ck_assert_int_eq(F.result.steps_run, keep_going_cases[_i].run);
+	ck_assert_int_eq(F.result.steps_passed, keep_going_cases[_i].passed);
+	ck_assert_int_eq(F.result.steps_failed, keep_going_cases[_i].failed);
+	ck_assert_int_eq(count_events("\"what\":\"keep-going\""),
+		keep_going_cases[_i].notes);
+	if (keep_going_cases[_i].note) {
+		g_snprintf(note, sizeof(note), "\"text\":\"%s\"",
+			keep_going_cases[_i].note);
+		ck_assert_int_eq(count_events(note), 1);
+	}
+	if (keep_going_cases[_i].message)
+		ck_assert_ptr_nonnull(strstr(F.result.message,
+			keep_going_cases[_i].message));
+	g_snprintf(note, sizeof(note), "\"failed\":%u,",
+		keep_going_cases[_i].failed);
+	ck_assert_ptr_nonnull(strstr(last_event(), note));
+	ck_assert_ptr_nonnull(strstr(last_event(), "\"type\":\"run-end\""));
+}
+END_TEST
+
 Suite *engine_suite(void)
 {
 	Suite *s = suite_create("engine");
@@ -2393,6 +2482,8 @@ Suite *engine_suite(void)
 	tcase_add_loop_test(tc, centrals_take_their_adapters_or_say_what_is_missing,
 		0, G_N_ELEMENTS(adapter_cases));
 	tcase_add_test(tc, the_scenarios_adapter_is_the_first_centrals);
+	tcase_add_loop_test(tc, keep_going_ends_only_the_iteration_of_a_failed_step,
+		0, G_N_ELEMENTS(keep_going_cases));
 	suite_add_tcase(s, tc);
 	return s;
 }
