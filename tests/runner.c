@@ -2,6 +2,12 @@
 /*
  * runner.c — the one test runner: every suite, in one process tree (Check
  * forks each test). CK_RUN_SUITE / CK_RUN_CASE select a subset.
+ *
+ * Check's per-test time limits catch hangs, never slowness: its default of
+ * 4 s, and each case's own tcase_set_timeout(), are widened here (unless the
+ * caller sets CK_DEFAULT_TIMEOUT or CK_TIMEOUT_MULTIPLIER), so that a
+ * sanitizer build beside other jobs on a 2-core machine passes. Speed is
+ * make bench's business. See TEST_HANG_MS (helpers/testutil.h) for waits.
  */
 #include <stdlib.h>
 #include <glib.h>
@@ -53,6 +59,10 @@ int main(void)
 	SRunner *sr = srunner_create(NULL);
 	int failed;
 
+	/* before the suites are made: Check reads both in tcase_create() and
+	 * tcase_set_timeout(); 30 s x 4 is the default, a case's 30 s is 120 */
+	setenv("CK_DEFAULT_TIMEOUT", "30", 0);
+	setenv("CK_TIMEOUT_MULTIPLIER", "4", 0);
 	/* a GLib critical is a bug in our code: make it fail the test */
 	g_log_set_always_fatal(G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_ERROR);
 	for (size_t i = 0; i < G_N_ELEMENTS(suites); i++)

@@ -41,7 +41,12 @@ char *test_prog(const char *name)
 	return g_build_filename(test_builddir(), name, NULL);
 }
 
-#define BUS_START_TIMEOUT_MS 20000
+#define BUS_START_TIMEOUT_MS TEST_HANG_MS
+
+int test_hang_ms(int timeout_ms)
+{
+	return timeout_ms < TEST_HANG_MS ? TEST_HANG_MS : timeout_ms;
+}
 
 struct spawn_setup {
 	int out_fd;
@@ -259,7 +264,8 @@ bool test_wait(test_cond_fn cond, void *data, int timeout_ms)
 
 	if (cond(data))
 		return true;
-	id = g_timeout_add(timeout_ms, wait_timeout, &expired);
+	id = g_timeout_add((guint)test_hang_ms(timeout_ms), wait_timeout,
+		&expired);
 	while (!expired && !cond(data))
 		g_main_context_iteration(NULL, TRUE);
 	if (!expired)
@@ -318,9 +324,11 @@ DBusMessage *test_call(struct bus *bus, const char *dest, const char *path,
 	const char *iface, const char *method, GVariant *args, int timeout_ms)
 {
 	struct call_wait w = { NULL };
-	guint id = bus_call_method(bus, dest, path, iface, method, args,
-		timeout_ms, call_reply, &w, NULL);
+	guint id;
 
+	timeout_ms = test_hang_ms(timeout_ms);
+	id = bus_call_method(bus, dest, path, iface, method, args, timeout_ms,
+		call_reply, &w, NULL);
 	if (!test_wait(call_done, &w, timeout_ms + 1000))
 		bus_cancel(bus, id);
 	return w.reply;

@@ -14,6 +14,20 @@
 
 #include "bondcheck/bus.h"
 
+/*
+ * A wait in a test catches a hang; it never measures speed (make bench
+ * does). Whatever a caller asks, every wait below (test_wait and all that
+ * use it, test_call, test_run, test_finish, test_signal_wait, test_kill)
+ * lasts at least TEST_HANG_MS before it gives up, so a loaded machine or a
+ * sanitizer build does not fail a test that would pass given the time.
+ * A wait returns as soon as what it waits for holds, so this costs time
+ * only when a test fails. Check's own per-test limits are widened the same
+ * way (tests/runner.c). The one deliberate short wait is
+ * testbus_start_within(), which its caller uses to prove a wait ends.
+ */
+#define TEST_HANG_MS 30000
+int test_hang_ms(int timeout_ms);
+
 /* Where the build and the source tree are (set by `make test`). */
 const char *test_builddir(void);
 const char *test_srcdir(void);
@@ -30,7 +44,7 @@ bool testbus_start(struct testbus *tb);
 /* Same, with another configuration file (policy tests). */
 bool testbus_start_conf(struct testbus *tb, const char *config);
 /* Same, waiting at most @timeout_ms for the bus's address (the others wait
- * 20 s); false, with the process killed, when it does not come. */
+ * TEST_HANG_MS); false, with the process killed, when it does not come. */
 bool testbus_start_within(struct testbus *tb, const char *config,
 	int timeout_ms);
 void testbus_stop(struct testbus *tb);

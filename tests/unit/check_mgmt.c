@@ -16,6 +16,7 @@
 
 #include "bondcheck/bcerror.h"
 #include "bondcheck/mgmt.h"
+#include "helpers/testutil.h"
 #include "suites.h"
 
 #define OP_READ_INFO 0x0004
@@ -120,7 +121,8 @@ static gboolean expired(gpointer data)
 	return G_SOURCE_REMOVE;
 }
 
-/* Let mgmt take what came: until it sends again or is done (5 s at most). */
+/* Let mgmt take what came: until it sends again or is done (a hang after
+ * TEST_HANG_MS). */
 static void settle(struct kernel *k)
 {
 	bool timeout = false;
@@ -128,7 +130,7 @@ static void settle(struct kernel *k)
 
 	k->readable = false;
 	w = g_unix_fd_add(k->fd, G_IO_IN, kernel_readable, k);
-	t = g_timeout_add(5000, expired, &timeout);
+	t = g_timeout_add(TEST_HANG_MS, expired, &timeout);
 	while (!k->done && !k->readable && !timeout)
 		g_main_context_iteration(NULL, TRUE);
 	if (!k->readable)
