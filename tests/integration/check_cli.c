@@ -8,6 +8,7 @@
 #include <json-glib/json-glib.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -234,10 +235,13 @@ START_TEST(help_explains_commands_verdicts_and_faults)
 END_TEST
 
 /* Scenario files that are not files, or are hostile: `check` and `run`
- * exit 2 at once with FILE: or FILE:LINE:COL, never block or grow. */
+ * exit 2 at once with FILE: or FILE:LINE:COL, never block or grow (the
+ * doubling file made `check` peak at 5.8 GB, issue 12.1: what the program
+ * and its children held at most is bounded here, by their peak RSS). */
+#define BAD_FILE_MAX_RSS_KB (256L * 1024)
 static const struct {
 	const char *cmd;
-	const char *file;      /* FIFO, DOUBLING, DEEP: made here */
+	const char *file;      /* FIFO, DOUBLING, DEEP, EXPANSION: made here */
 	const char *err;       /* after "FILE" in stderr */
 } bad_files[] = {
 	{ "check", "FIFO", ": this is a FIFO, not a scenario file" },
@@ -249,7 +253,24 @@ static const struct {
 	{ "run", "DOUBLING", ":10:13: the line is longer than 8192 bytes" },
 	{ "check", "DEEP", ":9:1: repeat blocks nest at most 8 deep" },
 	{ "run", "DEEP", ":9:1: repeat blocks nest at most 8 deep" },
+	{ "check", "EXPANSION", ":264:24: ${...} adds more than 1048576 bytes "
+		"to the scenario by here" },
+	{ "run", "EXPANSION", ":264:24: ${...} adds more than 1048576 bytes "
+		"to the scenario by here" },
 };
+
+/* 1.2 MB of ${...} in a 12 KB file */
+static GString *expansion(void)
+{
+	GString *t = g_string_new("set V=");
+
+	for (int i = 0; i < 4000; i++)
+		g_string_append_c(t, 'x');
+	g_string_append_c(t, '\n');
+	for (int i = 0; i < 300; i++)
+		g_string_append(t, "reboot via=command cmd=${V}\n");
+	return t;
+}
 
 START_TEST(bad_scenario_files_exit_2_at_once)
 {
@@ -260,6 +281,7 @@ START_TEST(bad_scenario_files_exit_2_at_once)
 	const char *argv[] = { prog, bad_files[_i].cmd, file, NULL, NULL };
 	GString *t = g_string_new("");
 	struct proc_result r;
+	struct rusage ru;
 	char *want;
 
 	if (!strcmp(file, "FIFO")) {
@@ -270,6 +292,9 @@ START_TEST(bad_scenario_files_exit_2_at_once)
 	} else if (!strcmp(file, "DEEP")) {
 		g_string_free(t, TRUE);
 		t = hostile_repeats(28000, 1000);
+	} else if (!strcmp(file, "EXPANSION")) {
+		g_string_free(t, TRUE);
+		t = expansion();
 	}
 	if (t->len)
 		ck_assert(g_file_set_contents(path, t->str, (gssize)t->len,
@@ -286,6 +311,10 @@ START_TEST(bad_scenario_files_exit_2_at_once)
 	ck_assert_msg(r.status == 2, "exit %d: %.500s", r.status, r.err);
 	ck_assert_msg(strstr(r.err, want), "stderr: %.500s", r.err);
 	ck_assert_uint_le(strlen(r.err), (size_t)64 * 1024);
+	/* Check forks each test: these children are this case's only */
+	ck_assert_int_eq(getrusage(RUSAGE_CHILDREN, &ru), 0);
+	ck_assert_msg(ru.ru_maxrss <= BAD_FILE_MAX_RSS_KB, "peak RSS %ld KB",
+		ru.ru_maxrss);
 	test_result_clear(&r);
 	g_free(want);
 	unlink(path);
