@@ -33,6 +33,7 @@ int main(void)
 		logread_suite,
 		junit_suite,
 		runplan_suite,
+		html_suite,
 		report_suite,
 		compare_suite,
 		hcimon_suite,

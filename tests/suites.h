@@ -26,6 +26,7 @@ Suite *logread_suite(void);
 Suite *report_suite(void);
 Suite *junit_suite(void);
 Suite *runplan_suite(void);
+Suite *html_suite(void);
 Suite *compare_suite(void);
 Suite *hcimon_suite(void);
 Suite *mgmt_suite(void);

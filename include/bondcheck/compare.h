@@ -46,6 +46,11 @@ unsigned compare_slower(const struct compare *c);
 void compare_print(const struct compare *c, FILE *out, bool colour,
 	unsigned width);
 JsonNode *compare_to_json(const struct compare *c);
+/* The findings as one self-contained HTML file (html.h): the two runs side
+ * by side, each regression with NEW's evidence and the first divergence of
+ * the two event sequences, fixes, verdict changes, timing. */
+bool compare_html(const struct compare *c, const char *path,
+	GError **error);
 
 /*
  * One event as compare sees it: its type and members without timestamps

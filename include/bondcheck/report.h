@@ -72,13 +72,27 @@ char *report_case_name(const char *name, unsigned ordinal,
 	const char *iteration, const char *central);
 char *report_suite_name(JsonObject *run_start);
 
+/*
+ * Write an HTML report to @path (html.h: one self-contained file) when the
+ * events end: the run, its outcome, each failure with its evidence, the
+ * reconnect latency over the cycles as a chart, and a row per step (the
+ * plan's steps never reached too). The rows wait in an unlinked temporary
+ * file, so a soak run costs no memory; past REPORT_MAX_ROWS only failing
+ * steps are listed, the others counted.
+ */
+bool report_html(struct report *r, const char *path, const char *log_path,
+	GError **error);
+
+/* A step's evidence as report_print_evidence() says it, in an HTML <pre>. */
+void report_html_evidence(FILE *out, JsonObject *evidence);
+
 /* Feed one event, in log order, as logread describes it. */
 struct logread_event;
 void report_add(struct report *r, const struct logread_event *event);
 /* ...or as an event object (a run's log sink): the same. */
 void report_event(struct report *r, JsonObject *event);
 
-/* The end of the events: writes the JUnit report if one was asked for. */
+/* The end of the events: writes the JUnit and HTML reports asked for. */
 bool report_finish(struct report *r, GError **error);
 
 void report_print(struct report *r, FILE *out, bool colour, unsigned parts);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * cmd_compare.c — bondcheck compare: what changed between two runs (two
- * firmware builds). Exit 1 when NEW regressed, 0 otherwise, 2 for a file that
+ * firmware builds), in text, JSON or (--html) one HTML file. Exit 1 when NEW regressed, 0 otherwise, 2 for a file that
  * is not a bondcheck log of a schema we read.
  */
 #include <stdio.h>
@@ -34,7 +34,7 @@ int cmd_compare(int argc, char **argv)
 {
 	gboolean json = FALSE, fail_slower = FALSE;
 	double threshold = 1.5;
-	char *min_delta = NULL;
+	char *min_delta = NULL, *html = NULL;
 	GOptionEntry entries[] = {
 		{ "json", 0, 0, G_OPTION_ARG_NONE, &json,
 			"the findings as one JSON object", NULL },
@@ -46,6 +46,9 @@ int cmd_compare(int argc, char **argv)
 			"DURATION" },
 		{ "fail-on-slower", 0, 0, G_OPTION_ARG_NONE, &fail_slower,
 			"exit 1 for a flagged slow-down too", NULL },
+		{ "html", 0, 0, G_OPTION_ARG_FILENAME, &html,
+			"also write the findings as an HTML report (one "
+			"self-contained file)", "FILE" },
 		{ NULL },
 	};
 	GOptionContext *ctx = g_option_context_new(
@@ -84,6 +87,11 @@ int cmd_compare(int argc, char **argv)
 		g_error_free(err);
 		goto out;
 	}
+	if (html && !compare_html(c, html, &err)) {
+		status = cli_fail(err);
+		g_error_free(err);
+		goto out;
+	}
 	if (json) {
 		JsonNode *root = compare_to_json(c);
 		char *s = jsontext_to_string(root, TRUE);
@@ -100,5 +108,6 @@ out:
 	compare_free(c);
 	g_option_context_free(ctx);
 	g_free(min_delta);
+	g_free(html);
 	return status;
 }

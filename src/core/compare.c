@@ -9,6 +9,7 @@
 
 #include "bondcheck/bcerror.h"
 #include "bondcheck/compare.h"
+#include "bondcheck/html.h"
 #include "bondcheck/jsontext.h"
 #include "bondcheck/logread.h"
 #include "bondcheck/report.h"
@@ -1109,6 +1110,274 @@ void compare_print(const struct compare *c, FILE *out, bool colour,
 		c->n_fixes == 1 ? "" : "es", c->n_changes,
 		c->n_changes == 1 ? "" : "s", c->slower,
 		c->slower == 1 ? "" : "s", c->same_pass);
+}
+
+/* ---- HTML ---- */
+
+static void html_side(FILE *f, const struct compare *c, enum side_id id)
+{
+	const struct side *s = &c->s[id];
+	const char *name = id == BASE ? "BASE" : "NEW";
+	char *result;
+
+	if (!s->ended)
+		result = g_strdup_printf("INCOMPLETE after %" G_GUINT64_FORMAT
+			" steps (no run-end)", s->steps);
+	else if (s->result == LOG_RUN_PASSED)
+		result = g_strdup_printf("passed %" G_GUINT64_FORMAT "/%"
+			G_GINT64_FORMAT, s->steps, s->steps_total);
+	else
+		result = g_strdup_printf("%s at line %" G_GINT64_FORMAT "%s%s: "
+			"%s", log_run_result_to_str(s->result), s->end_line,
+			s->end_central ? " as " : "",
+			s->end_central ? s->end_central : "",
+			s->verdict ? s->verdict : "-");
+	fprintf(f, "<div id=\"side-%s\"><h2>%s</h2><table>\n", id == BASE ?
+		"base" : "new", name);
+	fputs("<tr><th>log</th><td class=\"file\">", f);
+	html_put(f, s->path);
+	fputs("</td></tr>\n<tr><th>label</th><td class=\"label\">", f);
+	html_put(f, s->label ? s->label : "(none)");
+	fputs("</td></tr>\n<tr><th>scenario</th><td>", f);
+	html_put(f, s->scenario ? s->scenario : "?");
+	fputs("</td></tr>\n<tr><th>sha256</th><td>", f);
+	html_put(f, s->sha ? s->sha : "?");
+	fputs("</td></tr>\n<tr><th>result</th><td class=\"result\">", f);
+	html_put(f, result);
+	fputs("</td></tr>\n</table></div>\n", f);
+	g_free(result);
+}
+
+static void html_step_cell(FILE *f, const struct rec *r)
+{
+	char *l = step_label(r);
+
+	html_put(f, l);
+	g_free(l);
+}
+
+static void html_div_row(FILE *f, const char *cls, const char *mark,
+	const char *a, const char *b)
+{
+	fprintf(f, "<tr%s%s%s><td>%s</td><td class=\"ev\">", cls ? " class=\"" :
+		"", cls ? cls : "", cls ? "\"" : "", mark);
+	html_put(f, a);
+	fputs("</td><td class=\"ev\">", f);
+	html_put(f, b);
+	fputs("</td></tr>\n", f);
+}
+
+static void html_divergence(FILE *f, const struct divergence *d)
+{
+	guint n = MAX(d->ev[0]->len, d->ev[1]->len);
+
+	if (d->identical) {
+		fprintf(f, "<p class=\"divergence-none\">the step's %u events "
+			   "are the same in both runs (normalised); only the "
+			   "outcome differs</p>\n",
+			d->len[0]);
+		return;
+	}
+	fprintf(f, "<p>first divergence at event <b class=\"divergence-at\">"
+		   "%u</b> of the step (BASE has %u, NEW %u):</p>\n"
+		   "<table class=\"divergence\"><tr><th></th><th>BASE</th>"
+		   "<th>NEW</th></tr>\n",
+		d->at + 1, d->len[0], d->len[1]);
+	for (guint i = 0; i < d->context->len; i++)
+		html_div_row(f, "context", "", d->context->pdata[i],
+			d->context->pdata[i]);
+	for (guint i = 0; i < n; i++) {
+		const char *a = i < d->ev[0]->len ? d->ev[0]->pdata[i] :
+			i == d->ev[0]->len && d->at + i == d->len[0] ?
+						    "(end of step)" : "";
+		const char *b = i < d->ev[1]->len ? d->ev[1]->pdata[i] :
+			i == d->ev[1]->len && d->at + i == d->len[1] ?
+						    "(end of step)" : "";
+
+		html_div_row(f, i == 0 ? "divergence" : "after",
+			i == 0 ? "&gt;" : "", a, b);
+	}
+	fputs("</table>\n", f);
+}
+
+static void html_pairs(FILE *f, const GPtrArray *list, guint64 n,
+	const char *id, const char *title, bool details)
+{
+	fprintf(f, "<h2 id=\"%s\">%s (%" G_GUINT64_FORMAT ")</h2>\n", id, title,
+		n);
+	if (!list->len)
+		return;
+	fprintf(f, "<table class=\"pairs\" id=\"%s-table\"><tr><th>step</th>"
+		   "<th>BASE</th><th>NEW</th></tr>\n", id);
+	for (guint i = 0; i < list->len; i++) {
+		const struct pair *p = list->pdata[i];
+		char *a = outcome(p->r[0]), *b = outcome(p->r[1]);
+
+		fprintf(f, "<tr class=\"pair\" data-line=\"%" G_GINT64_FORMAT
+			   "\"><td>", p->r[0]->line);
+		html_step_cell(f, p->r[0]);
+		fputs("</td><td class=\"base\">", f);
+		html_put(f, a);
+		fprintf(f, " <span class=\"muted\">%" G_GINT64_FORMAT " ms"
+			   "</span></td><td class=\"new\">", p->r[0]->elapsed);
+		html_put(f, b);
+		fprintf(f, " <span class=\"muted\">%" G_GINT64_FORMAT " ms"
+			   "</span></td></tr>\n", p->r[1]->elapsed);
+		g_free(a);
+		g_free(b);
+	}
+	fputs("</table>\n", f);
+	for (guint i = 0; details && i < list->len; i++) {
+		const struct pair *p = list->pdata[i];
+		const struct rec *nr = p->r[1];
+		enum verdict v;
+
+		fprintf(f, "<section class=\"regression\" id=\"%s-%u\" "
+			   "data-line=\"%" G_GINT64_FORMAT "\"><h3>", id, i + 1,
+			nr->line);
+		html_step_cell(f, nr);
+		fputs(": ", f);
+		{
+			char *o = outcome(nr);
+
+			html_put(f, o);
+			g_free(o);
+		}
+		fputs("</h3>\n", f);
+		if (nr->message) {
+			fputs("<p class=\"message\">", f);
+			html_put(f, nr->message);
+			fputs("</p>\n", f);
+		}
+		if (nr->verdict && verdict_from_str(nr->verdict, &v)) {
+			fputs("<p class=\"explain\">", f);
+			html_put(f, verdict_explain(v));
+			fputs("</p>\n", f);
+		}
+		if (nr->evidence)
+			report_html_evidence(f,
+				json_node_get_object(nr->evidence));
+		if (p->div)
+			html_divergence(f, p->div);
+		fputs("</section>\n", f);
+	}
+	if (n > list->len)
+		fprintf(f, "<p>... and %" G_GUINT64_FORMAT " more</p>\n",
+			n - list->len);
+}
+
+static void html_onlyset(FILE *f, const struct onlyset *o, const char *id,
+	const char *what)
+{
+	if (!o->count)
+		return;
+	fprintf(f, "<p id=\"%s\">%" G_GUINT64_FORMAT " %s</p>\n<ul>\n", id,
+		o->count, what);
+	for (guint i = 0; i < o->recs->len; i++) {
+		char *r = outcome(o->recs->pdata[i]);
+
+		fputs("<li>", f);
+		html_step_cell(f, o->recs->pdata[i]);
+		fputs(": ", f);
+		html_put(f, r);
+		fputs("</li>\n", f);
+		g_free(r);
+	}
+	if (o->count > o->recs->len)
+		fputs("<li>...</li>\n", f);
+	fputs("</ul>\n", f);
+}
+
+static void html_timing(FILE *f, const struct compare *c)
+{
+	fprintf(f, "<h2 id=\"timing\">Timing of passing steps (%u slower)"
+		   "</h2>\n<table id=\"timing-table\"><tr><th>step</th>"
+		   "<th>BASE median/worst</th><th>NEW median/worst</th>"
+		   "<th></th></tr>\n", c->slower);
+	for (guint i = 0; i < c->timing_order->len; i++) {
+		struct timing *t = g_hash_table_lookup(c->timing,
+			c->timing_order->pdata[i]);
+		struct msstats *a = t->s[BASE], *b = t->s[NEW];
+		bool slow;
+
+		if (!msstats_count(a) || !msstats_count(b))
+			continue;
+		slow = timing_flag(c, msstats_median(a), msstats_median(b)) ||
+		       timing_flag(c, msstats_max(a), msstats_max(b));
+		fprintf(f, "<tr%s><td>", slow ? " class=\"slower\"" : "");
+		html_put(f, t->name);
+		fprintf(f, "</td><td>%" G_GINT64_FORMAT "/%" G_GINT64_FORMAT
+			   " ms</td><td>%" G_GINT64_FORMAT "/%" G_GINT64_FORMAT
+			   " ms</td><td>%s</td></tr>\n",
+			msstats_median(a), msstats_max(a), msstats_median(b),
+			msstats_max(b), slow ? "SLOWER" : "");
+	}
+	fputs("</table>\n", f);
+}
+
+bool compare_html(const struct compare *c, const char *path,
+	GError **error)
+{
+	struct html_file *h = html_file_new(path, error);
+	const struct side *a = &c->s[BASE], *b = &c->s[NEW];
+	FILE *f;
+	char *title;
+
+	if (!h)
+		return false;
+	f = html_file_stream(h);
+	title = g_strdup_printf("bondcheck compare: %s vs %s",
+		a->label ? a->label : a->path, b->label ? b->label : b->path);
+	html_begin(f, title);
+	fputs("<h1 id=\"title\">", f);
+	html_put(f, title);
+	fprintf(f, "</h1>\n<p><span id=\"status\" class=\"status %s\">%s"
+		   "</span> <span id=\"status-text\">%" G_GUINT64_FORMAT
+		   " regression%s, %" G_GUINT64_FORMAT " fix%s, %"
+		   G_GUINT64_FORMAT " verdict change%s, %u slower step%s; %"
+		   G_GUINT64_FORMAT " steps passed in both</span></p>\n",
+		c->n_regressions ? "failed" : "passed",
+		c->n_regressions ? "REGRESSED" : "NO REGRESSION",
+		c->n_regressions, c->n_regressions == 1 ? "" : "s",
+		c->n_fixes, c->n_fixes == 1 ? "" : "es", c->n_changes,
+		c->n_changes == 1 ? "" : "s", c->slower,
+		c->slower == 1 ? "" : "s", c->same_pass);
+	fputs("<div class=\"sides\" id=\"sides\">\n", f);
+	html_side(f, c, BASE);
+	html_side(f, c, NEW);
+	fputs("</div>\n", f);
+	if (g_strcmp0(a->sha, b->sha))
+		fputs("<p id=\"scenario-changed\"><b>the scenario changed</b> "
+		      "between the runs (sha256 differs): steps align by "
+		      "scenario line, so moved lines show as steps in one run "
+		      "only</p>\n", f);
+	html_pairs(f, c->regressions, c->n_regressions, "regressions",
+		"Regressions: passed in BASE, failed in NEW", true);
+	html_pairs(f, c->fixes, c->n_fixes, "fixes",
+		"Fixes: failed in BASE, passed in NEW", false);
+	html_pairs(f, c->changes, c->n_changes, "verdict-changes",
+		"Verdict changes", false);
+	fprintf(f, "<h2 id=\"one-run-only\">Steps in one run only (%"
+		   G_GUINT64_FORMAT ")</h2>\n",
+		c->only[BASE].count + c->only[NEW].count +
+			c->notrun[BASE].count + c->notrun[NEW].count);
+	html_onlyset(f, &c->only[BASE], "only-in-base", "only in BASE");
+	html_onlyset(f, &c->only[NEW], "only-in-new", "only in NEW");
+	if (c->notrun[NEW].count)
+		fprintf(f, "<p id=\"not-run-in-new\">%" G_GUINT64_FORMAT
+			   " not run in NEW (it stopped at line %"
+			   G_GINT64_FORMAT ")</p>\n",
+			c->notrun[NEW].count, b->last_line);
+	if (c->notrun[BASE].count)
+		fprintf(f, "<p id=\"not-run-in-base\">%" G_GUINT64_FORMAT
+			   " not run in BASE (it stopped at line %"
+			   G_GINT64_FORMAT ")</p>\n",
+			c->notrun[BASE].count, a->last_line);
+	html_timing(f, c);
+	fputs("<p class=\"muted\">bondcheck compare</p>\n", f);
+	html_end(f);
+	g_free(title);
+	return html_file_commit(h, error);
 }
 
 /* ---- JSON ---- */

@@ -4,11 +4,13 @@
  * run-start and run-end events and of at most REPORT_MAX_FAILURES failing
  * step-ends; never holds the events themselves.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "bondcheck/bcerror.h"
+#include "bondcheck/html.h"
 #include "bondcheck/jsontext.h"
 #include "bondcheck/junit.h"
 #include "bondcheck/logread.h"
@@ -45,6 +47,23 @@ struct report {
 	char *classname;
 	char *log_path;
 	struct logread_view *view; /* for report_event() */
+	/* --html: the steps table's rows go to an unlinked file as they
+	 * come; the chart keeps at most REPORT_MAX_POINTS points */
+	struct html_file *html;
+	FILE *rows;
+	guint64 rows_listed, rows_unlisted;
+	GArray *points;            /* struct point */
+	guint64 cycles;            /* reconnects seen */
+	guint64 stride;            /* every stride-th cycle is a point */
+};
+
+/* a point of the latency chart; its strings are owned */
+struct point {
+	guint64 cycle;
+	gint64 ms;
+	bool failed;
+	char *label;
+	char *verdict;
 };
 
 /* ---- msstats ---- */
@@ -165,7 +184,51 @@ void report_free(struct report *r)
 	g_free(r->classname);
 	g_free(r->log_path);
 	logread_view_free(r->view);
+	html_file_abort(r->html);
+	if (r->rows)
+		fclose(r->rows);
+	if (r->points)
+		g_array_free(r->points, TRUE);
 	g_free(r);
+}
+
+static void point_clear(gpointer p)
+{
+	struct point *pt = p;
+
+	g_free(pt->label);
+	g_free(pt->verdict);
+}
+
+bool report_html(struct report *r, const char *path, const char *log_path,
+	GError **error)
+{
+	struct html_file *h = html_file_new(path, error);
+	FILE *rows;
+
+	if (!h)
+		return false;
+	rows = tmpfile();
+	if (!rows) {
+		g_set_error(error, BCERROR, BCERROR_ENVIRONMENT,
+			"cannot write the HTML report %s: %s", path,
+			g_strerror(errno));
+		html_file_abort(h);
+		return false;
+	}
+	html_file_abort(r->html);
+	if (r->rows)
+		fclose(r->rows);
+	r->html = h;
+	r->rows = rows;
+	if (!r->points) {
+		r->points = g_array_new(FALSE, TRUE, sizeof(struct point));
+		g_array_set_clear_func(r->points, point_clear);
+	}
+	r->stride = 1;
+	if (log_path && !r->log_path)
+		r->log_path = g_strdup(log_path);
+	return true;
 }
 
 bool report_junit(struct report *r, const char *path, const char *log_path,
@@ -561,6 +624,128 @@ static void on_start(struct report *r, JsonObject *ev)
 	}
 }
 
+/* ---- the HTML report's parts that come as the run goes ---- */
+
+/* Rows listed in the steps table; failing steps are listed beyond it. */
+#define REPORT_MAX_ROWS 10000
+/* Points of the latency chart; past them every other one goes. */
+#define REPORT_MAX_POINTS 2000
+
+struct row {
+	const char *cls;           /* pass, fail, error, skipped, not-run */
+	const char *result;
+	gint64 line;
+	const char *name, *central, *iteration;
+	const char *verdict, *confidence, *message;
+	gint64 elapsed_ms, latency_ms;   /* -1: none */
+	guint failure;             /* its evidence is failure-N; 0: none */
+};
+
+static void html_row(struct report *r, const struct row *w)
+{
+	FILE *f = r->rows;
+	bool failing = !strcmp(w->cls, "fail") || !strcmp(w->cls, "error");
+
+	if (!f)
+		return;
+	if (r->rows_listed >= REPORT_MAX_ROWS && !failing) {
+		r->rows_unlisted++;
+		return;
+	}
+	r->rows_listed++;
+	fprintf(f, "<tr class=\"step %s\" data-line=\"%" G_GINT64_FORMAT
+		   "\" data-result=\"", w->cls, w->line);
+	html_put(f, w->result);
+	fputs("\" data-verdict=\"", f);
+	html_put(f, w->verdict);
+	fprintf(f, "\"><td>%" G_GINT64_FORMAT "</td><td>", w->line);
+	html_put(f, w->name);
+	if (several_centrals(r) && w->central) {
+		fputs(" <span class=\"muted\">as ", f);
+		html_put(f, w->central);
+		fputs("</span>", f);
+	}
+	fputs("</td><td>", f);
+	html_put(f, w->iteration);
+	fputs("</td><td>", f);
+	html_put(f, w->result);
+	fputs("</td><td>", f);
+	if (w->verdict && strcmp(w->verdict, "pass")) {
+		if (w->failure)
+			fprintf(f, "<a href=\"#failure-%u\">", w->failure);
+		html_put(f, w->verdict);
+		if (w->failure)
+			fputs("</a>", f);
+		if (w->confidence) {
+			fputs(" (", f);
+			html_put(f, w->confidence);
+			fputs(")", f);
+		}
+	} else {
+		html_put(f, w->verdict);
+	}
+	fputs("</td><td>", f);
+	if (w->elapsed_ms >= 0)
+		fprintf(f, "%" G_GINT64_FORMAT " ms", w->elapsed_ms);
+	fputs("</td><td>", f);
+	if (w->latency_ms >= 0)
+		fprintf(f, "%" G_GINT64_FORMAT " ms", w->latency_ms);
+	fputs("</td><td>", f);
+	html_put(f, w->message);
+	fputs("</td></tr>\n", f);
+}
+
+static void html_point(struct report *r, const struct logread_step *st)
+{
+	struct point pt = { 0 };
+
+	r->cycles++;
+	if (!r->points || (r->cycles - 1) % r->stride)
+		return;
+	if (r->points->len >= REPORT_MAX_POINTS) {
+		/* keep the odd cycles of what was kept: the same spacing */
+		guint k = 0;
+
+		for (guint i = 0; i < r->points->len; i++) {
+			struct point *p = &g_array_index(r->points,
+				struct point, i);
+
+			if (i % 2) {
+				point_clear(p);
+				continue;
+			}
+			g_array_index(r->points, struct point, k++) = *p;
+		}
+		/* the moved-out tail is cleared already: no clear func */
+		g_array_set_clear_func(r->points, NULL);
+		g_array_set_size(r->points, k);
+		g_array_set_clear_func(r->points, point_clear);
+		r->stride *= 2;
+		if ((r->cycles - 1) % r->stride)
+			return;
+	}
+	pt.cycle = r->cycles;
+	pt.failed = st->result != LOG_STEP_PASS;
+	pt.ms = st->latency_ms >= 0 ? st->latency_ms : st->elapsed_ms;
+	pt.label = g_strdup_printf("line %" G_GINT64_FORMAT "%s%s%s",
+		st->line, *st->iteration ? " [" : "", st->iteration,
+		*st->iteration ? "]" : "");
+	pt.verdict = g_strdup(st->verdict);
+	g_array_append_val(r->points, pt);
+}
+
+static const char *row_class(enum log_step_result res)
+{
+	switch (res) {
+	case LOG_STEP_PASS: return "pass";
+	case LOG_STEP_FAIL: return "fail";
+	case LOG_STEP_ERROR: return "error";
+	case LOG_STEP_INTERRUPTED: return "skipped";
+	case LOG_STEP_RESULT_COUNT: break;
+	}
+	return "error";
+}
+
 static void count_verdict(struct report *r, const char *verdict)
 {
 	guint64 *c = g_hash_table_lookup(r->verdicts, verdict);
@@ -585,6 +770,18 @@ static void junit_skip(struct report *r, const struct runplan_step *p,
 	g_free(name);
 }
 
+/* ...and its row in the HTML report */
+static void skip(struct report *r, const struct runplan_step *p,
+	const char *why)
+{
+	struct row w = { "not-run", "not run", p->line, p->name, p->central,
+		p->iteration, NULL, NULL, why, -1, -1, 0 };
+
+	if (r->junit)
+		junit_skip(r, p, why);
+	html_row(r, &w);
+}
+
 /*
  * The plan's walk up to @st: the steps before it were not run (the run
  * went on past them, as --keep-going does after a failure).
@@ -598,9 +795,7 @@ static void plan_reach(struct report *r, const struct logread_step *st)
 	while (runplan_next(r->plan, &p)) {
 		if (p.line == st->line && !strcmp(p.iteration, st->iteration))
 			return;
-		if (r->junit)
-			junit_skip(r, &p, "not run: the run went on past this "
-					  "step");
+		skip(r, &p, "not run: the run went on past this step");
 	}
 }
 
@@ -621,6 +816,7 @@ static void on_step_end(struct report *r, const struct logread_step *st,
 {
 	bool failed = st->result == LOG_STEP_FAIL ||
 		      st->result == LOG_STEP_ERROR;
+	guint failure = 0;
 
 	plan_reach(r, st);
 	r->open = false;
@@ -635,15 +831,30 @@ static void on_step_end(struct report *r, const struct logread_step *st,
 
 			json_node_init_object(n, ev);
 			g_ptr_array_add(r->failures, n);
+			failure = r->failures->len;
 		} else {
 			r->more_failures++;
 		}
 	}
-	if (!strcmp(st->name, scn_step_type_to_str(SCN_STEP_RECONNECT)) &&
-	    st->result == LOG_STEP_PASS && st->latency_ms >= 0)
-		msstats_add(r->reconnect, st->latency_ms);
+	if (!strcmp(st->name, scn_step_type_to_str(SCN_STEP_RECONNECT))) {
+		if (st->result == LOG_STEP_PASS && st->latency_ms >= 0)
+			msstats_add(r->reconnect, st->latency_ms);
+		if (st->result != LOG_STEP_INTERRUPTED)
+			html_point(r, st);
+	}
 	if (r->junit)
 		junit_step(r, st);
+	if (r->rows) {
+		struct row w = { row_class(st->result),
+			st->result < LOG_STEP_RESULT_COUNT ?
+				log_step_result_to_str(st->result) : "?",
+			st->line, st->name, st->central, st->iteration,
+			st->verdict, st->confidence,
+			st->result == LOG_STEP_PASS ? NULL : st->message,
+			st->elapsed_ms, st->latency_ms, failure };
+
+		html_row(r, &w);
+	}
 }
 
 void report_add(struct report *r, const struct logread_event *ev)
@@ -734,15 +945,13 @@ static void junit_run_error(struct report *r)
 	g_free(text);
 }
 
-bool report_finish(struct report *r, GError **error)
+static bool finish_junit(struct report *r, GError **error)
 {
 	guint64 skipped = not_run(r);
 	gint64 total_ms;
 	struct runplan_step p;
 	bool started = bool_member(end_obj(r), LOG_KEY_STARTED, true);
 
-	if (!r->junit)
-		return true;
 	if (!r->start) {
 		struct junit_case c = { "run", "bondcheck", 0, JUNIT_ERROR,
 			"the log has no run-start", "bad-input",
@@ -768,7 +977,7 @@ bool report_finish(struct report *r, GError **error)
 	junit_run_error(r);
 	if (r->plan) {
 		while (runplan_next(r->plan, &p))
-			junit_skip(r, &p, started ?
+			skip(r, &p, started ?
 				"not run: the run stopped before this step" :
 				"not run: the run did not start");
 	} else if (skipped) {
@@ -807,6 +1016,37 @@ bool report_finish(struct report *r, GError **error)
 	total_ms = logread_int(end_obj(r), LOG_KEY_ELAPSED_MS, -1);
 	junit_end_suite(r->junit, total_ms < 0 ? 0 : total_ms);
 	return r->junit_own ? junit_finish(r->junit, error) : true;
+}
+
+static bool finish_html(struct report *r, GError **error);
+
+bool report_finish(struct report *r, GError **error)
+{
+	struct runplan_step p;
+	bool ok = true;
+
+	if (r->open && r->rows) {
+		struct row w = { "error", "incomplete", r->open_line,
+			r->open_name, r->open_central, r->open_iter,
+			"incomplete", NULL,
+			"the log ends inside this step (was the run killed?)",
+			-1, -1, 0 };
+
+		html_row(r, &w);
+	}
+	if (r->junit) {
+		ok = finish_junit(r, error);
+	} else if (r->rows && r->plan) {
+		bool started = bool_member(end_obj(r), LOG_KEY_STARTED, true);
+
+		while (runplan_next(r->plan, &p))
+			skip(r, &p, started ?
+				"not run: the run stopped before this step" :
+				"not run: the run did not start");
+	}
+	if (r->html)
+		ok = finish_html(r, ok ? error : NULL) && ok;
+	return ok;
 }
 
 /* The run-end's result; false when there is none (the log ends early). */
@@ -1060,4 +1300,342 @@ void report_print(struct report *r, FILE *out, bool colour, unsigned parts)
 	}
 	if (parts & REPORT_LATENCY)
 		print_latency(r, out);
+}
+
+/* ---- the HTML report ---- */
+
+static void html_kv(FILE *f, const char *id, const char *key,
+	const char *value)
+{
+	fprintf(f, "<tr id=\"run-%s\"><th>", id);
+	html_put(f, key);
+	fputs("</th><td>", f);
+	html_put(f, value ? value : "-");
+	fputs("</td></tr>\n", f);
+}
+
+/* a JSON array of strings as "a, b, c" */
+static char *str_list(JsonArray *a)
+{
+	GString *s = g_string_new("");
+
+	for (guint i = 0; a && i < json_array_get_length(a); i++) {
+		JsonNode *n = json_array_get_element(a, i);
+
+		if (JSON_NODE_HOLDS_VALUE(n) &&
+		    json_node_get_value_type(n) == G_TYPE_STRING)
+			g_string_append_printf(s, "%s%s", s->len ? ", " : "",
+				json_node_get_string(n));
+	}
+	return g_string_free(s, FALSE);
+}
+
+static void html_run(struct report *r, FILE *f)
+{
+	JsonObject *s = start_obj(r);
+	JsonObject *scn = logread_obj(s, LOG_KEY_SCENARIO);
+	JsonObject *dev = logread_obj(s, LOG_KEY_DEVICE);
+	JsonObject *ad = logread_obj(s, LOG_KEY_ADAPTER);
+	JsonObject *sim = logread_obj(s, LOG_KEY_SIM);
+	char *el = ms_text(logread_int(end_obj(r), LOG_KEY_ELAPSED_MS, 0));
+
+	fputs("<table id=\"run\">\n", f);
+	html_kv(f, "file", "scenario", logread_str(scn, LOG_KEY_FILE));
+	html_kv(f, "sha256", "sha256", logread_str(scn, LOG_KEY_SHA256));
+	html_kv(f, "label", "label", logread_str(s, LOG_KEY_LABEL));
+	html_kv(f, "device", "device", or(logread_str(dev, LOG_KEY_ADDRESS),
+		logread_str(dev, LOG_KEY_NAME)));
+	html_kv(f, "adapter", "adapter", logread_str(ad, LOG_KEY_ADDRESS));
+	if (several_centrals(r)) {
+		JsonArray *a = logread_arr(s, LOG_KEY_CENTRALS);
+		GString *c = g_string_new("");
+
+		for (guint i = 0; i < json_array_get_length(a); i++) {
+			JsonNode *n = json_array_get_element(a, i);
+			JsonObject *o = JSON_NODE_HOLDS_OBJECT(n) ?
+				json_node_get_object(n) : NULL;
+
+			g_string_append_printf(c, "%s%s (%s)", i ? ", " : "",
+				or(logread_str(o, LOG_KEY_NAME), "?"),
+				or(logread_str(logread_obj(o, LOG_KEY_ADAPTER),
+					LOG_KEY_ADDRESS), "?"));
+		}
+		html_kv(f, "centrals", "centrals", c->str);
+		g_string_free(c, TRUE);
+	}
+	html_kv(f, "bluez", "BlueZ", logread_str(s, LOG_KEY_BLUEZ_VERSION));
+	html_kv(f, "kernel", "kernel", logread_str(s, LOG_KEY_KERNEL));
+	html_kv(f, "started", "started", logread_str(s, LOG_KEY_STARTED_AT));
+	html_kv(f, "elapsed", "elapsed", end_obj(r) ? el : NULL);
+	if (sim && bool_member(sim, LOG_KEY_ENABLED, false)) {
+		char *faults = str_list(logread_arr(sim, LOG_KEY_FAULTS));
+
+		html_kv(f, "simulator", "simulator faults", *faults ? faults :
+								       "none");
+		g_free(faults);
+	}
+	html_kv(f, "log", "log", r->log_path);
+	fputs("</table>\n", f);
+	g_free(el);
+}
+
+static void html_status(struct report *r, FILE *f)
+{
+	JsonObject *e = end_obj(r);
+	JsonObject *steps = logread_obj(e, LOG_KEY_STEPS);
+	enum log_run_result rr = LOG_RUN_FAILED;
+	const char *cls, *word;
+	char *text;
+
+	if (!e) {
+		cls = "incomplete";
+		word = "INCOMPLETE";
+		text = g_strdup_printf("the log ends without run-end after %"
+			G_GUINT64_FORMAT " steps (was the run killed?)",
+			r->steps_ended);
+	} else {
+		(void)run_result(r, &rr);
+		switch (rr) {
+		case LOG_RUN_PASSED:
+			cls = "passed";
+			word = "PASSED";
+			text = g_strdup_printf("%" G_GINT64_FORMAT " of %"
+				G_GINT64_FORMAT " steps",
+				logread_int(steps, LOG_KEY_PASSED, 0),
+				logread_int(steps, LOG_KEY_TOTAL, 0));
+			break;
+		case LOG_RUN_INTERRUPTED:
+			cls = "interrupted";
+			word = "INTERRUPTED";
+			text = g_strdup_printf("after %" G_GINT64_FORMAT
+				" steps", logread_int(steps, LOG_KEY_PASSED,
+					0));
+			break;
+		case LOG_RUN_ERROR:
+		case LOG_RUN_FAILED:
+		case LOG_RUN_RESULT_COUNT:
+		default:
+			cls = rr == LOG_RUN_ERROR ? "error" : "failed";
+			word = rr == LOG_RUN_ERROR ? "ERROR" : "FAILED";
+			text = g_strdup(or(logread_str(e, LOG_KEY_MESSAGE),
+				"(no message)"));
+			break;
+		}
+	}
+	fprintf(f, "<p><span id=\"status\" class=\"status %s\">%s</span> ",
+		cls, word);
+	fputs("<span id=\"status-text\">", f);
+	html_put(f, text);
+	fputs("</span></p>\n", f);
+	g_free(text);
+}
+
+static void html_verdicts(struct report *r, FILE *f)
+{
+	GList *keys = g_list_sort(g_hash_table_get_keys(r->verdicts),
+		(GCompareFunc)strcmp);
+	guint64 nr = not_run(r);
+
+	fputs("<table id=\"verdicts\"><tr><th>verdict</th><th>steps</th></tr>"
+	      "\n", f);
+	for (GList *k = keys; k; k = k->next) {
+		fputs("<tr class=\"verdict\" data-verdict=\"", f);
+		html_put(f, k->data);
+		fputs("\"><td>", f);
+		html_put(f, k->data);
+		fprintf(f, "</td><td>%" G_GUINT64_FORMAT "</td></tr>\n",
+			*(guint64 *)g_hash_table_lookup(r->verdicts, k->data));
+	}
+	if (r->results[LOG_STEP_INTERRUPTED])
+		fprintf(f, "<tr><td>interrupted</td><td>%" G_GUINT64_FORMAT
+			   "</td></tr>\n",
+			r->results[LOG_STEP_INTERRUPTED]);
+	if (nr)
+		fprintf(f, "<tr><td>not run</td><td>%" G_GUINT64_FORMAT
+			   "</td></tr>\n", nr);
+	fputs("</table>\n", f);
+	g_list_free(keys);
+	{
+		JsonObject *cov = logread_obj(end_obj(r), LOG_KEY_COVERAGE);
+		const char *bugs = logread_str(cov, LOG_KEY_RPA_BUGS);
+		const char *text = logread_str(cov, LOG_KEY_TEXT);
+
+		if (bugs && text && strcmp(bugs, LOG_COVERAGE_COULD_SHOW)) {
+			fputs("<p id=\"coverage\"><b>coverage:</b> ", f);
+			html_put(f, text);
+			fputs("</p>\n", f);
+		}
+	}
+}
+
+void report_html_evidence(FILE *f, JsonObject *evidence)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+
+	if (!m)
+		return;
+	report_print_evidence(m, evidence, "");
+	fclose(m);
+	if (len) {
+		fputs("<pre class=\"evidence\">", f);
+		html_put(f, buf);
+		fputs("</pre>\n", f);
+	}
+	free(buf);
+}
+
+static void html_failure(FILE *f, JsonObject *step_end, const char *id)
+{
+	struct logread_view *view = logread_view_new();
+	const struct logread_event *ev = logread_view_set(view, step_end);
+	const struct logread_step *st = ev ? ev->step : NULL;
+	enum verdict v;
+
+	if (!st) {
+		logread_view_free(view);
+		return;
+	}
+	fprintf(f, "<section class=\"failure\" id=\"%s\" data-line=\"%"
+		   G_GINT64_FORMAT "\" data-verdict=\"", id, st->line);
+	html_put(f, st->verdict);
+	fputs("\"><h3>", f);
+	html_put(f, or(st->verdict, "failed"));
+	if (st->confidence) {
+		fputs(" (", f);
+		html_put(f, st->confidence);
+		fputs(")", f);
+	}
+	fprintf(f, " at line %" G_GINT64_FORMAT ": ", st->line);
+	html_put(f, st->name);
+	if (st->central && strcmp(st->central, LOG_CENTRAL_DEFAULT)) {
+		fputs(" as ", f);
+		html_put(f, st->central);
+	}
+	if (*st->iteration) {
+		fputs(" [", f);
+		html_put(f, st->iteration);
+		fputs("]", f);
+	}
+	fputs("</h3>\n<p class=\"message\">", f);
+	html_put(f, st->message);
+	fputs("</p>\n", f);
+	if (st->verdict && verdict_from_str(st->verdict, &v)) {
+		fputs("<p class=\"explain\">", f);
+		html_put(f, verdict_explain(v));
+		fputs("</p>\n", f);
+	}
+	report_html_evidence(f, st->evidence);
+	fputs("</section>\n", f);
+	logread_view_free(view);
+}
+
+static void html_latency(struct report *r, FILE *f)
+{
+	struct html_point *pts;
+	guint64 failed = 0;
+
+	if (!r->cycles)
+		return;
+	pts = g_new0(struct html_point, r->points->len + 1);
+	for (guint i = 0; i < r->points->len; i++) {
+		const struct point *p = &g_array_index(r->points, struct point,
+			i);
+
+		pts[i] = (struct html_point){ p->cycle, p->ms, p->failed,
+			p->label, p->verdict };
+	}
+	fputs("<h2 id=\"latency\">Reconnect latency</h2>\n<p id=\"latency-"
+	      "summary\">", f);
+	for (guint i = 0; i < r->points->len; i++)
+		failed += pts[i].failed;
+	if (msstats_count(r->reconnect))
+		fprintf(f, "%" G_GUINT64_FORMAT " reconnects passed: min %"
+			   G_GINT64_FORMAT " ms, median %" G_GINT64_FORMAT
+			   " ms, max %" G_GINT64_FORMAT " ms. ",
+			msstats_count(r->reconnect), msstats_min(r->reconnect),
+			msstats_median(r->reconnect),
+			msstats_max(r->reconnect));
+	fprintf(f, "%" G_GUINT64_FORMAT " cycle%s", r->cycles,
+		r->cycles == 1 ? "" : "s");
+	if (r->stride > 1)
+		fprintf(f, ", every %" G_GUINT64_FORMAT "th drawn", r->stride);
+	if (failed)
+		fprintf(f, "; red marks: reconnects that failed");
+	fputs(".</p>\n", f);
+	html_latency_chart(f, pts, r->points->len);
+	g_free(pts);
+}
+
+static bool copy_rows(FILE *from, FILE *to)
+{
+	char buf[8192];
+	size_t n;
+
+	if (fflush(from) != 0 || fseek(from, 0, SEEK_SET) != 0)
+		return false;
+	while ((n = fread(buf, 1, sizeof(buf), from)) > 0)
+		if (fwrite(buf, 1, n, to) != n)
+			return false;
+	return !ferror(from);
+}
+
+static bool finish_html(struct report *r, GError **error)
+{
+	struct html_file *h = r->html;
+	FILE *f = html_file_stream(h);
+	JsonObject *scn = logread_obj(start_obj(r), LOG_KEY_SCENARIO);
+	const char *name = or(logread_str(scn, LOG_KEY_NAME), "bondcheck run");
+	char *title = start_obj(r) ? report_suite_name(start_obj(r)) :
+				     g_strdup(name);
+	char *t = g_strconcat("bondcheck report: ", title, NULL);
+
+	r->html = NULL;
+	html_begin(f, t);
+	fputs("<h1 id=\"title\">", f);
+	html_put(f, title);
+	fputs("</h1>\n", f);
+	html_status(r, f);
+	html_run(r, f);
+	html_verdicts(r, f);
+	if (r->failures->len) {
+		fprintf(f, "<h2 id=\"failures\">Failures</h2>\n");
+		for (guint i = 0; i < r->failures->len; i++) {
+			char id[32];
+
+			g_snprintf(id, sizeof(id), "failure-%u", i + 1);
+			html_failure(f,
+				json_node_get_object(r->failures->pdata[i]),
+				id);
+		}
+		if (r->more_failures)
+			fprintf(f, "<p>... and %" G_GUINT64_FORMAT " more "
+				   "failures (see the log)</p>\n",
+				r->more_failures);
+	}
+	html_latency(r, f);
+	fputs("<h2 id=\"steps-title\">Steps</h2>\n<table id=\"steps\"><tr>"
+	      "<th>line</th><th>step</th><th>iteration</th><th>result</th>"
+	      "<th>verdict</th><th>time</th><th>latency</th><th>message</th>"
+	      "</tr>\n", f);
+	if (!copy_rows(r->rows, f)) {
+		g_set_error(error, BCERROR, BCERROR_ENVIRONMENT,
+			"writing the HTML report failed: %s",
+			g_strerror(errno));
+		html_file_abort(h);
+		g_free(title);
+		g_free(t);
+		return false;
+	}
+	fputs("</table>\n", f);
+	if (r->rows_unlisted)
+		fprintf(f, "<p id=\"unlisted\">... and %" G_GUINT64_FORMAT
+			   " more steps that did not fail (see the log)</p>\n",
+			r->rows_unlisted);
+	fputs("<p class=\"muted\">bondcheck report</p>\n", f);
+	html_end(f);
+	g_free(title);
+	g_free(t);
+	return html_file_commit(h, error);
 }

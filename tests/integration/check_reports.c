@@ -5,7 +5,9 @@
  * back (a fix), healthy against healthy (nothing), against a slow boot (a
  * timing change), against a changed scenario; bad logs of every kind; the
  * JUnit XML read by an XML parser and checked against tests/junit/junit.xsd;
- * and generated soak logs far longer than any simulated run.
+ * generated soak logs far longer than any simulated run; and the HTML
+ * reports as headless Chromium renders them (tests/html/dom_summary.py
+ * says what it made of them), hostile logs included.
  */
 #include <check.h>
 #include <json-glib/json-glib.h>
@@ -600,6 +602,371 @@ START_TEST(a_long_soak_log_compares_and_reports)
 }
 END_TEST
 
+/* ---- HTML reports, as a browser renders them ---- */
+
+/*
+ * What headless Chromium made of @html, through tests/html/dom_summary.py.
+ * Without a Chromium that starts, the file itself is read the same way
+ * (the escaping is still checked) and the test says loudly that it did
+ * not render.
+ */
+static JsonObject *rendered(const char *html, JsonParser **p)
+{
+	char *chromium = g_find_program_in_path("chromium");
+	char *script = test_path("tests/html/dom_summary.py");
+	char *dom = g_strconcat(html, ".dom", NULL);
+	char *profile = g_strconcat(html, ".profile", NULL);
+	char *uri = g_filename_to_uri(html, NULL, NULL);
+	char *flag = g_strconcat("--user-data-dir=", profile, NULL);
+	const char *version[] = { chromium, "--version", NULL };
+	const char *render[] = { chromium, "--headless", "--no-sandbox",
+		"--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+		"--disable-extensions", flag, "--dump-dom", uri, NULL };
+	const char *py[] = { "/usr/bin/python3", script, dom, NULL };
+	const char *rm[] = { "/bin/rm", "-rf", profile, NULL };
+	struct proc_result r = { 0 };
+	JsonObject *o;
+
+	if (chromium)
+		test_run(version, NULL, 60000, &r);
+	if (!chromium || r.status != 0) {
+		fprintf(stderr, "reports: SKIPPED rendering %s: chromium %s; "
+				"the file is checked as written\n",
+			html, chromium ? "does not start" : "is not installed");
+		test_result_clear(&r);
+		g_free(dom);
+		dom = g_strdup(html);
+		py[2] = dom;
+	} else {
+		test_result_clear(&r);
+		test_run(render, NULL, 180000, &r);
+		ck_assert_msg(r.status == 0 && r.out && strstr(r.out, "</html>"),
+			"chromium: exit %d\n%s", r.status, r.err);
+		ck_assert(g_file_set_contents(dom, r.out, -1, NULL));
+		test_result_clear(&r);
+		test_run(rm, NULL, 60000, &r);
+		test_result_clear(&r);
+	}
+	test_run(py, NULL, 60000, &r);
+	ck_assert_msg(r.status == 0, "%s", r.err);
+	*p = json_parser_new();
+	ck_assert(json_parser_load_from_data(*p, r.out, -1, NULL));
+	o = json_node_get_object(json_parser_get_root(*p));
+	test_result_clear(&r);
+	if (strcmp(dom, html))
+		unlink(dom);
+	g_free(chromium);
+	g_free(script);
+	g_free(dom);
+	g_free(profile);
+	g_free(uri);
+	g_free(flag);
+	return o;
+}
+
+static gint64 dom_count(JsonObject *dom, const char *what)
+{
+	JsonObject *c = json_object_get_object_member(dom, "classes");
+
+	return json_object_get_int_member_with_default(c, what, 0);
+}
+
+static const char *dom_text(JsonObject *dom, const char *id)
+{
+	JsonObject *ids = json_object_get_object_member(dom, "ids");
+
+	ck_assert_msg(json_object_has_member(ids, id), "no #%s", id);
+	return json_object_get_string_member(ids, id);
+}
+
+/* nothing that runs, fetches or leaves the file */
+static void dom_inert(JsonObject *dom)
+{
+	const char *keys[] = { "active", "event_attrs", "external" };
+
+	for (size_t i = 0; i < G_N_ELEMENTS(keys); i++)
+		ck_assert_msg(json_array_get_length(json_object_get_array_member(
+				      dom, keys[i])) == 0,
+			"%s is not empty", keys[i]);
+}
+
+static void dom_has(JsonObject *dom, const char *id, const char *words)
+{
+	const char *t = dom_text(dom, id);
+
+	ck_assert_msg(strstr(t, words), "#%s: '%s' has no '%s'", id, t, words);
+}
+
+/* passing reconnects in @log */
+static unsigned reconnects(const char *log)
+{
+	char *text, **lines;
+	unsigned n = 0;
+
+	ck_assert(g_file_get_contents(log, &text, NULL, NULL));
+	lines = g_strsplit(text, "\n", -1);
+	for (char **l = lines; *l; l++)
+		n += strstr(*l, "\"type\":\"step-end\"") &&
+		     strstr(*l, "\"name\":\"reconnect\"") &&
+		     strstr(*l, "\"result\":\"pass\"");
+	g_strfreev(lines);
+	g_free(text);
+	return n;
+}
+
+START_TEST(report_html_shows_the_steps_the_failure_and_its_evidence)
+{
+	char *html = in_dir("seed.html");
+	struct proc_result r;
+	JsonParser *p;
+	JsonObject *dom;
+
+	bc((const char *[]){ "report", seed, "--html", html, NULL }, &r);
+	ck_assert_msg(r.status == 1, "%d\n%s", r.status, r.err);
+	ck_assert_ptr_nonnull(strstr(r.out, "HTML: "));
+	test_result_clear(&r);
+	dom = rendered(html, &p);
+	dom_inert(dom);
+	ck_assert_str_eq(dom_text(dom, "status"), "FAILED");
+	dom_has(dom, "title", "Bond survives reboot (1.23)");
+	dom_has(dom, "run-label", "1.23");
+	dom_has(dom, "run-simulator", "key-lookup-mismatch");
+	/* every step of the plan has its row: those after the failure too */
+	ck_assert_int_eq(dom_count(dom, "tr.step.fail"), 1);
+	ck_assert_int_eq(dom_count(dom, "tr.step.pass"), 4);
+	ck_assert_int_eq(dom_count(dom, "tr.step.not-run"), 8);
+	/* the failure with its verdict and its evidence */
+	ck_assert_int_eq(dom_count(dom, "section.failure"), 1);
+	dom_has(dom, "failure-1", "peer-removed-pairing");
+	/* (how the link ends is the simulator's draw: Connect fails, or
+	 * succeeds and the link drops) */
+	dom_has(dom, "failure-1", "timeline:");
+	dom_has(dom, "failure-1", "Connected=false");
+	dom_has(dom, "failure-1", "\"result\":\"key-missing\"");
+	/* its reconnect on the chart, marked failed */
+	ck_assert_int_eq(dom_count(dom, "g.point.failed"), 1);
+	g_object_unref(p);
+	g_free(html);
+}
+END_TEST
+
+START_TEST(report_html_charts_latency_across_cycles)
+{
+	char *scn = test_path("scenarios/soak-reboot.scn");
+	char *log = in_dir("soak.jsonl");
+	char *html = in_dir("soak.html");
+	const char *args[] = { "run", "--time-scale", "0.05", "--sim",
+		"--set", "CYCLES=6", "--log", log, "--label", "soak", scn,
+		NULL };
+	struct proc_result r;
+	JsonParser *p;
+	JsonObject *dom;
+	char *want;
+	unsigned n;
+
+	bc(args, &r);
+	ck_assert_msg(r.status == 0, "%d\n%s", r.status, r.err);
+	test_result_clear(&r);
+	n = reconnects(log);
+	ck_assert_uint_eq(n, 6);
+	bc((const char *[]){ "report", log, "--html", html, NULL }, &r);
+	ck_assert_msg(r.status == 0, "%d\n%s", r.status, r.err);
+	test_result_clear(&r);
+	dom = rendered(html, &p);
+	dom_inert(dom);
+	ck_assert_str_eq(dom_text(dom, "status"), "PASSED");
+	ck_assert_int_eq(dom_count(dom, "circle.point"), n);
+	ck_assert_int_eq(dom_count(dom, "polyline.latency"), 1);
+	ck_assert_int_eq(dom_count(dom, "g.point.failed"), 0);
+	want = g_strdup_printf("%u reconnects passed: min ", n);
+	dom_has(dom, "latency-summary", want);
+	g_free(want);
+	ck_assert_int_eq(dom_count(dom, "tr.step.pass"), 2 + 3 * 6 + 1);
+	g_object_unref(p);
+	g_free(scn);
+	g_free(log);
+	g_free(html);
+}
+END_TEST
+
+START_TEST(compare_html_puts_the_builds_side_by_side)
+{
+	char *html = in_dir("compare.html");
+	struct proc_result r;
+	JsonParser *p;
+	JsonObject *dom, *rows;
+	JsonArray *div, *cells;
+
+	bc((const char *[]){ "compare", healthy, seed, "--html", html, NULL },
+		&r);
+	ck_assert_msg(r.status == 1, "%d\n%s", r.status, r.err);
+	test_result_clear(&r);
+	dom = rendered(html, &p);
+	dom_inert(dom);
+	ck_assert_str_eq(dom_text(dom, "status"), "REGRESSED");
+	dom_has(dom, "side-base", "1.22");
+	dom_has(dom, "side-base", "passed 13/13");
+	dom_has(dom, "side-new", "1.23");
+	dom_has(dom, "side-new", "peer-removed-pairing");
+	ck_assert_int_eq(dom_count(dom, "section.regression"), 1);
+	dom_has(dom, "regressions-1", "timeline:");
+	dom_has(dom, "regressions-1", "\"result\":\"key-missing\"");
+	/* the first divergence: the LTK found in BASE, not in NEW */
+	rows = json_object_get_object_member(dom, "rows");
+	div = json_object_get_array_member(rows, "divergence");
+	ck_assert_uint_eq(json_array_get_length(div), 1);
+	cells = json_array_get_array_element(div, 0);
+	ck_assert_str_eq(json_array_get_string_element(cells, 0), ">");
+	ck_assert_ptr_nonnull(strstr(json_array_get_string_element(cells, 1),
+		"ltk-request"));
+	ck_assert_ptr_nonnull(strstr(json_array_get_string_element(cells, 1),
+		"found=true"));
+	ck_assert_ptr_nonnull(strstr(json_array_get_string_element(cells, 2),
+		"found=false"));
+	dom_has(dom, "not-run-in-new", "8 not run in NEW");
+	g_object_unref(p);
+	g_free(html);
+}
+END_TEST
+
+/* @log with hostile strings where a log carries text */
+static char *hostile_log(const char *log)
+{
+	char *text, **lines, *out = in_dir("hostile.jsonl");
+	GString *s = g_string_new("");
+
+	ck_assert(g_file_get_contents(log, &text, NULL, NULL));
+	lines = g_strsplit(text, "\n", -1);
+	for (char **l = lines; *l && **l; l++) {
+		JsonParser *jp = json_parser_new();
+		JsonObject *o;
+		const char *type;
+		char *line;
+
+		ck_assert(json_parser_load_from_data(jp, *l, -1, NULL));
+		o = json_node_get_object(json_parser_get_root(jp));
+		type = json_object_get_string_member(o, "type");
+		if (!strcmp(type, "run-start")) {
+			json_object_set_string_member(o, "label",
+				"</title><script>alert(1)</script>");
+			json_object_set_string_member(
+				json_object_get_object_member(o, "scenario"),
+				"name", "\"><img src=x onerror=alert(2)>\x01");
+			json_object_set_string_member(o, "kernel",
+				"<iframe src=\"http://evil.example/\"></iframe>");
+		} else if (!strcmp(type, "step-end") &&
+			   !strcmp(json_object_get_string_member(o, "result"),
+				   "fail")) {
+			JsonObject *ev = json_object_get_object_member(o,
+				"evidence");
+			JsonArray *tl = json_object_get_array_member(ev,
+				"timeline");
+
+			json_object_set_string_member(o, "message",
+				"</pre><svg onload=alert(3)>");
+			json_array_add_string_element(tl,
+				"<a href=\"http://evil.example/\">x</a>"
+				"<link rel=stylesheet href=//evil.example/c>");
+		}
+		line = json_to_string(json_parser_get_root(jp), FALSE);
+		g_string_append_printf(s, "%s\n", line);
+		g_free(line);
+		g_object_unref(jp);
+	}
+	ck_assert(g_file_set_contents(out, s->str, -1, NULL));
+	g_string_free(s, TRUE);
+	g_strfreev(lines);
+	g_free(text);
+	return out;
+}
+
+START_TEST(a_hostile_log_injects_no_markup)
+{
+	char *bad = hostile_log(seed);
+	char *html = in_dir("hostile.html");
+	char *chtml = in_dir("hostile-compare.html");
+	struct proc_result r;
+	JsonParser *p;
+	JsonObject *dom;
+	char *raw;
+
+	bc((const char *[]){ "report", bad, "--html", html, NULL }, &r);
+	ck_assert_msg(r.status == 1, "%d\n%s", r.status, r.err);
+	test_result_clear(&r);
+	ck_assert(g_file_get_contents(html, &raw, NULL, NULL));
+	ck_assert_ptr_null(strstr(raw, "<script"));
+	ck_assert_ptr_null(strstr(raw, "<img"));
+	ck_assert_ptr_null(strstr(raw, "<iframe"));
+	ck_assert(g_utf8_validate(raw, -1, NULL));
+	g_free(raw);
+	dom = rendered(html, &p);
+	dom_inert(dom);
+	/* ...and what it said is shown, as text */
+	dom_has(dom, "title", "<img src=x onerror=alert(2)>");
+	dom_has(dom, "run-label", "</title><script>alert(1)</script>");
+	dom_has(dom, "run-kernel", "<iframe src=\"http://evil.example/\">");
+	dom_has(dom, "failure-1", "</pre><svg onload=alert(3)>");
+	dom_has(dom, "failure-1", "<a href=\"http://evil.example/\">x</a>");
+	ck_assert_int_eq(dom_count(dom, "section.failure"), 1);
+	g_object_unref(p);
+	bc((const char *[]){ "compare", healthy, bad, "--html", chtml, NULL },
+		&r);
+	ck_assert_msg(r.status == 1, "%d\n%s", r.status, r.err);
+	test_result_clear(&r);
+	dom = rendered(chtml, &p);
+	dom_inert(dom);
+	dom_has(dom, "side-new", "</title><script>alert(1)</script>");
+	dom_has(dom, "regressions-1", "</pre><svg onload=alert(3)>");
+	g_object_unref(p);
+	g_free(bad);
+	g_free(html);
+	g_free(chtml);
+}
+END_TEST
+
+START_TEST(a_long_soak_report_stays_bounded)
+{
+	struct genlog_opts o;
+	char *log, *html;
+	struct proc_result r;
+	JsonParser *p;
+	JsonObject *dom;
+	unsigned cycles;
+
+	genlog_opts_init(&o);
+	cycles = genlog_cycles_for(&o, 100000);
+	ck_assert_uint_gt(cycles, 4000);
+	log = gen_big("soak-html.jsonl", cycles, 0);
+	html = in_dir("soak-big.html");
+	bc((const char *[]){ "report", log, "--html", html, NULL }, &r);
+	ck_assert_msg(r.status == 0, "%d\n%s", r.status, r.err);
+	test_result_clear(&r);
+	{
+		/* too big to render quickly: read as written */
+		char *script = test_path("tests/html/dom_summary.py");
+		const char *py[] = { "/usr/bin/python3", script, html, NULL };
+
+		test_run(py, NULL, 60000, &r);
+		ck_assert_msg(r.status == 0, "%s", r.err);
+		p = json_parser_new();
+		ck_assert(json_parser_load_from_data(p, r.out, -1, NULL));
+		dom = json_node_get_object(json_parser_get_root(p));
+		test_result_clear(&r);
+		g_free(script);
+	}
+	dom_inert(dom);
+	ck_assert_int_le(dom_count(dom, "circle.point"), 2000);
+	ck_assert_int_gt(dom_count(dom, "circle.point"), 1000);
+	dom_has(dom, "latency-summary", "drawn");
+	ck_assert_int_eq(dom_count(dom, "tr.step.pass"), 10000);
+	dom_has(dom, "unlisted", "more steps that did not fail");
+	g_object_unref(p);
+	unlink(log);
+	g_free(log);
+	g_free(html);
+}
+END_TEST
+
 Suite *reports_suite(void)
 {
 	Suite *s = suite_create("reports");
@@ -607,7 +974,9 @@ Suite *reports_suite(void)
 	TCase *gen = tcase_create("generated");
 
 	tcase_add_unchecked_fixture(tc, make_logs, remove_logs);
-	tcase_set_timeout(tc, 120);
+	/* chromium renders in some seconds alone, far slower on a loaded
+	 * machine */
+	tcase_set_timeout(tc, 400);
 	tcase_add_test(tc, the_seed_bug_is_one_regression_with_its_divergence);
 	tcase_add_test(tc, the_reverse_is_a_fix);
 	tcase_add_test(tc, healthy_against_healthy_has_nothing_to_say);
@@ -620,11 +989,16 @@ Suite *reports_suite(void)
 	tcase_add_test(tc, run_junit_is_valid_and_counts_right);
 	tcase_add_test(tc, report_writes_the_same_junit_from_the_log);
 	tcase_add_test(tc, the_schema_refuses_what_ci_would_not_read);
+	tcase_add_test(tc, report_html_shows_the_steps_the_failure_and_its_evidence);
+	tcase_add_test(tc, report_html_charts_latency_across_cycles);
+	tcase_add_test(tc, compare_html_puts_the_builds_side_by_side);
+	tcase_add_test(tc, a_hostile_log_injects_no_markup);
 	suite_add_tcase(s, tc);
 
 	tcase_add_unchecked_fixture(gen, make_dir, remove_logs);
 	tcase_set_timeout(gen, 120);
 	tcase_add_test(gen, a_long_soak_log_compares_and_reports);
+	tcase_add_test(gen, a_long_soak_report_stays_bounded);
 	suite_add_tcase(s, gen);
 	return s;
 }
