@@ -924,6 +924,17 @@ static void print_cols(FILE *out, const char *mark, const char *l,
 	g_ptr_array_free(b, TRUE);
 }
 
+/* The divergence's @i-th event of @side from its first difference on:
+ * "(end of step)" just past its last, "" beyond. */
+static const char *div_event(const struct divergence *d, enum side_id side,
+	guint i)
+{
+	if (i < d->ev[side]->len)
+		return d->ev[side]->pdata[i];
+	return i == d->ev[side]->len && d->at + i == d->len[side] ?
+		       "(end of step)" : "";
+}
+
 static void print_divergence(const struct divergence *d, FILE *out,
 	unsigned width, bool colour)
 {
@@ -944,12 +955,8 @@ static void print_divergence(const struct divergence *d, FILE *out,
 		print_cols(out, " ", d->context->pdata[i],
 			d->context->pdata[i], colw);
 	for (guint i = 0; i < n; i++) {
-		const char *a = i < d->ev[0]->len ? d->ev[0]->pdata[i] :
-			i == d->ev[0]->len && d->at + i == d->len[0] ?
-						    "(end of step)" : "";
-		const char *b = i < d->ev[1]->len ? d->ev[1]->pdata[i] :
-			i == d->ev[1]->len && d->at + i == d->len[1] ?
-						    "(end of step)" : "";
+		const char *a = div_event(d, BASE, i);
+		const char *b = div_event(d, NEW, i);
 
 		if (i == 0)
 			fputs(sgr(colour, "\033[1m"), out);
@@ -1187,12 +1194,8 @@ static void html_divergence(FILE *f, const struct divergence *d)
 		html_div_row(f, "context", "", d->context->pdata[i],
 			d->context->pdata[i]);
 	for (guint i = 0; i < n; i++) {
-		const char *a = i < d->ev[0]->len ? d->ev[0]->pdata[i] :
-			i == d->ev[0]->len && d->at + i == d->len[0] ?
-						    "(end of step)" : "";
-		const char *b = i < d->ev[1]->len ? d->ev[1]->pdata[i] :
-			i == d->ev[1]->len && d->at + i == d->len[1] ?
-						    "(end of step)" : "";
+		const char *a = div_event(d, BASE, i);
+		const char *b = div_event(d, NEW, i);
 
 		html_div_row(f, i == 0 ? "divergence" : "after",
 			i == 0 ? "&gt;" : "", a, b);

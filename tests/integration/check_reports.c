@@ -604,6 +604,24 @@ END_TEST
 
 /* ---- HTML reports, as a browser renders them ---- */
 
+/* tests/html/dom_summary.py's account of the HTML (or DOM) in @file */
+static JsonObject *dom_of(const char *file, JsonParser **p)
+{
+	char *script = test_path("tests/html/dom_summary.py");
+	const char *py[] = { "/usr/bin/python3", script, file, NULL };
+	struct proc_result r;
+	JsonObject *o;
+
+	test_run(py, NULL, 60000, &r);
+	ck_assert_msg(r.status == 0, "%s", r.err);
+	*p = json_parser_new();
+	ck_assert(json_parser_load_from_data(*p, r.out, -1, NULL));
+	o = json_node_get_object(json_parser_get_root(*p));
+	test_result_clear(&r);
+	g_free(script);
+	return o;
+}
+
 /*
  * What headless Chromium made of @html, through tests/html/dom_summary.py.
  * Without a Chromium that starts, the file itself is read the same way
@@ -613,7 +631,6 @@ END_TEST
 static JsonObject *rendered(const char *html, JsonParser **p)
 {
 	char *chromium = g_find_program_in_path("chromium");
-	char *script = test_path("tests/html/dom_summary.py");
 	char *dom = g_strconcat(html, ".dom", NULL);
 	char *profile = g_strconcat(html, ".profile", NULL);
 	char *uri = g_filename_to_uri(html, NULL, NULL);
@@ -622,7 +639,6 @@ static JsonObject *rendered(const char *html, JsonParser **p)
 	const char *render[] = { chromium, "--headless", "--no-sandbox",
 		"--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
 		"--disable-extensions", flag, "--dump-dom", uri, NULL };
-	const char *py[] = { "/usr/bin/python3", script, dom, NULL };
 	const char *rm[] = { "/bin/rm", "-rf", profile, NULL };
 	struct proc_result r = { 0 };
 	JsonObject *o;
@@ -636,7 +652,6 @@ static JsonObject *rendered(const char *html, JsonParser **p)
 		test_result_clear(&r);
 		g_free(dom);
 		dom = g_strdup(html);
-		py[2] = dom;
 	} else {
 		test_result_clear(&r);
 		test_run(render, NULL, 180000, &r);
@@ -647,16 +662,10 @@ static JsonObject *rendered(const char *html, JsonParser **p)
 		test_run(rm, NULL, 60000, &r);
 		test_result_clear(&r);
 	}
-	test_run(py, NULL, 60000, &r);
-	ck_assert_msg(r.status == 0, "%s", r.err);
-	*p = json_parser_new();
-	ck_assert(json_parser_load_from_data(*p, r.out, -1, NULL));
-	o = json_node_get_object(json_parser_get_root(*p));
-	test_result_clear(&r);
+	o = dom_of(dom, p);
 	if (strcmp(dom, html))
 		unlink(dom);
 	g_free(chromium);
-	g_free(script);
 	g_free(dom);
 	g_free(profile);
 	g_free(uri);
@@ -941,19 +950,8 @@ START_TEST(a_long_soak_report_stays_bounded)
 	bc((const char *[]){ "report", log, "--html", html, NULL }, &r);
 	ck_assert_msg(r.status == 0, "%d\n%s", r.status, r.err);
 	test_result_clear(&r);
-	{
-		/* too big to render quickly: read as written */
-		char *script = test_path("tests/html/dom_summary.py");
-		const char *py[] = { "/usr/bin/python3", script, html, NULL };
-
-		test_run(py, NULL, 60000, &r);
-		ck_assert_msg(r.status == 0, "%s", r.err);
-		p = json_parser_new();
-		ck_assert(json_parser_load_from_data(p, r.out, -1, NULL));
-		dom = json_node_get_object(json_parser_get_root(p));
-		test_result_clear(&r);
-		g_free(script);
-	}
+	/* too big to render quickly: read as written */
+	dom = dom_of(html, &p);
 	dom_inert(dom);
 	ck_assert_int_le(dom_count(dom, "circle.point"), 2000);
 	ck_assert_int_gt(dom_count(dom, "circle.point"), 1000);
