@@ -838,6 +838,38 @@ START_TEST(compare_html_puts_the_builds_side_by_side)
 }
 END_TEST
 
+/* --html FILE that cannot be: a directory is bad input (2), a place that
+ * cannot be written is the environment's (3). */
+START_TEST(an_html_report_that_cannot_be_written_says_why)
+{
+	char *nowhere = in_dir("no/such/dir/r.html");
+	const char *report[] = { "report", healthy, "--html", NULL, NULL };
+	const char *cmp[] = { "compare", healthy, seed, "--html", NULL, NULL };
+	struct proc_result r;
+
+	for (int i = 0; i < 2; i++) {
+		const char **args = i ? cmp : report;
+		int at = i ? 4 : 3;
+
+		args[at] = dir;
+		bc(args, &r);
+		ck_assert_msg(r.status == 2, "%d: exit %d\n%s", i, r.status,
+			r.err);
+		ck_assert_ptr_nonnull(strstr(r.err, "is a directory"));
+		test_result_clear(&r);
+		args[at] = nowhere;
+		bc(args, &r);
+		ck_assert_msg(r.status == 3, "%d: exit %d\n%s", i, r.status,
+			r.err);
+		ck_assert_ptr_nonnull(strstr(r.err,
+			"cannot write the HTML report"));
+		ck_assert_ptr_nonnull(strstr(r.err, nowhere));
+		test_result_clear(&r);
+	}
+	g_free(nowhere);
+}
+END_TEST
+
 /* @log with hostile strings where a log carries text */
 static char *hostile_log(const char *log)
 {
@@ -991,6 +1023,7 @@ Suite *reports_suite(void)
 	tcase_add_test(tc, report_html_charts_latency_across_cycles);
 	tcase_add_test(tc, compare_html_puts_the_builds_side_by_side);
 	tcase_add_test(tc, a_hostile_log_injects_no_markup);
+	tcase_add_test(tc, an_html_report_that_cannot_be_written_says_why);
 	suite_add_tcase(s, tc);
 
 	tcase_add_unchecked_fixture(gen, make_dir, remove_logs);
