@@ -1560,7 +1560,7 @@ static void html_latency(struct report *r, FILE *f)
 	fprintf(f, "%" G_GUINT64_FORMAT " cycle%s", r->cycles,
 		r->cycles == 1 ? "" : "s");
 	if (r->stride > 1)
-		fprintf(f, ", every %" G_GUINT64_FORMAT "th drawn", r->stride);
+		fprintf(f, ", one in %" G_GUINT64_FORMAT " drawn", r->stride);
 	if (failed)
 		fprintf(f, "; red marks: reconnects that failed");
 	fputs(".</p>\n", f);
