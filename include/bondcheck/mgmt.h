@@ -47,5 +47,7 @@ bool mgmt_stored_irk(const char *storage, const char *address,
 struct mgmt *mgmt_new_fd(int fd);
 /* Where mgmt_stored_irk() looks (default /var/lib/bluetooth). */
 void mgmt_set_storage(struct mgmt *m, const char *dir);
+/* How long each command waits for the kernel's answer (default 5 s). */
+void mgmt_set_timeout(struct mgmt *m, unsigned ms);
 
 #endif

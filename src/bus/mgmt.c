@@ -5,8 +5,13 @@
  * privacy: read it (Read Controller Information), or set it the way the
  * kernel takes it (Set Powered off, Set Privacy, Set Powered on again).
  * Owns the socket and a queue of requests; one command is in flight at a
- * time. A request that fails after powering the controller off powers it
- * on again before it reports.
+ * time. A request that fails at any point after it asked for the
+ * controller to be powered off (a refusal, no answer in time, a command
+ * that cannot be sent) powers it on again before it reports, and its error
+ * says whether that worked: a failed privacy change never leaves the
+ * adapter unpowered for what comes after (the next run, bluetoothd's
+ * other clients). mgmt_free() with such a change half done asks for power
+ * on too.
  *
  * Frames (BlueZ doc/mgmt-api.txt): opcode le16, index le16, length le16,
  * parameters. Replies are Command Complete (0x0001: opcode, status, data)
@@ -65,6 +70,7 @@ struct req {
 	bool on;
 	enum step step;
 	bool was_powered;
+	bool off_asked;         /* Set Powered off went out */
 	uint16_t op;            /* the command out */
 	char address[18];
 	GError *error;          /* kept while powering on again */
@@ -81,6 +87,7 @@ struct mgmt {
 	bool sent;              /* the head's command is out */
 	guint next_id;
 	char *storage;
+	unsigned timeout_ms;    /* per command */
 };
 
 static const char *status_text(uint8_t s)
@@ -201,16 +208,55 @@ static void finish(struct mgmt *m, struct req *r, int privacy, GError *error)
 	pump(m);
 }
 
+static void send_step(struct mgmt *m, struct req *r);
+
+/*
+ * The head request failed with @error (taken). A change that may have
+ * left the controller powered off (its Set Powered off went out, and the
+ * kernel did not refuse that one) powers it on again first, keeping
+ * @error; the caller hears @error with what became of the power.
+ * @refused: the kernel answered @error with a status to r's command.
+ */
+static void fail(struct mgmt *m, struct req *r, GError *error, bool refused)
+{
+	GError *err;
+
+	if (r->step == STEP_POWER_ON) {
+		/* powering on (again) failed */
+		err = r->error ? g_error_new(r->error->domain, r->error->code,
+			"%s; and hci%u could not be powered on again (%s): it "
+			"is left powered off ('btmgmt --index %u power on' "
+			"powers it)", r->error->message, r->index,
+			error->message, r->index) :
+			g_error_new(error->domain, error->code, "%s: hci%u is "
+			"left powered off ('btmgmt --index %u power on' powers "
+			"it)", error->message, r->index, r->index);
+		g_error_free(error);
+		finish(m, r, -1, err);
+		return;
+	}
+	if (r->set && r->off_asked && !(refused && r->step == STEP_POWER_OFF)) {
+		g_clear_error(&r->error);
+		r->error = error;
+		r->step = STEP_POWER_ON;
+		send_step(m, r);
+		return;
+	}
+	finish(m, r, -1, error);
+}
+
 static gboolean command_timeout(gpointer data)
 {
 	struct mgmt *m = data;
 	struct req *r = g_queue_peek_head(&m->reqs);
 
 	m->timer = 0;
+	m->sent = false;
 	if (r)
-		finish(m, r, -1, g_error_new(BCERROR, BCERROR_TIMEOUT,
-			"mgmt: no answer from the kernel within %d ms",
-			COMMAND_TIMEOUT_MS));
+		fail(m, r, g_error_new(BCERROR, BCERROR_TIMEOUT,
+			"mgmt %s on hci%u: no answer from the kernel within "
+			"%u ms", op_text(r->op), r->index, m->timeout_ms),
+			false);
 	return G_SOURCE_REMOVE;
 }
 
@@ -241,7 +287,9 @@ static bool send_command(struct mgmt *m, uint16_t op, uint16_t index,
 	}
 	m->sent = true;
 	((struct req *)g_queue_peek_head(&m->reqs))->op = op;
-	m->timer = g_timeout_add(COMMAND_TIMEOUT_MS, command_timeout, m);
+	if (op == MGMT_OP_SET_POWERED && !params[0])
+		((struct req *)g_queue_peek_head(&m->reqs))->off_asked = true;
+	m->timer = g_timeout_add(m->timeout_ms, command_timeout, m);
 	return true;
 }
 
@@ -277,7 +325,7 @@ static void send_step(struct mgmt *m, struct req *r)
 		return;
 	}
 	if (!send_command(m, op, r->index, p, len, &err))
-		finish(m, r, -1, err);
+		fail(m, r, err, false);
 }
 
 static void pump(struct mgmt *m)
@@ -336,16 +384,7 @@ static void on_reply(struct mgmt *m, uint16_t op, uint16_t index,
 		m->timer = 0;
 	}
 	if (status) {
-		err = status_error(op, index, status);
-		/* off already: on again before saying so */
-		if (r->set && r->was_powered && r->step == STEP_SET_PRIVACY &&
-		    !r->error) {
-			r->error = err;
-			r->step = STEP_POWER_ON;
-			send_step(m, r);
-			return;
-		}
-		finish(m, r, -1, err);
+		fail(m, r, status_error(op, index, status), true);
 		return;
 	}
 	if (r->step == STEP_READ) {
@@ -362,8 +401,10 @@ static void on_reply(struct mgmt *m, uint16_t op, uint16_t index,
 		}
 	}
 	if (r->step == STEP_POWER_ON && r->error) {
-		err = r->error;
-		r->error = NULL;
+		/* powered on again after a failure: the failure it was */
+		err = g_error_new(r->error->domain, r->error->code,
+			"%s (hci%u is powered on again)", r->error->message,
+			r->index);
 		finish(m, r, -1, err);
 		return;
 	}
@@ -486,6 +527,7 @@ struct mgmt *mgmt_new_fd(int fd)
 	m->fd = fd;
 	g_queue_init(&m->reqs);
 	m->storage = g_strdup("/var/lib/bluetooth");
+	m->timeout_ms = COMMAND_TIMEOUT_MS;
 	m->source = g_unix_fd_add(fd, G_IO_IN | G_IO_HUP, readable, m);
 	return m;
 }
@@ -517,12 +559,28 @@ void mgmt_set_storage(struct mgmt *m, const char *dir)
 	m->storage = g_strdup(dir);
 }
 
+void mgmt_set_timeout(struct mgmt *m, unsigned ms)
+{
+	m->timeout_ms = ms;
+}
+
 void mgmt_free(struct mgmt *m)
 {
 	struct req *r;
 
 	if (!m)
 		return;
+	/* a change half done: power on asked for, not waited for */
+	r = g_queue_peek_head(&m->reqs);
+	if (r && r->set && r->off_asked && !(r->step == STEP_POWER_ON &&
+						 m->sent)) {
+		uint8_t on = 1;
+
+		if (m->timer)
+			g_source_remove(m->timer);
+		m->timer = 0;
+		send_command(m, MGMT_OP_SET_POWERED, r->index, &on, 1, NULL);
+	}
 	while ((r = g_queue_pop_head(&m->reqs)))
 		req_free(r);
 	if (m->timer)

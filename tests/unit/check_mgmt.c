@@ -269,6 +269,113 @@ START_TEST(a_refused_change_powers_the_controller_on_again)
 }
 END_TEST
 
+/*
+ * A change that fails anywhere after the controller was asked to power
+ * off gives it back powered, and says so (CI once met a Set Privacy the
+ * kernel did not know: hci0 stayed off for every line after). Each row:
+ * where it fails, how (a status, or no answer: -1), whether powering on
+ * again works, and what the error must say.
+ */
+static const struct fail_row {
+	const char *what;
+	int fail_at;            /* 0: Set Powered off, 1: Set Privacy,
+				 * 2: Set Powered on */
+	int status;             /* -1: no answer */
+	bool power_on_ok;
+	int code;
+	const char *says[2];
+} fail_rows[] = {
+	{ "an unknown command", 1, 0x01, true, BCERROR_FAILED,
+	  { "Set Privacy on hci1: Unknown Command (0x01)",
+	    "(hci1 is powered on again)" } },
+	{ "no answer to Set Privacy", 1, -1, true, BCERROR_TIMEOUT,
+	  { "Set Privacy on hci1: no answer", "powered on again" } },
+	{ "no answer to Set Powered off", 0, -1, true, BCERROR_TIMEOUT,
+	  { "Set Powered on hci1: no answer", "powered on again" } },
+	{ "power on refused too", 1, 0x03, false, BCERROR_FAILED,
+	  { "Set Privacy on hci1: Failed (0x03); and hci1 could not be "
+	    "powered on again", "left powered off" } },
+	{ "power on refused after the change", 2, 0x03, false,
+	  BCERROR_FAILED,
+	  { "Set Powered on hci1: Failed (0x03)", "left powered off" } },
+};
+
+START_TEST(a_failed_change_gives_the_controller_back_powered)
+{
+	const struct fail_row *row = &fail_rows[_i];
+	struct kernel k;
+	uint8_t p[1];
+
+	kernel_start(&k);
+	mgmt_set_timeout(k.m, 200);
+	mgmt_ops.set_privacy(k.m, 1, true, set_done, &k);
+	next_command(&k, OP_READ_INFO, 1, NULL, 0);
+	reply_info(&k, 1, MGMT_SETTING_POWERED);
+	settle(&k);
+	next_command(&k, OP_SET_POWERED, 1, p, 1);
+	ck_assert_int_eq(p[0], 0);
+	if (row->fail_at == 0) {
+		settle(&k);     /* no answer: mgmt's timeout */
+	} else {
+		reply(&k, OP_SET_POWERED, 1, 0,
+			(const uint8_t[]){ 0, 0, 0, 0 }, 4);
+		settle(&k);
+		next_command(&k, OP_SET_PRIVACY, 1, NULL, 0);
+		if (row->fail_at == 1 && row->status >= 0)
+			reply(&k, OP_SET_PRIVACY, 1, (uint8_t)row->status,
+				NULL, 0);
+		else if (row->fail_at == 2)
+			reply(&k, OP_SET_PRIVACY, 1, 0,
+				(const uint8_t[]){ 0, 0x20, 0, 0 }, 4);
+		settle(&k);
+	}
+	ck_assert_msg(!k.done, "%s: reported before powering on", row->what);
+	next_command(&k, OP_SET_POWERED, 1, p, 1);
+	ck_assert_int_eq(p[0], 1);
+	if (row->fail_at == 2) {
+		reply(&k, OP_SET_POWERED, 1, (uint8_t)row->status, NULL, 0);
+	} else {
+		if (row->power_on_ok)
+			reply(&k, OP_SET_POWERED, 1, 0,
+				(const uint8_t[]){ 1, 0, 0, 0 }, 4);
+		else
+			reply(&k, OP_SET_POWERED, 1, 0x03, NULL, 0);
+	}
+	settle(&k);
+	ck_assert_msg(k.done, "%s: not done", row->what);
+	ck_assert_int_eq(k.code, row->code);
+	for (int i = 0; i < 2; i++)
+		ck_assert_msg(strstr(k.message, row->says[i]),
+			"%s: '%s' does not say '%s'", row->what, k.message,
+			row->says[i]);
+	kernel_stop(&k);
+}
+END_TEST
+
+/* the run ends (mgmt_free) with the controller off: power on asked for */
+START_TEST(a_change_cut_short_asks_for_power_on)
+{
+	struct kernel k;
+	uint8_t p[1];
+
+	kernel_start(&k);
+	mgmt_ops.set_privacy(k.m, 1, true, set_done, &k);
+	next_command(&k, OP_READ_INFO, 1, NULL, 0);
+	reply_info(&k, 1, MGMT_SETTING_POWERED);
+	settle(&k);
+	next_command(&k, OP_SET_POWERED, 1, NULL, 0);
+	reply(&k, OP_SET_POWERED, 1, 0, (const uint8_t[]){ 0, 0, 0, 0 }, 4);
+	settle(&k);
+	next_command(&k, OP_SET_PRIVACY, 1, NULL, 0);
+	mgmt_free(k.m);
+	k.m = NULL;
+	next_command(&k, OP_SET_POWERED, 1, p, 1);
+	ck_assert_int_eq(p[0], 1);
+	ck_assert(!k.done);
+	kernel_stop(&k);
+}
+END_TEST
+
 /* already as asked: nothing is changed */
 START_TEST(a_setting_already_there_is_left_alone)
 {
@@ -335,6 +442,9 @@ Suite *mgmt_suite(void)
 	tcase_add_test(tc, privacy_is_set_with_the_controller_off);
 	tcase_add_test(tc, without_root_the_kernel_says_permission_denied);
 	tcase_add_test(tc, a_refused_change_powers_the_controller_on_again);
+	tcase_add_loop_test(tc, a_failed_change_gives_the_controller_back_powered,
+		0, (int)G_N_ELEMENTS(fail_rows));
+	tcase_add_test(tc, a_change_cut_short_asks_for_power_on);
 	tcase_add_test(tc, a_setting_already_there_is_left_alone);
 	tcase_add_test(tc, replies_that_do_not_fit_are_not_taken);
 	tcase_add_test(tc, without_bluetooth_it_says_so);
