@@ -133,6 +133,9 @@ struct scn_step {
 	GBytes *value;           /* write/reboot value, read and
 				  * expect-notify expect= */
 	bool write_command;
+	/* read, write expect-error=: a BlueZ error name in kebab case
+	 * ("not-permitted"), or "att-0xNN" */
+	char *expect_error;
 	/* expect */
 	GArray *expects;         /* struct scn_expect */
 	/* sleep; expect-no-notify for= (how long nothing may come) */

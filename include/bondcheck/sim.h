@@ -33,6 +33,7 @@ enum sim_fault {
 	SIM_FAULT_LOSE_LATER_BONDS_ON_REBOOT,
 	SIM_FAULT_NO_RPA_RESOLUTION,
 	SIM_FAULT_SAVE_ON_DISCONNECT,
+	SIM_FAULT_ATT_ERROR,
 	SIM_FAULT_COUNT,
 };
 
@@ -41,6 +42,7 @@ enum sim_fault_arg {
 	SIM_FAULT_ARG_DURATION,
 	SIM_FAULT_ARG_COUNT,
 	SIM_FAULT_ARG_VERSION,
+	SIM_FAULT_ARG_ATT,       /* an ATT error code, 0x01 to 0xff */
 };
 
 struct sim_fault_info {
@@ -60,6 +62,7 @@ struct sim_fault_value {
 	int64_t ms;              /* slow-boot */
 	unsigned count;          /* bond-table-full */
 	unsigned bluez_minor;    /* bluez-version: 64, 66 or 83 */
+	unsigned att_code;       /* att-error */
 	char *text;              /* the argument as given */
 };
 

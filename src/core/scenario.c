@@ -811,6 +811,7 @@ static void step_free(void *data)
 	g_free(s->cmd);
 	g_free(s->port);
 	g_free(s->uuid);
+	g_free(s->expect_error);
 	if (s->send)
 		g_bytes_unref(s->send);
 	if (s->value)
@@ -1026,6 +1027,49 @@ static void p_hex(struct parser *p, struct scn_step *s,
 			pm->key, val);
 }
 
+/* BlueZ's error names (org.bluez.Error.NAME) a read or write can end
+ * with, in kebab case; the ATT error itself is att-0xNN */
+static const char *const gatt_errors[] = { "failed", "in-progress",
+	"not-permitted", "not-authorized", "not-supported", "not-connected",
+	"invalid-arguments", "invalid-offset", "invalid-value-length",
+	"not-paired", "does-not-exist", "not-available", "not-ready",
+	"att-0x80", NULL };
+
+static bool att_error_name(const char *v)
+{
+	return strlen(v) == 8 && !g_ascii_strncasecmp(v, "att-0x", 6) &&
+	       g_ascii_isxdigit(v[6]) && g_ascii_isxdigit(v[7]) &&
+	       (v[6] != '0' || v[7] != '0');
+}
+
+static void p_error(struct parser *p, struct scn_step *s,
+	const struct param *pm, const char *val, int col)
+{
+	char *sg;
+
+	(void)pm;
+	if (att_error_name(val)) {
+		/* one spelling: att-0x0e */
+		g_free(s->expect_error);
+		s->expect_error = g_ascii_strdown(val, -1);
+		return;
+	}
+	for (size_t i = 0; gatt_errors[i]; i++) {
+		if (!strcmp(gatt_errors[i], val)) {
+			set_str(&s->expect_error, val);
+			return;
+		}
+	}
+	sg = suggest_nearest(val, gatt_errors);
+	err_at(p, col, "expect-error= takes a BlueZ error name (failed, "
+		"in-progress, not-permitted, not-authorized, not-supported, "
+		"not-connected, invalid-arguments, invalid-offset, "
+		"invalid-value-length, not-paired, does-not-exist, "
+		"not-available, not-ready) or an ATT error as att-0xNN, not "
+		"'%s'%s", val, sg);
+	g_free(sg);
+}
+
 /* expect-no-notify's for=: how long no notification may come */
 static void p_for(struct parser *p, struct scn_step *s,
 	const struct param *pm, const char *val, int col)
@@ -1135,6 +1179,13 @@ static void c_expect(struct parser *p, struct scn_step *s, bool clean)
 			"services-resolved)");
 }
 
+static void c_read(struct parser *p, struct scn_step *s, bool clean)
+{
+	if (clean && s->value && s->expect_error)
+		err_at(p, s->col, "read takes expect= or expect-error=, not "
+			"both");
+}
+
 static void c_no_notify(struct parser *p, struct scn_step *s, bool clean)
 {
 	(void)p;
@@ -1168,6 +1219,7 @@ static const struct param reboot_params[] = {
 };
 static const struct param read_params[] = {
 	{ "expect", p_hex, 0 },
+	{ "expect-error", p_error, 0 },
 	P_TIMEOUT, P_END
 };
 static const struct param expect_notify_params[] = {
@@ -1180,6 +1232,7 @@ static const struct param no_notify_params[] = {
 };
 static const struct param write_params[] = {
 	{ "type", p_write_type, 0 },
+	{ "expect-error", p_error, 0 },
 	P_TIMEOUT, P_END
 };
 static const struct param expect_params[] = {
@@ -1220,7 +1273,7 @@ static const struct spec {
 	[SCN_STEP_RECONNECT] = { "reconnect", 15000, no_args, NULL,
 		timeout_params, NULL },
 	[SCN_STEP_READ] = { "read", 10000, uuid_arg, "a characteristic UUID",
-		read_params, NULL },
+		read_params, c_read },
 	[SCN_STEP_WRITE] = { "write", 10000, uuid_hex_args,
 		"a characteristic UUID and a hex value", write_params, NULL },
 	[SCN_STEP_SUBSCRIBE] = { "subscribe", 10000, uuid_arg,

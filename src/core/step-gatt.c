@@ -301,6 +301,90 @@ static char *reply_hex(const struct bluez_reply *r, GVariant **ay,
 	return evlog_hex(*d, *n);
 }
 
+/*
+ * A D-Bus error name in the kebab case scenarios use:
+ * org.bluez.Error.NotPermitted is not-permitted. BlueZ before 5.5x named an
+ * ATT error it has no name for plain org.bluez.Error: failed, as now.
+ */
+static char *error_kebab(const char *name)
+{
+	const char *last = name ? strrchr(name, '.') : NULL;
+	GString *k;
+
+	if (!name)
+		return g_strdup("(no D-Bus error)");
+	if (!strcmp(name, "org.bluez.Error"))
+		return g_strdup("failed");
+	last = last ? last + 1 : name;
+	k = g_string_new(NULL);
+	for (const char *c = last; *c; c++) {
+		if (g_ascii_isupper(*c) && c != last)
+			g_string_append_c(k, '-');
+		g_string_append_c(k, g_ascii_tolower(*c));
+	}
+	return g_string_free(k, FALSE);
+}
+
+/* Is @r the error @want (a kebab name, or att-0xNN: BlueZ's text names the
+ * ATT code only for codes it has no D-Bus name for)? */
+static bool error_is(const struct bluez_reply *r, const char *want,
+	const char *kebab)
+{
+	if (!strncmp(want, "att-0x", 6)) {
+		char *low = r->error_text ? g_ascii_strdown(r->error_text, -1) :
+			NULL;
+		char *needle = g_strdup_printf("att error: 0x%s", want + 6);
+		bool is = low && strstr(low, needle);
+
+		g_free(low);
+		g_free(needle);
+		return is;
+	}
+	return !strcmp(kebab, want);
+}
+
+/* read/write expect-error=: the step passes only when exactly that error
+ * came */
+static void expect_error_reply(struct engine *e, const struct bluez_reply *r,
+	const char *what)
+{
+	const char *want = e->st.s->expect_error;
+	char *got;
+
+	if (r->error && gatt_moved(e, r))
+		return;
+	if (!r->error) {
+		GVariant *ay = NULL;
+		const guint8 *d;
+		gsize n = 0;
+		char *hex = r->value && g_variant_is_of_type(r->value,
+				G_VARIANT_TYPE("(ay)")) ?
+			reply_hex(r, &ay, &d, &n) : NULL;
+
+		step_fail(e, VERDICT_EXPECTATION_FAILED, CONFIDENCE_NONE,
+			"%s succeeded%s%s%s, expected the error %s", what,
+			hex ? " (value " : "", hex ? hex : "", hex ? ")" : "",
+			want);
+		g_free(hex);
+		if (ay)
+			g_variant_unref(ay);
+		return;
+	}
+	got = error_kebab(r->error_name);
+	if (error_is(r, want, got)) {
+		step_timeline(e, "%s failed as expected: %s (%s)", what, got,
+			r->error_text ? r->error_text : "");
+		step_pass(e);
+	} else {
+		step_fail(e, VERDICT_EXPECTATION_FAILED, CONFIDENCE_NONE,
+			"%s failed with %s (%s%s%s), expected %s", what, got,
+			r->error_name ? r->error_name : r->error->message,
+			r->error_text ? ": " : "",
+			r->error_text ? r->error_text : "", want);
+	}
+	g_free(got);
+}
+
 static void gatt_clear(struct engine *e)
 {
 	g_free(e->st.u.gatt.chr);
@@ -356,6 +440,10 @@ static void read_reply(struct engine *e, const struct bluez_reply *r)
 	const guint8 *d;
 	char *hex;
 
+	if (s->expect_error) {
+		expect_error_reply(e, r, "ReadValue");
+		return;
+	}
 	if (!gatt_answered(e, r, "ReadValue"))
 		return;
 	if (e->st.u.gatt.pairing_seen && central_bonded(step_central(e)) &&
@@ -407,7 +495,9 @@ const struct step_ops step_read_ops = {
 
 static void write_reply(struct engine *e, const struct bluez_reply *r)
 {
-	if (gatt_answered(e, r, "WriteValue"))
+	if (e->st.s->expect_error)
+		expect_error_reply(e, r, "WriteValue");
+	else if (gatt_answered(e, r, "WriteValue"))
 		step_pass(e);
 }
 

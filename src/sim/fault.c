@@ -64,6 +64,10 @@ static const struct sim_fault_info faults[SIM_FAULT_COUNT] = {
 		SIM_FAULT_ARG_NONE, NULL,
 		"new keys are written only when a central disconnects: a hard "
 		"reboot on the link that made the bond loses it" },
+	{ SIM_FAULT_ATT_ERROR, "att-error", SIM_FAULT_ARG_ATT, "CODE",
+		"the DUT answers every read and write request of its "
+		"characteristics with ATT error CODE (0x01 to 0xff; BlueZ "
+		"turns it into its D-Bus error)" },
 };
 
 const struct sim_fault_info *sim_fault_info(enum sim_fault fault)
@@ -137,6 +141,18 @@ bool sim_fault_parse_arg(enum sim_fault fault, const char *arg,
 				info->name, arg ? arg : "");
 			return false;
 		}
+		break;
+	case SIM_FAULT_ARG_ATT:
+		if (arg)
+			n = strtoul(arg, &end, 0);
+		if (!arg || !g_ascii_isdigit(*arg) || *end || n < 1 ||
+		    n > 0xff) {
+			g_set_error(error, BCERROR, BCERROR_BAD_INPUT,
+				"fault %s needs an ATT error code from 0x01 to "
+				"0xff, e.g. %s=0x80", info->name, info->name);
+			return false;
+		}
+		value->att_code = (unsigned)n;
 		break;
 	}
 	value->text = g_strdup(arg);

@@ -117,8 +117,22 @@ static bool parse_offset(GVariant *opts, uint16_t *offset)
 	return ok;
 }
 
+/* The att-error fault: the DUT refuses the request with its ATT error. */
+static bool dut_refuses(struct svc_call *call, struct sim_chr *c)
+{
+	const struct sim_fault_value *f = sim_dut_fault_value(
+		c->dev->adapter->dut, SIM_FAULT_ATT_ERROR);
+
+	if (!f)
+		return false;
+	sim_reply_att_error(call, f->att_code);
+	return true;
+}
+
 static void answer_read(struct svc_call *call, struct sim_chr *c)
 {
+	if (dut_refuses(call, c))
+		return;
 	temp_value(c->dev->adapter, c->value);
 	c->value_known = true;
 	/* the read updates the cached value: Value changes on the bus too */
@@ -233,7 +247,7 @@ static void m_write(struct svc_call *call, GVariant *args, void *data)
 			dut_written(c, bytes, n);
 	} else if (!c->writable) {
 		sim_reply_error(call, SIM_ERR_WRITE_NOT_PERMITTED);
-	} else {
+	} else if (!dut_refuses(call, c)) {
 		svc_call_return(call, NULL);
 		dut_written(c, bytes, n);
 	}

@@ -69,6 +69,12 @@ static const struct sim_err_reply sim_errs[] = {
 	[SIM_ERR_SDP_SEARCH] = { BLUEZ_ERR_FAILED, "br-connection-sdp-search" },
 	[SIM_ERR_NO_PERIPHERAL] = { BLUEZ_ERR_NOT_SUPPORTED,
 		"Operation is not supported" },
+	[SIM_ERR_NOT_AUTHORIZED] = { BLUEZ_ERR_NOT_AUTHORIZED,
+		"Operation Not Authorized" },
+	[SIM_ERR_INVALID_LENGTH] = { BLUEZ_ERR_INVALID_ARGS,
+		"Invalid Length" },
+	/* sim_reply_att_error() adds ": 0xNN", the code */
+	[SIM_ERR_ATT] = { BLUEZ_ERR_FAILED, "Operation failed with ATT error" },
 };
 
 G_STATIC_ASSERT(G_N_ELEMENTS(sim_errs) == SIM_ERR_COUNT);
@@ -81,6 +87,39 @@ const char *sim_err_to_str(enum sim_err err)
 void sim_reply_error(struct svc_call *call, enum sim_err err)
 {
 	svc_call_error(call, sim_errs[err].name, "%s", sim_errs[err].text);
+}
+
+void sim_reply_att_error(struct svc_call *call, unsigned code)
+{
+	switch (code) {
+	case 0x02:   /* Read Not Permitted */
+		sim_reply_error(call, SIM_ERR_READ_NOT_PERMITTED);
+		return;
+	case 0x03:   /* Write Not Permitted */
+		sim_reply_error(call, SIM_ERR_WRITE_NOT_PERMITTED);
+		return;
+	case 0x05:   /* Insufficient Authentication */
+	case 0x0c:   /* Insufficient Encryption Key Size */
+	case 0x0f:   /* Insufficient Encryption */
+		sim_reply_error(call, SIM_ERR_NOT_PAIRED);
+		return;
+	case 0x06:   /* Request Not Supported */
+		sim_reply_error(call, SIM_ERR_NOT_SUPPORTED);
+		return;
+	case 0x07:   /* Invalid Offset */
+		sim_reply_error(call, SIM_ERR_INVALID_OFFSET);
+		return;
+	case 0x08:   /* Insufficient Authorization */
+		sim_reply_error(call, SIM_ERR_NOT_AUTHORIZED);
+		return;
+	case 0x0d:   /* Invalid Attribute Value Length */
+		sim_reply_error(call, SIM_ERR_INVALID_LENGTH);
+		return;
+	default:
+		svc_call_error(call, sim_errs[SIM_ERR_ATT].name,
+			"%s: 0x%02x", sim_errs[SIM_ERR_ATT].text, code & 0xff);
+		return;
+	}
 }
 
 /* ---- time --------------------------------------------------------------- */

@@ -74,6 +74,9 @@ enum sim_err {
 	SIM_ERR_DEVICE_REMOVED,
 	SIM_ERR_SDP_SEARCH,         /* ConnectProfile: no BR/EDR to search */
 	SIM_ERR_NO_PERIPHERAL,      /* the managers of a role we do not play */
+	SIM_ERR_NOT_AUTHORIZED,
+	SIM_ERR_INVALID_LENGTH,
+	SIM_ERR_ATT,                /* an ATT error BlueZ has no name for */
 	SIM_ERR_COUNT,
 };
 
@@ -81,6 +84,9 @@ enum sim_err {
 const char *sim_err_to_str(enum sim_err err);
 /* Answer @call with @err: its name and its text. */
 void sim_reply_error(struct svc_call *call, enum sim_err err);
+/* Answer a GATT call the DUT refused with ATT error @code, as bluetoothd
+ * turns it into a D-Bus error (gatt-client.c create_gatt_dbus_error). */
+void sim_reply_att_error(struct svc_call *call, unsigned code);
 
 /* ---- the objects -------------------------------------------------------- */
 

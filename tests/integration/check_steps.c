@@ -46,6 +46,40 @@ static const struct {
 	{ "scan\nconnect\npair\nsubscribe 2a6e\nexpect-notify 2a6e\nreboot\n"
 	  "reconnect\nexpect-no-notify 2a6e for=1s\n",
 	  { "--fault", "forget-cccd-on-reboot", NULL }, 0, "PASSED: 8 of 8" },
+	/* expect-error=: the reboot characteristic cannot be read, the
+	 * temperature not written (bluetoothd's NotPermitted) */
+	{ "scan\nconnect\npair\nread b0dc0002-0000-4000-8000-00805f9b34fb "
+	  "expect-error=not-permitted\nwrite 2a6e 01 "
+	  "expect-error=not-permitted\n", { NULL }, 0, "PASSED: 5 of 5" },
+	/* success is not the error */
+	{ "scan\nconnect\npair\nread 2a6e expect-error=not-permitted\n",
+	  { NULL }, 1, "expectation-failed at STEP:4 (read): ReadValue "
+	  "succeeded (value 2909), expected the error not-permitted" },
+	{ "scan\nconnect\nwrite b0dc0002-0000-4000-8000-00805f9b34fb 00 "
+	  "expect-error=failed\n", { NULL }, 1, "expectation-failed at STEP:3 "
+	  "(write): WriteValue succeeded, expected the error failed" },
+	/* a DUT that refuses with an ATT error: BlueZ names some ... */
+	{ "scan\nconnect\npair\nread 2a6e expect-error=not-authorized\n"
+	  "write b0dc0002-0000-4000-8000-00805f9b34fb 00 "
+	  "expect-error=not-authorized\n",
+	  { "--fault", "att-error=0x08", NULL }, 0, "PASSED: 5 of 5" },
+	{ "scan\nconnect\npair\nread 2a6e expect-error=not-supported\n",
+	  { "--fault", "att-error=0x06", NULL }, 0, "PASSED: 4 of 4" },
+	/* ... and passes the code of the others in its text */
+	{ "scan\nconnect\npair\nread 2a6e expect-error=att-0x80\n"
+	  "read 2a6e expect-error=failed\n",
+	  { "--fault", "att-error=0x80", NULL }, 0, "PASSED: 5 of 5" },
+	/* another error than the one expected */
+	{ "scan\nconnect\npair\nread 2a6e expect-error=att-0x81\n",
+	  { "--fault", "att-error=0x80", NULL }, 1, "expectation-failed at "
+	  "STEP:4 (read): ReadValue failed with failed "
+	  "(org.bluez.Error.Failed: Operation failed with ATT error: 0x80), "
+	  "expected att-0x81" },
+	{ "scan\nconnect\npair\nread 2a6e expect-error=not-permitted\n",
+	  { "--fault", "att-error=0x08", NULL }, 1, "expectation-failed at "
+	  "STEP:4 (read): ReadValue failed with not-authorized "
+	  "(org.bluez.Error.NotAuthorized: Operation Not Authorized), "
+	  "expected not-permitted" },
 };
 
 static char *write_scn(const char *text)

@@ -217,6 +217,39 @@ static const struct {
 		"you mean 'io'?)\n" },
 	{ "sett X=1\n", "t.scn:1:1: unknown step 'sett' (did you mean "
 		"'set'?)\n" },
+	/* read and write expect-error= */
+	{ "read 2a6e expect-error=not-permitted\nwrite 2a6e 01 "
+	  "expect-error=not-authorized type=request\nread 2a6e "
+	  "expect-error=att-0x80\nread 2a6e expect-error=ATT-0X0E\n", "" },
+	{ "read 2a6e expect-error=not-permited\n", "t.scn:1:24: expect-error= "
+		"takes a BlueZ error name (failed, in-progress, not-permitted, "
+		"not-authorized, not-supported, not-connected, "
+		"invalid-arguments, invalid-offset, invalid-value-length, "
+		"not-paired, does-not-exist, not-available, not-ready) or an ATT "
+		"error as att-0xNN, not 'not-permited' (did you mean "
+		"'not-permitted'?)\n" },
+	{ "write 2a6e 01 expect-error=NotPermitted\n", "t.scn:1:28: "
+		"expect-error= takes a BlueZ error name (failed, in-progress, "
+		"not-permitted, not-authorized, not-supported, not-connected, "
+		"invalid-arguments, invalid-offset, invalid-value-length, "
+		"not-paired, does-not-exist, not-available, not-ready) or an ATT "
+		"error as att-0xNN, not 'NotPermitted'\n" },
+	{ "read 2a6e expect-error=att-0x00\n", "t.scn:1:24: expect-error= "
+		"takes a BlueZ error name (failed, in-progress, not-permitted, "
+		"not-authorized, not-supported, not-connected, "
+		"invalid-arguments, invalid-offset, invalid-value-length, "
+		"not-paired, does-not-exist, not-available, not-ready) or an ATT "
+		"error as att-0xNN, not 'att-0x00' (did you mean 'att-0x80'?)\n" },
+	{ "read 2a6e expect-error=\n", "t.scn:1:24: expect-error= takes a "
+		"BlueZ error name (failed, in-progress, not-permitted, "
+		"not-authorized, not-supported, not-connected, "
+		"invalid-arguments, invalid-offset, invalid-value-length, "
+		"not-paired, does-not-exist, not-available, not-ready) or an ATT "
+		"error as att-0xNN, not ''\n" },
+	{ "read 2a6e expect=01 expect-error=failed\n", "t.scn:1:1: read takes "
+		"expect= or expect-error=, not both\n" },
+	{ "subscribe 2a6e expect-error=failed\n", "t.scn:1:16: unknown "
+		"parameter 'expect-error' for subscribe\n" },
 	/* expect-notify expect=, expect-no-notify for= */
 	{ "expect-notify 2a6e expect=2909 timeout=5s\n", "" },
 	{ "expect-notify 2a6e expect=29g9\n", "t.scn:1:27: expect= takes "
@@ -303,7 +336,8 @@ START_TEST(check_parameters_land_in_their_steps)
 {
 	const char *text = "expect-no-notify 2a6e\n"
 		"expect-no-notify 2a6e for=750ms\n"
-		"expect-notify 2a6e expect=2909\n";
+		"expect-notify 2a6e expect=2909\n"
+		"read 2a6e expect-error=ATT-0x0E\n";
 	struct scenario *s = scenario_parse(text, strlen(text), "p.scn", NULL,
 		NULL);
 	struct scn_step *st;
@@ -320,6 +354,8 @@ START_TEST(check_parameters_land_in_their_steps)
 	d = g_bytes_get_data(st->value, &n);
 	ck_assert_uint_eq(n, 2);
 	ck_assert(d[0] == 0x29 && d[1] == 0x09);
+	st = g_ptr_array_index(s->steps, 3);
+	ck_assert_str_eq(st->expect_error, "att-0x0e");
 	scenario_free(s);
 }
 END_TEST
