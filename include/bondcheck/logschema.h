@@ -159,6 +159,8 @@ bool log_event_is_structural(enum log_event ev);
 #define LOG_KEY_NOTIFICATIONS         "notifications"
 #define LOG_KEY_PAIRING_MS            "pairing_ms"
 #define LOG_KEY_IO                    "io"
+/* pair: the association model our agent's requests showed */
+#define LOG_KEY_PAIRING_METHOD        "pairing_method"
 #define LOG_KEY_NEW_ADDRESS           "new_address"
 #define LOG_KEY_NEW_ADDRESS_TYPE      "new_address_type"
 #define LOG_KEY_OLD_ADDRESS           "old_address"

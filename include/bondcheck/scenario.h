@@ -63,6 +63,17 @@ enum scn_reboot_kind {
 
 const char *scn_reboot_kind_to_str(enum scn_reboot_kind kind);
 
+/* The association model a pair step asserts (`pair method=`): what our
+ * agent was asked decides which one BlueZ used. */
+enum scn_method {
+	SCN_METHOD_ANY,          /* not said */
+	SCN_METHOD_JUST_WORKS,   /* no confirmation, no passkey */
+	SCN_METHOD_NUMERIC_COMPARISON,   /* RequestConfirmation */
+	SCN_METHOD_PASSKEY_ENTRY,        /* RequestPasskey, DisplayPasskey */
+};
+
+const char *scn_method_to_str(enum scn_method method);
+
 enum scn_prop {
 	SCN_PROP_CONNECTED,
 	SCN_PROP_PAIRED,
@@ -118,6 +129,8 @@ struct scn_step {
 	bool bond;
 	char *io;
 	long passkey;            /* -1: none */
+	enum scn_method method;
+	bool reject;             /* confirm=reject */
 	/* reboot */
 	enum scn_via via;
 	bool via_given;

@@ -57,6 +57,17 @@ const char *scn_via_to_str(enum scn_via via)
 	return "unknown";
 }
 
+const char *scn_method_to_str(enum scn_method method)
+{
+	switch (method) {
+	case SCN_METHOD_ANY: return "any";
+	case SCN_METHOD_JUST_WORKS: return "just-works";
+	case SCN_METHOD_NUMERIC_COMPARISON: return "numeric-comparison";
+	case SCN_METHOD_PASSKEY_ENTRY: return "passkey-entry";
+	}
+	return "unknown";
+}
+
 const char *scn_reboot_kind_to_str(enum scn_reboot_kind kind)
 {
 	switch (kind) {
@@ -934,6 +945,40 @@ static void p_passkey(struct parser *p, struct scn_step *s,
 		s->passkey = n;
 }
 
+static const char *const methods[] = { "just-works", "numeric-comparison",
+	"passkey-entry", NULL };
+
+static void p_method(struct parser *p, struct scn_step *s,
+	const struct param *pm, const char *val, int col)
+{
+	char *sg;
+
+	(void)pm;
+	for (size_t i = 0; methods[i]; i++) {
+		if (!strcmp(methods[i], val)) {
+			s->method = (enum scn_method)(i + 1);
+			return;
+		}
+	}
+	sg = suggest_nearest(val, methods);
+	err_at(p, col, "method= takes just-works, numeric-comparison or "
+		"passkey-entry, not '%s'%s", val, sg);
+	g_free(sg);
+}
+
+static void p_confirm(struct parser *p, struct scn_step *s,
+	const struct param *pm, const char *val, int col)
+{
+	(void)pm;
+	if (!strcmp(val, "accept"))
+		s->reject = false;
+	else if (!strcmp(val, "reject"))
+		s->reject = true;
+	else
+		err_at(p, col, "confirm= takes accept or reject, not '%s'",
+			val);
+}
+
 static const char *const vias[] = { "sim", "command", "serial", "gatt",
 	"manual", NULL };
 
@@ -1204,6 +1249,8 @@ static const struct param pair_params[] = {
 	{ "bond", p_bond, 0 },
 	{ "io", p_io, 0 },
 	{ "passkey", p_passkey, 0 },
+	{ "method", p_method, 0 },
+	{ "confirm", p_confirm, 0 },
 	P_TIMEOUT, P_END
 };
 static const struct param reboot_params[] = {

@@ -24,6 +24,7 @@ struct sub {
 	bool active;             /* our StartNotify session exists */
 	bool dropped;            /* ...and we dropped it at a link loss */
 	unsigned notifications;  /* since the session (re)started */
+	unsigned consumed;       /* ...of them, what expect-notify saw */
 	GBytes *last;            /* the last one's value, if known */
 };
 
@@ -171,7 +172,9 @@ void gatt_subs_hci(struct central *c, const struct engine_hci_event *ev)
 {
 	if (!strcmp(ev->what, LOG_HCI_LE_CONNECTION) && ev->status == 0)
 		link_came_up(c, "HCI");
-	else if (!strcmp(ev->what, LOG_HCI_ATT_NOTIFICATION))
+	else if (!strcmp(ev->what, LOG_HCI_ATT_NOTIFICATION) &&
+		 !(ev->text && strstr(ev->text, "Indication")))
+		/* an indication (Service Changed's) is not a notification */
 		c->link_notifications++;
 }
 
@@ -542,6 +545,7 @@ static void subscribe_reply(struct engine *e, const struct bluez_reply *r)
 	if (!gatt_answered(e, r, "StartNotify"))
 		return;
 	e->st.u.gatt.sub->notifications = 0;
+	e->st.u.gatt.sub->consumed = 0;
 	step_enter_phase(e, GATT_PHASE_WAITING_NOTIFYING);
 	notifying_check(e);
 }
@@ -612,6 +616,7 @@ static void notify_wait(struct engine *e)
 			step_extra_str(e, LOG_KEY_VALUE, hex);
 			g_free(hex);
 		}
+		sub->consumed = sub->notifications;
 		if (notify_value_ok(e, sub))
 			step_pass(e);
 	}
@@ -626,6 +631,7 @@ static void resubscribed(struct engine *e, const struct bluez_reply *r)
 	sub->active = true;
 	sub->dropped = false;
 	sub->notifications = 0;
+	sub->consumed = 0;
 	notify_wait(e);
 }
 
@@ -747,12 +753,14 @@ const struct step_ops step_expect_notify_ops = {
 /* ---- expect-no-notify ---------------------------------------------------- */
 
 /*
- * Nothing may come from the characteristic for for=. What can show a
- * notification: our own session (BlueZ passes a notification only to a
- * subscriber), and, without one, the link's traffic where the HCI monitor
- * or the simulator shows it. A DUT whose CCCD for us is off must send
- * nothing; one that ignores its CCCD (MicroPython's example does) is caught
- * only there.
+ * Nothing may come from the characteristic: none since it could last be
+ * seen (since our session started or an expect-notify took the last one;
+ * without a session, since the link came up), and none for for=. What can
+ * show a notification: our own session (BlueZ passes a notification only
+ * to a subscriber), and, without one, the link's traffic where the HCI
+ * monitor or the simulator shows it (any characteristic's: neither names
+ * it here). A DUT whose CCCD for us is off must send nothing; one that
+ * ignores its CCCD (MicroPython's example does) is caught only there.
  */
 static void no_notify_came(struct engine *e, const char *how)
 {
@@ -760,6 +768,37 @@ static void no_notify_came(struct engine *e, const char *how)
 		"a notification from %s came %" G_GINT64_FORMAT " ms into the "
 		"%" G_GINT64_FORMAT " ms it had to stay quiet (%s)",
 		e->st.s->uuid, step_ms(e), e->st.s->sleep_ms, how);
+}
+
+/* What came before the step started, unseen by any step: true if some. */
+static bool no_notify_before(struct engine *e)
+{
+	struct gatt_state *g = &e->st.u.gatt;
+	struct central *c = step_central(e);
+	unsigned n;
+
+	if (g->sub && g->sub->notifications > g->sub->consumed) {
+		n = g->sub->notifications - g->sub->consumed;
+		step_extra_int(e, LOG_KEY_NOTIFICATIONS, n);
+		step_fail(e, VERDICT_EXPECTATION_FAILED, CONFIDENCE_NONE,
+			"%u notification%s from %s came before this step, since "
+			"%s (our subscription)", n, n == 1 ? "" : "s",
+			e->st.s->uuid, g->sub->consumed ? "the last "
+				"expect-notify" : "the subscription");
+		return true;
+	}
+	if (!g->sub && c->link_notifications > 0) {
+		n = c->link_notifications;
+		step_extra_int(e, LOG_KEY_NOTIFICATIONS_SEEN, n);
+		step_fail(e, VERDICT_EXPECTATION_FAILED, CONFIDENCE_NONE,
+			"the DUT sent %u notification%s on this link in the %"
+			G_GINT64_FORMAT " ms since it came up, with no "
+			"subscription of ours (%s)", n, n == 1 ? "" : "s",
+			(engine_now(e) - c->link_up_us) / 1000,
+			c->notifications_seen_by);
+		return true;
+	}
+	return false;
 }
 
 static void no_notify_done(struct engine *e)
@@ -794,6 +833,8 @@ static void expect_no_notify_start(struct engine *e)
 		g_free(why);
 		return;
 	}
+	if (no_notify_before(e))
+		return;
 	g->sub_before = g->sub ? g->sub->notifications : 0;
 	step_timeline(e, "watching %s for %" G_GINT64_FORMAT " ms (%s%s%s)",
 		e->st.s->uuid, e->st.s->sleep_ms,
@@ -819,7 +860,6 @@ static void expect_no_notify_chr_changed(struct engine *e, const char *path,
 static void expect_no_notify_hci(struct engine *e,
 	const struct engine_hci_event *ev)
 {
-	/* an indication (Service Changed's) is not a notification */
 	if (e->st.phase == GATT_PHASE_WATCHING &&
 	    !strcmp(ev->what, LOG_HCI_ATT_NOTIFICATION) &&
 	    !(ev->text && strstr(ev->text, "Indication")))

@@ -8,6 +8,12 @@
  * (AuthenticationFailed on 5.66, see DESIGN.md), so a pair over an existing
  * bond removes the device first, waits for its object to go, and finds the
  * DUT again by its advertisements.
+ *
+ * method= asserts the association model from what our agent is asked:
+ * RequestConfirmation is numeric comparison, RequestPasskey or
+ * DisplayPasskey passkey entry, nothing (or RequestAuthorization) Just
+ * Works. confirm=reject refuses the confirmation (and the passkey): the
+ * step passes when the pairing fails and the host holds no bond.
  */
 #include <string.h>
 
@@ -56,6 +62,27 @@ const char *pair_agent_capability(GPtrArray *steps)
 	return NULL;
 }
 
+/* The association model the agent's requests showed: NULL when it is the
+ * one method= asks for (or it asks none), else why not. */
+static char *method_mismatch(struct engine *e)
+{
+	struct pair_state *ps = &e->st.u.pair;
+	enum scn_method want = e->st.s->method;
+
+	if (want == SCN_METHOD_ANY || want == ps->seen)
+		return NULL;
+	return g_strdup_printf("the pairing used %s (%s), expected %s",
+		scn_method_to_str(ps->seen), ps->asked ? ps->asked :
+			"the agent was asked nothing",
+		scn_method_to_str(want));
+}
+
+static void pair_method_evidence(struct engine *e)
+{
+	step_extra_str(e, LOG_KEY_PAIRING_METHOD,
+		scn_method_to_str(e->st.u.pair.seen));
+}
+
 static void pair_check(struct engine *e)
 {
 	struct central *c = step_central(e);
@@ -65,9 +92,31 @@ static void pair_check(struct engine *e)
 	bool bonded = central_dut(c) && bluez_device_bonded(e->env.model,
 		central_dut(c), &from_paired);
 
+	char *why;
+
+	pair_method_evidence(e);
+	if (e->st.s->reject) {
+		step_fail(e, VERDICT_EXPECTATION_FAILED, CONFIDENCE_NONE,
+			"confirm=reject, but the pairing succeeded (%s: %s)",
+			scn_method_to_str(e->st.u.pair.seen),
+			e->st.u.pair.asked ? "the agent's answer did not stop "
+				"it" : "nothing was asked to reject");
+		if (paired)
+			central_bonded_now(c);
+		return;
+	}
 	if (!paired) {
 		step_fail(e, VERDICT_EXPECTATION_FAILED, CONFIDENCE_NONE,
 			"Pair() succeeded but Paired is not true");
+		return;
+	}
+	why = method_mismatch(e);
+	if (why) {
+		step_fail(e, VERDICT_EXPECTATION_FAILED, CONFIDENCE_NONE, "%s",
+			why);
+		g_free(why);
+		if (bonded)
+			central_bonded_now(c);
 		return;
 	}
 	if (!from_paired && bonded != want) {
@@ -85,10 +134,48 @@ static void pair_check(struct engine *e)
 	step_pass(e);
 }
 
+/*
+ * confirm=reject: the pairing failed; passes when no bond is left as far as
+ * the host can tell (Paired and Bonded false), and the agent was asked what
+ * method= says.
+ */
+static void pair_rejected(struct engine *e, const struct bluez_reply *r)
+{
+	struct central *c = step_central(e);
+	bool paired = central_dev_bool(c, "Paired");
+	bool bonded = central_dut(c) && central_bonded(c);
+	char *why;
+
+	pair_method_evidence(e);
+	step_timeline(e, "the pairing failed as confirm=reject asks: %s%s%s",
+		r->error_name ? r->error_name : r->error->message,
+		r->error_text ? " " : "", r->error_text ? r->error_text : "");
+	if (paired || bonded) {
+		step_fail(e, VERDICT_EXPECTATION_FAILED, CONFIDENCE_NONE,
+			"the pairing was rejected, but the host still holds "
+			"%s", bonded ? "a bond (Bonded is true)" :
+				"a pairing (Paired is true)");
+		return;
+	}
+	why = method_mismatch(e);
+	if (why) {
+		step_fail(e, VERDICT_EXPECTATION_FAILED, CONFIDENCE_NONE, "%s",
+			why);
+		g_free(why);
+		return;
+	}
+	central_bond_gone(c);
+	step_pass(e);
+}
+
 static void pair_reply(struct engine *e, const struct bluez_reply *r)
 {
 	struct central *c = step_central(e);
 
+	if (r->error && e->st.s->reject) {
+		pair_rejected(e, r);
+		return;
+	}
 	if (r->error && c->dut_refused) {
 		/* the simulated DUT said why */
 		step_fail(e, VERDICT_EXPECTATION_FAILED, CONFIDENCE_NONE,
@@ -122,7 +209,9 @@ static void pairable_set(struct engine *e, const struct bluez_reply *r)
 	}
 	e->env.agent->set_target(e->env.agent_data, step_central(e)->index,
 		dev);
-	central_agent_policy(step_central(e), true, e->st.s->passkey);
+	/* confirm=reject refuses the confirmation and the passkey */
+	central_agent_policy(step_central(e), !e->st.s->reject,
+		e->st.s->reject ? -1 : e->st.s->passkey);
 	step_enter_phase(e, PAIR_PHASE_PAIRING);
 	step_call(e, BLUEZ_OP_PAIR, dev, NULL, pair_reply);
 }
@@ -192,6 +281,7 @@ static void pair_start(struct engine *e)
 	const char *p = central_dut(c);
 
 	e->st.u.pair.want_bond = e->st.s->bond;
+	e->st.u.pair.seen = SCN_METHOD_JUST_WORKS;
 	if (!p) {
 		step_fail(e, VERDICT_EXPECTATION_FAILED, CONFIDENCE_NONE,
 			"the DUT is not known to BlueZ yet: add a scan step "
@@ -231,6 +321,35 @@ static void pair_dut_removed(struct engine *e)
 {
 	if (e->st.phase == PAIR_PHASE_WAITING_REMOVAL)
 		pair_find_again(e);
+}
+
+static void pair_agent(struct engine *e, const struct engine_agent_event *ev)
+{
+	/* the requests that show a model; anything else: Just Works that
+	 * asks to go on (RequestAuthorization) */
+	static const struct {
+		const char *method;
+		enum scn_method model;
+	} shows[] = {
+		{ "RequestConfirmation", SCN_METHOD_NUMERIC_COMPARISON },
+		{ "RequestPasskey", SCN_METHOD_PASSKEY_ENTRY },
+		{ "DisplayPasskey", SCN_METHOD_PASSKEY_ENTRY },
+		{ "RequestPinCode", SCN_METHOD_PASSKEY_ENTRY },
+		{ "DisplayPinCode", SCN_METHOD_PASSKEY_ENTRY },
+		{ "RequestAuthorization", SCN_METHOD_JUST_WORKS },
+	};
+	struct pair_state *ps = &e->st.u.pair;
+
+	/* the first request decides: a later one is the same pairing's */
+	if (e->st.phase != PAIR_PHASE_PAIRING || ps->asked || !ev->method)
+		return;
+	for (size_t i = 0; i < G_N_ELEMENTS(shows); i++) {
+		if (!strcmp(ev->method, shows[i].method)) {
+			ps->seen = shows[i].model;
+			ps->asked = shows[i].method;
+			return;
+		}
+	}
 }
 
 static const char *smp_pdu_name(int code)
@@ -306,6 +425,7 @@ const struct step_ops step_pair_ops = {
 	.dut_seen = pair_dut_seen,
 	.discovery_stopped = pair_discovery_stopped,
 	.dut_removed = pair_dut_removed,
+	.agent = pair_agent,
 	.hci = pair_hci,
 	.timeout = pair_timeout,
 	.phase_to_str = pair_phase_to_str,

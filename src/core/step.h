@@ -101,6 +101,9 @@ struct link_state {
 
 struct pair_state {
 	bool want_bond;
+	/* what the agent was asked: the association model it shows */
+	enum scn_method seen;
+	const char *asked;       /* the Agent1 method, NULL: none */
 	/* the HCI monitor's last SMP PDU each way: where a pairing that
 	 * never completes stopped */
 	int smp_sent, smp_received;          /* SMP codes, 0: none */

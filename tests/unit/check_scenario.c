@@ -217,6 +217,23 @@ static const struct {
 		"you mean 'io'?)\n" },
 	{ "sett X=1\n", "t.scn:1:1: unknown step 'sett' (did you mean "
 		"'set'?)\n" },
+	/* pair method= and confirm= */
+	{ "pair method=just-works\npair method=numeric-comparison "
+	  "confirm=accept\npair method=passkey-entry passkey=123456\n"
+	  "pair confirm=reject io=DisplayYesNo\n", "" },
+	{ "pair method=numeric\n", "t.scn:1:13: method= takes just-works, "
+		"numeric-comparison or passkey-entry, not 'numeric'\n" },
+	{ "pair method=just-work\n", "t.scn:1:13: method= takes just-works, "
+		"numeric-comparison or passkey-entry, not 'just-work' (did you "
+		"mean 'just-works'?)\n" },
+	{ "pair method=\n", "t.scn:1:13: method= takes just-works, "
+		"numeric-comparison or passkey-entry, not ''\n" },
+	{ "pair confirm=no\n", "t.scn:1:14: confirm= takes accept or reject, "
+		"not 'no'\n" },
+	{ "pair confrim=reject\n", "t.scn:1:6: unknown parameter 'confrim' "
+		"for pair (did you mean 'confirm'?)\n" },
+	{ "connect method=just-works\n", "t.scn:1:9: unknown parameter "
+		"'method' for connect\n" },
 	/* read and write expect-error= */
 	{ "read 2a6e expect-error=not-permitted\nwrite 2a6e 01 "
 	  "expect-error=not-authorized type=request\nread 2a6e "
@@ -337,7 +354,9 @@ START_TEST(check_parameters_land_in_their_steps)
 	const char *text = "expect-no-notify 2a6e\n"
 		"expect-no-notify 2a6e for=750ms\n"
 		"expect-notify 2a6e expect=2909\n"
-		"read 2a6e expect-error=ATT-0x0E\n";
+		"read 2a6e expect-error=ATT-0x0E\n"
+		"pair method=passkey-entry confirm=reject\n"
+		"pair\n";
 	struct scenario *s = scenario_parse(text, strlen(text), "p.scn", NULL,
 		NULL);
 	struct scn_step *st;
@@ -356,6 +375,12 @@ START_TEST(check_parameters_land_in_their_steps)
 	ck_assert(d[0] == 0x29 && d[1] == 0x09);
 	st = g_ptr_array_index(s->steps, 3);
 	ck_assert_str_eq(st->expect_error, "att-0x0e");
+	st = g_ptr_array_index(s->steps, 4);
+	ck_assert_int_eq(st->method, SCN_METHOD_PASSKEY_ENTRY);
+	ck_assert(st->reject);
+	st = g_ptr_array_index(s->steps, 5);
+	ck_assert_int_eq(st->method, SCN_METHOD_ANY);
+	ck_assert(!st->reject);
 	scenario_free(s);
 }
 END_TEST
