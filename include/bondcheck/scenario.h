@@ -32,6 +32,7 @@ enum scn_step_type {
 	SCN_STEP_REMOVE_BOND,
 	SCN_STEP_SLEEP,
 	SCN_STEP_EXPECT_NO_NOTIFY,
+	SCN_STEP_EXPECT_ADV,
 	SCN_STEP_REPEAT,
 	SCN_STEP_COUNT,          /* keep last: the number of step types */
 };
@@ -151,6 +152,13 @@ struct scn_step {
 	char *expect_error;
 	/* expect */
 	GArray *expects;         /* struct scn_expect */
+	/* expect-adv: what the DUT advertises (Device1's Name, UUIDs,
+	 * ManufacturerData, Appearance); each unset when not asked */
+	char *adv_name;
+	GPtrArray *adv_uuids;    /* normalised 128-bit, NULL: none asked */
+	int adv_mfr_id;          /* company ID, -1: not asked */
+	GBytes *adv_mfr;
+	int adv_appearance;      /* -1: not asked */
 	/* sleep; expect-no-notify for= (how long nothing may come) */
 	int64_t sleep_ms;
 	/* as=NAME: the central the step acts as (an index into

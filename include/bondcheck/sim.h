@@ -126,6 +126,12 @@ struct sim_dut_config {
 	const char *address_type;   /* "public" or "random" */
 	const char *name;
 	uint16_t appearance;
+	/* manufacturer specific data it advertises (Device1's
+	 * ManufacturerData), if any: the company ID and the bytes */
+	bool has_manufacturer;
+	uint16_t manufacturer_id;
+	const guint8 *manufacturer_data;
+	gsize manufacturer_len;
 	const char *io_capability;  /* BlueZ spelling, e.g. "DisplayYesNo" */
 	/* what the DUT displays in passkey entry and the number both sides
 	 * show in numeric comparison; SIM_PASSKEY_RANDOM: a new one per
@@ -180,6 +186,8 @@ const char *sim_dut_address(struct sim_dut *dut);
 const char *sim_dut_address_type(struct sim_dut *dut);
 const char *sim_dut_name(struct sim_dut *dut);
 uint16_t sim_dut_appearance(struct sim_dut *dut);
+/* Its manufacturer data: false if it advertises none; *@data borrowed. */
+bool sim_dut_manufacturer(struct sim_dut *dut, uint16_t *id, GBytes **data);
 const char *sim_dut_io_capability(struct sim_dut *dut);
 bool sim_dut_secure_connections(struct sim_dut *dut);
 uint32_t sim_dut_passkey(struct sim_dut *dut);

@@ -50,6 +50,7 @@ static const struct step_ops *const step_table[] = {
 	[SCN_STEP_REMOVE_BOND] = &step_remove_bond_ops,
 	[SCN_STEP_SLEEP] = &step_sleep_ops,
 	[SCN_STEP_EXPECT_NO_NOTIFY] = &step_expect_no_notify_ops,
+	[SCN_STEP_EXPECT_ADV] = &step_expect_adv_ops,
 	[SCN_STEP_REPEAT] = &step_repeat_ops,
 };
 

@@ -823,6 +823,11 @@ static void step_free(void *data)
 	g_free(s->port);
 	g_free(s->uuid);
 	g_free(s->expect_error);
+	g_free(s->adv_name);
+	if (s->adv_uuids)
+		g_ptr_array_free(s->adv_uuids, TRUE);
+	if (s->adv_mfr)
+		g_bytes_unref(s->adv_mfr);
 	if (s->send)
 		g_bytes_unref(s->send);
 	if (s->value)
@@ -1115,6 +1120,85 @@ static void p_error(struct parser *p, struct scn_step *s,
 	g_free(sg);
 }
 
+/* expect-adv name=: the name as BlueZ shows it (any text) */
+static void p_adv_name(struct parser *p, struct scn_step *s,
+	const struct param *pm, const char *val, int col)
+{
+	(void)pm;
+	set_str(&s->adv_name, val);
+	if (!*val)
+		err_at(p, col, "name= is empty");
+}
+
+/* expect-adv uuid=: one UUID, or several separated by commas; repeatable */
+static void p_adv_uuid(struct parser *p, struct scn_step *s,
+	const struct param *pm, const char *val, int col)
+{
+	char **parts = g_strsplit(val, ",", -1);
+	int at = col;
+
+	(void)pm;
+	if (!s->adv_uuids)
+		s->adv_uuids = g_ptr_array_new_with_free_func(g_free);
+	for (char **u = parts; *u; u++) {
+		GError *err = NULL;
+		char *n = bluez_uuid_normalize(*u, &err);
+
+		if (n) {
+			g_ptr_array_add(s->adv_uuids, n);
+		} else {
+			err_at(p, at, "%s", err->message);
+			g_error_free(err);
+		}
+		at += (int)strlen(*u) + 1;
+	}
+	g_strfreev(parts);
+}
+
+/* expect-adv manufacturer=ID:HEX (a company ID, decimal or 0x hex) */
+static void p_adv_mfr(struct parser *p, struct scn_step *s,
+	const struct param *pm, const char *val, int col)
+{
+	const char *colon = strchr(val, ':');
+	char *id = colon ? g_strndup(val, (gsize)(colon - val)) : NULL;
+	guint64 n = 0;
+	bool ok = id && g_ascii_isdigit(*id) &&
+		(!g_ascii_strncasecmp(id, "0x", 2) ?
+			g_ascii_string_to_unsigned(id + 2, 16, 0, G_MAXUINT16,
+				&n, NULL) :
+			g_ascii_string_to_unsigned(id, 10, 0, G_MAXUINT16, &n,
+				NULL));
+
+	(void)pm;
+	g_free(id);
+	set_bytes(&s->adv_mfr, ok ? parse_hex(colon + 1) : NULL);
+	if (!ok || !s->adv_mfr) {
+		err_at(p, col, "manufacturer= takes ID:HEX, a company ID "
+			"(0x05f1 or 1521) and hex bytes, not '%s'", val);
+		return;
+	}
+	s->adv_mfr_id = (int)n;
+}
+
+static void p_adv_appearance(struct parser *p, struct scn_step *s,
+	const struct param *pm, const char *val, int col)
+{
+	guint64 n;
+	bool ok = g_ascii_isdigit(*val) &&
+		(!g_ascii_strncasecmp(val, "0x", 2) ?
+			g_ascii_string_to_unsigned(val + 2, 16, 0, G_MAXUINT16,
+				&n, NULL) :
+			g_ascii_string_to_unsigned(val, 10, 0, G_MAXUINT16, &n,
+				NULL));
+
+	(void)pm;
+	if (!ok)
+		err_at(p, col, "appearance= takes 0 to 65535 (768, or 0x0300), "
+			"not '%s'", val);
+	else
+		s->adv_appearance = (int)n;
+}
+
 /* expect-no-notify's for=: how long no notification may come */
 static void p_for(struct parser *p, struct scn_step *s,
 	const struct param *pm, const char *val, int col)
@@ -1231,6 +1315,14 @@ static void c_read(struct parser *p, struct scn_step *s, bool clean)
 			"both");
 }
 
+static void c_expect_adv(struct parser *p, struct scn_step *s, bool clean)
+{
+	if (clean && !s->adv_name && !s->adv_uuids && s->adv_mfr_id < 0 &&
+	    s->adv_appearance < 0)
+		err_at(p, s->col, "expect-adv needs at least one of name=, "
+			"uuid=, manufacturer=, appearance=");
+}
+
 static void c_no_notify(struct parser *p, struct scn_step *s, bool clean)
 {
 	(void)p;
@@ -1271,6 +1363,13 @@ static const struct param read_params[] = {
 };
 static const struct param expect_notify_params[] = {
 	{ "expect", p_hex, 0 },
+	P_TIMEOUT, P_END
+};
+static const struct param expect_adv_params[] = {
+	{ "name", p_adv_name, 0 },
+	{ "uuid", p_adv_uuid, 0 },
+	{ "manufacturer", p_adv_mfr, 0 },
+	{ "appearance", p_adv_appearance, 0 },
 	P_TIMEOUT, P_END
 };
 static const struct param no_notify_params[] = {
@@ -1337,6 +1436,9 @@ static const struct spec {
 	/* no timeout: it ends when for= has passed */
 	[SCN_STEP_EXPECT_NO_NOTIFY] = { "expect-no-notify", 0, uuid_arg,
 		"a characteristic UUID", no_notify_params, c_no_notify },
+	/* like expect: now, or within timeout= */
+	[SCN_STEP_EXPECT_ADV] = { "expect-adv", 0, no_args, NULL,
+		expect_adv_params, c_expect_adv },
 	/* a block: `repeat N` ... `end` (scenario_parse) */
 	[SCN_STEP_REPEAT] = { "repeat", 0, no_args, NULL, no_params, NULL },
 };
@@ -1445,6 +1547,8 @@ static struct scn_step *parse_step(struct parser *p, const char *text,
 	s->timeout_ms = sp->timeout_ms;
 	s->bond = true;
 	s->passkey = -1;
+	s->adv_mfr_id = -1;
+	s->adv_appearance = -1;
 
 	for (guint i = 1; i < words->len; i++) {
 		struct word *w = g_ptr_array_index(words, i);

@@ -85,6 +85,7 @@ extern const struct step_ops step_write_ops;
 extern const struct step_ops step_subscribe_ops;
 extern const struct step_ops step_expect_notify_ops;
 extern const struct step_ops step_expect_no_notify_ops;
+extern const struct step_ops step_expect_adv_ops;
 extern const struct step_ops step_expect_ops;
 extern const struct step_ops step_sleep_ops;
 

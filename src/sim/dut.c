@@ -38,6 +38,8 @@ struct sim_dut {
 	char *name;
 	char *io;
 	uint16_t appearance;
+	uint16_t mfr_id;
+	GBytes *mfr;         /* NULL: no manufacturer data */
 	uint32_t passkey;
 	unsigned table_size;
 	enum sim_bond_policy policy;
@@ -184,6 +186,11 @@ struct sim_dut *sim_dut_new(const struct sim_dut_config *cfg,
 	d->name = g_strdup(cfg->name);
 	d->io = g_strdup(cfg->io_capability);
 	d->appearance = cfg->appearance;
+	if (cfg->has_manufacturer) {
+		d->mfr_id = cfg->manufacturer_id;
+		d->mfr = g_bytes_new(cfg->manufacturer_data,
+			cfg->manufacturer_len);
+	}
 	d->passkey = cfg->passkey;
 	d->table_size = cfg->bond_table_size ? cfg->bond_table_size : 8;
 	d->policy = cfg->bond_policy;
@@ -213,6 +220,8 @@ void sim_dut_free(struct sim_dut *d)
 	g_free(d->address_type);
 	g_free(d->name);
 	g_free(d->io);
+	if (d->mfr)
+		g_bytes_unref(d->mfr);
 	g_free(d->peer);
 	g_free(d);
 }
@@ -273,6 +282,15 @@ const char *sim_dut_address(struct sim_dut *d) { return d->address; }
 const char *sim_dut_address_type(struct sim_dut *d) { return d->address_type; }
 const char *sim_dut_name(struct sim_dut *d) { return d->name; }
 uint16_t sim_dut_appearance(struct sim_dut *d) { return d->appearance; }
+
+bool sim_dut_manufacturer(struct sim_dut *d, uint16_t *id, GBytes **data)
+{
+	if (!d->mfr)
+		return false;
+	*id = d->mfr_id;
+	*data = d->mfr;
+	return true;
+}
 const char *sim_dut_io_capability(struct sim_dut *d) { return d->io; }
 bool sim_dut_secure_connections(struct sim_dut *d) { return d->sc; }
 uint32_t sim_dut_passkey(struct sim_dut *d) { return d->passkey; }

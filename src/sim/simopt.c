@@ -176,6 +176,60 @@ static char *s_appearance(const struct sim_config *c)
 	return g_strdup_printf("%u", c->dut.appearance);
 }
 
+/* ID:HEX: a company identifier (decimal or 0x hex, up to 0xffff) and at
+ * least one byte; at most 27 bytes, what one AD structure can carry */
+static bool p_manufacturer(struct sim_config *c, const char *v)
+{
+	const char *colon = strchr(v, ':');
+	const char *h;
+	char *idtext;
+	guint64 id;
+	bool ok;
+	gsize n;
+	guint8 *bytes;
+
+	if (!colon || colon == v)
+		return false;
+	idtext = g_strndup(v, (gsize)(colon - v));
+	ok = g_ascii_isdigit(*idtext) &&
+	     (!g_ascii_strncasecmp(idtext, "0x", 2) ?
+		g_ascii_string_to_unsigned(idtext + 2, 16, 0, G_MAXUINT16, &id,
+			NULL) :
+		g_ascii_string_to_unsigned(idtext, 10, 0, G_MAXUINT16, &id,
+			NULL));
+	g_free(idtext);
+	h = colon + 1;
+	n = strlen(h);
+	if (!ok || n == 0 || n % 2 || n / 2 > 27)
+		return false;
+	for (const char *p = h; *p; p++)
+		if (!g_ascii_isxdigit(*p))
+			return false;
+	bytes = g_malloc(n / 2);
+	for (gsize i = 0; i < n / 2; i++)
+		bytes[i] = (guint8)(g_ascii_xdigit_value(h[2 * i]) << 4 |
+				    g_ascii_xdigit_value(h[2 * i + 1]));
+	g_ptr_array_add(c->strings, bytes);
+	c->dut.has_manufacturer = true;
+	c->dut.manufacturer_id = (uint16_t)id;
+	c->dut.manufacturer_data = bytes;
+	c->dut.manufacturer_len = n / 2;
+	return true;
+}
+
+static char *s_manufacturer(const struct sim_config *c)
+{
+	GString *s;
+
+	if (!c->dut.has_manufacturer)
+		return g_strdup("none");
+	s = g_string_new(NULL);
+	g_string_printf(s, "0x%04x:", c->dut.manufacturer_id);
+	for (gsize i = 0; i < c->dut.manufacturer_len; i++)
+		g_string_append_printf(s, "%02x", c->dut.manufacturer_data[i]);
+	return g_string_free(s, FALSE);
+}
+
 static bool p_adapters(struct sim_config *c, const char *v)
 {
 	return parse_uint(v, 1, MAX_ADAPTERS, &c->adapters);
@@ -241,6 +295,10 @@ static const struct sim_opt opts[] = {
 	{ { "appearance", "N", "the appearance the DUT advertises, 0 to 65535 "
 		"(default 768, a generic thermometer)" },
 		p_appearance, s_appearance },
+	{ { "manufacturer", "ID:HEX", "manufacturer specific data the DUT "
+		"advertises: a company ID (0x05f1 or 1521) and 1 to 27 bytes "
+		"(default none, as MicroPython's example)" },
+		p_manufacturer, s_manufacturer },
 	{ { "adv-interval", "DURATION", "the DUT's advertising interval, 20ms "
 		"to 10.24s (default 100ms)" }, p_adv_interval, s_adv_interval },
 	{ { "boot-time", "DURATION", "how long a reboot takes before the DUT "

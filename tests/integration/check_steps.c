@@ -16,7 +16,7 @@
 /* A scenario, the run's extra arguments, and what must come of it. */
 static const struct {
 	const char *text;
-	const char *opts[6];
+	const char *opts[8];
 	int status;              /* 0 pass, 1 a failed step, ... */
 	const char *says;        /* in the output, or NULL */
 } runs[] = {
@@ -115,6 +115,31 @@ static const struct {
 	  { "--sim-opt", "io=NoInputNoOutput", NULL }, 1, "expectation-failed "
 	  "at STEP:2 (pair): confirm=reject, but the pairing succeeded "
 	  "(just-works: nothing was asked to reject)" },
+	/* expect-adv: what the simulated DUT advertises, after a scan and
+	 * after a reboot */
+	{ "scan\nexpect-adv name=mpy-temp uuid=181a appearance=768\nreboot\n"
+	  "expect-adv name=mpy-temp uuid=181a\n", { NULL }, 0,
+	  "PASSED: 4 of 4" },
+	{ "scan\nexpect-adv name=thermo manufacturer=0x05f1:0102 "
+	  "appearance=0x0341\nreboot\nexpect-adv manufacturer=1521:0102\n",
+	  { "--sim-opt", "name=thermo", "--sim-opt", "manufacturer=0x05f1:0102",
+	    "--sim-opt", "appearance=833", NULL }, 0, "PASSED: 4 of 4" },
+	{ "scan\nexpect-adv name=other uuid=180f manufacturer=0x05f1:0102\n",
+	  { NULL }, 1, "expectation-failed at STEP:2 (expect-adv): name is not "
+	  "'other'; uuid 0000180f-0000-1000-8000-00805f9b34fb is not "
+	  "advertised; manufacturer 0x05f1:0102 is not advertised (the DUT "
+	  "advertises name 'mpy-temp', uuids "
+	  "[0000181a-0000-1000-8000-00805f9b34fb], no manufacturer data, "
+	  "appearance 768)" },
+	{ "scan\nexpect-adv manufacturer=0x05f1:0103 timeout=300ms\n",
+	  { "--sim-opt", "manufacturer=0x05f1:0102", NULL }, 1,
+	  "expectation-failed at STEP:2 (expect-adv): manufacturer "
+	  "0x05f1:0103 is not advertised (the DUT advertises name 'mpy-temp', "
+	  "uuids [0000181a-0000-1000-8000-00805f9b34fb], manufacturer "
+	  "0x05f1:0102, appearance 768)" },
+	{ "expect-adv name=mpy-temp\n", { NULL }, 1, "expectation-failed at "
+	  "STEP:1 (expect-adv): the DUT is not known to BlueZ yet: add a scan "
+	  "step before this one" },
 };
 
 static char *write_scn(const char *text)

@@ -217,6 +217,36 @@ static const struct {
 		"you mean 'io'?)\n" },
 	{ "sett X=1\n", "t.scn:1:1: unknown step 'sett' (did you mean "
 		"'set'?)\n" },
+	/* expect-adv */
+	{ "expect-adv name=mpy-temp uuid=181a,2a6e uuid=b0dc0001-0000-4000-"
+	  "8000-00805f9b34fb manufacturer=0x05f1:0102 appearance=768\n"
+	  "expect-adv \"name=my sensor\" manufacturer=1521:ff "
+	  "appearance=0x0300 timeout=5s\n", "" },
+	{ "expect-adv\n", "t.scn:1:1: expect-adv needs at least one of name=, "
+		"uuid=, manufacturer=, appearance=\n" },
+	{ "expect-adv timeout=1s\n", "t.scn:1:1: expect-adv needs at least one "
+		"of name=, uuid=, manufacturer=, appearance=\n" },
+	{ "expect-adv name=\n", "t.scn:1:17: name= is empty\n" },
+	{ "expect-adv uuid=181a,18zz\n", "t.scn:1:22: '18zz' is not a UUID "
+		"(use 16-bit like 2a6e or 128-bit like "
+		"0000181a-0000-1000-8000-00805f9b34fb)\n" },
+	{ "expect-adv manufacturer=05f1\n", "t.scn:1:25: manufacturer= takes "
+		"ID:HEX, a company ID (0x05f1 or 1521) and hex bytes, not "
+		"'05f1'\n" },
+	{ "expect-adv manufacturer=0x10000:01\n", "t.scn:1:25: manufacturer= "
+		"takes ID:HEX, a company ID (0x05f1 or 1521) and hex bytes, not "
+		"'0x10000:01'\n" },
+	{ "expect-adv manufacturer=0x05f1:0g\n", "t.scn:1:25: manufacturer= "
+		"takes ID:HEX, a company ID (0x05f1 or 1521) and hex bytes, not "
+		"'0x05f1:0g'\n" },
+	{ "expect-adv appearance=65536\n", "t.scn:1:23: appearance= takes 0 "
+		"to 65535 (768, or 0x0300), not '65536'\n" },
+	{ "expect-adv appearance=-1\n", "t.scn:1:23: appearance= takes 0 to "
+		"65535 (768, or 0x0300), not '-1'\n" },
+	{ "expect-adv nme=x\n", "t.scn:1:12: unknown parameter 'nme' for "
+		"expect-adv (did you mean 'name'?)\n" },
+	{ "expect-adv mpy-temp\n", "t.scn:1:12: unexpected 'mpy-temp' "
+		"(expect-adv takes no positional arguments, only key=value)\n" },
 	/* pair method= and confirm= */
 	{ "pair method=just-works\npair method=numeric-comparison "
 	  "confirm=accept\npair method=passkey-entry passkey=123456\n"
@@ -325,6 +355,7 @@ static const struct {
 	{ "remove-bond", SCN_STEP_REMOVE_BOND, 10000 },
 	{ "sleep 1s", SCN_STEP_SLEEP, 0 },
 	{ "expect-no-notify 2a6e", SCN_STEP_EXPECT_NO_NOTIFY, 0 },
+	{ "expect-adv name=x", SCN_STEP_EXPECT_ADV, 0 },
 };
 
 START_TEST(each_step_has_its_name_and_documented_timeout)
@@ -356,7 +387,10 @@ START_TEST(check_parameters_land_in_their_steps)
 		"expect-notify 2a6e expect=2909\n"
 		"read 2a6e expect-error=ATT-0x0E\n"
 		"pair method=passkey-entry confirm=reject\n"
-		"pair\n";
+		"pair\n"
+		"expect-adv name=t uuid=181a,2a6e manufacturer=0x05f1:0102 "
+		"appearance=0x0300\n"
+		"expect-adv uuid=181a\n";
 	struct scenario *s = scenario_parse(text, strlen(text), "p.scn", NULL,
 		NULL);
 	struct scn_step *st;
@@ -381,6 +415,18 @@ START_TEST(check_parameters_land_in_their_steps)
 	st = g_ptr_array_index(s->steps, 5);
 	ck_assert_int_eq(st->method, SCN_METHOD_ANY);
 	ck_assert(!st->reject);
+	st = g_ptr_array_index(s->steps, 6);
+	ck_assert_str_eq(st->adv_name, "t");
+	ck_assert_uint_eq(st->adv_uuids->len, 2);
+	ck_assert_str_eq(g_ptr_array_index(st->adv_uuids, 1),
+		"00002a6e-0000-1000-8000-00805f9b34fb");
+	ck_assert_int_eq(st->adv_mfr_id, 0x05f1);
+	ck_assert_uint_eq(g_bytes_get_size(st->adv_mfr), 2);
+	ck_assert_int_eq(st->adv_appearance, 768);
+	st = g_ptr_array_index(s->steps, 7);
+	ck_assert_ptr_null(st->adv_name);
+	ck_assert_int_eq(st->adv_mfr_id, -1);
+	ck_assert_int_eq(st->adv_appearance, -1);
 	scenario_free(s);
 }
 END_TEST

@@ -49,6 +49,15 @@ static const struct {
 	{ "address=C0:FF:EE:00:00", NULL, "address= takes" },
 	{ "appearance=833", "appearance=833", NULL },
 	{ "appearance=65536", NULL, "0 to 65535" },
+	{ "manufacturer=0x05F1:0102", "manufacturer=0x05f1:0102", NULL },
+	{ "manufacturer=1521:ff", "manufacturer=0x05f1:ff", NULL },
+	{ "manufacturer=0x05f1", NULL, "manufacturer= takes ID:HEX" },
+	{ "manufacturer=0x05f1:", NULL, "manufacturer= takes ID:HEX" },
+	{ "manufacturer=0x05f1:012", NULL, "manufacturer= takes ID:HEX" },
+	{ "manufacturer=0x10000:01", NULL, "manufacturer= takes ID:HEX" },
+	{ "manufacturer=x:01", NULL, "manufacturer= takes ID:HEX" },
+	{ "manufacturer=1:0001020304050607080910111213141516171819202122232425"
+	  "2627", NULL, "1 to 27 bytes" },
 	{ "adv-interval=1s", "adv-interval=1s", NULL },
 	{ "adv-interval=20ms", "adv-interval=20ms", NULL },
 	{ "adv-interval=10ms", NULL, "20ms to 10.24s" },
@@ -116,7 +125,8 @@ START_TEST(the_defaults_are_the_micropython_example)
 	all = g_strjoinv(" ", (char **)a->pdata);
 	ck_assert_str_eq(all, "io=DisplayYesNo passkey=random sc=yes "
 		"bond-table=8 bond-policy=round-robin name=mpy-temp "
-		"address=C0:FF:EE:00:13:42 appearance=768 adv-interval=100ms "
+		"address=C0:FF:EE:00:13:42 appearance=768 manufacturer=none "
+		"adv-interval=100ms "
 		"boot-time=1.5s adapters=1");
 	g_free(all);
 	g_ptr_array_unref(a);
