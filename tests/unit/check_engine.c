@@ -1434,6 +1434,50 @@ static void d_subscribe_notify(void)
 		g_variant_new_parsed("[byte 0x01, 0x02]"));
 }
 
+/* a notification, then time passes: it came before the next step */
+static void d_subscribe_notify_then_wait(void)
+{
+	d_subscribe_notify();
+	advance(600);
+}
+
+static void d_read_not_permitted(void)
+{
+	answer(BLUEZ_OP_READ, "org.bluez.Error.NotPermitted",
+		"Read not permitted", NULL);
+}
+
+static void d_read_att_0x80(void)
+{
+	answer(BLUEZ_OP_READ, "org.bluez.Error.Failed",
+		"Operation failed with ATT error: 0x80", NULL);
+}
+
+static void d_write_ok(void)
+{
+	answer(BLUEZ_OP_WRITE, NULL, NULL, NULL);
+}
+
+/* what the DUT advertises, as bluetoothd keeps it */
+static void w_advertised(void)
+{
+	w_resolved();
+	set_dev("Name", g_variant_new_string("mpy-temp"));
+	set_dev("UUIDs", g_variant_new_parsed(
+		"['0000181a-0000-1000-8000-00805f9b34fb']"));
+	set_dev("Appearance", g_variant_new_uint16(768));
+	set_dev("ManufacturerData", g_variant_new_parsed(
+		"{uint16 0x05f1: <[byte 0x01, 0x02]>}"));
+}
+
+/* the name comes with a later advertisement */
+static void d_name_changes(void)
+{
+	advance(100);
+	ck_assert(!F.finished);
+	set_dev("Name", g_variant_new_string("thermo"));
+}
+
 static void d_subscribe_silence(void)
 {
 	answer(BLUEZ_OP_START_NOTIFY, NULL, NULL, NULL);
@@ -1722,6 +1766,89 @@ static const struct engine_case {
 		VERDICT_EXPECTATION_FAILED, CONFIDENCE_NONE, 2,
 		{ "no notification from 00002a6e-0000-1000-8000-00805f9b34fb "
 		  "within 999ms" } },
+	/* expect-notify expect=, expect-no-notify */
+	{ "a_notification_with_the_expected_value_passes",
+		"subscribe 2a6e\nexpect-notify 2a6e expect=0102\n", NULL,
+		w_resolved, d_subscribe_notify, ENGINE_OUTCOME_PASSED,
+		VERDICT_PASS, CONFIDENCE_NONE, 0, { "\"value\":\"0102\"",
+			"notification from 00002a6e-0000-1000-8000-00805f9b34fb: "
+			"0102" } },
+	{ "a_notification_with_another_value_is_expectation_failed",
+		"subscribe 2a6e\nexpect-notify 2a6e expect=ffff\n", NULL,
+		w_resolved, d_subscribe_notify, ENGINE_OUTCOME_FAILED,
+		VERDICT_EXPECTATION_FAILED, CONFIDENCE_NONE, 2,
+		{ "the notification from 00002a6e-0000-1000-8000-00805f9b34fb "
+		  "carried 0102, expected ffff" } },
+	{ "a_notification_while_no_notify_watches_fails_it",
+		"subscribe 2a6e\nexpect-no-notify 2a6e for=1s\n", NULL,
+		w_resolved, d_subscribe_notify, ENGINE_OUTCOME_FAILED,
+		VERDICT_EXPECTATION_FAILED, CONFIDENCE_NONE, 2,
+		{ "a notification from 00002a6e-0000-1000-8000-00805f9b34fb "
+		  "came 1 ms into the 1000 ms it had to stay quiet (our "
+		  "subscription)" } },
+	{ "a_notification_before_no_notify_unseen_fails_it",
+		"subscribe 2a6e\nsleep 100ms\nexpect-no-notify 2a6e for=1s\n",
+		NULL, w_resolved, d_subscribe_notify_then_wait,
+		ENGINE_OUTCOME_FAILED, VERDICT_EXPECTATION_FAILED,
+		CONFIDENCE_NONE, 3, { "1 notification from "
+		  "00002a6e-0000-1000-8000-00805f9b34fb came before this step, "
+		  "since the subscription (our subscription)" } },
+	{ "no_notify_after_expect_notify_counts_only_new_ones",
+		"subscribe 2a6e\nexpect-notify 2a6e\nexpect-no-notify 2a6e "
+		"for=500ms\n", NULL, w_resolved, d_subscribe_notify_then_wait,
+		ENGINE_OUTCOME_PASSED, VERDICT_PASS, CONFIDENCE_NONE, 0,
+		{ "\"notifications\":0", "watching "
+		  "00002a6e-0000-1000-8000-00805f9b34fb for 500 ms (our "
+		  "subscription)" } },
+	{ "no_notify_that_cannot_see_is_an_environment_error",
+		"expect-no-notify 2a6e\n", NULL, w_resolved, d_nothing,
+		ENGINE_OUTCOME_ERROR, VERDICT_ENVIRONMENT_ERROR,
+		CONFIDENCE_NONE, 1, { "nothing here can see a notification "
+		  "from 00002a6e-0000-1000-8000-00805f9b34fb" } },
+	/* read/write expect-error= */
+	{ "the_expected_error_passes_a_read",
+		"read 2a6e expect-error=not-permitted\n", NULL, w_resolved,
+		d_read_not_permitted, ENGINE_OUTCOME_PASSED, VERDICT_PASS,
+		CONFIDENCE_NONE, 0, { "ReadValue failed as expected: "
+		  "not-permitted (Read not permitted)" } },
+	{ "an_att_error_by_its_code_passes_a_read",
+		"read 2a6e expect-error=att-0x80\n", NULL, w_resolved,
+		d_read_att_0x80, ENGINE_OUTCOME_PASSED, VERDICT_PASS,
+		CONFIDENCE_NONE, 0, { "ReadValue failed as expected: failed" } },
+	{ "another_error_than_expected_is_expectation_failed",
+		"read 2a6e expect-error=not-authorized\n", NULL, w_resolved,
+		d_read_not_permitted, ENGINE_OUTCOME_FAILED,
+		VERDICT_EXPECTATION_FAILED, CONFIDENCE_NONE, 1,
+		{ "ReadValue failed with not-permitted "
+		  "(org.bluez.Error.NotPermitted: Read not permitted), expected "
+		  "not-authorized" } },
+	{ "success_instead_of_the_expected_error_is_expectation_failed",
+		"write 2a6e 01 expect-error=not-permitted\n", NULL, w_resolved,
+		d_write_ok, ENGINE_OUTCOME_FAILED, VERDICT_EXPECTATION_FAILED,
+		CONFIDENCE_NONE, 1, { "WriteValue succeeded, expected the error "
+		  "not-permitted" } },
+	/* expect-adv */
+	{ "what_the_dut_advertises_passes_expect_adv",
+		"expect-adv name=mpy-temp uuid=181a manufacturer=0x05f1:0102 "
+		"appearance=768\n", NULL, w_advertised, d_nothing,
+		ENGINE_OUTCOME_PASSED, VERDICT_PASS, CONFIDENCE_NONE, 0,
+		{ "the DUT advertises name 'mpy-temp', uuids "
+		  "[0000181a-0000-1000-8000-00805f9b34fb], manufacturer "
+		  "0x05f1:0102, appearance 768" } },
+	{ "expect_adv_says_what_does_not_match_and_what_was_seen",
+		"expect-adv name=thermo uuid=180f manufacturer=1521:0103 "
+		"appearance=833\n", NULL, w_advertised, d_nothing,
+		ENGINE_OUTCOME_FAILED, VERDICT_EXPECTATION_FAILED,
+		CONFIDENCE_NONE, 1, { "name is not 'thermo'; uuid "
+		  "0000180f-0000-1000-8000-00805f9b34fb is not advertised; "
+		  "manufacturer 0x05f1:0103 is not advertised; appearance is "
+		  "not 833 (the DUT advertises name 'mpy-temp', uuids "
+		  "[0000181a-0000-1000-8000-00805f9b34fb], manufacturer "
+		  "0x05f1:0102, appearance 768)" } },
+	{ "expect_adv_waits_within_its_timeout",
+		"expect-adv name=thermo timeout=1s\n", NULL, w_advertised,
+		d_name_changes, ENGINE_OUTCOME_PASSED, VERDICT_PASS,
+		CONFIDENCE_NONE, 0, { "the DUT advertises name 'thermo'" } },
 	{ "a_connect_reply_before_connected_waits_for_it", "reconnect\n",
 		NULL, w_bonded, d_reply_before_connected, ENGINE_OUTCOME_PASSED,
 		VERDICT_PASS, CONFIDENCE_NONE, 0, { "\"latency_ms\":500",
