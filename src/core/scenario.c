@@ -892,19 +892,28 @@ static void set_str(char **slot, const char *v)
 
 /* ---- parameters --------------------------------------------------------- */
 
+/* A duration parameter (timeout=, for=) into *@out: false, with its error
+ * at @col, if it is not one. */
+static bool duration_param(struct parser *p, const struct param *pm,
+	const char *val, int col, int64_t *out)
+{
+	GError *err = NULL;
+
+	if (!duration_parse(val, out, &err)) {
+		err_at(p, col, "%s: %s", pm->key, err->message);
+		g_error_free(err);
+		return false;
+	}
+	return true;
+}
+
 static void p_timeout(struct parser *p, struct scn_step *s,
 	const struct param *pm, const char *val, int col)
 {
-	GError *err = NULL;
 	int64_t ms;
 
-	(void)pm;
-	if (!duration_parse(val, &ms, &err)) {
-		err_at(p, col, "timeout: %s", err->message);
-		g_error_free(err);
-	} else {
+	if (duration_param(p, pm, val, col, &ms))
 		s->timeout_ms = ms;
-	}
 }
 
 static void p_bond(struct parser *p, struct scn_step *s,
@@ -1155,6 +1164,17 @@ static void p_adv_uuid(struct parser *p, struct scn_step *s,
 	g_strfreev(parts);
 }
 
+/* 0 to 65535, decimal or 0x hex (a company ID, an appearance) */
+static bool parse_u16(const char *v, guint64 *out)
+{
+	if (!g_ascii_isdigit(*v))
+		return false;
+	if (!g_ascii_strncasecmp(v, "0x", 2))
+		return g_ascii_string_to_unsigned(v + 2, 16, 0, G_MAXUINT16,
+			out, NULL);
+	return g_ascii_string_to_unsigned(v, 10, 0, G_MAXUINT16, out, NULL);
+}
+
 /* expect-adv manufacturer=ID:HEX (a company ID, decimal or 0x hex) */
 static void p_adv_mfr(struct parser *p, struct scn_step *s,
 	const struct param *pm, const char *val, int col)
@@ -1162,12 +1182,7 @@ static void p_adv_mfr(struct parser *p, struct scn_step *s,
 	const char *colon = strchr(val, ':');
 	char *id = colon ? g_strndup(val, (gsize)(colon - val)) : NULL;
 	guint64 n = 0;
-	bool ok = id && g_ascii_isdigit(*id) &&
-		(!g_ascii_strncasecmp(id, "0x", 2) ?
-			g_ascii_string_to_unsigned(id + 2, 16, 0, G_MAXUINT16,
-				&n, NULL) :
-			g_ascii_string_to_unsigned(id, 10, 0, G_MAXUINT16, &n,
-				NULL));
+	bool ok = id && parse_u16(id, &n);
 
 	(void)pm;
 	g_free(id);
@@ -1184,15 +1199,9 @@ static void p_adv_appearance(struct parser *p, struct scn_step *s,
 	const struct param *pm, const char *val, int col)
 {
 	guint64 n;
-	bool ok = g_ascii_isdigit(*val) &&
-		(!g_ascii_strncasecmp(val, "0x", 2) ?
-			g_ascii_string_to_unsigned(val + 2, 16, 0, G_MAXUINT16,
-				&n, NULL) :
-			g_ascii_string_to_unsigned(val, 10, 0, G_MAXUINT16, &n,
-				NULL));
 
 	(void)pm;
-	if (!ok)
+	if (!parse_u16(val, &n))
 		err_at(p, col, "appearance= takes 0 to 65535 (768, or 0x0300), "
 			"not '%s'", val);
 	else
@@ -1203,19 +1212,15 @@ static void p_adv_appearance(struct parser *p, struct scn_step *s,
 static void p_for(struct parser *p, struct scn_step *s,
 	const struct param *pm, const char *val, int col)
 {
-	GError *err = NULL;
 	int64_t ms;
 
-	(void)pm;
-	if (!duration_parse(val, &ms, &err)) {
-		err_at(p, col, "for: %s", err->message);
-		g_error_free(err);
-	} else if (ms <= 0) {
+	if (!duration_param(p, pm, val, col, &ms))
+		return;
+	if (ms <= 0)
 		err_at(p, col, "for= takes a duration longer than 0, not '%s'",
 			val);
-	} else {
+	else
 		s->sleep_ms = ms;
-	}
 }
 
 static void p_write_type(struct parser *p, struct scn_step *s,

@@ -62,19 +62,21 @@ const char *pair_agent_capability(GPtrArray *steps)
 	return NULL;
 }
 
-/* The association model the agent's requests showed: NULL when it is the
- * one method= asks for (or it asks none), else why not. */
-static char *method_mismatch(struct engine *e)
+/* The association model the agent's requests showed is not the one
+ * method= asks for: fail the step (true). */
+static bool method_failed(struct engine *e)
 {
 	struct pair_state *ps = &e->st.u.pair;
 	enum scn_method want = e->st.s->method;
 
 	if (want == SCN_METHOD_ANY || want == ps->seen)
-		return NULL;
-	return g_strdup_printf("the pairing used %s (%s), expected %s",
+		return false;
+	step_fail(e, VERDICT_EXPECTATION_FAILED, CONFIDENCE_NONE,
+		"the pairing used %s (%s), expected %s",
 		scn_method_to_str(ps->seen), ps->asked ? ps->asked :
 			"the agent was asked nothing",
 		scn_method_to_str(want));
+	return true;
 }
 
 static void pair_method_evidence(struct engine *e)
@@ -92,8 +94,6 @@ static void pair_check(struct engine *e)
 	bool bonded = central_dut(c) && bluez_device_bonded(e->env.model,
 		central_dut(c), &from_paired);
 
-	char *why;
-
 	pair_method_evidence(e);
 	if (e->st.s->reject) {
 		step_fail(e, VERDICT_EXPECTATION_FAILED, CONFIDENCE_NONE,
@@ -110,11 +110,7 @@ static void pair_check(struct engine *e)
 			"Pair() succeeded but Paired is not true");
 		return;
 	}
-	why = method_mismatch(e);
-	if (why) {
-		step_fail(e, VERDICT_EXPECTATION_FAILED, CONFIDENCE_NONE, "%s",
-			why);
-		g_free(why);
+	if (method_failed(e)) {
 		if (bonded)
 			central_bonded_now(c);
 		return;
@@ -144,7 +140,6 @@ static void pair_rejected(struct engine *e, const struct bluez_reply *r)
 	struct central *c = step_central(e);
 	bool paired = central_dev_bool(c, "Paired");
 	bool bonded = central_dut(c) && central_bonded(c);
-	char *why;
 
 	pair_method_evidence(e);
 	step_timeline(e, "the pairing failed as confirm=reject asks: %s%s%s",
@@ -157,13 +152,8 @@ static void pair_rejected(struct engine *e, const struct bluez_reply *r)
 				"a pairing (Paired is true)");
 		return;
 	}
-	why = method_mismatch(e);
-	if (why) {
-		step_fail(e, VERDICT_EXPECTATION_FAILED, CONFIDENCE_NONE, "%s",
-			why);
-		g_free(why);
+	if (method_failed(e))
 		return;
-	}
 	central_bond_gone(c);
 	step_pass(e);
 }
