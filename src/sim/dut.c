@@ -62,6 +62,7 @@ struct sim_dut {
 void sim_dut_config_defaults(struct sim_dut_config *cfg)
 {
 	/* MicroPython's examples/bluetooth/ble_bonding_peripheral.py */
+	memset(cfg, 0, sizeof(*cfg));
 	cfg->address = "C0:FF:EE:00:13:42";
 	cfg->address_type = "public";
 	cfg->name = "mpy-temp";
