@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 """A third-party client's view of a BlueZ: Debian's Bleak (0.20, dbus-fast)
 doing what a user's test script does with the DUT, one JSON line per
-operation on stdout. It runs unchanged against bondcheck-sim (make check)
+operation on stdout
+(or --out FILE). It runs unchanged against bondcheck-sim (make check)
 and against real bluetoothd in the QEMU guest (make check-vm); the outcome
 tables of the two are compared by tests/conformance/conformance.py.
 
@@ -136,8 +137,8 @@ async def after_reconnect(rec, s, a):
     await rec.do("disconnect", s.client.disconnect())
 
 
-async def main_async(a):
-    rec = Recorder(sys.stdout)
+async def main_async(a, out):
+    rec = Recorder(out)
     dev = await discover(rec, "discover", a)
     if dev is None:
         return 0
@@ -185,8 +186,13 @@ def main():
     ap.add_argument("--connect-timeout", type=float, default=8.0)
     ap.add_argument("--notify-timeout", type=float, default=8.0)
     ap.add_argument("--drop-timeout", type=float, default=8.0)
+    ap.add_argument("--out", help="the JSON lines go here (default: stdout; "
+                    "Bleak's own log, BLEAK_LOGGING=1, goes there too)")
     a = ap.parse_args()
-    return asyncio.run(main_async(a))
+    if not a.out:
+        return asyncio.run(main_async(a, sys.stdout))
+    with open(a.out, "w") as out:
+        return asyncio.run(main_async(a, out))
 
 
 if __name__ == "__main__":

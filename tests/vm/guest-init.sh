@@ -3,19 +3,27 @@
 # PID 1 of the real-BlueZ guest (tests/vm/run builds it into the initramfs).
 # Brings up the kernel's Bluetooth stack, dbus-daemon, btvirt (hci0 for
 # bondcheck, hci1 for the DUT, hci2 for a second central) and bluetoothd,
-# runs every line of
-# /etc/bondcheck/plan.tsv, and sends /results back over the second serial
-# port as base64 of a tar. Powers off when done, whatever happened.
+# runs every line of its plan (/etc/bondcheck/plan-G.tsv: tests/vm/run
+# boots several guests side by side from one initramfs, each with
+# bondcheck.guest=G on its command line and its share of the lines), and
+# sends /results back over the second serial port as base64 of a tar: the
+# lines' files, and the guest's own (bluetoothd's log, dmesg, summary.tsv,
+# status) in /results/guest-G. Powers off when done, whatever happened.
 
 export PATH=/bin:/sbin:/usr/bin:/usr/sbin:/opt/bondcheck
 /bin/busybox --install -s /bin
 
-say() { echo "guest: $*"; }
+# each line with the guest's uptime: where the tier's time goes
+say() { read -r up _ < /proc/uptime; echo "guest: $up $*"; }
 die() { say "FAILED: $*"; finish 1; }
 
 finish() {
-	echo "$1" > /results/guest-status
-	dmesg > /results/dmesg.txt 2>&1
+	if [ -n "$pyserver" ]; then
+		printf 'quit\n' > /tmp/py.req
+		wait "$pyserver"
+	fi
+	echo "$1" > "$gdir/status"
+	dmesg > "$gdir/dmesg.txt" 2>&1
 	cd /results && tar -cf - . | base64 > /dev/ttyS1
 	echo "=== results sent ===" > /dev/ttyS1
 	sync
@@ -32,7 +40,15 @@ mount -t tmpfs run /run
 mount -t tmpfs results /results
 mount -t tmpfs lib /var/lib/bluetooth
 ln -s /proc/self/fd /dev/fd 2>/dev/null
-say "up, kernel $(uname -r)"
+G=1
+for w in $(cat /proc/cmdline); do
+	case "$w" in
+	bondcheck.guest=*) G=${w#bondcheck.guest=} ;;
+	esac
+done
+gdir=/results/guest-$G
+mkdir -p "$gdir"
+say "guest $G up, kernel $(uname -r)"
 
 # the modules, in dependency order (the harness computed it)
 while read -r m; do
@@ -45,15 +61,23 @@ dbus-daemon --config-file=/etc/dbus-1/system.conf --fork --nopidfile ||
 	die "dbus-daemon"
 export DBUS_SYSTEM_BUS_ADDRESS=unix:path=/run/dbus/system_bus_socket
 
+# --all-hci: one btmon trace of everything (HCI, mgmt, and bluetoothd's
+# debug log, which it sends to the monitor channel with -d), from the
+# start; the system bus's traffic; Bleak's debug log in its lines' output
+debug=""
+if [ -e /etc/bondcheck/all-hci ]; then
+	btmon -w "$gdir/all.btsnoop" > "$gdir/all.txt" 2>&1 &
+	allmon=$!
+	dbus-monitor --system > "$gdir/dbus.txt" 2>&1 &
+	debug="-d"
+	export BLEAK_LOGGING=1
+fi
 # three LE controllers on one bluetoothd: hci0 and hci2 are centrals, hci1
 # the DUT; bluetoothd powers them (AutoEnable)
-btvirt -L -l3 > /results/btvirt.log 2>&1 &
-/usr/libexec/bluetooth/bluetoothd -n -f /etc/bluetooth/main.conf > /results/bluetoothd.log 2>&1 &
+btvirt -L -l3 > "$gdir/btvirt.log" 2>&1 &
+# shellcheck disable=SC2086
+/usr/libexec/bluetooth/bluetoothd -n $debug -f /etc/bluetooth/main.conf > "$gdir/bluetoothd.log" 2>&1 &
 say "bluetoothd $(/usr/libexec/bluetooth/bluetoothd --version), btvirt started"
-if [ -e /etc/bondcheck/all-hci ]; then
-	btmon -w /results/all.btsnoop > /results/all.txt 2>&1 &
-	allmon=$!
-fi
 
 # plan.tsv: NAME|SCENARIO|DUT-FAULTS|BONDCHECK-ARGS|MODE
 # MODE "nohci": bondcheck without CAP_NET_RAW (no HCI monitor channel);
@@ -61,6 +85,34 @@ fi
 # its own behind bondcheck-bridge on hci1 (see bridge_dut below);
 # "centrals:hci0,hci2": the scenario's centrals on these adapters, in order
 n=0
+
+# Python jobs (the conformance lines) run in one interpreter started once
+# (tests/vm/pyserver.py: seconds per start under TCG): py_start, then
+# py OUTPUT SCRIPT ARG... runs one as `python3 SCRIPT ARG... > OUTPUT 2>&1`
+# would and prints its exit status. The waits are for the server's
+# answer, with a timeout.
+pyserver=""
+export BONDCHECK_BLUEZ_SCRIPTS=/opt/bondcheck/bluez-test
+py_start() {
+	[ -n "$pyserver" ] && return
+	mkfifo /tmp/py.req
+	python3 /opt/bondcheck/pyserver.py /tmp/py.req \
+		> "$gdir/pyserver.log" 2>&1 &
+	pyserver=$!
+}
+py() {
+	out=$1
+	shift
+	rm -f /tmp/py.done
+	mkfifo /tmp/py.done
+	req=$(printf '%s\t%s\t%s' /tmp/py.done /dev/null "$out")
+	for a in "$@"; do
+		req=$(printf '%s\t%s' "$req" "$a")
+	done
+	timeout 120 sh -c 'printf "%s\n" "$1" > /tmp/py.req' - "$req" ||
+		{ echo 125; return; }
+	timeout 900 cat /tmp/py.done || echo 124
+}
 
 # The DUT behind bondcheck-bridge, as a shell command the bridge runs for
 # every boot. "user": the user's firmware (tests/vm/run --dut-cmd, files
@@ -85,9 +137,28 @@ bridge_dut() {
 
 # hci0's settings as btmgmt reads them. Its shell quits at the end of its
 # stdin, before the kernel answers, if that comes at once: a pipe that
-# stays open for it (and not the plan this loop reads)
+# stays open for it (and not the plan this loop reads), held by a sleep in
+# the background so that the line waits for btmgmt's answer only, not for
+# the sleep (3 s twice per line otherwise)
 mgmt_info() {
-	sleep 3 | timeout 3 btmgmt --index 0 info > "$1" 2>&1
+	(sleep 3 &) | timeout 3 btmgmt --index "${2:-0}" info > "$1" 2>&1
+}
+
+# After every line: the centrals' controllers are powered for the next
+# one, whatever the line did (a failed privacy change once left hci0 off,
+# and every line after it failed with NotReady). One left off is powered
+# on again and said: in the console, and in NAME.repowered, which the host
+# reports as the line's problem.
+repower() {
+	for i in 0 2; do
+		mgmt_info /tmp/hci.info "$i"
+		grep -q '^[[:space:]]*current settings:.* powered' /tmp/hci.info &&
+			continue
+		say "[$n] $1: hci$i is left powered off: powering it on again"
+		echo "hci$i" >> "/results/$1.repowered"
+		(sleep 3 &) | timeout 3 btmgmt --index "$i" power on \
+			>> "/results/$1.repowered" 2>&1
+	done
 }
 
 while IFS="|" read -r name scn faults args mode; do
@@ -135,7 +206,7 @@ while IFS="|" read -r name scn faults args mode; do
 	addr=${ready#ready }
 	if [ -z "$addr" ] || [ "$addr" = "$ready" ]; then
 		say "[$n] $name: the DUT never came up"
-		printf '%s\t%s\n' "$name" "dut-failed" >> /results/summary.tsv
+		printf '%s\t%s\n' "$name" "dut-failed" >> "$gdir/summary.tsv"
 		kill "$dut" 2>/dev/null
 		wait "$dut"
 		continue
@@ -164,27 +235,27 @@ while IFS="|" read -r name scn faults args mode; do
 			org.bluez.Adapter1.RemoveDevice \
 			"objpath:/org/bluez/hci0/dev_$(echo "$addr" | tr : _)" \
 			> /dev/null 2>&1
+		py_start
 		if [ "$mode" = "probe" ]; then
-			python3 /opt/bondcheck/conformance/probe.py run \
-				--address "$addr" --out /results/bleak/probe.json \
-				> "/results/$name.out" 2>&1
+			status=$(py "/results/$name.out" \
+				/opt/bondcheck/conformance/probe.py run \
+				--address "$addr" --out /results/bleak/probe.json)
 		elif [ "$mode" = "bleak" ]; then
 			out="/results/bleak/${name#bleak-}.bleak.jsonl"
-			python3 /opt/bondcheck/conformance/conformance.py \
-				run-bleak --address "$addr" --out "$out" \
-				> "/results/$name.out" 2>&1
+			status=$(py "/results/$name.out" \
+				/opt/bondcheck/conformance/conformance.py \
+				run-bleak --address "$addr" --out "$out")
 		else
-			BONDCHECK_BLUEZ_SCRIPTS=/opt/bondcheck/bluez-test \
-			python3 /opt/bondcheck/conformance/conformance.py \
+			status=$(py "/results/$name.out" \
+				/opt/bondcheck/conformance/conformance.py \
 				run-scripts --address "$addr" \
-				--out /results/bleak/scripts \
-				> "/results/$name.out" 2>&1
+				--out /results/bleak/scripts)
 		fi
-		status=$?
 		say "[$n] $name: exit $status"
-		printf '%s\t%s\n' "$name" "$status" >> /results/summary.tsv
+		printf '%s\t%s\n' "$name" "$status" >> "$gdir/summary.tsv"
 		kill "$dut" 2>/dev/null
 		wait "$dut"
+		repower "$name"
 		continue
 	fi
 	# The DUT's agent stays bluetoothd's default agent (on its own board it
@@ -249,11 +320,12 @@ while IFS="|" read -r name scn faults args mode; do
 		say "[$n] $name: $i bluetoothctl connect/disconnect cycles"
 	fi
 	say "[$n] $name: exit $status: $(grep -E '^(PASSED|FAILED|ERROR|INTERRUPTED)' "/results/$name.out" | cut -c1-150)"
-	printf '%s\t%s\n' "$name" "$status" >> /results/summary.tsv
+	printf '%s\t%s\n' "$name" "$status" >> "$gdir/summary.tsv"
 	kill "$dut" 2>/dev/null
 	wait "$dut"
-done < /etc/bondcheck/plan.tsv
+	repower "$name"
+done < "/etc/bondcheck/plan-$G.tsv"
 
 say "all $n runs done"
-[ -n "$allmon" ] && kill -INT "$allmon"; [ -n "$allmon" ] && { wait "$allmon"; echo "btmon exit $?" >> /results/all.txt; }
+[ -n "$allmon" ] && kill -INT "$allmon"; [ -n "$allmon" ] && { wait "$allmon"; echo "btmon exit $?" >> "$gdir/all.txt"; }
 finish 0
