@@ -188,10 +188,21 @@ static void link_dut_prop(struct engine *e, const char *name, GVariant *v)
 	bool b = step_true(v);
 
 	if (!strcmp(name, "Connected")) {
+		if (!b && !o->connected) {
+			/*
+			 * no link of this step went up yet: the previous
+			 * link's drop, late (seen in the QEMU tier after a
+			 * disconnect step that ended on ServicesResolved=false
+			 * and its reply); this attempt's link is still to come
+			 */
+			step_timeline(e, "Connected=false before this attempt's "
+				"link: the previous link's, late");
+			return;
+		}
 		e->st.u.link.connected_seen = true;
 		if (b)
 			o->connected = true;
-		else if (o->connected)
+		else
 			o->dropped = true;
 	} else if (!strcmp(name, "ServicesResolved")) {
 		o->resolved = b && !o->dropped;

@@ -646,6 +646,32 @@ START_TEST(a_healthy_reconnect_passes_with_its_latency)
 }
 END_TEST
 
+/*
+ * The previous link's Connected=false comes after this reconnect's
+ * Connect() (the QEMU tier's phone line: a disconnect step that ended on
+ * ServicesResolved=false and its reply), and Connect() succeeds before
+ * this link's Connected=true: the attempt waits for its link and passes.
+ */
+START_TEST(the_previous_links_late_drop_is_not_this_attempts)
+{
+	add_dut(true, false);
+	set_dev("Connected", g_variant_new_boolean(TRUE));
+	start("reconnect\n", NULL);
+	engine_bluez_available(eng, true, NULL);
+	advance(160);
+	set_dev("Connected", g_variant_new_boolean(FALSE));
+	advance(700);
+	answer(BLUEZ_OP_CONNECT, NULL, NULL, NULL);
+	advance(300);
+	ck_assert(!F.finished);
+	set_dev("Connected", g_variant_new_boolean(TRUE));
+	set_dev("ServicesResolved", g_variant_new_boolean(TRUE));
+	advance(1);
+	ck_assert_int_eq(F.result.outcome, ENGINE_OUTCOME_PASSED);
+	ck_assert_int_eq(count_events("the previous link's, late"), 1);
+}
+END_TEST
+
 START_TEST(expect_waits_for_its_timeout)
 {
 	add_dut(true, false);
@@ -2580,6 +2606,7 @@ Suite *engine_suite(void)
 	tcase_add_loop_test(tc, foreign_agent_requests_are_logged_never_classified,
 		0, G_N_ELEMENTS(foreign_cases));
 	tcase_add_test(tc, a_healthy_reconnect_passes_with_its_latency);
+	tcase_add_test(tc, the_previous_links_late_drop_is_not_this_attempts);
 	tcase_add_test(tc, expect_waits_for_its_timeout);
 	tcase_add_test(tc, reboot_runs_the_reboot_command_and_waits_for_the_dut);
 	tcase_add_test(tc, bluetoothd_leaving_mid_run_is_an_environment_error);
