@@ -239,21 +239,29 @@ START_TEST(without_root_the_kernel_says_permission_denied)
 }
 END_TEST
 
+/* privacy on asked for on a powered hci1: the kernel sees Read
+ * Controller Information, Set Powered off (done), then Set Privacy, which
+ * it has not answered yet */
+static void privacy_on_asked(struct kernel *k)
+{
+	kernel_start(k);
+	mgmt_ops.set_privacy(k->m, 1, true, set_done, k);
+	next_command(k, OP_READ_INFO, 1, NULL, 0);
+	reply_info(k, 1, MGMT_SETTING_POWERED);
+	settle(k);
+	next_command(k, OP_SET_POWERED, 1, NULL, 0);
+	reply(k, OP_SET_POWERED, 1, 0, (const uint8_t[]){ 0, 0, 0, 0 }, 4);
+	settle(k);
+	next_command(k, OP_SET_PRIVACY, 1, NULL, 0);
+}
+
 /* refused once off: powered on again before it says so */
 START_TEST(a_refused_change_powers_the_controller_on_again)
 {
 	struct kernel k;
 	uint8_t p[1];
 
-	kernel_start(&k);
-	mgmt_ops.set_privacy(k.m, 1, true, set_done, &k);
-	next_command(&k, OP_READ_INFO, 1, NULL, 0);
-	reply_info(&k, 1, MGMT_SETTING_POWERED);
-	settle(&k);
-	next_command(&k, OP_SET_POWERED, 1, NULL, 0);
-	reply(&k, OP_SET_POWERED, 1, 0, (const uint8_t[]){ 0, 0, 0, 0 }, 4);
-	settle(&k);
-	next_command(&k, OP_SET_PRIVACY, 1, NULL, 0);
+	privacy_on_asked(&k);
 	reply(&k, OP_SET_PRIVACY, 1, 0x0c, NULL, 0);
 	settle(&k);
 	ck_assert(!k.done);
@@ -358,15 +366,7 @@ START_TEST(a_change_cut_short_asks_for_power_on)
 	struct kernel k;
 	uint8_t p[1];
 
-	kernel_start(&k);
-	mgmt_ops.set_privacy(k.m, 1, true, set_done, &k);
-	next_command(&k, OP_READ_INFO, 1, NULL, 0);
-	reply_info(&k, 1, MGMT_SETTING_POWERED);
-	settle(&k);
-	next_command(&k, OP_SET_POWERED, 1, NULL, 0);
-	reply(&k, OP_SET_POWERED, 1, 0, (const uint8_t[]){ 0, 0, 0, 0 }, 4);
-	settle(&k);
-	next_command(&k, OP_SET_PRIVACY, 1, NULL, 0);
+	privacy_on_asked(&k);
 	mgmt_free(k.m);
 	k.m = NULL;
 	next_command(&k, OP_SET_POWERED, 1, p, 1);
