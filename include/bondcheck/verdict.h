@@ -62,6 +62,10 @@ struct link_obs {
 	bool hci_pairing;          /* HCI: an SMP Pairing Request meanwhile */
 	bool identity_changed;     /* the DUT came back under another address */
 	bool timed_out;            /* the step's timeout expired */
+	int hci_conn_failed;       /* HCI: an LE Connection Complete of the
+				    * attempt with this error status (0x3e:
+				    * Connection Failed to be Established);
+				    * 0 none */
 };
 
 void link_obs_init(struct link_obs *o);

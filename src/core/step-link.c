@@ -252,6 +252,9 @@ static void link_hci(struct engine *e, const struct engine_hci_event *ev)
 		o->hci_disconnect_reason = ev->reason;
 	if (!strcmp(ev->what, LOG_HCI_SMP_PAIRING_REQUEST))
 		o->hci_pairing = true;
+	if (!strcmp(ev->what, LOG_HCI_LE_CONNECTION) && ev->status > 0 &&
+	    !o->connected)
+		o->hci_conn_failed = ev->status;
 	link_evaluate(e);
 }
 

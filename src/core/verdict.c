@@ -209,7 +209,12 @@ enum verdict verdict_classify_link(const struct link_obs *o,
 			       "connected";
 			return VERDICT_NOT_ADVERTISING;
 		}
-		*why = "the device advertised but the link never came up";
+		/* the kernel (6.1) may never tell bluetoothd of it */
+		*why = o->hci_conn_failed && !o->replied ?
+			"the device advertised, the controller reported that "
+			"the connection failed to be established, and "
+			"bluetoothd never answered Connect()" :
+			"the device advertised but the link never came up";
 		return VERDICT_RECONNECT_TIMEOUT;
 	}
 	if (o->timed_out) {

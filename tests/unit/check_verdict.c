@@ -107,6 +107,28 @@ START_TEST(link_observations_classify)
 }
 END_TEST
 
+/* the tier's phone line before its fix: LE Connection Complete 0x3e, and
+ * Connect() unanswered until the step's timeout */
+START_TEST(a_connection_the_controller_failed_says_so)
+{
+	struct link_obs o;
+	enum confidence c;
+	const char *why;
+
+	link_obs_init(&o);
+	o.bonded = o.dut_advertised = o.timed_out = true;
+	o.hci_conn_failed = 0x3e;
+	ck_assert_int_eq(verdict_classify_link(&o, &c, &why),
+		VERDICT_RECONNECT_TIMEOUT);
+	ck_assert_int_eq(c, CONFIDENCE_INFERRED);
+	ck_assert_ptr_nonnull(strstr(why, "failed to be established"));
+	o.replied = true;
+	verdict_classify_link(&o, &c, &why);
+	ck_assert_str_eq(why, "the device advertised but the link never came "
+		"up");
+}
+END_TEST
+
 START_TEST(verdict_names_are_stable_and_round_trip)
 {
 	static const char *const names[VERDICT_COUNT] = { "pass",
@@ -141,6 +163,7 @@ Suite *verdict_suite(void)
 	tcase_add_loop_test(tc, link_observations_classify, 0,
 		G_N_ELEMENTS(rows));
 	tcase_add_test(tc, verdict_names_are_stable_and_round_trip);
+	tcase_add_test(tc, a_connection_the_controller_failed_says_so);
 	suite_add_tcase(s, tc);
 	return s;
 }
