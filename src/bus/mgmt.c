@@ -47,6 +47,7 @@
 
 #define READ_INFO_LEN 280          /* its reply's parameters */
 #define COMMAND_TIMEOUT_MS 5000
+#define POWER_ON_TRIES 3           /* Set Powered on answered unpowered */
 
 struct sockaddr_hci {
 	sa_family_t hci_family;
@@ -71,6 +72,7 @@ struct req {
 	enum step step;
 	bool was_powered;
 	bool off_asked;         /* Set Powered off went out */
+	unsigned power_tries;   /* Set Powered on sent */
 	uint16_t op;            /* the command out */
 	char address[18];
 	GError *error;          /* kept while powering on again */
@@ -399,6 +401,23 @@ static void on_reply(struct mgmt *m, uint16_t op, uint16_t index,
 			finish(m, r, privacy, NULL);
 			return;
 		}
+	}
+	if (r->step == STEP_POWER_ON && len >= 7 &&
+	    !(get32(d + 3) & MGMT_SETTING_POWERED)) {
+		/*
+		 * answered, but its settings say unpowered (a Set Powered
+		 * answer that is not this one's, or a kernel still powering
+		 * down): ask again, a few times, before saying it stays off
+		 */
+		if (++r->power_tries < POWER_ON_TRIES) {
+			send_step(m, r);
+			return;
+		}
+		fail(m, r, g_error_new(BCERROR, BCERROR_FAILED, "mgmt Set "
+			"Powered on hci%u: answered %u times, but the "
+			"controller stays powered off", r->index,
+			r->power_tries), false);
+		return;
 	}
 	if (r->step == STEP_POWER_ON && r->error) {
 		/* powered on again after a failure: the failure it was */

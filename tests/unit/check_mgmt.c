@@ -360,6 +360,41 @@ START_TEST(a_failed_change_gives_the_controller_back_powered)
 }
 END_TEST
 
+/* a Set Powered on whose answer says unpowered is asked again; one that
+ * stays so is an error that says it is left off */
+START_TEST(power_on_answered_unpowered_is_asked_again)
+{
+	for (int tries = 2; tries <= 3; tries++) {
+		struct kernel k;
+		uint8_t p[1];
+
+		privacy_on_asked(&k);
+		reply(&k, OP_SET_PRIVACY, 1, 0, (const uint8_t[]){ 0, 0x20, 0,
+			0 }, 4);
+		settle(&k);
+		for (int i = 1; i <= tries; i++) {
+			next_command(&k, OP_SET_POWERED, 1, p, 1);
+			ck_assert_int_eq(p[0], 1);
+			ck_assert(!k.done);
+			reply(&k, OP_SET_POWERED, 1, 0, (const uint8_t[]){
+				i == 3 || tries == 3 ? 0 : i == 2, 0x20, 0, 0 },
+				4);
+			settle(&k);
+		}
+		ck_assert(k.done);
+		if (tries == 2) {
+			ck_assert_int_eq(k.code, 0);
+		} else {
+			ck_assert_int_eq(k.code, BCERROR_FAILED);
+			ck_assert_ptr_nonnull(strstr(k.message, "answered 3 "
+				"times, but the controller stays powered off: "
+				"hci1 is left powered off"));
+		}
+		kernel_stop(&k);
+	}
+}
+END_TEST
+
 /* the run ends (mgmt_free) with the controller off: power on asked for */
 START_TEST(a_change_cut_short_asks_for_power_on)
 {
@@ -445,6 +480,7 @@ Suite *mgmt_suite(void)
 	tcase_add_loop_test(tc, a_failed_change_gives_the_controller_back_powered,
 		0, (int)G_N_ELEMENTS(fail_rows));
 	tcase_add_test(tc, a_change_cut_short_asks_for_power_on);
+	tcase_add_test(tc, power_on_answered_unpowered_is_asked_again);
 	tcase_add_test(tc, a_setting_already_there_is_left_alone);
 	tcase_add_test(tc, replies_that_do_not_fit_are_not_taken);
 	tcase_add_test(tc, without_bluetooth_it_says_so);
