@@ -743,7 +743,8 @@ static void on_model(const struct model_event *ev, void *data)
 	c = central_of_path(e, ev->path);
 	/* privacy is set with the adapter powered off, before the run and
 	 * at its end: its return is awaited */
-	if (c && c->priv.wait_powered && ev->type == MODEL_EVENT_PROP_CHANGED &&
+	if (c && (c->priv.wait_powered || c->priv.mgmt_busy) &&
+	    ev->type == MODEL_EVENT_PROP_CHANGED &&
 	    !g_strcmp0(ev->path, c->adapter) && !strcmp(ev->name, "Powered") &&
 	    ev->value && g_variant_is_of_type(ev->value, G_VARIANT_TYPE_BOOLEAN)) {
 		privacy_powered(e, c, g_variant_get_boolean(ev->value));

@@ -68,6 +68,9 @@ void privacy_clear(struct central *c)
 
 	if (p->op && c->e->env.mgmt)
 		c->e->env.mgmt->cancel(c->e->env.mgmt_data, p->op);
+	if (p->powered_timer)
+		c->e->env.clock->cancel(c->e->env.clock_data, p->powered_timer);
+	p->powered_timer = 0;
 	g_free(p->error);
 	g_free(p->restore_error);
 }
@@ -151,18 +154,70 @@ static void sim_powered_on(struct engine *e, const struct bluez_reply *r)
 
 void privacy_powered(struct engine *e, struct central *c, bool on)
 {
+	if (c->priv.mgmt_busy && !on)
+		c->priv.saw_off = true;
 	if (!c->priv.wait_powered || !on || e->priv_busy != c)
 		return;
 	c->priv.wait_powered = false;
+	if (c->priv.powered_timer)
+		e->env.clock->cancel(e->env.clock_data, c->priv.powered_timer);
+	c->priv.powered_timer = 0;
 	set_done(e, NULL);
+}
+
+/* bluetoothd's Powered=true after a mgmt change, within this (ms) */
+#define POWERED_WAIT_MS 2000
+
+static gboolean powered_late(gpointer data)
+{
+	struct central *c = data;
+	struct engine *e = c->e;
+	GError *err;
+
+	c->priv.powered_timer = 0;
+	if (!c->priv.wait_powered || e->priv_busy != c)
+		return G_SOURCE_REMOVE;
+	if (!c->priv.asked_powered) {
+		/* the kernel answered power on, yet bluetoothd still says
+		 * off (seen once in the QEMU tier, at the end of a run right
+		 * after a disconnect): bluetoothd is asked to power it */
+		c->priv.asked_powered = true;
+		step_call(e, BLUEZ_OP_SET_POWERED, c->adapter,
+			g_variant_new_boolean(TRUE), NULL);
+		c->priv.powered_timer = e->env.clock->timeout(
+			e->env.clock_data, POWERED_WAIT_MS, powered_late, c);
+		return G_SOURCE_REMOVE;
+	}
+	c->priv.wait_powered = false;
+	err = g_error_new(BCERROR, BCERROR_FAILED, "%s stays powered off "
+		"after its address privacy was set (mgmt answered every step, "
+		"and Adapter1.Powered=true was asked too, %d s later)",
+		adapter_name(c), POWERED_WAIT_MS / 1000);
+	set_done(e, err);
+	g_error_free(err);
+	return G_SOURCE_REMOVE;
 }
 
 static void mgmt_set(const GError *error, void *data)
 {
 	struct central *c = data;
+	struct engine *e = c->e;
+	bool on = true;
 
 	c->priv.op = 0;
-	set_done(c->e, error);
+	c->priv.mgmt_busy = false;
+	model_bool(e->env.model, c->adapter, BLUEZ_IFACE_ADAPTER, "Powered",
+		&on);
+	if (!error && c->priv.powered_before && c->priv.saw_off && !on) {
+		/* powered on again by the kernel: bluetoothd says so in its
+		 * own time */
+		c->priv.wait_powered = true;
+		c->priv.asked_powered = false;
+		c->priv.powered_timer = e->env.clock->timeout(
+			e->env.clock_data, POWERED_WAIT_MS, powered_late, c);
+		return;
+	}
+	set_done(e, error);
 }
 
 /* Power off, set privacy to @on, power on; then @fn. */
@@ -180,6 +235,11 @@ static void set_privacy(struct central *c, bool on,
 			g_variant_new_boolean(FALSE), sim_powered_off);
 		return;
 	}
+	c->priv.powered_before = false;
+	model_bool(e->env.model, c->adapter, BLUEZ_IFACE_ADAPTER, "Powered",
+		&c->priv.powered_before);
+	c->priv.saw_off = false;
+	c->priv.mgmt_busy = true;
 	c->priv.op = e->env.mgmt->set_privacy(e->env.mgmt_data,
 		adapter_index(c->adapter), on, mgmt_set, c);
 }

@@ -182,6 +182,11 @@ struct central_privacy {
 	char *restore_error;
 	bool wait_powered;       /* set on the simulator: Powered to come */
 	guint op;                /* a mgmt call in flight */
+	/* a mgmt change: the adapter was powered when it began, bluetoothd
+	 * said Powered=false meanwhile; the wait for its Powered=true after
+	 * (POWERED_WAIT_MS, then Adapter1.Powered=true asked once more) */
+	bool mgmt_busy, powered_before, saw_off, asked_powered;
+	guint powered_timer;
 	void (*done)(struct engine *e);
 	bool set_to;             /* the change in flight, and its end */
 	void (*set_done)(struct central *c, const GError *error);

@@ -61,6 +61,8 @@ struct fake {
 	int mgmt_set_error;       /* a BCERROR code, 0: it works */
 	int mgmt_sets;
 	bool mgmt_set_to;
+	bool mgmt_leaves_off;     /* bluetoothd says Powered=false, and no
+				   * Powered=true comes */
 	enum scn_privacy cfg_privacy;
 	bool keep_going;
 	/* results */
@@ -316,6 +318,9 @@ static guint fm_set(void *d, int index, bool on, mgmt_done_fn fn, void *ud)
 	F.mgmt_set_to = on;
 	if (!e)
 		F.mgmt_privacy = on;
+	if (F.mgmt_leaves_off)
+		model_set(F.m, "/org/bluez/hci0", BLUEZ_IFACE_ADAPTER,
+			"Powered", g_variant_new_boolean(FALSE));
 	fn(e, ud);
 	if (e)
 		g_error_free(e);
@@ -2344,6 +2349,45 @@ START_TEST(privacy_that_cannot_be_read_is_an_environment_error)
 }
 END_TEST
 
+/*
+ * mgmt says the privacy change is done, but bluetoothd said Powered=false
+ * and no Powered=true follows (the QEMU tier's phone line once ended so):
+ * the engine waits for it, asks Adapter1.Powered=true, and goes on once
+ * the adapter is powered; if it never is, the run says so.
+ */
+START_TEST(an_adapter_left_off_after_a_privacy_change_is_powered)
+{
+	bool powers = _i;
+
+	F.with_mgmt = true;
+	F.mgmt_privacy = 0;
+	F.mgmt_leaves_off = true;
+	start("central privacy=on\nsleep 1ms\n", NULL);
+	engine_bluez_available(eng, true, NULL);
+	advance(1);
+	ck_assert(!F.finished);
+	ck_assert_ptr_null(pending(BLUEZ_OP_SET_POWERED));
+	advance(2000);
+	ck_assert_ptr_nonnull(pending(BLUEZ_OP_SET_POWERED));
+	answer(BLUEZ_OP_SET_POWERED, NULL, NULL, NULL);
+	if (powers) {
+		F.mgmt_leaves_off = false;
+		model_set(F.m, "/org/bluez/hci0", BLUEZ_IFACE_ADAPTER,
+			"Powered", g_variant_new_boolean(TRUE));
+		advance(10);
+		ck_assert(F.finished);
+		ck_assert_msg(F.result.outcome == ENGINE_OUTCOME_PASSED, "%s",
+			F.result.message);
+	} else {
+		advance(2000);
+		ck_assert(F.finished);
+		ck_assert_int_eq(F.result.exit_status, 3);
+		ck_assert_msg(strstr(F.result.message, "stays powered off after "
+			"its address privacy was set"), "%s", F.result.message);
+	}
+}
+END_TEST
+
 /* --privacy wins over the scenario; as root it is set and put back */
 START_TEST(privacy_from_the_command_line_overrides_the_scenario)
 {
@@ -2607,6 +2651,8 @@ Suite *engine_suite(void)
 		0, G_N_ELEMENTS(foreign_cases));
 	tcase_add_test(tc, a_healthy_reconnect_passes_with_its_latency);
 	tcase_add_test(tc, the_previous_links_late_drop_is_not_this_attempts);
+	tcase_add_loop_test(tc,
+		an_adapter_left_off_after_a_privacy_change_is_powered, 0, 2);
 	tcase_add_test(tc, expect_waits_for_its_timeout);
 	tcase_add_test(tc, reboot_runs_the_reboot_command_and_waits_for_the_dut);
 	tcase_add_test(tc, bluetoothd_leaving_mid_run_is_an_environment_error);
