@@ -141,6 +141,12 @@ struct engine_config {
 	 * result is the first failure's.
 	 */
 	bool keep_going;
+	/*
+	 * Drop the DUT's link at the end, as after Ctrl-C: the next run
+	 * (bondcheck run's next scenario) starts from no link, whatever
+	 * step this one ended at.
+	 */
+	bool disconnect_at_end;
 };
 
 /* ---- events from outside ------------------------------------------------ */

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * cmd_run.c — bondcheck run: one scenario against a device (real BlueZ on
- * the system bus) or the simulator (a private bus it starts and stops),
- * in-process or handed to bondcheckd. Prints a line per step, a live
- * progress line on a TTY, and a summary that names each failure's verdict,
- * evidence and scenario line.
+ * cmd_run.c — bondcheck run: scenarios against a device (real BlueZ on
+ * the system bus) or the simulator (a private bus it starts and stops, one
+ * per scenario), in-process or handed to bondcheckd. Prints a line per
+ * step, a live progress line on a TTY, and a summary that names each
+ * failure's verdict, evidence and scenario line. Several scenarios (files
+ * or directories of them) run in turn, each with its own log, into one
+ * JUnit file; one summary at the end, and the worst exit status.
  *
  * The shape: run_args_parse() reads the options (the run_options table)
  * and checks them (the run_rules table, in order: the first that fails is
@@ -12,7 +14,8 @@
  * output (output_*: the report, the main loop, progress, signals, what the
  * events print). A new option is a bit in enum run_opt, a row in
  * run_options, a field in run_args, and a row in run_rules for each
- * combination it does not make sense in.
+ * combination it does not make sense in. cmd_run() loads every scenario
+ * first (bad input runs nothing), then run_one() runs each.
  */
 #include <errno.h>
 #include <signal.h>
@@ -27,6 +30,7 @@
 #include "bondcheck/bluez.h"
 #include "bondcheck/duration.h"
 #include "bondcheck/evlog.h"
+#include "bondcheck/junit.h"
 #include "bondcheck/logread.h"
 #include "bondcheck/msg.h"
 #include "bondcheck/names.h"
@@ -62,6 +66,7 @@ struct run {
 	bool cancel_asked;
 	bool ended;
 	bool finished;            /* the report is finished (finish()) */
+	bool later_summary;       /* several scenarios: one summary at the end */
 	bool log_sink;            /* r->log feeds r->report (on_event) */
 	bool log_tried;           /* the log was opened (or failed to) */
 	FILE *local_log;          /* --log with --daemon: a copy */
@@ -221,7 +226,7 @@ static void finish(struct run *r, int status)
 		if (r->status == BC_EXIT_OK)
 			r->status = BC_EXIT_ENV;
 	}
-	if (!r->json)
+	if (!r->json && !r->later_summary)
 		print_summary(r);
 	g_main_loop_quit(r->loop);
 }
@@ -530,7 +535,11 @@ struct run_args {
 	double time_scale;        /* < 0: not given */
 	unsigned given;           /* enum run_opt */
 	uint32_t seed_used;       /* the simulator's, given or drawn */
-	const char *file;         /* the scenario */
+	const char *file;         /* the scenario that runs now */
+	const char *run_log;      /* ...its log (NULL: the default path) */
+	GPtrArray *files;         /* every scenario, directories expanded */
+	unsigned nth;             /* the one that runs now, from 1 */
+	struct junit *junit_all;  /* --junit: every scenario's suite */
 	GHashTable *vars;         /* --set NAME=VALUE */
 	struct sim_config sim_cfg; /* --sim-opt applied */
 	GPtrArray *sim_settings;  /* ...every setting in effect, for the log */
@@ -727,12 +736,62 @@ static bool rule_fails(const struct run_rule *rule, const struct run_args *a,
 	return false;
 }
 
+/*
+ * A scenario file, or a directory: its *.scn files (not those of its
+ * subdirectories) in the byte order of their names, so that 01-bond.scn
+ * runs before 02-reboot.scn. False, said: a directory without any.
+ */
+static int cmp_names(gconstpointer a, gconstpointer b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static bool add_scenarios(GPtrArray *files, const char *arg)
+{
+	GError *err = NULL;
+	GPtrArray *names;
+	GDir *d;
+	const char *n;
+	bool ok;
+
+	if (!g_file_test(arg, G_FILE_TEST_IS_DIR)) {
+		g_ptr_array_add(files, g_strdup(arg));
+		return true;
+	}
+	d = g_dir_open(arg, 0, &err);
+	if (!d) {
+		cli_err("%s", err->message);
+		g_error_free(err);
+		return false;
+	}
+	names = g_ptr_array_new_with_free_func(g_free);
+	while ((n = g_dir_read_name(d))) {
+		char *p = g_build_filename(arg, n, NULL);
+
+		if (g_str_has_suffix(n, ".scn") &&
+		    g_file_test(p, G_FILE_TEST_IS_REGULAR))
+			g_ptr_array_add(names, p);
+		else
+			g_free(p);
+	}
+	g_dir_close(d);
+	g_ptr_array_sort(names, cmp_names);
+	for (guint i = 0; i < names->len; i++)
+		g_ptr_array_add(files, g_strdup(names->pdata[i]));
+	ok = names->len > 0;
+	if (!ok)
+		cli_err("%s: no scenario (*.scn) in this directory", arg);
+	g_ptr_array_free(names, TRUE);
+	return ok;
+}
+
 /* Parse and check the command line; false: the error is said. */
 static bool run_args_parse(struct run_args *a, int *argc, char ***argv)
 {
 	GOptionEntry entries[G_N_ELEMENTS(run_options) + 1];
 	GOptionContext *ctx = g_option_context_new(
-		"SCENARIO - run a scenario against a device or the simulator");
+		"SCENARIO|DIR... - run scenarios against a device or the "
+		"simulator");
 	bool ok;
 
 	memset(entries, 0, sizeof(entries));
@@ -751,17 +810,18 @@ static bool run_args_parse(struct run_args *a, int *argc, char ***argv)
 	g_option_context_free(ctx);
 	if (!ok)
 		return false;
-	if (*argc != 2) {
+	if (*argc < 2) {
 		char *dir = appinfo_scenarios_dir();
 
-		if (*argc < 2)
-			cli_err("run needs a scenario file (see %s/)", dir);
-		else
-			cli_err("run takes one scenario file");
+		cli_err("run needs a scenario file (see %s/)", dir);
 		g_free(dir);
 		return false;
 	}
-	a->file = (*argv)[1];
+	a->files = g_ptr_array_new_with_free_func(g_free);
+	for (int i = 1; i < *argc; i++)
+		if (!add_scenarios(a->files, (*argv)[i]))
+			return false;
+	a->file = g_ptr_array_index(a->files, 0);
 	for (size_t i = 0; i < G_N_ELEMENTS(run_options); i++)
 		if (option_given(a, &run_options[i]))
 			a->given |= run_options[i].opt;
@@ -773,6 +833,11 @@ static bool run_args_parse(struct run_args *a, int *argc, char ***argv)
 			g_free(message);
 			return false;
 		}
+	}
+	if (a->files->len > 1 && (a->given & OPT_CAPTURE)) {
+		cli_err("--capture records one scenario's run: give one "
+			"scenario");
+		return false;
 	}
 	if (a->given & OPT_SIM_ONLY)
 		a->sim = TRUE;
@@ -807,6 +872,8 @@ static void run_args_clear(struct run_args *a)
 	g_free(a->capture);
 	g_free(a->seed);
 	g_free(a->privacy);
+	if (a->files)
+		g_ptr_array_free(a->files, TRUE);
 }
 
 /* ---- what both ways of running share: the output ---------------------- */
@@ -820,14 +887,11 @@ static int output_start(struct run *r, const struct run_args *a,
 {
 	GError *err = NULL;
 
+	(void)err;
 	r->report = report_new();
 	r->view = logread_view_new();
-	if (a->junit && !report_junit(r->report, a->junit, log, &err)) {
-		int status = cli_fail(err);
-
-		g_error_free(err);
-		return status;
-	}
+	if (a->junit_all)
+		report_junit_into(r->report, a->junit_all, log);
 	r->json = a->json;
 	r->tty = isatty(fileno(stderr)) && !a->json;
 	r->file = a->file;
@@ -841,6 +905,8 @@ static void output_header(struct run *r, const struct run_args *a,
 {
 	if (r->json)
 		return;
+	if (a->files && a->files->len > 1)
+		printf("[%u/%u] ", a->nth, a->files->len);
 	printf("%s%s%s: \"%s\", %u steps%s\n", cli_c(stdout, "\033[1m"),
 		a->file, cli_c(stdout, "\033[0m"), scn->name,
 		scn->total_steps, a->daemon ? ", via bondcheckd" : "");
@@ -879,10 +945,9 @@ static void output_footer(struct run *r, const struct run_args *a,
 {
 	if (r->json)
 		return;
+	(void)a;
 	if (log)
 		printf("log: %s\n", log);
-	if (a->junit && r->ended)
-		printf("JUnit: %s\n", a->junit);
 }
 
 static void output_clear(struct run *r)
@@ -959,9 +1024,9 @@ static void not_started(struct run *r, const struct run_args *a,
 		/* --daemon's copy of a run bondcheckd never began */
 		fclose(r->local_log);
 		r->local_log = NULL;
-		own = evlog_new(a->log, &err);
-	} else if (!log && !r->log_tried && a->log) {
-		own = evlog_new(a->log, &err);
+		own = evlog_new(a->run_log, &err);
+	} else if (!log && !r->log_tried && a->run_log) {
+		own = evlog_new(a->run_log, &err);
 	}
 	if (err) {
 		cli_err("%s", err->message);
@@ -973,11 +1038,8 @@ static void not_started(struct run *r, const struct run_args *a,
 		log = own;
 	if (!r->report) {
 		r->report = report_new();
-		if (a->junit && !report_junit(r->report, a->junit, a->log,
-				&err)) {
-			cli_err("%s", err->message);
-			g_clear_error(&err);
-		}
+		if (a->junit_all)
+			report_junit_into(r->report, a->junit_all, a->run_log);
 	}
 	if (log != r->log || !r->log_sink)
 		evlog_add_sink(log, feed_report, r->report);
@@ -1079,6 +1141,7 @@ static void runner_options_from(struct runner_options *o,
 	/* a simulator's own account, also when it stands in for the system
 	 * bus's bluetoothd (real bluetoothd sends none), as bondcheckd does */
 	o->engine.keep_going = a->keep_going;
+	o->engine.disconnect_at_end = a->files && a->files->len > 1;
 	o->sim_trace = true;
 	o->prompt_to = stderr;
 	o->not_default_agent = a->no_default_agent;
@@ -1092,7 +1155,7 @@ static int run_in_process(struct run *r, const struct run_args *a,
 	struct bus *bus = NULL;
 	struct runner_options ropts;
 	GError *err = NULL;
-	char *log = a->log ? g_strdup(a->log) : default_log_path(scn->name);
+	char *log = a->run_log ? g_strdup(a->run_log) : default_log_path(scn->name);
 	char *bluez_version = NULL, *kernel = NULL;
 	int status;
 
@@ -1226,6 +1289,12 @@ static GVariant *daemon_options(const struct run_args *a)
 	if (a->privacy)
 		g_variant_builder_add(&b, "{sv}", "privacy",
 			g_variant_new_string(a->privacy));
+	if (a->keep_going)
+		g_variant_builder_add(&b, "{sv}", "keep_going",
+			g_variant_new_boolean(TRUE));
+	if (a->files && a->files->len > 1)
+		g_variant_builder_add(&b, "{sv}", "disconnect_at_end",
+			g_variant_new_boolean(TRUE));
 	daemon_vars(&b, a, true);
 	daemon_vars(&b, a, false);
 	return g_variant_builder_end(&b);
@@ -1262,12 +1331,12 @@ static int run_via_daemon(struct run *r, const struct run_args *a,
 		g_error_free(err);
 		return BC_EXIT_USAGE;
 	}
-	status = output_start(r, a, a->log);
+	status = output_start(r, a, a->run_log);
 	if (status != BC_EXIT_OK)
 		goto out;
-	r->log_tried = a->log != NULL;
-	if (a->log && !(r->local_log = fopen(a->log, "we"))) {
-		cli_err("cannot write the log %s: %s", a->log,
+	r->log_tried = a->run_log != NULL;
+	if (a->run_log && !(r->local_log = fopen(a->run_log, "we"))) {
+		cli_err("cannot write the log %s: %s", a->run_log,
 			g_strerror(errno));
 		status = BC_EXIT_USAGE;
 		goto out;
@@ -1295,7 +1364,7 @@ static int run_via_daemon(struct run *r, const struct run_args *a,
 		g_error_free(err);
 		status = BC_EXIT_ENV;
 	}
-	output_footer(r, a, a->log);
+	output_footer(r, a, a->run_log);
 out:
 	if (status != BC_EXIT_OK)
 		not_started(r, a, scn, status);
@@ -1309,24 +1378,33 @@ out:
  * centrals need, or of --sim-opt adapters=N if that is enough. Then what
  * the simulator is, for the log.
  */
-static bool sim_adapters(struct run_args *a, const struct scenario *scn,
+static bool sim_adapters_enough(const struct run_args *a, const char *file,
+	const struct scenario *scn, const char *const *names)
+{
+	unsigned need = scenario_adapters_needed(scn, names);
+
+	if (a->sim_cfg.adapters && a->sim_cfg.adapters < need) {
+		cli_err("--sim-opt adapters=%u: %s needs %u adapters (one per "
+			"central, as named)", a->sim_cfg.adapters, file, need);
+		return false;
+	}
+	return true;
+}
+
+static void sim_adapters(struct run_args *a, const struct scenario *scn,
 	GPtrArray *simargs)
 {
 	unsigned need = scenario_adapters_needed(scn, a->names);
 
-	if (a->sim_cfg.adapters && a->sim_cfg.adapters < need) {
-		cli_err("--sim-opt adapters=%u: %s needs %u adapters (one per "
-			"central, as named)", a->sim_cfg.adapters, a->file, need);
-		return false;
-	}
 	if (!a->sim_cfg.adapters && need > 1) {
 		a->sim_cfg.adapters = need;
 		g_ptr_array_add(simargs, g_strdup("--adapters"));
 		g_ptr_array_add(simargs, g_strdup_printf("%u", need));
 	}
+	if (a->sim_settings)
+		g_ptr_array_unref(a->sim_settings);
 	a->sim_settings = sim_opt_show(&a->sim_cfg);
 	g_ptr_array_add(a->sim_settings, NULL);
-	return true;
 }
 
 /* The scenario's errors, as the reports of the run say them: the first
@@ -1347,22 +1425,268 @@ static void remember_scn_errors(GPtrArray *errors)
 	g_string_free(s, TRUE);
 }
 
+/* ---- several scenarios ------------------------------------------------ */
+
+/* One scenario of the command line, in the order given. */
+struct run_item {
+	char *file;
+	struct scenario *scn;     /* NULL: it did not load */
+	const char **names;       /* each central's adapter, as named */
+	char *log;                /* its log, when --log names one */
+	int status;               /* its exit status */
+	bool ran;
+	struct report *report;    /* several: kept for the summary */
+};
+
+static void run_item_free(void *data)
+{
+	struct run_item *it = data;
+
+	scenario_free(it->scn);
+	g_free(it->names);
+	g_free(it->file);
+	g_free(it->log);
+	report_free(it->report);
+	g_free(it);
+}
+
+/*
+ * The worse of two exit statuses, the higher number: interrupted (130),
+ * environment (3: the results say nothing of the firmware), bad input (2),
+ * a failure (1: the firmware's), success (0) — as tools/ci-sim-suite's.
+ */
+static int exit_rank(int status)
+{
+	switch (status) {
+	case BC_EXIT_OK: return 0;
+	case BC_EXIT_FAILED: return 1;
+	case BC_EXIT_USAGE: return 2;
+	case BC_EXIT_ENV: return 3;
+	default: return 4;
+	}
+}
+
+static int exit_worst(int a, int b)
+{
+	return exit_rank(b) > exit_rank(a) ? b : a;
+}
+
+static const char *exit_text(int status)
+{
+	switch (status) {
+	case BC_EXIT_OK: return "passed";
+	case BC_EXIT_FAILED: return "failed";
+	case BC_EXIT_USAGE: return "bad input";
+	case BC_EXIT_ENV: return "environment error";
+	case BC_EXIT_INTERRUPTED: return "interrupted";
+	default: return "failed";
+	}
+}
+
+/* @path, or @path with -2, -3, ... before its .jsonl when an earlier
+ * scenario of this run has it. */
+static char *unique_path(char *path, GHashTable *used)
+{
+	for (unsigned n = 2; g_hash_table_contains(used, path); n++) {
+		const char *ext = g_str_has_suffix(path, ".jsonl") ? ".jsonl" :
+				  "";
+		char *base = g_strndup(path, strlen(path) - strlen(ext));
+		char *p = g_strdup_printf("%s-%u%s", base, n, ext);
+
+		g_free(base);
+		if (!g_hash_table_contains(used, p)) {
+			g_free(path);
+			path = p;
+			break;
+		}
+		g_free(p);
+	}
+	g_hash_table_add(used, g_strdup(path));
+	return path;
+}
+
+/*
+ * Scenario @file's log, from --log @given: a directory (one that exists,
+ * or a path ending in /) holds STEM.jsonl for each scenario STEM.scn; with
+ * several scenarios, --log FILE.jsonl gives FILE-STEM.jsonl each; with
+ * one, FILE itself. NULL: the default path (made when the run starts).
+ */
+static char *item_log(const char *given, const char *file, bool several,
+	GHashTable *used)
+{
+	char *stem, *dot, *path, *base;
+
+	if (!given)
+		return NULL;
+	stem = g_path_get_basename(file);
+	dot = strrchr(stem, '.');
+	if (dot && dot != stem && !strcmp(dot, ".scn"))
+		*dot = '\0';
+	if (g_str_has_suffix(given, "/") ||
+	    g_file_test(given, G_FILE_TEST_IS_DIR)) {
+		char *name = g_strconcat(stem, ".jsonl", NULL);
+
+		g_mkdir_with_parents(given, 0755);
+		path = g_build_filename(given, name, NULL);
+		g_free(name);
+	} else if (several) {
+		base = g_str_has_suffix(given, ".jsonl") ?
+			g_strndup(given, strlen(given) - strlen(".jsonl")) :
+			g_strdup(given);
+		path = g_strdup_printf("%s-%s.jsonl", base, stem);
+		g_free(base);
+	} else {
+		path = g_strdup(given);
+	}
+	g_free(stem);
+	return unique_path(path, used);
+}
+
+/*
+ * A scenario that was not run (an earlier one failed, without
+ * --keep-going): its JUnit suite holds one skipped case that says why.
+ */
+static void junit_not_run(struct junit *j, const struct run_args *a,
+	const struct run_item *it, const char *why)
+{
+	JsonObject *start = json_object_new(), *scn = json_object_new();
+	JsonObject *dev = json_object_new();
+	GDateTime *now = g_date_time_new_now_utc();
+	char *stamp = g_date_time_format(now, "%Y-%m-%dT%H:%M:%S");
+	char *suite, *cls = g_path_get_basename(it->file);
+	char *dot = strrchr(cls, '.');
+	struct junit_case c = { "run", NULL, 0, JUNIT_SKIPPED, why, NULL, NULL,
+		0 };
+
+	if (dot && dot != cls)
+		*dot = '\0';
+	g_strdelimit(cls, ".", '_');
+	c.classname = cls;
+	json_object_set_string_member(scn, LOG_KEY_NAME, it->scn ?
+		it->scn->name : it->file);
+	json_object_set_object_member(start, LOG_KEY_SCENARIO, scn);
+	if (a->label)
+		json_object_set_string_member(start, LOG_KEY_LABEL, a->label);
+	json_object_set_string_member(dev, LOG_KEY_ADDRESS, a->device ?
+		a->device : a->name);
+	json_object_set_object_member(start, LOG_KEY_DEVICE, dev);
+	suite = report_suite_name(start);
+	junit_begin_suite(j, suite, stamp, g_get_host_name());
+	junit_add_property(j, "scenario.file", it->file);
+	junit_add_case(j, &c, NULL);   /* an error shows in junit_finish */
+	junit_end_suite(j, 0);
+	json_object_unref(start);
+	g_date_time_unref(now);
+	g_free(stamp);
+	g_free(suite);
+	g_free(cls);
+}
+
+/* With several scenarios, the summary at the end: each one's, then all. */
+static void print_suite_summary(const struct run_args *a, GPtrArray *items,
+	int status)
+{
+	unsigned n[5] = { 0 }, not_run = 0;
+	bool colour = cli_use_color(stdout);
+
+	printf("\n%ssummary of %u scenarios%s\n", cli_c(stdout, "\033[1m"),
+		items->len, cli_c(stdout, "\033[0m"));
+	for (guint i = 0; i < items->len; i++) {
+		struct run_item *it = g_ptr_array_index(items, i);
+
+		if (!it->ran) {
+			not_run++;
+			printf("== %u/%u %s: not run\n", i + 1, items->len,
+				it->file);
+			continue;
+		}
+		n[exit_rank(it->status)]++;
+		printf("== %u/%u %s: %s (exit %d)%s%s\n", i + 1, items->len,
+			it->file, exit_text(it->status), it->status,
+			it->log ? ", log " : "", it->log ? it->log : "");
+		if (it->report)
+			report_print(it->report, stdout, colour,
+				REPORT_OUTCOME | REPORT_COUNTS |
+				REPORT_LATENCY);
+	}
+	printf("scenarios: %u passed, %u failed", n[0], n[1]);
+	if (n[2])
+		printf(", %u bad input", n[2]);
+	if (n[3])
+		printf(", %u environment error%s", n[3], n[3] == 1 ? "" : "s");
+	if (n[4])
+		printf(", %u interrupted", n[4]);
+	if (not_run)
+		printf(", %u not run%s", not_run, a->keep_going ? "" :
+			" (--keep-going runs every scenario)");
+	printf("; exit %d\n", status);
+	fflush(stdout);
+}
+
+/*
+ * Run scenario @it in turn: its own simulator (a fresh DUT) with --sim,
+ * its own log, its suite in the JUnit file.
+ */
+static int run_one(struct run_args *a, struct run_item *it,
+	GPtrArray *base_simargs, bool several, GHashTable *used)
+{
+	struct run r = { 0 };
+	GPtrArray *simargs = g_ptr_array_new_with_free_func(g_free);
+	unsigned adapters = a->sim_cfg.adapters;
+	int status;
+
+	for (guint i = 0; i < base_simargs->len; i++)
+		g_ptr_array_add(simargs, g_strdup(base_simargs->pdata[i]));
+	if (!it->log && !a->daemon)
+		/* bondcheckd's runs keep their logs; ours go here */
+		it->log = unique_path(default_log_path(it->scn->name), used);
+	a->file = it->file;
+	a->names = it->names;
+	a->run_log = it->log;
+	r.later_summary = several;
+	if (a->sim)
+		sim_adapters(a, it->scn, simargs);
+	status = a->daemon ? run_via_daemon(&r, a, it->scn) :
+			     run_in_process(&r, a, it->scn, simargs);
+	it->ran = true;
+	it->status = status;
+	if (several) {
+		it->report = r.report;
+		r.report = NULL;
+	}
+	output_clear(&r);
+	a->sim_cfg.adapters = adapters;
+	a->names = NULL;
+	g_ptr_array_free(simargs, TRUE);
+	return status;
+}
+
 int cmd_run(int argc, char **argv)
 {
 	struct run_args a = { 0 };
 	struct scenario_options sopts = { NULL, false };
-	GPtrArray *errors = NULL;
 	GPtrArray *simargs = g_ptr_array_new_with_free_func(g_free);
-	struct scenario *scn = NULL;
+	GPtrArray *items = g_ptr_array_new_with_free_func(run_item_free);
+	GPtrArray *scns = g_ptr_array_new();
+	GHashTable *used = g_hash_table_new_full(g_str_hash, g_str_equal,
+		g_free, NULL);
 	struct run r = { 0 };
 	GError *err = NULL;
 	int status = BC_EXIT_USAGE;
 	char *junit = junit_arg(argc, argv);
+	bool several = false;
+	const char *failed = NULL;
 
 	sim_config_init(&a.sim_cfg);
 	if (!run_args_parse(&a, &argc, &argv)) {
 		if (!a.junit)
 			a.junit = g_steal_pointer(&junit);
+		goto fail;
+	}
+	several = a.files->len > 1;
+	if (a.junit && !(a.junit_all = junit_new(a.junit, &err))) {
+		status = cli_fail(err);
+		g_clear_error(&err);
 		goto fail;
 	}
 	if (a.sim && (!cli_sim_args(a.faults, a.time_scale, a.seed,
@@ -1374,34 +1698,124 @@ int cmd_run(int argc, char **argv)
 		a.device = g_strdup(a.sim_cfg.dut.address);
 	sopts.vars = a.vars;
 	sopts.have_reboot_cmd = a.reboot_cmd != NULL || a.reboot != NULL;
-	scn = scenario_load(a.file, &sopts, &errors);
-	if (!scn) {
-		cli_print_scn_errors(errors);
-		remember_scn_errors(errors);
-		goto fail;
+	/* every scenario first: bad input in any of them runs none */
+	for (guint i = 0; i < a.files->len; i++) {
+		struct run_item *it = g_new0(struct run_item, 1);
+		GPtrArray *errors = NULL;
+
+		it->file = g_strdup(a.files->pdata[i]);
+		it->log = item_log(a.log, it->file, several, used);
+		g_ptr_array_add(items, it);
+		it->scn = scenario_load(it->file, &sopts, &errors);
+		if (!it->scn) {
+			cli_print_scn_errors(errors);
+			if (!failed)
+				remember_scn_errors(errors);
+			it->status = BC_EXIT_USAGE;
+			failed = failed ? failed : it->file;
+		} else {
+			g_ptr_array_add(scns, it->scn);
+		}
+		if (errors)
+			g_ptr_array_free(errors, TRUE);
 	}
-	if (!cli_check_sets(a.sets, &scn, 1))
+	if (failed)
 		goto fail;
-	a.names = scenario_adapter_names(scn, (const char *const *)a.adapters,
-		&err);
-	if (!a.names) {
-		cli_err("%s: --adapter %s: %s", a.file, a.adapter, err->message);
-		g_error_free(err);
+	if (!cli_check_sets(a.sets, (struct scenario *const *)scns->pdata,
+		    scns->len))
 		goto fail;
+	for (guint i = 0; i < items->len; i++) {
+		struct run_item *it = g_ptr_array_index(items, i);
+
+		it->names = scenario_adapter_names(it->scn,
+			(const char *const *)a.adapters, &err);
+		if (!it->names) {
+			cli_err("%s: --adapter %s: %s", it->file, a.adapter,
+				err->message);
+			g_error_free(err);
+			failed = it->file;
+			goto fail;
+		}
+		if (a.sim && !sim_adapters_enough(&a, it->file, it->scn,
+				it->names)) {
+			failed = it->file;
+			goto fail;
+		}
 	}
-	if (a.sim && !sim_adapters(&a, scn, simargs))
-		goto fail;
-	status = a.daemon ? run_via_daemon(&r, &a, scn) :
-			    run_in_process(&r, &a, scn, simargs);
+	status = BC_EXIT_OK;
+	failed = NULL;
+	for (guint i = 0; i < items->len; i++) {
+		struct run_item *it = g_ptr_array_index(items, i);
+		int st;
+
+		if (failed && !a.keep_going) {
+			char *why = g_strdup_printf("not run: %s before it "
+				"did not pass (--keep-going runs every "
+				"scenario)", failed);
+
+			if (a.junit_all)
+				junit_not_run(a.junit_all, &a, it, why);
+			g_free(why);
+			continue;
+		}
+		if (i && !a.json)
+			printf("\n");
+		a.nth = i + 1;
+		st = run_one(&a, it, simargs, several, used);
+		status = exit_worst(status, st);
+		if (st != BC_EXIT_OK && !failed)
+			failed = it->file;
+		if (st == BC_EXIT_INTERRUPTED)
+			break;
+	}
+	for (guint i = 0; i < items->len; i++) {
+		struct run_item *it = g_ptr_array_index(items, i);
+
+		/* after Ctrl-C: the rest were not run either */
+		if (!it->ran && status == BC_EXIT_INTERRUPTED && a.junit_all)
+			junit_not_run(a.junit_all, &a, it, "not run: "
+				"interrupted");
+	}
+	if (several && !a.json)
+		print_suite_summary(&a, items, status);
 	goto out;
 fail:
-	not_started(&r, &a, scn, status);
+	/* nothing ran: the log (and JUnit suite) of the scenario at fault,
+	 * or of the first */
+	if (a.junit && !a.junit_all)
+		a.junit_all = junit_new(a.junit, NULL);
+	for (guint i = 0; i < items->len; i++) {
+		struct run_item *it = g_ptr_array_index(items, i);
+
+		if (it->file != failed && (failed || i))
+			continue;
+		a.file = it->file;
+		a.run_log = it->log;
+		not_started(&r, &a, it->scn, status);
+		output_clear(&r);
+		memset(&r, 0, sizeof(r));
+	}
+	if (!items->len) {
+		a.run_log = a.log;
+		not_started(&r, &a, NULL, status);
+	}
 out:
+	if (a.junit_all) {
+		if (!junit_finish(a.junit_all, &err)) {
+			cli_err("%s", err->message);
+			g_clear_error(&err);
+			if (status == BC_EXIT_OK)
+				status = BC_EXIT_ENV;
+		} else if (!a.json && status != BC_EXIT_USAGE) {
+			printf("JUnit: %s\n", a.junit);
+		}
+		junit_free(a.junit_all);
+	}
 	g_free(junit);
 	output_clear(&r);
-	scenario_free(scn);
-	if (errors)
-		g_ptr_array_free(errors, TRUE);
+	g_ptr_array_free(scns, TRUE);
+	g_ptr_array_free(items, TRUE);
+	g_hash_table_destroy(used);
 	g_ptr_array_free(simargs, TRUE);
 	run_args_clear(&a);
 	dbus_shutdown();

@@ -19,7 +19,7 @@ struct command {
 };
 
 static const struct command commands[] = {
-	{ "run", cmd_run, "run a scenario against a device or the simulator" },
+	{ "run", cmd_run, "run scenarios against a device or the simulator" },
 	{ "check", cmd_check, "validate scenario files (no device needed)" },
 	{ "compare", cmd_compare, "what changed between two runs (two firmware builds)" },
 	{ "report", cmd_report, "summary and JUnit XML of an existing run log" },

@@ -963,8 +963,9 @@ static void cleanup_next(struct engine *e)
 			}
 			break;
 		case 1:
-			if (talk && e->interrupted && central_dut(c) &&
-			    central_connected(c)) {
+			if (talk && (e->interrupted ||
+				     e->cfg.disconnect_at_end) &&
+			    central_dut(c) && central_connected(c)) {
 				step_call(e, BLUEZ_OP_DISCONNECT, central_dut(c),
 					NULL, cleanup_reply);
 				return;

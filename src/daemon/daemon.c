@@ -42,6 +42,8 @@ struct drun {
 	char *label;
 	char *reboot;             /* method name */
 	enum scn_privacy privacy; /* "privacy": overrides the scenario's */
+	bool keep_going;          /* "keep_going": as bondcheck run's */
+	bool disconnect_at_end;   /* "disconnect_at_end" */
 	char *log_path;
 	char *scn_path;           /* the text as submitted, beside the log */
 	char *verdict;
@@ -513,6 +515,8 @@ static void run_start(struct daemon *d, struct drun *r)
 	ro.engine.tool_version = BONDCHECK_VERSION;
 	ro.engine.ready_timeout_ms = d->opt.ready_timeout_ms;
 	ro.engine.privacy = r->privacy;
+	ro.engine.keep_going = r->keep_going;
+	ro.engine.disconnect_at_end = r->disconnect_at_end;
 	/* a simulator's own account, when bluetoothd is bondcheck-sim */
 	ro.sim_trace = true;
 	ro.prompt_to = NULL;
@@ -704,6 +708,8 @@ struct start_args {
 	const char *label;
 	const char *reboot;
 	const char *privacy;
+	bool keep_going;
+	bool disconnect_at_end;
 	GHashTable *vars;
 	GPtrArray *checked;      /* names given by "set": the scenario must
 				  * use each ("set_new" defines it anyway) */
@@ -720,19 +726,24 @@ static bool read_options(struct daemon *d, GVariant *opts,
 	while (g_variant_iter_next(&it, "{&sv}", &key, &v)) {
 		bool vars = !strcmp(key, "set") || !strcmp(key, "set_new");
 		const char *want = vars ? "a{ss}" :
-				   !strcmp(key, "adapters") ? "as" : "s";
+				   !strcmp(key, "adapters") ? "as" :
+				   !strcmp(key, "keep_going") ||
+				   !strcmp(key, "disconnect_at_end") ? "b" : "s";
 		bool known = !strcmp(key, "device") ||
 			     !strcmp(key, "device_name") ||
 			     !strcmp(key, "adapter") ||
 			     !strcmp(key, "adapters") || !strcmp(key, "label") ||
 			     !strcmp(key, "reboot") || vars ||
-			     !strcmp(key, "privacy");
+			     !strcmp(key, "privacy") ||
+			     !strcmp(key, "keep_going") ||
+			     !strcmp(key, "disconnect_at_end");
 
 		if (!known) {
 			svc_call_error(call, BC_ERR_INVALID_ARGS,
 				"unknown option '%s' (device, device_name, "
-				"adapter, adapters, label, reboot, privacy, set, "
-				"set_new)", key);
+				"adapter, adapters, label, reboot, privacy, "
+				"keep_going, disconnect_at_end, set, set_new)",
+				key);
 			g_variant_unref(v);
 			return false;
 		}
@@ -743,7 +754,11 @@ static bool read_options(struct daemon *d, GVariant *opts,
 			g_variant_unref(v);
 			return false;
 		}
-		if (!strcmp(key, "adapters")) {
+		if (!strcmp(key, "keep_going")) {
+			a->keep_going = g_variant_get_boolean(v);
+		} else if (!strcmp(key, "disconnect_at_end")) {
+			a->disconnect_at_end = g_variant_get_boolean(v);
+		} else if (!strcmp(key, "adapters")) {
 			/* the strings live as long as @opts */
 			g_free(a->adapters);
 			a->adapters = g_variant_get_strv(v, NULL);
@@ -975,6 +990,8 @@ static void m_start_run(struct svc_call *call, GVariant *args, void *data)
 	r->reboot = g_strdup(a.reboot);
 	r->privacy = !a.privacy ? SCN_PRIVACY_DEFAULT :
 		!strcmp(a.privacy, "on") ? SCN_PRIVACY_ON : SCN_PRIVACY_OFF;
+	r->keep_going = a.keep_going;
+	r->disconnect_at_end = a.disconnect_at_end;
 	r->exit_status = -1;
 	r->submitted_us = g_get_real_time();
 	g_ptr_array_add(d->runs, r);

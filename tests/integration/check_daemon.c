@@ -417,6 +417,53 @@ START_TEST(the_seed_bug_through_the_daemon_is_the_same_verdict)
 }
 END_TEST
 
+/*
+ * Several scenarios through bondcheckd: one StartRun each, in turn, with
+ * keep_going for the daemon's engine; a copy of each log, one JUnit file.
+ */
+START_TEST(several_scenarios_go_to_the_daemon_in_turn)
+{
+	char *a = in_state("a.scn"), *b = in_state("b.scn");
+	char *copy = in_state("copy.jsonl"), *la = in_state("copy-a.jsonl");
+	char *lb = in_state("copy-b.jsonl"), *xml = in_state("all.xml");
+	char *text = NULL;
+	struct proc_result r;
+
+	ck_assert(g_file_set_contents(a, "scan\npair\nrepeat 2\n  expect "
+		"paired=no timeout=50ms\n  disconnect\nend\n", -1, NULL));
+	ck_assert(g_file_set_contents(b, "scan\n", -1, NULL));
+	bc((const char *[]){ "run", "--daemon", "-d", DUT0, "--keep-going",
+		"--log", copy, "--junit", xml, a, b, NULL }, &r);
+	ck_assert_msg(r.status == 1, "%d\n%s\n%s", r.status, r.out, r.err);
+	ck_assert_ptr_nonnull(strstr(r.out, "bondcheckd run /org/bondcheck/run/1"));
+	ck_assert_ptr_nonnull(strstr(r.out, "bondcheckd run /org/bondcheck/run/2"));
+	ck_assert_msg(strstr(r.out, "scenarios: 1 passed, 1 failed; exit 1"),
+		"%s", r.out);
+	/* the daemon's engine went on after each failed expect */
+	ck_assert(g_file_get_contents(la, &text, NULL, NULL));
+	ck_assert_ptr_nonnull(strstr(text, "line 4 failed in iteration 1/2: "
+		"skipped line 5 of that iteration, going on with iteration "
+		"2/2"));
+	ck_assert_ptr_nonnull(strstr(text, "\"failed\":2,"));
+	g_free(text);
+	ck_assert(g_file_get_contents(lb, &text, NULL, NULL));
+	ck_assert_ptr_nonnull(strstr(text, "\"result\":\"passed\""));
+	g_free(text);
+	ck_assert(g_file_get_contents(xml, &text, NULL, NULL));
+	ck_assert_ptr_nonnull(strstr(text, "<testsuites"));
+	ck_assert_ptr_nonnull(strstr(strstr(text, "<testsuite ") + 1,
+		"<testsuite "));
+	g_free(text);
+	test_result_clear(&r);
+	g_free(a);
+	g_free(b);
+	g_free(copy);
+	g_free(la);
+	g_free(lb);
+	g_free(xml);
+}
+END_TEST
+
 /* The daemon's own State of @path, asked now. */
 static char *state_now(const char *path)
 {
@@ -1544,6 +1591,7 @@ Suite *daemon_suite(void)
 	tcase_set_timeout(tc, 90);
 	tcase_add_test(tc, a_run_through_the_daemon_is_the_run_in_process);
 	tcase_add_test(tc, the_seed_bug_through_the_daemon_is_the_same_verdict);
+	tcase_add_test(tc, several_scenarios_go_to_the_daemon_in_turn);
 	tcase_add_test(tc, runs_on_one_adapter_queue);
 	tcase_add_test(tc, set_new_defines_what_set_would_refuse);
 	tcase_add_test(tc, runs_on_two_adapters_go_in_parallel);

@@ -1169,8 +1169,13 @@ static const struct {
 	{ { "run", "--daemon", "-d", "C0:FF:EE:00:13:42",
 		"--no-default-agent", "SCN", NULL },
 		"--no-default-agent is for in-process" },
-	{ { "run", "--sim", "SCN", "SCN", NULL },
-		"run takes one scenario file" },
+	/* several scenarios, or a directory of them */
+	{ { "run", "--sim", "EMPTY", NULL },
+		"no scenario (*.scn) in this directory" },
+	{ { "run", "--sim", "SCN", "EMPTY", NULL },
+		"no scenario (*.scn) in this directory" },
+	{ { "run", "-d", "C0:FF:EE:00:13:42", "--capture", "x", "SCN", "SCN",
+		NULL }, "--capture records one scenario's run" },
 	{ { "run", "--daemon", "--sim", "SCN", NULL },
 		"--daemon runs on the daemon's BlueZ" },
 	{ { "run", "--daemon", "--fault", "lose-bond-on-reboot", "SCN", NULL },
@@ -1211,6 +1216,7 @@ static const struct {
 /* bad_runs[]' placeholders: the scenario files they stand for */
 struct bad_files {
 	char *good, *bad, *two, *named, *var;
+	char *empty;              /* a directory without scenarios */
 };
 
 static void bad_files_make(struct bad_files *f)
@@ -1221,13 +1227,14 @@ static void bad_files_make(struct bad_files *f)
 	f->named = write_scn("central A\ncentral B adapter=hci1\nscan\n");
 	f->var = write_scn("set BOOT_TIMEOUT=30s\nscan timeout=${BOOT_TIMEOUT}"
 		"\n");
+	f->empty = g_dir_make_tmp("bc-empty-XXXXXX", NULL);
 }
 
 static const char *bad_files_arg(const struct bad_files *f, const char *a)
 {
 	return !strcmp(a, "SCN") ? f->good : !strcmp(a, "BAD") ? f->bad :
 	       !strcmp(a, "TWO") ? f->two : !strcmp(a, "NAMED") ? f->named :
-	       !strcmp(a, "VAR") ? f->var : a;
+	       !strcmp(a, "VAR") ? f->var : !strcmp(a, "EMPTY") ? f->empty : a;
 }
 
 /* the error bad_runs[] expects, the placeholder's name its file's */
@@ -1253,6 +1260,8 @@ static void bad_files_drop(struct bad_files *f)
 		unlink(all[i]);
 		g_free(all[i]);
 	}
+	rmdir(f->empty);
+	g_free(f->empty);
 }
 
 START_TEST(bad_input_exits_2_with_its_place)
