@@ -9,10 +9,12 @@
  */
 #include <check.h>
 #include <glib/gstdio.h>
+#include <signal.h>
 #include <json-glib/json-glib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "helpers/simtest.h"
 #include "helpers/testutil.h"
 #include "suites.h"
 
@@ -427,6 +429,42 @@ START_TEST(a_bad_scenario_among_several_runs_none)
 }
 END_TEST
 
+/* Ctrl-C in the first scenario ends everything: exit 130, the rest not
+ * run (skipped suites that say so), no log for them. */
+START_TEST(an_interrupt_ends_the_suite)
+{
+	char *prog = test_prog("bondcheck");
+	char *a = write_scn("a.scn", "scenario \"Waits\"\nscan\nsleep 1m\n");
+	char *b = write_scn("b.scn", PASSES);
+	char *logs = g_strconcat(dir, "/logs/", NULL), *xml = at("i.xml");
+	char *lb = at("logs/b.jsonl");
+	const char *argv[] = { prog, "run", "--sim", "--time-scale", "0.02",
+		"--keep-going", "--json", "--log", logs, "--junit", xml, a, b,
+		NULL };
+	struct expect *e = expect_spawn(argv, NULL);
+	char *ci;
+
+	ck_assert_msg(expect_wait(e, "\"name\":\"sleep\"", 20000), "%s",
+		expect_output(e));
+	kill(expect_pid(e), SIGINT);
+	ck_assert_int_eq(expect_exit(e, 10000), 130);
+	ck_assert(!g_file_test(lb, G_FILE_TEST_EXISTS));
+	ci = junit_read(xml);
+	ck_assert_msg(strstr(ci, "suite Waits (C0:FF:EE:00:13:42) tests=2 "
+		"failures=0 errors=0 skipped=1"), "%s", ci);
+	ck_assert_msg(strstr(ci, "suite Bonds (C0:FF:EE:00:13:42) tests=1 "
+		"failures=0 errors=0 skipped=1"), "%s", ci);
+	g_free(ci);
+	expect_free(e);
+	g_free(prog);
+	g_free(a);
+	g_free(b);
+	g_free(logs);
+	g_free(xml);
+	g_free(lb);
+}
+END_TEST
+
 Suite *multirun_suite(void)
 {
 	Suite *s = suite_create("multirun");
@@ -443,6 +481,7 @@ Suite *multirun_suite(void)
 	tcase_add_test(sc, two_scenarios_one_failing_share_one_junit_file);
 	tcase_add_test(sc, a_directory_runs_its_scenarios_in_name_order);
 	tcase_add_test(sc, a_bad_scenario_among_several_runs_none);
+	tcase_add_test(sc, an_interrupt_ends_the_suite);
 	suite_add_tcase(s, sc);
 	return s;
 }
