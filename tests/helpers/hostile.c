@@ -27,6 +27,23 @@ GString *hostile_repeats(int levels, int ends)
 	return t;
 }
 
+GString *hostile_expansion(void)
+{
+	GString *t = g_string_new("set V=");
+
+	for (int i = 0; i < 4000; i++)
+		g_string_append_c(t, 'x');
+	g_string_append_c(t, '\n');
+	for (int i = 0; i < 300; i++)
+		g_string_append(t, "reboot via=command cmd=${V}\n");
+	return t;
+}
+
+GString *hostile_steps(void)
+{
+	return g_string_new("repeat 1000000\nrepeat 1000000\nscan\nend\nend\n");
+}
+
 GString *hostile_nesting(const char *prefix, int levels, const char *suffix)
 {
 	GString *t = g_string_new(prefix);

@@ -14,6 +14,11 @@
 GString *hostile_doubling(const char *use);
 /* @levels `repeat 2` lines, a scan, then @ends `end` lines. */
 GString *hostile_repeats(int levels, int ends);
+/* A 12 KB file whose ${...} add 1.2 MB: a 4000-byte value used by 300
+ * reboot lines (the 1 MiB budget stops it at 264:24). */
+GString *hostile_expansion(void);
+/* Two nested `repeat 1000000` around a scan: 10^12 steps in 46 bytes. */
+GString *hostile_steps(void);
 /* @prefix, @levels '[' and as many ']', then @suffix: JSON nested deep. */
 GString *hostile_nesting(const char *prefix, int levels, const char *suffix);
 

@@ -259,18 +259,6 @@ static const struct {
 		"to the scenario by here" },
 };
 
-/* 1.2 MB of ${...} in a 12 KB file */
-static GString *expansion(void)
-{
-	GString *t = g_string_new("set V=");
-
-	for (int i = 0; i < 4000; i++)
-		g_string_append_c(t, 'x');
-	g_string_append_c(t, '\n');
-	for (int i = 0; i < 300; i++)
-		g_string_append(t, "reboot via=command cmd=${V}\n");
-	return t;
-}
 
 START_TEST(bad_scenario_files_exit_2_at_once)
 {
@@ -294,7 +282,7 @@ START_TEST(bad_scenario_files_exit_2_at_once)
 		t = hostile_repeats(28000, 1000);
 	} else if (!strcmp(file, "EXPANSION")) {
 		g_string_free(t, TRUE);
-		t = expansion();
+		t = hostile_expansion();
 	}
 	if (t->len)
 		ck_assert(g_file_set_contents(path, t->str, (gssize)t->len,

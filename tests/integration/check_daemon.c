@@ -12,6 +12,7 @@
 #include <json-glib/json-glib.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -885,11 +886,13 @@ END_TEST
 
 /* Scenarios that made bondcheckd build huge errors (the 22 doubling lines:
  * a 64 MiB message, larger than the bus allows, and the daemon was dropped
- * with every run on it) or recurse to its death: a bounded BadScenario. */
+ * with every run on it), allocate gigabytes, or recurse to its death: a
+ * bounded BadScenario, in bounded memory. */
 static char *hostile_text(int which)
 {
 	GString *t = which == 0 ? hostile_doubling("read ${V22}\n") :
-				  hostile_repeats(29000, 0);
+		     which == 1 ? hostile_repeats(29000, 0) :
+				  hostile_steps();
 
 	return g_string_free(t, FALSE);
 }
@@ -897,7 +900,24 @@ static char *hostile_text(int which)
 static const char *const hostile_words[] = {
 	"t.scn:10:13: the line is longer than 8192 bytes once ${V8} is expanded",
 	"t.scn:9:1: repeat blocks nest at most 8 deep",
+	"t.scn:5:1: the scenario runs more than 100000000 steps",
 };
+
+/* The most bondcheckd held at once so far (VmHWM), in KiB; -1 unknown. */
+static long daemon_peak_kb(void)
+{
+	char *path = g_strdup_printf("/proc/%d/status", (int)dpid);
+	char *text = NULL;
+	const char *at;
+	long kb = -1;
+
+	if (g_file_get_contents(path, &text, NULL, NULL) &&
+	    (at = strstr(text, "\nVmHWM:")))
+		kb = strtol(at + strlen("\nVmHWM:"), NULL, 10);
+	g_free(text);
+	g_free(path);
+	return kb;
+}
 
 START_TEST(a_hostile_scenario_gets_a_bounded_error_and_the_daemon_lives)
 {
@@ -915,6 +935,9 @@ START_TEST(a_hostile_scenario_gets_a_bounded_error_and_the_daemon_lives)
 		msg_error_text(m));
 	ck_assert_uint_le(strlen(msg_error_text(m)), (size_t)64 * 1024);
 	dbus_message_unref(m);
+	/* in bounded memory: well under what the doubling once took (GBs) */
+	ck_assert_msg(daemon_peak_kb() > 0 && daemon_peak_kb() <= 256L * 1024,
+		"bondcheckd peaked at %ld KB", daemon_peak_kb());
 	/* still there, and still running runs */
 	runs = test_call_ok(st.bus, BC_SERVICE, BC_MANAGER_PATH,
 		BC_MANAGER_IFACE, "ListRuns", NULL);

@@ -720,10 +720,6 @@ static GString *deep_unclosed(void)
 	return hostile_repeats(29000, 0);
 }
 
-static GString *too_many_steps(void)
-{
-	return g_string_new("repeat 1000000\nrepeat 1000000\nscan\nend\nend\n");
-}
 
 /* @head, @n times @c, then @tail */
 static GString *padded(const char *head, int n, char c, const char *tail)
@@ -746,14 +742,6 @@ static GString *long_value(void)
 	return padded("set V=", 5000, 'x', "\nscan\n");
 }
 
-static GString *expansion_budget(void)
-{
-	GString *t = padded("set V=", 4000, 'x', "\n");
-
-	for (int i = 0; i < 300; i++)
-		g_string_append(t, "reboot via=command cmd=${V}\n");
-	return t;
-}
 
 static GString *many_errors(void)
 {
@@ -801,7 +789,7 @@ static const struct {
 	{ "29,000 nested repeats, no end", deep_unclosed, 9,
 		"t.scn:1:1: repeat without end",
 		"t.scn:9:1: repeat blocks nest at most 8 deep" },
-	{ "10^12 steps", too_many_steps, 1,
+	{ "10^12 steps", hostile_steps, 1,
 		"t.scn:5:1: the scenario runs more than 100000000 steps "
 		"(repeats expanded)", NULL },
 	{ "a 9000-byte line", long_line, 1,
@@ -809,7 +797,7 @@ static const struct {
 	{ "a 5000-byte value", long_value, 1,
 		"t.scn:1:7: the value of V is 5000 bytes long; a value has at "
 		"most 4096", NULL },
-	{ "1.2 MB of expansion", expansion_budget, 1,
+	{ "1.2 MB of expansion", hostile_expansion, 1,
 		"t.scn:264:24: ${...} adds more than 1048576 bytes to the "
 		"scenario by here", NULL },
 	{ "5000 errors", many_errors, 101,
