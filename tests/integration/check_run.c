@@ -765,7 +765,10 @@ END_TEST
 
 START_TEST(a_reboot_that_never_happens_times_out)
 {
-	char *scn = write_scn("scan\npair\nreboot timeout=500ms\n");
+	/* the timeout covers the trigger too: 3 s, so that a loaded machine
+	 * still runs `echo` within it and the step times out waiting for the
+	 * link to drop, as this case means (500 ms could end in triggering) */
+	char *scn = write_scn("scan\npair\nreboot timeout=3s\n");
 	const char *extra[] = { "--reboot-cmd", "echo did nothing", NULL };
 	char *log = tmp_log();
 	struct proc_result r;
