@@ -65,6 +65,7 @@ struct fake {
 				   * Powered=true comes */
 	enum scn_privacy cfg_privacy;
 	bool keep_going;
+	bool disconnect_at_end;
 	/* results */
 	GPtrArray *events;        /* JSON lines */
 	bool finished;
@@ -453,6 +454,7 @@ static void start_on(const char *text, const char *reboot_cmd,
 	cfg.ready_timeout_ms = 5000;
 	cfg.privacy = F.cfg_privacy;
 	cfg.keep_going = F.keep_going;
+	cfg.disconnect_at_end = F.disconnect_at_end;
 	if (F.with_mgmt) {
 		env.mgmt = &fmgmt;
 		env.mgmt_data = NULL;
@@ -2629,6 +2631,29 @@ START_TEST(keep_going_ends_only_the_iteration_of_a_failed_step)
 }
 END_TEST
 
+/* disconnect_at_end (bondcheck run's next scenario starts from no link):
+ * the cleanup drops the DUT's link, which it otherwise leaves up. */
+START_TEST(disconnect_at_end_drops_the_link_a_run_ends_with)
+{
+	F.disconnect_at_end = _i;
+	add_dut(true, false);
+	set_dev("Connected", g_variant_new_boolean(TRUE));
+	start("expect connected=yes\n", NULL);
+	engine_bluez_available(eng, true, NULL);
+	advance(1);
+	if (_i) {
+		ck_assert(!F.finished);
+		ck_assert_ptr_nonnull(pending(BLUEZ_OP_DISCONNECT));
+		answer(BLUEZ_OP_DISCONNECT, NULL, NULL, NULL);
+		advance(1);
+	}
+	ck_assert(F.finished);
+	ck_assert_ptr_null(pending(BLUEZ_OP_DISCONNECT));
+	ck_assert_int_eq(F.result.outcome, ENGINE_OUTCOME_PASSED);
+	ck_assert_int_eq(count_events("\"method\":\"Disconnect\"") > 0, _i);
+}
+END_TEST
+
 Suite *engine_suite(void)
 {
 	Suite *s = suite_create("engine");
@@ -2684,6 +2709,8 @@ Suite *engine_suite(void)
 	tcase_add_test(tc, the_scenarios_adapter_is_the_first_centrals);
 	tcase_add_loop_test(tc, keep_going_ends_only_the_iteration_of_a_failed_step,
 		0, G_N_ELEMENTS(keep_going_cases));
+	tcase_add_loop_test(tc, disconnect_at_end_drops_the_link_a_run_ends_with,
+		0, 2);
 	suite_add_tcase(s, tc);
 	return s;
 }
