@@ -20,15 +20,24 @@ typedef void (*evlog_sink_fn)(const char *line, JsonNode *event,
 	void *user_data);
 typedef int64_t (*evlog_clock_fn)(void *user_data);   /* microseconds */
 
-/* @path NULL: no file, sinks only. */
+/*
+ * @path NULL: no file, sinks only. A path that cannot be a log (no such
+ * directory, a directory) is BCERROR_BAD_INPUT; no permission or a
+ * read-only file system BCERROR_ACCESS_DENIED; anything else
+ * BCERROR_ENVIRONMENT.
+ */
 struct evlog *evlog_new(const char *path, GError **error);
 void evlog_free(struct evlog *log);
 void evlog_set_clock(struct evlog *log, evlog_clock_fn fn, void *user_data);
 void evlog_add_sink(struct evlog *log, evlog_sink_fn fn, void *user_data);
 const char *evlog_path(struct evlog *log);
 uint64_t evlog_count(struct evlog *log);
-/* The first write error, if any (the run goes on; the error is reported). */
+/* The first write error, if any (BCERROR_ENVIRONMENT; nothing more goes to
+ * the file after it, the sinks still get every line). */
 const GError *evlog_error(struct evlog *log);
+/* @fn is called once, at the end of the evlog_end() whose write failed. */
+typedef void (*evlog_error_fn)(const GError *error, void *user_data);
+void evlog_set_error_fn(struct evlog *log, evlog_error_fn fn, void *user_data);
 
 /*
  * Start an event of @type: the builder already holds "type" and "t"

@@ -70,6 +70,8 @@ struct run {
 	bool log_sink;            /* r->log feeds r->report (on_event) */
 	bool log_tried;           /* the log was opened (or failed to) */
 	FILE *local_log;          /* --log with --daemon: a copy */
+	const char *log_path;     /* its path */
+	bool local_log_failed;    /* a write to it failed */
 	JsonParser *parser;
 	/* the step in progress, from its step-start event */
 	char *p_step;
@@ -390,10 +392,17 @@ static void daemon_line(struct run *r, const char *line)
 		g_clear_error(&err);
 		return;
 	}
-	if (r->local_log) {
+	if (r->local_log && !r->local_log_failed) {
 		fputs(line, r->local_log);
 		fputc('\n', r->local_log);
-		fflush(r->local_log);
+		/* the daemon's own log is whole; our copy is not: said once,
+		 * and the run exits 3 (its verdict is on stdout) */
+		if (fflush(r->local_log) != 0 || ferror(r->local_log)) {
+			clear_progress(r);
+			cli_err("writing the log %s failed: %s", r->log_path,
+				g_strerror(errno));
+			r->local_log_failed = true;
+		}
 	}
 	on_event(line, root, r);
 	o = json_node_get_object(root);
@@ -1160,6 +1169,9 @@ static int run_in_process(struct run *r, const struct run_args *a,
 	int status;
 
 	r->log_tried = true;
+	/* a file size limit (ulimit -f) is a write error like a full disk,
+	 * not a signal that kills the run before its run-end */
+	signal(SIGXFSZ, SIG_IGN);
 	r->log = evlog_new(log, &err);
 	if (!r->log) {
 		status = cli_fail(err);
@@ -1202,8 +1214,13 @@ static int run_in_process(struct run *r, const struct run_args *a,
 	g_main_loop_run(r->loop);
 	status = r->status;
 	capture_stop(&cap, a->capture);
-	if (evlog_error(r->log))
+	/* the engine ended the run on it (exit 3): the reason on stderr, and
+	 * exit 3 also if the last line, run-end, was the one lost */
+	if (evlog_error(r->log)) {
 		cli_err("%s", evlog_error(r->log)->message);
+		if (status == BC_EXIT_OK || status == BC_EXIT_FAILED)
+			status = BC_EXIT_ENV;
+	}
 	output_footer(r, a, log);
 out:
 	if (err)
@@ -1336,11 +1353,16 @@ static int run_via_daemon(struct run *r, const struct run_args *a,
 		goto out;
 	r->log_tried = a->run_log != NULL;
 	if (a->run_log && !(r->local_log = fopen(a->run_log, "we"))) {
+		int e = errno;
+
+		/* as evlog_new(): a bad path is 2, no permission 3 */
 		cli_err("cannot write the log %s: %s", a->run_log,
-			g_strerror(errno));
-		status = BC_EXIT_USAGE;
+			g_strerror(e));
+		status = e == EACCES || e == EPERM || e == EROFS ?
+			BC_EXIT_ENV : BC_EXIT_USAGE;
 		goto out;
 	}
+	r->log_path = a->run_log;
 	output_header(r, a, scn, NULL);
 	output_watch(r);
 
@@ -1359,6 +1381,9 @@ static int run_via_daemon(struct run *r, const struct run_args *a,
 			30000, started, r, NULL);
 		g_main_loop_run(r->loop);
 		status = r->status;
+		if (r->local_log_failed && (status == BC_EXIT_OK ||
+					    status == BC_EXIT_FAILED))
+			status = BC_EXIT_ENV;
 	} else {
 		cli_err("cannot reach the system bus: %s", err->message);
 		g_error_free(err);

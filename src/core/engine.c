@@ -873,11 +873,34 @@ static gboolean report_finished(gpointer data)
 	return G_SOURCE_REMOVE;
 }
 
+/*
+ * A run whose log could not be written has shown nothing, whatever its
+ * steps did: it ends as an environment error with the write's reason
+ * (what it had come to before is kept in the message).
+ */
+static void log_lost_outcome(struct engine *e)
+{
+	const GError *err = evlog_error(e->log);
+	char *m;
+
+	if (!err || e->result.outcome == ENGINE_OUTCOME_ERROR)
+		return;
+	m = e->message && e->result.outcome == ENGINE_OUTCOME_FAILED ?
+		g_strdup_printf("%s (before that: %s)", err->message,
+			e->message) : g_strdup(err->message);
+	g_free(e->message);
+	e->message = m;
+	e->result.outcome = ENGINE_OUTCOME_ERROR;
+	e->result.verdict = VERDICT_ENVIRONMENT_ERROR;
+	e->result.confidence = CONFIDENCE_NONE;
+}
+
 /* The result, for the caller and the run-end event. */
 static void write_run_end(struct engine *e)
 {
 	struct engine_result *r = &e->result;
 
+	log_lost_outcome(e);
 	r->steps_run = e->started;
 	r->steps_passed = e->passed;
 	r->steps_failed = e->failed;
@@ -908,6 +931,12 @@ static void write_run_end(struct engine *e)
 		break;
 	}
 	runlog_run_end(e);
+	/* the last line was the one that did not fit: the caller hears it */
+	if (evlog_error(e->log) && r->outcome != ENGINE_OUTCOME_ERROR) {
+		log_lost_outcome(e);
+		r->message = e->message;
+		r->exit_status = 3;
+	}
 }
 
 static void cleanup_next(struct engine *e);
@@ -1127,6 +1156,27 @@ static void setup(struct engine *e)
 	privacy_setup(e, setup_agent);
 }
 
+static gboolean log_failed_due(gpointer data)
+{
+	struct engine *e = data;
+
+	e->log_timer = 0;
+	/* during cleanup, the outcome is changed at the run's end */
+	env_fail(e, evlog_error(e->log)->message);
+	return G_SOURCE_REMOVE;
+}
+
+/* From inside a log write: acted on from the loop, not under the writer. */
+static void log_failed(const GError *error, void *data)
+{
+	struct engine *e = data;
+
+	(void)error;
+	if (!e->log_timer)
+		e->log_timer = e->env.clock->timeout(e->env.clock_data, 0,
+			log_failed_due, e);
+}
+
 static gboolean not_ready(gpointer data)
 {
 	struct engine *e = data;
@@ -1161,6 +1211,7 @@ struct engine *engine_new(const struct engine_config *cfg,
 	if (!e->cfg.tool_version)
 		e->cfg.tool_version = "unknown";
 	evlog_set_clock(log, log_clock, e);
+	evlog_set_error_fn(log, log_failed, e);
 	e->watch = model_watch(env->model, on_model, e, NULL);
 	return e;
 }
@@ -1174,6 +1225,9 @@ void engine_free(struct engine *e)
 		e->env.clock->cancel(e->env.clock_data, e->kick);
 	if (e->ready_timer)
 		e->env.clock->cancel(e->env.clock_data, e->ready_timer);
+	if (e->log_timer)
+		e->env.clock->cancel(e->env.clock_data, e->log_timer);
+	evlog_set_error_fn(e->log, NULL, NULL);
 	/* calls still in flight must not call back into freed memory */
 	while (e->calls) {
 		struct call *c = e->calls->data;

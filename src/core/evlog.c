@@ -2,8 +2,10 @@
 /*
  * evlog.c — the JSON Lines writer. Owns the file. Never loses what it has
  * written: each line and its newline go to the file in one write(2), so a
- * process killed at any point leaves only whole lines behind; a write error
- * is kept and reported, not fatal.
+ * process killed at any point leaves only whole lines behind. The first
+ * write error (ENOSPC, EIO, EFBIG) is kept, stops the writes to the file
+ * (the sinks still get every line) and is told to the owner once, who ends
+ * the run: a run whose log is lost has not shown anything.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -30,6 +32,9 @@ struct evlog {
 	GArray *sinks;
 	uint64_t count;
 	GError *error;
+	evlog_error_fn on_error;
+	void *error_data;
+	bool error_told;
 	JsonGenerator *gen;
 	JsonBuilder *spare; /* the last builder, reset, for the next event */
 };
@@ -38,6 +43,32 @@ static int64_t default_clock(void *data)
 {
 	(void)data;
 	return g_get_monotonic_time();
+}
+
+/*
+ * Why a log cannot be opened, as our code: a path that cannot be a log
+ * file is the caller's mistake (exit 2); no permission, a read-only or
+ * full file system is the machine's (exit 3).
+ */
+static int open_error_code(int err)
+{
+	switch (err) {
+	case ENOENT:
+	case ENOTDIR:
+	case EISDIR:
+	case ENAMETOOLONG:
+	case ELOOP:
+	case ENXIO:
+	case EINVAL:
+		return BCERROR_BAD_INPUT;
+	case EACCES:
+	case EPERM:
+	case EROFS:
+	case ETXTBSY:
+		return BCERROR_ACCESS_DENIED;
+	default:
+		return BCERROR_ENVIRONMENT;
+	}
 }
 
 struct evlog *evlog_new(const char *path, GError **error)
@@ -49,9 +80,12 @@ struct evlog *evlog_new(const char *path, GError **error)
 		l->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
 			0644);
 		if (l->fd < 0) {
-			g_set_error(error, BCERROR, BCERROR_IO,
-				"cannot write the log %s: %s", path,
-				g_strerror(errno));
+			int err = errno;
+
+			g_set_error(error, BCERROR, open_error_code(err),
+				"cannot write the log %s: %s%s", path,
+				g_strerror(err), err == ENOENT ?
+					" (its directory must exist)" : "");
 			g_free(l);
 			return NULL;
 		}
@@ -108,6 +142,12 @@ const GError *evlog_error(struct evlog *l)
 	return l->error;
 }
 
+void evlog_set_error_fn(struct evlog *l, evlog_error_fn fn, void *user_data)
+{
+	l->on_error = fn;
+	l->error_data = user_data;
+}
+
 JsonBuilder *evlog_begin_event(struct evlog *l, enum log_event type)
 {
 	JsonBuilder *b = l->spare ? l->spare : json_builder_new_immutable();
@@ -126,6 +166,8 @@ static bool write_all(int fd, const char *p, size_t n)
 
 		if (w < 0 && errno == EINTR)
 			continue;
+		if (w == 0)
+			errno = EIO;
 		if (w <= 0)
 			return false;
 		p += w;
@@ -139,6 +181,7 @@ void evlog_end(struct evlog *l, JsonBuilder *b)
 	JsonNode *root;
 	char *line;
 	gsize len;
+	bool failed = true;
 
 	json_builder_end_object(b);
 	root = json_builder_get_root(b);
@@ -155,9 +198,11 @@ void evlog_end(struct evlog *l, JsonBuilder *b)
 		/* the generator's buffer has room for its NUL: use it */
 		line[len] = '\n';
 		if (!write_all(l->fd, line, len + 1))
-			g_set_error(&l->error, BCERROR, BCERROR_IO,
+			g_set_error(&l->error, BCERROR, BCERROR_ENVIRONMENT,
 				"writing the log %s failed: %s", l->path,
 				g_strerror(errno));
+		else
+			failed = false;
 		line[len] = '\0';
 	}
 	l->count++;
@@ -168,6 +213,12 @@ void evlog_end(struct evlog *l, JsonBuilder *b)
 	}
 	g_free(line);
 	json_node_unref(root);
+	/* once, after the sinks have the line the file did not get */
+	if (failed && l->error && !l->error_told) {
+		l->error_told = true;
+		if (l->on_error)
+			l->on_error(l->error, l->error_data);
+	}
 	if (!l->spare) {
 		json_builder_reset(b);
 		l->spare = b;

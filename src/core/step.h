@@ -303,6 +303,7 @@ struct engine {
 	char *message;
 	bool interrupted;
 	int cleanup;
+	guint log_timer;         /* the log's write error, to act on */
 };
 
 /* ---- engine.c: for the families ------------------------------------------ */

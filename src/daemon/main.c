@@ -76,6 +76,9 @@ int main(int argc, char **argv)
 	char *bluez_version = NULL, *kernel = NULL;
 	guint sig[2] = { 0, 0 };
 
+	/* a file size limit is a run's log write error (the run ends as an
+	 * error), not the end of every run */
+	signal(SIGXFSZ, SIG_IGN);
 	dlog_init();
 	dconfig_init(&cfg);
 	g_option_context_add_main_entries(ctx, entries, NULL);

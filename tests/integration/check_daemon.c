@@ -34,6 +34,8 @@ static const char *const sim_args[] = { "--adapters", "2",
 static struct simtest st;
 static GPid dpid;
 static char *state_dir;
+/* prlimit --fsize= for bondcheckd (a disk that fills), or NULL */
+static const char *daemon_fsize;
 static char *conf_path;
 
 /* What the test has seen of the daemon's runs, from its signals. */
@@ -139,7 +141,17 @@ static void start_daemon(const char *conf)
 		g_strdup(g_getenv("BC_TEST_DAEMON_LOG")) :
 		g_build_filename(state_dir, "daemon.log", NULL);
 
+	char *prlimit = NULL, *fsize = NULL;
+
 	ck_assert(g_file_set_contents(conf_path, conf ? conf : "", -1, NULL));
+	if (daemon_fsize) {
+		prlimit = g_find_program_in_path("prlimit");   /* util-linux */
+		fsize = g_strdup_printf("--fsize=%s", daemon_fsize);
+		ck_assert_ptr_nonnull(prlimit);
+		g_ptr_array_add(argv, prlimit);
+		g_ptr_array_add(argv, fsize);
+		g_ptr_array_add(argv, (gpointer)"--");
+	}
 	/* as root, under the unit's NoNewPrivileges and capability bound */
 	if (geteuid() == 0) {
 		g_ptr_array_add(argv, (gpointer)"/usr/bin/setpriv");
@@ -160,6 +172,8 @@ static void start_daemon(const char *conf)
 	ck_assert_msg(test_wait_name(st.bus, BC_SERVICE, true, 10000),
 		"bondcheckd did not take %s", BC_SERVICE);
 	g_ptr_array_free(argv, TRUE);
+	g_free(prlimit);
+	g_free(fsize);
 	g_free(prog);
 	g_free(log);
 }
@@ -969,6 +983,69 @@ START_TEST(a_reboot_method_from_the_configuration_is_used)
 }
 END_TEST
 
+/* Every file bondcheckd writes stops growing at 4000 bytes: a run's log
+ * fills up after its first lines, as on a full disk. */
+static void setup_full_disk(void)
+{
+	daemon_fsize = "4000";
+	setup();
+}
+
+/* A run whose log is lost is an error, never passed with an empty log;
+ * the next run is not hurt by it (issue 12). */
+START_TEST(a_run_whose_log_cannot_be_written_is_an_error)
+{
+	char *path = start_run("scan\nconnect\npair\nread 2a6e\n",
+		opts_for(DUT0, NULL));
+	char *msg, *status, *next;
+
+	wait_state(path, "error", 30000);
+	ck_assert_str_eq(history(path), "running>error");
+	msg = run_prop(path, "Message");
+	ck_assert_msg(strstr(msg, "failed: File too large"), "%s", msg);
+	status = run_prop(path, "ExitStatus");
+	ck_assert_str_eq(status, "3");
+	/* the Event stream still had all of it, run-end last */
+	wait_event(path, "\"type\":\"run-end\",", 10000);
+	wait_event(path, "\"result\":\"error\"", 10000);
+	/* a short log that fits passes */
+	next = start_run("sleep 10ms\n", opts_for(DUT0, NULL));
+	wait_state(next, "passed", 30000);
+	g_free(next);
+	g_free(status);
+	g_free(msg);
+	g_free(path);
+}
+END_TEST
+
+/* --daemon --log keeps a copy: the same rules as an in-process log. */
+static const struct {
+	const char *log;
+	int status;
+	const char *err;
+} copies[] = {
+	{ "/dev/full", 3,
+		"writing the log /dev/full failed: No space left on device" },
+	{ "/nonexistent-bc-dir/copy.jsonl", 2, "No such file or directory" },
+	{ "/proc/sys/kernel/ostype", 3, "Permission denied" },
+};
+
+START_TEST(a_copy_of_the_log_that_cannot_be_written_is_never_a_pass)
+{
+	char *scn = in_state("s.scn");
+	struct proc_result r;
+
+	ck_assert(g_file_set_contents(scn, "sleep 10ms\n", -1, NULL));
+	bc((const char *[]){ "run", "--daemon", "-d", DUT0, "--log",
+		copies[_i].log, scn, NULL }, &r);
+	ck_assert_msg(r.status == copies[_i].status, "exit %d\n%s\n%s",
+		r.status, r.out, r.err);
+	ck_assert_msg(strstr(r.err, copies[_i].err), "%s", r.err);
+	test_result_clear(&r);
+	g_free(scn);
+}
+END_TEST
+
 static void setup_retention(void)
 {
 	setup_with("[daemon]\nretention = 2\n");
@@ -1609,6 +1686,7 @@ Suite *daemon_suite(void)
 	TCase *pol = tcase_create("policy");
 	TCase *mk = tcase_create("hostile-bluez");
 	TCase *files = tcase_create("files");
+	TCase *full = tcase_create("full-disk");
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 90);
@@ -1640,6 +1718,14 @@ Suite *daemon_suite(void)
 	tcase_add_loop_test(tc, daemon_usage_errors_exit_2, 0,
 		G_N_ELEMENTS(daemon_usage));
 	suite_add_tcase(s, tc);
+
+	tcase_add_checked_fixture(full, setup_full_disk, teardown);
+	tcase_set_timeout(full, 60);
+	tcase_add_test(full, a_run_whose_log_cannot_be_written_is_an_error);
+	tcase_add_loop_test(full,
+		a_copy_of_the_log_that_cannot_be_written_is_never_a_pass, 0,
+		G_N_ELEMENTS(copies));
+	suite_add_tcase(s, full);
 
 	tcase_add_checked_fixture(ret, setup_retention, teardown);
 	tcase_set_timeout(ret, 60);

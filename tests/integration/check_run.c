@@ -1143,6 +1143,74 @@ START_TEST(no_bluetoothd_exits_3_at_once)
 }
 END_TEST
 
+/* ---- a log that cannot be written --------------------------------------- */
+
+/*
+ * Where the log goes decides nothing about the firmware: a full disk (or
+ * a file size limit reached mid-run) is an environment error, exit 3, the
+ * reason on stderr, never PASSED; a path that cannot be a log is exit 2,
+ * no permission exit 3 (issue 12: /dev/full passed, a bad path exited 1).
+ */
+static const struct {
+	const char *log;          /* NULL: a temporary file */
+	const char *fsize;        /* prlimit --fsize= for the run, or NULL */
+	int status;
+	const char *err;
+} log_failures[] = {
+	{ "/dev/full", NULL, 3,
+		"writing the log /dev/full failed: No space left on device" },
+	/* run-start and a few lines fit, the rest does not */
+	{ NULL, "3000", 3, "failed: File too large" },
+	{ "/nonexistent-bc-dir/run.jsonl", NULL, 2,
+		"cannot write the log /nonexistent-bc-dir/run.jsonl: No such file "
+		"or directory (its directory must exist)" },
+	{ "/tmp", NULL, 2, "cannot write the log /tmp: Is a directory" },
+	{ "/proc/sys/kernel/ostype", NULL, 3,
+		"cannot write the log /proc/sys/kernel/ostype: Permission denied" },
+};
+
+START_TEST(a_log_that_cannot_be_written_is_never_a_pass)
+{
+	char *scn = write_scn("scan\nconnect\npair\nread 2a6e\n");
+	char *prog = test_prog("bondcheck");
+	char *tmp = tmp_log();
+	char *fsize = log_failures[_i].fsize ? g_strdup_printf("--fsize=%s",
+		log_failures[_i].fsize) : NULL;
+	const char *log = log_failures[_i].log ? log_failures[_i].log : tmp;
+	const char *run[] = { prog, "run", "--sim", "--time-scale", "0", "-d",
+		SIM_DUT, "--log", log, scn, NULL };
+	char *prlimit = g_find_program_in_path("prlimit");  /* util-linux */
+	const char *limited[16] = { prlimit, fsize, "--" };
+	struct proc_result r;
+
+	ck_assert_ptr_nonnull(prlimit);
+
+	for (size_t i = 0; run[i]; i++)
+		limited[3 + i] = run[i];
+	test_run(fsize ? limited : run, (const char *const[]){ "NO_COLOR=1",
+		NULL }, 60000, &r);
+	ck_assert_msg(r.status == log_failures[_i].status, "exit %d\n%s\n%s",
+		r.status, r.out, r.err);
+	ck_assert_msg(strstr(r.err, log_failures[_i].err), "stderr: %s",
+		r.err);
+	ck_assert_msg(!strstr(r.out, "PASSED"), "%s", r.out);
+	if (fsize) {
+		JsonParser *p = NULL;
+
+		/* what fitted is a valid prefix; run-end is not in it */
+		ck_assert_ptr_null(check_log(tmp, false, &p));
+	}
+	test_result_clear(&r);
+	g_free(prlimit);
+	g_free(fsize);
+	unlink(tmp);
+	g_free(tmp);
+	unlink(scn);
+	g_free(scn);
+	g_free(prog);
+}
+END_TEST
+
 static const struct {
 	const char *args[8];
 	const char *err;
@@ -1504,6 +1572,8 @@ Suite *run_suite(void)
 	tcase_add_test(u, set_names_what_a_scenario_uses_and_set_new_anything);
 	tcase_add_loop_test(u, bad_input_still_writes_the_log_and_junit, 0,
 		G_N_ELEMENTS(bad_runs));
+	tcase_add_loop_test(u, a_log_that_cannot_be_written_is_never_a_pass, 0,
+		G_N_ELEMENTS(log_failures));
 	suite_add_tcase(s, u);
 	return s;
 }

@@ -6,7 +6,9 @@
  * when the test says so.
  */
 #include <check.h>
+#include <fcntl.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bondcheck/bcerror.h"
 #include "bondcheck/engine.h"
@@ -66,6 +68,7 @@ struct fake {
 	enum scn_privacy cfg_privacy;
 	bool keep_going;
 	bool disconnect_at_end;
+	const char *log_path;     /* the log's file; NULL: sinks only */
 	/* results */
 	GPtrArray *events;        /* JSON lines */
 	bool finished;
@@ -446,7 +449,8 @@ static void start_on(const char *text, const char *reboot_cmd,
 	scn = scenario_parse(text, strlen(text), "t.scn", NULL, &errs);
 	ck_assert_msg(scn, "scenario: %u errors", errs->len);
 	g_ptr_array_free(errs, TRUE);
-	lg = evlog_new(NULL, NULL);
+	lg = evlog_new(F.log_path, NULL);
+	ck_assert_ptr_nonnull(lg);
 	evlog_add_sink(lg, sink, NULL);
 	cfg.device = "C0:FF:EE:00:13:42";
 	cfg.reboot_cmd = reboot_cmd;
@@ -775,6 +779,114 @@ START_TEST(an_interrupt_ends_the_run_cleanly)
 	ck_assert_int_eq(F.unregistered, 1);
 	ck_assert_int_eq(count_events("\"result\":\"interrupted\""), 2);
 	ck_assert_ptr_nonnull(strstr(last_event(), "run-end"));
+}
+END_TEST
+
+/* ---- a log that cannot be written ---------------------------------------- */
+
+static struct fcall *expect_call(enum bluez_op op, const char *path,
+	const char *arg);
+
+/* The disk fills up now: what the log file has open becomes /dev/full. */
+static void fill_the_disk(const char *path)
+{
+	GDir *d = g_dir_open("/proc/self/fd", 0, NULL);
+	const char *name;
+	int full = open("/dev/full", O_WRONLY | O_CLOEXEC), n = 0;
+
+	ck_assert(d && full >= 0);
+	while ((name = g_dir_read_name(d))) {
+		char *link = g_build_filename("/proc/self/fd", name, NULL);
+		char *target = g_file_read_link(link, NULL);
+
+		if (target && !strcmp(target, path)) {
+			ck_assert(dup2(full, atoi(name)) >= 0);
+			n++;
+		}
+		g_free(target);
+		g_free(link);
+	}
+	g_dir_close(d);
+	close(full);
+	ck_assert_int_eq(n, 1);
+}
+
+static void log_full_at_start(const char *path)
+{
+	(void)path;
+	F.log_path = "/dev/full";
+}
+
+/* a scan that sees the DUT, then a sleep: the disk fills during it, the
+ * next event (the DUT's advertisement) is not written */
+static void log_full_in_a_step(const char *path)
+{
+	answer(BLUEZ_OP_SET_DISCOVERY_FILTER, NULL, NULL, NULL);
+	answer(BLUEZ_OP_START_DISCOVERY, NULL, NULL, NULL);
+	add_dut(false, true);
+	answer(BLUEZ_OP_STOP_DISCOVERY, NULL, NULL, NULL);
+	advance(1);
+	ck_assert(!F.finished);
+	fill_the_disk(path);
+	set_dev("RSSI", g_variant_new_int16(-40));
+}
+
+/* every step passed; the disk fills while cleanup stops discovery */
+static void log_full_in_cleanup(const char *path)
+{
+	answer(BLUEZ_OP_SET_DISCOVERY_FILTER, NULL, NULL, NULL);
+	answer(BLUEZ_OP_START_DISCOVERY, NULL, NULL, NULL);
+	add_dut(false, true);
+	advance(1);
+	ck_assert(!F.finished);
+	expect_call(BLUEZ_OP_STOP_DISCOVERY, NULL, NULL);
+	fill_the_disk(path);
+}
+
+static const struct {
+	const char *scenario;
+	void (*before)(const char *path);  /* before the run starts */
+	void (*during)(const char *path);
+	int fail_line;            /* the step it ends, 0: none */
+} log_lost[] = {
+	{ "scan\n", log_full_at_start, NULL, 1 },
+	{ "scan\nsleep 1m\n", NULL, log_full_in_a_step, 2 },
+	{ "scan\n", NULL, log_full_in_cleanup, 0 },
+};
+
+/* A run whose log is lost has shown nothing: environment-error, exit 3,
+ * the reason in its result, wherever the writes began to fail (issue 12:
+ * --log /dev/full passed). */
+START_TEST(a_log_that_cannot_be_written_ends_the_run_as_an_environment_error)
+{
+	char *path = g_strdup("/tmp/bc-engine-log-XXXXXX");
+	int fd = g_mkstemp(path);
+
+	close(fd);
+	F.log_path = path;
+	if (log_lost[_i].before)
+		log_lost[_i].before(path);
+	start(log_lost[_i].scenario, NULL);
+	engine_bluez_available(eng, true, NULL);
+	advance(1);
+	if (log_lost[_i].during)
+		log_lost[_i].during(path);
+	advance(1);
+	if (!F.finished && pending(BLUEZ_OP_STOP_DISCOVERY))
+		answer(BLUEZ_OP_STOP_DISCOVERY, NULL, NULL, NULL);
+	advance(1);
+	ck_assert(F.finished);
+	ck_assert_int_eq(F.result.outcome, ENGINE_OUTCOME_ERROR);
+	ck_assert_int_eq(F.result.verdict, VERDICT_ENVIRONMENT_ERROR);
+	ck_assert_int_eq(F.result.exit_status, 3);
+	ck_assert_int_eq(F.result.fail_line, log_lost[_i].fail_line);
+	ck_assert_msg(strstr(F.result.message, "No space left on device"),
+		"%s", F.result.message);
+	/* the sinks (--json, bondcheckd's Event) still hear the end */
+	ck_assert_ptr_nonnull(strstr(last_event(), "\"result\":\"error\""));
+	ck_assert_int_eq(count_events("\"type\":\"run-end\""), 1);
+	unlink(path);
+	g_free(path);
 }
 END_TEST
 
@@ -2684,6 +2796,9 @@ Suite *engine_suite(void)
 	tcase_add_test(tc, no_bluetoothd_is_an_environment_error_at_once);
 	tcase_add_test(tc, a_bluetoothd_that_never_answers_times_out);
 	tcase_add_test(tc, an_interrupt_ends_the_run_cleanly);
+	tcase_add_loop_test(tc,
+		a_log_that_cannot_be_written_ends_the_run_as_an_environment_error,
+		0, G_N_ELEMENTS(log_lost));
 	tcase_add_test(tc, a_missing_adapter_is_an_environment_error);
 	tcase_add_test(tc, a_lost_cccd_is_subscription_lost);
 	tcase_add_test(tc, a_lost_cccd_says_whether_notifications_still_came);

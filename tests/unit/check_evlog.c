@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bondcheck/bcerror.h"
 #include "bondcheck/evlog.h"
 #include "suites.h"
 
@@ -203,12 +204,59 @@ START_TEST(no_control_character_is_written_raw)
 }
 END_TEST
 
-START_TEST(an_unwritable_path_is_an_error)
+static void told(const GError *error, void *data)
+{
+	ck_assert_ptr_nonnull(error);
+	(*(int *)data)++;
+}
+
+/* The owner hears of the first failed write once, after the sinks got the
+ * line; later events still reach the sinks. */
+START_TEST(a_write_error_is_told_once)
+{
+	struct evlog *l = evlog_new("/dev/full", NULL);
+	int n = 0, lines = 0;
+
+	evlog_set_error_fn(l, told, &n);
+	evlog_add_sink(l, count, &lines);
+	for (int i = 0; i < 3; i++)
+		evlog_end(l, evlog_begin_event(l, LOG_EVENT_NOTE));
+	ck_assert_int_eq(n, 1);
+	ck_assert_int_eq(lines, 3);
+	ck_assert_int_eq(evlog_error(l)->code, BCERROR_ENVIRONMENT);
+	ck_assert_ptr_nonnull(strstr(evlog_error(l)->message,
+		"writing the log /dev/full failed: No space left on device"));
+	evlog_free(l);
+}
+END_TEST
+
+/* A path that cannot be a log is the caller's mistake (exit 2); no
+ * permission is the machine's (exit 3): never a firmware failure. */
+static const struct {
+	const char *path;
+	int code;
+	const char *message;
+} unopenable[] = {
+	{ "/nonexistent/dir/run.jsonl", BCERROR_BAD_INPUT,
+		"cannot write the log /nonexistent/dir/run.jsonl: No such file "
+		"or directory (its directory must exist)" },
+	{ "/tmp", BCERROR_BAD_INPUT, "Is a directory" },
+	{ "/dev/null/run.jsonl", BCERROR_BAD_INPUT, "Not a directory" },
+	/* read-only also for root (procfs checks the mode itself) */
+	{ "/proc/sys/kernel/ostype", BCERROR_ACCESS_DENIED,
+		"Permission denied" },
+};
+
+START_TEST(an_unopenable_path_says_whose_problem_it_is)
 {
 	GError *err = NULL;
 
-	ck_assert_ptr_null(evlog_new("/nonexistent/dir/run.jsonl", &err));
+	ck_assert_ptr_null(evlog_new(unopenable[_i].path, &err));
 	ck_assert_ptr_nonnull(err);
+	ck_assert_msg(err->code == unopenable[_i].code, "%s: %s",
+		unopenable[_i].path, bcerror_code_to_str(err->code));
+	ck_assert_msg(strstr(err->message, unopenable[_i].message), "%s",
+		err->message);
 	g_error_free(err);
 }
 END_TEST
@@ -221,7 +269,9 @@ Suite *evlog_suite(void)
 	tcase_add_test(tc, every_line_is_a_complete_object);
 	tcase_add_test(tc, times_count_from_the_start);
 	tcase_add_test(tc, a_write_error_is_kept_not_fatal);
-	tcase_add_test(tc, an_unwritable_path_is_an_error);
+	tcase_add_test(tc, a_write_error_is_told_once);
+	tcase_add_loop_test(tc, an_unopenable_path_says_whose_problem_it_is, 0,
+		G_N_ELEMENTS(unopenable));
 	tcase_add_test(tc, no_control_character_is_written_raw);
 	tcase_add_test(tc, bytes_that_are_not_utf8_become_valid_text);
 	suite_add_tcase(s, tc);
