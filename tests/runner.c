@@ -40,6 +40,7 @@ int main(void)
 		mgmt_suite,
 		trigger_os_suite,
 		hcibridge_suite,
+		bus_suite,
 		dbusmock_suite,
 		sim_dut_suite,
 		simopt_suite,

@@ -6,6 +6,7 @@
 #include <check.h>
 
 Suite *msg_suite(void);
+Suite *bus_suite(void);
 Suite *bcerror_suite(void);
 Suite *model_suite(void);
 Suite *bluez_suite(void);

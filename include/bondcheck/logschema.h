@@ -297,6 +297,7 @@ bool log_bluez_from_str(const char *s, enum log_bluez *ev);
 /* --keep-going: a failed step inside a repeat block, and what of its
  * iteration was skipped */
 #define LOG_NOTE_KEEP_GOING         "keep-going"
+#define LOG_NOTE_CLEANUP            "cleanup"
 
 /* run-start privacy "wanted" and "found"; "source" */
 #define LOG_PRIVACY_ON          "on"

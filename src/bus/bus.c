@@ -526,11 +526,36 @@ static gboolean disconnect_idle(gpointer data)
 	return G_SOURCE_REMOVE;
 }
 
+static gboolean local_reply_idle(gpointer data);
+static DBusMessage *local_error(const char *name, const char *text);
+
 static void handle_disconnect(struct bus *bus)
 {
+	GHashTableIter it;
+	gpointer v;
+
 	if (!bus->connected)
 		return;
 	bus->connected = false;
+	/*
+	 * libdbus may leave a call that was sent for ever without an answer
+	 * when the bus goes (no reply, and its timeout is one of the
+	 * connection's, gone with it): each is answered here, Disconnected,
+	 * once, from the main loop, as a call made after the loss is.
+	 */
+	g_hash_table_iter_init(&it, bus->pending);
+	while (g_hash_table_iter_next(&it, NULL, &v)) {
+		struct pending *p = v;
+
+		if (!p->call)
+			continue;
+		dbus_pending_call_cancel(p->call);
+		dbus_pending_call_unref(p->call);
+		p->call = NULL;
+		p->local_reply = local_error(DBUS_ERR_DISCONNECTED,
+			"the connection to the bus was lost");
+		p->idle = g_idle_add(local_reply_idle, p);
+	}
 	/* tell the owner from a clean stack, not from inside dispatch */
 	if (!bus->disconnect_idle)
 		bus->disconnect_idle = g_idle_add(disconnect_idle, bus_ref(bus));

@@ -56,6 +56,12 @@ void cli_err(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
 const char *cli_last_error(void);
 /* ...or what an error said without cli_err() (a scenario's errors). */
 void cli_set_last_error(const char *text);
+void cli_warn(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
+struct simhost;
+/* Stop the simulator and its bus; a simulator that did not exit 0 (a
+ * crash, a leak under AddressSanitizer, killed) is a warning on stderr:
+ * "bondcheck: warning: bondcheck-sim ..." (the tests fail on it). */
+void cli_stop_sim(struct simhost *h);
 /* Print a GError and return the exit status it maps to. */
 int cli_fail(const GError *error);
 /* A failed call to bondcheckd, said for people (not running, not

@@ -1232,7 +1232,7 @@ out:
 	if (bus)
 		bus_unref(bus);
 	if (host.address)
-		simhost_stop(&host);
+		cli_stop_sim(&host);
 	r->sim = NULL;
 	evlog_free(r->log);
 	r->log = NULL;

@@ -187,7 +187,7 @@ int cmd_sim(int argc, char **argv)
 	host.exit_data = &c;
 	g_main_loop_run(c.loop);
 	cli_unwatch_signals(sig);
-	simhost_stop(&host);
+	cli_stop_sim(&host);
 	g_main_loop_unref(c.loop);
 	return c.status;
 }

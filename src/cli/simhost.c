@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <glib/gstdio.h>
 
@@ -100,14 +101,21 @@ static bool read_address(int fd, char **out, GError **error)
 	return true;
 }
 
+static void child_exited(GPid pid, gint status, gpointer data)
+{
+	struct simchild *c = data;
+
+	(void)pid;
+	c->exited = true;
+	c->status = status;
+	c->watch = 0;
+}
+
 static void sim_exited(GPid pid, gint status, gpointer data)
 {
 	struct simhost *h = data;
 
-	(void)pid;
-	h->sim_exited = true;
-	h->sim_status = status;
-	h->sim_watch = 0;
+	child_exited(pid, status, &h->sim);
 	if (h->on_exit)
 		h->on_exit(h, h->exit_data);
 }
@@ -164,20 +172,21 @@ bool simhost_start(struct simhost *h, const char *const *sim_args,
 	if (!g_spawn_async_with_pipes(NULL, (char **)dargv, NULL,
 		    G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_SEARCH_PATH |
 			    G_SPAWN_STDERR_TO_DEV_NULL,
-		    child_setup, NULL, &h->bus_pid, NULL, &out, NULL, error)) {
+		    child_setup, NULL, &h->bus.pid, NULL, &out, NULL, error)) {
 		g_prefix_error(error, "cannot start dbus-daemon: ");
 		if (*error)
 			(*error)->code = BCERROR_ENVIRONMENT;
 		g_free(confarg);
 		g_free(sim);
-		simhost_stop(h);
+		g_free(simhost_stop(h));
 		return false;
 	}
 	g_free(confarg);
+	h->bus.watch = g_child_watch_add(h->bus.pid, child_exited, &h->bus);
 	if (!read_address(out, &h->address, error)) {
 		close(out);
 		g_free(sim);
-		simhost_stop(h);
+		g_free(simhost_stop(h));
 		return false;
 	}
 	close(out);
@@ -190,27 +199,27 @@ bool simhost_start(struct simhost *h, const char *const *sim_args,
 		g_ptr_array_add(sargv, (gpointer)sim_args[i]);
 	g_ptr_array_add(sargv, NULL);
 	if (!g_spawn_async(NULL, (char **)sargv->pdata, NULL,
-		    G_SPAWN_DO_NOT_REAP_CHILD, child_setup, NULL, &h->sim_pid,
+		    G_SPAWN_DO_NOT_REAP_CHILD, child_setup, NULL, &h->sim.pid,
 		    error)) {
 		g_prefix_error(error, "cannot start %s: ", sim);
 		g_ptr_array_free(sargv, TRUE);
 		g_free(sim);
-		simhost_stop(h);
+		g_free(simhost_stop(h));
 		return false;
 	}
 	g_ptr_array_free(sargv, TRUE);
 	g_free(sim);
-	h->sim_watch = g_child_watch_add(h->sim_pid, sim_exited, h);
+	h->sim.watch = g_child_watch_add(h->sim.pid, sim_exited, h);
 
 	/* the simulator owns org.bluez once it is complete */
 	bus = bus_connect(BUS_KIND_ADDRESS, h->address, error);
 	if (!bus) {
-		simhost_stop(h);
+		g_free(simhost_stop(h));
 		return false;
 	}
 	watch = bus_watch_name(bus, BLUEZ_SERVICE, name_cb, &w, NULL);
 	timer = g_timeout_add(START_TIMEOUT_MS, on_timeout, &w);
-	while (!w.owned && !w.timeout && !h->sim_exited)
+	while (!w.owned && !w.timeout && !h->sim.exited)
 		g_main_context_iteration(NULL, TRUE);
 	if (!w.timeout)
 		g_source_remove(timer);
@@ -218,64 +227,84 @@ bool simhost_start(struct simhost *h, const char *const *sim_args,
 	bus_unref(bus);
 	if (!w.owned) {
 		g_set_error(error, BCERROR, BCERROR_ENVIRONMENT,
-			"bondcheck-sim %s", h->sim_exited ?
+			"bondcheck-sim %s", h->sim.exited ?
 				"exited at start (see its message above)" :
 				"did not start in time");
-		simhost_stop(h);
+		g_free(simhost_stop(h));
 		return false;
 	}
 	return true;
 }
 
-struct reap {
-	bool done;
-	bool timeout;
-};
-
-static void reaped(GPid pid, gint status, gpointer data)
+static gboolean wait_expired(gpointer data)
 {
-	(void)pid;
-	(void)status;
-	((struct reap *)data)->done = true;
-}
-
-static gboolean reap_timeout(gpointer data)
-{
-	((struct reap *)data)->timeout = true;
+	*(bool *)data = true;
 	return G_SOURCE_REMOVE;
 }
 
-/* SIGTERM, wait for the exit on the main loop (5 s at most), then SIGKILL. */
-static void stop_child(GPid pid)
+/* Wait on the main loop for @c's exit, @ms at most. */
+static void wait_exit(struct simchild *c, int ms)
 {
-	struct reap r = { false, false };
-	guint timer;
+	bool expired = false;
+	guint t = g_timeout_add(ms, wait_expired, &expired);
 
-	if (pid <= 0)
-		return;
-	g_child_watch_add(pid, reaped, &r);
-	kill(pid, SIGTERM);
-	timer = g_timeout_add(5000, reap_timeout, &r);
-	while (!r.done && !r.timeout)
+	while (!c->exited && !expired)
 		g_main_context_iteration(NULL, TRUE);
-	if (!r.done) {
-		kill(pid, SIGKILL);
-		while (!r.done)
-			g_main_context_iteration(NULL, TRUE);
-	} else {
-		g_source_remove(timer);
-	}
-	g_spawn_close_pid(pid);
+	if (!expired)
+		g_source_remove(t);
 }
 
-void simhost_stop(struct simhost *h)
+/*
+ * SIGTERM (and SIGCONT: a stopped child acts on it now), 5 s for the exit,
+ * then SIGKILL and 5 s more. The watch set at its start sees the exit: a
+ * child that died on its own is never signalled or waited for again.
+ */
+static void stop_child(struct simchild *c, bool *killed)
 {
-	if (h->sim_watch)
-		g_source_remove(h->sim_watch);
-	h->sim_watch = 0;
-	if (!h->sim_exited)
-		stop_child(h->sim_pid);
-	stop_child(h->bus_pid);
+	*killed = false;
+	if (c->pid <= 0)
+		return;
+	if (!c->exited) {
+		kill(c->pid, SIGTERM);
+		kill(c->pid, SIGCONT);
+		wait_exit(c, 5000);
+	}
+	if (!c->exited) {
+		*killed = true;
+		kill(c->pid, SIGKILL);
+		wait_exit(c, 5000);
+	}
+	if (c->watch)
+		g_source_remove(c->watch);
+	c->watch = 0;
+	g_spawn_close_pid(c->pid);
+}
+
+char *simhost_describe_exit(int status)
+{
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status) ? g_strdup_printf("exited with "
+			"status %d", WEXITSTATUS(status)) : NULL;
+	if (WIFSIGNALED(status))
+		return g_strdup_printf("was killed by signal %d (%s)",
+			WTERMSIG(status), g_strsignal(WTERMSIG(status)));
+	return g_strdup_printf("ended with wait status %d", status);
+}
+
+char *simhost_stop(struct simhost *h)
+{
+	char *how = NULL;
+	bool killed = false, ignored;
+
+	h->on_exit = NULL;
+	stop_child(&h->sim, &killed);
+	if (killed && !h->sim.exited)
+		how = g_strdup("did not stop within 10 s of SIGTERM");
+	else if (killed)
+		how = g_strdup("did not stop within 5 s of SIGTERM (killed)");
+	else if (h->sim.pid > 0)
+		how = simhost_describe_exit(h->sim.status);
+	stop_child(&h->bus, &ignored);
 	if (h->dir) {
 		char *conf = g_build_filename(h->dir, "bus.conf", NULL);
 
@@ -286,4 +315,5 @@ void simhost_stop(struct simhost *h)
 	g_free(h->dir);
 	g_free(h->address);
 	memset(h, 0, sizeof(*h));
+	return how;
 }

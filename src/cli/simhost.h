@@ -11,14 +11,20 @@
 #include <stdbool.h>
 #include <glib.h>
 
+/* One child: watched from its start until it is reaped, so its exit is
+ * never missed (a second watch on a reaped pid would wait for ever). */
+struct simchild {
+	GPid pid;
+	guint watch;
+	bool exited;
+	int status;              /* as waitpid(2) gives it */
+};
+
 struct simhost {
-	GPid bus_pid;
-	GPid sim_pid;
+	struct simchild bus;
+	struct simchild sim;
 	char *address;
 	char *dir;
-	guint sim_watch;
-	bool sim_exited;
-	int sim_status;
 	/* called once if the simulator dies while we still need it */
 	void (*on_exit)(struct simhost *h, void *user_data);
 	void *exit_data;
@@ -27,7 +33,16 @@ struct simhost {
 /* Start both and wait (bounded) until the simulator owns org.bluez. */
 bool simhost_start(struct simhost *h, const char *const *sim_args,
 	GError **error);
-void simhost_stop(struct simhost *h);
+/*
+ * Stop both (SIGTERM, SIGKILL after 5 s each) and wait for them. Returns
+ * NULL if the simulator exited 0 (on our SIGTERM or before), else how it
+ * ended ("exited with status 23", "was killed by signal 11"), for the
+ * caller to report: a simulator that crashed or leaked (AddressSanitizer
+ * exits non-zero) is a bug, even if the run passed. g_free() it.
+ */
+char *simhost_stop(struct simhost *h);
+/* How a waitpid(2) status ended a process, for people; NULL if exit 0. */
+char *simhost_describe_exit(int status);
 
 /* Where bondcheck-sim is: $BONDCHECK_SIM, beside us, or on $PATH. */
 char *simhost_find_sim(void);

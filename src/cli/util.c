@@ -12,6 +12,7 @@
 #include "bondcheck/bcerror.h"
 #include "bondcheck/names.h"
 #include "cli.h"
+#include "simhost.h"
 
 bool cli_use_color(FILE *f)
 {
@@ -57,6 +58,28 @@ const char *cli_last_error(void)
 void cli_set_last_error(const char *text)
 {
 	g_strlcpy(last_error, text ? text : "", sizeof(last_error));
+}
+
+void cli_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "bondcheck: %swarning:%s ", cli_c(stderr, "\033[1;33m"),
+		cli_c(stderr, "\033[0m"));
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+void cli_stop_sim(struct simhost *h)
+{
+	char *how = simhost_stop(h);
+
+	if (how)
+		cli_warn("bondcheck-sim %s: that is a simulator bug unless it "
+			"was killed on purpose (the run's result stands)", how);
+	g_free(how);
 }
 
 int cli_fail(const GError *error)

@@ -186,7 +186,7 @@ static void on_reply(const struct bluez_reply *r, void *data)
 	c->fn(e, r);
 }
 
-void step_call(struct engine *e, enum bluez_op op, const char *path,
+guint step_call(struct engine *e, enum bluez_op op, const char *path,
 	GVariant *arg, step_reply_fn fn)
 {
 	struct call *c = g_new0(struct call, 1);
@@ -205,8 +205,10 @@ void step_call(struct engine *e, enum bluez_op op, const char *path,
 	id = e->env.bluez->call(e->env.bluez_data, op, path, arg, (int)timeout,
 		on_reply, c, call_free);
 	/* a call refused at once has already been destroyed */
-	if (g_list_find(e->calls, c))
-		c->id = id;
+	if (!g_list_find(e->calls, c))
+		return 0;
+	c->id = id;
+	return id;
 }
 
 bool step_call_pending(struct engine *e, enum bluez_op op, const char *path)
@@ -224,6 +226,8 @@ bool step_call_pending(struct engine *e, enum bluez_op op, const char *path)
 
 static void finish(struct engine *e, enum engine_outcome o);
 static void next_step(struct engine *e);
+static void cleanup_done_waiting(struct engine *e);
+static void cleanup_cut_short(struct engine *e, const char *why);
 
 /* ---- the step lifecycle ------------------------------------------------- */
 
@@ -586,8 +590,14 @@ static void dut_prop(struct engine *e, struct central *c, const char *name,
 	else if (!rssi)
 		step_timeline(e, "%s: %s=%s", c->name, name, txt);
 	g_free(txt);
-	if (!strcmp(name, "Connected") && !step_true(v))
+	if (!strcmp(name, "Connected") && !step_true(v)) {
 		gatt_subs_link_lost(c);
+		/* a link up after this is the run's, even if one was up when
+		 * it began */
+		c->link_dropped = true;
+		if (e->state == ENGINE_STATE_FINISHING && e->cleanup_drop == c)
+			cleanup_done_waiting(e);
+	}
 	if (rssi && v) {
 		dut_seen(e, c, c->dev_path);
 		return;
@@ -636,6 +646,7 @@ static void device_added(struct engine *e, struct central *c,
 
 static void dut_removed(struct engine *e, struct central *c)
 {
+	c->link_dropped = true;
 	if (stepping(e, c))
 		step_timeline(e, "the device object was removed");
 	g_free(c->dev_path);
@@ -941,94 +952,103 @@ static void write_run_end(struct engine *e)
 
 static void cleanup_next(struct engine *e);
 
-/* What cleanup does per central: stop discovery, disconnect (interrupted),
- * Pairable as it was, privacy as it was. */
-#define CLEANUP_STEPS 4
+/*
+ * What cleanup does per central, in order: stop its discovery, take down
+ * the DUT's link if the run brought it up, Pairable as it was, privacy as
+ * it was; then the agent. Whatever the outcome: a run that ends connected
+ * makes the next run's scan fail (the DUT does not advertise while
+ * connected).
+ */
+enum cleanup_stage {
+	CLEANUP_DISCOVERY,
+	CLEANUP_DISCONNECT,
+	CLEANUP_PAIRABLE,
+	CLEANUP_PRIVACY,
+	CLEANUP_STAGES,          /* per central; then the agent */
+};
+
+/* All of it, however many centrals: a bluetoothd that answers nothing
+ * (or a simulator that stopped) does not keep the run from its end. */
+#define CLEANUP_BOUND_MS 8000
+
+static const char *cleanup_stage_to_str(struct engine *e)
+{
+	if (e->cleanup >= CLEANUP_STAGES * (int)e->n_centrals)
+		return "unregistering the agent";
+	switch ((enum cleanup_stage)(e->cleanup % CLEANUP_STAGES)) {
+	case CLEANUP_DISCOVERY: return "stopping discovery";
+	case CLEANUP_DISCONNECT: return "disconnecting the DUT";
+	case CLEANUP_PAIRABLE: return "restoring Pairable";
+	case CLEANUP_PRIVACY: return "restoring address privacy";
+	case CLEANUP_STAGES: break;
+	}
+	return "cleaning up";
+}
+
+static bool cleaning(struct engine *e)
+{
+	return e->state == ENGINE_STATE_FINISHING;
+}
+
+/* The stage's wait is over (its answer, or for a disconnect the drop,
+ * whichever came first): the next one. */
+static void cleanup_done_waiting(struct engine *e)
+{
+	guint id = e->cleanup_call;
+
+	e->cleanup_call = 0;
+	e->cleanup_drop = NULL;
+	/* the drop came first: its answer is nobody's now */
+	if (id)
+		e->env.bluez->cancel(e->env.bluez_data, id);
+	e->cleanup++;
+	cleanup_next(e);
+}
 
 static void cleanup_privacy_done(struct engine *e)
 {
-	e->cleanup++;
-	cleanup_next(e);
+	if (cleaning(e))
+		cleanup_done_waiting(e);
 }
 
 static void cleanup_reply(struct engine *e, const struct bluez_reply *r)
 {
 	(void)r;
-	e->cleanup++;
-	cleanup_next(e);
+	/* answered: nothing to cancel */
+	e->cleanup_call = 0;
+	if (cleaning(e))
+		cleanup_done_waiting(e);
 }
 
 static void agent_gone(const GError *error, void *data)
 {
 	struct engine *e = data;
 
+	/* after a cut-short cleanup the run has ended without it */
+	if (!cleaning(e))
+		return;
 	runlog_agent(e, LOG_AGENT_UNREGISTERED, error);
 	e->agent_registered = false;
 	e->cleanup++;
 	cleanup_next(e);
 }
 
-/*
- * Leave each central's adapter as we found it, one call at a time: stop its
- * discovery, drop its link if the run was interrupted, restore Pairable;
- * then unregister the agent. e->cleanup counts the calls done: three per
- * central, then the agent.
- */
-static void cleanup_next(struct engine *e)
+static void cleanup_call(struct engine *e, enum bluez_op op, const char *path,
+	GVariant *arg)
 {
-	bool talk = e->bluez_ok && !e->bus_lost;
-	bool cur = false;
+	int stage = e->cleanup;
+	guint id = step_call(e, op, path, arg, cleanup_reply);
 
-	while (e->cleanup < CLEANUP_STEPS * (int)e->n_centrals) {
-		struct central *c = &e->centrals[e->cleanup / CLEANUP_STEPS];
+	/* unless it was answered at once and cleanup went on */
+	if (cleaning(e) && e->cleanup == stage)
+		e->cleanup_call = id;
+}
 
-		switch (e->cleanup % CLEANUP_STEPS) {
-		case 0:
-			if (talk && c->discovering) {
-				c->discovering = false;
-				step_call(e, BLUEZ_OP_STOP_DISCOVERY, c->adapter,
-					NULL, cleanup_reply);
-				return;
-			}
-			break;
-		case 1:
-			if (talk && (e->interrupted ||
-				     e->cfg.disconnect_at_end) &&
-			    central_dut(c) && central_connected(c)) {
-				step_call(e, BLUEZ_OP_DISCONNECT, central_dut(c),
-					NULL, cleanup_reply);
-				return;
-			}
-			break;
-		case 3:
-			/* its privacy as it was: the adapter powers off and
-			 * on again, so after the rest */
-			if (talk && c->priv.changed) {
-				privacy_restore(e, c, cleanup_privacy_done);
-				return;
-			}
-			break;
-		default:
-			if (talk && c->pairable_saved && c->adapter &&
-			    model_bool(e->env.model, c->adapter,
-				    BLUEZ_IFACE_ADAPTER, "Pairable", &cur) &&
-			    cur != c->pairable_orig) {
-				step_call(e, BLUEZ_OP_SET_PAIRABLE, c->adapter,
-					g_variant_new_boolean(c->pairable_orig),
-					cleanup_reply);
-				return;
-			}
-			break;
-		}
-		e->cleanup++;
-	}
-	if (e->cleanup == CLEANUP_STEPS * (int)e->n_centrals) {
-		if (e->agent_registered && !e->bus_lost) {
-			e->env.agent->unregister_agent(e->env.agent_data,
-				agent_gone, e);
-			return;
-		}
-		e->cleanup++;
+static void cleanup_end(struct engine *e)
+{
+	if (e->cleanup_timer) {
+		e->env.clock->cancel(e->env.clock_data, e->cleanup_timer);
+		e->cleanup_timer = 0;
 	}
 	write_run_end(e);
 	enter_state(e, ENGINE_STATE_DONE);
@@ -1037,6 +1057,119 @@ static void cleanup_next(struct engine *e)
 			report_finished, e);
 }
 
+/*
+ * Leave each central's adapter as we found it, one call at a time, then
+ * unregister the agent. e->cleanup counts the stages done: CLEANUP_STAGES
+ * per central, then the agent.
+ */
+static void cleanup_next(struct engine *e)
+{
+	bool talk = e->bluez_ok && !e->bus_lost;
+	bool cur = false;
+
+	while (e->cleanup < CLEANUP_STAGES * (int)e->n_centrals) {
+		struct central *c = &e->centrals[e->cleanup / CLEANUP_STAGES];
+
+		switch ((enum cleanup_stage)(e->cleanup % CLEANUP_STAGES)) {
+		case CLEANUP_DISCOVERY:
+			if (talk && c->discovering) {
+				c->discovering = false;
+				cleanup_call(e, BLUEZ_OP_STOP_DISCOVERY,
+					c->adapter, NULL);
+				return;
+			}
+			break;
+		case CLEANUP_DISCONNECT:
+			/* the run's link: one it brought up, or one that
+			 * dropped and came back during it; a link that was up
+			 * before and stayed is someone else's */
+			if (talk && central_dut(c) && central_connected(c) &&
+			    (!c->link_at_start || c->link_dropped ||
+			     e->cfg.disconnect_at_end)) {
+				/* bluetoothd answers when the link is down,
+				 * after its own 2 s timer; the drop ends the
+				 * wait as well */
+				e->cleanup_drop = c;
+				cleanup_call(e, BLUEZ_OP_DISCONNECT,
+					central_dut(c), NULL);
+				return;
+			}
+			break;
+		case CLEANUP_PRIVACY:
+			/* its privacy as it was: the adapter powers off and
+			 * on again, so after the rest */
+			if (talk && c->priv.changed) {
+				privacy_restore(e, c, cleanup_privacy_done);
+				return;
+			}
+			break;
+		case CLEANUP_PAIRABLE:
+			if (talk && c->pairable_saved && c->adapter &&
+			    model_bool(e->env.model, c->adapter,
+				    BLUEZ_IFACE_ADAPTER, "Pairable", &cur) &&
+			    cur != c->pairable_orig) {
+				cleanup_call(e, BLUEZ_OP_SET_PAIRABLE,
+					c->adapter, g_variant_new_boolean(
+						c->pairable_orig));
+				return;
+			}
+			break;
+		case CLEANUP_STAGES:
+			break;
+		}
+		e->cleanup++;
+	}
+	if (e->cleanup == CLEANUP_STAGES * (int)e->n_centrals) {
+		if (e->agent_registered && !e->bus_lost) {
+			e->env.agent->unregister_agent(e->env.agent_data,
+				agent_gone, e);
+			return;
+		}
+		e->cleanup++;
+	}
+	cleanup_end(e);
+}
+
+/*
+ * What is left undone stays undone: the run ends now, saying so, with its
+ * outcome as it was. For a second Ctrl-C, a bus or a bluetoothd that went
+ * away, or no answer in time. Late answers find the run done.
+ */
+static void cleanup_cut_short(struct engine *e, const char *why)
+{
+	char *m;
+
+	if (!cleaning(e))
+		return;
+	m = g_strdup_printf("cleanup cut short (%s) while %s", why,
+		cleanup_stage_to_str(e));
+	engine_note(e, LOG_NOTE_CLEANUP, m);
+	g_free(m);
+	e->cleanup_call = 0;
+	e->cleanup_drop = NULL;
+	while (e->calls) {
+		struct call *c = e->calls->data;
+
+		e->env.bluez->cancel(e->env.bluez_data, c->id);
+	}
+	for (unsigned i = 0; i < e->n_centrals; i++)
+		privacy_abandon(&e->centrals[i]);
+	e->priv_busy = NULL;
+	cleanup_end(e);
+}
+
+static gboolean cleanup_expired(gpointer data)
+{
+	struct engine *e = data;
+	char *d = duration_format(CLEANUP_BOUND_MS), *why;
+
+	e->cleanup_timer = 0;
+	why = g_strdup_printf("no answer within %s", d);
+	cleanup_cut_short(e, why);
+	g_free(why);
+	g_free(d);
+	return G_SOURCE_REMOVE;
+}
 
 static void finish(struct engine *e, enum engine_outcome o)
 {
@@ -1056,6 +1189,8 @@ static void finish(struct engine *e, enum engine_outcome o)
 	e->result.outcome = o;
 	step_clear(e);
 	e->cleanup = 0;
+	e->cleanup_timer = e->env.clock->timeout(e->env.clock_data,
+		CLEANUP_BOUND_MS, cleanup_expired, e);
 	cleanup_next(e);
 }
 
@@ -1090,6 +1225,8 @@ static void agent_ready(const GError *error, void *data)
 
 		if (p)
 			central_adopt(c, p);
+		/* a link up before the run is left up at its end */
+		c->link_at_start = central_connected(c);
 	}
 	next_step(e);
 }
@@ -1227,6 +1364,8 @@ void engine_free(struct engine *e)
 		e->env.clock->cancel(e->env.clock_data, e->ready_timer);
 	if (e->log_timer)
 		e->env.clock->cancel(e->env.clock_data, e->log_timer);
+	if (e->cleanup_timer)
+		e->env.clock->cancel(e->env.clock_data, e->cleanup_timer);
 	evlog_set_error_fn(e->log, NULL, NULL);
 	/* calls still in flight must not call back into freed memory */
 	while (e->calls) {
@@ -1287,7 +1426,9 @@ void engine_bluez_available(struct engine *e, bool available, const char *why)
 		setup(e);
 		return;
 	}
-	if (e->state == ENGINE_STATE_RUNNING) {
+	if (cleaning(e)) {
+		cleanup_cut_short(e, "bluetoothd left the bus");
+	} else if (e->state == ENGINE_STATE_RUNNING) {
 		char *m = g_strdup_printf("bluetoothd left the bus%s%s",
 			why ? ": " : "", why ? why : "");
 
@@ -1305,12 +1446,20 @@ void engine_bluez_available(struct engine *e, bool available, const char *why)
 void engine_bus_lost(struct engine *e)
 {
 	e->bus_lost = true;
-	env_fail(e, "lost the connection to the system bus");
+	if (cleaning(e))
+		cleanup_cut_short(e, "lost the connection to the system bus");
+	else
+		env_fail(e, "lost the connection to the system bus");
 }
 
 void engine_interrupt(struct engine *e)
 {
-	if (e->state == ENGINE_STATE_FINISHING || e->state == ENGINE_STATE_DONE)
+	/* a second Ctrl-C: leave now */
+	if (cleaning(e)) {
+		cleanup_cut_short(e, "interrupted again");
+		return;
+	}
+	if (e->state == ENGINE_STATE_DONE)
 		return;
 	e->interrupted = true;
 	if (e->st.s) {

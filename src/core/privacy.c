@@ -75,6 +75,16 @@ void privacy_clear(struct central *c)
 	g_free(p->restore_error);
 }
 
+void privacy_abandon(struct central *c)
+{
+	struct central_privacy *p = &c->priv;
+
+	if (p->op && c->e->env.mgmt)
+		c->e->env.mgmt->cancel(c->e->env.mgmt_data, p->op);
+	p->op = 0;
+	p->wait_powered = false;
+}
+
 /* The simulator's adapter object, if this is the simulator. */
 static char *sim_object(struct engine *e, struct central *c)
 {

@@ -225,6 +225,10 @@ struct central {
 	 * the bond-evicted / later-bonds-lost / bond-refused event */
 	JsonNode *dut_lost;      /* the event, or NULL */
 	bool dut_refused;        /* bond-refused during the current step */
+	/* the link as the run found it: a link the run brought up is taken
+	 * down at the end, one that was there before and stayed is left */
+	bool link_at_start;
+	bool link_dropped;       /* Connected fell during the run */
 	struct central_privacy priv;
 };
 
@@ -302,7 +306,10 @@ struct engine {
 	struct engine_result result;
 	char *message;
 	bool interrupted;
-	int cleanup;
+	int cleanup;             /* cleanup_next(): the stages done */
+	guint cleanup_timer;     /* the bound on all of it */
+	guint cleanup_call;      /* the call it waits for, or 0 */
+	struct central *cleanup_drop; /* ...or the drop of this link */
 	guint log_timer;         /* the log's write error, to act on */
 };
 
@@ -345,8 +352,8 @@ static inline bool step_true(GVariant *v)
 
 /* A BlueZ call on behalf of the current step: @fn (may be NULL) is called
  * only if the step is still the one that made it. */
-void step_call(struct engine *e, enum bluez_op op, const char *path,
-	GVariant *arg, step_reply_fn fn);
+guint step_call(struct engine *e, enum bluez_op op, const char *path,
+	GVariant *arg, step_reply_fn fn);   /* its id; 0: already answered */
 
 /* Is our @op on @path, made by the current step, still unanswered? */
 bool step_call_pending(struct engine *e, enum bluez_op op, const char *path);
@@ -452,6 +459,8 @@ void privacy_hci(struct central *c, const struct engine_hci_event *ev);
 /* The simulator's trace: its link-up says which address we used. */
 void privacy_sim_trace(struct central *c, JsonObject *trace);
 void privacy_clear(struct central *c);
+/* A change in flight is dropped (cleanup cut short): no callback comes. */
+void privacy_abandon(struct central *c);
 /* run-start's central's privacy; run-end's centrals and coverage */
 void privacy_log_start(const struct central *c, JsonBuilder *b);
 void privacy_log_end(struct engine *e, JsonBuilder *b);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* simtest.c — see simtest.h. */
+#include <errno.h>
 #include <fcntl.h>
 #include <glib-unix.h>
 #include <signal.h>
@@ -240,6 +241,9 @@ struct expect {
 	int in;
 	int out;
 	guint src;
+	int err;                  /* its stderr, kept for the sim warning */
+	guint err_src;
+	GString *errbuf;
 	GString *buf;
 	gsize consumed;
 	bool eof;
@@ -249,6 +253,36 @@ static void pdeath(gpointer data)
 {
 	(void)data;
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
+}
+
+/* Its stderr so far: kept, and passed on to ours for the test's log.
+ * False at its end (or when nothing more is there yet: @more). */
+static bool err_read(struct expect *e, bool *more)
+{
+	char chunk[4096];
+	ssize_t n = read(e->err, chunk, sizeof(chunk));
+
+	*more = n > 0 || (n < 0 && (errno == EAGAIN || errno == EINTR));
+	if (n <= 0)
+		return false;
+	g_string_append_len(e->errbuf, chunk, n);
+	if (write(STDERR_FILENO, chunk, (size_t)n) < 0)
+		return true;
+	return true;
+}
+
+static gboolean err_readable(gint fd, GIOCondition cond, gpointer data)
+{
+	struct expect *e = data;
+	bool more;
+
+	(void)fd;
+	(void)cond;
+	err_read(e, &more);
+	if (more)
+		return G_SOURCE_CONTINUE;
+	e->err_src = 0;
+	return G_SOURCE_REMOVE;
 }
 
 static gboolean readable(gint fd, GIOCondition cond, gpointer data)
@@ -298,15 +332,20 @@ struct expect *expect_spawn(const char *const *argv, const char *const *env)
 		g_free(name);
 	}
 	e->buf = g_string_new("");
+	e->errbuf = g_string_new("");
+	envp = g_environ_setenv(envp, "G_SLICE", "always-malloc", FALSE);
 	if (!g_spawn_async_with_pipes(NULL, (char **)argv, envp,
 		    G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_SEARCH_PATH, pdeath,
-		    NULL, &e->pid, &e->in, &e->out, NULL, &err)) {
+		    NULL, &e->pid, &e->in, &e->out, &e->err, &err)) {
 		ck_abort_msg("spawn %s: %s", argv[0], err->message);
 	}
 	g_strfreev(envp);
 	g_unix_set_fd_nonblocking(e->out, TRUE, NULL);
+	g_unix_set_fd_nonblocking(e->err, TRUE, NULL);
 	e->src = g_unix_fd_add(e->out, G_IO_IN | G_IO_HUP | G_IO_ERR, readable,
 		e);
+	e->err_src = g_unix_fd_add(e->err, G_IO_IN | G_IO_HUP | G_IO_ERR,
+		err_readable, e);
 	return e;
 }
 
@@ -375,7 +414,17 @@ int expect_exit(struct expect *e, int timeout_ms)
 		e->watch = g_child_watch_add(e->pid, exited, e);
 	if (!test_wait(has_exited, e, timeout_ms))
 		return -1;
+	/* what it said last on stderr is in the pipe by now */
+	for (bool more = true; e->err_src && more;)
+		if (!err_read(e, &more))
+			break;
+	test_check_sim_warning(e->errbuf->str);
 	return e->status;
+}
+
+const char *expect_errors(struct expect *e)
+{
+	return e->errbuf->str;
 }
 
 void expect_free(struct expect *e)
@@ -386,6 +435,10 @@ void expect_free(struct expect *e)
 	if (e->src)
 		g_source_remove(e->src);
 	close(e->out);
+	if (e->err_src)
+		g_source_remove(e->err_src);
+	close(e->err);
+	g_string_free(e->errbuf, TRUE);
 	if (e->watch)
 		g_source_remove(e->watch);
 	if (!e->exited)

@@ -63,6 +63,8 @@ void expect_send(struct expect *e, const char *line);
 /* Wait for @needle in output not yet matched; consume through it. */
 bool expect_wait(struct expect *e, const char *needle, int timeout_ms);
 const char *expect_output(struct expect *e);
+/* What it wrote on stderr so far. */
+const char *expect_errors(struct expect *e);
 GPid expect_pid(struct expect *e);
 /* Wait for the program to exit; its status (128+signal if killed), or -1. */
 int expect_exit(struct expect *e, int timeout_ms);

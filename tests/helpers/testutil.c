@@ -68,6 +68,11 @@ static char **make_env(const char *const *extra)
 {
 	char **env = g_get_environ();
 
+	/* every GVariant from malloc, so that LeakSanitizer sees a leak in
+	 * our programs and in the simulator bondcheck starts (GLib 2.74's
+	 * slice allocator hides them) */
+	env = g_environ_setenv(env, "G_SLICE", "always-malloc", FALSE);
+
 	for (size_t i = 0; extra && extra[i]; i++) {
 		const char *eq = strchr(extra[i], '=');
 		char *name;
@@ -251,6 +256,38 @@ void testbus_stop(struct testbus *tb)
 	tb->address = NULL;
 }
 
+GPid test_child_pid(GPid parent, const char *comm)
+{
+	GDir *d = g_dir_open("/proc", 0, NULL);
+	const char *name;
+	GPid found = 0;
+
+	while (d && !found && (name = g_dir_read_name(d))) {
+		char *path, *text = NULL, *close;
+		int ppid = 0;
+
+		if (!g_ascii_isdigit(name[0]))
+			continue;
+		path = g_build_filename("/proc", name, "stat", NULL);
+		/* "PID (COMM) STATE PPID ...": COMM may hold spaces */
+		if (g_file_get_contents(path, &text, NULL, NULL) &&
+		    (close = strrchr(text, ')')) &&
+		    sscanf(close + 1, " %*c %d", &ppid) == 1 &&
+		    ppid == parent) {
+			char *open = strchr(text, '(');
+
+			*close = '\0';
+			if (open && !strcmp(open + 1, comm))
+				found = (GPid)atoi(name);
+		}
+		g_free(text);
+		g_free(path);
+	}
+	if (d)
+		g_dir_close(d);
+	return found;
+}
+
 static gboolean wait_timeout(gpointer data)
 {
 	*(bool *)data = true;
@@ -406,10 +443,27 @@ void test_finish(GPid pid, char *out_path, char *err_path, int timeout_ms,
 	}
 	res->out = slurp(out_path);
 	res->err = slurp(err_path);
+	test_check_sim_warning(res->err);
 	unlink(out_path);
 	unlink(err_path);
 	g_free(out_path);
 	g_free(err_path);
+}
+
+/* Each test runs in its own process (CK_FORK): this is the test's. */
+static bool sim_warning_allowed;
+
+void test_allow_sim_warning(void)
+{
+	sim_warning_allowed = true;
+}
+
+void test_check_sim_warning(const char *text)
+{
+	const char *w = text ? strstr(text, TEST_SIM_WARNING) : NULL;
+
+	ck_assert_msg(!w || sim_warning_allowed, "the simulator did not exit "
+		"cleanly: %s", w);
 }
 
 void test_run(const char *const *argv, const char *const *env_extra,

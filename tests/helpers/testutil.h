@@ -61,6 +61,10 @@ void test_kill(GPid pid);          /* SIGTERM, wait for it (bounded) */
  * killed), or -1 if it did not exit (it is left running). */
 int test_signal_wait(GPid pid, int sig, int timeout_ms);
 
+/* The child of @parent (a process the test started) whose name is @comm
+ * (/proc/PID/stat), or 0. */
+GPid test_child_pid(GPid parent, const char *comm);
+
 /* Run the main loop until @cond(@data) holds or @timeout_ms passes. */
 typedef bool (*test_cond_fn)(void *data);
 bool test_wait(test_cond_fn cond, void *data, int timeout_ms);
@@ -90,6 +94,16 @@ GPid test_start(const char *const *argv, const char *const *env_extra,
 void test_finish(GPid pid, char *out_path, char *err_path, int timeout_ms,
 	struct proc_result *res);
 void test_result_clear(struct proc_result *res);
+
+/*
+ * What bondcheck says on stderr when the simulator it ran for --sim did
+ * not exit 0 (a crash, or a leak under AddressSanitizer). test_finish()
+ * and expect_exit() fail the test when they see it, unless the test has
+ * called test_allow_sim_warning() (it kills the simulator on purpose).
+ */
+#define TEST_SIM_WARNING "bondcheck: warning: bondcheck-sim "
+void test_allow_sim_warning(void);
+void test_check_sim_warning(const char *stderr_text);
 
 /* Start python-dbusmock's bluez5 template on @tb; returns its pid. */
 GPid test_start_dbusmock(struct testbus *tb, struct bus *bus);

@@ -1211,6 +1211,82 @@ START_TEST(a_log_that_cannot_be_written_is_never_a_pass)
 }
 END_TEST
 
+/* ---- run --sim when the simulator and its bus die together ------------- */
+
+/*
+ * The simulator is stopped first (SIGSTOP: it answers nothing more, the
+ * call the run waits for stays pending), then it and its bus are killed
+ * at one of the points where the run waits: a step, or each stage of the
+ * cleanup after Ctrl-C. The run must end there, with its run-end (issue
+ * 12: ~1 run in 7 never exited, and Ctrl-C did nothing).
+ */
+static const struct {
+	const char *scenario;
+	const char *device;       /* NULL: the simulated DUT */
+	const char *wait_for;     /* on stdout (--json) before the kill */
+	bool interrupt;           /* Ctrl-C, then the kill during cleanup */
+	int status;
+	const char *message;      /* in run-end's message, or NULL */
+} dying[] = {
+	/* a scan: StartDiscovery or nothing pending, then StopDiscovery */
+	{ "scan timeout=1m\n", "11:22:33:44:55:66", "\"name\":\"scan\"", true,
+		130, "interrupted" },
+	/* nothing but the agent to unregister */
+	{ "sleep 1m\n", NULL, "\"name\":\"sleep\"", true, 130, "interrupted" },
+	/* a reboot waiting for the DUT to come back, and its cleanup */
+	{ "scan\npair\nreboot timeout=1m\nreconnect\n", NULL,
+		"\"name\":\"reboot\"", false, 3,
+		"lost the connection to the system bus" },
+	{ "scan\npair\nreboot timeout=1m\nreconnect\n", NULL,
+		"\"name\":\"reboot\"", true, 130, "interrupted" },
+};
+
+START_TEST(the_simulator_and_its_bus_dying_together_end_the_run)
+{
+	char *scn = write_scn(dying[_i].scenario);
+	char *prog = test_prog("bondcheck");
+	char *log = tmp_log();
+	const char *argv[] = { prog, "run", "--sim", "--fault", "slow-boot=1m",
+		"-d", dying[_i].device ? dying[_i].device : SIM_DUT, "--json",
+		"--log", log, scn, NULL };
+	struct expect *e = expect_spawn(argv, NULL);
+	JsonParser *p = NULL;
+	JsonObject *end;
+	GPid sim, bus;
+
+	/* we kill it: its warning is expected */
+	test_allow_sim_warning();
+	ck_assert_msg(expect_wait(e, dying[_i].wait_for, 20000), "%s",
+		expect_output(e));
+	sim = test_child_pid(expect_pid(e), "bondcheck-sim");
+	bus = test_child_pid(expect_pid(e), "dbus-daemon");
+	ck_assert(sim > 0 && bus > 0);
+	ck_assert_int_eq(kill(sim, SIGSTOP), 0);
+	if (dying[_i].interrupt) {
+		kill(expect_pid(e), SIGINT);
+		/* the cleanup has begun: it waits for the stopped simulator */
+		ck_assert_msg(expect_wait(e, "\"result\":\"interrupted\"", 10000),
+			"%s", expect_output(e));
+	}
+	/* both at once as bondcheck sees it: it is stopped meanwhile (else
+	 * it may end and reap the simulator between the two kills); the bus
+	 * first, so that nothing tells it org.bluez went before the bus */
+	ck_assert_int_eq(kill(expect_pid(e), SIGSTOP), 0);
+	ck_assert_int_eq(kill(bus, SIGKILL), 0);
+	ck_assert_int_eq(kill(sim, SIGKILL), 0);
+	ck_assert_int_eq(kill(expect_pid(e), SIGCONT), 0);
+	ck_assert_int_eq(expect_exit(e, 15000), dying[_i].status);
+	end = check_log(log, true, &p);
+	ck_assert_msg(strstr(opt_str(end, "message"), dying[_i].message),
+		"%s", opt_str(end, "message"));
+	ck_assert_ptr_nonnull(strstr(expect_errors(e), TEST_SIM_WARNING));
+	g_object_unref(p);
+	expect_free(e);
+	drop_files(log, scn);
+	g_free(prog);
+}
+END_TEST
+
 static const struct {
 	const char *args[8];
 	const char *err;
@@ -1526,6 +1602,7 @@ Suite *run_suite(void)
 	TCase *rl = tcase_create("real-mode");
 	TCase *u = tcase_create("usage");
 	TCase *so = tcase_create("sim-settings");
+	TCase *dy = tcase_create("sim-dies");
 
 	tcase_set_timeout(m, 90);
 	tcase_add_loop_test(m, each_scenario_against_each_fault, 0,
@@ -1564,6 +1641,10 @@ Suite *run_suite(void)
 	tcase_add_test(so, sim_settings_change_the_dut_and_are_in_run_start);
 	tcase_add_test(so, sim_adapters_follow_the_scenario_unless_set);
 	suite_add_tcase(s, so);
+	tcase_set_timeout(dy, 60);
+	tcase_add_loop_test(dy, the_simulator_and_its_bus_dying_together_end_the_run,
+		0, G_N_ELEMENTS(dying));
+	suite_add_tcase(s, dy);
 
 	tcase_set_timeout(u, 30);
 	tcase_add_loop_test(u, bad_input_exits_2_with_its_place, 0,

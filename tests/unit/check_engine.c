@@ -16,6 +16,8 @@
 #include "suites.h"
 
 #define DEV "/org/bluez/hci0/dev_C0_FF_EE_00_13_42"
+/* how long a run's cleanup may take at most (engine.c) */
+#define CLEANUP_BOUND_MS 8000
 
 struct fcall {
 	enum bluez_op op;
@@ -51,6 +53,9 @@ struct fake {
 	char *cap;
 	int registered;
 	int unregistered;
+	bool hold_unregister;     /* keep the unregistration's answer... */
+	engine_done_fn unreg_done; /* ...here */
+	void *unreg_ud;
 	/* trigger */
 	char *command;
 	char *env;                /* the command's environment, joined */
@@ -248,6 +253,11 @@ static void a_unregister(void *d, engine_done_fn done, void *ud)
 {
 	(void)d;
 	F.unregistered++;
+	if (F.hold_unregister) {
+		F.unreg_done = done;
+		F.unreg_ud = ud;
+		return;
+	}
 	done(NULL, ud);
 }
 
@@ -477,6 +487,8 @@ static void set_dev(const char *prop, GVariant *v)
 	model_set(F.m, DEV, BLUEZ_IFACE_DEVICE, prop, v);
 }
 
+static void the_run_takes_its_link_down(void);
+
 static int count_events(const char *needle)
 {
 	int n = 0;
@@ -636,6 +648,7 @@ START_TEST(a_pairing_request_during_reconnect_is_flagged)
 	set_dev("ServicesResolved", g_variant_new_boolean(TRUE));
 	answer(BLUEZ_OP_CONNECT, NULL, NULL, NULL);
 	advance(300);
+	the_run_takes_its_link_down();
 	ck_assert(F.finished);
 	ck_assert_int_eq(F.result.verdict, VERDICT_UNEXPECTED_PAIRING_REQUEST);
 	ck_assert_int_eq(count_events("\"type\":\"agent\",\"t\""), 3);
@@ -652,6 +665,8 @@ START_TEST(a_healthy_reconnect_passes_with_its_latency)
 	set_dev("ServicesResolved", g_variant_new_boolean(TRUE));
 	answer(BLUEZ_OP_CONNECT, NULL, NULL, NULL);
 	advance(1);
+	the_run_takes_its_link_down();
+	ck_assert(F.finished);
 	ck_assert_int_eq(F.result.outcome, ENGINE_OUTCOME_PASSED);
 	ck_assert_int_eq(count_events("\"latency_ms\":40"), 1);
 }
@@ -691,6 +706,7 @@ START_TEST(expect_waits_for_its_timeout)
 	advance(300);
 	set_dev("Connected", g_variant_new_boolean(TRUE));
 	advance(1);
+	the_run_takes_its_link_down();
 	ck_assert(F.finished);
 	ck_assert_int_eq(F.result.verdict, VERDICT_EXPECTATION_FAILED);
 	ck_assert_int_eq(F.result.fail_line, 2);
@@ -932,6 +948,8 @@ START_TEST(a_lost_cccd_is_subscription_lost)
 	answer(BLUEZ_OP_READ_DESC, NULL, NULL,
 		g_variant_new_parsed("([byte 0x00, 0x00],)"));
 	advance(1);
+	/* the link came back during the run: it is the run's */
+	the_run_takes_its_link_down();
 	ck_assert(F.finished);
 	ck_assert_int_eq(F.result.verdict, VERDICT_SUBSCRIPTION_LOST);
 	ck_assert_int_eq(F.result.confidence, CONFIDENCE_CONFIRMED);
@@ -982,6 +1000,7 @@ START_TEST(a_lost_cccd_says_whether_notifications_still_came)
 	answer(BLUEZ_OP_READ_DESC, NULL, NULL,
 		g_variant_new_parsed("([byte 0x00, 0x00],)"));
 	advance(1);
+	the_run_takes_its_link_down();
 	ck_assert_int_eq(F.result.verdict, VERDICT_SUBSCRIPTION_LOST);
 	ck_assert_msg(strstr(F.result.message, "reads 0000 (notifications "
 		"off): it did not keep the bonded host's subscription; yet it "
@@ -1167,6 +1186,19 @@ static struct fcall *expect_call(enum bluez_op op, const char *path,
 		ck_assert_msg(c->arg && strstr(c->arg, arg), "%s(%s): no '%s'",
 			bluez_op_to_str(op), c->arg ? c->arg : "", arg);
 	return c;
+}
+
+/*
+ * The run brought the DUT's link up: on its way out, whatever its outcome,
+ * it disconnects, and is done when the link drops (bluetoothd answers
+ * Disconnect() only after its 2 s timer).
+ */
+static void the_run_takes_its_link_down(void)
+{
+	ck_assert_msg(!F.finished, "the run ended with its link up");
+	expect_call(BLUEZ_OP_DISCONNECT, DEV, NULL);
+	set_dev("Connected", g_variant_new_boolean(FALSE));
+	advance(1);
 }
 
 static void add_device(const char *path, const char *addr, const char *type,
@@ -2030,6 +2062,9 @@ START_TEST(step_families_end_with_their_verdict_and_evidence)
 	engine_bluez_available(eng, true, NULL);
 	c->drive();
 	advance(1);
+	/* a link the run brought up goes down on the way out */
+	if (!F.finished && pending(BLUEZ_OP_DISCONNECT))
+		the_run_takes_its_link_down();
 	ck_assert_msg(F.finished, "%s: the run did not finish", c->name);
 	ck_assert_msg(F.result.outcome == c->outcome &&
 			F.result.verdict == c->verdict &&
@@ -2106,6 +2141,8 @@ START_TEST(foreign_agent_requests_are_logged_never_classified)
 		answer(BLUEZ_OP_CONNECT, NULL, NULL, NULL);
 	}
 	advance(300);
+	if (!read)
+		the_run_takes_its_link_down();
 	ck_assert(F.finished);
 	ck_assert_msg(F.result.verdict == foreign_cases[_i].verdict, "%s: %s",
 		verdict_to_str(F.result.verdict), F.result.message ?
@@ -2116,6 +2153,244 @@ START_TEST(foreign_agent_requests_are_logged_never_classified)
 	if (foreign_cases[_i].foreign)
 		ck_assert_ptr_nonnull(strstr(last_step_end(),
 			"-> not the device under test (foreign)"));
+}
+END_TEST
+
+/* ---- the end of a run: it restores what it changed ---------------------- */
+
+static void connect_up(void)
+{
+	expect_call(BLUEZ_OP_CONNECT, DEV, NULL);
+	set_dev("Connected", g_variant_new_boolean(TRUE));
+	answer(BLUEZ_OP_CONNECT, NULL, NULL, NULL);
+	set_dev("ServicesResolved", g_variant_new_boolean(TRUE));
+	advance(1);
+}
+
+static void end_interrupted(void)
+{
+	engine_interrupt(eng);
+}
+
+static void end_failed_trigger(void)
+{
+	GError *err = g_error_new(BCERROR, BCERROR_ENVIRONMENT, "no such "
+		"command");
+
+	F.cmd_done(-1, err, F.cmd_ud);
+	g_error_free(err);
+}
+
+static void end_nothing(void)
+{
+}
+
+/* The outcome does not matter: a link the run brought up goes down. */
+static const struct {
+	const char *scenario;
+	void (*end)(void);
+	enum engine_outcome outcome;
+} outcome_cases[] = {
+	{ "connect\n", end_nothing, ENGINE_OUTCOME_PASSED },
+	{ "connect\nexpect bonded=no\n", end_nothing, ENGINE_OUTCOME_FAILED },
+	{ "connect\nreboot\n", end_failed_trigger, ENGINE_OUTCOME_ERROR },
+	{ "connect\nsleep 1m\n", end_interrupted, ENGINE_OUTCOME_INTERRUPTED },
+};
+
+START_TEST(every_outcome_takes_down_the_link_the_run_brought_up)
+{
+	add_dut(true, false);
+	start(outcome_cases[_i].scenario, "reset-dut");
+	engine_bluez_available(eng, true, NULL);
+	connect_up();
+	outcome_cases[_i].end();
+	advance(1);
+	the_run_takes_its_link_down();
+	ck_assert(F.finished);
+	ck_assert_int_eq(F.result.outcome, outcome_cases[_i].outcome);
+	ck_assert_int_eq(F.unregistered, 1);
+	ck_assert_ptr_nonnull(strstr(last_event(), "\"type\":\"run-end\""));
+	/* the call is on record; the drop ended the wait, not its answer */
+	ck_assert_int_eq(count_events("\"event\":\"call\",\"method\":"
+		"\"Disconnect\""), 1);
+}
+END_TEST
+
+START_TEST(a_link_that_was_there_before_the_run_is_left_up)
+{
+	w_connected();
+	start("expect connected=yes\nsleep 1m\n", NULL);
+	engine_bluez_available(eng, true, NULL);
+	engine_interrupt(eng);
+	advance(1);
+	ck_assert(F.finished);
+	ck_assert_ptr_null(pending(BLUEZ_OP_DISCONNECT));
+	ck_assert_int_eq(F.result.exit_status, 130);
+}
+END_TEST
+
+START_TEST(a_link_that_dropped_and_came_back_is_the_runs)
+{
+	w_connected();
+	start("disconnect\nconnect\n", NULL);
+	engine_bluez_available(eng, true, NULL);
+	answer(BLUEZ_OP_DISCONNECT, NULL, NULL, NULL);
+	set_dev("Connected", g_variant_new_boolean(FALSE));
+	set_dev("ServicesResolved", g_variant_new_boolean(FALSE));
+	advance(1);
+	connect_up();
+	the_run_takes_its_link_down();
+	ck_assert(F.finished);
+	ck_assert_int_eq(F.result.outcome, ENGINE_OUTCOME_PASSED);
+}
+END_TEST
+
+/* bluetoothd answers Disconnect() when the link is down (its 2 s timer):
+ * whichever of the two comes first ends the wait, once. */
+START_TEST(the_cleanup_disconnect_ends_at_its_answer_or_the_drop)
+{
+	add_dut(true, false);
+	start("connect\n", NULL);
+	engine_bluez_available(eng, true, NULL);
+	connect_up();
+	if (_i == 0) {
+		/* the answer first: the link is going */
+		advance(2000);
+		ck_assert(!F.finished);
+		answer(BLUEZ_OP_DISCONNECT, NULL, NULL, NULL);
+		advance(1);
+		ck_assert(F.finished);
+		set_dev("Connected", g_variant_new_boolean(FALSE));
+	} else {
+		/* the drop first: no wait for the answer; a late one is
+		 * nobody's */
+		the_run_takes_its_link_down();
+		ck_assert(F.finished);
+		ck_assert_ptr_null(pending(BLUEZ_OP_DISCONNECT));
+	}
+	advance(1);
+	ck_assert_int_eq(F.unregistered, 1);
+	ck_assert_int_eq(count_events("\"type\":\"run-end\""), 1);
+	ck_assert_int_eq(count_events("cleanup cut short"), 0);
+}
+END_TEST
+
+/* A bluetoothd that never answers does not keep the run: 8 s at most,
+ * and the log says what was left undone. */
+START_TEST(the_cleanup_is_bounded)
+{
+	add_dut(true, false);
+	start("connect\n", NULL);
+	engine_bluez_available(eng, true, NULL);
+	connect_up();
+	expect_call(BLUEZ_OP_DISCONNECT, DEV, NULL);
+	advance(7998);
+	ck_assert(!F.finished);
+	advance(2);
+	ck_assert(F.finished);
+	ck_assert_int_eq(F.result.outcome, ENGINE_OUTCOME_PASSED);
+	ck_assert_int_eq(count_events("\"what\":\"cleanup\",\"text\":\"cleanup "
+		"cut short (no answer within 8s) while disconnecting the "
+		"DUT\""), 1);
+	ck_assert_ptr_null(pending(BLUEZ_OP_DISCONNECT));
+	ck_assert_ptr_nonnull(strstr(last_event(), "\"type\":\"run-end\""));
+}
+END_TEST
+
+START_TEST(a_second_interrupt_leaves_at_once)
+{
+	add_dut(true, false);
+	start("connect\nsleep 1m\n", NULL);
+	engine_bluez_available(eng, true, NULL);
+	connect_up();
+	engine_interrupt(eng);
+	advance(1);
+	expect_call(BLUEZ_OP_DISCONNECT, DEV, NULL);
+	engine_interrupt(eng);
+	advance(1);
+	ck_assert(F.finished);
+	ck_assert_int_eq(F.result.exit_status, 130);
+	ck_assert_int_eq(count_events("cleanup cut short (interrupted again) "
+		"while disconnecting the DUT"), 1);
+}
+END_TEST
+
+/*
+ * The bus going away while cleanup waits, at each thing it can wait for:
+ * the run ends there, with its run-end (issue 12: run --sim hung when the
+ * simulator and the bus died together).
+ */
+static void at_stop_discovery(void)
+{
+	/* scan: discovery on, then Ctrl-C: StopDiscovery is waited for */
+	answer(BLUEZ_OP_SET_DISCOVERY_FILTER, NULL, NULL, NULL);
+	answer(BLUEZ_OP_START_DISCOVERY, NULL, NULL, NULL);
+	engine_interrupt(eng);
+	expect_call(BLUEZ_OP_STOP_DISCOVERY, NULL, NULL);
+}
+
+static void at_disconnect(void)
+{
+	connect_up();
+	engine_interrupt(eng);
+	expect_call(BLUEZ_OP_DISCONNECT, DEV, NULL);
+}
+
+static void at_pairable(void)
+{
+	expect_call(BLUEZ_OP_SET_PAIRABLE, NULL, "false");
+	answer(BLUEZ_OP_SET_PAIRABLE, NULL, NULL, NULL);
+	model_set(F.m, "/org/bluez/hci0", BLUEZ_IFACE_ADAPTER, "Pairable",
+		g_variant_new_boolean(FALSE));
+	engine_interrupt(eng);
+	expect_call(BLUEZ_OP_SET_PAIRABLE, NULL, "true");
+}
+
+static void at_agent(void)
+{
+	F.hold_unregister = true;
+	engine_interrupt(eng);
+	advance(1);
+	ck_assert_ptr_nonnull(F.unreg_done);
+}
+
+static const struct {
+	const char *scenario;
+	void (*world)(void);
+	void (*to)(void);
+	const char *stage;
+} lost_cases[] = {
+	{ "scan\n", NULL, at_stop_discovery, "stopping discovery" },
+	{ "connect\nsleep 1m\n", w_bonded, at_disconnect,
+		"disconnecting the DUT" },
+	{ "pair bond=no\n", w_unbonded, at_pairable, "restoring Pairable" },
+	{ "sleep 1m\n", w_bonded, at_agent, "unregistering the agent" },
+};
+
+START_TEST(the_bus_lost_during_cleanup_ends_the_run_there)
+{
+	char *note = g_strdup_printf("cleanup cut short (lost the connection "
+		"to the system bus) while %s", lost_cases[_i].stage);
+
+	if (lost_cases[_i].world)
+		lost_cases[_i].world();
+	start(lost_cases[_i].scenario, NULL);
+	engine_bluez_available(eng, true, NULL);
+	lost_cases[_i].to();
+	ck_assert(!F.finished);
+	engine_bus_lost(eng);
+	advance(1);
+	ck_assert(F.finished);
+	ck_assert_int_eq(F.result.exit_status, 130);
+	ck_assert_msg(count_events(note) == 1, "no '%s' in\n%s", note,
+		last_event());
+	ck_assert_ptr_nonnull(strstr(last_event(), "\"type\":\"run-end\""));
+	/* what comes late from the world is nobody's now */
+	if (F.unreg_done)
+		F.unreg_done(NULL, F.unreg_ud);
+	advance(CLEANUP_BOUND_MS);
+	ck_assert_int_eq(count_events("\"type\":\"run-end\""), 1);
+	g_free(note);
 }
 END_TEST
 
@@ -2553,6 +2828,8 @@ START_TEST(the_central_address_on_hci_decides_the_coverage)
 	hci_own(0, NULL);
 	connect_ok();
 	advance(1);
+	the_run_takes_its_link_down();
+	ck_assert(F.finished);
 	ck_assert_int_eq(F.result.outcome, ENGINE_OUTCOME_PASSED);
 	ck_assert_ptr_nonnull(strstr(last_step_end(),
 		"\"central_address\":\"00:B0:DC:00:00:01\","
@@ -2784,6 +3061,16 @@ Suite *engine_suite(void)
 	tcase_add_test(tc, the_disconnect_reason_confirms_peer_removed_pairing);
 	tcase_add_test(tc, reconnect_without_a_bond_is_local_bond_lost);
 	tcase_add_test(tc, a_pairing_request_during_reconnect_is_flagged);
+	tcase_add_loop_test(tc, every_outcome_takes_down_the_link_the_run_brought_up,
+		0, G_N_ELEMENTS(outcome_cases));
+	tcase_add_test(tc, a_link_that_was_there_before_the_run_is_left_up);
+	tcase_add_test(tc, a_link_that_dropped_and_came_back_is_the_runs);
+	tcase_add_loop_test(tc, the_cleanup_disconnect_ends_at_its_answer_or_the_drop,
+		0, 2);
+	tcase_add_test(tc, the_cleanup_is_bounded);
+	tcase_add_test(tc, a_second_interrupt_leaves_at_once);
+	tcase_add_loop_test(tc, the_bus_lost_during_cleanup_ends_the_run_there,
+		0, G_N_ELEMENTS(lost_cases));
 	tcase_add_loop_test(tc, foreign_agent_requests_are_logged_never_classified,
 		0, G_N_ELEMENTS(foreign_cases));
 	tcase_add_test(tc, a_healthy_reconnect_passes_with_its_latency);
