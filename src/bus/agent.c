@@ -35,6 +35,7 @@ struct agent {
 	bool owner_known;
 	guint name_watch;
 	guint call;
+	guint idle;              /* an unregistration answered from the loop */
 };
 
 static const char *const capabilities[] = {
@@ -350,6 +351,7 @@ static gboolean done_idle(gpointer data)
 {
 	struct reg_op *op = data;
 
+	op->agent->idle = 0;
 	if (op->fn)
 		op->fn(op->agent, NULL, op->user_data);
 	return G_SOURCE_REMOVE;
@@ -369,7 +371,10 @@ void agent_unregister(struct agent *a, agent_done_fn fn, void *user_data)
 	op->user_data = user_data;
 	op->unregister = true;
 	if (!a->registered) {
-		g_idle_add_full(G_PRIORITY_DEFAULT, done_idle, op, g_free);
+		if (a->idle)
+			g_source_remove(a->idle);
+		a->idle = g_idle_add_full(G_PRIORITY_DEFAULT, done_idle, op,
+			g_free);
 		return;
 	}
 	reg_send(op);
@@ -428,6 +433,9 @@ void agent_free(struct agent *a)
 		return;
 	if (a->call)
 		bus_cancel(a->bus, a->call);
+	/* an unregistration's answer not given yet is nobody's now */
+	if (a->idle)
+		g_source_remove(a->idle);
 	if (a->registered) {
 		/* best effort on the way out: no reply needed */
 		DBusMessage *m = msg_new_call(BLUEZ_SERVICE, BLUEZ_PATH,
