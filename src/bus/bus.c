@@ -537,6 +537,11 @@ static void handle_disconnect(struct bus *bus)
 	if (!bus->connected)
 		return;
 	bus->connected = false;
+	/* tell the owner from a clean stack, not from inside dispatch; and
+	 * before the answers below (idles run in the order they are added):
+	 * a call failed because the bus went, and the owner knows why first */
+	if (!bus->disconnect_idle)
+		bus->disconnect_idle = g_idle_add(disconnect_idle, bus_ref(bus));
 	/*
 	 * libdbus may leave a call that was sent for ever without an answer
 	 * when the bus goes (no reply, and its timeout is one of the
@@ -556,9 +561,6 @@ static void handle_disconnect(struct bus *bus)
 			"the connection to the bus was lost");
 		p->idle = g_idle_add(local_reply_idle, p);
 	}
-	/* tell the owner from a clean stack, not from inside dispatch */
-	if (!bus->disconnect_idle)
-		bus->disconnect_idle = g_idle_add(disconnect_idle, bus_ref(bus));
 }
 
 static DBusHandlerResult filter(DBusConnection *conn, DBusMessage *msg,
