@@ -41,6 +41,7 @@ int main(void)
 		trigger_os_suite,
 		hcibridge_suite,
 		bus_suite,
+		claim_suite,
 		dbusmock_suite,
 		sim_dut_suite,
 		simopt_suite,

@@ -7,6 +7,7 @@
 
 Suite *msg_suite(void);
 Suite *bus_suite(void);
+Suite *claim_suite(void);
 Suite *bcerror_suite(void);
 Suite *model_suite(void);
 Suite *bluez_suite(void);

@@ -108,6 +108,16 @@ struct engine_env {
 	const struct mgmt_ops *mgmt;   /* NULL: none (privacy unknown) */
 	void *mgmt_data;
 	const char *mgmt_unavailable;  /* ...and why */
+	/*
+	 * Claim the DUT (@device, an address) through central @central's
+	 * @adapter for the run, before anything is changed: false with @why
+	 * (for people; g_free() it) when another run holds it, and the run
+	 * ends as an environment error. NULL: no claims (unit tests). The
+	 * claims are let go when the run's owner frees it.
+	 */
+	bool (*claim)(void *data, unsigned central, const char *adapter,
+		const char *device, char **why);
+	void *claim_data;
 };
 
 struct engine_config {

@@ -10,6 +10,7 @@
 #include "bondcheck/agent.h"
 #include "bondcheck/bluez.h"
 #include "bondcheck/bluez_dbus.h"
+#include "bondcheck/claim.h"
 #include "bondcheck/hcimon.h"
 #include "bondcheck/jsontext.h"
 #include "bondcheck/logschema.h"
@@ -40,6 +41,7 @@ struct runner {
 	bool accept[AGENT_MAX_SLOTS];
 	long passkey[AGENT_MAX_SLOTS];
 	guint trace_watch;
+	struct claim *claims[AGENT_MAX_SLOTS]; /* each central's, on the DUT */
 	runner_done_fn done;
 	void *done_data;
 	/* agent (re)registration in flight */
@@ -282,6 +284,29 @@ static void on_finished(struct engine *e, const struct engine_result *res,
 		r->done(r, res, r->done_data);
 }
 
+/* ---- claims on the DUT --------------------------------------------------- */
+
+static bool r_claim(void *data, unsigned central, const char *adapter,
+	const char *device, char **why)
+{
+	struct runner *r = data;
+	char *bus_id;
+	GError *err = NULL;
+
+	if (central >= AGENT_MAX_SLOTS || !adapter)
+		return true;
+	claim_free(r->claims[central]);
+	/* the bus's GUID, from the connection's handshake: no call */
+	bus_id = dbus_connection_get_server_id(bus_conn(r->bus));
+	r->claims[central] = claim_take(bus_id, adapter, device, &err);
+	dbus_free(bus_id);
+	if (r->claims[central])
+		return true;
+	*why = g_strdup(err->message);
+	g_error_free(err);
+	return false;
+}
+
 /* ---- life cycle --------------------------------------------------------- */
 
 struct runner *runner_new(struct bus *bus, struct scenario *scn,
@@ -313,6 +338,8 @@ struct runner *runner_new(struct bus *bus, struct scenario *scn,
 	env.mgmt = NULL;
 	env.mgmt_data = NULL;
 	env.mgmt_unavailable = NULL;
+	env.claim = r_claim;
+	env.claim_data = r;
 	/* the adapter's privacy (the simulator has its own Sim1.Privacy) */
 	if (!opts->engine.sim) {
 		GError *err = NULL;
@@ -395,6 +422,8 @@ void runner_free(struct runner *r)
 		hcimon_free(r->hcimon[i]);
 	mirror_free(r->mirror);
 	engine_free(r->engine);
+	for (unsigned i = 0; i < AGENT_MAX_SLOTS; i++)
+		claim_free(r->claims[i]);
 	mgmt_free(r->mgmt);
 	g_free(r->mgmt_error);
 	agent_free(r->agent);

@@ -782,6 +782,9 @@ void engine_agent_event(struct engine *e, const struct engine_agent_event *ev)
 {
 	struct central *c = central_of_path(e, ev->device);
 
+	/* run-end is the log's last line */
+	if (e->state == ENGINE_STATE_DONE)
+		return;
 	runlog_agent_request(e, ev);
 
 	if (!e->st.s)
@@ -813,10 +816,13 @@ void engine_sim_trace(struct engine *e, const char *json)
 void engine_sim_trace_from(struct engine *e, unsigned central,
 	const char *json)
 {
-	JsonNode *n = json_from_string(json, NULL);
+	JsonNode *n;
 	JsonObject *o;
 	struct central *c;
 
+	if (e->state == ENGINE_STATE_DONE)
+		return;
+	n = json_from_string(json, NULL);
 	if (!n || !JSON_NODE_HOLDS_OBJECT(n)) {
 		if (n)
 			json_node_unref(n);
@@ -852,6 +858,8 @@ void engine_hci_event(struct engine *e, const struct engine_hci_event *ev)
 {
 	struct central *c = NULL;
 
+	if (e->state == ENGINE_STATE_DONE)
+		return;
 	for (unsigned i = 0; i < e->n_centrals && ev->index >= 0; i++)
 		if (e->centrals[i].adapter &&
 		    bluez_adapter_index(e->centrals[i].adapter) == ev->index)
@@ -1282,12 +1290,31 @@ static void setup_agent(struct engine *e)
 		agent_ready, e);
 }
 
+/* The DUT through each central's adapter is this run's alone: a second
+ * run on them would fail this one's steps, and its own. */
+static bool claim_dut(struct engine *e)
+{
+	if (!e->env.claim || !e->dev_address)
+		return true;
+	for (unsigned i = 0; i < e->n_centrals; i++) {
+		char *why = NULL;
+
+		if (e->env.claim(e->env.claim_data, i, e->centrals[i].adapter,
+			    e->dev_address, &why))
+			continue;
+		env_fail(e, why ? why : "the device is in use by another run");
+		g_free(why);
+		return false;
+	}
+	return true;
+}
+
 static void setup(struct engine *e)
 {
 	if (e->state != ENGINE_STATE_WAITING || e->agent_registered ||
 	    e->setting_up)
 		return;
-	if (!pick_adapters(e))
+	if (!pick_adapters(e) || !claim_dut(e))
 		return;
 	e->setting_up = true;
 	privacy_setup(e, setup_agent);

@@ -505,6 +505,73 @@ START_TEST(set_new_defines_what_set_would_refuse)
 }
 END_TEST
 
+/*
+ * A device one run is using is refused to another, bondcheckd's or the
+ * command line's, at its start: exit 3 (or the run's state error), saying
+ * who has it; never a firmware verdict for either (issue 12).
+ */
+START_TEST(a_device_in_use_by_the_daemon_is_refused_to_the_command_line)
+{
+	char *a = start_run("sleep 1h\n", opts_for(DUT0, "hci0"));
+	char *scn = in_state("s.scn"), *log = in_state("cli.jsonl");
+	char *who = g_strdup_printf("C0:FF:EE:00:13:42 on hci0 is in use by "
+		"another bondcheck run (bondcheckd, pid %d)", (int)dpid);
+	struct proc_result r;
+
+	ck_assert(g_file_set_contents(scn, "scan\nconnect\n", -1, NULL));
+	/* its claim is made when its steps can start */
+	wait_event(a, "\"type\":\"step-start\"", 10000);
+	bc((const char *[]){ "run", "-d", DUT0, "-a", "hci0", "--log", log, scn,
+		NULL }, &r);
+	ck_assert_msg(r.status == 3, "exit %d\n%s\n%s", r.status, r.out, r.err);
+	ck_assert_msg(strstr(r.out, who), "%s\n%s", r.out, r.err);
+	test_result_clear(&r);
+	/* the daemon's run did not notice */
+	ck_assert_str_eq(history(a), "running");
+	cancel_run(a, 10000);
+	g_free(who);
+	g_free(log);
+	g_free(scn);
+	g_free(a);
+}
+END_TEST
+
+START_TEST(a_device_in_use_by_the_command_line_is_refused_to_the_daemon)
+{
+	char *prog = test_prog("bondcheck");
+	char *scn = in_state("s.scn"), *log = in_state("cli.jsonl");
+	const char *argv[] = { prog, "run", "-d", DUT0, "-a", "hci0", "--json",
+		"--log", log, scn, NULL };
+	const char *env[] = { st.env, NULL };
+	struct expect *e;
+	char *b, *msg, *who;
+
+	ck_assert(g_file_set_contents(scn, "sleep 1m\n", -1, NULL));
+	e = expect_spawn(argv, env);
+	ck_assert_msg(expect_wait(e, "\"name\":\"sleep\"", 20000), "%s",
+		expect_output(e));
+	b = start_run("sleep 10ms\n", opts_for(DUT0, "hci0"));
+	wait_state(b, "error", 10000);
+	msg = run_prop(b, "Message");
+	who = g_strdup_printf("C0:FF:EE:00:13:42 on hci0 is in use by another "
+		"bondcheck run (bondcheck, pid %d)", (int)expect_pid(e));
+	ck_assert_msg(strstr(msg, who), "%s", msg);
+	kill(expect_pid(e), SIGINT);
+	ck_assert_int_eq(expect_exit(e, 10000), 130);
+	/* free again: the next run on it passes */
+	g_free(b);
+	b = start_run("sleep 10ms\n", opts_for(DUT0, "hci0"));
+	wait_state(b, "passed", 10000);
+	expect_free(e);
+	g_free(who);
+	g_free(msg);
+	g_free(b);
+	g_free(log);
+	g_free(scn);
+	g_free(prog);
+}
+END_TEST
+
 START_TEST(runs_on_one_adapter_queue)
 {
 	char *a = start_run("sleep 1h\n", opts_for(DUT0, "hci0"));
@@ -1694,6 +1761,10 @@ Suite *daemon_suite(void)
 	tcase_add_test(tc, the_seed_bug_through_the_daemon_is_the_same_verdict);
 	tcase_add_test(tc, several_scenarios_go_to_the_daemon_in_turn);
 	tcase_add_test(tc, runs_on_one_adapter_queue);
+	tcase_add_test(tc,
+		a_device_in_use_by_the_daemon_is_refused_to_the_command_line);
+	tcase_add_test(tc,
+		a_device_in_use_by_the_command_line_is_refused_to_the_daemon);
 	tcase_add_test(tc, set_new_defines_what_set_would_refuse);
 	tcase_add_test(tc, runs_on_two_adapters_go_in_parallel);
 	tcase_add_test(tc, a_two_adapter_run_queues_behind_a_run_on_hci0);

@@ -1019,6 +1019,91 @@ START_TEST(ctrl_c_mid_step_leaves_a_complete_log_and_no_agent)
 }
 END_TEST
 
+/*
+ * Whatever a run comes to, it ends with the DUT free: a run that failed
+ * connected used to leave the link up, and the next run's scan failed
+ * not-advertising (issue 12).
+ */
+static const struct {
+	const char *first;        /* a run that fails with its link up */
+	int status;
+} leftovers[] = {
+	{ "scan\nconnect\nexpect bonded=yes\n", 1 },
+	{ "scan\npair\nread 2a6e expect=ffff\n", 1 },
+	{ "scan\nconnect\nreboot via=command cmd=false\n", 1 },
+};
+
+START_TEST(a_failed_run_leaves_the_dut_free_for_the_next)
+{
+	char *first = write_scn(leftovers[_i].first);
+	char *next = write_scn("scan timeout=5s\nconnect\n");
+	char *log = tmp_log();
+	struct proc_result r;
+
+	ck_assert_msg(run_real(first, NULL, log, &r) == leftovers[_i].status,
+		"%s\n%s", r.out, r.err);
+	test_result_clear(&r);
+	/* it took its link down on the way out */
+	ck_assert(timeline_wait(st.tl, "dev Connected=false", 5000));
+	ck_assert_msg(run_real(next, NULL, log, &r) == 0, "%s\n%s", r.out,
+		r.err);
+	test_result_clear(&r);
+	unlink(first);
+	g_free(first);
+	drop_files(log, next);
+}
+END_TEST
+
+/* A second run on a DUT another run is using is refused at once, exit 3,
+ * saying who has it, and the first run goes on unharmed. */
+START_TEST(a_second_run_on_a_device_in_use_is_refused)
+{
+	char *scn = write_scn("scan\nconnect\nsleep 1m\n");
+	char *other = write_scn("scan\nconnect\n");
+	char *prog = test_prog("bondcheck");
+	char *log = tmp_log(), *log2 = tmp_log();
+	const char *argv[] = { prog, "run", "-d", SIM_DUT, "--json", "--log",
+		log, scn, NULL };
+	const char *env[] = { st.env, NULL };
+	struct expect *e = expect_spawn(argv, env);
+	JsonParser *p = NULL;
+	JsonObject *end;
+	struct proc_result r;
+	char *who;
+
+	ck_assert_msg(expect_wait(e, "\"name\":\"sleep\"", 20000), "%s",
+		expect_output(e));
+	ck_assert_int_eq(run_real(other, NULL, log2, &r), 3);
+	who = g_strdup_printf("C0:FF:EE:00:13:42 on hci0 is in use by another "
+		"bondcheck run (bondcheck, pid %d)", (int)expect_pid(e));
+	ck_assert_msg(strstr(r.out, who), "%s\n%s", r.out, r.err);
+	test_result_clear(&r);
+	end = check_log(log2, true, &p);
+	ck_assert_str_eq(opt_str(end, "verdict"), "environment-error");
+	ck_assert_int_eq(json_object_get_int_member(json_object_get_object_member(
+		end, "steps"), "run"), 0);
+	g_object_unref(p);
+	/* the first run's link is still up and its step still running */
+	ck_assert_ptr_null(strstr(expect_output(e), "\"type\":\"run-end\""));
+	kill(expect_pid(e), SIGINT);
+	ck_assert_int_eq(expect_exit(e, 10000), 130);
+	end = check_log(log, true, &p);
+	ck_assert_str_eq(opt_str(end, "result"), "interrupted");
+	g_object_unref(p);
+	/* and once it is over, the DUT is free again */
+	ck_assert_int_eq(run_real(other, NULL, log2, &r), 0);
+	test_result_clear(&r);
+	expect_free(e);
+	g_free(who);
+	unlink(other);
+	g_free(other);
+	unlink(log2);
+	g_free(log2);
+	drop_files(log, scn);
+	g_free(prog);
+}
+END_TEST
+
 /* Every other client on the bus, each asked by our test to confirm a
  * pairing with the DUT: the run's agent is one of them. How many said
  * org.bluez.Error.Rejected. */
@@ -1632,6 +1717,9 @@ Suite *run_suite(void)
 	tcase_add_loop_test(rl, ctrl_c_mid_step_leaves_a_complete_log_and_no_agent,
 		0, G_N_ELEMENTS(end_signals));
 	tcase_add_test(rl, ctrl_c_while_scanning_stops_discovery);
+	tcase_add_loop_test(rl, a_failed_run_leaves_the_dut_free_for_the_next, 0,
+		G_N_ELEMENTS(leftovers));
+	tcase_add_test(rl, a_second_run_on_a_device_in_use_is_refused);
 	tcase_add_test(rl, a_strangers_agent_calls_are_logged_not_classified);
 	tcase_add_test(rl, a_killed_run_leaves_a_log_whose_lines_all_parse);
 	tcase_add_test(rl, no_bluetoothd_exits_3_at_once);
