@@ -34,7 +34,8 @@ struct simhost {
 bool simhost_start(struct simhost *h, const char *const *sim_args,
 	GError **error);
 /*
- * Stop both (SIGTERM, SIGKILL after 5 s each) and wait for them. Returns
+ * Stop both (SIGTERM; SIGKILL after 20 s for the simulator, 5 s for the
+ * bus) and wait for them. Returns
  * NULL if the simulator exited 0 (on our SIGTERM or before), else how it
  * ended ("exited with status 23", "was killed by signal 11"), for the
  * caller to report: a simulator that crashed or leaked (AddressSanitizer
