@@ -250,6 +250,9 @@ static gboolean on_signal(gpointer data)
 		runner_interrupt(r->runner);
 	else if (r->dbus)
 		daemon_cancel(r);
+	else if (r->sim)
+		/* the run is over; its simulator is slow to stop: now */
+		simhost_hurry(r->sim);
 	return G_SOURCE_CONTINUE;
 }
 

@@ -289,6 +289,12 @@ static void stop_child(struct simchild *c, int grace_ms, bool *killed)
 	g_spawn_close_pid(c->pid);
 }
 
+void simhost_hurry(struct simhost *h)
+{
+	if (h->sim.pid > 0 && !h->sim.exited)
+		kill(h->sim.pid, SIGKILL);
+}
+
 char *simhost_describe_exit(int status)
 {
 	if (WIFEXITED(status))

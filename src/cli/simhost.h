@@ -42,6 +42,8 @@ bool simhost_start(struct simhost *h, const char *const *sim_args,
  * exits non-zero) is a bug, even if the run passed. g_free() it.
  */
 char *simhost_stop(struct simhost *h);
+/* While simhost_stop() waits: SIGKILL the simulator now (a Ctrl-C). */
+void simhost_hurry(struct simhost *h);
 /* How a waitpid(2) status ended a process, for people; NULL if exit 0. */
 char *simhost_describe_exit(int status);
 
