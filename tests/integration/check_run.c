@@ -1249,7 +1249,8 @@ static const struct {
 	{ "/nonexistent-bc-dir/run.jsonl", NULL, 2,
 		"cannot write the log /nonexistent-bc-dir/run.jsonl: No such file "
 		"or directory (its directory must exist)" },
-	{ "/tmp", NULL, 2, "cannot write the log /tmp: Is a directory" },
+	{ "/dev/null/run.jsonl", NULL, 2,
+		"cannot write the log /dev/null/run.jsonl: Not a directory" },
 	{ "/proc/sys/kernel/ostype", NULL, 3,
 		"cannot write the log /proc/sys/kernel/ostype: Permission denied" },
 };
