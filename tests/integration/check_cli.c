@@ -314,6 +314,58 @@ START_TEST(bad_scenario_files_exit_2_at_once)
 }
 END_TEST
 
+/* A scenario its user may not read: `check` and `run` say FILE: and why,
+ * never FILE:0:0 (issue 12.10), exit 2. Root reads anything, so as root the
+ * program runs as nobody (setpriv), from a copy nobody may execute. */
+START_TEST(an_unreadable_scenario_is_named_without_a_place)
+{
+	static const char *const cmds[] = { "check", "run" };
+	char *prog = test_prog("bondcheck");
+	char *dir = g_dir_make_tmp("bc-cli-XXXXXX", NULL);
+	char *copy = g_build_filename(dir, "bondcheck", NULL);
+	char *path = g_build_filename(dir, "secret.scn", NULL);
+	char *want = g_strdup_printf("%s: cannot open the scenario: Permission "
+				     "denied\n", path);
+	const char *argv[10];
+	char *bin = NULL;
+	gsize len = 0;
+	struct proc_result r;
+	int n = 0;
+
+	ck_assert_int_eq(chmod(dir, 0755), 0);
+	ck_assert(g_file_get_contents(prog, &bin, &len, NULL));
+	ck_assert(g_file_set_contents(copy, bin, (gssize)len, NULL));
+	ck_assert_int_eq(chmod(copy, 0755), 0);
+	ck_assert(g_file_set_contents(path, "scan\n", -1, NULL));
+	ck_assert_int_eq(chmod(path, 0), 0);
+	if (geteuid() == 0) {
+		argv[n++] = "/usr/bin/setpriv";
+		argv[n++] = "--reuid=65534";
+		argv[n++] = "--regid=65534";
+		argv[n++] = "--clear-groups";
+	}
+	argv[n++] = copy;
+	argv[n++] = cmds[_i];
+	if (_i == 1)
+		argv[n++] = "--sim";
+	argv[n++] = path;
+	argv[n] = NULL;
+	test_run(argv, (const char *const[]){ "NO_COLOR=1", NULL }, 10000, &r);
+	ck_assert_msg(r.status == 2, "exit %d: %.500s", r.status, r.err);
+	ck_assert_str_eq(r.err, want);
+	test_result_clear(&r);
+	unlink(path);
+	unlink(copy);
+	rmdir(dir);
+	g_free(bin);
+	g_free(want);
+	g_free(path);
+	g_free(copy);
+	g_free(dir);
+	g_free(prog);
+}
+END_TEST
+
 Suite *cli_suite(void)
 {
 	Suite *s = suite_create("cli");
@@ -328,6 +380,8 @@ Suite *cli_suite(void)
 		G_N_ELEMENTS(versions));
 	tcase_add_loop_test(tc, help_explains_commands_verdicts_and_faults, 0,
 		G_N_ELEMENTS(helps));
+	tcase_add_loop_test(tc, an_unreadable_scenario_is_named_without_a_place,
+		0, 2);
 	tcase_add_loop_test(tc, bad_scenario_files_exit_2_at_once, 0,
 		G_N_ELEMENTS(bad_files));
 	suite_add_tcase(s, tc);
