@@ -150,6 +150,15 @@ bool log_event_is_structural(enum log_event ev);
 #define LOG_KEY_LATENCY_MS            "latency_ms"
 #define LOG_KEY_LINK_LOST_AFTER_MS    "link_lost_after_ms"
 #define LOG_KEY_ADVERTISING_AFTER_MS  "advertising_after_ms"
+/* reconnect: "early" when it took over the Connect() its reboot step made
+ * while the DUT was down (the kernel connected at its first
+ * advertisement); absent when it called Connect() itself */
+#define LOG_KEY_CONNECT               "connect"
+#define LOG_CONNECT_EARLY             "early"
+/* ...which brought no link after the DUT advertised (bluetoothd 5.66 can
+ * pick the BR/EDR bearer for a device it does not see): cancelled, and
+ * Connect() called anew */
+#define LOG_CONNECT_EARLY_THEN_ANEW   "early-then-anew"
 #define LOG_KEY_VIA                   "via"
 #define LOG_KEY_TRIGGER_STATUS        "trigger_status"
 /* reboot via=command: the command's last lines of output */

@@ -287,13 +287,31 @@ void sim_dut_booted(struct sim_dut *dut);
 struct sim_server;
 struct sim_adapter;
 
+/*
+ * Every delay of the simulated air and of the DUT, before --time-scale.
+ * The radio's (doc/simulator.md, "Radio timing"): the DUT advertises every
+ * adv_interval_ms plus a random advDelay of up to adv_delay_max_us (Core
+ * Vol 6 Part B 4.4.2.2); a central hears an advertising event only inside
+ * its scan window (the kernel's defaults: discovery 11.25/11.25 ms, a
+ * pending connection 60/60 ms, both continuous); a connection starts only
+ * at an advertising event it heard, and what follows takes connection
+ * events of conn_interval_ms (the kernel asks for 30-50 ms; the simulated
+ * controller takes 30). scale 0 makes every one of them zero.
+ */
 struct sim_timing {
 	double scale;               /* multiplies every DUT-side delay */
-	int64_t adv_interval_ms;    /* first advert seen after scan/boot */
-	int64_t connect_ms;         /* Connect -> Connected */
+	int64_t adv_interval_ms;    /* the DUT's advertising interval */
+	int64_t adv_delay_max_us;   /* advDelay: 0..this added per event */
+	int64_t scan_interval_us;   /* discovery (active scan) */
+	int64_t scan_window_us;
+	int64_t conn_scan_interval_us; /* a pending connection's scan */
+	int64_t conn_scan_window_us;
+	int64_t conn_interval_ms;   /* the link's connection interval */
+	int64_t connect_ms;         /* CONNECT_IND -> first connection event */
 	int64_t encrypt_ms;         /* Connected -> link encrypted */
 	int64_t discover_ms;        /* -> ServicesResolved, first time */
 	int64_t resolve_cached_ms;  /* -> ServicesResolved, cached db */
+	int64_t att_ms;             /* an ATT request -> its response */
 	int64_t pair_ms;            /* SMP exchange */
 	int64_t boot_ms;            /* reboot -> advertising again */
 	int64_t supervision_ms;     /* DUT gone -> central notices */
@@ -305,6 +323,14 @@ struct sim_timing {
 };
 
 void sim_timing_defaults(struct sim_timing *t);
+/*
+ * The shortest a bonded reconnect can take from the DUT's advertising
+ * event to the reply of one encrypted read, in ms after scaling: the
+ * connection set up at that event, encryption, the cached database
+ * resolved (MTU exchange), one ATT read. What no client can beat on the
+ * simulator (make bench's floor).
+ */
+double sim_timing_reconnect_floor_ms(const struct sim_timing *t);
 
 /* A bluetoothd with one adapter, hci0, and @dut in range of it. */
 struct sim_server *sim_server_new(struct bus *bus,

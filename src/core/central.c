@@ -28,6 +28,7 @@ void central_init(struct central *c, struct engine *e, unsigned index)
 
 void central_clear(struct central *c)
 {
+	link_early_clear(c);
 	privacy_clear(c);
 	g_hash_table_destroy(c->subs);
 	g_free(c->adapter);

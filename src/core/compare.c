@@ -221,8 +221,11 @@ static void append_value(GString *s, JsonNode *n)
 
 static bool volatile_key(const char *k)
 {
+	/* and the simulator's other times (its trace's adv_t_us,
+	 * epoch_t_us: when an advertising event was) */
 	return !strcmp(k, LOG_KEY_T) || !strcmp(k, LOG_KEY_T_US) ||
-	       !strcmp(k, LOG_KEY_MS) || !strcmp(k, LOG_KEY_TYPE);
+	       !strcmp(k, LOG_KEY_MS) || !strcmp(k, LOG_KEY_TYPE) ||
+	       g_str_has_suffix(k, "_t_us");
 }
 
 /* "k=v k=v" of every member but @skip and the volatile ones. */
@@ -443,8 +446,15 @@ static int side_next(struct side *s, struct rec **out, GError **error)
 		const struct logread_event *ev = logread_event(s->lr);
 
 		if (!ev->known || !log_event_is_structural(ev->event)) {
-			/* a step's own events, for the divergence */
-			if (!s->in_step || !s->cur)
+			/* a step's own events, for the divergence; those
+			 * between two steps lead into the next one (a
+			 * reconnect's link may begin before its step does,
+			 * with the Connect() its reboot step made) */
+			if (!s->cur && s->steps > 0) {
+				s->cur = g_ptr_array_new_with_free_func(g_free);
+				s->cur_dropped = 0;
+			}
+			if (!s->cur)
 				continue;
 			if (s->cur->len < COMPARE_MAX_STEP_EVENTS)
 				g_ptr_array_add(s->cur, g_strdup(ev->line));
@@ -454,10 +464,10 @@ static int side_next(struct side *s, struct rec **out, GError **error)
 			side_start(s, ev->object);
 		} else if (ev->event == LOG_EVENT_STEP_START && ev->step) {
 			s->in_step = true;
-			if (s->cur)
-				g_ptr_array_free(s->cur, TRUE);
-			s->cur = g_ptr_array_new_with_free_func(g_free);
-			s->cur_dropped = 0;
+			if (!s->cur) {
+				s->cur = g_ptr_array_new_with_free_func(g_free);
+				s->cur_dropped = 0;
+			}
 			s->last_line = ev->step->line;
 			g_free(s->last_name);
 			s->last_name = g_strdup(ev->step->name);

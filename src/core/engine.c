@@ -72,6 +72,9 @@ struct call {
 	struct engine *e;
 	guint gen;
 	step_reply_fn fn;
+	/* a central's own call (engine_central_call), not a step's */
+	struct central *central;
+	central_reply_fn cfn;
 	enum bluez_op op;
 	char *path;
 	int64_t start_us;
@@ -169,6 +172,10 @@ static void on_reply(const struct bluez_reply *r, void *data)
 
 	runlog_reply(e, c->op, c->path, r,
 		(engine_now(e) - c->start_us) / 1000);
+	if (c->cfn) {
+		c->cfn(c->central, r);
+		return;
+	}
 	if (c->gen != e->gen || !c->fn)
 		return;
 	if (e->st.s)
@@ -209,6 +216,27 @@ guint step_call(struct engine *e, enum bluez_op op, const char *path,
 		return 0;
 	c->id = id;
 	return id;
+}
+
+void engine_central_call(struct engine *e, struct central *central,
+	enum bluez_op op, const char *path, GVariant *arg, int64_t timeout_ms,
+	central_reply_fn fn)
+{
+	struct call *c = g_new0(struct call, 1);
+	guint id;
+
+	runlog_call(e, op, path);
+	c->e = e;
+	c->central = central;
+	c->cfn = fn;
+	c->op = op;
+	c->path = g_strdup(path);
+	c->start_us = engine_now(e);
+	e->calls = g_list_prepend(e->calls, c);
+	id = e->env.bluez->call(e->env.bluez_data, op, path, arg,
+		(int)timeout_ms, on_reply, c, call_free);
+	if (g_list_find(e->calls, c))
+		c->id = id;
 }
 
 bool step_call_pending(struct engine *e, enum bluez_op op, const char *path)
@@ -514,6 +542,26 @@ static const struct scn_step *fetch(struct engine *e)
 	return NULL;
 }
 
+const struct scn_step *engine_peek_next(struct engine *e, unsigned *central)
+{
+	const struct frame *f;
+	const struct scn_step *s = NULL;
+
+	if (e->depth <= 0)
+		return NULL;
+	f = &e->stack[e->depth - 1];
+	if (f->index < f->steps->len)
+		s = g_ptr_array_index(f->steps, f->index);
+	else if (f->repeat && f->iter < f->count && !f->each)
+		/* the block's next iteration begins with its first step */
+		s = g_ptr_array_index(f->steps, 0);
+	if (!s || s->children)
+		return NULL;
+	*central = MIN(scn_step_central(s, each_central(e)),
+		e->n_centrals - 1);
+	return s;
+}
+
 static void next_step(struct engine *e)
 {
 	const struct scn_step *s;
@@ -602,6 +650,8 @@ static void dut_prop(struct engine *e, struct central *c, const char *name,
 		dut_seen(e, c, c->dev_path);
 		return;
 	}
+	/* a Connect() ahead of its step sees the link first */
+	link_early_prop(c, name, v);
 	if (stepping(e, c) && e->st.ops->dut_prop)
 		e->st.ops->dut_prop(e, name, v);
 }
@@ -651,6 +701,7 @@ static void dut_removed(struct engine *e, struct central *c)
 		step_timeline(e, "the device object was removed");
 	g_free(c->dev_path);
 	c->dev_path = NULL;
+	link_early_removed(c);
 	if (stepping(e, c) && e->st.ops->dut_removed)
 		e->st.ops->dut_removed(e);
 }
@@ -664,6 +715,7 @@ static void dut_signal(struct engine *e, struct central *c,
 	    !g_variant_is_of_type(ev->value, G_VARIANT_TYPE("(ss)")))
 		return;
 	g_variant_get_child(ev->value, 0, "&s", &reason);
+	link_early_disconnected(c, reason);
 	if (!stepping(e, c)) {
 		if (e->st.s)
 			step_timeline(e, "%s: Disconnected(%s)", c->name,
@@ -787,6 +839,9 @@ void engine_agent_event(struct engine *e, const struct engine_agent_event *ev)
 		return;
 	runlog_agent_request(e, ev);
 
+	if (!ev->foreign && is_pairing_method(ev->method) && ev->device && c &&
+	    c->dev_path && !strcmp(ev->device, c->dev_path))
+		link_early_agent(c);
 	if (!e->st.s)
 		return;
 	g_ptr_array_add(e->st.agent, g_strdup_printf("+%" G_GINT64_FORMAT
@@ -846,6 +901,14 @@ void engine_sim_trace_from(struct engine *e, unsigned central,
 		gatt_subs_sim(&e->centrals[central], o);
 	else if (c)
 		gatt_subs_sim(c, o);
+	if (central < e->n_centrals && e->centrals[central].early.active &&
+	    e->centrals[central].early.obs.connected) {
+		/* the link of a Connect() ahead of its reconnect: what the
+		 * DUT says on it is the reconnect's evidence (step-link.c) */
+		link_early_trace(&e->centrals[central], json);
+		runlog_sim(e, c, n);
+		return;
+	}
 	if (e->st.s && e->st.traces->len < MAX_EVIDENCE)
 		g_ptr_array_add(e->st.traces, g_strdup(json));
 	if (e->st.s && e->st.ops->sim_trace && central < e->n_centrals &&
@@ -869,6 +932,7 @@ void engine_hci_event(struct engine *e, const struct engine_hci_event *ev)
 	runlog_hci(e, c, ev);
 	privacy_hci(c, ev);
 	gatt_subs_hci(c, ev);
+	link_early_hci(c, ev);
 	if (!e->st.s)
 		return;
 	if (e->st.hci->len < MAX_EVIDENCE)
@@ -1098,6 +1162,16 @@ static void cleanup_next(struct engine *e)
 				 * after its own 2 s timer; the drop ends the
 				 * wait as well */
 				e->cleanup_drop = c;
+				cleanup_call(e, BLUEZ_OP_DISCONNECT,
+					central_dut(c), NULL);
+				return;
+			}
+			/* a Connect() made ahead of a reconnect that never
+			 * came would connect the DUT after the run: cancel
+			 * it (Disconnect() ends a pending connection) */
+			if (talk && central_dut(c) && c->early.in_flight &&
+			    !central_connected(c)) {
+				c->early.in_flight = false;
 				cleanup_call(e, BLUEZ_OP_DISCONNECT,
 					central_dut(c), NULL);
 				return;

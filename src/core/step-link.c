@@ -9,6 +9,8 @@
  */
 #include <string.h>
 
+#include "bondcheck/bcerror.h"
+#include "bondcheck/names.h"
 #include "step.h"
 
 /* after a failed link, evidence (Disconnected reason, HCI) may still come */
@@ -62,6 +64,19 @@ static void link_finish_fail(struct engine *e)
 	step_fail(e, v, c, "%s", why);
 }
 
+/* A reconnect that took over the early Connect(): from the DUT's
+ * advertisement (it began the link), or from the step's start if
+ * discovery did not see one. */
+static int64_t early_latency_ms(struct engine *e, struct central *c)
+{
+	int64_t from = MAX(e->st.start_us, 0);
+
+	if (c->dut_seen_us && c->dut_seen_us >= c->early.start_us &&
+	    c->dut_seen_us < from)
+		from = c->dut_seen_us;
+	return (engine_now(e) - from) / 1000;
+}
+
 /* The attempt failed: collect what BlueZ and the kernel say next, then
  * classify. */
 static void link_failed(struct engine *e)
@@ -90,7 +105,13 @@ static void link_evaluate(struct engine *e)
 		return;   /* everything BlueZ says comes before its reply */
 	if (o->reply_ok && !o->dropped && connected && o->resolved &&
 	    !(o->pairing_requested && o->bonded)) {
-		step_extra_int(e, LOG_KEY_LATENCY_MS, step_ms(e));
+		step_extra_int(e, LOG_KEY_LATENCY_MS, l->adopted ?
+			early_latency_ms(e, step_central(e)) : step_ms(e));
+		/* the reboot step left discovery on for the early link:
+		 * off now that the link is usable (its round trip is the
+		 * next step's) */
+		if (l->adopted)
+			central_stop_discovery(step_central(e));
 		if (o->bonded)
 			privacy_reconnect_passed(e, l->links_before);
 		step_pass(e);
@@ -118,6 +139,246 @@ static void connect_reply(struct engine *e, const struct bluez_reply *r)
 	o->reply_ok = r->error == NULL;
 	o->error_name = e->st.err_name;
 	o->error_text = e->st.err_text;
+	link_evaluate(e);
+}
+
+/* ---- a Connect() ahead of the reconnect step ---------------------------- */
+
+/* longer than the kernel's LE connection timeout (20 s): the kernel
+ * answers first */
+#define EARLY_CONNECT_TIMEOUT_MS 30000
+
+static bool obs_prop(struct link_obs *o, bool *seen, const char *name,
+	GVariant *v);
+static void obs_hci(struct link_obs *o, const struct engine_hci_event *ev);
+
+/* as many as a step keeps (engine.c's MAX_EVIDENCE) */
+#define EARLY_TRACES_MAX 40
+
+void link_early_clear(struct central *c)
+{
+	if (c->early.traces)
+		g_ptr_array_free(c->early.traces, TRUE);
+	c->early.traces = NULL;
+	c->early.active = false;
+	g_clear_pointer(&c->early.err_name, g_free);
+	g_clear_pointer(&c->early.err_text, g_free);
+	c->early.replied = false;
+}
+
+/* The early Connect() answered: to the reconnect step that adopted it, or
+ * kept for the one that will. */
+static void early_reply(struct central *c, const struct bluez_reply *r)
+{
+	struct engine *e = c->e;
+	const char *name = r->error ? (r->error_name ? r->error_name :
+						       BC_ERR_BAD_REPLY) : NULL;
+	const char *text = r->error ? (r->error_text ? r->error_text :
+						       r->error->message) : NULL;
+
+	c->early.in_flight = false;
+	if (step_running(e, &step_reconnect_ops) && step_central(e) == c &&
+	    e->st.u.link.adopted && !e->st.u.link.obs.replied) {
+		step_timeline(e, "Connect (made while the DUT was down) -> "
+			"%s%s%s", name ? name : "ok", text ? ": " : "",
+			text ? text : "");
+		if (name && !e->st.err_name) {
+			e->st.err_name = g_strdup(name);
+			e->st.err_text = g_strdup(text);
+		}
+		connect_reply(e, r);
+		return;
+	}
+	if (!c->early.active)
+		return;
+	/* it gave up before the DUT came back (a boot longer than the
+	 * kernel's LE connection timeout): the reconnect connects anew */
+	if (r->error && !c->early.obs.connected &&
+	    c->dut_seen_us < c->early.start_us) {
+		if (e->st.s)
+			step_timeline(e, "the Connect() made while the DUT was "
+				"down gave up (%s): the reconnect will "
+				"connect anew", name);
+		link_early_clear(c);
+		return;
+	}
+	c->early.replied = true;
+	c->early.reply_ok = !r->error;
+	c->early.err_name = g_strdup(name);
+	c->early.err_text = g_strdup(text);
+}
+
+bool link_early_connect(struct engine *e, struct central *c)
+{
+	const char *p = central_dut(c);
+
+	if (!p || c->early.active || c->early.in_flight || !central_bonded(c) ||
+	    central_connected(c))
+		return false;
+	link_early_clear(c);
+	c->early.active = true;
+	c->early.in_flight = true;
+	c->early.connected_seen = false;
+	c->early.start_us = engine_now(e);
+	link_obs_init(&c->early.obs);
+	c->early.obs.bonded = true;
+	/* as the reconnect would: a pairing request is a finding */
+	central_agent_policy(c, false, -1);
+	engine_central_call(e, c, BLUEZ_OP_CONNECT, p, NULL,
+		EARLY_CONNECT_TIMEOUT_MS, early_reply);
+	return true;
+}
+
+void link_early_prop(struct central *c, const char *name, GVariant *v)
+{
+	if (c->early.active)
+		obs_prop(&c->early.obs, &c->early.connected_seen, name, v);
+}
+
+void link_early_removed(struct central *c)
+{
+	if (c->early.active)
+		c->early.obs.bond_lost = c->early.obs.bonded;
+}
+
+void link_early_disconnected(struct central *c, const char *reason)
+{
+	if (c->early.active)
+		c->early.obs.reason = g_intern_string(reason);
+}
+
+void link_early_agent(struct central *c)
+{
+	if (c->early.active)
+		c->early.obs.pairing_requested = true;
+}
+
+void link_early_hci(struct central *c, const struct engine_hci_event *ev)
+{
+	if (c->early.active)
+		obs_hci(&c->early.obs, ev);
+}
+
+void link_early_trace(struct central *c, const char *json)
+{
+	if (!c->early.traces)
+		c->early.traces = g_ptr_array_new_with_free_func(g_free);
+	if (c->early.traces->len < EARLY_TRACES_MAX)
+		g_ptr_array_add(c->early.traces, g_strdup(json));
+}
+
+/*
+ * How long after the DUT advertised the early Connect() may take to bring
+ * the link before it is given up. The kernel connects at the advertisement
+ * its scan hears (6 ms after the DUT's advertising enable on real
+ * bluetoothd in the QEMU tier); but bluetoothd 5.66 chooses the bearer of
+ * a dual-mode device by when it last saw each, and for a device it does
+ * not see it may page BR/EDR instead (measured there: no LE Create
+ * Connection until the call was cancelled, br-connection-canceled). A
+ * Connect() made now that the DUT was just seen takes LE, as before.
+ */
+#define EARLY_LINK_GRACE_MS 1000
+
+/* The cancel of the early Connect() came back: connect anew, the usual
+ * way (discovery stopped first: the kernel's own scan for the device is
+ * what btvirt answers at once) */
+static void anew_cancelled(struct engine *e, const struct bluez_reply *r)
+{
+	(void)r;
+	step_enter_phase(e, LINK_PHASE_STOPPING_DISCOVERY);
+	central_stop_discovery(step_central(e));
+}
+
+static void early_grace_over(struct engine *e)
+{
+	struct link_state *l = &e->st.u.link;
+
+	if (!l->adopted || l->obs.connected || l->obs.replied ||
+	    l->connected_seen)
+		return;
+	step_timeline(e, "no link %d ms after the DUT advertised: the "
+		"Connect() made while it was down is cancelled and made anew "
+		"(bluetoothd may have chosen BR/EDR for a device it did not "
+		"see)", EARLY_LINK_GRACE_MS);
+	step_extra_str(e, LOG_KEY_CONNECT, LOG_CONNECT_EARLY_THEN_ANEW);
+	/* its reply (br-connection-canceled) is not this attempt's */
+	l->adopted = false;
+	/* Disconnect() ends a pending connection (bluetoothd's
+	 * dev_disconnect) */
+	step_call(e, BLUEZ_OP_DISCONNECT, central_dut(step_central(e)), NULL,
+		anew_cancelled);
+}
+
+/* The DUT advertises while the adopted Connect() has no link yet. */
+static void arm_early_grace(struct engine *e)
+{
+	struct link_state *l = &e->st.u.link;
+
+	if (!l->adopted || l->fallback_armed || l->obs.connected ||
+	    l->obs.replied)
+		return;
+	l->fallback_armed = true;
+	step_after(e, EARLY_LINK_GRACE_MS, early_grace_over);
+}
+
+static void link_dut_seen(struct engine *e, const char *path)
+{
+	(void)path;
+	arm_early_grace(e);
+}
+
+/* What the simulator said on the early link so far is the step's. */
+static void take_early_traces(struct engine *e, struct central *c)
+{
+	for (guint i = 0; c->early.traces && i < c->early.traces->len; i++)
+		g_ptr_array_add(e->st.traces,
+			g_strdup(g_ptr_array_index(c->early.traces, i)));
+}
+
+/* The reconnect takes over the Connect() made while the DUT was down:
+ * what its link did so far, and its reply if it came. */
+static void adopt_early(struct engine *e, struct central *c)
+{
+	struct link_state *l = &e->st.u.link;
+	bool advertised = l->obs.dut_advertised;
+
+	l->obs = c->early.obs;
+	l->obs.dut_advertised = advertised || c->early.obs.connected;
+	l->connected_seen = c->early.connected_seen;
+	l->adopted = true;
+	take_early_traces(e, c);
+	step_extra_str(e, LOG_KEY_CONNECT, LOG_CONNECT_EARLY);
+	step_timeline(e, "the Connect() made while the DUT was down goes on: "
+		"the kernel connects at its first advertisement");
+	/* the reboot step left discovery on: stopping it now would put its
+	 * round trip among the link's events; the next reboot or the
+	 * run's cleanup stops it */
+	step_enter_phase(e, LINK_PHASE_CONNECTING);
+	if (c->early.replied) {
+		struct bluez_reply r = { 0 };
+		GError *err = NULL;
+
+		if (!c->early.reply_ok) {
+			err = g_error_new_literal(BCERROR, BCERROR_FAILED,
+				c->early.err_text ? c->early.err_text : "");
+			r.error = err;
+			r.error_name = c->early.err_name;
+			r.error_text = c->early.err_text;
+			e->st.err_name = g_strdup(c->early.err_name);
+			e->st.err_text = g_strdup(c->early.err_text);
+		}
+		link_early_clear(c);
+		connect_reply(e, &r);
+		if (err)
+			g_error_free(err);
+		return;
+	}
+	/* its reply is still to come: early_reply() hands it over */
+	g_clear_pointer(&c->early.traces, g_ptr_array_unref);
+	c->early.active = false;
+	/* the DUT advertised already: its link is due */
+	if (c->dut_seen_us >= c->early.start_us)
+		arm_early_grace(e);
 	link_evaluate(e);
 }
 
@@ -153,12 +414,27 @@ static void link_start(struct engine *e, bool reconnect)
 			    c->dut_seen_us >= e->reboot_mark_us;
 	if (central_connected(c) &&
 	    central_dev_bool(c, "ServicesResolved")) {
-		step_timeline(e, "already connected");
+		if (c->early.active) {
+			step_extra_str(e, LOG_KEY_CONNECT, LOG_CONNECT_EARLY);
+			step_timeline(e, "connected by the Connect() made "
+				"while the DUT was down");
+			step_extra_int(e, LOG_KEY_LATENCY_MS,
+				early_latency_ms(e, c));
+			take_early_traces(e, c);
+			link_early_clear(c);
+			central_stop_discovery(c);
+		} else {
+			step_timeline(e, "already connected");
+		}
 		step_pass(e);
 		return;
 	}
 	/* a new pairing during a bonded reconnect is a finding, not a step */
 	central_agent_policy(c, !o->bonded, -1);
+	if (reconnect && c->early.active) {
+		adopt_early(e, c);
+		return;
+	}
 	step_enter_phase(e, LINK_PHASE_STOPPING_DISCOVERY);
 	central_stop_discovery(c);
 }
@@ -182,24 +458,20 @@ static void link_discovery_stopped(struct engine *e)
 		connect_reply);
 }
 
-static void link_dut_prop(struct engine *e, const char *name, GVariant *v)
+/* A Device1 property of the DUT, as the attempt @o sees it; @seen: a
+ * Connected change came. Returns true when ServicesResolved came without
+ * Connected (bluetoothd missed it, central.c). */
+static bool obs_prop(struct link_obs *o, bool *seen, const char *name,
+	GVariant *v)
 {
-	struct link_obs *o = &e->st.u.link.obs;
 	bool b = step_true(v);
 
 	if (!strcmp(name, "Connected")) {
-		if (!b && !o->connected) {
-			/*
-			 * no link of this step went up yet: the previous
-			 * link's drop, late (seen in the QEMU tier after a
-			 * disconnect step that ended on ServicesResolved=false
-			 * and its reply); this attempt's link is still to come
-			 */
-			step_timeline(e, "Connected=false before this attempt's "
-				"link: the previous link's, late");
-			return;
-		}
-		e->st.u.link.connected_seen = true;
+		/* no link of this attempt went up yet: the previous link's
+		 * drop, late (link_dut_prop() says so) */
+		if (!b && !o->connected)
+			return false;
+		*seen = true;
 		if (b)
 			o->connected = true;
 		else
@@ -207,16 +479,33 @@ static void link_dut_prop(struct engine *e, const char *name, GVariant *v)
 	} else if (!strcmp(name, "ServicesResolved")) {
 		o->resolved = b && !o->dropped;
 		if (o->resolved && !o->connected) {
-			/* bluetoothd missed Connected=true (central.c) */
-			step_timeline(e, "services resolved, but bluetoothd "
-				"never said Connected: the link counts as up");
 			o->connected = true;
-			e->st.u.link.connected_seen = true;
+			*seen = true;
+			return true;
 		}
 	} else if ((!strcmp(name, "Bonded") || !strcmp(name, "Paired")) &&
 		   !b && o->bonded) {
 		o->bond_lost = true;
 	}
+	return false;
+}
+
+static void link_dut_prop(struct engine *e, const char *name, GVariant *v)
+{
+	if (!strcmp(name, "Connected") && !step_true(v) &&
+	    !e->st.u.link.obs.connected)
+		/*
+		 * no link of this step went up yet: the previous link's drop,
+		 * late (seen in the QEMU tier after a disconnect step that
+		 * ended on ServicesResolved=false and its reply); this
+		 * attempt's link is still to come
+		 */
+		step_timeline(e, "Connected=false before this attempt's "
+			"link: the previous link's, late");
+	if (obs_prop(&e->st.u.link.obs, &e->st.u.link.connected_seen, name,
+		    v))
+		step_timeline(e, "services resolved, but bluetoothd "
+			"never said Connected: the link counts as up");
 	link_evaluate(e);
 }
 
@@ -242,10 +531,8 @@ static void link_agent(struct engine *e, const struct engine_agent_event *ev)
 	step_timeline(e, "pairing requested: %s", ev->method);
 }
 
-static void link_hci(struct engine *e, const struct engine_hci_event *ev)
+static void obs_hci(struct link_obs *o, const struct engine_hci_event *ev)
 {
-	struct link_obs *o = &e->st.u.link.obs;
-
 	if (!strcmp(ev->what, LOG_HCI_ENCRYPTION_CHANGE) && ev->status >= 0)
 		o->hci_encrypt_status = ev->status;
 	if (!strcmp(ev->what, LOG_HCI_DISCONNECT) && ev->reason >= 0)
@@ -255,6 +542,11 @@ static void link_hci(struct engine *e, const struct engine_hci_event *ev)
 	if (!strcmp(ev->what, LOG_HCI_LE_CONNECTION) && ev->status > 0 &&
 	    !o->connected)
 		o->hci_conn_failed = ev->status;
+}
+
+static void link_hci(struct engine *e, const struct engine_hci_event *ev)
+{
+	obs_hci(&e->st.u.link.obs, ev);
 	link_evaluate(e);
 }
 
@@ -275,6 +567,7 @@ static void link_evidence(struct engine *e, JsonBuilder *b)
 }
 
 #define LINK_OPS \
+	.dut_seen = link_dut_seen, \
 	.discovery_stopped = link_discovery_stopped, \
 	.dut_prop = link_dut_prop, \
 	.dut_removed = link_dut_removed, \

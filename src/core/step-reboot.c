@@ -84,11 +84,35 @@ static void link_end_seen(struct engine *e, const char *reason,
 	rb->hci_reason = hci;
 }
 
+/* Is the next step a reconnect of this step's central? */
+static bool reconnect_follows(struct engine *e)
+{
+	unsigned central;
+	const struct scn_step *next = engine_peek_next(e, &central);
+
+	return next && next->type == SCN_STEP_RECONNECT && central == e->cur;
+}
+
+/*
+ * The link is down. When a reconnect follows, Connect() now: the kernel
+ * scans for the bonded DUT and connects at its first advertisement,
+ * where a Connect() made after discovery saw it waits for the next one
+ * (an advertising interval lost per reboot). Discovery still runs, so
+ * the step records when the DUT advertised; the reconnect step takes the
+ * call over (step-link.c).
+ */
 static void wait_adverts(struct engine *e)
 {
+	struct central *c = step_central(e);
+
 	step_enter_phase(e, REBOOT_PHASE_WAITING_ADVERTISING);
 	e->reboot_mark_us = e->st.u.reboot.trigger_us;
-	central_start_discovery(step_central(e));
+	if (e->cfg.early_connect && reconnect_follows(e) &&
+	    link_early_connect(e, c))
+		step_timeline(e, "Connect() now, for the reconnect that "
+			"follows: the kernel connects at the DUT's first "
+			"advertisement");
+	central_start_discovery(c);
 }
 
 static void triggered(struct engine *e)
@@ -348,6 +372,13 @@ static void reboot_dut_seen(struct engine *e, const char *path)
 	step_extra_int(e, LOG_KEY_ADVERTISING_AFTER_MS,
 		(c->dut_seen_us - e->st.u.reboot.trigger_us) / 1000);
 	step_timeline(e, "advertising again");
+	if (c->early.active) {
+		/* the link is coming at this advertisement: the reconnect
+		 * step takes over now, before the link's first event (with
+		 * discovery still on) */
+		step_pass(e);
+		return;
+	}
 	step_enter_phase(e, REBOOT_PHASE_STOPPING_AFTER);
 	central_stop_discovery(c);
 }
@@ -356,6 +387,15 @@ static void reboot_dut_prop(struct engine *e, const char *name, GVariant *v)
 {
 	struct reboot_state *rb = &e->st.u.reboot;
 
+	/* the early Connect() got the link before discovery reported the
+	 * DUT: it advertised */
+	if (!strcmp(name, "Connected") && step_true(v) &&
+	    e->st.phase == REBOOT_PHASE_WAITING_ADVERTISING &&
+	    step_central(e)->early.active) {
+		step_timeline(e, "the early Connect() got the link");
+		reboot_dut_seen(e, NULL);
+		return;
+	}
 	if (strcmp(name, "Connected") != 0 || step_true(v) ||
 	    e->st.phase < REBOOT_PHASE_TRIGGERING || !rb->was_connected ||
 	    rb->link_lost)

@@ -23,8 +23,11 @@
 #include "bondcheck/logschema.h"
 
 struct engine;
+struct central;
 
 typedef void (*step_reply_fn)(struct engine *e, const struct bluez_reply *r);
+typedef void (*central_reply_fn)(struct central *c,
+	const struct bluez_reply *r);
 
 /*
  * One step type's behaviour. The engine calls a hook only while a step of
@@ -97,6 +100,8 @@ struct link_state {
 	bool settling;           /* failed: collecting late evidence */
 	bool connected_seen;     /* Connected changed during the step */
 	unsigned links_before;   /* the central's links when it started */
+	bool adopted;            /* its Connect() is the central's early one */
+	bool fallback_armed;     /* ...and a link is due: the DUT advertised */
 	struct link_obs obs;
 };
 
@@ -230,6 +235,24 @@ struct central {
 	bool link_at_start;
 	bool link_dropped;       /* Connected fell during the run */
 	struct central_privacy priv;
+	/*
+	 * A Connect() made while the DUT was still down, ahead of the
+	 * reconnect step that follows a reboot (step-reboot.c): the kernel
+	 * scans for the bonded device and connects at its first
+	 * advertisement. What happens to the link before that step adopts
+	 * the call is observed here (engine.c routes it), so no evidence is
+	 * lost between the two steps (step-link.c).
+	 */
+	struct {
+		bool active;         /* made, not adopted or dropped yet */
+		bool in_flight;      /* its reply has not come */
+		bool replied, reply_ok;
+		char *err_name, *err_text;
+		bool connected_seen;
+		int64_t start_us;
+		struct link_obs obs;
+		GPtrArray *traces;   /* the simulator's, once its link is up */
+	} early;
 };
 
 /* ---- the run ------------------------------------------------------------- */
@@ -354,6 +377,15 @@ static inline bool step_true(GVariant *v)
  * only if the step is still the one that made it. */
 guint step_call(struct engine *e, enum bluez_op op, const char *path,
 	GVariant *arg, step_reply_fn fn);   /* its id; 0: already answered */
+
+/* A BlueZ call on behalf of central @c, outside any step (its early
+ * Connect): @fn is called with the reply whatever step runs then. */
+void engine_central_call(struct engine *e, struct central *c,
+	enum bluez_op op, const char *path, GVariant *arg, int64_t timeout_ms,
+	central_reply_fn fn);
+/* The step that comes after the current one in its block (NULL at a
+ * block's start or end, or when it opens a block), and its central. */
+const struct scn_step *engine_peek_next(struct engine *e, unsigned *central);
 
 /* Is our @op on @path, made by the current step, still unanswered? */
 bool step_call_pending(struct engine *e, enum bluez_op op, const char *path);
@@ -489,6 +521,20 @@ void gatt_subs_forget(struct central *c);
 /* The HCI monitor or the simulator saw this central's link come up, or
  * the DUT push a notification on it. */
 void gatt_subs_hci(struct central *c, const struct engine_hci_event *ev);
+
+/* ---- step-link.c: a Connect() ahead of its reconnect step -------------- */
+
+/* Connect() now, for the reconnect step that follows (the DUT is down);
+ * false if none was made. */
+bool link_early_connect(struct engine *e, struct central *c);
+/* What the DUT's link does meanwhile (nothing unless one is active). */
+void link_early_prop(struct central *c, const char *name, GVariant *v);
+void link_early_removed(struct central *c);
+void link_early_disconnected(struct central *c, const char *reason);
+void link_early_agent(struct central *c);
+void link_early_hci(struct central *c, const struct engine_hci_event *ev);
+void link_early_trace(struct central *c, const char *json);
+void link_early_clear(struct central *c);
 void gatt_subs_sim(struct central *c, JsonObject *trace);
 
 #endif

@@ -519,6 +519,9 @@ static void run_start(struct daemon *d, struct drun *r)
 	ro.engine.disconnect_at_end = r->disconnect_at_end;
 	/* a simulator's own account, when bluetoothd is bondcheck-sim */
 	ro.sim_trace = true;
+	/* the first-advertisement reconnect, as bondcheck run takes it */
+	ro.engine.early_connect =
+		!g_strcmp0(g_getenv("BONDCHECK_EARLY_CONNECT"), "yes");
 	ro.prompt_to = NULL;
 	r->runner = runner_new(r->bus, r->scn, r->log, &ro);
 	d->active++;

@@ -49,13 +49,23 @@ static struct sim_device *find_dev_by_addr(struct sim_adapter *adapter,
 
 /* ---- the DUT over the air ----------------------------------------------- */
 
-static void dut_seen(struct sim_adapter *adapter,
-	struct sim_device *unused G_GNUC_UNUSED, guint gen G_GNUC_UNUSED)
+bool sim_adapter_wants_adverts(struct sim_adapter *adapter)
 {
 	struct sim_device *d;
 
 	if (!adapter->discovering || !adapter->powered ||
 	    sim_dut_state(adapter->dut) != SIM_DUT_STATE_ADVERTISING)
+		return false;
+	d = find_dev_by_addr(adapter, sim_dut_address(adapter->dut));
+	return !d || !d->has_rssi;
+}
+
+/* An advertising event of the DUT reached our discovery (radio.c). */
+void sim_adapter_dut_advertised(struct sim_adapter *adapter)
+{
+	struct sim_device *d;
+
+	if (!sim_adapter_wants_adverts(adapter))
 		return;
 	d = find_dev_by_addr(adapter, sim_dut_address(adapter->dut));
 	if (!d) {
@@ -64,16 +74,14 @@ static void dut_seen(struct sim_adapter *adapter,
 		sim_trace_host(adapter, "device-found", "address", d->address);
 		return;
 	}
-	if (!d->has_rssi) {
-		/* BlueZ reports RSSI again once it was invalidated */
-		d->has_rssi = true;
-		sim_device_changed(d, "RSSI");
-	}
+	/* BlueZ reports RSSI again once it was invalidated */
+	d->has_rssi = true;
+	sim_device_changed(d, "RSSI");
 }
 
 void sim_adapter_dut_seen_later(struct sim_adapter *adapter)
 {
-	sim_after(adapter, NULL, adapter->t.adv_interval_ms, dut_seen);
+	sim_radio_listen(adapter);
 }
 
 /* ---- discovery ---------------------------------------------------------- */
@@ -85,7 +93,9 @@ static void set_discovering(struct sim_adapter *adapter, bool on)
 	adapter->discovering = on;
 	sim_adapter_changed(adapter, "Discovering");
 	if (on) {
-		sim_adapter_dut_seen_later(adapter);
+		/* the scan's windows are counted from here */
+		adapter->scan_start_us = g_get_monotonic_time();
+		sim_radio_listen(adapter);
 		return;
 	}
 	/* src/adapter.c discovery_cleanup(): RSSI of found devices dropped */
@@ -334,6 +344,8 @@ static void set_powered(struct sim_adapter *adapter, bool on)
 	}
 	adapter->powered = on;
 	sim_adapter_changed(adapter, "Powered");
+	if (on)
+		sim_radio_listen(adapter);
 }
 
 static void s_powered(struct svc_call *call, const char *name,
@@ -583,6 +595,7 @@ bool sim_adapter_replug(struct sim_adapter *adapter)
 	service_add_interface(adapter->svc, adapter->path, &adapter_iface,
 		adapter);
 	sim_managers_add_adapter(adapter);
+	sim_radio_listen(adapter);
 	return true;
 }
 
@@ -658,6 +671,9 @@ struct sim_adapter *sim_adapter_new(struct sim_server *srv,
 		g_ptr_array_add(srv->duts, adapter->dut);
 	}
 	g_ptr_array_add(srv->adapters, adapter);
+	/* a new DUT advertises from now on */
+	if (!share)
+		sim_radio_adv_start(adapter);
 	service_add_interface(adapter->svc, adapter->path, &adapter_iface,
 		adapter);
 	sim_managers_add_adapter(adapter);
@@ -670,6 +686,7 @@ void sim_adapter_clear(struct sim_adapter *adapter)
 	while (adapter->devices->len)
 		sim_device_remove(g_ptr_array_index(adapter->devices, 0));
 	sim_cancel_actions(adapter, NULL);
+	sim_radio_clear(adapter);
 }
 
 void sim_adapter_free(struct sim_adapter *adapter)

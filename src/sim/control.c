@@ -300,6 +300,44 @@ static GVariant *get_privacy(void *data, const char *name G_GNUC_UNUSED)
 	return g_variant_new_boolean(((struct sim_adapter *)data)->privacy);
 }
 
+/* One delay of the air or the DUT as it is now, scaled, in ms. */
+static void add_ms(GVariantBuilder *b, const char *key,
+	struct sim_adapter *adapter, int64_t us)
+{
+	g_variant_builder_add(b, "{sv}", key, g_variant_new_double(
+		(double)sim_radio_scaled_us(adapter, us) / 1000.0));
+}
+
+/* The simulator's timing, after --time-scale (doc/simulator.md): what a
+ * client can know of the air without measuring it, such as the floor of a
+ * reconnect (make bench). */
+static GVariant *get_timing(void *data, const char *name G_GNUC_UNUSED)
+{
+	struct sim_adapter *a = data;
+	const struct sim_timing *t = &a->t;
+	GVariantBuilder b;
+
+	g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
+	g_variant_builder_add(&b, "{sv}", "time_scale",
+		g_variant_new_double(t->scale));
+	add_ms(&b, "adv_interval_ms", a, t->adv_interval_ms * 1000);
+	add_ms(&b, "adv_delay_max_ms", a, t->adv_delay_max_us);
+	add_ms(&b, "scan_interval_ms", a, t->scan_interval_us);
+	add_ms(&b, "scan_window_ms", a, t->scan_window_us);
+	add_ms(&b, "conn_scan_interval_ms", a, t->conn_scan_interval_us);
+	add_ms(&b, "conn_scan_window_ms", a, t->conn_scan_window_us);
+	add_ms(&b, "conn_interval_ms", a, t->conn_interval_ms * 1000);
+	add_ms(&b, "connect_ms", a, t->connect_ms * 1000);
+	add_ms(&b, "encrypt_ms", a, t->encrypt_ms * 1000);
+	add_ms(&b, "resolve_cached_ms", a, t->resolve_cached_ms * 1000);
+	add_ms(&b, "att_ms", a, t->att_ms * 1000);
+	add_ms(&b, "boot_ms", a, sim_dut_boot_ms(a->dut, t->boot_ms) * 1000);
+	add_ms(&b, "supervision_ms", a, t->supervision_ms * 1000);
+	g_variant_builder_add(&b, "{sv}", "reconnect_floor_ms",
+		g_variant_new_double(sim_timing_reconnect_floor_ms(t)));
+	return g_variant_builder_end(&b);
+}
+
 static const struct svc_method control_methods[] = {
 	{ "Reboot", "", "", m_reboot },
 	{ "RebootKind", "s", "", m_reboot_kind },
@@ -319,6 +357,7 @@ static const struct svc_property control_props[] = {
 	{ "State", "s", get_state, NULL },
 	{ "Address", "s", get_address, NULL },
 	{ "Privacy", "b", get_privacy, NULL },
+	{ "Timing", "a{sv}", get_timing, NULL },
 	{ NULL, NULL, NULL, NULL },
 };
 

@@ -44,6 +44,10 @@ void sim_device_connect_fail(struct sim_device *d, enum sim_err err)
 	struct svc_call *c = d->connect_call;
 
 	d->connect_call = NULL;
+	/* the kernel stops waiting for the DUT with the call (a pairing
+	 * that still wants the link keeps it) */
+	if (!d->bonding)
+		d->connecting = false;
 	if (c)
 		sim_reply_error(c, err);
 }
@@ -214,6 +218,7 @@ static void encrypt_step(struct sim_adapter *adapter, struct sim_device *d,
 	switch (r) {
 	case SIM_ENCRYPT_OK:
 		d->encrypted = true;
+		sim_trace_host(adapter, "encrypted", "address", d->address);
 		sim_gatt_resubscribe(d);
 		/*
 		 * bluetoothd answers Connect() once ATT is up on the
@@ -286,6 +291,12 @@ static void trace_link_up(struct sim_device *d)
 	g_variant_builder_add(&b, "{sv}", "central_address_type",
 		g_variant_new_string(d->link_random ?
 			"random (resolvable private)" : "public"));
+	/* the advertising event it began at: the DUT's n-th since it began
+	 * advertising, and when (the trace's clock) */
+	g_variant_builder_add(&b, "{sv}", "adv_event",
+		g_variant_new_uint64(d->link_adv_event));
+	g_variant_builder_add(&b, "{sv}", "adv_t_us",
+		g_variant_new_int64(d->link_adv_us - d->adapter->start_us));
 	sim_trace(d->adapter, "link-up", g_variant_builder_end(&b));
 }
 
@@ -295,7 +306,10 @@ static void link_up(struct sim_adapter *adapter, struct sim_device *d,
 	if (d->connected)
 		return;
 	if (!dut_advertising(d)) {
-		/* it stopped advertising meanwhile: wait for it again */
+		/* it stopped advertising meanwhile (another central took it,
+		 * or it rebooted): wait for its next advertising event */
+		d->connecting = true;
+		sim_radio_listen(adapter);
 		return;
 	}
 	d->gen++;
@@ -320,7 +334,8 @@ static void link_up(struct sim_adapter *adapter, struct sim_device *d,
 				sim_device_services_resolved);
 		sim_pairing_start(d);
 	} else if (d->host_has_keys) {
-		/* BlueZ raises security with the stored LTK at once */
+		/* BlueZ raises security with the stored LTK at once; the LL
+		 * encryption procedure takes its connection events */
 		sim_after(adapter, d, adapter->t.encrypt_ms, encrypt_step);
 	} else {
 		sim_after(adapter, d, sim_device_resolve_ms(d),
@@ -333,6 +348,7 @@ static void connect_timeout(struct sim_adapter *adapter G_GNUC_UNUSED,
 {
 	if (d->connected)
 		return;
+	d->connecting = false;
 	if (d->bonding) {
 		/* MGMT_STATUS_CONNECT_FAILED (new_authentication_return) */
 		sim_pairing_fail(d, SIM_ERR_PAGE_TIMEOUT);
@@ -341,34 +357,47 @@ static void connect_timeout(struct sim_adapter *adapter G_GNUC_UNUSED,
 	sim_device_connect_fail(d, SIM_ERR_ABORT_BY_LOCAL);
 }
 
+/*
+ * Connect() (or Pair()) with the link down: the kernel scans for the DUT
+ * and sends CONNECT_IND at the first advertising event it hears
+ * (hci_connect_le_scan; radio.c), whether the DUT advertises yet or not.
+ */
 void sim_device_begin_connect(struct sim_device *d)
 {
 	struct sim_adapter *adapter = d->adapter;
 
-	if (dut_advertising(d))
-		sim_after(adapter, d, adapter->t.connect_ms, link_up);
+	d->connecting = true;
+	d->connect_start_us = g_get_monotonic_time();
+	/* when the kernel began to wait for the DUT (tests compare it with
+	 * the DUT's adv-start) */
+	sim_trace_host(adapter, "connecting", "address", d->address);
+	sim_radio_listen(adapter);
 	/* the kernel gives up on a silent device after its LE timeout */
 	sim_after_ms(adapter, d, adapter->t.le_conn_timeout_ms,
 		connect_timeout);
 }
 
-void sim_device_dut_back(struct sim_device *d)
+bool sim_device_wants_adverts(struct sim_device *d)
 {
-	if (!d->connected && (d->connect_call || d->bonding) && dut_here(d))
-		sim_after(d->adapter, d, d->adapter->t.connect_ms, link_up);
+	return d->connecting && !d->connected &&
+	       (d->connect_call || d->bonding) && dut_here(d);
 }
 
+void sim_device_adv_event(struct sim_device *d, uint64_t index,
+	int64_t at_us)
+{
+	d->connecting = false;
+	d->link_adv_event = index;
+	d->link_adv_us = at_us;
+	/* CONNECT_IND now; the link is up at the first connection event */
+	sim_after(d->adapter, d, d->adapter->t.connect_ms, link_up);
+}
+
+/* The DUT advertises again (booted, or its link went down): its next
+ * advertising event is now, for every adapter in range. */
 void sim_device_dut_back_all(struct sim_adapter *adapter)
 {
-	struct sim_adapter *a;
-	guint n = 0;
-
-	while ((a = sim_sharing_next(adapter, &n))) {
-		if (a->discovering)
-			sim_adapter_dut_seen_later(a);
-		for (guint i = 0; i < a->devices->len; i++)
-			sim_device_dut_back(g_ptr_array_index(a->devices, i));
-	}
+	sim_radio_adv_start(adapter);
 }
 
 void sim_device_dut_silent_all(struct sim_adapter *adapter)
@@ -428,6 +457,7 @@ static void m_disconnect(struct svc_call *call, GVariant *args, void *data)
 	if (d->connect_call && !d->connected) {
 		sim_device_connect_fail(d, SIM_ERR_CANCELLED);
 		sim_cancel_actions(d->adapter, d);
+		d->connecting = false;
 	}
 	if (!d->connected) {
 		svc_call_return(call, NULL);

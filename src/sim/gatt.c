@@ -139,6 +139,9 @@ static void answer_read(struct svc_call *call, struct sim_chr *c)
 	chr_changed(c, "Value");
 	svc_call_return(call, g_variant_new("(@ay)",
 				      sim_bytes_variant(c->value)));
+	/* when the DUT's response reached the central (make bench's end of
+	 * a reconnect) */
+	sim_trace_host(c->dev->adapter, "read-reply", "uuid", c->uuid);
 }
 
 void sim_gatt_flush_reads(struct sim_device *d, bool ok)
@@ -154,6 +157,23 @@ void sim_gatt_flush_reads(struct sim_device *d, bool ok)
 			sim_reply_error(r->call, SIM_ERR_NOT_PAIRED);
 	}
 	g_ptr_array_set_size(d->pending_reads, 0);
+}
+
+/* The responses of reads the link can carry now; a read that waits for
+ * security stays. */
+static void reads_due(struct sim_adapter *adapter G_GNUC_UNUSED,
+	struct sim_device *d, guint gen G_GNUC_UNUSED)
+{
+	for (guint i = 0; i < d->pending_reads->len;) {
+		struct pending_read *r = g_ptr_array_index(d->pending_reads, i);
+
+		if (!d->encrypted && r->chr->needs_encryption) {
+			i++;
+			continue;
+		}
+		answer_read(r->call, r->chr);
+		g_ptr_array_remove_index(d->pending_reads, i);
+	}
 }
 
 static void m_read(struct svc_call *call, GVariant *args, void *data)
@@ -186,7 +206,14 @@ static void m_read(struct svc_call *call, GVariant *args, void *data)
 			sim_pairing_start(d);
 		}
 	} else {
-		answer_read(call, c);
+		struct pending_read *r = g_new0(struct pending_read, 1);
+
+		/* the request goes out at a connection event, the response
+		 * comes at a later one */
+		r->call = call;
+		r->chr = c;
+		g_ptr_array_add(d->pending_reads, r);
+		sim_after(d->adapter, d, d->adapter->t.att_ms, reads_due);
 	}
 }
 

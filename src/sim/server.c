@@ -269,6 +269,11 @@ int32_t sim_random(struct sim_adapter *adapter, int32_t lo, int32_t hi)
 	return g_rand_int_range(adapter->srv->rand, lo, hi);
 }
 
+int32_t sim_random_air(struct sim_adapter *adapter, int32_t lo, int32_t hi)
+{
+	return g_rand_int_range(adapter->srv->air, lo, hi);
+}
+
 void sim_random_bytes(struct sim_adapter *adapter, uint8_t *out, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -283,16 +288,39 @@ GVariant *sim_bytes_variant(GByteArray *a)
 
 /* ---- life cycle --------------------------------------------------------- */
 
+/* the air's generator: the seed with its bits turned, so that the two
+ * sequences differ */
+#define AIR_SEED 0xa1a1a1a1u
+
 void sim_timing_defaults(struct sim_timing *t)
 {
 	t->scale = 1.0;
-	t->adv_interval_ms = 100;
-	t->connect_ms = 30;
-	t->encrypt_ms = 20;
+	/* the seed's example (ble_advertise(interval_us=500000)) */
+	t->adv_interval_ms = 500;
+	t->adv_delay_max_us = 10000;
+	/* the kernel's (hci_alloc_dev_priv: DISCOV_LE_SCAN_INT/WIN for
+	 * discovery, DISCOV_LE_SCAN_INT_CONN/WIN_CONN while it waits for a
+	 * device to connect to) */
+	t->scan_interval_us = 11250;
+	t->scan_window_us = 11250;
+	t->conn_scan_interval_us = 60000;
+	t->conn_scan_window_us = 60000;
+	/* le_conn_min_interval 0x0018 (max 0x0028, 50 ms); the simulated
+	 * controller takes the minimum */
+	t->conn_interval_ms = 30;
+	/* transmitWindowDelay 1.25 ms + a transmit window of 1.25 ms */
+	t->connect_ms = 3;
+	/* LL_ENC_REQ/RSP, then LL_START_ENC_REQ/RSP/RSP: two more events */
+	t->encrypt_ms = 2 * t->conn_interval_ms;
 	t->discover_ms = 120;
-	t->resolve_cached_ms = 20;
+	/* bluetoothd's MTU exchange on the encrypted ATT channel; the rest of
+	 * the database comes from its cache */
+	t->resolve_cached_ms = t->conn_interval_ms;
+	/* a request in one connection event, its response in the next */
+	t->att_ms = t->conn_interval_ms;
 	t->pair_ms = 300;
 	t->boot_ms = 1500;
+	/* le_supv_timeout 0x002a */
 	t->supervision_ms = 420;
 	t->notify_ms = 100;
 	/* device.c DISCONNECT_TIMER: 2 s before the link is dropped (real
@@ -300,6 +328,12 @@ void sim_timing_defaults(struct sim_timing *t)
 	t->disconnect_ms = 2000;
 	t->agent_timeout_ms = 30000;
 	t->le_conn_timeout_ms = 20000;
+}
+
+double sim_timing_reconnect_floor_ms(const struct sim_timing *t)
+{
+	return (double)(t->connect_ms + t->encrypt_ms + t->resolve_cached_ms +
+		       t->att_ms) * t->scale;
 }
 
 struct sim_server *sim_server_new(struct bus *bus,
@@ -320,6 +354,7 @@ struct sim_server *sim_server_new(struct bus *bus,
 	srv->timing = *timing;
 	srv->seed = g_random_int();
 	srv->rand = g_rand_new_with_seed(srv->seed);
+	srv->air = g_rand_new_with_seed(srv->seed ^ AIR_SEED);
 	service_add_object_manager(srv->svc, BLUEZ_PATH_ROOT);
 	sim_adapter_new(srv, dut, NULL, timing);
 	/* one agent manager for every adapter, as in bluetoothd */
@@ -358,6 +393,7 @@ void sim_server_free(struct sim_server *srv)
 	g_ptr_array_free(srv->duts, TRUE);
 	bus_unref(srv->bus);
 	g_rand_free(srv->rand);
+	g_rand_free(srv->air);
 	g_free(srv);
 }
 
@@ -365,6 +401,7 @@ void sim_server_set_seed(struct sim_server *srv, uint32_t seed)
 {
 	srv->seed = seed;
 	g_rand_set_seed(srv->rand, seed);
+	g_rand_set_seed(srv->air, seed ^ AIR_SEED);
 }
 
 uint32_t sim_server_seed(struct sim_server *srv)

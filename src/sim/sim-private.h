@@ -12,6 +12,7 @@
  *   gatt.c     GattService1/Characteristic1/Descriptor1: the DUT's database
  *   managers.c the managers of roles the simulator does not play
  *   control.c  org.bondcheck.Sim1: reboot, faults, the DUT's truth
+ *   radio.c    the air: the DUT's advertising events, who hears them
  * The DUT model (dut.c, fault.c) stays pure: no D-Bus, no timers; these
  * files drive it and put what it does on the bus.
  */
@@ -118,6 +119,9 @@ struct sim_server {
 	struct sim_timing timing;   /* what new adapters get */
 	uint32_t seed;
 	GRand *rand;                /* every chance the simulator takes */
+	GRand *air;                 /* ...but the air's (advDelay), seeded
+				     * from the same seed: timing does not
+				     * move the other draws */
 };
 
 /* One adapter (hciN) and the DUT in range of it (maybe of others too). */
@@ -142,6 +146,14 @@ struct sim_adapter {
 	bool unplugged;             /* Sim1.Unplug(): the adapter is gone */
 	GPtrArray *dclients;        /* discovery sessions (adapter.c) */
 	bool discovering;
+	int64_t scan_start_us;      /* discovery began: its scan's phase */
+	/* the DUT's advertising events (radio.c), kept by the first adapter
+	 * in range of it */
+	int64_t adv_epoch_us;       /* its first event since it advertises */
+	uint64_t adv_next;          /* the index of the next event */
+	int64_t adv_due_us;         /* ...and when it is due */
+	guint adv_source;           /* its timer, 0: none armed */
+	bool adv_taken;             /* a central connected at the last event */
 	GPtrArray *devices;         /* struct sim_device */
 	GList *actions;             /* struct sim_action, pending (server.c) */
 	bool notify_seq_init;
@@ -227,6 +239,12 @@ struct sim_device {
 	char link_addr[SIM_ADDR_LEN];
 	bool link_random;
 	guint gen;                  /* bumped by every link up and down */
+	/* the kernel waits for an advertising event to connect at (a
+	 * Connect() or Pair() while the link is down) */
+	bool connecting;
+	int64_t connect_start_us;
+	uint64_t link_adv_event;    /* the event the link began at */
+	int64_t link_adv_us;
 	struct svc_call *connect_call;
 	struct sim_bonding *bonding;
 	GPtrArray *disconnect_calls;
@@ -286,6 +304,8 @@ GVariant *sim_bytes_variant(GByteArray *a);
 int32_t sim_random(struct sim_adapter *adapter, int32_t lo, int32_t hi);
 /* @n random bytes from it. */
 void sim_random_bytes(struct sim_adapter *adapter, uint8_t *out, size_t n);
+/* A number in [@lo, @hi) for the air (advDelay), from its own generator. */
+int32_t sim_random_air(struct sim_adapter *adapter, int32_t lo, int32_t hi);
 
 /* ---- adapter.c ---------------------------------------------------------- */
 
@@ -298,8 +318,14 @@ struct sim_adapter *sim_adapter_new(struct sim_server *srv,
 void sim_adapter_clear(struct sim_adapter *adapter);
 void sim_adapter_free(struct sim_adapter *adapter);
 void sim_adapter_changed(struct sim_adapter *adapter, const char *name);
-/* The DUT advertises: the next discovery sees it after an interval. */
+/* Something changed what the adapter listens for (discovery started, a
+ * device removed): the DUT's next advertising event may be heard. */
 void sim_adapter_dut_seen_later(struct sim_adapter *adapter);
+/* Does the adapter's discovery still want to hear the DUT (no device for
+ * it yet, or its RSSI invalidated)? */
+bool sim_adapter_wants_adverts(struct sim_adapter *adapter);
+/* Its discovery heard an advertising event of the DUT. */
+void sim_adapter_dut_advertised(struct sim_adapter *adapter);
 /* Sim1.Unplug()/Replug(); false if it already is unplugged/plugged in. */
 bool sim_adapter_unplug(struct sim_adapter *adapter);
 bool sim_adapter_replug(struct sim_adapter *adapter);
@@ -326,12 +352,28 @@ void sim_device_services_resolved(struct sim_adapter *adapter,
 	struct sim_device *d, guint gen);
 /* The DUT went silent (reboot): the link drops at supervision timeout. */
 void sim_device_dut_silent(struct sim_device *d);
-/* The DUT advertises again: a waiting Connect() or Pair() goes on. */
-void sim_device_dut_back(struct sim_device *d);
+/* Does @d wait for an advertising event to connect at? */
+bool sim_device_wants_adverts(struct sim_device *d);
+/* An advertising event the adapter heard: @d's connection starts. */
+void sim_device_adv_event(struct sim_device *d, uint64_t index,
+	int64_t at_us);
 /* ...the same for every adapter in range of @adapter's DUT: discovery sees
  * it after an interval, waiting connects go on; or links drop. */
 void sim_device_dut_back_all(struct sim_adapter *adapter);
 void sim_device_dut_silent_all(struct sim_adapter *adapter);
+
+/* ---- radio.c ------------------------------------------------------------ */
+
+/* The DUT of @adapter starts advertising (created, booted, its link went
+ * down): its first advertising event is now. */
+void sim_radio_adv_start(struct sim_adapter *adapter);
+/* Someone in range of @adapter's DUT waits for one of its advertising
+ * events (discovery, a connection, an invalidated RSSI). */
+void sim_radio_listen(struct sim_adapter *adapter);
+/* The events of @adapter's DUT stop being kept by @adapter (it goes). */
+void sim_radio_clear(struct sim_adapter *adapter);
+/* The scaled µs of @us (a radio time before --time-scale). */
+int64_t sim_radio_scaled_us(struct sim_adapter *adapter, int64_t us);
 
 /* ---- agent.c ------------------------------------------------------------ */
 

@@ -300,7 +300,7 @@ static const struct sim_opt opts[] = {
 		"(default none, as MicroPython's example)" },
 		p_manufacturer, s_manufacturer },
 	{ { "adv-interval", "DURATION", "the DUT's advertising interval, 20ms "
-		"to 10.24s (default 100ms)" }, p_adv_interval, s_adv_interval },
+		"to 10.24s (default 500ms, as the seed's example)" }, p_adv_interval, s_adv_interval },
 	{ { "boot-time", "DURATION", "how long a reboot takes before the DUT "
 		"advertises again, before --time-scale (default 1500ms)" },
 		p_boot_time, s_boot_time },

@@ -449,6 +449,122 @@ START_TEST(sim_settings_change_the_dut_and_are_in_run_start)
 }
 END_TEST
 
+/*
+ * Issue 18: a reconnect after a reboot connects at the DUT's first
+ * advertisement. The reboot step calls Connect() while the DUT is down
+ * and the reconnect step takes it over (evidence connect=early); the
+ * simulator's link-up says which advertising event each link began at,
+ * counted from the DUT's boot (BONDCHECK_EARLY_CONNECT=yes; without it,
+ * the default for now, and with =no, the old way):
+ * Connect() after discovery saw the DUT, at a later event. Events and the
+ * simulator's event numbers only: nothing here depends on the clock.
+ */
+static const struct {
+	const char *env;
+	bool early;
+} early_connects[] = {
+	{ "BONDCHECK_EARLY_CONNECT=yes", true },
+	{ "BONDCHECK_EARLY_CONNECT=no", false },
+};
+
+START_TEST(a_reconnect_after_a_reboot_connects_at_the_first_advertisement)
+{
+	char *prog = test_prog("bondcheck");
+	char *scn = scn_path("soak-reboot.scn");
+	char *log = tmp_log();
+	/* a boot long enough (1.5 s here) that the Connect() made at the
+	 * link's drop is waiting when the DUT advertises, also on a loaded
+	 * machine; the simulator's trace says whether it was */
+	const char *argv[] = { prog, "run", "--sim", "--time-scale", "0.05",
+		"--sim-opt", "adv-interval=1s", "--sim-opt", "boot-time=30s",
+		"--set", "CYCLES=3", "--set", "BOOT_TIMEOUT=60s", "--log", log,
+		scn, NULL };
+	struct proc_result r;
+	char *text;
+	char **lines;
+	unsigned reconnects = 0, links = 0, waiting_at_boot = 0;
+	bool booted = false, connecting = false;
+
+	test_run(argv, (const char *const[]){ "NO_COLOR=1",
+		early_connects[_i].env, NULL }, 60000, &r);
+	ck_assert_msg(r.status == 0, "%s\n%s", r.out, r.err);
+	ck_assert(g_file_get_contents(log, &text, NULL, NULL));
+	lines = g_strsplit(text, "\n", -1);
+	for (guint i = 0; lines[i] && *lines[i]; i++) {
+		JsonParser *p = json_parser_new();
+		JsonObject *o, *ev;
+		const char *type;
+
+		ck_assert(json_parser_load_from_data(p, lines[i], -1, NULL));
+		o = json_node_get_object(json_parser_get_root(p));
+		type = json_object_get_string_member(o, "type");
+		if (!strcmp(type, "step-end") && !strcmp(
+			    json_object_get_string_member(o, "name"),
+			    "reconnect")) {
+			ev = json_object_get_object_member(o, "evidence");
+			reconnects++;
+			ck_assert_msg(!g_strcmp0(opt_str(ev, "connect"),
+				early_connects[_i].early ? "early" : NULL),
+				"%s: connect=%s", lines[i],
+				opt_str(ev, "connect"));
+		} else if (!strcmp(type, "step-end") && !strcmp(
+				   json_object_get_string_member(o, "name"),
+				   "reboot")) {
+			/* the reboot step still says when the link went and
+			 * when the DUT advertised */
+			ev = json_object_get_object_member(o, "evidence");
+			ck_assert(json_object_has_member(ev,
+				"link_lost_after_ms"));
+			ck_assert(json_object_has_member(ev,
+				"advertising_after_ms"));
+		} else if (!strcmp(type, "sim")) {
+			const char *name;
+
+			ev = json_object_get_object_member(o, "trace");
+			name = json_object_get_string_member(ev, "event");
+			if (!strcmp(name, "connecting")) {
+				connecting = true;
+			} else if (!strcmp(name, "booted")) {
+				booted = true;
+				/* a Connect() already waited for the DUT */
+				waiting_at_boot += connecting;
+			} else if (!strcmp(name, "link-up") && booted) {
+				int64_t k = json_object_get_int_member(ev,
+					"adv_event");
+
+				/* the first link after each boot: at the first
+				 * advertising event when a Connect() waited for
+				 * it; after discovery saw one, at a later one */
+				if (connecting && early_connects[_i].early)
+					ck_assert_int_eq(k, 0);
+				if (!early_connects[_i].early)
+					ck_assert_int_ge(k, 1);
+				booted = false;
+				links++;
+			}
+			if (!strcmp(name, "link-up"))
+				connecting = false;
+		}
+		g_object_unref(p);
+	}
+	ck_assert_uint_eq(reconnects, 3);
+	ck_assert_uint_eq(links, 3);
+	/* the early Connect() is made at the link's drop, before the boot
+	 * ends; the old way only after the DUT advertised */
+	if (early_connects[_i].early)
+		ck_assert_uint_ge(waiting_at_boot, 1);
+	else
+		ck_assert_uint_eq(waiting_at_boot, 0);
+	g_strfreev(lines);
+	g_free(text);
+	test_result_clear(&r);
+	unlink(log);
+	g_free(log);
+	g_free(scn);
+	g_free(prog);
+}
+END_TEST
+
 START_TEST(sim_adapters_follow_the_scenario_unless_set)
 {
 	const char *extra[] = { "--sim-opt", "adapters=3", NULL };
@@ -1728,6 +1844,9 @@ Suite *run_suite(void)
 
 	tcase_set_timeout(so, 60);
 	tcase_add_test(so, sim_settings_change_the_dut_and_are_in_run_start);
+	tcase_add_loop_test(so,
+		a_reconnect_after_a_reboot_connects_at_the_first_advertisement,
+		0, G_N_ELEMENTS(early_connects));
 	tcase_add_test(so, sim_adapters_follow_the_scenario_unless_set);
 	suite_add_tcase(s, so);
 	tcase_set_timeout(dy, 60);

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <glib-unix.h>
+#include <json-glib/json-glib.h>
 
 #include "bondcheck/bcerror.h"
 #include "bondcheck/msg.h"
@@ -717,6 +718,218 @@ START_TEST(a_graceful_reboot_disconnects_a_hard_one_times_out)
 	call_err(BC_SIM_PATH, BC_SIM_IFACE, "RebootKind",
 		g_variant_new("(s)", "soft"), "org.bondcheck.Error."
 		"InvalidArguments a reboot is hard or graceful, not 'soft'");
+	testagent_free(a);
+}
+END_TEST
+
+/* ---- radio timing ------------------------------------------------------- */
+
+/*
+ * The simulated air's times, from the simulator's own trace (t_us on its
+ * clock, and the times of the advertising events it computed): never how
+ * long the test took. Timers never fire early, so each "at least" holds on
+ * a loaded machine; the advertising events' times are exact.
+ */
+struct trace_ev {
+	JsonParser *p;
+	JsonObject *o;
+};
+
+/* The first trace event named @event at index >= *from; *from moves past
+ * it. */
+static bool trace_next(const char *event, guint *from, struct trace_ev *ev)
+{
+	GPtrArray *all = timeline_traces(st.tl);
+
+	for (guint i = *from; i < all->len; i++) {
+		JsonParser *p = json_parser_new();
+		JsonObject *o;
+
+		ck_assert(json_parser_load_from_data(p,
+			g_ptr_array_index(all, i), -1, NULL));
+		o = json_node_get_object(json_parser_get_root(p));
+		if (!strcmp(json_object_get_string_member(o, "event"), event)) {
+			ev->p = p;
+			ev->o = o;
+			*from = i + 1;
+			return true;
+		}
+		g_object_unref(p);
+	}
+	return false;
+}
+
+struct trace_want {
+	const char *event;
+	guint from;
+	struct trace_ev ev;
+};
+
+static bool saw_trace(void *data)
+{
+	struct trace_want *w = data;
+
+	/* test_wait() asks once more at the end */
+	return w->ev.p || trace_next(w->event, &w->from, &w->ev);
+}
+
+/* Wait (on the bus, with a timeout) for the next @event after *from. */
+static struct trace_ev trace_wait(const char *event, guint *from)
+{
+	struct trace_want w = { event, *from, { NULL, NULL } };
+
+	if (!test_wait(saw_trace, &w, 5000)) {
+		GPtrArray *all = timeline_traces(st.tl);
+		GString *dump = g_string_new("");
+
+		for (guint i = 0; i < all->len; i++)
+			g_string_append_printf(dump, "  %u %s\n", i,
+				(const char *)g_ptr_array_index(all, i));
+		ck_abort_msg("no %s after trace %u; traces:\n%s", event,
+			*from, dump->str);
+	}
+	*from = w.from;
+	return w.ev;
+}
+
+static int64_t ev_int(struct trace_ev *ev, const char *key)
+{
+	ck_assert_msg(json_object_has_member(ev->o, key), "no %s", key);
+	return json_object_get_int_member(ev->o, key);
+}
+
+static void ev_free(struct trace_ev *ev)
+{
+	g_object_unref(ev->p);
+}
+
+/* A timing of Sim1.Timing, in ms after --time-scale. */
+static double timing_ms(const char *key)
+{
+	GVariant *v = test_call_ok(st.bus, BLUEZ_SERVICE, BC_SIM_PATH,
+		DBUS_IFACE_PROPERTIES, "Get",
+		g_variant_new("(ss)", BC_SIM_IFACE, "Timing"));
+	GVariant *inner, *val;
+	double ms;
+
+	g_variant_get(v, "(v)", &inner);
+	val = g_variant_lookup_value(inner, key, G_VARIANT_TYPE_DOUBLE);
+	ck_assert_msg(val, "no %s in Timing", key);
+	ms = g_variant_get_double(val);
+	g_variant_unref(val);
+	g_variant_unref(inner);
+	g_variant_unref(v);
+	return ms;
+}
+
+/* The least a delay of Sim1.Timing can take: the simulator plans in
+ * whole ms (rounded), and a GLib timer never fires early. */
+static int64_t plan_us(const char *key)
+{
+	return (int64_t)(timing_ms(key) + 0.5) * 1000 - 1;
+}
+
+static const struct {
+	const char *interval;      /* adv-interval= */
+	double scale;
+	bool connect_early;        /* Connect() while the DUT still boots */
+} radios[] = {
+	/* 1 s at 0.01: the events 10 ms apart, advDelay up to 0.1 ms */
+	{ "adv-interval=1s", 0.01, true },
+	{ "adv-interval=1s", 0.01, false },
+	{ "adv-interval=100ms", 0.05, true },
+	{ "adv-interval=100ms", 0.05, false },
+	/* everything zero, the events in order */
+	{ "adv-interval=1s", 0, true },
+	{ "adv-interval=1s", 0, false },
+};
+
+/*
+ * A hard reboot: the link drops at the supervision timeout; the DUT
+ * advertises from its boot on, every interval plus advDelay; a connection
+ * starts only at one of those events (the first, when Connect() was
+ * already waiting), its first connection event and the encryption take
+ * their time, then the read its connection events.
+ */
+START_TEST(a_reconnect_follows_the_advertising_events)
+{
+	char scale[32];
+	const char *args[] = { "--opt", radios[_i].interval, "--time-scale",
+		scale, NULL };
+	struct trace_ev reboot, down, adv, up, enc, rd;
+	struct testagent *a;
+	double s = radios[_i].scale;
+	int64_t interval, dmax, k, off;
+	guint from = 0;
+	char *r;
+
+	g_ascii_dtostr(scale, sizeof(scale), s);
+	start_with(args);
+	ck_assert(timing_ms("adv_interval_ms") ==
+		(g_str_has_suffix(radios[_i].interval, "1s") ? 1000 : 100) * s);
+	a = bonded("KeyboardDisplay");
+	timeline_clear(st.tl);
+	call_ok(BC_SIM_PATH, BC_SIM_IFACE, "Reboot", NULL);
+	wait_line("dev Connected=false");
+	reboot = trace_wait("reboot", &from);
+	down = trace_wait("link-down", &from);
+	ck_assert_str_eq(json_object_get_string_member(down.o, "reason"),
+		"org.bluez.Reason.Timeout");
+	ck_assert_int_ge(ev_int(&down, "t_us") - ev_int(&reboot, "t_us"),
+		plan_us("supervision_ms"));
+	if (radios[_i].connect_early) {
+		/* the kernel scans for it while it boots, and connects at
+		 * its first advertising event */
+		r = CALL(SIM_DEV, BLUEZ_IFACE_DEVICE, "Connect", NULL);
+	} else {
+		ck_assert(timeline_wait_trace(st.tl, "\"event\":\"booted\"",
+			5000));
+		call_ok(SIM_HCI, BLUEZ_IFACE_ADAPTER, "StartDiscovery", NULL);
+		wait_line("dev RSSI=-52");
+		call_ok(SIM_HCI, BLUEZ_IFACE_ADAPTER, "StopDiscovery", NULL);
+		r = CALL(SIM_DEV, BLUEZ_IFACE_DEVICE, "Connect", NULL);
+	}
+	ck_assert_str_eq(r, "ok");
+	g_free(r);
+	g_free(read_hex(SIM_TEMP, BLUEZ_IFACE_GATT_CHRC));
+	adv = trace_wait("adv-start", &from);
+	up = trace_wait("link-up", &from);
+	enc = trace_wait("encrypted", &from);
+	rd = trace_wait("read-reply", &from);
+	interval = ev_int(&adv, "interval_us");
+	dmax = ev_int(&adv, "adv_delay_max_us");
+	ck_assert_int_eq(interval, (int64_t)(1000.0 * timing_ms(
+		"adv_interval_ms") + 0.5));
+	/* the event the link began at: exactly where the DUT's events are */
+	k = ev_int(&up, "adv_event");
+	off = ev_int(&up, "adv_t_us") - ev_int(&adv, "epoch_t_us");
+	ck_assert_int_ge(off, k * interval);
+	ck_assert_int_le(off, k * interval + dmax);
+	if (radios[_i].connect_early)
+		ck_assert_int_eq(k, 0);
+	else if (s > 0)
+		/* discovery heard one event; Connect() came after it */
+		ck_assert_int_ge(k, 1);
+	/* CONNECT_IND, the first connection event, then encryption (two
+	 * more), then the read's request and response */
+	ck_assert_int_ge(ev_int(&up, "t_us") - ev_int(&up, "adv_t_us"),
+		plan_us("connect_ms"));
+	ck_assert_int_ge(ev_int(&enc, "t_us") - ev_int(&up, "t_us"),
+		plan_us("encrypt_ms"));
+	ck_assert_int_ge(ev_int(&rd, "t_us") - ev_int(&enc, "t_us"),
+		plan_us("att_ms"));
+	if (s == 0)
+		ck_assert(timing_ms("reconnect_floor_ms") == 0 &&
+			  timing_ms("supervision_ms") == 0 && interval == 0);
+	else
+		ck_assert(timing_ms("reconnect_floor_ms") ==
+			  (3 + 60 + 30 + 30) * s);
+	ev_free(&reboot);
+	ev_free(&down);
+	ev_free(&adv);
+	ev_free(&up);
+	ev_free(&enc);
+	ev_free(&rd);
 	testagent_free(a);
 }
 END_TEST
@@ -1761,6 +1974,8 @@ Suite *sim_suite(void)
 	tcase_add_loop_test(rb, a_graceful_reboot_disconnects_a_hard_one_times_out,
 		0, G_N_ELEMENTS(reboot_kinds));
 	tcase_add_test(rb, bluez_5_64_has_no_bonded_property);
+	tcase_add_loop_test(rb, a_reconnect_follows_the_advertising_events, 0,
+		G_N_ELEMENTS(radios));
 	tcase_add_test(rb, another_central_bonding_evicts_us_from_a_full_table);
 	tcase_add_loop_test(rb, two_adapters_share_one_dut_and_its_bond_table,
 		0, G_N_ELEMENTS(sharing));

@@ -126,7 +126,7 @@ START_TEST(the_defaults_are_the_micropython_example)
 	ck_assert_str_eq(all, "io=DisplayYesNo passkey=random sc=yes "
 		"bond-table=8 bond-policy=round-robin name=mpy-temp "
 		"address=C0:FF:EE:00:13:42 appearance=768 manufacturer=none "
-		"adv-interval=100ms "
+		"adv-interval=500ms "
 		"boot-time=1.5s adapters=1");
 	g_free(all);
 	g_ptr_array_unref(a);
