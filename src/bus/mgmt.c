@@ -165,8 +165,8 @@ bool mgmt_stored_irk(const char *storage, const char *address,
 	if (hex && strlen(hex) == 32) {
 		ok = true;
 		for (int i = 0; i < 16 && ok; i++) {
-			int hi = g_ascii_xdigit_value(hex[2 * i]);
-			int lo = g_ascii_xdigit_value(hex[2 * i + 1]);
+			int hi = g_ascii_xdigit_value(hex[(size_t)i * 2]);
+			int lo = g_ascii_xdigit_value(hex[(size_t)i * 2 + 1]);
 
 			ok = hi >= 0 && lo >= 0;
 			/* the file holds it most significant byte first,

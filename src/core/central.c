@@ -264,7 +264,10 @@ void central_stop_discovery(struct central *c)
 void central_bonded_now(struct central *c)
 {
 	c->bond_seq = ++c->e->bond_seq;
-	g_clear_pointer(&c->dut_lost, json_node_unref);
+	if (c->dut_lost) {
+		json_node_unref(c->dut_lost);
+		c->dut_lost = NULL;
+	}
 }
 
 void central_bond_gone(struct central *c)

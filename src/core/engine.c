@@ -170,6 +170,10 @@ static void on_reply(const struct bluez_reply *r, void *data)
 	struct call *c = data;
 	struct engine *e = c->e;
 
+	/* run-end is the log's last line: a call answered after it (the bus
+	 * answers what is pending when it goes) has nobody left to tell */
+	if (e->state == ENGINE_STATE_DONE)
+		return;
 	runlog_reply(e, c->op, c->path, r,
 		(engine_now(e) - c->start_us) / 1000);
 	if (c->cfn) {

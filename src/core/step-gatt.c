@@ -136,8 +136,10 @@ static void count_notification(struct central *c, struct sub *s,
 		"Value");
 	char *hex = NULL;
 
-	if (s->last)
-		g_clear_pointer(&s->last, g_bytes_unref);
+	if (s->last) {
+		g_bytes_unref(s->last);
+		s->last = NULL;
+	}
 	if (v && g_variant_is_of_type(v, G_VARIANT_TYPE_BYTESTRING)) {
 		gsize n = 0;
 		const guint8 *d = g_variant_get_fixed_array(v, &n, 1);

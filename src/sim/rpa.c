@@ -14,14 +14,16 @@
 
 static bool parse(const char *addr, uint8_t b[6])
 {
-	unsigned v[6];
-
-	if (!addr || strlen(addr) != 17 ||
-	    sscanf(addr, "%2x:%2x:%2x:%2x:%2x:%2x", &v[0], &v[1], &v[2], &v[3],
-		    &v[4], &v[5]) != 6)
+	if (!addr || strlen(addr) != 17)
 		return false;
-	for (int i = 0; i < 6; i++)
-		b[i] = (uint8_t)v[i];
+	for (int i = 0; i < 6; i++) {
+		int hi = g_ascii_xdigit_value(addr[i * 3]);
+		int lo = g_ascii_xdigit_value(addr[i * 3 + 1]);
+
+		if (hi < 0 || lo < 0 || (i < 5 && addr[i * 3 + 2] != ':'))
+			return false;
+		b[i] = (uint8_t)(hi << 4 | lo);
+	}
 	return true;
 }
 

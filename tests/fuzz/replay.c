@@ -39,7 +39,7 @@ START_TEST(the_corpus_replays_cleanly)
 		ck_assert(g_file_get_contents(path, &data, &len, NULL));
 		targets[_i].fn((const uint8_t *)data, len);
 		/* prefixes: every 7th of a small file, 128 of a larger one */
-		for (gsize k = 0; len <= 64 * 1024 && k < len;
+		for (gsize k = 0; len <= (gsize)64 * 1024 && k < len;
 		     k += MAX(7, len / 128))
 			targets[_i].fn((const uint8_t *)data, k);
 		g_free(data);

@@ -803,7 +803,7 @@ START_TEST(centrals_against_a_bond_table_fail_where_it_evicts)
 			!strcmp(want[0], "EF") ? "expectation-failed" :
 						 long_verdict(want[0]));
 		ck_assert_int_eq(json_object_get_int_member(end, "line"),
-			atoi(want[1]));
+			g_ascii_strtoll(want[1], NULL, 10));
 		ck_assert_str_eq(opt_str(end, "central"), want[2]);
 	}
 	if (tables[_i].message)
