@@ -16,16 +16,16 @@
 #include <time.h>
 
 #define ADAPTER "/org/bluez/hci0"
-#define TEMP "/service000a/char000b"
-#define REBOOT "/service000e/char000f"
+#define TEMP    "/service000a/char000b"
+#define REBOOT  "/service000e/char000f"
 
 static DBusConnection *conn;
 static char dev[128];
 
 static void die(const char *what, DBusError *e)
 {
-	fprintf(stderr, "bc-floor: %s: %s\n", what, e && e->message ?
-		e->message : "failed");
+	fprintf(stderr, "bc-floor: %s: %s\n", what,
+		e && e->message ? e->message : "failed");
 	exit(1);
 }
 
@@ -100,7 +100,7 @@ static void wait_prop(const char *prop, int want)
 			if (!dbus_message_is_signal(m,
 				    "org.freedesktop.DBus.Properties",
 				    "PropertiesChanged") ||
-			    strcmp(dbus_message_get_path(m), dev)) {
+				strcmp(dbus_message_get_path(m), dev)) {
 				dbus_message_unref(m);
 				continue;
 			}
@@ -109,7 +109,7 @@ static void wait_prop(const char *prop, int want)
 			dbus_message_iter_next(&it);
 			dbus_message_iter_recurse(&it, &arr);
 			while (dbus_message_iter_get_arg_type(&arr) ==
-			       DBUS_TYPE_DICT_ENTRY) {
+				DBUS_TYPE_DICT_ENTRY) {
 				dbus_message_iter_recurse(&arr, &ent);
 				dbus_message_iter_get_basic(&ent, &key);
 				dbus_message_iter_next(&ent);
@@ -120,7 +120,8 @@ static void wait_prop(const char *prop, int want)
 					if (want < 0)
 						hit = true;
 					else if (dbus_message_iter_get_arg_type(
-							 &var) == DBUS_TYPE_BOOLEAN) {
+							 &var) ==
+						 DBUS_TYPE_BOOLEAN) {
 						dbus_message_iter_get_basic(&var,
 							&b);
 						hit = (int)b == want;
@@ -151,9 +152,9 @@ static void wait_added(void)
 			if (dbus_message_is_signal(m,
 				    "org.freedesktop.DBus.ObjectManager",
 				    "InterfacesAdded") &&
-			    dbus_message_iter_init(m, &it) &&
-			    dbus_message_iter_get_arg_type(&it) ==
-				    DBUS_TYPE_OBJECT_PATH) {
+				dbus_message_iter_init(m, &it) &&
+				dbus_message_iter_get_arg_type(&it) ==
+					DBUS_TYPE_OBJECT_PATH) {
 				dbus_message_iter_get_basic(&it, &path);
 				hit = !strcmp(path, dev);
 			}
@@ -190,21 +191,26 @@ int main(int argc, char **argv)
 	conn = dbus_bus_get(DBUS_BUS_SYSTEM, &e);
 	if (!conn)
 		die("bus", &e);
-	dbus_bus_add_match(conn, "type='signal',sender='org.bluez',"
+	dbus_bus_add_match(conn,
+		"type='signal',sender='org.bluez',"
 		"interface='org.freedesktop.DBus.Properties',"
-		"member='PropertiesChanged'", &e);
+		"member='PropertiesChanged'",
+		&e);
 	if (dbus_error_is_set(&e))
 		die("match", &e);
-	dbus_bus_add_match(conn, "type='signal',sender='org.bluez',"
+	dbus_bus_add_match(conn,
+		"type='signal',sender='org.bluez',"
 		"interface='org.freedesktop.DBus.ObjectManager',"
-		"member='InterfacesAdded'", &e);
+		"member='InterfacesAdded'",
+		&e);
 	if (dbus_error_is_set(&e))
 		die("match", &e);
 
 	/* once: find the DUT and pair (Just Works, no agent) */
 	dbus_message_unref(call(ADAPTER, "org.bluez.Adapter1",
-		"SetDiscoveryFilter", with_dict(ADAPTER, "org.bluez.Adapter1",
-			"SetDiscoveryFilter", true, NULL, 0)));
+		"SetDiscoveryFilter",
+		with_dict(ADAPTER, "org.bluez.Adapter1", "SetDiscoveryFilter",
+			true, NULL, 0)));
 	call0(ADAPTER, "org.bluez.Adapter1", "StartDiscovery");
 	wait_added();
 	call0(ADAPTER, "org.bluez.Adapter1", "StopDiscovery");
@@ -214,14 +220,14 @@ int main(int argc, char **argv)
 	for (long i = 0; i < cycles; i++) {
 		snprintf(path, sizeof(path), "%s" REBOOT, dev);
 		dbus_message_unref(call(path, "org.bluez.GattCharacteristic1",
-			"WriteValue", with_dict(path,
-				"org.bluez.GattCharacteristic1", "WriteValue",
-				false, pone, 1)));
+			"WriteValue",
+			with_dict(path, "org.bluez.GattCharacteristic1",
+				"WriteValue", false, pone, 1)));
 		wait_prop("Connected", 0);
 		dbus_message_unref(call(ADAPTER, "org.bluez.Adapter1",
-			"SetDiscoveryFilter", with_dict(ADAPTER,
-				"org.bluez.Adapter1", "SetDiscoveryFilter", true,
-				NULL, 0)));
+			"SetDiscoveryFilter",
+			with_dict(ADAPTER, "org.bluez.Adapter1",
+				"SetDiscoveryFilter", true, NULL, 0)));
 		call0(ADAPTER, "org.bluez.Adapter1", "StartDiscovery");
 		wait_prop("RSSI", -1);
 		call0(ADAPTER, "org.bluez.Adapter1", "StopDiscovery");
@@ -229,14 +235,15 @@ int main(int argc, char **argv)
 		wait_prop("ServicesResolved", 1);
 		snprintf(path, sizeof(path), "%s" TEMP, dev);
 		dbus_message_unref(call(path, "org.bluez.GattCharacteristic1",
-			"ReadValue", with_dict(path,
-				"org.bluez.GattCharacteristic1", "ReadValue",
-				false, NULL, 0)));
+			"ReadValue",
+			with_dict(path, "org.bluez.GattCharacteristic1",
+				"ReadValue", false, NULL, 0)));
 	}
 	clock_gettime(CLOCK_MONOTONIC, &b);
-	printf("%.3f %ld\n", ((double)(b.tv_sec - a.tv_sec) * 1e3 +
-				(double)(b.tv_nsec - a.tv_nsec) / 1e6) /
-				       (double)cycles,
+	printf("%.3f %ld\n",
+		((double)(b.tv_sec - a.tv_sec) * 1e3 +
+			(double)(b.tv_nsec - a.tv_nsec) / 1e6) /
+			(double)cycles,
 		cycles);
 	dbus_connection_unref(conn);
 	return 0;

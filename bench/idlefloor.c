@@ -48,8 +48,8 @@ int main(int argc, char **argv)
 	dbus_error_init(&e);
 	c = dbus_connection_open_private(argv[1], &e);
 	if (!c || !dbus_bus_register(c, &e) ||
-	    dbus_bus_request_name(c, argv[2], 0, &e) < 0 ||
-	    !dbus_connection_get_unix_fd(c, &fd)) {
+		dbus_bus_request_name(c, argv[2], 0, &e) < 0 ||
+		!dbus_connection_get_unix_fd(c, &fd)) {
 		fprintf(stderr, "bc-idlefloor: %s\n",
 			e.message ? e.message : "no connection");
 		return 1;

@@ -20,8 +20,8 @@ int main(int argc, char **argv)
 	gint64 n;
 	double s;
 
-	if (argc != 3 || !g_ascii_string_to_signed(argv[2], 10, 1, G_MAXLONG,
-				 &n, NULL))
+	if (argc != 3 ||
+		!g_ascii_string_to_signed(argv[2], 10, 1, G_MAXLONG, &n, NULL))
 		return 2;
 	log = evlog_new(argv[1], &err);
 	if (!log) {
@@ -42,7 +42,8 @@ int main(int argc, char **argv)
 		evlog_end(log, bld);
 	}
 	clock_gettime(CLOCK_MONOTONIC, &b);
-	s = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
+	s = (double)(b.tv_sec - a.tv_sec) +
+	    (double)(b.tv_nsec - a.tv_nsec) / 1e9;
 	if (evlog_error(log)) {
 		fprintf(stderr, "bc-logbench: %s\n", evlog_error(log)->message);
 		return 1;

@@ -38,7 +38,8 @@ int main(int argc, char **argv)
 	}
 	if (pid == 0) {
 		execvp(argv[2], argv + 2);
-		fprintf(stderr, "bc-peakrss: %s: %s\n", argv[2], strerror(errno));
+		fprintf(stderr, "bc-peakrss: %s: %s\n", argv[2],
+			strerror(errno));
 		_exit(127);
 	}
 	while (wait4(pid, &status, 0, &ru) < 0) {

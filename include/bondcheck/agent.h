@@ -41,22 +41,22 @@ const char *agent_request_type_to_str(enum agent_request_type type);
 
 struct agent_request {
 	enum agent_request_type type;
-	const char *method;     /* the Agent1 method name */
-	const char *device;     /* object path, NULL for Release/Cancel */
-	uint32_t passkey;       /* RequestConfirmation, DisplayPasskey, answer */
-	uint16_t entered;       /* DisplayPasskey */
+	const char *method; /* the Agent1 method name */
+	const char *device; /* object path, NULL for Release/Cancel */
+	uint32_t passkey;   /* RequestConfirmation, DisplayPasskey, answer */
+	uint16_t entered;   /* DisplayPasskey */
 	const char *pin;
-	const char *uuid;       /* AuthorizeService */
-	bool foreign;           /* not the device under test */
-	int slot;               /* the target it was for; -1 when foreign */
+	const char *uuid; /* AuthorizeService */
+	bool foreign;     /* not the device under test */
+	int slot;         /* the target it was for; -1 when foreign */
 	bool accepted;
-	const char *answer;     /* human-readable answer, e.g. "rejected" */
+	const char *answer; /* human-readable answer, e.g. "rejected" */
 };
 
 struct agent_policy {
-	bool accept;            /* Confirmation, Authorization, AuthorizeService */
-	long passkey;           /* RequestPasskey answer; < 0: reject */
-	const char *pin;        /* RequestPinCode answer; NULL: reject */
+	bool accept;     /* Confirmation, Authorization, AuthorizeService */
+	long passkey;    /* RequestPasskey answer; < 0: reject */
+	const char *pin; /* RequestPinCode answer; NULL: reject */
 };
 
 typedef void (*agent_event_fn)(struct agent *agent,

@@ -13,10 +13,10 @@
 GQuark bcerror_quark(void);
 
 enum bcerror_code {
-	BCERROR_FAILED = 1,       /* generic failure, org.bluez.Error.Failed */
-	BCERROR_INVALID_ARGS,     /* caller passed something wrong */
+	BCERROR_FAILED = 1,   /* generic failure, org.bluez.Error.Failed */
+	BCERROR_INVALID_ARGS, /* caller passed something wrong */
 	BCERROR_IN_PROGRESS,
-	BCERROR_ALREADY_EXISTS,   /* e.g. Pair() on a bonded device */
+	BCERROR_ALREADY_EXISTS, /* e.g. Pair() on a bonded device */
 	BCERROR_NOT_SUPPORTED,
 	BCERROR_NOT_CONNECTED,
 	BCERROR_ALREADY_CONNECTED,
@@ -33,16 +33,16 @@ enum bcerror_code {
 	BCERROR_AUTH_TIMEOUT,
 	BCERROR_CONN_ATTEMPT_FAILED,
 	BCERROR_REJECTED,
-	BCERROR_CANCELED,         /* our own cancellation, or org.bluez.Error.Canceled */
-	BCERROR_TIMEOUT,          /* no reply in time */
-	BCERROR_NO_SERVICE,       /* the name has no owner (no bluetoothd, no daemon) */
+	BCERROR_CANCELED, /* our own cancellation, or org.bluez.Error.Canceled */
+	BCERROR_TIMEOUT,  /* no reply in time */
+	BCERROR_NO_SERVICE, /* the name has no owner (no bluetoothd, no daemon) */
 	BCERROR_UNKNOWN_OBJECT,
 	BCERROR_UNKNOWN_METHOD,
-	BCERROR_ACCESS_DENIED,    /* bus policy or permissions */
-	BCERROR_DISCONNECTED,     /* our bus connection is gone */
-	BCERROR_BAD_MESSAGE,      /* a peer sent a message of the wrong shape */
-	BCERROR_BAD_INPUT,        /* a file or argument from the user is wrong */
-	BCERROR_ENVIRONMENT,      /* no adapter, no permission, missing tool... */
+	BCERROR_ACCESS_DENIED, /* bus policy or permissions */
+	BCERROR_DISCONNECTED,  /* our bus connection is gone */
+	BCERROR_BAD_MESSAGE,   /* a peer sent a message of the wrong shape */
+	BCERROR_BAD_INPUT,     /* a file or argument from the user is wrong */
+	BCERROR_ENVIRONMENT,   /* no adapter, no permission, missing tool... */
 	BCERROR_IO,
 	BCERROR_INTERRUPTED,
 };
@@ -58,9 +58,9 @@ const char *bcerror_to_dbus_name(enum bcerror_code code);
 /* Exit statuses of DESIGN.md */
 enum bc_exit {
 	BC_EXIT_OK = 0,
-	BC_EXIT_FAILED = 1,       /* a regression or failed expectation */
-	BC_EXIT_USAGE = 2,        /* usage or bad input */
-	BC_EXIT_ENV = 3,          /* environment */
+	BC_EXIT_FAILED = 1, /* a regression or failed expectation */
+	BC_EXIT_USAGE = 2,  /* usage or bad input */
+	BC_EXIT_ENV = 3,    /* environment */
 	BC_EXIT_INTERRUPTED = 130,
 };
 

@@ -48,14 +48,13 @@ int bluez_adapter_index(const char *adapter);
  * true, or sets @error (BCERROR_NO_SUCH_ADAPTER: missing, or not enough
  * adapters; BCERROR_BAD_INPUT: one adapter named twice) and returns false.
  */
-bool bluez_pick_adapters(struct model *m, unsigned n,
-	const char *const *names, const char *const *labels,
-	const char **paths, GError **error);
+bool bluez_pick_adapters(struct model *m, unsigned n, const char *const *names,
+	const char *const *labels, const char **paths, GError **error);
 
 const char *bluez_find_device(struct model *m, const char *adapter_path,
 	const char *address);
-const char *bluez_find_device_by_name(struct model *m,
-	const char *adapter_path, const char *name);
+const char *bluez_find_device_by_name(struct model *m, const char *adapter_path,
+	const char *name);
 
 /*
  * Whether the device holds a bond. BlueZ < 5.65 has no Bonded property:

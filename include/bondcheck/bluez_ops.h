@@ -27,22 +27,22 @@ enum bluez_op {
 	BLUEZ_OP_CANCEL_PAIRING,       /* device */
 	BLUEZ_OP_SET_TRUSTED,          /* device; arg: b */
 	BLUEZ_OP_READ,                 /* characteristic; reply (ay) */
-	BLUEZ_OP_WRITE,                /* characteristic; arg: (ays) value, type */
-	BLUEZ_OP_START_NOTIFY,         /* characteristic */
-	BLUEZ_OP_STOP_NOTIFY,          /* characteristic */
-	BLUEZ_OP_READ_DESC,            /* descriptor; reply (ay) */
-	BLUEZ_OP_SIM_REBOOT,           /* org.bondcheck.Sim1.Reboot on the sim */
-	BLUEZ_OP_SIM_REBOOT_KIND,      /* Sim1.RebootKind; arg: s */
-	BLUEZ_OP_SIM_SET_PRIVACY,      /* Sim1.SetPrivacy; arg: b */
+	BLUEZ_OP_WRITE,           /* characteristic; arg: (ays) value, type */
+	BLUEZ_OP_START_NOTIFY,    /* characteristic */
+	BLUEZ_OP_STOP_NOTIFY,     /* characteristic */
+	BLUEZ_OP_READ_DESC,       /* descriptor; reply (ay) */
+	BLUEZ_OP_SIM_REBOOT,      /* org.bondcheck.Sim1.Reboot on the sim */
+	BLUEZ_OP_SIM_REBOOT_KIND, /* Sim1.RebootKind; arg: s */
+	BLUEZ_OP_SIM_SET_PRIVACY, /* Sim1.SetPrivacy; arg: b */
 };
 
 const char *bluez_op_to_str(enum bluez_op op);
 
 struct bluez_reply {
-	GVariant *value;          /* reply body (a tuple) when no error */
-	const GError *error;      /* NULL on success; code from bcerror.h */
-	const char *error_name;   /* the D-Bus error name, or NULL */
-	const char *error_text;   /* its message, or NULL */
+	GVariant *value;        /* reply body (a tuple) when no error */
+	const GError *error;    /* NULL on success; code from bcerror.h */
+	const char *error_name; /* the D-Bus error name, or NULL */
+	const char *error_text; /* its message, or NULL */
 };
 
 typedef void (*bluez_reply_fn)(const struct bluez_reply *reply,

@@ -18,16 +18,17 @@
 struct bus;
 
 enum bus_kind {
-	BUS_KIND_SYSTEM,   /* $DBUS_SYSTEM_BUS_ADDRESS or the system bus */
+	BUS_KIND_SYSTEM, /* $DBUS_SYSTEM_BUS_ADDRESS or the system bus */
 	BUS_KIND_SESSION,
-	BUS_KIND_ADDRESS,  /* an address given by the caller */
+	BUS_KIND_ADDRESS, /* an address given by the caller */
 };
 
 /*
  * Connect and register with the bus (the Hello round trip is the one blocking
  * step, done before the engine runs, as bluetoothd does at start-up).
  */
-struct bus *bus_connect(enum bus_kind kind, const char *address, GError **error);
+struct bus *bus_connect(enum bus_kind kind, const char *address,
+	GError **error);
 struct bus *bus_ref(struct bus *bus);
 void bus_unref(struct bus *bus);
 

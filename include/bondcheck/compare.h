@@ -26,8 +26,8 @@
 #define COMPARE_MAX_LISTED 50
 
 struct compare_options {
-	double threshold;        /* slower when NEW >= threshold x BASE ... */
-	gint64 min_delta_ms;     /* ... and NEW - BASE >= this */
+	double threshold;    /* slower when NEW >= threshold x BASE ... */
+	gint64 min_delta_ms; /* ... and NEW - BASE >= this */
 };
 
 void compare_options_init(struct compare_options *o);
@@ -49,8 +49,7 @@ JsonNode *compare_to_json(const struct compare *c);
 /* The findings as one self-contained HTML file (html.h): the two runs side
  * by side, each regression with NEW's evidence and the first divergence of
  * the two event sequences, fixes, verdict changes, timing. */
-bool compare_html(const struct compare *c, const char *path,
-	GError **error);
+bool compare_html(const struct compare *c, const char *path, GError **error);
 
 /*
  * One event as compare sees it: its type and members without timestamps

@@ -36,13 +36,13 @@ enum daemon_run_state {
 const char *daemon_run_state_to_str(enum daemon_run_state s);
 
 struct daemon_options {
-	enum bus_kind bus_kind;      /* for each run's own connection */
-	const char *bus_address;     /* with BUS_KIND_ADDRESS */
+	enum bus_kind bus_kind;  /* for each run's own connection */
+	const char *bus_address; /* with BUS_KIND_ADDRESS */
 	const char *state_dir;
 	const struct dconfig *config;
-	const char *bluez_version;   /* for the logs; NULL: "unknown" */
+	const char *bluez_version; /* for the logs; NULL: "unknown" */
 	const char *kernel;
-	int64_t ready_timeout_ms;    /* bluetoothd/adapter wait per run; 0: 10 s */
+	int64_t ready_timeout_ms; /* bluetoothd/adapter wait per run; 0: 10 s */
 };
 
 struct daemon;

@@ -21,16 +21,16 @@
 #include <glib.h>
 #include <stdbool.h>
 
-#define DCONFIG_DEFAULT_PATH "/etc/bondcheck/bondcheckd.conf"
-#define DCONFIG_DEFAULT_RETENTION 100
-#define DCONFIG_DEFAULT_MAX_QUEUED 64
+#define DCONFIG_DEFAULT_PATH           "/etc/bondcheck/bondcheckd.conf"
+#define DCONFIG_DEFAULT_RETENTION      100
+#define DCONFIG_DEFAULT_MAX_QUEUED     64
 #define DCONFIG_DEFAULT_MAX_STATE_SIZE (1024ull * 1024 * 1024)
 
 struct dconfig {
 	unsigned retention;
 	unsigned max_queued;
-	guint64 max_state_size;   /* bytes of STATE_DIR/logs */
-	GHashTable *reboot;       /* method name -> shell command */
+	guint64 max_state_size; /* bytes of STATE_DIR/logs */
+	GHashTable *reboot;     /* method name -> shell command */
 };
 
 void dconfig_init(struct dconfig *c);

@@ -27,7 +27,8 @@
 
 struct clock_ops {
 	int64_t (*now_us)(void *data);
-	guint (*timeout)(void *data, int64_t ms, GSourceFunc fn, void *user_data);
+	guint (*timeout)(void *data, int64_t ms, GSourceFunc fn,
+		void *user_data);
 	void (*cancel)(void *data, guint id);
 };
 
@@ -105,9 +106,9 @@ struct engine_env {
 	void *trigger_data;
 	const struct clock_ops *clock;
 	void *clock_data;
-	const struct mgmt_ops *mgmt;   /* NULL: none (privacy unknown) */
+	const struct mgmt_ops *mgmt; /* NULL: none (privacy unknown) */
 	void *mgmt_data;
-	const char *mgmt_unavailable;  /* ...and why */
+	const char *mgmt_unavailable; /* ...and why */
 	/*
 	 * Claim the DUT (@device, an address) through central @central's
 	 * @adapter for the run, before anything is changed: false with @why
@@ -131,16 +132,16 @@ struct engine_config {
 	const char *label;           /* firmware build label */
 	const char *reboot_cmd;      /* --reboot-cmd: overrides the scenario */
 	bool sim;
-	const char *const *faults;   /* simulator faults, for the log */
+	const char *const *faults; /* simulator faults, for the log */
 	double time_scale;
-	uint32_t sim_seed;           /* the simulator's --seed, for the log */
+	uint32_t sim_seed; /* the simulator's --seed, for the log */
 	/* the simulator's settings in effect, "KEY=VALUE" each (NULL-ended;
 	 * may be NULL), for the log */
 	const char *const *sim_settings;
-	const char *bluez_version;   /* NULL: "unknown" */
+	const char *bluez_version; /* NULL: "unknown" */
 	const char *kernel;
 	const char *tool_version;
-	int64_t ready_timeout_ms;    /* for bluetoothd and the adapter */
+	int64_t ready_timeout_ms; /* for bluetoothd and the adapter */
 	/* --privacy: overrides the scenario's central privacy= */
 	enum scn_privacy privacy;
 	/*
@@ -168,22 +169,22 @@ struct engine_config {
 /* ---- events from outside ------------------------------------------------ */
 
 struct engine_agent_event {
-	const char *method;          /* Agent1 method */
-	const char *device;          /* object path or NULL */
+	const char *method; /* Agent1 method */
+	const char *device; /* object path or NULL */
 	uint32_t passkey;
-	bool foreign;                /* not the DUT: rejected */
+	bool foreign; /* not the DUT: rejected */
 	bool accepted;
 	const char *answer;
 };
 
 /* What the HCI monitor channel saw (issue: real-BlueZ tier). */
 struct engine_hci_event {
-	const char *what;            /* "encryption-change", "disconnect", ... */
-	int index;                   /* the controller (hciN); -1: unknown */
-	const char *address;         /* peer, if known */
-	int status;                  /* HCI status, -1 if none */
-	int reason;                  /* HCI reason, -1 if none */
-	const char *text;            /* decoded, for people */
+	const char *what;    /* "encryption-change", "disconnect", ... */
+	int index;           /* the controller (hciN); -1: unknown */
+	const char *address; /* peer, if known */
+	int status;          /* HCI status, -1 if none */
+	int reason;          /* HCI reason, -1 if none */
+	const char *text;    /* decoded, for people */
 	/* "le-create-connection": the central's own address type (HCI: 0
 	 * public, 1 random, 2 and 3 an RPA from the controller's resolving
 	 * list), -1 if none; and the random address it had set, if any */
@@ -199,8 +200,8 @@ struct engine_hci_event {
 
 enum engine_outcome {
 	ENGINE_OUTCOME_PASSED,
-	ENGINE_OUTCOME_FAILED,       /* a step failed: see verdict */
-	ENGINE_OUTCOME_ERROR,        /* environment */
+	ENGINE_OUTCOME_FAILED, /* a step failed: see verdict */
+	ENGINE_OUTCOME_ERROR,  /* environment */
 	ENGINE_OUTCOME_INTERRUPTED,
 };
 
@@ -210,24 +211,24 @@ struct engine_result {
 	enum engine_outcome outcome;
 	enum verdict verdict;
 	enum confidence confidence;
-	int exit_status;             /* DESIGN.md exit statuses */
+	int exit_status; /* DESIGN.md exit statuses */
 	unsigned steps_run;
 	unsigned steps_passed;
 	unsigned steps_total;
-	unsigned steps_failed;       /* more than 1 only with keep_going */
+	unsigned steps_failed; /* more than 1 only with keep_going */
 	int64_t elapsed_ms;
-	const char *message;         /* the failure, for people */
-	int fail_line;               /* scenario line of the failed step */
-	const char *central;         /* ...and the central it acted as */
+	const char *message; /* the failure, for people */
+	int fail_line;       /* scenario line of the failed step */
+	const char *central; /* ...and the central it acted as */
 };
 
 struct engine_progress {
-	const char *step;            /* "reconnect" */
-	const char *text;            /* the scenario line */
+	const char *step; /* "reconnect" */
+	const char *text; /* the scenario line */
 	int line;
-	unsigned index;              /* steps started so far */
+	unsigned index; /* steps started so far */
 	unsigned total;
-	const char *iteration;       /* "2/3" or "" */
+	const char *iteration; /* "2/3" or "" */
 	int64_t elapsed_ms;
 	int64_t timeout_ms;
 };
@@ -254,8 +255,7 @@ const char *engine_central_adapter(struct engine *e, unsigned central);
 void engine_interrupt(struct engine *e);
 
 /* bluetoothd present and its objects loaded (true), or gone (false). */
-void engine_bluez_available(struct engine *e, bool available,
-	const char *why);
+void engine_bluez_available(struct engine *e, bool available, const char *why);
 /* Our bus connection is gone: nothing more can be done. */
 void engine_bus_lost(struct engine *e);
 void engine_agent_event(struct engine *e, const struct engine_agent_event *ev);

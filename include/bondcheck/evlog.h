@@ -18,7 +18,7 @@ struct evlog;
 
 typedef void (*evlog_sink_fn)(const char *line, JsonNode *event,
 	void *user_data);
-typedef int64_t (*evlog_clock_fn)(void *user_data);   /* microseconds */
+typedef int64_t (*evlog_clock_fn)(void *user_data); /* microseconds */
 
 /*
  * @path NULL: no file, sinks only. A path that cannot be a log (no such

@@ -48,11 +48,11 @@ void html_end(FILE *out);
 
 /* A point of the latency chart: a cycle, and its latency or its failure. */
 struct html_point {
-	uint64_t cycle;        /* 1, 2, ... in the run's order */
-	int64_t ms;            /* latency; ignored when failed */
+	uint64_t cycle; /* 1, 2, ... in the run's order */
+	int64_t ms;     /* latency; ignored when failed */
 	bool failed;
-	const char *label;     /* "line 30 [3]"; may be NULL */
-	const char *verdict;   /* the failure's verdict; may be NULL */
+	const char *label;   /* "line 30 [3]"; may be NULL */
+	const char *verdict; /* the failure's verdict; may be NULL */
 };
 
 /*

@@ -22,9 +22,9 @@
 
 enum junit_status {
 	JUNIT_PASSED,
-	JUNIT_FAILURE,      /* the device failed an expectation */
-	JUNIT_ERROR,        /* the environment did (no adapter, ...) */
-	JUNIT_SKIPPED,      /* interrupted, or never reached */
+	JUNIT_FAILURE, /* the device failed an expectation */
+	JUNIT_ERROR,   /* the environment did (no adapter, ...) */
+	JUNIT_SKIPPED, /* interrupted, or never reached */
 };
 
 const char *junit_status_to_str(enum junit_status s);
@@ -34,10 +34,10 @@ struct junit_case {
 	const char *classname;
 	int64_t time_ms;
 	enum junit_status status;
-	const char *message;    /* failure/error/skipped message attribute */
-	const char *type;       /* failure/error type attribute (the verdict) */
-	const char *text;       /* body: the evidence */
-	int64_t line;           /* the scenario line (a property); 0: none */
+	const char *message; /* failure/error/skipped message attribute */
+	const char *type;    /* failure/error type attribute (the verdict) */
+	const char *text;    /* body: the evidence */
+	int64_t line;        /* the scenario line (a property); 0: none */
 };
 
 struct junit;
@@ -50,8 +50,8 @@ void junit_free(struct junit *j);
  * still open ends first (with time 0). Properties, system-out and cases go
  * to the open suite.
  */
-void junit_begin_suite(struct junit *j, const char *name,
-	const char *timestamp, const char *hostname);
+void junit_begin_suite(struct junit *j, const char *name, const char *timestamp,
+	const char *hostname);
 /* The open suite's name as it will be written (made unique), or NULL. */
 const char *junit_suite_name(struct junit *j);
 void junit_add_property(struct junit *j, const char *name, const char *value);

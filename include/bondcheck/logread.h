@@ -58,24 +58,24 @@ void logread_set_skim(struct logread *r, bool skim);
  * the event it came from.
  */
 struct logread_step {
-	bool end;                 /* step-end (else step-start) */
+	bool end; /* step-end (else step-start) */
 	gint64 index;
 	gint64 line;
-	const char *iteration;    /* "2.3"; "" outside repeats */
+	const char *iteration; /* "2.3"; "" outside repeats */
 	const char *name;
-	const char *central;      /* the central it acted as; "default" in
+	const char *central; /* the central it acted as; "default" in
 				   * logs without one (one central) */
 	/* step-start */
 	const char *text;
-	gint64 timeout_ms;        /* -1 if absent */
+	gint64 timeout_ms; /* -1 if absent */
 	/* step-end */
 	enum log_step_result result;
 	const char *verdict;
 	const char *confidence;
 	const char *message;
 	gint64 elapsed_ms;
-	JsonObject *evidence;     /* NULL when absent, or skimmed */
-	gint64 latency_ms;        /* evidence.latency_ms, -1 if absent */
+	JsonObject *evidence; /* NULL when absent, or skimmed */
+	gint64 latency_ms;    /* evidence.latency_ms, -1 if absent */
 };
 
 /*
@@ -83,12 +83,12 @@ struct logread_step {
  * output read events.
  */
 struct logread_event {
-	const char *type;         /* "type" as written */
-	bool known;               /* ...and one of enum log_event: */
+	const char *type; /* "type" as written */
+	bool known;       /* ...and one of enum log_event: */
 	enum log_event event;
-	JsonObject *object;       /* the event; NULL when skimmed */
-	const struct logread_step *step;  /* step-start, step-end; else NULL */
-	const char *line;         /* the line as read; NULL from a view */
+	JsonObject *object;              /* the event; NULL when skimmed */
+	const struct logread_step *step; /* step-start, step-end; else NULL */
+	const char *line; /* the line as read; NULL from a view */
 };
 
 /* The current event (after logread_next returned 1). */

@@ -57,7 +57,7 @@ bool log_event_is_structural(enum log_event ev);
 /* every event that belongs to one central (step, bluez, agent request,
  * trigger, hci, a sim trace naming it): its name; absent in logs before
  * several centrals, which read as "default" */
-#define LOG_KEY_CENTRAL "central"
+#define LOG_KEY_CENTRAL     "central"
 #define LOG_CENTRAL_DEFAULT "default"
 
 /*
@@ -87,18 +87,18 @@ bool log_event_is_structural(enum log_event ev);
 #define LOG_KEY_SEED          "seed"
 /* run-start sim: settings {KEY: VALUE} of the simulated DUT and adapters
  * (bondcheck faults --settings), each as it was in effect */
-#define LOG_KEY_SETTINGS      "settings"
-#define LOG_KEY_STARTED_AT    "started_at"
+#define LOG_KEY_SETTINGS   "settings"
+#define LOG_KEY_STARTED_AT "started_at"
 /*
  * run-start's scenario.plan (runplan.h): the step tree, one object per
  * step {line, step, as} or block {line, repeat | each, steps} ("step", not
  * "name": a plan is no step event to whoever greps for "name":"scan")
  */
-#define LOG_KEY_PLAN          "plan"
-#define LOG_KEY_STEP          "step"
-#define LOG_KEY_AS            "as"
-#define LOG_KEY_REPEAT        "repeat"
-#define LOG_KEY_EACH          "each"
+#define LOG_KEY_PLAN   "plan"
+#define LOG_KEY_STEP   "step"
+#define LOG_KEY_AS     "as"
+#define LOG_KEY_REPEAT "repeat"
+#define LOG_KEY_EACH   "each"
 /*
  * run-start: centrals [{name, adapter {path, address}, privacy {wanted,
  * found, source, error, set}}]: each central's address privacy as asked
@@ -108,23 +108,23 @@ bool log_event_is_structural(enum log_event ev);
  * restore_error, links {public, rpa, random}}}], and the run's coverage
  * {central_address, observed, rpa_bugs, text} (LOG_COVERAGE_*)
  */
-#define LOG_KEY_CENTRALS      "centrals"
-#define LOG_KEY_PRIVACY       "privacy"
-#define LOG_KEY_WANTED        "wanted"
-#define LOG_KEY_FOUND         "found"
-#define LOG_KEY_SOURCE        "source"
-#define LOG_KEY_SET           "set"
-#define LOG_KEY_SETTING       "setting"
-#define LOG_KEY_RESTORED      "restored"
-#define LOG_KEY_RESTORE_ERROR "restore_error"
-#define LOG_KEY_LINKS         "links"
-#define LOG_KEY_PUBLIC        "public"
-#define LOG_KEY_RPA           "rpa"
-#define LOG_KEY_RANDOM        "random"
-#define LOG_KEY_COVERAGE      "coverage"
+#define LOG_KEY_CENTRALS        "centrals"
+#define LOG_KEY_PRIVACY         "privacy"
+#define LOG_KEY_WANTED          "wanted"
+#define LOG_KEY_FOUND           "found"
+#define LOG_KEY_SOURCE          "source"
+#define LOG_KEY_SET             "set"
+#define LOG_KEY_SETTING         "setting"
+#define LOG_KEY_RESTORED        "restored"
+#define LOG_KEY_RESTORE_ERROR   "restore_error"
+#define LOG_KEY_LINKS           "links"
+#define LOG_KEY_PUBLIC          "public"
+#define LOG_KEY_RPA             "rpa"
+#define LOG_KEY_RANDOM          "random"
+#define LOG_KEY_COVERAGE        "coverage"
 #define LOG_KEY_CENTRAL_ADDRESS "central_address"
-#define LOG_KEY_OBSERVED      "observed"
-#define LOG_KEY_RPA_BUGS      "rpa_bugs"
+#define LOG_KEY_OBSERVED        "observed"
+#define LOG_KEY_RPA_BUGS        "rpa_bugs"
 
 /* step-start and step-end: where the step is, and what came of it */
 #define LOG_KEY_INDEX      "index"
@@ -140,34 +140,34 @@ bool log_event_is_structural(enum log_event ev);
 #define LOG_KEY_EVIDENCE   "evidence"
 
 /* step-end's evidence; dbus_error {name, message} */
-#define LOG_KEY_TIMELINE              "timeline"
-#define LOG_KEY_DBUS_ERROR            "dbus_error"
-#define LOG_KEY_DISCONNECTED_REASON   "disconnected_reason"
-#define LOG_KEY_AGENT                 "agent"
-#define LOG_KEY_HCI                   "hci"
-#define LOG_KEY_SIM_TRACE             "sim_trace"
-#define LOG_KEY_RULE                  "rule"
-#define LOG_KEY_LATENCY_MS            "latency_ms"
-#define LOG_KEY_LINK_LOST_AFTER_MS    "link_lost_after_ms"
-#define LOG_KEY_ADVERTISING_AFTER_MS  "advertising_after_ms"
+#define LOG_KEY_TIMELINE             "timeline"
+#define LOG_KEY_DBUS_ERROR           "dbus_error"
+#define LOG_KEY_DISCONNECTED_REASON  "disconnected_reason"
+#define LOG_KEY_AGENT                "agent"
+#define LOG_KEY_HCI                  "hci"
+#define LOG_KEY_SIM_TRACE            "sim_trace"
+#define LOG_KEY_RULE                 "rule"
+#define LOG_KEY_LATENCY_MS           "latency_ms"
+#define LOG_KEY_LINK_LOST_AFTER_MS   "link_lost_after_ms"
+#define LOG_KEY_ADVERTISING_AFTER_MS "advertising_after_ms"
 /* reconnect: "early" when it took over the Connect() its reboot step made
  * while the DUT was down (the kernel connected at its first
  * advertisement); absent when it called Connect() itself */
-#define LOG_KEY_CONNECT               "connect"
-#define LOG_CONNECT_EARLY             "early"
+#define LOG_KEY_CONNECT   "connect"
+#define LOG_CONNECT_EARLY "early"
 /* ...which brought no link after the DUT advertised (bluetoothd 5.66 can
  * pick the BR/EDR bearer for a device it does not see): cancelled, and
  * Connect() called anew */
-#define LOG_CONNECT_EARLY_THEN_ANEW   "early-then-anew"
-#define LOG_KEY_VIA                   "via"
-#define LOG_KEY_TRIGGER_STATUS        "trigger_status"
+#define LOG_CONNECT_EARLY_THEN_ANEW "early-then-anew"
+#define LOG_KEY_VIA                 "via"
+#define LOG_KEY_TRIGGER_STATUS      "trigger_status"
 /* reboot via=command: the command's last lines of output */
-#define LOG_KEY_TRIGGER_OUTPUT        "trigger_output"
-#define LOG_KEY_VALUE                 "value"
-#define LOG_KEY_CCCD                  "cccd"
-#define LOG_KEY_NOTIFICATIONS         "notifications"
-#define LOG_KEY_PAIRING_MS            "pairing_ms"
-#define LOG_KEY_IO                    "io"
+#define LOG_KEY_TRIGGER_OUTPUT "trigger_output"
+#define LOG_KEY_VALUE          "value"
+#define LOG_KEY_CCCD           "cccd"
+#define LOG_KEY_NOTIFICATIONS  "notifications"
+#define LOG_KEY_PAIRING_MS     "pairing_ms"
+#define LOG_KEY_IO             "io"
 /* pair: the association model our agent's requests showed */
 #define LOG_KEY_PAIRING_METHOD        "pairing_method"
 #define LOG_KEY_NEW_ADDRESS           "new_address"
@@ -176,24 +176,24 @@ bool log_event_is_structural(enum log_event ev);
 #define LOG_KEY_GATT_OBJECTS_REPLACED "gatt_objects_replaced"
 /* a failed reconnect's bond_history {bond_order, bonded_after, oldest},
  * and dut_trace: what the simulated DUT said of this central's keys */
-#define LOG_KEY_BOND_HISTORY          "bond_history"
-#define LOG_KEY_BOND_ORDER            "bond_order"
-#define LOG_KEY_BONDED_AFTER          "bonded_after"
-#define LOG_KEY_OLDEST                "oldest"
-#define LOG_KEY_DUT_TRACE             "dut_trace"
+#define LOG_KEY_BOND_HISTORY "bond_history"
+#define LOG_KEY_BOND_ORDER   "bond_order"
+#define LOG_KEY_BONDED_AFTER "bonded_after"
+#define LOG_KEY_OLDEST       "oldest"
+#define LOG_KEY_DUT_TRACE    "dut_trace"
 /* connect/reconnect: the central's own address on the attempt's link, and
  * whether the failure depends on the central's privacy */
-#define LOG_KEY_CENTRAL_ADDRESS_TYPE  "central_address_type"
-#define LOG_KEY_PRIVACY_DEPENDENT     "privacy_dependent"
+#define LOG_KEY_CENTRAL_ADDRESS_TYPE "central_address_type"
+#define LOG_KEY_PRIVACY_DEPENDENT    "privacy_dependent"
 /* pair: where a pairing that never completed stopped, on HCI */
-#define LOG_KEY_SMP_LAST_SENT         "smp_last_sent"
-#define LOG_KEY_SMP_LAST_RECEIVED     "smp_last_received"
-#define LOG_KEY_SMP_SILENT_MS         "smp_silent_ms"
+#define LOG_KEY_SMP_LAST_SENT     "smp_last_sent"
+#define LOG_KEY_SMP_LAST_RECEIVED "smp_last_received"
+#define LOG_KEY_SMP_SILENT_MS     "smp_silent_ms"
 /* expect-notify: what the DUT sent on the link since it came back */
-#define LOG_KEY_NOTIFICATIONS_SEEN    "notifications_seen"
+#define LOG_KEY_NOTIFICATIONS_SEEN "notifications_seen"
 /* reboot: hard or graceful, and how the link ended */
-#define LOG_KEY_KIND                  "kind"
-#define LOG_KEY_DISCONNECT_REASON     "disconnect_reason"
+#define LOG_KEY_KIND              "kind"
+#define LOG_KEY_DISCONNECT_REASON "disconnect_reason"
 
 /* run-end; steps {run, passed, total} */
 #define LOG_KEY_RUN         "run"
@@ -202,7 +202,7 @@ bool log_event_is_structural(enum log_event ev);
 #define LOG_KEY_TOTAL       "total"
 #define LOG_KEY_EXIT_STATUS "exit_status"
 /* false: the run never started (engine_log_not_started()); absent else */
-#define LOG_KEY_STARTED     "started"
+#define LOG_KEY_STARTED "started"
 
 /* the raw events: bluez, agent, trigger, sim, hci, note */
 #define LOG_KEY_EVENT      "event"
@@ -295,8 +295,8 @@ bool log_bluez_from_str(const char *s, enum log_bluez *ev);
 #define LOG_HCI_LE_CREATE_CONNECTION  "le-create-connection"
 /* any other SMP PDU (sent or received), and an ATT notification or
  * indication the peer sent */
-#define LOG_HCI_SMP                   "smp"
-#define LOG_HCI_ATT_NOTIFICATION      "att-notification"
+#define LOG_HCI_SMP              "smp"
+#define LOG_HCI_ATT_NOTIFICATION "att-notification"
 
 /* note "what" */
 #define LOG_NOTE_HCI                "hci"
@@ -305,26 +305,26 @@ bool log_bluez_from_str(const char *s, enum log_bluez *ev);
 #define LOG_NOTE_PRIVACY            "privacy"
 /* --keep-going: a failed step inside a repeat block, and what of its
  * iteration was skipped */
-#define LOG_NOTE_KEEP_GOING         "keep-going"
-#define LOG_NOTE_CLEANUP            "cleanup"
+#define LOG_NOTE_KEEP_GOING "keep-going"
+#define LOG_NOTE_CLEANUP    "cleanup"
 
 /* run-start privacy "wanted" and "found"; "source" */
 #define LOG_PRIVACY_ON          "on"
 #define LOG_PRIVACY_OFF         "off"
-#define LOG_PRIVACY_DEFAULT     "default"   /* wanted: the adapter as it is */
-#define LOG_PRIVACY_SOURCE_SIM  "sim"       /* the simulator's Sim1.Privacy */
-#define LOG_PRIVACY_SOURCE_MGMT "mgmt"      /* Read Controller Information */
+#define LOG_PRIVACY_DEFAULT     "default" /* wanted: the adapter as it is */
+#define LOG_PRIVACY_SOURCE_SIM  "sim"     /* the simulator's Sim1.Privacy */
+#define LOG_PRIVACY_SOURCE_MGMT "mgmt"    /* Read Controller Information */
 
 /* run-end coverage "central_address" */
-#define LOG_COVERAGE_ADDR_PUBLIC "public"
-#define LOG_COVERAGE_ADDR_RPA    "resolvable-private"
-#define LOG_COVERAGE_ADDR_MIXED  "mixed"
-#define LOG_COVERAGE_ADDR_NONE   "none"       /* no link was made */
+#define LOG_COVERAGE_ADDR_PUBLIC  "public"
+#define LOG_COVERAGE_ADDR_RPA     "resolvable-private"
+#define LOG_COVERAGE_ADDR_MIXED   "mixed"
+#define LOG_COVERAGE_ADDR_NONE    "none" /* no link was made */
 #define LOG_COVERAGE_ADDR_UNKNOWN "unknown"
 /* "observed": how it is known */
-#define LOG_COVERAGE_SEEN_HCI     "hci"       /* LE Create Connection */
-#define LOG_COVERAGE_SEEN_SIM     "sim"       /* the simulator's trace */
-#define LOG_COVERAGE_SEEN_SETTING "setting"   /* the adapter's privacy */
+#define LOG_COVERAGE_SEEN_HCI     "hci"     /* LE Create Connection */
+#define LOG_COVERAGE_SEEN_SIM     "sim"     /* the simulator's trace */
+#define LOG_COVERAGE_SEEN_SETTING "setting" /* the adapter's privacy */
 #define LOG_COVERAGE_SEEN_NONE    "none"
 /* "rpa_bugs": could RPA-dependent key-lookup bugs (the seed bug) show? */
 #define LOG_COVERAGE_COULD_SHOW     "could-show"

@@ -39,8 +39,7 @@ extern const struct mgmt_ops mgmt_ops;
  * under @storage, /var/lib/bluetooth normally), in @irk; false when there
  * is none (privacy never configured) or it cannot be read.
  */
-bool mgmt_stored_irk(const char *storage, const char *address,
-	uint8_t irk[16]);
+bool mgmt_stored_irk(const char *storage, const char *address, uint8_t irk[16]);
 
 /* Over @fd (a socket that keeps frames apart, as the control channel
  * does), which it takes: for tests, one end of a SOCK_SEQPACKET pair. */

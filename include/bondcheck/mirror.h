@@ -17,12 +17,12 @@
 struct mirror;
 
 enum mirror_state {
-	MIRROR_STATE_IDLE,        /* not started */
-	MIRROR_STATE_WAITING,     /* owner of the service not known yet */
-	MIRROR_STATE_NO_SERVICE,  /* nobody owns org.bluez */
-	MIRROR_STATE_SYNCING,     /* GetManagedObjects in flight */
+	MIRROR_STATE_IDLE,       /* not started */
+	MIRROR_STATE_WAITING,    /* owner of the service not known yet */
+	MIRROR_STATE_NO_SERVICE, /* nobody owns org.bluez */
+	MIRROR_STATE_SYNCING,    /* GetManagedObjects in flight */
 	MIRROR_STATE_SYNCED,
-	MIRROR_STATE_ERROR,       /* the service answered badly; see error */
+	MIRROR_STATE_ERROR, /* the service answered badly; see error */
 };
 
 const char *mirror_state_to_str(enum mirror_state state);
@@ -49,8 +49,7 @@ enum mirror_state mirror_state(struct mirror *mirror);
  * Device1.Disconnected signal applied to @model; false and @error for one
  * whose shape is wrong (nothing applied) or any other message.
  */
-bool mirror_apply_signal(struct model *model, DBusMessage *msg,
-	GError **error);
+bool mirror_apply_signal(struct model *model, DBusMessage *msg, GError **error);
 /* GetManagedObjects' reply loaded into @model; false and @error if its
  * shape is wrong. */
 bool mirror_apply_objects(struct model *model, DBusMessage *reply,

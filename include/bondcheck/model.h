@@ -14,12 +14,12 @@
 struct model;
 
 enum model_event_type {
-	MODEL_EVENT_RESET,          /* everything cleared */
-	MODEL_EVENT_SYNCED,         /* a full snapshot was loaded */
-	MODEL_EVENT_IFACE_ADDED,    /* value: a{sv} of its properties */
+	MODEL_EVENT_RESET,       /* everything cleared */
+	MODEL_EVENT_SYNCED,      /* a full snapshot was loaded */
+	MODEL_EVENT_IFACE_ADDED, /* value: a{sv} of its properties */
 	MODEL_EVENT_IFACE_REMOVED,
-	MODEL_EVENT_PROP_CHANGED,   /* value: new value, NULL if invalidated */
-	MODEL_EVENT_SIGNAL,         /* name: member, value: argument tuple */
+	MODEL_EVENT_PROP_CHANGED, /* value: new value, NULL if invalidated */
+	MODEL_EVENT_SIGNAL,       /* name: member, value: argument tuple */
 };
 
 const char *model_event_type_to_str(enum model_event_type type);
@@ -30,7 +30,7 @@ struct model_event {
 	const char *iface;
 	const char *name;
 	GVariant *value;
-	GVariant *old;              /* PROP_CHANGED: previous value or NULL */
+	GVariant *old; /* PROP_CHANGED: previous value or NULL */
 };
 
 typedef void (*model_watch_fn)(const struct model_event *ev, void *user_data);
@@ -45,11 +45,12 @@ void model_unwatch(struct model *m, guint id);
 /* Updates. Each checks the shape of what it is given and returns false
  * (changing nothing) when it is wrong. */
 void model_reset(struct model *m);
-bool model_load(struct model *m, GVariant *objects);       /* a{oa{sa{sv}}} */
-bool model_add(struct model *m, const char *path, GVariant *ifaces); /* a{sa{sv}} */
+bool model_load(struct model *m, GVariant *objects); /* a{oa{sa{sv}}} */
+bool model_add(struct model *m, const char *path,
+	GVariant *ifaces); /* a{sa{sv}} */
 bool model_remove(struct model *m, const char *path, GVariant *ifaces); /* as */
 bool model_change(struct model *m, const char *path, const char *iface,
-	GVariant *changed, GVariant *invalidated);          /* a{sv}, as */
+	GVariant *changed, GVariant *invalidated); /* a{sv}, as */
 void model_signal(struct model *m, const char *path, const char *iface,
 	const char *member, GVariant *args);
 /* Set one property (tests, the simulator's own model). Sinks @value. */

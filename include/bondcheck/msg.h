@@ -32,8 +32,8 @@ bool msg_append_value(DBusMessageIter *iter, GVariant *value, GError **error);
 GVariant *msg_iter_read(DBusMessageIter *iter, GError **error);
 
 /* A new method call with @args (a tuple or NULL; a floating ref is sunk). */
-DBusMessage *msg_new_call(const char *dest, const char *path,
-	const char *iface, const char *method, GVariant *args);
+DBusMessage *msg_new_call(const char *dest, const char *path, const char *iface,
+	const char *method, GVariant *args);
 
 /*
  * If @reply is an error, fill @error (code from the bcerror table, message

@@ -23,10 +23,10 @@
 #define REPORT_MAX_FAILURES 20
 
 enum report_part {
-	REPORT_RUN = 1 << 0,       /* scenario, label, device, BlueZ, kernel */
-	REPORT_OUTCOME = 1 << 1,   /* PASSED/FAILED and each failure's evidence */
-	REPORT_COUNTS = 1 << 2,    /* verdict counts, steps not run */
-	REPORT_LATENCY = 1 << 3,   /* reconnect latency min/median/max */
+	REPORT_RUN = 1 << 0,     /* scenario, label, device, BlueZ, kernel */
+	REPORT_OUTCOME = 1 << 1, /* PASSED/FAILED and each failure's evidence */
+	REPORT_COUNTS = 1 << 2,  /* verdict counts, steps not run */
+	REPORT_LATENCY = 1 << 3, /* reconnect latency min/median/max */
 };
 
 /* Figures over a set of millisecond values, exact, in bounded memory. */
@@ -101,7 +101,6 @@ void report_print(struct report *r, FILE *out, bool colour, unsigned parts);
 int report_exit_status(struct report *r);
 
 /* A step's evidence for people, each line starting with @indent. */
-void report_print_evidence(FILE *out, JsonObject *evidence,
-	const char *indent);
+void report_print_evidence(FILE *out, JsonObject *evidence, const char *indent);
 
 #endif

@@ -21,9 +21,9 @@ struct runner;
 
 struct runner_options {
 	struct engine_config engine;
-	bool sim_trace;          /* record org.bondcheck.Sim1.Trace */
-	FILE *prompt_to;         /* via=manual asks here (NULL: log only) */
-	bool not_default_agent;  /* register our agent, but do not ask to be
+	bool sim_trace;         /* record org.bondcheck.Sim1.Trace */
+	FILE *prompt_to;        /* via=manual asks here (NULL: log only) */
+	bool not_default_agent; /* register our agent, but do not ask to be
 				  * bluetoothd's default agent */
 };
 

@@ -21,8 +21,7 @@
 
 /* scenario.plan of run-start, from the parsed scenario: an array member
  * @key of the object @b is in. */
-void runplan_write(JsonBuilder *b, const char *key,
-	const struct scenario *scn);
+void runplan_write(JsonBuilder *b, const char *key, const struct scenario *scn);
 
 struct runplan;
 
@@ -36,10 +35,10 @@ void runplan_free(struct runplan *p);
 
 struct runplan_step {
 	gint64 line;
-	const char *name;          /* "reconnect" */
-	unsigned ordinal;          /* 1: the file's first step of that name */
-	const char *iteration;     /* "2.3"; "" outside blocks */
-	const char *central;       /* the central it acts as */
+	const char *name;      /* "reconnect" */
+	unsigned ordinal;      /* 1: the file's first step of that name */
+	const char *iteration; /* "2.3"; "" outside blocks */
+	const char *central;   /* the central it acts as */
 };
 
 /* The next step in run order, and the walk moves past it; false at the
@@ -47,8 +46,7 @@ struct runplan_step {
 bool runplan_next(struct runplan *p, struct runplan_step *s);
 /* Is the step at @line in @iteration ("2.3") still ahead of the walk (the
  * next runplan_next() would reach it)? False for one not in the plan. */
-bool runplan_ahead(const struct runplan *p, gint64 line,
-	const char *iteration);
+bool runplan_ahead(const struct runplan *p, gint64 line, const char *iteration);
 /* The ordinal of the step at @line among the plan's steps of its name; 0
  * when @line holds no step. */
 unsigned runplan_ordinal(const struct runplan *p, gint64 line);

@@ -34,7 +34,7 @@ enum scn_step_type {
 	SCN_STEP_EXPECT_NO_NOTIFY,
 	SCN_STEP_EXPECT_ADV,
 	SCN_STEP_REPEAT,
-	SCN_STEP_COUNT,          /* keep last: the number of step types */
+	SCN_STEP_COUNT, /* keep last: the number of step types */
 };
 
 const char *scn_step_type_to_str(enum scn_step_type type);
@@ -58,7 +58,7 @@ const char *scn_via_to_str(enum scn_via via);
  * disconnect keeps a new bond only through a graceful reboot.
  */
 enum scn_reboot_kind {
-	SCN_REBOOT_HARD,         /* the default */
+	SCN_REBOOT_HARD, /* the default */
 	SCN_REBOOT_GRACEFUL,
 };
 
@@ -67,10 +67,10 @@ const char *scn_reboot_kind_to_str(enum scn_reboot_kind kind);
 /* The association model a pair step asserts (`pair method=`): what our
  * agent was asked decides which one BlueZ used. */
 enum scn_method {
-	SCN_METHOD_ANY,          /* not said */
-	SCN_METHOD_JUST_WORKS,   /* no confirmation, no passkey */
-	SCN_METHOD_NUMERIC_COMPARISON,   /* RequestConfirmation */
-	SCN_METHOD_PASSKEY_ENTRY,        /* RequestPasskey, DisplayPasskey */
+	SCN_METHOD_ANY,                /* not said */
+	SCN_METHOD_JUST_WORKS,         /* no confirmation, no passkey */
+	SCN_METHOD_NUMERIC_COMPARISON, /* RequestConfirmation */
+	SCN_METHOD_PASSKEY_ENTRY,      /* RequestPasskey, DisplayPasskey */
 };
 
 const char *scn_method_to_str(enum scn_method method);
@@ -94,7 +94,7 @@ struct scn_expect {
 /* A central's address privacy as the scenario asks for it (issue 14 gives
  * it its meaning; --privacy overrides it). */
 enum scn_privacy {
-	SCN_PRIVACY_DEFAULT,     /* not said: the adapter as it is */
+	SCN_PRIVACY_DEFAULT, /* not said: the adapter as it is */
 	SCN_PRIVACY_ON,
 	SCN_PRIVACY_OFF,
 };
@@ -107,12 +107,12 @@ const char *scn_privacy_to_str(enum scn_privacy privacy);
  * [count=N]`; a file that declares none has one implicit central.
  */
 struct scn_central {
-	char *name;              /* NULL: the single unnamed central */
-	char *adapter;           /* "hciN" from adapter=, or NULL: chosen when
+	char *name;    /* NULL: the single unnamed central */
+	char *adapter; /* "hciN" from adapter=, or NULL: chosen when
 				  * the run starts (--adapter, or the first
 				  * powered adapter no other central has) */
 	enum scn_privacy privacy;
-	int line;                /* where it is declared; 0: implicit */
+	int line; /* where it is declared; 0: implicit */
 	int col;
 };
 
@@ -124,41 +124,41 @@ struct scn_step {
 	enum scn_step_type type;
 	int line;
 	int col;
-	char *text;              /* the line as written, trimmed */
+	char *text; /* the line as written, trimmed */
 	int64_t timeout_ms;
 	/* pair */
 	bool bond;
 	char *io;
-	long passkey;            /* -1: none */
+	long passkey; /* -1: none */
 	enum scn_method method;
-	bool reject;             /* confirm=reject */
+	bool reject; /* confirm=reject */
 	/* reboot */
 	enum scn_via via;
 	bool via_given;
 	char *cmd;
 	char *port;
 	int baud;
-	GBytes *send;            /* serial bytes */
+	GBytes *send; /* serial bytes */
 	enum scn_reboot_kind kind;
 	bool kind_given;
 	/* read, write, subscribe, expect-notify, expect-no-notify, reboot
 	 * via=gatt */
-	char *uuid;              /* normalised 128-bit */
-	GBytes *value;           /* write/reboot value, read and
+	char *uuid;    /* normalised 128-bit */
+	GBytes *value; /* write/reboot value, read and
 				  * expect-notify expect= */
 	bool write_command;
 	/* read, write expect-error=: a BlueZ error name in kebab case
 	 * ("not-permitted"), or "att-0xNN" */
 	char *expect_error;
 	/* expect */
-	GArray *expects;         /* struct scn_expect */
+	GArray *expects; /* struct scn_expect */
 	/* expect-adv: what the DUT advertises (Device1's Name, UUIDs,
 	 * ManufacturerData, Appearance); each unset when not asked */
 	char *adv_name;
-	GPtrArray *adv_uuids;    /* normalised 128-bit, NULL: none asked */
-	int adv_mfr_id;          /* company ID, -1: not asked */
+	GPtrArray *adv_uuids; /* normalised 128-bit, NULL: none asked */
+	int adv_mfr_id;       /* company ID, -1: not asked */
 	GBytes *adv_mfr;
-	int adv_appearance;      /* -1: not asked */
+	int adv_appearance; /* -1: not asked */
 	/* sleep; expect-no-notify for= (how long nothing may come) */
 	int64_t sleep_ms;
 	/* as=NAME: the central the step acts as (an index into
@@ -168,8 +168,8 @@ struct scn_step {
 	bool central_given;
 	/* repeat, each-central */
 	unsigned count;
-	GPtrArray *children;     /* struct scn_step */
-	GArray *each;            /* each-central: the central (unsigned
+	GPtrArray *children; /* struct scn_step */
+	GArray *each;        /* each-central: the central (unsigned
 				  * index) of each iteration; NULL: repeat */
 };
 
@@ -177,13 +177,13 @@ struct scenario {
 	char *name;
 	char *file;
 	char *sha256;
-	GPtrArray *steps;        /* struct scn_step, top level */
-	GPtrArray *centrals;     /* struct scn_central, as declared; never
+	GPtrArray *steps;     /* struct scn_step, top level */
+	GPtrArray *centrals;  /* struct scn_central, as declared; never
 				  * empty (one implicit central) */
-	GHashTable *vars;        /* the variables as finally used */
-	GHashTable *names;       /* every variable the file names: ${NAME}
+	GHashTable *vars;     /* the variables as finally used */
+	GHashTable *names;    /* every variable the file names: ${NAME}
 				  * or a set line (a set of strings) */
-	unsigned total_steps;    /* steps that will run, repeats expanded */
+	unsigned total_steps; /* steps that will run, repeats expanded */
 };
 
 struct scn_error {
@@ -198,8 +198,8 @@ struct scn_error {
 char *scn_error_format(const struct scn_error *e);
 
 struct scenario_options {
-	GHashTable *vars;        /* --set NAME=VALUE: name -> value */
-	bool have_reboot_cmd;    /* --reboot-cmd given: via=command needs no cmd= */
+	GHashTable *vars;     /* --set NAME=VALUE: name -> value */
+	bool have_reboot_cmd; /* --reboot-cmd given: via=command needs no cmd= */
 };
 
 /*
@@ -227,26 +227,26 @@ char *scenario_unused_var(struct scenario *const *scns, guint n,
 	const char *name);
 
 /* Defaults, for docs and the engine. */
-#define SCN_DEFAULT_IO "KeyboardDisplay"
-#define SCN_DEFAULT_NO_NOTIFY_MS 5000  /* expect-no-notify for= */
-#define SCN_REBOOT_UUID "b0dc0002-0000-4000-8000-00805f9b34fb"
-#define SCN_MAX_REPEAT 1000000u
-#define SCN_MAX_DEPTH 8
-#define SCN_MAX_CENTRALS 16u
-#define SCN_MAX_NAME 32u                 /* bytes of a central's name */
+#define SCN_DEFAULT_IO           "KeyboardDisplay"
+#define SCN_DEFAULT_NO_NOTIFY_MS 5000 /* expect-no-notify for= */
+#define SCN_REBOOT_UUID          "b0dc0002-0000-4000-8000-00805f9b34fb"
+#define SCN_MAX_REPEAT           1000000u
+#define SCN_MAX_DEPTH            8
+#define SCN_MAX_CENTRALS         16u
+#define SCN_MAX_NAME             32u /* bytes of a central's name */
 
 /*
  * Limits on what a scenario may make the parser do (doc/scenario-language.md
  * "Limits"): each breach is an error at its FILE:LINE:COL, found in bounded
  * memory and time. The parser never recurses over the input.
  */
-#define SCN_MAX_SIZE (256u * 1024)       /* bytes of a file or a text */
-#define SCN_MAX_LINE 8192u               /* bytes of a line, ${...} expanded */
-#define SCN_MAX_VALUE 4096u              /* bytes of a variable's value */
-#define SCN_MAX_EXPANDED (1024u * 1024)  /* bytes ${...} adds to a file */
-#define SCN_MAX_STEPS 100000000u         /* steps run, repeats expanded */
-#define SCN_MAX_ERRORS 100u              /* errors reported, then it stops */
-#define SCN_MAX_MESSAGE 512u             /* bytes of one error's message */
+#define SCN_MAX_SIZE     (256u * 1024)  /* bytes of a file or a text */
+#define SCN_MAX_LINE     8192u          /* bytes of a line, ${...} expanded */
+#define SCN_MAX_VALUE    4096u          /* bytes of a variable's value */
+#define SCN_MAX_EXPANDED (1024u * 1024) /* bytes ${...} adds to a file */
+#define SCN_MAX_STEPS    100000000u     /* steps run, repeats expanded */
+#define SCN_MAX_ERRORS   100u           /* errors reported, then it stops */
+#define SCN_MAX_MESSAGE  512u           /* bytes of one error's message */
 
 int64_t scn_default_timeout(enum scn_step_type type);
 

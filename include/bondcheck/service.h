@@ -45,7 +45,7 @@ typedef void (*svc_set_fn)(struct svc_call *call, const char *name,
 
 struct svc_method {
 	const char *name;
-	const char *in;   /* D-Bus signature of the arguments, "" for none */
+	const char *in; /* D-Bus signature of the arguments, "" for none */
 	const char *out;
 	svc_method_fn fn;
 	/* the arguments' names for Introspect, in then out, space-separated
@@ -57,20 +57,20 @@ struct svc_property {
 	const char *name;
 	const char *type;
 	svc_get_fn get;
-	svc_set_fn set;   /* NULL: read-only */
+	svc_set_fn set; /* NULL: read-only */
 };
 
 struct svc_signal {
 	const char *name;
 	const char *type;
-	const char *args;   /* names, space-separated; NULL: unnamed */
+	const char *args; /* names, space-separated; NULL: unnamed */
 };
 
 struct svc_interface {
 	const char *name;
-	const struct svc_method *methods;       /* NULL-name terminated */
-	const struct svc_property *properties;  /* NULL-name terminated */
-	const struct svc_signal *signals;       /* NULL-name terminated */
+	const struct svc_method *methods;      /* NULL-name terminated */
+	const struct svc_property *properties; /* NULL-name terminated */
+	const struct svc_signal *signals;      /* NULL-name terminated */
 };
 
 struct service *service_new(struct bus *bus);

@@ -42,15 +42,15 @@ enum sim_fault_arg {
 	SIM_FAULT_ARG_DURATION,
 	SIM_FAULT_ARG_COUNT,
 	SIM_FAULT_ARG_VERSION,
-	SIM_FAULT_ARG_ATT,       /* an ATT error code, 0x01 to 0xff */
+	SIM_FAULT_ARG_ATT, /* an ATT error code, 0x01 to 0xff */
 };
 
 struct sim_fault_info {
 	enum sim_fault fault;
 	const char *name;
 	enum sim_fault_arg arg;
-	const char *arg_help;    /* e.g. "DURATION" */
-	const char *summary;     /* one line for `bondcheck faults` */
+	const char *arg_help; /* e.g. "DURATION" */
+	const char *summary;  /* one line for `bondcheck faults` */
 };
 
 const struct sim_fault_info *sim_fault_info(enum sim_fault fault);
@@ -59,11 +59,11 @@ const char *sim_fault_to_str(enum sim_fault fault);
 /* The value a fault carries once parsed. */
 struct sim_fault_value {
 	bool on;
-	int64_t ms;              /* slow-boot */
-	unsigned count;          /* bond-table-full */
-	unsigned bluez_minor;    /* bluez-version: 64, 66 or 83 */
-	unsigned att_code;       /* att-error */
-	char *text;              /* the argument as given */
+	int64_t ms;           /* slow-boot */
+	unsigned count;       /* bond-table-full */
+	unsigned bluez_minor; /* bluez-version: 64, 66 or 83 */
+	unsigned att_code;    /* att-error */
+	char *text;           /* the argument as given */
 };
 
 /* A fault's argument is at most this long (a duration, a count, 5.83). */
@@ -86,7 +86,7 @@ bool sim_fault_parse_arg(enum sim_fault fault, const char *arg,
  * identity. The simulator's ah() is a stand-in (HMAC-SHA256 truncated to 24
  * bits, not AES-128): the mechanism is modelled, not the cipher.
  */
-#define SIM_ADDR_LEN 18          /* "AA:BB:CC:DD:EE:FF" and its NUL */
+#define SIM_ADDR_LEN 18 /* "AA:BB:CC:DD:EE:FF" and its NUL */
 
 /* The RPA of @irk with prand from @random (its two top bits are set as an
  * RPA's), in @out. */
@@ -122,8 +122,8 @@ const char *sim_bond_policy_to_str(enum sim_bond_policy policy);
 bool sim_bond_policy_from_str(const char *s, enum sim_bond_policy *policy);
 
 struct sim_dut_config {
-	const char *address;        /* identity address at first boot */
-	const char *address_type;   /* "public" or "random" */
+	const char *address;      /* identity address at first boot */
+	const char *address_type; /* "public" or "random" */
 	const char *name;
 	uint16_t appearance;
 	/* manufacturer specific data it advertises (Device1's
@@ -132,13 +132,13 @@ struct sim_dut_config {
 	uint16_t manufacturer_id;
 	const guint8 *manufacturer_data;
 	gsize manufacturer_len;
-	const char *io_capability;  /* BlueZ spelling, e.g. "DisplayYesNo" */
+	const char *io_capability; /* BlueZ spelling, e.g. "DisplayYesNo" */
 	/* what the DUT displays in passkey entry and the number both sides
 	 * show in numeric comparison; SIM_PASSKEY_RANDOM: a new one per
 	 * pairing from the simulator's seeded generator (SMP's own random
 	 * values, as on a real stack) */
 	uint32_t passkey;
-	unsigned bond_table_size;   /* 0: the default, 8 */
+	unsigned bond_table_size; /* 0: the default, 8 */
 	enum sim_bond_policy bond_policy;
 	/* LE Secure Connections (true, the default) or LE legacy pairing:
 	 * Just Works and passkey entry only, no numeric comparison */
@@ -159,7 +159,7 @@ typedef void (*sim_trace_fn)(const char *event, GVariant *details,
  * Error texts quote at most BCERROR_QUOTE_MAX bytes of what a client sent.
  */
 #define SIM_TRACE_MAX_BYTES 4096
-#define SIM_ALIAS_MAX_BYTES 248     /* HCI's local name length */
+#define SIM_ALIAS_MAX_BYTES 248 /* HCI's local name length */
 
 /*
  * One Trace event as a line of JSON: {"event", "t_us", details...}, each
@@ -198,7 +198,7 @@ enum sim_dut_state {
 	SIM_DUT_STATE_ADVERTISING,
 	SIM_DUT_STATE_CONNECTED,
 	SIM_DUT_STATE_BOOTING,
-	SIM_DUT_STATE_SILENT,       /* booted but not advertising */
+	SIM_DUT_STATE_SILENT, /* booted but not advertising */
 };
 const char *sim_dut_state_to_str(enum sim_dut_state state);
 enum sim_dut_state sim_dut_state(struct sim_dut *dut);
@@ -222,7 +222,7 @@ struct sim_keys {
 	 * Information (BlueZ sends them when its privacy is on) */
 	bool has_irk;
 	uint8_t irk[16];
-	char identity[SIM_ADDR_LEN];   /* a public address */
+	char identity[SIM_ADDR_LEN]; /* a public address */
 };
 /* Returns false when the DUT did not store a bond it was asked for (its
  * table is full and its policy refuses). The bond is stored under the
@@ -238,10 +238,10 @@ unsigned sim_dut_table_size(struct sim_dut *dut);
 enum sim_bond_policy sim_dut_bond_policy(struct sim_dut *dut);
 
 enum sim_encrypt {
-	SIM_ENCRYPT_OK,             /* LTK found and it matches */
-	SIM_ENCRYPT_KEY_MISSING,    /* LTK Request Negative Reply */
-	SIM_ENCRYPT_TERMINATE,      /* the DUT drops the link instead */
-	SIM_ENCRYPT_REPAIR,         /* the DUT asks to pair again */
+	SIM_ENCRYPT_OK,          /* LTK found and it matches */
+	SIM_ENCRYPT_KEY_MISSING, /* LTK Request Negative Reply */
+	SIM_ENCRYPT_TERMINATE,   /* the DUT drops the link instead */
+	SIM_ENCRYPT_REPAIR,      /* the DUT asks to pair again */
 };
 const char *sim_encrypt_to_str(enum sim_encrypt e);
 /*
@@ -299,24 +299,24 @@ struct sim_adapter;
  * controller takes 30). scale 0 makes every one of them zero.
  */
 struct sim_timing {
-	double scale;               /* multiplies every DUT-side delay */
-	int64_t adv_interval_ms;    /* the DUT's advertising interval */
-	int64_t adv_delay_max_us;   /* advDelay: 0..this added per event */
-	int64_t scan_interval_us;   /* discovery (active scan) */
+	double scale;             /* multiplies every DUT-side delay */
+	int64_t adv_interval_ms;  /* the DUT's advertising interval */
+	int64_t adv_delay_max_us; /* advDelay: 0..this added per event */
+	int64_t scan_interval_us; /* discovery (active scan) */
 	int64_t scan_window_us;
 	int64_t conn_scan_interval_us; /* a pending connection's scan */
 	int64_t conn_scan_window_us;
-	int64_t conn_interval_ms;   /* the link's connection interval */
-	int64_t connect_ms;         /* CONNECT_IND -> first connection event */
-	int64_t encrypt_ms;         /* Connected -> link encrypted */
-	int64_t discover_ms;        /* -> ServicesResolved, first time */
-	int64_t resolve_cached_ms;  /* -> ServicesResolved, cached db */
-	int64_t att_ms;             /* an ATT request -> its response */
-	int64_t pair_ms;            /* SMP exchange */
-	int64_t boot_ms;            /* reboot -> advertising again */
-	int64_t supervision_ms;     /* DUT gone -> central notices */
-	int64_t notify_ms;          /* CCCD on -> first notification */
-	int64_t disconnect_ms;      /* Disconnect -> Connected=false */
+	int64_t conn_interval_ms;  /* the link's connection interval */
+	int64_t connect_ms;        /* CONNECT_IND -> first connection event */
+	int64_t encrypt_ms;        /* Connected -> link encrypted */
+	int64_t discover_ms;       /* -> ServicesResolved, first time */
+	int64_t resolve_cached_ms; /* -> ServicesResolved, cached db */
+	int64_t att_ms;            /* an ATT request -> its response */
+	int64_t pair_ms;           /* SMP exchange */
+	int64_t boot_ms;           /* reboot -> advertising again */
+	int64_t supervision_ms;    /* DUT gone -> central notices */
+	int64_t notify_ms;         /* CCCD on -> first notification */
+	int64_t disconnect_ms;     /* Disconnect -> Connected=false */
 	/* protocol timeouts: not scaled (they are not the DUT's) */
 	int64_t agent_timeout_ms;   /* agent silent -> pairing fails */
 	int64_t le_conn_timeout_ms; /* Connect to a silent DUT fails */
@@ -361,8 +361,7 @@ struct sim_adapter *sim_server_add_adapter_sharing(struct sim_server *srv,
 void sim_server_set_seed(struct sim_server *srv, uint32_t seed);
 uint32_t sim_server_seed(struct sim_server *srv);
 unsigned sim_server_adapters(struct sim_server *srv);
-struct sim_adapter *sim_server_adapter(struct sim_server *srv,
-	unsigned index);
+struct sim_adapter *sim_server_adapter(struct sim_server *srv, unsigned index);
 void sim_server_free(struct sim_server *srv);
 
 struct sim_dut *sim_adapter_dut(struct sim_adapter *adapter);

@@ -23,10 +23,10 @@
 struct sim_config {
 	struct sim_dut_config dut;
 	struct sim_timing timing;
-	unsigned adapters;       /* hci0..hciN-1; 0: one, or what a run needs */
-	bool dut_per_adapter;    /* each adapter a DUT of its own */
-	GPtrArray *strings;      /* the text dut's pointers point into */
-	GPtrArray *given;        /* "key=value" as given, in order */
+	unsigned adapters;    /* hci0..hciN-1; 0: one, or what a run needs */
+	bool dut_per_adapter; /* each adapter a DUT of its own */
+	GPtrArray *strings;   /* the text dut's pointers point into */
+	GPtrArray *given;     /* "key=value" as given, in order */
 };
 
 void sim_config_init(struct sim_config *c);
@@ -34,8 +34,8 @@ void sim_config_clear(struct sim_config *c);
 
 struct sim_opt_info {
 	const char *key;
-	const char *value;       /* the form of the value, for help */
-	const char *summary;     /* one line */
+	const char *value;   /* the form of the value, for help */
+	const char *summary; /* one line */
 };
 
 /* The settings, in table order; *@n of them. */

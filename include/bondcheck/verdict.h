@@ -32,9 +32,9 @@ const char *verdict_explain(enum verdict v);
 bool verdict_is_regression(enum verdict v);
 
 enum confidence {
-	CONFIDENCE_NONE,        /* pass, or not applicable */
-	CONFIDENCE_INFERRED,    /* from D-Bus behaviour only */
-	CONFIDENCE_CONFIRMED,   /* HCI 0x06/0x05, Disconnected(Authentication),
+	CONFIDENCE_NONE,      /* pass, or not applicable */
+	CONFIDENCE_INFERRED,  /* from D-Bus behaviour only */
+	CONFIDENCE_CONFIRMED, /* HCI 0x06/0x05, Disconnected(Authentication),
 				 * le-connection-key-missing, or the DUT's own
 				 * CCCD value */
 };
@@ -44,16 +44,16 @@ bool confidence_from_str(const char *s, enum confidence *c);
 
 /* What a connect/reconnect attempt to the DUT looked like. */
 struct link_obs {
-	bool bonded;               /* host held a bond when it started */
-	bool bond_lost;            /* Bonded/Paired went false, or the device
+	bool bonded;            /* host held a bond when it started */
+	bool bond_lost;         /* Bonded/Paired went false, or the device
 				    * object vanished, during the attempt */
-	bool dut_advertised;       /* the DUT was seen advertising lately */
-	bool connected;            /* Connected went true */
-	bool dropped;              /* ...and fell to false again */
-	bool resolved;             /* ServicesResolved went true (and stayed) */
-	bool replied;              /* Connect() answered */
-	bool reply_ok;             /* ...with success */
-	const char *error_name;    /* its D-Bus error, if any */
+	bool dut_advertised;    /* the DUT was seen advertising lately */
+	bool connected;         /* Connected went true */
+	bool dropped;           /* ...and fell to false again */
+	bool resolved;          /* ServicesResolved went true (and stayed) */
+	bool replied;           /* Connect() answered */
+	bool reply_ok;          /* ...with success */
+	const char *error_name; /* its D-Bus error, if any */
 	const char *error_text;
 	const char *reason;        /* Device1.Disconnected reason (5.83+) */
 	int hci_encrypt_status;    /* Encryption Change status, -1 unknown */

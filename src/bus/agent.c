@@ -35,11 +35,14 @@ struct agent {
 	bool owner_known;
 	guint name_watch;
 	guint call;
-	guint idle;              /* an unregistration answered from the loop */
+	guint idle; /* an unregistration answered from the loop */
 };
 
 static const char *const capabilities[] = {
-	"DisplayOnly", "DisplayYesNo", "KeyboardOnly", "NoInputNoOutput",
+	"DisplayOnly",
+	"DisplayYesNo",
+	"KeyboardOnly",
+	"NoInputNoOutput",
 	"KeyboardDisplay",
 };
 
@@ -83,11 +86,11 @@ static bool for_target(struct agent *a, struct svc_call *call,
 {
 	r->slot = -1;
 	for (int i = 0; i < AGENT_MAX_SLOTS && r->slot < 0; i++)
-		if (a->slots[i].target && !strcmp(a->slots[i].target,
-						  r->device))
+		if (a->slots[i].target &&
+			!strcmp(a->slots[i].target, r->device))
 			r->slot = i;
 	r->foreign = r->slot < 0 || !a->bluez_owner ||
-		     g_strcmp0(svc_call_sender(call), a->bluez_owner) != 0;
+	             g_strcmp0(svc_call_sender(call), a->bluez_owner) != 0;
 	return !r->foreign;
 }
 
@@ -109,8 +112,10 @@ static void reject(struct svc_call *call, struct agent_request *r,
 static void m_release(struct svc_call *call, GVariant *args, void *data)
 {
 	struct agent *a = data;
-	struct agent_request r = { .type = AGENT_REQ_RELEASE, .accepted = true,
-		.answer = "released", .slot = -1 };
+	struct agent_request r = { .type = AGENT_REQ_RELEASE,
+		.accepted = true,
+		.answer = "released",
+		.slot = -1 };
 
 	(void)args;
 	/* only bluetoothd may release us */
@@ -175,8 +180,7 @@ static void m_passkey(struct svc_call *call, GVariant *args, void *data)
 	report(a, &r);
 }
 
-static void m_display_passkey(struct svc_call *call, GVariant *args,
-	void *data)
+static void m_display_passkey(struct svc_call *call, GVariant *args, void *data)
 {
 	struct agent *a = data;
 	struct agent_request r = { .type = AGENT_REQ_DISPLAY_PASSKEY };
@@ -235,8 +239,10 @@ static void m_authorize_service(struct svc_call *call, GVariant *args,
 static void m_cancel(struct svc_call *call, GVariant *args, void *data)
 {
 	struct agent *a = data;
-	struct agent_request r = { .type = AGENT_REQ_CANCEL, .accepted = true,
-		.answer = "canceled", .slot = -1 };
+	struct agent_request r = { .type = AGENT_REQ_CANCEL,
+		.accepted = true,
+		.answer = "canceled",
+		.slot = -1 };
 
 	(void)args;
 	/* every request was answered synchronously: nothing to drop */
@@ -258,7 +264,10 @@ static const struct svc_method agent_methods[] = {
 };
 
 static const struct svc_interface agent_iface = {
-	BLUEZ_IFACE_AGENT, agent_methods, NULL, NULL,
+	BLUEZ_IFACE_AGENT,
+	agent_methods,
+	NULL,
+	NULL,
 };
 
 /* ---- registration ------------------------------------------------------- */
@@ -267,7 +276,7 @@ struct reg_op {
 	struct agent *agent;
 	agent_done_fn fn;
 	void *user_data;
-	int step;           /* 0: RegisterAgent, 1: RequestDefaultAgent */
+	int step; /* 0: RegisterAgent, 1: RequestDefaultAgent */
 	bool unregister;
 };
 
@@ -290,7 +299,7 @@ static void reg_reply(DBusMessage *reply, void *data)
 	if (msg_is_error(reply, &err)) {
 		/* AlreadyExists: we are registered from an earlier attempt */
 		if (!op->unregister && op->step == 0 &&
-		    g_error_matches(err, BCERROR, BCERROR_ALREADY_EXISTS)) {
+			g_error_matches(err, BCERROR, BCERROR_ALREADY_EXISTS)) {
 			g_clear_error(&err);
 		} else {
 			if (op->unregister)
@@ -322,10 +331,11 @@ static void reg_send(struct reg_op *op)
 {
 	struct agent *a = op->agent;
 	const char *method = op->unregister ? "UnregisterAgent" :
-			     op->step == 0 ? "RegisterAgent" : "RequestDefaultAgent";
+	                     op->step == 0  ? "RegisterAgent" :
+	                                      "RequestDefaultAgent";
 	GVariant *args = op->unregister || op->step == 1 ?
-		g_variant_new("(o)", a->path) :
-		g_variant_new("(os)", a->path, a->capability);
+	                         g_variant_new("(o)", a->path) :
+	                         g_variant_new("(os)", a->path, a->capability);
 
 	a->call = bus_call_method(a->bus, BLUEZ_SERVICE, BLUEZ_PATH,
 		BLUEZ_IFACE_AGENT_MANAGER, method, args, CALL_TIMEOUT_MS,

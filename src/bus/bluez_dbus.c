@@ -50,8 +50,7 @@ static const char *reply_type(enum bluez_op op)
 {
 	switch (op) {
 	case BLUEZ_OP_READ:
-	case BLUEZ_OP_READ_DESC:
-		return "(ay)";
+	case BLUEZ_OP_READ_DESC: return "(ay)";
 	case BLUEZ_OP_SET_DISCOVERY_FILTER:
 	case BLUEZ_OP_START_DISCOVERY:
 	case BLUEZ_OP_STOP_DISCOVERY:
@@ -69,7 +68,7 @@ static const char *reply_type(enum bluez_op op)
 	case BLUEZ_OP_SIM_REBOOT:
 	case BLUEZ_OP_SIM_REBOOT_KIND:
 	case BLUEZ_OP_SIM_SET_PRIVACY:
-		return NULL;   /* anything: we do not read it */
+		return NULL; /* anything: we do not read it */
 	}
 	return NULL;
 }
@@ -132,8 +131,7 @@ static const char *arg_type(enum bluez_op op)
 	case BLUEZ_OP_START_NOTIFY:
 	case BLUEZ_OP_STOP_NOTIFY:
 	case BLUEZ_OP_READ_DESC:
-	case BLUEZ_OP_SIM_REBOOT:
-		return NULL;
+	case BLUEZ_OP_SIM_REBOOT: return NULL;
 	}
 	return NULL;
 }
@@ -151,8 +149,9 @@ static guint bd_call(void *backend, enum bluez_op op, const char *path,
 
 	if (arg)
 		g_variant_ref_sink(arg);
-	if ((want && (!arg || !g_variant_is_of_type(arg, G_VARIANT_TYPE(want)))) ||
-	    (!want && arg) || !msg_valid_path(path)) {
+	if ((want && (!arg || !g_variant_is_of_type(arg,
+				      G_VARIANT_TYPE(want)))) ||
+		(!want && arg) || !msg_valid_path(path)) {
 		/* a bug in the caller, not something a peer can cause */
 		g_critical("%s: bad path or argument", bluez_op_to_str(op));
 		if (arg)

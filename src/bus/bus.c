@@ -25,7 +25,7 @@ struct pending {
 	bus_reply_fn fn;
 	void *user_data;
 	GDestroyNotify destroy;
-	guint idle;              /* for calls that failed before sending */
+	guint idle; /* for calls that failed before sending */
 	DBusMessage *local_reply;
 };
 
@@ -41,7 +41,7 @@ struct sigwatch {
 
 struct nameowner {
 	char *name;
-	char *owner;     /* NULL: no owner */
+	char *owner; /* NULL: no owner */
 	bool known;
 	int users;
 	char *rule;
@@ -56,7 +56,7 @@ struct namewatch {
 	GDestroyNotify destroy;
 	bool removed;
 	bool notified;
-	char *last;      /* owner last told to fn */
+	char *last; /* owner last told to fn */
 	guint idle;
 };
 
@@ -66,10 +66,10 @@ struct bus {
 	char *unique;
 	bool connected;
 	guint dispatch_idle;
-	GHashTable *pending;     /* id -> struct pending */
+	GHashTable *pending; /* id -> struct pending */
 	GPtrArray *sigwatches;
 	GPtrArray *namewatches;
-	GHashTable *owners;      /* name -> struct nameowner */
+	GHashTable *owners; /* name -> struct nameowner */
 	guint next_id;
 	int iterating;
 	bus_disconnect_fn on_disconnect;
@@ -102,7 +102,7 @@ struct watch_src {
 	struct bus *bus;
 	DBusWatch *watch;
 	gpointer tag;
-	GIOCondition cond;        /* what the fd is polled for now */
+	GIOCondition cond; /* what the fd is polled for now */
 };
 
 static gboolean dispatch_idle(gpointer data);
@@ -110,8 +110,8 @@ static gboolean dispatch_idle(gpointer data);
 static void schedule_dispatch(struct bus *bus)
 {
 	if (!bus->dispatch_idle && bus->conn &&
-	    dbus_connection_get_dispatch_status(bus->conn) ==
-		    DBUS_DISPATCH_DATA_REMAINS)
+		dbus_connection_get_dispatch_status(bus->conn) ==
+			DBUS_DISPATCH_DATA_REMAINS)
 		bus->dispatch_idle = g_idle_add(dispatch_idle, bus);
 }
 
@@ -123,8 +123,8 @@ static gboolean dispatch_idle(gpointer data)
 	bus->dispatch_idle = 0;
 	bus_ref(bus);
 	while (bus->conn && n++ < DISPATCH_BATCH &&
-	       dbus_connection_dispatch(bus->conn) ==
-		       DBUS_DISPATCH_DATA_REMAINS)
+		dbus_connection_dispatch(bus->conn) ==
+			DBUS_DISPATCH_DATA_REMAINS)
 		;
 	schedule_dispatch(bus);
 	bus_unref(bus);
@@ -158,7 +158,12 @@ static gboolean watch_dispatch(GSource *source, GSourceFunc cb, gpointer data)
 }
 
 static GSourceFuncs watch_funcs = {
-	NULL, NULL, watch_dispatch, NULL, NULL, NULL,
+	NULL,
+	NULL,
+	watch_dispatch,
+	NULL,
+	NULL,
+	NULL,
 };
 
 /* What the watch wants now: nothing while libdbus has it disabled. */
@@ -378,7 +383,7 @@ static void owner_query_reply(DBusMessage *reply, void *data)
 		return;
 	no->call = 0;
 	if (!msg_is_error(reply, NULL) &&
-	    msg_get_args(reply, "(s)", &args, NULL))
+		msg_get_args(reply, "(s)", &args, NULL))
 		g_variant_get(args, "(&s)", &owner);
 	/* a NameOwnerChanged may have told us already; the reply is as new */
 	owner_changed(q->bus, q->name, owner);
@@ -399,8 +404,9 @@ static struct nameowner *owner_track(struct bus *bus, const char *name)
 	no->name = g_strdup(name);
 	no->users = 1;
 	no->rule = g_strdup_printf("type='signal',sender='" DBUS_NAME_BUS
-		"',interface='" DBUS_IFACE_BUS
-		"',member='NameOwnerChanged',arg0='%s'", name);
+				   "',interface='" DBUS_IFACE_BUS
+				   "',member='NameOwnerChanged',arg0='%s'",
+		name);
 	g_hash_table_insert(bus->owners, no->name, no);
 	if (bus->connected)
 		dbus_bus_add_match(bus->conn, no->rule, NULL);
@@ -409,8 +415,8 @@ static struct nameowner *owner_track(struct bus *bus, const char *name)
 	q->bus = bus;
 	q->name = g_strdup(name);
 	no->call = bus_call_method(bus, DBUS_NAME_BUS, DBUS_PATH_BUS,
-		DBUS_IFACE_BUS, "GetNameOwner", g_variant_new("(s)", name),
-		-1, owner_query_reply, q, owner_query_free);
+		DBUS_IFACE_BUS, "GetNameOwner", g_variant_new("(s)", name), -1,
+		owner_query_reply, q, owner_query_free);
 	return no;
 }
 
@@ -477,11 +483,11 @@ static void gc_lists(struct bus *bus)
 		return;
 	for (guint i = bus->sigwatches->len; i-- > 0;)
 		if (((struct sigwatch *)g_ptr_array_index(bus->sigwatches, i))
-			    ->removed)
+				->removed)
 			g_ptr_array_remove_index(bus->sigwatches, i);
 	for (guint i = bus->namewatches->len; i-- > 0;)
 		if (((struct namewatch *)g_ptr_array_index(bus->namewatches, i))
-			    ->removed)
+				->removed)
 			g_ptr_array_remove_index(bus->namewatches, i);
 }
 
@@ -505,7 +511,7 @@ static bool sigwatch_matches(struct bus *bus, struct sigwatch *sw,
 		size_t n = strlen(sw->path_ns);
 
 		if (!path || strncmp(path, sw->path_ns, n) != 0 ||
-		    (path[n] != '\0' && path[n] != '/'))
+			(path[n] != '\0' && path[n] != '/'))
 			return false;
 	}
 	if (sw->iface && g_strcmp0(sw->iface, dbus_message_get_interface(msg)))
@@ -541,7 +547,8 @@ static void handle_disconnect(struct bus *bus)
 	 * before the answers below (idles run in the order they are added):
 	 * a call failed because the bus went, and the owner knows why first */
 	if (!bus->disconnect_idle)
-		bus->disconnect_idle = g_idle_add(disconnect_idle, bus_ref(bus));
+		bus->disconnect_idle = g_idle_add(disconnect_idle,
+			bus_ref(bus));
 	/*
 	 * libdbus may leave a call that was sent for ever without an answer
 	 * when the bus goes (no reply, and its timeout is one of the
@@ -572,7 +579,7 @@ static DBusHandlerResult filter(DBusConnection *conn, DBusMessage *msg,
 
 	(void)conn;
 	if (type == DBUS_MESSAGE_TYPE_SIGNAL &&
-	    dbus_message_is_signal(msg, DBUS_IFACE_LOCAL, "Disconnected")) {
+		dbus_message_is_signal(msg, DBUS_IFACE_LOCAL, "Disconnected")) {
 		handle_disconnect(bus);
 		return DBUS_HANDLER_RESULT_HANDLED;
 	}
@@ -581,7 +588,8 @@ static DBusHandlerResult filter(DBusConnection *conn, DBusMessage *msg,
 	if (type == DBUS_MESSAGE_TYPE_SIGNAL) {
 		if (dbus_message_is_signal(msg, DBUS_IFACE_BUS,
 			    "NameOwnerChanged") &&
-		    g_strcmp0(dbus_message_get_sender(msg), DBUS_NAME_BUS) == 0) {
+			g_strcmp0(dbus_message_get_sender(msg),
+				DBUS_NAME_BUS) == 0) {
 			GVariant *args;
 
 			if (msg_get_args(msg, "(sss)", &args, NULL)) {
@@ -638,11 +646,14 @@ struct bus *bus_connect(enum bus_kind kind, const char *address, GError **error)
 	}
 	if (!conn) {
 		g_set_error(error, BCERROR,
-			err.name && strcmp(err.name, DBUS_ERR_ACCESS_DENIED) == 0 ?
-				BCERROR_ACCESS_DENIED : BCERROR_NO_SERVICE,
+			err.name && strcmp(err.name, DBUS_ERR_ACCESS_DENIED) ==
+						0 ?
+				BCERROR_ACCESS_DENIED :
+				BCERROR_NO_SERVICE,
 			"cannot connect to the %s bus%s%s: %s",
-			kind == BUS_KIND_SYSTEM ? "system" :
-			kind == BUS_KIND_SESSION ? "session" : "given",
+			kind == BUS_KIND_SYSTEM  ? "system" :
+			kind == BUS_KIND_SESSION ? "session" :
+						   "given",
 			address ? " at " : "", address ? address : "",
 			err.message ? err.message : "unknown error");
 		dbus_error_free(&err);
@@ -664,10 +675,10 @@ struct bus *bus_connect(enum bus_kind kind, const char *address, GError **error)
 	dbus_connection_add_filter(conn, filter, bus, NULL);
 	dbus_connection_set_watch_functions(conn, add_watch, remove_watch,
 		toggle_watch, bus, NULL);
-	dbus_connection_set_timeout_functions(conn, add_timeout,
-		remove_timeout, toggle_timeout, bus, NULL);
-	dbus_connection_set_dispatch_status_function(conn, dispatch_status,
-		bus, NULL);
+	dbus_connection_set_timeout_functions(conn, add_timeout, remove_timeout,
+		toggle_timeout, bus, NULL);
+	dbus_connection_set_dispatch_status_function(conn, dispatch_status, bus,
+		NULL);
 	dbus_connection_set_wakeup_main_function(conn, wakeup_main, bus, NULL);
 	schedule_dispatch(bus);
 	return bus;
@@ -1052,14 +1063,16 @@ bool bus_request_name(struct bus *bus, const char *name, GError **error)
 		&err);
 	if (r < 0) {
 		g_set_error(error, BCERROR,
-			bcerror_from_dbus_name(err.name) == BCERROR_ACCESS_DENIED ?
-				BCERROR_ACCESS_DENIED : BCERROR_ENVIRONMENT,
+			bcerror_from_dbus_name(err.name) ==
+					BCERROR_ACCESS_DENIED ?
+				BCERROR_ACCESS_DENIED :
+				BCERROR_ENVIRONMENT,
 			"cannot own %s: %s", name, err.message);
 		dbus_error_free(&err);
 		return false;
 	}
 	if (r != DBUS_REQUEST_NAME_REPLY_PRIMARY_OWNER &&
-	    r != DBUS_REQUEST_NAME_REPLY_ALREADY_OWNER) {
+		r != DBUS_REQUEST_NAME_REPLY_ALREADY_OWNER) {
 		g_set_error(error, BCERROR, BCERROR_ENVIRONMENT,
 			"cannot own %s: another process owns it", name);
 		return false;

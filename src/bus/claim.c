@@ -72,7 +72,7 @@ static void write_holder(int fd)
 	line = g_strdup_printf("%ld %s\n", (long)getpid(),
 		comm && *comm ? comm : "bondcheck");
 	if (ftruncate(fd, 0) == 0 &&
-	    pwrite(fd, line, strlen(line), 0) != (ssize_t)strlen(line))
+		pwrite(fd, line, strlen(line), 0) != (ssize_t)strlen(line))
 		g_debug("claim: cannot write its holder");
 	g_free(line);
 	g_free(comm);
@@ -109,7 +109,8 @@ static int take(const char *path, int *out, char **holder)
 			return err == EWOULDBLOCK ? -EBUSY : -err;
 		}
 		if (fstat(fd, &held) == 0 && stat(path, &now) == 0 &&
-		    held.st_dev == now.st_dev && held.st_ino == now.st_ino) {
+			held.st_dev == now.st_dev &&
+			held.st_ino == now.st_ino) {
 			if (rw)
 				write_holder(fd);
 			*out = fd;
@@ -150,7 +151,8 @@ struct claim *claim_take(const char *bus_id, const char *adapter,
 			g_set_error(error, BCERROR, BCERROR_ENVIRONMENT,
 				"%s on %s is in use by another bondcheck run"
 				"%s%s%s: wait for it to end, or use another "
-				"adapter", up, slash ? slash + 1 : adapter,
+				"adapter",
+				up, slash ? slash + 1 : adapter,
 				holder ? " (" : "", holder ? holder : "",
 				holder ? ")" : "");
 			g_free(up);

@@ -24,45 +24,45 @@
 #ifndef AF_BLUETOOTH
 #define AF_BLUETOOTH 31
 #endif
-#define BTPROTO_HCI 1
-#define HCI_DEV_NONE 0xffff
+#define BTPROTO_HCI         1
+#define HCI_DEV_NONE        0xffff
 #define HCI_CHANNEL_MONITOR 2
 
 /* monitor opcodes */
 #define MON_COMMAND_PKT 2
-#define MON_EVENT_PKT 3
-#define MON_ACL_TX_PKT 4
-#define MON_ACL_RX_PKT 5
+#define MON_EVENT_PKT   3
+#define MON_ACL_TX_PKT  4
+#define MON_ACL_RX_PKT  5
 
 /* ATT (L2CAP channel 0x0004): what the peer pushes */
-#define L2CAP_CID_ATT 0x0004
+#define L2CAP_CID_ATT        0x0004
 #define ATT_HANDLE_VALUE_NTF 0x1b
 #define ATT_HANDLE_VALUE_IND 0x1d
 
 /* SMP (L2CAP channel 0x0006) */
-#define L2CAP_CID_SMP 0x0006
-#define SMP_PAIRING_REQUEST 0x01
-#define SMP_PAIRING_FAILED 0x05
+#define L2CAP_CID_SMP        0x0006
+#define SMP_PAIRING_REQUEST  0x01
+#define SMP_PAIRING_FAILED   0x05
 #define SMP_SECURITY_REQUEST 0x0b
 
 /* HCI events */
-#define EVT_DISCONN_COMPLETE 0x05
-#define EVT_ENCRYPT_CHANGE 0x08
+#define EVT_DISCONN_COMPLETE    0x05
+#define EVT_ENCRYPT_CHANGE      0x08
 #define EVT_ENCRYPT_KEY_REFRESH 0x30
-#define EVT_LE_META 0x3e
-#define EVT_ENCRYPT_CHANGE_V2 0x59
-#define LE_CONN_COMPLETE 0x01
-#define LE_LTK_REQUEST 0x05
-#define LE_ENH_CONN_COMPLETE 0x0a
+#define EVT_LE_META             0x3e
+#define EVT_ENCRYPT_CHANGE_V2   0x59
+#define LE_CONN_COMPLETE        0x01
+#define LE_LTK_REQUEST          0x05
+#define LE_ENH_CONN_COMPLETE    0x0a
 #define LE_ENH_CONN_COMPLETE_V2 0x29
 
 /* HCI commands (OGF 0x08 LE) */
 #define CMD_LE_SET_RANDOM_ADDRESS 0x2005
-#define CMD_LE_CREATE_CONN 0x200d
-#define CMD_LE_EXT_CREATE_CONN 0x2043
-#define CMD_LE_START_ENCRYPTION 0x2019
-#define CMD_LE_LTK_REPLY 0x201a
-#define CMD_LE_LTK_NEG_REPLY 0x201b
+#define CMD_LE_CREATE_CONN        0x200d
+#define CMD_LE_EXT_CREATE_CONN    0x2043
+#define CMD_LE_START_ENCRYPTION   0x2019
+#define CMD_LE_LTK_REPLY          0x201a
+#define CMD_LE_LTK_NEG_REPLY      0x201b
 
 struct sockaddr_hci {
 	sa_family_t hci_family;
@@ -76,8 +76,8 @@ struct hcimon {
 	int index;
 	hcimon_event_fn fn;
 	void *user_data;
-	GHashTable *handles;      /* handle -> "AA:BB:..." */
-	char *random_address;     /* LE Set Random Address, last */
+	GHashTable *handles;  /* handle -> "AA:BB:..." */
+	char *random_address; /* LE Set Random Address, last */
 };
 
 static const char *status_text(int s)
@@ -88,8 +88,9 @@ static const char *status_text(int s)
 	case 0x06: return "PIN or Key Missing";
 	case 0x08: return "Connection Timeout";
 	case 0x13: return "Remote User Terminated Connection";
-	case 0x15: return "Remote Device Terminated Connection due to Power "
-			  "Off";
+	case 0x15:
+		return "Remote Device Terminated Connection due to Power "
+		       "Off";
 	case 0x16: return "Connection Terminated By Local Host";
 	case 0x1f: return "Unspecified Error";
 	case 0x22: return "LL Response Timeout";
@@ -147,8 +148,9 @@ static bool le_meta(struct hcimon *m, const uint8_t *p, size_t len)
 		report(m, LOG_HCI_LE_CONNECTION, handle, p[1], -1,
 			g_strdup_printf("LE Connection Complete status 0x%02x%s"
 					"%s%s, role %s",
-				p[1], p[1] ? " (" : "", p[1] ? status_text(p[1]) : "",
-				p[1] ? ")" : "", p[4] ? "peripheral" : "central"));
+				p[1], p[1] ? " (" : "",
+				p[1] ? status_text(p[1]) : "", p[1] ? ")" : "",
+				p[4] ? "peripheral" : "central"));
 		return true;
 	case LE_LTK_REQUEST:
 		if (len < 13)
@@ -157,8 +159,7 @@ static bool le_meta(struct hcimon *m, const uint8_t *p, size_t len)
 		report(m, LOG_HCI_LTK_REQUEST, handle, -1, -1,
 			g_strdup("LE Long Term Key Request"));
 		return true;
-	default:
-		return false;
+	default: return false;
 	}
 }
 
@@ -192,8 +193,9 @@ static bool event(struct hcimon *m, const uint8_t *p, size_t len)
 		report(m, LOG_HCI_ENCRYPTION_CHANGE, handle, p[0], -1,
 			g_strdup_printf("Encryption Change status 0x%02x%s%s%s,"
 					" encryption %s",
-				p[0], p[0] ? " (" : "", p[0] ? status_text(p[0]) : "",
-				p[0] ? ")" : "", p[3] ? "on" : "off"));
+				p[0], p[0] ? " (" : "",
+				p[0] ? status_text(p[0]) : "", p[0] ? ")" : "",
+				p[3] ? "on" : "off"));
 		return true;
 	case EVT_ENCRYPT_KEY_REFRESH:
 		if (plen < 3)
@@ -203,10 +205,8 @@ static bool event(struct hcimon *m, const uint8_t *p, size_t len)
 			g_strdup_printf("Encryption Key Refresh status 0x%02x",
 				p[0]));
 		return true;
-	case EVT_LE_META:
-		return le_meta(m, p, plen);
-	default:
-		return false;
+	case EVT_LE_META: return le_meta(m, p, plen);
+	default: return false;
 	}
 }
 
@@ -215,10 +215,12 @@ static const char *own_type_text(uint8_t t)
 	switch (t) {
 	case 0x00: return "public";
 	case 0x01: return "random";
-	case 0x02: return "resolvable private from the resolving list, "
-			  "else public";
-	case 0x03: return "resolvable private from the resolving list, "
-			  "else random";
+	case 0x02:
+		return "resolvable private from the resolving list, "
+		       "else public";
+	case 0x03:
+		return "resolvable private from the resolving list, "
+		       "else random";
 	default: return "unknown";
 	}
 }
@@ -227,10 +229,12 @@ static const char *own_type_text(uint8_t t)
  * the random address it last set (an RPA when privacy is on). */
 static bool create_connection(struct hcimon *m, uint8_t own, const char *peer)
 {
-	struct engine_hci_event ev = { LOG_HCI_LE_CREATE_CONNECTION, m->index, peer,
-		-1, -1, NULL, own, own == 0x01 ? m->random_address : NULL };
+	struct engine_hci_event ev = { LOG_HCI_LE_CREATE_CONNECTION, m->index,
+		peer, -1, -1, NULL, own,
+		own == 0x01 ? m->random_address : NULL };
 	char *text = g_strdup_printf("LE Create Connection, own address "
-		"%s%s%s", own_type_text(own), own == 0x01 ? " " : "",
+				     "%s%s%s",
+		own_type_text(own), own == 0x01 ? " " : "",
 		own == 0x01 ? m->random_address : "");
 
 	ev.text = text;
@@ -280,17 +284,18 @@ static bool command(struct hcimon *m, const uint8_t *p, size_t len)
 	case CMD_LE_START_ENCRYPTION:
 		if (p[2] < 2)
 			return false;
-		report(m, LOG_HCI_START_ENCRYPTION, le16(p + 3) & 0x0fff, -1, -1,
+		report(m, LOG_HCI_START_ENCRYPTION, le16(p + 3) & 0x0fff, -1,
+			-1,
 			g_strdup("LE Start Encryption (with the stored LTK)"));
 		return true;
 	case CMD_LE_LTK_NEG_REPLY:
 		if (p[2] < 2)
 			return false;
-		report(m, LOG_HCI_LTK_NEGATIVE_REPLY, le16(p + 3) & 0x0fff, -1, -1,
+		report(m, LOG_HCI_LTK_NEGATIVE_REPLY, le16(p + 3) & 0x0fff, -1,
+			-1,
 			g_strdup("LE Long Term Key Request Negative Reply"));
 		return true;
-	default:
-		return false;
+	default: return false;
 	}
 }
 
@@ -324,8 +329,8 @@ static void report_pdu(struct hcimon *m, const char *what, uint16_t handle,
 static bool att(struct hcimon *m, bool tx, uint16_t handle, const uint8_t *p,
 	uint16_t llen)
 {
-	if (tx || llen < 3 || (p[0] != ATT_HANDLE_VALUE_NTF &&
-				      p[0] != ATT_HANDLE_VALUE_IND))
+	if (tx || llen < 3 ||
+		(p[0] != ATT_HANDLE_VALUE_NTF && p[0] != ATT_HANDLE_VALUE_IND))
 		return false;
 	report_pdu(m, LOG_HCI_ATT_NOTIFICATION, handle, -1, false, 0,
 		g_strdup_printf("ATT Handle Value %s received, handle 0x%04x",
@@ -371,9 +376,9 @@ static bool acl(struct hcimon *m, bool tx, const uint8_t *p, size_t len)
 		if (llen < 7)
 			return false;
 		auth = authreq_text(p[3]);
-		report_pdu(m, LOG_HCI_SMP_PAIRING_REQUEST, handle, -1, tx,
-			p[0], g_strdup_printf("SMP Pairing Request %s (auth %s): "
-					      "a new pairing",
+		report_pdu(m, LOG_HCI_SMP_PAIRING_REQUEST, handle, -1, tx, p[0],
+			g_strdup_printf("SMP Pairing Request %s (auth %s): "
+					"a new pairing",
 				tx ? "sent" : "received", auth));
 		g_free(auth);
 		return true;
@@ -382,8 +387,9 @@ static bool acl(struct hcimon *m, bool tx, const uint8_t *p, size_t len)
 			return false;
 		auth = authreq_text(p[1]);
 		report_pdu(m, LOG_HCI_SMP_SECURITY_REQUEST, handle, -1, tx,
-			p[0], g_strdup_printf("SMP Security Request %s (auth "
-					      "%s)",
+			p[0],
+			g_strdup_printf("SMP Security Request %s (auth "
+					"%s)",
 				tx ? "sent" : "received", auth));
 		g_free(auth);
 		return true;
@@ -391,8 +397,9 @@ static bool acl(struct hcimon *m, bool tx, const uint8_t *p, size_t len)
 		if (llen < 2)
 			return false;
 		report_pdu(m, LOG_HCI_SMP_PAIRING_FAILED, handle, p[1], tx,
-			p[0], g_strdup_printf("SMP Pairing Failed %s, reason "
-					      "0x%02x",
+			p[0],
+			g_strdup_printf("SMP Pairing Failed %s, reason "
+					"0x%02x",
 				tx ? "sent" : "received", p[1]));
 		return true;
 	default:
@@ -412,15 +419,11 @@ bool hcimon_feed(struct hcimon *m, uint16_t opcode, uint16_t index,
 	if (m->index < 0 || index != (uint16_t)m->index)
 		return false;
 	switch (opcode) {
-	case MON_EVENT_PKT:
-		return event(m, data, len);
-	case MON_COMMAND_PKT:
-		return command(m, data, len);
+	case MON_EVENT_PKT: return event(m, data, len);
+	case MON_COMMAND_PKT: return command(m, data, len);
 	case MON_ACL_TX_PKT:
-	case MON_ACL_RX_PKT:
-		return acl(m, opcode == MON_ACL_TX_PKT, data, len);
-	default:
-		return false;
+	case MON_ACL_RX_PKT: return acl(m, opcode == MON_ACL_TX_PKT, data, len);
+	default: return false;
 	}
 }
 
@@ -446,7 +449,7 @@ static gboolean readable(gint fd, GIOCondition cond, gpointer data)
 			continue;
 		len = le16(buf + 4);
 		if ((size_t)len + 6 > (size_t)n)
-			continue;   /* truncated: not ours to guess */
+			continue; /* truncated: not ours to guess */
 		hcimon_feed(m, le16(buf), le16(buf + 2), buf + 6, len);
 	}
 }
@@ -460,8 +463,8 @@ struct hcimon *hcimon_new_detached(int index, hcimon_event_fn fn,
 	m->index = index;
 	m->fn = fn;
 	m->user_data = user_data;
-	m->handles = g_hash_table_new_full(g_direct_hash, g_direct_equal,
-		NULL, g_free);
+	m->handles = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL,
+		g_free);
 	return m;
 }
 
@@ -475,20 +478,24 @@ struct hcimon *hcimon_new(int index, hcimon_event_fn fn, void *user_data,
 		BTPROTO_HCI);
 
 	if (fd < 0) {
-		g_set_error(error, BCERROR, errno == EAFNOSUPPORT ||
-				errno == EPROTONOSUPPORT ?
-					BCERROR_NOT_SUPPORTED :
-					BCERROR_NOT_PERMITTED,
+		g_set_error(error, BCERROR,
+			errno == EAFNOSUPPORT || errno == EPROTONOSUPPORT ?
+				BCERROR_NOT_SUPPORTED :
+				BCERROR_NOT_PERMITTED,
 			"cannot open the HCI monitor channel: %s",
 			g_strerror(errno));
 		return NULL;
 	}
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		g_set_error(error, BCERROR, errno == EPERM || errno == EACCES ?
-				BCERROR_NOT_PERMITTED : BCERROR_NOT_SUPPORTED,
+		g_set_error(error, BCERROR,
+			errno == EPERM || errno == EACCES ?
+				BCERROR_NOT_PERMITTED :
+				BCERROR_NOT_SUPPORTED,
 			"cannot open the HCI monitor channel: %s%s",
-			g_strerror(errno), errno == EPERM ? " (it needs root "
-					   "or CAP_NET_RAW)" : "");
+			g_strerror(errno),
+			errno == EPERM ? " (it needs root "
+					 "or CAP_NET_RAW)" :
+					 "");
 		close(fd);
 		return NULL;
 	}

@@ -30,24 +30,24 @@
 #ifndef AF_BLUETOOTH
 #define AF_BLUETOOTH 31
 #endif
-#define BTPROTO_HCI 1
-#define HCI_DEV_NONE 0xffff
+#define BTPROTO_HCI         1
+#define HCI_DEV_NONE        0xffff
 #define HCI_CHANNEL_CONTROL 3
 
-#define MGMT_OP_READ_INFO 0x0004
-#define MGMT_OP_SET_POWERED 0x0005
-#define MGMT_OP_SET_PRIVACY 0x002f
+#define MGMT_OP_READ_INFO    0x0004
+#define MGMT_OP_SET_POWERED  0x0005
+#define MGMT_OP_SET_PRIVACY  0x002f
 #define MGMT_EV_CMD_COMPLETE 0x0001
-#define MGMT_EV_CMD_STATUS 0x0002
+#define MGMT_EV_CMD_STATUS   0x0002
 
-#define MGMT_STATUS_REJECTED 0x0b
-#define MGMT_STATUS_NOT_SUPPORTED 0x0c
-#define MGMT_STATUS_INVALID_INDEX 0x11
+#define MGMT_STATUS_REJECTED          0x0b
+#define MGMT_STATUS_NOT_SUPPORTED     0x0c
+#define MGMT_STATUS_INVALID_INDEX     0x11
 #define MGMT_STATUS_PERMISSION_DENIED 0x14
 
-#define READ_INFO_LEN 280          /* its reply's parameters */
+#define READ_INFO_LEN      280 /* its reply's parameters */
 #define COMMAND_TIMEOUT_MS 5000
-#define POWER_ON_TRIES 3           /* Set Powered on answered unpowered */
+#define POWER_ON_TRIES     3 /* Set Powered on answered unpowered */
 
 struct sockaddr_hci {
 	sa_family_t hci_family;
@@ -56,7 +56,7 @@ struct sockaddr_hci {
 };
 
 enum step {
-	STEP_READ,          /* Read Controller Information */
+	STEP_READ, /* Read Controller Information */
 	STEP_POWER_OFF,
 	STEP_SET_PRIVACY,
 	STEP_POWER_ON,
@@ -67,15 +67,15 @@ struct req {
 	struct mgmt *m;
 	guint id;
 	uint16_t index;
-	bool set;               /* set_privacy (else read_privacy) */
+	bool set; /* set_privacy (else read_privacy) */
 	bool on;
 	enum step step;
 	bool was_powered;
-	bool off_asked;         /* Set Powered off went out */
-	unsigned power_tries;   /* Set Powered on sent */
-	uint16_t op;            /* the command out */
+	bool off_asked;       /* Set Powered off went out */
+	unsigned power_tries; /* Set Powered on sent */
+	uint16_t op;          /* the command out */
 	char address[18];
-	GError *error;          /* kept while powering on again */
+	GError *error; /* kept while powering on again */
 	mgmt_privacy_fn read_fn;
 	mgmt_done_fn done_fn;
 	void *user_data;
@@ -85,11 +85,11 @@ struct mgmt {
 	int fd;
 	guint source;
 	guint timer;
-	GQueue reqs;            /* struct req; the head is in flight */
-	bool sent;              /* the head's command is out */
+	GQueue reqs; /* struct req; the head is in flight */
+	bool sent;   /* the head's command is out */
 	guint next_id;
 	char *storage;
-	unsigned timeout_ms;    /* per command */
+	unsigned timeout_ms; /* per command */
 };
 
 static const char *status_text(uint8_t s)
@@ -122,11 +122,12 @@ static const char *op_text(uint16_t op)
 static GError *status_error(uint16_t op, uint16_t index, uint8_t status)
 {
 	int code = status == MGMT_STATUS_PERMISSION_DENIED ?
-			   BCERROR_NOT_PERMITTED :
-		   status == MGMT_STATUS_INVALID_INDEX ? BCERROR_NO_SUCH_ADAPTER :
-		   status == MGMT_STATUS_NOT_SUPPORTED ? BCERROR_NOT_SUPPORTED :
-		   status == MGMT_STATUS_REJECTED ? BCERROR_REJECTED :
-						 BCERROR_FAILED;
+	                   BCERROR_NOT_PERMITTED :
+	           status == MGMT_STATUS_INVALID_INDEX ?
+	                   BCERROR_NO_SUCH_ADAPTER :
+	           status == MGMT_STATUS_NOT_SUPPORTED ? BCERROR_NOT_SUPPORTED :
+	           status == MGMT_STATUS_REJECTED      ? BCERROR_REJECTED :
+	                                                 BCERROR_FAILED;
 
 	return g_error_new(BCERROR, code, "mgmt %s on hci%u: %s (0x%02x)",
 		op_text(op), index, status_text(status), status);
@@ -151,8 +152,7 @@ static uint32_t get32(const uint8_t *p)
 
 /* ---- the IRK bluetoothd keeps ------------------------------------------- */
 
-bool mgmt_stored_irk(const char *storage, const char *address,
-	uint8_t irk[16])
+bool mgmt_stored_irk(const char *storage, const char *address, uint8_t irk[16])
 {
 	char *path = g_build_filename(storage, address, "identity", NULL);
 	GKeyFile *kf = g_key_file_new();
@@ -225,14 +225,18 @@ static void fail(struct mgmt *m, struct req *r, GError *error, bool refused)
 
 	if (r->step == STEP_POWER_ON) {
 		/* powering on (again) failed */
-		err = r->error ? g_error_new(r->error->domain, r->error->code,
-			"%s; and hci%u could not be powered on again (%s): it "
-			"is left powered off ('btmgmt --index %u power on' "
-			"powers it)", r->error->message, r->index,
-			error->message, r->index) :
-			g_error_new(error->domain, error->code, "%s: hci%u is "
-			"left powered off ('btmgmt --index %u power on' powers "
-			"it)", error->message, r->index, r->index);
+		err = r->error ?
+		              g_error_new(r->error->domain, r->error->code,
+				      "%s; and hci%u could not be powered on again (%s): it "
+				      "is left powered off ('btmgmt --index %u power on' "
+				      "powers it)",
+				      r->error->message, r->index,
+				      error->message, r->index) :
+		              g_error_new(error->domain, error->code,
+				      "%s: hci%u is "
+				      "left powered off ('btmgmt --index %u power on' powers "
+				      "it)",
+				      error->message, r->index, r->index);
 		g_error_free(error);
 		finish(m, r, -1, err);
 		return;
@@ -255,9 +259,11 @@ static gboolean command_timeout(gpointer data)
 	m->timer = 0;
 	m->sent = false;
 	if (r)
-		fail(m, r, g_error_new(BCERROR, BCERROR_TIMEOUT,
-			"mgmt %s on hci%u: no answer from the kernel within "
-			"%u ms", op_text(r->op), r->index, m->timeout_ms),
+		fail(m, r,
+			g_error_new(BCERROR, BCERROR_TIMEOUT,
+				"mgmt %s on hci%u: no answer from the kernel within "
+				"%u ms",
+				op_text(r->op), r->index, m->timeout_ms),
 			false);
 	return G_SOURCE_REMOVE;
 }
@@ -283,8 +289,9 @@ static bool send_command(struct mgmt *m, uint16_t op, uint16_t index,
 	 * says how it went.
 	 */
 	if (n < 0) {
-		g_set_error(error, BCERROR, BCERROR_IO, "mgmt: cannot send %s: %s",
-			op_text(op), g_strerror(errno));
+		g_set_error(error, BCERROR, BCERROR_IO,
+			"mgmt: cannot send %s: %s", op_text(op),
+			g_strerror(errno));
 		return false;
 	}
 	m->sent = true;
@@ -303,8 +310,7 @@ static void send_step(struct mgmt *m, struct req *r)
 	uint16_t op = MGMT_OP_READ_INFO, len = 0;
 
 	switch (r->step) {
-	case STEP_READ:
-		break;
+	case STEP_READ: break;
 	case STEP_POWER_OFF:
 	case STEP_POWER_ON:
 		op = MGMT_OP_SET_POWERED;
@@ -319,12 +325,11 @@ static void send_step(struct mgmt *m, struct req *r)
 		if (!r->on || !mgmt_stored_irk(m->storage, r->address, p + 1))
 			for (int i = 1; i < 17; i++)
 				p[i] = r->on ? (uint8_t)g_random_int_range(0,
-					256) : 0;
+						       256) :
+				               0;
 		len = 17;
 		break;
-	case STEP_DONE:
-		finish(m, r, -1, NULL);
-		return;
+	case STEP_DONE: finish(m, r, -1, NULL); return;
 	}
 	if (!send_command(m, op, r->index, p, len, &err))
 		fail(m, r, err, false);
@@ -344,19 +349,16 @@ static enum step next_step(struct req *r)
 	switch (r->step) {
 	case STEP_READ:
 		return r->was_powered ? STEP_POWER_OFF : STEP_SET_PRIVACY;
-	case STEP_POWER_OFF:
-		return STEP_SET_PRIVACY;
+	case STEP_POWER_OFF: return STEP_SET_PRIVACY;
 	case STEP_SET_PRIVACY:
 		return r->was_powered ? STEP_POWER_ON : STEP_DONE;
 	case STEP_POWER_ON:
-	case STEP_DONE:
-		break;
+	case STEP_DONE: break;
 	}
 	return STEP_DONE;
 }
 
-static void read_info(struct req *r, const uint8_t *d, size_t len,
-	int *privacy)
+static void read_info(struct req *r, const uint8_t *d, size_t len, int *privacy)
 {
 	uint32_t current;
 
@@ -392,9 +394,11 @@ static void on_reply(struct mgmt *m, uint16_t op, uint16_t index,
 	if (r->step == STEP_READ) {
 		read_info(r, d, len, &privacy);
 		if (privacy < 0) {
-			finish(m, r, -1, g_error_new(BCERROR, BCERROR_FAILED,
-				"mgmt: a short Read Controller Information "
-				"reply (%zu bytes)", len));
+			finish(m, r, -1,
+				g_error_new(BCERROR, BCERROR_FAILED,
+					"mgmt: a short Read Controller Information "
+					"reply (%zu bytes)",
+					len));
 			return;
 		}
 		if (!r->set || privacy == r->on) {
@@ -403,7 +407,7 @@ static void on_reply(struct mgmt *m, uint16_t op, uint16_t index,
 		}
 	}
 	if (r->step == STEP_POWER_ON && len >= 7 &&
-	    !(get32(d + 3) & MGMT_SETTING_POWERED)) {
+		!(get32(d + 3) & MGMT_SETTING_POWERED)) {
 		/*
 		 * answered, but its settings say unpowered (a Set Powered
 		 * answer that is not this one's, or a kernel still powering
@@ -413,10 +417,13 @@ static void on_reply(struct mgmt *m, uint16_t op, uint16_t index,
 			send_step(m, r);
 			return;
 		}
-		fail(m, r, g_error_new(BCERROR, BCERROR_FAILED, "mgmt Set "
-			"Powered on hci%u: answered %u times, but the "
-			"controller stays powered off", r->index,
-			r->power_tries), false);
+		fail(m, r,
+			g_error_new(BCERROR, BCERROR_FAILED,
+				"mgmt Set "
+				"Powered on hci%u: answered %u times, but the "
+				"controller stays powered off",
+				r->index, r->power_tries),
+			false);
 		return;
 	}
 	if (r->step == STEP_POWER_ON && r->error) {
@@ -466,8 +473,9 @@ static gboolean readable(gint fd, GIOCondition cond, gpointer data)
 
 			m->source = 0;
 			while ((r = g_queue_peek_head(&m->reqs)))
-				finish(m, r, -1, g_error_new(BCERROR,
-					BCERROR_IO, "mgmt: the socket closed"));
+				finish(m, r, -1,
+					g_error_new(BCERROR, BCERROR_IO,
+						"mgmt: the socket closed"));
 			return G_SOURCE_REMOVE;
 		}
 		on_frame(m, buf, (size_t)n);
@@ -559,12 +567,13 @@ struct mgmt *mgmt_new(GError **error)
 		BTPROTO_HCI);
 
 	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		g_set_error(error, BCERROR, errno == EAFNOSUPPORT ||
-				errno == EPROTONOSUPPORT ?
-					BCERROR_NOT_SUPPORTED :
-					BCERROR_NOT_PERMITTED,
+		g_set_error(error, BCERROR,
+			errno == EAFNOSUPPORT || errno == EPROTONOSUPPORT ?
+				BCERROR_NOT_SUPPORTED :
+				BCERROR_NOT_PERMITTED,
 			"cannot open the kernel's Bluetooth management socket: "
-			"%s", g_strerror(errno));
+			"%s",
+			g_strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		return NULL;
@@ -591,8 +600,8 @@ void mgmt_free(struct mgmt *m)
 		return;
 	/* a change half done: power on asked for, not waited for */
 	r = g_queue_peek_head(&m->reqs);
-	if (r && r->set && r->off_asked && !(r->step == STEP_POWER_ON &&
-						 m->sent)) {
+	if (r && r->set && r->off_asked &&
+		!(r->step == STEP_POWER_ON && m->sent)) {
 		uint8_t on = 1;
 
 		if (m->timer)

@@ -130,8 +130,7 @@ static const struct {
 	{ BLUEZ_IFACE_DEVICE, "Disconnected", "(ss)", apply_disconnected },
 };
 
-bool mirror_apply_signal(struct model *model, DBusMessage *msg,
-	GError **error)
+bool mirror_apply_signal(struct model *model, DBusMessage *msg, GError **error)
 {
 	const char *iface = dbus_message_get_interface(msg);
 	const char *member = dbus_message_get_member(msg);
@@ -139,10 +138,10 @@ bool mirror_apply_signal(struct model *model, DBusMessage *msg,
 	GVariant *args;
 
 	if (dbus_message_get_type(msg) == DBUS_MESSAGE_TYPE_SIGNAL && iface &&
-	    member && path) {
+		member && path) {
 		for (size_t i = 0; i < G_N_ELEMENTS(followed); i++) {
 			if (strcmp(followed[i].iface, iface) ||
-			    strcmp(followed[i].member, member))
+				strcmp(followed[i].member, member))
 				continue;
 			if (!msg_get_args(msg, followed[i].args, &args, error))
 				return false;
@@ -164,9 +163,9 @@ static void sync_reply(DBusMessage *reply, void *data)
 
 	mi->sync_call = 0;
 	if (msg_is_error(reply, &err) ||
-	    !mirror_apply_objects(mi->model, reply, &err)) {
-		g_prefix_error(&err, "GetManagedObjects from %s: ",
-			mi->service);
+		!mirror_apply_objects(mi->model, reply, &err)) {
+		g_prefix_error(&err,
+			"GetManagedObjects from %s: ", mi->service);
 		enter_state(mi, MIRROR_STATE_ERROR, err);
 		g_error_free(err);
 		return;
@@ -211,7 +210,7 @@ static void on_signal(DBusMessage *msg, void *data)
 
 	/* signals sent before we knew the owner are dropped */
 	if (!mi->owner ||
-	    g_strcmp0(dbus_message_get_sender(msg), mi->owner) != 0)
+		g_strcmp0(dbus_message_get_sender(msg), mi->owner) != 0)
 		return;
 	if (!mirror_apply_signal(mi->model, msg, &err))
 		warn(mi, err);
@@ -228,8 +227,7 @@ struct mirror *mirror_new(struct bus *bus, struct model *model,
 	return mi;
 }
 
-void mirror_set_state_cb(struct mirror *mi, mirror_state_fn fn,
-	void *user_data)
+void mirror_set_state_cb(struct mirror *mi, mirror_state_fn fn, void *user_data)
 {
 	mi->state_fn = fn;
 	mi->state_data = user_data;
@@ -255,8 +253,8 @@ void mirror_start(struct mirror *mi)
 		BLUEZ_PATH, DBUS_IFACE_PROPERTIES, "PropertiesChanged",
 		on_signal, mi, NULL);
 	mi->sig[3] = bus_add_signal_watch(mi->bus, mi->service, NULL,
-		BLUEZ_PATH, BLUEZ_IFACE_DEVICE, "Disconnected",
-		on_signal, mi, NULL);
+		BLUEZ_PATH, BLUEZ_IFACE_DEVICE, "Disconnected", on_signal, mi,
+		NULL);
 	enter_state(mi, MIRROR_STATE_WAITING, NULL);
 	mi->name_watch = bus_watch_name(mi->bus, mi->service, owner_cb, mi,
 		NULL);

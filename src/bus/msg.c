@@ -240,7 +240,7 @@ static bool append_value(DBusMessageIter *iter, GVariant *value, int depth,
 	}
 	/* (a dict entry is checked with its array) */
 	if (g_variant_classify(value) != G_VARIANT_CLASS_DICT_ENTRY &&
-	    !dbus_signature_validate_single(ts, NULL)) {
+		!dbus_signature_validate_single(ts, NULL)) {
 		g_set_error(error, BCERROR, BCERROR_INVALID_ARGS,
 			"type %s cannot be sent over D-Bus", ts);
 		return false;
@@ -248,7 +248,8 @@ static bool append_value(DBusMessageIter *iter, GVariant *value, int depth,
 	switch (g_variant_classify(value)) {
 	case G_VARIANT_CLASS_BOOLEAN: {
 		dbus_bool_t x = g_variant_get_boolean(value);
-		return dbus_message_iter_append_basic(iter, DBUS_TYPE_BOOLEAN, &x);
+		return dbus_message_iter_append_basic(iter, DBUS_TYPE_BOOLEAN,
+			&x);
 	}
 	case G_VARIANT_CLASS_BYTE: {
 		unsigned char x = g_variant_get_byte(value);
@@ -256,40 +257,49 @@ static bool append_value(DBusMessageIter *iter, GVariant *value, int depth,
 	}
 	case G_VARIANT_CLASS_INT16: {
 		dbus_int16_t x = g_variant_get_int16(value);
-		return dbus_message_iter_append_basic(iter, DBUS_TYPE_INT16, &x);
+		return dbus_message_iter_append_basic(iter, DBUS_TYPE_INT16,
+			&x);
 	}
 	case G_VARIANT_CLASS_UINT16: {
 		dbus_uint16_t x = g_variant_get_uint16(value);
-		return dbus_message_iter_append_basic(iter, DBUS_TYPE_UINT16, &x);
+		return dbus_message_iter_append_basic(iter, DBUS_TYPE_UINT16,
+			&x);
 	}
 	case G_VARIANT_CLASS_INT32: {
 		dbus_int32_t x = g_variant_get_int32(value);
-		return dbus_message_iter_append_basic(iter, DBUS_TYPE_INT32, &x);
+		return dbus_message_iter_append_basic(iter, DBUS_TYPE_INT32,
+			&x);
 	}
 	case G_VARIANT_CLASS_UINT32: {
 		dbus_uint32_t x = g_variant_get_uint32(value);
-		return dbus_message_iter_append_basic(iter, DBUS_TYPE_UINT32, &x);
+		return dbus_message_iter_append_basic(iter, DBUS_TYPE_UINT32,
+			&x);
 	}
 	case G_VARIANT_CLASS_INT64: {
 		dbus_int64_t x = g_variant_get_int64(value);
-		return dbus_message_iter_append_basic(iter, DBUS_TYPE_INT64, &x);
+		return dbus_message_iter_append_basic(iter, DBUS_TYPE_INT64,
+			&x);
 	}
 	case G_VARIANT_CLASS_UINT64: {
 		dbus_uint64_t x = g_variant_get_uint64(value);
-		return dbus_message_iter_append_basic(iter, DBUS_TYPE_UINT64, &x);
+		return dbus_message_iter_append_basic(iter, DBUS_TYPE_UINT64,
+			&x);
 	}
 	case G_VARIANT_CLASS_DOUBLE: {
 		double x = g_variant_get_double(value);
-		return dbus_message_iter_append_basic(iter, DBUS_TYPE_DOUBLE, &x);
+		return dbus_message_iter_append_basic(iter, DBUS_TYPE_DOUBLE,
+			&x);
 	}
 	case G_VARIANT_CLASS_STRING:
 	case G_VARIANT_CLASS_OBJECT_PATH:
 	case G_VARIANT_CLASS_SIGNATURE: {
 		const char *s = g_variant_get_string(value, NULL);
 		int t = g_variant_classify(value) == G_VARIANT_CLASS_STRING ?
-			DBUS_TYPE_STRING :
-			g_variant_classify(value) == G_VARIANT_CLASS_OBJECT_PATH ?
-			DBUS_TYPE_OBJECT_PATH : DBUS_TYPE_SIGNATURE;
+		                DBUS_TYPE_STRING :
+		        g_variant_classify(value) ==
+		                        G_VARIANT_CLASS_OBJECT_PATH ?
+		                DBUS_TYPE_OBJECT_PATH :
+		                DBUS_TYPE_SIGNATURE;
 		if (t == DBUS_TYPE_STRING && !g_utf8_validate(s, -1, NULL)) {
 			g_set_error(error, BCERROR, BCERROR_INVALID_ARGS,
 				"string is not valid UTF-8");
@@ -322,8 +332,8 @@ static bool append_value(DBusMessageIter *iter, GVariant *value, int depth,
 	case G_VARIANT_CLASS_ARRAY: {
 		if (strcmp(ts, "ay") == 0) {
 			gsize n = 0;
-			const unsigned char *p = g_variant_get_fixed_array(value,
-				&n, 1);
+			const unsigned char *p =
+				g_variant_get_fixed_array(value, &n, 1);
 
 			dbus_message_iter_open_container(iter, DBUS_TYPE_ARRAY,
 				"y", &sub);
@@ -331,8 +341,8 @@ static bool append_value(DBusMessageIter *iter, GVariant *value, int depth,
 				DBUS_TYPE_BYTE, &p, (int)n);
 			return dbus_message_iter_close_container(iter, &sub);
 		}
-		dbus_message_iter_open_container(iter, DBUS_TYPE_ARRAY,
-			ts + 1, &sub);
+		dbus_message_iter_open_container(iter, DBUS_TYPE_ARRAY, ts + 1,
+			&sub);
 		goto children;
 	}
 	case G_VARIANT_CLASS_TUPLE:
@@ -349,7 +359,8 @@ static bool append_value(DBusMessageIter *iter, GVariant *value, int depth,
 			"type %s cannot be sent over D-Bus", ts);
 		return false;
 	}
-	g_set_error(error, BCERROR, BCERROR_INVALID_ARGS, "unknown type %s", ts);
+	g_set_error(error, BCERROR, BCERROR_INVALID_ARGS, "unknown type %s",
+		ts);
 	return false;
 
 children:
@@ -392,10 +403,11 @@ bool msg_append(DBusMessage *msg, GVariant *tuple, GError **error)
 	return ok;
 }
 
-DBusMessage *msg_new_call(const char *dest, const char *path,
-	const char *iface, const char *method, GVariant *args)
+DBusMessage *msg_new_call(const char *dest, const char *path, const char *iface,
+	const char *method, GVariant *args)
 {
-	DBusMessage *m = dbus_message_new_method_call(dest, path, iface, method);
+	DBusMessage *m = dbus_message_new_method_call(dest, path, iface,
+		method);
 
 	if (!m) {
 		if (args)
@@ -424,7 +436,7 @@ const char *msg_error_text(DBusMessage *reply)
 	if (!msg_error_name(reply))
 		return NULL;
 	if (dbus_message_iter_init(reply, &it) &&
-	    dbus_message_iter_get_arg_type(&it) == DBUS_TYPE_STRING)
+		dbus_message_iter_get_arg_type(&it) == DBUS_TYPE_STRING)
 		dbus_message_iter_get_basic(&it, &s);
 	return s ? s : "";
 }

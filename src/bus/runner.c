@@ -110,8 +110,10 @@ static void on_hci(const struct engine_hci_event *ev, void *data);
  * says whether we may read HCI at all). */
 static void watch_hci(struct runner *r)
 {
-	for (unsigned i = 0; !r->hci_denied && !r->opts.engine.sim &&
-	     i < engine_centrals(r->engine) && i < AGENT_MAX_SLOTS; i++) {
+	for (unsigned i = 0;
+		!r->hci_denied && !r->opts.engine.sim &&
+		i < engine_centrals(r->engine) && i < AGENT_MAX_SLOTS;
+		i++) {
 		int index = hcimon_index_of(engine_central_adapter(r->engine,
 			i));
 
@@ -224,8 +226,7 @@ static void on_mirror(struct mirror *mi, enum mirror_state st,
 		break;
 	case MIRROR_STATE_IDLE:
 	case MIRROR_STATE_WAITING:
-	case MIRROR_STATE_SYNCING:
-		break;
+	case MIRROR_STATE_SYNCING: break;
 	}
 }
 
@@ -239,7 +240,7 @@ static void on_trace(DBusMessage *msg, void *data)
 
 	/* only the DUT in range of our adapters */
 	for (unsigned i = 0; i < engine_centrals(r->engine) && central < 0;
-	     i++) {
+		i++) {
 		const char *adapter = engine_central_adapter(r->engine, i);
 		char *mine = adapter ? bluez_sim_path(adapter) : NULL;
 
@@ -254,11 +255,13 @@ static void on_trace(DBusMessage *msg, void *data)
 	 * (json-glib recurses per level); what is refused is said */
 	len = strlen(json);
 	if (len > (size_t)RUNNER_MAX_TRACE ||
-	    jsontext_too_deep(json, len, JSONTEXT_MAX_DEPTH)) {
+		jsontext_too_deep(json, len, JSONTEXT_MAX_DEPTH)) {
 		char *note = g_strdup_printf("{\"event\":\"trace-dropped\","
-			"\"bytes\":%zu,\"why\":\"%s\"}", len,
-			len > (size_t)RUNNER_MAX_TRACE ? "longer than the limit" :
-						 "nested too deeply");
+					     "\"bytes\":%zu,\"why\":\"%s\"}",
+			len,
+			len > (size_t)RUNNER_MAX_TRACE ?
+				"longer than the limit" :
+				"nested too deeply");
 
 		engine_sim_trace_from(r->engine, (unsigned)central, note);
 		g_free(note);
@@ -359,9 +362,8 @@ struct runner *runner_new(struct bus *bus, struct scenario *scn,
 	r->mirror = mirror_new(bus, r->model, BLUEZ_SERVICE);
 	mirror_set_state_cb(r->mirror, on_mirror, r);
 	if (opts->sim_trace)
-		r->trace_watch = bus_add_signal_watch(bus, BLUEZ_SERVICE,
-			NULL, BC_SIM_PATH, BC_SIM_IFACE, "Trace", on_trace, r,
-			NULL);
+		r->trace_watch = bus_add_signal_watch(bus, BLUEZ_SERVICE, NULL,
+			BC_SIM_PATH, BC_SIM_IFACE, "Trace", on_trace, r, NULL);
 	bus_set_disconnect_handler(bus, on_bus_lost, r);
 	return r;
 }
@@ -387,10 +389,12 @@ void runner_start(struct runner *r, runner_done_fn fn, void *user_data)
 				"and reasons are evidence (confidence "
 				"confirmed)");
 		} else {
-			char *t = g_strdup_printf("no HCI evidence (%s): "
+			char *t = g_strdup_printf(
+				"no HCI evidence (%s): "
 				"verdicts rest on D-Bus alone (confidence "
 				"inferred); run as root or with CAP_NET_RAW "
-				"for HCI status and reasons", err->message);
+				"for HCI status and reasons",
+				err->message);
 
 			engine_note(r->engine, LOG_NOTE_HCI, t);
 			g_free(t);
@@ -456,7 +460,8 @@ char *runner_bluez_version(void)
 			continue;
 		if (g_spawn_sync(NULL, (char **)argv, NULL,
 			    G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, &out, NULL,
-			    &status, NULL) && status == 0 && out) {
+			    &status, NULL) &&
+			status == 0 && out) {
 			g_strstrip(out);
 			if (*out)
 				return out;

@@ -19,15 +19,15 @@
 struct iface_inst {
 	const struct svc_interface *desc;
 	void *data;
-	GPtrArray *dirty;     /* property names (from desc) changed */
+	GPtrArray *dirty; /* property names (from desc) changed */
 	bool pending_add;
 };
 
 struct object {
 	char *path;
-	GPtrArray *ifaces;    /* struct iface_inst */
+	GPtrArray *ifaces; /* struct iface_inst */
 	bool queued;
-	bool announced;       /* its InterfacesAdded went out */
+	bool announced; /* its InterfacesAdded went out */
 };
 
 struct svc_call {
@@ -37,15 +37,15 @@ struct svc_call {
 
 struct service {
 	struct bus *bus;
-	GHashTable *objects;  /* path -> struct object */
-	GQueue dirty;         /* struct object *, in order of first change */
-	GPtrArray *managers;  /* object manager paths */
-	GHashTable *calls;    /* outstanding struct svc_call */
+	GHashTable *objects; /* path -> struct object */
+	GQueue dirty;        /* struct object *, in order of first change */
+	GPtrArray *managers; /* object manager paths */
+	GHashTable *calls;   /* outstanding struct svc_call */
 	guint flush_idle;
 };
 
-static const struct svc_interface *find_desc(struct object *o,
-	const char *name, struct iface_inst **out)
+static const struct svc_interface *find_desc(struct object *o, const char *name,
+	struct iface_inst **out)
 {
 	for (guint i = 0; i < o->ifaces->len; i++) {
 		struct iface_inst *ii = g_ptr_array_index(o->ifaces, i);
@@ -194,7 +194,7 @@ static GVariant *iface_props(struct iface_inst *ii)
 
 	g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
 	for (const struct svc_property *p = ii->desc->properties; p && p->name;
-	     p++) {
+		p++) {
 		GVariant *v = p->get ? p->get(ii->data, p->name) : NULL;
 
 		if (!v)
@@ -244,7 +244,7 @@ static const char *manager_for(struct service *svc, const char *path)
 		if (strcmp(m, path) == 0)
 			continue;
 		if (strcmp(m, "/") == 0 ||
-		    (strncmp(path, m, n) == 0 && path[n] == '/'))
+			(strncmp(path, m, n) == 0 && path[n] == '/'))
 			return m;
 	}
 	return NULL;
@@ -309,7 +309,7 @@ static void flush_object(struct service *svc, struct object *o)
 			const struct svc_property *p = find_prop(ii->desc,
 				g_ptr_array_index(ii->dirty, k));
 			GVariant *v = p && p->get ? p->get(ii->data, p->name) :
-						    NULL;
+			                            NULL;
 
 			if (!p)
 				continue;
@@ -466,7 +466,8 @@ static void remove_ifaces(struct service *svc, struct object *o,
 	/* the object goes: so do its standard interfaces (gdbus) */
 	if (any && o->ifaces->len == 0 && o->announced) {
 		if (had_props)
-			g_variant_builder_add(&names, "s", DBUS_IFACE_PROPERTIES);
+			g_variant_builder_add(&names, "s",
+				DBUS_IFACE_PROPERTIES);
 		g_variant_builder_add(&names, "s", DBUS_IFACE_INTROSPECTABLE);
 		o->announced = false;
 	}
@@ -548,7 +549,8 @@ static char *introspect(struct service *svc, const char *path)
 	gpointer k;
 	size_t n = strlen(path);
 
-	g_string_append(x, "<node>\n"
+	g_string_append(x,
+		"<node>\n"
 		"  <interface name=\"" DBUS_IFACE_INTROSPECTABLE "\">\n"
 		"    <method name=\"Introspect\">\n"
 		"      <arg name=\"xml\" type=\"s\" direction=\"out\"/>\n"
@@ -604,7 +606,7 @@ static char *introspect(struct service *svc, const char *path)
 		g_string_append_printf(x, "  <interface name=\"%s\">\n",
 			d->name);
 		for (const struct svc_method *m = d->methods; m && m->name;
-		     m++) {
+			m++) {
 			const char *names = m->args;
 
 			g_string_append_printf(x, "    <method name=\"%s\">\n",
@@ -614,7 +616,7 @@ static char *introspect(struct service *svc, const char *path)
 			g_string_append(x, "    </method>\n");
 		}
 		for (const struct svc_signal *s = d->signals; s && s->name;
-		     s++) {
+			s++) {
 			const char *names = s->args;
 
 			g_string_append_printf(x, "    <signal name=\"%s\">\n",
@@ -622,12 +624,13 @@ static char *introspect(struct service *svc, const char *path)
 			append_args_xml(x, s->type, NULL, &names);
 			g_string_append(x, "    </signal>\n");
 		}
-		for (const struct svc_property *p = d->properties;
-		     p && p->name; p++)
+		for (const struct svc_property *p = d->properties; p && p->name;
+			p++)
 			g_string_append_printf(x,
 				"    <property name=\"%s\" type=\"%s\" "
 				"access=\"%s\"/>\n",
-				p->name, p->type, p->set ? "readwrite" : "read");
+				p->name, p->type,
+				p->set ? "readwrite" : "read");
 		g_string_append(x, "  </interface>\n");
 	}
 
@@ -646,8 +649,8 @@ static char *introspect(struct service *svc, const char *path)
 		if (!*rest)
 			continue;
 		slash = strchr(rest, '/');
-		g_hash_table_add(kids, slash ? g_strndup(rest, slash - rest) :
-					       g_strdup(rest));
+		g_hash_table_add(kids,
+			slash ? g_strndup(rest, slash - rest) : g_strdup(rest));
 	}
 	g_hash_table_iter_init(&it, kids);
 	while (g_hash_table_iter_next(&it, &k, NULL))
@@ -675,8 +678,8 @@ static GVariant *managed_objects(struct service *svc, const char *mgr)
 		struct object *o = g_hash_table_lookup(svc->objects, l->data);
 		GVariantBuilder ifs;
 
-		if (!o->ifaces->len || g_strcmp0(manager_for(svc, o->path),
-					       mgr) != 0)
+		if (!o->ifaces->len ||
+			g_strcmp0(manager_for(svc, o->path), mgr) != 0)
 			continue;
 		g_variant_builder_init(&ifs, G_VARIANT_TYPE("a{sa{sv}}"));
 		add_standard_ifaces(&ifs, o);
@@ -703,8 +706,9 @@ static void unknown_method(struct svc_call *call, const char *error,
 	/* args is "(...)": the message's signature is the inside */
 	svc_call_error(call, error,
 		"Method \"%s\" with signature \"%.*s\" on interface \"%s\" "
-		"doesn't exist\n", member, n >= 2 ? (int)(n - 2) : 0,
-		n >= 2 ? sig + 1 : "", iface ? iface : "(null)");
+		"doesn't exist\n",
+		member, n >= 2 ? (int)(n - 2) : 0, n >= 2 ? sig + 1 : "",
+		iface ? iface : "(null)");
 }
 
 static void handle_properties(struct object *o, struct svc_call *call,
@@ -715,19 +719,19 @@ static void handle_properties(struct object *o, struct svc_call *call,
 	const struct svc_property *p;
 
 	if (strcmp(member, "GetAll") == 0 &&
-	    g_variant_is_of_type(args, G_VARIANT_TYPE("(s)"))) {
+		g_variant_is_of_type(args, G_VARIANT_TYPE("(s)"))) {
 		g_variant_get(args, "(&s)", &iface);
 		if (!find_desc(o, iface, &ii)) {
 			error_about(call, DBUS_ERR_INVALID_ARGS,
 				"No such interface", iface);
 			return;
 		}
-		svc_call_return(call, g_variant_new("(@a{sv})",
-					      iface_props(ii)));
+		svc_call_return(call,
+			g_variant_new("(@a{sv})", iface_props(ii)));
 		return;
 	}
 	if (strcmp(member, "Get") == 0 &&
-	    g_variant_is_of_type(args, G_VARIANT_TYPE("(ss)"))) {
+		g_variant_is_of_type(args, G_VARIANT_TYPE("(ss)"))) {
 		GVariant *v;
 
 		g_variant_get(args, "(&s&s)", &iface, &name);
@@ -749,7 +753,7 @@ static void handle_properties(struct object *o, struct svc_call *call,
 		return;
 	}
 	if (strcmp(member, "Set") == 0 &&
-	    g_variant_is_of_type(args, G_VARIANT_TYPE("(ssv)"))) {
+		g_variant_is_of_type(args, G_VARIANT_TYPE("(ssv)"))) {
 		GVariant *value;
 
 		g_variant_get(args, "(&s&sv)", &iface, &name, &value);
@@ -782,7 +786,8 @@ static bool sig_matches(const char *in, GVariant *args)
 	size_t n = strlen(have);
 
 	/* args is "(...)"; compare the inside with the method's signature */
-	return n >= 2 && strlen(in) == n - 2 && strncmp(have + 1, in, n - 2) == 0;
+	return n >= 2 && strlen(in) == n - 2 &&
+	       strncmp(have + 1, in, n - 2) == 0;
 }
 
 static DBusHandlerResult on_method(DBusMessage *msg, void *data)
@@ -791,7 +796,8 @@ static DBusHandlerResult on_method(DBusMessage *msg, void *data)
 	const char *path = dbus_message_get_path(msg);
 	const char *iface = dbus_message_get_interface(msg);
 	const char *member = dbus_message_get_member(msg);
-	struct object *o = path ? g_hash_table_lookup(svc->objects, path) : NULL;
+	struct object *o = path ? g_hash_table_lookup(svc->objects, path) :
+	                          NULL;
 	struct svc_call *call;
 	GVariant *args;
 	GError *err = NULL;
@@ -808,7 +814,7 @@ static DBusHandlerResult on_method(DBusMessage *msg, void *data)
 	}
 
 	if (g_strcmp0(iface, DBUS_IFACE_INTROSPECTABLE) == 0 &&
-	    strcmp(member, "Introspect") == 0) {
+		strcmp(member, "Introspect") == 0) {
 		char *xml = introspect(svc, path);
 
 		svc_call_return(call, g_variant_new("(s)", xml));
@@ -816,7 +822,7 @@ static DBusHandlerResult on_method(DBusMessage *msg, void *data)
 		goto out;
 	}
 	if (g_strcmp0(iface, DBUS_IFACE_PEER) == 0 &&
-	    strcmp(member, "Ping") == 0) {
+		strcmp(member, "Ping") == 0) {
 		svc_call_return(call, NULL);
 		goto out;
 	}
@@ -831,8 +837,9 @@ static DBusHandlerResult on_method(DBusMessage *msg, void *data)
 		goto out;
 	}
 	if (g_strcmp0(iface, DBUS_IFACE_OBJECT_MANAGER) == 0 &&
-	    is_manager(svc, path) && strcmp(member, "GetManagedObjects") == 0 &&
-	    sig_matches("", args)) {
+		is_manager(svc, path) &&
+		strcmp(member, "GetManagedObjects") == 0 &&
+		sig_matches("", args)) {
 		svc_call_return(call, managed_objects(svc, path));
 		goto out;
 	}
@@ -842,9 +849,9 @@ static DBusHandlerResult on_method(DBusMessage *msg, void *data)
 		if (iface && strcmp(ii->desc->name, iface) != 0)
 			continue;
 		for (const struct svc_method *m = ii->desc->methods;
-		     m && m->name; m++) {
+			m && m->name; m++) {
 			if (strcmp(m->name, member) == 0 &&
-			    sig_matches(m->in, args)) {
+				sig_matches(m->in, args)) {
 				m->fn(call, args, ii->data);
 				goto out;
 			}

@@ -42,7 +42,7 @@ struct job {
 
 struct trigger_os {
 	FILE *prompt_to;
-	GHashTable *jobs;   /* id -> struct job */
+	GHashTable *jobs; /* id -> struct job */
 	guint next;
 };
 
@@ -166,8 +166,9 @@ static void exited(GPid pid, gint status, gpointer data)
 	j->child = 0;
 	j->pid = 0;
 	j->exited = true;
-	j->status = WIFEXITED(status) ? WEXITSTATUS(status) :
-		    WIFSIGNALED(status) ? 128 + WTERMSIG(status) : -1;
+	j->status = WIFEXITED(status)   ? WEXITSTATUS(status) :
+	            WIFSIGNALED(status) ? 128 + WTERMSIG(status) :
+	                                  -1;
 	maybe_done(j);
 }
 
@@ -198,7 +199,7 @@ static guint t_command(void *data, const char *cmd, const char *const *env,
 	for (size_t i = 0; env && env[i]; i++) {
 		const char *eq = strchr(env[i], '=');
 		char *name = eq ? g_strndup(env[i], (gsize)(eq - env[i])) :
-				  NULL;
+		                  NULL;
 
 		if (name)
 			envp = g_environ_setenv(envp, name, eq + 1, TRUE);
@@ -219,8 +220,8 @@ static guint t_command(void *data, const char *cmd, const char *const *env,
 	for (int k = 0; k < 2; k++) {
 		j->part[k] = g_string_new("");
 		g_unix_set_fd_nonblocking(j->fd[k], TRUE, NULL);
-		j->src[k] = g_unix_fd_add(j->fd[k], G_IO_IN | G_IO_HUP |
-			G_IO_ERR, readable, j);
+		j->src[k] = g_unix_fd_add(j->fd[k],
+			G_IO_IN | G_IO_HUP | G_IO_ERR, readable, j);
 	}
 	j->child = g_child_watch_add(j->pid, exited, j);
 	return j->id;
@@ -234,10 +235,18 @@ static bool baud_constant(int baud, speed_t *out)
 		int baud;
 		speed_t c;
 	} rates[] = {
-		{ 9600, B9600 }, { 19200, B19200 }, { 38400, B38400 },
-		{ 57600, B57600 }, { 115200, B115200 }, { 230400, B230400 },
-		{ 460800, B460800 }, { 921600, B921600 }, { 1000000, B1000000 },
-		{ 2000000, B2000000 }, { 4800, B4800 }, { 2400, B2400 },
+		{ 9600, B9600 },
+		{ 19200, B19200 },
+		{ 38400, B38400 },
+		{ 57600, B57600 },
+		{ 115200, B115200 },
+		{ 230400, B230400 },
+		{ 460800, B460800 },
+		{ 921600, B921600 },
+		{ 1000000, B1000000 },
+		{ 2000000, B2000000 },
+		{ 4800, B4800 },
+		{ 2400, B2400 },
 		{ 1200, B1200 },
 	};
 
@@ -316,7 +325,7 @@ static guint t_serial(void *data, const char *port, int baud, GBytes *bytes,
 	}
 	/* tcsetattr succeeds when it could make any of the changes */
 	if (tcgetattr(j->tty, &got) != 0 || cfgetospeed(&got) != speed ||
-	    (got.c_lflag & (ICANON | ECHO)) || (got.c_oflag & OPOST)) {
+		(got.c_lflag & (ICANON | ECHO)) || (got.c_oflag & OPOST)) {
 		g_set_error(&j->error, BCERROR, BCERROR_ENVIRONMENT,
 			"%s did not take %d baud, raw", port, baud);
 		goto fail;

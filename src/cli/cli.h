@@ -37,20 +37,19 @@ void cli_print_scn_errors(GPtrArray *errors);
  * here, so every run knows the seed it can be replayed with) and
  * *@seed_out the seed passed on.
  */
-bool cli_sim_args(char **faults, double scale, const char *seed,
-	bool verbose, GPtrArray *out, uint32_t *seed_out);
+bool cli_sim_args(char **faults, double scale, const char *seed, bool verbose,
+	GPtrArray *out, uint32_t *seed_out);
 /*
  * --sim-opt KEY=VALUE, each checked (a message and false if one is bad),
  * applied to @cfg (initialised by the caller) and passed on in @out as
  * bondcheck-sim's --opt.
  */
 struct sim_config;
-bool cli_sim_settings(char **settings, struct sim_config *cfg,
-	GPtrArray *out);
+bool cli_sim_settings(char **settings, struct sim_config *cfg, GPtrArray *out);
 
 /* Colour only on a TTY and never with NO_COLOR set. */
 bool cli_use_color(FILE *f);
-const char *cli_c(FILE *f, const char *sgr);   /* "\033[...m" or "" */
+const char *cli_c(FILE *f, const char *sgr); /* "\033[...m" or "" */
 void cli_err(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
 /* What the last cli_err() said (bounded; "" before any). */
 const char *cli_last_error(void);

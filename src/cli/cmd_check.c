@@ -24,8 +24,8 @@ static bool parse_sets(const char *opt, char **sets, GHashTable *vars)
 		name = g_strndup(*s, eq - *s);
 		if (!scenario_var_name_ok(name)) {
 			cli_err("%s '%s': '%s' is not a variable name (letters, "
-				"digits and _, not starting with a digit)", opt,
-				*s, name);
+				"digits and _, not starting with a digit)",
+				opt, *s, name);
 			g_free(name);
 			return false;
 		}
@@ -49,7 +49,8 @@ bool cli_check_sets(char **sets, struct scenario *const *scns, guint n)
 		g_free(name);
 		if (why) {
 			cli_err("--set %s: %s; --set-new defines a variable on "
-				"purpose", *s, why);
+				"purpose",
+				*s, why);
 			g_free(why);
 			return false;
 		}
@@ -77,23 +78,24 @@ int cmd_check(int argc, char **argv)
 			"NAME=VALUE" },
 		{ "set-new", 0, 0, G_OPTION_ARG_STRING_ARRAY, &sets_new,
 			"a variable whether or not a scenario uses it, "
-			"repeatable", "NAME=VALUE" },
+			"repeatable",
+			"NAME=VALUE" },
 		{ "reboot-cmd", 0, 0, G_OPTION_ARG_STRING, &reboot_cmd,
 			"check as if run with --reboot-cmd", "CMD" },
 		{ NULL },
 	};
-	GOptionContext *ctx = g_option_context_new(
-		"SCENARIO... - validate scenario files");
+	GOptionContext *ctx =
+		g_option_context_new("SCENARIO... - validate scenario files");
 	GHashTable *vars = g_hash_table_new_full(g_str_hash, g_str_equal,
 		g_free, g_free);
 	struct scenario_options opts = { vars, false };
-	GPtrArray *scns = g_ptr_array_new_with_free_func(
-		(GDestroyNotify)scenario_free);
+	GPtrArray *scns =
+		g_ptr_array_new_with_free_func((GDestroyNotify)scenario_free);
 	int status = BC_EXIT_OK;
 
 	g_option_context_add_main_entries(ctx, entries, NULL);
 	if (!cli_parse(ctx, &argc, &argv) ||
-	    !cli_parse_sets(sets, sets_new, vars)) {
+		!cli_parse_sets(sets, sets_new, vars)) {
 		status = BC_EXIT_USAGE;
 		goto out;
 	}
@@ -110,8 +112,9 @@ int cmd_check(int argc, char **argv)
 		if (s) {
 			printf("%s: ok, \"%s\", %u step%s", argv[i], s->name,
 				s->total_steps, s->total_steps == 1 ? "" : "s");
-			for (guint c = 0; s->centrals->len > 1 &&
-			     c < s->centrals->len; c++)
+			for (guint c = 0;
+				s->centrals->len > 1 && c < s->centrals->len;
+				c++)
 				printf("%s%s", c ? ", " : ", centrals ",
 					scn_central_label(g_ptr_array_index(
 						s->centrals, c)));
@@ -125,8 +128,9 @@ int cmd_check(int argc, char **argv)
 			g_ptr_array_free(errors, TRUE);
 	}
 	/* a --set no scenario uses is a typo until said otherwise */
-	if (status == BC_EXIT_OK && !cli_check_sets(sets,
-		    (struct scenario *const *)scns->pdata, scns->len))
+	if (status == BC_EXIT_OK &&
+		!cli_check_sets(sets, (struct scenario *const *)scns->pdata,
+			scns->len))
 		status = BC_EXIT_USAGE;
 out:
 	g_option_context_free(ctx);

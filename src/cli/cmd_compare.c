@@ -21,8 +21,8 @@ static unsigned out_width(void)
 	const char *cols = getenv("COLUMNS");
 	guint64 n;
 
-	if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 &&
-	    ws.ws_col >= 40)
+	if (isatty(STDOUT_FILENO) &&
+		ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 40)
 		return ws.ws_col;
 	/* COLUMNS is anybody's: a number from 40 to 10000, or the default */
 	if (cols && g_ascii_string_to_unsigned(cols, 10, 40, 10000, &n, NULL))
@@ -40,7 +40,8 @@ int cmd_compare(int argc, char **argv)
 			"the findings as one JSON object", NULL },
 		{ "threshold", 0, 0, G_OPTION_ARG_DOUBLE, &threshold,
 			"flag a step name whose median or worst time grew by "
-			"this factor (default 1.5)", "F" },
+			"this factor (default 1.5)",
+			"F" },
 		{ "min-slowdown", 0, 0, G_OPTION_ARG_STRING, &min_delta,
 			"...and by at least this much (default 100ms)",
 			"DURATION" },
@@ -48,7 +49,8 @@ int cmd_compare(int argc, char **argv)
 			"exit 1 for a flagged slow-down too", NULL },
 		{ "html", 0, 0, G_OPTION_ARG_FILENAME, &html,
 			"also write the findings as an HTML report (one "
-			"self-contained file)", "FILE" },
+			"self-contained file)",
+			"FILE" },
 		{ NULL },
 	};
 	GOptionContext *ctx = g_option_context_new(
@@ -103,7 +105,8 @@ int cmd_compare(int argc, char **argv)
 		compare_print(c, stdout, cli_use_color(stdout), out_width());
 	}
 	status = compare_regressed(c) || (fail_slower && compare_slower(c)) ?
-			 BC_EXIT_FAILED : BC_EXIT_OK;
+	                 BC_EXIT_FAILED :
+	                 BC_EXIT_OK;
 out:
 	compare_free(c);
 	g_option_context_free(ctx);

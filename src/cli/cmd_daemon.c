@@ -77,7 +77,7 @@ static guint64 run_number(const char *path)
 	guint64 n = 0;
 
 	if (!p || !g_ascii_string_to_unsigned(p + 1, 10, 0, G_MAXUINT64, &n,
-			 NULL))
+			  NULL))
 		return 0;
 	return n;
 }
@@ -237,9 +237,10 @@ int cmd_cancel(int argc, char **argv)
 		const char *name = msg_error_name(reply);
 
 		if (!g_strcmp0(name, DBUS_ERR_UNKNOWN_OBJECT) ||
-		    !g_strcmp0(name, DBUS_ERR_UNKNOWN_METHOD)) {
+			!g_strcmp0(name, DBUS_ERR_UNKNOWN_METHOD)) {
 			cli_err("bondcheckd has no run %lu (bondcheck runs "
-				"lists them)", n);
+				"lists them)",
+				n);
 			status = BC_EXIT_USAGE;
 		} else if (!g_strcmp0(name, BC_ERR_NOT_RUNNING)) {
 			cli_err("%s", err->message);

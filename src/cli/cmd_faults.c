@@ -13,8 +13,8 @@
 #include "cli.h"
 
 /* One line of --json: {"name": ..., "argument": ..., "summary": ...} */
-static void print_json(const char *name, const char *arg_key,
-	const char *arg, const char *summary)
+static void print_json(const char *name, const char *arg_key, const char *arg,
+	const char *summary)
 {
 	JsonBuilder *b = json_builder_new();
 	JsonGenerator *g = json_generator_new();
@@ -68,8 +68,8 @@ int cmd_faults(int argc, char **argv)
 			NULL },
 		{ NULL },
 	};
-	GOptionContext *ctx = g_option_context_new(
-		"- list the simulator's faults");
+	GOptionContext *ctx =
+		g_option_context_new("- list the simulator's faults");
 
 	g_option_context_add_main_entries(ctx, entries, NULL);
 	if (!cli_parse(ctx, &argc, &argv) || argc > 1) {
@@ -83,12 +83,13 @@ int cmd_faults(int argc, char **argv)
 	}
 	for (int f = 0; f < SIM_FAULT_COUNT; f++) {
 		const struct sim_fault_info *i = sim_fault_info(f);
-		char *name = i->arg_help ?
-			g_strdup_printf("%s=%s", i->name, i->arg_help) :
-			g_strdup(i->name);
+		char *name = i->arg_help ? g_strdup_printf("%s=%s", i->name,
+						   i->arg_help) :
+		                           g_strdup(i->name);
 
 		if (json) {
-			print_json(i->name, "argument", i->arg_help, i->summary);
+			print_json(i->name, "argument", i->arg_help,
+				i->summary);
 		} else {
 			printf("%-32s %s\n", name, i->summary);
 		}

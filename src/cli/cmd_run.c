@@ -48,11 +48,11 @@ struct run {
 	struct evlog *log;
 	bool json;
 	bool tty;
-	bool several;             /* several centrals: each line says whose */
+	bool several; /* several centrals: each line says whose */
 	bool progress_shown;
 	guint progress;
 	int status;
-	struct report *report;    /* fed every event; the summary, JUnit */
+	struct report *report;     /* fed every event; the summary, JUnit */
 	struct logread_view *view; /* what each event is */
 	const char *file;
 	struct simhost *sim;
@@ -60,25 +60,25 @@ struct run {
 	/* --daemon */
 	struct bus *dbus;
 	char *run_path;
-	GPtrArray *early;         /* Event lines before StartRun answered */
+	GPtrArray *early; /* Event lines before StartRun answered */
 	guint event_watch;
 	guint name_watch;
 	bool cancel_asked;
 	bool ended;
-	bool finished;            /* the report is finished (finish()) */
-	bool later_summary;       /* several scenarios: one summary at the end */
-	bool log_sink;            /* r->log feeds r->report (on_event) */
-	bool log_tried;           /* the log was opened (or failed to) */
-	FILE *local_log;          /* --log with --daemon: a copy */
-	const char *log_path;     /* its path */
-	bool local_log_failed;    /* a write to it failed */
+	bool finished;         /* the report is finished (finish()) */
+	bool later_summary;    /* several scenarios: one summary at the end */
+	bool log_sink;         /* r->log feeds r->report (on_event) */
+	bool log_tried;        /* the log was opened (or failed to) */
+	FILE *local_log;       /* --log with --daemon: a copy */
+	const char *log_path;  /* its path */
+	bool local_log_failed; /* a write to it failed */
 	JsonParser *parser;
 	/* the step in progress, from its step-start event */
 	char *p_step;
 	gint64 p_line, p_index, p_timeout, p_total;
 	char *p_iter;
 	gint64 p_start_us;
-	guint sig[CLI_SIGNALS];   /* SIGINT, SIGTERM, SIGHUP */
+	guint sig[CLI_SIGNALS]; /* SIGINT, SIGTERM, SIGHUP */
 };
 
 static void clear_progress(struct run *r)
@@ -92,7 +92,7 @@ static void clear_progress(struct run *r)
 static char *ms_text(int64_t ms)
 {
 	return ms < 1000 ? g_strdup_printf("%" G_GINT64_FORMAT " ms", ms) :
-			   g_strdup_printf("%.1f s", (double)ms / 1000.0);
+	                   g_strdup_printf("%.1f s", (double)ms / 1000.0);
 }
 
 static void print_step_end(struct run *r, const struct logread_step *st)
@@ -110,16 +110,19 @@ static void print_step_end(struct run *r, const struct logread_step *st)
 		g_snprintf(who, sizeof(who), "%-10s ", st->central);
 	clear_progress(r);
 	printf("  %s%-5s%s %s%-14s line %-4" G_GINT64_FORMAT " %-8s %9s",
-		cli_c(stdout, col), pass ? "PASS" :
+		cli_c(stdout, col),
+		pass                               ? "PASS" :
 		st->result == LOG_STEP_INTERRUPTED ? "STOP" :
-		st->result == LOG_STEP_ERROR ? "ERROR" : "FAIL",
+		st->result == LOG_STEP_ERROR       ? "ERROR" :
+						     "FAIL",
 		cli_c(stdout, "\033[0m"), who, st->name, st->line, itbuf, el);
 	if (!pass && st->verdict && st->result != LOG_STEP_INTERRUPTED)
 		printf("  %s%s%s%s%s", cli_c(stdout, "\033[1m"), st->verdict,
 			cli_c(stdout, "\033[0m"), conf ? " " : "",
-			conf ? (!strcmp(conf, confidence_to_str(
-					CONFIDENCE_CONFIRMED)) ?
-				       "(confirmed)" : "(inferred)") :
+			conf ? (!strcmp(conf,
+					confidence_to_str(CONFIDENCE_CONFIRMED)) ?
+					       "(confirmed)" :
+					       "(inferred)") :
 			       "");
 	printf("\n");
 	fflush(stdout);
@@ -190,8 +193,9 @@ static gboolean on_progress(gpointer data)
 	}
 	el = ms_text(p.elapsed_ms);
 	to = duration_format(p.timeout_ms);
-	fprintf(stderr, "\r\033[K  ..    %-14s line %-4d %s%s%s %s / %s  "
-			"(step %u of %u)",
+	fprintf(stderr,
+		"\r\033[K  ..    %-14s line %-4d %s%s%s %s / %s  "
+		"(step %u of %u)",
 		p.step, p.line, *p.iteration ? "[" : "", p.iteration,
 		*p.iteration ? "]" : "", el, to, p.index, p.total);
 	fflush(stderr);
@@ -267,16 +271,19 @@ static void sim_died(struct simhost *h, void *data)
 static char *default_log_path(const char *name)
 {
 	const char *state = g_getenv("XDG_STATE_HOME");
-	char *dir = state && *state ? g_build_filename(state, "bondcheck", NULL) :
-		g_build_filename(g_get_home_dir(), ".local", "state",
-			"bondcheck", NULL);
+	char *dir = state && *state ?
+	                    g_build_filename(state, "bondcheck", NULL) :
+	                    g_build_filename(g_get_home_dir(), ".local",
+				    "state", "bondcheck", NULL);
 	GDateTime *dt = g_date_time_new_now_local();
 	char *stamp = g_date_time_format(dt, "%Y%m%d-%H%M%S");
 	char *safe = g_strdup(name);
 	char *file, *path;
 
-	g_strcanon(safe, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-			 "0123456789-_", '-');
+	g_strcanon(safe,
+		"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		"0123456789-_",
+		'-');
 	file = g_strdup_printf("%s-%s-%d.jsonl", safe, stamp, (int)getpid());
 	if (g_mkdir_with_parents(dir, 0755) != 0) {
 		g_free(dir);
@@ -317,8 +324,8 @@ static bool capture_start(struct capture *c, const char *file,
 	 * at the first controller that goes away (another adapter powered
 	 * off), which a capture of all of them would meet
 	 */
-	const char *argv[] = { NULL, "-w", file, adapter ? "-i" : NULL,
-		adapter, NULL };
+	const char *argv[] = { NULL, "-w", file, adapter ? "-i" : NULL, adapter,
+		NULL };
 	bool ok;
 
 	if (!btmon) {
@@ -329,8 +336,8 @@ static bool capture_start(struct capture *c, const char *file,
 	argv[0] = btmon;
 	/* btmon's own complaints (permission) go to our stderr */
 	ok = g_spawn_async(NULL, (char **)argv, NULL,
-		G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL,
-		NULL, NULL, &c->pid, err);
+		G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL, NULL,
+		NULL, &c->pid, err);
 	g_free(btmon);
 	if (!ok)
 		return false;
@@ -366,10 +373,10 @@ static void capture_stop(struct capture *c, const char *file)
 	}
 	g_spawn_close_pid(c->pid);
 	if (!g_file_test(file, G_FILE_TEST_EXISTS) ||
-	    (WIFEXITED(c->status) && WEXITSTATUS(c->status) != 0))
+		(WIFEXITED(c->status) && WEXITSTATUS(c->status) != 0))
 		cli_err("the capture failed (btmon exit %d; it needs root or "
-			"CAP_NET_RAW)", WIFEXITED(c->status) ?
-				WEXITSTATUS(c->status) : -1);
+			"CAP_NET_RAW)",
+			WIFEXITED(c->status) ? WEXITSTATUS(c->status) : -1);
 	else
 		printf("capture: %s (btsnoop, opens in Wireshark)\n", file);
 	c->pid = 0;
@@ -386,8 +393,8 @@ static void daemon_line(struct run *r, const char *line)
 	if (r->ended)
 		return;
 	if (!json_parser_load_from_data(r->parser, line, -1, &err) ||
-	    !(root = json_parser_get_root(r->parser)) ||
-	    !JSON_NODE_HOLDS_OBJECT(root)) {
+		!(root = json_parser_get_root(r->parser)) ||
+		!JSON_NODE_HOLDS_OBJECT(root)) {
 		/* the daemon's log is its own; say so and go on */
 		clear_progress(r);
 		cli_err("bondcheckd sent an event that does not parse: %s",
@@ -412,7 +419,7 @@ static void daemon_line(struct run *r, const char *line)
 	if (!g_strcmp0(logread_str(o, LOG_KEY_TYPE),
 		    log_event_to_str(LOG_EVENT_RUN_END)))
 		finish(r, (int)logread_int(o, LOG_KEY_EXIT_STATUS,
-			BC_EXIT_FAILED));
+				  BC_EXIT_FAILED));
 }
 
 static void on_daemon_event(DBusMessage *msg, void *data)
@@ -474,7 +481,7 @@ static void started(DBusMessage *reply, void *data)
 	const char *path;
 
 	if (msg_is_error(reply, &err) ||
-	    !msg_get_args(reply, "(o)", &args, &err)) {
+		!msg_get_args(reply, "(o)", &args, &err)) {
 		clear_progress(r);
 		r->status = cli_daemon_fail(err);
 		g_error_free(err);
@@ -540,21 +547,21 @@ struct run_args {
 	char *device, *name, *adapter, *reboot_cmd, *label, *log, *junit;
 	char *capture, *reboot, *seed, *privacy;
 	char **faults, **sets, **sets_new, **sim_opts;
-	char **adapters;          /* --adapter hci0,hci2: one per central */
-	const char **names;       /* each central's adapter, as named */
+	char **adapters;    /* --adapter hci0,hci2: one per central */
+	const char **names; /* each central's adapter, as named */
 	gboolean sim, json, daemon, no_default_agent, sim_verbose;
 	gboolean keep_going;
-	double time_scale;        /* < 0: not given */
-	unsigned given;           /* enum run_opt */
-	uint32_t seed_used;       /* the simulator's, given or drawn */
-	const char *file;         /* the scenario that runs now */
-	const char *run_log;      /* ...its log (NULL: the default path) */
-	GPtrArray *files;         /* every scenario, directories expanded */
-	unsigned nth;             /* the one that runs now, from 1 */
-	struct junit *junit_all;  /* --junit: every scenario's suite */
-	GHashTable *vars;         /* --set NAME=VALUE */
+	double time_scale;         /* < 0: not given */
+	unsigned given;            /* enum run_opt */
+	uint32_t seed_used;        /* the simulator's, given or drawn */
+	const char *file;          /* the scenario that runs now */
+	const char *run_log;       /* ...its log (NULL: the default path) */
+	GPtrArray *files;          /* every scenario, directories expanded */
+	unsigned nth;              /* the one that runs now, from 1 */
+	struct junit *junit_all;   /* --junit: every scenario's suite */
+	GHashTable *vars;          /* --set NAME=VALUE */
 	struct sim_config sim_cfg; /* --sim-opt applied */
-	GPtrArray *sim_settings;  /* ...every setting in effect, for the log */
+	GPtrArray *sim_settings;   /* ...every setting in effect, for the log */
 };
 
 #define ARG(field) offsetof(struct run_args, field)
@@ -576,29 +583,37 @@ static const struct run_option {
 		"DUT name (the first device with it)", "NAME" },
 	{ "adapter", 'a', 0, G_OPTION_ARG_STRING, ARG(adapter), OPT_ADAPTER,
 		"adapter (default: the first powered one); with several "
-		"centrals, theirs in order, e.g. hci0,hci2", "hciN[,hciN...]" },
+		"centrals, theirs in order, e.g. hci0,hci2",
+		"hciN[,hciN...]" },
 	{ "sim", 0, 0, G_OPTION_ARG_NONE, ARG(sim), OPT_SIM,
 		"run against the built-in simulator on a private bus", NULL },
 	{ "fault", 0, 0, G_OPTION_ARG_STRING_ARRAY, ARG(faults), OPT_FAULT,
 		"simulator fault, repeatable (implies --sim)", "NAME[=ARG]" },
 	{ "time-scale", 0, 0, G_OPTION_ARG_DOUBLE, ARG(time_scale),
-		OPT_TIME_SCALE, "simulator delays x F (default 1; 0 = none), "
-		"implies --sim", "F" },
+		OPT_TIME_SCALE,
+		"simulator delays x F (default 1; 0 = none), "
+		"implies --sim",
+		"F" },
 	{ "seed", 0, 0, G_OPTION_ARG_STRING, ARG(seed), OPT_SEED,
 		"seed of the simulator's chances (default random; always in "
-		"the log's run-start), implies --sim", "N" },
+		"the log's run-start), implies --sim",
+		"N" },
 	{ "sim-opt", 0, 0, G_OPTION_ARG_STRING_ARRAY, ARG(sim_opts),
-		OPT_SIM_OPT, "simulated DUT or adapter setting, repeatable "
+		OPT_SIM_OPT,
+		"simulated DUT or adapter setting, repeatable "
 		"(bondcheck faults --settings lists them), implies --sim",
 		"KEY=VALUE" },
 	{ "reboot-cmd", 0, 0, G_OPTION_ARG_STRING, ARG(reboot_cmd),
-		OPT_REBOOT_CMD, "how the DUT is rebooted (shell command); "
-		"overrides the scenario", "CMD" },
+		OPT_REBOOT_CMD,
+		"how the DUT is rebooted (shell command); "
+		"overrides the scenario",
+		"CMD" },
 	{ "set", 0, 0, G_OPTION_ARG_STRING_ARRAY, ARG(sets), OPT_SET,
 		"scenario variable, repeatable; the scenario must use it",
 		"NAME=VALUE" },
 	{ "set-new", 0, 0, G_OPTION_ARG_STRING_ARRAY, ARG(sets_new),
-		OPT_SET_NEW, "a variable whether or not the scenario uses it "
+		OPT_SET_NEW,
+		"a variable whether or not the scenario uses it "
 		"(for commands it runs, or scenarios that may), repeatable",
 		"NAME=VALUE" },
 	{ "label", 0, 0, G_OPTION_ARG_STRING, ARG(label), OPT_LABEL,
@@ -615,23 +630,29 @@ static const struct run_option {
 		"record a btsnoop HCI trace with btmon (root or CAP_NET_RAW)",
 		"FILE" },
 	{ "no-default-agent", 0, 0, G_OPTION_ARG_NONE, ARG(no_default_agent),
-		OPT_NO_DEFAULT_AGENT, "register our pairing agent without "
+		OPT_NO_DEFAULT_AGENT,
+		"register our pairing agent without "
 		"making it bluetoothd's default (another program on this host "
-		"answers pairing the device starts)", NULL },
+		"answers pairing the device starts)",
+		NULL },
 	{ "daemon", 0, 0, G_OPTION_ARG_NONE, ARG(daemon), OPT_DAEMON,
 		"hand the run to bondcheckd instead of running in-process",
 		NULL },
 	{ "reboot", 0, 0, G_OPTION_ARG_STRING, ARG(reboot), OPT_REBOOT,
 		"with --daemon: a reboot method from bondcheckd's "
-		"configuration", "METHOD" },
+		"configuration",
+		"METHOD" },
 	{ "privacy", 0, 0, G_OPTION_ARG_STRING, ARG(privacy), OPT_PRIVACY,
 		"the central's address privacy: on (a resolvable private "
 		"address, as a phone) or off (its public address); overrides "
-		"the scenario's central privacy=", "on|off" },
+		"the scenario's central privacy=",
+		"on|off" },
 	{ "keep-going", 0, 0, G_OPTION_ARG_NONE, ARG(keep_going),
-		OPT_KEEP_GOING, "after a failed step inside a repeat block, go "
+		OPT_KEEP_GOING,
+		"after a failed step inside a repeat block, go "
 		"on with its next iteration; after a failed scenario, with the "
-		"next scenario", NULL },
+		"next scenario",
+		NULL },
 	{ "sim-verbose", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE,
 		ARG(sim_verbose), OPT_SIM_VERBOSE, NULL, NULL },
 };
@@ -641,20 +662,15 @@ static bool option_given(const struct run_args *a, const struct run_option *o)
 	const char *p = (const char *)a + o->offset;
 
 	switch (o->arg) {
-	case G_OPTION_ARG_NONE:
-		return *(const gboolean *)p;
+	case G_OPTION_ARG_NONE: return *(const gboolean *)p;
 	case G_OPTION_ARG_STRING:
-	case G_OPTION_ARG_FILENAME:
-		return *(char *const *)p != NULL;
+	case G_OPTION_ARG_FILENAME: return *(char *const *)p != NULL;
 	case G_OPTION_ARG_STRING_ARRAY:
-	case G_OPTION_ARG_FILENAME_ARRAY:
-		return *(char **const *)p != NULL;
-	case G_OPTION_ARG_DOUBLE:
-		return *(const double *)p >= 0;
+	case G_OPTION_ARG_FILENAME_ARRAY: return *(char **const *)p != NULL;
+	case G_OPTION_ARG_DOUBLE: return *(const double *)p >= 0;
 	case G_OPTION_ARG_INT:
 	case G_OPTION_ARG_INT64:
-	case G_OPTION_ARG_CALLBACK:
-		break;
+	case G_OPTION_ARG_CALLBACK: break;
 	}
 	return false;
 }
@@ -677,8 +693,9 @@ static char *bad_adapter(const struct run_args *a)
 		const char *d = *p + 3;
 
 		if (strncmp(*p, "hci", 3) || !*d || strlen(d) > 3 ||
-		    strspn(d, "0123456789") != strlen(d))
-			msg = g_strdup_printf("--adapter takes hciN, or hciN,"
+			strspn(d, "0123456789") != strlen(d))
+			msg = g_strdup_printf(
+				"--adapter takes hciN, or hciN,"
 				"hciN,... for several centrals, not '%s'",
 				a->adapter);
 	}
@@ -691,7 +708,8 @@ static char *bad_device(const struct run_args *a)
 	if (bluez_address_valid(a->device))
 		return NULL;
 	return g_strdup_printf("--device takes an address like "
-			       "AA:BB:CC:DD:EE:FF, not '%s'", a->device);
+			       "AA:BB:CC:DD:EE:FF, not '%s'",
+		a->device);
 }
 
 /*
@@ -709,25 +727,30 @@ static const struct run_rule {
 } run_rules[] = {
 	{ OPT_DAEMON, OPT_SIM | OPT_SIM_ONLY | OPT_SIM_VERBOSE, 0,
 		"--daemon runs on the daemon's BlueZ: no --sim, --fault, "
-		"--time-scale, --seed or --sim-opt", NULL },
+		"--time-scale, --seed or --sim-opt",
+		NULL },
 	{ OPT_CAPTURE, OPT_DAEMON | OPT_SIM | OPT_SIM_ONLY, 0,
 		"--capture records a real adapter's HCI traffic: not with "
-		"--sim or --daemon", NULL },
+		"--sim or --daemon",
+		NULL },
 	{ OPT_DAEMON, OPT_NO_DEFAULT_AGENT, 0,
 		"--no-default-agent is for in-process runs", NULL },
 	{ OPT_DAEMON, OPT_REBOOT_CMD, 0,
 		"bondcheckd runs no command a client sends: give --reboot "
-		"METHOD, a method from its configuration", NULL },
+		"METHOD, a method from its configuration",
+		NULL },
 	{ OPT_REBOOT, 0, OPT_DAEMON,
 		"--reboot METHOD is for --daemon runs; in-process, use "
-		"--reboot-cmd CMD", NULL },
+		"--reboot-cmd CMD",
+		NULL },
 	{ OPT_DEVICE, 0, 0, NULL, bad_device },
 	{ OPT_PRIVACY, 0, 0, NULL, bad_privacy },
 	{ OPT_ADAPTER, 0, 0, NULL, bad_adapter },
 	{ OPT_DEVICE, OPT_NAME, 0, "give --device or --name, not both", NULL },
 	{ 0, 0, OPT_SIM | OPT_SIM_ONLY | OPT_DEVICE | OPT_NAME,
 		"which device? give --device ADDRESS or --name NAME (bondcheck "
-		"scan lists them), or --sim", NULL },
+		"scan lists them), or --sim",
+		NULL },
 };
 
 static bool rule_fails(const struct run_rule *rule, const struct run_args *a,
@@ -741,7 +764,7 @@ static bool rule_fails(const struct run_rule *rule, const struct run_args *a,
 		return *message != NULL;
 	}
 	if ((rule->with && (a->given & rule->with)) ||
-	    (rule->needs && !(a->given & rule->needs))) {
+		(rule->needs && !(a->given & rule->needs))) {
 		*message = g_strdup(rule->message);
 		return true;
 	}
@@ -781,7 +804,7 @@ static bool add_scenarios(GPtrArray *files, const char *arg)
 		char *p = g_build_filename(arg, n, NULL);
 
 		if (g_str_has_suffix(n, ".scn") &&
-		    g_file_test(p, G_FILE_TEST_IS_REGULAR))
+			g_file_test(p, G_FILE_TEST_IS_REGULAR))
 			g_ptr_array_add(names, p);
 		else
 			g_free(p);
@@ -920,21 +943,22 @@ static void output_header(struct run *r, const struct run_args *a,
 	if (a->files && a->files->len > 1)
 		printf("[%u/%u] ", a->nth, a->files->len);
 	printf("%s%s%s: \"%s\", %u steps%s\n", cli_c(stdout, "\033[1m"),
-		a->file, cli_c(stdout, "\033[0m"), scn->name,
-		scn->total_steps, a->daemon ? ", via bondcheckd" : "");
+		a->file, cli_c(stdout, "\033[0m"), scn->name, scn->total_steps,
+		a->daemon ? ", via bondcheckd" : "");
 	if (!a->daemon) {
 		printf("  device %s%s%s", a->device ? a->device : a->name,
 			a->adapter ? " on " : "", a->adapter ? a->adapter : "");
-		for (guint i = 0; scn->centrals->len > 1 &&
-		     i < scn->centrals->len; i++)
+		for (guint i = 0;
+			scn->centrals->len > 1 && i < scn->centrals->len; i++)
 			printf("%s%s", i ? ", " : ", centrals ",
-				scn_central_label(g_ptr_array_index(
-					scn->centrals, i)));
+				scn_central_label(
+					g_ptr_array_index(scn->centrals, i)));
 		if (a->sim) {
 			printf(" (simulator");
 			for (char **f = a->faults; f && *f; f++)
-				printf("%s%s", f == a->faults ? ", faults: " :
-								", ", *f);
+				printf("%s%s",
+					f == a->faults ? ", faults: " : ", ",
+					*f);
 			printf(")");
 		}
 		printf("\n  log %s\n", log);
@@ -1005,10 +1029,12 @@ static char *file_sha256(const char *file)
 	char *sha;
 
 	if (!file || !g_file_test(file, G_FILE_TEST_IS_REGULAR) ||
-	    !g_file_get_contents(file, &text, &len, NULL))
+		!g_file_get_contents(file, &text, &len, NULL))
 		return NULL;
-	sha = len <= SCN_MAX_SIZE ? g_compute_checksum_for_data(
-		G_CHECKSUM_SHA256, (const guchar *)text, len) : NULL;
+	sha = len <= SCN_MAX_SIZE ?
+	              g_compute_checksum_for_data(G_CHECKSUM_SHA256,
+			      (const guchar *)text, len) :
+	              NULL;
 	g_free(text);
 	return sha;
 }
@@ -1028,10 +1054,11 @@ static void not_started(struct run *r, const struct run_args *a,
 	GError *err = NULL;
 	char *sha, *kernel;
 
-	if (r->finished || status == BC_EXIT_OK || status == BC_EXIT_INTERRUPTED)
+	if (r->finished || status == BC_EXIT_OK ||
+		status == BC_EXIT_INTERRUPTED)
 		return;
 	if (log && evlog_count(log) > 0)
-		log = NULL;               /* the engine's: not ours to add to */
+		log = NULL; /* the engine's: not ours to add to */
 	if (!log && r->local_log && ftell(r->local_log) == 0) {
 		/* --daemon's copy of a run bondcheckd never began */
 		fclose(r->local_log);
@@ -1045,7 +1072,7 @@ static void not_started(struct run *r, const struct run_args *a,
 		g_clear_error(&err);
 	}
 	if (!log && !own)
-		own = evlog_new(NULL, NULL);   /* the report's events only */
+		own = evlog_new(NULL, NULL); /* the report's events only */
 	if (own)
 		log = own;
 	if (!r->report) {
@@ -1059,9 +1086,9 @@ static void not_started(struct run *r, const struct run_args *a,
 	kernel = runner_kernel();
 	cfg.kernel = kernel;
 	sha = scn ? NULL : file_sha256(a->file);
-	engine_log_not_started(log, &cfg, scn, a->file ? a->file :
-		"(no scenario)", sha, status, *cli_last_error() ?
-		cli_last_error() : "the run did not start");
+	engine_log_not_started(log, &cfg, scn,
+		a->file ? a->file : "(no scenario)", sha, status,
+		*cli_last_error() ? cli_last_error() : "the run did not start");
 	r->finished = true;
 	if (!report_finish(r->report, &err)) {
 		cli_err("%s", err->message);
@@ -1124,13 +1151,12 @@ static struct bus *run_bus(struct run *r, const struct run_args *a,
 		bus = bus_connect(BUS_KIND_SYSTEM, NULL, err);
 	}
 	if (!bus && err && *err)
-		(*err)->code = BCERROR_ENVIRONMENT;   /* no bus is no BlueZ */
+		(*err)->code = BCERROR_ENVIRONMENT; /* no bus is no BlueZ */
 	return bus;
 }
 
 static void runner_options_from(struct runner_options *o,
-	const struct run_args *a, const char *bluez_version,
-	const char *kernel)
+	const struct run_args *a, const char *bluez_version, const char *kernel)
 {
 	memset(o, 0, sizeof(*o));
 	o->engine.device = a->device;
@@ -1144,12 +1170,15 @@ static void runner_options_from(struct runner_options *o,
 	o->engine.time_scale = a->time_scale;
 	o->engine.sim_seed = a->seed_used;
 	o->engine.sim_settings = a->sim && a->sim_settings ?
-		(const char *const *)a->sim_settings->pdata : NULL;
+	                                 (const char *const *)
+	                                         a->sim_settings->pdata :
+	                                 NULL;
 	o->engine.bluez_version = bluez_version;
 	o->engine.kernel = kernel;
 	o->engine.tool_version = BONDCHECK_VERSION;
-	o->engine.privacy = !a->privacy ? SCN_PRIVACY_DEFAULT :
-		!strcmp(a->privacy, "on") ? SCN_PRIVACY_ON : SCN_PRIVACY_OFF;
+	o->engine.privacy = !a->privacy               ? SCN_PRIVACY_DEFAULT :
+	                    !strcmp(a->privacy, "on") ? SCN_PRIVACY_ON :
+	                                                SCN_PRIVACY_OFF;
 	/* a measurement switch (doc/performance.md), not an option */
 	o->engine.early_connect =
 		!g_strcmp0(g_getenv("BONDCHECK_EARLY_CONNECT"), "yes");
@@ -1170,7 +1199,8 @@ static int run_in_process(struct run *r, const struct run_args *a,
 	struct bus *bus = NULL;
 	struct runner_options ropts;
 	GError *err = NULL;
-	char *log = a->run_log ? g_strdup(a->run_log) : default_log_path(scn->name);
+	char *log = a->run_log ? g_strdup(a->run_log) :
+	                         default_log_path(scn->name);
 	char *bluez_version = NULL, *kernel = NULL;
 	int status;
 
@@ -1194,7 +1224,7 @@ static int run_in_process(struct run *r, const struct run_args *a,
 		goto out;
 	}
 	bluez_version = a->sim ? sim_bluez_version(a->faults) :
-				 runner_bluez_version();
+	                         runner_bluez_version();
 	kernel = runner_kernel();
 	runner_options_from(&ropts, a, bluez_version, kernel);
 	r->runner = runner_new(bus, scn, r->log, &ropts);
@@ -1205,8 +1235,8 @@ static int run_in_process(struct run *r, const struct run_args *a,
 
 		/* the first central's adapter (btmon stops at a controller
 		 * that goes away: one is enough) */
-		if (!capture_start(&cap, a->capture, a->adapters ?
-				    a->adapters[0] : NULL, &err)) {
+		if (!capture_start(&cap, a->capture,
+			    a->adapters ? a->adapters[0] : NULL, &err)) {
 			status = cli_fail(err);
 			goto out;
 		}
@@ -1365,7 +1395,8 @@ static int run_via_daemon(struct run *r, const struct run_args *a,
 		cli_err("cannot write the log %s: %s", a->run_log,
 			g_strerror(e));
 		status = e == EACCES || e == EPERM || e == EROFS ?
-			BC_EXIT_ENV : BC_EXIT_USAGE;
+		                 BC_EXIT_ENV :
+		                 BC_EXIT_USAGE;
 		goto out;
 	}
 	r->log_path = a->run_log;
@@ -1377,8 +1408,8 @@ static int run_via_daemon(struct run *r, const struct run_args *a,
 		r->early = g_ptr_array_new_with_free_func(g_free);
 		r->parser = json_parser_new_immutable();
 		/* listen first: the first events may beat StartRun's reply */
-		r->event_watch = bus_add_signal_watch(r->dbus, BC_SERVICE,
-			NULL, "/org/bondcheck/run", BC_RUN_IFACE, "Event",
+		r->event_watch = bus_add_signal_watch(r->dbus, BC_SERVICE, NULL,
+			"/org/bondcheck/run", BC_RUN_IFACE, "Event",
 			on_daemon_event, r, NULL);
 		bus_call_method(r->dbus, BC_SERVICE, BC_MANAGER_PATH,
 			BC_MANAGER_IFACE, "StartRun",
@@ -1387,8 +1418,8 @@ static int run_via_daemon(struct run *r, const struct run_args *a,
 			30000, started, r, NULL);
 		g_main_loop_run(r->loop);
 		status = r->status;
-		if (r->local_log_failed && (status == BC_EXIT_OK ||
-					    status == BC_EXIT_FAILED))
+		if (r->local_log_failed &&
+			(status == BC_EXIT_OK || status == BC_EXIT_FAILED))
 			status = BC_EXIT_ENV;
 	} else {
 		cli_err("cannot reach the system bus: %s", err->message);
@@ -1416,7 +1447,8 @@ static bool sim_adapters_enough(const struct run_args *a, const char *file,
 
 	if (a->sim_cfg.adapters && a->sim_cfg.adapters < need) {
 		cli_err("--sim-opt adapters=%u: %s needs %u adapters (one per "
-			"central, as named)", a->sim_cfg.adapters, file, need);
+			"central, as named)",
+			a->sim_cfg.adapters, file, need);
 		return false;
 	}
 	return true;
@@ -1451,7 +1483,8 @@ static void remember_scn_errors(GPtrArray *errors)
 		g_free(m);
 	}
 	if (errors && errors->len > 10)
-		g_string_append_printf(s, "\n... and %u more", errors->len - 10);
+		g_string_append_printf(s, "\n... and %u more",
+			errors->len - 10);
 	cli_set_last_error(s->str);
 	g_string_free(s, TRUE);
 }
@@ -1461,12 +1494,12 @@ static void remember_scn_errors(GPtrArray *errors)
 /* One scenario of the command line, in the order given. */
 struct run_item {
 	char *file;
-	struct scenario *scn;     /* NULL: it did not load */
-	const char **names;       /* each central's adapter, as named */
-	char *log;                /* its log, when --log names one */
-	int status;               /* its exit status */
+	struct scenario *scn; /* NULL: it did not load */
+	const char **names;   /* each central's adapter, as named */
+	char *log;            /* its log, when --log names one */
+	int status;           /* its exit status */
 	bool ran;
-	struct report *report;    /* several: kept for the summary */
+	struct report *report; /* several: kept for the summary */
 };
 
 static void run_item_free(void *data)
@@ -1520,7 +1553,7 @@ static char *unique_path(char *path, GHashTable *used)
 {
 	for (unsigned n = 2; g_hash_table_contains(used, path); n++) {
 		const char *ext = g_str_has_suffix(path, ".jsonl") ? ".jsonl" :
-				  "";
+		                                                     "";
 		char *base = g_strndup(path, strlen(path) - strlen(ext));
 		char *p = g_strdup_printf("%s-%u%s", base, n, ext);
 
@@ -1554,7 +1587,7 @@ static char *item_log(const char *given, const char *file, bool several,
 	if (dot && dot != stem && !strcmp(dot, ".scn"))
 		*dot = '\0';
 	if (g_str_has_suffix(given, "/") ||
-	    g_file_test(given, G_FILE_TEST_IS_DIR)) {
+		g_file_test(given, G_FILE_TEST_IS_DIR)) {
 		char *name = g_strconcat(stem, ".jsonl", NULL);
 
 		g_mkdir_with_parents(given, 0755);
@@ -1562,8 +1595,9 @@ static char *item_log(const char *given, const char *file, bool several,
 		g_free(name);
 	} else if (several) {
 		base = g_str_has_suffix(given, ".jsonl") ?
-			g_strndup(given, strlen(given) - strlen(".jsonl")) :
-			g_strdup(given);
+		               g_strndup(given,
+				       strlen(given) - strlen(".jsonl")) :
+		               g_strdup(given);
 		path = g_strdup_printf("%s-%s.jsonl", base, stem);
 		g_free(base);
 	} else {
@@ -1593,18 +1627,18 @@ static void junit_not_run(struct junit *j, const struct run_args *a,
 		*dot = '\0';
 	g_strdelimit(cls, ".", '_');
 	c.classname = cls;
-	json_object_set_string_member(scn, LOG_KEY_NAME, it->scn ?
-		it->scn->name : it->file);
+	json_object_set_string_member(scn, LOG_KEY_NAME,
+		it->scn ? it->scn->name : it->file);
 	json_object_set_object_member(start, LOG_KEY_SCENARIO, scn);
 	if (a->label)
 		json_object_set_string_member(start, LOG_KEY_LABEL, a->label);
-	json_object_set_string_member(dev, LOG_KEY_ADDRESS, a->device ?
-		a->device : a->name);
+	json_object_set_string_member(dev, LOG_KEY_ADDRESS,
+		a->device ? a->device : a->name);
 	json_object_set_object_member(start, LOG_KEY_DEVICE, dev);
 	suite = report_suite_name(start);
 	junit_begin_suite(j, suite, stamp, g_get_host_name());
 	junit_add_property(j, "scenario.file", it->file);
-	junit_add_case(j, &c, NULL);   /* an error shows in junit_finish */
+	junit_add_case(j, &c, NULL); /* an error shows in junit_finish */
 	junit_end_suite(j, 0);
 	json_object_unref(start);
 	g_date_time_unref(now);
@@ -1638,7 +1672,7 @@ static void print_suite_summary(const struct run_args *a, GPtrArray *items,
 		if (it->report)
 			report_print(it->report, stdout, colour,
 				REPORT_OUTCOME | REPORT_COUNTS |
-				REPORT_LATENCY);
+					REPORT_LATENCY);
 	}
 	printf("scenarios: %u passed, %u failed", n[0], n[1]);
 	if (n[2])
@@ -1648,8 +1682,9 @@ static void print_suite_summary(const struct run_args *a, GPtrArray *items,
 	if (n[4])
 		printf(", %u interrupted", n[4]);
 	if (not_run)
-		printf(", %u not run%s", not_run, a->keep_going ? "" :
-			" (--keep-going runs every scenario)");
+		printf(", %u not run%s", not_run,
+			a->keep_going ? "" :
+					" (--keep-going runs every scenario)");
 	printf("; exit %d\n", status);
 	fflush(stdout);
 }
@@ -1678,7 +1713,7 @@ static int run_one(struct run_args *a, struct run_item *it,
 	if (a->sim)
 		sim_adapters(a, it->scn, simargs);
 	status = a->daemon ? run_via_daemon(&r, a, it->scn) :
-			     run_in_process(&r, a, it->scn, simargs);
+	                     run_in_process(&r, a, it->scn, simargs);
 	it->ran = true;
 	it->status = status;
 	if (several) {
@@ -1720,9 +1755,10 @@ int cmd_run(int argc, char **argv)
 		g_clear_error(&err);
 		goto fail;
 	}
-	if (a.sim && (!cli_sim_args(a.faults, a.time_scale, a.seed,
-			      a.sim_verbose, simargs, &a.seed_used) ||
-		      !cli_sim_settings(a.sim_opts, &a.sim_cfg, simargs)))
+	if (a.sim &&
+		(!cli_sim_args(a.faults, a.time_scale, a.seed, a.sim_verbose,
+			 simargs, &a.seed_used) ||
+			!cli_sim_settings(a.sim_opts, &a.sim_cfg, simargs)))
 		goto fail;
 	if (a.sim && !a.device && !a.name)
 		/* the simulated DUT, wherever --sim-opt address= put it */
@@ -1768,7 +1804,7 @@ int cmd_run(int argc, char **argv)
 			goto fail;
 		}
 		if (a.sim && !sim_adapters_enough(&a, it->file, it->scn,
-				it->names)) {
+				     it->names)) {
 			failed = it->file;
 			goto fail;
 		}
@@ -1780,9 +1816,11 @@ int cmd_run(int argc, char **argv)
 		int st;
 
 		if (failed && !a.keep_going) {
-			char *why = g_strdup_printf("not run: %s before it "
+			char *why = g_strdup_printf(
+				"not run: %s before it "
 				"did not pass (--keep-going runs every "
-				"scenario)", failed);
+				"scenario)",
+				failed);
 
 			if (a.junit_all)
 				junit_not_run(a.junit_all, &a, it, why);
@@ -1804,7 +1842,8 @@ int cmd_run(int argc, char **argv)
 
 		/* after Ctrl-C: the rest were not run either */
 		if (!it->ran && status == BC_EXIT_INTERRUPTED && a.junit_all)
-			junit_not_run(a.junit_all, &a, it, "not run: "
+			junit_not_run(a.junit_all, &a, it,
+				"not run: "
 				"interrupted");
 	}
 	if (several && !a.json)

@@ -42,7 +42,7 @@ struct scan {
 	bool json;
 	bool interrupted;
 	int status;
-	GHashTable *seen;        /* device path -> RSSI seen + 1000, or 0 */
+	GHashTable *seen; /* device path -> RSSI seen + 1000, or 0 */
 	guint timer;
 	guint progress;
 	gint64 started;
@@ -97,7 +97,7 @@ static const char *yn(struct model *m, const char *p, const char *prop)
 	bool v = false;
 
 	return model_bool(m, p, BLUEZ_IFACE_DEVICE, prop, &v) && v ? "yes" :
-									"no";
+	                                                             "no";
 }
 
 static gint by_rssi(gconstpointer a, gconstpointer b, gpointer data)
@@ -191,7 +191,8 @@ static void print_table(struct scan *s)
 	if (!s->json)
 		printf("%u device%s%s\n", rows->len, rows->len == 1 ? "" : "s",
 			from_paired ? " (this BlueZ has no Bonded property: "
-				      "BONDED shows Paired)" : "");
+				      "BONDED shows Paired)" :
+				      "");
 	g_ptr_array_free(rows, TRUE);
 	fflush(stdout);
 }
@@ -240,14 +241,16 @@ static gboolean on_progress(gpointer data)
 	double el = (double)(g_get_monotonic_time() - s->started) / 1e6;
 
 	if (s->timeout_s > 0)
-		fprintf(stderr, "\r\033[Kscanning on %s: %u device%s, %.0f/%.0f s",
+		fprintf(stderr,
+			"\r\033[Kscanning on %s: %u device%s, %.0f/%.0f s",
 			s->adapter, g_hash_table_size(s->seen),
 			g_hash_table_size(s->seen) == 1 ? "" : "s", el,
 			s->timeout_s);
 	else
-		fprintf(stderr, "\r\033[Kscanning on %s: %u device%s, %.0f s "
-			"(Ctrl-C to stop)", s->adapter,
-			g_hash_table_size(s->seen),
+		fprintf(stderr,
+			"\r\033[Kscanning on %s: %u device%s, %.0f s "
+			"(Ctrl-C to stop)",
+			s->adapter, g_hash_table_size(s->seen),
 			g_hash_table_size(s->seen) == 1 ? "" : "s", el);
 	return G_SOURCE_CONTINUE;
 }
@@ -275,12 +278,13 @@ static void start_reply(DBusMessage *reply, void *data)
 		if (err->code == BCERROR_NOT_READY)
 			err->code = BCERROR_ENVIRONMENT;
 		if (err->code == BCERROR_ACCESS_DENIED)
-			g_prefix_error(&err, "permission denied to start "
+			g_prefix_error(&err,
+				"permission denied to start "
 				"discovery (run as root or a member of the "
 				"bluetooth policy group): ");
 		else
-			g_prefix_error(&err, "StartDiscovery on %s: ",
-				s->adapter);
+			g_prefix_error(&err,
+				"StartDiscovery on %s: ", s->adapter);
 		fail(s, err);
 		g_error_free(err);
 		return;
@@ -331,7 +335,8 @@ static void start_scan(struct scan *s)
 	g_ptr_array_free(existing, TRUE);
 
 	g_variant_builder_init(&f, G_VARIANT_TYPE("a{sv}"));
-	g_variant_builder_add(&f, "{sv}", "Transport", g_variant_new_string("le"));
+	g_variant_builder_add(&f, "{sv}", "Transport",
+		g_variant_new_string("le"));
 	bus_call_method(s->bus, BLUEZ_SERVICE, s->adapter, BLUEZ_IFACE_ADAPTER,
 		"SetDiscoveryFilter", g_variant_new("(a{sv})", &f),
 		CALL_TIMEOUT_MS, filter_reply, s, NULL);
@@ -346,32 +351,31 @@ static void on_model(const struct model_event *ev, void *data)
 	switch (ev->type) {
 	case MODEL_EVENT_IFACE_ADDED:
 		if (strcmp(ev->iface, BLUEZ_IFACE_DEVICE) == 0 &&
-		    g_str_has_prefix(ev->path, s->adapter))
+			g_str_has_prefix(ev->path, s->adapter))
 			seen(s, ev->path);
 		break;
 	case MODEL_EVENT_PROP_CHANGED:
 		if (strcmp(ev->iface, BLUEZ_IFACE_DEVICE) == 0 && ev->value &&
-		    strcmp(ev->name, "RSSI") == 0 &&
-		    g_str_has_prefix(ev->path, s->adapter))
+			strcmp(ev->name, "RSSI") == 0 &&
+			g_str_has_prefix(ev->path, s->adapter))
 			seen(s, ev->path);
 		if (strcmp(ev->iface, BLUEZ_IFACE_ADAPTER) == 0 &&
-		    strcmp(ev->path, s->adapter) == 0 &&
-		    strcmp(ev->name, "Powered") == 0 && ev->value &&
-		    !g_variant_get_boolean(ev->value))
+			strcmp(ev->path, s->adapter) == 0 &&
+			strcmp(ev->name, "Powered") == 0 && ev->value &&
+			!g_variant_get_boolean(ev->value))
 			fail_msg(s, BCERROR_ENVIRONMENT,
 				"the adapter was powered off during the scan");
 		break;
 	case MODEL_EVENT_IFACE_REMOVED:
 		if (strcmp(ev->iface, BLUEZ_IFACE_ADAPTER) == 0 &&
-		    strcmp(ev->path, s->adapter) == 0)
+			strcmp(ev->path, s->adapter) == 0)
 			fail_msg(s, BCERROR_ENVIRONMENT,
 				"the adapter disappeared during the scan "
 				"(unplugged?)");
 		break;
 	case MODEL_EVENT_RESET:
 	case MODEL_EVENT_SYNCED:
-	case MODEL_EVENT_SIGNAL:
-		break;
+	case MODEL_EVENT_SIGNAL: break;
 	}
 }
 
@@ -403,16 +407,16 @@ static void on_mirror(struct mirror *mi, enum mirror_state st,
 		break;
 	case MIRROR_STATE_IDLE:
 	case MIRROR_STATE_WAITING:
-	case MIRROR_STATE_SYNCING:
-		break;
+	case MIRROR_STATE_SYNCING: break;
 	}
 }
 
 static void on_bus_lost(struct bus *bus, void *data)
 {
 	(void)bus;
-	fail_msg(data, BCERROR_ENVIRONMENT, "lost the connection to the "
-						"system bus");
+	fail_msg(data, BCERROR_ENVIRONMENT,
+		"lost the connection to the "
+		"system bus");
 }
 
 int cmd_scan(int argc, char **argv)
@@ -428,7 +432,8 @@ int cmd_scan(int argc, char **argv)
 			"hciN" },
 		{ "timeout", 0, 0, G_OPTION_ARG_STRING, &timeout_text,
 			"how long to scan, a duration such as 30s; 0s scans "
-			"until Ctrl-C (default 10s)", "D" },
+			"until Ctrl-C (default 10s)",
+			"D" },
 		{ "json", 0, 0, G_OPTION_ARG_NONE, &json,
 			"one JSON object per device on stdout", NULL },
 		{ NULL },

@@ -39,8 +39,8 @@ static void sim_died(struct simhost *h, void *data)
 }
 
 /* Validate --fault and friends here, so mistakes get our exit status. */
-bool cli_sim_args(char **faults, double scale, const char *seed,
-	bool verbose, GPtrArray *out, uint32_t *seed_out)
+bool cli_sim_args(char **faults, double scale, const char *seed, bool verbose,
+	GPtrArray *out, uint32_t *seed_out)
 {
 	char buf[G_ASCII_DTOSTR_BUF_SIZE];
 	guint64 n = 0;
@@ -81,8 +81,7 @@ bool cli_sim_args(char **faults, double scale, const char *seed,
 	return true;
 }
 
-bool cli_sim_settings(char **settings, struct sim_config *cfg,
-	GPtrArray *out)
+bool cli_sim_settings(char **settings, struct sim_config *cfg, GPtrArray *out)
 {
 	for (char **s = settings; s && *s; s++) {
 		GError *err = NULL;
@@ -114,14 +113,17 @@ int cmd_sim(int argc, char **argv)
 			"multiply the DUT's delays by F (0: none)", "F" },
 		{ "seed", 0, 0, G_OPTION_ARG_STRING, &seed,
 			"seed of every chance the simulator takes (default: "
-			"random, printed); the same seed replays a session", "N" },
+			"random, printed); the same seed replays a session",
+			"N" },
 		{ "privacy", 0, 0, G_OPTION_ARG_STRING, &privacy,
 			"the simulated adapter's address privacy: on (a new "
 			"resolvable private address per link, as a phone) or "
-			"off (its public address, the default)", "on|off" },
+			"off (its public address, the default)",
+			"on|off" },
 		{ "sim-opt", 0, 0, G_OPTION_ARG_STRING_ARRAY, &settings,
 			"a DUT or adapter setting, repeatable (bondcheck faults "
-			"--settings)", "KEY=VALUE" },
+			"--settings)",
+			"KEY=VALUE" },
 		{ "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose,
 			"print the DUT's trace on stderr", NULL },
 		{ NULL },
@@ -137,9 +139,9 @@ int cmd_sim(int argc, char **argv)
 	sim_config_init(&cfg);
 	g_option_context_add_main_entries(ctx, entries, NULL);
 	if (!cli_parse(ctx, &argc, &argv) || argc > 1 ||
-	    !cli_sim_args(faults, scale, seed, verbose, args, &seed_used) ||
-	    !cli_sim_settings(settings, &cfg, args) ||
-	    (privacy && strcmp(privacy, "on") && strcmp(privacy, "off"))) {
+		!cli_sim_args(faults, scale, seed, verbose, args, &seed_used) ||
+		!cli_sim_settings(settings, &cfg, args) ||
+		(privacy && strcmp(privacy, "on") && strcmp(privacy, "off"))) {
 		if (privacy && strcmp(privacy, "on") && strcmp(privacy, "off"))
 			cli_err("--privacy takes on or off, not '%s'", privacy);
 		g_option_context_free(ctx);

@@ -21,23 +21,29 @@ struct command {
 static const struct command commands[] = {
 	{ "run", cmd_run, "run scenarios against a device or the simulator" },
 	{ "check", cmd_check, "validate scenario files (no device needed)" },
-	{ "compare", cmd_compare, "what changed between two runs (two firmware builds)" },
-	{ "report", cmd_report, "summary and JUnit XML of an existing run log" },
+	{ "compare", cmd_compare,
+		"what changed between two runs (two firmware builds)" },
+	{ "report", cmd_report,
+		"summary and JUnit XML of an existing run log" },
 	{ "runs", cmd_runs, "bondcheckd's runs: queued, running, finished" },
 	{ "cancel", cmd_cancel, "cancel one of bondcheckd's runs" },
-	{ "scan", cmd_scan, "list nearby devices (address, name, RSSI, bond state)" },
-	{ "sim", cmd_sim, "run the simulator on a private bus; prints its address" },
+	{ "scan", cmd_scan,
+		"list nearby devices (address, name, RSSI, bond state)" },
+	{ "sim", cmd_sim,
+		"run the simulator on a private bus; prints its address" },
 	{ "faults", cmd_faults, "list the simulator's faults, one line each" },
 };
 
 static void usage(FILE *f)
 {
-	fprintf(f, "Usage: bondcheck COMMAND [OPTIONS]\n\n"
-		   "A BLE test central: pairs, bonds, reboots and reconnects a "
-		   "device and flags\nthe firmware regressions that break bonds.\n\n"
-		   "Commands:\n");
+	fprintf(f,
+		"Usage: bondcheck COMMAND [OPTIONS]\n\n"
+		"A BLE test central: pairs, bonds, reboots and reconnects a "
+		"device and flags\nthe firmware regressions that break bonds.\n\n"
+		"Commands:\n");
 	for (size_t i = 0; i < G_N_ELEMENTS(commands); i++)
-		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+		fprintf(f, "  %-10s %s\n", commands[i].name,
+			commands[i].summary);
 	fprintf(f, "\n'bondcheck help COMMAND' (or 'bondcheck COMMAND --help') "
 		   "shows a command's options;\n'bondcheck help verdicts' what "
 		   "each verdict means; man bondcheck(1) has the rest.\n");
@@ -78,7 +84,7 @@ static int help(const char *topic)
 	if (c) {
 		char *argv[] = { (char *)c->name, (char *)"--help", NULL };
 
-		return run_command(c, 2, argv);   /* GOption exits 0 */
+		return run_command(c, 2, argv); /* GOption exits 0 */
 	}
 	if (strcmp(topic, "verdicts") == 0) {
 		for (int i = 0; i < VERDICT_COUNT; i++)
@@ -102,7 +108,8 @@ static int help(const char *topic)
 		return BC_EXIT_OK;
 	}
 	cli_err("no help on '%s': a command, 'verdicts', a verdict or a "
-		"fault ('bondcheck help' lists the commands)", topic);
+		"fault ('bondcheck help' lists the commands)",
+		topic);
 	return BC_EXIT_USAGE;
 }
 

@@ -193,7 +193,7 @@ bool simhost_start(struct simhost *h, const char *const *sim_args,
 
 	sargv = g_ptr_array_new();
 	g_ptr_array_add(sargv, sim);
-	g_ptr_array_add(sargv, (gpointer)"--bus");
+	g_ptr_array_add(sargv, (gpointer) "--bus");
 	g_ptr_array_add(sargv, h->address);
 	for (size_t i = 0; sim_args && sim_args[i]; i++)
 		g_ptr_array_add(sargv, (gpointer)sim_args[i]);
@@ -227,7 +227,8 @@ bool simhost_start(struct simhost *h, const char *const *sim_args,
 	bus_unref(bus);
 	if (!w.owned) {
 		g_set_error(error, BCERROR, BCERROR_ENVIRONMENT,
-			"bondcheck-sim %s", h->sim.exited ?
+			"bondcheck-sim %s",
+			h->sim.exited ?
 				"exited at start (see its message above)" :
 				"did not start in time");
 		g_free(simhost_stop(h));
@@ -299,7 +300,9 @@ char *simhost_describe_exit(int status)
 {
 	if (WIFEXITED(status))
 		return WEXITSTATUS(status) ? g_strdup_printf("exited with "
-			"status %d", WEXITSTATUS(status)) : NULL;
+							     "status %d",
+						     WEXITSTATUS(status)) :
+		                             NULL;
 	if (WIFSIGNALED(status))
 		return g_strdup_printf("was killed by signal %d (%s)",
 			WTERMSIG(status), g_strsignal(WTERMSIG(status)));
@@ -318,7 +321,8 @@ char *simhost_stop(struct simhost *h)
 			SIM_GRACE_MS / 1000 + 5);
 	else if (killed)
 		how = g_strdup_printf("did not stop within %d s of SIGTERM "
-			"(killed)", SIM_GRACE_MS / 1000);
+				      "(killed)",
+			SIM_GRACE_MS / 1000);
 	else if (h->sim.pid > 0)
 		how = simhost_describe_exit(h->sim.status);
 	stop_child(&h->bus, BUS_GRACE_MS, &ignored);

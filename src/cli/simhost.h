@@ -17,7 +17,7 @@ struct simchild {
 	GPid pid;
 	guint watch;
 	bool exited;
-	int status;              /* as waitpid(2) gives it */
+	int status; /* as waitpid(2) gives it */
 };
 
 struct simhost {

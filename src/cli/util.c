@@ -78,7 +78,8 @@ void cli_stop_sim(struct simhost *h)
 
 	if (how)
 		cli_warn("bondcheck-sim %s: that is a simulator bug unless it "
-			"was killed on purpose (the run's result stands)", how);
+			 "was killed on purpose (the run's result stands)",
+			how);
 	g_free(how);
 }
 
@@ -98,7 +99,8 @@ int cli_daemon_fail(const GError *err)
 	}
 	if (err->domain == BCERROR && err->code == BCERROR_ACCESS_DENIED) {
 		cli_err("not allowed to use bondcheckd: run as root or as a "
-			"member of the group bondcheck (%s)", err->message);
+			"member of the group bondcheck (%s)",
+			err->message);
 		return BC_EXIT_ENV;
 	}
 	return cli_fail(err);

@@ -9,7 +9,7 @@
 #include "bondcheck/bcerror.h"
 #include "bondcheck/names.h"
 
-G_DEFINE_QUARK(bondcheck-error-quark, bcerror)
+G_DEFINE_QUARK(bondcheck - error - quark, bcerror)
 
 static const struct {
 	const char *name;
@@ -127,8 +127,7 @@ enum bc_exit bcerror_exit_status(const GError *error)
 
 	switch ((enum bcerror_code)error->code) {
 	case BCERROR_BAD_INPUT:
-	case BCERROR_INVALID_ARGS:
-		return BC_EXIT_USAGE;
+	case BCERROR_INVALID_ARGS: return BC_EXIT_USAGE;
 	case BCERROR_NO_SERVICE:
 	case BCERROR_ACCESS_DENIED:
 	case BCERROR_DISCONNECTED:
@@ -136,10 +135,8 @@ enum bc_exit bcerror_exit_status(const GError *error)
 	case BCERROR_ENVIRONMENT:
 	case BCERROR_NOT_READY:
 	case BCERROR_UNKNOWN_OBJECT:
-	case BCERROR_UNKNOWN_METHOD:
-		return BC_EXIT_ENV;
-	case BCERROR_INTERRUPTED:
-		return BC_EXIT_INTERRUPTED;
+	case BCERROR_UNKNOWN_METHOD: return BC_EXIT_ENV;
+	case BCERROR_INTERRUPTED: return BC_EXIT_INTERRUPTED;
 	case BCERROR_FAILED:
 	case BCERROR_IN_PROGRESS:
 	case BCERROR_ALREADY_EXISTS:
@@ -160,8 +157,7 @@ enum bc_exit bcerror_exit_status(const GError *error)
 	case BCERROR_CANCELED:
 	case BCERROR_TIMEOUT:
 	case BCERROR_BAD_MESSAGE:
-	case BCERROR_IO:
-		return BC_EXIT_FAILED;
+	case BCERROR_IO: return BC_EXIT_FAILED;
 	}
 	return BC_EXIT_FAILED;
 }

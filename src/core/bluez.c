@@ -50,8 +50,9 @@ char *bluez_uuid_normalize(const char *in, GError **error)
 		n -= 2;
 	}
 	if ((n == 4 || n == 8) && all_hex(s, n))
-		return lower(g_strdup_printf("%s%.*s-0000-1000-8000-00805f9b34fb",
-			n == 4 ? "0000" : "", (int)n, s));
+		return lower(
+			g_strdup_printf("%s%.*s-0000-1000-8000-00805f9b34fb",
+				n == 4 ? "0000" : "", (int)n, s));
 	if (n == 36) {
 		bool ok = true;
 
@@ -66,7 +67,8 @@ char *bluez_uuid_normalize(const char *in, GError **error)
 	}
 	g_set_error(error, BCERROR, BCERROR_BAD_INPUT,
 		"'%s' is not a UUID (use 16-bit like 2a6e or 128-bit like "
-		"0000181a-0000-1000-8000-00805f9b34fb)", in ? in : "");
+		"0000181a-0000-1000-8000-00805f9b34fb)",
+		in ? in : "");
 	return NULL;
 }
 
@@ -94,7 +96,7 @@ const char *bluez_find_adapter(struct model *m, const char *name,
 
 		if (name) {
 			if (strcmp(p, name) == 0 ||
-			    (base && strcmp(base + 1, name) == 0))
+				(base && strcmp(base + 1, name) == 0))
 				found = p;
 			continue;
 		}
@@ -142,13 +144,12 @@ static gint by_index(gconstpointer a, gconstpointer b)
 	int y = bluez_adapter_index(*(const char *const *)b);
 
 	return x != y ? (x < y ? -1 : 1) :
-			g_strcmp0(*(const char *const *)a,
+	                g_strcmp0(*(const char *const *)a,
 				*(const char *const *)b);
 }
 
-bool bluez_pick_adapters(struct model *m, unsigned n,
-	const char *const *names, const char *const *labels,
-	const char **paths, GError **error)
+bool bluez_pick_adapters(struct model *m, unsigned n, const char *const *names,
+	const char *const *labels, const char **paths, GError **error)
 {
 	GPtrArray *all = model_find(m, BLUEZ_IFACE_ADAPTER, NULL);
 	GString *taken = g_string_new("");
@@ -176,7 +177,8 @@ bool bluez_pick_adapters(struct model *m, unsigned n,
 				g_set_error(error, BCERROR, BCERROR_BAD_INPUT,
 					"centrals %s and %s are both given %s: "
 					"each central needs an adapter of its "
-					"own", labels[k], labels[i], names[i]);
+					"own",
+					labels[k], labels[i], names[i]);
 				ok = false;
 			}
 		}
@@ -189,9 +191,12 @@ bool bluez_pick_adapters(struct model *m, unsigned n,
 			bool on = false, used = false;
 
 			for (unsigned j = 0; j < n; j++)
-				used = used || (paths[j] && !strcmp(paths[j], p));
-			if (!used && model_bool(m, p, BLUEZ_IFACE_ADAPTER,
-				    "Powered", &on) && on)
+				used = used ||
+				       (paths[j] && !strcmp(paths[j], p));
+			if (!used &&
+				model_bool(m, p, BLUEZ_IFACE_ADAPTER, "Powered",
+					&on) &&
+				on)
 				paths[i] = p;
 		}
 		if (paths[i])
@@ -241,8 +246,8 @@ const char *bluez_find_device(struct model *m, const char *adapter_path,
 	return find_dev(m, adapter_path, "Address", address, true);
 }
 
-const char *bluez_find_device_by_name(struct model *m,
-	const char *adapter_path, const char *name)
+const char *bluez_find_device_by_name(struct model *m, const char *adapter_path,
+	const char *name)
 {
 	const char *p = find_dev(m, adapter_path, "Name", name, false);
 

@@ -15,7 +15,6 @@
 #include "bondcheck/names.h"
 #include "step.h"
 
-
 void central_init(struct central *c, struct engine *e, unsigned index)
 {
 	memset(c, 0, sizeof(*c));
@@ -71,11 +70,13 @@ struct central *central_of_address(struct engine *e, const char *addr)
 	for (unsigned i = 0; addr && *addr && i < e->n_centrals; i++) {
 		struct central *c = &e->centrals[i];
 		const char *a = c->adapter ? model_str(e->env.model, c->adapter,
-			BLUEZ_IFACE_ADAPTER, "Address") : NULL;
+						     BLUEZ_IFACE_ADAPTER,
+						     "Address") :
+		                             NULL;
 
 		/* its public address, or the RPA of its last link */
 		if ((a && !g_ascii_strcasecmp(a, addr)) ||
-		    !g_ascii_strcasecmp(c->priv.own_address, addr))
+			!g_ascii_strcasecmp(c->priv.own_address, addr))
 			return c;
 	}
 	return NULL;
@@ -100,8 +101,8 @@ const char *central_dut(struct central *c)
 		g_free(c->dev_path);
 		c->dev_path = g_strdup(p);
 	}
-	if (!p && c->dev_path && !model_has(e->env.model, c->dev_path,
-				       BLUEZ_IFACE_DEVICE)) {
+	if (!p && c->dev_path &&
+		!model_has(e->env.model, c->dev_path, BLUEZ_IFACE_DEVICE)) {
 		g_free(c->dev_path);
 		c->dev_path = NULL;
 	}
@@ -113,8 +114,9 @@ bool central_dev_bool(struct central *c, const char *name)
 	bool v = false;
 	const char *p = central_dut(c);
 
-	return p && model_bool(c->e->env.model, p, BLUEZ_IFACE_DEVICE, name,
-			    &v) && v;
+	return p &&
+	       model_bool(c->e->env.model, p, BLUEZ_IFACE_DEVICE, name, &v) &&
+	       v;
 }
 
 /*
@@ -140,7 +142,8 @@ bool central_bonded(struct central *c)
 
 	if (p && from_paired && !e->noted_paired_only) {
 		e->noted_paired_only = true;
-		engine_note(e, LOG_NOTE_NO_BONDED_PROPERTY, "this BlueZ has "
+		engine_note(e, LOG_NOTE_NO_BONDED_PROPERTY,
+			"this BlueZ has "
 			"no Bonded property (< 5.65): Paired stands for the "
 			"bond");
 	}
@@ -151,8 +154,8 @@ bool central_no_bonded_prop(struct central *c)
 {
 	const char *p = central_dut(c);
 
-	return p && !model_prop(c->e->env.model, p, BLUEZ_IFACE_DEVICE,
-			    "Bonded");
+	return p &&
+	       !model_prop(c->e->env.model, p, BLUEZ_IFACE_DEVICE, "Bonded");
 }
 
 void central_adopt(struct central *c, const char *path)
@@ -181,11 +184,11 @@ bool central_dut_in_range(struct central *c, const char **path)
 
 	if (!c->adapter)
 		return false;
-	p = e->dev_address ? bluez_find_device(e->env.model, c->adapter,
-				    e->dev_address) :
-		e->cfg.device_name ? bluez_find_device_by_name(e->env.model,
-					   c->adapter, e->cfg.device_name) :
-				     NULL;
+	p = e->dev_address     ? bluez_find_device(e->env.model, c->adapter,
+					 e->dev_address) :
+	    e->cfg.device_name ? bluez_find_device_by_name(e->env.model,
+					 c->adapter, e->cfg.device_name) :
+	                         NULL;
 	*path = p;
 	return p && model_prop(e->env.model, p, BLUEZ_IFACE_DEVICE, "RSSI");
 }
@@ -203,8 +206,8 @@ void central_save_pairable(struct central *c)
 
 	if (c->pairable_saved)
 		return;
-	model_bool(c->e->env.model, c->adapter, BLUEZ_IFACE_ADAPTER,
-		"Pairable", &v);
+	model_bool(c->e->env.model, c->adapter, BLUEZ_IFACE_ADAPTER, "Pairable",
+		&v);
 	c->pairable_orig = v;
 	c->pairable_saved = true;
 }
@@ -221,7 +224,7 @@ static void discovery_started(struct engine *e, const struct bluez_reply *r)
 
 static void filter_set(struct engine *e, const struct bluez_reply *r)
 {
-	(void)r;   /* an adapter without filters still discovers */
+	(void)r; /* an adapter without filters still discovers */
 	step_call(e, BLUEZ_OP_START_DISCOVERY, step_central(e)->adapter, NULL,
 		discovery_started);
 }
@@ -237,14 +240,15 @@ void central_start_discovery(struct central *c)
 		return;
 	}
 	g_variant_builder_init(&f, G_VARIANT_TYPE("a{sv}"));
-	g_variant_builder_add(&f, "{sv}", "Transport", g_variant_new_string("le"));
+	g_variant_builder_add(&f, "{sv}", "Transport",
+		g_variant_new_string("le"));
 	step_call(c->e, BLUEZ_OP_SET_DISCOVERY_FILTER, c->adapter,
 		g_variant_builder_end(&f), filter_set);
 }
 
 static void discovery_stopped(struct engine *e, const struct bluez_reply *r)
 {
-	(void)r;   /* stopping a discovery that stopped already is fine */
+	(void)r; /* stopping a discovery that stopped already is fine */
 	engine_discovery_stopped(e);
 }
 
@@ -297,13 +301,15 @@ static void dut_said(struct central *c, JsonBuilder *b, GString *why)
 	const char *ev = step_str(o, "event", "");
 
 	if (!strcmp(ev, "bond-evicted")) {
-		g_string_append_printf(why, "; the DUT's trace: it evicted %s's "
+		g_string_append_printf(why,
+			"; the DUT's trace: it evicted %s's "
 			"bond for %s's (%s, a table of %" G_GINT64_FORMAT ")",
 			c->name, who(c->e, step_str(o, "for", NULL)),
 			step_str(o, "policy", "?"),
 			logread_int(o, "table_size", 0));
 	} else if (!strcmp(ev, "later-bonds-lost")) {
-		g_string_append_printf(why, "; the DUT's trace: after its reboot "
+		g_string_append_printf(why,
+			"; the DUT's trace: after its reboot "
 			"it kept only its first bond (%s) and lost %s's",
 			step_str(o, "kept", "?"), c->name);
 	}
@@ -341,7 +347,7 @@ void central_bond_history(struct central *c, JsonBuilder *b, GString *why)
 	g_ptr_array_sort(after, by_bond);
 	if (after->len) {
 		bool oldest = order->len > 1 &&
-			      g_ptr_array_index(order, 0) == (gpointer)c;
+		              g_ptr_array_index(order, 0) == (gpointer)c;
 
 		json_builder_set_member_name(b, LOG_KEY_BOND_HISTORY);
 		json_builder_begin_object(b);
@@ -356,8 +362,8 @@ void central_bond_history(struct central *c, JsonBuilder *b, GString *why)
 			g_string_append_printf(why, "%s%s", i ? ", " : "",
 				((struct central *)after->pdata[i])->name);
 		g_string_append_printf(why, ")%s%s%s", oldest ? "; " : "",
-			oldest ? c->name : "", oldest ? "'s bond was the oldest" :
-							"");
+			oldest ? c->name : "",
+			oldest ? "'s bond was the oldest" : "");
 	}
 	if (c->dut_lost)
 		dut_said(c, b, why);
@@ -369,7 +375,8 @@ void central_bond_history(struct central *c, JsonBuilder *b, GString *why)
 static bool index_is(struct central *c, const char *index)
 {
 	const char *a = c->adapter ? model_str(c->e->env.model, c->adapter,
-		BLUEZ_IFACE_ADAPTER, "Address") : NULL;
+					     BLUEZ_IFACE_ADAPTER, "Address") :
+	                             NULL;
 	size_t n = index ? strlen(index) : 0;
 
 	return a && n >= strlen(a) &&
@@ -379,10 +386,8 @@ static bool index_is(struct central *c, const char *index)
 void central_dut_trace(struct engine *e, JsonNode *node)
 {
 	JsonObject *ev = json_node_get_object(node);
-	const char *event = step_str(ev,
-		"event", "");
-	struct central *c = central_of_address(e,
-		step_str(ev, "peer", NULL));
+	const char *event = step_str(ev, "event", "");
+	struct central *c = central_of_address(e, step_str(ev, "peer", NULL));
 
 	if (!strcmp(event, "bond-evicted") && c) {
 		if (c->dut_lost)
@@ -393,13 +398,14 @@ void central_dut_trace(struct engine *e, JsonNode *node)
 	} else if (!strcmp(event, "later-bonds-lost")) {
 		JsonNode *lost = json_object_get_member(ev, "lost");
 		JsonArray *a = lost && JSON_NODE_HOLDS_ARRAY(lost) ?
-			json_node_get_array(lost) : NULL;
+		                       json_node_get_array(lost) :
+		                       NULL;
 
 		for (guint i = 0; a && i < json_array_get_length(a); i++) {
 			JsonNode *x = json_array_get_element(a, i);
 
 			if (!JSON_NODE_HOLDS_VALUE(x) ||
-			    json_node_get_value_type(x) != G_TYPE_STRING)
+				json_node_get_value_type(x) != G_TYPE_STRING)
 				continue;
 			for (unsigned k = 0; k < e->n_centrals; k++) {
 				struct central *o = &e->centrals[k];

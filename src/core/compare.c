@@ -22,15 +22,15 @@ struct rec {
 	gint64 line;
 	char *iter;
 	char *name;
-	char *central;            /* "default" with one central */
+	char *central; /* "default" with one central */
 	enum log_step_result result;
 	char *verdict;
 	char *confidence;
 	char *message;
 	gint64 elapsed;
-	JsonNode *evidence;       /* only when it did not pass */
-	GPtrArray *events;        /* raw lines of the step's events */
-	guint dropped;            /* events beyond COMPARE_MAX_STEP_EVENTS */
+	JsonNode *evidence; /* only when it did not pass */
+	GPtrArray *events;  /* raw lines of the step's events */
+	guint dropped;      /* events beyond COMPARE_MAX_STEP_EVENTS */
 };
 
 struct timing {
@@ -45,29 +45,29 @@ struct side {
 	char *sha;
 	char *label;
 	gint64 steps_total;
-	bool ended;               /* saw run-end: */
+	bool ended; /* saw run-end: */
 	enum log_run_result result;
 	char *verdict;
 	gint64 end_line;
-	char *end_central;        /* the failed step's, with several */
+	char *end_central; /* the failed step's, with several */
 	bool done;
 	bool complete;
 	guint64 steps;
-	gint64 last_line;         /* the last step it reached */
+	gint64 last_line; /* the last step it reached */
 	char *last_name;
 	/* the step being read */
 	bool in_step;
 	GPtrArray *cur;
 	guint cur_dropped;
 	/* steps waiting for their partner, oldest first */
-	GHashTable *pending;      /* key -> rec */
-	GQueue order;             /* rec, oldest first */
+	GHashTable *pending; /* key -> rec */
+	GQueue order;        /* rec, oldest first */
 };
 
 struct divergence {
-	guint at;                 /* index of the first differing event */
-	GPtrArray *context;       /* the common events just before */
-	GPtrArray *ev[2];         /* from @at on, each side */
+	guint at;           /* index of the first differing event */
+	GPtrArray *context; /* the common events just before */
+	GPtrArray *ev[2];   /* from @at on, each side */
 	guint len[2];
 	bool identical;
 };
@@ -79,23 +79,23 @@ struct pair {
 
 struct onlyset {
 	guint64 count;
-	GPtrArray *recs;          /* the first COMPARE_MAX_LISTED */
+	GPtrArray *recs; /* the first COMPARE_MAX_LISTED */
 };
 
 struct compare {
 	struct compare_options opt;
 	struct side s[2];
-	GPtrArray *regressions;   /* struct pair */
+	GPtrArray *regressions; /* struct pair */
 	guint64 n_regressions;
 	GPtrArray *fixes;
 	guint64 n_fixes;
 	GPtrArray *changes;
 	guint64 n_changes;
 	guint64 same_pass, same_fail;
-	struct onlyset only[2];     /* steps only in that side */
-	struct onlyset notrun[2];   /* steps the other side never reached */
-	GHashTable *timing;         /* name -> struct timing */
-	GPtrArray *timing_order;    /* names, first seen first */
+	struct onlyset only[2];   /* steps only in that side */
+	struct onlyset notrun[2]; /* steps the other side never reached */
+	GHashTable *timing;       /* name -> struct timing */
+	GPtrArray *timing_order;  /* names, first seen first */
 	unsigned slower;
 };
 
@@ -172,7 +172,7 @@ static char *normalise_text(const char *in, GHashTable *addrs)
 		bool done = false;
 
 		if ((i == 0 || !g_ascii_isalnum(in[i - 1])) &&
-		    addr_at(p, len - i)) {
+			addr_at(p, len - i)) {
 			g_string_append(out, addr_name(addrs, p));
 			i += 17;
 			continue;
@@ -182,7 +182,7 @@ static char *normalise_text(const char *in, GHashTable *addrs)
 			continue;
 		}
 		if (!strncmp(p, "hci", 3) && i + 3 < len &&
-		    g_ascii_isdigit(in[i + 3])) {
+			g_ascii_isdigit(in[i + 3])) {
 			g_string_append(out, "hci*");
 			i += 3;
 			while (i < len && g_ascii_isdigit(in[i]))
@@ -191,7 +191,7 @@ static char *normalise_text(const char *in, GHashTable *addrs)
 		}
 		for (size_t h = 0; h < G_N_ELEMENTS(handles) && !done; h++) {
 			if (i && in[i - 1] == '/' &&
-			    word_then_hex4(p, len - i, handles[h])) {
+				word_then_hex4(p, len - i, handles[h])) {
 				g_string_append(out, handles[h]);
 				g_string_append_c(out, '*');
 				i += strlen(handles[h]) + 4;
@@ -209,7 +209,7 @@ static char *normalise_text(const char *in, GHashTable *addrs)
 static void append_value(GString *s, JsonNode *n)
 {
 	if (JSON_NODE_HOLDS_VALUE(n) &&
-	    json_node_get_value_type(n) == G_TYPE_STRING) {
+		json_node_get_value_type(n) == G_TYPE_STRING) {
 		g_string_append(s, json_node_get_string(n));
 	} else {
 		char *j = jsontext_to_string(n, FALSE);
@@ -277,7 +277,8 @@ static void render_bluez(GString *s, JsonObject *o, enum log_bluez ev)
 			g_string_append_printf(s, "%s: %s",
 				logread_str(o, LOG_KEY_ERROR),
 				logread_str(o, LOG_KEY_MESSAGE) ?
-					logread_str(o, LOG_KEY_MESSAGE) : "");
+					logread_str(o, LOG_KEY_MESSAGE) :
+					"");
 		break;
 	case LOG_BLUEZ_PROPERTY:
 		g_string_append_printf(s, "%s %s.%s=", path, iface, name);
@@ -316,12 +317,13 @@ char *compare_normalise(JsonObject *o, GHashTable *addrs)
 	char *out;
 
 	if (known && ev == LOG_EVENT_BLUEZ &&
-	    log_bluez_from_str(logread_str(o, LOG_KEY_EVENT), &bev)) {
+		log_bluez_from_str(logread_str(o, LOG_KEY_EVENT), &bev)) {
 		render_bluez(s, o, bev);
 	} else if (known && ev == LOG_EVENT_SIM && trace) {
 		g_string_append_printf(s, "sim %s",
 			logread_str(trace, LOG_KEY_EVENT) ?
-				logread_str(trace, LOG_KEY_EVENT) : "?");
+				logread_str(trace, LOG_KEY_EVENT) :
+				"?");
 		append_members(s, trace, LOG_KEY_EVENT);
 	} else {
 		g_string_append(s, type ? type : "?");
@@ -365,8 +367,7 @@ static struct rec *rec_from_step(const struct logread_step *st,
 	r->line = st->line;
 	r->iter = g_strdup(st->iteration);
 	r->name = g_strdup(st->name);
-	r->central = g_strdup(st->central ? st->central :
-		LOG_CENTRAL_DEFAULT);
+	r->central = g_strdup(st->central ? st->central : LOG_CENTRAL_DEFAULT);
 	/* the line and iteration say which central: not part of the key */
 	r->key = make_key(r->line, r->iter, r->name);
 	r->result = st->result;
@@ -480,16 +481,17 @@ static int side_next(struct side *s, struct rec **out, GError **error)
 			s->steps++;
 			return 1;
 		} else if (ev->event == LOG_EVENT_RUN_END) {
-			s->ended = log_run_result_from_str(
-				logread_str(ev->object, LOG_KEY_RESULT),
-				&s->result);
+			s->ended =
+				log_run_result_from_str(logread_str(ev->object,
+								LOG_KEY_RESULT),
+					&s->result);
 			s->verdict = g_strdup(logread_str(ev->object,
 				LOG_KEY_VERDICT));
 			s->end_line = logread_int(ev->object, LOG_KEY_LINE, 0);
 			if (g_strcmp0(logread_str(ev->object, LOG_KEY_CENTRAL),
 				    LOG_CENTRAL_DEFAULT))
-				s->end_central = g_strdup(logread_str(
-					ev->object, LOG_KEY_CENTRAL));
+				s->end_central = g_strdup(logread_str(ev->object,
+					LOG_KEY_CENTRAL));
 		}
 	}
 	if (rc < 0)
@@ -523,7 +525,7 @@ static void one_side(struct compare *c, enum side_id s, struct rec *r)
 {
 	const struct side *other = &c->s[!s];
 	bool other_stopped = other->done &&
-		(!other->ended || other->result != LOG_RUN_PASSED);
+	                     (!other->ended || other->result != LOG_RUN_PASSED);
 
 	if (other_stopped)
 		onlyset_add(&c->notrun[!s], r);
@@ -541,18 +543,19 @@ static GPtrArray *normalised(const struct rec *r, GHashTable *addrs)
 
 		if (!json_parser_load_from_data(p, r->events->pdata[i], -1,
 			    NULL))
-			continue;   /* logread parsed it once already */
+			continue; /* logread parsed it once already */
 		root = json_parser_get_root(p);
 		if (root && JSON_NODE_HOLDS_OBJECT(root))
-			g_ptr_array_add(out, compare_normalise(
-				json_node_get_object(root), addrs));
+			g_ptr_array_add(out,
+				compare_normalise(json_node_get_object(root),
+					addrs));
 	}
 	g_object_unref(p);
 	return out;
 }
 
 #define DIV_CONTEXT 3
-#define DIV_SHOW 8
+#define DIV_SHOW    8
 
 static struct divergence *diverge(const struct rec *a, const struct rec *b)
 {
@@ -752,8 +755,8 @@ static void count_slower(struct compare *c)
 			continue;
 		if (timing_flag(c, msstats_median(t->s[BASE]),
 			    msstats_median(t->s[NEW])) ||
-		    timing_flag(c, msstats_max(t->s[BASE]),
-			    msstats_max(t->s[NEW])))
+			timing_flag(c, msstats_max(t->s[BASE]),
+				msstats_max(t->s[NEW])))
 			c->slower++;
 	}
 }
@@ -775,10 +778,10 @@ struct compare *compare_logs(const char *base, const char *new_path,
 		timing_free);
 	c->timing_order = g_ptr_array_new();
 	for (int s = 0; s < 2; s++) {
-		c->only[s].recs = g_ptr_array_new_with_free_func(
-			(GDestroyNotify)rec_free);
-		c->notrun[s].recs = g_ptr_array_new_with_free_func(
-			(GDestroyNotify)rec_free);
+		c->only[s].recs =
+			g_ptr_array_new_with_free_func((GDestroyNotify)rec_free);
+		c->notrun[s].recs =
+			g_ptr_array_new_with_free_func((GDestroyNotify)rec_free);
 		c->s[s].pending = g_hash_table_new(g_str_hash, g_str_equal);
 		g_queue_init(&c->s[s].order);
 		c->s[s].path = g_strdup(paths[s]);
@@ -857,13 +860,12 @@ static char *outcome(const struct rec *r)
 		return g_strdup(log_step_result_to_str(r->result));
 	return g_strdup_printf("%s%s%s%s%s",
 		r->result == LOG_STEP_ERROR ? "error: " : "",
-		r->verdict ? r->verdict : "failed",
-		r->confidence ? " (" : "", r->confidence ? r->confidence : "",
-		r->confidence ? ")" : "");
+		r->verdict ? r->verdict : "failed", r->confidence ? " (" : "",
+		r->confidence ? r->confidence : "", r->confidence ? ")" : "");
 }
 
-static void print_side_head(const struct compare *c, FILE *out,
-	enum side_id id, bool colour)
+static void print_side_head(const struct compare *c, FILE *out, enum side_id id,
+	bool colour)
 {
 	const struct side *s = &c->s[id];
 
@@ -872,12 +874,13 @@ static void print_side_head(const struct compare *c, FILE *out,
 		sgr(colour, "\033[0m"), s->label ? s->label : "(none)",
 		s->scenario ? s->scenario : "?", s->sha ? s->sha : "?");
 	if (!s->ended)
-		fprintf(out, "INCOMPLETE after %" G_GUINT64_FORMAT
-			     " steps (no run-end)\n",
+		fprintf(out,
+			"INCOMPLETE after %" G_GUINT64_FORMAT
+			" steps (no run-end)\n",
 			s->steps);
 	else if (s->result == LOG_RUN_PASSED)
-		fprintf(out, "passed %" G_GUINT64_FORMAT "/%" G_GINT64_FORMAT
-			     "\n",
+		fprintf(out,
+			"passed %" G_GUINT64_FORMAT "/%" G_GINT64_FORMAT "\n",
 			s->steps, s->steps_total);
 	else
 		fprintf(out, "%s at line %" G_GINT64_FORMAT "%s%s: %s\n",
@@ -942,7 +945,8 @@ static const char *div_event(const struct divergence *d, enum side_id side,
 	if (i < d->ev[side]->len)
 		return d->ev[side]->pdata[i];
 	return i == d->ev[side]->len && d->at + i == d->len[side] ?
-		       "(end of step)" : "";
+	               "(end of step)" :
+	               "";
 }
 
 static void print_divergence(const struct divergence *d, FILE *out,
@@ -952,18 +956,20 @@ static void print_divergence(const struct divergence *d, FILE *out,
 	guint n = MAX(d->ev[0]->len, d->ev[1]->len);
 
 	if (d->identical) {
-		fprintf(out, "    the step's %u events are the same in both "
-			     "runs (normalised); only the outcome differs\n",
+		fprintf(out,
+			"    the step's %u events are the same in both "
+			"runs (normalised); only the outcome differs\n",
 			d->len[0]);
 		return;
 	}
-	fprintf(out, "    first divergence at event %u of the step "
-		     "(BASE has %u, NEW %u):\n",
+	fprintf(out,
+		"    first divergence at event %u of the step "
+		"(BASE has %u, NEW %u):\n",
 		d->at + 1, d->len[0], d->len[1]);
 	print_cols(out, " ", "BASE", "NEW", colw);
 	for (guint i = 0; i < d->context->len; i++)
-		print_cols(out, " ", d->context->pdata[i],
-			d->context->pdata[i], colw);
+		print_cols(out, " ", d->context->pdata[i], d->context->pdata[i],
+			colw);
 	for (guint i = 0; i < n; i++) {
 		const char *a = div_event(d, BASE, i);
 		const char *b = div_event(d, NEW, i);
@@ -976,8 +982,7 @@ static void print_divergence(const struct divergence *d, FILE *out,
 	}
 }
 
-static void print_section(FILE *out, bool colour, const char *title,
-	guint64 n)
+static void print_section(FILE *out, bool colour, const char *title, guint64 n)
 {
 	fprintf(out, "\n%s%s (%" G_GUINT64_FORMAT ")%s\n",
 		sgr(colour, "\033[1m"), title, n, sgr(colour, "\033[0m"));
@@ -991,8 +996,9 @@ static void print_pairs(FILE *out, const GPtrArray *list, guint64 n,
 		char *l = step_label(p->r[0]);
 		char *a = outcome(p->r[0]), *b = outcome(p->r[1]);
 
-		fprintf(out, "  %-28s %s%s -> %s%s   %" G_GINT64_FORMAT
-			     " ms -> %" G_GINT64_FORMAT " ms\n",
+		fprintf(out,
+			"  %-28s %s%s -> %s%s   %" G_GINT64_FORMAT
+			" ms -> %" G_GINT64_FORMAT " ms\n",
 			l, a, sgr(colour && details, "\033[1;31m"), b,
 			sgr(colour && details, "\033[0m"), p->r[0]->elapsed,
 			p->r[1]->elapsed);
@@ -1020,8 +1026,7 @@ static void print_pairs(FILE *out, const GPtrArray *list, guint64 n,
 			n - list->len, verb);
 }
 
-static void print_onlyset(FILE *out, const struct onlyset *o,
-	const char *what)
+static void print_onlyset(FILE *out, const struct onlyset *o, const char *what)
 {
 	if (!o->count)
 		return;
@@ -1053,17 +1058,18 @@ static void print_timing(const struct compare *c, FILE *out, bool colour)
 			continue;
 		med = timing_flag(c, msstats_median(a), msstats_median(b));
 		worst = timing_flag(c, msstats_max(a), msstats_max(b));
-		g_snprintf(ba, sizeof(ba), "%" G_GINT64_FORMAT "/%"
-			   G_GINT64_FORMAT " ms", msstats_median(a),
-			msstats_max(a));
-		g_snprintf(nb, sizeof(nb), "%" G_GINT64_FORMAT "/%"
-			   G_GINT64_FORMAT " ms", msstats_median(b),
-			msstats_max(b));
+		g_snprintf(ba, sizeof(ba),
+			"%" G_GINT64_FORMAT "/%" G_GINT64_FORMAT " ms",
+			msstats_median(a), msstats_max(a));
+		g_snprintf(nb, sizeof(nb),
+			"%" G_GINT64_FORMAT "/%" G_GINT64_FORMAT " ms",
+			msstats_median(b), msstats_max(b));
 		fprintf(out, "  %-16s %18s %18s", t->name, ba, nb);
 		if (med || worst)
 			fprintf(out, "   %sSLOWER%s (%s x%.1f)",
 				sgr(colour, "\033[1;33m"),
-				sgr(colour, "\033[0m"), med ? "median" : "worst",
+				sgr(colour, "\033[0m"),
+				med ? "median" : "worst",
 				med ? (double)msstats_median(b) /
 						MAX(1, msstats_median(a)) :
 				      (double)msstats_max(b) /
@@ -1084,9 +1090,10 @@ void compare_print(const struct compare *c, FILE *out, bool colour,
 	print_side_head(c, out, BASE, colour);
 	print_side_head(c, out, NEW, colour);
 	if (g_strcmp0(a->sha, b->sha))
-		fprintf(out, "  %sthe scenario changed%s between the runs "
-			     "(sha256 differs): steps align by scenario line, "
-			     "so moved lines show as steps in one run only\n",
+		fprintf(out,
+			"  %sthe scenario changed%s between the runs "
+			"(sha256 differs): steps align by scenario line, "
+			"so moved lines show as steps in one run only\n",
 			sgr(colour, "\033[1;33m"), sgr(colour, "\033[0m"));
 
 	print_section(out, colour, "REGRESSIONS: passed in BASE, failed in NEW",
@@ -1105,21 +1112,24 @@ void compare_print(const struct compare *c, FILE *out, bool colour,
 	print_onlyset(out, &c->only[BASE], "only in BASE");
 	print_onlyset(out, &c->only[NEW], "only in NEW");
 	if (c->notrun[NEW].count)
-		fprintf(out, "  %" G_GUINT64_FORMAT " not run in NEW (it "
-			     "stopped at line %" G_GINT64_FORMAT ")\n",
+		fprintf(out,
+			"  %" G_GUINT64_FORMAT " not run in NEW (it "
+			"stopped at line %" G_GINT64_FORMAT ")\n",
 			c->notrun[NEW].count, b->last_line);
 	if (c->notrun[BASE].count)
-		fprintf(out, "  %" G_GUINT64_FORMAT " not run in BASE (it "
-			     "stopped at line %" G_GINT64_FORMAT ")\n",
+		fprintf(out,
+			"  %" G_GUINT64_FORMAT " not run in BASE (it "
+			"stopped at line %" G_GINT64_FORMAT ")\n",
 			c->notrun[BASE].count, a->last_line);
 	print_section(out, colour, "TIMING of passing steps",
 		(guint64)c->slower);
 	print_timing(c, out, colour);
 
-	fprintf(out, "\n%s%s%s: %" G_GUINT64_FORMAT " regression%s, %"
-		     G_GUINT64_FORMAT " fix%s, %" G_GUINT64_FORMAT
-		     " verdict change%s, %u slower step%s; %" G_GUINT64_FORMAT
-		     " steps passed in both\n",
+	fprintf(out,
+		"\n%s%s%s: %" G_GUINT64_FORMAT
+		" regression%s, %" G_GUINT64_FORMAT " fix%s, %" G_GUINT64_FORMAT
+		" verdict change%s, %u slower step%s; %" G_GUINT64_FORMAT
+		" steps passed in both\n",
 		sgr(colour, c->n_regressions ? "\033[1;31m" : "\033[1;32m"),
 		c->n_regressions ? "REGRESSED" : "NO REGRESSION",
 		sgr(colour, "\033[0m"), c->n_regressions,
@@ -1139,18 +1149,21 @@ static void html_side(FILE *f, const struct compare *c, enum side_id id)
 
 	if (!s->ended)
 		result = g_strdup_printf("INCOMPLETE after %" G_GUINT64_FORMAT
-			" steps (no run-end)", s->steps);
+					 " steps (no run-end)",
+			s->steps);
 	else if (s->result == LOG_RUN_PASSED)
-		result = g_strdup_printf("passed %" G_GUINT64_FORMAT "/%"
-			G_GINT64_FORMAT, s->steps, s->steps_total);
+		result = g_strdup_printf("passed %" G_GUINT64_FORMAT
+					 "/%" G_GINT64_FORMAT,
+			s->steps, s->steps_total);
 	else
 		result = g_strdup_printf("%s at line %" G_GINT64_FORMAT "%s%s: "
-			"%s", log_run_result_to_str(s->result), s->end_line,
+					 "%s",
+			log_run_result_to_str(s->result), s->end_line,
 			s->end_central ? " as " : "",
 			s->end_central ? s->end_central : "",
 			s->verdict ? s->verdict : "-");
-	fprintf(f, "<div id=\"side-%s\"><h2>%s</h2><table>\n", id == BASE ?
-		"base" : "new", name);
+	fprintf(f, "<div id=\"side-%s\"><h2>%s</h2><table>\n",
+		id == BASE ? "base" : "new", name);
 	fputs("<tr><th>log</th><td class=\"file\">", f);
 	html_put(f, s->path);
 	fputs("</td></tr>\n<tr><th>label</th><td class=\"label\">", f);
@@ -1176,8 +1189,8 @@ static void html_step_cell(FILE *f, const struct rec *r)
 static void html_div_row(FILE *f, const char *cls, const char *mark,
 	const char *a, const char *b)
 {
-	fprintf(f, "<tr%s%s%s><td>%s</td><td class=\"ev\">", cls ? " class=\"" :
-		"", cls ? cls : "", cls ? "\"" : "", mark);
+	fprintf(f, "<tr%s%s%s><td>%s</td><td class=\"ev\">",
+		cls ? " class=\"" : "", cls ? cls : "", cls ? "\"" : "", mark);
 	html_put(f, a);
 	fputs("</td><td class=\"ev\">", f);
 	html_put(f, b);
@@ -1189,16 +1202,18 @@ static void html_divergence(FILE *f, const struct divergence *d)
 	guint n = MAX(d->ev[0]->len, d->ev[1]->len);
 
 	if (d->identical) {
-		fprintf(f, "<p class=\"divergence-none\">the step's %u events "
-			   "are the same in both runs (normalised); only the "
-			   "outcome differs</p>\n",
+		fprintf(f,
+			"<p class=\"divergence-none\">the step's %u events "
+			"are the same in both runs (normalised); only the "
+			"outcome differs</p>\n",
 			d->len[0]);
 		return;
 	}
-	fprintf(f, "<p>first divergence at event <b class=\"divergence-at\">"
-		   "%u</b> of the step (BASE has %u, NEW %u):</p>\n"
-		   "<table class=\"divergence\"><tr><th></th><th>BASE</th>"
-		   "<th>NEW</th></tr>\n",
+	fprintf(f,
+		"<p>first divergence at event <b class=\"divergence-at\">"
+		"%u</b> of the step (BASE has %u, NEW %u):</p>\n"
+		"<table class=\"divergence\"><tr><th></th><th>BASE</th>"
+		"<th>NEW</th></tr>\n",
 		d->at + 1, d->len[0], d->len[1]);
 	for (guint i = 0; i < d->context->len; i++)
 		html_div_row(f, "context", "", d->context->pdata[i],
@@ -1220,22 +1235,30 @@ static void html_pairs(FILE *f, const GPtrArray *list, guint64 n,
 		n);
 	if (!list->len)
 		return;
-	fprintf(f, "<table class=\"pairs\" id=\"%s-table\"><tr><th>step</th>"
-		   "<th>BASE</th><th>NEW</th></tr>\n", id);
+	fprintf(f,
+		"<table class=\"pairs\" id=\"%s-table\"><tr><th>step</th>"
+		"<th>BASE</th><th>NEW</th></tr>\n",
+		id);
 	for (guint i = 0; i < list->len; i++) {
 		const struct pair *p = list->pdata[i];
 		char *a = outcome(p->r[0]), *b = outcome(p->r[1]);
 
-		fprintf(f, "<tr class=\"pair\" data-line=\"%" G_GINT64_FORMAT
-			   "\"><td>", p->r[0]->line);
+		fprintf(f,
+			"<tr class=\"pair\" data-line=\"%" G_GINT64_FORMAT
+			"\"><td>",
+			p->r[0]->line);
 		html_step_cell(f, p->r[0]);
 		fputs("</td><td class=\"base\">", f);
 		html_put(f, a);
-		fprintf(f, " <span class=\"muted\">%" G_GINT64_FORMAT " ms"
-			   "</span></td><td class=\"new\">", p->r[0]->elapsed);
+		fprintf(f,
+			" <span class=\"muted\">%" G_GINT64_FORMAT " ms"
+			"</span></td><td class=\"new\">",
+			p->r[0]->elapsed);
 		html_put(f, b);
-		fprintf(f, " <span class=\"muted\">%" G_GINT64_FORMAT " ms"
-			   "</span></td></tr>\n", p->r[1]->elapsed);
+		fprintf(f,
+			" <span class=\"muted\">%" G_GINT64_FORMAT " ms"
+			"</span></td></tr>\n",
+			p->r[1]->elapsed);
 		g_free(a);
 		g_free(b);
 	}
@@ -1245,9 +1268,10 @@ static void html_pairs(FILE *f, const GPtrArray *list, guint64 n,
 		const struct rec *nr = p->r[1];
 		enum verdict v;
 
-		fprintf(f, "<section class=\"regression\" id=\"%s-%u\" "
-			   "data-line=\"%" G_GINT64_FORMAT "\"><h3>", id, i + 1,
-			nr->line);
+		fprintf(f,
+			"<section class=\"regression\" id=\"%s-%u\" "
+			"data-line=\"%" G_GINT64_FORMAT "\"><h3>",
+			id, i + 1, nr->line);
 		html_step_cell(f, nr);
 		fputs(": ", f);
 		{
@@ -1303,10 +1327,12 @@ static void html_onlyset(FILE *f, const struct onlyset *o, const char *id,
 
 static void html_timing(FILE *f, const struct compare *c)
 {
-	fprintf(f, "<h2 id=\"timing\">Timing of passing steps (%u slower)"
-		   "</h2>\n<table id=\"timing-table\"><tr><th>step</th>"
-		   "<th>BASE median/worst</th><th>NEW median/worst</th>"
-		   "<th></th></tr>\n", c->slower);
+	fprintf(f,
+		"<h2 id=\"timing\">Timing of passing steps (%u slower)"
+		"</h2>\n<table id=\"timing-table\"><tr><th>step</th>"
+		"<th>BASE median/worst</th><th>NEW median/worst</th>"
+		"<th></th></tr>\n",
+		c->slower);
 	for (guint i = 0; i < c->timing_order->len; i++) {
 		struct timing *t = g_hash_table_lookup(c->timing,
 			c->timing_order->pdata[i]);
@@ -1319,17 +1345,17 @@ static void html_timing(FILE *f, const struct compare *c)
 		       timing_flag(c, msstats_max(a), msstats_max(b));
 		fprintf(f, "<tr%s><td>", slow ? " class=\"slower\"" : "");
 		html_put(f, t->name);
-		fprintf(f, "</td><td>%" G_GINT64_FORMAT "/%" G_GINT64_FORMAT
-			   " ms</td><td>%" G_GINT64_FORMAT "/%" G_GINT64_FORMAT
-			   " ms</td><td>%s</td></tr>\n",
+		fprintf(f,
+			"</td><td>%" G_GINT64_FORMAT "/%" G_GINT64_FORMAT
+			" ms</td><td>%" G_GINT64_FORMAT "/%" G_GINT64_FORMAT
+			" ms</td><td>%s</td></tr>\n",
 			msstats_median(a), msstats_max(a), msstats_median(b),
 			msstats_max(b), slow ? "SLOWER" : "");
 	}
 	fputs("</table>\n", f);
 }
 
-bool compare_html(const struct compare *c, const char *path,
-	GError **error)
+bool compare_html(const struct compare *c, const char *path, GError **error)
 {
 	struct html_file *h = html_file_new(path, error);
 	const struct side *a = &c->s[BASE], *b = &c->s[NEW];
@@ -1344,15 +1370,16 @@ bool compare_html(const struct compare *c, const char *path,
 	html_begin(f, title);
 	fputs("<h1 id=\"title\">", f);
 	html_put(f, title);
-	fprintf(f, "</h1>\n<p><span id=\"status\" class=\"status %s\">%s"
-		   "</span> <span id=\"status-text\">%" G_GUINT64_FORMAT
-		   " regression%s, %" G_GUINT64_FORMAT " fix%s, %"
-		   G_GUINT64_FORMAT " verdict change%s, %u slower step%s; %"
-		   G_GUINT64_FORMAT " steps passed in both</span></p>\n",
+	fprintf(f,
+		"</h1>\n<p><span id=\"status\" class=\"status %s\">%s"
+		"</span> <span id=\"status-text\">%" G_GUINT64_FORMAT
+		" regression%s, %" G_GUINT64_FORMAT " fix%s, %" G_GUINT64_FORMAT
+		" verdict change%s, %u slower step%s; %" G_GUINT64_FORMAT
+		" steps passed in both</span></p>\n",
 		c->n_regressions ? "failed" : "passed",
 		c->n_regressions ? "REGRESSED" : "NO REGRESSION",
-		c->n_regressions, c->n_regressions == 1 ? "" : "s",
-		c->n_fixes, c->n_fixes == 1 ? "" : "es", c->n_changes,
+		c->n_regressions, c->n_regressions == 1 ? "" : "s", c->n_fixes,
+		c->n_fixes == 1 ? "" : "es", c->n_changes,
 		c->n_changes == 1 ? "" : "s", c->slower,
 		c->slower == 1 ? "" : "s", c->same_pass);
 	fputs("<div class=\"sides\" id=\"sides\">\n", f);
@@ -1363,28 +1390,32 @@ bool compare_html(const struct compare *c, const char *path,
 		fputs("<p id=\"scenario-changed\"><b>the scenario changed</b> "
 		      "between the runs (sha256 differs): steps align by "
 		      "scenario line, so moved lines show as steps in one run "
-		      "only</p>\n", f);
+		      "only</p>\n",
+			f);
 	html_pairs(f, c->regressions, c->n_regressions, "regressions",
 		"Regressions: passed in BASE, failed in NEW", true);
 	html_pairs(f, c->fixes, c->n_fixes, "fixes",
 		"Fixes: failed in BASE, passed in NEW", false);
 	html_pairs(f, c->changes, c->n_changes, "verdict-changes",
 		"Verdict changes", false);
-	fprintf(f, "<h2 id=\"one-run-only\">Steps in one run only (%"
-		   G_GUINT64_FORMAT ")</h2>\n",
+	fprintf(f,
+		"<h2 id=\"one-run-only\">Steps in one run only (%" G_GUINT64_FORMAT
+		")</h2>\n",
 		c->only[BASE].count + c->only[NEW].count +
 			c->notrun[BASE].count + c->notrun[NEW].count);
 	html_onlyset(f, &c->only[BASE], "only-in-base", "only in BASE");
 	html_onlyset(f, &c->only[NEW], "only-in-new", "only in NEW");
 	if (c->notrun[NEW].count)
-		fprintf(f, "<p id=\"not-run-in-new\">%" G_GUINT64_FORMAT
-			   " not run in NEW (it stopped at line %"
-			   G_GINT64_FORMAT ")</p>\n",
+		fprintf(f,
+			"<p id=\"not-run-in-new\">%" G_GUINT64_FORMAT
+			" not run in NEW (it stopped at line %" G_GINT64_FORMAT
+			")</p>\n",
 			c->notrun[NEW].count, b->last_line);
 	if (c->notrun[BASE].count)
-		fprintf(f, "<p id=\"not-run-in-base\">%" G_GUINT64_FORMAT
-			   " not run in BASE (it stopped at line %"
-			   G_GINT64_FORMAT ")</p>\n",
+		fprintf(f,
+			"<p id=\"not-run-in-base\">%" G_GUINT64_FORMAT
+			" not run in BASE (it stopped at line %" G_GINT64_FORMAT
+			")</p>\n",
 			c->notrun[BASE].count, a->last_line);
 	html_timing(f, c);
 	fputs("<p class=\"muted\">bondcheck compare</p>\n", f);
@@ -1457,8 +1488,7 @@ static void pairs_json(JsonBuilder *b, const char *k, const GPtrArray *list,
 	}
 }
 
-static void onlyset_json(JsonBuilder *b, const char *k,
-	const struct onlyset *o)
+static void onlyset_json(JsonBuilder *b, const char *k, const struct onlyset *o)
 {
 	json_builder_set_member_name(b, k);
 	json_builder_begin_object(b);
@@ -1470,7 +1500,8 @@ static void onlyset_json(JsonBuilder *b, const char *k,
 
 		json_builder_begin_object(b);
 		step_key_json(b, r);
-		log_add_str(b, LOG_KEY_RESULT, log_step_result_to_str(r->result));
+		log_add_str(b, LOG_KEY_RESULT,
+			log_step_result_to_str(r->result));
 		log_add_str(b, LOG_KEY_VERDICT, r->verdict);
 		json_builder_end_object(b);
 	}

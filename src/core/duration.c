@@ -71,7 +71,8 @@ bad:
 		/* the one rule for every duration: the unit is written */
 		g_set_error(error, BCERROR, BCERROR_BAD_INPUT,
 			"'%s' has no unit: write %ss (or %sms; a duration is a "
-			"number and ms, s, m or h)", s, s, s);
+			"number and ms, s, m or h)",
+			s, s, s);
 	else
 		g_set_error(error, BCERROR, BCERROR_BAD_INPUT,
 			"'%s' is not a duration (write e.g. 500ms, 15s, 2m)",

@@ -22,7 +22,7 @@
 #include "step.h"
 
 #define CALL_SLACK_MS 5000
-#define MAX_EVIDENCE 40
+#define MAX_EVIDENCE  40
 
 /* `repeat` is entered by the program counter, never started as a step. */
 static void repeat_start(struct engine *e)
@@ -126,8 +126,8 @@ void step_timeline(struct engine *e, const char *fmt, ...)
 	va_start(ap, fmt);
 	s = g_strdup_vprintf(fmt, ap);
 	va_end(ap);
-	g_ptr_array_add(e->st.timeline, g_strdup_printf("+%" G_GINT64_FORMAT
-		"ms %s", step_ms(e), s));
+	g_ptr_array_add(e->st.timeline,
+		g_strdup_printf("+%" G_GINT64_FORMAT "ms %s", step_ms(e), s));
 	g_free(s);
 }
 
@@ -202,7 +202,8 @@ guint step_call(struct engine *e, enum bluez_op op, const char *path,
 {
 	struct call *c = g_new0(struct call, 1);
 	int64_t timeout = e->st.s && e->st.s->timeout_ms ?
-		e->st.s->timeout_ms + CALL_SLACK_MS : 25000;
+	                          e->st.s->timeout_ms + CALL_SLACK_MS :
+	                          25000;
 	guint id;
 
 	runlog_call(e, op, path);
@@ -248,7 +249,8 @@ bool step_call_pending(struct engine *e, enum bluez_op op, const char *path)
 	for (GList *l = e->calls; l; l = l->next) {
 		struct call *c = l->data;
 
-		if (c->op == op && c->gen == e->gen && !g_strcmp0(c->path, path))
+		if (c->op == op && c->gen == e->gen &&
+			!g_strcmp0(c->path, path))
 			return true;
 	}
 	return false;
@@ -365,18 +367,19 @@ static bool keep_going(struct engine *e, int line, const char *iteration)
 	GString *t;
 
 	if (!e->cfg.keep_going || e->state != ENGINE_STATE_RUNNING ||
-	    e->depth < 2)
+		e->depth < 2)
 		return false;
 	f = &e->stack[e->depth - 1];
 	t = g_string_new(NULL);
 	g_string_printf(t, "line %d failed in iteration %s: ", line, iteration);
 	if (f->index < f->steps->len) {
-		const struct scn_step *a = g_ptr_array_index(f->steps, f->index);
+		const struct scn_step *a = g_ptr_array_index(f->steps,
+			f->index);
 		const struct scn_step *z = g_ptr_array_index(f->steps,
 			f->steps->len - 1);
 
-		g_string_append_printf(t, "skipped line%s %d", a == z &&
-			!a->children ? "" : "s", a->line);
+		g_string_append_printf(t, "skipped line%s %d",
+			a == z && !a->children ? "" : "s", a->line);
 		if (a != z || a->children)
 			g_string_append_printf(t, "-%d", last_line(z));
 		g_string_append(t, " of that iteration, ");
@@ -408,8 +411,9 @@ void step_fail(struct engine *e, enum verdict v, enum confidence c,
 	va_start(ap, fmt);
 	msg = g_strdup_vprintf(fmt, ap);
 	va_end(ap);
-	runlog_step_end(e, v == VERDICT_ENVIRONMENT_ERROR ? LOG_STEP_ERROR :
-		LOG_STEP_FAIL, v, c, msg);
+	runlog_step_end(e,
+		v == VERDICT_ENVIRONMENT_ERROR ? LOG_STEP_ERROR : LOG_STEP_FAIL,
+		v, c, msg);
 	line = e->st.s->line;
 	g_strlcpy(iteration, e->st.iteration, sizeof(iteration));
 	/* the run's result is its first failure's (or its environment
@@ -441,7 +445,8 @@ void step_fail(struct engine *e, enum verdict v, enum confidence c,
 		schedule_next(e);
 	else
 		finish(e, v == VERDICT_ENVIRONMENT_ERROR ?
-			ENGINE_OUTCOME_ERROR : ENGINE_OUTCOME_FAILED);
+				  ENGINE_OUTCOME_ERROR :
+				  ENGINE_OUTCOME_FAILED);
 }
 
 static gboolean step_aux_due(gpointer data)
@@ -532,8 +537,8 @@ static const struct scn_step *fetch(struct engine *e)
 
 			if (!s->children)
 				return s;
-			e->stack[e->depth++] = (struct frame){ s->children, 0, 1,
-				s->count, true, s->each };
+			e->stack[e->depth++] = (struct frame){ s->children, 0,
+				1, s->count, true, s->each };
 			continue;
 		}
 		if (f->repeat && f->iter < f->count) {
@@ -561,8 +566,7 @@ const struct scn_step *engine_peek_next(struct engine *e, unsigned *central)
 		s = g_ptr_array_index(f->steps, 0);
 	if (!s || s->children)
 		return NULL;
-	*central = MIN(scn_step_central(s, each_central(e)),
-		e->n_centrals - 1);
+	*central = MIN(scn_step_central(s, each_central(e)), e->n_centrals - 1);
 	return s;
 }
 
@@ -602,8 +606,7 @@ void engine_discovery_started(struct engine *e, const struct bluez_reply *r)
 			"StartDiscovery failed: %s", r->error->message);
 		return;
 	}
-	if (e->st.ops->dut_seen &&
-	    central_dut_in_range(step_central(e), &p))
+	if (e->st.ops->dut_seen && central_dut_in_range(step_central(e), &p))
 		dut_seen(e, step_central(e), p);
 }
 
@@ -668,7 +671,7 @@ static void env_fail(struct engine *e, const char *why)
 		return;
 	}
 	if (e->state == ENGINE_STATE_RUNNING ||
-	    e->state == ENGINE_STATE_WAITING) {
+		e->state == ENGINE_STATE_WAITING) {
 		g_free(e->message);
 		e->message = g_strdup(why);
 		e->result.verdict = VERDICT_ENVIRONMENT_ERROR;
@@ -692,7 +695,7 @@ static void device_added(struct engine *e, struct central *c,
 	if (e->st.ops->device_added && ev->value)
 		e->st.ops->device_added(e, ev->path, ev->value);
 	if (stepping(e, c) && e->st.ops->dut_seen &&
-	    central_dut_in_range(c, &q)) {
+		central_dut_in_range(c, &q)) {
 		runlog_model(e, c, ev);
 		dut_seen(e, c, q);
 	}
@@ -716,7 +719,7 @@ static void dut_signal(struct engine *e, struct central *c,
 	const char *reason = NULL;
 
 	if (strcmp(ev->name, "Disconnected") != 0 || !ev->value ||
-	    !g_variant_is_of_type(ev->value, G_VARIANT_TYPE("(ss)")))
+		!g_variant_is_of_type(ev->value, G_VARIANT_TYPE("(ss)")))
 		return;
 	g_variant_get_child(ev->value, 0, "&s", &reason);
 	link_early_disconnected(c, reason);
@@ -737,16 +740,17 @@ static void adapter_event(struct engine *e, struct central *c,
 	char *why;
 
 	if (ev->type == MODEL_EVENT_PROP_CHANGED &&
-	    !strcmp(ev->name, "Powered") && ev->value &&
-	    g_variant_is_of_type(ev->value, G_VARIANT_TYPE_BOOLEAN) &&
-	    !g_variant_get_boolean(ev->value))
+		!strcmp(ev->name, "Powered") && ev->value &&
+		g_variant_is_of_type(ev->value, G_VARIANT_TYPE_BOOLEAN) &&
+		!g_variant_get_boolean(ev->value))
 		why = g_strdup_printf("the adapter%s%s was powered off",
 			e->n_centrals > 1 ? " of central " : "",
 			e->n_centrals > 1 ? c->name : "");
 	else if (ev->type == MODEL_EVENT_IFACE_REMOVED &&
 		 !strcmp(ev->iface, BLUEZ_IFACE_ADAPTER))
 		why = g_strdup_printf("the adapter%s%s disappeared "
-			"(unplugged?)", e->n_centrals > 1 ? " of central " : "",
+				      "(unplugged?)",
+			e->n_centrals > 1 ? " of central " : "",
 			e->n_centrals > 1 ? c->name : "");
 	else
 		return;
@@ -772,7 +776,7 @@ static void central_model(struct engine *e, struct central *c,
 	switch (ev->type) {
 	case MODEL_EVENT_PROP_CHANGED:
 		if (mine && !strcmp(ev->iface, BLUEZ_IFACE_DEVICE) &&
-		    !strcmp(ev->path, p)) {
+			!strcmp(ev->path, p)) {
 			dut_prop(e, c, ev->name, ev->value);
 		} else if (chr) {
 			if (!strcmp(ev->name, "Value"))
@@ -789,7 +793,7 @@ static void central_model(struct engine *e, struct central *c,
 		break;
 	case MODEL_EVENT_IFACE_REMOVED:
 		if (p && !strcmp(ev->path, p) &&
-		    !strcmp(ev->iface, BLUEZ_IFACE_DEVICE))
+			!strcmp(ev->iface, BLUEZ_IFACE_DEVICE))
 			dut_removed(e, c);
 		break;
 	case MODEL_EVENT_SIGNAL:
@@ -797,8 +801,7 @@ static void central_model(struct engine *e, struct central *c,
 			dut_signal(e, c, ev);
 		break;
 	case MODEL_EVENT_RESET:
-	case MODEL_EVENT_SYNCED:
-		break;
+	case MODEL_EVENT_SYNCED: break;
 	}
 }
 
@@ -811,14 +814,15 @@ static void on_model(const struct model_event *ev, void *data)
 	/* privacy is set with the adapter powered off, before the run and
 	 * at its end: its return is awaited */
 	if (c && (c->priv.wait_powered || c->priv.mgmt_busy) &&
-	    ev->type == MODEL_EVENT_PROP_CHANGED &&
-	    !g_strcmp0(ev->path, c->adapter) && !strcmp(ev->name, "Powered") &&
-	    ev->value && g_variant_is_of_type(ev->value, G_VARIANT_TYPE_BOOLEAN)) {
+		ev->type == MODEL_EVENT_PROP_CHANGED &&
+		!g_strcmp0(ev->path, c->adapter) &&
+		!strcmp(ev->name, "Powered") && ev->value &&
+		g_variant_is_of_type(ev->value, G_VARIANT_TYPE_BOOLEAN)) {
 		privacy_powered(e, c, g_variant_get_boolean(ev->value));
 		return;
 	}
 	if (e->state != ENGINE_STATE_RUNNING &&
-	    e->state != ENGINE_STATE_FINISHING)
+		e->state != ENGINE_STATE_FINISHING)
 		return;
 	if (c)
 		central_model(e, c, ev);
@@ -827,11 +831,11 @@ static void on_model(const struct model_event *ev, void *data)
 static bool is_pairing_method(const char *m)
 {
 	return m && (!strcmp(m, "RequestConfirmation") ||
-		     !strcmp(m, "RequestPasskey") ||
-		     !strcmp(m, "RequestPinCode") ||
-		     !strcmp(m, "DisplayPasskey") ||
-		     !strcmp(m, "DisplayPinCode") ||
-		     !strcmp(m, "RequestAuthorization"));
+			    !strcmp(m, "RequestPasskey") ||
+			    !strcmp(m, "RequestPinCode") ||
+			    !strcmp(m, "DisplayPasskey") ||
+			    !strcmp(m, "DisplayPinCode") ||
+			    !strcmp(m, "RequestAuthorization"));
 }
 
 void engine_agent_event(struct engine *e, const struct engine_agent_event *ev)
@@ -844,15 +848,17 @@ void engine_agent_event(struct engine *e, const struct engine_agent_event *ev)
 	runlog_agent_request(e, ev);
 
 	if (!ev->foreign && is_pairing_method(ev->method) && ev->device && c &&
-	    c->dev_path && !strcmp(ev->device, c->dev_path))
+		c->dev_path && !strcmp(ev->device, c->dev_path))
 		link_early_agent(c);
 	if (!e->st.s)
 		return;
-	g_ptr_array_add(e->st.agent, g_strdup_printf("+%" G_GINT64_FORMAT
-		"ms %s%s%s(%s) -> %s%s", step_ms(e), c && !stepping(e, c) ?
-			c->name : "", c && !stepping(e, c) ? ": " : "",
-		ev->method, ev->device ? ev->device : "",
-		ev->answer ? ev->answer : "", ev->foreign ? " (foreign)" : ""));
+	g_ptr_array_add(e->st.agent,
+		g_strdup_printf("+%" G_GINT64_FORMAT "ms %s%s%s(%s) -> %s%s",
+			step_ms(e), c && !stepping(e, c) ? c->name : "",
+			c && !stepping(e, c) ? ": " : "", ev->method,
+			ev->device ? ev->device : "",
+			ev->answer ? ev->answer : "",
+			ev->foreign ? " (foreign)" : ""));
 	/*
 	 * A request the agent refused as foreign (not bluetoothd's, or not
 	 * about a DUT we answer for) says nothing about the DUT: anyone on
@@ -862,8 +868,8 @@ void engine_agent_event(struct engine *e, const struct engine_agent_event *ev)
 		return;
 	/* only the step's own central's DUT: another's is not this step's */
 	if (is_pairing_method(ev->method) && ev->device && c &&
-	    stepping(e, c) && c->dev_path && !strcmp(ev->device, c->dev_path) &&
-	    e->st.ops->agent)
+		stepping(e, c) && c->dev_path &&
+		!strcmp(ev->device, c->dev_path) && e->st.ops->agent)
 		e->st.ops->agent(e, ev);
 }
 
@@ -872,8 +878,7 @@ void engine_sim_trace(struct engine *e, const char *json)
 	engine_sim_trace_from(e, 0, json);
 }
 
-void engine_sim_trace_from(struct engine *e, unsigned central,
-	const char *json)
+void engine_sim_trace_from(struct engine *e, unsigned central, const char *json)
 {
 	JsonNode *n;
 	JsonObject *o;
@@ -901,12 +906,12 @@ void engine_sim_trace_from(struct engine *e, unsigned central,
 	c = central_of_address(e, step_str(o, "peer", NULL));
 	/* link-up is the central's own; a notification names its link */
 	if (!g_strcmp0(step_str(o, "side", NULL), "host") &&
-	    central < e->n_centrals)
+		central < e->n_centrals)
 		gatt_subs_sim(&e->centrals[central], o);
 	else if (c)
 		gatt_subs_sim(c, o);
 	if (central < e->n_centrals && e->centrals[central].early.active &&
-	    e->centrals[central].early.obs.connected) {
+		e->centrals[central].early.obs.connected) {
 		/* the link of a Connect() ahead of its reconnect: what the
 		 * DUT says on it is the reconnect's evidence (step-link.c) */
 		link_early_trace(&e->centrals[central], json);
@@ -916,7 +921,7 @@ void engine_sim_trace_from(struct engine *e, unsigned central,
 	if (e->st.s && e->st.traces->len < MAX_EVIDENCE)
 		g_ptr_array_add(e->st.traces, g_strdup(json));
 	if (e->st.s && e->st.ops->sim_trace && central < e->n_centrals &&
-	    stepping(e, &e->centrals[central]))
+		stepping(e, &e->centrals[central]))
 		e->st.ops->sim_trace(e, o);
 	runlog_sim(e, c, n);
 }
@@ -929,7 +934,8 @@ void engine_hci_event(struct engine *e, const struct engine_hci_event *ev)
 		return;
 	for (unsigned i = 0; i < e->n_centrals && ev->index >= 0; i++)
 		if (e->centrals[i].adapter &&
-		    bluez_adapter_index(e->centrals[i].adapter) == ev->index)
+			bluez_adapter_index(e->centrals[i].adapter) ==
+				ev->index)
 			c = &e->centrals[i];
 	if (!c)
 		c = &e->centrals[0];
@@ -940,10 +946,11 @@ void engine_hci_event(struct engine *e, const struct engine_hci_event *ev)
 	if (!e->st.s)
 		return;
 	if (e->st.hci->len < MAX_EVIDENCE)
-		g_ptr_array_add(e->st.hci, g_strdup_printf("+%" G_GINT64_FORMAT
-			"ms %s%s%s", step_ms(e), stepping(e, c) ? "" : c->name,
-			stepping(e, c) ? "" : ": ", ev->text ? ev->text :
-								ev->what));
+		g_ptr_array_add(e->st.hci,
+			g_strdup_printf("+%" G_GINT64_FORMAT "ms %s%s%s",
+				step_ms(e), stepping(e, c) ? "" : c->name,
+				stepping(e, c) ? "" : ": ",
+				ev->text ? ev->text : ev->what));
 	if (stepping(e, c) && e->st.ops->hci)
 		e->st.ops->hci(e, ev);
 }
@@ -973,8 +980,9 @@ static void log_lost_outcome(struct engine *e)
 	if (!err || e->result.outcome == ENGINE_OUTCOME_ERROR)
 		return;
 	m = e->message && e->result.outcome == ENGINE_OUTCOME_FAILED ?
-		g_strdup_printf("%s (before that: %s)", err->message,
-			e->message) : g_strdup(err->message);
+	            g_strdup_printf("%s (before that: %s)", err->message,
+			    e->message) :
+	            g_strdup(err->message);
 	g_free(e->message);
 	e->message = m;
 	e->result.outcome = ENGINE_OUTCOME_ERROR;
@@ -995,7 +1003,8 @@ static void write_run_end(struct engine *e)
 	r->elapsed_ms = (engine_now(e) - e->run_start_us) / 1000;
 	if (r->outcome == ENGINE_OUTCOME_FAILED && e->failed > 1) {
 		char *m = g_strdup_printf("%s (and %u more failed steps: "
-			"--keep-going)", e->message, e->failed - 1);
+					  "--keep-going)",
+			e->message, e->failed - 1);
 
 		g_free(e->message);
 		e->message = m;
@@ -1006,16 +1015,12 @@ static void write_run_end(struct engine *e)
 		r->exit_status = 0;
 		r->verdict = VERDICT_PASS;
 		break;
-	case ENGINE_OUTCOME_FAILED:
-		r->exit_status = 1;
-		break;
+	case ENGINE_OUTCOME_FAILED: r->exit_status = 1; break;
 	case ENGINE_OUTCOME_ERROR:
 		r->exit_status = 3;
 		r->verdict = VERDICT_ENVIRONMENT_ERROR;
 		break;
-	case ENGINE_OUTCOME_INTERRUPTED:
-		r->exit_status = 130;
-		break;
+	case ENGINE_OUTCOME_INTERRUPTED: r->exit_status = 130; break;
 	}
 	runlog_run_end(e);
 	/* the last line was the one that did not fit: the caller hears it */
@@ -1040,7 +1045,7 @@ enum cleanup_stage {
 	CLEANUP_DISCONNECT,
 	CLEANUP_PAIRABLE,
 	CLEANUP_PRIVACY,
-	CLEANUP_STAGES,          /* per central; then the agent */
+	CLEANUP_STAGES, /* per central; then the agent */
 };
 
 /* All of it, however many centrals: a bluetoothd that answers nothing
@@ -1160,8 +1165,8 @@ static void cleanup_next(struct engine *e)
 			 * dropped and came back during it; a link that was up
 			 * before and stayed is someone else's */
 			if (talk && central_dut(c) && central_connected(c) &&
-			    (!c->link_at_start || c->link_dropped ||
-			     e->cfg.disconnect_at_end)) {
+				(!c->link_at_start || c->link_dropped ||
+					e->cfg.disconnect_at_end)) {
 				/* bluetoothd answers when the link is down,
 				 * after its own 2 s timer; the drop ends the
 				 * wait as well */
@@ -1174,7 +1179,7 @@ static void cleanup_next(struct engine *e)
 			 * came would connect the DUT after the run: cancel
 			 * it (Disconnect() ends a pending connection) */
 			if (talk && central_dut(c) && c->early.in_flight &&
-			    !central_connected(c)) {
+				!central_connected(c)) {
 				c->early.in_flight = false;
 				cleanup_call(e, BLUEZ_OP_DISCONNECT,
 					central_dut(c), NULL);
@@ -1191,17 +1196,17 @@ static void cleanup_next(struct engine *e)
 			break;
 		case CLEANUP_PAIRABLE:
 			if (talk && c->pairable_saved && c->adapter &&
-			    model_bool(e->env.model, c->adapter,
-				    BLUEZ_IFACE_ADAPTER, "Pairable", &cur) &&
-			    cur != c->pairable_orig) {
+				model_bool(e->env.model, c->adapter,
+					BLUEZ_IFACE_ADAPTER, "Pairable",
+					&cur) &&
+				cur != c->pairable_orig) {
 				cleanup_call(e, BLUEZ_OP_SET_PAIRABLE,
-					c->adapter, g_variant_new_boolean(
-						c->pairable_orig));
+					c->adapter,
+					g_variant_new_boolean(c->pairable_orig));
 				return;
 			}
 			break;
-		case CLEANUP_STAGES:
-			break;
+		case CLEANUP_STAGES: break;
 		}
 		e->cleanup++;
 	}
@@ -1287,8 +1292,9 @@ static void agent_ready(const GError *error, void *data)
 	if (e->state != ENGINE_STATE_WAITING)
 		return;
 	if (error) {
-		char *m = g_strdup_printf("cannot register the pairing agent: %s",
-			error->message);
+		char *m =
+			g_strdup_printf("cannot register the pairing agent: %s",
+				error->message);
 
 		env_fail(e, m);
 		g_free(m);
@@ -1333,8 +1339,9 @@ static bool pick_adapters(struct engine *e)
 
 		labels[i] = c->name;
 		names[i] = e->cfg.adapters && e->cfg.adapters[i] ?
-			e->cfg.adapters[i] : i == 0 && e->cfg.adapter ?
-			e->cfg.adapter : c->decl->adapter;
+		                   e->cfg.adapters[i] :
+		           i == 0 && e->cfg.adapter ? e->cfg.adapter :
+		                                      c->decl->adapter;
 	}
 	ok = bluez_pick_adapters(e->env.model, n, names, labels, paths, &err);
 	if (ok) {
@@ -1390,7 +1397,7 @@ static bool claim_dut(struct engine *e)
 static void setup(struct engine *e)
 {
 	if (e->state != ENGINE_STATE_WAITING || e->agent_registered ||
-	    e->setting_up)
+		e->setting_up)
 		return;
 	if (!pick_adapters(e) || !claim_dut(e))
 		return;
@@ -1541,7 +1548,8 @@ void engine_bluez_available(struct engine *e, bool available, const char *why)
 		g_free(m);
 	} else if (e->state == ENGINE_STATE_WAITING) {
 		char *m = g_strdup_printf("bluetoothd is not running (%s on "
-			"the system bus)", why ? why : "no org.bluez");
+					  "the system bus)",
+			why ? why : "no org.bluez");
 
 		env_fail(e, m);
 		g_free(m);
@@ -1568,8 +1576,8 @@ void engine_interrupt(struct engine *e)
 		return;
 	e->interrupted = true;
 	if (e->st.s) {
-		runlog_step_end(e, LOG_STEP_INTERRUPTED, VERDICT_PASS, CONFIDENCE_NONE,
-			"interrupted");
+		runlog_step_end(e, LOG_STEP_INTERRUPTED, VERDICT_PASS,
+			CONFIDENCE_NONE, "interrupted");
 	}
 	g_free(e->message);
 	e->message = g_strdup("interrupted");

@@ -59,15 +59,12 @@ static int open_error_code(int err)
 	case ENAMETOOLONG:
 	case ELOOP:
 	case ENXIO:
-	case EINVAL:
-		return BCERROR_BAD_INPUT;
+	case EINVAL: return BCERROR_BAD_INPUT;
 	case EACCES:
 	case EPERM:
 	case EROFS:
-	case ETXTBSY:
-		return BCERROR_ACCESS_DENIED;
-	default:
-		return BCERROR_ENVIRONMENT;
+	case ETXTBSY: return BCERROR_ACCESS_DENIED;
+	default: return BCERROR_ENVIRONMENT;
 	}
 }
 
@@ -84,8 +81,9 @@ struct evlog *evlog_new(const char *path, GError **error)
 
 			g_set_error(error, BCERROR, open_error_code(err),
 				"cannot write the log %s: %s%s", path,
-				g_strerror(err), err == ENOENT ?
-					" (its directory must exist)" : "");
+				g_strerror(err),
+				err == ENOENT ? " (its directory must exist)" :
+						"");
 			g_free(l);
 			return NULL;
 		}

@@ -125,7 +125,7 @@ static void html_file_free(struct html_file *h)
 bool html_file_commit(struct html_file *h, GError **error)
 {
 	bool ok = !ferror(h->f) && fflush(h->f) == 0 &&
-		  fsync(fileno(h->f)) == 0;
+	          fsync(fileno(h->f)) == 0;
 	int saved = errno;
 
 	if (fclose(h->f) != 0 && ok) {
@@ -185,7 +185,8 @@ void html_begin(FILE *out, const char *title)
 	fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8"
 	      "\">\n<meta http-equiv=\"Content-Security-Policy\" content=\""
 	      "default-src 'none'; style-src 'unsafe-inline'\">\n"
-	      "<meta name=\"generator\" content=\"bondcheck\">\n<title>", out);
+	      "<meta name=\"generator\" content=\"bondcheck\">\n<title>",
+		out);
 	html_put(out, title);
 	fprintf(out, "</title>\n<style>%s</style></head>\n<body>\n", style);
 }
@@ -199,10 +200,10 @@ void html_end(FILE *out)
 
 #define CHART_W 760
 #define CHART_H 260
-#define PAD_L 56
-#define PAD_R 16
-#define PAD_T 16
-#define PAD_B 40
+#define PAD_L   56
+#define PAD_R   16
+#define PAD_T   16
+#define PAD_B   40
 
 /* A round step for about @ticks divisions of @max: 1, 2 or 5 x 10^k. */
 static int64_t nice_step(int64_t max, int ticks)
@@ -232,30 +233,34 @@ void html_latency_chart(FILE *out, const struct html_point *p, size_t n)
 			max = p[i].ms;
 	step = nice_step(max > 0 ? max : 1, 4);
 	max = (max / step + 1) * step;
-	fprintf(out, "<svg id=\"latency-chart\" xmlns=\"http://www.w3.org/2000/"
-		     "svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
-		     "role=\"img\" aria-label=\"reconnect latency over cycles"
-		     "\">\n",
+	fprintf(out,
+		"<svg id=\"latency-chart\" xmlns=\"http://www.w3.org/2000/"
+		"svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
+		"role=\"img\" aria-label=\"reconnect latency over cycles"
+		"\">\n",
 		CHART_W, CHART_H, CHART_W, CHART_H);
-	fprintf(out, "<rect x=\"%d\" y=\"%d\" width=\"%.0f\" height=\"%.0f\" "
-		     "fill=\"#fcfcfc\" stroke=\"#bbb\"/>\n",
+	fprintf(out,
+		"<rect x=\"%d\" y=\"%d\" width=\"%.0f\" height=\"%.0f\" "
+		"fill=\"#fcfcfc\" stroke=\"#bbb\"/>\n",
 		PAD_L, PAD_T, w, h);
 	for (int64_t v = 0; v <= max; v += step) {
 		double y = PAD_T + h - h * (double)v / (double)max;
 
-		fprintf(out, "<line x1=\"%d\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f"
-			     "\" stroke=\"#e5e5e5\"/><text x=\"%d\" y=\"%.1f\" "
-			     "text-anchor=\"end\">%" G_GINT64_FORMAT
-			     " ms</text>\n",
+		fprintf(out,
+			"<line x1=\"%d\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f"
+			"\" stroke=\"#e5e5e5\"/><text x=\"%d\" y=\"%.1f\" "
+			"text-anchor=\"end\">%" G_GINT64_FORMAT " ms</text>\n",
 			PAD_L, PAD_L + w, y, y, PAD_L - 4, y + 4, v);
 	}
-	fprintf(out, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">cycle"
-		     "</text>\n",
+	fprintf(out,
+		"<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">cycle"
+		"</text>\n",
 		PAD_L + w / 2, CHART_H - 6);
 	if (!n) {
-		fprintf(out, "<text class=\"empty\" x=\"%.1f\" y=\"%.1f\" "
-			     "text-anchor=\"middle\">no reconnect in this run"
-			     "</text>\n</svg>\n",
+		fprintf(out,
+			"<text class=\"empty\" x=\"%.1f\" y=\"%.1f\" "
+			"text-anchor=\"middle\">no reconnect in this run"
+			"</text>\n</svg>\n",
 			PAD_L + w / 2, PAD_T + h / 2);
 		return;
 	}
@@ -264,23 +269,29 @@ void html_latency_chart(FILE *out, const struct html_point *p, size_t n)
 		uint64_t ticks[3] = { first, first + (last - first) / 2, last };
 
 		for (int i = 0; i < 3; i++) {
-			double x = PAD_L + (last > first ? w *
-				(double)(ticks[i] - first) /
-				(double)(last - first) : w / 2);
+			double x =
+				PAD_L +
+				(last > first ? w * (double)(ticks[i] - first) /
+							(double)(last - first) :
+						w / 2);
 
 			if (i && ticks[i] == ticks[i - 1])
 				continue;
-			fprintf(out, "<text x=\"%.1f\" y=\"%.1f\" "
-				     "text-anchor=\"middle\">%" G_GUINT64_FORMAT
-				     "</text>\n",
+			fprintf(out,
+				"<text x=\"%.1f\" y=\"%.1f\" "
+				"text-anchor=\"middle\">%" G_GUINT64_FORMAT
+				"</text>\n",
 				x, PAD_T + h + 16, ticks[i]);
 		}
 	}
-#define X(c) (PAD_L + (last > first ? w * (double)((c) - first) / \
-	(double)(last - first) : w / 2))
+#define X(c)                                                      \
+	(PAD_L + (last > first ? w * (double)((c)-first) /        \
+					 (double)(last - first) : \
+				 w / 2))
 #define Y(ms) (PAD_T + h - h * (double)(ms) / (double)max)
 	fputs("<polyline class=\"latency\" fill=\"none\" stroke=\"#1565c0\" "
-	      "stroke-width=\"1.5\" points=\"", out);
+	      "stroke-width=\"1.5\" points=\"",
+		out);
 	for (size_t i = 0; i < n; i++) {
 		if (p[i].failed)
 			continue;
@@ -291,26 +302,29 @@ void html_latency_chart(FILE *out, const struct html_point *p, size_t n)
 	fputs("\"/>\n", out);
 	for (size_t i = 0; i < n; i++) {
 		if (p[i].failed) {
-			fprintf(out, "<g class=\"point failed\" data-cycle=\"%"
-				     G_GUINT64_FORMAT "\" data-verdict=\"",
+			fprintf(out,
+				"<g class=\"point failed\" data-cycle=\"%" G_GUINT64_FORMAT
+				"\" data-verdict=\"",
 				p[i].cycle);
 			html_put(out, p[i].verdict);
-			fprintf(out, "\"><line x1=\"%.1f\" x2=\"%.1f\" y1=\"%d\" "
-				     "y2=\"%.1f\" stroke=\"#c62828\" "
-				     "stroke-dasharray=\"3,2\"/><title>cycle %"
-				     G_GUINT64_FORMAT " ",
-				X(p[i].cycle), X(p[i].cycle), PAD_T,
-				PAD_T + h, p[i].cycle);
+			fprintf(out,
+				"\"><line x1=\"%.1f\" x2=\"%.1f\" y1=\"%d\" "
+				"y2=\"%.1f\" stroke=\"#c62828\" "
+				"stroke-dasharray=\"3,2\"/><title>cycle %" G_GUINT64_FORMAT
+				" ",
+				X(p[i].cycle), X(p[i].cycle), PAD_T, PAD_T + h,
+				p[i].cycle);
 			html_put(out, p[i].label);
 			fputs(": ", out);
 			html_put(out, p[i].verdict ? p[i].verdict : "failed");
 			fputs("</title></g>\n", out);
 			continue;
 		}
-		fprintf(out, "<circle class=\"point\" data-cycle=\"%"
-			     G_GUINT64_FORMAT "\" data-ms=\"%" G_GINT64_FORMAT
-			     "\" cx=\"%.1f\" cy=\"%.1f\" r=\"%s\" fill=\"#1565c0"
-			     "\"><title>cycle %" G_GUINT64_FORMAT " ",
+		fprintf(out,
+			"<circle class=\"point\" data-cycle=\"%" G_GUINT64_FORMAT
+			"\" data-ms=\"%" G_GINT64_FORMAT
+			"\" cx=\"%.1f\" cy=\"%.1f\" r=\"%s\" fill=\"#1565c0"
+			"\"><title>cycle %" G_GUINT64_FORMAT " ",
 			p[i].cycle, p[i].ms, X(p[i].cycle), Y(p[i].ms),
 			n > 200 ? "1.5" : "3", p[i].cycle);
 		html_put(out, p[i].label);

@@ -18,15 +18,13 @@ size_t jsontext_too_deep(const char *text, size_t len, unsigned max)
 
 		if (in_string) {
 			if (c == '\\')
-				i++;           /* the escaped character */
+				i++; /* the escaped character */
 			else if (c == '"')
 				in_string = false;
 			continue;
 		}
 		switch (c) {
-		case '"':
-			in_string = true;
-			break;
+		case '"': in_string = true; break;
 		case '[':
 		case '{':
 			if (++depth > max)
@@ -37,8 +35,7 @@ size_t jsontext_too_deep(const char *text, size_t len, unsigned max)
 			if (depth)
 				depth--;
 			break;
-		default:
-			break;
+		default: break;
 		}
 	}
 	return 0;

@@ -17,46 +17,41 @@
 #include "bondcheck/junit.h"
 
 struct suite {
-	char *name;               /* unique in the file */
+	char *name; /* unique in the file */
 	char *timestamp;
 	char *hostname;
 	char *system_out;
-	GPtrArray *props;         /* name, value, name, value, ... */
+	GPtrArray *props; /* name, value, name, value, ... */
 	unsigned long tests, failures, errors, skipped;
 	int64_t time_ms;
-	long from, to;            /* its cases in the body */
+	long from, to; /* its cases in the body */
 };
 
 struct junit {
 	char *path;
-	FILE *body;               /* the <testcase> elements so far */
-	GPtrArray *suites;        /* struct suite, in order */
-	struct suite *open;       /* the last of them, while open */
+	FILE *body;         /* the <testcase> elements so far */
+	GPtrArray *suites;  /* struct suite, in order */
+	struct suite *open; /* the last of them, while open */
 	unsigned long tests, failures, errors, skipped;
 	int64_t time_ms;
-	GError *error;            /* first write error on the body */
+	GError *error; /* first write error on the body */
 };
 
 const char *junit_status_to_str(enum junit_status s)
 {
 	switch (s) {
-	case JUNIT_PASSED:
-		return "passed";
-	case JUNIT_FAILURE:
-		return "failure";
-	case JUNIT_ERROR:
-		return "error";
-	case JUNIT_SKIPPED:
-		return "skipped";
+	case JUNIT_PASSED: return "passed";
+	case JUNIT_FAILURE: return "failure";
+	case JUNIT_ERROR: return "error";
+	case JUNIT_SKIPPED: return "skipped";
 	}
 	return "?";
 }
 
 static bool xml_char_ok(gunichar c)
 {
-	return c == 0x9 || c == 0xA || c == 0xD ||
-	       (c >= 0x20 && c <= 0xD7FF) || (c >= 0xE000 && c <= 0xFFFD) ||
-	       (c >= 0x10000 && c <= 0x10FFFF);
+	return c == 0x9 || c == 0xA || c == 0xD || (c >= 0x20 && c <= 0xD7FF) ||
+	       (c >= 0xE000 && c <= 0xFFFD) || (c >= 0x10000 && c <= 0x10FFFF);
 }
 
 char *junit_escape(const char *s)
@@ -68,21 +63,11 @@ char *junit_escape(const char *s)
 		gunichar c = g_utf8_get_char(p);
 
 		switch (c) {
-		case '&':
-			g_string_append(out, "&amp;");
-			break;
-		case '<':
-			g_string_append(out, "&lt;");
-			break;
-		case '>':
-			g_string_append(out, "&gt;");
-			break;
-		case '"':
-			g_string_append(out, "&quot;");
-			break;
-		case '\'':
-			g_string_append(out, "&apos;");
-			break;
+		case '&': g_string_append(out, "&amp;"); break;
+		case '<': g_string_append(out, "&lt;"); break;
+		case '>': g_string_append(out, "&gt;"); break;
+		case '"': g_string_append(out, "&quot;"); break;
+		case '\'': g_string_append(out, "&apos;"); break;
 		case '\n':
 		case '\t':
 		case '\r':
@@ -121,7 +106,8 @@ struct junit *junit_new(const char *path, GError **error)
 	if (!body) {
 		g_set_error(error, BCERROR, BCERROR_ENVIRONMENT,
 			"cannot create a temporary file for the JUnit report: "
-			"%s", g_strerror(errno));
+			"%s",
+			g_strerror(errno));
 		return NULL;
 	}
 	j = g_new0(struct junit, 1);
@@ -151,8 +137,8 @@ static bool name_taken(struct junit *j, const char *name)
 	return false;
 }
 
-void junit_begin_suite(struct junit *j, const char *name,
-	const char *timestamp, const char *hostname)
+void junit_begin_suite(struct junit *j, const char *name, const char *timestamp,
+	const char *hostname)
 {
 	struct suite *st = g_new0(struct suite, 1);
 	char *unique = g_strdup(name && *name ? name : "bondcheck");
@@ -161,8 +147,8 @@ void junit_begin_suite(struct junit *j, const char *name,
 		junit_end_suite(j, 0);
 	for (unsigned n = 2; name_taken(j, unique); n++) {
 		g_free(unique);
-		unique = g_strdup_printf("%s #%u", name && *name ? name :
-			"bondcheck", n);
+		unique = g_strdup_printf("%s #%u",
+			name && *name ? name : "bondcheck", n);
 	}
 	st->name = unique;
 	st->timestamp = g_strdup(timestamp);
@@ -223,8 +209,7 @@ static char *seconds(int64_t ms)
 		ms / 1000, ms % 1000);
 }
 
-bool junit_add_case(struct junit *j, const struct junit_case *c,
-	GError **error)
+bool junit_add_case(struct junit *j, const struct junit_case *c, GError **error)
 {
 	char *name = junit_escape(c->name);
 	char *cls = junit_escape(c->classname);
@@ -237,11 +222,12 @@ bool junit_add_case(struct junit *j, const struct junit_case *c,
 
 	st->tests++;
 	j->tests++;
-	fprintf(j->body, "    <testcase name=\"%s\" classname=\"%s\" "
-			 "time=\"%s\"", name, cls, t);
+	fprintf(j->body,
+		"    <testcase name=\"%s\" classname=\"%s\" "
+		"time=\"%s\"",
+		name, cls, t);
 	switch (c->status) {
-	case JUNIT_PASSED:
-		break;
+	case JUNIT_PASSED: break;
 	case JUNIT_FAILURE:
 		st->failures++;
 		j->failures++;
@@ -264,15 +250,19 @@ bool junit_add_case(struct junit *j, const struct junit_case *c,
 		fprintf(j->body, ">\n");
 		/* where the step is, as pytest writes a case's properties */
 		if (c->line > 0)
-			fprintf(j->body, "      <properties>\n        <property "
-					 "name=\"line\" value=\"%" G_GINT64_FORMAT
-					 "\"/>\n      </properties>\n", c->line);
+			fprintf(j->body,
+				"      <properties>\n        <property "
+				"name=\"line\" value=\"%" G_GINT64_FORMAT
+				"\"/>\n      </properties>\n",
+				c->line);
 		if (c->status == JUNIT_SKIPPED)
 			fprintf(j->body, "      <skipped message=\"%s\"/>\n",
 				msg);
 		else if (el)
-			fprintf(j->body, "      <%s message=\"%s\" type=\"%s\">"
-					 "%s</%s>\n", el, msg, type, text, el);
+			fprintf(j->body,
+				"      <%s message=\"%s\" type=\"%s\">"
+				"%s</%s>\n",
+				el, msg, type, text, el);
 		fprintf(j->body, "    </testcase>\n");
 	}
 	if (ferror(j->body) && !j->error)
@@ -303,7 +293,7 @@ static bool copy_body(FILE *from, const struct suite *st, FILE *to)
 		return false;
 	while (left > 0) {
 		size_t want = left < (long)sizeof(buf) ? (size_t)left :
-							  sizeof(buf);
+		                                         sizeof(buf);
 		size_t n = fread(buf, 1, want, from);
 
 		if (n == 0 || fwrite(buf, 1, n, to) != n)
@@ -321,10 +311,11 @@ static void write_suite(const struct suite *st, guint id, FILE *f)
 	char *host = junit_escape(st->hostname ? st->hostname : "localhost");
 	char *t = seconds(st->time_ms);
 
-	fprintf(f, "  <testsuite name=\"%s\" package=\"bondcheck\" id=\"%u\" "
-		   "hostname=\"%s\" timestamp=\"%s\" tests=\"%lu\" "
-		   "failures=\"%lu\" errors=\"%lu\" skipped=\"%lu\" "
-		   "time=\"%s\">\n",
+	fprintf(f,
+		"  <testsuite name=\"%s\" package=\"bondcheck\" id=\"%u\" "
+		"hostname=\"%s\" timestamp=\"%s\" tests=\"%lu\" "
+		"failures=\"%lu\" errors=\"%lu\" skipped=\"%lu\" "
+		"time=\"%s\">\n",
 		name, id, host, stamp, st->tests, st->failures, st->errors,
 		st->skipped, t);
 	fprintf(f, "    <properties>\n");
@@ -332,7 +323,8 @@ static void write_suite(const struct suite *st, guint id, FILE *f)
 		char *n = junit_escape(st->props->pdata[i]);
 		char *v = junit_escape(st->props->pdata[i + 1]);
 
-		fprintf(f, "      <property name=\"%s\" value=\"%s\"/>\n", n, v);
+		fprintf(f, "      <property name=\"%s\" value=\"%s\"/>\n", n,
+			v);
 		g_free(n);
 		g_free(v);
 	}
@@ -347,9 +339,11 @@ static void write_suite_end(const struct suite *st, FILE *f)
 {
 	char *so = junit_escape(st->system_out);
 
-	fprintf(f, "    <system-out>%s</system-out>\n"
-		   "    <system-err></system-err>\n"
-		   "  </testsuite>\n", so);
+	fprintf(f,
+		"    <system-out>%s</system-out>\n"
+		"    <system-err></system-err>\n"
+		"  </testsuite>\n",
+		so);
 	g_free(so);
 }
 
@@ -381,10 +375,11 @@ bool junit_finish(struct junit *j, GError **error)
 			close(fd);
 		goto out;
 	}
-	fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-		   "<testsuites name=\"bondcheck\" tests=\"%lu\" "
-		   "failures=\"%lu\" errors=\"%lu\" skipped=\"%lu\" "
-		   "time=\"%s\">\n",
+	fprintf(f,
+		"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+		"<testsuites name=\"bondcheck\" tests=\"%lu\" "
+		"failures=\"%lu\" errors=\"%lu\" skipped=\"%lu\" "
+		"time=\"%s\">\n",
 		j->tests, j->failures, j->errors, j->skipped, t);
 	if (fflush(j->body) != 0) {
 		g_set_error(error, BCERROR, BCERROR_ENVIRONMENT,

@@ -18,7 +18,7 @@
 struct logread_view {
 	struct logread_event ev;
 	struct logread_step step;
-	GString *iteration;       /* a tree step's, dotted */
+	GString *iteration; /* a tree step's, dotted */
 	/* a skimmed step's strings */
 	char name[32];
 	char central[40];
@@ -39,8 +39,8 @@ struct logread {
 	struct logread_view view; /* the current event */
 	unsigned long lineno;
 	JsonParser *parser;
-	JsonNode *start;          /* copy of run-start */
-	bool ended;               /* saw run-end */
+	JsonNode *start; /* copy of run-start */
+	bool ended;      /* saw run-end */
 	bool eof;
 };
 
@@ -231,7 +231,7 @@ struct scan {
 static void ws(struct scan *s)
 {
 	while (s->p < s->end && (*s->p == ' ' || *s->p == '\t' ||
-				      *s->p == '\n' || *s->p == '\r'))
+					*s->p == '\n' || *s->p == '\r'))
 		s->p++;
 }
 
@@ -279,10 +279,14 @@ static bool string(struct scan *s, const char **a, const char **b, bool *plain)
 			if (++s->p >= s->end)
 				return false;
 			switch (*s->p) {
-			case '"': case '\\': case '/': case 'b': case 'f':
-			case 'n': case 'r': case 't':
-				s->p++;
-				break;
+			case '"':
+			case '\\':
+			case '/':
+			case 'b':
+			case 'f':
+			case 'n':
+			case 'r':
+			case 't': s->p++; break;
 			case 'u':
 				if (s->end - s->p < 5)
 					return false;
@@ -292,16 +296,15 @@ static bool string(struct scan *s, const char **a, const char **b, bool *plain)
 				/* a UTF-16 surrogate: json-glib has rules of
 				 * its own for those; let it decide */
 				if (g_ascii_tolower(s->p[1]) == 'd' &&
-				    g_ascii_xdigit_value(s->p[2]) >= 8)
+					g_ascii_xdigit_value(s->p[2]) >= 8)
 					return false;
 				s->p += 5;
 				break;
-			default:
-				return false;
+			default: return false;
 			}
 			continue;
 		}
-		s->p++;   /* UTF-8 is checked for the whole line at once */
+		s->p++; /* UTF-8 is checked for the whole line at once */
 	}
 	return false;
 }
@@ -390,13 +393,9 @@ static bool container(struct scan *s, char close, bool object)
 		if (!value(s))
 			return false;
 		switch (next_or_close(s, close)) {
-		case 1:
-			continue;
-		case 0:
-			s->depth--;
-			return true;
-		default:
-			return false;
+		case 1: continue;
+		case 0: s->depth--; return true;
+		default: return false;
 		}
 	}
 }
@@ -410,20 +409,13 @@ static bool value(struct scan *s)
 	if (s->p >= s->end)
 		return false;
 	switch (*s->p) {
-	case '{':
-		return container(s, '}', true);
-	case '[':
-		return container(s, ']', false);
-	case '"':
-		return string(s, &a, &b, &flag);
-	case 't':
-		return word(s, "true");
-	case 'f':
-		return word(s, "false");
-	case 'n':
-		return word(s, "null");
-	default:
-		return number(s, &flag);
+	case '{': return container(s, '}', true);
+	case '[': return container(s, ']', false);
+	case '"': return string(s, &a, &b, &flag);
+	case 't': return word(s, "true");
+	case 'f': return word(s, "false");
+	case 'n': return word(s, "null");
+	default: return number(s, &flag);
 	}
 }
 
@@ -453,12 +445,12 @@ static bool skim_line(const char *line, size_t len, char *type, size_t tsize)
 		if (!member_key(&s, &ka, &kb, &plain) || !plain)
 			return false;
 		if ((size_t)(kb - ka) == strlen(LOG_KEY_TYPE) &&
-		    !memcmp(ka, LOG_KEY_TYPE, strlen(LOG_KEY_TYPE))) {
+			!memcmp(ka, LOG_KEY_TYPE, strlen(LOG_KEY_TYPE))) {
 			const char *va, *vb;
 			bool vplain;
 
 			if (!string(&s, &va, &vb, &vplain) || !vplain ||
-			    (size_t)(vb - va) >= tsize || have_type)
+				(size_t)(vb - va) >= tsize || have_type)
 				return false;
 			memcpy(type, va, (size_t)(vb - va));
 			type[vb - va] = '\0';
@@ -531,20 +523,17 @@ static bool evidence(struct scan *s, gint64 *latency)
 		if (!member_key(s, &ka, &kb, &plain))
 			return false;
 		if (plain && (size_t)(kb - ka) == strlen(LOG_KEY_LATENCY_MS) &&
-		    !memcmp(ka, LOG_KEY_LATENCY_MS, (size_t)(kb - ka)) &&
-		    s->p < s->end && *s->p != 'n') {
+			!memcmp(ka, LOG_KEY_LATENCY_MS, (size_t)(kb - ka)) &&
+			s->p < s->end && *s->p != 'n') {
 			if (!int_value(s, latency))
 				return false;
 		} else if (!value(s)) {
 			return false;
 		}
 		switch (next_or_close(s, '}')) {
-		case 1:
-			continue;
-		case 0:
-			return true;
-		default:
-			return false;
+		case 1: continue;
+		case 0: return true;
+		default: return false;
 		}
 	}
 }
@@ -639,7 +628,8 @@ static bool skim_step(const char *line, size_t len, bool end,
 			st->central = v->central;
 		} else if (KEY(LOG_KEY_RESULT)) {
 			if (!plain_string(&s, result, sizeof(result)) ||
-			    strcmp(result, log_step_result_to_str(LOG_STEP_PASS)))
+				strcmp(result,
+					log_step_result_to_str(LOG_STEP_PASS)))
 				return false;
 			have_result = true;
 		} else if (KEY(LOG_KEY_VERDICT)) {
@@ -647,7 +637,8 @@ static bool skim_step(const char *line, size_t len, bool end,
 				return false;
 			have_verdict = true;
 		} else if (KEY(LOG_KEY_ELAPSED_MS)) {
-			if (!int_value(&s, &st->elapsed_ms) || st->elapsed_ms < 0)
+			if (!int_value(&s, &st->elapsed_ms) ||
+				st->elapsed_ms < 0)
 				return false;
 			have_elapsed = true;
 		} else if (KEY(LOG_KEY_TIMEOUT_MS)) {
@@ -679,7 +670,7 @@ static bool skim_step(const char *line, size_t len, bool end,
 	}
 	ws(&s);
 	if (s.p != s.end || !have_index || !have_line || !have_iter ||
-	    !have_name)
+		!have_name)
 		return false;
 	if (end && (!have_result || !have_verdict || !have_elapsed))
 		return false;
@@ -698,8 +689,8 @@ static bool int_array(JsonNode *n)
 		JsonNode *e = json_array_get_element(a, i);
 
 		if (!JSON_NODE_HOLDS_VALUE(e) ||
-		    json_node_get_value_type(e) != G_TYPE_INT64 ||
-		    json_node_get_int(e) < 1)
+			json_node_get_value_type(e) != G_TYPE_INT64 ||
+			json_node_get_int(e) < 1)
 			return false;
 	}
 	return true;
@@ -718,10 +709,8 @@ static bool member_ok(JsonNode *n, enum log_kind k)
 		       json_node_get_value_type(n) == G_TYPE_INT64;
 	case LOG_KIND_INT_NULL:
 		return JSON_NODE_HOLDS_NULL(n) || member_ok(n, LOG_KIND_INT);
-	case LOG_KIND_INT_ARRAY:
-		return int_array(n);
-	case LOG_KIND_OBJ:
-		return JSON_NODE_HOLDS_OBJECT(n);
+	case LOG_KIND_INT_ARRAY: return int_array(n);
+	case LOG_KIND_OBJ: return JSON_NODE_HOLDS_OBJECT(n);
 	}
 	return false;
 }
@@ -734,8 +723,8 @@ static int check_members(struct logread *r, JsonObject *o, const char *type,
 
 		if (!n) {
 			if (m->required)
-				return fail(r, error, 1,
-					"%s without \"%s\"", type, m->key);
+				return fail(r, error, 1, "%s without \"%s\"",
+					type, m->key);
 			continue;
 		}
 		if (!member_ok(n, m->kind))
@@ -755,7 +744,7 @@ static int check_event(struct logread *r, JsonObject *o, const char *type,
 	enum log_event ev;
 
 	if (!log_event_from_str(type, &ev))
-		return 0;   /* a type a later bondcheck writes: ignored */
+		return 0; /* a type a later bondcheck writes: ignored */
 	if (check_members(r, o, type, ev, error))
 		return -1;
 	result = logread_str(o, LOG_KEY_RESULT);
@@ -766,7 +755,7 @@ static int check_event(struct logread *r, JsonObject *o, const char *type,
 		return fail(r, error, key_col(r, LOG_KEY_RESULT),
 			"run-end: unknown result \"%s\"", result);
 	if ((ev == LOG_EVENT_STEP_END || ev == LOG_EVENT_RUN_END) &&
-	    logread_int(o, LOG_KEY_ELAPSED_MS, 0) < 0)
+		logread_int(o, LOG_KEY_ELAPSED_MS, 0) < 0)
 		return fail(r, error, key_col(r, LOG_KEY_ELAPSED_MS),
 			"%s: negative elapsed_ms", type);
 	return 0;
@@ -781,7 +770,8 @@ static int check_start(struct logread *r, JsonObject *o, const char *type,
 	if (strcmp(type, log_event_to_str(LOG_EVENT_RUN_START)) != 0)
 		return fail(r, error, 1,
 			"not a bondcheck run log: it starts with a \"%s\" "
-			"event, not run-start", type);
+			"event, not run-start",
+			type);
 	if (g_strcmp0(logread_str(o, LOG_KEY_TOOL), LOG_TOOL) != 0)
 		return fail(r, error, key_col(r, LOG_KEY_TOOL),
 			"not a bondcheck run log (tool is not \"bondcheck\")");
@@ -794,7 +784,8 @@ static int check_start(struct logread *r, JsonObject *o, const char *type,
 			"bondcheck reads (it reads schema %d)",
 			schema, LOG_SCHEMA);
 	scn = logread_obj(o, LOG_KEY_SCENARIO);
-	if (!logread_str(scn, LOG_KEY_NAME) || !logread_str(scn, LOG_KEY_SHA256))
+	if (!logread_str(scn, LOG_KEY_NAME) ||
+		!logread_str(scn, LOG_KEY_SHA256))
 		return fail(r, error, key_col(r, LOG_KEY_SCENARIO),
 			"run-start: scenario needs string \"name\" and "
 			"\"sha256\"");
@@ -812,7 +803,7 @@ static void iteration_text(JsonObject *o, GString *out)
 		JsonNode *n = json_array_get_element(a, i);
 
 		if (JSON_NODE_HOLDS_VALUE(n) &&
-		    json_node_get_value_type(n) == G_TYPE_INT64)
+			json_node_get_value_type(n) == G_TYPE_INT64)
 			g_string_append_printf(out, "%s%" G_GINT64_FORMAT,
 				out->len ? "." : "", json_node_get_int(n));
 	}
@@ -863,8 +854,9 @@ static bool describe(struct logread_view *v, const char *type, JsonObject *o,
 	ev->known = log_event_from_str(type, &ev->event);
 	ev->object = o;
 	ev->line = line;
-	if (!ev->known || !o || (ev->event != LOG_EVENT_STEP_START &&
-				    ev->event != LOG_EVENT_STEP_END))
+	if (!ev->known || !o ||
+		(ev->event != LOG_EVENT_STEP_START &&
+			ev->event != LOG_EVENT_STEP_END))
 		return true;
 	if (!step_from_tree(v, o, ev->event == LOG_EVENT_STEP_END))
 		return false;
@@ -952,7 +944,8 @@ int logread_next(struct logread *r, JsonObject **event, GError **error)
 			if (!r->lineno) {
 				g_set_error(error, BCERROR, BCERROR_BAD_INPUT,
 					"%s:1:1: empty file; not a bondcheck "
-					"run log", r->path);
+					"run log",
+					r->path);
 				return -1;
 			}
 		}
@@ -960,7 +953,8 @@ int logread_next(struct logread *r, JsonObject **event, GError **error)
 	}
 	r->type[0] = '\0';
 	if (r->skim && r->lineno > 1 && !r->ended &&
-	    skim_line(r->line->str, r->line->len, r->type, sizeof(r->type))) {
+		skim_line(r->line->str, r->line->len, r->type,
+			sizeof(r->type))) {
 		bool known = log_event_from_str(r->type, &ev);
 
 		if (!known || !log_event_is_structural(ev)) {
@@ -969,8 +963,8 @@ int logread_next(struct logread *r, JsonObject **event, GError **error)
 			return 1;
 		}
 		if ((ev == LOG_EVENT_STEP_START || ev == LOG_EVENT_STEP_END) &&
-		    skim_step(r->line->str, r->line->len,
-			    ev == LOG_EVENT_STEP_END, &r->view)) {
+			skim_step(r->line->str, r->line->len,
+				ev == LOG_EVENT_STEP_END, &r->view)) {
 			/* a plain step: its members, no tree */
 			describe(&r->view, r->type, NULL, r->line->str);
 			r->view.ev.step = &r->view.step;
@@ -991,7 +985,8 @@ int logread_next(struct logread *r, JsonObject **event, GError **error)
 		if (!nl)
 			rc = fail(r, error, col,
 				"the line is cut short (%s); the log was "
-				"truncated", m);
+				"truncated",
+				m);
 		else
 			rc = fail(r, error, col, "%s", m);
 		g_error_free(perr);
@@ -1013,13 +1008,16 @@ int logread_next(struct logread *r, JsonObject **event, GError **error)
 	o = json_node_get_object(root);
 	type = logread_str(o, LOG_KEY_TYPE);
 	if (!type)
-		return fail(r, error, json_object_has_member(o, LOG_KEY_TYPE) ?
-					     key_col(r, LOG_KEY_TYPE) : 1,
+		return fail(r, error,
+			json_object_has_member(o, LOG_KEY_TYPE) ?
+				key_col(r, LOG_KEY_TYPE) :
+				1,
 			r->lineno == 1 ? "not a bondcheck run log (no string "
 					 "\"type\")" :
 					 "no string \"type\"");
 	if (!json_object_get_member(o, LOG_KEY_T) ||
-	    !member_ok(json_object_get_member(o, LOG_KEY_T), LOG_KIND_INT)) {
+		!member_ok(json_object_get_member(o, LOG_KEY_T),
+			LOG_KIND_INT)) {
 		return fail(r, error, key_col(r, LOG_KEY_T),
 			"%s: \"t\" must be an integer (microseconds)", type);
 	}
@@ -1027,8 +1025,7 @@ int logread_next(struct logread *r, JsonObject **event, GError **error)
 		if (check_start(r, o, type, error))
 			return -1;
 		r->start = json_node_copy(root);
-	} else if (log_event_from_str(type, &ev) &&
-		   ev == LOG_EVENT_RUN_START) {
+	} else if (log_event_from_str(type, &ev) && ev == LOG_EVENT_RUN_START) {
 		return fail(r, error, 1,
 			"a second run-start (two logs joined together?)");
 	} else if (r->ended) {
@@ -1051,8 +1048,9 @@ const char *logread_str(JsonObject *o, const char *key)
 	JsonNode *n = o ? json_object_get_member(o, key) : NULL;
 
 	return n && JSON_NODE_HOLDS_VALUE(n) &&
-		       json_node_get_value_type(n) == G_TYPE_STRING ?
-		json_node_get_string(n) : NULL;
+	                       json_node_get_value_type(n) == G_TYPE_STRING ?
+	               json_node_get_string(n) :
+	               NULL;
 }
 
 gint64 logread_int(JsonObject *o, const char *key, gint64 dflt)
@@ -1060,8 +1058,9 @@ gint64 logread_int(JsonObject *o, const char *key, gint64 dflt)
 	JsonNode *n = o ? json_object_get_member(o, key) : NULL;
 
 	return n && JSON_NODE_HOLDS_VALUE(n) &&
-		       json_node_get_value_type(n) == G_TYPE_INT64 ?
-		json_node_get_int(n) : dflt;
+	                       json_node_get_value_type(n) == G_TYPE_INT64 ?
+	               json_node_get_int(n) :
+	               dflt;
 }
 
 JsonObject *logread_obj(JsonObject *o, const char *key)

@@ -10,7 +10,7 @@
 
 struct mobj {
 	char *path;
-	GHashTable *ifaces;   /* name -> GHashTable (prop -> GVariant) */
+	GHashTable *ifaces; /* name -> GHashTable (prop -> GVariant) */
 };
 
 struct mwatch {
@@ -22,7 +22,7 @@ struct mwatch {
 };
 
 struct model {
-	GHashTable *objects;  /* path -> struct mobj */
+	GHashTable *objects; /* path -> struct mobj */
 	GPtrArray *watches;
 	guint next_id;
 	int iterating;
@@ -125,9 +125,8 @@ void model_unwatch(struct model *m, guint id)
 	gc(m);
 }
 
-static void emit(struct model *m, enum model_event_type type,
-	const char *path, const char *iface, const char *name, GVariant *value,
-	GVariant *old)
+static void emit(struct model *m, enum model_event_type type, const char *path,
+	const char *iface, const char *name, GVariant *value, GVariant *old)
 {
 	struct model_event ev = { type, path, iface, name, value, old };
 
@@ -170,7 +169,7 @@ static bool add_ifaces(struct model *m, const char *path, GVariant *ifaces)
 	GVariant *props;
 
 	if (!g_variant_is_object_path(path) ||
-	    !g_variant_is_of_type(ifaces, G_VARIANT_TYPE("a{sa{sv}}")))
+		!g_variant_is_of_type(ifaces, G_VARIANT_TYPE("a{sa{sv}}")))
 		return false;
 	o = get_obj(m, path, true);
 
@@ -186,7 +185,8 @@ static bool add_ifaces(struct model *m, const char *path, GVariant *ifaces)
 			g_hash_table_replace(ph, g_strdup(pname), val);
 		g_hash_table_replace(o->ifaces, g_strdup(iname), ph);
 		/* iname lives in @ifaces: safe even if a watcher resets us */
-		emit(m, MODEL_EVENT_IFACE_ADDED, path, iname, NULL, props, NULL);
+		emit(m, MODEL_EVENT_IFACE_ADDED, path, iname, NULL, props,
+			NULL);
 		g_variant_unref(props);
 		/* a watcher may have reset the model: look the object up again */
 		o = get_obj(m, path, true);
@@ -281,9 +281,10 @@ bool model_change(struct model *m, const char *path, const char *iface,
 	const char *name;
 	GVariant *val;
 
-	if ((changed && !g_variant_is_of_type(changed, G_VARIANT_TYPE("a{sv}"))) ||
-	    (invalidated &&
-		    !g_variant_is_of_type(invalidated, G_VARIANT_TYPE("as"))))
+	if ((changed &&
+		    !g_variant_is_of_type(changed, G_VARIANT_TYPE("a{sv}"))) ||
+		(invalidated && !g_variant_is_of_type(invalidated,
+					G_VARIANT_TYPE("as"))))
 		return false;
 	if (changed) {
 		g_variant_iter_init(&it, changed);
@@ -349,7 +350,7 @@ const char *model_str(struct model *m, const char *path, const char *iface,
 	GVariant *v = model_prop(m, path, iface, name);
 
 	if (!v || !(g_variant_is_of_type(v, G_VARIANT_TYPE_STRING) ||
-		    g_variant_is_of_type(v, G_VARIANT_TYPE_OBJECT_PATH)))
+			  g_variant_is_of_type(v, G_VARIANT_TYPE_OBJECT_PATH)))
 		return NULL;
 	return g_variant_get_string(v, NULL);
 }
@@ -372,8 +373,8 @@ GPtrArray *model_find(struct model *m, const char *iface, const char *under)
 
 		if (iface && !g_hash_table_contains(o->ifaces, iface))
 			continue;
-		if (under && !(strncmp(o->path, under, n) == 0 &&
-				     o->path[n] == '/'))
+		if (under &&
+			!(strncmp(o->path, under, n) == 0 && o->path[n] == '/'))
 			continue;
 		g_ptr_array_add(out, o->path);
 	}

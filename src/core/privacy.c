@@ -21,8 +21,9 @@
 #include "step.h"
 
 #define TYPE_PUBLIC "public"
-#define TYPE_RPA "random (resolvable private)"
-#define TYPE_RPA_CONTROLLER "random (resolvable private, from the " \
+#define TYPE_RPA    "random (resolvable private)"
+#define TYPE_RPA_CONTROLLER                     \
+	"random (resolvable private, from the " \
 	"controller's resolving list)"
 #define TYPE_STATIC "random (static)"
 
@@ -57,7 +58,7 @@ static const char *adapter_name(struct central *c)
 static bool is_rpa(const char *addr)
 {
 	int hi = addr && addr[0] && addr[1] ? g_ascii_xdigit_value(addr[0]) :
-					     -1;
+	                                      -1;
 
 	return hi >= 0 && (hi & 0xc) == 0x4;
 }
@@ -153,8 +154,9 @@ static void sim_powered_on(struct engine *e, const struct bluez_reply *r)
 		set_done(e, r->error);
 		return;
 	}
-	if (model_bool(e->env.model, c->adapter, BLUEZ_IFACE_ADAPTER,
-		    "Powered", &on) && on) {
+	if (model_bool(e->env.model, c->adapter, BLUEZ_IFACE_ADAPTER, "Powered",
+		    &on) &&
+		on) {
 		set_done(e, NULL);
 		return;
 	}
@@ -194,12 +196,13 @@ static gboolean powered_late(gpointer data)
 		c->priv.asked_powered = true;
 		step_call(e, BLUEZ_OP_SET_POWERED, c->adapter,
 			g_variant_new_boolean(TRUE), NULL);
-		c->priv.powered_timer = e->env.clock->timeout(
-			e->env.clock_data, POWERED_WAIT_MS, powered_late, c);
+		c->priv.powered_timer = e->env.clock->timeout(e->env.clock_data,
+			POWERED_WAIT_MS, powered_late, c);
 		return G_SOURCE_REMOVE;
 	}
 	c->priv.wait_powered = false;
-	err = g_error_new(BCERROR, BCERROR_FAILED, "%s stays powered off "
+	err = g_error_new(BCERROR, BCERROR_FAILED,
+		"%s stays powered off "
 		"after its address privacy was set (mgmt answered every step, "
 		"and Adapter1.Powered=true was asked too, %d s later)",
 		adapter_name(c), POWERED_WAIT_MS / 1000);
@@ -223,8 +226,8 @@ static void mgmt_set(const GError *error, void *data)
 		 * own time */
 		c->priv.wait_powered = true;
 		c->priv.asked_powered = false;
-		c->priv.powered_timer = e->env.clock->timeout(
-			e->env.clock_data, POWERED_WAIT_MS, powered_late, c);
+		c->priv.powered_timer = e->env.clock->timeout(e->env.clock_data,
+			POWERED_WAIT_MS, powered_late, c);
 		return;
 	}
 	set_done(e, error);
@@ -260,7 +263,8 @@ static char *how_to_set(struct central *c, bool on, const GError *error)
 	const char *name = adapter_name(c);
 	int index = adapter_index(c->adapter);
 
-	return g_strdup_printf("%s has address privacy %s, and this run asks "
+	return g_strdup_printf(
+		"%s has address privacy %s, and this run asks "
 		"for it %s (%s). bondcheck sets it for the run, and back after, "
 		"when it runs as root; here it could not (%s). Run as root, or "
 		"set it yourself: 'sudo btmgmt --index %d power off && sudo "
@@ -275,7 +279,8 @@ static char *how_to_set(struct central *c, bool on, const GError *error)
 		error->message, index, index, on ? "on" : "off", index,
 		on ? "device" : "off",
 		on ? "; --privacy off runs on the public address instead, where "
-		     "RPA-dependent key-lookup bugs cannot show" : "");
+		     "RPA-dependent key-lookup bugs cannot show" :
+		     "");
 }
 
 static bool wants_change(const struct central_privacy *p)
@@ -295,11 +300,12 @@ static void setup_set(struct central *c, const GError *error)
 
 	if (error) {
 		m = error->code == BCERROR_NOT_PERMITTED ||
-				error->code == BCERROR_ACCESS_DENIED ?
-			how_to_set(c, on, error) :
-			g_strdup_printf("cannot set %s's address privacy %s: "
-				"%s", adapter_name(c), on ? "on" : "off",
-				error->message);
+		                    error->code == BCERROR_ACCESS_DENIED ?
+		            how_to_set(c, on, error) :
+		            g_strdup_printf("cannot set %s's address privacy %s: "
+					    "%s",
+				    adapter_name(c), on ? "on" : "off",
+				    error->message);
 		g_free(p->error);
 		p->error = g_strdup(error->message);
 		engine_fail_env(e, m);
@@ -309,8 +315,8 @@ static void setup_set(struct central *c, const GError *error)
 	p->changed = true;
 	p->now = on;
 	m = g_strdup_printf("%s's address privacy is %s for this run (it was "
-		"%s; bondcheck sets it back at the end)", adapter_name(c),
-		on ? "on" : "off", on ? "off" : "on");
+			    "%s; bondcheck sets it back at the end)",
+		adapter_name(c), on ? "on" : "off", on ? "off" : "on");
 	engine_note(e, LOG_NOTE_PRIVACY, m);
 	g_free(m);
 	e->priv_next++;
@@ -347,7 +353,8 @@ static void decided(struct engine *e)
 		if (p->want == SCN_PRIVACY_DEFAULT || p->found >= 0)
 			continue;
 		m = g_strdup_printf("this run asks for %s's address privacy %s, "
-			"but it cannot be read (%s)", adapter_name(c),
+				    "but it cannot be read (%s)",
+			adapter_name(c),
 			p->want == SCN_PRIVACY_ON ? "on" : "off",
 			p->error ? p->error : "unknown");
 		engine_fail_env(e, m);
@@ -386,7 +393,8 @@ static void read_next(struct engine *e)
 
 		p->found = -1;
 		p->want = e->cfg.privacy != SCN_PRIVACY_DEFAULT ?
-			e->cfg.privacy : c->decl->privacy;
+		                  e->cfg.privacy :
+		                  c->decl->privacy;
 		if (sim) {
 			p->source = LOG_PRIVACY_SOURCE_SIM;
 			if (model_bool(e->env.model, sim, BC_SIM_IFACE,
@@ -399,9 +407,11 @@ static void read_next(struct engine *e)
 				adapter_index(c->adapter), read_done, c);
 			return;
 		} else {
-			p->error = g_strdup(e->env.mgmt_unavailable ?
-				e->env.mgmt_unavailable : "no access to the "
-				"kernel's Bluetooth management interface");
+			p->error = g_strdup(
+				e->env.mgmt_unavailable ?
+					e->env.mgmt_unavailable :
+					"no access to the "
+					"kernel's Bluetooth management interface");
 		}
 		e->priv_next++;
 	}
@@ -422,13 +432,15 @@ static void restore_set(struct central *c, const GError *error)
 
 	if (error) {
 		p->restore_error = g_strdup(error->message);
-		m = g_strdup_printf("could not set %s's address privacy back "
+		m = g_strdup_printf(
+			"could not set %s's address privacy back "
 			"%s: %s ('sudo btmgmt --index %d power off && sudo "
 			"btmgmt --index %d privacy %s && sudo btmgmt --index %d "
-			"power on' does)", adapter_name(c),
-			p->found ? "on" : "off", error->message,
-			adapter_index(c->adapter), adapter_index(c->adapter),
-			p->found ? "on" : "off", adapter_index(c->adapter));
+			"power on' does)",
+			adapter_name(c), p->found ? "on" : "off",
+			error->message, adapter_index(c->adapter),
+			adapter_index(c->adapter), p->found ? "on" : "off",
+			adapter_index(c->adapter));
 		engine_note(c->e, LOG_NOTE_PRIVACY, m);
 		g_free(m);
 	} else {
@@ -469,7 +481,8 @@ void privacy_hci(struct central *c, const struct engine_hci_event *ev)
 	struct central_privacy *p = &c->priv;
 	const char *adapter_addr;
 
-	if (!strcmp(ev->what, LOG_HCI_LE_SET_RANDOM_ADDRESS) && ev->own_address) {
+	if (!strcmp(ev->what, LOG_HCI_LE_SET_RANDOM_ADDRESS) &&
+		ev->own_address) {
 		g_strlcpy(p->random_address, ev->own_address,
 			sizeof(p->random_address));
 		return;
@@ -478,31 +491,31 @@ void privacy_hci(struct central *c, const struct engine_hci_event *ev)
 		return;
 	switch (ev->own_address_type) {
 	case 0:
-		adapter_addr = c->adapter ? model_str(c->e->env.model,
-			c->adapter, BLUEZ_IFACE_ADAPTER, "Address") : NULL;
-		count_link(c, adapter_addr, TYPE_PUBLIC,
-			LOG_COVERAGE_SEEN_HCI);
+		adapter_addr = c->adapter ?
+		                       model_str(c->e->env.model, c->adapter,
+					       BLUEZ_IFACE_ADAPTER, "Address") :
+		                       NULL;
+		count_link(c, adapter_addr, TYPE_PUBLIC, LOG_COVERAGE_SEEN_HCI);
 		break;
 	case 1:
-		count_link(c, p->random_address, is_rpa(p->random_address) ?
-			TYPE_RPA : TYPE_STATIC, LOG_COVERAGE_SEEN_HCI);
+		count_link(c, p->random_address,
+			is_rpa(p->random_address) ? TYPE_RPA : TYPE_STATIC,
+			LOG_COVERAGE_SEEN_HCI);
 		break;
 	case 2:
 	case 3:
-		count_link(c, NULL, TYPE_RPA_CONTROLLER,
-			LOG_COVERAGE_SEEN_HCI);
+		count_link(c, NULL, TYPE_RPA_CONTROLLER, LOG_COVERAGE_SEEN_HCI);
 		break;
-	default:
-		break;
+	default: break;
 	}
 }
 
 void privacy_sim_trace(struct central *c, JsonObject *t)
 {
-	const char *ev = json_object_get_string_member_with_default(t,
-		"event", "");
-	const char *side = json_object_get_string_member_with_default(t,
-		"side", "");
+	const char *ev = json_object_get_string_member_with_default(t, "event",
+		"");
+	const char *side = json_object_get_string_member_with_default(t, "side",
+		"");
 	const char *addr = json_object_get_string_member_with_default(t,
 		"central_address", NULL);
 	const char *type = json_object_get_string_member_with_default(t,
@@ -510,8 +523,11 @@ void privacy_sim_trace(struct central *c, JsonObject *t)
 
 	if (strcmp(ev, "link-up") || strcmp(side, "host") || !addr || !type)
 		return;
-	count_link(c, addr, !strcmp(type, TYPE_PUBLIC) ? TYPE_PUBLIC :
-		is_rpa(addr) ? TYPE_RPA : TYPE_STATIC, LOG_COVERAGE_SEEN_SIM);
+	count_link(c, addr,
+		!strcmp(type, TYPE_PUBLIC) ? TYPE_PUBLIC :
+		is_rpa(addr)               ? TYPE_RPA :
+					     TYPE_STATIC,
+		LOG_COVERAGE_SEEN_SIM);
 }
 
 void privacy_link_evidence(struct engine *e, JsonBuilder *b,
@@ -527,11 +543,13 @@ void privacy_link_evidence(struct engine *e, JsonBuilder *b,
 	}
 	/* not seen: what the adapter's setting makes of it */
 	if (p->now == 1)
-		log_add_str(b, LOG_KEY_CENTRAL_ADDRESS_TYPE, "random "
+		log_add_str(b, LOG_KEY_CENTRAL_ADDRESS_TYPE,
+			"random "
 			"(resolvable private: the adapter's privacy is on; "
 			"not observed without the HCI monitor)");
 	else if (p->now == 0)
-		log_add_str(b, LOG_KEY_CENTRAL_ADDRESS_TYPE, "public (the "
+		log_add_str(b, LOG_KEY_CENTRAL_ADDRESS_TYPE,
+			"public (the "
 			"adapter's privacy is off; not observed without the "
 			"HCI monitor)");
 }
@@ -563,18 +581,19 @@ void privacy_reconnect_passed(struct engine *e, unsigned links_before)
 
 void privacy_reconnect_failed(struct engine *e, unsigned links_before)
 {
-	bool known, rpa = attempt_rpa(&step_central(e)->priv, links_before,
-		&known);
+	bool known,
+		rpa = attempt_rpa(&step_central(e)->priv, links_before, &known);
 	char *t;
 
 	if (!known || !rpa || !e->public_pass_line)
 		return;
-	t = g_strdup_printf("the same DUT accepted a bonded reconnect from a "
+	t = g_strdup_printf(
+		"the same DUT accepted a bonded reconnect from a "
 		"public address earlier in this run (line %d, central %s) and "
 		"refuses this one from a resolvable private address: the "
 		"failure depends on the central's privacy (the DUT does not "
-		"resolve the RPA to the bond's identity)", e->public_pass_line,
-		e->public_pass_central);
+		"resolve the RPA to the bond's identity)",
+		e->public_pass_line, e->public_pass_central);
 	step_extra_str(e, LOG_KEY_PRIVACY_DEPENDENT, t);
 	step_timeline(e, "%s", t);
 	g_free(t);
@@ -622,28 +641,34 @@ static void coverage(struct engine *e, const char **addr, const char **seen,
 		if (rpa == links) {
 			*addr = LOG_COVERAGE_ADDR_RPA;
 			*bugs = LOG_COVERAGE_COULD_SHOW;
-			*text = g_strdup_printf("the central used resolvable "
+			*text = g_strdup_printf(
+				"the central used resolvable "
 				"private addresses on its %u link%s, as a phone "
 				"does: RPA-dependent key-lookup bugs (the seed "
-				"bug) could show", links, links == 1 ? "" : "s");
+				"bug) could show",
+				links, links == 1 ? "" : "s");
 		} else if (rpa) {
 			*addr = LOG_COVERAGE_ADDR_MIXED;
 			*bugs = LOG_COVERAGE_COULD_SHOW;
-			*text = g_strdup_printf("resolvable private addresses "
+			*text = g_strdup_printf(
+				"resolvable private addresses "
 				"on %u of the %u links: RPA-dependent key-lookup "
-				"bugs could show on those", rpa, links);
+				"bugs could show on those",
+				rpa, links);
 		} else {
 			*addr = LOG_COVERAGE_ADDR_PUBLIC;
 			*bugs = LOG_COVERAGE_COULD_NOT_SHOW;
-			*text = g_strdup_printf("the central used its %s "
+			*text = g_strdup_printf(
+				"the central used its %s "
 				"address on all %u link%s (%s): RPA-dependent "
 				"key-lookup bugs (the seed bug) could not show "
 				"in this run; a phone uses a resolvable private "
 				"address: run with central privacy=on or "
-				"--privacy on", random ? "static" : "public",
-				links, links == 1 ? "" : "s",
+				"--privacy on",
+				random ? "static" : "public", links,
+				links == 1 ? "" : "s",
 				seen_by && !strcmp(seen_by,
-					LOG_COVERAGE_SEEN_HCI) ?
+						   LOG_COVERAGE_SEEN_HCI) ?
 					"HCI LE Create Connection" :
 					"the simulator");
 		}
@@ -652,28 +677,30 @@ static void coverage(struct engine *e, const char **addr, const char **seen,
 	if (!unknown) {
 		*seen = LOG_COVERAGE_SEEN_SETTING;
 		*addr = on ? off ? LOG_COVERAGE_ADDR_MIXED :
-				   LOG_COVERAGE_ADDR_RPA :
-			     LOG_COVERAGE_ADDR_PUBLIC;
+		                   LOG_COVERAGE_ADDR_RPA :
+		             LOG_COVERAGE_ADDR_PUBLIC;
 		*bugs = on ? LOG_COVERAGE_COULD_SHOW :
-			     LOG_COVERAGE_COULD_NOT_SHOW;
-		*text = g_strdup(on ?
-			"the adapter's address privacy was on (its links were "
-			"not observed): RPA-dependent key-lookup bugs (the seed "
-			"bug) could show" :
-			"the adapter's address privacy was off, so the central "
-			"used its public address: RPA-dependent key-lookup bugs "
-			"(the seed bug) could not show in this run; a phone "
-			"uses a resolvable private address: run with central "
-			"privacy=on or --privacy on");
+		             LOG_COVERAGE_COULD_NOT_SHOW;
+		*text = g_strdup(
+			on ? "the adapter's address privacy was on (its links were "
+			     "not observed): RPA-dependent key-lookup bugs (the seed "
+			     "bug) could show" :
+			     "the adapter's address privacy was off, so the central "
+			     "used its public address: RPA-dependent key-lookup bugs "
+			     "(the seed bug) could not show in this run; a phone "
+			     "uses a resolvable private address: run with central "
+			     "privacy=on or --privacy on");
 		return;
 	}
 	*seen = LOG_COVERAGE_SEEN_NONE;
 	*addr = LOG_COVERAGE_ADDR_UNKNOWN;
 	*bugs = LOG_COVERAGE_UNKNOWN;
-	*text = g_strdup_printf("the central's address is not known (%s, and "
+	*text = g_strdup_printf(
+		"the central's address is not known (%s, and "
 		"no HCI monitor): RPA-dependent key-lookup bugs (the seed bug) "
 		"may not have been able to show; run with --privacy on, or as "
-		"root", why ? why : "its privacy could not be read");
+		"root",
+		why ? why : "its privacy could not be read");
 }
 
 void privacy_log_end(struct engine *e, JsonBuilder *b)

@@ -20,7 +20,7 @@
 #include "bondcheck/verdict.h"
 
 struct msstats {
-	GHashTable *counts;        /* ms -> count */
+	GHashTable *counts; /* ms -> count */
 	guint64 n;
 	gint64 min, max;
 };
@@ -28,22 +28,22 @@ struct msstats {
 struct report {
 	JsonNode *start;
 	JsonNode *end;
-	bool open;                 /* a step-start without its step-end yet */
+	bool open; /* a step-start without its step-end yet */
 	gint64 open_line;
 	char open_name[32];
 	char open_central[40];
 	char open_iter[64];
-	GPtrArray *failures;       /* step-end JsonNode copies */
-	guint64 more_failures;     /* beyond REPORT_MAX_FAILURES */
-	GHashTable *verdicts;      /* verdict string -> count */
+	GPtrArray *failures;   /* step-end JsonNode copies */
+	guint64 more_failures; /* beyond REPORT_MAX_FAILURES */
+	GHashTable *verdicts;  /* verdict string -> count */
 	guint64 results[LOG_STEP_RESULT_COUNT];
 	guint64 steps_ended;
 	struct msstats *reconnect;
 	struct junit *junit;
-	bool junit_own;            /* ...and finish it (else the caller) */
-	struct runplan *plan;      /* run-start's plan, if the log has one */
-	GHashTable *ordinals;      /* without a plan: line -> ordinal */
-	GHashTable *name_counts;   /* ...and step name -> lines seen */
+	bool junit_own;          /* ...and finish it (else the caller) */
+	struct runplan *plan;    /* run-start's plan, if the log has one */
+	GHashTable *ordinals;    /* without a plan: line -> ordinal */
+	GHashTable *name_counts; /* ...and step name -> lines seen */
 	char *classname;
 	char *log_path;
 	struct logread_view *view; /* for report_event() */
@@ -52,9 +52,9 @@ struct report {
 	struct html_file *html;
 	FILE *rows;
 	guint64 rows_listed, rows_unlisted;
-	GArray *points;            /* struct point */
-	guint64 cycles;            /* reconnects seen */
-	guint64 stride;            /* every stride-th cycle is a point */
+	GArray *points; /* struct point */
+	guint64 cycles; /* reconnects seen */
+	guint64 stride; /* every stride-th cycle is a point */
 };
 
 /* a point of the latency chart; its strings are owned */
@@ -137,7 +137,7 @@ gint64 msstats_median(const struct msstats *s)
 		return 0;
 	keys = g_hash_table_get_keys_as_array(s->counts, &len);
 	qsort(keys, len, sizeof(gpointer), cmp_i64);
-	want = (s->n - 1) / 2;   /* index of the lower median */
+	want = (s->n - 1) / 2; /* index of the lower median */
 	for (guint i = 0; i < len; i++) {
 		seen += *(guint64 *)g_hash_table_lookup(s->counts, keys[i]);
 		if (seen > want) {
@@ -155,8 +155,8 @@ struct report *report_new(void)
 {
 	struct report *r = g_new0(struct report, 1);
 
-	r->failures = g_ptr_array_new_with_free_func(
-		(GDestroyNotify)json_node_unref);
+	r->failures =
+		g_ptr_array_new_with_free_func((GDestroyNotify)json_node_unref);
 	r->verdicts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 		g_free);
 	r->reconnect = msstats_new();
@@ -273,7 +273,7 @@ static bool several_centrals(struct report *r)
 }
 
 /* @s, or @dflt when it is NULL */
-static const char *or(const char *s, const char *dflt)
+static const char * or (const char *s, const char *dflt)
 {
 	return s ? s : dflt;
 }
@@ -281,7 +281,7 @@ static const char *or(const char *s, const char *dflt)
 static char *ms_text(gint64 ms)
 {
 	return ms < 1000 ? g_strdup_printf("%" G_GINT64_FORMAT " ms", ms) :
-			   g_strdup_printf("%.1f s", (double)ms / 1000.0);
+	                   g_strdup_printf("%.1f s", (double)ms / 1000.0);
 }
 
 static void print_str_array(FILE *out, JsonObject *ev, const char *key,
@@ -293,17 +293,17 @@ static void print_str_array(FILE *out, JsonObject *ev, const char *key,
 		JsonNode *n = json_array_get_element(a, i);
 
 		if (JSON_NODE_HOLDS_VALUE(n) &&
-		    json_node_get_value_type(n) == G_TYPE_STRING)
+			json_node_get_value_type(n) == G_TYPE_STRING)
 			fprintf(out, "%s%-9s %s\n", indent, i ? "" : title,
 				json_node_get_string(n));
 	}
 }
 
 /* The simulator's own account, trimmed to what explains a verdict. */
-static const char *const dut_events[] = { "ltk-request", "booted",
-	"store-lost", "cccd-lost", "identity-rotated", "bond-stored",
-	"bond-evicted", "bond-refused", "later-bonds-lost",
-	"resolving-list-lost", "unsaved-bonds-lost" };
+static const char *const dut_events[] = { "ltk-request", "booted", "store-lost",
+	"cccd-lost", "identity-rotated", "bond-stored", "bond-evicted",
+	"bond-refused", "later-bonds-lost", "resolving-list-lost",
+	"unsaved-bonds-lost" };
 
 /* bond_history: "bonds:    A, B, C (B and C after A; A's the oldest)" */
 static void print_bonds(FILE *out, JsonObject *ev, const char *indent)
@@ -317,13 +317,15 @@ static void print_bonds(FILE *out, JsonObject *ev, const char *indent)
 		JsonNode *n = json_array_get_element(order, i);
 
 		if (JSON_NODE_HOLDS_VALUE(n) &&
-		    json_node_get_value_type(n) == G_TYPE_STRING)
+			json_node_get_value_type(n) == G_TYPE_STRING)
 			g_string_append_printf(s, "%s%s", s->len ? ", " : "",
 				json_node_get_string(n));
 	}
 	if (s->len)
-		fprintf(out, "%sbonds:    %s, in the order they bonded (%u "
-			"after this central)\n", indent, s->str,
+		fprintf(out,
+			"%sbonds:    %s, in the order they bonded (%u "
+			"after this central)\n",
+			indent, s->str,
 			after ? json_array_get_length(after) : 0);
 	g_string_free(s, TRUE);
 }
@@ -339,11 +341,11 @@ void report_print_evidence(FILE *out, JsonObject *ev, const char *indent)
 		return;
 	if (dbus)
 		fprintf(out, "%sD-Bus:    %s %s\n", indent,
-			or(logread_str(dbus, LOG_KEY_NAME), "?"),
-			or(logread_str(dbus, LOG_KEY_MESSAGE), ""));
+			or (logread_str(dbus, LOG_KEY_NAME), "?"),
+			or (logread_str(dbus, LOG_KEY_MESSAGE), ""));
 	if ((s = logread_str(ev, LOG_KEY_CENTRAL_ADDRESS_TYPE)))
 		fprintf(out, "%scentral:  %s%s%s%s\n", indent,
-			or(logread_str(ev, LOG_KEY_CENTRAL_ADDRESS), ""),
+			or (logread_str(ev, LOG_KEY_CENTRAL_ADDRESS), ""),
 			logread_str(ev, LOG_KEY_CENTRAL_ADDRESS) ? " (" : "", s,
 			logread_str(ev, LOG_KEY_CENTRAL_ADDRESS) ? ")" : "");
 	if ((s = logread_str(ev, LOG_KEY_PRIVACY_DEPENDENT)))
@@ -352,13 +354,13 @@ void report_print_evidence(FILE *out, JsonObject *ev, const char *indent)
 		fprintf(out, "%sreason:   %s\n", indent, s);
 	if ((s = logread_str(ev, LOG_KEY_KIND)))
 		fprintf(out, "%sreboot:   %s; the link ended: %s\n", indent, s,
-			or(logread_str(ev, LOG_KEY_DISCONNECT_REASON),
-				"(it was down)"));
+			or (logread_str(ev, LOG_KEY_DISCONNECT_REASON),
+				   "(it was down)"));
 	if ((s = logread_str(ev, LOG_KEY_CCCD)))
 		fprintf(out, "%sCCCD:     %s\n", indent, s);
 	if ((s = logread_str(ev, LOG_KEY_NEW_ADDRESS)))
 		fprintf(out, "%saddress:  %s -> %s\n", indent,
-			or(logread_str(ev, LOG_KEY_OLD_ADDRESS), "?"), s);
+			or (logread_str(ev, LOG_KEY_OLD_ADDRESS), "?"), s);
 	print_str_array(out, ev, LOG_KEY_HCI, "HCI:", indent);
 	print_bonds(out, ev, indent);
 	{
@@ -382,7 +384,7 @@ void report_print_evidence(FILE *out, JsonObject *ev, const char *indent)
 			JsonNode *n = json_array_get_element(tl, i);
 
 			if (JSON_NODE_HOLDS_VALUE(n) &&
-			    json_node_get_value_type(n) == G_TYPE_STRING)
+				json_node_get_value_type(n) == G_TYPE_STRING)
 				fprintf(out, "%s  %s\n", indent,
 					json_node_get_string(n));
 		}
@@ -417,7 +419,7 @@ static char *evidence_text(const struct logread_step *st, const char *file)
 		return g_strdup("");
 	if (st->message)
 		fprintf(f, "%s\n", st->message);
-	fprintf(f, "at %s:%" G_GINT64_FORMAT "\n", or(file, "?"), st->line);
+	fprintf(f, "at %s:%" G_GINT64_FORMAT "\n", or (file, "?"), st->line);
 	report_print_evidence(f, st->evidence, "");
 	fclose(f);
 	return buf;
@@ -446,8 +448,7 @@ static unsigned seen_ordinal(struct report *r, const struct logread_step *st)
 		return GPOINTER_TO_UINT(o);
 	if (g_hash_table_size(r->ordinals) >= MAX_ORDINALS)
 		return 0;
-	c = GPOINTER_TO_UINT(g_hash_table_lookup(r->name_counts, st->name)) +
-	    1;
+	c = GPOINTER_TO_UINT(g_hash_table_lookup(r->name_counts, st->name)) + 1;
 	g_hash_table_insert(r->name_counts, g_strdup(st->name),
 		GUINT_TO_POINTER(c));
 	g_hash_table_insert(r->ordinals, g_memdup2(&line, sizeof(line)),
@@ -490,7 +491,7 @@ static const char *scenario_file(struct report *r)
 
 static const char *classname(struct report *r)
 {
-	return or(r->classname, "bondcheck");
+	return or (r->classname, "bondcheck");
 }
 
 static void junit_step(struct report *r, const struct logread_step *st)
@@ -505,9 +506,7 @@ static void junit_step(struct report *r, const struct logread_step *st)
 	c.time_ms = st->elapsed_ms;
 	c.line = st->line;
 	switch (st->result) {
-	case LOG_STEP_PASS:
-		c.status = JUNIT_PASSED;
-		break;
+	case LOG_STEP_PASS: c.status = JUNIT_PASSED; break;
 	case LOG_STEP_INTERRUPTED:
 		c.status = JUNIT_SKIPPED;
 		c.message = "interrupted";
@@ -516,17 +515,17 @@ static void junit_step(struct report *r, const struct logread_step *st)
 	case LOG_STEP_ERROR:
 	case LOG_STEP_RESULT_COUNT:
 		c.status = st->result == LOG_STEP_ERROR ? JUNIT_ERROR :
-							  JUNIT_FAILURE;
-		msg = g_strdup_printf("%s%s%s%s: %s", or(st->verdict, "failed"),
-			conf ? " (" : "", or(conf, ""), conf ? ")" : "",
-			or(st->message, ""));
+		                                          JUNIT_FAILURE;
+		msg = g_strdup_printf("%s%s%s%s: %s",
+			or (st->verdict, "failed"), conf ? " (" : "",
+			or (conf, ""), conf ? ")" : "", or (st->message, ""));
 		c.message = msg;
 		c.type = st->verdict;
 		text = evidence_text(st, scenario_file(r));
 		c.text = text;
 		break;
 	}
-	junit_add_case(r->junit, &c, NULL);   /* errors kept for finish */
+	junit_add_case(r->junit, &c, NULL); /* errors kept for finish */
 	g_free(name);
 	g_free(text);
 	g_free(msg);
@@ -536,14 +535,16 @@ char *report_suite_name(JsonObject *run_start)
 {
 	JsonObject *scn = logread_obj(run_start, LOG_KEY_SCENARIO);
 	JsonObject *dev = logread_obj(run_start, LOG_KEY_DEVICE);
-	const char *title = or(logread_str(scn, LOG_KEY_NAME),
-		or(logread_str(scn, LOG_KEY_FILE), "bondcheck"));
-	const char *which = or(logread_str(run_start, LOG_KEY_LABEL),
-		or(logread_str(dev, LOG_KEY_ADDRESS),
-			logread_str(dev, LOG_KEY_NAME)));
+	const char *title = or (logread_str(scn, LOG_KEY_NAME),
+				       or (logread_str(scn, LOG_KEY_FILE),
+						  "bondcheck"));
+	const char *which = or
+	                    (logread_str(run_start, LOG_KEY_LABEL),
+				    or (logread_str(dev, LOG_KEY_ADDRESS),
+					       logread_str(dev, LOG_KEY_NAME)));
 
 	return which && *which ? g_strdup_printf("%s (%s)", title, which) :
-				 g_strdup(title);
+	                         g_strdup(title);
 }
 
 static void on_start(struct report *r, JsonObject *ev)
@@ -606,12 +607,12 @@ static void on_start(struct report *r, JsonObject *ev)
 			GString *s = g_string_new("");
 
 			for (guint i = 0; f && i < json_array_get_length(f);
-			     i++) {
+				i++) {
 				JsonNode *n = json_array_get_element(f, i);
 
 				if (JSON_NODE_HOLDS_VALUE(n) &&
-				    json_node_get_value_type(n) ==
-					    G_TYPE_STRING)
+					json_node_get_value_type(n) ==
+						G_TYPE_STRING)
 					g_string_append_printf(s, "%s%s",
 						s->len ? "," : "",
 						json_node_get_string(n));
@@ -632,13 +633,13 @@ static void on_start(struct report *r, JsonObject *ev)
 #define REPORT_MAX_POINTS 2000
 
 struct row {
-	const char *cls;           /* pass, fail, error, skipped, not-run */
+	const char *cls; /* pass, fail, error, skipped, not-run */
 	const char *result;
 	gint64 line;
 	const char *name, *central, *iteration;
 	const char *verdict, *confidence, *message;
-	gint64 elapsed_ms, latency_ms;   /* -1: none */
-	guint failure;             /* its evidence is failure-N; 0: none */
+	gint64 elapsed_ms, latency_ms; /* -1: none */
+	guint failure;                 /* its evidence is failure-N; 0: none */
 };
 
 static void html_row(struct report *r, const struct row *w)
@@ -653,8 +654,10 @@ static void html_row(struct report *r, const struct row *w)
 		return;
 	}
 	r->rows_listed++;
-	fprintf(f, "<tr class=\"step %s\" data-line=\"%" G_GINT64_FORMAT
-		   "\" data-result=\"", w->cls, w->line);
+	fprintf(f,
+		"<tr class=\"step %s\" data-line=\"%" G_GINT64_FORMAT
+		"\" data-result=\"",
+		w->cls, w->line);
 	html_put(f, w->result);
 	fputs("\" data-verdict=\"", f);
 	html_put(f, w->verdict);
@@ -727,8 +730,8 @@ static void html_point(struct report *r, const struct logread_step *st)
 	pt.cycle = r->cycles;
 	pt.failed = st->result != LOG_STEP_PASS;
 	pt.ms = st->latency_ms >= 0 ? st->latency_ms : st->elapsed_ms;
-	pt.label = g_strdup_printf("line %" G_GINT64_FORMAT "%s%s%s",
-		st->line, *st->iteration ? " [" : "", st->iteration,
+	pt.label = g_strdup_printf("line %" G_GINT64_FORMAT "%s%s%s", st->line,
+		*st->iteration ? " [" : "", st->iteration,
 		*st->iteration ? "]" : "");
 	pt.verdict = g_strdup(st->verdict);
 	g_array_append_val(r->points, pt);
@@ -763,8 +766,8 @@ static void junit_skip(struct report *r, const struct runplan_step *p,
 {
 	char *name = report_case_name(p->name, p->ordinal, p->iteration,
 		several_centrals(r) ? p->central : NULL);
-	struct junit_case c = { name, classname(r), 0, JUNIT_SKIPPED, why,
-		NULL, NULL, p->line };
+	struct junit_case c = { name, classname(r), 0, JUNIT_SKIPPED, why, NULL,
+		NULL, p->line };
 
 	junit_add_case(r->junit, &c, NULL);
 	g_free(name);
@@ -805,8 +808,9 @@ static void on_step_start(struct report *r, const struct logread_step *st)
 	r->open = true;
 	r->open_line = st->line;
 	g_strlcpy(r->open_name, st->name, sizeof(r->open_name));
-	g_strlcpy(r->open_central, st->central ? st->central :
-		LOG_CENTRAL_DEFAULT, sizeof(r->open_central));
+	g_strlcpy(r->open_central,
+		st->central ? st->central : LOG_CENTRAL_DEFAULT,
+		sizeof(r->open_central));
 	g_strlcpy(r->open_iter, st->iteration, sizeof(r->open_iter));
 }
 
@@ -815,7 +819,7 @@ static void on_step_end(struct report *r, const struct logread_step *st,
 	JsonObject *ev)
 {
 	bool failed = st->result == LOG_STEP_FAIL ||
-		      st->result == LOG_STEP_ERROR;
+	              st->result == LOG_STEP_ERROR;
 	guint failure = 0;
 
 	plan_reach(r, st);
@@ -847,7 +851,8 @@ static void on_step_end(struct report *r, const struct logread_step *st,
 	if (r->rows) {
 		struct row w = { row_class(st->result),
 			st->result < LOG_STEP_RESULT_COUNT ?
-				log_step_result_to_str(st->result) : "?",
+				log_step_result_to_str(st->result) :
+				"?",
 			st->line, st->name, st->central, st->iteration,
 			st->verdict, st->confidence,
 			st->result == LOG_STEP_PASS ? NULL : st->message,
@@ -902,7 +907,7 @@ static bool bool_member(JsonObject *o, const char *key, bool dflt)
 	JsonNode *n = o ? json_object_get_member(o, key) : NULL;
 
 	if (!n || !JSON_NODE_HOLDS_VALUE(n) ||
-	    json_node_get_value_type(n) != G_TYPE_BOOLEAN)
+		json_node_get_value_type(n) != G_TYPE_BOOLEAN)
 		return dflt;
 	return json_node_get_boolean(n);
 }
@@ -915,8 +920,8 @@ static void junit_run_error(struct report *r)
 	const char *msg = logread_str(e, LOG_KEY_MESSAGE);
 	const char *type = logread_str(e, LOG_KEY_VERDICT);
 	enum log_run_result rr = LOG_RUN_ERROR;
-	struct junit_case c = { "run", classname(r), 0, JUNIT_ERROR, NULL,
-		NULL, NULL, 0 };
+	struct junit_case c = { "run", classname(r), 0, JUNIT_ERROR, NULL, NULL,
+		NULL, 0 };
 	char *text;
 
 	if (r->open || r->results[LOG_STEP_FAIL] || r->results[LOG_STEP_ERROR])
@@ -929,16 +934,19 @@ static void junit_run_error(struct report *r)
 		junit_add_case(r->junit, &c, NULL);
 		return;
 	}
-	if (!run_result(r, &rr) || (rr != LOG_RUN_FAILED && rr != LOG_RUN_ERROR))
+	if (!run_result(r, &rr) ||
+		(rr != LOG_RUN_FAILED && rr != LOG_RUN_ERROR))
 		return;
 	if (!type)
 		type = logread_int(e, LOG_KEY_EXIT_STATUS, 0) == BC_EXIT_USAGE ?
-			"bad-input" : "error";
-	c.message = or(msg, "the run failed");
+		               "bad-input" :
+		               "error";
+	c.message = or (msg, "the run failed");
 	c.type = type;
 	c.line = logread_int(e, LOG_KEY_LINE, 0);
 	text = g_strdup_printf("%s%s", c.message,
-		bool_member(e, LOG_KEY_STARTED, true) ? "" :
+		bool_member(e, LOG_KEY_STARTED, true) ?
+			"" :
 			"\nthe run did not start");
 	c.text = text;
 	junit_add_case(r->junit, &c, NULL);
@@ -957,13 +965,14 @@ static bool finish_junit(struct report *r, GError **error)
 			"the log has no run-start", "bad-input",
 			"the log has no run-start", 0 };
 
-		junit_begin_suite(r->junit, or(r->log_path, "bondcheck"), NULL,
+		junit_begin_suite(r->junit, or (r->log_path, "bondcheck"), NULL,
 			NULL);
 		junit_add_case(r->junit, &c, NULL);
 	}
 	if (r->open) {
 		struct logread_step st = { .line = r->open_line,
-			.name = r->open_name, .iteration = r->open_iter,
+			.name = r->open_name,
+			.iteration = r->open_iter,
 			.central = r->open_central };
 		char *name = case_name(r, &st);
 		struct junit_case c = { name, classname(r), 0, JUNIT_ERROR,
@@ -977,12 +986,14 @@ static bool finish_junit(struct report *r, GError **error)
 	junit_run_error(r);
 	if (r->plan) {
 		while (runplan_next(r->plan, &p))
-			skip(r, &p, started ?
-				"not run: the run stopped before this step" :
-				"not run: the run did not start");
+			skip(r, &p,
+				started ?
+					"not run: the run stopped before this step" :
+					"not run: the run did not start");
 	} else if (skipped) {
 		char *name = g_strdup_printf("%" G_GUINT64_FORMAT
-					     " steps not run", skipped);
+					     " steps not run",
+			skipped);
 		char *msg = g_strdup_printf("the run stopped before these "
 					    "%" G_GUINT64_FORMAT " steps",
 			skipped);
@@ -998,10 +1009,9 @@ static bool finish_junit(struct report *r, GError **error)
 		JsonObject *cov = logread_obj(end_obj(r), LOG_KEY_COVERAGE);
 		const char *text = logread_str(cov, LOG_KEY_TEXT);
 		char *so = g_strdup_printf("%s%s%s%s%s",
-			r->log_path ? "log: " : "", r->log_path ? r->log_path :
-							  "",
-			r->log_path ? "\n" : "", text ? "coverage: " : "",
-			text ? text : "");
+			r->log_path ? "log: " : "",
+			r->log_path ? r->log_path : "", r->log_path ? "\n" : "",
+			text ? "coverage: " : "", text ? text : "");
 
 		if (cov) {
 			junit_add_property(r->junit, "coverage.central_address",
@@ -1040,9 +1050,10 @@ bool report_finish(struct report *r, GError **error)
 		bool started = bool_member(end_obj(r), LOG_KEY_STARTED, true);
 
 		while (runplan_next(r->plan, &p))
-			skip(r, &p, started ?
-				"not run: the run stopped before this step" :
-				"not run: the run did not start");
+			skip(r, &p,
+				started ?
+					"not run: the run stopped before this step" :
+					"not run: the run did not start");
 	}
 	if (r->html)
 		ok = finish_html(r, ok ? error : NULL) && ok;
@@ -1079,15 +1090,16 @@ static void print_centrals(struct report *r, FILE *out)
 	for (guint i = 0; i < json_array_get_length(a); i++) {
 		JsonNode *n = json_array_get_element(a, i);
 		JsonObject *c = JSON_NODE_HOLDS_OBJECT(n) ?
-			json_node_get_object(n) : NULL;
+		                        json_node_get_object(n) :
+		                        NULL;
 		JsonObject *ad = logread_obj(c, LOG_KEY_ADAPTER);
 		const char *path = logread_str(ad, LOG_KEY_PATH);
 		const char *base = path ? strrchr(path, '/') : NULL;
 
 		fprintf(out, "%s %s (%s %s)", i ? "," : "",
-			or(logread_str(c, LOG_KEY_NAME), "?"),
-			base ? base + 1 : or(path, "?"),
-			or(logread_str(ad, LOG_KEY_ADDRESS), "?"));
+			or (logread_str(c, LOG_KEY_NAME), "?"),
+			base ? base + 1 : or (path, "?"),
+			or (logread_str(ad, LOG_KEY_ADDRESS), "?"));
 	}
 	fprintf(out, "\n");
 }
@@ -1104,18 +1116,18 @@ static void print_run(struct report *r, FILE *out, bool colour)
 		return;
 	fprintf(out, "%s%s%s  %s  sha256 %.12s\n", sgr(colour, "\033[1m"),
 		logread_str(scn, LOG_KEY_NAME), sgr(colour, "\033[0m"),
-		or(logread_str(scn, LOG_KEY_FILE), "?"),
-		or(logread_str(scn, LOG_KEY_SHA256), "?"));
+		or (logread_str(scn, LOG_KEY_FILE), "?"),
+		or (logread_str(scn, LOG_KEY_SHA256), "?"));
 	fprintf(out, "  label %s, device %s, adapter %s\n",
-		or(logread_str(s, LOG_KEY_LABEL), "(none)"),
-		or(logread_str(dev, LOG_KEY_ADDRESS),
-			or(logread_str(dev, LOG_KEY_NAME), "?")),
-		or(logread_str(ad, LOG_KEY_ADDRESS), "?"));
+		or (logread_str(s, LOG_KEY_LABEL), "(none)"),
+		or (logread_str(dev, LOG_KEY_ADDRESS),
+			   or (logread_str(dev, LOG_KEY_NAME), "?")),
+		or (logread_str(ad, LOG_KEY_ADDRESS), "?"));
 	print_centrals(r, out);
 	fprintf(out, "  BlueZ %s, kernel %s, started %s\n",
-		or(logread_str(s, LOG_KEY_BLUEZ_VERSION), "unknown"),
-		or(logread_str(s, LOG_KEY_KERNEL), "?"),
-		or(logread_str(s, LOG_KEY_STARTED_AT), "?"));
+		or (logread_str(s, LOG_KEY_BLUEZ_VERSION), "unknown"),
+		or (logread_str(s, LOG_KEY_KERNEL), "?"),
+		or (logread_str(s, LOG_KEY_STARTED_AT), "?"));
 	if (sim && json_object_get_boolean_member_with_default(sim,
 			   LOG_KEY_ENABLED, FALSE)) {
 		JsonArray *f = logread_arr(sim, LOG_KEY_FAULTS);
@@ -1125,7 +1137,7 @@ static void print_run(struct report *r, FILE *out, bool colour)
 			JsonNode *n = json_array_get_element(f, i);
 
 			if (JSON_NODE_HOLDS_VALUE(n) &&
-			    json_node_get_value_type(n) == G_TYPE_STRING)
+				json_node_get_value_type(n) == G_TYPE_STRING)
 				fprintf(out, "%s%s", i ? ", " : ", faults: ",
 					json_node_get_string(n));
 		}
@@ -1150,15 +1162,16 @@ static void print_failure(struct report *r, FILE *out, JsonNode *step,
 		return;
 	conf = st->confidence;
 	if (!headline)
-		fprintf(out, "%sFAILED%s: %s%s%s%s at line %" G_GINT64_FORMAT
-			     " (%s%s%s%s%s): %s\n",
+		fprintf(out,
+			"%sFAILED%s: %s%s%s%s at line %" G_GINT64_FORMAT
+			" (%s%s%s%s%s): %s\n",
 			sgr(colour, "\033[1;31m"), sgr(colour, "\033[0m"),
-			or(st->verdict, "failed"), conf ? " (" : "",
-			or(conf, ""), conf ? ")" : "", st->line, st->name,
+			or (st->verdict, "failed"), conf ? " (" : "",
+			or (conf, ""), conf ? ")" : "", st->line, st->name,
 			several_centrals(r) ? " as " : "",
 			several_centrals(r) ? st->central : "",
 			*st->iteration ? ", iteration " : "", st->iteration,
-			or(st->message, ""));
+			or (st->message, ""));
 	if (st->verdict && verdict_from_str(st->verdict, &v))
 		fprintf(out, "  %s\n", verdict_explain(v));
 	report_print_evidence(out, st->evidence, "  ");
@@ -1175,24 +1188,28 @@ static void print_outcome(struct report *r, FILE *out, bool colour)
 	if (e)
 		(void)run_result(r, &rr);
 	if (!e) {
-		fprintf(out, "%sINCOMPLETE%s: the log ends without run-end "
-			     "after %" G_GUINT64_FORMAT " steps (was the run "
-			     "killed?)\n",
+		fprintf(out,
+			"%sINCOMPLETE%s: the log ends without run-end "
+			"after %" G_GUINT64_FORMAT " steps (was the run "
+			"killed?)\n",
 			sgr(colour, "\033[1;33m"), sgr(colour, "\033[0m"),
 			r->steps_ended);
 		if (r->open)
-			fprintf(out, "  it ends inside line %" G_GINT64_FORMAT
-				     " (%s)\n",
+			fprintf(out,
+				"  it ends inside line %" G_GINT64_FORMAT
+				" (%s)\n",
 				r->open_line, r->open_name);
 	} else if (rr == LOG_RUN_PASSED) {
-		fprintf(out, "%sPASSED%s: %" G_GINT64_FORMAT " of %"
-			     G_GINT64_FORMAT " steps in %s\n",
+		fprintf(out,
+			"%sPASSED%s: %" G_GINT64_FORMAT " of %" G_GINT64_FORMAT
+			" steps in %s\n",
 			sgr(colour, "\033[1;32m"), sgr(colour, "\033[0m"),
 			logread_int(steps, LOG_KEY_PASSED, 0),
 			logread_int(steps, LOG_KEY_TOTAL, 0), el);
 	} else if (rr == LOG_RUN_INTERRUPTED) {
-		fprintf(out, "%sINTERRUPTED%s after %" G_GINT64_FORMAT
-			     " steps (%s)\n",
+		fprintf(out,
+			"%sINTERRUPTED%s after %" G_GINT64_FORMAT
+			" steps (%s)\n",
 			sgr(colour, "\033[1;33m"), sgr(colour, "\033[0m"),
 			logread_int(steps, LOG_KEY_PASSED, 0), el);
 	} else {
@@ -1202,7 +1219,7 @@ static void print_outcome(struct report *r, FILE *out, bool colour)
 		fprintf(out, "%s%s%s: %s\n", sgr(colour, "\033[1;31m"),
 			rr == LOG_RUN_ERROR ? "ERROR" : "FAILED",
 			sgr(colour, "\033[0m"),
-			or(logread_str(e, LOG_KEY_MESSAGE), "(no message)"));
+			or (logread_str(e, LOG_KEY_MESSAGE), "(no message)"));
 		if (r->failures->len) {
 			print_failure(r, out, r->failures->pdata[0], colour,
 				true);
@@ -1214,8 +1231,9 @@ static void print_outcome(struct report *r, FILE *out, bool colour)
 	for (guint i = first; i < r->failures->len; i++)
 		print_failure(r, out, r->failures->pdata[i], colour, false);
 	if (r->more_failures)
-		fprintf(out, "  ... and %" G_GUINT64_FORMAT " more failures "
-			     "(see the log)\n",
+		fprintf(out,
+			"  ... and %" G_GUINT64_FORMAT " more failures "
+			"(see the log)\n",
 			r->more_failures);
 	g_free(el);
 }
@@ -1231,9 +1249,8 @@ static void print_counts(struct report *r, FILE *out)
 			verdict_to_str((enum verdict)v));
 
 		if (c) {
-			fprintf(out, "%s %s %" G_GUINT64_FORMAT,
-				any ? "," : "", verdict_to_str((enum verdict)v),
-				*c);
+			fprintf(out, "%s %s %" G_GUINT64_FORMAT, any ? "," : "",
+				verdict_to_str((enum verdict)v), *c);
 			any = true;
 		}
 	}
@@ -1281,9 +1298,10 @@ static void print_latency(struct report *r, FILE *out)
 {
 	if (msstats_count(r->reconnect) < 2)
 		return;
-	fprintf(out, "reconnect latency over %" G_GUINT64_FORMAT
-		     " cycles: min %" G_GINT64_FORMAT " ms, median %"
-		     G_GINT64_FORMAT " ms, max %" G_GINT64_FORMAT " ms\n",
+	fprintf(out,
+		"reconnect latency over %" G_GUINT64_FORMAT
+		" cycles: min %" G_GINT64_FORMAT " ms, median %" G_GINT64_FORMAT
+		" ms, max %" G_GINT64_FORMAT " ms\n",
 		msstats_count(r->reconnect), msstats_min(r->reconnect),
 		msstats_median(r->reconnect), msstats_max(r->reconnect));
 }
@@ -1304,8 +1322,7 @@ void report_print(struct report *r, FILE *out, bool colour, unsigned parts)
 
 /* ---- the HTML report ---- */
 
-static void html_kv(FILE *f, const char *id, const char *key,
-	const char *value)
+static void html_kv(FILE *f, const char *id, const char *key, const char *value)
 {
 	fprintf(f, "<tr id=\"run-%s\"><th>", id);
 	html_put(f, key);
@@ -1323,7 +1340,7 @@ static char *str_list(JsonArray *a)
 		JsonNode *n = json_array_get_element(a, i);
 
 		if (JSON_NODE_HOLDS_VALUE(n) &&
-		    json_node_get_value_type(n) == G_TYPE_STRING)
+			json_node_get_value_type(n) == G_TYPE_STRING)
 			g_string_append_printf(s, "%s%s", s->len ? ", " : "",
 				json_node_get_string(n));
 	}
@@ -1343,8 +1360,9 @@ static void html_run(struct report *r, FILE *f)
 	html_kv(f, "file", "scenario", logread_str(scn, LOG_KEY_FILE));
 	html_kv(f, "sha256", "sha256", logread_str(scn, LOG_KEY_SHA256));
 	html_kv(f, "label", "label", logread_str(s, LOG_KEY_LABEL));
-	html_kv(f, "device", "device", or(logread_str(dev, LOG_KEY_ADDRESS),
-		logread_str(dev, LOG_KEY_NAME)));
+	html_kv(f, "device", "device",
+		or (logread_str(dev, LOG_KEY_ADDRESS),
+			   logread_str(dev, LOG_KEY_NAME)));
 	html_kv(f, "adapter", "adapter", logread_str(ad, LOG_KEY_ADDRESS));
 	if (several_centrals(r)) {
 		JsonArray *a = logread_arr(s, LOG_KEY_CENTRALS);
@@ -1353,12 +1371,14 @@ static void html_run(struct report *r, FILE *f)
 		for (guint i = 0; i < json_array_get_length(a); i++) {
 			JsonNode *n = json_array_get_element(a, i);
 			JsonObject *o = JSON_NODE_HOLDS_OBJECT(n) ?
-				json_node_get_object(n) : NULL;
+			                        json_node_get_object(n) :
+			                        NULL;
 
 			g_string_append_printf(c, "%s%s (%s)", i ? ", " : "",
-				or(logread_str(o, LOG_KEY_NAME), "?"),
-				or(logread_str(logread_obj(o, LOG_KEY_ADAPTER),
-					LOG_KEY_ADDRESS), "?"));
+				or (logread_str(o, LOG_KEY_NAME), "?"),
+				or (logread_str(logread_obj(o, LOG_KEY_ADAPTER),
+					    LOG_KEY_ADDRESS),
+					   "?"));
 		}
 		html_kv(f, "centrals", "centrals", c->str);
 		g_string_free(c, TRUE);
@@ -1370,8 +1390,8 @@ static void html_run(struct report *r, FILE *f)
 	if (sim && bool_member(sim, LOG_KEY_ENABLED, false)) {
 		char *faults = str_list(logread_arr(sim, LOG_KEY_FAULTS));
 
-		html_kv(f, "simulator", "simulator faults", *faults ? faults :
-								       "none");
+		html_kv(f, "simulator", "simulator faults",
+			*faults ? faults : "none");
 		g_free(faults);
 	}
 	html_kv(f, "log", "log", r->log_path);
@@ -1390,8 +1410,9 @@ static void html_status(struct report *r, FILE *f)
 	if (!e) {
 		cls = "incomplete";
 		word = "INCOMPLETE";
-		text = g_strdup_printf("the log ends without run-end after %"
-			G_GUINT64_FORMAT " steps (was the run killed?)",
+		text = g_strdup_printf(
+			"the log ends without run-end after %" G_GUINT64_FORMAT
+			" steps (was the run killed?)",
 			r->steps_ended);
 	} else {
 		(void)run_result(r, &rr);
@@ -1399,8 +1420,8 @@ static void html_status(struct report *r, FILE *f)
 		case LOG_RUN_PASSED:
 			cls = "passed";
 			word = "PASSED";
-			text = g_strdup_printf("%" G_GINT64_FORMAT " of %"
-				G_GINT64_FORMAT " steps",
+			text = g_strdup_printf("%" G_GINT64_FORMAT
+					       " of %" G_GINT64_FORMAT " steps",
 				logread_int(steps, LOG_KEY_PASSED, 0),
 				logread_int(steps, LOG_KEY_TOTAL, 0));
 			break;
@@ -1408,8 +1429,8 @@ static void html_status(struct report *r, FILE *f)
 			cls = "interrupted";
 			word = "INTERRUPTED";
 			text = g_strdup_printf("after %" G_GINT64_FORMAT
-				" steps", logread_int(steps, LOG_KEY_PASSED,
-					0));
+					       " steps",
+				logread_int(steps, LOG_KEY_PASSED, 0));
 			break;
 		case LOG_RUN_ERROR:
 		case LOG_RUN_FAILED:
@@ -1417,13 +1438,13 @@ static void html_status(struct report *r, FILE *f)
 		default:
 			cls = rr == LOG_RUN_ERROR ? "error" : "failed";
 			word = rr == LOG_RUN_ERROR ? "ERROR" : "FAILED";
-			text = g_strdup(or(logread_str(e, LOG_KEY_MESSAGE),
-				"(no message)"));
+			text = g_strdup(or (logread_str(e, LOG_KEY_MESSAGE),
+						   "(no message)"));
 			break;
 		}
 	}
-	fprintf(f, "<p><span id=\"status\" class=\"status %s\">%s</span> ",
-		cls, word);
+	fprintf(f, "<p><span id=\"status\" class=\"status %s\">%s</span> ", cls,
+		word);
 	fputs("<span id=\"status-text\">", f);
 	html_put(f, text);
 	fputs("</span></p>\n", f);
@@ -1437,7 +1458,8 @@ static void html_verdicts(struct report *r, FILE *f)
 	guint64 nr = not_run(r);
 
 	fputs("<table id=\"verdicts\"><tr><th>verdict</th><th>steps</th></tr>"
-	      "\n", f);
+	      "\n",
+		f);
 	for (GList *k = keys; k; k = k->next) {
 		fputs("<tr class=\"verdict\" data-verdict=\"", f);
 		html_put(f, k->data);
@@ -1447,12 +1469,15 @@ static void html_verdicts(struct report *r, FILE *f)
 			*(guint64 *)g_hash_table_lookup(r->verdicts, k->data));
 	}
 	if (r->results[LOG_STEP_INTERRUPTED])
-		fprintf(f, "<tr><td>interrupted</td><td>%" G_GUINT64_FORMAT
-			   "</td></tr>\n",
+		fprintf(f,
+			"<tr><td>interrupted</td><td>%" G_GUINT64_FORMAT
+			"</td></tr>\n",
 			r->results[LOG_STEP_INTERRUPTED]);
 	if (nr)
-		fprintf(f, "<tr><td>not run</td><td>%" G_GUINT64_FORMAT
-			   "</td></tr>\n", nr);
+		fprintf(f,
+			"<tr><td>not run</td><td>%" G_GUINT64_FORMAT
+			"</td></tr>\n",
+			nr);
 	fputs("</table>\n", f);
 	g_list_free(keys);
 	{
@@ -1497,11 +1522,13 @@ static void html_failure(FILE *f, JsonObject *step_end, const char *id)
 		logread_view_free(view);
 		return;
 	}
-	fprintf(f, "<section class=\"failure\" id=\"%s\" data-line=\"%"
-		   G_GINT64_FORMAT "\" data-verdict=\"", id, st->line);
+	fprintf(f,
+		"<section class=\"failure\" id=\"%s\" data-line=\"%" G_GINT64_FORMAT
+		"\" data-verdict=\"",
+		id, st->line);
 	html_put(f, st->verdict);
 	fputs("\"><h3>", f);
-	html_put(f, or(st->verdict, "failed"));
+	html_put(f, or (st->verdict, "failed"));
 	if (st->confidence) {
 		fputs(" (", f);
 		html_put(f, st->confidence);
@@ -1547,13 +1574,16 @@ static void html_latency(struct report *r, FILE *f)
 			p->label, p->verdict };
 	}
 	fputs("<h2 id=\"latency\">Reconnect latency</h2>\n<p id=\"latency-"
-	      "summary\">", f);
+	      "summary\">",
+		f);
 	for (guint i = 0; i < r->points->len; i++)
 		failed += pts[i].failed;
 	if (msstats_count(r->reconnect))
-		fprintf(f, "%" G_GUINT64_FORMAT " reconnects passed: min %"
-			   G_GINT64_FORMAT " ms, median %" G_GINT64_FORMAT
-			   " ms, max %" G_GINT64_FORMAT " ms. ",
+		fprintf(f,
+			"%" G_GUINT64_FORMAT
+			" reconnects passed: min %" G_GINT64_FORMAT
+			" ms, median %" G_GINT64_FORMAT
+			" ms, max %" G_GINT64_FORMAT " ms. ",
 			msstats_count(r->reconnect), msstats_min(r->reconnect),
 			msstats_median(r->reconnect),
 			msstats_max(r->reconnect));
@@ -1586,9 +1616,9 @@ static bool finish_html(struct report *r, GError **error)
 	struct html_file *h = r->html;
 	FILE *f = html_file_stream(h);
 	JsonObject *scn = logread_obj(start_obj(r), LOG_KEY_SCENARIO);
-	const char *name = or(logread_str(scn, LOG_KEY_NAME), "bondcheck run");
+	const char *name = or (logread_str(scn, LOG_KEY_NAME), "bondcheck run");
 	char *title = start_obj(r) ? report_suite_name(start_obj(r)) :
-				     g_strdup(name);
+	                             g_strdup(name);
 	char *t = g_strconcat("bondcheck report: ", title, NULL);
 
 	r->html = NULL;
@@ -1610,15 +1640,17 @@ static bool finish_html(struct report *r, GError **error)
 				id);
 		}
 		if (r->more_failures)
-			fprintf(f, "<p>... and %" G_GUINT64_FORMAT " more "
-				   "failures (see the log)</p>\n",
+			fprintf(f,
+				"<p>... and %" G_GUINT64_FORMAT " more "
+				"failures (see the log)</p>\n",
 				r->more_failures);
 	}
 	html_latency(r, f);
 	fputs("<h2 id=\"steps-title\">Steps</h2>\n<table id=\"steps\"><tr>"
 	      "<th>line</th><th>step</th><th>iteration</th><th>result</th>"
 	      "<th>verdict</th><th>time</th><th>latency</th><th>message</th>"
-	      "</tr>\n", f);
+	      "</tr>\n",
+		f);
 	if (!copy_rows(r->rows, f)) {
 		g_set_error(error, BCERROR, BCERROR_ENVIRONMENT,
 			"writing the HTML report failed: %s",
@@ -1630,8 +1662,9 @@ static bool finish_html(struct report *r, GError **error)
 	}
 	fputs("</table>\n", f);
 	if (r->rows_unlisted)
-		fprintf(f, "<p id=\"unlisted\">... and %" G_GUINT64_FORMAT
-			   " more steps that did not fail (see the log)</p>\n",
+		fprintf(f,
+			"<p id=\"unlisted\">... and %" G_GUINT64_FORMAT
+			" more steps that did not fail (see the log)</p>\n",
 			r->rows_unlisted);
 	fputs("<p class=\"muted\">bondcheck report</p>\n", f);
 	html_end(f);

@@ -54,9 +54,10 @@ static void add_centrals(struct engine *e, JsonBuilder *b)
 		log_add_str(b, LOG_KEY_NAME, c->name);
 		log_begin_object(b, LOG_KEY_ADAPTER);
 		log_add_str(b, LOG_KEY_PATH, c->adapter);
-		log_add_str(b, LOG_KEY_ADDRESS, c->adapter ?
-			model_str(e->env.model, c->adapter,
-				BLUEZ_IFACE_ADAPTER, "Address") : NULL);
+		log_add_str(b, LOG_KEY_ADDRESS,
+			c->adapter ? model_str(e->env.model, c->adapter,
+					     BLUEZ_IFACE_ADAPTER, "Address") :
+				     NULL);
 		json_builder_end_object(b);
 		privacy_log_start(&e->centrals[i], b);
 		json_builder_end_object(b);
@@ -100,8 +101,10 @@ static void add_scenario(JsonBuilder *b, const struct scenario *scn,
 		base = g_path_get_basename(file ? file : "scenario");
 	log_add_str(b, LOG_KEY_NAME, scn ? scn->name : base);
 	log_add_str(b, LOG_KEY_FILE, scn ? scn->file : file);
-	log_add_str(b, LOG_KEY_SHA256, scn ? scn->sha256 :
-		sha256 ? sha256 : "");
+	log_add_str(b, LOG_KEY_SHA256,
+		scn    ? scn->sha256 :
+		sha256 ? sha256 :
+			 "");
 	log_add_int(b, LOG_KEY_STEPS, scn ? scn->total_steps : 0);
 	runplan_write(b, LOG_KEY_PLAN, scn);
 	json_builder_end_object(b);
@@ -123,8 +126,8 @@ static void add_host(JsonBuilder *b, const struct engine_config *cfg)
 	GDateTime *dt = g_date_time_new_now_utc();
 	char *iso = g_date_time_format_iso8601(dt);
 
-	log_add_str(b, LOG_KEY_BLUEZ_VERSION, cfg->bluez_version ?
-		cfg->bluez_version : "unknown");
+	log_add_str(b, LOG_KEY_BLUEZ_VERSION,
+		cfg->bluez_version ? cfg->bluez_version : "unknown");
 	log_add_str(b, LOG_KEY_KERNEL, cfg->kernel);
 	log_begin_object(b, LOG_KEY_SIM);
 	log_add_bool(b, LOG_KEY_ENABLED, cfg->sim);
@@ -169,7 +172,8 @@ static void write_run_start(struct engine *e)
 	const char *adapter = e->centrals[0].adapter;
 	JsonBuilder *b = evlog_begin_event(e->log, LOG_EVENT_RUN_START);
 	const char *addr = adapter ? model_str(e->env.model, adapter,
-		BLUEZ_IFACE_ADAPTER, "Address") : NULL;
+					     BLUEZ_IFACE_ADAPTER, "Address") :
+	                             NULL;
 
 	begin_run_start(b, &e->cfg);
 	add_scenario(b, e->scn, NULL, NULL);
@@ -200,8 +204,8 @@ void engine_log_not_started(struct evlog *log, const struct engine_config *cfg,
 	log_begin_array(b, LOG_KEY_CENTRALS);
 	for (guint i = 0; scn && i < scn->centrals->len; i++) {
 		json_builder_begin_object(b);
-		log_add_str(b, LOG_KEY_NAME, scn_central_label(
-			g_ptr_array_index(scn->centrals, i)));
+		log_add_str(b, LOG_KEY_NAME,
+			scn_central_label(g_ptr_array_index(scn->centrals, i)));
 		log_begin_object(b, LOG_KEY_ADAPTER);
 		log_add_str(b, LOG_KEY_PATH, NULL);
 		log_add_str(b, LOG_KEY_ADDRESS, NULL);
@@ -215,8 +219,8 @@ void engine_log_not_started(struct evlog *log, const struct engine_config *cfg,
 	b = evlog_begin_event(log, LOG_EVENT_RUN_END);
 	log_add_str(b, LOG_KEY_RESULT, log_run_result_to_str(LOG_RUN_ERROR));
 	/* bad input is no verdict on the device */
-	log_add_str(b, LOG_KEY_VERDICT, env ?
-		verdict_to_str(VERDICT_ENVIRONMENT_ERROR) : NULL);
+	log_add_str(b, LOG_KEY_VERDICT,
+		env ? verdict_to_str(VERDICT_ENVIRONMENT_ERROR) : NULL);
 	log_add_str(b, LOG_KEY_CONFIDENCE, NULL);
 	log_begin_object(b, LOG_KEY_STEPS);
 	log_add_int(b, LOG_KEY_RUN, 0);
@@ -237,8 +241,7 @@ void runlog_run_start(struct engine *e)
 		return;
 	write_run_start(e);
 	e->run_start_written = true;
-	for (guint n = 0; e->early_notes && n + 1 < e->early_notes->len;
-	     n += 2)
+	for (guint n = 0; e->early_notes && n + 1 < e->early_notes->len; n += 2)
 		write_note(e, e->early_notes->pdata[n],
 			e->early_notes->pdata[n + 1]);
 	if (e->early_notes)
@@ -263,10 +266,14 @@ void runlog_run_end(struct engine *e)
 
 	log_add_str(b, LOG_KEY_RESULT,
 		log_run_result_to_str(run_result(r->outcome)));
-	log_add_str(b, LOG_KEY_VERDICT, r->outcome ==
-		ENGINE_OUTCOME_INTERRUPTED ? NULL : verdict_to_str(r->verdict));
-	log_add_str(b, LOG_KEY_CONFIDENCE, r->confidence == CONFIDENCE_NONE ?
-		NULL : confidence_to_str(r->confidence));
+	log_add_str(b, LOG_KEY_VERDICT,
+		r->outcome == ENGINE_OUTCOME_INTERRUPTED ?
+			NULL :
+			verdict_to_str(r->verdict));
+	log_add_str(b, LOG_KEY_CONFIDENCE,
+		r->confidence == CONFIDENCE_NONE ?
+			NULL :
+			confidence_to_str(r->confidence));
 	log_begin_object(b, LOG_KEY_STEPS);
 	log_add_int(b, LOG_KEY_RUN, r->steps_run);
 	log_add_int(b, LOG_KEY_PASSED, r->steps_passed);
@@ -344,8 +351,8 @@ void runlog_step_end(struct engine *e, enum log_step_result result,
 	add_place(e, b);
 	log_add_str(b, LOG_KEY_RESULT, log_step_result_to_str(result));
 	log_add_str(b, LOG_KEY_VERDICT, verdict_to_str(v));
-	log_add_str(b, LOG_KEY_CONFIDENCE, c == CONFIDENCE_NONE ? NULL :
-						       confidence_to_str(c));
+	log_add_str(b, LOG_KEY_CONFIDENCE,
+		c == CONFIDENCE_NONE ? NULL : confidence_to_str(c));
 	log_add_int(b, LOG_KEY_ELAPSED_MS, step_ms(e));
 	log_add_str(b, LOG_KEY_MESSAGE, message);
 	log_begin_object(b, LOG_KEY_EVIDENCE);
@@ -406,7 +413,8 @@ void runlog_reply(struct engine *e, enum bluez_op op, const char *path,
 			r->error_name ? r->error_name : BC_ERR_BAD_REPLY);
 		log_add_str(b, LOG_KEY_MESSAGE,
 			r->error_text ? r->error_text :
-			r->error ? r->error->message : NULL);
+			r->error      ? r->error->message :
+					NULL);
 	}
 	log_add_int(b, LOG_KEY_MS, ms);
 	evlog_end(e->log, b);
@@ -420,22 +428,28 @@ void runlog_model(struct engine *e, struct central *c,
 	runlog_add_central(b, c);
 	switch (ev->type) {
 	case MODEL_EVENT_PROP_CHANGED:
-		log_add_str(b, LOG_KEY_EVENT, log_bluez_to_str(LOG_BLUEZ_PROPERTY));
+		log_add_str(b, LOG_KEY_EVENT,
+			log_bluez_to_str(LOG_BLUEZ_PROPERTY));
 		break;
 	case MODEL_EVENT_IFACE_ADDED:
-		log_add_str(b, LOG_KEY_EVENT, log_bluez_to_str(LOG_BLUEZ_ADDED));
+		log_add_str(b, LOG_KEY_EVENT,
+			log_bluez_to_str(LOG_BLUEZ_ADDED));
 		break;
 	case MODEL_EVENT_IFACE_REMOVED:
-		log_add_str(b, LOG_KEY_EVENT, log_bluez_to_str(LOG_BLUEZ_REMOVED));
+		log_add_str(b, LOG_KEY_EVENT,
+			log_bluez_to_str(LOG_BLUEZ_REMOVED));
 		break;
 	case MODEL_EVENT_SIGNAL:
-		log_add_str(b, LOG_KEY_EVENT, log_bluez_to_str(LOG_BLUEZ_SIGNAL));
+		log_add_str(b, LOG_KEY_EVENT,
+			log_bluez_to_str(LOG_BLUEZ_SIGNAL));
 		break;
 	case MODEL_EVENT_RESET:
-		log_add_str(b, LOG_KEY_EVENT, log_bluez_to_str(LOG_BLUEZ_RESET));
+		log_add_str(b, LOG_KEY_EVENT,
+			log_bluez_to_str(LOG_BLUEZ_RESET));
 		break;
 	case MODEL_EVENT_SYNCED:
-		log_add_str(b, LOG_KEY_EVENT, log_bluez_to_str(LOG_BLUEZ_SYNCED));
+		log_add_str(b, LOG_KEY_EVENT,
+			log_bluez_to_str(LOG_BLUEZ_SYNCED));
 		break;
 	}
 	log_add_str(b, LOG_KEY_PATH, ev->path);
@@ -448,8 +462,7 @@ void runlog_model(struct engine *e, struct central *c,
 	evlog_end(e->log, b);
 }
 
-void runlog_agent_request(struct engine *e,
-	const struct engine_agent_event *ev)
+void runlog_agent_request(struct engine *e, const struct engine_agent_event *ev)
 {
 	JsonBuilder *b = evlog_begin_event(e->log, LOG_EVENT_AGENT);
 
@@ -457,7 +470,7 @@ void runlog_agent_request(struct engine *e,
 	log_add_str(b, LOG_KEY_METHOD, ev->method);
 	log_add_str(b, LOG_KEY_DEVICE, ev->device);
 	if (!strcmp(ev->method, "RequestConfirmation") ||
-	    !strcmp(ev->method, "DisplayPasskey"))
+		!strcmp(ev->method, "DisplayPasskey"))
 		log_add_int(b, LOG_KEY_PASSKEY, ev->passkey);
 	log_add_bool(b, LOG_KEY_FOREIGN, ev->foreign);
 	log_add_bool(b, LOG_KEY_ACCEPTED, ev->accepted);

@@ -14,15 +14,15 @@
 
 /* a plan with more nodes than a scenario can have is not one */
 #define MAX_NODES (SCN_MAX_SIZE / 2)
-#define MAX_NAME 64
+#define MAX_NAME  64
 
 /* ---- writing ------------------------------------------------------------ */
 
 static const char *central_name(const struct scenario *scn, unsigned i)
 {
 	return i < scn->centrals->len ?
-		scn_central_label(g_ptr_array_index(scn->centrals, i)) :
-		LOG_CENTRAL_DEFAULT;
+	               scn_central_label(g_ptr_array_index(scn->centrals, i)) :
+	               LOG_CENTRAL_DEFAULT;
 }
 
 /* depth is bounded by SCN_MAX_DEPTH (the parser's limit) */
@@ -37,9 +37,10 @@ static void write_steps(JsonBuilder *b, const struct scenario *scn,
 		if (s->children && s->each) {
 			log_begin_array(b, LOG_KEY_EACH);
 			for (guint k = 0; k < s->each->len; k++)
-				json_builder_add_string_value(b, central_name(
-					scn, g_array_index(s->each, unsigned,
-						k)));
+				json_builder_add_string_value(b,
+					central_name(scn,
+						g_array_index(s->each, unsigned,
+							k)));
 			json_builder_end_array(b);
 		} else if (s->children) {
 			log_add_int(b, LOG_KEY_REPEAT, s->count);
@@ -59,8 +60,7 @@ static void write_steps(JsonBuilder *b, const struct scenario *scn,
 	}
 }
 
-void runplan_write(JsonBuilder *b, const char *key,
-	const struct scenario *scn)
+void runplan_write(JsonBuilder *b, const char *key, const struct scenario *scn)
 {
 	log_begin_array(b, key);
 	if (scn)
@@ -72,19 +72,19 @@ void runplan_write(JsonBuilder *b, const char *key,
 
 struct node {
 	gint64 line;
-	char *name;              /* a step's; NULL: a block */
-	char *as;                /* as=NAME, or NULL */
-	unsigned count;          /* a block's iterations */
-	char **each;             /* each-central: a central per iteration */
-	guint end;               /* the index after this node's subtree */
-	int parent;              /* -1: top level */
+	char *name;     /* a step's; NULL: a block */
+	char *as;       /* as=NAME, or NULL */
+	unsigned count; /* a block's iterations */
+	char **each;    /* each-central: a central per iteration */
+	guint end;      /* the index after this node's subtree */
+	int parent;     /* -1: top level */
 	unsigned ordinal;
-	guint64 total;           /* steps it runs, repeats expanded */
+	guint64 total; /* steps it runs, repeats expanded */
 };
 
 struct frame {
-	int block;               /* -1: the top level */
-	guint pos;               /* the next node of this level */
+	int block; /* -1: the top level */
+	guint pos; /* the next node of this level */
 	guint end;
 	unsigned iter;
 };
@@ -95,8 +95,8 @@ struct walk {
 };
 
 struct runplan {
-	GArray *nodes;           /* struct node, in file order */
-	GHashTable *by_line;     /* line -> index + 1 of its step */
+	GArray *nodes;       /* struct node, in file order */
+	GHashTable *by_line; /* line -> index + 1 of its step */
 	char *first_central;
 	struct walk w;
 	char iteration[(SCN_MAX_DEPTH + 1) * 12];
@@ -117,18 +117,18 @@ static const char *str_member(JsonObject *o, const char *key)
 	JsonNode *n = json_object_get_member(o, key);
 
 	if (!n || !JSON_NODE_HOLDS_VALUE(n) ||
-	    json_node_get_value_type(n) != G_TYPE_STRING)
+		json_node_get_value_type(n) != G_TYPE_STRING)
 		return NULL;
 	return json_node_get_string(n);
 }
 
-static bool int_member(JsonObject *o, const char *key, gint64 min,
-	gint64 max, gint64 *v)
+static bool int_member(JsonObject *o, const char *key, gint64 min, gint64 max,
+	gint64 *v)
 {
 	JsonNode *n = json_object_get_member(o, key);
 
 	if (!n || !JSON_NODE_HOLDS_VALUE(n) ||
-	    json_node_get_value_type(n) != G_TYPE_INT64)
+		json_node_get_value_type(n) != G_TYPE_INT64)
 		return false;
 	*v = json_node_get_int(n);
 	return *v >= min && *v <= max;
@@ -151,7 +151,8 @@ static bool read_node(JsonObject *o, int parent, struct node *n)
 		return false;
 	if (each) {
 		JsonArray *a = JSON_NODE_HOLDS_ARRAY(each) ?
-			json_node_get_array(each) : NULL;
+		                       json_node_get_array(each) :
+		                       NULL;
 		guint len = a ? json_array_get_length(a) : 0;
 
 		if (!a || len > SCN_MAX_CENTRALS)
@@ -159,9 +160,12 @@ static bool read_node(JsonObject *o, int parent, struct node *n)
 		n->each = g_new0(char *, len + 1);
 		for (guint i = 0; i < len; i++) {
 			JsonNode *e = json_array_get_element(a, i);
-			const char *s = JSON_NODE_HOLDS_VALUE(e) &&
-				json_node_get_value_type(e) == G_TYPE_STRING ?
-				json_node_get_string(e) : NULL;
+			const char *s =
+				JSON_NODE_HOLDS_VALUE(e) &&
+						json_node_get_value_type(e) ==
+							G_TYPE_STRING ?
+					json_node_get_string(e) :
+					NULL;
 
 			if (!short_name(s))
 				return false;
@@ -212,7 +216,8 @@ static bool read_tree(struct runplan *p, JsonArray *top)
 		if (st[depth].i >= json_array_get_length(st[depth].a)) {
 			if (st[depth].block >= 0)
 				g_array_index(p->nodes, struct node,
-					st[depth].block).end = p->nodes->len;
+					st[depth].block)
+					.end = p->nodes->len;
 			if (depth-- == 0)
 				return true;
 			continue;
@@ -234,7 +239,7 @@ static bool read_tree(struct runplan *p, JsonArray *top)
 			continue;
 		}
 		if (!kids || !JSON_NODE_HOLDS_ARRAY(kids) ||
-		    depth + 1 >= (int)G_N_ELEMENTS(st))
+			depth + 1 >= (int)G_N_ELEMENTS(st))
 			return false;
 		depth++;
 		st[depth].a = json_node_get_array(kids);
@@ -271,33 +276,38 @@ static void index_tree(struct runplan *p)
 			n->total = 1;
 		} else {
 			for (guint k = i + 1; k < n->end;
-			     k = g_array_index(p->nodes, struct node, k).end) {
-				guint64 t = g_array_index(p->nodes,
-					struct node, k).total;
+				k = g_array_index(p->nodes, struct node, k).end) {
+				guint64 t = g_array_index(p->nodes, struct node,
+					k)
+				                    .total;
 
 				sum = sum > G_MAXUINT64 - t ? G_MAXUINT64 :
-							      sum + t;
+				                              sum + t;
 			}
 			n->total = n->count && sum > G_MAXUINT64 / n->count ?
-				G_MAXUINT64 : sum * n->count;
+			                   G_MAXUINT64 :
+			                   sum * n->count;
 		}
 	}
 	for (guint k = 0; k < p->nodes->len;
-	     k = g_array_index(p->nodes, struct node, k).end) {
+		k = g_array_index(p->nodes, struct node, k).end) {
 		guint64 t = g_array_index(p->nodes, struct node, k).total;
 
 		p->total = p->total > G_MAXUINT64 - t ? G_MAXUINT64 :
-							p->total + t;
+		                                        p->total + t;
 	}
 }
 
 struct runplan *runplan_new(JsonObject *run_start)
 {
 	JsonNode *scn = run_start ? json_object_get_member(run_start,
-		LOG_KEY_SCENARIO) : NULL;
-	JsonNode *plan = scn && JSON_NODE_HOLDS_OBJECT(scn) ?
-		json_object_get_member(json_node_get_object(scn),
-			LOG_KEY_PLAN) : NULL;
+					    LOG_KEY_SCENARIO) :
+	                            NULL;
+	JsonNode *plan =
+		scn && JSON_NODE_HOLDS_OBJECT(scn) ?
+			json_object_get_member(json_node_get_object(scn),
+				LOG_KEY_PLAN) :
+			NULL;
 	JsonNode *cs = json_object_get_member(run_start, LOG_KEY_CENTRALS);
 	struct runplan *p;
 
@@ -313,12 +323,13 @@ struct runplan *runplan_new(JsonObject *run_start)
 	}
 	index_tree(p);
 	if (cs && JSON_NODE_HOLDS_ARRAY(cs) &&
-	    json_array_get_length(json_node_get_array(cs)) > 0) {
+		json_array_get_length(json_node_get_array(cs)) > 0) {
 		JsonNode *c0 = json_array_get_element(json_node_get_array(cs),
 			0);
 		const char *name = JSON_NODE_HOLDS_OBJECT(c0) ?
-			str_member(json_node_get_object(c0), LOG_KEY_NAME) :
-			NULL;
+		                           str_member(json_node_get_object(c0),
+						   LOG_KEY_NAME) :
+		                           NULL;
 
 		if (short_name(name))
 			p->first_central = g_strdup(name);
@@ -363,7 +374,8 @@ static int walk_next(const struct runplan *p, struct walk *w)
 					i + 1, n->end, 1 };
 			continue;
 		}
-		if (f->block >= 0 && f->iter < node_at(p, (guint)f->block)->count) {
+		if (f->block >= 0 &&
+			f->iter < node_at(p, (guint)f->block)->count) {
 			f->iter++;
 			f->pos = (guint)f->block + 1;
 			continue;
@@ -424,8 +436,7 @@ static int parse_iteration(const char *s, guint64 *it, int max)
 	return n;
 }
 
-bool runplan_ahead(const struct runplan *p, gint64 line,
-	const char *iteration)
+bool runplan_ahead(const struct runplan *p, gint64 line, const char *iteration)
 {
 	guint idx = GPOINTER_TO_UINT(g_hash_table_lookup(p->by_line, &line));
 	guint64 it[SCN_MAX_DEPTH + 2], want[2 * (SCN_MAX_DEPTH + 2) + 1],
@@ -438,7 +449,7 @@ bool runplan_ahead(const struct runplan *p, gint64 line,
 		return false;
 	n_it = parse_iteration(iteration, it, (int)G_N_ELEMENTS(it));
 	for (int b = node_at(p, idx - 1)->parent; b >= 0;
-	     b = node_at(p, (guint)b)->parent) {
+		b = node_at(p, (guint)b)->parent) {
 		if (depth >= (int)G_N_ELEMENTS(chain))
 			return false;
 		chain[depth++] = b;

@@ -26,21 +26,21 @@ struct word {
 struct parser {
 	const char *file;
 	GPtrArray *errors;
-	GHashTable *vars;         /* name -> value, as in effect now */
-	GHashTable *fixed;        /* names set by --set: `set` cannot change */
-	GHashTable *names;        /* names the file uses (struct scenario's) */
+	GHashTable *vars;  /* name -> value, as in effect now */
+	GHashTable *fixed; /* names set by --set: `set` cannot change */
+	GHashTable *names; /* names the file uses (struct scenario's) */
 	const struct scenario_options *opts;
 	int line;
 	/* limits (scenario.h) */
-	size_t line_len;          /* the current line, ${...} expanded so far */
-	bool line_over;           /* it went past SCN_MAX_LINE (said once) */
-	size_t expanded;          /* bytes every ${...} of the file added */
-	bool file_over;           /* past SCN_MAX_EXPANDED (said once) */
-	struct scn_error *stop;   /* "too many errors": the parse stops */
+	size_t line_len;        /* the current line, ${...} expanded so far */
+	bool line_over;         /* it went past SCN_MAX_LINE (said once) */
+	size_t expanded;        /* bytes every ${...} of the file added */
+	bool file_over;         /* past SCN_MAX_EXPANDED (said once) */
+	struct scn_error *stop; /* "too many errors": the parse stops */
 	/* centrals: declared before the first step */
-	GPtrArray *centrals;      /* struct scn_central */
-	int first_step_line;      /* 0: no step yet */
-	bool centrals_over;       /* past SCN_MAX_CENTRALS (said once) */
+	GPtrArray *centrals; /* struct scn_central */
+	int first_step_line; /* 0: no step yet */
+	bool centrals_over;  /* past SCN_MAX_CENTRALS (said once) */
 };
 
 /* ---- names -------------------------------------------------------------- */
@@ -147,7 +147,8 @@ static void err_at(struct parser *p, int col, const char *fmt, ...)
 	if (p->errors->len >= SCN_MAX_ERRORS) {
 		/* the rest of the file is not read: what it says is bounded */
 		e->message = g_strdup_printf("more than %u errors; stopping "
-			"here", SCN_MAX_ERRORS);
+					     "here",
+			SCN_MAX_ERRORS);
 		p->stop = e;
 		g_ptr_array_add(p->errors, e);
 		return;
@@ -215,8 +216,10 @@ char *scenario_unused_var(struct scenario *const *scns, guint n,
 	g_ptr_array_add(all, NULL);
 	sg = suggest_nearest(name, (const char *const *)all->pdata);
 	why = n == 1 ? g_strdup_printf("%s never uses %s%s",
-		scns[0]->file ? scns[0]->file : "the scenario", name, sg) :
-		g_strdup_printf("none of the %u scenarios uses %s%s", n, name, sg);
+			       scns[0]->file ? scns[0]->file : "the scenario",
+			       name, sg) :
+	               g_strdup_printf("none of the %u scenarios uses %s%s", n,
+			       name, sg);
 	g_free(sg);
 	g_ptr_array_free(all, TRUE);
 	return why;
@@ -242,24 +245,32 @@ static size_t expand(struct parser *p, const char *s, int col, GString *out,
 		err_at(p, col, "'%s' is not a variable name", name);
 		*ok = false;
 	} else if (!(v = g_hash_table_lookup(p->vars, name))) {
-		err_at(p, col, "undefined variable '%s' (define it with "
-			"'set %s=...' or --set %s=...)", name, name, name);
+		err_at(p, col,
+			"undefined variable '%s' (define it with "
+			"'set %s=...' or --set %s=...)",
+			name, name, name);
 		*ok = false;
 	} else if (strlen(v) > SCN_MAX_VALUE) {
 		/* only --set can give one this long; `set` refuses it */
-		err_at(p, col, "${%s} is %zu bytes long; a value has at most "
-			"%u", name, strlen(v), SCN_MAX_VALUE);
+		err_at(p, col,
+			"${%s} is %zu bytes long; a value has at most "
+			"%u",
+			name, strlen(v), SCN_MAX_VALUE);
 		*ok = false;
 	} else if (p->line_over || p->file_over) {
-		*ok = false;    /* said once */
+		*ok = false; /* said once */
 	} else if (p->line_len + strlen(v) > SCN_MAX_LINE) {
-		err_at(p, col, "the line is longer than %u bytes once ${%s} is "
-			"expanded", SCN_MAX_LINE, name);
+		err_at(p, col,
+			"the line is longer than %u bytes once ${%s} is "
+			"expanded",
+			SCN_MAX_LINE, name);
 		p->line_over = true;
 		*ok = false;
 	} else if (p->expanded + strlen(v) > (size_t)SCN_MAX_EXPANDED) {
-		err_at(p, col, "${...} adds more than %u bytes to the "
-			"scenario by here", SCN_MAX_EXPANDED);
+		err_at(p, col,
+			"${...} adds more than %u bytes to the "
+			"scenario by here",
+			SCN_MAX_EXPANDED);
 		p->file_over = true;
 		*ok = false;
 	} else {
@@ -318,7 +329,8 @@ static bool split(struct parser *p, const char *line, GPtrArray *words)
 				const char *close = strchr(line + i + 1, '\'');
 
 				if (!close) {
-					err_at(p, (int)i + 1, "unterminated "
+					err_at(p, (int)i + 1,
+						"unterminated "
 						"quote (')");
 					g_string_free(w, TRUE);
 					return false;
@@ -331,21 +343,24 @@ static bool split(struct parser *p, const char *line, GPtrArray *words)
 
 				while (i < n && line[i] != '"') {
 					if (line[i] == '\\' && i + 1 < n &&
-					    (line[i + 1] == '"' ||
-						    line[i + 1] == '\\' ||
-						    line[i + 1] == '$')) {
-						g_string_append_c(w, line[i + 1]);
+						(line[i + 1] == '"' ||
+							line[i + 1] == '\\' ||
+							line[i + 1] == '$')) {
+						g_string_append_c(w,
+							line[i + 1]);
 						i += 2;
 					} else if (line[i] == '$' &&
 						   line[i + 1] == '{') {
 						i += 1 + expand(p, line + i + 1,
-							(int)i + 1, w, &ok);
+								 (int)i + 1, w,
+								 &ok);
 					} else {
 						g_string_append_c(w, line[i++]);
 					}
 				}
 				if (i >= n) {
-					err_at(p, (int)q + 1, "unterminated "
+					err_at(p, (int)q + 1,
+						"unterminated "
 						"quote (\")");
 					g_string_free(w, TRUE);
 					return false;
@@ -356,7 +371,7 @@ static bool split(struct parser *p, const char *line, GPtrArray *words)
 				i += 2;
 			} else if (c == '$' && line[i + 1] == '{') {
 				i += 1 + expand(p, line + i + 1, (int)i + 1, w,
-					&ok);
+						 &ok);
 			} else {
 				g_string_append_c(w, c);
 				i++;
@@ -436,18 +451,18 @@ static GBytes *parse_escaped(const char *s)
 			case '\\': c = '\\'; break;
 			case 'x':
 				if (g_ascii_isxdigit(s[i + 1]) &&
-				    g_ascii_isxdigit(s[i + 2])) {
-					c = (guint8)(g_ascii_xdigit_value(s[i + 1]) *
-							16 +
-						g_ascii_xdigit_value(s[i + 2]));
+					g_ascii_isxdigit(s[i + 2])) {
+					c = (guint8)(g_ascii_xdigit_value(
+							     s[i + 1]) *
+							     16 +
+						     g_ascii_xdigit_value(
+							     s[i + 2]));
 					i += 2;
 					break;
 				}
 				g_byte_array_free(b, TRUE);
 				return NULL;
-			default:
-				g_byte_array_free(b, TRUE);
-				return NULL;
+			default: g_byte_array_free(b, TRUE); return NULL;
 			}
 		}
 		g_byte_array_append(b, &c, 1);
@@ -515,8 +530,9 @@ int scenario_find_central(const struct scenario *scn, const char *name)
 	if (!name || !strcmp(name, "default")) {
 		/* the unnamed central, or the only one */
 		for (guint i = 0; i < scn->centrals->len; i++)
-			if (!((struct scn_central *)g_ptr_array_index(
-				     scn->centrals, i))->name)
+			if (!((struct scn_central *)
+					    g_ptr_array_index(scn->centrals, i))
+					->name)
 				return (int)i;
 		if (!name)
 			return 0;
@@ -540,13 +556,15 @@ static int adapter_number(const char *name)
 const char **scenario_adapter_names(const struct scenario *scn,
 	const char *const *given, GError **error)
 {
-	unsigned n = scn->centrals->len, k = given ? g_strv_length(
-		(char **)given) : 0;
+	unsigned n = scn->centrals->len,
+		 k = given ? g_strv_length((char **)given) : 0;
 	const char **names;
 
 	if (k > n) {
-		g_set_error(error, BCERROR, BCERROR_BAD_INPUT, "%u adapters "
-			"for %u central%s", k, n, n == 1 ? "" : "s");
+		g_set_error(error, BCERROR, BCERROR_BAD_INPUT,
+			"%u adapters "
+			"for %u central%s",
+			k, n, n == 1 ? "" : "s");
 		return NULL;
 	}
 	names = g_new0(const char *, n);
@@ -556,16 +574,18 @@ const char **scenario_adapter_names(const struct scenario *scn,
 
 		names[i] = i < k ? given[i] : c->adapter;
 		for (unsigned j = 0; names[i] && j < i; j++) {
-			if (!names[j] || (adapter_number(names[i]) >= 0 ?
-				    adapter_number(names[j]) !=
-					    adapter_number(names[i]) :
-				    strcmp(names[j], names[i]) != 0))
+			if (!names[j] ||
+				(adapter_number(names[i]) >= 0 ?
+						adapter_number(names[j]) !=
+							adapter_number(names[i]) :
+						strcmp(names[j], names[i]) !=
+							0))
 				continue;
 			g_set_error(error, BCERROR, BCERROR_BAD_INPUT,
 				"centrals %s and %s would both use %s: each "
 				"central needs an adapter of its own",
-				scn_central_label(g_ptr_array_index(
-					scn->centrals, j)),
+				scn_central_label(
+					g_ptr_array_index(scn->centrals, j)),
 				scn_central_label(c), names[i]);
 			g_free(names);
 			return NULL;
@@ -630,15 +650,18 @@ static void unknown_central(struct parser *p, const char *name, int col)
 		err_at(p, col, "as= needs the name of a central (declared: %s)",
 			list->len ? list->str : "none");
 	} else if (!list->len) {
-		err_at(p, col, "unknown central '%s' (this file declares none: "
-			"add a header line 'central %s')", name, name);
+		err_at(p, col,
+			"unknown central '%s' (this file declares none: "
+			"add a header line 'central %s')",
+			name, name);
 	} else {
 		/* names are short: only a near miss is worth suggesting */
 		sg = strlen(name) > 3 ?
-			suggest_nearest(name, (const char *const *)names->pdata) :
-			g_strdup("");
-		err_at(p, col, "unknown central '%s'%s (declared: %s)", name, sg,
-			list->str);
+		             suggest_nearest(name,
+				     (const char *const *)names->pdata) :
+		             g_strdup("");
+		err_at(p, col, "unknown central '%s'%s (declared: %s)", name,
+			sg, list->str);
 		g_free(sg);
 	}
 	g_string_free(list, TRUE);
@@ -660,15 +683,16 @@ static void set_as(struct parser *p, struct scn_step *s, const char *val,
 }
 
 static void add_central(struct parser *p, const char *name, int name_col,
-	const char *adapter, int adapter_col, enum scn_privacy privacy,
-	int col)
+	const char *adapter, int adapter_col, enum scn_privacy privacy, int col)
 {
 	struct scn_central *c;
 
 	if (p->centrals->len >= SCN_MAX_CENTRALS) {
 		if (!p->centrals_over)
-			err_at(p, name_col ? name_col : col, "more than %u "
-				"centrals", SCN_MAX_CENTRALS);
+			err_at(p, name_col ? name_col : col,
+				"more than %u "
+				"centrals",
+				SCN_MAX_CENTRALS);
 		p->centrals_over = true;
 		return;
 	}
@@ -676,16 +700,19 @@ static void add_central(struct parser *p, const char *name, int name_col,
 		const struct scn_central *o = g_ptr_array_index(p->centrals, i);
 
 		if (name && o->name && !strcmp(o->name, name)) {
-			err_at(p, name_col, "central '%s' is declared twice "
-				"(first on line %d)", name, o->line);
+			err_at(p, name_col,
+				"central '%s' is declared twice "
+				"(first on line %d)",
+				name, o->line);
 			return;
 		}
 		if (adapter && o->adapter && !strcmp(o->adapter, adapter)) {
 			/* said once; as= may still name it */
-			err_at(p, adapter_col, "adapter %s is already central "
+			err_at(p, adapter_col,
+				"adapter %s is already central "
 				"%s's (line %d): each central needs an adapter "
-				"of its own", adapter, scn_central_label(o),
-				o->line);
+				"of its own",
+				adapter, scn_central_label(o), o->line);
 			adapter = NULL;
 		}
 	}
@@ -712,8 +739,10 @@ static void handle_central(struct parser *p, GPtrArray *words)
 	long count = 0;
 
 	if (p->first_step_line) {
-		err_at(p, w0->col, "central lines come before the first step "
-			"(line %d)", p->first_step_line);
+		err_at(p, w0->col,
+			"central lines come before the first step "
+			"(line %d)",
+			p->first_step_line);
 		return;
 	}
 	for (guint i = 1; i < words->len; i++) {
@@ -725,21 +754,26 @@ static void handle_central(struct parser *p, GPtrArray *words)
 
 		if (!eq || eq == w->text) {
 			if (name)
-				err_at(p, w->col, "central takes one name "
-					"('%s' would be a second)", w->text);
+				err_at(p, w->col,
+					"central takes one name "
+					"('%s' would be a second)",
+					w->text);
 			else if (!central_name_ok(w->text))
-				err_at(p, w->col, "'%s' is not a central name "
+				err_at(p, w->col,
+					"'%s' is not a central name "
 					"(up to %u letters, digits, - and _, "
-					"starting with a letter)", w->text,
-					SCN_MAX_NAME);
+					"starting with a letter)",
+					w->text, SCN_MAX_NAME);
 			else {
 				name = w->text;
 				name_col = w->col;
 			}
 		} else if (klen == 7 && !strncmp(w->text, "adapter", 7)) {
 			if (!adapter_name_ok(val))
-				err_at(p, vcol, "adapter= takes an adapter "
-					"name like hci0, not '%s'", val);
+				err_at(p, vcol,
+					"adapter= takes an adapter "
+					"name like hci0, not '%s'",
+					val);
 			adapter = val;
 			adapter_col = vcol;
 		} else if (klen == 7 && !strncmp(w->text, "privacy", 7)) {
@@ -748,33 +782,42 @@ static void handle_central(struct parser *p, GPtrArray *words)
 			else if (!strcmp(val, "off"))
 				privacy = SCN_PRIVACY_OFF;
 			else
-				err_at(p, vcol, "privacy= takes on or off, not "
-					"'%s'", val);
+				err_at(p, vcol,
+					"privacy= takes on or off, not "
+					"'%s'",
+					val);
 		} else if (klen == 5 && !strncmp(w->text, "count", 5)) {
 			if (!parse_long(val, 1, SCN_MAX_CENTRALS, &count))
-				err_at(p, vcol, "count= takes 1 to %u, not '%s'",
+				err_at(p, vcol,
+					"count= takes 1 to %u, not '%s'",
 					SCN_MAX_CENTRALS, val);
 			count_col = vcol;
 		} else {
 			char *key = g_strndup(w->text, klen);
 			char *sg = suggest_nearest(key, central_keys);
 
-			err_at(p, w->col, "unknown parameter '%s' for central%s "
+			err_at(p, w->col,
+				"unknown parameter '%s' for central%s "
 				"(it takes a name, adapter=, privacy= and "
-				"count=)", key, sg);
+				"count=)",
+				key, sg);
 			g_free(sg);
 			g_free(key);
 		}
 	}
 	if (count_col && !name)
-		err_at(p, count_col, "count= needs a name: 'central NAME "
+		err_at(p, count_col,
+			"count= needs a name: 'central NAME "
 			"count=N' declares NAME1 to NAMEN");
 	else if (count_col && adapter)
-		err_at(p, adapter_col, "adapter= names one adapter: not with "
+		err_at(p, adapter_col,
+			"adapter= names one adapter: not with "
 			"count= (each of the N centrals gets its own)");
 	else if (count && name && strlen(name) + 2 > SCN_MAX_NAME)
-		err_at(p, name_col, "'%s' is too long to number (at most %u "
-			"bytes with its number)", name, SCN_MAX_NAME);
+		err_at(p, name_col,
+			"'%s' is too long to number (at most %u "
+			"bytes with its number)",
+			name, SCN_MAX_NAME);
 	if (p->errors->len != errs)
 		return;
 	if (!count) {
@@ -803,7 +846,8 @@ static void check_centrals(struct parser *p)
 		if (c->name)
 			continue;
 		p->line = c->line;
-		err_at(p, c->col, "with several centrals each needs a name "
+		err_at(p, c->col,
+			"with several centrals each needs a name "
 			"(central NAME ...): this one has none");
 	}
 	p->line = line;
@@ -857,7 +901,7 @@ struct param {
 	const char *key;
 	void (*parse)(struct parser *p, struct scn_step *s,
 		const struct param *pm, const char *val, int col);
-	int arg;                 /* for the handler (expect's property) */
+	int arg; /* for the handler (expect's property) */
 };
 
 /* One positional argument. */
@@ -916,8 +960,8 @@ static void p_timeout(struct parser *p, struct scn_step *s,
 		s->timeout_ms = ms;
 }
 
-static void p_bond(struct parser *p, struct scn_step *s,
-	const struct param *pm, const char *val, int col)
+static void p_bond(struct parser *p, struct scn_step *s, const struct param *pm,
+	const char *val, int col)
 {
 	(void)pm;
 	if (!parse_bool(val, &s->bond))
@@ -927,8 +971,8 @@ static void p_bond(struct parser *p, struct scn_step *s,
 static const char *const io_caps[] = { "DisplayOnly", "DisplayYesNo",
 	"KeyboardOnly", "NoInputNoOutput", "KeyboardDisplay", NULL };
 
-static void p_io(struct parser *p, struct scn_step *s,
-	const struct param *pm, const char *val, int col)
+static void p_io(struct parser *p, struct scn_step *s, const struct param *pm,
+	const char *val, int col)
 {
 	(void)pm;
 	for (size_t i = 0; io_caps[i]; i++) {
@@ -940,9 +984,11 @@ static void p_io(struct parser *p, struct scn_step *s,
 	{
 		char *sg = suggest_nearest(val, io_caps);
 
-		err_at(p, col, "io= takes one of DisplayOnly, DisplayYesNo, "
+		err_at(p, col,
+			"io= takes one of DisplayOnly, DisplayYesNo, "
 			"KeyboardOnly, NoInputNoOutput, KeyboardDisplay, not "
-			"'%s'%s", val, sg);
+			"'%s'%s",
+			val, sg);
 		g_free(sg);
 	}
 }
@@ -975,8 +1021,10 @@ static void p_method(struct parser *p, struct scn_step *s,
 		}
 	}
 	sg = suggest_nearest(val, methods);
-	err_at(p, col, "method= takes just-works, numeric-comparison or "
-		"passkey-entry, not '%s'%s", val, sg);
+	err_at(p, col,
+		"method= takes just-works, numeric-comparison or "
+		"passkey-entry, not '%s'%s",
+		val, sg);
 	g_free(sg);
 }
 
@@ -996,8 +1044,8 @@ static void p_confirm(struct parser *p, struct scn_step *s,
 static const char *const vias[] = { "sim", "command", "serial", "gatt",
 	"manual", NULL };
 
-static void p_via(struct parser *p, struct scn_step *s,
-	const struct param *pm, const char *val, int col)
+static void p_via(struct parser *p, struct scn_step *s, const struct param *pm,
+	const char *val, int col)
 {
 	(void)pm;
 	for (size_t i = 0; vias[i]; i++) {
@@ -1010,16 +1058,18 @@ static void p_via(struct parser *p, struct scn_step *s,
 	{
 		char *sg = suggest_nearest(val, vias);
 
-		err_at(p, col, "via= takes sim, command, serial, gatt or manual, "
-			"not '%s'%s", val, sg);
+		err_at(p, col,
+			"via= takes sim, command, serial, gatt or manual, "
+			"not '%s'%s",
+			val, sg);
 		g_free(sg);
 	}
 }
 
 static const char *const kinds[] = { "hard", "graceful", NULL };
 
-static void p_kind(struct parser *p, struct scn_step *s,
-	const struct param *pm, const char *val, int col)
+static void p_kind(struct parser *p, struct scn_step *s, const struct param *pm,
+	const char *val, int col)
 {
 	(void)pm;
 	for (size_t i = 0; kinds[i]; i++) {
@@ -1039,16 +1089,16 @@ static void p_kind(struct parser *p, struct scn_step *s,
 }
 
 /* cmd=, port=: text that must not be empty */
-static void p_text(struct parser *p, struct scn_step *s,
-	const struct param *pm, const char *val, int col)
+static void p_text(struct parser *p, struct scn_step *s, const struct param *pm,
+	const char *val, int col)
 {
 	set_str(!strcmp(pm->key, "cmd") ? &s->cmd : &s->port, val);
 	if (!*val)
 		err_at(p, col, "%s= is empty", pm->key);
 }
 
-static void p_baud(struct parser *p, struct scn_step *s,
-	const struct param *pm, const char *val, int col)
+static void p_baud(struct parser *p, struct scn_step *s, const struct param *pm,
+	const char *val, int col)
 {
 	long n;
 
@@ -1059,26 +1109,27 @@ static void p_baud(struct parser *p, struct scn_step *s,
 		s->baud = (int)n;
 }
 
-static void p_send(struct parser *p, struct scn_step *s,
-	const struct param *pm, const char *val, int col)
+static void p_send(struct parser *p, struct scn_step *s, const struct param *pm,
+	const char *val, int col)
 {
 	(void)pm;
 	set_bytes(&s->send, parse_escaped(val));
 	if (!s->send || !g_bytes_get_size(s->send))
-		err_at(p, col, "send= needs text; escapes are \\r \\n \\t \\\\ "
+		err_at(p, col,
+			"send= needs text; escapes are \\r \\n \\t \\\\ "
 			"and \\xNN");
 }
 
-static void p_char(struct parser *p, struct scn_step *s,
-	const struct param *pm, const char *val, int col)
+static void p_char(struct parser *p, struct scn_step *s, const struct param *pm,
+	const char *val, int col)
 {
 	(void)pm;
 	set_uuid(p, s, val, col);
 }
 
 /* value= (reboot via=gatt), expect= (read) */
-static void p_hex(struct parser *p, struct scn_step *s,
-	const struct param *pm, const char *val, int col)
+static void p_hex(struct parser *p, struct scn_step *s, const struct param *pm,
+	const char *val, int col)
 {
 	set_bytes(&s->value, parse_hex(val));
 	if (!s->value)
@@ -1120,12 +1171,14 @@ static void p_error(struct parser *p, struct scn_step *s,
 		}
 	}
 	sg = suggest_nearest(val, gatt_errors);
-	err_at(p, col, "expect-error= takes a BlueZ error name (failed, "
+	err_at(p, col,
+		"expect-error= takes a BlueZ error name (failed, "
 		"in-progress, not-permitted, not-authorized, not-supported, "
 		"not-connected, invalid-arguments, invalid-offset, "
 		"invalid-value-length, not-paired, does-not-exist, "
 		"not-available, not-ready) or an ATT error as att-0xNN, not "
-		"'%s'%s", val, sg);
+		"'%s'%s",
+		val, sg);
 	g_free(sg);
 }
 
@@ -1188,8 +1241,10 @@ static void p_adv_mfr(struct parser *p, struct scn_step *s,
 	g_free(id);
 	set_bytes(&s->adv_mfr, ok ? parse_hex(colon + 1) : NULL);
 	if (!ok || !s->adv_mfr) {
-		err_at(p, col, "manufacturer= takes ID:HEX, a company ID "
-			"(0x05f1 or 1521) and hex bytes, not '%s'", val);
+		err_at(p, col,
+			"manufacturer= takes ID:HEX, a company ID "
+			"(0x05f1 or 1521) and hex bytes, not '%s'",
+			val);
 		return;
 	}
 	s->adv_mfr_id = (int)n;
@@ -1202,15 +1257,17 @@ static void p_adv_appearance(struct parser *p, struct scn_step *s,
 
 	(void)pm;
 	if (!parse_u16(val, &n))
-		err_at(p, col, "appearance= takes 0 to 65535 (768, or 0x0300), "
-			"not '%s'", val);
+		err_at(p, col,
+			"appearance= takes 0 to 65535 (768, or 0x0300), "
+			"not '%s'",
+			val);
 	else
 		s->adv_appearance = (int)n;
 }
 
 /* expect-no-notify's for=: how long no notification may come */
-static void p_for(struct parser *p, struct scn_step *s,
-	const struct param *pm, const char *val, int col)
+static void p_for(struct parser *p, struct scn_step *s, const struct param *pm,
+	const char *val, int col)
 {
 	int64_t ms;
 
@@ -1236,8 +1293,8 @@ static void p_write_type(struct parser *p, struct scn_step *s,
 }
 
 /* expect's PROP=yes|no */
-static void p_prop(struct parser *p, struct scn_step *s,
-	const struct param *pm, const char *val, int col)
+static void p_prop(struct parser *p, struct scn_step *s, const struct param *pm,
+	const char *val, int col)
 {
 	struct scn_expect x = { (enum scn_prop)pm->arg, false };
 
@@ -1246,7 +1303,8 @@ static void p_prop(struct parser *p, struct scn_step *s,
 		return;
 	}
 	if (!s->expects)
-		s->expects = g_array_new(FALSE, FALSE, sizeof(struct scn_expect));
+		s->expects = g_array_new(FALSE, FALSE,
+			sizeof(struct scn_expect));
 	g_array_append_val(s->expects, x);
 }
 
@@ -1283,22 +1341,25 @@ static void c_reboot(struct parser *p, struct scn_step *s, bool clean)
 	int col = s->col;
 
 	(void)clean;
-	if (s->via_given) {  /* else chosen when the run starts */
+	if (s->via_given) { /* else chosen when the run starts */
 		if (s->via == SCN_VIA_COMMAND && !s->cmd &&
-		    !p->opts->have_reboot_cmd)
-			err_at(p, col, "reboot via=command needs cmd=... (or "
+			!p->opts->have_reboot_cmd)
+			err_at(p, col,
+				"reboot via=command needs cmd=... (or "
 				"run with --reboot-cmd)");
 		if (s->via == SCN_VIA_SERIAL && !s->port)
-			err_at(p, col, "reboot via=serial needs "
+			err_at(p, col,
+				"reboot via=serial needs "
 				"port=/dev/tty...");
 		if (s->cmd && s->via != SCN_VIA_COMMAND)
 			err_at(p, col, "cmd= only applies to via=command");
-		if ((s->port || s->baud || s->send) &&
-		    s->via != SCN_VIA_SERIAL)
-			err_at(p, col, "port=, baud= and send= only apply to "
+		if ((s->port || s->baud || s->send) && s->via != SCN_VIA_SERIAL)
+			err_at(p, col,
+				"port=, baud= and send= only apply to "
 				"via=serial");
 		if ((s->uuid || s->value) && s->via != SCN_VIA_GATT)
-			err_at(p, col, "char= and value= only apply to "
+			err_at(p, col,
+				"char= and value= only apply to "
 				"via=gatt");
 	}
 	if (s->via == SCN_VIA_SERIAL && !s->baud)
@@ -1308,7 +1369,8 @@ static void c_reboot(struct parser *p, struct scn_step *s, bool clean)
 static void c_expect(struct parser *p, struct scn_step *s, bool clean)
 {
 	if ((!s->expects || s->expects->len == 0) && clean)
-		err_at(p, s->col, "expect needs at least one PROP=yes|no "
+		err_at(p, s->col,
+			"expect needs at least one PROP=yes|no "
 			"(connected, paired, bonded, trusted, "
 			"services-resolved)");
 }
@@ -1316,15 +1378,17 @@ static void c_expect(struct parser *p, struct scn_step *s, bool clean)
 static void c_read(struct parser *p, struct scn_step *s, bool clean)
 {
 	if (clean && s->value && s->expect_error)
-		err_at(p, s->col, "read takes expect= or expect-error=, not "
+		err_at(p, s->col,
+			"read takes expect= or expect-error=, not "
 			"both");
 }
 
 static void c_expect_adv(struct parser *p, struct scn_step *s, bool clean)
 {
 	if (clean && !s->adv_name && !s->adv_uuids && s->adv_mfr_id < 0 &&
-	    s->adv_appearance < 0)
-		err_at(p, s->col, "expect-adv needs at least one of name=, "
+		s->adv_appearance < 0)
+		err_at(p, s->col,
+			"expect-adv needs at least one of name=, "
 			"uuid=, manufacturer=, appearance=");
 }
 
@@ -1338,62 +1402,41 @@ static void c_no_notify(struct parser *p, struct scn_step *s, bool clean)
 
 /* ---- the step table ----------------------------------------------------- */
 
-#define P_TIMEOUT { "timeout", p_timeout, 0 }
-#define P_END { NULL, NULL, 0 }
+#define P_TIMEOUT                       \
+	{                               \
+		"timeout", p_timeout, 0 \
+	}
+#define P_END                 \
+	{                     \
+		NULL, NULL, 0 \
+	}
 
 static const struct param timeout_params[] = { P_TIMEOUT, P_END };
-static const struct param pair_params[] = {
-	{ "bond", p_bond, 0 },
-	{ "io", p_io, 0 },
-	{ "passkey", p_passkey, 0 },
-	{ "method", p_method, 0 },
-	{ "confirm", p_confirm, 0 },
-	P_TIMEOUT, P_END
-};
-static const struct param reboot_params[] = {
-	{ "via", p_via, 0 },
-	{ "kind", p_kind, 0 },
-	{ "cmd", p_text, 0 },
-	{ "port", p_text, 0 },
-	{ "baud", p_baud, 0 },
-	{ "send", p_send, 0 },
-	{ "char", p_char, 0 },
-	{ "value", p_hex, 0 },
-	P_TIMEOUT, P_END
-};
-static const struct param read_params[] = {
-	{ "expect", p_hex, 0 },
-	{ "expect-error", p_error, 0 },
-	P_TIMEOUT, P_END
-};
-static const struct param expect_notify_params[] = {
-	{ "expect", p_hex, 0 },
-	P_TIMEOUT, P_END
-};
-static const struct param expect_adv_params[] = {
-	{ "name", p_adv_name, 0 },
-	{ "uuid", p_adv_uuid, 0 },
-	{ "manufacturer", p_adv_mfr, 0 },
-	{ "appearance", p_adv_appearance, 0 },
-	P_TIMEOUT, P_END
-};
-static const struct param no_notify_params[] = {
-	{ "for", p_for, 0 },
-	P_END
-};
-static const struct param write_params[] = {
-	{ "type", p_write_type, 0 },
-	{ "expect-error", p_error, 0 },
-	P_TIMEOUT, P_END
-};
-static const struct param expect_params[] = {
-	{ "connected", p_prop, SCN_PROP_CONNECTED },
+static const struct param pair_params[] = { { "bond", p_bond, 0 },
+	{ "io", p_io, 0 }, { "passkey", p_passkey, 0 },
+	{ "method", p_method, 0 }, { "confirm", p_confirm, 0 }, P_TIMEOUT,
+	P_END };
+static const struct param reboot_params[] = { { "via", p_via, 0 },
+	{ "kind", p_kind, 0 }, { "cmd", p_text, 0 }, { "port", p_text, 0 },
+	{ "baud", p_baud, 0 }, { "send", p_send, 0 }, { "char", p_char, 0 },
+	{ "value", p_hex, 0 }, P_TIMEOUT, P_END };
+static const struct param read_params[] = { { "expect", p_hex, 0 },
+	{ "expect-error", p_error, 0 }, P_TIMEOUT, P_END };
+static const struct param expect_notify_params[] = { { "expect", p_hex, 0 },
+	P_TIMEOUT, P_END };
+static const struct param expect_adv_params[] = { { "name", p_adv_name, 0 },
+	{ "uuid", p_adv_uuid, 0 }, { "manufacturer", p_adv_mfr, 0 },
+	{ "appearance", p_adv_appearance, 0 }, P_TIMEOUT, P_END };
+static const struct param no_notify_params[] = { { "for", p_for, 0 }, P_END };
+static const struct param write_params[] = { { "type", p_write_type, 0 },
+	{ "expect-error", p_error, 0 }, P_TIMEOUT, P_END };
+static const struct param expect_params[] = { { "connected", p_prop,
+						      SCN_PROP_CONNECTED },
 	{ "paired", p_prop, SCN_PROP_PAIRED },
 	{ "bonded", p_prop, SCN_PROP_BONDED },
 	{ "trusted", p_prop, SCN_PROP_TRUSTED },
-	{ "services-resolved", p_prop, SCN_PROP_SERVICES_RESOLVED },
-	P_TIMEOUT, P_END
-};
+	{ "services-resolved", p_prop, SCN_PROP_SERVICES_RESOLVED }, P_TIMEOUT,
+	P_END };
 static const struct param no_params[] = { P_END };
 
 static const arg_fn no_args[] = { NULL };
@@ -1403,17 +1446,17 @@ static const arg_fn duration_arg[] = { a_duration, NULL };
 
 static const struct spec {
 	const char *name;
-	int64_t timeout_ms;      /* the default timeout= */
-	const arg_fn *args;      /* the positional arguments, in order */
-	const char *what;        /* ...what they are, for messages */
+	int64_t timeout_ms; /* the default timeout= */
+	const arg_fn *args; /* the positional arguments, in order */
+	const char *what;   /* ...what they are, for messages */
 	const struct param *params;
 	/* after the last word; @clean: no error in this step so far */
 	void (*check)(struct parser *p, struct scn_step *s, bool clean);
 } specs[] = {
 	[SCN_STEP_SCAN] = { "scan", 15000, no_args, NULL, timeout_params,
 		NULL },
-	[SCN_STEP_CONNECT] = { "connect", 15000, no_args, NULL,
-		timeout_params, NULL },
+	[SCN_STEP_CONNECT] = { "connect", 15000, no_args, NULL, timeout_params,
+		NULL },
 	[SCN_STEP_PAIR] = { "pair", 30000, no_args, NULL, pair_params, NULL },
 	[SCN_STEP_TRUST] = { "trust", 5000, no_args, NULL, timeout_params,
 		NULL },
@@ -1436,8 +1479,8 @@ static const struct spec {
 		c_expect },
 	[SCN_STEP_REMOVE_BOND] = { "remove-bond", 10000, no_args, NULL,
 		timeout_params, NULL },
-	[SCN_STEP_SLEEP] = { "sleep", 0, duration_arg, "a duration",
-		no_params, NULL },
+	[SCN_STEP_SLEEP] = { "sleep", 0, duration_arg, "a duration", no_params,
+		NULL },
 	/* no timeout: it ends when for= has passed */
 	[SCN_STEP_EXPECT_NO_NOTIFY] = { "expect-no-notify", 0, uuid_arg,
 		"a characteristic UUID", no_notify_params, c_no_notify },
@@ -1453,7 +1496,7 @@ G_STATIC_ASSERT(G_N_ELEMENTS(specs) == SCN_STEP_COUNT);
 const char *scn_step_type_to_str(enum scn_step_type t)
 {
 	return (unsigned)t < SCN_STEP_COUNT && specs[t].name ? specs[t].name :
-							       "unknown";
+	                                                       "unknown";
 }
 
 int64_t scn_default_timeout(enum scn_step_type t)
@@ -1461,8 +1504,7 @@ int64_t scn_default_timeout(enum scn_step_type t)
 	return (unsigned)t < SCN_STEP_COUNT ? specs[t].timeout_ms : 10000;
 }
 
-static const struct spec *find_spec(const char *name,
-	enum scn_step_type *type)
+static const struct spec *find_spec(const char *name, enum scn_step_type *type)
 {
 	for (size_t i = 0; i < G_N_ELEMENTS(specs); i++) {
 		if (specs[i].name && !strcmp(specs[i].name, name)) {
@@ -1578,7 +1620,8 @@ static struct scn_step *parse_step(struct parser *p, const char *text,
 		if (given >= nargs) {
 			err_at(p, w->col, "unexpected '%s' (%s takes %s)",
 				w->text, sp->name,
-				nargs ? sp->what : "no positional "
+				nargs ? sp->what :
+					"no positional "
 					"arguments, only key=value");
 			continue;
 		}
@@ -1595,9 +1638,9 @@ static struct scn_step *parse_step(struct parser *p, const char *text,
 /* ---- lines and blocks --------------------------------------------------- */
 
 struct block {
-	struct scn_step *repeat;   /* NULL for the top level */
+	struct scn_step *repeat; /* NULL for the top level */
 	GPtrArray *steps;
-	guint64 n;                 /* steps it runs once, repeats expanded */
+	guint64 n; /* steps it runs once, repeats expanded */
 };
 
 static const char *block_name(const struct block *b)
@@ -1632,12 +1675,15 @@ static GArray *each_centrals(struct parser *p, GPtrArray *words)
 
 	for (guint i = 1; i < words->len; i++) {
 		struct word *w = g_ptr_array_index(words, i);
-		int c = strchr(w->text, '=') ? -2 :
-			find_central(p->centrals, w->text);
+		int c = strchr(w->text, '=') ?
+		                -2 :
+		                find_central(p->centrals, w->text);
 
 		if (c == -2) {
-			err_at(p, w->col, "each-central takes names of "
-				"centrals, not '%s'", w->text);
+			err_at(p, w->col,
+				"each-central takes names of "
+				"centrals, not '%s'",
+				w->text);
 			continue;
 		}
 		if (c < 0) {
@@ -1659,15 +1705,19 @@ static void handle_set(struct parser *p, GPtrArray *words)
 		const char *eq = strchr(w->text, '=');
 
 		if (!eq || !var_name_ok(w->text, (size_t)(eq - w->text))) {
-			err_at(p, w->col, "set takes NAME=VALUE (a name of "
-				"letters, digits and _), not '%s'", w->text);
+			err_at(p, w->col,
+				"set takes NAME=VALUE (a name of "
+				"letters, digits and _), not '%s'",
+				w->text);
 			continue;
 		}
 		if (strlen(eq + 1) > SCN_MAX_VALUE) {
-			err_at(p, w->col + (int)(eq - w->text) + 1, "the value "
+			err_at(p, w->col + (int)(eq - w->text) + 1,
+				"the value "
 				"of %.*s is %zu bytes long; a value has at most "
-				"%u", (int)(eq - w->text), w->text,
-				strlen(eq + 1), SCN_MAX_VALUE);
+				"%u",
+				(int)(eq - w->text), w->text, strlen(eq + 1),
+				SCN_MAX_VALUE);
 			continue;
 		}
 		{
@@ -1696,8 +1746,10 @@ static void count(struct parser *p, struct block *b, guint64 n, int col,
 {
 	b->n = MIN(b->n + n, (guint64)SCN_MAX_STEPS + 1);
 	if (b->n > SCN_MAX_STEPS && !*said) {
-		err_at(p, col, "the scenario runs more than %u steps (repeats "
-			"expanded)", SCN_MAX_STEPS);
+		err_at(p, col,
+			"the scenario runs more than %u steps (repeats "
+			"expanded)",
+			SCN_MAX_STEPS);
 		*said = true;
 	}
 }
@@ -1722,7 +1774,7 @@ struct scenario *scenario_parse(const char *text, gsize len, const char *file,
 	char **lines;
 	char *title = NULL;
 	int title_line = 0;
-	unsigned deep = 0;        /* repeats past SCN_MAX_DEPTH, not nested */
+	unsigned deep = 0; /* repeats past SCN_MAX_DEPTH, not nested */
 	bool too_many = false;
 	bool ok;
 
@@ -1755,16 +1807,19 @@ struct scenario *scenario_parse(const char *text, gsize len, const char *file,
 		const char *limit = text + (size_t)SCN_MAX_SIZE;
 
 		p.line = 1;
-		for (const char *q; (q = memchr(nl, '\n', (size_t)(limit - nl)));
-		     nl = q + 1)
+		for (const char *q;
+			(q = memchr(nl, '\n', (size_t)(limit - nl)));
+			nl = q + 1)
 			p.line++;
-		err_at(&p, (int)(limit - nl) + 1, "the scenario "
+		err_at(&p, (int)(limit - nl) + 1,
+			"the scenario "
 			"is longer than %u bytes (256 KiB); it goes on past here",
 			SCN_MAX_SIZE);
 		len = 0;
 	} else if (memchr(text, '\0', len)) {
 		p.line = 1;
-		err_at(&p, 1, "this is not a text file (it contains NUL bytes)");
+		err_at(&p, 1,
+			"this is not a text file (it contains NUL bytes)");
 	}
 	copy = g_strndup(text, len);
 	lines = split_lines(copy, strlen(copy));
@@ -1778,8 +1833,10 @@ struct scenario *scenario_parse(const char *text, gsize len, const char *file,
 		if (l && lines[i][l - 1] == '\r')
 			lines[i][--l] = '\0';
 		if (l > SCN_MAX_LINE) {
-			err_at(&p, SCN_MAX_LINE + 1, "the line is longer than %u "
-				"bytes", SCN_MAX_LINE);
+			err_at(&p, SCN_MAX_LINE + 1,
+				"the line is longer than %u "
+				"bytes",
+				SCN_MAX_LINE);
 			g_ptr_array_free(words, TRUE);
 			continue;
 		}
@@ -1797,14 +1854,19 @@ struct scenario *scenario_parse(const char *text, gsize len, const char *file,
 		w0 = g_ptr_array_index(words, 0);
 		if (!strcmp(w0->text, "scenario")) {
 			if (words->len != 2)
-				err_at(&p, w0->col, "scenario takes one title "
+				err_at(&p, w0->col,
+					"scenario takes one title "
 					"(quote it: scenario \"My title\")");
 			else if (title)
-				err_at(&p, w0->col, "a second scenario title "
-					"(the first is on line %d)", title_line);
+				err_at(&p, w0->col,
+					"a second scenario title "
+					"(the first is on line %d)",
+					title_line);
 			else {
-				title = g_strdup(((struct word *)
-					g_ptr_array_index(words, 1))->text);
+				title = g_strdup(
+					((struct word *)g_ptr_array_index(words,
+						 1))
+						->text);
 				title_line = p.line;
 			}
 		} else if (!strcmp(w0->text, "set")) {
@@ -1820,12 +1882,16 @@ struct scenario *scenario_parse(const char *text, gsize len, const char *file,
 			if (w0->text[0] == 'e')
 				each = each_centrals(&p, words);
 			else if (words->len != 2 ||
-				 !parse_long(((struct word *)
-						 g_ptr_array_index(words, 1))->text,
+				 !parse_long(((struct word *)g_ptr_array_index(
+						      words, 1))
+						     ->text,
 					 1, SCN_MAX_REPEAT, &n))
-				err_at(&p, words->len > 1 ?
-					((struct word *)g_ptr_array_index(words,
-						1))->col : w0->col,
+				err_at(&p,
+					words->len > 1 ?
+						((struct word *)g_ptr_array_index(
+							 words, 1))
+							->col :
+						w0->col,
 					"repeat takes a count from 1 to %u",
 					SCN_MAX_REPEAT);
 			if (deep || stack->len > SCN_MAX_DEPTH) {
@@ -1833,7 +1899,8 @@ struct scenario *scenario_parse(const char *text, gsize len, const char *file,
 				 * deep, whatever the file says; its end
 				 * only closes this */
 				if (!deep)
-					err_at(&p, w0->col, "%s blocks "
+					err_at(&p, w0->col,
+						"%s blocks "
 						"nest at most %d deep",
 						each ? "repeat and each-central" :
 						       "repeat",
@@ -1848,24 +1915,29 @@ struct scenario *scenario_parse(const char *text, gsize len, const char *file,
 				each ? each->len : (unsigned)n, each);
 		} else if (!strcmp(w0->text, "end")) {
 			if (words->len > 1)
-				err_at(&p, ((struct word *)
-					g_ptr_array_index(words, 1))->col,
+				err_at(&p,
+					((struct word *)g_ptr_array_index(words,
+						 1))
+						->col,
 					"end takes nothing");
 			if (deep) {
 				deep--;
 			} else if (stack->len == 1) {
-				err_at(&p, w0->col, "end without repeat or "
+				err_at(&p, w0->col,
+					"end without repeat or "
 					"each-central");
 			} else {
 				struct block *b = g_ptr_array_index(stack,
 					stack->len - 1);
 
 				if (b->steps->len == 0)
-					err_at(&p, w0->col, "empty %s block "
-						"(line %d)", block_name(b),
-						b->repeat->line);
-				count(&p, g_ptr_array_index(stack,
-					      stack->len - 2),
+					err_at(&p, w0->col,
+						"empty %s block "
+						"(line %d)",
+						block_name(b), b->repeat->line);
+				count(&p,
+					g_ptr_array_index(stack,
+						stack->len - 2),
 					b->n * b->repeat->count, w0->col,
 					&too_many);
 				g_ptr_array_remove_index(stack, stack->len - 1);
@@ -1893,7 +1965,8 @@ struct scenario *scenario_parse(const char *text, gsize len, const char *file,
 	check_centrals(&p);
 	if (top->steps->len == 0 && p.errors->len == 0) {
 		p.line = 1;
-		err_at(&p, 1, "no steps (a scenario needs at least one, e.g. "
+		err_at(&p, 1,
+			"no steps (a scenario needs at least one, e.g. "
 			"scan)");
 	}
 	g_free(lines);
@@ -1965,7 +2038,7 @@ static const char *file_kind(mode_t m)
 		return "a device";
 	if (S_ISSOCK(m))
 		return "a socket";
-	return "not a regular file";   /* what else there may be */
+	return "not a regular file"; /* what else there may be */
 }
 
 struct scenario *scenario_load(const char *path,

@@ -21,11 +21,11 @@
 
 struct sub {
 	char *uuid;
-	bool active;             /* our StartNotify session exists */
-	bool dropped;            /* ...and we dropped it at a link loss */
-	unsigned notifications;  /* since the session (re)started */
-	unsigned consumed;       /* ...of them, what expect-notify saw */
-	GBytes *last;            /* the last one's value, if known */
+	bool active;            /* our StartNotify session exists */
+	bool dropped;           /* ...and we dropped it at a link loss */
+	unsigned notifications; /* since the session (re)started */
+	unsigned consumed;      /* ...of them, what expect-notify saw */
+	GBytes *last;           /* the last one's value, if known */
 };
 
 /* One enum for the family: each step goes through some of them. */
@@ -33,12 +33,12 @@ enum gatt_phase {
 	GATT_PHASE_START,
 	GATT_PHASE_READING,
 	GATT_PHASE_WRITING,
-	GATT_PHASE_SUBSCRIBING,          /* StartNotify in flight */
-	GATT_PHASE_WAITING_NOTIFYING,    /* ...answered: Notifying to come */
+	GATT_PHASE_SUBSCRIBING,       /* StartNotify in flight */
+	GATT_PHASE_WAITING_NOTIFYING, /* ...answered: Notifying to come */
 	GATT_PHASE_READING_CCCD,
 	GATT_PHASE_RESUBSCRIBING,
 	GATT_PHASE_WAITING_NOTIFY,
-	GATT_PHASE_WATCHING,             /* expect-no-notify: for= runs */
+	GATT_PHASE_WATCHING, /* expect-no-notify: for= runs */
 };
 
 static const char *gatt_phase_to_str(int phase)
@@ -130,7 +130,7 @@ static void count_notification(struct central *c, struct sub *s,
 {
 	/* our own read changes Value too: that is not a notification */
 	if (strcmp(chr, path) != 0 ||
-	    step_call_pending(c->e, BLUEZ_OP_READ, path))
+		step_call_pending(c->e, BLUEZ_OP_READ, path))
 		return;
 	GVariant *v = model_prop(c->e->env.model, path, BLUEZ_IFACE_GATT_CHRC,
 		"Value");
@@ -182,10 +182,10 @@ void gatt_subs_hci(struct central *c, const struct engine_hci_event *ev)
 
 void gatt_subs_sim(struct central *c, JsonObject *t)
 {
-	const char *ev = json_object_get_string_member_with_default(t,
-		"event", "");
-	const char *side = json_object_get_string_member_with_default(t,
-		"side", "");
+	const char *ev = json_object_get_string_member_with_default(t, "event",
+		"");
+	const char *side = json_object_get_string_member_with_default(t, "side",
+		"");
 
 	if (!strcmp(ev, "link-up") && !strcmp(side, "host"))
 		link_came_up(c, "the simulator");
@@ -206,7 +206,8 @@ static bool need_chr(struct engine *e)
 	}
 	step_fail(e, VERDICT_GATT_ERROR, CONFIDENCE_NONE,
 		"the DUT has no characteristic %s%s", e->st.s->uuid,
-		central_dev_bool(c, "ServicesResolved") ? "" :
+		central_dev_bool(c, "ServicesResolved") ?
+			"" :
 			" (not connected, or services not resolved yet)");
 	return false;
 }
@@ -232,19 +233,20 @@ static bool gatt_moved(struct engine *e, const struct bluez_reply *r)
 	struct gatt_state *g = &e->st.u.gatt;
 	const char *now;
 	bool gone = r->error_name &&
-		(!strcmp(r->error_name, DBUS_ERR_UNKNOWN_OBJECT) ||
-		 !strcmp(r->error_name, DBUS_ERR_UNKNOWN_METHOD));
+	            (!strcmp(r->error_name, DBUS_ERR_UNKNOWN_OBJECT) ||
+			    !strcmp(r->error_name, DBUS_ERR_UNKNOWN_METHOD));
 	/* the handle BlueZ still had is no longer the DUT's: ATT 0x01 */
 	bool stale = r->error_text &&
-		strstr(r->error_text, "ATT error: 0x01") != NULL;
+	             strstr(r->error_text, "ATT error: 0x01") != NULL;
 
 	if ((!gone && !stale) || g->chr_moves >= GATT_MAX_MOVES || !g->chr)
 		return false;
 	g->chr_moves++;
 	step_extra_int(e, LOG_KEY_GATT_OBJECTS_REPLACED, g->chr_moves);
-	step_timeline(e, "%s is %s (the DUT's services changed); waiting for "
-		"the characteristic to come back", g->chr,
-		gone ? "gone" : "stale (ATT: Invalid Handle)");
+	step_timeline(e,
+		"%s is %s (the DUT's services changed); waiting for "
+		"the characteristic to come back",
+		g->chr, gone ? "gone" : "stale (ATT: Invalid Handle)");
 	now = central_find_chr(step_central(e), e->st.s->uuid);
 	if (now && strcmp(now, g->chr) != 0) {
 		gatt_restart(e);
@@ -337,7 +339,7 @@ static bool error_is(const struct bluez_reply *r, const char *want,
 {
 	if (!strncmp(want, "att-0x", 6)) {
 		char *low = r->error_text ? g_ascii_strdown(r->error_text, -1) :
-			NULL;
+		                            NULL;
 		char *needle = g_strdup_printf("att error: 0x%s", want + 6);
 		bool is = low && strstr(low, needle);
 
@@ -363,8 +365,9 @@ static void expect_error_reply(struct engine *e, const struct bluez_reply *r,
 		const guint8 *d;
 		gsize n = 0;
 		char *hex = r->value && g_variant_is_of_type(r->value,
-				G_VARIANT_TYPE("(ay)")) ?
-			reply_hex(r, &ay, &d, &n) : NULL;
+						G_VARIANT_TYPE("(ay)")) ?
+		                    reply_hex(r, &ay, &d, &n) :
+		                    NULL;
 
 		step_fail(e, VERDICT_EXPECTATION_FAILED, CONFIDENCE_NONE,
 			"%s succeeded%s%s%s, expected the error %s", what,
@@ -428,11 +431,9 @@ static void gatt_timeout(struct engine *e, const char *d)
 		scn_step_type_to_str(e->st.s->type), d);
 }
 
-#define GATT_OPS \
-	.clear = gatt_clear, \
-	.chr_added = gatt_chr_added, \
-	.dut_prop = gatt_dut_prop, \
-	.agent = gatt_agent, \
+#define GATT_OPS                                          \
+	.clear = gatt_clear, .chr_added = gatt_chr_added, \
+	.dut_prop = gatt_dut_prop, .agent = gatt_agent,   \
 	.phase_to_str = gatt_phase_to_str
 
 /* ---- read ---------------------------------------------------------------- */
@@ -452,7 +453,7 @@ static void read_reply(struct engine *e, const struct bluez_reply *r)
 	if (!gatt_answered(e, r, "ReadValue"))
 		return;
 	if (e->st.u.gatt.pairing_seen && central_bonded(step_central(e)) &&
-	    e->st.phase == GATT_PHASE_READING) {
+		e->st.phase == GATT_PHASE_READING) {
 		gatt_failed(e, r, "ReadValue");
 		return;
 	}
@@ -515,9 +516,11 @@ static void write_start(struct engine *e)
 		return;
 	d = g_bytes_get_data(e->st.s->value, &n);
 	step_enter_phase(e, GATT_PHASE_WRITING);
-	step_call(e, BLUEZ_OP_WRITE, e->st.u.gatt.chr, g_variant_new("(@ays)",
-		g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE, d, n, 1),
-		e->st.s->write_command ? "command" : "request"), write_reply);
+	step_call(e, BLUEZ_OP_WRITE, e->st.u.gatt.chr,
+		g_variant_new("(@ays)",
+			g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE, d, n, 1),
+			e->st.s->write_command ? "command" : "request"),
+		write_reply);
 }
 
 const struct step_ops step_write_ops = {
@@ -534,8 +537,9 @@ static void notifying_check(struct engine *e)
 	bool v = false;
 
 	if (e->st.phase == GATT_PHASE_WAITING_NOTIFYING &&
-	    model_bool(e->env.model, g->chr, BLUEZ_IFACE_GATT_CHRC,
-		    "Notifying", &v) && v) {
+		model_bool(e->env.model, g->chr, BLUEZ_IFACE_GATT_CHRC,
+			"Notifying", &v) &&
+		v) {
 		g->sub->active = true;
 		g->sub->dropped = false;
 		step_pass(e);
@@ -653,25 +657,31 @@ static void cccd_lost(struct engine *e, const char *hex)
 		step_extra_int(e, LOG_KEY_NOTIFICATIONS_SEEN,
 			c->link_notifications);
 		seen = c->link_notifications ?
-			g_strdup_printf("yet it sent %u notification%s on this "
-				"link in the %" G_GINT64_FORMAT " ms since it "
-				"came back (%s): it notifies without the CCCD",
-				c->link_notifications,
-				c->link_notifications == 1 ? "" : "s", since,
-				c->notifications_seen_by) :
-			g_strdup_printf("and it sent no notification on this "
-				"link in the %" G_GINT64_FORMAT " ms since it "
-				"came back (%s)", since,
-				c->notifications_seen_by);
+		               g_strdup_printf(
+				       "yet it sent %u notification%s on this "
+				       "link in the %" G_GINT64_FORMAT
+				       " ms since it "
+				       "came back (%s): it notifies without the CCCD",
+				       c->link_notifications,
+				       c->link_notifications == 1 ? "" : "s",
+				       since, c->notifications_seen_by) :
+		               g_strdup_printf(
+				       "and it sent no notification on this "
+				       "link in the %" G_GINT64_FORMAT
+				       " ms since it "
+				       "came back (%s)",
+				       since, c->notifications_seen_by);
 	} else {
-		seen = g_strdup("whether it still sends notifications is not "
+		seen = g_strdup(
+			"whether it still sends notifications is not "
 			"seen here (BlueZ passes them only to a subscriber; the "
 			"HCI monitor shows them: run as root)");
 	}
 	step_fail(e, VERDICT_SUBSCRIPTION_LOST, CONFIDENCE_CONFIRMED,
 		"after the link came back the DUT's CCCD for this host reads "
 		"%s (notifications off): it did not keep the bonded host's "
-		"subscription; %s", hex, seen);
+		"subscription; %s",
+		hex, seen);
 	g_free(seen);
 }
 
@@ -784,18 +794,21 @@ static bool no_notify_before(struct engine *e)
 		step_extra_int(e, LOG_KEY_NOTIFICATIONS, n);
 		step_fail(e, VERDICT_EXPECTATION_FAILED, CONFIDENCE_NONE,
 			"%u notification%s from %s came before this step, since "
-			"%s (our subscription)", n, n == 1 ? "" : "s",
-			e->st.s->uuid, g->sub->consumed ? "the last "
-				"expect-notify" : "the subscription");
+			"%s (our subscription)",
+			n, n == 1 ? "" : "s", e->st.s->uuid,
+			g->sub->consumed ? "the last "
+					   "expect-notify" :
+					   "the subscription");
 		return true;
 	}
 	if (!g->sub && c->link_notifications > 0) {
 		n = c->link_notifications;
 		step_extra_int(e, LOG_KEY_NOTIFICATIONS_SEEN, n);
 		step_fail(e, VERDICT_EXPECTATION_FAILED, CONFIDENCE_NONE,
-			"the DUT sent %u notification%s on this link in the %"
-			G_GINT64_FORMAT " ms since it came up, with no "
-			"subscription of ours (%s)", n, n == 1 ? "" : "s",
+			"the DUT sent %u notification%s on this link in the %" G_GINT64_FORMAT
+			" ms since it came up, with no "
+			"subscription of ours (%s)",
+			n, n == 1 ? "" : "s",
 			(engine_now(e) - c->link_up_us) / 1000,
 			c->notifications_seen_by);
 		return true;
@@ -819,17 +832,20 @@ static void expect_no_notify_start(struct engine *e)
 	if (!central_connected(c)) {
 		step_fail(e, VERDICT_EXPECTATION_FAILED, CONFIDENCE_NONE,
 			"not connected: no notification could come from %s "
-			"(connect or reconnect first)", e->st.s->uuid);
+			"(connect or reconnect first)",
+			e->st.s->uuid);
 		return;
 	}
 	g->sub = get_sub(c, e->st.s->uuid, false);
 	if (g->sub && !g->sub->active)
 		g->sub = NULL;
 	if (!g->sub && !c->notifications_seen_by) {
-		char *why = g_strdup_printf("nothing here can see a "
+		char *why = g_strdup_printf(
+			"nothing here can see a "
 			"notification from %s: there is no subscription to it "
 			"(BlueZ passes notifications only to a subscriber) and "
-			"no HCI monitor (run as root)", e->st.s->uuid);
+			"no HCI monitor (run as root)",
+			e->st.s->uuid);
 
 		engine_fail_env(e, why);
 		g_free(why);
@@ -853,8 +869,8 @@ static void expect_no_notify_chr_changed(struct engine *e, const char *path,
 	struct gatt_state *g = &e->st.u.gatt;
 
 	if (e->st.phase != GATT_PHASE_WATCHING || !g->sub ||
-	    strcmp(name, "Value") != 0 || strcmp(path, g->chr) != 0 ||
-	    g->sub->notifications == g->sub_before)
+		strcmp(name, "Value") != 0 || strcmp(path, g->chr) != 0 ||
+		g->sub->notifications == g->sub_before)
 		return;
 	no_notify_came(e, "our subscription");
 }
@@ -863,8 +879,8 @@ static void expect_no_notify_hci(struct engine *e,
 	const struct engine_hci_event *ev)
 {
 	if (e->st.phase == GATT_PHASE_WATCHING &&
-	    !strcmp(ev->what, LOG_HCI_ATT_NOTIFICATION) &&
-	    !(ev->text && strstr(ev->text, "Indication")))
+		!strcmp(ev->what, LOG_HCI_ATT_NOTIFICATION) &&
+		!(ev->text && strstr(ev->text, "Indication")))
 		no_notify_came(e, "the HCI monitor");
 }
 
@@ -874,8 +890,8 @@ static void expect_no_notify_sim_trace(struct engine *e, JsonObject *t)
 
 	/* the DUT's notification on this central's link */
 	if (e->st.phase == GATT_PHASE_WATCHING &&
-	    !g_strcmp0(step_str(t, "event", NULL), "notification") &&
-	    central_of_address(e, step_str(t, "peer", NULL)) == c)
+		!g_strcmp0(step_str(t, "event", NULL), "notification") &&
+		central_of_address(e, step_str(t, "peer", NULL)) == c)
 		no_notify_came(e, "the simulator");
 }
 

@@ -72,7 +72,7 @@ static int64_t early_latency_ms(struct engine *e, struct central *c)
 	int64_t from = MAX(e->st.start_us, 0);
 
 	if (c->dut_seen_us && c->dut_seen_us >= c->early.start_us &&
-	    c->dut_seen_us < from)
+		c->dut_seen_us < from)
 		from = c->dut_seen_us;
 	return (engine_now(e) - from) / 1000;
 }
@@ -102,11 +102,12 @@ static void link_evaluate(struct engine *e)
 		return;
 	}
 	if (!o->replied)
-		return;   /* everything BlueZ says comes before its reply */
+		return; /* everything BlueZ says comes before its reply */
 	if (o->reply_ok && !o->dropped && connected && o->resolved &&
-	    !(o->pairing_requested && o->bonded)) {
-		step_extra_int(e, LOG_KEY_LATENCY_MS, l->adopted ?
-			early_latency_ms(e, step_central(e)) : step_ms(e));
+		!(o->pairing_requested && o->bonded)) {
+		step_extra_int(e, LOG_KEY_LATENCY_MS,
+			l->adopted ? early_latency_ms(e, step_central(e)) :
+				     step_ms(e));
 		/* the reboot step left discovery on for the early link:
 		 * off now that the link is usable (its round trip is the
 		 * next step's) */
@@ -118,8 +119,8 @@ static void link_evaluate(struct engine *e)
 		return;
 	}
 	if (o->reply_ok && connected && !o->dropped &&
-	    !(o->pairing_requested && o->bonded))
-		return;   /* services still resolving: wait (or drop) */
+		!(o->pairing_requested && o->bonded))
+		return; /* services still resolving: wait (or drop) */
 	/*
 	 * bluetoothd answers Connect() when the ATT channel is up and sets
 	 * Connected when the kernel's mgmt Device Connected event comes: two
@@ -172,16 +173,19 @@ static void early_reply(struct central *c, const struct bluez_reply *r)
 {
 	struct engine *e = c->e;
 	const char *name = r->error ? (r->error_name ? r->error_name :
-						       BC_ERR_BAD_REPLY) : NULL;
+						       BC_ERR_BAD_REPLY) :
+	                              NULL;
 	const char *text = r->error ? (r->error_text ? r->error_text :
-						       r->error->message) : NULL;
+						       r->error->message) :
+	                              NULL;
 
 	c->early.in_flight = false;
 	if (step_running(e, &step_reconnect_ops) && step_central(e) == c &&
-	    e->st.u.link.adopted && !e->st.u.link.obs.replied) {
-		step_timeline(e, "Connect (made while the DUT was down) -> "
-			"%s%s%s", name ? name : "ok", text ? ": " : "",
-			text ? text : "");
+		e->st.u.link.adopted && !e->st.u.link.obs.replied) {
+		step_timeline(e,
+			"Connect (made while the DUT was down) -> "
+			"%s%s%s",
+			name ? name : "ok", text ? ": " : "", text ? text : "");
 		if (name && !e->st.err_name) {
 			e->st.err_name = g_strdup(name);
 			e->st.err_text = g_strdup(text);
@@ -194,11 +198,13 @@ static void early_reply(struct central *c, const struct bluez_reply *r)
 	/* it gave up before the DUT came back (a boot longer than the
 	 * kernel's LE connection timeout): the reconnect connects anew */
 	if (r->error && !c->early.obs.connected &&
-	    c->dut_seen_us < c->early.start_us) {
+		c->dut_seen_us < c->early.start_us) {
 		if (e->st.s)
-			step_timeline(e, "the Connect() made while the DUT was "
+			step_timeline(e,
+				"the Connect() made while the DUT was "
 				"down gave up (%s): the reconnect will "
-				"connect anew", name);
+				"connect anew",
+				name);
 		link_early_clear(c);
 		return;
 	}
@@ -213,7 +219,7 @@ bool link_early_connect(struct engine *e, struct central *c)
 	const char *p = central_dut(c);
 
 	if (!p || c->early.active || c->early.in_flight || !central_bonded(c) ||
-	    central_connected(c))
+		central_connected(c))
 		return false;
 	link_early_clear(c);
 	c->early.active = true;
@@ -294,12 +300,14 @@ static void early_grace_over(struct engine *e)
 	struct link_state *l = &e->st.u.link;
 
 	if (!l->adopted || l->obs.connected || l->obs.replied ||
-	    l->connected_seen)
+		l->connected_seen)
 		return;
-	step_timeline(e, "no link %d ms after the DUT advertised: the "
+	step_timeline(e,
+		"no link %d ms after the DUT advertised: the "
 		"Connect() made while it was down is cancelled and made anew "
 		"(bluetoothd may have chosen BR/EDR for a device it did not "
-		"see)", EARLY_LINK_GRACE_MS);
+		"see)",
+		EARLY_LINK_GRACE_MS);
 	step_extra_str(e, LOG_KEY_CONNECT, LOG_CONNECT_EARLY_THEN_ANEW);
 	/* its reply (br-connection-canceled) is not this attempt's */
 	l->adopted = false;
@@ -315,7 +323,7 @@ static void arm_early_grace(struct engine *e)
 	struct link_state *l = &e->st.u.link;
 
 	if (!l->adopted || l->fallback_armed || l->obs.connected ||
-	    l->obs.replied)
+		l->obs.replied)
 		return;
 	l->fallback_armed = true;
 	step_after(e, EARLY_LINK_GRACE_MS, early_grace_over);
@@ -349,7 +357,7 @@ static void adopt_early(struct engine *e, struct central *c)
 	take_early_traces(e, c);
 	step_extra_str(e, LOG_KEY_CONNECT, LOG_CONNECT_EARLY);
 	step_timeline(e, "the Connect() made while the DUT was down goes on: "
-		"the kernel connects at its first advertisement");
+			 "the kernel connects at its first advertisement");
 	/* the reboot step left discovery on: stopping it now would put its
 	 * round trip among the link's events; the next reboot or the
 	 * run's cleanup stops it */
@@ -394,7 +402,8 @@ static void link_start(struct engine *e, bool reconnect)
 	if (!p) {
 		if (reconnect && e->dev_address) {
 			o->bond_lost = true;
-			step_timeline(e, "the device object is gone from BlueZ");
+			step_timeline(e,
+				"the device object is gone from BlueZ");
 			link_finish_fail(e);
 			return;
 		}
@@ -411,13 +420,12 @@ static void link_start(struct engine *e, bool reconnect)
 		return;
 	}
 	o->dut_advertised = c->dut_seen_us &&
-			    c->dut_seen_us >= e->reboot_mark_us;
-	if (central_connected(c) &&
-	    central_dev_bool(c, "ServicesResolved")) {
+	                    c->dut_seen_us >= e->reboot_mark_us;
+	if (central_connected(c) && central_dev_bool(c, "ServicesResolved")) {
 		if (c->early.active) {
 			step_extra_str(e, LOG_KEY_CONNECT, LOG_CONNECT_EARLY);
 			step_timeline(e, "connected by the Connect() made "
-				"while the DUT was down");
+					 "while the DUT was down");
 			step_extra_int(e, LOG_KEY_LATENCY_MS,
 				early_latency_ms(e, c));
 			take_early_traces(e, c);
@@ -483,8 +491,8 @@ static bool obs_prop(struct link_obs *o, bool *seen, const char *name,
 			*seen = true;
 			return true;
 		}
-	} else if ((!strcmp(name, "Bonded") || !strcmp(name, "Paired")) &&
-		   !b && o->bonded) {
+	} else if ((!strcmp(name, "Bonded") || !strcmp(name, "Paired")) && !b &&
+		   o->bonded) {
 		o->bond_lost = true;
 	}
 	return false;
@@ -493,7 +501,7 @@ static bool obs_prop(struct link_obs *o, bool *seen, const char *name,
 static void link_dut_prop(struct engine *e, const char *name, GVariant *v)
 {
 	if (!strcmp(name, "Connected") && !step_true(v) &&
-	    !e->st.u.link.obs.connected)
+		!e->st.u.link.obs.connected)
 		/*
 		 * no link of this step went up yet: the previous link's drop,
 		 * late (seen in the QEMU tier after a disconnect step that
@@ -501,11 +509,10 @@ static void link_dut_prop(struct engine *e, const char *name, GVariant *v)
 		 * attempt's link is still to come
 		 */
 		step_timeline(e, "Connected=false before this attempt's "
-			"link: the previous link's, late");
-	if (obs_prop(&e->st.u.link.obs, &e->st.u.link.connected_seen, name,
-		    v))
+				 "link: the previous link's, late");
+	if (obs_prop(&e->st.u.link.obs, &e->st.u.link.connected_seen, name, v))
 		step_timeline(e, "services resolved, but bluetoothd "
-			"never said Connected: the link counts as up");
+				 "never said Connected: the link counts as up");
 	link_evaluate(e);
 }
 
@@ -540,7 +547,7 @@ static void obs_hci(struct link_obs *o, const struct engine_hci_event *ev)
 	if (!strcmp(ev->what, LOG_HCI_SMP_PAIRING_REQUEST))
 		o->hci_pairing = true;
 	if (!strcmp(ev->what, LOG_HCI_LE_CONNECTION) && ev->status > 0 &&
-	    !o->connected)
+		!o->connected)
 		o->hci_conn_failed = ev->status;
 }
 
@@ -566,16 +573,12 @@ static void link_evidence(struct engine *e, JsonBuilder *b)
 	privacy_link_evidence(e, b, e->st.u.link.links_before);
 }
 
-#define LINK_OPS \
-	.dut_seen = link_dut_seen, \
-	.discovery_stopped = link_discovery_stopped, \
-	.dut_prop = link_dut_prop, \
-	.dut_removed = link_dut_removed, \
-	.dut_disconnected = link_dut_disconnected, \
-	.agent = link_agent, \
-	.hci = link_hci, \
-	.timeout = link_timeout, \
-	.evidence = link_evidence, \
+#define LINK_OPS                                                             \
+	.dut_seen = link_dut_seen,                                           \
+	.discovery_stopped = link_discovery_stopped,                         \
+	.dut_prop = link_dut_prop, .dut_removed = link_dut_removed,          \
+	.dut_disconnected = link_dut_disconnected, .agent = link_agent,      \
+	.hci = link_hci, .timeout = link_timeout, .evidence = link_evidence, \
 	.phase_to_str = link_phase_to_str
 
 const struct step_ops step_connect_ops = {
@@ -631,11 +634,10 @@ static void disconnect_start(struct engine *e)
 		disconnect_reply);
 }
 
-static void disconnect_dut_prop(struct engine *e, const char *name,
-	GVariant *v)
+static void disconnect_dut_prop(struct engine *e, const char *name, GVariant *v)
 {
 	if (e->st.phase == DISCONNECT_PHASE_WAITING_LINK_DROP &&
-	    !strcmp(name, "Connected") && !step_true(v))
+		!strcmp(name, "Connected") && !step_true(v))
 		step_pass(e);
 }
 

@@ -33,13 +33,14 @@ static bool expect_holds(struct engine *e, GString *why)
 	bool all = true;
 
 	for (guint i = 0; i < x->len; i++) {
-		const struct scn_expect *p = &g_array_index(x, struct scn_expect,
-			i);
+		const struct scn_expect *p = &g_array_index(x,
+			struct scn_expect, i);
 		bool v;
 
 		if (p->prop == SCN_PROP_BONDED && central_no_bonded_prop(c)) {
 			if (!why)
-				step_timeline(e, "bonded= not checked: this "
+				step_timeline(e,
+					"bonded= not checked: this "
 					"BlueZ has no Bonded property");
 			continue;
 		}
@@ -47,8 +48,10 @@ static bool expect_holds(struct engine *e, GString *why)
 		if (v != p->value) {
 			all = false;
 			if (why)
-				g_string_append_printf(why, "%s%s is %s, "
-					"expected %s", why->len ? "; " : "",
+				g_string_append_printf(why,
+					"%s%s is %s, "
+					"expected %s",
+					why->len ? "; " : "",
 					scn_prop_to_str(p->prop),
 					v ? "yes" : "no",
 					p->value ? "yes" : "no");
@@ -66,11 +69,11 @@ static void expect_fail(struct engine *e)
 
 	expect_holds(e, why);
 	for (guint i = 0; i < x->len; i++) {
-		const struct scn_expect *p = &g_array_index(x, struct scn_expect,
-			i);
+		const struct scn_expect *p = &g_array_index(x,
+			struct scn_expect, i);
 
 		if (p->prop == SCN_PROP_BONDED && p->value &&
-		    !central_bonded(c) && !central_no_bonded_prop(c))
+			!central_bonded(c) && !central_no_bonded_prop(c))
 			v = VERDICT_LOCAL_BOND_LOST;
 	}
 	step_fail(e, v, CONFIDENCE_NONE, "%s", why->str);
@@ -121,8 +124,7 @@ static GVariant *dut_prop(struct engine *e, const char *name)
 {
 	const char *p = central_dut(step_central(e));
 
-	return p ? model_prop(e->env.model, p, BLUEZ_IFACE_DEVICE, name) :
-		   NULL;
+	return p ? model_prop(e->env.model, p, BLUEZ_IFACE_DEVICE, name) : NULL;
 }
 
 /* The manufacturer data under @id, as hex; NULL if none. */
@@ -137,8 +139,8 @@ static char *mfr_hex(GVariant *md, int id)
 		return NULL;
 	g_variant_iter_init(&it, md);
 	while (!hex && g_variant_iter_next(&it, "{qv}", &k, &v)) {
-		if (k == id && g_variant_is_of_type(v,
-				G_VARIANT_TYPE_BYTESTRING)) {
+		if (k == id &&
+			g_variant_is_of_type(v, G_VARIANT_TYPE_BYTESTRING)) {
 			gsize n;
 			const guint8 *d = g_variant_get_fixed_array(v, &n, 1);
 
@@ -174,7 +176,7 @@ static char *adv_seen(struct engine *e)
 		g_string_append(s, ", no uuids");
 	}
 	if (md && g_variant_is_of_type(md, G_VARIANT_TYPE("a{qv}")) &&
-	    g_variant_n_children(md) > 0) {
+		g_variant_n_children(md) > 0) {
 		GVariantIter it;
 		GVariant *v;
 		guint16 k;
@@ -209,13 +211,15 @@ static bool adv_holds(struct engine *e, GString *why)
 	if (s->adv_name) {
 		GVariant *v = dut_prop(e, "Name");
 		const char *n = v && g_variant_is_of_type(v,
-			G_VARIANT_TYPE_STRING) ? g_variant_get_string(v, NULL) :
-			NULL;
+					     G_VARIANT_TYPE_STRING) ?
+		                        g_variant_get_string(v, NULL) :
+		                        NULL;
 
 		if (g_strcmp0(n, s->adv_name) != 0) {
 			all = false;
 			if (why)
-				g_string_append_printf(why, "%sname is not '%s'",
+				g_string_append_printf(why,
+					"%sname is not '%s'",
 					why->len ? "; " : "", s->adv_name);
 		}
 	}
@@ -234,9 +238,10 @@ static bool adv_holds(struct engine *e, GString *why)
 		if (!found) {
 			all = false;
 			if (why)
-				g_string_append_printf(why, "%suuid %s is not "
-					"advertised", why->len ? "; " : "",
-					want);
+				g_string_append_printf(why,
+					"%suuid %s is not "
+					"advertised",
+					why->len ? "; " : "", want);
 		}
 	}
 	if (s->adv_mfr_id >= 0) {
@@ -249,7 +254,8 @@ static bool adv_holds(struct engine *e, GString *why)
 		if (g_strcmp0(hex, want) != 0) {
 			all = false;
 			if (why)
-				g_string_append_printf(why, "%smanufacturer "
+				g_string_append_printf(why,
+					"%smanufacturer "
 					"0x%04x:%s is not advertised",
 					why->len ? "; " : "", s->adv_mfr_id,
 					want);
@@ -261,11 +267,13 @@ static bool adv_holds(struct engine *e, GString *why)
 		GVariant *v = dut_prop(e, "Appearance");
 
 		if (!v || !g_variant_is_of_type(v, G_VARIANT_TYPE_UINT16) ||
-		    g_variant_get_uint16(v) != s->adv_appearance) {
+			g_variant_get_uint16(v) != s->adv_appearance) {
 			all = false;
 			if (why)
-				g_string_append_printf(why, "%sappearance is "
-					"not %d", why->len ? "; " : "",
+				g_string_append_printf(why,
+					"%sappearance is "
+					"not %d",
+					why->len ? "; " : "",
 					s->adv_appearance);
 		}
 	}
@@ -309,8 +317,7 @@ static void expect_adv_start(struct engine *e)
 		step_enter_phase(e, EXPECT_PHASE_WAITING);
 }
 
-static void expect_adv_dut_prop(struct engine *e, const char *name,
-	GVariant *v)
+static void expect_adv_dut_prop(struct engine *e, const char *name, GVariant *v)
 {
 	(void)name;
 	(void)v;

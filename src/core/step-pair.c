@@ -73,8 +73,8 @@ static bool method_failed(struct engine *e)
 		return false;
 	step_fail(e, VERDICT_EXPECTATION_FAILED, CONFIDENCE_NONE,
 		"the pairing used %s (%s), expected %s",
-		scn_method_to_str(ps->seen), ps->asked ? ps->asked :
-			"the agent was asked nothing",
+		scn_method_to_str(ps->seen),
+		ps->asked ? ps->asked : "the agent was asked nothing",
 		scn_method_to_str(want));
 	return true;
 }
@@ -92,7 +92,7 @@ static void pair_check(struct engine *e)
 	bool paired = central_dev_bool(c, "Paired");
 	bool from_paired = false;
 	bool bonded = central_dut(c) && bluez_device_bonded(e->env.model,
-		central_dut(c), &from_paired);
+						central_dut(c), &from_paired);
 
 	pair_method_evidence(e);
 	if (e->st.s->reject) {
@@ -100,7 +100,8 @@ static void pair_check(struct engine *e)
 			"confirm=reject, but the pairing succeeded (%s: %s)",
 			scn_method_to_str(e->st.u.pair.seen),
 			e->st.u.pair.asked ? "the agent's answer did not stop "
-				"it" : "nothing was asked to reject");
+					     "it" :
+					     "nothing was asked to reject");
 		if (paired)
 			central_bonded_now(c);
 		return;
@@ -148,8 +149,9 @@ static void pair_rejected(struct engine *e, const struct bluez_reply *r)
 	if (paired || bonded) {
 		step_fail(e, VERDICT_EXPECTATION_FAILED, CONFIDENCE_NONE,
 			"the pairing was rejected, but the host still holds "
-			"%s", bonded ? "a bond (Bonded is true)" :
-				"a pairing (Paired is true)");
+			"%s",
+			bonded ? "a bond (Bonded is true)" :
+				 "a pairing (Paired is true)");
 		return;
 	}
 	if (method_failed(e))
@@ -212,10 +214,11 @@ static void pair_agent_ready(const GError *error, void *data)
 	struct central *c = step_central(e);
 
 	if (!step_running(e, &step_pair_ops) ||
-	    e->st.phase != PAIR_PHASE_REGISTERING_AGENT)
+		e->st.phase != PAIR_PHASE_REGISTERING_AGENT)
 		return;
-	runlog_agent(e, error ? LOG_AGENT_REGISTER_FAILED :
-		LOG_AGENT_REGISTERED, error);
+	runlog_agent(e,
+		error ? LOG_AGENT_REGISTER_FAILED : LOG_AGENT_REGISTERED,
+		error);
 	if (error) {
 		step_fail(e, VERDICT_ENVIRONMENT_ERROR, CONFIDENCE_NONE,
 			"cannot register the agent: %s", error->message);
@@ -281,7 +284,7 @@ static void pair_start(struct engine *e)
 	if (central_dev_bool(c, "Paired") || central_bonded(c)) {
 		/* a fresh bond: BlueZ needs the old one removed first */
 		step_timeline(e, "already paired: removing the host's bond "
-			"first");
+				 "first");
 		step_enter_phase(e, PAIR_PHASE_REMOVING_OLD_BOND);
 		step_call(e, BLUEZ_OP_REMOVE_DEVICE, c->adapter,
 			g_variant_new_object_path(p), removed_for_pair);
@@ -303,7 +306,7 @@ static void pair_dut_seen(struct engine *e, const char *path)
 static void pair_discovery_stopped(struct engine *e)
 {
 	if (e->st.phase == PAIR_PHASE_STOPPING_DISCOVERY &&
-	    central_dut(step_central(e)))
+		central_dut(step_central(e)))
 		pair_ready(e);
 }
 
@@ -353,7 +356,7 @@ static const char *smp_pdu_name(int code)
 		"Keypress Notification" };
 
 	return code >= 0 && (size_t)code < G_N_ELEMENTS(names) ? names[code] :
-								"unknown";
+	                                                         "unknown";
 }
 
 static void pair_hci(struct engine *e, const struct engine_hci_event *ev)
@@ -392,17 +395,21 @@ static void pair_timeout(struct engine *e, const char *d)
 	step_extra_str(e, LOG_KEY_SMP_LAST_RECEIVED,
 		smp_pdu_name(ps->smp_received));
 	m = g_string_new("");
-	g_string_printf(m, "pair did not complete within %s: on HCI the last "
-		"SMP PDU the central sent was %s, the last the DUT sent %s", d,
-		smp_pdu_name(ps->smp_sent), smp_pdu_name(ps->smp_received));
+	g_string_printf(m,
+		"pair did not complete within %s: on HCI the last "
+		"SMP PDU the central sent was %s, the last the DUT sent %s",
+		d, smp_pdu_name(ps->smp_sent), smp_pdu_name(ps->smp_received));
 	if (ps->smp_received) {
 		step_extra_int(e, LOG_KEY_SMP_SILENT_MS,
 			(now - ps->smp_received_us) / 1000);
-		g_string_append_printf(m, ", %" G_GINT64_FORMAT " ms before "
-			"the timeout", (now - ps->smp_received_us) / 1000);
+		g_string_append_printf(m,
+			", %" G_GINT64_FORMAT " ms before "
+			"the timeout",
+			(now - ps->smp_received_us) / 1000);
 	}
 	if (ps->smp_sent_us > ps->smp_received_us)
-		g_string_append(m, ": the DUT stopped answering mid-pairing "
+		g_string_append(m,
+			": the DUT stopped answering mid-pairing "
 			"(its host sent nothing more: a host that lost its ACL "
 			"credits, as MicroPython's NimBLE event queue can, "
 			"stops this way)");
@@ -468,7 +475,7 @@ static void trust_start(struct engine *e)
 static void trust_dut_prop(struct engine *e, const char *name, GVariant *v)
 {
 	if (e->st.phase == TRUST_PHASE_WAITING_TRUSTED &&
-	    !strcmp(name, "Trusted") && step_true(v))
+		!strcmp(name, "Trusted") && step_true(v))
 		step_pass(e);
 }
 
@@ -523,7 +530,7 @@ static void remove_start(struct engine *e)
 
 	if (!p) {
 		step_timeline(e, "BlueZ does not know the DUT: nothing to "
-			"remove");
+				 "remove");
 		step_pass(e);
 		return;
 	}

@@ -108,8 +108,9 @@ static void wait_adverts(struct engine *e)
 	step_enter_phase(e, REBOOT_PHASE_WAITING_ADVERTISING);
 	e->reboot_mark_us = e->st.u.reboot.trigger_us;
 	if (e->cfg.early_connect && reconnect_follows(e) &&
-	    link_early_connect(e, c))
-		step_timeline(e, "Connect() now, for the reconnect that "
+		link_early_connect(e, c))
+		step_timeline(e,
+			"Connect() now, for the reconnect that "
 			"follows: the kernel connects at the DUT's first "
 			"advertisement");
 	central_start_discovery(c);
@@ -121,7 +122,7 @@ static void triggered(struct engine *e)
 	if (e->st.phase != REBOOT_PHASE_TRIGGERING)
 		return;
 	if (e->st.u.reboot.was_connected &&
-	    central_connected(step_central(e))) {
+		central_connected(step_central(e))) {
 		step_enter_phase(e, REBOOT_PHASE_WAITING_LINK_DROP);
 		return;
 	}
@@ -137,8 +138,10 @@ static void trigger_reply(struct engine *e, const struct bluez_reply *r)
 	}
 	/* via=gatt: the DUT may reset before it answers the write */
 	if (r->error)
-		step_timeline(e, "the reboot write got no answer (%s): "
-			"expected if the DUT reset at once", r->error->message);
+		step_timeline(e,
+			"the reboot write got no answer (%s): "
+			"expected if the DUT reset at once",
+			r->error->message);
 	triggered(e);
 }
 
@@ -157,8 +160,9 @@ static void trigger_line(const char *stream, const char *line, void *data)
 			rb->output = g_ptr_array_new_with_free_func(g_free);
 		if (rb->output->len == TRIGGER_OUTPUT_LINES)
 			g_ptr_array_remove_index(rb->output, 0);
-		g_ptr_array_add(rb->output, g_utf8_make_valid(line,
-			MIN(strlen(line), TRIGGER_OUTPUT_CHARS)));
+		g_ptr_array_add(rb->output,
+			g_utf8_make_valid(line,
+				MIN(strlen(line), TRIGGER_OUTPUT_CHARS)));
 		rb->output_lines++;
 	}
 
@@ -187,8 +191,10 @@ static void command_failed(struct engine *e, int status)
 		"the reboot command exited with %d%s%s%s%s", status,
 		said->len ? ": " : " and wrote nothing",
 		rb->output_lines > TRIGGER_OUTPUT_LINES ? "... " : "",
-		said->str, status == 127 ? " (127: the shell did not find "
-			"the command)" : "");
+		said->str,
+		status == 127 ? " (127: the shell did not find "
+				"the command)" :
+				"");
 	g_string_free(said, TRUE);
 }
 
@@ -241,14 +247,17 @@ static void trigger_gatt(struct engine *e)
 	if (!chr || !e->st.u.reboot.was_connected) {
 		step_fail(e, VERDICT_EXPECTATION_FAILED, CONFIDENCE_NONE,
 			"reboot via=gatt needs a connection and the "
-			"characteristic %s", uuid);
+			"characteristic %s",
+			uuid);
 		return;
 	}
 	v = s->value ? g_bytes_ref(s->value) : g_bytes_new_static("\x01", 1);
 	d = g_bytes_get_data(v, &n);
-	step_call(e, BLUEZ_OP_WRITE, chr, g_variant_new("(@ays)",
-		g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE, d, n, 1),
-		"request"), trigger_reply);
+	step_call(e, BLUEZ_OP_WRITE, chr,
+		g_variant_new("(@ays)",
+			g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE, d, n, 1),
+			"request"),
+		trigger_reply);
 	g_bytes_unref(v);
 }
 
@@ -262,7 +271,8 @@ static void remember_devices(struct engine *e)
 	rb->known = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 		NULL);
 	for (guint i = 0; i < all->len; i++)
-		g_hash_table_add(rb->known, g_strdup(g_ptr_array_index(all, i)));
+		g_hash_table_add(rb->known,
+			g_strdup(g_ptr_array_index(all, i)));
 	g_ptr_array_free(all, TRUE);
 }
 
@@ -296,9 +306,7 @@ static void reboot_trigger(struct engine *e)
 		g_free(sim);
 		break;
 	}
-	case SCN_VIA_GATT:
-		trigger_gatt(e);
-		break;
+	case SCN_VIA_GATT: trigger_gatt(e); break;
 	case SCN_VIA_COMMAND: {
 		/* the command may do either kind: it is told which */
 		char *kind = g_strdup_printf("BONDCHECK_REBOOT_KIND=%s",
@@ -313,7 +321,7 @@ static void reboot_trigger(struct engine *e)
 	}
 	case SCN_VIA_SERIAL: {
 		GBytes *bytes = s->send ? g_bytes_ref(s->send) :
-					  default_serial_bytes();
+		                          default_serial_bytes();
 
 		rb->trigger_id = e->env.trigger->serial(e->env.trigger_data,
 			s->port, s->baud, bytes, trigger_done, e);
@@ -390,15 +398,15 @@ static void reboot_dut_prop(struct engine *e, const char *name, GVariant *v)
 	/* the early Connect() got the link before discovery reported the
 	 * DUT: it advertised */
 	if (!strcmp(name, "Connected") && step_true(v) &&
-	    e->st.phase == REBOOT_PHASE_WAITING_ADVERTISING &&
-	    step_central(e)->early.active) {
+		e->st.phase == REBOOT_PHASE_WAITING_ADVERTISING &&
+		step_central(e)->early.active) {
 		step_timeline(e, "the early Connect() got the link");
 		reboot_dut_seen(e, NULL);
 		return;
 	}
 	if (strcmp(name, "Connected") != 0 || step_true(v) ||
-	    e->st.phase < REBOOT_PHASE_TRIGGERING || !rb->was_connected ||
-	    rb->link_lost)
+		e->st.phase < REBOOT_PHASE_TRIGGERING || !rb->was_connected ||
+		rb->link_lost)
 		return;
 	/* a graceful reboot may end the link before the trigger is done */
 	rb->link_lost = true;
@@ -416,14 +424,14 @@ static void reboot_dut_disconnected(struct engine *e, const char *reason)
 static void reboot_hci(struct engine *e, const struct engine_hci_event *ev)
 {
 	if (!strcmp(ev->what, LOG_HCI_DISCONNECT) && ev->reason >= 0 &&
-	    e->st.u.reboot.was_connected)
+		e->st.u.reboot.was_connected)
 		link_end_seen(e, ev->text, "HCI", ev->reason);
 }
 
 static void reboot_sim_trace(struct engine *e, JsonObject *t)
 {
-	const char *ev = json_object_get_string_member_with_default(t,
-		"event", "");
+	const char *ev = json_object_get_string_member_with_default(t, "event",
+		"");
 	const char *reason = json_object_get_string_member_with_default(t,
 		"reason", NULL);
 
@@ -442,12 +450,16 @@ static void reboot_evidence(struct engine *e, JsonBuilder *b)
 		log_add_strv(b, LOG_KEY_TRIGGER_OUTPUT, rb->output);
 	if (!rb->was_connected)
 		return;
-	log_add_str(b, LOG_KEY_DISCONNECT_REASON, rb->reason ? rb->reason :
-		"unknown (no HCI monitor, and this BlueZ has no Disconnected "
-		"signal)");
+	log_add_str(b, LOG_KEY_DISCONNECT_REASON,
+		rb->reason ?
+			rb->reason :
+			"unknown (no HCI monitor, and this BlueZ has no Disconnected "
+			"signal)");
 	if (seen && strcmp(seen, kind))
-		step_timeline(e, "the link ended as in a %s reboot (%s), though "
-			"the step says kind=%s", seen, rb->reason, kind);
+		step_timeline(e,
+			"the link ended as in a %s reboot (%s), though "
+			"the step says kind=%s",
+			seen, rb->reason, kind);
 }
 
 static void reboot_device_added(struct engine *e, const char *path,
@@ -457,7 +469,7 @@ static void reboot_device_added(struct engine *e, const char *path,
 	GHashTable *known = e->st.u.reboot.known;
 
 	if (e->st.phase < REBOOT_PHASE_TRIGGERING || !e->dut_name ||
-	    g_hash_table_contains(known, path))
+		g_hash_table_contains(known, path))
 		return;
 	g_variant_lookup(props, "Name", "&s", &name);
 	g_variant_lookup(props, "Address", "&s", &addr);
@@ -485,13 +497,15 @@ static void reboot_timeout(struct engine *e, const char *d)
 	case REBOOT_PHASE_WAITING_LINK_DROP:
 		step_fail(e, VERDICT_EXPECTATION_FAILED, CONFIDENCE_NONE,
 			"the link never dropped within %s: did the DUT "
-			"reboot?", d);
+			"reboot?",
+			d);
 		break;
 	case REBOOT_PHASE_WAITING_ADVERTISING:
 	case REBOOT_PHASE_STOPPING_AFTER:
 		step_fail(e, VERDICT_NOT_ADVERTISING, CONFIDENCE_INFERRED,
 			"after the reboot the DUT did not advertise again "
-			"within %s", d);
+			"within %s",
+			d);
 		break;
 	}
 }

@@ -26,10 +26,10 @@ static void scan_found(struct engine *e, const char *path)
 {
 	struct central *c = step_central(e);
 
-	central_adopt(c, path);   /* @path may be freed now: use c->dev_path */
+	central_adopt(c, path); /* @path may be freed now: use c->dev_path */
 	c->dut_seen_us = engine_now(e);
-	step_timeline(e, "%s advertises (%s)", e->dev_address ?
-		e->dev_address : "", c->dev_path);
+	step_timeline(e, "%s advertises (%s)",
+		e->dev_address ? e->dev_address : "", c->dev_path);
 	step_extra_str(e, LOG_KEY_ADDRESS, e->dev_address);
 	step_enter_phase(e, SCAN_PHASE_STOPPING);
 	central_stop_discovery(c);

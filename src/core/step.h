@@ -97,11 +97,11 @@ extern const struct step_ops step_sleep_ops;
 /* connect, reconnect */
 struct link_state {
 	bool reconnect;
-	bool settling;           /* failed: collecting late evidence */
-	bool connected_seen;     /* Connected changed during the step */
-	unsigned links_before;   /* the central's links when it started */
-	bool adopted;            /* its Connect() is the central's early one */
-	bool fallback_armed;     /* ...and a link is due: the DUT advertised */
+	bool settling;         /* failed: collecting late evidence */
+	bool connected_seen;   /* Connected changed during the step */
+	unsigned links_before; /* the central's links when it started */
+	bool adopted;          /* its Connect() is the central's early one */
+	bool fallback_armed;   /* ...and a link is due: the DUT advertised */
 	struct link_obs obs;
 };
 
@@ -109,10 +109,10 @@ struct pair_state {
 	bool want_bond;
 	/* what the agent was asked: the association model it shows */
 	enum scn_method seen;
-	const char *asked;       /* the Agent1 method, NULL: none */
+	const char *asked; /* the Agent1 method, NULL: none */
 	/* the HCI monitor's last SMP PDU each way: where a pairing that
 	 * never completes stopped */
-	int smp_sent, smp_received;          /* SMP codes, 0: none */
+	int smp_sent, smp_received; /* SMP codes, 0: none */
 	int64_t smp_sent_us, smp_received_us;
 	unsigned smp_pdus;
 };
@@ -122,37 +122,37 @@ struct reboot_state {
 	bool was_connected;
 	int64_t trigger_us;
 	guint trigger_id;
-	GHashTable *known;       /* device paths before the trigger */
+	GHashTable *known; /* device paths before the trigger */
 	bool link_lost;
-	char *reason;            /* how the link ended, as seen */
-	int hci_reason;          /* ...its HCI reason, -1 unknown */
-	GPtrArray *output;       /* the command's last lines of output */
-	unsigned output_lines;   /* ...and how many it wrote */
+	char *reason;          /* how the link ended, as seen */
+	int hci_reason;        /* ...its HCI reason, -1 unknown */
+	GPtrArray *output;     /* the command's last lines of output */
+	unsigned output_lines; /* ...and how many it wrote */
 };
 
 struct sub;
 
 /* read, write, subscribe, expect-notify */
 struct gatt_state {
-	char *chr;               /* the characteristic's object path */
-	bool chr_wait;           /* its object vanished: waiting for it */
+	char *chr;     /* the characteristic's object path */
+	bool chr_wait; /* its object vanished: waiting for it */
 	unsigned chr_moves;
 	bool link_dropped;
 	bool pairing_seen;
 	struct sub *sub;
-	unsigned sub_before;     /* expect-no-notify: the session's count
+	unsigned sub_before; /* expect-no-notify: the session's count
 				  * when it started */
 };
 
 /* ---- the current step ---------------------------------------------------- */
 
 struct step {
-	const struct scn_step *s;       /* NULL: no step runs */
+	const struct scn_step *s; /* NULL: no step runs */
 	const struct step_ops *ops;
-	int phase;                      /* the family's phase enum */
+	int phase; /* the family's phase enum */
 	int64_t start_us;
-	guint timer;                    /* the step's timeout */
-	guint aux_timer;                /* step_after() */
+	guint timer;     /* the step's timeout */
+	guint aux_timer; /* step_after() */
 	void (*aux_fn)(struct engine *e);
 	char iteration[64];
 	/* evidence */
@@ -162,7 +162,7 @@ struct step {
 	GPtrArray *hci;
 	char *err_name;
 	char *err_text;
-	JsonBuilder *extra;             /* the step's own figures */
+	JsonBuilder *extra; /* the step's own figures */
 	union {
 		struct link_state link;
 		struct pair_state pair;
@@ -176,28 +176,28 @@ struct step {
 struct central;
 
 struct central_privacy {
-	enum scn_privacy want;   /* privacy= of the scenario, or --privacy */
-	int found;               /* the adapter's, as found: 1 on, 0 off,
+	enum scn_privacy want; /* privacy= of the scenario, or --privacy */
+	int found;             /* the adapter's, as found: 1 on, 0 off,
 				  * -1 unknown */
-	int now;                 /* for the run */
-	const char *source;      /* LOG_PRIVACY_SOURCE_*, NULL: unknown */
-	char *error;             /* why it is unknown, or could not be set */
-	bool changed;            /* set for the run: restored at the end */
+	int now;               /* for the run */
+	const char *source;    /* LOG_PRIVACY_SOURCE_*, NULL: unknown */
+	char *error;           /* why it is unknown, or could not be set */
+	bool changed;          /* set for the run: restored at the end */
 	bool restored;
 	char *restore_error;
-	bool wait_powered;       /* set on the simulator: Powered to come */
-	guint op;                /* a mgmt call in flight */
+	bool wait_powered; /* set on the simulator: Powered to come */
+	guint op;          /* a mgmt call in flight */
 	/* a mgmt change: the adapter was powered when it began, bluetoothd
 	 * said Powered=false meanwhile; the wait for its Powered=true after
 	 * (POWERED_WAIT_MS, then Adapter1.Powered=true asked once more) */
 	bool mgmt_busy, powered_before, saw_off, asked_powered;
 	guint powered_timer;
 	void (*done)(struct engine *e);
-	bool set_to;             /* the change in flight, and its end */
+	bool set_to; /* the change in flight, and its end */
 	void (*set_done)(struct central *c, const GError *error);
 	/* the central's own address on each link (HCI or the simulator) */
 	unsigned links, links_public, links_rpa, links_random;
-	const char *seen_by;     /* LOG_COVERAGE_SEEN_HCI or _SIM */
+	const char *seen_by; /* LOG_COVERAGE_SEEN_HCI or _SIM */
 	char own_address[18];
 	const char *own_type;    /* "public", "random (resolvable private)" */
 	char random_address[18]; /* HCI LE Set Random Address, last */
@@ -207,16 +207,16 @@ struct central_privacy {
 
 struct central {
 	struct engine *e;
-	unsigned index;          /* in the scenario's centrals */
+	unsigned index; /* in the scenario's centrals */
 	const struct scn_central *decl;
-	const char *name;        /* scn_central_label(): in logs and messages */
-	char *adapter;           /* object path, once found */
-	char *dev_path;          /* the DUT's object under it, once known */
+	const char *name; /* scn_central_label(): in logs and messages */
+	char *adapter;    /* object path, once found */
+	char *dev_path;   /* the DUT's object under it, once known */
 	bool pairable_saved;
 	bool pairable_orig;
-	bool discovering;        /* our discovery session */
-	int64_t dut_seen_us;     /* last advertisement seen */
-	GHashTable *subs;        /* uuid -> struct sub (step-gatt.c) */
+	bool discovering;    /* our discovery session */
+	int64_t dut_seen_us; /* last advertisement seen */
+	GHashTable *subs;    /* uuid -> struct sub (step-gatt.c) */
 	/* what the DUT pushed on this central's link since it came up,
 	 * counted where HCI or the simulator shows it (step-gatt.c) */
 	unsigned link_notifications;
@@ -228,12 +228,12 @@ struct central {
 	unsigned bond_seq;
 	/* what the simulated DUT's trace said about this central's keys:
 	 * the bond-evicted / later-bonds-lost / bond-refused event */
-	JsonNode *dut_lost;      /* the event, or NULL */
-	bool dut_refused;        /* bond-refused during the current step */
+	JsonNode *dut_lost; /* the event, or NULL */
+	bool dut_refused;   /* bond-refused during the current step */
 	/* the link as the run found it: a link the run brought up is taken
 	 * down at the end, one that was there before and stayed is left */
 	bool link_at_start;
-	bool link_dropped;       /* Connected fell during the run */
+	bool link_dropped; /* Connected fell during the run */
 	struct central_privacy priv;
 	/*
 	 * A Connect() made while the DUT was still down, ahead of the
@@ -244,14 +244,14 @@ struct central {
 	 * lost between the two steps (step-link.c).
 	 */
 	struct {
-		bool active;         /* made, not adopted or dropped yet */
-		bool in_flight;      /* its reply has not come */
+		bool active;    /* made, not adopted or dropped yet */
+		bool in_flight; /* its reply has not come */
 		bool replied, reply_ok;
 		char *err_name, *err_text;
 		bool connected_seen;
 		int64_t start_us;
 		struct link_obs obs;
-		GPtrArray *traces;   /* the simulator's, once its link is up */
+		GPtrArray *traces; /* the simulator's, once its link is up */
 	} early;
 };
 
@@ -259,7 +259,7 @@ struct central {
 
 enum engine_state {
 	ENGINE_STATE_IDLE,
-	ENGINE_STATE_WAITING,    /* for bluetoothd, the adapter, the agent */
+	ENGINE_STATE_WAITING, /* for bluetoothd, the adapter, the agent */
 	ENGINE_STATE_RUNNING,
 	ENGINE_STATE_FINISHING,
 	ENGINE_STATE_DONE,
@@ -271,7 +271,7 @@ struct frame {
 	unsigned iter;
 	unsigned count;
 	bool repeat;
-	const GArray *each;      /* each-central: the central of each iter */
+	const GArray *each; /* each-central: the central of each iter */
 };
 
 struct engine {
@@ -284,23 +284,23 @@ struct engine {
 	engine_finished_fn finished;
 	void *finished_data;
 	bool run_start_written;
-	bool setting_up;         /* the adapters are found: privacy, agent */
+	bool setting_up; /* the adapters are found: privacy, agent */
 	/* the centrals' privacy, read and set one at a time (privacy.c) */
 	unsigned priv_next;
 	struct central *priv_busy;
 	void (*priv_done)(struct engine *e);
-	GPtrArray *early_notes;  /* what, text, ... before run-start */
+	GPtrArray *early_notes; /* what, text, ... before run-start */
 
 	/* where we are */
 	struct frame stack[SCN_MAX_DEPTH + 2];
 	int depth;
 	struct step st;
-	unsigned cur;            /* the central the current (or last) step
+	unsigned cur; /* the central the current (or last) step
 				  * acts as */
-	guint gen;               /* bumped when a step ends: stale replies */
+	guint gen;    /* bumped when a step ends: stale replies */
 	unsigned started;
 	unsigned passed;
-	unsigned failed;         /* more than one only with keep_going */
+	unsigned failed; /* more than one only with keep_going */
 	int64_t run_start_us;
 	guint ready_timer;
 	guint kick;
@@ -311,29 +311,29 @@ struct engine {
 	struct central *centrals; /* one per scenario central; as=NAME and
 				   * each-central pick the step's */
 	unsigned n_centrals;
-	unsigned bond_seq;       /* bonds made so far, by every central */
-	bool agent_registered;   /* our agent: one registration for the run,
+	unsigned bond_seq;     /* bonds made so far, by every central */
+	bool agent_registered; /* our agent: one registration for the run,
 				  * answering for each central's DUT */
 	char *agent_cap;
-	char *dev_address;       /* the DUT's identity */
+	char *dev_address; /* the DUT's identity */
 	char *dut_name;
-	int64_t reboot_mark_us;  /* the last reboot trigger */
+	int64_t reboot_mark_us; /* the last reboot trigger */
 	/* a bonded reconnect that passed from a public address: the line,
 	 * and which central (privacy-dependent failures say so) */
 	int public_pass_line;
 	char *public_pass_central;
-	GList *calls;            /* struct call in flight */
+	GList *calls; /* struct call in flight */
 	bool noted_paired_only;
 
 	/* the end */
 	struct engine_result result;
 	char *message;
 	bool interrupted;
-	int cleanup;             /* cleanup_next(): the stages done */
-	guint cleanup_timer;     /* the bound on all of it */
-	guint cleanup_call;      /* the call it waits for, or 0 */
+	int cleanup;                  /* cleanup_next(): the stages done */
+	guint cleanup_timer;          /* the bound on all of it */
+	guint cleanup_call;           /* the call it waits for, or 0 */
 	struct central *cleanup_drop; /* ...or the drop of this link */
-	guint log_timer;         /* the log's write error, to act on */
+	guint log_timer;              /* the log's write error, to act on */
 };
 
 /* ---- engine.c: for the families ------------------------------------------ */
@@ -362,8 +362,9 @@ static inline const char *step_str(JsonObject *o, const char *key,
 	JsonNode *n = o ? json_object_get_member(o, key) : NULL;
 
 	return n && JSON_NODE_HOLDS_VALUE(n) &&
-		       json_node_get_value_type(n) == G_TYPE_STRING ?
-		json_node_get_string(n) : dflt;
+	                       json_node_get_value_type(n) == G_TYPE_STRING ?
+	               json_node_get_string(n) :
+	               dflt;
 }
 
 /* A property value that is a boolean and true. */
@@ -376,12 +377,12 @@ static inline bool step_true(GVariant *v)
 /* A BlueZ call on behalf of the current step: @fn (may be NULL) is called
  * only if the step is still the one that made it. */
 guint step_call(struct engine *e, enum bluez_op op, const char *path,
-	GVariant *arg, step_reply_fn fn);   /* its id; 0: already answered */
+	GVariant *arg, step_reply_fn fn); /* its id; 0: already answered */
 
 /* A BlueZ call on behalf of central @c, outside any step (its early
  * Connect): @fn is called with the reply whatever step runs then. */
-void engine_central_call(struct engine *e, struct central *c,
-	enum bluez_op op, const char *path, GVariant *arg, int64_t timeout_ms,
+void engine_central_call(struct engine *e, struct central *c, enum bluez_op op,
+	const char *path, GVariant *arg, int64_t timeout_ms,
 	central_reply_fn fn);
 /* The step that comes after the current one in its block (NULL at a
  * block's start or end, or when it opens a block), and its central. */

@@ -47,5 +47,5 @@ char *suggest_nearest(const char *word, const char *const *candidates)
 		}
 	}
 	return best ? g_strdup_printf(" (did you mean '%s'?)", best) :
-		      g_strdup("");
+	              g_strdup("");
 }

@@ -42,8 +42,7 @@ bool verdict_from_str(const char *s, enum verdict *v)
 const char *verdict_explain(enum verdict v)
 {
 	switch (v) {
-	case VERDICT_PASS:
-		return "Everything behaved as expected.";
+	case VERDICT_PASS: return "Everything behaved as expected.";
 	case VERDICT_PEER_REMOVED_PAIRING:
 		return "The device rebooted and no longer has, or can no longer "
 		       "find, the keys of its bond with this host (an iPhone "
@@ -68,13 +67,11 @@ const char *verdict_explain(enum verdict v)
 		return "The device was not seen advertising in time.";
 	case VERDICT_EXPECTATION_FAILED:
 		return "A scenario expectation was not met.";
-	case VERDICT_GATT_ERROR:
-		return "A GATT operation failed.";
+	case VERDICT_GATT_ERROR: return "A GATT operation failed.";
 	case VERDICT_ENVIRONMENT_ERROR:
 		return "The test environment failed (bluetoothd, adapter, bus "
 		       "or permissions), not the device.";
-	case VERDICT_COUNT:
-		break;
+	case VERDICT_COUNT: break;
 	}
 	return "";
 }
@@ -89,13 +86,11 @@ bool verdict_is_regression(enum verdict v)
 	case VERDICT_RECONNECT_TIMEOUT:
 	case VERDICT_NOT_ADVERTISING:
 	case VERDICT_EXPECTATION_FAILED:
-	case VERDICT_GATT_ERROR:
-		return true;
+	case VERDICT_GATT_ERROR: return true;
 	case VERDICT_PASS:
 	case VERDICT_LOCAL_BOND_LOST:
 	case VERDICT_ENVIRONMENT_ERROR:
-	case VERDICT_COUNT:
-		return false;
+	case VERDICT_COUNT: return false;
 	}
 	return false;
 }
@@ -173,15 +168,15 @@ enum verdict verdict_classify_link(const struct link_obs *o,
 	 * asked (Just Works): e.g. the DUT asked for MITM security that a
 	 * Just Works bond cannot give, so the host's stack paired again.
 	 */
-	if (o->hci_pairing && o->bonded && !(o->replied && o->reply_ok &&
-					       o->resolved && !o->dropped)) {
+	if (o->hci_pairing && o->bonded &&
+		!(o->replied && o->reply_ok && o->resolved && !o->dropped)) {
 		*confidence = CONFIDENCE_CONFIRMED;
 		*why = "a new pairing started over the bond (SMP Pairing "
 		       "Request on HCI)";
 		return VERDICT_UNEXPECTED_PAIRING_REQUEST;
 	}
 	if (o->replied && o->reply_ok && o->connected && o->resolved &&
-	    !o->dropped) {
+		!o->dropped) {
 		*confidence = CONFIDENCE_NONE;
 		*why = "connected and services resolved";
 		return VERDICT_PASS;
@@ -193,14 +188,14 @@ enum verdict verdict_classify_link(const struct link_obs *o,
 	 * should still have.
 	 */
 	if (o->bonded && (auth_confirmed(o) ||
-			      (o->connected && o->dropped && !o->resolved) ||
-			      (o->connected && connect_aborted(o)))) {
+				 (o->connected && o->dropped && !o->resolved) ||
+				 (o->connected && connect_aborted(o)))) {
 		if (auth_confirmed(o))
 			*confidence = CONFIDENCE_CONFIRMED;
 		*why = auth_confirmed(o) ?
-			"encryption with the bond's key failed (key missing)" :
-			"the link dropped before services resolved, with a "
-			"bond, while the device was reachable";
+		               "encryption with the bond's key failed (key missing)" :
+		               "the link dropped before services resolved, with a "
+		               "bond, while the device was reachable";
 		return VERDICT_PEER_REMOVED_PAIRING;
 	}
 	if (!o->connected) {
@@ -211,10 +206,10 @@ enum verdict verdict_classify_link(const struct link_obs *o,
 		}
 		/* the kernel (6.1) may never tell bluetoothd of it */
 		*why = o->hci_conn_failed && !o->replied ?
-			"the device advertised, the controller reported that "
-			"the connection failed to be established, and "
-			"bluetoothd never answered Connect()" :
-			"the device advertised but the link never came up";
+		               "the device advertised, the controller reported that "
+		               "the connection failed to be established, and "
+		               "bluetoothd never answered Connect()" :
+		               "the device advertised but the link never came up";
 		return VERDICT_RECONNECT_TIMEOUT;
 	}
 	if (o->timed_out) {

@@ -29,28 +29,28 @@ struct drun {
 	unsigned id;
 	char *path;
 	enum daemon_run_state state;
-	char *name;               /* as the caller named the scenario */
+	char *name; /* as the caller named the scenario */
 	struct scenario *scn;
-	char *device;             /* address, or NULL with device_name */
+	char *device; /* address, or NULL with device_name */
 	char *device_name;
-	char *adapter;            /* "hciN" as asked, or as resolved: the
+	char *adapter; /* "hciN" as asked, or as resolved: the
 				   * first central's */
 	bool adapter_given;
-	char **adapters;          /* every central's "hciN", as claimed when
+	char **adapters; /* every central's "hciN", as claimed when
 				   * it started (NULL before) */
-	char **given;             /* the "adapter"/"adapters" option */
+	char **given;    /* the "adapter"/"adapters" option */
 	char *label;
 	char *reboot;             /* method name */
 	enum scn_privacy privacy; /* "privacy": overrides the scenario's */
 	bool keep_going;          /* "keep_going": as bondcheck run's */
 	bool disconnect_at_end;   /* "disconnect_at_end" */
 	char *log_path;
-	char *scn_path;           /* the text as submitted, beside the log */
+	char *scn_path; /* the text as submitted, beside the log */
 	char *verdict;
 	char *message;
 	int exit_status;
-	gint64 submitted_us;      /* wall clock */
-	struct bus *bus;          /* while running */
+	gint64 submitted_us; /* wall clock */
+	struct bus *bus;     /* while running */
 	struct runner *runner;
 	struct evlog *log;
 	guint free_idle;
@@ -63,9 +63,9 @@ struct daemon {
 	char *state_dir;
 	char *log_dir;
 	char *bus_address;
-	GPtrArray *runs;          /* struct drun, by id */
+	GPtrArray *runs; /* struct drun, by id */
 	unsigned next_id;
-	unsigned active;          /* running */
+	unsigned active; /* running */
 	struct model *model;
 	struct mirror *mirror;
 	bool bluez_ok;
@@ -82,18 +82,12 @@ static void maybe_shut(struct daemon *d);
 const char *daemon_run_state_to_str(enum daemon_run_state s)
 {
 	switch (s) {
-	case DAEMON_RUN_QUEUED:
-		return "queued";
-	case DAEMON_RUN_RUNNING:
-		return "running";
-	case DAEMON_RUN_PASSED:
-		return "passed";
-	case DAEMON_RUN_FAILED:
-		return "failed";
-	case DAEMON_RUN_ERROR:
-		return "error";
-	case DAEMON_RUN_CANCELLED:
-		return "cancelled";
+	case DAEMON_RUN_QUEUED: return "queued";
+	case DAEMON_RUN_RUNNING: return "running";
+	case DAEMON_RUN_PASSED: return "passed";
+	case DAEMON_RUN_FAILED: return "failed";
+	case DAEMON_RUN_ERROR: return "error";
+	case DAEMON_RUN_CANCELLED: return "cancelled";
 	}
 	return "?";
 }
@@ -132,7 +126,7 @@ static GVariant *run_get(void *data, const char *name)
 		return g_variant_new_strv((const char *const *)r->adapters,
 			r->adapters ? -1 : 0);
 	if (!strcmp(name, "Device"))
-		return g_variant_new_string(r->device ? r->device :
+		return g_variant_new_string(r->device      ? r->device :
 					    r->device_name ? r->device_name :
 							     "");
 	if (!strcmp(name, "Name"))
@@ -194,7 +188,10 @@ static const struct svc_signal run_signals[] = {
 };
 
 static const struct svc_interface run_iface = {
-	BC_RUN_IFACE, run_methods, run_props, run_signals,
+	BC_RUN_IFACE,
+	run_methods,
+	run_props,
+	run_signals,
 };
 
 /* ---- runs --------------------------------------------------------------- */
@@ -260,7 +257,8 @@ static void retain(struct daemon *d, struct drun *ending)
 
 		done += finished(r) || r == ending;
 	}
-	for (guint i = 0; i < d->runs->len && done > d->opt.config->retention;) {
+	for (guint i = 0;
+		i < d->runs->len && done > d->opt.config->retention;) {
 		struct drun *r = g_ptr_array_index(d->runs, i);
 
 		if (!finished(r) || r->runner || r == ending) {
@@ -303,8 +301,8 @@ static bool in_use(struct daemon *d, const char *path, struct drun *ending)
 		struct drun *r = g_ptr_array_index(d->runs, i);
 
 		if ((finished(r) && r != ending && !r->runner) ||
-		    !(!g_strcmp0(r->log_path, path) ||
-			    !g_strcmp0(r->scn_path, path)))
+			!(!g_strcmp0(r->log_path, path) ||
+				!g_strcmp0(r->scn_path, path)))
 			continue;
 		return true;
 	}
@@ -330,8 +328,8 @@ static void bound_state(struct daemon *d, struct drun *ending)
 		char *path;
 
 		if (!g_str_has_prefix(name, "run-") ||
-		    !(g_str_has_suffix(name, ".jsonl") ||
-			    g_str_has_suffix(name, ".scn")))
+			!(g_str_has_suffix(name, ".jsonl") ||
+				g_str_has_suffix(name, ".scn")))
 			continue;
 		path = g_build_filename(d->log_dir, name, NULL);
 		if (lstat(path, &st) < 0 || !S_ISREG(st.st_mode)) {
@@ -341,7 +339,7 @@ static void bound_state(struct daemon *d, struct drun *ending)
 		f = g_new0(struct state_file, 1);
 		f->path = path;
 		f->mtime = (gint64)st.st_mtim.tv_sec * G_USEC_PER_SEC +
-			   st.st_mtim.tv_nsec / 1000;
+		           st.st_mtim.tv_nsec / 1000;
 		f->size = (guint64)st.st_size;
 		total += f->size;
 		g_ptr_array_add(files, f);
@@ -408,7 +406,8 @@ static void on_run_done(struct runner *rn, const struct engine_result *res,
 	g_free(r->verdict);
 	g_free(r->message);
 	r->verdict = g_strdup(res->outcome == ENGINE_OUTCOME_INTERRUPTED ?
-				      "" : verdict_to_str(res->verdict));
+				      "" :
+				      verdict_to_str(res->verdict));
 	r->message = g_strdup(res->message ? res->message : "");
 	r->exit_status = res->exit_status;
 	service_changed(r->d->svc, r->path, BC_RUN_IFACE, "Verdict");
@@ -421,9 +420,7 @@ static void on_run_done(struct runner *rn, const struct engine_result *res,
 	case ENGINE_OUTCOME_FAILED:
 		run_enter_state(r, DAEMON_RUN_FAILED);
 		break;
-	case ENGINE_OUTCOME_ERROR:
-		run_enter_state(r, DAEMON_RUN_ERROR);
-		break;
+	case ENGINE_OUTCOME_ERROR: run_enter_state(r, DAEMON_RUN_ERROR); break;
 	case ENGINE_OUTCOME_INTERRUPTED:
 		run_enter_state(r, DAEMON_RUN_CANCELLED);
 		break;
@@ -450,8 +447,10 @@ static char *log_path_for(struct daemon *d, struct drun *r, const char *ext)
 
 	if (g_str_has_suffix(safe, ".scn"))
 		safe[strlen(safe) - 4] = '\0';
-	g_strcanon(safe, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-			 "0123456789-_.", '-');
+	g_strcanon(safe,
+		"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		"0123456789-_.",
+		'-');
 	if (strlen(safe) > 64)
 		safe[64] = '\0';
 	file = g_strdup_printf("run-%u-%s-%s%s", r->id, stamp, safe, ext);
@@ -537,8 +536,7 @@ static void run_cancel(struct drun *r)
 		r->message = g_strdup("cancelled before it started");
 		r->exit_status = BC_EXIT_INTERRUPTED;
 		service_changed(r->d->svc, r->path, BC_RUN_IFACE, "Message");
-		service_changed(r->d->svc, r->path, BC_RUN_IFACE,
-			"ExitStatus");
+		service_changed(r->d->svc, r->path, BC_RUN_IFACE, "ExitStatus");
 		drop_scenario_text(r);
 		run_enter_state(r, DAEMON_RUN_CANCELLED);
 		dispatch_soon(r->d);
@@ -551,8 +549,7 @@ static void run_cancel(struct drun *r)
 	case DAEMON_RUN_PASSED:
 	case DAEMON_RUN_FAILED:
 	case DAEMON_RUN_ERROR:
-	case DAEMON_RUN_CANCELLED:
-		break;
+	case DAEMON_RUN_CANCELLED: break;
 	}
 }
 
@@ -576,10 +573,10 @@ static char **run_adapters(struct daemon *d, struct drun *r)
 	char **out = NULL;
 
 	for (unsigned i = 0; i < n; i++)
-		labels[i] = scn_central_label(g_ptr_array_index(
-			r->scn->centrals, i));
-	if (names && bluez_pick_adapters(d->model, n, names, labels, paths,
-			     NULL)) {
+		labels[i] = scn_central_label(g_ptr_array_index(r->scn->centrals,
+			i));
+	if (names &&
+		bluez_pick_adapters(d->model, n, names, labels, paths, NULL)) {
 		out = g_new0(char *, n + 1);
 		for (unsigned i = 0; i < n; i++) {
 			const char *slash = strrchr(paths[i], '/');
@@ -599,8 +596,9 @@ static bool adapter_busy(struct daemon *d, const char *adapter)
 		struct drun *r = g_ptr_array_index(d->runs, i);
 
 		if ((r->state == DAEMON_RUN_RUNNING || r->runner) &&
-		    r->adapters && g_strv_contains((const char *const *)
-					       r->adapters, adapter))
+			r->adapters &&
+			g_strv_contains((const char *const *)r->adapters,
+				adapter))
 			return true;
 	}
 	return false;
@@ -691,8 +689,9 @@ static bool scan_forbidden(GPtrArray *steps, const char *file, GString *out)
 			continue;
 		if ((s->via_given && (s->via == SCN_VIA_COMMAND ||
 					     s->via == SCN_VIA_SERIAL)) ||
-		    s->cmd || s->port) {
-			g_string_append_printf(out, "%s%s:%d:%d: bondcheckd runs "
+			s->cmd || s->port) {
+			g_string_append_printf(out,
+				"%s%s:%d:%d: bondcheckd runs "
 				"no command and opens no port a scenario names; "
 				"give the run a reboot method from its "
 				"configuration (option \"reboot\")",
@@ -707,19 +706,19 @@ struct start_args {
 	const char *device;
 	const char *device_name;
 	const char *adapter;
-	const char **adapters;    /* "adapters": one per central, in order */
+	const char **adapters; /* "adapters": one per central, in order */
 	const char *label;
 	const char *reboot;
 	const char *privacy;
 	bool keep_going;
 	bool disconnect_at_end;
 	GHashTable *vars;
-	GPtrArray *checked;      /* names given by "set": the scenario must
+	GPtrArray *checked; /* names given by "set": the scenario must
 				  * use each ("set_new" defines it anyway) */
 };
 
-static bool read_options(struct daemon *d, GVariant *opts,
-	struct start_args *a, struct svc_call *call)
+static bool read_options(struct daemon *d, GVariant *opts, struct start_args *a,
+	struct svc_call *call)
 {
 	GVariantIter it;
 	const char *key;
@@ -728,18 +727,21 @@ static bool read_options(struct daemon *d, GVariant *opts,
 	g_variant_iter_init(&it, opts);
 	while (g_variant_iter_next(&it, "{&sv}", &key, &v)) {
 		bool vars = !strcmp(key, "set") || !strcmp(key, "set_new");
-		const char *want = vars ? "a{ss}" :
-				   !strcmp(key, "adapters") ? "as" :
-				   !strcmp(key, "keep_going") ||
-				   !strcmp(key, "disconnect_at_end") ? "b" : "s";
+		const char *want =
+			vars                     ? "a{ss}" :
+			!strcmp(key, "adapters") ? "as" :
+			!strcmp(key, "keep_going") ||
+					!strcmp(key, "disconnect_at_end") ?
+						   "b" :
+						   "s";
 		bool known = !strcmp(key, "device") ||
-			     !strcmp(key, "device_name") ||
-			     !strcmp(key, "adapter") ||
-			     !strcmp(key, "adapters") || !strcmp(key, "label") ||
-			     !strcmp(key, "reboot") || vars ||
-			     !strcmp(key, "privacy") ||
-			     !strcmp(key, "keep_going") ||
-			     !strcmp(key, "disconnect_at_end");
+		             !strcmp(key, "device_name") ||
+		             !strcmp(key, "adapter") ||
+		             !strcmp(key, "adapters") ||
+		             !strcmp(key, "label") || !strcmp(key, "reboot") ||
+		             vars || !strcmp(key, "privacy") ||
+		             !strcmp(key, "keep_going") ||
+		             !strcmp(key, "disconnect_at_end");
 
 		if (!known) {
 			svc_call_error(call, BC_ERR_INVALID_ARGS,
@@ -772,20 +774,23 @@ static bool read_options(struct daemon *d, GVariant *opts,
 			g_variant_iter_init(&si, v);
 			while (g_variant_iter_next(&si, "{&s&s}", &n, &val)) {
 				if (!var_name_ok(n) || strlen(val) > 4096) {
-					svc_call_error(call, BC_ERR_INVALID_ARGS,
+					svc_call_error(call,
+						BC_ERR_INVALID_ARGS,
 						"set: '%s' is not a variable "
-						"name (letters, digits, _)", n);
+						"name (letters, digits, _)",
+						n);
 					g_variant_unref(v);
 					return false;
 				}
 				/* "set" wins, as --set over --set-new */
 				if (key[3] == '_' &&
-				    g_hash_table_contains(a->vars, n))
+					g_hash_table_contains(a->vars, n))
 					continue;
 				g_hash_table_replace(a->vars, g_strdup(n),
 					g_strdup(val));
 				if (key[3] != '_')
-					g_ptr_array_add(a->checked, g_strdup(n));
+					g_ptr_array_add(a->checked,
+						g_strdup(n));
 			}
 		} else {
 			/* the strings live as long as @opts */
@@ -818,8 +823,8 @@ static bool read_options(struct daemon *d, GVariant *opts,
 			a->device);
 		return false;
 	}
-	if (a->device_name && (!*a->device_name ||
-				      strlen(a->device_name) > 248)) {
+	if (a->device_name &&
+		(!*a->device_name || strlen(a->device_name) > 248)) {
 		svc_call_error(call, BC_ERR_INVALID_ARGS,
 			"device_name: 1 to 248 bytes");
 		return false;
@@ -841,8 +846,8 @@ static bool read_options(struct daemon *d, GVariant *opts,
 			return false;
 		}
 	}
-	if (a->adapters && (!a->adapters[0] ||
-			    g_strv_length((char **)a->adapters) > 16)) {
+	if (a->adapters &&
+		(!a->adapters[0] || g_strv_length((char **)a->adapters) > 16)) {
 		svc_call_error(call, BC_ERR_INVALID_ARGS,
 			"adapters: 1 to 16 names, one per central");
 		return false;
@@ -853,7 +858,7 @@ static bool read_options(struct daemon *d, GVariant *opts,
 		return false;
 	}
 	if (a->privacy && strcmp(a->privacy, "on") &&
-	    strcmp(a->privacy, "off")) {
+		strcmp(a->privacy, "off")) {
 		svc_call_error(call, BC_ERR_INVALID_ARGS,
 			"privacy: on or off, not '%s'", a->privacy);
 		return false;
@@ -892,8 +897,7 @@ static void m_start_run(struct svc_call *call, GVariant *args, void *data)
 
 	g_variant_get(args, "(&s&s@a{sv})", &name, &text, &opts);
 	len = strlen(text);
-	a.vars = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-		g_free);
+	a.vars = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	a.checked = g_ptr_array_new_with_free_func(g_free);
 	if (d->shutting_down) {
 		svc_call_error(call, BC_ERR_SHUTTING_DOWN,
@@ -940,7 +944,8 @@ static void m_start_run(struct svc_call *call, GVariant *args, void *data)
 			g_ptr_array_index(a.checked, i));
 
 		if (why) {
-			svc_call_error(call, BC_ERR_BAD_SCENARIO, "set %s: %s "
+			svc_call_error(call, BC_ERR_BAD_SCENARIO,
+				"set %s: %s "
 				"(set_new defines a variable on purpose)",
 				(const char *)g_ptr_array_index(a.checked, i),
 				why);
@@ -960,8 +965,11 @@ static void m_start_run(struct svc_call *call, GVariant *args, void *data)
 	{
 		const char *one[2] = { a.adapter, NULL };
 		GError *err = NULL;
-		const char **names = scenario_adapter_names(scn, a.adapters ?
-			a.adapters : a.adapter ? one : NULL, &err);
+		const char **names = scenario_adapter_names(scn,
+			a.adapters ? a.adapters :
+			a.adapter  ? one :
+				     NULL,
+			&err);
 
 		if (!names) {
 			svc_call_error(call, BC_ERR_INVALID_ARGS, "%s%s",
@@ -991,8 +999,9 @@ static void m_start_run(struct svc_call *call, GVariant *args, void *data)
 		r->given = g_strsplit(a.adapter, ",", 1);
 	r->label = g_strdup(a.label);
 	r->reboot = g_strdup(a.reboot);
-	r->privacy = !a.privacy ? SCN_PRIVACY_DEFAULT :
-		!strcmp(a.privacy, "on") ? SCN_PRIVACY_ON : SCN_PRIVACY_OFF;
+	r->privacy = !a.privacy               ? SCN_PRIVACY_DEFAULT :
+	             !strcmp(a.privacy, "on") ? SCN_PRIVACY_ON :
+	                                        SCN_PRIVACY_OFF;
 	r->keep_going = a.keep_going;
 	r->disconnect_at_end = a.disconnect_at_end;
 	r->exit_status = -1;
@@ -1040,8 +1049,9 @@ static GVariant *manager_get(void *data, const char *name)
 		return g_variant_new_string(d->state_dir);
 	if (!strcmp(name, "RebootMethods")) {
 		GVariantBuilder b;
-		GList *keys = g_list_sort(g_hash_table_get_keys(
-			d->opt.config->reboot), (GCompareFunc)strcmp);
+		GList *keys =
+			g_list_sort(g_hash_table_get_keys(d->opt.config->reboot),
+				(GCompareFunc)strcmp);
 
 		g_variant_builder_init(&b, G_VARIANT_TYPE("as"));
 		for (GList *k = keys; k; k = k->next)
@@ -1066,7 +1076,10 @@ static const struct svc_property manager_props[] = {
 };
 
 static const struct svc_interface manager_iface = {
-	BC_MANAGER_IFACE, manager_methods, manager_props, NULL,
+	BC_MANAGER_IFACE,
+	manager_methods,
+	manager_props,
+	NULL,
 };
 
 /* ---- bluetoothd --------------------------------------------------------- */
@@ -1088,14 +1101,13 @@ static void on_mirror(struct mirror *mi, enum mirror_state st,
 	case MIRROR_STATE_ERROR:
 		/* running runs learn it through their own mirrors */
 		if (d->bluez_ok)
-			g_message("bluetoothd is gone%s%s",
-				error ? ": " : "", error ? error->message : "");
+			g_message("bluetoothd is gone%s%s", error ? ": " : "",
+				error ? error->message : "");
 		d->bluez_ok = false;
 		break;
 	case MIRROR_STATE_IDLE:
 	case MIRROR_STATE_WAITING:
-	case MIRROR_STATE_SYNCING:
-		break;
+	case MIRROR_STATE_SYNCING: break;
 	}
 }
 

@@ -49,8 +49,8 @@ static bool method_name_ok(const char *s)
 }
 
 G_GNUC_PRINTF(5, 6)
-static bool fail(GError **error, const char *file, unsigned line,
-	unsigned col, const char *fmt, ...)
+static bool fail(GError **error, const char *file, unsigned line, unsigned col,
+	const char *fmt, ...)
 {
 	va_list ap;
 	char *msg;
@@ -72,8 +72,8 @@ static char *trim(char *s)
 	while (*s == ' ' || *s == '\t' || *s == '\r')
 		s++;
 	end = s + strlen(s);
-	while (end > s && (end[-1] == ' ' || end[-1] == '\t' ||
-			      end[-1] == '\r'))
+	while (end > s &&
+		(end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
 		*--end = '\0';
 	return s;
 }
@@ -124,7 +124,7 @@ bool dconfig_parse(struct dconfig *c, const char *text, const char *file,
 	GError **error)
 {
 	char **lines = g_strsplit(text, "\n", -1);
-	char *method = NULL;       /* the [reboot NAME] being read */
+	char *method = NULL; /* the [reboot NAME] being read */
 	unsigned method_line = 0;
 	enum { NONE, DAEMON, REBOOT } section = NONE;
 	/* "[section] key" -> its line: a key given twice is a mistake */
@@ -175,13 +175,15 @@ bool dconfig_parse(struct dconfig *c, const char *text, const char *file,
 						(unsigned)(m - *l) + 1,
 						"a reboot method's name is "
 						"letters, digits, '-', '_' or "
-						"'.': '%s'", m);
+						"'.': '%s'",
+						m);
 					break;
 				}
 				if (dconfig_reboot(c, m)) {
 					ok = fail(error, file, ln, col,
 						"reboot method '%s' is "
-						"defined twice", m);
+						"defined twice",
+						m);
 					break;
 				}
 				section = REBOOT;
@@ -190,7 +192,8 @@ bool dconfig_parse(struct dconfig *c, const char *text, const char *file,
 			} else {
 				ok = fail(error, file, ln, col,
 					"unknown section [%s] (there are "
-					"[daemon] and [reboot NAME])", name);
+					"[daemon] and [reboot NAME])",
+					name);
 				break;
 			}
 			continue;
@@ -206,16 +209,17 @@ bool dconfig_parse(struct dconfig *c, const char *text, const char *file,
 		key = trim(line);
 		val = trim(eq + 1);
 		if (section != NONE) {
-			char *id = g_strdup_printf("%s %s", section == DAEMON ?
-				"daemon" : method, key);
-			unsigned first = GPOINTER_TO_UINT(
-				g_hash_table_lookup(seen, id));
+			char *id = g_strdup_printf("%s %s",
+				section == DAEMON ? "daemon" : method, key);
+			unsigned first =
+				GPOINTER_TO_UINT(g_hash_table_lookup(seen, id));
 
 			if (first) {
 				g_free(id);
 				ok = fail(error, file, ln, col,
 					"'%s' is set twice in this section "
-					"(first on line %u)", key, first);
+					"(first on line %u)",
+					key, first);
 				break;
 			}
 			g_hash_table_insert(seen, id, GUINT_TO_POINTER(ln));
@@ -249,14 +253,16 @@ bool dconfig_parse(struct dconfig *c, const char *text, const char *file,
 				ok = fail(error, file, ln, col,
 					"unknown key '%s' in [daemon] "
 					"(retention, max-state-size, "
-					"max-queued)", key);
+					"max-queued)",
+					key);
 			}
 			break;
 		case REBOOT:
 			if (strcmp(key, "command")) {
 				ok = fail(error, file, ln, col,
 					"unknown key '%s' in [reboot %s] "
-					"(command)", key, method);
+					"(command)",
+					key, method);
 			} else if (!*val) {
 				ok = fail(error, file, ln,
 					(unsigned)(val - *l) + 1,

@@ -16,33 +16,36 @@
 int dlog_priority(GLogLevelFlags level)
 {
 	switch (level & G_LOG_LEVEL_MASK) {
-	case G_LOG_LEVEL_ERROR:
-		return LOG_ERR;
-	case G_LOG_LEVEL_CRITICAL:
-		return LOG_CRIT;
-	case G_LOG_LEVEL_WARNING:
-		return LOG_WARNING;
-	case G_LOG_LEVEL_MESSAGE:
-		return LOG_NOTICE;
-	case G_LOG_LEVEL_INFO:
-		return LOG_INFO;
+	case G_LOG_LEVEL_ERROR: return LOG_ERR;
+	case G_LOG_LEVEL_CRITICAL: return LOG_CRIT;
+	case G_LOG_LEVEL_WARNING: return LOG_WARNING;
+	case G_LOG_LEVEL_MESSAGE: return LOG_NOTICE;
+	case G_LOG_LEVEL_INFO: return LOG_INFO;
 	case G_LOG_LEVEL_DEBUG:
-	default:
-		return LOG_DEBUG;
+	default: return LOG_DEBUG;
 	}
 }
 
 /* sd-daemon's prefixes, by priority */
 static const char *const prefixes[] = {
-	[LOG_EMERG] = SD_EMERG, [LOG_ALERT] = SD_ALERT, [LOG_CRIT] = SD_CRIT,
-	[LOG_ERR] = SD_ERR, [LOG_WARNING] = SD_WARNING,
-	[LOG_NOTICE] = SD_NOTICE, [LOG_INFO] = SD_INFO, [LOG_DEBUG] = SD_DEBUG,
+	[LOG_EMERG] = SD_EMERG,
+	[LOG_ALERT] = SD_ALERT,
+	[LOG_CRIT] = SD_CRIT,
+	[LOG_ERR] = SD_ERR,
+	[LOG_WARNING] = SD_WARNING,
+	[LOG_NOTICE] = SD_NOTICE,
+	[LOG_INFO] = SD_INFO,
+	[LOG_DEBUG] = SD_DEBUG,
 };
 
 static const char *const words[] = {
-	[LOG_EMERG] = "emergency: ", [LOG_ALERT] = "alert: ",
-	[LOG_CRIT] = "critical: ", [LOG_ERR] = "error: ",
-	[LOG_WARNING] = "warning: ", [LOG_NOTICE] = "", [LOG_INFO] = "",
+	[LOG_EMERG] = "emergency: ",
+	[LOG_ALERT] = "alert: ",
+	[LOG_CRIT] = "critical: ",
+	[LOG_ERR] = "error: ",
+	[LOG_WARNING] = "warning: ",
+	[LOG_NOTICE] = "",
+	[LOG_INFO] = "",
 	[LOG_DEBUG] = "debug: ",
 };
 

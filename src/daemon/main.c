@@ -53,15 +53,17 @@ int main(int argc, char **argv)
 	GOptionEntry entries[] = {
 		{ "bus", 0, 0, G_OPTION_ARG_STRING, &address,
 			"serve on the bus at ADDRESS (tests); default: the "
-			"system bus", "ADDRESS" },
+			"system bus",
+			"ADDRESS" },
 		{ "system", 0, 0, G_OPTION_ARG_NONE, &system,
 			"serve on the system bus (the default)", NULL },
 		{ "state-dir", 0, 0, G_OPTION_ARG_FILENAME, &state,
-			"where run logs go (default: $STATE_DIRECTORY or "
-			DEFAULT_STATE_DIR ")", "DIR" },
+			"where run logs go (default: $STATE_DIRECTORY or " DEFAULT_STATE_DIR
+			")",
+			"DIR" },
 		{ "config", 0, 0, G_OPTION_ARG_FILENAME, &config,
-			"configuration file (default " DCONFIG_DEFAULT_PATH
-			")", "FILE" },
+			"configuration file (default " DCONFIG_DEFAULT_PATH ")",
+			"FILE" },
 		{ "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose,
 			"debug messages on stderr", NULL },
 		{ NULL },
@@ -105,13 +107,14 @@ int main(int argc, char **argv)
 	if (!state) {
 		const char *sd = g_getenv("STATE_DIRECTORY");
 
-		state = g_strdup(sd && *sd && !strchr(sd, ':') ? sd :
-							       DEFAULT_STATE_DIR);
+		state = g_strdup(sd && *sd && !strchr(sd, ':') ?
+					 sd :
+					 DEFAULT_STATE_DIR);
 	}
 
 	loop = g_main_loop_new(NULL, FALSE);
 	bus = address ? bus_connect(BUS_KIND_ADDRESS, address, &err) :
-			bus_connect(BUS_KIND_SYSTEM, NULL, &err);
+	                bus_connect(BUS_KIND_SYSTEM, NULL, &err);
 	if (!bus) {
 		dlog_error("%s", err->message);
 		status = BC_EXIT_ENV;

@@ -15,7 +15,7 @@ struct dclient {
 	struct sim_adapter *adapter;
 	char *owner;
 	guint watch;
-	bool active;         /* discovering (not only a pre-set filter) */
+	bool active; /* discovering (not only a pre-set filter) */
 };
 
 void sim_adapter_changed(struct sim_adapter *adapter, const char *name)
@@ -54,7 +54,7 @@ bool sim_adapter_wants_adverts(struct sim_adapter *adapter)
 	struct sim_device *d;
 
 	if (!adapter->discovering || !adapter->powered ||
-	    sim_dut_state(adapter->dut) != SIM_DUT_STATE_ADVERTISING)
+		sim_dut_state(adapter->dut) != SIM_DUT_STATE_ADVERTISING)
 		return false;
 	d = find_dev_by_addr(adapter, sim_dut_address(adapter->dut));
 	return !d || !d->has_rssi;
@@ -125,7 +125,7 @@ static bool any_active(struct sim_adapter *adapter)
 {
 	for (guint i = 0; i < adapter->dclients->len; i++)
 		if (((struct dclient *)g_ptr_array_index(adapter->dclients, i))
-			    ->active)
+				->active)
 			return true;
 	return false;
 }
@@ -169,8 +169,7 @@ static struct dclient *dclient_get(struct sim_adapter *adapter,
 	return c;
 }
 
-static void m_start_discovery(struct svc_call *call, GVariant *args,
-	void *data)
+static void m_start_discovery(struct svc_call *call, GVariant *args, void *data)
 {
 	struct sim_adapter *adapter = data;
 	struct dclient *c;
@@ -241,7 +240,7 @@ static bool filter_entry_ok(const char *key, GVariant *v)
 		return !strcmp(t, "le") || !strcmp(t, "bredr") ||
 		       !strcmp(t, "auto");
 	}
-	return false;  /* adapter.c: unknown keys are invalid */
+	return false; /* adapter.c: unknown keys are invalid */
 }
 
 static bool filter_ok(GVariant *filter)
@@ -285,8 +284,8 @@ static void m_get_filters(struct svc_call *call, GVariant *args, void *data)
 	g_variant_builder_init(&b, G_VARIANT_TYPE("as"));
 	for (size_t i = 0; i < G_N_ELEMENTS(filter_keys); i++)
 		g_variant_builder_add(&b, "s", filter_keys[i].key);
-	svc_call_return(call, g_variant_new("(@as)",
-				      g_variant_builder_end(&b)));
+	svc_call_return(call,
+		g_variant_new("(@as)", g_variant_builder_end(&b)));
 }
 
 /* ---- devices ------------------------------------------------------------ */
@@ -336,8 +335,7 @@ static void set_powered(struct sim_adapter *adapter, bool on)
 				sim_device_link_down(d, SIM_REASON_LOCAL,
 					SIM_ERR_CANCELLED);
 			else
-				sim_device_connect_fail(d,
-					SIM_ERR_NOT_POWERED);
+				sim_device_connect_fail(d, SIM_ERR_NOT_POWERED);
 		}
 		g_ptr_array_set_size(adapter->dclients, 0);
 		set_discovering(adapter, false);
@@ -348,8 +346,8 @@ static void set_powered(struct sim_adapter *adapter, bool on)
 		sim_radio_listen(adapter);
 }
 
-static void s_powered(struct svc_call *call, const char *name,
-	GVariant *value, void *data)
+static void s_powered(struct svc_call *call, const char *name, GVariant *value,
+	void *data)
 {
 	struct sim_adapter *adapter = data;
 
@@ -358,8 +356,8 @@ static void s_powered(struct svc_call *call, const char *name,
 	svc_call_return(call, NULL);
 }
 
-static void s_pairable(struct svc_call *call, const char *name,
-	GVariant *value, void *data)
+static void s_pairable(struct svc_call *call, const char *name, GVariant *value,
+	void *data)
 {
 	struct sim_adapter *adapter = data;
 
@@ -432,15 +430,14 @@ static GVariant *get_powered(void *data, const char *name G_GNUC_UNUSED)
 
 static GVariant *get_discoverable(void *data, const char *name G_GNUC_UNUSED)
 {
-	return g_variant_new_boolean(
-		((struct sim_adapter *)data)->discoverable);
+	return g_variant_new_boolean(((struct sim_adapter *)data)->discoverable);
 }
 
 static GVariant *get_discoverable_timeout(void *data,
 	const char *name G_GNUC_UNUSED)
 {
-	return g_variant_new_uint32(
-		((struct sim_adapter *)data)->discoverable_timeout);
+	return g_variant_new_uint32(((struct sim_adapter *)data)
+					    ->discoverable_timeout);
 }
 
 /* src/adapter.c property_set_{discoverable,pairable}_timeout: any u32 */
@@ -476,8 +473,8 @@ static GVariant *get_pairable(void *data, const char *name G_GNUC_UNUSED)
 static GVariant *get_pairable_timeout(void *data,
 	const char *name G_GNUC_UNUSED)
 {
-	return g_variant_new_uint32(
-		((struct sim_adapter *)data)->pairable_timeout);
+	return g_variant_new_uint32(((struct sim_adapter *)data)
+					    ->pairable_timeout);
 }
 
 static GVariant *get_discovering(void *data, const char *name G_GNUC_UNUSED)
@@ -554,7 +551,10 @@ static const struct svc_property adapter_props[] = {
 };
 
 static const struct svc_interface adapter_iface = {
-	BLUEZ_IFACE_ADAPTER, adapter_methods, adapter_props, NULL,
+	BLUEZ_IFACE_ADAPTER,
+	adapter_methods,
+	adapter_props,
+	NULL,
 };
 
 /* ---- the dongle --------------------------------------------------------- */
@@ -611,7 +611,7 @@ void sim_adapter_set_fault(struct sim_adapter *adapter, enum sim_fault fault,
 	sim_control_changed(adapter, "Faults");
 	/* a different bluetoothd exposes a different set of properties */
 	while (fault == SIM_FAULT_BLUEZ_VERSION &&
-	       (a = sim_sharing_next(adapter, &n)))
+		(a = sim_sharing_next(adapter, &n)))
 		for (guint i = 0; i < a->devices->len; i++)
 			sim_device_changed(g_ptr_array_index(a->devices, i),
 				"Bonded");
@@ -644,14 +644,14 @@ struct sim_adapter *sim_adapter_new(struct sim_server *srv,
 	adapter->bus = srv->bus;
 	adapter->svc = srv->svc;
 	adapter->index = srv->adapters->len;
-	adapter->path = g_strdup_printf("%s/hci%u", BLUEZ_PATH,
-		adapter->index);
+	adapter->path = g_strdup_printf("%s/hci%u", BLUEZ_PATH, adapter->index);
 	adapter->address = g_strdup_printf("00:B0:DC:00:00:%02X",
 		adapter->index + 1);
 	/* hci0's is the one of old; the others are named after theirs */
 	adapter->sim_path = adapter->index ?
-		g_strdup_printf("%s/hci%u", BC_SIM_PATH, adapter->index) :
-		g_strdup(BC_SIM_PATH);
+	                            g_strdup_printf("%s/hci%u", BC_SIM_PATH,
+					    adapter->index) :
+	                            g_strdup(BC_SIM_PATH);
 	adapter->t = *timing;
 	adapter->start_us = g_get_monotonic_time();
 	adapter->powered = true;

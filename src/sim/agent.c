@@ -43,7 +43,7 @@ static void agent_gone(const char *name, const char *owner, void *data)
 struct sim_agent *sim_agent_for(struct sim_server *srv, const char *owner)
 {
 	struct sim_agent *a = owner ? g_hash_table_lookup(srv->agents, owner) :
-				      NULL;
+	                              NULL;
 
 	/* BlueZ falls back to the default agent (src/agent.c agent_get) */
 	if (!a && srv->default_agents.head)
@@ -56,8 +56,8 @@ guint sim_agent_request(struct sim_server *srv, const char *owner,
 	const char *path, const char *method, GVariant *args, int timeout_ms,
 	bus_reply_fn fn, void *data)
 {
-	return bus_call_method(srv->bus, owner, path, BLUEZ_IFACE_AGENT,
-		method, args, timeout_ms, fn, data, NULL);
+	return bus_call_method(srv->bus, owner, path, BLUEZ_IFACE_AGENT, method,
+		args, timeout_ms, fn, data, NULL);
 }
 
 void sim_agent_cancel(struct sim_server *srv, const char *owner,
@@ -81,8 +81,7 @@ static bool parse_capability(const char *cap)
 	       !strcmp(cap, "KeyboardDisplay");
 }
 
-static void m_register_agent(struct svc_call *call, GVariant *args,
-	void *data)
+static void m_register_agent(struct svc_call *call, GVariant *args, void *data)
 {
 	struct sim_server *srv = data;
 	const char *owner = svc_call_sender(call);
@@ -158,7 +157,10 @@ static const struct svc_method agent_manager_methods[] = {
 };
 
 static const struct svc_interface agent_manager_iface = {
-	BLUEZ_IFACE_AGENT_MANAGER, agent_manager_methods, NULL, NULL,
+	BLUEZ_IFACE_AGENT_MANAGER,
+	agent_manager_methods,
+	NULL,
+	NULL,
 };
 
 void sim_agent_manager_add(struct sim_server *srv)

@@ -89,8 +89,8 @@ static void reboot_graceful(struct sim_adapter *adapter,
 void sim_control_reboot_soon(struct sim_adapter *adapter,
 	enum sim_reboot_kind kind)
 {
-	sim_after(adapter, NULL, 0, kind == SIM_REBOOT_GRACEFUL ?
-		reboot_graceful : reboot_hard);
+	sim_after(adapter, NULL, 0,
+		kind == SIM_REBOOT_GRACEFUL ? reboot_graceful : reboot_hard);
 }
 
 /* ---- methods ------------------------------------------------------------ */
@@ -145,9 +145,11 @@ static void m_set_privacy(struct svc_call *call, GVariant *args, void *data)
 
 	g_variant_get(args, "(b)", &on);
 	if (adapter->powered) {
-		svc_call_error(call, BC_ERR_FAILED, "%s is powered: privacy is "
+		svc_call_error(call, BC_ERR_FAILED,
+			"%s is powered: privacy is "
 			"set with the adapter powered off (mgmt Set Privacy: "
-			"Rejected)", adapter->path);
+			"Rejected)",
+			adapter->path);
 		return;
 	}
 	if (adapter->privacy != (bool)on) {
@@ -233,7 +235,7 @@ static void m_bond_peer(struct svc_call *call, GVariant *args, void *data)
 
 	g_variant_get(args, "(&s)", &addr);
 	if (!bluez_address_valid(addr) ||
-	    !g_ascii_strcasecmp(addr, adapter->address)) {
+		!g_ascii_strcasecmp(addr, adapter->address)) {
 		char *q = bcerror_quote(addr);
 
 		svc_call_error(call, BC_ERR_INVALID_ARGS,
@@ -245,7 +247,8 @@ static void m_bond_peer(struct svc_call *call, GVariant *args, void *data)
 	memset(&k, 0, sizeof(k));
 	sim_random_bytes(adapter, k.ltk, sizeof(k.ltk));
 	if (!sim_dut_paired(adapter->dut, addr, true, &k)) {
-		svc_call_error(call, BC_ERR_FAILED, "the DUT refused the bond: "
+		svc_call_error(call, BC_ERR_FAILED,
+			"the DUT refused the bond: "
 			"its table of %u is full (refuse-when-full)",
 			sim_dut_table_size(adapter->dut));
 		return;
@@ -304,8 +307,9 @@ static GVariant *get_privacy(void *data, const char *name G_GNUC_UNUSED)
 static void add_ms(GVariantBuilder *b, const char *key,
 	struct sim_adapter *adapter, int64_t us)
 {
-	g_variant_builder_add(b, "{sv}", key, g_variant_new_double(
-		(double)sim_radio_scaled_us(adapter, us) / 1000.0));
+	g_variant_builder_add(b, "{sv}", key,
+		g_variant_new_double((double)sim_radio_scaled_us(adapter, us) /
+				     1000.0));
 }
 
 /* The simulator's timing, after --time-scale (doc/simulator.md): what a
@@ -367,7 +371,10 @@ static const struct svc_signal control_signals[] = {
 };
 
 static const struct svc_interface control_iface = {
-	BC_SIM_IFACE, control_methods, control_props, control_signals,
+	BC_SIM_IFACE,
+	control_methods,
+	control_props,
+	control_signals,
 };
 
 void sim_control_add(struct sim_adapter *adapter)

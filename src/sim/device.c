@@ -121,8 +121,8 @@ void sim_device_link_down(struct sim_device *d, enum sim_reason reason,
 	sim_device_changed(d, "Connected");
 	if (sim_bluez_minor(adapter) >= 83)
 		service_emit(adapter->svc, d->path, BLUEZ_IFACE_DEVICE,
-			"Disconnected", g_variant_new("(ss)",
-				sim_reason_to_str(reason),
+			"Disconnected",
+			g_variant_new("(ss)", sim_reason_to_str(reason),
 				reason_message(reason)));
 	sim_trace_host(adapter, "link-down", "reason",
 		sim_reason_to_str(reason));
@@ -180,7 +180,7 @@ void sim_device_services_resolved(struct sim_adapter *adapter G_GNUC_UNUSED,
 int64_t sim_device_resolve_ms(struct sim_device *d)
 {
 	return d->gatt_exported ? d->adapter->t.resolve_cached_ms :
-				  d->adapter->t.discover_ms;
+	                          d->adapter->t.discover_ms;
 }
 
 /*
@@ -197,8 +197,8 @@ static bool connect_races_encryption(struct sim_device *d)
 	if (sim_dut_fault(adapter->dut, SIM_FAULT_CONNECT_SUCCEEDS_THEN_DROPS))
 		return true;
 	wins = sim_random(adapter, 0, 24) < 11;
-	sim_trace_host(adapter, "connect-outcome", "drawn", wins ?
-		"reply-then-drop" : "abort-by-local");
+	sim_trace_host(adapter, "connect-outcome", "drawn",
+		wins ? "reply-then-drop" : "abort-by-local");
 	return wins;
 }
 
@@ -251,9 +251,7 @@ static void encrypt_step(struct sim_adapter *adapter, struct sim_device *d,
 		sim_device_link_down(d, SIM_REASON_REMOTE,
 			SIM_ERR_ABORT_BY_REMOTE);
 		break;
-	case SIM_ENCRYPT_REPAIR:
-		sim_pairing_repair(d);
-		break;
+	case SIM_ENCRYPT_REPAIR: sim_pairing_repair(d); break;
 	}
 }
 
@@ -290,7 +288,8 @@ static void trace_link_up(struct sim_device *d)
 		g_variant_new_string(d->link_addr));
 	g_variant_builder_add(&b, "{sv}", "central_address_type",
 		g_variant_new_string(d->link_random ?
-			"random (resolvable private)" : "public"));
+					     "random (resolvable private)" :
+					     "public"));
 	/* the advertising event it began at: the DUT's n-th since it began
 	 * advertising, and when (the trace's clock) */
 	g_variant_builder_add(&b, "{sv}", "adv_event",
@@ -383,8 +382,7 @@ bool sim_device_wants_adverts(struct sim_device *d)
 	       (d->connect_call || d->bonding) && dut_here(d);
 }
 
-void sim_device_adv_event(struct sim_device *d, uint64_t index,
-	int64_t at_us)
+void sim_device_adv_event(struct sim_device *d, uint64_t index, int64_t at_us)
 {
 	d->connecting = false;
 	d->link_adv_event = index;
@@ -407,8 +405,7 @@ void sim_device_dut_silent_all(struct sim_adapter *adapter)
 
 	while ((a = sim_sharing_next(adapter, &n)))
 		for (guint i = 0; i < a->devices->len; i++)
-			sim_device_dut_silent(g_ptr_array_index(a->devices,
-				i));
+			sim_device_dut_silent(g_ptr_array_index(a->devices, i));
 }
 
 /* ---- methods ------------------------------------------------------------ */
@@ -467,8 +464,7 @@ static void m_disconnect(struct svc_call *call, GVariant *args, void *data)
 	sim_device_disconnect_soon(d);
 }
 
-static void m_connect_profile(struct svc_call *call, GVariant *args,
-	void *data)
+static void m_connect_profile(struct svc_call *call, GVariant *args, void *data)
 {
 	(void)args;
 	(void)data;
@@ -476,8 +472,8 @@ static void m_connect_profile(struct svc_call *call, GVariant *args,
 	sim_reply_error(call, SIM_ERR_SDP_SEARCH);
 }
 
-static void s_trusted(struct svc_call *call, const char *name,
-	GVariant *value, void *data)
+static void s_trusted(struct svc_call *call, const char *name, GVariant *value,
+	void *data)
 {
 	struct sim_device *d = data;
 
@@ -486,8 +482,8 @@ static void s_trusted(struct svc_call *call, const char *name,
 	svc_call_return(call, NULL);
 }
 
-static void s_blocked(struct svc_call *call, const char *name,
-	GVariant *value, void *data)
+static void s_blocked(struct svc_call *call, const char *name, GVariant *value,
+	void *data)
 {
 	struct sim_device *d = data;
 
@@ -545,7 +541,8 @@ static GVariant *get_alias(void *data, const char *name G_GNUC_UNUSED)
 	struct sim_device *d = data;
 
 	return g_variant_new_string(d->alias ? d->alias :
-				    d->name ? d->name : d->address);
+				    d->name  ? d->name :
+					       d->address);
 }
 
 static GVariant *get_appearance(void *data, const char *name G_GNUC_UNUSED)
@@ -567,8 +564,9 @@ static GVariant *get_manufacturer_data(void *data,
 	if (!sim_dut_manufacturer(d->adapter->dut, &id, &bytes))
 		return NULL;
 	g_variant_builder_init(&b, G_VARIANT_TYPE("a{qv}"));
-	g_variant_builder_add(&b, "{qv}", id, g_variant_new_from_bytes(
-		G_VARIANT_TYPE_BYTESTRING, bytes, TRUE));
+	g_variant_builder_add(&b, "{qv}", id,
+		g_variant_new_from_bytes(G_VARIANT_TYPE_BYTESTRING, bytes,
+			TRUE));
 	return g_variant_builder_end(&b);
 }
 
@@ -585,8 +583,9 @@ static GVariant *get_bonded(void *data, const char *name G_GNUC_UNUSED)
 	struct sim_device *d = data;
 
 	/* Bonded exists from BlueZ 5.65 */
-	return sim_bluez_minor(d->adapter) < 65 ? NULL :
-		g_variant_new_boolean(d->bonded);
+	return sim_bluez_minor(d->adapter) < 65 ?
+	               NULL :
+	               g_variant_new_boolean(d->bonded);
 }
 
 static GVariant *get_trusted(void *data, const char *name G_GNUC_UNUSED)
@@ -625,7 +624,7 @@ static GVariant *get_uuids(void *data, const char *name G_GNUC_UNUSED)
 	/* advertised: ESS; after resolution: every primary service, GAP
 	 * and GATT included */
 	return d->gatt_exported ? sim_gatt_uuids(d) :
-				  g_variant_new_strv(adv, 1);
+	                          g_variant_new_strv(adv, 1);
 }
 
 static GVariant *get_adapter(void *data, const char *name G_GNUC_UNUSED)
@@ -677,29 +676,31 @@ static const struct svc_method device_methods[] = {
 };
 
 /* 5.66's table (src/device.c device_properties), in its order */
-#define DEVICE_PROPS \
-	{ "Address", "s", get_address, NULL }, \
-	{ "AddressType", "s", get_address_type, NULL }, \
-	{ "Name", "s", get_name, NULL }, \
-	{ "Alias", "s", get_alias, s_alias }, \
-	{ "Class", "u", get_absent, NULL }, \
-	{ "Appearance", "q", get_appearance, NULL }, \
-	{ "Icon", "s", get_absent, NULL }, \
-	{ "Paired", "b", get_paired, NULL }, \
-	{ "Bonded", "b", get_bonded, NULL }, \
-	{ "Trusted", "b", get_trusted, s_trusted }, \
-	{ "Blocked", "b", get_blocked, s_blocked }, \
-	{ "LegacyPairing", "b", get_legacy_pairing, NULL }, \
-	{ "RSSI", "n", get_rssi, NULL }, \
-	{ "Connected", "b", get_connected, NULL }, \
-	{ "UUIDs", "as", get_uuids, NULL }, \
-	{ "Modalias", "s", get_absent, NULL }, \
-	{ "Adapter", "o", get_adapter, NULL }, \
-	{ "ManufacturerData", "a{qv}", get_manufacturer_data, NULL }, \
-	{ "ServiceData", "a{sv}", get_absent, NULL }, \
-	{ "TxPower", "n", get_absent, NULL }, \
-	{ "ServicesResolved", "b", get_services_resolved, NULL }, \
-	{ "WakeAllowed", "b", get_absent, s_wake_allowed }
+#define DEVICE_PROPS                                                          \
+	{ "Address", "s", get_address, NULL },                                \
+		{ "AddressType", "s", get_address_type, NULL },               \
+		{ "Name", "s", get_name, NULL },                              \
+		{ "Alias", "s", get_alias, s_alias },                         \
+		{ "Class", "u", get_absent, NULL },                           \
+		{ "Appearance", "q", get_appearance, NULL },                  \
+		{ "Icon", "s", get_absent, NULL },                            \
+		{ "Paired", "b", get_paired, NULL },                          \
+		{ "Bonded", "b", get_bonded, NULL },                          \
+		{ "Trusted", "b", get_trusted, s_trusted },                   \
+		{ "Blocked", "b", get_blocked, s_blocked },                   \
+		{ "LegacyPairing", "b", get_legacy_pairing, NULL },           \
+		{ "RSSI", "n", get_rssi, NULL },                              \
+		{ "Connected", "b", get_connected, NULL },                    \
+		{ "UUIDs", "as", get_uuids, NULL },                           \
+		{ "Modalias", "s", get_absent, NULL },                        \
+		{ "Adapter", "o", get_adapter, NULL },                        \
+		{ "ManufacturerData", "a{qv}", get_manufacturer_data, NULL }, \
+		{ "ServiceData", "a{sv}", get_absent, NULL },                 \
+		{ "TxPower", "n", get_absent, NULL },                         \
+		{ "ServicesResolved", "b", get_services_resolved, NULL },     \
+	{                                                                     \
+		"WakeAllowed", "b", get_absent, s_wake_allowed                \
+	}
 
 static const struct svc_property device_props[] = {
 	DEVICE_PROPS,
@@ -720,11 +721,16 @@ static const struct svc_signal device_signals_583[] = {
 };
 
 static const struct svc_interface device_iface = {
-	BLUEZ_IFACE_DEVICE, device_methods, device_props, NULL,
+	BLUEZ_IFACE_DEVICE,
+	device_methods,
+	device_props,
+	NULL,
 };
 
 static const struct svc_interface device_iface_583 = {
-	BLUEZ_IFACE_DEVICE, device_methods, device_props_583,
+	BLUEZ_IFACE_DEVICE,
+	device_methods,
+	device_props_583,
 	device_signals_583,
 };
 
@@ -751,7 +757,8 @@ struct sim_device *sim_device_new(struct sim_adapter *adapter,
 	d->has_rssi = true;
 	service_add_interface(adapter->svc, d->path,
 		sim_bluez_minor(adapter) >= 83 ? &device_iface_583 :
-						 &device_iface, d);
+						 &device_iface,
+		d);
 	return d;
 }
 

@@ -12,21 +12,21 @@
 #include "bondcheck/sim.h"
 
 struct bond {
-	char *index;         /* the key the store is looked up by: the
+	char *index; /* the key the store is looked up by: the
 			      * central's identity, "public/AA:..." */
-	char *peer;          /* the central's identity address */
+	char *peer;  /* the central's identity address */
 	struct sim_keys keys;
 	uint16_t cccd;
-	bool saved;          /* written to flash (save-on-disconnect: only
+	bool saved;    /* written to flash (save-on-disconnect: only
 			      * once a central disconnects) */
-	uint64_t seq;        /* when it was made: round-robin evicts the least */
-	uint64_t used;       /* when its key last encrypted a link (or it was
+	uint64_t seq;  /* when it was made: round-robin evicts the least */
+	uint64_t used; /* when its key last encrypted a link (or it was
 			      * made): overwrite-oldest evicts the least */
 };
 
 /* An entry of the controller's resolving list: a central's IRK. */
 struct rl_entry {
-	char *index;         /* the identity it resolves to */
+	char *index; /* the identity it resolves to */
 	uint8_t irk[16];
 };
 
@@ -39,7 +39,7 @@ struct sim_dut {
 	char *io;
 	uint16_t appearance;
 	uint16_t mfr_id;
-	GBytes *mfr;         /* NULL: no manufacturer data */
+	GBytes *mfr; /* NULL: no manufacturer data */
 	uint32_t passkey;
 	unsigned table_size;
 	enum sim_bond_policy policy;
@@ -47,16 +47,16 @@ struct sim_dut {
 	sim_trace_fn trace;
 	void *trace_data;
 	struct sim_fault_value faults[SIM_FAULT_COUNT];
-	GPtrArray *store;    /* struct bond: what survives a reboot */
-	GPtrArray *rl;       /* struct rl_entry: the resolving list */
-	bool rl_lost;        /* key-lookup-mismatch emptied it at boot */
+	GPtrArray *store;     /* struct bond: what survives a reboot */
+	GPtrArray *rl;        /* struct rl_entry: the resolving list */
+	bool rl_lost;         /* key-lookup-mismatch emptied it at boot */
 	GHashTable *ram_cccd; /* link address -> CCCD, peers without a bond */
 	enum sim_dut_state state;
-	char *peer;          /* the link's address, as the controller says */
+	char *peer; /* the link's address, as the controller says */
 	bool peer_random;
 	unsigned boot_count;
 	uint64_t seq;
-	bool repair_armed;   /* repair-on-reconnect took effect at boot */
+	bool repair_armed; /* repair-on-reconnect took effect at boot */
 };
 
 void sim_dut_config_defaults(struct sim_dut_config *cfg)
@@ -85,8 +85,7 @@ const char *sim_bond_policy_to_str(enum sim_bond_policy policy)
 	switch (policy) {
 	case SIM_BOND_POLICY_ROUND_ROBIN:
 	case SIM_BOND_POLICY_REFUSE_WHEN_FULL:
-	case SIM_BOND_POLICY_OVERWRITE_OLDEST:
-		return policies[policy];
+	case SIM_BOND_POLICY_OVERWRITE_OLDEST: return policies[policy];
 	}
 	return "unknown";
 }
@@ -147,7 +146,7 @@ bool sim_reboot_kind_from_str(const char *s, enum sim_reboot_kind *kind)
 static void trace(struct sim_dut *d, const char *event, GVariantBuilder *b)
 {
 	GVariant *v = b ? g_variant_builder_end(b) :
-			  g_variant_new_array(G_VARIANT_TYPE("{sv}"), NULL, 0);
+	                  g_variant_new_array(G_VARIANT_TYPE("{sv}"), NULL, 0);
 
 	g_variant_ref_sink(v);
 	if (d->trace)
@@ -271,18 +270,31 @@ GPtrArray *sim_dut_fault_list(struct sim_dut *d)
 	for (int i = 0; i < SIM_FAULT_COUNT; i++) {
 		if (!d->faults[i].on)
 			continue;
-		g_ptr_array_add(a, d->faults[i].text ?
-			g_strdup_printf("%s=%s", sim_fault_to_str(i),
-				d->faults[i].text) :
-			g_strdup(sim_fault_to_str(i)));
+		g_ptr_array_add(a,
+			d->faults[i].text ?
+				g_strdup_printf("%s=%s", sim_fault_to_str(i),
+					d->faults[i].text) :
+				g_strdup(sim_fault_to_str(i)));
 	}
 	return a;
 }
 
-const char *sim_dut_address(struct sim_dut *d) { return d->address; }
-const char *sim_dut_address_type(struct sim_dut *d) { return d->address_type; }
-const char *sim_dut_name(struct sim_dut *d) { return d->name; }
-uint16_t sim_dut_appearance(struct sim_dut *d) { return d->appearance; }
+const char *sim_dut_address(struct sim_dut *d)
+{
+	return d->address;
+}
+const char *sim_dut_address_type(struct sim_dut *d)
+{
+	return d->address_type;
+}
+const char *sim_dut_name(struct sim_dut *d)
+{
+	return d->name;
+}
+uint16_t sim_dut_appearance(struct sim_dut *d)
+{
+	return d->appearance;
+}
 
 bool sim_dut_manufacturer(struct sim_dut *d, uint16_t *id, GBytes **data)
 {
@@ -292,13 +304,30 @@ bool sim_dut_manufacturer(struct sim_dut *d, uint16_t *id, GBytes **data)
 	*data = d->mfr;
 	return true;
 }
-const char *sim_dut_io_capability(struct sim_dut *d) { return d->io; }
-bool sim_dut_secure_connections(struct sim_dut *d) { return d->sc; }
-uint32_t sim_dut_passkey(struct sim_dut *d) { return d->passkey; }
-unsigned sim_dut_boot_count(struct sim_dut *d) { return d->boot_count; }
-unsigned sim_dut_bond_count(struct sim_dut *d) { return d->store->len; }
-enum sim_dut_state sim_dut_state(struct sim_dut *d) { return d->state; }
-
+const char *sim_dut_io_capability(struct sim_dut *d)
+{
+	return d->io;
+}
+bool sim_dut_secure_connections(struct sim_dut *d)
+{
+	return d->sc;
+}
+uint32_t sim_dut_passkey(struct sim_dut *d)
+{
+	return d->passkey;
+}
+unsigned sim_dut_boot_count(struct sim_dut *d)
+{
+	return d->boot_count;
+}
+unsigned sim_dut_bond_count(struct sim_dut *d)
+{
+	return d->store->len;
+}
+enum sim_dut_state sim_dut_state(struct sim_dut *d)
+{
+	return d->state;
+}
 
 /* ---- the store ---------------------------------------------------------- */
 
@@ -344,9 +373,9 @@ static char *resolve(struct sim_dut *d, const char *addr, const char **how)
 		}
 	}
 	*how = d->rl_lost ? "not resolved: the resolving list lost its IRKs "
-			    "at boot" :
-			    "not resolved: no IRK in the resolving list "
-			    "matches";
+	                    "at boot" :
+	                    "not resolved: no IRK in the resolving list "
+	                    "matches";
 	return index_of(true, addr);
 }
 
@@ -367,8 +396,8 @@ static GVariant *indexes_of(GPtrArray *a, size_t offset)
 
 	g_variant_builder_init(&b, G_VARIANT_TYPE("as"));
 	for (guint i = 0; i < a->len; i++)
-		g_variant_builder_add(&b, "s", *(char **)((char *)
-			g_ptr_array_index(a, i) + offset));
+		g_variant_builder_add(&b, "s",
+			*(char **)((char *)g_ptr_array_index(a, i) + offset));
 	return g_variant_builder_end(&b);
 }
 
@@ -385,8 +414,9 @@ static GVariant *rl_indexes(struct sim_dut *d)
 static void rl_remove(struct sim_dut *d, const char *index)
 {
 	for (guint i = d->rl->len; i-- > 0;)
-		if (!strcmp(((struct rl_entry *)g_ptr_array_index(d->rl,
-				    i))->index, index))
+		if (!strcmp(((struct rl_entry *)g_ptr_array_index(d->rl, i))
+				    ->index,
+			    index))
 			g_ptr_array_remove_index(d->rl, i);
 }
 
@@ -412,7 +442,8 @@ enum sim_bond_policy sim_dut_bond_policy(struct sim_dut *d)
 {
 	/* bond-table-full=N is NimBLE's table: round-robin */
 	return sim_dut_fault(d, SIM_FAULT_BOND_TABLE_FULL) ?
-		SIM_BOND_POLICY_ROUND_ROBIN : d->policy;
+	               SIM_BOND_POLICY_ROUND_ROBIN :
+	               d->policy;
 }
 
 /* The bond the policy gives up for a new one: the one made first
@@ -420,7 +451,7 @@ enum sim_bond_policy sim_dut_bond_policy(struct sim_dut *d)
 static guint eviction_victim(struct sim_dut *d)
 {
 	bool by_use = sim_dut_bond_policy(d) ==
-		      SIM_BOND_POLICY_OVERWRITE_OLDEST;
+	              SIM_BOND_POLICY_OVERWRITE_OLDEST;
 	guint best = 0;
 
 	for (guint i = 1; i < d->store->len; i++) {
@@ -435,16 +466,15 @@ static guint eviction_victim(struct sim_dut *d)
 
 static bool table_full(struct sim_dut *d, const char *index)
 {
-	return !find_bond(d, index) &&
-	       d->store->len >= sim_dut_table_size(d);
+	return !find_bond(d, index) && d->store->len >= sim_dut_table_size(d);
 }
 
 bool sim_dut_refuses_bond(struct sim_dut *d, const char *identity)
 {
 	char *index = index_of(false, identity);
 	bool refuse = sim_dut_bond_policy(d) ==
-			      SIM_BOND_POLICY_REFUSE_WHEN_FULL &&
-		      table_full(d, index);
+	                      SIM_BOND_POLICY_REFUSE_WHEN_FULL &&
+	              table_full(d, index);
 	GVariantBuilder b;
 
 	if (refuse) {
@@ -487,7 +517,7 @@ bool sim_dut_paired(struct sim_dut *d, const char *addr, bool bond,
 	 * the address of the link */
 	const char *peer = id ? keys->identity : addr;
 	char *index = id ? index_of(false, keys->identity) :
-			   index_of(link_random(d, addr), addr);
+	                   index_of(link_random(d, addr), addr);
 	struct bond *old = find_bond(d, index);
 	struct bond *nb;
 	GVariantBuilder b;
@@ -551,8 +581,7 @@ enum sim_encrypt sim_dut_encrypt(struct sim_dut *d, const char *addr,
 		r = SIM_ENCRYPT_OK;
 		/* Zephyr's aging counter: this key was used now */
 		b->used = ++d->seq;
-	}
-	else if (d->repair_armed)
+	} else if (d->repair_armed)
 		r = SIM_ENCRYPT_REPAIR;
 	else if (sim_dut_fault(d, SIM_FAULT_TERMINATE_ON_ENCRYPT))
 		r = SIM_ENCRYPT_TERMINATE;
@@ -561,7 +590,8 @@ enum sim_encrypt sim_dut_encrypt(struct sim_dut *d, const char *addr,
 
 	g_variant_builder_init(&t, G_VARIANT_TYPE("a{sv}"));
 	KV(&t, "peer", "s", addr);
-	KV(&t, "peer_type", "s", !link_random(d, addr) ? "public" :
+	KV(&t, "peer_type", "s",
+		!link_random(d, addr) ? "public" :
 		sim_addr_is_rpa(addr) ? "random (resolvable private)" :
 					"random");
 	KV(&t, "resolution", "s", how);
@@ -601,7 +631,8 @@ uint16_t sim_dut_cccd(struct sim_dut *d, const char *addr)
 	char *index = resolve(d, addr, &how);
 	struct bond *b = find_bond(d, index);
 	uint16_t v = b ? b->cccd :
-		GPOINTER_TO_UINT(g_hash_table_lookup(d->ram_cccd, addr));
+	                 GPOINTER_TO_UINT(g_hash_table_lookup(d->ram_cccd,
+				 addr));
 
 	g_free(index);
 	return v;
@@ -676,8 +707,9 @@ static void lose_unsaved(struct sim_dut *d)
 	}
 	g_variant_builder_init(&t, G_VARIANT_TYPE("a{sv}"));
 	g_variant_builder_add(&t, "{sv}", "lost", g_variant_builder_end(&lost));
-	KV(&t, "why", "s", "reset before a disconnect: the keys were never "
-			   "written to flash");
+	KV(&t, "why", "s",
+		"reset before a disconnect: the keys were never "
+		"written to flash");
 	trace(d, "unsaved-bonds-lost", &t);
 }
 
@@ -719,7 +751,7 @@ static void keep_first_bond(struct sim_dut *d)
 
 	for (guint i = 1; i < d->store->len; i++)
 		if (((struct bond *)g_ptr_array_index(d->store, i))->seq <
-		    ((struct bond *)g_ptr_array_index(d->store, first))->seq)
+			((struct bond *)g_ptr_array_index(d->store, first))->seq)
 			first = i;
 	keep = g_ptr_array_steal_index(d->store, first);
 	g_variant_builder_init(&lost, G_VARIANT_TYPE("as"));
@@ -760,9 +792,10 @@ static void rebuild_resolving_list(struct sim_dut *d)
 	g_variant_builder_init(&t, G_VARIANT_TYPE("a{sv}"));
 	g_variant_builder_add(&t, "{sv}", "lost", rl_indexes(d));
 	KV(&t, "added", "u", added);
-	KV(&t, "why", "s", "the list was cleared to set the DUT's own IRK; LE "
-			   "Set Privacy Mode was rejected (Unknown HCI Command "
-			   "0x01) and the centrals' IRKs were not added again");
+	KV(&t, "why", "s",
+		"the list was cleared to set the DUT's own IRK; LE "
+		"Set Privacy Mode was rejected (Unknown HCI Command "
+		"0x01) and the centrals' IRKs were not added again");
 	trace(d, "resolving-list-lost", &t);
 	g_ptr_array_set_size(d->rl, 0);
 	d->rl_lost = true;
@@ -776,7 +809,7 @@ void sim_dut_booted(struct sim_dut *d)
 	d->repair_armed = false;
 
 	if (sim_dut_fault(d, SIM_FAULT_LOSE_BOND_ON_REBOOT) ||
-	    sim_dut_fault(d, SIM_FAULT_REPAIR_ON_RECONNECT)) {
+		sim_dut_fault(d, SIM_FAULT_REPAIR_ON_RECONNECT)) {
 		g_variant_builder_init(&t, G_VARIANT_TYPE("a{sv}"));
 		KV(&t, "lost", "u", d->store->len);
 		g_ptr_array_set_size(d->store, 0);
@@ -785,11 +818,12 @@ void sim_dut_booted(struct sim_dut *d)
 			SIM_FAULT_REPAIR_ON_RECONNECT);
 	}
 	if (sim_dut_fault(d, SIM_FAULT_LOSE_LATER_BONDS_ON_REBOOT) &&
-	    d->store->len > 1)
+		d->store->len > 1)
 		keep_first_bond(d);
 	if (sim_dut_fault(d, SIM_FAULT_FORGET_CCCD_ON_REBOOT)) {
 		for (guint i = 0; i < d->store->len; i++)
-			((struct bond *)g_ptr_array_index(d->store, i))->cccd = 0;
+			((struct bond *)g_ptr_array_index(d->store, i))->cccd =
+				0;
 		trace(d, "cccd-lost", NULL);
 	}
 	rebuild_resolving_list(d);
@@ -798,8 +832,8 @@ void sim_dut_booted(struct sim_dut *d)
 
 		/* a new static random address: the two top bits set */
 		d->address = g_strdup_printf("%02X:51:4D:00:%02X:%02X",
-			0xE0 | (d->boot_count & 0x1f), (d->boot_count >> 8) & 0xff,
-			d->boot_count & 0xff);
+			0xE0 | (d->boot_count & 0x1f),
+			(d->boot_count >> 8) & 0xff, d->boot_count & 0xff);
 		g_free(d->address_type);
 		d->address_type = g_strdup("random");
 		g_variant_builder_init(&t, G_VARIANT_TYPE("a{sv}"));
@@ -810,7 +844,8 @@ void sim_dut_booted(struct sim_dut *d)
 	}
 
 	d->state = sim_dut_fault(d, SIM_FAULT_NO_ADVERTISE_AFTER_REBOOT) ?
-		SIM_DUT_STATE_SILENT : SIM_DUT_STATE_ADVERTISING;
+	                   SIM_DUT_STATE_SILENT :
+	                   SIM_DUT_STATE_ADVERTISING;
 	g_variant_builder_init(&t, G_VARIANT_TYPE("a{sv}"));
 	KV(&t, "boot", "u", d->boot_count);
 	g_variant_builder_add(&t, "{sv}", "store", store_indexes(d));

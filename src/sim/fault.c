@@ -36,7 +36,8 @@ static const struct sim_fault_info faults[SIM_FAULT_COUNT] = {
 	{ SIM_FAULT_NO_ADVERTISE_AFTER_REBOOT, "no-advertise-after-reboot",
 		SIM_FAULT_ARG_NONE, NULL,
 		"after a reboot the DUT never advertises again" },
-	{ SIM_FAULT_BOND_TABLE_FULL, "bond-table-full", SIM_FAULT_ARG_COUNT, "N",
+	{ SIM_FAULT_BOND_TABLE_FULL, "bond-table-full", SIM_FAULT_ARG_COUNT,
+		"N",
 		"the bond table holds N entries; a new bond evicts the oldest, "
 		"round-robin as NimBLE does" },
 	{ SIM_FAULT_BLUEZ_VERSION, "bluez-version", SIM_FAULT_ARG_VERSION,
@@ -56,8 +57,8 @@ static const struct sim_fault_info faults[SIM_FAULT_COUNT] = {
 		SIM_FAULT_ARG_NONE, NULL,
 		"after a reboot only the first bond's keys are found: every "
 		"later central gets PIN or Key Missing (BTstack #363)" },
-	{ SIM_FAULT_NO_RPA_RESOLUTION, "no-rpa-resolution",
-		SIM_FAULT_ARG_NONE, NULL,
+	{ SIM_FAULT_NO_RPA_RESOLUTION, "no-rpa-resolution", SIM_FAULT_ARG_NONE,
+		NULL,
 		"the DUT never resolves a central's RPA (NimBLE without "
 		"controller privacy): an RPA central's first reconnect fails" },
 	{ SIM_FAULT_SAVE_ON_DISCONNECT, "save-on-disconnect",
@@ -123,7 +124,8 @@ bool sim_fault_parse_arg(enum sim_fault fault, const char *arg,
 		if (!arg || !*arg || *end || n < 1 || n > 64) {
 			g_set_error(error, BCERROR, BCERROR_BAD_INPUT,
 				"fault %s needs a table size from 1 to 64, "
-				"e.g. %s=2", info->name, info->name);
+				"e.g. %s=2",
+				info->name, info->name);
 			return false;
 		}
 		value->count = (unsigned)n;
@@ -146,10 +148,11 @@ bool sim_fault_parse_arg(enum sim_fault fault, const char *arg,
 		if (arg)
 			n = strtoul(arg, &end, 0);
 		if (!arg || !g_ascii_isdigit(*arg) || *end || n < 1 ||
-		    n > 0xff) {
+			n > 0xff) {
 			g_set_error(error, BCERROR, BCERROR_BAD_INPUT,
 				"fault %s needs an ATT error code from 0x01 to "
-				"0xff, e.g. %s=0x80", info->name, info->name);
+				"0xff, e.g. %s=0x80",
+				info->name, info->name);
 			return false;
 		}
 		value->att_code = (unsigned)n;

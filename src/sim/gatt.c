@@ -18,7 +18,7 @@
 
 /* ATT MTU: bluetoothd offers 517, NimBLE's preferred is 256 */
 #define BLUEZ_MTU 517
-#define DUT_MTU 256
+#define DUT_MTU   256
 
 struct pending_read {
 	struct svc_call *call;
@@ -61,15 +61,15 @@ static void dut_notifies(struct sim_adapter *adapter, struct sim_device *d,
 	bool delivered;
 
 	if (!d->connected || !d->encrypted ||
-	    sim_dut_cccd(adapter->dut, d->link_addr) == 0)
+		sim_dut_cccd(adapter->dut, d->link_addr) == 0)
 		return;
 	/* BlueZ only passes on notifications somebody subscribed to */
 	delivered = (d->temp.clients->len > 0 || d->temp.notify_fd >= 0) &&
-		    d->gatt_exported;
+	            d->gatt_exported;
 	temp_value(adapter, d->temp.value);
 	if (d->temp.notify_fd >= 0 &&
-	    send(d->temp.notify_fd, d->temp.value->data, d->temp.value->len,
-		    MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+		send(d->temp.notify_fd, d->temp.value->data, d->temp.value->len,
+			MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
 		delivered = false;
 	g_variant_builder_init(&t, G_VARIANT_TYPE("a{sv}"));
 	g_variant_builder_add(&t, "{sv}", "peer",
@@ -120,8 +120,8 @@ static bool parse_offset(GVariant *opts, uint16_t *offset)
 /* The att-error fault: the DUT refuses the request with its ATT error. */
 static bool dut_refuses(struct svc_call *call, struct sim_chr *c)
 {
-	const struct sim_fault_value *f = sim_dut_fault_value(
-		c->dev->adapter->dut, SIM_FAULT_ATT_ERROR);
+	const struct sim_fault_value *f =
+		sim_dut_fault_value(c->dev->adapter->dut, SIM_FAULT_ATT_ERROR);
 
 	if (!f)
 		return false;
@@ -137,8 +137,8 @@ static void answer_read(struct svc_call *call, struct sim_chr *c)
 	c->value_known = true;
 	/* the read updates the cached value: Value changes on the bus too */
 	chr_changed(c, "Value");
-	svc_call_return(call, g_variant_new("(@ay)",
-				      sim_bytes_variant(c->value)));
+	svc_call_return(call,
+		g_variant_new("(@ay)", sim_bytes_variant(c->value)));
 	/* when the DUT's response reached the central (make bench's end of
 	 * a reconnect) */
 	sim_trace_host(c->dev->adapter, "read-reply", "uuid", c->uuid);
@@ -201,8 +201,8 @@ static void m_read(struct svc_call *call, GVariant *args, void *data)
 		r->chr = c;
 		g_ptr_array_add(d->pending_reads, r);
 		if (!d->bonding) {
-			sim_trace_host(d->adapter, "security-elevation",
-				"uuid", c->uuid);
+			sim_trace_host(d->adapter, "security-elevation", "uuid",
+				c->uuid);
 			sim_pairing_start(d);
 		}
 	} else {
@@ -223,7 +223,8 @@ static void m_read(struct svc_call *call, GVariant *args, void *data)
 static void dut_written(struct sim_chr *c, const guint8 *bytes, gsize n)
 {
 	enum sim_reboot_kind kind = n == 1 && bytes[0] == 0x02 ?
-		SIM_REBOOT_GRACEFUL : SIM_REBOOT_HARD;
+	                                    SIM_REBOOT_GRACEFUL :
+	                                    SIM_REBOOT_HARD;
 	GVariantBuilder b;
 
 	if (!c->is_reboot || n != 1 || (bytes[0] != 0x01 && bytes[0] != 0x02))
@@ -261,8 +262,8 @@ static void m_write(struct svc_call *call, GVariant *args, void *data)
 	if (!t)
 		t = c->writable ? "request" : c->write_cmd ? "command" : "";
 	if (!parse_offset(opts, &offset) ||
-	    (type && strcmp(t, "request") && strcmp(t, "command") &&
-		    strcmp(t, "reliable"))) {
+		(type && strcmp(t, "request") && strcmp(t, "command") &&
+			strcmp(t, "reliable"))) {
 		sim_reply_error(call, SIM_ERR_INVALID_ARGS);
 	} else if (!d->connected) {
 		sim_reply_error(call, SIM_ERR_NOT_CONNECTED);
@@ -303,8 +304,7 @@ static void remove_client(struct sim_chr *c, int i)
 	g_array_remove_index(c->client_watches, i);
 	g_ptr_array_remove_index(c->clients, i);
 	if (c->clients->len == 0) {
-		if (c->dev->connected && c == &c->dev->temp &&
-		    c->notify_fd < 0)
+		if (c->dev->connected && c == &c->dev->temp && c->notify_fd < 0)
 			sim_dut_write_cccd(adapter->dut, c->dev->link_addr,
 				0x0000);
 		chr_changed(c, "Notifying");
@@ -485,8 +485,7 @@ static bool pair_of_sockets(struct svc_call *call, int *mine, int *theirs)
 	return true;
 }
 
-static void m_acquire_notify(struct svc_call *call, GVariant *args,
-	void *data)
+static void m_acquire_notify(struct svc_call *call, GVariant *args, void *data)
 {
 	struct sim_chr *c = data;
 	int theirs;
@@ -508,8 +507,7 @@ static void m_acquire_notify(struct svc_call *call, GVariant *args,
 	}
 }
 
-static void m_acquire_write(struct svc_call *call, GVariant *args,
-	void *data)
+static void m_acquire_write(struct svc_call *call, GVariant *args, void *data)
 {
 	struct sim_chr *c = data;
 	int theirs;
@@ -557,15 +555,16 @@ static void m_desc_read(struct svc_call *call, GVariant *args, void *data)
 	}
 	/* what the DUT itself holds for us: its memory of our subscription;
 	 * Service Changed's: bluetoothd subscribes to its indications */
-	v = GUINT16_TO_LE(c == &d->svc_changed ? 0x0002 :
-			  sim_dut_cccd(adapter->dut, d->link_addr));
+	v = GUINT16_TO_LE(c == &d->svc_changed ?
+				  0x0002 :
+				  sim_dut_cccd(adapter->dut, d->link_addr));
 	g_byte_array_set_size(c->desc_value, 0);
 	g_byte_array_append(c->desc_value, (const guint8 *)&v, 2);
 	c->desc_known = true;
 	service_changed(adapter->svc, c->desc_path, BLUEZ_IFACE_GATT_DESC,
 		"Value");
-	svc_call_return(call, g_variant_new("(@ay)",
-				      sim_bytes_variant(c->desc_value)));
+	svc_call_return(call,
+		g_variant_new("(@ay)", sim_bytes_variant(c->desc_value)));
 }
 
 static void m_desc_write(struct svc_call *call, GVariant *args, void *data)
@@ -622,13 +621,11 @@ static GVariant *chr_value(void *data, const char *name G_GNUC_UNUSED)
 	return sim_bytes_variant(((struct sim_chr *)data)->value);
 }
 
-static GVariant *chr_notify_acquired(void *data,
-	const char *name G_GNUC_UNUSED)
+static GVariant *chr_notify_acquired(void *data, const char *name G_GNUC_UNUSED)
 {
 	struct sim_chr *c = data;
 
-	return c->can_notify ? g_variant_new_boolean(c->notify_fd >= 0) :
-			       NULL;
+	return c->can_notify ? g_variant_new_boolean(c->notify_fd >= 0) : NULL;
 }
 
 static GVariant *chr_write_acquired(void *data, const char *name G_GNUC_UNUSED)
@@ -643,7 +640,7 @@ static GVariant *chr_notifying(void *data, const char *name G_GNUC_UNUSED)
 	struct sim_chr *c = data;
 
 	return c->can_notify ? g_variant_new_boolean(c->clients->len > 0) :
-			       NULL;
+	                       NULL;
 }
 
 static GVariant *chr_flags(void *data, const char *name G_GNUC_UNUSED)
@@ -668,8 +665,7 @@ static GVariant *desc_uuid(void *data G_GNUC_UNUSED,
 	return g_variant_new_string(SIM_UUID_CCCD);
 }
 
-static GVariant *desc_characteristic(void *data,
-	const char *name G_GNUC_UNUSED)
+static GVariant *desc_characteristic(void *data, const char *name G_GNUC_UNUSED)
 {
 	return g_variant_new_object_path(((struct sim_chr *)data)->path);
 }
@@ -688,11 +684,13 @@ static GVariant *desc_handle(void *data, const char *name G_GNUC_UNUSED)
  * Two sets of tables: 5.66's client side has no Handle (the default and
  * bluez-version=5.64); bluez-version=5.83 shows it.
  */
-#define SERVICE_PROPS \
-	{ "UUID", "s", service_uuid, NULL }, \
-	{ "Device", "o", service_device, NULL }, \
-	{ "Primary", "b", service_primary, NULL }, \
-	{ "Includes", "ao", service_includes, NULL }
+#define SERVICE_PROPS                                      \
+	{ "UUID", "s", service_uuid, NULL },               \
+		{ "Device", "o", service_device, NULL },   \
+		{ "Primary", "b", service_primary, NULL }, \
+	{                                                  \
+		"Includes", "ao", service_includes, NULL   \
+	}
 
 static const struct svc_property service_props[] = {
 	SERVICE_PROPS,
@@ -706,33 +704,40 @@ static const struct svc_property service_props_handle[] = {
 };
 
 static const struct svc_interface service_iface = {
-	BLUEZ_IFACE_GATT_SERVICE, NULL, service_props, NULL,
+	BLUEZ_IFACE_GATT_SERVICE,
+	NULL,
+	service_props,
+	NULL,
 };
 
 static const struct svc_interface service_iface_handle = {
-	BLUEZ_IFACE_GATT_SERVICE, NULL, service_props_handle, NULL,
+	BLUEZ_IFACE_GATT_SERVICE,
+	NULL,
+	service_props_handle,
+	NULL,
 };
 
 static const struct svc_method chr_methods[] = {
 	{ "ReadValue", "a{sv}", "ay", m_read, "options value" },
 	{ "WriteValue", "aya{sv}", "", m_write, "value options" },
 	{ "AcquireWrite", "a{sv}", "hq", m_acquire_write, "options fd mtu" },
-	{ "AcquireNotify", "a{sv}", "hq", m_acquire_notify,
-		"options fd mtu" },
+	{ "AcquireNotify", "a{sv}", "hq", m_acquire_notify, "options fd mtu" },
 	{ "StartNotify", "", "", m_start_notify, NULL },
 	{ "StopNotify", "", "", m_stop_notify, NULL },
 	{ NULL, NULL, NULL, NULL, NULL },
 };
 
-#define CHR_PROPS \
-	{ "UUID", "s", chr_uuid, NULL }, \
-	{ "Service", "o", chr_service, NULL }, \
-	{ "Value", "ay", chr_value, NULL }, \
-	{ "WriteAcquired", "b", chr_write_acquired, NULL }, \
-	{ "NotifyAcquired", "b", chr_notify_acquired, NULL }, \
-	{ "Notifying", "b", chr_notifying, NULL }, \
-	{ "Flags", "as", chr_flags, NULL }, \
-	{ "MTU", "q", chr_mtu, NULL }
+#define CHR_PROPS                                                     \
+	{ "UUID", "s", chr_uuid, NULL },                              \
+		{ "Service", "o", chr_service, NULL },                \
+		{ "Value", "ay", chr_value, NULL },                   \
+		{ "WriteAcquired", "b", chr_write_acquired, NULL },   \
+		{ "NotifyAcquired", "b", chr_notify_acquired, NULL }, \
+		{ "Notifying", "b", chr_notifying, NULL },            \
+		{ "Flags", "as", chr_flags, NULL },                   \
+	{                                                             \
+		"MTU", "q", chr_mtu, NULL                             \
+	}
 
 static const struct svc_property chr_props[] = {
 	CHR_PROPS,
@@ -746,11 +751,17 @@ static const struct svc_property chr_props_handle[] = {
 };
 
 static const struct svc_interface chr_iface = {
-	BLUEZ_IFACE_GATT_CHRC, chr_methods, chr_props, NULL,
+	BLUEZ_IFACE_GATT_CHRC,
+	chr_methods,
+	chr_props,
+	NULL,
 };
 
 static const struct svc_interface chr_iface_handle = {
-	BLUEZ_IFACE_GATT_CHRC, chr_methods, chr_props_handle, NULL,
+	BLUEZ_IFACE_GATT_CHRC,
+	chr_methods,
+	chr_props_handle,
+	NULL,
 };
 
 static const struct svc_method desc_methods[] = {
@@ -759,10 +770,12 @@ static const struct svc_method desc_methods[] = {
 	{ NULL, NULL, NULL, NULL, NULL },
 };
 
-#define DESC_PROPS \
-	{ "UUID", "s", desc_uuid, NULL }, \
-	{ "Characteristic", "o", desc_characteristic, NULL }, \
-	{ "Value", "ay", desc_value, NULL }
+#define DESC_PROPS                                                    \
+	{ "UUID", "s", desc_uuid, NULL },                             \
+		{ "Characteristic", "o", desc_characteristic, NULL }, \
+	{                                                             \
+		"Value", "ay", desc_value, NULL                       \
+	}
 
 static const struct svc_property desc_props[] = {
 	DESC_PROPS,
@@ -776,17 +789,23 @@ static const struct svc_property desc_props_handle[] = {
 };
 
 static const struct svc_interface desc_iface = {
-	BLUEZ_IFACE_GATT_DESC, desc_methods, desc_props, NULL,
+	BLUEZ_IFACE_GATT_DESC,
+	desc_methods,
+	desc_props,
+	NULL,
 };
 
 static const struct svc_interface desc_iface_handle = {
-	BLUEZ_IFACE_GATT_DESC, desc_methods, desc_props_handle, NULL,
+	BLUEZ_IFACE_GATT_DESC,
+	desc_methods,
+	desc_props_handle,
+	NULL,
 };
 
 /* ---- the database ------------------------------------------------------- */
 
-static void svc_init(struct sim_svc *s, struct sim_device *d,
-	const char *uuid, uint16_t handle)
+static void svc_init(struct sim_svc *s, struct sim_device *d, const char *uuid,
+	uint16_t handle)
 {
 	s->dev = d;
 	s->uuid = uuid;
@@ -859,8 +878,7 @@ void sim_gatt_init(struct sim_device *d)
 	d->temp.desc_handle = 0x000d;
 	d->temp.desc_path = g_strdup_printf("%s/desc%04x", d->temp.path,
 		d->temp.desc_handle);
-	chr_init(&d->reboot, &d->vendor, SIM_UUID_REBOOT, 0x000f,
-		flags_reboot);
+	chr_init(&d->reboot, &d->vendor, SIM_UUID_REBOOT, 0x000f, flags_reboot);
 	d->reboot.is_reboot = true;
 	d->reboot.writable = true;
 	d->reboot.write_cmd = true;
@@ -890,7 +908,7 @@ void sim_gatt_export(struct sim_device *d)
 	struct service *svc = d->adapter->svc;
 	bool h = sim_bluez_minor(d->adapter) >= 83;
 	const struct svc_interface *si = h ? &service_iface_handle :
-					     &service_iface;
+	                                     &service_iface;
 	const struct svc_interface *ci = h ? &chr_iface_handle : &chr_iface;
 	const struct svc_interface *di = h ? &desc_iface_handle : &desc_iface;
 

@@ -30,7 +30,7 @@ struct opts {
 	gboolean dut_per_adapter;
 	char *privacy;
 	struct sim_config cfg;
-	bool bad;                /* a setting was refused (said) */
+	bool bad; /* a setting was refused (said) */
 };
 
 static struct opts o = { .scale = 1.0 };
@@ -89,10 +89,14 @@ static bool parse_ms(const char *what, const char *s, int64_t *out)
 
 /* The settings' own flags (--dut-io CAP is --opt io=CAP): one parser. */
 static const char *const flag_keys[][2] = {
-	{ "--dut-address", "address" }, { "--dut-name", "name" },
-	{ "--dut-io", "io" }, { "--passkey", "passkey" },
-	{ "--bond-table", "bond-table" }, { "--bond-policy", "bond-policy" },
-	{ "--boot-time", "boot-time" }, { "--adapters", "adapters" },
+	{ "--dut-address", "address" },
+	{ "--dut-name", "name" },
+	{ "--dut-io", "io" },
+	{ "--passkey", "passkey" },
+	{ "--bond-table", "bond-table" },
+	{ "--bond-policy", "bond-policy" },
+	{ "--boot-time", "boot-time" },
+	{ "--adapters", "adapters" },
 };
 
 static gboolean on_setting_flag(const char *name, const char *value,
@@ -101,7 +105,8 @@ static gboolean on_setting_flag(const char *name, const char *value,
 	(void)data;
 	for (size_t i = 0; i < G_N_ELEMENTS(flag_keys); i++)
 		if (!strcmp(name, flag_keys[i][0]))
-			return sim_opt_set(&o.cfg, flag_keys[i][1], value, error);
+			return sim_opt_set(&o.cfg, flag_keys[i][1], value,
+				error);
 	return FALSE;
 }
 
@@ -120,46 +125,57 @@ int main(int argc, char **argv)
 			"multiply every DUT delay by F (0: no delay)", "F" },
 		{ "opt", 'o', 0, G_OPTION_ARG_STRING_ARRAY, &o.settings,
 			"a DUT or adapter setting, repeatable (bondcheck faults "
-			"--settings lists them)", "KEY=VALUE" },
+			"--settings lists them)",
+			"KEY=VALUE" },
 		{ "dut-address", 0, 0, G_OPTION_ARG_CALLBACK, on_setting_flag,
 			"the DUT's public address (--opt address=)", "ADDR" },
 		{ "dut-name", 0, 0, G_OPTION_ARG_CALLBACK, on_setting_flag,
 			"the DUT's advertised name (--opt name=)", "NAME" },
 		{ "dut-io", 0, 0, G_OPTION_ARG_CALLBACK, on_setting_flag,
 			"the DUT's IO capability (default DisplayYesNo; --opt "
-			"io=)", "CAP" },
+			"io=)",
+			"CAP" },
 		{ "passkey", 0, 0, G_OPTION_ARG_CALLBACK, on_setting_flag,
 			"a fixed passkey / comparison number (default: a "
 			"random one per pairing, from the seed; --opt "
-			"passkey=)", "N" },
+			"passkey=)",
+			"N" },
 		{ "seed", 0, 0, G_OPTION_ARG_STRING, &o.seed,
 			"seed of every chance the simulator takes (default: "
-			"random); the same seed replays a session", "N" },
+			"random); the same seed replays a session",
+			"N" },
 		{ "bond-table", 0, 0, G_OPTION_ARG_CALLBACK, on_setting_flag,
 			"bond table size (default 8; --opt bond-table=)", "N" },
 		{ "bond-policy", 0, 0, G_OPTION_ARG_CALLBACK, on_setting_flag,
 			"a new bond in a full table: round-robin (evict the "
 			"first made, default), refuse-when-full, or "
 			"overwrite-oldest (evict the least recently used; "
-			"--opt bond-policy=)", "POLICY" },
+			"--opt bond-policy=)",
+			"POLICY" },
 		{ "boot-time", 0, 0, G_OPTION_ARG_CALLBACK, on_setting_flag,
 			"normal boot time before scaling (default 1500ms; --opt "
-			"boot-time=)", "D" },
+			"boot-time=)",
+			"D" },
 		{ "agent-timeout", 0, 0, G_OPTION_ARG_STRING, &o.agent_timeout,
-			"how long an agent may stay silent (default 30s)", "D" },
+			"how long an agent may stay silent (default 30s)",
+			"D" },
 		{ "le-conn-timeout", 0, 0, G_OPTION_ARG_STRING, &o.conn_timeout,
 			"Connect() to a silent DUT fails after D (default 20s)",
 			"D" },
 		{ "adapters", 0, 0, G_OPTION_ARG_CALLBACK, on_setting_flag,
 			"adapters hci0..hciN-1, all in range of one DUT "
-			"(default 1; --opt adapters=)", "N" },
+			"(default 1; --opt adapters=)",
+			"N" },
 		{ "dut-per-adapter", 0, 0, G_OPTION_ARG_NONE,
-			&o.dut_per_adapter, "with --adapters: each adapter "
-			"has a DUT of its own (parallel runs)", NULL },
+			&o.dut_per_adapter,
+			"with --adapters: each adapter "
+			"has a DUT of its own (parallel runs)",
+			NULL },
 		{ "privacy", 0, 0, G_OPTION_ARG_STRING, &o.privacy,
 			"the adapters' address privacy: on (a resolvable "
 			"private address per link, as a phone) or off (the "
-			"public address, BlueZ's default)", "on|off" },
+			"public address, BlueZ's default)",
+			"on|off" },
 		{ "verbose", 'v', 0, G_OPTION_ARG_NONE, &o.verbose,
 			"print the DUT's trace on stderr", NULL },
 		{ NULL },
@@ -197,12 +213,13 @@ int main(int argc, char **argv)
 	timing = o.cfg.timing;
 	adapters = o.cfg.adapters;
 	if (o.bad || (!o.bus && !o.system) || argc > 1 || o.scale < 0 ||
-	    o.scale > 1000 ||
-	    (o.privacy && strcmp(o.privacy, "on") && strcmp(o.privacy, "off")) ||
-	    !parse_ms("--agent-timeout", o.agent_timeout,
-		    &timing.agent_timeout_ms) ||
-	    !parse_ms("--le-conn-timeout", o.conn_timeout,
-		    &timing.le_conn_timeout_ms)) {
+		o.scale > 1000 ||
+		(o.privacy && strcmp(o.privacy, "on") &&
+			strcmp(o.privacy, "off")) ||
+		!parse_ms("--agent-timeout", o.agent_timeout,
+			&timing.agent_timeout_ms) ||
+		!parse_ms("--le-conn-timeout", o.conn_timeout,
+			&timing.le_conn_timeout_ms)) {
 		fprintf(stderr, "usage: bondcheck-sim --bus ADDRESS [--fault "
 				"NAME[=ARG]]... [--opt KEY=VALUE]... "
 				"[--time-scale F] (see --help)\n");
@@ -213,7 +230,7 @@ int main(int argc, char **argv)
 
 	loop = g_main_loop_new(NULL, FALSE);
 	bus = o.bus ? bus_connect(BUS_KIND_ADDRESS, o.bus, &err) :
-		      bus_connect(BUS_KIND_SYSTEM, NULL, &err);
+	              bus_connect(BUS_KIND_SYSTEM, NULL, &err);
 	if (!bus) {
 		fprintf(stderr, "bondcheck-sim: %s\n", err->message);
 		status = BC_EXIT_ENV;
@@ -269,8 +286,9 @@ int main(int argc, char **argv)
 			goto out;
 		}
 		/* once per DUT */
-		for (unsigned n = 0; n < (o.dut_per_adapter ?
-				sim_server_adapters(srv) : 1); n++)
+		for (unsigned n = 0;
+			n < (o.dut_per_adapter ? sim_server_adapters(srv) : 1);
+			n++)
 			sim_adapter_set_fault(sim_server_adapter(srv, n), fault,
 				&v);
 		g_free(v.text);

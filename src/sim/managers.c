@@ -11,8 +11,7 @@
 #include "bondcheck/names.h"
 #include "sim-private.h"
 
-static void m_not_supported(struct svc_call *call, GVariant *args,
-	void *data)
+static void m_not_supported(struct svc_call *call, GVariant *args, void *data)
 {
 	(void)args;
 	(void)data;
@@ -45,7 +44,10 @@ static const struct svc_method gatt_manager_methods[] = {
 };
 
 static const struct svc_interface gatt_manager_iface = {
-	BLUEZ_IFACE_GATT_MANAGER, gatt_manager_methods, NULL, NULL,
+	BLUEZ_IFACE_GATT_MANAGER,
+	gatt_manager_methods,
+	NULL,
+	NULL,
 };
 
 static const struct svc_method adv_manager_methods[] = {
@@ -66,7 +68,10 @@ static const struct svc_property adv_manager_props[] = {
 };
 
 static const struct svc_interface adv_manager_iface = {
-	BLUEZ_IFACE_ADV_MANAGER, adv_manager_methods, adv_manager_props, NULL,
+	BLUEZ_IFACE_ADV_MANAGER,
+	adv_manager_methods,
+	adv_manager_props,
+	NULL,
 };
 
 static const struct svc_method media_methods[] = {
@@ -88,7 +93,10 @@ static const struct svc_property media_props[] = {
 };
 
 static const struct svc_interface media_iface = {
-	BLUEZ_IFACE_MEDIA, media_methods, media_props, NULL,
+	BLUEZ_IFACE_MEDIA,
+	media_methods,
+	media_props,
+	NULL,
 };
 
 static const struct svc_method profile_manager_methods[] = {
@@ -99,7 +107,10 @@ static const struct svc_method profile_manager_methods[] = {
 };
 
 static const struct svc_interface profile_manager_iface = {
-	BLUEZ_IFACE_PROFILE_MANAGER, profile_manager_methods, NULL, NULL,
+	BLUEZ_IFACE_PROFILE_MANAGER,
+	profile_manager_methods,
+	NULL,
+	NULL,
 };
 
 static const struct svc_method health_manager_methods[] = {
@@ -110,7 +121,10 @@ static const struct svc_method health_manager_methods[] = {
 };
 
 static const struct svc_interface health_manager_iface = {
-	BLUEZ_IFACE_HEALTH_MANAGER, health_manager_methods, NULL, NULL,
+	BLUEZ_IFACE_HEALTH_MANAGER,
+	health_manager_methods,
+	NULL,
+	NULL,
 };
 
 void sim_managers_add_adapter(struct sim_adapter *adapter)
@@ -127,6 +141,5 @@ void sim_managers_add_root(struct sim_server *srv)
 {
 	service_add_interface(srv->svc, BLUEZ_PATH, &profile_manager_iface,
 		srv);
-	service_add_interface(srv->svc, BLUEZ_PATH, &health_manager_iface,
-		srv);
+	service_add_interface(srv->svc, BLUEZ_PATH, &health_manager_iface, srv);
 }

@@ -23,8 +23,7 @@
  * keyboard makes it passkey entry (the initiator displays when both have
  * a keyboard and a display, as the kernel's OVERLAP does).
  */
-static enum sim_assoc association(const char *central, const char *dut,
-	bool sc)
+static enum sim_assoc association(const char *central, const char *dut, bool sc)
 {
 	static const char *const caps[] = { "DisplayOnly", "DisplayYesNo",
 		"KeyboardOnly", "NoInputNoOutput", "KeyboardDisplay" };
@@ -152,8 +151,8 @@ static void paired_trace(struct sim_adapter *adapter, enum sim_assoc assoc)
 	g_variant_builder_add(&b, "{sv}", "side", g_variant_new_string("host"));
 	g_variant_builder_add(&b, "{sv}", "method",
 		g_variant_new_string(sim_assoc_to_str(assoc)));
-	g_variant_builder_add(&b, "{sv}", "sc", g_variant_new_boolean(
-		sim_dut_secure_connections(adapter->dut)));
+	g_variant_builder_add(&b, "{sv}", "sc",
+		g_variant_new_boolean(sim_dut_secure_connections(adapter->dut)));
 	sim_trace(adapter, "paired", g_variant_builder_end(&b));
 }
 
@@ -245,8 +244,7 @@ static void agent_reply(DBusMessage *reply, void *data)
 	sim_after(adapter, d, adapter->t.pair_ms, pairing_done);
 }
 
-static void call_agent(struct sim_device *d, const char *method,
-	GVariant *args)
+static void call_agent(struct sim_device *d, const char *method, GVariant *args)
 {
 	struct sim_adapter *adapter = d->adapter;
 	struct sim_bonding *b = d->bonding;
@@ -317,8 +315,7 @@ void sim_pairing_start(struct sim_device *d)
 void sim_pairing_repair(struct sim_device *d)
 {
 	/* the DUT asks to pair again: the stack starts a new pairing */
-	sim_trace_host(d->adapter, "security-request", "action",
-		"new pairing");
+	sim_trace_host(d->adapter, "security-request", "action", "new pairing");
 	d->bonding = g_new0(struct sim_bonding, 1);
 	d->bonding->bond = d->adapter->pairable;
 	d->bonding->reconnect = true;
@@ -372,8 +369,8 @@ void sim_pairing_pair(struct svc_call *call, GVariant *args, void *data)
 	b->call = call;
 	b->owner = g_strdup(svc_call_sender(call));
 	b->bond = adapter->pairable;
-	b->owner_watch = bus_watch_name(adapter->bus, b->owner,
-		pair_owner_gone, d, NULL);
+	b->owner_watch = bus_watch_name(adapter->bus, b->owner, pair_owner_gone,
+		d, NULL);
 	d->bonding = b;
 	if (d->connected) {
 		sim_pairing_start(d);

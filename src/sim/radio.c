@@ -72,22 +72,21 @@ static bool in_window(struct sim_adapter *a, int64_t t, int64_t start_us,
 	int64_t i = sim_radio_scaled_us(a, interval_us);
 
 	if (w >= i)
-		return true;    /* a continuous scan (the kernel's defaults) */
+		return true; /* a continuous scan (the kernel's defaults) */
 	return t >= start_us && (t - start_us) % i < w;
 }
 
 /* Event @k at @t reaches @a: its discovery, then one pending connection
  * (unless a central in range took the DUT at this event already). */
-static void deliver(struct sim_adapter *a, uint64_t k, int64_t t,
-	bool *taken)
+static void deliver(struct sim_adapter *a, uint64_t k, int64_t t, bool *taken)
 {
 	const struct sim_timing *tm = &a->t;
 
 	if (!present(a))
 		return;
 	if (a->discovering && sim_adapter_wants_adverts(a) &&
-	    in_window(a, t, a->scan_start_us, tm->scan_window_us,
-		    tm->scan_interval_us))
+		in_window(a, t, a->scan_start_us, tm->scan_window_us,
+			tm->scan_interval_us))
 		sim_adapter_dut_advertised(a);
 	for (guint i = 0; !*taken && i < a->devices->len; i++) {
 		struct sim_device *d = g_ptr_array_index(a->devices, i);
@@ -96,11 +95,12 @@ static void deliver(struct sim_adapter *a, uint64_t k, int64_t t,
 		bool disc = a->discovering;
 
 		if (!sim_device_wants_adverts(d) ||
-		    !in_window(a, t, disc ? a->scan_start_us :
-				     d->connect_start_us,
-			    disc ? tm->scan_window_us : tm->conn_scan_window_us,
-			    disc ? tm->scan_interval_us :
-				   tm->conn_scan_interval_us))
+			!in_window(a, t,
+				disc ? a->scan_start_us : d->connect_start_us,
+				disc ? tm->scan_window_us :
+				       tm->conn_scan_window_us,
+				disc ? tm->scan_interval_us :
+				       tm->conn_scan_interval_us))
 			continue;
 		*taken = true;
 		sim_device_adv_event(d, k, t);
@@ -135,26 +135,31 @@ static void schedule(struct sim_adapter *k, bool fresh)
 	int64_t now, t;
 
 	if (k->adv_source ||
-	    sim_dut_state(k->dut) != SIM_DUT_STATE_ADVERTISING ||
-	    !anyone_listens(k))
+		sim_dut_state(k->dut) != SIM_DUT_STATE_ADVERTISING ||
+		!anyone_listens(k))
 		return;
 	now = g_get_monotonic_time();
 	if (!fresh && interval > 0 && now > k->adv_epoch_us) {
 		/* the events nobody listened to are gone */
-		uint64_t first = (uint64_t)((now - k->adv_epoch_us +
-						    interval - 1) / interval);
+		uint64_t first = (uint64_t)((now - k->adv_epoch_us + interval -
+						    1) /
+					    interval);
 
 		if (first > k->adv_next)
 			k->adv_next = first;
 	}
 	t = k->adv_epoch_us + (int64_t)k->adv_next * interval;
 	if (k->adv_next > 0 && interval > 0)
-		t += sim_radio_scaled_us(k, sim_random_air(k, 0,
-			(int32_t)MIN(k->t.adv_delay_max_us, G_MAXINT32 - 1) +
-				1));
+		t += sim_radio_scaled_us(k,
+			sim_random_air(k, 0,
+				(int32_t)MIN(k->t.adv_delay_max_us,
+					G_MAXINT32 - 1) +
+					1));
 	k->adv_due_us = t;
-	k->adv_source = g_timeout_add(t > now ? (guint)((t - now + 999) / 1000) :
-						0, adv_event, k);
+	k->adv_source = g_timeout_add(t > now ?
+					      (guint)((t - now + 999) / 1000) :
+					      0,
+		adv_event, k);
 }
 
 /* The DUT's advertising began at @k's epoch: every adapter in range says

@@ -54,8 +54,8 @@ void sim_rpa_new(const uint8_t irk[16], const uint8_t random[3],
 	if ((prand[0] & 0x3f) == 0x3f && prand[1] == 0xff && prand[2] == 0xff)
 		prand[2] = 0xfe;
 	ah(irk, prand, hash);
-	g_snprintf(out, SIM_ADDR_LEN, "%02X:%02X:%02X:%02X:%02X:%02X",
-		prand[0], prand[1], prand[2], hash[0], hash[1], hash[2]);
+	g_snprintf(out, SIM_ADDR_LEN, "%02X:%02X:%02X:%02X:%02X:%02X", prand[0],
+		prand[1], prand[2], hash[0], hash[1], hash[2]);
 }
 
 void sim_irk_of(const char *identity, uint8_t irk[16])
@@ -65,7 +65,8 @@ void sim_irk_of(const char *identity, uint8_t irk[16])
 	GChecksum *c = g_checksum_new(G_CHECKSUM_SHA256);
 
 	g_checksum_update(c, (const guchar *)"bondcheck-sim IRK ", 18);
-	g_checksum_update(c, (const guchar *)identity, (gssize)strlen(identity));
+	g_checksum_update(c, (const guchar *)identity,
+		(gssize)strlen(identity));
 	g_checksum_get_digest(c, digest, &len);
 	g_checksum_free(c);
 	memcpy(irk, digest, 16);

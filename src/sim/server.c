@@ -71,8 +71,7 @@ static const struct sim_err_reply sim_errs[] = {
 		"Operation is not supported" },
 	[SIM_ERR_NOT_AUTHORIZED] = { BLUEZ_ERR_NOT_AUTHORIZED,
 		"Operation Not Authorized" },
-	[SIM_ERR_INVALID_LENGTH] = { BLUEZ_ERR_INVALID_ARGS,
-		"Invalid Length" },
+	[SIM_ERR_INVALID_LENGTH] = { BLUEZ_ERR_INVALID_ARGS, "Invalid Length" },
 	/* sim_reply_att_error() adds ": 0xNN", the code */
 	[SIM_ERR_ATT] = { BLUEZ_ERR_FAILED, "Operation failed with ATT error" },
 };
@@ -92,32 +91,32 @@ void sim_reply_error(struct svc_call *call, enum sim_err err)
 void sim_reply_att_error(struct svc_call *call, unsigned code)
 {
 	switch (code) {
-	case 0x02:   /* Read Not Permitted */
+	case 0x02: /* Read Not Permitted */
 		sim_reply_error(call, SIM_ERR_READ_NOT_PERMITTED);
 		return;
-	case 0x03:   /* Write Not Permitted */
+	case 0x03: /* Write Not Permitted */
 		sim_reply_error(call, SIM_ERR_WRITE_NOT_PERMITTED);
 		return;
-	case 0x05:   /* Insufficient Authentication */
-	case 0x0c:   /* Insufficient Encryption Key Size */
-	case 0x0f:   /* Insufficient Encryption */
+	case 0x05: /* Insufficient Authentication */
+	case 0x0c: /* Insufficient Encryption Key Size */
+	case 0x0f: /* Insufficient Encryption */
 		sim_reply_error(call, SIM_ERR_NOT_PAIRED);
 		return;
-	case 0x06:   /* Request Not Supported */
+	case 0x06: /* Request Not Supported */
 		sim_reply_error(call, SIM_ERR_NOT_SUPPORTED);
 		return;
-	case 0x07:   /* Invalid Offset */
+	case 0x07: /* Invalid Offset */
 		sim_reply_error(call, SIM_ERR_INVALID_OFFSET);
 		return;
-	case 0x08:   /* Insufficient Authorization */
+	case 0x08: /* Insufficient Authorization */
 		sim_reply_error(call, SIM_ERR_NOT_AUTHORIZED);
 		return;
-	case 0x0d:   /* Invalid Attribute Value Length */
+	case 0x0d: /* Invalid Attribute Value Length */
 		sim_reply_error(call, SIM_ERR_INVALID_LENGTH);
 		return;
 	default:
-		svc_call_error(call, sim_errs[SIM_ERR_ATT].name,
-			"%s: 0x%02x", sim_errs[SIM_ERR_ATT].text, code & 0xff);
+		svc_call_error(call, sim_errs[SIM_ERR_ATT].name, "%s: 0x%02x",
+			sim_errs[SIM_ERR_ATT].text, code & 0xff);
 		return;
 	}
 }
@@ -165,8 +164,8 @@ void sim_after_ms(struct sim_adapter *adapter, struct sim_device *dev,
 	adapter->actions = g_list_append(adapter->actions, a);
 }
 
-void sim_after(struct sim_adapter *adapter, struct sim_device *dev,
-	int64_t ms, sim_act_fn fn)
+void sim_after(struct sim_adapter *adapter, struct sim_device *dev, int64_t ms,
+	sim_act_fn fn)
 {
 	sim_after_ms(adapter, dev, scaled(adapter, ms), fn);
 }
@@ -333,7 +332,8 @@ void sim_timing_defaults(struct sim_timing *t)
 double sim_timing_reconnect_floor_ms(const struct sim_timing *t)
 {
 	return (double)(t->connect_ms + t->encrypt_ms + t->resolve_cached_ms +
-		       t->att_ms) * t->scale;
+			t->att_ms) *
+	       t->scale;
 }
 
 struct sim_server *sim_server_new(struct bus *bus,
@@ -349,8 +349,7 @@ struct sim_server *sim_server_new(struct bus *bus,
 		sim_agent_free);
 	g_queue_init(&srv->default_agents);
 	srv->adapters = g_ptr_array_new();
-	srv->duts = g_ptr_array_new_with_free_func(
-		(GDestroyNotify)sim_dut_free);
+	srv->duts = g_ptr_array_new_with_free_func((GDestroyNotify)sim_dut_free);
 	srv->timing = *timing;
 	srv->seed = g_random_int();
 	srv->rand = g_rand_new_with_seed(srv->seed);
@@ -414,9 +413,9 @@ unsigned sim_server_adapters(struct sim_server *srv)
 	return srv->adapters->len;
 }
 
-struct sim_adapter *sim_server_adapter(struct sim_server *srv,
-	unsigned index)
+struct sim_adapter *sim_server_adapter(struct sim_server *srv, unsigned index)
 {
 	return index < srv->adapters->len ?
-		g_ptr_array_index(srv->adapters, index) : NULL;
+	               g_ptr_array_index(srv->adapters, index) :
+	               NULL;
 }

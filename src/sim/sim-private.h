@@ -27,13 +27,13 @@
 #include "bondcheck/service.h"
 #include "bondcheck/sim.h"
 
-#define SIM_UUID_ESS "0000181a-0000-1000-8000-00805f9b34fb"
-#define SIM_UUID_TEMP "00002a6e-0000-1000-8000-00805f9b34fb"
-#define SIM_UUID_VENDOR_SVC "b0dc0001-0000-4000-8000-00805f9b34fb"
-#define SIM_UUID_REBOOT "b0dc0002-0000-4000-8000-00805f9b34fb"
-#define SIM_UUID_CCCD "00002902-0000-1000-8000-00805f9b34fb"
-#define SIM_UUID_GAP "00001800-0000-1000-8000-00805f9b34fb"
-#define SIM_UUID_GATT "00001801-0000-1000-8000-00805f9b34fb"
+#define SIM_UUID_ESS         "0000181a-0000-1000-8000-00805f9b34fb"
+#define SIM_UUID_TEMP        "00002a6e-0000-1000-8000-00805f9b34fb"
+#define SIM_UUID_VENDOR_SVC  "b0dc0001-0000-4000-8000-00805f9b34fb"
+#define SIM_UUID_REBOOT      "b0dc0002-0000-4000-8000-00805f9b34fb"
+#define SIM_UUID_CCCD        "00002902-0000-1000-8000-00805f9b34fb"
+#define SIM_UUID_GAP         "00001800-0000-1000-8000-00805f9b34fb"
+#define SIM_UUID_GATT        "00001801-0000-1000-8000-00805f9b34fb"
 #define SIM_UUID_SVC_CHANGED "00002a05-0000-1000-8000-00805f9b34fb"
 
 struct sim_adapter;
@@ -51,9 +51,9 @@ enum sim_err {
 	SIM_ERR_INVALID_ARGS,
 	SIM_ERR_INVALID_OFFSET,
 	SIM_ERR_NOT_READY,
-	SIM_ERR_BUSY,               /* a second discovery session */
-	SIM_ERR_IN_PROGRESS,        /* pairing or connecting */
-	SIM_ERR_REBOOTING,          /* Sim1.Reboot while booting */
+	SIM_ERR_BUSY,        /* a second discovery session */
+	SIM_ERR_IN_PROGRESS, /* pairing or connecting */
+	SIM_ERR_REBOOTING,   /* Sim1.Reboot while booting */
 	SIM_ERR_ALREADY_EXISTS,
 	SIM_ERR_DOES_NOT_EXIST,
 	SIM_ERR_NOT_SUPPORTED,
@@ -73,11 +73,11 @@ enum sim_err {
 	SIM_ERR_NOT_POWERED,
 	SIM_ERR_CANCELLED,
 	SIM_ERR_DEVICE_REMOVED,
-	SIM_ERR_SDP_SEARCH,         /* ConnectProfile: no BR/EDR to search */
-	SIM_ERR_NO_PERIPHERAL,      /* the managers of a role we do not play */
+	SIM_ERR_SDP_SEARCH,    /* ConnectProfile: no BR/EDR to search */
+	SIM_ERR_NO_PERIPHERAL, /* the managers of a role we do not play */
 	SIM_ERR_NOT_AUTHORIZED,
 	SIM_ERR_INVALID_LENGTH,
-	SIM_ERR_ATT,                /* an ATT error BlueZ has no name for */
+	SIM_ERR_ATT, /* an ATT error BlueZ has no name for */
 	SIM_ERR_COUNT,
 };
 
@@ -93,33 +93,33 @@ void sim_reply_att_error(struct svc_call *call, unsigned code);
 
 /* Why a link went down (device.c's Disconnected reasons). */
 enum sim_reason {
-	SIM_REASON_TIMEOUT,         /* link supervision timeout */
+	SIM_REASON_TIMEOUT, /* link supervision timeout */
 	SIM_REASON_LOCAL,
 	SIM_REASON_REMOTE,
-	SIM_REASON_AUTH,            /* encryption failed: key missing */
+	SIM_REASON_AUTH, /* encryption failed: key missing */
 };
 
 /* LE Secure Connections association models. */
 enum sim_assoc {
 	SIM_ASSOC_JUST_WORKS,
-	SIM_ASSOC_CONFIRM,          /* numeric comparison */
-	SIM_ASSOC_ENTER,            /* central enters the DUT's passkey */
-	SIM_ASSOC_DISPLAY,          /* central displays, DUT enters */
+	SIM_ASSOC_CONFIRM, /* numeric comparison */
+	SIM_ASSOC_ENTER,   /* central enters the DUT's passkey */
+	SIM_ASSOC_DISPLAY, /* central displays, DUT enters */
 };
 
 /* The simulated bluetoothd: what its adapters share. */
 struct sim_server {
 	struct bus *bus;
 	struct service *svc;
-	GHashTable *agents;         /* owner -> struct sim_agent */
-	GQueue default_agents;      /* owners, newest first */
-	GPtrArray *adapters;        /* struct sim_adapter, hci0 first */
-	GPtrArray *duts;            /* struct sim_dut: each adapter is in range
+	GHashTable *agents;       /* owner -> struct sim_agent */
+	GQueue default_agents;    /* owners, newest first */
+	GPtrArray *adapters;      /* struct sim_adapter, hci0 first */
+	GPtrArray *duts;          /* struct sim_dut: each adapter is in range
 				     * of one; several may share one */
-	struct sim_timing timing;   /* what new adapters get */
+	struct sim_timing timing; /* what new adapters get */
 	uint32_t seed;
-	GRand *rand;                /* every chance the simulator takes */
-	GRand *air;                 /* ...but the air's (advDelay), seeded
+	GRand *rand; /* every chance the simulator takes */
+	GRand *air;  /* ...but the air's (advDelay), seeded
 				     * from the same seed: timing does not
 				     * move the other draws */
 };
@@ -127,14 +127,14 @@ struct sim_server {
 /* One adapter (hciN) and the DUT in range of it (maybe of others too). */
 struct sim_adapter {
 	struct sim_server *srv;
-	struct bus *bus;            /* srv->bus */
-	struct service *svc;        /* srv->svc */
-	unsigned index;             /* N of hciN */
+	struct bus *bus;     /* srv->bus */
+	struct service *svc; /* srv->svc */
+	unsigned index;      /* N of hciN */
 	char *path;
 	char *address;
 	char *alias;
-	char *sim_path;             /* its org.bondcheck.Sim1 object */
-	struct sim_dut *dut;        /* the server's; maybe shared */
+	char *sim_path;      /* its org.bondcheck.Sim1 object */
+	struct sim_dut *dut; /* the server's; maybe shared */
 	struct sim_timing t;
 	gint64 start_us;
 	bool powered, pairable, discoverable;
@@ -143,21 +143,21 @@ struct sim_adapter {
 	 * public address on every link; on, a new RPA of irk per link */
 	bool privacy;
 	uint8_t irk[16];
-	bool unplugged;             /* Sim1.Unplug(): the adapter is gone */
-	GPtrArray *dclients;        /* discovery sessions (adapter.c) */
+	bool unplugged;      /* Sim1.Unplug(): the adapter is gone */
+	GPtrArray *dclients; /* discovery sessions (adapter.c) */
 	bool discovering;
-	int64_t scan_start_us;      /* discovery began: its scan's phase */
+	int64_t scan_start_us; /* discovery began: its scan's phase */
 	/* the DUT's advertising events (radio.c), kept by the first adapter
 	 * in range of it */
-	int64_t adv_epoch_us;       /* its first event since it advertises */
-	uint64_t adv_next;          /* the index of the next event */
-	int64_t adv_due_us;         /* ...and when it is due */
-	guint adv_source;           /* its timer, 0: none armed */
-	bool adv_taken;             /* a central connected at the last event */
-	GPtrArray *devices;         /* struct sim_device */
-	GList *actions;             /* struct sim_action, pending (server.c) */
+	int64_t adv_epoch_us; /* its first event since it advertises */
+	uint64_t adv_next;    /* the index of the next event */
+	int64_t adv_due_us;   /* ...and when it is due */
+	guint adv_source;     /* its timer, 0: none armed */
+	bool adv_taken;       /* a central connected at the last event */
+	GPtrArray *devices;   /* struct sim_device */
+	GList *actions;       /* struct sim_action, pending (server.c) */
 	bool notify_seq_init;
-	int16_t temp_centi;         /* the DUT's temperature (gatt.c) */
+	int16_t temp_centi; /* the DUT's temperature (gatt.c) */
 };
 
 /* An agent registered with the AgentManager1 (shared by every adapter). */
@@ -189,14 +189,14 @@ struct sim_chr {
 	bool needs_encryption;
 	bool can_notify;
 	bool readable;
-	bool writable;              /* write (request) */
-	bool write_cmd;             /* write-without-response */
+	bool writable;  /* write (request) */
+	bool write_cmd; /* write-without-response */
 	bool is_reboot;
 	GByteArray *value;
 	bool value_known;
-	GPtrArray *clients;         /* owners with a notify session */
+	GPtrArray *clients; /* owners with a notify session */
 	GArray *client_watches;
-	char *desc_path;            /* CCCD, or NULL */
+	char *desc_path; /* CCCD, or NULL */
 	uint16_t desc_handle;
 	GByteArray *desc_value;
 	bool desc_known;
@@ -207,7 +207,7 @@ struct sim_chr {
 
 /* A pairing in progress (device.c's struct bonding_req). */
 struct sim_bonding {
-	struct svc_call *call;      /* Pair(), NULL when the stack started it */
+	struct svc_call *call; /* Pair(), NULL when the stack started it */
 	char *owner;
 	guint owner_watch;
 	char *agent_owner;
@@ -216,8 +216,8 @@ struct sim_bonding {
 	bool bond;
 	guint agent_call;
 	bool agent_canceled;
-	bool reconnect;             /* the DUT asked for it on reconnect */
-	uint32_t passkey;           /* shown or compared in this pairing */
+	bool reconnect;   /* the DUT asked for it on reconnect */
+	uint32_t passkey; /* shown or compared in this pairing */
 };
 
 /* The host's view of the DUT: one Device1 object on one adapter. */
@@ -238,18 +238,18 @@ struct sim_device {
 	/* the central's own address on the current (or last) link */
 	char link_addr[SIM_ADDR_LEN];
 	bool link_random;
-	guint gen;                  /* bumped by every link up and down */
+	guint gen; /* bumped by every link up and down */
 	/* the kernel waits for an advertising event to connect at (a
 	 * Connect() or Pair() while the link is down) */
 	bool connecting;
 	int64_t connect_start_us;
-	uint64_t link_adv_event;    /* the event the link began at */
+	uint64_t link_adv_event; /* the event the link began at */
 	int64_t link_adv_us;
 	struct svc_call *connect_call;
 	struct sim_bonding *bonding;
 	GPtrArray *disconnect_calls;
 	bool remove_when_down;
-	GPtrArray *pending_reads;   /* reads waiting for security (gatt.c) */
+	GPtrArray *pending_reads; /* reads waiting for security (gatt.c) */
 	/* the DUT's database as NimBLE (MicroPython) lays it out: GAP
 	 * 0x0001-0x0005 (bluetoothd's gap plugin claims it: not exported),
 	 * GATT 0x0006-0x0009 with Service Changed, then the application's */
@@ -267,8 +267,8 @@ typedef void (*sim_act_fn)(struct sim_adapter *adapter, struct sim_device *dev,
 	guint gen);
 
 /* Run @fn after the DUT-side delay @ms, scaled by --time-scale. */
-void sim_after(struct sim_adapter *adapter, struct sim_device *dev,
-	int64_t ms, sim_act_fn fn);
+void sim_after(struct sim_adapter *adapter, struct sim_device *dev, int64_t ms,
+	sim_act_fn fn);
 /* Run @fn after @ms as it is (a protocol timeout, not the DUT's). */
 void sim_after_ms(struct sim_adapter *adapter, struct sim_device *dev,
 	int64_t ms, sim_act_fn fn);
@@ -355,8 +355,7 @@ void sim_device_dut_silent(struct sim_device *d);
 /* Does @d wait for an advertising event to connect at? */
 bool sim_device_wants_adverts(struct sim_device *d);
 /* An advertising event the adapter heard: @d's connection starts. */
-void sim_device_adv_event(struct sim_device *d, uint64_t index,
-	int64_t at_us);
+void sim_device_adv_event(struct sim_device *d, uint64_t index, int64_t at_us);
 /* ...the same for every adapter in range of @adapter's DUT: discovery sees
  * it after an interval, waiting connects go on; or links drop. */
 void sim_device_dut_back_all(struct sim_adapter *adapter);

@@ -12,9 +12,9 @@
 #include "bondcheck/simopt.h"
 #include "bondcheck/suggest.h"
 
-#define MAX_NAME 248             /* bytes: Core's Device Name limit */
+#define MAX_NAME     248 /* bytes: Core's Device Name limit */
 #define MAX_ADAPTERS 16u
-#define MAX_TABLE 64u
+#define MAX_TABLE    64u
 
 struct sim_opt {
 	struct sim_opt_info info;
@@ -31,13 +31,12 @@ static const char *keep(struct sim_config *c, const char *v)
 	return s;
 }
 
-static bool parse_uint(const char *v, unsigned lo, unsigned hi,
-	unsigned *out)
+static bool parse_uint(const char *v, unsigned lo, unsigned hi, unsigned *out)
 {
 	guint64 n;
 
 	if (!v || !g_ascii_isdigit(*v) ||
-	    !g_ascii_string_to_unsigned(v, 10, lo, hi, &n, NULL))
+		!g_ascii_string_to_unsigned(v, 10, lo, hi, &n, NULL))
 		return false;
 	*out = (unsigned)n;
 	return true;
@@ -93,8 +92,9 @@ static bool p_passkey(struct sim_config *c, const char *v)
 
 static char *s_passkey(const struct sim_config *c)
 {
-	return c->dut.passkey == SIM_PASSKEY_RANDOM ? g_strdup("random") :
-		g_strdup_printf("%06u", c->dut.passkey);
+	return c->dut.passkey == SIM_PASSKEY_RANDOM ?
+	               g_strdup("random") :
+	               g_strdup_printf("%06u", c->dut.passkey);
 }
 
 static bool p_sc(struct sim_config *c, const char *v)
@@ -114,8 +114,8 @@ static bool p_bond_table(struct sim_config *c, const char *v)
 
 static char *s_bond_table(const struct sim_config *c)
 {
-	return g_strdup_printf("%u", c->dut.bond_table_size ?
-		c->dut.bond_table_size : 8);
+	return g_strdup_printf("%u",
+		c->dut.bond_table_size ? c->dut.bond_table_size : 8);
 }
 
 static bool p_bond_policy(struct sim_config *c, const char *v)
@@ -193,10 +193,10 @@ static bool p_manufacturer(struct sim_config *c, const char *v)
 	idtext = g_strndup(v, (gsize)(colon - v));
 	ok = g_ascii_isdigit(*idtext) &&
 	     (!g_ascii_strncasecmp(idtext, "0x", 2) ?
-		g_ascii_string_to_unsigned(idtext + 2, 16, 0, G_MAXUINT16, &id,
-			NULL) :
-		g_ascii_string_to_unsigned(idtext, 10, 0, G_MAXUINT16, &id,
-			NULL));
+			     g_ascii_string_to_unsigned(idtext + 2, 16, 0,
+				     G_MAXUINT16, &id, NULL) :
+			     g_ascii_string_to_unsigned(idtext, 10, 0,
+				     G_MAXUINT16, &id, NULL));
 	g_free(idtext);
 	h = colon + 1;
 	n = strlen(h);
@@ -272,41 +272,57 @@ static char *s_boot_time(const struct sim_config *c)
 }
 
 static const struct sim_opt opts[] = {
-	{ { "io", "CAP", "the DUT's IO capability: DisplayOnly, DisplayYesNo "
-		"(default), KeyboardOnly, NoInputNoOutput, KeyboardDisplay" },
+	{ { "io", "CAP",
+		  "the DUT's IO capability: DisplayOnly, DisplayYesNo "
+		  "(default), KeyboardOnly, NoInputNoOutput, KeyboardDisplay" },
 		p_io, s_io },
-	{ { "passkey", "N|random", "the passkey the DUT displays (passkey "
-		"entry) and the number of numeric comparison, 0 to 999999; "
-		"random (default): a new one per pairing, from the seed" },
+	{ { "passkey", "N|random",
+		  "the passkey the DUT displays (passkey "
+		  "entry) and the number of numeric comparison, 0 to 999999; "
+		  "random (default): a new one per pairing, from the seed" },
 		p_passkey, s_passkey },
-	{ { "sc", "yes|no", "LE Secure Connections (yes, default) or LE "
-		"legacy pairing (no: Just Works or passkey entry, never numeric "
-		"comparison)" }, p_sc, s_sc },
-	{ { "bond-table", "N", "how many bonds the DUT keeps, 1 to 64 "
-		"(default 8)" }, p_bond_table, s_bond_table },
-	{ { "bond-policy", "POLICY", "a new bond in a full table: round-robin "
-		"(evict the first made, default), refuse-when-full, or "
-		"overwrite-oldest (evict the least recently used)" },
+	{ { "sc", "yes|no",
+		  "LE Secure Connections (yes, default) or LE "
+		  "legacy pairing (no: Just Works or passkey entry, never numeric "
+		  "comparison)" },
+		p_sc, s_sc },
+	{ { "bond-table", "N",
+		  "how many bonds the DUT keeps, 1 to 64 "
+		  "(default 8)" },
+		p_bond_table, s_bond_table },
+	{ { "bond-policy", "POLICY",
+		  "a new bond in a full table: round-robin "
+		  "(evict the first made, default), refuse-when-full, or "
+		  "overwrite-oldest (evict the least recently used)" },
 		p_bond_policy, s_bond_policy },
 	{ { "name", "TEXT", "the name the DUT advertises (default mpy-temp)" },
 		p_name, s_name },
-	{ { "address", "AA:BB:CC:DD:EE:FF", "the DUT's public identity "
-		"address (default C0:FF:EE:00:13:42)" }, p_address, s_address },
-	{ { "appearance", "N", "the appearance the DUT advertises, 0 to 65535 "
-		"(default 768, a generic thermometer)" },
+	{ { "address", "AA:BB:CC:DD:EE:FF",
+		  "the DUT's public identity "
+		  "address (default C0:FF:EE:00:13:42)" },
+		p_address, s_address },
+	{ { "appearance", "N",
+		  "the appearance the DUT advertises, 0 to 65535 "
+		  "(default 768, a generic thermometer)" },
 		p_appearance, s_appearance },
-	{ { "manufacturer", "ID:HEX", "manufacturer specific data the DUT "
-		"advertises: a company ID (0x05f1 or 1521) and 1 to 27 bytes "
-		"(default none, as MicroPython's example)" },
+	{ { "manufacturer", "ID:HEX",
+		  "manufacturer specific data the DUT "
+		  "advertises: a company ID (0x05f1 or 1521) and 1 to 27 bytes "
+		  "(default none, as MicroPython's example)" },
 		p_manufacturer, s_manufacturer },
-	{ { "adv-interval", "DURATION", "the DUT's advertising interval, 20ms "
-		"to 10.24s (default 500ms, as the seed's example)" }, p_adv_interval, s_adv_interval },
-	{ { "boot-time", "DURATION", "how long a reboot takes before the DUT "
-		"advertises again, before --time-scale (default 1500ms)" },
+	{ { "adv-interval", "DURATION",
+		  "the DUT's advertising interval, 20ms "
+		  "to 10.24s (default 500ms, as the seed's example)" },
+		p_adv_interval, s_adv_interval },
+	{ { "boot-time", "DURATION",
+		  "how long a reboot takes before the DUT "
+		  "advertises again, before --time-scale (default 1500ms)" },
 		p_boot_time, s_boot_time },
-	{ { "adapters", "N", "the simulated adapters hci0..hciN-1, 1 to 16, all "
-		"in range of the one DUT (default: as many as the scenario's "
-		"centrals need)" }, p_adapters, s_adapters },
+	{ { "adapters", "N",
+		  "the simulated adapters hci0..hciN-1, 1 to 16, all "
+		  "in range of the one DUT (default: as many as the scenario's "
+		  "centrals need)" },
+		p_adapters, s_adapters },
 };
 
 const struct sim_opt_info *sim_opt_list(size_t *n)
@@ -360,13 +376,15 @@ bool sim_opt_set(struct sim_config *c, const char *key, const char *value,
 		sg = suggest_nearest(key, keys);
 		g_set_error(error, BCERROR, BCERROR_BAD_INPUT,
 			"unknown simulator setting '%s'%s (bondcheck faults "
-			"--settings lists them)", key, sg);
+			"--settings lists them)",
+			key, sg);
 		g_free(sg);
 		return false;
 	}
 	if (!o->parse(c, value)) {
 		char *sg = !strcmp(key, "io") ?
-			suggest_nearest(value, io_caps) : g_strdup("");
+		                   suggest_nearest(value, io_caps) :
+		                   g_strdup("");
 
 		g_set_error(error, BCERROR, BCERROR_BAD_INPUT,
 			"%s= takes %s, not '%s'%s: %s", key, o->info.value,
@@ -403,8 +421,8 @@ GPtrArray *sim_opt_show(const struct sim_config *c)
 	for (size_t i = 0; i < G_N_ELEMENTS(opts); i++) {
 		char *v = opts[i].show(c);
 
-		g_ptr_array_add(a, g_strdup_printf("%s=%s", opts[i].info.key,
-			v ? v : ""));
+		g_ptr_array_add(a,
+			g_strdup_printf("%s=%s", opts[i].info.key, v ? v : ""));
 		g_free(v);
 	}
 	return a;

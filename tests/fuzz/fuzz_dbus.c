@@ -26,8 +26,18 @@
 #define DEV "/org/bluez/hci0/dev_C0_FF_EE_00_13_42"
 
 static const char *const arg_types[] = {
-	"(a{oa{sa{sv}}})", "(oa{sa{sv}})", "(oas)", "(sa{sv}as)", "(ss)",
-	"(s)", "(o)", "(v)", "(ay)", "(a{sv})", "(u)", "()",
+	"(a{oa{sa{sv}}})",
+	"(oa{sa{sv}})",
+	"(oas)",
+	"(sa{sv}as)",
+	"(ss)",
+	"(s)",
+	"(o)",
+	"(v)",
+	"(ay)",
+	"(a{sv})",
+	"(u)",
+	"()",
 };
 
 static const char objects[] =
@@ -38,8 +48,8 @@ static const char objects[] =
 	"<objectpath '/org/bluez/hci0'>, 'Paired': <true>, 'Bonded': <true>, "
 	"'Connected': <false>}}, "
 	"'" DEV "/service000a': {'org.bluez.GattService1': {'UUID': "
-	"<'0000181a-0000-1000-8000-00805f9b34fb'>, 'Device': <objectpath '"
-	DEV "'>}}, "
+	"<'0000181a-0000-1000-8000-00805f9b34fb'>, 'Device': <objectpath '" DEV
+	"'>}}, "
 	"'" DEV "/service000a/char000b': {'org.bluez.GattCharacteristic1': "
 	"{'UUID': <'00002a6e-0000-1000-8000-00805f9b34fb'>, 'Service': "
 	"<objectpath '" DEV "/service000a'>, 'Value': <@ay []>}}}";
@@ -76,7 +86,7 @@ static DBusMessage *structured(const uint8_t *data, size_t size)
 
 	/* (a value has a definite type: not r, *, ? or one with them) */
 	if (!nul || !g_variant_type_string_is_valid(ts) ||
-	    !g_variant_type_is_definite(G_VARIANT_TYPE(ts)))
+		!g_variant_type_is_definite(G_VARIANT_TYPE(ts)))
 		return NULL;
 	k = data[0] % G_N_ELEMENTS(shapes);
 	if (shapes[k].type == DBUS_MESSAGE_TYPE_SIGNAL) {
@@ -89,12 +99,13 @@ static DBusMessage *structured(const uint8_t *data, size_t size)
 
 		dbus_message_set_serial(call, 1);
 		m = shapes[k].type == DBUS_MESSAGE_TYPE_ERROR ?
-			dbus_message_new_error(call, "org.bluez.Error.Failed",
-				NULL) :
-			dbus_message_new_method_return(call);
+		            dbus_message_new_error(call,
+				    "org.bluez.Error.Failed", NULL) :
+		            dbus_message_new_method_return(call);
 		dbus_message_unref(call);
 	}
-	bytes = g_bytes_new(nul + 1, size - (size_t)(nul + 1 - (const char *)data));
+	bytes = g_bytes_new(nul + 1,
+		size - (size_t)(nul + 1 - (const char *)data));
 	v = g_variant_ref_sink(g_variant_new_from_bytes(G_VARIANT_TYPE(ts),
 		bytes, FALSE));
 	g_bytes_unref(bytes);
@@ -167,7 +178,8 @@ int fuzz_dbus(const uint8_t *data, size_t size)
 		g_clear_error(&err);
 	for (size_t i = 0; i < G_N_ELEMENTS(arg_types); i++) {
 		if (msg_get_args(msg, arg_types[i], &v, &err)) {
-			if (!g_variant_is_of_type(v, G_VARIANT_TYPE(arg_types[i])))
+			if (!g_variant_is_of_type(v,
+				    G_VARIANT_TYPE(arg_types[i])))
 				__builtin_trap();
 			g_variant_unref(v);
 		} else if (!err) {

@@ -31,7 +31,7 @@ static const char *as_file(const uint8_t *data, size_t size)
 		g_snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
 	}
 	if (ftruncate(fd, 0) < 0 ||
-	    (size && pwrite(fd, data, size, 0) != (ssize_t)size))
+		(size && pwrite(fd, data, size, 0) != (ssize_t)size))
 		__builtin_trap();
 	return path;
 }
@@ -97,8 +97,9 @@ int fuzz_logread(const uint8_t *data, size_t size)
 	if (rc < 0)
 		check_error(err, path);
 	else if (report_finish(rep, &err))
-		report_print(rep, null_out(), false, REPORT_RUN | REPORT_OUTCOME |
-			REPORT_COUNTS | REPORT_LATENCY);
+		report_print(rep, null_out(), false,
+			REPORT_RUN | REPORT_OUTCOME | REPORT_COUNTS |
+				REPORT_LATENCY);
 	else
 		g_error_free(err);
 	err = NULL;

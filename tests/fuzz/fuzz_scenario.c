@@ -17,8 +17,8 @@ int fuzz_scenario(const uint8_t *data, size_t size)
 	GPtrArray *errs = NULL;
 	struct scenario *s;
 
-	g_hash_table_insert(vars, (gpointer)"CYCLES", (gpointer)"3");
-	g_hash_table_insert(vars, (gpointer)"UUID", (gpointer)"2a6e");
+	g_hash_table_insert(vars, (gpointer) "CYCLES", (gpointer) "3");
+	g_hash_table_insert(vars, (gpointer) "UUID", (gpointer) "2a6e");
 	s = scenario_parse((const char *)data, size, "fuzz.scn", &o, &errs);
 	if (s != NULL && errs->len != 0)
 		__builtin_trap();

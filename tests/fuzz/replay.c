@@ -14,7 +14,7 @@
 static const struct {
 	const char *name;
 	int (*fn)(const uint8_t *data, size_t size);
-	int at_least;          /* files in its corpus */
+	int at_least; /* files in its corpus */
 } targets[] = {
 	{ "scenario", fuzz_scenario, 12 },
 	{ "logread", fuzz_logread, 8 },
@@ -24,8 +24,9 @@ static const struct {
 START_TEST(the_corpus_replays_cleanly)
 {
 	char *dir = g_build_filename(g_getenv("BONDCHECK_SRCDIR") ?
-		g_getenv("BONDCHECK_SRCDIR") : ".", "tests", "fuzz", "corpus",
-		targets[_i].name, NULL);
+					     g_getenv("BONDCHECK_SRCDIR") :
+					     ".",
+		"tests", "fuzz", "corpus", targets[_i].name, NULL);
 	GDir *d = g_dir_open(dir, 0, NULL);
 	const char *name;
 	int n = 0;
@@ -40,7 +41,7 @@ START_TEST(the_corpus_replays_cleanly)
 		targets[_i].fn((const uint8_t *)data, len);
 		/* prefixes: every 7th of a small file, 128 of a larger one */
 		for (gsize k = 0; len <= (gsize)64 * 1024 && k < len;
-		     k += MAX(7, len / 128))
+			k += MAX(7, len / 128))
 			targets[_i].fn((const uint8_t *)data, k);
 		g_free(data);
 		g_free(path);

@@ -11,13 +11,13 @@
 #include <stdio.h>
 
 struct genlog_opts {
-	unsigned cycles;          /* iterations of the repeat block */
-	unsigned fail_cycle;      /* reconnect fails here and the run ends; 0 */
-	unsigned raw_per_step;    /* raw events between step-start and -end */
-	unsigned reboot_ms;       /* elapsed of each reboot step */
-	unsigned line_offset;     /* added to every scenario line */
+	unsigned cycles;       /* iterations of the repeat block */
+	unsigned fail_cycle;   /* reconnect fails here and the run ends; 0 */
+	unsigned raw_per_step; /* raw events between step-start and -end */
+	unsigned reboot_ms;    /* elapsed of each reboot step */
+	unsigned line_offset;  /* added to every scenario line */
 	const char *label;
-	const char *sha256;       /* of the "scenario" */
+	const char *sha256; /* of the "scenario" */
 };
 
 void genlog_opts_init(struct genlog_opts *o);

@@ -17,7 +17,8 @@ GString *hostile_doubling(const char *use)
 
 GString *hostile_repeats(int levels, int ends)
 {
-	GString *t = g_string_sized_new((gsize)levels * 9 + (gsize)ends * 4 + 8);
+	GString *t = g_string_sized_new((gsize)levels * 9 + (gsize)ends * 4 +
+					8);
 
 	for (int i = 0; i < levels; i++)
 		g_string_append(t, "repeat 2\n");

@@ -35,7 +35,7 @@ void simtest_start(struct simtest *st, const char *const *args)
 	st->tl = timeline_new(st->bus);
 
 	g_ptr_array_add(argv, prog);
-	g_ptr_array_add(argv, (gpointer)"--bus");
+	g_ptr_array_add(argv, (gpointer) "--bus");
 	g_ptr_array_add(argv, st->tb.address);
 	/* fast, but every delay keeps its order; the LE connection timeout
 	 * short (the simulator's own clock on both sides). The agent's
@@ -43,16 +43,16 @@ void simtest_start(struct simtest *st, const char *const *args)
 	 * test, bondcheck, bluetoothctl driven by a test), and a loaded
 	 * machine must not turn a slow answer into a timeout. A test that
 	 * wants the timeout passes its own --agent-timeout. */
-	g_ptr_array_add(argv, (gpointer)"--time-scale");
-	g_ptr_array_add(argv, (gpointer)"0.01");
-	g_ptr_array_add(argv, (gpointer)"--agent-timeout");
-	g_ptr_array_add(argv, (gpointer)"60s");
-	g_ptr_array_add(argv, (gpointer)"--le-conn-timeout");
-	g_ptr_array_add(argv, (gpointer)"300ms");
+	g_ptr_array_add(argv, (gpointer) "--time-scale");
+	g_ptr_array_add(argv, (gpointer) "0.01");
+	g_ptr_array_add(argv, (gpointer) "--agent-timeout");
+	g_ptr_array_add(argv, (gpointer) "60s");
+	g_ptr_array_add(argv, (gpointer) "--le-conn-timeout");
+	g_ptr_array_add(argv, (gpointer) "300ms");
 	/* every chance the simulator takes, the same in every run (a test
 	 * may give another --seed: the last one counts) */
-	g_ptr_array_add(argv, (gpointer)"--seed");
-	g_ptr_array_add(argv, (gpointer)"1");
+	g_ptr_array_add(argv, (gpointer) "--seed");
+	g_ptr_array_add(argv, (gpointer) "1");
 	for (size_t i = 0; args && args[i]; i++)
 		g_ptr_array_add(argv, (gpointer)args[i]);
 	g_ptr_array_add(argv, NULL);
@@ -117,8 +117,7 @@ char *simtest_call(struct simtest *st, const char *path, const char *iface,
 	char *result;
 
 	timeline_call(st->tl, path, iface, method, args);
-	ck_assert_msg(test_wait(has_reply, &w, 5000), "no reply to %s",
-		method);
+	ck_assert_msg(test_wait(has_reply, &w, 5000), "no reply to %s", method);
 	result = g_strdup(reply_line(&w) + strlen(prefix));
 	g_free(prefix);
 	return result;
@@ -148,9 +147,7 @@ struct testagent {
 static void answer(struct testagent *a, struct svc_call *call, GVariant *ok)
 {
 	switch (a->mode) {
-	case TESTAGENT_ACCEPT:
-		svc_call_return(call, ok);
-		return;
+	case TESTAGENT_ACCEPT: svc_call_return(call, ok); return;
 	case TESTAGENT_REJECT:
 		if (ok)
 			g_variant_unref(g_variant_ref_sink(ok));
@@ -196,7 +193,10 @@ static const struct svc_method ta_methods[] = {
 };
 
 static const struct svc_interface ta_iface = {
-	BLUEZ_IFACE_AGENT, ta_methods, NULL, NULL,
+	BLUEZ_IFACE_AGENT,
+	ta_methods,
+	NULL,
+	NULL,
 };
 
 struct testagent *testagent_new(struct bus *bus, struct timeline *tl,
@@ -241,7 +241,7 @@ struct expect {
 	int in;
 	int out;
 	guint src;
-	int err;                  /* its stderr, kept for the sim warning */
+	int err; /* its stderr, kept for the sim warning */
 	guint err_src;
 	GString *errbuf;
 	GString *buf;
@@ -308,7 +308,7 @@ static gboolean readable(gint fd, GIOCondition cond, gpointer data)
 		}
 		if (esc) {
 			if ((chunk[i] >= 'A' && chunk[i] <= 'Z') ||
-			    (chunk[i] >= 'a' && chunk[i] <= 'z'))
+				(chunk[i] >= 'a' && chunk[i] <= 'z'))
 				esc = false;
 			continue;
 		}
@@ -399,8 +399,9 @@ static void exited(GPid pid, gint status, gpointer data)
 	(void)pid;
 	e->exited = true;
 	e->watch = 0;
-	e->status = WIFEXITED(status) ? WEXITSTATUS(status) :
-		    WIFSIGNALED(status) ? 128 + WTERMSIG(status) : -1;
+	e->status = WIFEXITED(status)   ? WEXITSTATUS(status) :
+	            WIFSIGNALED(status) ? 128 + WTERMSIG(status) :
+	                                  -1;
 }
 
 static bool has_exited(void *data)

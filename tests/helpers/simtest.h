@@ -15,19 +15,19 @@
 #include "helpers/testutil.h"
 #include "helpers/timeline.h"
 
-#define SIM_DUT "C0:FF:EE:00:13:42"
-#define SIM_DEV "/org/bluez/hci0/dev_C0_FF_EE_00_13_42"
-#define SIM_TEMP SIM_DEV "/service000a/char000b"
-#define SIM_CCCD SIM_TEMP "/desc000d"
+#define SIM_DUT    "C0:FF:EE:00:13:42"
+#define SIM_DEV    "/org/bluez/hci0/dev_C0_FF_EE_00_13_42"
+#define SIM_TEMP   SIM_DEV "/service000a/char000b"
+#define SIM_CCCD   SIM_TEMP "/desc000d"
 #define SIM_REBOOT SIM_DEV "/service000e/char000f"
-#define SIM_HCI "/org/bluez/hci0"
+#define SIM_HCI    "/org/bluez/hci0"
 
 struct simtest {
 	struct testbus tb;
 	GPid sim;
 	struct bus *bus;
 	struct timeline *tl;
-	char *env;            /* "DBUS_SYSTEM_BUS_ADDRESS=..." */
+	char *env; /* "DBUS_SYSTEM_BUS_ADDRESS=..." */
 };
 
 /* Start bus + sim (fast timing and --seed 1 unless @args override) and a
@@ -48,7 +48,7 @@ char *simtest_call(struct simtest *st, const char *path, const char *iface,
 enum testagent_mode {
 	TESTAGENT_ACCEPT,
 	TESTAGENT_REJECT,
-	TESTAGENT_SILENT,   /* never answers */
+	TESTAGENT_SILENT, /* never answers */
 };
 
 struct testagent;

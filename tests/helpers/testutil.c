@@ -99,7 +99,8 @@ GPid test_spawn(const char *const *argv, const char *const *env_extra,
 		s.out_fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
 			0644);
 	else
-		flags |= G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL;
+		flags |= G_SPAWN_STDOUT_TO_DEV_NULL |
+		         G_SPAWN_STDERR_TO_DEV_NULL;
 	if (!g_spawn_async(NULL, (char **)argv, env, flags, child_setup, &s,
 		    &pid, &err)) {
 		fprintf(stderr, "spawn %s: %s\n", argv[0], err->message);
@@ -163,8 +164,9 @@ int test_signal_wait(GPid pid, int sig, int timeout_ms)
 		return -1;
 	}
 	g_spawn_close_pid(pid);
-	return WIFEXITED(w.status) ? WEXITSTATUS(w.status) :
-	       WIFSIGNALED(w.status) ? 128 + WTERMSIG(w.status) : -1;
+	return WIFEXITED(w.status)   ? WEXITSTATUS(w.status) :
+	       WIFSIGNALED(w.status) ? 128 + WTERMSIG(w.status) :
+	                               -1;
 }
 
 bool testbus_start(struct testbus *tb)
@@ -271,9 +273,9 @@ GPid test_child_pid(GPid parent, const char *comm)
 		path = g_build_filename("/proc", name, "stat", NULL);
 		/* "PID (COMM) STATE PPID ...": COMM may hold spaces */
 		if (g_file_get_contents(path, &text, NULL, NULL) &&
-		    (close = strrchr(text, ')')) &&
-		    sscanf(close + 1, " %*c %d", &ppid) == 1 &&
-		    ppid == parent) {
+			(close = strrchr(text, ')')) &&
+			sscanf(close + 1, " %*c %d", &ppid) == 1 &&
+			ppid == parent) {
 			char *open = strchr(text, '(');
 
 			*close = '\0';
@@ -474,8 +476,10 @@ void test_check_sim_warning(const char *text)
 		w = NULL;
 	}
 
-	ck_assert_msg(!w || sim_warning_allowed, "the simulator did not exit "
-		"cleanly: %s", w);
+	ck_assert_msg(!w || sim_warning_allowed,
+		"the simulator did not exit "
+		"cleanly: %s",
+		w);
 }
 
 void test_run(const char *const *argv, const char *const *env_extra,

@@ -31,8 +31,8 @@ int test_hang_ms(int timeout_ms);
 /* Where the build and the source tree are (set by `make test`). */
 const char *test_builddir(void);
 const char *test_srcdir(void);
-char *test_path(const char *rel);      /* source-relative path, g_free it */
-char *test_prog(const char *name);     /* path of a built program */
+char *test_path(const char *rel);  /* source-relative path, g_free it */
+char *test_prog(const char *name); /* path of a built program */
 
 struct testbus {
 	GPid pid;
@@ -56,7 +56,7 @@ void testbus_stop(struct testbus *tb);
  */
 GPid test_spawn(const char *const *argv, const char *const *env_extra,
 	const char *log);
-void test_kill(GPid pid);          /* SIGTERM, wait for it (bounded) */
+void test_kill(GPid pid); /* SIGTERM, wait for it (bounded) */
 /* Send @sig, wait up to @timeout_ms: its exit status (128+signal when
  * killed), or -1 if it did not exit (it is left running). */
 int test_signal_wait(GPid pid, int sig, int timeout_ms);
@@ -82,7 +82,7 @@ GVariant *test_call_ok(struct bus *bus, const char *dest, const char *path,
 
 /* Run a program to completion (killed after @timeout_ms). */
 struct proc_result {
-	int status;          /* exit status, or 128+signal, -1 on timeout */
+	int status; /* exit status, or 128+signal, -1 on timeout */
 	char *out;
 	char *err;
 };

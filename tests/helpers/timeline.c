@@ -22,7 +22,7 @@ static char *short_path(const char *p)
 	if (!p)
 		return g_strdup("?");
 	if (dev) {
-		const char *rest = dev + 5 + 17;  /* "dev_XX_XX_XX_XX_XX_XX" */
+		const char *rest = dev + 5 + 17; /* "dev_XX_XX_XX_XX_XX_XX" */
 		/* hci0's devices are "dev"; another adapter's "hciN/dev" */
 		bool hci0 = g_str_has_prefix(p, "/org/bluez/hci0/");
 		int at = (int)strlen("/org/bluez/");
@@ -32,7 +32,8 @@ static char *short_path(const char *p)
 				hci0 ? 0 : (int)(dev - p) - at + 1,
 				hci0 ? "" : p + at,
 				strncmp(dev + 5, "C0_FF_EE_00_13_42", 17) == 0 ?
-					"dev" : "dev2",
+					"dev" :
+					"dev2",
 				rest);
 	}
 	if (g_str_has_prefix(p, "/org/bluez/"))
@@ -115,16 +116,16 @@ static void on_ifaces(DBusMessage *msg, void *data)
 
 		while (g_variant_iter_next(&it, "{&s@a{sv}}", &iface, &props)) {
 			if (g_str_has_prefix(iface, "org.bluez.") ||
-			    g_str_has_prefix(iface, "org.bondcheck."))
+				g_str_has_prefix(iface, "org.bondcheck."))
 				add(t, g_strdup_printf("+%s %s", p,
-					short_iface(iface)));
+					       short_iface(iface)));
 			g_variant_unref(props);
 		}
 	} else {
 		while (g_variant_iter_next(&it, "&s", &iface))
 			if (g_str_has_prefix(iface, "org.bluez."))
 				add(t, g_strdup_printf("-%s %s", p,
-					short_iface(iface)));
+					       short_iface(iface)));
 	}
 	g_variant_unref(list);
 	g_free(p);
@@ -239,7 +240,7 @@ static void tcall_reply(DBusMessage *reply, void *data)
 
 	if (e)
 		add(c->t, g_strdup_printf("reply %s: %s %s", c->method, e,
-			msg_error_text(reply)));
+				  msg_error_text(reply)));
 	else
 		add(c->t, g_strdup_printf("reply %s: ok", c->method));
 }
@@ -285,8 +286,7 @@ bool timeline_wait(struct timeline *t, const char *needle, int timeout_ms)
 	return test_wait(found, &w, timeout_ms);
 }
 
-bool timeline_wait_trace(struct timeline *t, const char *needle,
-	int timeout_ms)
+bool timeline_wait_trace(struct timeline *t, const char *needle, int timeout_ms)
 {
 	struct twait w = { t->traces, needle };
 

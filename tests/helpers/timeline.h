@@ -22,7 +22,7 @@ struct timeline *timeline_new(struct bus *bus);
 void timeline_free(struct timeline *t);
 void timeline_clear(struct timeline *t);
 GPtrArray *timeline_lines(struct timeline *t);
-GPtrArray *timeline_traces(struct timeline *t);   /* Trace JSON lines */
+GPtrArray *timeline_traces(struct timeline *t); /* Trace JSON lines */
 char *timeline_dump(struct timeline *t);
 void timeline_note(struct timeline *t, const char *fmt, ...)
 	G_GNUC_PRINTF(2, 3);

@@ -65,7 +65,8 @@ START_TEST(bluetoothctl_pairs_and_reads_the_encrypted_characteristic)
 	/* a bonded reconnect: encryption with the stored key, no new pairing */
 	step("connect " SIM_DUT, "Connection successful");
 	ck_assert_ptr_null(strstr(expect_output(ctl) +
-		strlen(expect_output(ctl)) / 2, "Confirm passkey"));
+					  strlen(expect_output(ctl)) / 2,
+		"Confirm passkey"));
 	step("quit", "");
 }
 END_TEST
@@ -95,8 +96,10 @@ START_TEST(bluetoothctl_sees_the_reboot_and_the_lost_bond)
 	/* real 5.66, per attempt: Connect() fails, or succeeds and the link
 	 * drops; either way the link comes up and goes */
 	step("connect " SIM_DUT, "Connected: no");
-	ck_assert_msg(strstr(expect_output(ctl), "le-connection-abort-by-local") ||
-		strstr(expect_output(ctl), "Connection successful"),
+	ck_assert_msg(strstr(expect_output(ctl),
+			      "le-connection-abort-by-local") ||
+			      strstr(expect_output(ctl),
+				      "Connection successful"),
 		"bluetoothctl output:\n%s", expect_output(ctl));
 	step("info " SIM_DUT, "Paired: yes");
 	step("quit", "");

@@ -18,7 +18,7 @@
 struct answer {
 	int replies;
 	int destroyed;
-	char *error;              /* the reply's error name, or "ok" */
+	char *error; /* the reply's error name, or "ok" */
 };
 
 static void on_reply(DBusMessage *reply, void *data)
@@ -81,12 +81,12 @@ static void hole_start(struct hole *h, struct testbus *tb)
 
 	h->bus = bus_connect(BUS_KIND_ADDRESS, tb->address, &err);
 	ck_assert_msg(h->bus, "%s", err ? err->message : "");
-	h->kept = g_ptr_array_new_with_free_func(
-		(GDestroyNotify)dbus_message_unref);
+	h->kept = g_ptr_array_new_with_free_func((GDestroyNotify)
+			dbus_message_unref);
 	bus_set_method_handler(h->bus, hole_call, h);
 	dbus_error_init(&derr);
 	ck_assert_int_eq(dbus_bus_request_name(bus_conn(h->bus), HOLE,
-		DBUS_NAME_FLAG_DO_NOT_QUEUE, &derr),
+				 DBUS_NAME_FLAG_DO_NOT_QUEUE, &derr),
 		DBUS_REQUEST_NAME_REPLY_PRIMARY_OWNER);
 }
 
@@ -160,8 +160,8 @@ START_TEST(a_call_cancelled_after_the_loss_is_not_answered)
 	hole_start(&h, &tb);
 	bus = bus_connect(BUS_KIND_ADDRESS, tb.address, NULL);
 	ck_assert_ptr_nonnull(bus);
-	id = bus_call_method(bus, HOLE, "/", "org.bondcheck.test", "Wait",
-		NULL, 600000, on_reply, &a, on_destroy);
+	id = bus_call_method(bus, HOLE, "/", "org.bondcheck.test", "Wait", NULL,
+		600000, on_reply, &a, on_destroy);
 	ck_assert(test_wait(hole_got_it, &h, 5000));
 	/* no waiting loop between the loss and the cancel: the answer is
 	 * due, not given */

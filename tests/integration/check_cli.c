@@ -32,8 +32,8 @@ START_TEST(faults_lists_every_fault)
 	test_run(argv, NULL, 5000, &r);
 	ck_assert_int_eq(r.status, 0);
 	for (int f = 0; f < SIM_FAULT_COUNT; f++)
-		ck_assert_msg(strstr(r.out, sim_fault_info(f)->name), "%s missing",
-			sim_fault_info(f)->name);
+		ck_assert_msg(strstr(r.out, sim_fault_info(f)->name),
+			"%s missing", sim_fault_info(f)->name);
 	ck_assert_ptr_nonnull(strstr(r.out, "slow-boot=DURATION"));
 	test_result_clear(&r);
 
@@ -44,8 +44,9 @@ START_TEST(faults_lists_every_fault)
 		JsonParser *p = json_parser_new();
 
 		ck_assert(json_parser_load_from_data(p, *l, -1, NULL));
-		ck_assert(json_object_has_member(json_node_get_object(
-			json_parser_get_root(p)), "summary"));
+		ck_assert(json_object_has_member(
+			json_node_get_object(json_parser_get_root(p)),
+			"summary"));
 		g_object_unref(p);
 		n++;
 	}
@@ -70,8 +71,8 @@ static bool flag(void *data)
 START_TEST(sim_serves_until_interrupted_and_cleans_up)
 {
 	char *prog = test_prog("bondcheck");
-	const char *argv[] = { prog, "sim", "--time-scale", "0",
-		"--fault", "lose-bond-on-reboot", NULL };
+	const char *argv[] = { prog, "sim", "--time-scale", "0", "--fault",
+		"lose-bond-on-reboot", NULL };
 	struct expect *e = expect_spawn(argv, NULL);
 	const char *out, *line;
 	char *address;
@@ -213,7 +214,7 @@ static const struct {
 	{ "faults", "--json" },
 	{ "verdicts", "peer-removed-pairing " },
 	{ "peer-removed-pairing", "peer-removed-pairing (verdict): The device "
-		"rebooted" },
+				  "rebooted" },
 	{ "slow-boot", "slow-boot=DURATION (simulator fault): " },
 	{ NULL, "Commands:" },
 };
@@ -241,8 +242,8 @@ END_TEST
 #define BAD_FILE_MAX_RSS_KB (256L * 1024)
 static const struct {
 	const char *cmd;
-	const char *file;      /* FIFO, DOUBLING, DEEP, EXPANSION: made here */
-	const char *err;       /* after "FILE" in stderr */
+	const char *file; /* FIFO, DOUBLING, DEEP, EXPANSION: made here */
+	const char *err;  /* after "FILE" in stderr */
 } bad_files[] = {
 	{ "check", "FIFO", ": this is a FIFO, not a scenario file" },
 	{ "run", "FIFO", ": this is a FIFO, not a scenario file" },
@@ -253,12 +254,13 @@ static const struct {
 	{ "run", "DOUBLING", ":10:13: the line is longer than 8192 bytes" },
 	{ "check", "DEEP", ":9:1: repeat blocks nest at most 8 deep" },
 	{ "run", "DEEP", ":9:1: repeat blocks nest at most 8 deep" },
-	{ "check", "EXPANSION", ":264:24: ${...} adds more than 1048576 bytes "
+	{ "check", "EXPANSION",
+		":264:24: ${...} adds more than 1048576 bytes "
 		"to the scenario by here" },
-	{ "run", "EXPANSION", ":264:24: ${...} adds more than 1048576 bytes "
+	{ "run", "EXPANSION",
+		":264:24: ${...} adds more than 1048576 bytes "
 		"to the scenario by here" },
 };
-
 
 START_TEST(bad_scenario_files_exit_2_at_once)
 {
@@ -325,7 +327,8 @@ START_TEST(an_unreadable_scenario_is_named_without_a_place)
 	char *copy = g_build_filename(dir, "bondcheck", NULL);
 	char *path = g_build_filename(dir, "secret.scn", NULL);
 	char *want = g_strdup_printf("%s: cannot open the scenario: Permission "
-				     "denied\n", path);
+				     "denied\n",
+		path);
 	const char *argv[10];
 	char *bin = NULL;
 	gsize len = 0;

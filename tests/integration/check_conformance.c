@@ -25,9 +25,8 @@ static void driver(const char *const *extra)
 		argv[n++] = extra[i];
 	argv[n] = NULL;
 	test_run(argv, NULL, 280000, &res);
-	ck_assert_msg(res.status == 0,
-		"conformance.py exited %d:\n%s\n%s", res.status, res.out,
-		res.err);
+	ck_assert_msg(res.status == 0, "conformance.py exited %d:\n%s\n%s",
+		res.status, res.out, res.err);
 	test_result_clear(&res);
 	g_free(script);
 }
@@ -70,8 +69,10 @@ START_TEST(timeline_variants_accept_what_real_bluez_showed)
 	struct proc_result res;
 
 	test_run(argv, NULL, 30000, &res);
-	ck_assert_msg(res.status == 0, "timelines.py --self-test exited "
-		"%d:\n%s\n%s", res.status, res.out, res.err);
+	ck_assert_msg(res.status == 0,
+		"timelines.py --self-test exited "
+		"%d:\n%s\n%s",
+		res.status, res.out, res.err);
 	test_result_clear(&res);
 	g_free(script);
 }

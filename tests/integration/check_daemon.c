@@ -24,12 +24,12 @@
 
 #define DUT0 "C0:FF:EE:00:13:42"
 #define DUT1 "C0:FF:EE:00:13:43"
-#define SIM_REBOOT_CMD "dbus-send --system --dest=org.bluez " \
+#define SIM_REBOOT_CMD                         \
+	"dbus-send --system --dest=org.bluez " \
 	"--type=method_call /org/bondcheck/sim org.bondcheck.Sim1.Reboot"
 
-static const char *const sim_args[] = { "--adapters", "2",
-	"--dut-per-adapter", "--time-scale",
-	"0.05", NULL };
+static const char *const sim_args[] = { "--adapters", "2", "--dut-per-adapter",
+	"--time-scale", "0.05", NULL };
 
 static struct simtest st;
 static GPid dpid;
@@ -40,9 +40,9 @@ static char *conf_path;
 
 /* What the test has seen of the daemon's runs, from its signals. */
 struct runs_seen {
-	GHashTable *state;       /* path -> state */
-	GHashTable *history;     /* path -> GString "queued>running>..." */
-	GHashTable *events;      /* path -> GString of Event lines */
+	GHashTable *state;   /* path -> state */
+	GHashTable *history; /* path -> GString "queued>running>..." */
+	GHashTable *events;  /* path -> GString of Event lines */
 	int running;
 	int max_running;
 	guint w1, w2;
@@ -80,7 +80,8 @@ static void on_props(DBusMessage *msg, void *data)
 		return;
 	g_variant_get(args, "(&s@a{sv}@as)", &iface, &changed, NULL);
 	if (!strcmp(iface, BC_RUN_IFACE) &&
-	    (v = g_variant_lookup_value(changed, "State", G_VARIANT_TYPE("s")))) {
+		(v = g_variant_lookup_value(changed, "State",
+			 G_VARIANT_TYPE("s")))) {
 		note_state(dbus_message_get_path(msg),
 			g_variant_get_string(v, NULL));
 		g_variant_unref(v);
@@ -138,34 +139,35 @@ static void start_daemon(const char *conf)
 	GPtrArray *argv = g_ptr_array_new();
 	/* BC_TEST_DAEMON_LOG=FILE keeps the daemon's output for a post-mortem */
 	char *log = g_getenv("BC_TEST_DAEMON_LOG") ?
-		g_strdup(g_getenv("BC_TEST_DAEMON_LOG")) :
-		g_build_filename(state_dir, "daemon.log", NULL);
+	                    g_strdup(g_getenv("BC_TEST_DAEMON_LOG")) :
+	                    g_build_filename(state_dir, "daemon.log", NULL);
 
 	char *prlimit = NULL, *fsize = NULL;
 
 	ck_assert(g_file_set_contents(conf_path, conf ? conf : "", -1, NULL));
 	if (daemon_fsize) {
-		prlimit = g_find_program_in_path("prlimit");   /* util-linux */
+		prlimit = g_find_program_in_path("prlimit"); /* util-linux */
 		fsize = g_strdup_printf("--fsize=%s", daemon_fsize);
 		ck_assert_ptr_nonnull(prlimit);
 		g_ptr_array_add(argv, prlimit);
 		g_ptr_array_add(argv, fsize);
-		g_ptr_array_add(argv, (gpointer)"--");
+		g_ptr_array_add(argv, (gpointer) "--");
 	}
 	/* as root, under the unit's NoNewPrivileges and capability bound */
 	if (geteuid() == 0) {
-		g_ptr_array_add(argv, (gpointer)"/usr/bin/setpriv");
-		g_ptr_array_add(argv, (gpointer)"--no-new-privs");
-		g_ptr_array_add(argv, (gpointer)"--bounding-set=-all,+net_raw");
+		g_ptr_array_add(argv, (gpointer) "/usr/bin/setpriv");
+		g_ptr_array_add(argv, (gpointer) "--no-new-privs");
+		g_ptr_array_add(argv,
+			(gpointer) "--bounding-set=-all,+net_raw");
 	}
 	g_ptr_array_add(argv, prog);
-	g_ptr_array_add(argv, (gpointer)"--bus");
+	g_ptr_array_add(argv, (gpointer) "--bus");
 	g_ptr_array_add(argv, st.tb.address);
-	g_ptr_array_add(argv, (gpointer)"--state-dir");
+	g_ptr_array_add(argv, (gpointer) "--state-dir");
 	g_ptr_array_add(argv, state_dir);
-	g_ptr_array_add(argv, (gpointer)"--config");
+	g_ptr_array_add(argv, (gpointer) "--config");
 	g_ptr_array_add(argv, conf_path);
-	g_ptr_array_add(argv, (gpointer)"-v");
+	g_ptr_array_add(argv, (gpointer) "-v");
 	g_ptr_array_add(argv, NULL);
 	dpid = test_spawn((const char *const *)argv->pdata, env, log);
 	ck_assert(dpid > 0);
@@ -266,7 +268,8 @@ static char *run_prop(const char *path, const char *name)
 	ck_assert_ptr_nonnull(r);
 	g_variant_get(r, "(v)", &v);
 	s = g_variant_is_of_type(v, G_VARIANT_TYPE_STRING) ?
-		g_variant_dup_string(v, NULL) : g_variant_print(v, FALSE);
+	            g_variant_dup_string(v, NULL) :
+	            g_variant_print(v, FALSE);
 	g_variant_unref(v);
 	g_variant_unref(r);
 	return s;
@@ -316,10 +319,13 @@ static void wait_event(const char *path, const char *needle, int ms)
 {
 	struct event_want w = { path, needle };
 
-	ck_assert_msg(test_wait(has_event, &w, ms), "%s: no event with %s "
-		"in:\n%.2000s", path, needle, g_hash_table_lookup(seen.events,
-			path) ? ((GString *)g_hash_table_lookup(seen.events,
-				       path))->str : "");
+	ck_assert_msg(test_wait(has_event, &w, ms),
+		"%s: no event with %s "
+		"in:\n%.2000s",
+		path, needle,
+		g_hash_table_lookup(seen.events, path) ?
+			((GString *)g_hash_table_lookup(seen.events, path))->str :
+			"");
 }
 
 /* Cancel @path and wait until the daemon says it is cancelled. */
@@ -372,16 +378,20 @@ static void same_as_in_process(const char *fault, int want, const char *verdict)
 
 	if (fault) {
 		GVariant *v = test_call_ok(st.bus, BLUEZ_SERVICE, BC_SIM_PATH,
-			BC_SIM_IFACE, "SetFault", g_variant_new("(ss)", fault, ""));
+			BC_SIM_IFACE, "SetFault",
+			g_variant_new("(ss)", fault, ""));
 
 		g_variant_unref(v);
 	}
 	bc((const char *[]){ "run", "--daemon", "-d", DUT0, "--label", "d",
-		"--log", copy, scn, NULL }, &r);
+		   "--log", copy, scn, NULL },
+		&r);
 	ck_assert_msg(r.status == want, "daemon run: %d\n%s\n%s", r.status,
 		r.out, r.err);
-	ck_assert_ptr_nonnull(strstr(r.out, "bondcheckd run /org/bondcheck/run/"));
-	ck_assert_ptr_nonnull(strstr(r.out, want ? "FAILED: " : "PASSED: 13 of 13"));
+	ck_assert_ptr_nonnull(strstr(r.out,
+		"bondcheckd run /org/bondcheck/run/"));
+	ck_assert_ptr_nonnull(strstr(r.out,
+		want ? "FAILED: " : "PASSED: 13 of 13"));
 	test_result_clear(&r);
 
 	/* the streamed copy is the daemon's log, byte for byte */
@@ -392,7 +402,8 @@ static void same_as_in_process(const char *fault, int want, const char *verdict)
 	ck_assert_str_eq(a, b);
 
 	bc((const char *[]){ "run", "-d", DUT0, "--label", "i", "--log", inproc,
-		scn, NULL }, &r);
+		   scn, NULL },
+		&r);
 	ck_assert_msg(r.status == want, "in-process: %d\n%s\n%s", r.status,
 		r.out, r.err);
 	test_result_clear(&r);
@@ -407,9 +418,13 @@ static void same_as_in_process(const char *fault, int want, const char *verdict)
 	ck_assert_int_eq(json_object_get_int_member(o, "verdict_changes_count"),
 		0);
 	ck_assert_str_eq(json_object_get_string_member(
-		json_object_get_object_member(o, "new"), "verdict"), verdict);
+				 json_object_get_object_member(o, "new"),
+				 "verdict"),
+		verdict);
 	ck_assert_str_eq(json_object_get_string_member(
-		json_object_get_object_member(o, "base"), "verdict"), verdict);
+				 json_object_get_object_member(o, "base"),
+				 "verdict"),
+		verdict);
 	test_result_clear(&r);
 	g_object_unref(p);
 	g_free(a);
@@ -444,19 +459,25 @@ START_TEST(several_scenarios_go_to_the_daemon_in_turn)
 	char *text = NULL;
 	struct proc_result r;
 
-	ck_assert(g_file_set_contents(a, "scan\npair\nrepeat 2\n  expect "
-		"paired=no timeout=50ms\n  disconnect\nend\n", -1, NULL));
+	ck_assert(g_file_set_contents(a,
+		"scan\npair\nrepeat 2\n  expect "
+		"paired=no timeout=50ms\n  disconnect\nend\n",
+		-1, NULL));
 	ck_assert(g_file_set_contents(b, "scan\n", -1, NULL));
 	bc((const char *[]){ "run", "--daemon", "-d", DUT0, "--keep-going",
-		"--log", copy, "--junit", xml, a, b, NULL }, &r);
+		   "--log", copy, "--junit", xml, a, b, NULL },
+		&r);
 	ck_assert_msg(r.status == 1, "%d\n%s\n%s", r.status, r.out, r.err);
-	ck_assert_ptr_nonnull(strstr(r.out, "bondcheckd run /org/bondcheck/run/1"));
-	ck_assert_ptr_nonnull(strstr(r.out, "bondcheckd run /org/bondcheck/run/2"));
+	ck_assert_ptr_nonnull(strstr(r.out,
+		"bondcheckd run /org/bondcheck/run/1"));
+	ck_assert_ptr_nonnull(strstr(r.out,
+		"bondcheckd run /org/bondcheck/run/2"));
 	ck_assert_msg(strstr(r.out, "scenarios: 1 passed, 1 failed; exit 1"),
 		"%s", r.out);
 	/* the daemon's engine went on after each failed expect */
 	ck_assert(g_file_get_contents(la, &text, NULL, NULL));
-	ck_assert_ptr_nonnull(strstr(text, "line 4 failed in iteration 1/2: "
+	ck_assert_ptr_nonnull(strstr(text,
+		"line 4 failed in iteration 1/2: "
 		"skipped line 5 of that iteration, going on with iteration "
 		"2/2"));
 	ck_assert_ptr_nonnull(strstr(text, "\"failed\":2,"));
@@ -515,14 +536,16 @@ START_TEST(a_device_in_use_by_the_daemon_is_refused_to_the_command_line)
 	char *a = start_run("sleep 1h\n", opts_for(DUT0, "hci0"));
 	char *scn = in_state("s.scn"), *log = in_state("cli.jsonl");
 	char *who = g_strdup_printf("C0:FF:EE:00:13:42 on hci0 is in use by "
-		"another bondcheck run (bondcheckd, pid %d)", (int)dpid);
+				    "another bondcheck run (bondcheckd, pid %d)",
+		(int)dpid);
 	struct proc_result r;
 
 	ck_assert(g_file_set_contents(scn, "scan\nconnect\n", -1, NULL));
 	/* its claim is made when its steps can start */
 	wait_event(a, "\"type\":\"step-start\"", 10000);
 	bc((const char *[]){ "run", "-d", DUT0, "-a", "hci0", "--log", log, scn,
-		NULL }, &r);
+		   NULL },
+		&r);
 	ck_assert_msg(r.status == 3, "exit %d\n%s\n%s", r.status, r.out, r.err);
 	ck_assert_msg(strstr(r.out, who), "%s\n%s", r.out, r.err);
 	test_result_clear(&r);
@@ -554,7 +577,8 @@ START_TEST(a_device_in_use_by_the_command_line_is_refused_to_the_daemon)
 	wait_state(b, "error", 10000);
 	msg = run_prop(b, "Message");
 	who = g_strdup_printf("C0:FF:EE:00:13:42 on hci0 is in use by another "
-		"bondcheck run (bondcheck, pid %d)", (int)expect_pid(e));
+			      "bondcheck run (bondcheck, pid %d)",
+		(int)expect_pid(e));
 	ck_assert_msg(strstr(msg, who), "%s", msg);
 	kill(expect_pid(e), SIGINT);
 	ck_assert_int_eq(expect_exit(e, 10000), 130);
@@ -638,17 +662,15 @@ START_TEST(runs_on_two_adapters_go_in_parallel)
 END_TEST
 
 /* Two centrals, one on each adapter: the run claims both. */
-static const char two_adapter_run[] =
-	"central A adapter=hci0\n"
-	"central B adapter=hci1\n"
-	"sleep 10ms as=A\n"
-	"sleep 10ms as=B\n";
+static const char two_adapter_run[] = "central A adapter=hci0\n"
+				      "central B adapter=hci1\n"
+				      "sleep 10ms as=A\n"
+				      "sleep 10ms as=B\n";
 
 /* @held on @busy cannot end by itself: the run of two adapters waits for
  * it, and so does a run on the other adapter submitted after it (the run
  * of two came first there), until @held is cancelled. */
-static void two_adapter_run_queues_behind(const char *busy,
-	const char *other)
+static void two_adapter_run_queues_behind(const char *busy, const char *other)
 {
 	char *held = start_run("sleep 1h\n", opts_for(DUT0, busy));
 	char *both, *later, *s, *ads;
@@ -702,14 +724,17 @@ START_TEST(an_adapter_the_scenario_gives_another_central_is_refused)
 {
 	GError *err = NULL;
 	DBusMessage *r = test_call(st.bus, BC_SERVICE, BC_MANAGER_PATH,
-		BC_MANAGER_IFACE, "StartRun", g_variant_new("(ss@a{sv})",
-			"t.scn", two_adapter_run, opts_for(DUT0, "hci1")), 5000);
+		BC_MANAGER_IFACE, "StartRun",
+		g_variant_new("(ss@a{sv})", "t.scn", two_adapter_run,
+			opts_for(DUT0, "hci1")),
+		5000);
 
 	ck_assert_ptr_nonnull(r);
 	ck_assert(msg_is_error(r, &err));
 	ck_assert_str_eq(msg_error_name(r), BC_ERR_INVALID_ARGS);
 	ck_assert_msg(strstr(err->message, "centrals A and B would both use "
-		"hci1"), "%s", err->message);
+					   "hci1"),
+		"%s", err->message);
 	g_error_free(err);
 	dbus_message_unref(r);
 }
@@ -717,20 +742,19 @@ END_TEST
 
 /* The flagship's steps, with a first reboot that waits for the test: both
  * runs are held there until both have reached it. */
-static const char held_flagship[] =
-	"scenario \"Bond survives reboot, held\"\n"
-	"scan\n"
-	"pair bond=yes\n"
-	"read 2a6e\n"
-	"reboot via=manual timeout=10m\n"
-	"reconnect\n"
-	"read 2a6e\n"
-	"repeat 2\n"
-	"  reboot\n"
-	"  reconnect\n"
-	"  read 2a6e\n"
-	"end\n"
-	"disconnect\n";
+static const char held_flagship[] = "scenario \"Bond survives reboot, held\"\n"
+				    "scan\n"
+				    "pair bond=yes\n"
+				    "read 2a6e\n"
+				    "reboot via=manual timeout=10m\n"
+				    "reconnect\n"
+				    "read 2a6e\n"
+				    "repeat 2\n"
+				    "  reboot\n"
+				    "  reconnect\n"
+				    "  read 2a6e\n"
+				    "end\n"
+				    "disconnect\n";
 
 START_TEST(full_scenarios_pass_on_both_adapters_at_once)
 {
@@ -738,8 +762,10 @@ START_TEST(full_scenarios_pass_on_both_adapters_at_once)
 
 	a = start_run(held_flagship, opts_for(DUT0, "hci0"));
 	b = start_run(held_flagship, opts_for(DUT1, "hci1"));
-	wait_event(a, "\"name\":\"reboot\",\"text\":\"reboot via=manual", 30000);
-	wait_event(b, "\"name\":\"reboot\",\"text\":\"reboot via=manual", 30000);
+	wait_event(a, "\"name\":\"reboot\",\"text\":\"reboot via=manual",
+		30000);
+	wait_event(b, "\"name\":\"reboot\",\"text\":\"reboot via=manual",
+		30000);
 	assert_both_running(a, b);
 	/* the person presses reset on both boards */
 	g_variant_unref(test_call_ok(st.bus, BLUEZ_SERVICE, BC_SIM_PATH,
@@ -767,7 +793,7 @@ START_TEST(cancel_works_on_queued_and_running_runs)
 	cancel_run(b, 5000);
 	ck_assert_str_eq(g_hash_table_lookup(seen.state, a), "running");
 	lp = run_prop(b, "LogPath");
-	ck_assert_str_eq(lp, "");   /* it never started */
+	ck_assert_str_eq(lp, ""); /* it never started */
 	g_free(lp);
 	cancel_run(a, 10000);
 	ck_assert_str_eq(history(b), "cancelled");
@@ -777,7 +803,8 @@ START_TEST(cancel_works_on_queued_and_running_runs)
 	ck_assert_ptr_nonnull(strstr(text, "\"type\":\"run-end\""));
 	ck_assert_ptr_nonnull(strstr(text, "\"result\":\"interrupted\""));
 	/* a finished run cannot be cancelled again */
-	m = test_call(st.bus, BC_SERVICE, a, BC_RUN_IFACE, "Cancel", NULL, 5000);
+	m = test_call(st.bus, BC_SERVICE, a, BC_RUN_IFACE, "Cancel", NULL,
+		5000);
 	ck_assert_str_eq(msg_error_name(m), BC_ERR_NOT_RUNNING);
 	dbus_message_unref(m);
 	g_free(text);
@@ -796,11 +823,12 @@ START_TEST(a_client_that_goes_away_does_not_stop_the_run)
 	char *out = NULL, *err = NULL;
 	GPid client;
 
-	ck_assert(g_file_set_contents(scn, "scan\npair\nsleep 700ms\nread 2a6e\n",
-		-1, NULL));
+	ck_assert(g_file_set_contents(scn,
+		"scan\npair\nsleep 700ms\nread 2a6e\n", -1, NULL));
 	client = test_start(argv, env, &out, &err);
 	wait_event("/org/bondcheck/run/1", "\"name\":\"sleep\"", 20000);
-	ck_assert_int_eq(test_signal_wait(client, SIGKILL, 5000), 128 + SIGKILL);
+	ck_assert_int_eq(test_signal_wait(client, SIGKILL, 5000),
+		128 + SIGKILL);
 	wait_state("/org/bondcheck/run/1", "passed", 20000);
 	ck_assert_str_eq(history("/org/bondcheck/run/1"), "running>passed");
 	unlink(out);
@@ -820,8 +848,8 @@ START_TEST(bluetoothd_vanishing_is_an_environment_error_then_runs_go_on)
 	const char *env[] = { st.env, NULL };
 	char *a, *b, *v;
 
-	a = start_run("scan\npair\nsleep 30s\nread 2a6e\n", opts_for(DUT0,
-		"hci0"));
+	a = start_run("scan\npair\nsleep 30s\nread 2a6e\n",
+		opts_for(DUT0, "hci0"));
 	wait_event(a, "\"name\":\"sleep\"", 20000);
 	test_kill(st.sim);
 	wait_state(a, "error", 20000);
@@ -845,8 +873,8 @@ START_TEST(an_adapter_unplugged_mid_run_is_an_environment_error)
 	char *a, *b, *v;
 	const char *sim1 = BC_SIM_PATH "/hci1";
 
-	a = start_run("scan\npair\nsleep 30s\nread 2a6e\n", opts_for(DUT1,
-		"hci1"));
+	a = start_run("scan\npair\nsleep 30s\nread 2a6e\n",
+		opts_for(DUT1, "hci1"));
 	wait_event(a, "\"name\":\"sleep\"", 20000);
 	g_variant_unref(test_call_ok(st.bus, BLUEZ_SERVICE, sim1, BC_SIM_IFACE,
 		"Unplug", NULL));
@@ -893,7 +921,7 @@ END_TEST
 static const struct {
 	const char *name;
 	const char *text;
-	const char *opts;       /* GVariant text, a{sv} */
+	const char *opts; /* GVariant text, a{sv} */
 	const char *error;
 	const char *words;
 } refusals[] = {
@@ -909,7 +937,8 @@ static const struct {
 		BC_ERR_INVALID_ARGS, "unknown option 'command'" },
 	{ "t.scn", "scan\n", "{'device': <42>}", BC_ERR_INVALID_ARGS,
 		"option 'device' must be of type s" },
-	{ "t.scn", "scan\n", "@a{sv} {}", BC_ERR_INVALID_ARGS, "give the device" },
+	{ "t.scn", "scan\n", "@a{sv} {}", BC_ERR_INVALID_ARGS,
+		"give the device" },
 	{ "t.scn", "scan\n", "{'device': <'C0:FF:EE'>}", BC_ERR_INVALID_ARGS,
 		"not an address" },
 	{ "t.scn", "scan\n", "{'device': <'" DUT0 "'>, 'adapter': <'../x'>}",
@@ -920,9 +949,11 @@ static const struct {
 		BC_ERR_INVALID_ARGS, "not a variable name" },
 	{ "t.scn", "set BOOT_TIMEOUT=30s\nscan timeout=${BOOT_TIMEOUT}\n",
 		"{'device': <'" DUT0 "'>, 'set': <{'BOOT_TIMOUT': '2m'}>}",
-		BC_ERR_BAD_SCENARIO, "set BOOT_TIMOUT: t.scn never uses "
+		BC_ERR_BAD_SCENARIO,
+		"set BOOT_TIMOUT: t.scn never uses "
 		"BOOT_TIMOUT (did you mean 'BOOT_TIMEOUT'?)" },
-	{ "t.scn", "scan\n", "{'device': <'" DUT0 "'>, 'set_new': <{'9': 'x'}>}",
+	{ "t.scn", "scan\n",
+		"{'device': <'" DUT0 "'>, 'set_new': <{'9': 'x'}>}",
 		BC_ERR_INVALID_ARGS, "not a variable name" },
 	{ "", "scan\n", "{'device': <'" DUT0 "'>}", BC_ERR_INVALID_ARGS,
 		"name: 1 to 255 bytes" },
@@ -946,8 +977,9 @@ START_TEST(startrun_refuses_what_it_must)
 		text = big;
 	}
 	m = test_call(st.bus, BC_SERVICE, BC_MANAGER_PATH, BC_MANAGER_IFACE,
-		"StartRun", g_variant_new("(ss@a{sv})", refusals[_i].name, text,
-			opts), 5000);
+		"StartRun",
+		g_variant_new("(ss@a{sv})", refusals[_i].name, text, opts),
+		5000);
 	ck_assert_msg(!g_strcmp0(msg_error_name(m), refusals[_i].error),
 		"case %d: %s: %s", _i, msg_error_name(m), msg_error_text(m));
 	ck_assert_msg(strstr(msg_error_text(m), refusals[_i].words),
@@ -972,8 +1004,8 @@ END_TEST
 static char *hostile_text(int which)
 {
 	GString *t = which == 0 ? hostile_doubling("read ${V22}\n") :
-		     which == 1 ? hostile_repeats(29000, 0) :
-				  hostile_steps();
+	             which == 1 ? hostile_repeats(29000, 0) :
+	                          hostile_steps();
 
 	return g_string_free(t, FALSE);
 }
@@ -993,7 +1025,7 @@ static long daemon_peak_kb(void)
 	long kb = -1;
 
 	if (g_file_get_contents(path, &text, NULL, NULL) &&
-	    (at = strstr(text, "\nVmHWM:")))
+		(at = strstr(text, "\nVmHWM:")))
 		kb = strtol(at + strlen("\nVmHWM:"), NULL, 10);
 	g_free(text);
 	g_free(path);
@@ -1008,8 +1040,10 @@ START_TEST(a_hostile_scenario_gets_a_bounded_error_and_the_daemon_lives)
 	char *a;
 
 	m = test_call(st.bus, BC_SERVICE, BC_MANAGER_PATH, BC_MANAGER_IFACE,
-		"StartRun", g_variant_new("(ss@a{sv})", "t.scn", text,
-			opts_for(DUT0, NULL)), 20000);
+		"StartRun",
+		g_variant_new("(ss@a{sv})", "t.scn", text,
+			opts_for(DUT0, NULL)),
+		20000);
 	ck_assert_ptr_nonnull(m);
 	ck_assert_str_eq(msg_error_name(m), BC_ERR_BAD_SCENARIO);
 	ck_assert_msg(strstr(msg_error_text(m), hostile_words[_i]), "%.300s",
@@ -1037,7 +1071,8 @@ START_TEST(a_reboot_method_from_the_configuration_is_used)
 	char *log, *text;
 
 	bc((const char *[]){ "run", "--daemon", "-d", DUT0, "--reboot",
-		"simreboot", scn, NULL }, &r);
+		   "simreboot", scn, NULL },
+		&r);
 	ck_assert_msg(r.status == 0, "%d\n%s\n%s", r.status, r.out, r.err);
 	test_result_clear(&r);
 	log = run_prop("/org/bondcheck/run/1", "LogPath");
@@ -1104,7 +1139,8 @@ START_TEST(a_copy_of_the_log_that_cannot_be_written_is_never_a_pass)
 
 	ck_assert(g_file_set_contents(scn, "sleep 10ms\n", -1, NULL));
 	bc((const char *[]){ "run", "--daemon", "-d", DUT0, "--log",
-		copies[_i].log, scn, NULL }, &r);
+		   copies[_i].log, scn, NULL },
+		&r);
 	ck_assert_msg(r.status == copies[_i].status, "exit %d\n%s\n%s",
 		r.status, r.out, r.err);
 	ck_assert_msg(strstr(r.err, copies[_i].err), "%s", r.err);
@@ -1134,8 +1170,8 @@ static unsigned state_files_of(const char *prefix, const char *suffix,
 		char *p = g_build_filename(dir, n, NULL);
 		GStatBuf sb;
 
-		if (g_str_has_prefix(n, prefix) && g_str_has_suffix(n, suffix) &&
-		    g_stat(p, &sb) == 0) {
+		if (g_str_has_prefix(n, prefix) &&
+			g_str_has_suffix(n, suffix) && g_stat(p, &sb) == 0) {
 			count++;
 			if (total)
 				*total += (guint64)sb.st_size;
@@ -1255,8 +1291,8 @@ START_TEST(the_state_directory_is_kept_under_max_state_size)
 		 * files of the run that just ended */
 		ck_assert_uint_eq(state_files_of(prefix, "", &mine), 2);
 		state_files("", &total);
-		ck_assert_msg(total <= STATE_MAX + mine, "run %d: %"
-			G_GUINT64_FORMAT " bytes", i + 1, total);
+		ck_assert_msg(total <= STATE_MAX + mine,
+			"run %d: %" G_GUINT64_FORMAT " bytes", i + 1, total);
 		g_free(prefix);
 		g_free(r);
 	}
@@ -1298,7 +1334,8 @@ START_TEST(runs_and_cancel_from_the_command_line)
 	ck_assert_ptr_nonnull(strstr(r.out, "t.scn"));
 	test_result_clear(&r);
 	bc((const char *[]){ "runs", "--json", NULL }, &r);
-	ck_assert_ptr_nonnull(strstr(r.out, "\"Path\":\"/org/bondcheck/run/1\""));
+	ck_assert_ptr_nonnull(strstr(r.out,
+		"\"Path\":\"/org/bondcheck/run/1\""));
 	test_result_clear(&r);
 	bc((const char *[]){ "cancel", "1", NULL }, &r);
 	ck_assert_msg(r.status == 0, "%s", r.err);
@@ -1344,7 +1381,8 @@ static const struct {
 	const char *words;
 } daemon_usage[] = {
 	{ { "run", "--daemon", "--sim", "SCN", NULL }, "no --sim" },
-	{ { "run", "--daemon", "-d", DUT0, "--reboot-cmd", "reset", "SCN", NULL },
+	{ { "run", "--daemon", "-d", DUT0, "--reboot-cmd", "reset", "SCN",
+		  NULL },
 		"--reboot METHOD" },
 	{ { "run", "-d", DUT0, "--reboot", "x", "SCN", NULL },
 		"--reboot METHOD is for --daemon" },
@@ -1360,8 +1398,10 @@ START_TEST(daemon_usage_errors_exit_2)
 
 	for (int i = 0; i < 8; i++)
 		args[i] = daemon_usage[_i].args[i] &&
-				  !strcmp(daemon_usage[_i].args[i], "SCN") ?
-			scn : daemon_usage[_i].args[i];
+		                          !strcmp(daemon_usage[_i].args[i],
+						  "SCN") ?
+		                  scn :
+		                  daemon_usage[_i].args[i];
 	bc(args, &r);
 	ck_assert_msg(r.status == 2, "exit %d: %s", r.status, r.err);
 	ck_assert_msg(strstr(r.err, daemon_usage[_i].words), "%s", r.err);
@@ -1410,12 +1450,13 @@ static void teardown_mock_bluez(void)
 
 static char *nested_json(int levels)
 {
-	return g_string_free(hostile_nesting("{\"event\":\"x\",\"v\":",
-		levels, "}"), FALSE);
+	return g_string_free(hostile_nesting("{\"event\":\"x\",\"v\":", levels,
+				     "}"),
+		FALSE);
 }
 
 static const struct {
-	int levels;            /* of the trace's JSON */
+	int levels; /* of the trace's JSON */
 	const char *logged;
 } traces[] = {
 	/* 30,000 levels in 60 KB: json-glib's recursion killed bondcheckd */
@@ -1490,7 +1531,8 @@ static void policy_setup(void)
 		"<allow send_type=\"error\"/><allow receive_type=\"method_call\"/>"
 		"<allow receive_type=\"signal\"/><allow receive_type=\"method_return\"/>"
 		"<allow receive_type=\"error\"/></policy>"
-		"<include>%s</include></busconfig>\n", pdir, pconf);
+		"<include>%s</include></busconfig>\n",
+		pdir, pconf);
 	bconf = g_build_filename(pdir, "bus.conf", NULL);
 	ck_assert(g_file_set_contents(bconf, conf, -1, NULL));
 	/* the socket's directory must let "nobody" in */
@@ -1547,8 +1589,10 @@ static void policy_teardown(void)
 
 static void as_user(const char *groups, const char *cmd, struct proc_result *r)
 {
-	char *prog = test_prog(!strcmp(cmd, "own") ? "bondcheckd" : "bondcheck");
-	char *envs = g_strdup_printf("DBUS_SYSTEM_BUS_ADDRESS=%s", pbus.address);
+	char *prog = test_prog(!strcmp(cmd, "own") ? "bondcheckd" :
+						     "bondcheck");
+	char *envs = g_strdup_printf("DBUS_SYSTEM_BUS_ADDRESS=%s",
+		pbus.address);
 	const char *env[] = { envs, NULL };
 	char *state = g_build_filename(pdir, "nobody", NULL);
 	const char *argv[12];
@@ -1625,7 +1669,8 @@ END_TEST
 static struct expect *listen_as(const char *groups)
 {
 	char *script = test_path("tests/helpers/siglisten.py");
-	char *envs = g_strdup_printf("DBUS_SYSTEM_BUS_ADDRESS=%s", pbus.address);
+	char *envs = g_strdup_printf("DBUS_SYSTEM_BUS_ADDRESS=%s",
+		pbus.address);
 	const char *argv[] = { "/usr/bin/setpriv", "--reuid=65534",
 		"--regid=65534", groups ? "--groups=100" : "--clear-groups",
 		"/usr/bin/python3", script, NULL };
@@ -1672,14 +1717,16 @@ START_TEST(run_signals_reach_root_and_the_group_only)
 	/* the group member heard the run; the other user heard nothing of
 	 * bondcheckd (no Event with its label, device or passkeys, no
 	 * InterfacesAdded or PropertiesChanged) */
-	ck_assert_msg(strstr(expect_output(member), "signal org.bondcheck.Run1."
-						    "Event /org/bondcheck/run/1\n") &&
+	ck_assert_msg(strstr(expect_output(member),
+			      "signal org.bondcheck.Run1."
+			      "Event /org/bondcheck/run/1\n") &&
 			      strstr(expect_output(member), "InterfacesAdded "
 							    "/org/bondcheck\n"),
 		"%s", expect_output(member));
 	/* (the simulator's own Trace, at /org/bondcheck/sim, is bluez's) */
 	ck_assert_msg(!strstr(expect_output(other), " /org/bondcheck/run") &&
-			      !strstr(expect_output(other), " /org/bondcheck\n"),
+			      !strstr(expect_output(other),
+				      " /org/bondcheck\n"),
 		"%s", expect_output(other));
 	ck_assert_int_eq(expect_exit(member, 10000), 0);
 	ck_assert_int_eq(expect_exit(other, 10000), 0);
@@ -1769,14 +1816,17 @@ Suite *daemon_suite(void)
 	tcase_add_test(tc, runs_on_two_adapters_go_in_parallel);
 	tcase_add_test(tc, a_two_adapter_run_queues_behind_a_run_on_hci0);
 	tcase_add_test(tc, a_two_adapter_run_queues_behind_a_run_on_hci1);
-	tcase_add_test(tc, an_adapter_the_scenario_gives_another_central_is_refused);
+	tcase_add_test(tc,
+		an_adapter_the_scenario_gives_another_central_is_refused);
 	tcase_add_test(tc, full_scenarios_pass_on_both_adapters_at_once);
 	tcase_add_test(tc, cancel_works_on_queued_and_running_runs);
-	tcase_add_test(tc, runs_cancelled_before_they_start_leave_no_scenario_text);
+	tcase_add_test(tc,
+		runs_cancelled_before_they_start_leave_no_scenario_text);
 	tcase_add_test(tc, a_client_that_goes_away_does_not_stop_the_run);
 	tcase_add_test(tc,
 		bluetoothd_vanishing_is_an_environment_error_then_runs_go_on);
-	tcase_add_test(tc, an_adapter_unplugged_mid_run_is_an_environment_error);
+	tcase_add_test(tc,
+		an_adapter_unplugged_mid_run_is_an_environment_error);
 	tcase_add_test(tc, sigterm_cancels_runs_logs_them_and_exits);
 	tcase_add_loop_test(tc, startrun_refuses_what_it_must, 0,
 		G_N_ELEMENTS(refusals));

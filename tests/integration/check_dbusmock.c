@@ -21,11 +21,11 @@
 #include "helpers/testutil.h"
 #include "suites.h"
 
-#define DUT "C0:FF:EE:00:13:42"
-#define DUT_PATH "/org/bluez/hci0/dev_C0_FF_EE_00_13_42"
-#define OTHER "11:22:33:44:55:66"
-#define OTHER_PATH "/org/bluez/hci0/dev_11_22_33_44_55_66"
-#define MOCK_IFACE "org.bluez.Mock"
+#define DUT            "C0:FF:EE:00:13:42"
+#define DUT_PATH       "/org/bluez/hci0/dev_C0_FF_EE_00_13_42"
+#define OTHER          "11:22:33:44:55:66"
+#define OTHER_PATH     "/org/bluez/hci0/dev_11_22_33_44_55_66"
+#define MOCK_IFACE     "org.bluez.Mock"
 #define DBUSMOCK_IFACE "org.freedesktop.DBus.Mock"
 
 static struct testbus tb;
@@ -77,7 +77,7 @@ static bool is_error(void *data)
 struct want {
 	const char *path;
 	const char *iface;
-	const char *prop;   /* NULL: only presence */
+	const char *prop; /* NULL: only presence */
 	bool value;
 	bool present;
 };
@@ -99,8 +99,8 @@ static void wait_for(const char *path, const char *iface, const char *prop,
 	struct want w = { path, iface, prop, value, true };
 
 	ck_assert_msg(test_wait(want_met, &w, 5000), "%s %s %s never %s", path,
-		iface, prop ? prop : "", prop ? (value ? "true" : "false") :
-						"appeared");
+		iface, prop ? prop : "",
+		prop ? (value ? "true" : "false") : "appeared");
 }
 
 static void wait_gone(const char *path, const char *iface)
@@ -138,9 +138,10 @@ START_TEST(mirror_follows_adapters_and_devices)
 	mock_call("AddDevice", g_variant_new("(sss)", "hci0", DUT, "mpy-temp"));
 	wait_for(DUT_PATH, BLUEZ_IFACE_DEVICE, NULL, true);
 	ck_assert_str_eq(model_str(model, DUT_PATH, BLUEZ_IFACE_DEVICE,
-				 "Address"), DUT);
-	ck_assert_str_eq(model_str(model, DUT_PATH, BLUEZ_IFACE_DEVICE,
-				 "Name"), "mpy-temp");
+				 "Address"),
+		DUT);
+	ck_assert_str_eq(model_str(model, DUT_PATH, BLUEZ_IFACE_DEVICE, "Name"),
+		"mpy-temp");
 
 	mock_call("PairDevice", g_variant_new("(ssi)", "hci0", DUT, 0));
 	wait_for(DUT_PATH, BLUEZ_IFACE_DEVICE, "Paired", true);
@@ -239,14 +240,19 @@ START_TEST(every_bluez_operation_reaches_bluetoothd)
 	wait_for(DUT_PATH, BLUEZ_IFACE_DEVICE, NULL, true);
 
 	g_variant_builder_init(&f, G_VARIANT_TYPE("a{sv}"));
-	g_variant_builder_add(&f, "{sv}", "Transport", g_variant_new_string("le"));
+	g_variant_builder_add(&f, "{sv}", "Transport",
+		g_variant_new_string("le"));
 	ck_assert_int_eq(run_op(bd, BLUEZ_OP_SET_DISCOVERY_FILTER,
-		"/org/bluez/hci0", g_variant_builder_end(&f), NULL), 0);
+				 "/org/bluez/hci0", g_variant_builder_end(&f),
+				 NULL),
+		0);
 	ck_assert_int_eq(run_op(bd, BLUEZ_OP_START_DISCOVERY, "/org/bluez/hci0",
-		NULL, NULL), 0);
+				 NULL, NULL),
+		0);
 	wait_for("/org/bluez/hci0", BLUEZ_IFACE_ADAPTER, "Discovering", true);
 	ck_assert_int_eq(run_op(bd, BLUEZ_OP_STOP_DISCOVERY, "/org/bluez/hci0",
-		NULL, NULL), 0);
+				 NULL, NULL),
+		0);
 	wait_for("/org/bluez/hci0", BLUEZ_IFACE_ADAPTER, "Discovering", false);
 
 	ck_assert_int_eq(run_op(bd, BLUEZ_OP_CONNECT, DUT_PATH, NULL, NULL), 0);
@@ -258,15 +264,18 @@ START_TEST(every_bluez_operation_reaches_bluetoothd)
 	ck_assert_str_eq(name, BLUEZ_ERR_ALREADY_EXISTS);
 	g_free(name);
 	ck_assert_int_eq(run_op(bd, BLUEZ_OP_CANCEL_PAIRING, DUT_PATH, NULL,
-		NULL), 0);
+				 NULL),
+		0);
 	ck_assert_int_eq(run_op(bd, BLUEZ_OP_SET_TRUSTED, DUT_PATH,
-		g_variant_new_boolean(TRUE), NULL), 0);
+				 g_variant_new_boolean(TRUE), NULL),
+		0);
 	wait_for(DUT_PATH, BLUEZ_IFACE_DEVICE, "Trusted", true);
 	ck_assert_int_eq(run_op(bd, BLUEZ_OP_DISCONNECT, DUT_PATH, NULL, NULL),
 		0);
 	wait_for(DUT_PATH, BLUEZ_IFACE_DEVICE, "Connected", false);
 	ck_assert_int_eq(run_op(bd, BLUEZ_OP_SET_PAIRABLE, "/org/bluez/hci0",
-		g_variant_new_boolean(FALSE), NULL), 0);
+				 g_variant_new_boolean(FALSE), NULL),
+		0);
 	wait_for("/org/bluez/hci0", BLUEZ_IFACE_ADAPTER, "Pairable", false);
 
 	/* the mock has no GATT: the error arrives as our code, not a crash */
@@ -276,10 +285,12 @@ START_TEST(every_bluez_operation_reaches_bluetoothd)
 	g_free(name);
 
 	ck_assert_int_eq(run_op(bd, BLUEZ_OP_REMOVE_DEVICE, "/org/bluez/hci0",
-		g_variant_new_object_path(DUT_PATH), NULL), 0);
+				 g_variant_new_object_path(DUT_PATH), NULL),
+		0);
 	wait_gone(DUT_PATH, BLUEZ_IFACE_DEVICE);
 	ck_assert_int_eq(run_op(bd, BLUEZ_OP_SET_POWERED, "/org/bluez/hci0",
-		g_variant_new_boolean(FALSE), NULL), 0);
+				 g_variant_new_boolean(FALSE), NULL),
+		0);
 	wait_for("/org/bluez/hci0", BLUEZ_IFACE_ADAPTER, "Powered", false);
 	bluez_dbus_free(bd);
 }
@@ -306,12 +317,13 @@ START_TEST(a_cancelled_call_only_runs_destroy)
 
 	start_mock_with_adapter();
 	id = bluez_dbus_ops.call(bd, BLUEZ_OP_START_DISCOVERY,
-		"/org/bluez/hci0", NULL, 5000, never, &destroyed, count_destroy);
+		"/org/bluez/hci0", NULL, 5000, never, &destroyed,
+		count_destroy);
 	bluez_dbus_ops.cancel(bd, id);
 	ck_assert_int_eq(destroyed, 1);
 	/* the bus keeps working; a later call still answers */
-	bluez_dbus_ops.call(bd, BLUEZ_OP_STOP_DISCOVERY, "/org/bluez/hci0", NULL,
-		5000, op_done, &w, NULL);
+	bluez_dbus_ops.call(bd, BLUEZ_OP_STOP_DISCOVERY, "/org/bluez/hci0",
+		NULL, 5000, op_done, &w, NULL);
 	ck_assert(test_wait(op_finished, &w, 6000));
 	g_free(w.error_name);
 	ck_assert_int_eq(destroyed, 1);
@@ -320,7 +332,7 @@ START_TEST(a_cancelled_call_only_runs_destroy)
 END_TEST
 
 struct agent_log {
-	GPtrArray *reqs;     /* "Method device foreign accepted" */
+	GPtrArray *reqs; /* "Method device foreign accepted" */
 	bool done;
 	bool ok;
 };
@@ -331,9 +343,11 @@ static void on_agent_req(struct agent *a, const struct agent_request *r,
 	struct agent_log *l = data;
 
 	(void)a;
-	g_ptr_array_add(l->reqs, g_strdup_printf("%s %s %s %s", r->method,
-		r->device ? r->device : "-", r->foreign ? "foreign" : "dut",
-		r->accepted ? "accepted" : "rejected"));
+	g_ptr_array_add(l->reqs,
+		g_strdup_printf("%s %s %s %s", r->method,
+			r->device ? r->device : "-",
+			r->foreign ? "foreign" : "dut",
+			r->accepted ? "accepted" : "rejected"));
 }
 
 static void on_agent_done(struct agent *a, const GError *error, void *data)
@@ -362,12 +376,15 @@ static int mock_calls(const char *method)
 		GVariant *c = g_variant_get_child_value(calls, i);
 		GVariant *args = g_variant_get_child_value(c, 1);
 		GVariant *first = g_variant_n_children(args) ?
-			g_variant_get_child_value(args, 0) : NULL;
+		                          g_variant_get_child_value(args, 0) :
+		                          NULL;
 		GVariant *inner = first ? g_variant_get_variant(first) : NULL;
 
-		if (inner && g_variant_is_of_type(inner,
-				     G_VARIANT_TYPE_OBJECT_PATH) &&
-		    strcmp(g_variant_get_string(inner, NULL), BC_AGENT_PATH) == 0)
+		if (inner &&
+			g_variant_is_of_type(inner,
+				G_VARIANT_TYPE_OBJECT_PATH) &&
+			strcmp(g_variant_get_string(inner, NULL),
+				BC_AGENT_PATH) == 0)
 			n++;
 		if (inner)
 			g_variant_unref(inner);
@@ -390,10 +407,11 @@ static char *bluez_asks(const char *device)
 
 	r = test_call(bus, BLUEZ_SERVICE, BLUEZ_PATH, MOCK_IFACE, "AskAgent",
 		g_variant_new("(soo)", bus_unique_name(bus), BC_AGENT_PATH,
-			device), 5000);
+			device),
+		5000);
 	ck_assert_ptr_nonnull(r);
 	result = msg_is_error(r, &err) ? g_strdup(msg_error_name(r)) :
-					 g_strdup("ok");
+	                                 g_strdup("ok");
 	g_clear_error(&err);
 	dbus_message_unref(r);
 	return result;
@@ -419,8 +437,8 @@ START_TEST(agent_registers_and_answers_only_the_device_under_test)
 
 	/* teach the mock to play bluetoothd asking for a confirmation */
 	test_call_ok(bus, BLUEZ_SERVICE, BLUEZ_PATH, DBUSMOCK_IFACE,
-		"AddMethod", g_variant_new("(sssss)", MOCK_IFACE, "AskAgent",
-			"soo", "",
+		"AddMethod",
+		g_variant_new("(sssss)", MOCK_IFACE, "AskAgent", "soo", "",
 			"self.connection.call_blocking(args[0], args[1], "
 			"'org.bluez.Agent1', 'RequestConfirmation', 'ou', "
 			"[args[2], dbus.UInt32(123456)])"));
@@ -561,7 +579,8 @@ START_TEST(scan_lists_the_mock_devices)
 		ck_assert_msg(json_parser_load_from_data(p, *l, -1, NULL), "%s",
 			*l);
 		o = json_node_get_object(json_parser_get_root(p));
-		if (strcmp(json_object_get_string_member(o, "address"), DUT) == 0)
+		if (strcmp(json_object_get_string_member(o, "address"), DUT) ==
+			0)
 			ck_assert(json_object_get_boolean_member(o, "paired"));
 		n++;
 		g_object_unref(p);
@@ -575,9 +594,9 @@ START_TEST(scan_lists_the_mock_devices)
 END_TEST
 
 static const struct {
-	const char *setup;   /* "none", "mock", "mock+adapter" */
+	const char *setup; /* "none", "mock", "mock+adapter" */
 	const char *adapter;
-	const char *expect;  /* in stderr */
+	const char *expect; /* in stderr */
 } scan_env_errors[] = {
 	{ "none", NULL, "bluetoothd is not running" },
 	{ "mock", NULL, "no Bluetooth adapter found" },
@@ -627,7 +646,8 @@ START_TEST(scan_rejects_bad_arguments)
 			res.status);
 		if (all[i] == a5)
 			ck_assert_msg(strstr(res.err, "--timeout: '2' has no "
-				"unit: write 2s (or 2ms"), "%s", res.err);
+						      "unit: write 2s (or 2ms"),
+				"%s", res.err);
 		test_result_clear(&res);
 	}
 	g_free(prog);
@@ -749,7 +769,8 @@ Suite *dbusmock_suite(void)
 	tcase_add_test(tc, device_errors_arrive_as_our_codes);
 	tcase_add_test(tc, every_bluez_operation_reaches_bluetoothd);
 	tcase_add_test(tc, a_cancelled_call_only_runs_destroy);
-	tcase_add_test(tc, agent_registers_and_answers_only_the_device_under_test);
+	tcase_add_test(tc,
+		agent_registers_and_answers_only_the_device_under_test);
 	tcase_add_test(tc, bluetoothd_leaving_and_returning_is_survived);
 	tcase_add_test(tc, scan_lists_the_mock_devices);
 	tcase_add_loop_test(tc, scan_exits_3_with_a_clear_message, 0,

@@ -29,7 +29,8 @@ static const struct {
 	const char *plain;
 } levels[] = {
 	{ G_LOG_LEVEL_ERROR, LOG_ERR, "<3>m\n", "bondcheckd: error: m\n" },
-	{ G_LOG_LEVEL_CRITICAL, LOG_CRIT, "<2>m\n", "bondcheckd: critical: m\n" },
+	{ G_LOG_LEVEL_CRITICAL, LOG_CRIT, "<2>m\n",
+		"bondcheckd: critical: m\n" },
 	{ G_LOG_LEVEL_WARNING, LOG_WARNING, "<4>m\n",
 		"bondcheckd: warning: m\n" },
 	{ G_LOG_LEVEL_MESSAGE, LOG_NOTICE, "<5>m\n", "bondcheckd: m\n" },
@@ -67,7 +68,7 @@ START_TEST(only_the_stream_journal_stream_names_is_the_journal)
 	{
 		int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
 
-		ck_assert(!dlog_fd_is_journal(null));   /* another file */
+		ck_assert(!dlog_fd_is_journal(null)); /* another file */
 		close(null);
 	}
 	g_setenv("JOURNAL_STREAM", "1:2", TRUE);
@@ -89,10 +90,10 @@ END_TEST
 struct stand_in {
 	struct testbus tb;
 	char *dir;
-	int notify_fd;          /* our end of NOTIFY_SOCKET */
-	int err_fd;             /* read end of the daemon's stderr */
-	GString *notes;         /* datagrams received, one per line */
-	GString *err;           /* what the daemon wrote on stderr */
+	int notify_fd;  /* our end of NOTIFY_SOCKET */
+	int err_fd;     /* read end of the daemon's stderr */
+	GString *notes; /* datagrams received, one per line */
+	GString *err;   /* what the daemon wrote on stderr */
 	GPid pid;
 	guint watch[2];
 };
@@ -123,7 +124,7 @@ static gboolean on_err(int fd, GIOCondition cond, gpointer data)
 		return G_SOURCE_CONTINUE;
 	}
 	s->watch[1] = 0;
-	return G_SOURCE_REMOVE;   /* EOF: the daemon is gone */
+	return G_SOURCE_REMOVE; /* EOF: the daemon is gone */
 }
 
 static void die_with_test(gpointer data)
@@ -152,8 +153,8 @@ static void stand_in_start(struct stand_in *s, bool journal)
 	memcpy(sa.sun_path, sock, strlen(sock));
 	s->notify_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	ck_assert_int_ge(s->notify_fd, 0);
-	ck_assert_int_eq(bind(s->notify_fd, (struct sockaddr *)&sa,
-		sizeof(sa)), 0);
+	ck_assert_int_eq(bind(s->notify_fd, (struct sockaddr *)&sa, sizeof(sa)),
+		0);
 	ck_assert_int_eq(pipe2(pipefd, O_CLOEXEC), 0);
 	ck_assert_int_eq(fstat(pipefd[1], &st), 0);
 	s->err_fd = pipefd[0];
@@ -179,10 +180,11 @@ static void stand_in_start(struct stand_in *s, bool journal)
 			"--state-dir", s->dir, NULL };
 
 		ck_assert_msg(g_spawn_async_with_pipes_and_fds(NULL, argv,
-			(const char *const *)env, G_SPAWN_DO_NOT_REAP_CHILD,
-			die_with_test, NULL, -1, -1, pipefd[1], NULL, NULL, 0,
-			&s->pid, NULL, NULL, NULL, &err), "%s",
-			err ? err->message : "");
+				      (const char *const *)env,
+				      G_SPAWN_DO_NOT_REAP_CHILD, die_with_test,
+				      NULL, -1, -1, pipefd[1], NULL, NULL, 0,
+				      &s->pid, NULL, NULL, NULL, &err),
+			"%s", err ? err->message : "");
 	}
 	close(pipefd[1]);
 	s->watch[0] = g_unix_fd_add(s->notify_fd, G_IO_IN, on_notify, s);
@@ -253,8 +255,9 @@ START_TEST(the_daemon_says_ready_and_stopping_to_systemd_with_priorities)
 	struct stand_in s;
 
 	stand_in_ready(&s, true);
-	ck_assert_msg(wait_for(s.err, "<5>bondcheckd " BONDCHECK_VERSION
-		" ready on "), "%s", s.err->str);
+	ck_assert_msg(wait_for(s.err,
+			      "<5>bondcheckd " BONDCHECK_VERSION " ready on "),
+		"%s", s.err->str);
 	ck_assert_int_eq(kill(s.pid, SIGTERM), 0);
 	ck_assert_msg(wait_for(s.notes, "STOPPING=1\n"), "%s", s.notes->str);
 	ck_assert_msg(wait_for(s.err, "<5>stopping: cancelling runs\n"), "%s",
@@ -264,9 +267,9 @@ START_TEST(the_daemon_says_ready_and_stopping_to_systemd_with_priorities)
 	/* all of it (its stderr closed), every line with a priority: GLib's
 	 * "** Message:" is gone */
 	ck_assert(test_wait(err_closed, &s, 10000));
-	ck_assert_msg(g_regex_match_simple("^(<[0-7]>[^\n]*\n)+$",
-		s.err->str, 0, 0), "a line without a priority:\n%s",
-		s.err->str);
+	ck_assert_msg(g_regex_match_simple("^(<[0-7]>[^\n]*\n)+$", s.err->str,
+			      0, 0),
+		"a line without a priority:\n%s", s.err->str);
 	stand_in_stop(&s);
 }
 END_TEST
@@ -290,8 +293,10 @@ START_TEST(off_the_journal_lines_are_for_people)
 	struct stand_in s;
 
 	stand_in_ready(&s, false);
-	ck_assert_msg(wait_for(s.err, "bondcheckd: bondcheckd " BONDCHECK_VERSION
-		" ready on "), "%s", s.err->str);
+	ck_assert_msg(wait_for(s.err,
+			      "bondcheckd: bondcheckd " BONDCHECK_VERSION
+			      " ready on "),
+		"%s", s.err->str);
 	ck_assert_ptr_null(strchr(s.err->str, '<'));
 	stand_in_stop(&s);
 }

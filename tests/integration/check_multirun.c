@@ -74,15 +74,15 @@ static void sim_run(struct proc_result *r, const char *const *args)
 	GPtrArray *argv = g_ptr_array_new();
 
 	g_ptr_array_add(argv, prog);
-	g_ptr_array_add(argv, (gpointer)"run");
-	g_ptr_array_add(argv, (gpointer)"--sim");
-	g_ptr_array_add(argv, (gpointer)"--time-scale");
-	g_ptr_array_add(argv, (gpointer)"0.02");
+	g_ptr_array_add(argv, (gpointer) "run");
+	g_ptr_array_add(argv, (gpointer) "--sim");
+	g_ptr_array_add(argv, (gpointer) "--time-scale");
+	g_ptr_array_add(argv, (gpointer) "0.02");
 	for (size_t i = 0; args[i]; i++)
 		g_ptr_array_add(argv, (gpointer)args[i]);
 	g_ptr_array_add(argv, NULL);
-	test_run((const char *const *)argv->pdata, (const char *const[]){
-		"NO_COLOR=1", NULL }, 60000, r);
+	test_run((const char *const *)argv->pdata,
+		(const char *const[]){ "NO_COLOR=1", NULL }, 60000, r);
 	g_ptr_array_free(argv, TRUE);
 	g_free(prog);
 }
@@ -90,13 +90,13 @@ static void sim_run(struct proc_result *r, const char *const *args)
 /* The log's events, each parsed; every line must parse. */
 static GPtrArray *log_events(const char *path)
 {
-	GPtrArray *evs = g_ptr_array_new_with_free_func(
-		(GDestroyNotify)json_node_unref);
+	GPtrArray *evs =
+		g_ptr_array_new_with_free_func((GDestroyNotify)json_node_unref);
 	char *text = NULL;
 	char **lines;
 
-	ck_assert_msg(g_file_get_contents(path, &text, NULL, NULL),
-		"no log %s", path);
+	ck_assert_msg(g_file_get_contents(path, &text, NULL, NULL), "no log %s",
+		path);
 	lines = g_strsplit(text, "\n", -1);
 	for (char **l = lines; *l; l++) {
 		JsonParser *p;
@@ -135,9 +135,10 @@ static unsigned count(GPtrArray *evs, const char *type, const char *key,
 
 		if (strcmp(ev_type(evs, i), type))
 			continue;
-		if (key && (!json_object_has_member(o, key) ||
-			    g_strcmp0(json_object_get_string_member(o, key),
-				    value)))
+		if (key &&
+			(!json_object_has_member(o, key) ||
+				g_strcmp0(json_object_get_string_member(o, key),
+					value)))
 			continue;
 		n++;
 	}
@@ -153,15 +154,16 @@ static JsonObject *run_end(GPtrArray *evs)
 
 /* Three cycles of reboot, reconnect, read: with lose-bond-on-reboot every
  * reconnect fails. */
-#define SOAK "scenario \"Soak\"\nscan\npair\nrepeat 3\n  reboot\n" \
+#define SOAK                                                  \
+	"scenario \"Soak\"\nscan\npair\nrepeat 3\n  reboot\n" \
 	"  reconnect\n  read 2a6e\nend\ndisconnect\n"
 
 START_TEST(keep_going_runs_every_iteration_of_a_failing_repeat)
 {
 	char *scn = write_scn("soak.scn", SOAK);
 	char *log = at("soak.jsonl");
-	const char *args[] = { "--fault", "lose-bond-on-reboot",
-		"--keep-going", "--log", log, scn, NULL };
+	const char *args[] = { "--fault", "lose-bond-on-reboot", "--keep-going",
+		"--log", log, scn, NULL };
 	struct proc_result r;
 	GPtrArray *evs;
 	JsonObject *end, *steps;
@@ -179,15 +181,17 @@ START_TEST(keep_going_runs_every_iteration_of_a_failing_repeat)
 		"peer-removed-pairing");
 	ck_assert_int_eq(json_object_get_int_member(end, "line"), 6);
 	ck_assert_uint_eq(count(evs, "step-end", "verdict",
-		"peer-removed-pairing"), 3);
+				  "peer-removed-pairing"),
+		3);
 	ck_assert_uint_eq(count(evs, "note", "what", "keep-going"), 3);
 	ck_assert_uint_eq(count(evs, "step-start", "name", "read"), 0);
 	ck_assert_uint_eq(count(evs, "step-end", "name", "disconnect"), 1);
-	ck_assert_ptr_nonnull(strstr(r.out, "note: line 6 failed in iteration "
+	ck_assert_ptr_nonnull(strstr(r.out,
+		"note: line 6 failed in iteration "
 		"2/3: skipped line 7 of that iteration, going on with "
 		"iteration 3/3"));
 	ck_assert_ptr_nonnull(strstr(r.out, "(and 2 more failed steps: "
-		"--keep-going)"));
+					    "--keep-going)"));
 	g_ptr_array_free(evs, TRUE);
 
 	/* without it, the first failure ends the run */
@@ -246,7 +250,8 @@ static unsigned count_text(const char *text, const char *needle)
 }
 
 #define PASSES "scenario \"Bonds\"\nscan\npair\n"
-#define FAILS "scenario \"Survives reboot\"\nscan\npair\nreboot\n" \
+#define FAILS                                                \
+	"scenario \"Survives reboot\"\nscan\npair\nreboot\n" \
 	"reconnect\nread 2a6e\n"
 
 /*
@@ -273,25 +278,30 @@ START_TEST(two_scenarios_one_failing_share_one_junit_file)
 	ck_assert(g_file_test(la, G_FILE_TEST_EXISTS));
 	ck_assert(!g_file_test(lc, G_FILE_TEST_EXISTS));
 	evs = log_events(lb);
-	ck_assert_str_eq(json_object_get_string_member(run_end(evs),
-		"verdict"), "peer-removed-pairing");
+	ck_assert_str_eq(json_object_get_string_member(run_end(evs), "verdict"),
+		"peer-removed-pairing");
 	g_ptr_array_free(evs, TRUE);
 	ck_assert_ptr_nonnull(strstr(r.out, "[1/3] "));
 	ck_assert_ptr_nonnull(strstr(r.out, "summary of 3 scenarios"));
-	ck_assert_ptr_nonnull(strstr(r.out, "scenarios: 1 passed, 1 failed, 1 "
+	ck_assert_ptr_nonnull(strstr(r.out,
+		"scenarios: 1 passed, 1 failed, 1 "
 		"not run (--keep-going runs every scenario); exit 1"));
 	ck_assert_uint_eq(count_text(r.out, "JUnit: "), 1);
 	ci = junit_read(xml);
 	ck_assert_msg(count_text(ci, "\nsuite ") + !strncmp(ci, "suite ", 6) ==
-		3, "%s", ci);
+			      3,
+		"%s", ci);
 	ck_assert_msg(strstr(ci, "suite Bonds (C0:FF:EE:00:13:42) tests=2 "
-		"failures=0 errors=0 skipped=0"), "%s", ci);
+				 "failures=0 errors=0 skipped=0"),
+		"%s", ci);
 	ck_assert_msg(strstr(ci, "suite Survives reboot (C0:FF:EE:00:13:42) "
-		"tests=5 failures=1 errors=0 skipped=1"), "%s", ci);
+				 "tests=5 failures=1 errors=0 skipped=1"),
+		"%s", ci);
 	ck_assert_msg(strstr(ci, "type=peer-removed-pairing"), "%s", ci);
 	/* c, not run: its own suite (a name made unique), skipped */
 	ck_assert_msg(strstr(ci, "suite Bonds (C0:FF:EE:00:13:42) #2 tests=1 "
-		"failures=0 errors=0 skipped=1"), "%s", ci);
+				 "failures=0 errors=0 skipped=1"),
+		"%s", ci);
 	ck_assert_msg(strstr(ci, "property scenario.file="), "%s", ci);
 	g_free(ci);
 	test_result_clear(&r);
@@ -302,10 +312,11 @@ START_TEST(two_scenarios_one_failing_share_one_junit_file)
 	ck_assert_msg(r.status == 1, "exit %d: %s", r.status, r.err);
 	ck_assert(g_file_test(lc, G_FILE_TEST_EXISTS));
 	ck_assert_ptr_nonnull(strstr(r.out, "scenarios: 2 passed, 1 failed; "
-		"exit 1"));
+					    "exit 1"));
 	ci = junit_read(xml);
 	ck_assert_msg(strstr(ci, "suite Bonds (C0:FF:EE:00:13:42) #2 tests=2 "
-		"failures=0 errors=0 skipped=0"), "%s", ci);
+				 "failures=0 errors=0 skipped=0"),
+		"%s", ci);
 	g_free(ci);
 	test_result_clear(&r);
 	g_free(a);
@@ -344,7 +355,7 @@ START_TEST(a_directory_runs_its_scenarios_in_name_order)
 	ck_assert_msg(one && two && one < two, "%s", r.out);
 	ck_assert_ptr_null(strstr(r.out, "deeper"));
 	ck_assert_ptr_nonnull(strstr(r.out, "scenarios: 2 passed, 0 failed; "
-		"exit 0"));
+					    "exit 0"));
 	l1 = g_build_filename(logs, "01-first.jsonl", NULL);
 	l2 = g_build_filename(logs, "02-second.jsonl", NULL);
 	ck_assert(g_file_test(l1, G_FILE_TEST_EXISTS));
@@ -367,7 +378,7 @@ START_TEST(keep_going_across_scenarios_exits_with_the_worst)
 {
 	char *soak = write_scn("soak.scn", SOAK);
 	char *port = write_scn("port.scn", "scan\nreboot via=serial "
-		"port=/nonexistent/tty\n");
+					   "port=/nonexistent/tty\n");
 	char *ok = write_scn("ok.scn", PASSES);
 	char *xml = at("all.xml");
 	const char *args[] = { "--fault", "lose-bond-on-reboot", "--keep-going",
@@ -378,12 +389,14 @@ START_TEST(keep_going_across_scenarios_exits_with_the_worst)
 	sim_run(&r, args);
 	ck_assert_msg(r.status == 3, "exit %d: %s", r.status, r.out);
 	ck_assert_uint_eq(count_text(r.out, "note: line 6 failed in "
-		"iteration"), 3);
+					    "iteration"),
+		3);
 	ck_assert_ptr_nonnull(strstr(r.out, "scenarios: 1 passed, 1 failed, 1 "
-		"environment error; exit 3"));
+					    "environment error; exit 3"));
 	ci = junit_read(xml);
 	ck_assert_msg(strstr(ci, "suite Soak (C0:FF:EE:00:13:42) tests=12 "
-		"failures=3 errors=0 skipped=3"), "%s", ci);
+				 "failures=3 errors=0 skipped=3"),
+		"%s", ci);
 	ck_assert_msg(strstr(ci, "errors=1"), "%s", ci);
 	g_free(ci);
 	test_result_clear(&r);
@@ -411,9 +424,11 @@ START_TEST(a_bad_scenario_among_several_runs_none)
 	/* the first at fault says so in its log; none ran */
 	evs = log_events(lbad);
 	ck_assert_int_eq(json_object_get_int_member(run_end(evs),
-		"exit_status"), 2);
-	ck_assert_ptr_nonnull(strstr(json_object_get_string_member(
-		run_end(evs), "message"), "unknown step"));
+				 "exit_status"),
+		2);
+	ck_assert_ptr_nonnull(strstr(json_object_get_string_member(run_end(evs),
+					     "message"),
+		"unknown step"));
 	g_ptr_array_free(evs, TRUE);
 	g_free(lbad);
 	ck_assert_ptr_nonnull(strstr(r.err, "bad.scn:1:1: unknown step"));
@@ -451,9 +466,11 @@ START_TEST(an_interrupt_ends_the_suite)
 	ck_assert(!g_file_test(lb, G_FILE_TEST_EXISTS));
 	ci = junit_read(xml);
 	ck_assert_msg(strstr(ci, "suite Waits (C0:FF:EE:00:13:42) tests=2 "
-		"failures=0 errors=0 skipped=1"), "%s", ci);
+				 "failures=0 errors=0 skipped=1"),
+		"%s", ci);
 	ck_assert_msg(strstr(ci, "suite Bonds (C0:FF:EE:00:13:42) tests=1 "
-		"failures=0 errors=0 skipped=1"), "%s", ci);
+				 "failures=0 errors=0 skipped=1"),
+		"%s", ci);
 	g_free(ci);
 	expect_free(e);
 	g_free(prog);

@@ -128,7 +128,8 @@ static void remove_logs(void)
 static JsonObject *parse(const char *text, JsonParser **p)
 {
 	*p = json_parser_new();
-	ck_assert_msg(json_parser_load_from_data(*p, text, -1, NULL), "%s", text);
+	ck_assert_msg(json_parser_load_from_data(*p, text, -1, NULL), "%s",
+		text);
 	return json_node_get_object(json_parser_get_root(*p));
 }
 
@@ -161,15 +162,22 @@ START_TEST(the_seed_bug_is_one_regression_with_its_divergence)
 	ck_assert(json_object_get_boolean_member(o, "regressed"));
 	ck_assert_int_eq(json_object_get_int_member(o, "regressions_count"), 1);
 	reg = json_array_get_object_element(json_object_get_array_member(o,
-		"regressions"), 0);
+						    "regressions"),
+		0);
 	ck_assert_str_eq(json_object_get_string_member(
-		json_object_get_object_member(reg, "new"), "verdict"),
+				 json_object_get_object_member(reg, "new"),
+				 "verdict"),
 		"peer-removed-pairing");
 	div = json_object_get_object_member(reg, "divergence");
-	ck_assert_ptr_nonnull(strstr(json_array_get_string_element(
-		json_object_get_array_member(div, "new"), 0), "ltk-request"));
+	ck_assert_ptr_nonnull(strstr(
+		json_array_get_string_element(json_object_get_array_member(div,
+						      "new"),
+			0),
+		"ltk-request"));
 	ck_assert_str_eq(json_object_get_string_member(
-		json_object_get_object_member(o, "new"), "label"), "1.23");
+				 json_object_get_object_member(o, "new"),
+				 "label"),
+		"1.23");
 	g_object_unref(p);
 	test_result_clear(&r);
 }
@@ -198,7 +206,8 @@ START_TEST(healthy_against_healthy_has_nothing_to_say)
 	JsonParser *p;
 	JsonObject *o;
 
-	bc((const char *[]){ "compare", "--json", healthy, healthy2, NULL }, &r);
+	bc((const char *[]){ "compare", "--json", healthy, healthy2, NULL },
+		&r);
 	ck_assert_msg(r.status == 0, "%d\n%s\n%s", r.status, r.out, r.err);
 	o = parse(r.out, &p);
 	ck_assert_int_eq(json_object_get_int_member(o, "regressions_count"), 0);
@@ -226,29 +235,38 @@ START_TEST(a_slow_boot_is_a_timing_change)
 	ck_assert_ptr_nonnull(strstr(r.out, "NO REGRESSION"));
 	test_result_clear(&r);
 
-	bc((const char *[]){ "compare", "--fail-on-slower", healthy, slow, NULL },
+	bc((const char *[]){ "compare", "--fail-on-slower", healthy, slow,
+		   NULL },
 		&r);
 	ck_assert_int_eq(r.status, 1);
 	test_result_clear(&r);
 
 	/* raise the bar past a 1.5 s slower boot: nothing to flag */
 	bc((const char *[]){ "compare", "--json", "--min-slowdown", "10s",
-		healthy, slow, NULL }, &r);
+		   healthy, slow, NULL },
+		&r);
 	ck_assert_int_eq(r.status, 0);
 	o = parse(r.out, &p);
 	steps = json_object_get_array_member(json_object_get_object_member(o,
-		"timing"), "steps");
+						     "timing"),
+		"steps");
 	for (guint i = 0; i < json_array_get_length(steps); i++) {
 		JsonObject *s = json_array_get_object_element(steps, i);
 
 		ck_assert(!json_object_get_boolean_member(s, "slower"));
-		if (!strcmp(json_object_get_string_member(s, "name"), "reboot")) {
+		if (!strcmp(json_object_get_string_member(s, "name"),
+			    "reboot")) {
 			found = true;
 			ck_assert_int_eq(json_object_get_int_member(
-				json_object_get_object_member(s, "new"), "n"), 3);
+						 json_object_get_object_member(s,
+							 "new"),
+						 "n"),
+				3);
 			ck_assert_int_ge(json_object_get_int_member(
-				json_object_get_object_member(s, "new"),
-				"median_ms"), 1500);
+						 json_object_get_object_member(s,
+							 "new"),
+						 "median_ms"),
+				1500);
 		}
 	}
 	ck_assert(found);
@@ -301,8 +319,7 @@ START_TEST(a_killed_run_compares_as_incomplete)
 END_TEST
 
 /* Bad logs: how to spoil a good one, and where the error must point. */
-enum spoil { GARBAGE_LINE, TRUNCATED, FOREIGN, NOT_JSON, FUTURE_SCHEMA,
-	DEEP };
+enum spoil { GARBAGE_LINE, TRUNCATED, FOREIGN, NOT_JSON, FUTURE_SCHEMA, DEEP };
 
 static const struct {
 	enum spoil how;
@@ -313,7 +330,8 @@ static const struct {
 	{ TRUNCATED, ":", "the line is cut short" },
 	{ FOREIGN, ":1:1:", "not a bondcheck run log" },
 	{ NOT_JSON, ":1:", "not a bondcheck run log?" },
-	{ FUTURE_SCHEMA, ":1:", "log schema 2 is not one this bondcheck reads" },
+	{ FUTURE_SCHEMA,
+		":1:", "log schema 2 is not one this bondcheck reads" },
 	/* a 200 KB line nested 100,000 deep crashed both in json-glib */
 	{ DEEP, ":5:91: ", "nested deeper than 64 levels" },
 };
@@ -329,8 +347,9 @@ static char *spoilt(enum spoil how)
 	switch (how) {
 	case GARBAGE_LINE:
 		for (int i = 0; lines[i] && *lines[i]; i++)
-			g_string_append_printf(s, "%s\n", i == 4 ?
-				"{\"type\":\"bluez\",\"t\":12,,}" : lines[i]);
+			g_string_append_printf(s, "%s\n",
+				i == 4 ? "{\"type\":\"bluez\",\"t\":12,,}" :
+					 lines[i]);
 		break;
 	case TRUNCATED:
 		g_string_append(s, text);
@@ -349,7 +368,8 @@ static char *spoilt(enum spoil how)
 				continue;
 			}
 			GString *deep = hostile_nesting("{\"type\":\"bluez\","
-				"\"t\":12,\"x\":", 100000, "}\n");
+							"\"t\":12,\"x\":",
+				100000, "}\n");
 
 			g_string_append(s, deep->str);
 			g_string_free(deep, TRUE);
@@ -389,9 +409,10 @@ START_TEST(a_bad_log_exits_2_naming_file_and_line)
 		bc(cases[i], &r);
 		ck_assert_msg(r.status == 2, "case %zu: exit %d\n%s\n%s", i,
 			r.status, r.out, r.err);
-		ck_assert_msg(strstr(r.err, want) && strstr(r.err,
-			spoils[_i].words), "case %zu: '%s' lacks '%s' / '%s'", i,
-			r.err, want, spoils[_i].words);
+		ck_assert_msg(strstr(r.err, want) &&
+				      strstr(r.err, spoils[_i].words),
+			"case %zu: '%s' lacks '%s' / '%s'", i, r.err, want,
+			spoils[_i].words);
 		ck_assert_str_eq(r.out, "");
 		test_result_clear(&r);
 	}
@@ -469,12 +490,13 @@ static char *junit_case_names(const char *xml)
 static void xsd_valid(const char *xml, bool valid)
 {
 	char *xsd = test_path("tests/junit/junit.xsd");
-	const char *argv[] = { "/usr/bin/xmllint", "--noout", "--schema", xsd, xml, NULL };
+	const char *argv[] = { "/usr/bin/xmllint", "--noout", "--schema", xsd,
+		xml, NULL };
 	struct proc_result r;
 
 	test_run(argv, NULL, 30000, &r);
-	ck_assert_msg((r.status == 0) == valid, "%s: exit %d\n%s", xml, r.status,
-		r.err);
+	ck_assert_msg((r.status == 0) == valid, "%s: exit %d\n%s", xml,
+		r.status, r.err);
 	test_result_clear(&r);
 	g_free(xsd);
 }
@@ -504,7 +526,8 @@ START_TEST(report_writes_the_same_junit_from_the_log)
 
 	bc((const char *[]){ "report", seed, "--junit", xml, NULL }, &r);
 	ck_assert_msg(r.status == 1, "%d\n%s\n%s", r.status, r.out, r.err);
-	ck_assert_ptr_nonnull(strstr(r.out, "FAILED: peer-removed-pairing at "));
+	ck_assert_ptr_nonnull(strstr(r.out,
+		"FAILED: peer-removed-pairing at "));
 	ck_assert_ptr_nonnull(strstr(r.out, "label 1.23"));
 	ck_assert_ptr_nonnull(strstr(r.out, "verdicts: pass 4, "
 					    "peer-removed-pairing 1; 8 steps "
@@ -646,8 +669,9 @@ static JsonObject *rendered(const char *html, JsonParser **p)
 	if (chromium)
 		test_run(version, NULL, 60000, &r);
 	if (!chromium || r.status != 0) {
-		fprintf(stderr, "reports: SKIPPED rendering %s: chromium %s; "
-				"the file is checked as written\n",
+		fprintf(stderr,
+			"reports: SKIPPED rendering %s: chromium %s; "
+			"the file is checked as written\n",
 			html, chromium ? "does not start" : "is not installed");
 		test_result_clear(&r);
 		g_free(dom);
@@ -655,7 +679,8 @@ static JsonObject *rendered(const char *html, JsonParser **p)
 	} else {
 		test_result_clear(&r);
 		test_run(render, NULL, 180000, &r);
-		ck_assert_msg(r.status == 0 && r.out && strstr(r.out, "</html>"),
+		ck_assert_msg(r.status == 0 && r.out &&
+				      strstr(r.out, "</html>"),
 			"chromium: exit %d\n%s", r.status, r.err);
 		ck_assert(g_file_set_contents(dom, r.out, -1, NULL));
 		test_result_clear(&r);
@@ -694,8 +719,9 @@ static void dom_inert(JsonObject *dom)
 	const char *keys[] = { "active", "event_attrs", "external" };
 
 	for (size_t i = 0; i < G_N_ELEMENTS(keys); i++)
-		ck_assert_msg(json_array_get_length(json_object_get_array_member(
-				      dom, keys[i])) == 0,
+		ck_assert_msg(
+			json_array_get_length(json_object_get_array_member(dom,
+				keys[i])) == 0,
 			"%s is not empty", keys[i]);
 }
 
@@ -764,9 +790,8 @@ START_TEST(report_html_charts_latency_across_cycles)
 	char *scn = test_path("scenarios/soak-reboot.scn");
 	char *log = in_dir("soak.jsonl");
 	char *html = in_dir("soak.html");
-	const char *args[] = { "run", "--time-scale", "0.05", "--sim",
-		"--set", "CYCLES=6", "--log", log, "--label", "soak", scn,
-		NULL };
+	const char *args[] = { "run", "--time-scale", "0.05", "--sim", "--set",
+		"CYCLES=6", "--log", log, "--label", "soak", scn, NULL };
 	struct proc_result r;
 	JsonParser *p;
 	JsonObject *dom;
@@ -1019,7 +1044,8 @@ Suite *reports_suite(void)
 	tcase_add_test(tc, run_junit_is_valid_and_counts_right);
 	tcase_add_test(tc, report_writes_the_same_junit_from_the_log);
 	tcase_add_test(tc, the_schema_refuses_what_ci_would_not_read);
-	tcase_add_test(tc, report_html_shows_the_steps_the_failure_and_its_evidence);
+	tcase_add_test(tc,
+		report_html_shows_the_steps_the_failure_and_its_evidence);
 	tcase_add_test(tc, report_html_charts_latency_across_cycles);
 	tcase_add_test(tc, compare_html_puts_the_builds_side_by_side);
 	tcase_add_test(tc, a_hostile_log_injects_no_markup);

@@ -38,8 +38,7 @@ static char *tmp_log(void)
 }
 
 /* Every complete line parses; the first is run-start, the last run-end. */
-static JsonObject *check_log(const char *path, bool complete,
-	JsonParser **keep)
+static JsonObject *check_log(const char *path, bool complete, JsonParser **keep)
 {
 	char *text = NULL;
 	char **lines;
@@ -62,13 +61,16 @@ static JsonObject *check_log(const char *path, bool complete,
 		ck_assert(json_object_has_member(o, "t"));
 		if (i == 0) {
 			ck_assert_str_eq(json_object_get_string_member(o,
-				"type"), "run-start");
-			ck_assert_int_eq(json_object_get_int_member(o, "schema"),
+						 "type"),
+				"run-start");
+			ck_assert_int_eq(json_object_get_int_member(o,
+						 "schema"),
 				1);
 		}
 		if (i + 2 == n && complete) {
 			ck_assert_str_eq(json_object_get_string_member(o,
-				"type"), "run-end");
+						 "type"),
+				"run-end");
 			*keep = p;
 			last = o;
 		} else {
@@ -124,37 +126,41 @@ static const struct {
 	const char *expect[NCOL];
 } matrix[] = {
 	/* Just Works (io=NoInputNoOutput): a re-pairing is silent on D-Bus */
-	{ "bond.scn", { "pass", "PRP/i/19", "pass", "IDC/i/18", "pass",
-		"PRP/i/19", "pass", "NA/i/18", "pass", "PRP/i/19", "PRP/c/19",
-		"pass", "pass", "pass", "pass", "PRP/i/19" } },
-	{ "pair-no-bond.scn", { "pass", "pass", "pass", "pass", "pass", "pass",
-		"pass", "pass", "pass", "pass", "pass", "pass", "pass", "pass",
-		"pass", "pass" } },
-	{ "cccd-survives-reboot.scn", { "pass", "PRP/i/21", "pass",
-		"IDC/i/20", "SL/c/22", "PRP/i/21", "pass", "NA/i/20", "UPR/i/21",
-		"PRP/i/21", "PRP/c/21", "pass", "pass", "pass", "pass",
-		"PRP/i/21" } },
-	{ "identity-stable.scn", { "pass", "PRP/i/18", "pass", "IDC/i/17",
-		"pass", "PRP/i/18", "pass", "NA/i/17", "UPR/i/18", "PRP/i/18",
-		"PRP/c/18", "pass", "pass", "pass", "pass", "PRP/i/18" } },
-	{ "repair-after-host-forgets.scn", { "pass", "PRP/i/22", "pass",
-		"IDC/i/21", "pass", "PRP/i/22", "pass", "NA/i/21", "UPR/i/22",
-		"PRP/i/22", "PRP/c/22", "pass", "pass", "pass", "pass",
-		"PRP/i/22" } },
-	{ "soak-reboot.scn", { "pass", "PRP/i/19", "pass", "IDC/i/18",
-		"pass", "PRP/i/19", "pass", "NA/i/18", "UPR/i/19", "PRP/i/19",
-		"PRP/c/19", "pass", "pass", "pass", "pass", "PRP/i/19" } },
+	{ "bond.scn",
+		{ "pass", "PRP/i/19", "pass", "IDC/i/18", "pass", "PRP/i/19",
+			"pass", "NA/i/18", "pass", "PRP/i/19", "PRP/c/19",
+			"pass", "pass", "pass", "pass", "PRP/i/19" } },
+	{ "pair-no-bond.scn",
+		{ "pass", "pass", "pass", "pass", "pass", "pass", "pass",
+			"pass", "pass", "pass", "pass", "pass", "pass", "pass",
+			"pass", "pass" } },
+	{ "cccd-survives-reboot.scn",
+		{ "pass", "PRP/i/21", "pass", "IDC/i/20", "SL/c/22", "PRP/i/21",
+			"pass", "NA/i/20", "UPR/i/21", "PRP/i/21", "PRP/c/21",
+			"pass", "pass", "pass", "pass", "PRP/i/21" } },
+	{ "identity-stable.scn",
+		{ "pass", "PRP/i/18", "pass", "IDC/i/17", "pass", "PRP/i/18",
+			"pass", "NA/i/17", "UPR/i/18", "PRP/i/18", "PRP/c/18",
+			"pass", "pass", "pass", "pass", "PRP/i/18" } },
+	{ "repair-after-host-forgets.scn",
+		{ "pass", "PRP/i/22", "pass", "IDC/i/21", "pass", "PRP/i/22",
+			"pass", "NA/i/21", "UPR/i/22", "PRP/i/22", "PRP/c/22",
+			"pass", "pass", "pass", "pass", "PRP/i/22" } },
+	{ "soak-reboot.scn",
+		{ "pass", "PRP/i/19", "pass", "IDC/i/18", "pass", "PRP/i/19",
+			"pass", "NA/i/18", "UPR/i/19", "PRP/i/19", "PRP/c/19",
+			"pass", "pass", "pass", "pass", "PRP/i/19" } },
 	/* four centrals (the simulator gets four adapters, one DUT): the
 	 * oldest bond reconnects first; a table of one keeps only c4's */
-	{ "bond-table.scn", { "pass", "PRP/i/42", "pass", "IDC/i/38",
-		"pass", "PRP/i/42", "pass", "NA/i/38", "UPR/i/42", "PRP/i/42",
-		"PRP/c/42", "pass", "PRP/i/42", "PRP/i/42", "pass",
-		"pass" } },
+	{ "bond-table.scn",
+		{ "pass", "PRP/i/42", "pass", "IDC/i/38", "pass", "PRP/i/42",
+			"pass", "NA/i/38", "UPR/i/42", "PRP/i/42", "PRP/c/42",
+			"pass", "PRP/i/42", "PRP/i/42", "pass", "pass" } },
 	/* the second bond reconnects first (line 35), then the first (39) */
-	{ "second-central-survives-reboot.scn", { "pass", "PRP/i/35",
-		"pass", "IDC/i/34", "pass", "PRP/i/35", "pass", "NA/i/34",
-		"UPR/i/35", "PRP/i/35", "PRP/c/35", "pass", "PRP/i/39",
-		"PRP/i/35", "pass", "pass" } },
+	{ "second-central-survives-reboot.scn",
+		{ "pass", "PRP/i/35", "pass", "IDC/i/34", "pass", "PRP/i/35",
+			"pass", "NA/i/34", "UPR/i/35", "PRP/i/35", "PRP/c/35",
+			"pass", "PRP/i/39", "PRP/i/35", "pass", "pass" } },
 };
 
 /*
@@ -168,7 +174,7 @@ static const struct {
 static const struct {
 	const char *scenario;
 	const char *faults[3];
-	const char *expect[4];     /* on/hard, on/graceful, off/hard, off/gr. */
+	const char *expect[4]; /* on/hard, on/graceful, off/hard, off/gr. */
 } axes[] = {
 	{ "bond-survives-reboot.scn", { NULL },
 		{ "pass", "pass", "pass", "pass" } },
@@ -207,8 +213,7 @@ static const struct {
 		{ "pass", "pass", "pass", "pass" } },
 	{ "bond-survives-reboot.scn", { "lose-later-bonds-on-reboot" },
 		{ "pass", "pass", "pass", "pass" } },
-	{ "phone-reconnect.scn", { NULL },
-		{ "pass", "pass", "pass", "pass" } },
+	{ "phone-reconnect.scn", { NULL }, { "pass", "pass", "pass", "pass" } },
 	{ "phone-reconnect.scn", { "lose-bond-on-reboot" },
 		{ "PRP/i/35", "PRP/i/35", "PRP/i/35", "PRP/i/35" } },
 	{ "phone-reconnect.scn", { "key-lookup-mismatch" },
@@ -233,7 +238,8 @@ static const struct {
 static const char *long_verdict(const char *code)
 {
 	static const char *const map[][2] = {
-		{ "PRP", "peer-removed-pairing" }, { "IDC", "identity-changed" },
+		{ "PRP", "peer-removed-pairing" },
+		{ "IDC", "identity-changed" },
 		{ "NA", "not-advertising" },
 		{ "UPR", "unexpected-pairing-request" },
 		{ "SL", "subscription-lost" },
@@ -274,20 +280,20 @@ static void run_and_check(const char *scenario, const char *const *faults,
 	JsonObject *end, *cov;
 
 	g_ptr_array_add(argv, prog);
-	g_ptr_array_add(argv, (gpointer)"run");
-	g_ptr_array_add(argv, (gpointer)"--sim");
-	g_ptr_array_add(argv, (gpointer)"--time-scale");
-	g_ptr_array_add(argv, (gpointer)"0.02");
+	g_ptr_array_add(argv, (gpointer) "run");
+	g_ptr_array_add(argv, (gpointer) "--sim");
+	g_ptr_array_add(argv, (gpointer) "--time-scale");
+	g_ptr_array_add(argv, (gpointer) "0.02");
 	/* for every scenario, whether it uses them or not */
-	g_ptr_array_add(argv, (gpointer)"--set-new");
-	g_ptr_array_add(argv, (gpointer)"CYCLES=2");
-	g_ptr_array_add(argv, (gpointer)"--set-new");
-	g_ptr_array_add(argv, (gpointer)"BOOT_TIMEOUT=2s");
-	g_ptr_array_add(argv, (gpointer)"--json");
-	g_ptr_array_add(argv, (gpointer)"--log");
+	g_ptr_array_add(argv, (gpointer) "--set-new");
+	g_ptr_array_add(argv, (gpointer) "CYCLES=2");
+	g_ptr_array_add(argv, (gpointer) "--set-new");
+	g_ptr_array_add(argv, (gpointer) "BOOT_TIMEOUT=2s");
+	g_ptr_array_add(argv, (gpointer) "--json");
+	g_ptr_array_add(argv, (gpointer) "--log");
 	g_ptr_array_add(argv, log);
 	for (int i = 0; faults[i]; i++) {
-		g_ptr_array_add(argv, (gpointer)"--fault");
+		g_ptr_array_add(argv, (gpointer) "--fault");
 		g_ptr_array_add(argv, (gpointer)faults[i]);
 		g_string_append_printf(what, " %s", faults[i]);
 	}
@@ -300,20 +306,22 @@ static void run_and_check(const char *scenario, const char *const *faults,
 	test_run((const char *const *)argv->pdata, NULL, 60000, &r);
 	/* the end of the output: the events before run-end */
 	ck_assert_msg(r.status == (pass ? 0 : 1), "%s: exit %d\n...%s\n%s",
-		what->str, r.status, r.out + (strlen(r.out) > 1500 ?
-			strlen(r.out) - 1500 : 0), r.err);
+		what->str, r.status,
+		r.out + (strlen(r.out) > 1500 ? strlen(r.out) - 1500 : 0),
+		r.err);
 	end = check_log(log, true, &p);
-	ck_assert_msg(!g_strcmp0(opt_str(end, "verdict"), pass ? "pass" :
-			long_verdict(want[0])), "%s: %s, expected %s", what->str,
-		opt_str(end, "verdict"), expect);
+	ck_assert_msg(!g_strcmp0(opt_str(end, "verdict"),
+			      pass ? "pass" : long_verdict(want[0])),
+		"%s: %s, expected %s", what->str, opt_str(end, "verdict"),
+		expect);
 	if (pass) {
 		ck_assert_ptr_null(opt_str(end, "confidence"));
 	} else {
 		ck_assert_str_eq(opt_str(end, "confidence"),
 			!strcmp(want[1], "c") ? "confirmed" : "inferred");
 		ck_assert_msg(json_object_get_int_member(end, "line") ==
-				g_ascii_strtoll(want[2], NULL, 10), "%s: line %" G_GINT64_FORMAT
-			", expected %s", what->str,
+				      g_ascii_strtoll(want[2], NULL, 10),
+			"%s: line %" G_GINT64_FORMAT ", expected %s", what->str,
 			json_object_get_int_member(end, "line"), want[2]);
 	}
 	/* what the run could not have shown is in its run-end */
@@ -351,8 +359,8 @@ START_TEST(each_fault_by_privacy_and_reboot_kind)
 		cell % 2 ? "REBOOT_KIND=graceful" : "REBOOT_KIND=hard", NULL };
 
 	run_and_check(axes[row].scenario, axes[row].faults, extra,
-		axes[row].expect[cell], cell < 2 ? "could-show" :
-						   "could-not-show");
+		axes[row].expect[cell],
+		cell < 2 ? "could-show" : "could-not-show");
 }
 END_TEST
 
@@ -386,18 +394,18 @@ static char *sim_run(const char *text, const char *const *extra,
 	ck_assert(write(fd, text, strlen(text)) == (ssize_t)strlen(text));
 	close(fd);
 	g_ptr_array_add(argv, prog);
-	g_ptr_array_add(argv, (gpointer)"run");
-	g_ptr_array_add(argv, (gpointer)"--sim");
-	g_ptr_array_add(argv, (gpointer)"--time-scale");
-	g_ptr_array_add(argv, (gpointer)"0.02");
-	g_ptr_array_add(argv, (gpointer)"--log");
+	g_ptr_array_add(argv, (gpointer) "run");
+	g_ptr_array_add(argv, (gpointer) "--sim");
+	g_ptr_array_add(argv, (gpointer) "--time-scale");
+	g_ptr_array_add(argv, (gpointer) "0.02");
+	g_ptr_array_add(argv, (gpointer) "--log");
 	g_ptr_array_add(argv, log);
 	for (size_t i = 0; extra && extra[i]; i++)
 		g_ptr_array_add(argv, (gpointer)extra[i]);
 	g_ptr_array_add(argv, scn);
 	g_ptr_array_add(argv, NULL);
-	test_run((const char *const *)argv->pdata, (const char *const[]){
-		"NO_COLOR=1", NULL }, 60000, r);
+	test_run((const char *const *)argv->pdata,
+		(const char *const[]){ "NO_COLOR=1", NULL }, 60000, r);
 	g_ptr_array_free(argv, TRUE);
 	unlink(scn);
 	g_free(scn);
@@ -411,8 +419,8 @@ START_TEST(sim_settings_change_the_dut_and_are_in_run_start)
 		"address=c0:ff:ee:00:00:07", "--sim-opt", "io=NoInputNoOutput",
 		"--sim-opt", "sc=no", NULL };
 	struct proc_result r;
-	char *log = sim_run("scan\npair\nexpect paired=yes bonded=yes\n",
-		extra, &r);
+	char *log = sim_run("scan\npair\nexpect paired=yes bonded=yes\n", extra,
+		&r);
 	JsonParser *p = NULL;
 	JsonObject *o, *sim, *set;
 	char *text;
@@ -421,7 +429,8 @@ START_TEST(sim_settings_change_the_dut_and_are_in_run_start)
 	o = run_start(log, &p);
 	/* --sim follows the DUT to its new address */
 	ck_assert_str_eq(json_object_get_string_member(
-		json_object_get_object_member(o, "device"), "address"),
+				 json_object_get_object_member(o, "device"),
+				 "address"),
 		"C0:FF:EE:00:00:07");
 	sim = json_object_get_object_member(o, "sim");
 	set = json_object_get_object_member(sim, "settings");
@@ -433,10 +442,8 @@ START_TEST(sim_settings_change_the_dut_and_are_in_run_start)
 		"NoInputNoOutput");
 	ck_assert_str_eq(json_object_get_string_member(set, "sc"), "no");
 	/* the ones not given, as in effect */
-	ck_assert_str_eq(json_object_get_string_member(set, "bond-table"),
-		"8");
-	ck_assert_str_eq(json_object_get_string_member(set, "adapters"),
-		"1");
+	ck_assert_str_eq(json_object_get_string_member(set, "bond-table"), "8");
+	ck_assert_str_eq(json_object_get_string_member(set, "adapters"), "1");
 	/* the simulator paired as told: legacy, Just Works */
 	g_file_get_contents(log, &text, NULL, NULL);
 	ck_assert_msg(strstr(text, "\"method\":\"just-works\",\"sc\":false"),
@@ -485,8 +492,10 @@ START_TEST(a_reconnect_after_a_reboot_connects_at_the_first_advertisement)
 	unsigned reconnects = 0, links = 0, waiting_at_boot = 0;
 	bool booted = false, connecting = false;
 
-	test_run(argv, (const char *const[]){ "NO_COLOR=1",
-		early_connects[_i].env, NULL }, 60000, &r);
+	test_run(argv,
+		(const char *const[]){ "NO_COLOR=1", early_connects[_i].env,
+			NULL },
+		60000, &r);
 	ck_assert_msg(r.status == 0, "%s\n%s", r.out, r.err);
 	ck_assert(g_file_get_contents(log, &text, NULL, NULL));
 	lines = g_strsplit(text, "\n", -1);
@@ -498,17 +507,19 @@ START_TEST(a_reconnect_after_a_reboot_connects_at_the_first_advertisement)
 		ck_assert(json_parser_load_from_data(p, lines[i], -1, NULL));
 		o = json_node_get_object(json_parser_get_root(p));
 		type = json_object_get_string_member(o, "type");
-		if (!strcmp(type, "step-end") && !strcmp(
-			    json_object_get_string_member(o, "name"),
-			    "reconnect")) {
+		if (!strcmp(type, "step-end") &&
+			!strcmp(json_object_get_string_member(o, "name"),
+				"reconnect")) {
 			ev = json_object_get_object_member(o, "evidence");
 			reconnects++;
 			ck_assert_msg(!g_strcmp0(opt_str(ev, "connect"),
-				early_connects[_i].early ? "early" : NULL),
+					      early_connects[_i].early ?
+						      "early" :
+						      NULL),
 				"%s: connect=%s", lines[i],
 				opt_str(ev, "connect"));
-		} else if (!strcmp(type, "step-end") && !strcmp(
-				   json_object_get_string_member(o, "name"),
+		} else if (!strcmp(type, "step-end") &&
+			   !strcmp(json_object_get_string_member(o, "name"),
 				   "reboot")) {
 			/* the reboot step still says when the link went and
 			 * when the DUT advertised */
@@ -576,8 +587,11 @@ START_TEST(sim_adapters_follow_the_scenario_unless_set)
 	ck_assert_msg(r.status == 0, "%s\n%s", r.out, r.err);
 	o = run_start(log, &p);
 	ck_assert_str_eq(json_object_get_string_member(
-		json_object_get_object_member(json_object_get_object_member(o,
-			"sim"), "settings"), "adapters"), "3");
+				 json_object_get_object_member(
+					 json_object_get_object_member(o, "sim"),
+					 "settings"),
+				 "adapters"),
+		"3");
 	g_object_unref(p);
 	test_result_clear(&r);
 	unlink(log);
@@ -587,8 +601,11 @@ START_TEST(sim_adapters_follow_the_scenario_unless_set)
 	ck_assert_msg(r.status == 0, "%s\n%s", r.out, r.err);
 	o = run_start(log, &p);
 	ck_assert_str_eq(json_object_get_string_member(
-		json_object_get_object_member(json_object_get_object_member(o,
-			"sim"), "settings"), "adapters"), "2");
+				 json_object_get_object_member(
+					 json_object_get_object_member(o, "sim"),
+					 "settings"),
+				 "adapters"),
+		"2");
 	g_object_unref(p);
 	test_result_clear(&r);
 	unlink(log);
@@ -602,7 +619,8 @@ static struct simtest st;
 
 static void real_setup(void)
 {
-	simtest_start(&st, (const char *const[]){ "--time-scale", "0.02", NULL });
+	simtest_start(&st,
+		(const char *const[]){ "--time-scale", "0.02", NULL });
 }
 
 static void real_teardown(void)
@@ -628,10 +646,10 @@ static int run_real(const char *scn, const char *const *extra, char *log,
 	GPtrArray *argv = g_ptr_array_new();
 
 	g_ptr_array_add(argv, prog);
-	g_ptr_array_add(argv, (gpointer)"run");
-	g_ptr_array_add(argv, (gpointer)"-d");
+	g_ptr_array_add(argv, (gpointer) "run");
+	g_ptr_array_add(argv, (gpointer) "-d");
 	g_ptr_array_add(argv, (gpointer)SIM_DUT);
-	g_ptr_array_add(argv, (gpointer)"--log");
+	g_ptr_array_add(argv, (gpointer) "--log");
 	g_ptr_array_add(argv, log);
 	for (size_t i = 0; extra && extra[i]; i++)
 		g_ptr_array_add(argv, (gpointer)extra[i]);
@@ -650,7 +668,8 @@ START_TEST(on_the_system_bus_the_reboot_characteristic_is_used)
 	struct proc_result r;
 	char *text;
 
-	ck_assert_msg(run_real(scn, NULL, log, &r) == 0, "%s\n%s", r.out, r.err);
+	ck_assert_msg(run_real(scn, NULL, log, &r) == 0, "%s\n%s", r.out,
+		r.err);
 	ck_assert_ptr_nonnull(strstr(r.out, "PASSED: 13 of 13"));
 	/* no --sim, no --reboot-cmd: the DUT's reboot characteristic */
 	g_file_get_contents(log, &text, NULL, NULL);
@@ -687,10 +706,10 @@ static char *table_scenario(unsigned n)
 
 	g_string_append_printf(s, "central c count=%u\n", n);
 	g_string_append(s, "each-central c1 c2\n  scan\n  pair\n  disconnect\n"
-		"end\nreconnect as=c1\ndisconnect as=c1\n");
+			   "end\nreconnect as=c1\ndisconnect as=c1\n");
 	if (n == 4)
 		g_string_append(s, "each-central c3 c4\n  scan\n  pair\n"
-			"  disconnect\nend\n");
+				   "  disconnect\nend\n");
 	else
 		g_string_append(s, "#\n#\n#\n#\n#\n");
 	g_string_append(s, "reboot via=sim as=c1\neach-central");
@@ -713,12 +732,15 @@ static const struct {
 	const char *expect;
 	const char *message;
 } tables[] = {
-	{ 2, "1", "round-robin", NULL, "PRP/7/c1", "1 central bonded after c1 "
+	{ 2, "1", "round-robin", NULL, "PRP/7/c1",
+		"1 central bonded after c1 "
 		"(c2); c1's bond was the oldest; the DUT's trace: it evicted "
 		"c1's bond for c2's (round-robin, a table of 1)" },
-	{ 2, "1", "overwrite-oldest", NULL, "PRP/7/c1", "evicted c1's bond "
+	{ 2, "1", "overwrite-oldest", NULL, "PRP/7/c1",
+		"evicted c1's bond "
 		"for c2's (overwrite-oldest, a table of 1)" },
-	{ 2, "1", "refuse-when-full", NULL, "EF/4/c2", "the DUT's trace: it "
+	{ 2, "1", "refuse-when-full", NULL, "EF/4/c2",
+		"the DUT's trace: it "
 		"refused a new bond, its table is full (refuse-when-full)" },
 	{ 2, "2", "round-robin", NULL, "pass", NULL },
 	{ 2, "2", "overwrite-oldest", NULL, "pass", NULL },
@@ -729,18 +751,22 @@ static const struct {
 	{ 4, "1", "round-robin", NULL, "PRP/7/c1", "c1's bond was the oldest" },
 	{ 4, "1", "overwrite-oldest", NULL, "PRP/7/c1", NULL },
 	{ 4, "1", "refuse-when-full", NULL, "EF/4/c2", NULL },
-	{ 4, "2", "round-robin", NULL, "PRP/16/c2", "2 centrals bonded after "
+	{ 4, "2", "round-robin", NULL, "PRP/16/c2",
+		"2 centrals bonded after "
 		"c2 (c3, c4); the DUT's trace: it evicted c2's bond for c4's "
 		"(round-robin, a table of 2)" },
-	{ 4, "2", "overwrite-oldest", NULL, "PRP/16/c2", "evicted c2's bond "
+	{ 4, "2", "overwrite-oldest", NULL, "PRP/16/c2",
+		"evicted c2's bond "
 		"for c3's (overwrite-oldest, a table of 2)" },
 	{ 4, "2", "refuse-when-full", NULL, "EF/11/c3", NULL },
 	/* round-robin goes by bonding order, overwrite-oldest by use: c1's
 	 * reconnect saves it from the latter */
-	{ 4, "3", "round-robin", NULL, "PRP/16/c1", "3 centrals bonded after "
+	{ 4, "3", "round-robin", NULL, "PRP/16/c1",
+		"3 centrals bonded after "
 		"c1 (c2, c3, c4); c1's bond was the oldest; the DUT's trace: it "
 		"evicted c1's bond for c4's (round-robin, a table of 3)" },
-	{ 4, "3", "overwrite-oldest", NULL, "PRP/16/c2", "2 centrals bonded "
+	{ 4, "3", "overwrite-oldest", NULL, "PRP/16/c2",
+		"2 centrals bonded "
 		"after c2 (c3, c4); the DUT's trace: it evicted c2's bond for "
 		"c4's (overwrite-oldest, a table of 3)" },
 	{ 4, "3", "refuse-when-full", NULL, "EF/11/c4", NULL },
@@ -790,9 +816,11 @@ START_TEST(centrals_against_a_bond_table_fail_where_it_evicts)
 	env[0] = tst.env;
 	env[1] = NULL;
 	test_run(argv, env, 60000, &r);
-	ck_assert_msg(r.status == (pass ? 0 : 1), "%u centrals, table %s %s%s"
-		"%s: exit %d\n%s\n%s", tables[_i].centrals, tables[_i].table,
-		tables[_i].policy, tables[_i].fault ? " " : "",
+	ck_assert_msg(r.status == (pass ? 0 : 1),
+		"%u centrals, table %s %s%s"
+		"%s: exit %d\n%s\n%s",
+		tables[_i].centrals, tables[_i].table, tables[_i].policy,
+		tables[_i].fault ? " " : "",
 		tables[_i].fault ? tables[_i].fault : "", r.status, r.out,
 		r.err);
 	end = check_log(log, true, &p);
@@ -808,8 +836,9 @@ START_TEST(centrals_against_a_bond_table_fail_where_it_evicts)
 	}
 	if (tables[_i].message)
 		ck_assert_msg(strstr(opt_str(end, "message"),
-				tables[_i].message), "no '%s' in '%s'",
-			tables[_i].message, opt_str(end, "message"));
+				      tables[_i].message),
+			"no '%s' in '%s'", tables[_i].message,
+			opt_str(end, "message"));
 	/* the summary says which central it was */
 	if (!pass) {
 		char *as = g_strdup_printf(" as %s", want[2]);
@@ -834,18 +863,19 @@ START_TEST(adapters_named_in_order_are_the_centrals_adapters)
 	char *prog = test_prog("bondcheck");
 	char *scn = scn_path("second-central-survives-reboot.scn");
 	char *log = tmp_log();
-	const char *argv[] = { prog, "run", "--sim", "--time-scale", "0",
-		"-a", "hci2,hci0", "--log", log, scn, NULL };
+	const char *argv[] = { prog, "run", "--sim", "--time-scale", "0", "-a",
+		"hci2,hci0", "--log", log, scn, NULL };
 	struct proc_result r;
 	char *text;
 
 	test_run(argv, NULL, 60000, &r);
 	ck_assert_msg(r.status == 0, "exit %d\n%s\n%s", r.status, r.out, r.err);
 	ck_assert(g_file_get_contents(log, &text, NULL, NULL));
-	ck_assert_ptr_nonnull(strstr(text, "\"centrals\":[{\"name\":\"first\","
+	ck_assert_ptr_nonnull(strstr(text,
+		"\"centrals\":[{\"name\":\"first\","
 		"\"adapter\":{\"path\":\"/org/bluez/hci2\""));
 	ck_assert_ptr_nonnull(strstr(text, "{\"name\":\"second\",\"adapter\":"
-		"{\"path\":\"/org/bluez/hci0\""));
+					   "{\"path\":\"/org/bluez/hci0\""));
 	/* the steps and the summary say whose they are */
 	ck_assert_ptr_nonnull(strstr(r.out, "first      scan"));
 	ck_assert_ptr_nonnull(strstr(r.out, "second     reconnect"));
@@ -858,18 +888,21 @@ START_TEST(adapters_named_in_order_are_the_centrals_adapters)
 }
 END_TEST
 
-#define SIM_REBOOT_CMD "dbus-send --system --dest=org.bluez " \
+#define SIM_REBOOT_CMD                         \
+	"dbus-send --system --dest=org.bluez " \
 	"--type=method_call /org/bondcheck/sim org.bondcheck.Sim1.Reboot"
 
 START_TEST(a_reboot_command_is_run_and_logged)
 {
-	char *scn = write_scn("scan\npair\nreboot via=command cmd=\""
-			      SIM_REBOOT_CMD "\"\nreconnect\n");
+	char *scn =
+		write_scn("scan\npair\nreboot via=command cmd=\"" SIM_REBOOT_CMD
+			  "\"\nreconnect\n");
 	char *log = tmp_log();
 	struct proc_result r;
 	char *text;
 
-	ck_assert_msg(run_real(scn, NULL, log, &r) == 0, "%s\n%s", r.out, r.err);
+	ck_assert_msg(run_real(scn, NULL, log, &r) == 0, "%s\n%s", r.out,
+		r.err);
 	g_file_get_contents(log, &text, NULL, NULL);
 	ck_assert_ptr_nonnull(strstr(text, "\"via\":\"command\",\"event\":"
 					   "\"exit\",\"status\":0"));
@@ -895,7 +928,8 @@ START_TEST(a_reboot_that_never_happens_times_out)
 	g_file_get_contents(log, &text, NULL, NULL);
 	ck_assert_ptr_nonnull(strstr(text, "\"line\":\"did nothing\""));
 	ck_assert_ptr_nonnull(strstr(text, "\"status\":0"));
-	ck_assert_ptr_nonnull(strstr(text, "\"verdict\":\"expectation-failed\""));
+	ck_assert_ptr_nonnull(strstr(text,
+		"\"verdict\":\"expectation-failed\""));
 	g_free(text);
 	test_result_clear(&r);
 	drop_files(log, scn);
@@ -917,14 +951,14 @@ static JsonObject *step_end_of(const char *log, const char *name,
 		JsonParser *p = json_parser_new();
 		JsonObject *o;
 
-		if (!*lines[i] || !json_parser_load_from_data(p, lines[i], -1,
-			    NULL)) {
+		if (!*lines[i] ||
+			!json_parser_load_from_data(p, lines[i], -1, NULL)) {
 			g_object_unref(p);
 			continue;
 		}
 		o = json_node_get_object(json_parser_get_root(p));
 		if (!g_strcmp0(opt_str(o, "type"), "step-end") &&
-		    !g_strcmp0(opt_str(o, "name"), name)) {
+			!g_strcmp0(opt_str(o, "name"), name)) {
 			found = o;
 			*keep = p;
 		} else {
@@ -941,8 +975,10 @@ START_TEST(a_failing_reboot_command_fails_its_step_at_once)
 {
 	/* a timeout no test waits for: the step must end with the command */
 	char *scn = write_scn("scan\npair\nreboot timeout=10m\nreconnect\n");
-	const char *extra[] = { "--reboot-cmd", "echo no board on "
-		"/dev/ttyACM0 >&2; echo giving up; exit 3", NULL };
+	const char *extra[] = { "--reboot-cmd",
+		"echo no board on "
+		"/dev/ttyACM0 >&2; echo giving up; exit 3",
+		NULL };
 	char *log = tmp_log();
 	struct proc_result r;
 	JsonParser *p;
@@ -952,7 +988,8 @@ START_TEST(a_failing_reboot_command_fails_its_step_at_once)
 	end = step_end_of(log, "reboot", &p);
 	ck_assert_str_eq(opt_str(end, "verdict"), "expectation-failed");
 	ck_assert_msg(strstr(opt_str(end, "message"), "the reboot command "
-		"exited with 3: "), "%s", opt_str(end, "message"));
+						      "exited with 3: "),
+		"%s", opt_str(end, "message"));
 	/* what it said, both streams */
 	ck_assert_ptr_nonnull(strstr(opt_str(end, "message"),
 		"no board on /dev/ttyACM0"));
@@ -962,7 +999,8 @@ START_TEST(a_failing_reboot_command_fails_its_step_at_once)
 	ev = json_object_get_object_member(end, "evidence");
 	ck_assert_int_eq(json_object_get_int_member(ev, "trigger_status"), 3);
 	ck_assert_int_eq(json_array_get_length(json_object_get_array_member(ev,
-		"trigger_output")), 2);
+				 "trigger_output")),
+		2);
 	/* and nothing after it ran */
 	ck_assert_ptr_null(strstr(r.out, "reconnect "));
 	g_object_unref(p);
@@ -974,7 +1012,7 @@ END_TEST
 START_TEST(a_command_that_is_not_there_says_so)
 {
 	char *scn = write_scn("scan\nreboot via=command cmd=no-such-resetter "
-		"timeout=10m\n");
+			      "timeout=10m\n");
 	char *log = tmp_log();
 	struct proc_result r;
 	JsonParser *p;
@@ -982,8 +1020,8 @@ START_TEST(a_command_that_is_not_there_says_so)
 
 	ck_assert_int_eq(run_real(scn, NULL, log, &r), 1);
 	end = step_end_of(log, "reboot", &p);
-	ck_assert_msg(strstr(opt_str(end, "message"), "exited with 127"),
-		"%s", opt_str(end, "message"));
+	ck_assert_msg(strstr(opt_str(end, "message"), "exited with 127"), "%s",
+		opt_str(end, "message"));
 	ck_assert_ptr_nonnull(strstr(opt_str(end, "message"),
 		"the shell did not find the command"));
 	g_object_unref(p);
@@ -995,7 +1033,7 @@ END_TEST
 START_TEST(a_serial_port_that_fails_is_an_environment_error_at_once)
 {
 	char *scn = write_scn("scan\nreboot via=serial port=/dev/bc-no-such-tty "
-		"timeout=10m\n");
+			      "timeout=10m\n");
 	char *log = tmp_log();
 	struct proc_result r;
 	JsonParser *p;
@@ -1005,8 +1043,10 @@ START_TEST(a_serial_port_that_fails_is_an_environment_error_at_once)
 	end = step_end_of(log, "reboot", &p);
 	ck_assert_str_eq(opt_str(end, "verdict"), "environment-error");
 	ck_assert_msg(strstr(opt_str(end, "message"), "the reboot port "
-		"failed: ") && strstr(opt_str(end, "message"),
-		"/dev/bc-no-such-tty"), "%s", opt_str(end, "message"));
+						      "failed: ") &&
+			      strstr(opt_str(end, "message"),
+				      "/dev/bc-no-such-tty"),
+		"%s", opt_str(end, "message"));
 	ck_assert_ptr_null(strstr(opt_str(end, "message"), "within"));
 	g_object_unref(p);
 	test_result_clear(&r);
@@ -1053,7 +1093,8 @@ START_TEST(a_serial_reboot_reaches_the_port)
 
 	ck_assert(openpty(&s.master, &slave, name, NULL, NULL) == 0);
 	text = g_strdup_printf("scan\npair\nreboot via=serial port=%s "
-			       "baud=115200\nreconnect\n", name);
+			       "baud=115200\nreconnect\n",
+		name);
 	scn = write_scn(text);
 	g_free(text);
 	src = g_unix_fd_add(s.master, G_IO_IN, serial_in, &s);
@@ -1141,7 +1182,7 @@ END_TEST
  * not-advertising (issue 12).
  */
 static const struct {
-	const char *first;        /* a run that fails with its link up */
+	const char *first; /* a run that fails with its link up */
 	int status;
 } leftovers[] = {
 	{ "scan\nconnect\nexpect bonded=yes\n", 1 },
@@ -1191,13 +1232,16 @@ START_TEST(a_second_run_on_a_device_in_use_is_refused)
 		expect_output(e));
 	ck_assert_int_eq(run_real(other, NULL, log2, &r), 3);
 	who = g_strdup_printf("C0:FF:EE:00:13:42 on hci0 is in use by another "
-		"bondcheck run (bondcheck, pid %d)", (int)expect_pid(e));
+			      "bondcheck run (bondcheck, pid %d)",
+		(int)expect_pid(e));
 	ck_assert_msg(strstr(r.out, who), "%s\n%s", r.out, r.err);
 	test_result_clear(&r);
 	end = check_log(log2, true, &p);
 	ck_assert_str_eq(opt_str(end, "verdict"), "environment-error");
-	ck_assert_int_eq(json_object_get_int_member(json_object_get_object_member(
-		end, "steps"), "run"), 0);
+	ck_assert_int_eq(json_object_get_int_member(
+				 json_object_get_object_member(end, "steps"),
+				 "run"),
+		0);
 	g_object_unref(p);
 	/* the first run's link is still up and its step still running */
 	ck_assert_ptr_null(strstr(expect_output(e), "\"type\":\"run-end\""));
@@ -1237,13 +1281,13 @@ static int confirm_from_a_stranger(void)
 		DBusMessage *r;
 
 		if (name[0] != ':' || !g_strcmp0(name, bluez) ||
-		    !strcmp(name, bus_unique_name(st.bus)))
+			!strcmp(name, bus_unique_name(st.bus)))
 			continue;
 		r = test_call(st.bus, name, BC_AGENT_PATH, BLUEZ_IFACE_AGENT,
-			"RequestConfirmation", g_variant_new("(ou)", SIM_DEV,
-				123456), 5000);
+			"RequestConfirmation",
+			g_variant_new("(ou)", SIM_DEV, 123456), 5000);
 		if (r && !g_strcmp0(dbus_message_get_error_name(r),
-			     BLUEZ_ERR_REJECTED))
+				 BLUEZ_ERR_REJECTED))
 			rejected++;
 		if (r)
 			dbus_message_unref(r);
@@ -1273,8 +1317,10 @@ START_TEST(a_strangers_agent_calls_are_logged_not_classified)
 	ck_assert_int_ge(confirm_from_a_stranger(), 1);
 	ck_assert_int_eq(expect_exit(e, 30000), 0);
 	g_file_get_contents(log, &text, NULL, NULL);
-	ck_assert_ptr_nonnull(strstr(text, "\"method\":\"RequestConfirmation\","
-		"\"device\":\"" SIM_DEV "\",\"passkey\":123456,\"foreign\":true,"
+	ck_assert_ptr_nonnull(strstr(text,
+		"\"method\":\"RequestConfirmation\","
+		"\"device\":\"" SIM_DEV
+		"\",\"passkey\":123456,\"foreign\":true,"
 		"\"accepted\":false"));
 	g_free(text);
 	expect_free(e);
@@ -1288,8 +1334,8 @@ START_TEST(ctrl_c_while_scanning_stops_discovery)
 	char *scn = write_scn("scan timeout=1m\n");
 	char *prog = test_prog("bondcheck");
 	char *log = tmp_log();
-	const char *argv[] = { prog, "run", "-d", "11:22:33:44:55:66",
-		"--json", "--log", log, scn, NULL };
+	const char *argv[] = { prog, "run", "-d", "11:22:33:44:55:66", "--json",
+		"--log", log, scn, NULL };
 	const char *env[] = { st.env, NULL };
 	struct expect *e = expect_spawn(argv, env);
 
@@ -1353,8 +1399,8 @@ END_TEST
  * no permission exit 3 (issue 12: /dev/full passed, a bad path exited 1).
  */
 static const struct {
-	const char *log;          /* NULL: a temporary file */
-	const char *fsize;        /* prlimit --fsize= for the run, or NULL */
+	const char *log;   /* NULL: a temporary file */
+	const char *fsize; /* prlimit --fsize= for the run, or NULL */
 	int status;
 	const char *err;
 } log_failures[] = {
@@ -1377,11 +1423,12 @@ START_TEST(a_log_that_cannot_be_written_is_never_a_pass)
 	char *prog = test_prog("bondcheck");
 	char *tmp = tmp_log();
 	char *fsize = log_failures[_i].fsize ? g_strdup_printf("--fsize=%s",
-		log_failures[_i].fsize) : NULL;
+						       log_failures[_i].fsize) :
+	                                       NULL;
 	const char *log = log_failures[_i].log ? log_failures[_i].log : tmp;
 	const char *run[] = { prog, "run", "--sim", "--time-scale", "0", "-d",
 		SIM_DUT, "--log", log, scn, NULL };
-	char *prlimit = g_find_program_in_path("prlimit");  /* util-linux */
+	char *prlimit = g_find_program_in_path("prlimit"); /* util-linux */
 	const char *limited[16] = { prlimit, fsize, "--" };
 	struct proc_result r;
 
@@ -1389,12 +1436,11 @@ START_TEST(a_log_that_cannot_be_written_is_never_a_pass)
 
 	for (size_t i = 0; run[i]; i++)
 		limited[3 + i] = run[i];
-	test_run(fsize ? limited : run, (const char *const[]){ "NO_COLOR=1",
-		NULL }, 60000, &r);
+	test_run(fsize ? limited : run,
+		(const char *const[]){ "NO_COLOR=1", NULL }, 60000, &r);
 	ck_assert_msg(r.status == log_failures[_i].status, "exit %d\n%s\n%s",
 		r.status, r.out, r.err);
-	ck_assert_msg(strstr(r.err, log_failures[_i].err), "stderr: %s",
-		r.err);
+	ck_assert_msg(strstr(r.err, log_failures[_i].err), "stderr: %s", r.err);
 	ck_assert_msg(!strstr(r.out, "PASSED"), "%s", r.out);
 	if (fsize) {
 		JsonParser *p = NULL;
@@ -1424,11 +1470,11 @@ END_TEST
  */
 static const struct {
 	const char *scenario;
-	const char *device;       /* NULL: the simulated DUT */
-	const char *wait_for;     /* on stdout (--json) before the kill */
-	bool interrupt;           /* Ctrl-C, then the kill during cleanup */
+	const char *device;   /* NULL: the simulated DUT */
+	const char *wait_for; /* on stdout (--json) before the kill */
+	bool interrupt;       /* Ctrl-C, then the kill during cleanup */
 	int status;
-	const char *message;      /* in run-end's message, or NULL */
+	const char *message; /* in run-end's message, or NULL */
 } dying[] = {
 	/* a scan: StartDiscovery or nothing pending, then StopDiscovery */
 	{ "scan timeout=1m\n", "11:22:33:44:55:66", "\"name\":\"scan\"", true,
@@ -1467,7 +1513,8 @@ START_TEST(the_simulator_and_its_bus_dying_together_end_the_run)
 	if (dying[_i].interrupt) {
 		kill(expect_pid(e), SIGINT);
 		/* the cleanup has begun: it waits for the stopped simulator */
-		ck_assert_msg(expect_wait(e, "\"result\":\"interrupted\"", 10000),
+		ck_assert_msg(expect_wait(e, "\"result\":\"interrupted\"",
+				      10000),
 			"%s", expect_output(e));
 	}
 	/* both at once as bondcheck sees it: it is stopped meanwhile (else
@@ -1479,8 +1526,8 @@ START_TEST(the_simulator_and_its_bus_dying_together_end_the_run)
 	ck_assert_int_eq(kill(expect_pid(e), SIGCONT), 0);
 	ck_assert_int_eq(expect_exit(e, 15000), dying[_i].status);
 	end = check_log(log, true, &p);
-	ck_assert_msg(strstr(opt_str(end, "message"), dying[_i].message),
-		"%s", opt_str(end, "message"));
+	ck_assert_msg(strstr(opt_str(end, "message"), dying[_i].message), "%s",
+		opt_str(end, "message"));
 	ck_assert_ptr_nonnull(strstr(expect_errors(e), TEST_SIM_WARNING));
 	g_object_unref(p);
 	expect_free(e);
@@ -1514,9 +1561,10 @@ static const struct {
 	{ { "run", "--sim", "--capture", "x.btsnoop", "SCN", NULL },
 		"--capture records a real adapter" },
 	{ { "run", "--daemon", "-d", "C0:FF:EE:00:13:42", "--capture", "x",
-		"SCN", NULL }, "--capture records a real adapter" },
-	{ { "run", "--daemon", "-d", "C0:FF:EE:00:13:42",
-		"--no-default-agent", "SCN", NULL },
+		  "SCN", NULL },
+		"--capture records a real adapter" },
+	{ { "run", "--daemon", "-d", "C0:FF:EE:00:13:42", "--no-default-agent",
+		  "SCN", NULL },
 		"--no-default-agent is for in-process" },
 	/* several scenarios, or a directory of them */
 	{ { "run", "--sim", "EMPTY", NULL },
@@ -1524,7 +1572,8 @@ static const struct {
 	{ { "run", "--sim", "SCN", "EMPTY", NULL },
 		"no scenario (*.scn) in this directory" },
 	{ { "run", "-d", "C0:FF:EE:00:13:42", "--capture", "x", "SCN", "SCN",
-		NULL }, "--capture records one scenario's run" },
+		  NULL },
+		"--capture records one scenario's run" },
 	{ { "run", "--daemon", "--sim", "SCN", NULL },
 		"--daemon runs on the daemon's BlueZ" },
 	{ { "run", "--daemon", "--fault", "lose-bond-on-reboot", "SCN", NULL },
@@ -1532,7 +1581,8 @@ static const struct {
 	{ { "run", "--daemon", "--time-scale", "0", "SCN", NULL },
 		"--daemon runs on the daemon's BlueZ" },
 	{ { "run", "--daemon", "-d", "C0:FF:EE:00:13:42", "--reboot-cmd",
-		"true", "SCN", NULL }, "bondcheckd runs no command" },
+		  "true", "SCN", NULL },
+		"bondcheckd runs no command" },
 	{ { "run", "--sim", "--reboot", "m", "SCN", NULL },
 		"--reboot METHOD is for --daemon runs" },
 	{ { "run", "-d", "C0:FF:EE:00:13:42", "--name", "x", "SCN", NULL },
@@ -1565,7 +1615,7 @@ static const struct {
 /* bad_runs[]' placeholders: the scenario files they stand for */
 struct bad_files {
 	char *good, *bad, *two, *named, *var;
-	char *empty;              /* a directory without scenarios */
+	char *empty; /* a directory without scenarios */
 };
 
 static void bad_files_make(struct bad_files *f)
@@ -1575,15 +1625,19 @@ static void bad_files_make(struct bad_files *f)
 	f->two = write_scn("central a\ncentral b\nscan as=b\n");
 	f->named = write_scn("central A\ncentral B adapter=hci1\nscan\n");
 	f->var = write_scn("set BOOT_TIMEOUT=30s\nscan timeout=${BOOT_TIMEOUT}"
-		"\n");
+			   "\n");
 	f->empty = g_dir_make_tmp("bc-empty-XXXXXX", NULL);
 }
 
 static const char *bad_files_arg(const struct bad_files *f, const char *a)
 {
-	return !strcmp(a, "SCN") ? f->good : !strcmp(a, "BAD") ? f->bad :
-	       !strcmp(a, "TWO") ? f->two : !strcmp(a, "NAMED") ? f->named :
-	       !strcmp(a, "VAR") ? f->var : !strcmp(a, "EMPTY") ? f->empty : a;
+	return !strcmp(a, "SCN")   ? f->good :
+	       !strcmp(a, "BAD")   ? f->bad :
+	       !strcmp(a, "TWO")   ? f->two :
+	       !strcmp(a, "NAMED") ? f->named :
+	       !strcmp(a, "VAR")   ? f->var :
+	       !strcmp(a, "EMPTY") ? f->empty :
+	                             a;
 }
 
 /* the error bad_runs[] expects, the placeholder's name its file's */
@@ -1627,8 +1681,7 @@ START_TEST(bad_input_exits_2_with_its_place)
 	test_run(argv, NULL, 10000, &r);
 	ck_assert_msg(r.status == 2, "exit %d: %s", r.status, r.err);
 	want = bad_files_want(&f, bad_runs[_i].err);
-	ck_assert_msg(strstr(r.err, want), "stderr: %s\nwant: %s", r.err,
-		want);
+	ck_assert_msg(strstr(r.err, want), "stderr: %s\nwant: %s", r.err, want);
 	g_free(want);
 	test_result_clear(&r);
 	bad_files_drop(&f);
@@ -1695,8 +1748,9 @@ static void left_behind(const char *log, const char *xml, int status,
 			status);
 		ck_assert(!json_object_get_boolean_member(end, "started"));
 		ck_assert_msg(strstr(json_object_get_string_member(end,
-			"message"), words), "%s", json_object_get_string_member(
-			end, "message"));
+					     "message"),
+				      words),
+			"%s", json_object_get_string_member(end, "message"));
 		g_object_unref(p);
 	}
 	test_run(lint, NULL, 30000, &r);
@@ -1753,7 +1807,8 @@ START_TEST(no_bus_or_no_daemon_still_writes_the_log_and_junit)
 	const char *argv[] = { prog, "run", "-d", SIM_DUT, "--junit", xml,
 		"--log", log, _i ? "--daemon" : scn, _i ? scn : NULL, NULL };
 	const char *nobus[] = {
-		"DBUS_SYSTEM_BUS_ADDRESS=unix:path=/nonexistent/bus", NULL };
+		"DBUS_SYSTEM_BUS_ADDRESS=unix:path=/nonexistent/bus", NULL
+	};
 	const char *env[] = { st.env, NULL };
 	struct proc_result r;
 	char *summary;
@@ -1761,12 +1816,13 @@ START_TEST(no_bus_or_no_daemon_still_writes_the_log_and_junit)
 	test_run(argv, _i ? env : nobus, 20000, &r);
 	ck_assert_msg(r.status == 3, "exit %d: %s", r.status, r.err);
 	test_result_clear(&r);
-	left_behind(log, xml, 3, "environment-error", _i ?
-		"bondcheckd is not running" : "system bus");
+	left_behind(log, xml, 3, "environment-error",
+		_i ? "bondcheckd is not running" : "system bus");
 	/* ...and every step of the scenario, skipped */
 	ck_assert(g_file_get_contents(xml, &summary, NULL, NULL));
 	ck_assert_msg(strstr(summary, "tests=\"14\" failures=\"0\" errors="
-		"\"1\" skipped=\"13\""), "%s", summary);
+				      "\"1\" skipped=\"13\""),
+		"%s", summary);
 	g_free(summary);
 	unlink(xml);
 	unlink(log);
@@ -1815,8 +1871,9 @@ Suite *run_suite(void)
 
 	tcase_add_checked_fixture(bt, NULL, tables_teardown);
 	tcase_set_timeout(bt, 120);
-	tcase_add_loop_test(bt, centrals_against_a_bond_table_fail_where_it_evicts,
-		0, G_N_ELEMENTS(tables));
+	tcase_add_loop_test(bt,
+		centrals_against_a_bond_table_fail_where_it_evicts, 0,
+		G_N_ELEMENTS(tables));
 	tcase_add_test(bt, adapters_named_in_order_are_the_centrals_adapters);
 	suite_add_tcase(s, bt);
 	tcase_add_checked_fixture(rl, real_setup, real_teardown);
@@ -1828,14 +1885,16 @@ Suite *run_suite(void)
 	tcase_add_test(rl, a_reboot_that_never_happens_times_out);
 	tcase_add_test(rl, a_failing_reboot_command_fails_its_step_at_once);
 	tcase_add_test(rl, a_command_that_is_not_there_says_so);
-	tcase_add_test(rl, a_serial_port_that_fails_is_an_environment_error_at_once);
+	tcase_add_test(rl,
+		a_serial_port_that_fails_is_an_environment_error_at_once);
 	tcase_add_test(rl, a_serial_reboot_reaches_the_port);
 	tcase_add_test(rl, a_manual_reboot_waits_for_the_person);
-	tcase_add_loop_test(rl, ctrl_c_mid_step_leaves_a_complete_log_and_no_agent,
-		0, G_N_ELEMENTS(end_signals));
+	tcase_add_loop_test(rl,
+		ctrl_c_mid_step_leaves_a_complete_log_and_no_agent, 0,
+		G_N_ELEMENTS(end_signals));
 	tcase_add_test(rl, ctrl_c_while_scanning_stops_discovery);
-	tcase_add_loop_test(rl, a_failed_run_leaves_the_dut_free_for_the_next, 0,
-		G_N_ELEMENTS(leftovers));
+	tcase_add_loop_test(rl, a_failed_run_leaves_the_dut_free_for_the_next,
+		0, G_N_ELEMENTS(leftovers));
 	tcase_add_test(rl, a_second_run_on_a_device_in_use_is_refused);
 	tcase_add_test(rl, a_strangers_agent_calls_are_logged_not_classified);
 	tcase_add_test(rl, a_killed_run_leaves_a_log_whose_lines_all_parse);
@@ -1850,8 +1909,9 @@ Suite *run_suite(void)
 	tcase_add_test(so, sim_adapters_follow_the_scenario_unless_set);
 	suite_add_tcase(s, so);
 	tcase_set_timeout(dy, 60);
-	tcase_add_loop_test(dy, the_simulator_and_its_bus_dying_together_end_the_run,
-		0, G_N_ELEMENTS(dying));
+	tcase_add_loop_test(dy,
+		the_simulator_and_its_bus_dying_together_end_the_run, 0,
+		G_N_ELEMENTS(dying));
 	suite_add_tcase(s, dy);
 
 	tcase_set_timeout(u, 30);

@@ -91,7 +91,8 @@ static bool saw_either(void *data)
 {
 	struct either *w = data;
 
-	return timeline_find(st.tl, w->a) >= 0 || timeline_find(st.tl, w->b) >= 0;
+	return timeline_find(st.tl, w->a) >= 0 ||
+	       timeline_find(st.tl, w->b) >= 0;
 }
 
 /* Wait until the link settles one way or the other. */
@@ -108,8 +109,8 @@ static bool get_bool(const char *path, const char *iface, const char *prop,
 	bool *present)
 {
 	DBusMessage *r = test_call(st.bus, BLUEZ_SERVICE, path,
-		DBUS_IFACE_PROPERTIES, "Get", g_variant_new("(ss)", iface, prop),
-		5000);
+		DBUS_IFACE_PROPERTIES, "Get",
+		g_variant_new("(ss)", iface, prop), 5000);
 	GVariant *body;
 	bool v = false;
 
@@ -132,7 +133,8 @@ static bool get_bool(const char *path, const char *iface, const char *prop,
 static char *read_hex(const char *path, const char *iface)
 {
 	GVariant *v = test_call_ok(st.bus, BLUEZ_SERVICE, path, iface,
-		"ReadValue", g_variant_new("(@a{sv})",
+		"ReadValue",
+		g_variant_new("(@a{sv})",
 			g_variant_new_array(G_VARIANT_TYPE("{sv}"), NULL, 0)));
 	GVariant *ay = g_variant_get_child_value(v, 0);
 	gsize n = 0;
@@ -239,13 +241,13 @@ END_TEST
 /* ---- pairing ------------------------------------------------------------ */
 
 static const struct {
-	const char *cap;           /* our agent */
-	const char *dut_io;        /* NULL: DisplayYesNo, the example's */
+	const char *cap;    /* our agent */
+	const char *dut_io; /* NULL: DisplayYesNo, the example's */
 	enum testagent_mode mode;
-	uint32_t passkey;          /* what our agent answers */
-	const char *agent_line;    /* NULL: the agent is not called */
+	uint32_t passkey;       /* what our agent answers */
+	const char *agent_line; /* NULL: the agent is not called */
 	const char *result;
-	const char *opt;           /* a setting (--opt), e.g. sc=no */
+	const char *opt; /* a setting (--opt), e.g. sc=no */
 } pairings[] = {
 	{ "KeyboardDisplay", NULL, TESTAGENT_ACCEPT, PASSKEY,
 		"agent RequestConfirmation('" SIM_DEV "', 123456)", "ok" },
@@ -260,8 +262,8 @@ static const struct {
 	{ "DisplayOnly", NULL, TESTAGENT_ACCEPT, PASSKEY, NULL, "ok" },
 	{ "DisplayOnly", "KeyboardOnly", TESTAGENT_ACCEPT, PASSKEY,
 		"agent DisplayPasskey('" SIM_DEV "', 123456, 0)", "ok" },
-	{ "KeyboardDisplay", "NoInputNoOutput", TESTAGENT_ACCEPT, PASSKEY,
-		NULL, "ok" },
+	{ "KeyboardDisplay", "NoInputNoOutput", TESTAGENT_ACCEPT, PASSKEY, NULL,
+		"ok" },
 	{ "KeyboardDisplay", NULL, TESTAGENT_REJECT, PASSKEY,
 		"agent RequestConfirmation(",
 		"org.bluez.Error.AuthenticationFailed Authentication Failed" },
@@ -281,8 +283,8 @@ static const struct {
 		"agent RequestConfirmation('" SIM_DEV "', 123456)", "ok",
 		"sc=yes" },
 	{ "KeyboardOnly", NULL, TESTAGENT_ACCEPT, 111111,
-		"agent RequestPasskey(",
-		"org.bluez.Error.AuthenticationFailed", "sc=no" },
+		"agent RequestPasskey(", "org.bluez.Error.AuthenticationFailed",
+		"sc=no" },
 };
 
 START_TEST(pairing_calls_the_agent_as_bluetoothd_does)
@@ -318,7 +320,8 @@ START_TEST(pairing_calls_the_agent_as_bluetoothd_does)
 		pairings[_i].dut_io ? pairings[_i].dut_io : "DisplayYesNo", r,
 		timeline_dump(st.tl));
 	if (pairings[_i].agent_line)
-		ck_assert_msg(timeline_find(st.tl, pairings[_i].agent_line) >= 0,
+		ck_assert_msg(timeline_find(st.tl, pairings[_i].agent_line) >=
+				      0,
 			"no '%s' in\n%s", pairings[_i].agent_line,
 			timeline_dump(st.tl));
 	else
@@ -365,8 +368,9 @@ START_TEST(pairing_without_bonding_is_forgotten_on_disconnect)
 	start_with(NULL);
 	a = testagent_new(st.bus, st.tl, "KeyboardDisplay", TESTAGENT_ACCEPT,
 		PASSKEY);
-	call_ok(SIM_HCI, DBUS_IFACE_PROPERTIES, "Set", g_variant_new("(ssv)",
-		BLUEZ_IFACE_ADAPTER, "Pairable", g_variant_new_boolean(FALSE)));
+	call_ok(SIM_HCI, DBUS_IFACE_PROPERTIES, "Set",
+		g_variant_new("(ssv)", BLUEZ_IFACE_ADAPTER, "Pairable",
+			g_variant_new_boolean(FALSE)));
 	simtest_discover(&st);
 	call_ok(SIM_DEV, BLUEZ_IFACE_DEVICE, "Pair", NULL);
 	ck_assert(get_bool(SIM_DEV, BLUEZ_IFACE_DEVICE, "Paired", &present));
@@ -464,7 +468,8 @@ static void check_rotated_identity(void)
 	path = g_strdup_printf("%s/dev_%s", SIM_HCI, up);
 	g_variant_unref(v);
 	v = test_call_ok(st.bus, BLUEZ_SERVICE, path, DBUS_IFACE_PROPERTIES,
-		"Get", g_variant_new("(ss)", BLUEZ_IFACE_DEVICE, "AddressType"));
+		"Get",
+		g_variant_new("(ss)", BLUEZ_IFACE_DEVICE, "AddressType"));
 	ck_assert(g_variant_equal(v, g_variant_new_parsed("(<'random'>,)")));
 	g_variant_unref(v);
 	g_variant_unref(inner);
@@ -473,8 +478,8 @@ static void check_rotated_identity(void)
 }
 
 static const struct {
-	const char *faults[3];     /* name=arg */
-	bool rpa;                  /* the central's privacy on */
+	const char *faults[3]; /* name=arg */
+	bool rpa;              /* the central's privacy on */
 	bool adverts;
 	/* a healthy reconnect: Connect() answered once ATT is up on the
 	 * encrypted link, ServicesResolved after (real bluetoothd 5.66) */
@@ -487,9 +492,10 @@ static const struct {
 		{ "dev Connected=true", "reply Connect: ok",
 			"dev ServicesResolved=true", NULL } },
 	{ { "lose-bond-on-reboot", NULL }, false, true,
-		{ "dev Connected=true", "reply Connect: org.bluez.Error.Failed "
-			"le-connection-abort-by-local", "dev Connected=false",
-			NULL },
+		{ "dev Connected=true",
+			"reply Connect: org.bluez.Error.Failed "
+			"le-connection-abort-by-local",
+			"dev Connected=false", NULL },
 		{ "dev Connected=true", "reply Connect: ok",
 			"dev Connected=false", NULL } },
 	/* the seed bug and no resolution: only with an RPA central */
@@ -503,28 +509,34 @@ static const struct {
 		{ "dev Connected=true", "reply Connect: ok",
 			"dev ServicesResolved=true", NULL } },
 	{ { "key-lookup-mismatch", NULL }, true, true,
-		{ "dev Connected=true", "reply Connect: org.bluez.Error.Failed "
-			"le-connection-abort-by-local", "dev Connected=false",
-			NULL },
+		{ "dev Connected=true",
+			"reply Connect: org.bluez.Error.Failed "
+			"le-connection-abort-by-local",
+			"dev Connected=false", NULL },
 		{ "dev Connected=true", "reply Connect: ok",
 			"dev Connected=false", NULL } },
 	{ { "no-rpa-resolution", NULL }, true, true,
-		{ "dev Connected=true", "reply Connect: org.bluez.Error.Failed "
-			"le-connection-abort-by-local", "dev Connected=false",
-			NULL },
+		{ "dev Connected=true",
+			"reply Connect: org.bluez.Error.Failed "
+			"le-connection-abort-by-local",
+			"dev Connected=false", NULL },
 		{ "dev Connected=true", "reply Connect: ok",
 			"dev Connected=false", NULL } },
-	{ { "lose-bond-on-reboot", "connect-succeeds-then-drops", NULL }, false, true,
+	{ { "lose-bond-on-reboot", "connect-succeeds-then-drops", NULL }, false,
+		true,
 		{ "dev Connected=true", "reply Connect: ok",
 			"dev Connected=false", NULL } },
 	{ { "lose-bond-on-reboot", "terminate-on-encrypt", NULL }, false, true,
-		{ "dev Connected=true", "reply Connect: org.bluez.Error.Failed "
-			"le-connection-abort-by-remote", "dev Connected=false",
-			NULL } },
+		{ "dev Connected=true",
+			"reply Connect: org.bluez.Error.Failed "
+			"le-connection-abort-by-remote",
+			"dev Connected=false", NULL } },
 	{ { "lose-bond-on-reboot", "bluez-version=5.83", NULL }, false, true,
 		/* NOLINTNEXTLINE(bugprone-suspicious-missing-comma): one line */
-		{ "dev Connected=true", "reply Connect: org.bluez.Error.Failed "
-			"le-connection-abort-by-local", "dev Connected=false",
+		{ "dev Connected=true",
+			"reply Connect: org.bluez.Error.Failed "
+			"le-connection-abort-by-local",
+			"dev Connected=false",
 			"dev Disconnected(org.bluez.Reason.Authentication)",
 			NULL },
 		{ "dev Connected=true", "reply Connect: ok",
@@ -533,10 +545,12 @@ static const struct {
 			NULL } },
 	{ { "no-advertise-after-reboot", NULL }, false, false,
 		{ "reply Connect: org.bluez.Error.Failed "
-			"le-connection-abort-by-local", NULL } },
+		  "le-connection-abort-by-local",
+			NULL } },
 	{ { "rotate-identity-on-reboot", NULL }, false, false,
 		{ "reply Connect: org.bluez.Error.Failed "
-			"le-connection-abort-by-local", NULL } },
+		  "le-connection-abort-by-local",
+			NULL } },
 	{ { "repair-on-reconnect", NULL }, false, true,
 		{ "dev Connected=true", "agent RequestConfirmation(",
 			"dev ServicesResolved=true", "reply Connect: ok",
@@ -556,7 +570,8 @@ START_TEST(reconnect_after_reboot_per_fault)
 	char *r;
 
 	start_with(reconnects[_i].rpa ?
-		(const char *const[]){ "--privacy", "on", NULL } : NULL);
+			   (const char *const[]){ "--privacy", "on", NULL } :
+			   NULL);
 	a = bonded("KeyboardDisplay");
 	for (int i = 0; reconnects[_i].faults[i]; i++) {
 		char **kv = g_strsplit(reconnects[_i].faults[i], "=", 2);
@@ -571,7 +586,7 @@ START_TEST(reconnect_after_reboot_per_fault)
 	/* let the link settle: services resolve after the reply, or the
 	 * link drops after it */
 	if (timeline_find(st.tl, "dev Connected=true") >= 0 &&
-	    timeline_find(st.tl, "ServicesResolved=true") < 0)
+		timeline_find(st.tl, "ServicesResolved=true") < 0)
 		wait_either("dev ServicesResolved=true", "dev Connected=false");
 	if (strstr(reconnects[_i].expect[3] ? reconnects[_i].expect[3] : "",
 		    "Disconnected"))
@@ -589,8 +604,8 @@ START_TEST(reconnect_after_reboot_per_fault)
 	ck_assert(get_bool(SIM_DEV, BLUEZ_IFACE_DEVICE, "Paired", &present));
 	ck_assert(get_bool(SIM_DEV, BLUEZ_IFACE_DEVICE, "Bonded", &present));
 	ck_assert_int_eq(timeline_find(st.tl, "dev Paired=false"), -1);
-	if (reconnects[_i].faults[0] &&
-	    !strcmp(reconnects[_i].faults[0], "rotate-identity-on-reboot")) {
+	if (reconnects[_i].faults[0] && !strcmp(reconnects[_i].faults[0],
+						"rotate-identity-on-reboot")) {
 		/* the DUT is back, but as a stranger (found now or before) */
 		call_ok(SIM_HCI, BLUEZ_IFACE_ADAPTER, "StartDiscovery", NULL);
 		wait_line("dev2");
@@ -644,8 +659,9 @@ static bool get_privacy(void)
 
 static void set_powered(bool on)
 {
-	call_ok(SIM_HCI, DBUS_IFACE_PROPERTIES, "Set", g_variant_new("(ssv)",
-		BLUEZ_IFACE_ADAPTER, "Powered", g_variant_new_boolean(on)));
+	call_ok(SIM_HCI, DBUS_IFACE_PROPERTIES, "Set",
+		g_variant_new("(ssv)", BLUEZ_IFACE_ADAPTER, "Powered",
+			g_variant_new_boolean(on)));
 }
 
 /* As mgmt Set Privacy: only with the adapter off; RPAs from then on. */
@@ -656,7 +672,8 @@ START_TEST(privacy_is_set_with_the_adapter_off_and_gives_rpas)
 	start_with(NULL);
 	ck_assert(!get_privacy());
 	call_err(BC_SIM_PATH, BC_SIM_IFACE, "SetPrivacy",
-		g_variant_new("(b)", TRUE), "org.bondcheck.Error.Failed "
+		g_variant_new("(b)", TRUE),
+		"org.bondcheck.Error.Failed "
 		"/org/bluez/hci0 is powered: privacy is set with the adapter "
 		"powered off (mgmt Set Privacy: Rejected)");
 	set_powered(false);
@@ -665,8 +682,10 @@ START_TEST(privacy_is_set_with_the_adapter_off_and_gives_rpas)
 	set_powered(true);
 	ck_assert(get_privacy());
 	a = bonded("KeyboardDisplay");
-	ck_assert(timeline_wait_trace(st.tl, "\"central_address_type\":"
-		"\"random (resolvable private)\"", 5000));
+	ck_assert(timeline_wait_trace(st.tl,
+		"\"central_address_type\":"
+		"\"random (resolvable private)\"",
+		5000));
 	testagent_free(a);
 }
 END_TEST
@@ -674,8 +693,8 @@ END_TEST
 static const struct {
 	const char *kind;
 	const char *faults[2];
-	const char *reason;        /* the Disconnected reason (5.83) */
-	const char *result;        /* the DUT's LTK lookup after the boot */
+	const char *reason; /* the Disconnected reason (5.83) */
+	const char *result; /* the DUT's LTK lookup after the boot */
 } reboot_kinds[] = {
 	{ "hard", { NULL }, "org.bluez.Reason.Timeout", "ok" },
 	{ "graceful", { NULL }, "org.bluez.Reason.Remote", "ok" },
@@ -691,7 +710,8 @@ START_TEST(a_graceful_reboot_disconnects_a_hard_one_times_out)
 {
 	const char *args[] = { "--fault", "bluez-version=5.83", "--fault",
 		reboot_kinds[_i].faults[0] ? reboot_kinds[_i].faults[0] :
-		"slow-boot=300ms", NULL };
+					     "slow-boot=300ms",
+		NULL };
 	struct testagent *a;
 	char *line, *r;
 
@@ -716,7 +736,8 @@ START_TEST(a_graceful_reboot_disconnects_a_hard_one_times_out)
 	ck_assert_msg(timeline_wait_trace(st.tl, line, 5000), "no %s", line);
 	g_free(line);
 	call_err(BC_SIM_PATH, BC_SIM_IFACE, "RebootKind",
-		g_variant_new("(s)", "soft"), "org.bondcheck.Error."
+		g_variant_new("(s)", "soft"),
+		"org.bondcheck.Error."
 		"InvalidArguments a reboot is hard or graceful, not 'soft'");
 	testagent_free(a);
 }
@@ -785,8 +806,8 @@ static struct trace_ev trace_wait(const char *event, guint *from)
 		for (guint i = 0; i < all->len; i++)
 			g_string_append_printf(dump, "  %u %s\n", i,
 				(const char *)g_ptr_array_index(all, i));
-		ck_abort_msg("no %s after trace %u; traces:\n%s", event,
-			*from, dump->str);
+		ck_abort_msg("no %s after trace %u; traces:\n%s", event, *from,
+			dump->str);
 	}
 	*from = w.from;
 	return w.ev;
@@ -830,9 +851,9 @@ static int64_t plan_us(const char *key)
 }
 
 static const struct {
-	const char *interval;      /* adv-interval= */
+	const char *interval; /* adv-interval= */
 	double scale;
-	bool connect_early;        /* Connect() while the DUT still boots */
+	bool connect_early; /* Connect() while the DUT still boots */
 } radios[] = {
 	/* 1 s at 0.01: the events 10 ms apart, advDelay up to 0.1 ms */
 	{ "adv-interval=1s", 0.01, true },
@@ -866,7 +887,8 @@ START_TEST(a_reconnect_follows_the_advertising_events)
 	g_ascii_dtostr(scale, sizeof(scale), s);
 	start_with(args);
 	ck_assert(timing_ms("adv_interval_ms") ==
-		(g_str_has_suffix(radios[_i].interval, "1s") ? 1000 : 100) * s);
+		  (g_str_has_suffix(radios[_i].interval, "1s") ? 1000 : 100) *
+			  s);
 	a = bonded("KeyboardDisplay");
 	timeline_clear(st.tl);
 	call_ok(BC_SIM_PATH, BC_SIM_IFACE, "Reboot", NULL);
@@ -898,8 +920,8 @@ START_TEST(a_reconnect_follows_the_advertising_events)
 	rd = trace_wait("read-reply", &from);
 	interval = ev_int(&adv, "interval_us");
 	dmax = ev_int(&adv, "adv_delay_max_us");
-	ck_assert_int_eq(interval, (int64_t)(1000.0 * timing_ms(
-		"adv_interval_ms") + 0.5));
+	ck_assert_int_eq(interval,
+		(int64_t)(1000.0 * timing_ms("adv_interval_ms") + 0.5));
 	/* the event the link began at: exactly where the DUT's events are */
 	k = ev_int(&up, "adv_event");
 	off = ev_int(&up, "adv_t_us") - ev_int(&adv, "epoch_t_us");
@@ -972,14 +994,15 @@ END_TEST
 
 /* ---- several adapters, one DUT ------------------------------------------ */
 
-#define SIM_HCI1 "/org/bluez/hci1"
-#define SIM_DEV1 SIM_HCI1 "/dev_C0_FF_EE_00_13_42"
+#define SIM_HCI1  "/org/bluez/hci1"
+#define SIM_DEV1  SIM_HCI1 "/dev_C0_FF_EE_00_13_42"
 #define SIM1_HCI1 BC_SIM_PATH "/hci1"
 
 static guint32 get_u32(const char *path, const char *iface, const char *prop)
 {
 	GVariant *v = test_call_ok(st.bus, BLUEZ_SERVICE, path,
-		DBUS_IFACE_PROPERTIES, "Get", g_variant_new("(ss)", iface, prop));
+		DBUS_IFACE_PROPERTIES, "Get",
+		g_variant_new("(ss)", iface, prop));
 	GVariant *inner;
 	guint32 n;
 
@@ -1010,8 +1033,8 @@ static char *second_central_pairs(void)
  * reconnect, and what the DUT's trace says */
 static const struct {
 	const char *args[5];
-	const char *pair;          /* hci1's Pair() */
-	const char *reconnect;     /* hci0's Connect() afterwards */
+	const char *pair;      /* hci1's Pair() */
+	const char *reconnect; /* hci0's Connect() afterwards */
 	const char *trace;
 } sharing[] = {
 	{ { NULL }, "ok", "ok", "\"bonds\":2" },
@@ -1041,8 +1064,10 @@ START_TEST(two_adapters_share_one_dut_and_its_bond_table)
 	start_with(args);
 	a = bonded("KeyboardDisplay");
 	r = second_central_pairs();
-	ck_assert_msg(g_str_has_prefix(r, sharing[_i].pair), "Pair on hci1: "
-		"%s\ntimeline:\n%s", r, timeline_dump(st.tl));
+	ck_assert_msg(g_str_has_prefix(r, sharing[_i].pair),
+		"Pair on hci1: "
+		"%s\ntimeline:\n%s",
+		r, timeline_dump(st.tl));
 	g_free(r);
 	ck_assert(timeline_wait_trace(st.tl, sharing[_i].trace, 5000));
 	/* one DUT: both Sim1 objects say the same */
@@ -1100,18 +1125,24 @@ START_TEST(only_the_first_bond_survives_a_btstack_style_reboot)
 
 	call_ok(SIM1_HCI1, BC_SIM_IFACE, "Reboot", NULL);
 	wait_line("hci1/dev Connected=false");
-	ck_assert(timeline_wait_trace(st.tl, "\"event\":\"later-bonds-lost\","
-		"\"t_us\"", 5000));
-	ck_assert(timeline_wait_trace(st.tl, "\"kept\":\"public/00:B0:DC:00:"
-		"00:01\",\"lost\":[\"public/00:B0:DC:00:00:02\"]", 5000));
+	ck_assert(timeline_wait_trace(st.tl,
+		"\"event\":\"later-bonds-lost\","
+		"\"t_us\"",
+		5000));
+	ck_assert(timeline_wait_trace(st.tl,
+		"\"kept\":\"public/00:B0:DC:00:"
+		"00:01\",\"lost\":[\"public/00:B0:DC:00:00:02\"]",
+		5000));
 	call_ok(SIM_DEV, BLUEZ_IFACE_DEVICE, "Connect", NULL);
 	call_ok(SIM_DEV, BLUEZ_IFACE_DEVICE, "Disconnect", NULL);
 	/* the second bonded central: PIN or Key Missing */
 	call_err(SIM_DEV1, BLUEZ_IFACE_DEVICE, "Connect", NULL,
 		"org.bluez.Error.Failed le-connection-abort-by-local");
-	ck_assert_msg(timeline_wait_trace(st.tl, "\"hci_status\":\"0x06 PIN "
-		"or Key Missing\"", 5000), "timeline:\n%s",
-		timeline_dump(st.tl));
+	ck_assert_msg(timeline_wait_trace(st.tl,
+			      "\"hci_status\":\"0x06 PIN "
+			      "or Key Missing\"",
+			      5000),
+		"timeline:\n%s", timeline_dump(st.tl));
 	testagent_free(a);
 }
 END_TEST
@@ -1262,7 +1293,7 @@ static const struct {
 	const char *path;
 	const char *iface;
 	const char *method;
-	const char *args;          /* GVariant text, NULL for none */
+	const char *args; /* GVariant text, NULL for none */
 	const char *expect;
 } hostile[] = {
 	{ SIM_DEV, BLUEZ_IFACE_DEVICE, "Connect", "('surprise',)",
@@ -1315,12 +1346,13 @@ static const struct {
 		"org.bluez.Error.NotSupported" },
 	{ BLUEZ_PATH, BLUEZ_IFACE_PROFILE_MANAGER, "RegisterProfile",
 		"(objectpath '/p', '0000110b-0000-1000-8000-00805f9b34fb', "
-		"@a{sv} {})", "org.bluez.Error.NotSupported" },
+		"@a{sv} {})",
+		"org.bluez.Error.NotSupported" },
 	{ SIM_HCI, DBUS_IFACE_PROPERTIES, "Set",
 		"('org.bluez.Adapter1', 'DiscoverableTimeout', <uint32 170>)",
 		"ok" },
-	{ SIM_TEMP, BLUEZ_IFACE_GATT_CHRC, "ReadValue",
-		"({'offset': <'x'>},)", "org.bluez.Error.InvalidArguments" },
+	{ SIM_TEMP, BLUEZ_IFACE_GATT_CHRC, "ReadValue", "({'offset': <'x'>},)",
+		"org.bluez.Error.InvalidArguments" },
 	{ SIM_TEMP, BLUEZ_IFACE_GATT_CHRC, "StopNotify", NULL,
 		"org.bluez.Error.Failed No notify session started" },
 	{ SIM_TEMP, BLUEZ_IFACE_GATT_CHRC, "WriteValue", "('01', @a{sv} {})",
@@ -1335,10 +1367,11 @@ START_TEST(hostile_calls_get_bluez_errors_and_the_sim_keeps_serving)
 	start_with(NULL);
 	a = bonded("KeyboardDisplay");
 	call_err(hostile[_i].path, hostile[_i].iface, hostile[_i].method,
-		hostile[_i].args ? g_variant_new_parsed(hostile[_i].args) : NULL,
+		hostile[_i].args ? g_variant_new_parsed(hostile[_i].args) :
+				   NULL,
 		hostile[_i].expect);
-	v = test_call_ok(st.bus, BLUEZ_SERVICE, "/",
-		DBUS_IFACE_OBJECT_MANAGER, "GetManagedObjects", NULL);
+	v = test_call_ok(st.bus, BLUEZ_SERVICE, "/", DBUS_IFACE_OBJECT_MANAGER,
+		"GetManagedObjects", NULL);
 	g_variant_unref(v);
 	call_ok(SIM_DEV, BLUEZ_IFACE_DEVICE, "Disconnect", NULL);
 	call_ok(SIM_DEV, BLUEZ_IFACE_DEVICE, "Connect", NULL);
@@ -1353,8 +1386,8 @@ END_TEST
  */
 static const struct {
 	const char *path, *iface, *method;
-	const char *args;     /* GVariant text; BIG is 100,000 bytes */
-	const char *expect;   /* the error's name */
+	const char *args;   /* GVariant text; BIG is 100,000 bytes */
+	const char *expect; /* the error's name */
 } overlong[] = {
 	{ BC_SIM_PATH, BC_SIM_IFACE, "SetFault", "(BIG, '')",
 		"org.bondcheck.Error.UnknownFault" },
@@ -1411,12 +1444,12 @@ START_TEST(what_a_client_sends_does_not_come_back_unbounded)
 		g_variant_new_parsed(text));
 	ck_assert_msg(g_str_has_prefix(r, overlong[_i].expect), "%.200s", r);
 	/* "NAME text", the text quoting at most BCERROR_QUOTE_MAX bytes */
-	ck_assert_uint_le(strlen(r), strlen(overlong[_i].expect) + 1 +
-		BCERROR_QUOTE_MAX + 64);
+	ck_assert_uint_le(strlen(r),
+		strlen(overlong[_i].expect) + 1 + BCERROR_QUOTE_MAX + 64);
 	g_free(r);
 	/* nothing of it stored: every object's properties stay small */
-	v = test_call_ok(st.bus, BLUEZ_SERVICE, "/",
-		DBUS_IFACE_OBJECT_MANAGER, "GetManagedObjects", NULL);
+	v = test_call_ok(st.bus, BLUEZ_SERVICE, "/", DBUS_IFACE_OBJECT_MANAGER,
+		"GetManagedObjects", NULL);
 	ck_assert_uint_lt(g_variant_get_size(v), 16384);
 	g_variant_unref(v);
 	v = test_call_ok(st.bus, BLUEZ_SERVICE, BC_SIM_PATH,
@@ -1506,11 +1539,13 @@ START_TEST(introspection_lists_interfaces_and_children)
 	v = test_call_ok(st.bus, BLUEZ_SERVICE, SIM_HCI,
 		DBUS_IFACE_INTROSPECTABLE, "Introspect", NULL);
 	g_variant_get(v, "(&s)", &xml);
-	ck_assert_ptr_nonnull(strstr(xml, "<interface name=\"org.bluez.Adapter1\">"));
+	ck_assert_ptr_nonnull(strstr(xml,
+		"<interface name=\"org.bluez.Adapter1\">"));
 	ck_assert_ptr_nonnull(strstr(xml, "<method name=\"StartDiscovery\">"));
 	ck_assert_ptr_nonnull(strstr(xml,
 		"<property name=\"Powered\" type=\"b\" access=\"readwrite\"/>"));
-	ck_assert_ptr_nonnull(strstr(xml, "<node name=\"dev_C0_FF_EE_00_13_42\"/>"));
+	ck_assert_ptr_nonnull(strstr(xml,
+		"<node name=\"dev_C0_FF_EE_00_13_42\"/>"));
 	g_variant_unref(v);
 }
 END_TEST
@@ -1536,7 +1571,7 @@ static long pair_once(const char *seed)
 	struct testagent *a;
 	long n;
 
-	simtest_start(&st, args);     /* no --passkey: SMP's own numbers */
+	simtest_start(&st, args); /* no --passkey: SMP's own numbers */
 	a = bonded("KeyboardDisplay");
 	n = comparison_number();
 	testagent_free(a);
@@ -1577,8 +1612,10 @@ static GString *key_lost_attempts(const char *seed, int n)
 		/* either way the link came up and goes down */
 		wait_line("dev Connected=false");
 		g_string_append_c(out, strcmp(r, "ok") ? 'a' : 'd');
-		ck_assert(!strcmp(r, "ok") || g_str_has_prefix(r,
-			"org.bluez.Error.Failed le-connection-abort-by-local"));
+		ck_assert(
+			!strcmp(r, "ok") ||
+			g_str_has_prefix(r,
+				"org.bluez.Error.Failed le-connection-abort-by-local"));
 		g_free(r);
 	}
 	testagent_free(a);
@@ -1686,7 +1723,7 @@ END_TEST
 
 static const struct {
 	const char *version;
-	bool handle;      /* GATT Handle, Device1 AdvertisingFlags, Disconnected */
+	bool handle; /* GATT Handle, Device1 AdvertisingFlags, Disconnected */
 } versions[] = {
 	{ "5.66", false },
 	{ "5.83", true },
@@ -1718,20 +1755,20 @@ START_TEST(property_sets_follow_the_bluez_version)
 	ck_assert(introspect_has(SIM_TEMP, "name=\"Handle\"") == want);
 	ck_assert(introspect_has(SIM_DEV, "name=\"AdvertisingFlags\"") == want);
 	ck_assert(introspect_has(SIM_DEV, "<signal name=\"Disconnected\">") ==
-		want);
+		  want);
 	/* every 5.66 table entry is in Introspect, present or not */
 	ck_assert(introspect_has(SIM_DEV, "name=\"TxPower\""));
 	ck_assert(introspect_has(SIM_HCI,
 		"<property name=\"DiscoverableTimeout\" type=\"u\" "
 		"access=\"readwrite\"/>"));
 	ck_assert(introspect_has(SIM_TEMP, "<arg name=\"fd\" type=\"h\" "
-		"direction=\"out\"/>"));
+					   "direction=\"out\"/>"));
 	/* Value exists before any read (empty), as bluetoothd's cache */
 	hex = NULL;
 	{
 		GVariant *v = test_call_ok(st.bus, BLUEZ_SERVICE, SIM_REBOOT,
-			DBUS_IFACE_PROPERTIES, "Get", g_variant_new("(ss)",
-				BLUEZ_IFACE_GATT_CHRC, "Value"));
+			DBUS_IFACE_PROPERTIES, "Get",
+			g_variant_new("(ss)", BLUEZ_IFACE_GATT_CHRC, "Value"));
 
 		hex = g_variant_print(v, FALSE);
 		g_variant_unref(v);
@@ -1799,17 +1836,18 @@ START_TEST(interfaces_added_and_removed_name_the_standard_interfaces)
 
 	start_with(NULL);
 	w = bus_add_signal_watch(st.bus, BLUEZ_SERVICE, "/", NULL,
-		DBUS_IFACE_OBJECT_MANAGER, NULL, on_object_manager, &seen, NULL);
+		DBUS_IFACE_OBJECT_MANAGER, NULL, on_object_manager, &seen,
+		NULL);
 	simtest_discover(&st);
 	/* as bluetoothd's gdbus and our GetManagedObjects list them */
 	ck_assert_ptr_nonnull(seen.added);
-	ck_assert_str_eq(seen.added, DBUS_IFACE_INTROSPECTABLE ","
-		DBUS_IFACE_PROPERTIES "," BLUEZ_IFACE_DEVICE ",");
+	ck_assert_str_eq(seen.added, DBUS_IFACE_INTROSPECTABLE
+		"," DBUS_IFACE_PROPERTIES "," BLUEZ_IFACE_DEVICE ",");
 	call_ok(SIM_HCI, BLUEZ_IFACE_ADAPTER, "RemoveDevice",
 		g_variant_new("(o)", SIM_DEV));
 	ck_assert(test_wait(removed_seen, &seen, 5000));
-	ck_assert_str_eq(seen.removed, BLUEZ_IFACE_DEVICE ","
-		DBUS_IFACE_PROPERTIES "," DBUS_IFACE_INTROSPECTABLE ",");
+	ck_assert_str_eq(seen.removed, BLUEZ_IFACE_DEVICE
+		"," DBUS_IFACE_PROPERTIES "," DBUS_IFACE_INTROSPECTABLE ",");
 	bus_remove_signal_watch(st.bus, w);
 	g_free(seen.added);
 	g_free(seen.removed);
@@ -1831,8 +1869,8 @@ static struct testagent *exit_idle(void)
 static struct testagent *exit_agent(void)
 {
 	/* registered, and its owner still on the bus, when the signal comes */
-	return testagent_new(st.bus, st.tl, "KeyboardDisplay",
-		TESTAGENT_ACCEPT, PASSKEY);
+	return testagent_new(st.bus, st.tl, "KeyboardDisplay", TESTAGENT_ACCEPT,
+		PASSKEY);
 }
 
 static struct testagent *exit_bonded_subscribed(void)
@@ -1909,9 +1947,11 @@ START_TEST(the_simulator_exits_cleanly_on_a_signal)
 	status = simtest_stop_sim(&st, exits[_i].sig);
 	if (a)
 		testagent_free(a);
-	ck_assert_msg(status == 0, "%s: bondcheck-sim exited with %d after %s "
-		"(run with BC_TEST_SIM_LOG=FILE for its stderr)", exits[_i].what,
-		status, exits[_i].sig == SIGINT ? "SIGINT" : "SIGTERM");
+	ck_assert_msg(status == 0,
+		"%s: bondcheck-sim exited with %d after %s "
+		"(run with BC_TEST_SIM_LOG=FILE for its stderr)",
+		exits[_i].what, status,
+		exits[_i].sig == SIGINT ? "SIGINT" : "SIGTERM");
 }
 END_TEST
 
@@ -1969,10 +2009,12 @@ Suite *sim_suite(void)
 	tcase_add_loop_test(rb, reconnect_after_reboot_per_fault, 0,
 		G_N_ELEMENTS(reconnects));
 	tcase_add_test(rb, the_key_lookup_trace_shows_the_seed_bug);
-	tcase_add_test(rb, key_lost_reconnects_are_drawn_per_attempt_and_replay);
+	tcase_add_test(rb,
+		key_lost_reconnects_are_drawn_per_attempt_and_replay);
 	tcase_add_test(rb, privacy_is_set_with_the_adapter_off_and_gives_rpas);
-	tcase_add_loop_test(rb, a_graceful_reboot_disconnects_a_hard_one_times_out,
-		0, G_N_ELEMENTS(reboot_kinds));
+	tcase_add_loop_test(rb,
+		a_graceful_reboot_disconnects_a_hard_one_times_out, 0,
+		G_N_ELEMENTS(reboot_kinds));
 	tcase_add_test(rb, bluez_5_64_has_no_bonded_property);
 	tcase_add_loop_test(rb, a_reconnect_follows_the_advertising_events, 0,
 		G_N_ELEMENTS(radios));
@@ -1988,7 +2030,8 @@ Suite *sim_suite(void)
 	tcase_add_test(gatt, reading_the_encrypted_characteristic_pairs_first);
 	tcase_add_test(gatt, characteristic_permissions_and_the_reboot_write);
 	tcase_add_test(gatt, notifications_and_the_cccd);
-	tcase_add_test(gatt, acquire_notify_and_write_pass_real_file_descriptors);
+	tcase_add_test(gatt,
+		acquire_notify_and_write_pass_real_file_descriptors);
 	tcase_add_loop_test(gatt, bluez_resubscribes_on_reconnect, 0,
 		G_N_ELEMENTS(cccd_cases));
 	suite_add_tcase(s, gatt);

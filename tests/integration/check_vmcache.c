@@ -18,10 +18,10 @@
 #include "suites.h"
 
 #define FILES 200
-static const char *const packages[] = { "linux-image-6.1.0-54-amd64",
-	"bluez", "bluez-test-tools", "dbus-daemon" };
+static const char *const packages[] = { "linux-image-6.1.0-54-amd64", "bluez",
+	"bluez-test-tools", "dbus-daemon" };
 
-static char *dir;       /* the test's own: bin/apt-get and cache/ */
+static char *dir; /* the test's own: bin/apt-get and cache/ */
 static char *cache;
 static char *path_env;
 
@@ -89,7 +89,7 @@ static unsigned count_files(const char *d)
 
 		/* a link counts as one, even a link to a directory */
 		if (!g_file_test(p, G_FILE_TEST_IS_SYMLINK) &&
-		    g_file_test(p, G_FILE_TEST_IS_DIR))
+			g_file_test(p, G_FILE_TEST_IS_DIR))
 			c += count_files(p);
 		else
 			c++;
@@ -109,7 +109,8 @@ static void assert_cache_whole(void)
 		char *t = g_build_filename(cache, "root", packages[i], NULL);
 		char *done = g_build_filename(t, ".done", NULL);
 
-		ck_assert_msg(g_file_test(done, G_FILE_TEST_EXISTS), "%s", done);
+		ck_assert_msg(g_file_test(done, G_FILE_TEST_EXISTS), "%s",
+			done);
 		ck_assert_uint_eq(count_files(t), FILES + 1);
 		g_free(done);
 		g_free(t);

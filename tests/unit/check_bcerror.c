@@ -24,7 +24,8 @@ static const struct {
 	{ "org.bluez.Error.AuthenticationCanceled", BCERROR_AUTH_CANCELED },
 	{ "org.bluez.Error.AuthenticationRejected", BCERROR_AUTH_REJECTED },
 	{ "org.bluez.Error.AuthenticationTimeout", BCERROR_AUTH_TIMEOUT },
-	{ "org.bluez.Error.ConnectionAttemptFailed", BCERROR_CONN_ATTEMPT_FAILED },
+	{ "org.bluez.Error.ConnectionAttemptFailed",
+		BCERROR_CONN_ATTEMPT_FAILED },
 	{ "org.bluez.Error.Rejected", BCERROR_REJECTED },
 	{ "org.bluez.Error.Canceled", BCERROR_CANCELED },
 	{ "org.bluez.Error.InvalidArguments", BCERROR_INVALID_ARGS },
@@ -121,12 +122,16 @@ static const struct {
 	{ NULL, "" },
 	{ "", "" },
 	{ "slow-boot", "slow-boot" },
-	{ "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" },
-	{ "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa..." },
+	{ "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" },
+	{ "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa..." },
 	/* the cut would split the two bytes of an e-acute: before it */
-	{ "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\xc3\xa9zzzzz", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa..." },
+	{ "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\xc3\xa9zzzzz",
+		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa..." },
 	/* not UTF-8 at all (a command line can say anything): bytes */
-	{ "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\xff", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa..." },
+	{ "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\xff",
+		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa..." },
 };
 
 START_TEST(quotes_are_bounded_and_cut_at_a_character)

@@ -30,7 +30,7 @@ END_TEST
 
 static const struct {
 	const char *in;
-	const char *out;   /* NULL: an error */
+	const char *out; /* NULL: an error */
 } uuids[] = {
 	{ "2a6e", "00002a6e-0000-1000-8000-00805f9b34fb" },
 	{ "2A6E", "00002a6e-0000-1000-8000-00805f9b34fb" },
@@ -136,14 +136,16 @@ START_TEST(devices_are_found_by_address_and_name)
 	bool fp = false;
 
 	ck_assert_str_eq(bluez_find_device(m, "/org/bluez/hci1",
-		"c0:ff:ee:00:13:42"), "/org/bluez/hci1/dev_C0_FF_EE_00_13_42");
+				 "c0:ff:ee:00:13:42"),
+		"/org/bluez/hci1/dev_C0_FF_EE_00_13_42");
 	ck_assert_ptr_null(bluez_find_device(m, "/org/bluez/hci0",
 		"C0:FF:EE:00:13:42"));
 	ck_assert_str_eq(bluez_find_device_by_name(m, "/org/bluez/hci1",
-		"other"), "/org/bluez/hci1/dev_11_22_33_44_55_66");
+				 "other"),
+		"/org/bluez/hci1/dev_11_22_33_44_55_66");
 	/* no Bonded property (BlueZ < 5.65): Paired stands in, and says so */
-	ck_assert(bluez_device_bonded(m, "/org/bluez/hci1/dev_C0_FF_EE_00_13_42",
-		&fp));
+	ck_assert(bluez_device_bonded(m,
+		"/org/bluez/hci1/dev_C0_FF_EE_00_13_42", &fp));
 	ck_assert(fp);
 	ck_assert(!bluez_device_bonded(m,
 		"/org/bluez/hci1/dev_11_22_33_44_55_66", &fp));

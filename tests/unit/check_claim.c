@@ -24,7 +24,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-	ck_assert_int_eq(rmdir(dir), 0);   /* nothing left behind */
+	ck_assert_int_eq(rmdir(dir), 0); /* nothing left behind */
 	g_free(dir);
 }
 
@@ -56,7 +56,8 @@ START_TEST(a_second_claim_on_the_same_dut_is_refused)
 		ck_assert_ptr_nonnull(claim_path(b));
 		claim_free(b);
 	} else {
-		char *who = g_strdup_printf("C0:FF:EE:00:13:42 on hci0 is in use "
+		char *who = g_strdup_printf(
+			"C0:FF:EE:00:13:42 on hci0 is in use "
 			"by another bondcheck run (bondcheck-tests, pid %ld): "
 			"wait for it to end, or use another adapter",
 			(long)getpid());

@@ -29,7 +29,8 @@ static const struct {
 		"le-connection-abort-by-local" },
 	{ "{\"type\":\"bluez\",\"t\":1,\"event\":\"reply\",\"method\":\"Pair\","
 	  "\"path\":\"/org/bluez/hci0/dev_C0_FF_EE_00_13_42\",\"ok\":true,"
-	  "\"ms\":40}", "reply Pair hci*/dev_<a1> ok" },
+	  "\"ms\":40}",
+		"reply Pair hci*/dev_<a1> ok" },
 	{ "{\"type\":\"bluez\",\"t\":1,\"event\":\"property\",\"path\":"
 	  "\"/org/bluez/hci1/dev_AA_BB_CC_DD_EE_FF/service000a/char000b\","
 	  "\"iface\":\"org.bluez.GattCharacteristic1\",\"name\":\"Value\","
@@ -58,7 +59,8 @@ static const struct {
 	  "\"c0:ff:ee:00:13:42\",\"reason\":\"0x13\"}",
 		"hci event=disconnect address=<a1> reason=0x13" },
 	{ "{\"type\":\"note\",\"t\":1,\"text\":\"AA:BB:CC:DD:EE:FF0 is not "
-	  "one\"}", "note text=AA:BB:CC:DD:EE:FF0 is not one" },
+	  "one\"}",
+		"note text=AA:BB:CC:DD:EE:FF0 is not one" },
 };
 
 START_TEST(events_have_one_normal_form)
@@ -95,8 +97,8 @@ START_TEST(one_address_in_any_spelling_is_one_name)
 		char *s;
 
 		ck_assert(json_parser_load_from_data(p, events[i], -1, NULL));
-		s = compare_normalise(json_node_get_object(
-			json_parser_get_root(p)), addrs);
+		s = compare_normalise(
+			json_node_get_object(json_parser_get_root(p)), addrs);
 		ck_assert_str_eq(s, want[i]);
 		g_free(s);
 	}
@@ -161,8 +163,10 @@ START_TEST(the_same_run_twice_has_nothing_to_say)
 	ck_assert_int_eq(json_object_get_int_member(o, "regressions_count"), 0);
 	ck_assert_int_eq(json_object_get_int_member(o, "fixes_count"), 0);
 	ck_assert(!json_object_get_boolean_member(o, "scenario_changed"));
-	ck_assert_int_eq(count_of(o, "only_in_base") + count_of(o, "only_in_new") +
-		count_of(o, "not_run_in_new"), 0);
+	ck_assert_int_eq(count_of(o, "only_in_base") +
+				 count_of(o, "only_in_new") +
+				 count_of(o, "not_run_in_new"),
+		0);
 	json_node_unref(n);
 	compare_free(c);
 	drop(a, b);
@@ -181,24 +185,28 @@ START_TEST(a_step_that_passed_then_failed_is_a_regression)
 	o = as_json(c, &n);
 	ck_assert_int_eq(json_object_get_int_member(o, "regressions_count"), 1);
 	reg = json_array_get_object_element(json_object_get_array_member(o,
-		"regressions"), 0);
+						    "regressions"),
+		0);
 	ck_assert_int_eq(json_object_get_int_member(reg, "line"), 10);
 	it = json_object_get_array_member(reg, "iteration");
 	ck_assert_int_eq(json_array_get_length(it), 1);
 	ck_assert_int_eq(json_array_get_int_element(it, 0), 4);
-	ck_assert_str_eq(json_object_get_string_member(json_object_get_object_member(
-		reg, "new"), "verdict"), "peer-removed-pairing");
+	ck_assert_str_eq(json_object_get_string_member(
+				 json_object_get_object_member(reg, "new"),
+				 "verdict"),
+		"peer-removed-pairing");
 	/* the events part at the third: the DUT's key lookup */
 	div = json_object_get_object_member(reg, "divergence");
 	ck_assert_int_eq(json_object_get_int_member(div, "at"), 2);
 	ck_assert_str_eq(json_array_get_string_element(
-		json_object_get_array_member(div, "base"), 0),
+				 json_object_get_array_member(div, "base"), 0),
 		"sim ltk-request peer=<a2> found=true");
 	ck_assert_str_eq(json_array_get_string_element(
-		json_object_get_array_member(div, "new"), 0),
+				 json_object_get_array_member(div, "new"), 0),
 		"sim ltk-request peer=<a2> found=false");
 	ck_assert_int_eq(json_array_get_length(json_object_get_array_member(div,
-		"context")), 2);
+				 "context")),
+		2);
 	/* the rest of BASE never ran in NEW: not "in one run only" */
 	ck_assert_int_eq(count_of(o, "not_run_in_new"), 19);
 	ck_assert_int_eq(count_of(o, "only_in_base"), 0);
@@ -237,8 +245,10 @@ START_TEST(a_different_failure_is_a_verdict_change)
 	/* the same log with another verdict at the failing step */
 	ck_assert(g_file_get_contents(a, &text, NULL, NULL));
 	{
-		char **parts = g_strsplit(text, "\"verdict\":\"peer-removed-"
-						"pairing\"", -1);
+		char **parts = g_strsplit(text,
+			"\"verdict\":\"peer-removed-"
+			"pairing\"",
+			-1);
 
 		changed = g_strjoinv("\"verdict\":\"identity-changed\"", parts);
 		g_strfreev(parts);
@@ -265,14 +275,14 @@ static const struct {
 	gint64 min_delta;
 	bool flagged;
 } timings[] = {
-	{ 800, 1300, 1.5, 100, true },     /* x1.6, +500 */
-	{ 800, 1100, 1.5, 100, false },    /* x1.4 */
+	{ 800, 1300, 1.5, 100, true },  /* x1.6, +500 */
+	{ 800, 1100, 1.5, 100, false }, /* x1.4 */
 	{ 800, 1100, 1.3, 100, true },
-	{ 800, 1200, 1.5, 100, true },     /* exactly x1.5 */
-	{ 50, 120, 1.5, 100, false },      /* x2.4 but only +70 ms */
-	{ 50, 150, 1.5, 100, true },       /* +100 ms */
+	{ 800, 1200, 1.5, 100, true }, /* exactly x1.5 */
+	{ 50, 120, 1.5, 100, false },  /* x2.4 but only +70 ms */
+	{ 50, 150, 1.5, 100, true },   /* +100 ms */
 	{ 800, 1300, 1.5, 600, false },
-	{ 1300, 800, 1.5, 100, false },    /* faster is never flagged */
+	{ 1300, 800, 1.5, 100, false }, /* faster is never flagged */
 };
 
 START_TEST(a_slow_down_is_flagged_past_both_limits)
@@ -345,7 +355,7 @@ START_TEST(moved_lines_beyond_the_window_count_as_one_run_only)
 
 	genlog_opts_init(&oa);
 	genlog_opts_init(&ob);
-	oa.cycles = ob.cycles = COMPARE_WINDOW;   /* 3 x the window */
+	oa.cycles = ob.cycles = COMPARE_WINDOW; /* 3 x the window */
 	ob.line_offset = 1;
 	a = gen(&oa);
 	b = gen(&ob);
@@ -356,7 +366,9 @@ START_TEST(moved_lines_beyond_the_window_count_as_one_run_only)
 	ck_assert_int_eq(count_of(o, "only_in_base"), steps);
 	ck_assert_int_eq(count_of(o, "only_in_new"), steps);
 	ck_assert_int_eq(json_array_get_length(json_object_get_array_member(
-		json_object_get_object_member(o, "only_in_base"), "steps")),
+				 json_object_get_object_member(o,
+					 "only_in_base"),
+				 "steps")),
 		COMPARE_MAX_LISTED);
 	json_node_unref(n);
 	compare_free(c);
@@ -367,7 +379,9 @@ END_TEST
 static char *logs_file(const char *name)
 {
 	return g_build_filename(getenv("BONDCHECK_SRCDIR") ?
-		getenv("BONDCHECK_SRCDIR") : ".", "tests", "logs", name, NULL);
+					getenv("BONDCHECK_SRCDIR") :
+					".",
+		"tests", "logs", name, NULL);
 }
 
 START_TEST(a_regression_says_which_central_it_was)
@@ -386,11 +400,13 @@ START_TEST(a_regression_says_which_central_it_was)
 	compare_print(c, f, false, 0);
 	fclose(f);
 	ck_assert_msg(strstr(buf, "failed at line 4 as B: "
-		"peer-removed-pairing"), "%s", buf);
+				  "peer-removed-pairing"),
+		"%s", buf);
 	ck_assert_msg(strstr(buf, "line 4    reconnect as B "), "%s", buf);
 	o = as_json(c, &n);
 	reg = json_array_get_object_element(json_object_get_array_member(o,
-		"regressions"), 0);
+						    "regressions"),
+		0);
 	ck_assert_str_eq(json_object_get_string_member(reg, "central"), "B");
 	json_node_unref(n);
 	compare_free(c);
@@ -406,7 +422,8 @@ START_TEST(a_bad_log_on_either_side_is_an_error_with_its_place)
 	int fd = g_mkstemp(b);
 	GError *err = NULL;
 	char *want;
-	static const char bad[] = "{\"type\":\"run-start\",\"t\":0,\"schema\":9,"
+	static const char bad[] =
+		"{\"type\":\"run-start\",\"t\":0,\"schema\":9,"
 		"\"tool\":\"bondcheck\",\"scenario\":{\"name\":\"S\",\"sha256\":"
 		"\"ab\"}}\n";
 

@@ -16,11 +16,13 @@ START_TEST(a_full_file_reads)
 	GError *err = NULL;
 
 	dconfig_init(&c);
-	ck_assert_msg(dconfig_parse(&c,
-		"# comment\n; also a comment\n\n[daemon]\n  retention = 7\n"
-		"max-queued=3\nmax-state-size = 512M\n"
-		"[reboot mpremote]\ncommand = mpremote reset\n"
-		"[ reboot relay.2 ]\ncommand=relay --port 2 \n", "c", &err),
+	ck_assert_msg(
+		dconfig_parse(&c,
+			"# comment\n; also a comment\n\n[daemon]\n  retention = 7\n"
+			"max-queued=3\nmax-state-size = 512M\n"
+			"[reboot mpremote]\ncommand = mpremote reset\n"
+			"[ reboot relay.2 ]\ncommand=relay --port 2 \n",
+			"c", &err),
 		"%s", err ? err->message : "");
 	ck_assert_uint_eq(c.retention, 7);
 	ck_assert_uint_eq(c.max_queued, 3);
@@ -66,15 +68,15 @@ static const struct {
 	{ "[daemon]\n  max-queued = -1\n", "c:2:16: max-queued is a number" },
 	{ "[daemon]\ncolour = yes\n", "c:2:1: unknown key 'colour'" },
 	{ "[daemon]\nmax-state-size = 1.5G\n", "c:2:18: max-state-size is a "
-		"size from 4K to 1T" },
+					       "size from 4K to 1T" },
 	{ "[daemon]\nmax-state-size = 1000\n", "c:2:18: max-state-size is a "
-		"size" },
+					       "size" },
 	{ "[daemon]\nmax-state-size = 2P\n", "c:2:18: max-state-size is a "
-		"size" },
+					     "size" },
 	{ "[daemon]\nmax-state-size = 99999999999999999999999K\n",
 		"c:2:18: max-state-size is a size" },
 	{ "[daemon]\nmax-state-size = 1GB\n", "c:2:18: max-state-size is a "
-		"size" },
+					      "size" },
 	{ "[other]\n", "c:1:1: unknown section [other]" },
 	{ "[daemon\n", "c:1:1: a section is" },
 	{ "[daemon]\njust words\n", "c:2:1: expected KEY = VALUE" },
@@ -129,11 +131,13 @@ START_TEST(the_readme_names_only_shipped_reboot_methods)
 	ck_assert(dconfig_load(&c, conf, true, NULL));
 	ck_assert(g_file_get_contents(readme, &text, NULL, NULL));
 	for (g_regex_match(re, text, 0, &m); g_match_info_matches(m);
-	     g_match_info_next(m, NULL)) {
+		g_match_info_next(m, NULL)) {
 		char *name = g_match_info_fetch(m, 1);
 
-		ck_assert_msg(dconfig_reboot(&c, name), "README: --reboot %s "
-			"is not in systemd/bondcheckd.conf", name);
+		ck_assert_msg(dconfig_reboot(&c, name),
+			"README: --reboot %s "
+			"is not in systemd/bondcheckd.conf",
+			name);
 		g_free(name);
 		n++;
 	}
@@ -153,7 +157,8 @@ Suite *dconfig_suite(void)
 	TCase *tc = tcase_create("core");
 
 	tcase_add_test(tc, a_full_file_reads);
-	tcase_add_test(tc, the_shipped_example_reads_and_an_absent_file_is_empty);
+	tcase_add_test(tc,
+		the_shipped_example_reads_and_an_absent_file_is_empty);
 	tcase_add_test(tc, the_readme_names_only_shipped_reboot_methods);
 	tcase_add_loop_test(tc, each_mistake_is_named_with_its_place, 0,
 		G_N_ELEMENTS(bad));

@@ -26,9 +26,9 @@ static const struct {
 	{ "0s", 0 },
 	{ "1.0004s", 1000 },
 	{ "24h", 86400000 },
-	{ "0x10s", -1 },      /* hex: strtod would read 16 */
+	{ "0x10s", -1 }, /* hex: strtod would read 16 */
 	{ "0X1Fms", -1 },
-	{ "1e3ms", -1 },      /* an exponent */
+	{ "1e3ms", -1 }, /* an exponent */
 	{ "1E2s", -1 },
 	{ "inf", -1 },
 	{ "infs", -1 },
@@ -41,11 +41,11 @@ static const struct {
 	{ "1.s", 1000 },
 	{ ".s", -1 },
 	{ "1..5s", -1 },
-	{ "5", -1 },          /* a unit is required */
+	{ "5", -1 }, /* a unit is required */
 	{ "s", -1 },
 	{ "", -1 },
 	{ "10d", -1 },
-	{ "25h", -1 },        /* over 24 h */
+	{ "25h", -1 }, /* over 24 h */
 	{ "1000000000000000000000000s", -1 },
 };
 
@@ -56,7 +56,8 @@ START_TEST(a_bare_number_is_told_its_unit)
 	int64_t ms;
 
 	ck_assert(!duration_parse("15", &ms, &err));
-	ck_assert_str_eq(err->message, "'15' has no unit: write 15s (or "
+	ck_assert_str_eq(err->message,
+		"'15' has no unit: write 15s (or "
 		"15ms; a duration is a number and ms, s, m or h)");
 	g_clear_error(&err);
 	ck_assert(!duration_parse("1.5", &ms, &err));

@@ -25,7 +25,7 @@ struct fcall {
 	bluez_reply_fn fn;
 	void *ud;
 	GDestroyNotify destroy;
-	char *arg;                /* the argument, printed; NULL if none */
+	char *arg; /* the argument, printed; NULL if none */
 	guint id;
 	bool done;
 };
@@ -53,29 +53,29 @@ struct fake {
 	char *cap;
 	int registered;
 	int unregistered;
-	bool hold_unregister;     /* keep the unregistration's answer... */
+	bool hold_unregister;      /* keep the unregistration's answer... */
 	engine_done_fn unreg_done; /* ...here */
 	void *unreg_ud;
 	/* trigger */
 	char *command;
-	char *env;                /* the command's environment, joined */
+	char *env; /* the command's environment, joined */
 	trigger_done_fn cmd_done;
 	void *cmd_ud;
 	char *prompt;
 	/* mgmt (with_mgmt): the adapter's privacy, and what set did */
 	bool with_mgmt;
-	int mgmt_privacy;         /* -1: the read fails */
-	int mgmt_set_error;       /* a BCERROR code, 0: it works */
+	int mgmt_privacy;   /* -1: the read fails */
+	int mgmt_set_error; /* a BCERROR code, 0: it works */
 	int mgmt_sets;
 	bool mgmt_set_to;
-	bool mgmt_leaves_off;     /* bluetoothd says Powered=false, and no
+	bool mgmt_leaves_off; /* bluetoothd says Powered=false, and no
 				   * Powered=true comes */
 	enum scn_privacy cfg_privacy;
 	bool keep_going;
 	bool disconnect_at_end;
-	const char *log_path;     /* the log's file; NULL: sinks only */
+	const char *log_path; /* the log's file; NULL: sinks only */
 	/* results */
-	GPtrArray *events;        /* JSON lines */
+	GPtrArray *events; /* JSON lines */
 	bool finished;
 	struct engine_result result;
 };
@@ -128,7 +128,7 @@ static void advance(int64_t ms)
 			struct ftimer *t = g_ptr_array_index(F.timers, i);
 
 			if (!t->dead && t->due <= until &&
-			    (!next || t->due < next->due))
+				(!next || t->due < next->due))
 				next = t;
 		}
 		if (!next)
@@ -197,8 +197,9 @@ static void answer(enum bluez_op op, const char *err_name, const char *text,
 {
 	struct fcall *c = pending(op);
 	GError *e = err_name ? g_error_new(BCERROR,
-		bcerror_from_dbus_name(err_name), "%s: %s", err_name, text) :
-		NULL;
+				       bcerror_from_dbus_name(err_name),
+				       "%s: %s", err_name, text) :
+	                       NULL;
 	struct bluez_reply r = { value, e, err_name, text };
 
 	ck_assert_msg(c, "no pending %s", bluez_op_to_str(op));
@@ -239,8 +240,7 @@ static void a_policy(void *d, unsigned central, bool accept, long passkey)
 	F.passkey = passkey;
 }
 
-static void a_register(void *d, const char *cap, engine_done_fn done,
-	void *ud)
+static void a_register(void *d, const char *cap, engine_done_fn done, void *ud)
 {
 	(void)d;
 	g_free(F.cap);
@@ -310,8 +310,10 @@ static const struct trigger_ops ftrigger = { t_command, t_serial, t_prompt,
 
 static guint fm_read(void *d, int index, mgmt_privacy_fn fn, void *ud)
 {
-	GError *e = F.mgmt_privacy < 0 ? g_error_new(BCERROR,
-		BCERROR_NOT_SUPPORTED, "mgmt: no such thing") : NULL;
+	GError *e = F.mgmt_privacy < 0 ?
+	                    g_error_new(BCERROR, BCERROR_NOT_SUPPORTED,
+				    "mgmt: no such thing") :
+	                    NULL;
 
 	(void)d;
 	ck_assert_int_eq(index, 0);
@@ -323,8 +325,11 @@ static guint fm_read(void *d, int index, mgmt_privacy_fn fn, void *ud)
 
 static guint fm_set(void *d, int index, bool on, mgmt_done_fn fn, void *ud)
 {
-	GError *e = F.mgmt_set_error ? g_error_new(BCERROR, F.mgmt_set_error,
-		"mgmt Set Powered on hci0: Permission Denied (0x14)") : NULL;
+	GError *e =
+		F.mgmt_set_error ?
+			g_error_new(BCERROR, F.mgmt_set_error,
+				"mgmt Set Powered on hci0: Permission Denied (0x14)") :
+			NULL;
 
 	(void)d;
 	ck_assert_int_eq(index, 0);
@@ -393,9 +398,10 @@ static void setup(void)
 	F.timers = g_ptr_array_new_with_free_func(g_free);
 	F.events = g_ptr_array_new_with_free_func(g_free);
 	F.now = 1000000;
-	madd("/org/bluez/hci0", g_variant_new_parsed(
-		"{'org.bluez.Adapter1': {'Powered': <true>, 'Pairable': <true>, "
-		"'Address': <'00:B0:DC:00:00:01'>}}"));
+	madd("/org/bluez/hci0",
+		g_variant_new_parsed(
+			"{'org.bluez.Adapter1': {'Powered': <true>, 'Pairable': <true>, "
+			"'Address': <'00:B0:DC:00:00:01'>}}"));
 }
 
 static void add_dut(bool bonded, bool rssi)
@@ -405,15 +411,19 @@ static void add_dut(bool bonded, bool rssi)
 	g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
 	g_variant_builder_add(&b, "{sv}", "Address",
 		g_variant_new_string("C0:FF:EE:00:13:42"));
-	g_variant_builder_add(&b, "{sv}", "Name", g_variant_new_string("mpy-temp"));
-	g_variant_builder_add(&b, "{sv}", "Paired", g_variant_new_boolean(bonded));
-	g_variant_builder_add(&b, "{sv}", "Bonded", g_variant_new_boolean(bonded));
+	g_variant_builder_add(&b, "{sv}", "Name",
+		g_variant_new_string("mpy-temp"));
+	g_variant_builder_add(&b, "{sv}", "Paired",
+		g_variant_new_boolean(bonded));
+	g_variant_builder_add(&b, "{sv}", "Bonded",
+		g_variant_new_boolean(bonded));
 	g_variant_builder_add(&b, "{sv}", "Connected",
 		g_variant_new_boolean(FALSE));
 	g_variant_builder_add(&b, "{sv}", "ServicesResolved",
 		g_variant_new_boolean(FALSE));
 	if (rssi)
-		g_variant_builder_add(&b, "{sv}", "RSSI", g_variant_new_int16(-52));
+		g_variant_builder_add(&b, "{sv}", "RSSI",
+			g_variant_new_int16(-52));
 	g_variant_builder_init(&ifs, G_VARIANT_TYPE("a{sa{sv}}"));
 	g_variant_builder_add(&ifs, "{s@a{sv}}", BLUEZ_IFACE_DEVICE,
 		g_variant_builder_end(&b));
@@ -502,7 +512,7 @@ static int count_events(const char *needle)
 static const char *last_event(void)
 {
 	return F.events->len ? g_ptr_array_index(F.events, F.events->len - 1) :
-			       "";
+	                       "";
 }
 
 /* ---- tests --------------------------------------------------------------- */
@@ -579,8 +589,8 @@ START_TEST(scan_sees_a_device_bluez_already_knew)
 	advance(1);
 	ck_assert(F.finished);
 	ck_assert_int_eq(F.result.outcome, ENGINE_OUTCOME_PASSED);
-	ck_assert_int_eq(count_events("C0:FF:EE:00:13:42 advertises ("
-				      DEV ")"), 1);
+	ck_assert_int_eq(count_events("C0:FF:EE:00:13:42 advertises (" DEV ")"),
+		1);
 }
 END_TEST
 
@@ -597,8 +607,10 @@ static void reconnect_attempt(bool signal)
 		NULL);
 	set_dev("Connected", g_variant_new_boolean(FALSE));
 	if (signal)
-		msignal("Disconnected", g_variant_new_parsed("('org.bluez.Reason.Authentication',"
-					     " 'disconnection-authentication-failure')"));
+		msignal("Disconnected",
+			g_variant_new_parsed(
+				"('org.bluez.Reason.Authentication',"
+				" 'disconnection-authentication-failure')"));
 	ck_assert(!F.finished);
 	advance(300);
 	ck_assert(F.finished);
@@ -861,9 +873,9 @@ static void log_full_in_cleanup(const char *path)
 
 static const struct {
 	const char *scenario;
-	void (*before)(const char *path);  /* before the run starts */
+	void (*before)(const char *path); /* before the run starts */
 	void (*during)(const char *path);
-	int fail_line;            /* the step it ends, 0: none */
+	int fail_line; /* the step it ends, 0: none */
 } log_lost[] = {
 	{ "scan\n", log_full_at_start, NULL, 1 },
 	{ "scan\nsleep 1m\n", NULL, log_full_in_a_step, 2 },
@@ -896,8 +908,8 @@ START_TEST(a_log_that_cannot_be_written_ends_the_run_as_an_environment_error)
 	ck_assert_int_eq(F.result.verdict, VERDICT_ENVIRONMENT_ERROR);
 	ck_assert_int_eq(F.result.exit_status, 3);
 	ck_assert_int_eq(F.result.fail_line, log_lost[_i].fail_line);
-	ck_assert_msg(strstr(F.result.message, "No space left on device"),
-		"%s", F.result.message);
+	ck_assert_msg(strstr(F.result.message, "No space left on device"), "%s",
+		F.result.message);
 	/* the sinks (--json, bondcheckd's Event) still hear the end */
 	ck_assert_ptr_nonnull(strstr(last_event(), "\"result\":\"error\""));
 	ck_assert_int_eq(count_events("\"type\":\"run-end\""), 1);
@@ -922,15 +934,18 @@ END_TEST
 START_TEST(a_lost_cccd_is_subscription_lost)
 {
 	add_dut(true, false);
-	madd(DEV "/service000a/char000b", g_variant_new_parsed(
-		"{'org.bluez.GattCharacteristic1': {'UUID': "
-		"<'00002a6e-0000-1000-8000-00805f9b34fb'>}}"));
+	madd(DEV "/service000a/char000b",
+		g_variant_new_parsed(
+			"{'org.bluez.GattCharacteristic1': {'UUID': "
+			"<'00002a6e-0000-1000-8000-00805f9b34fb'>}}"));
 	madd(DEV "/service000a/char000b/desc000d",
-		g_variant_new_parsed("{'org.bluez.GattDescriptor1': {'UUID': "
-				     "<'00002902-0000-1000-8000-00805f9b34fb'>}}"));
+		g_variant_new_parsed(
+			"{'org.bluez.GattDescriptor1': {'UUID': "
+			"<'00002902-0000-1000-8000-00805f9b34fb'>}}"));
 	set_dev("Connected", g_variant_new_boolean(TRUE));
 	start("subscribe 2a6e\nexpect connected=no timeout=1s\n"
-	      "expect connected=yes timeout=1s\nexpect-notify 2a6e\n", NULL);
+	      "expect connected=yes timeout=1s\nexpect-notify 2a6e\n",
+		NULL);
 	engine_bluez_available(eng, true, NULL);
 	answer(BLUEZ_OP_START_NOTIFY, NULL, NULL, NULL);
 	model_set(F.m, DEV "/service000a/char000b", BLUEZ_IFACE_GATT_CHRC,
@@ -955,7 +970,8 @@ START_TEST(a_lost_cccd_is_subscription_lost)
 	ck_assert_int_eq(F.result.confidence, CONFIDENCE_CONFIRMED);
 	ck_assert_int_eq(count_events("\"cccd\":\"0000\""), 1);
 	/* no HCI, no simulator: what it did with notifications is unseen */
-	ck_assert_ptr_nonnull(strstr(F.result.message, "reads 0000 "
+	ck_assert_ptr_nonnull(strstr(F.result.message,
+		"reads 0000 "
 		"(notifications off): it did not keep the bonded host's "
 		"subscription; whether it still sends notifications is not "
 		"seen here"));
@@ -976,15 +992,18 @@ static void hci_pdu(const char *what, bool sent, int smp_code)
 START_TEST(a_lost_cccd_says_whether_notifications_still_came)
 {
 	add_dut(true, false);
-	madd(DEV "/service000a/char000b", g_variant_new_parsed(
-		"{'org.bluez.GattCharacteristic1': {'UUID': "
-		"<'00002a6e-0000-1000-8000-00805f9b34fb'>}}"));
+	madd(DEV "/service000a/char000b",
+		g_variant_new_parsed(
+			"{'org.bluez.GattCharacteristic1': {'UUID': "
+			"<'00002a6e-0000-1000-8000-00805f9b34fb'>}}"));
 	madd(DEV "/service000a/char000b/desc000d",
-		g_variant_new_parsed("{'org.bluez.GattDescriptor1': {'UUID': "
-				     "<'00002902-0000-1000-8000-00805f9b34fb'>}}"));
+		g_variant_new_parsed(
+			"{'org.bluez.GattDescriptor1': {'UUID': "
+			"<'00002902-0000-1000-8000-00805f9b34fb'>}}"));
 	set_dev("Connected", g_variant_new_boolean(TRUE));
 	start("subscribe 2a6e\nexpect connected=no timeout=1s\n"
-	      "expect connected=yes timeout=10s\nexpect-notify 2a6e\n", NULL);
+	      "expect connected=yes timeout=10s\nexpect-notify 2a6e\n",
+		NULL);
 	engine_bluez_available(eng, true, NULL);
 	answer(BLUEZ_OP_START_NOTIFY, NULL, NULL, NULL);
 	model_set(F.m, DEV "/service000a/char000b", BLUEZ_IFACE_GATT_CHRC,
@@ -1002,12 +1021,14 @@ START_TEST(a_lost_cccd_says_whether_notifications_still_came)
 	advance(1);
 	the_run_takes_its_link_down();
 	ck_assert_int_eq(F.result.verdict, VERDICT_SUBSCRIPTION_LOST);
-	ck_assert_msg(strstr(F.result.message, "reads 0000 (notifications "
-		"off): it did not keep the bonded host's subscription; yet it "
-		"sent 1 notification on this link in the "), "%s",
-		F.result.message);
+	ck_assert_msg(
+		strstr(F.result.message,
+			"reads 0000 (notifications "
+			"off): it did not keep the bonded host's subscription; yet it "
+			"sent 1 notification on this link in the "),
+		"%s", F.result.message);
 	ck_assert_ptr_nonnull(strstr(F.result.message, "(HCI): it notifies "
-		"without the CCCD"));
+						       "without the CCCD"));
 	ck_assert_int_eq(count_events("\"notifications_seen\":1"), 1);
 }
 END_TEST
@@ -1028,12 +1049,16 @@ START_TEST(a_pairing_that_stalls_says_where_on_hci)
 	advance(5000);
 	ck_assert(F.finished);
 	ck_assert_int_eq(F.result.verdict, VERDICT_EXPECTATION_FAILED);
-	ck_assert_msg(strstr(F.result.message, "on HCI the last SMP PDU the "
-		"central sent was Pairing Public Key, the last the DUT sent "
-		"Pairing Response, 4980 ms before the timeout: the DUT stopped "
-		"answering mid-pairing"), "%s", F.result.message);
+	ck_assert_msg(
+		strstr(F.result.message,
+			"on HCI the last SMP PDU the "
+			"central sent was Pairing Public Key, the last the DUT sent "
+			"Pairing Response, 4980 ms before the timeout: the DUT stopped "
+			"answering mid-pairing"),
+		"%s", F.result.message);
 	ck_assert_int_eq(count_events("\"smp_last_sent\":\"Pairing Public "
-		"Key\""), 1);
+				      "Key\""),
+		1);
 }
 END_TEST
 
@@ -1093,8 +1118,8 @@ static void add_temp(const char *svc, const char *chr)
 	char *path = g_strdup_printf(DEV "/%s/%s", svc, chr);
 
 	madd(path, g_variant_new_parsed(
-		"{'org.bluez.GattCharacteristic1': {'UUID': "
-		"<'00002a6e-0000-1000-8000-00805f9b34fb'>}}"));
+			   "{'org.bluez.GattCharacteristic1': {'UUID': "
+			   "<'00002a6e-0000-1000-8000-00805f9b34fb'>}}"));
 	g_free(path);
 }
 
@@ -1113,12 +1138,14 @@ START_TEST(a_read_follows_the_characteristic_to_its_new_object)
 	engine_bluez_available(eng, true, NULL);
 	c = pending(BLUEZ_OP_READ);
 	ck_assert_str_eq(c->path, DEV "/service001c/char001d");
-	gone = g_variant_ref_sink(g_variant_new_parsed(
-		"['org.bluez.GattCharacteristic1']"));
+	gone = g_variant_ref_sink(
+		g_variant_new_parsed("['org.bluez.GattCharacteristic1']"));
 	model_remove(F.m, DEV "/service001c/char001d", gone);
 	g_variant_unref(gone);
-	answer(BLUEZ_OP_READ, DBUS_ERR_UNKNOWN_OBJECT, "Method \"ReadValue\" "
-		"doesn't exist", NULL);
+	answer(BLUEZ_OP_READ, DBUS_ERR_UNKNOWN_OBJECT,
+		"Method \"ReadValue\" "
+		"doesn't exist",
+		NULL);
 	ck_assert(!F.finished);
 	ck_assert_ptr_null(pending(BLUEZ_OP_READ));
 	add_temp("service0023", "char0024");
@@ -1144,8 +1171,8 @@ START_TEST(a_characteristic_that_stays_gone_times_out)
 	set_dev("Connected", g_variant_new_boolean(TRUE));
 	start("read 2a6e timeout=2s\n", NULL);
 	engine_bluez_available(eng, true, NULL);
-	gone = g_variant_ref_sink(g_variant_new_parsed(
-		"['org.bluez.GattCharacteristic1']"));
+	gone = g_variant_ref_sink(
+		g_variant_new_parsed("['org.bluez.GattCharacteristic1']"));
 	model_remove(F.m, DEV "/service001c/char001d", gone);
 	g_variant_unref(gone);
 	answer(BLUEZ_OP_READ, DBUS_ERR_UNKNOWN_OBJECT, "gone", NULL);
@@ -1204,9 +1231,11 @@ static void the_run_takes_its_link_down(void)
 static void add_device(const char *path, const char *addr, const char *type,
 	const char *name)
 {
-	char *ifs = g_strdup_printf("{'org.bluez.Device1': {'Address': <'%s'>, "
+	char *ifs = g_strdup_printf(
+		"{'org.bluez.Device1': {'Address': <'%s'>, "
 		"'AddressType': <'%s'>, 'Name': <'%s'>, 'Paired': <false>, "
-		"'Connected': <false>, 'RSSI': <int16 -60>}}", addr, type, name);
+		"'Connected': <false>, 'RSSI': <int16 -60>}}",
+		addr, type, name);
 
 	madd(path, g_variant_new_parsed(ifs));
 	g_free(ifs);
@@ -1320,8 +1349,10 @@ static void d_pair_twice(void)
 
 static void d_pair_remove_fails(void)
 {
-	answer(BLUEZ_OP_REMOVE_DEVICE, BLUEZ_ERR_NOT_READY, "Resource Not "
-		"Ready", NULL);
+	answer(BLUEZ_OP_REMOVE_DEVICE, BLUEZ_ERR_NOT_READY,
+		"Resource Not "
+		"Ready",
+		NULL);
 }
 
 static void d_pair_hangs(void)
@@ -1434,14 +1465,18 @@ static void d_remove(void)
 static void d_remove_gone_first(void)
 {
 	mremove(DEV, BLUEZ_IFACE_DEVICE);
-	answer(BLUEZ_OP_REMOVE_DEVICE, BLUEZ_ERR_DOES_NOT_EXIST, "Does Not "
-		"Exist", NULL);
+	answer(BLUEZ_OP_REMOVE_DEVICE, BLUEZ_ERR_DOES_NOT_EXIST,
+		"Does Not "
+		"Exist",
+		NULL);
 }
 
 static void d_remove_fails(void)
 {
-	answer(BLUEZ_OP_REMOVE_DEVICE, BLUEZ_ERR_NOT_READY, "Resource Not "
-		"Ready", NULL);
+	answer(BLUEZ_OP_REMOVE_DEVICE, BLUEZ_ERR_NOT_READY,
+		"Resource Not "
+		"Ready",
+		NULL);
 }
 
 static void d_remove_hangs(void)
@@ -1472,8 +1507,8 @@ static void rebooted(void)
 static void d_new_identity(void)
 {
 	rebooted();
-	add_device("/org/bluez/hci0/dev_D4_11_22_33_44_55",
-		"D4:11:22:33:44:55", "random", "mpy-temp");
+	add_device("/org/bluez/hci0/dev_D4_11_22_33_44_55", "D4:11:22:33:44:55",
+		"random", "mpy-temp");
 	/* the run stops its discovery on the way out */
 	answer(BLUEZ_OP_STOP_DISCOVERY, NULL, NULL, NULL);
 }
@@ -1481,8 +1516,8 @@ static void d_new_identity(void)
 static void d_stranger_appears(void)
 {
 	rebooted();
-	add_device("/org/bluez/hci0/dev_D4_11_22_33_44_55",
-		"D4:11:22:33:44:55", "random", "someone-else");
+	add_device("/org/bluez/hci0/dev_D4_11_22_33_44_55", "D4:11:22:33:44:55",
+		"random", "someone-else");
 	ck_assert(!F.finished);
 	set_dev("RSSI", g_variant_new_int16(-50));
 	answer(BLUEZ_OP_STOP_DISCOVERY, NULL, NULL, NULL);
@@ -1491,10 +1526,9 @@ static void d_stranger_appears(void)
 static void d_identity_before_trigger(void)
 {
 	/* seen before the trigger finished: still the DUT under a new name */
-	add_device("/org/bluez/hci0/dev_D4_11_22_33_44_55",
-		"D4:11:22:33:44:55", "random", "mpy-temp");
+	add_device("/org/bluez/hci0/dev_D4_11_22_33_44_55", "D4:11:22:33:44:55",
+		"random", "mpy-temp");
 }
-
 
 /* reboot: the other triggers and where a reboot can stick */
 static void d_sim_reboot(void)
@@ -1556,9 +1590,10 @@ static void d_gatt_reboot(void)
 static void w_reboot_chr(void)
 {
 	w_connected();
-	madd(DEV "/service0010/char0011", g_variant_new_parsed(
-		"{'org.bluez.GattCharacteristic1': {'UUID': "
-		"<'b0dc0002-0000-4000-8000-00805f9b34fb'>}}"));
+	madd(DEV "/service0010/char0011",
+		g_variant_new_parsed(
+			"{'org.bluez.GattCharacteristic1': {'UUID': "
+			"<'b0dc0002-0000-4000-8000-00805f9b34fb'>}}"));
 }
 
 static void d_manual_reboot(void)
@@ -1641,10 +1676,10 @@ static void w_advertised(void)
 	w_resolved();
 	set_dev("Name", g_variant_new_string("mpy-temp"));
 	set_dev("UUIDs", g_variant_new_parsed(
-		"['0000181a-0000-1000-8000-00805f9b34fb']"));
+				 "['0000181a-0000-1000-8000-00805f9b34fb']"));
 	set_dev("Appearance", g_variant_new_uint16(768));
-	set_dev("ManufacturerData", g_variant_new_parsed(
-		"{uint16 0x05f1: <[byte 0x01, 0x02]>}"));
+	set_dev("ManufacturerData",
+		g_variant_new_parsed("{uint16 0x05f1: <[byte 0x01, 0x02]>}"));
 }
 
 /* the name comes with a later advertisement */
@@ -1691,7 +1726,8 @@ static void d_connected_never_said(void)
 	set_dev("ServicesResolved", g_variant_new_boolean(TRUE));
 	advance(1);
 	ck_assert_int_eq(count_events("services resolved, but bluetoothd "
-		"never said Connected"), 1);
+				      "never said Connected"),
+		1);
 	ck_assert_int_eq(count_events("\"latency_ms\":220"), 1);
 	/* the next step still sees the link */
 	expect_call(BLUEZ_OP_DISCONNECT, DEV, NULL);
@@ -1710,13 +1746,14 @@ static const struct engine_case {
 	enum verdict verdict;
 	enum confidence confidence;
 	int fail_line;
-	const char *evidence[4];   /* in the last step-end */
+	const char *evidence[4]; /* in the last step-end */
 } engine_cases[] = {
 	/* pair */
 	{ "pair_bonds_through_our_agent", "pair passkey=123456\n", NULL,
 		w_unbonded, d_pair_bonds, ENGINE_OUTCOME_PASSED, VERDICT_PASS,
-		CONFIDENCE_NONE, 0, { "\"io\":\"KeyboardDisplay\"",
-			"\"pairing_ms\":250", "Paired=true" } },
+		CONFIDENCE_NONE, 0,
+		{ "\"io\":\"KeyboardDisplay\"", "\"pairing_ms\":250",
+			"Paired=true" } },
 	{ "pair_bond_no_wants_no_bond", "pair bond=no io=NoInputNoOutput\n",
 		NULL, w_unbonded, d_pair_no_bond, ENGINE_OUTCOME_PASSED,
 		VERDICT_PASS, CONFIDENCE_NONE, 0,
@@ -1726,9 +1763,10 @@ static const struct engine_case {
 		VERDICT_EXPECTATION_FAILED, CONFIDENCE_NONE, 1,
 		{ "\"dbus_error\":{\"name\":\"org.bluez.Error."
 		  "AuthenticationFailed\",\"message\":\"Authentication "
-		  "Failed\"}", "pairing failed: org.bluez.Error."
-		  "AuthenticationFailed Authentication Failed",
-		  "Pair -> org.bluez.Error.AuthenticationFailed" } },
+		  "Failed\"}",
+			"pairing failed: org.bluez.Error."
+			"AuthenticationFailed Authentication Failed",
+			"Pair -> org.bluez.Error.AuthenticationFailed" } },
 	{ "pair_bond_yes_without_bonded_fails", "pair\n", NULL, w_unbonded,
 		d_pair_no_bonded, ENGINE_OUTCOME_FAILED,
 		VERDICT_EXPECTATION_FAILED, CONFIDENCE_NONE, 1,
@@ -1740,27 +1778,31 @@ static const struct engine_case {
 	{ "pair_without_pairable_is_an_environment_error", "pair\n", NULL,
 		w_unbonded, d_pairable_fails, ENGINE_OUTCOME_ERROR,
 		VERDICT_ENVIRONMENT_ERROR, CONFIDENCE_NONE, 1,
-		{ "cannot set the adapter's Pairable", "\"result\":\"error\"" } },
-	{ "pair_over_a_bond_removes_it_and_finds_the_dut_again", "pair\n",
-		NULL, w_bonded, d_repair, ENGINE_OUTCOME_PASSED, VERDICT_PASS,
-		CONFIDENCE_NONE, 0, { "already paired: removing the host's "
-			"bond first", "the device object was removed" } },
+		{ "cannot set the adapter's Pairable",
+			"\"result\":\"error\"" } },
+	{ "pair_over_a_bond_removes_it_and_finds_the_dut_again", "pair\n", NULL,
+		w_bonded, d_repair, ENGINE_OUTCOME_PASSED, VERDICT_PASS,
+		CONFIDENCE_NONE, 0,
+		{ "already paired: removing the host's "
+		  "bond first",
+			"the device object was removed" } },
 	{ "a_second_pair_with_another_io_registers_the_agent_again",
 		"pair\npair io=NoInputNoOutput\n", NULL, w_unbonded,
 		d_pair_twice, ENGINE_OUTCOME_PASSED, VERDICT_PASS,
-		CONFIDENCE_NONE, 0, { "agent re-registered as NoInputNoOutput",
+		CONFIDENCE_NONE, 0,
+		{ "agent re-registered as NoInputNoOutput",
 			"\"io\":\"NoInputNoOutput\"" } },
 	{ "pair_that_cannot_remove_the_old_bond_is_an_environment_error",
 		"pair\n", NULL, w_bonded, d_pair_remove_fails,
 		ENGINE_OUTCOME_ERROR, VERDICT_ENVIRONMENT_ERROR,
 		CONFIDENCE_NONE, 1, { "cannot remove the old bond" } },
-	{ "pair_before_the_dut_is_known_fails", "pair\n", NULL, NULL,
-		d_nothing, ENGINE_OUTCOME_FAILED, VERDICT_EXPECTATION_FAILED,
+	{ "pair_before_the_dut_is_known_fails", "pair\n", NULL, NULL, d_nothing,
+		ENGINE_OUTCOME_FAILED, VERDICT_EXPECTATION_FAILED,
 		CONFIDENCE_NONE, 1, { "the DUT is not known to BlueZ yet" } },
 	{ "pair_that_hangs_times_out", "pair timeout=2s\n", NULL, w_unbonded,
 		d_pair_hangs, ENGINE_OUTCOME_FAILED, VERDICT_EXPECTATION_FAILED,
-		CONFIDENCE_NONE, 1, { "pair did not complete within 2s",
-			"timeout (2s)" } },
+		CONFIDENCE_NONE, 1,
+		{ "pair did not complete within 2s", "timeout (2s)" } },
 	/* trust */
 	{ "trust_passes_when_trusted_turns_true", "trust\n", NULL, w_unbonded,
 		d_trust, ENGINE_OUTCOME_PASSED, VERDICT_PASS, CONFIDENCE_NONE,
@@ -1772,7 +1814,7 @@ static const struct engine_case {
 		d_trust_fails, ENGINE_OUTCOME_FAILED,
 		VERDICT_EXPECTATION_FAILED, CONFIDENCE_NONE, 1,
 		{ "setting Trusted failed", "\"dbus_error\":{\"name\":"
-		  "\"org.bluez.Error.Failed\"" } },
+					    "\"org.bluez.Error.Failed\"" } },
 	{ "trust_before_the_dut_is_known_fails", "trust\n", NULL, NULL,
 		d_nothing, ENGINE_OUTCOME_FAILED, VERDICT_EXPECTATION_FAILED,
 		CONFIDENCE_NONE, 1, { "the DUT is not known yet" } },
@@ -1804,8 +1846,9 @@ static const struct engine_case {
 		VERDICT_PASS, CONFIDENCE_NONE, 0, { "WriteValue -> ok" } },
 	{ "a_refused_write_is_a_gatt_error", "write 2a6e 01\n", NULL, w_gatt,
 		d_write_refused, ENGINE_OUTCOME_FAILED, VERDICT_GATT_ERROR,
-		CONFIDENCE_NONE, 1, { "WriteValue failed: org.bluez.Error."
-			"NotPermitted Write not permitted",
+		CONFIDENCE_NONE, 1,
+		{ "WriteValue failed: org.bluez.Error."
+		  "NotPermitted Write not permitted",
 			"\"dbus_error\":{\"name\":\"org.bluez.Error."
 			"NotPermitted\"" } },
 	{ "a_write_without_the_characteristic_is_a_gatt_error",
@@ -1817,8 +1860,10 @@ static const struct engine_case {
 	{ "a_write_whose_bonded_link_drops_is_peer_removed_pairing",
 		"write 2a6e 01\n", NULL, w_gatt, d_write_link_drops,
 		ENGINE_OUTCOME_FAILED, VERDICT_PEER_REMOVED_PAIRING,
-		CONFIDENCE_INFERRED, 1, { "\"rule\":\"the link dropped before "
-			"services resolved", "Connected=false" } },
+		CONFIDENCE_INFERRED, 1,
+		{ "\"rule\":\"the link dropped before "
+		  "services resolved",
+			"Connected=false" } },
 	{ "a_write_without_an_answer_times_out", "write 2a6e 01 timeout=1s\n",
 		NULL, w_gatt, d_write_hangs, ENGINE_OUTCOME_FAILED,
 		VERDICT_GATT_ERROR, CONFIDENCE_NONE, 1,
@@ -1826,14 +1871,15 @@ static const struct engine_case {
 	/* remove-bond */
 	{ "remove_bond_waits_for_the_device_object_to_go", "remove-bond\n",
 		NULL, w_bonded, d_remove, ENGINE_OUTCOME_PASSED, VERDICT_PASS,
-		CONFIDENCE_NONE, 0, { "RemoveDevice -> ok",
-			"the device object was removed" } },
+		CONFIDENCE_NONE, 0,
+		{ "RemoveDevice -> ok", "the device object was removed" } },
 	{ "remove_bond_of_an_unknown_dut_has_nothing_to_do", "remove-bond\n",
 		NULL, NULL, d_nothing, ENGINE_OUTCOME_PASSED, VERDICT_PASS,
-		CONFIDENCE_NONE, 0, { "BlueZ does not know the DUT: nothing to "
-			"remove" } },
-	{ "remove_bond_of_a_device_already_gone_passes", "remove-bond\n",
-		NULL, w_bonded, d_remove_gone_first, ENGINE_OUTCOME_PASSED,
+		CONFIDENCE_NONE, 0,
+		{ "BlueZ does not know the DUT: nothing to "
+		  "remove" } },
+	{ "remove_bond_of_a_device_already_gone_passes", "remove-bond\n", NULL,
+		w_bonded, d_remove_gone_first, ENGINE_OUTCOME_PASSED,
 		VERDICT_PASS, CONFIDENCE_NONE, 0,
 		{ "RemoveDevice -> org.bluez.Error.DoesNotExist" } },
 	{ "remove_bond_refused_is_expectation_failed", "remove-bond\n", NULL,
@@ -1855,10 +1901,10 @@ static const struct engine_case {
 		"reset-dut", w_bonded, d_new_identity, ENGINE_OUTCOME_FAILED,
 		VERDICT_IDENTITY_CHANGED, CONFIDENCE_INFERRED, 1,
 		{ "\"new_address\":\"D4:11:22:33:44:55\"",
-		  "\"new_address_type\":\"random\"",
-		  "\"old_address\":\"C0:FF:EE:00:13:42\"",
-		  "a new device 'mpy-temp' at D4:11:22:33:44:55 (random) "
-		  "appeared" } },
+			"\"new_address_type\":\"random\"",
+			"\"old_address\":\"C0:FF:EE:00:13:42\"",
+			"a new device 'mpy-temp' at D4:11:22:33:44:55 (random) "
+			"appeared" } },
 	{ "another_device_during_a_reboot_is_not_the_dut", "reboot\n",
 		"reset-dut", w_bonded, d_stranger_appears,
 		ENGINE_OUTCOME_PASSED, VERDICT_PASS, CONFIDENCE_NONE, 0,
@@ -1866,21 +1912,23 @@ static const struct engine_case {
 	{ "a_new_identity_while_the_trigger_runs_is_identity_changed",
 		"reboot\n", "reset-dut", w_bonded, d_identity_before_trigger,
 		ENGINE_OUTCOME_FAILED, VERDICT_IDENTITY_CHANGED,
-		CONFIDENCE_INFERRED, 1, { "the DUT 'mpy-temp' came back as "
-			"D4:11:22:33:44:55 (random) instead of "
-			"C0:FF:EE:00:13:42" } },
+		CONFIDENCE_INFERRED, 1,
+		{ "the DUT 'mpy-temp' came back as "
+		  "D4:11:22:33:44:55 (random) instead of "
+		  "C0:FF:EE:00:13:42" } },
 	/* reboot */
 	{ "a_sim_reboot_waits_for_the_link_to_drop_and_the_dut_to_return",
 		"reboot via=sim\n", NULL, w_connected, d_sim_reboot,
 		ENGINE_OUTCOME_PASSED, VERDICT_PASS, CONFIDENCE_NONE, 0,
 		{ "\"via\":\"sim\"", "\"link_lost_after_ms\":100",
-		  "\"advertising_after_ms\":500",
-		  "trigger via sim (link up)" } },
+			"\"advertising_after_ms\":500",
+			"trigger via sim (link up)" } },
 	{ "a_reboot_whose_link_stays_up_says_so", "reboot via=sim timeout=2s\n",
 		NULL, w_connected, d_sim_reboot_link_stays,
 		ENGINE_OUTCOME_FAILED, VERDICT_EXPECTATION_FAILED,
-		CONFIDENCE_NONE, 1, { "the link never dropped within 2s: did "
-			"the DUT reboot?" } },
+		CONFIDENCE_NONE, 1,
+		{ "the link never dropped within 2s: did "
+		  "the DUT reboot?" } },
 	{ "a_failed_sim_reboot_is_an_environment_error", "reboot via=sim\n",
 		NULL, w_connected, d_sim_reboot_fails, ENGINE_OUTCOME_ERROR,
 		VERDICT_ENVIRONMENT_ERROR, CONFIDENCE_NONE, 1,
@@ -1892,32 +1940,36 @@ static const struct engine_case {
 	{ "a_reboot_command_that_exits_non_zero_fails_at_once",
 		"reboot timeout=1h\n", "reset-dut", w_bonded, d_trigger_exits_2,
 		ENGINE_OUTCOME_FAILED, VERDICT_EXPECTATION_FAILED,
-		CONFIDENCE_NONE, 1, { "the reboot command exited with 2: "
-			"resetting", "\"trigger_status\":2",
-		  "\"trigger_output\":[\"resetting\"]" } },
+		CONFIDENCE_NONE, 1,
+		{ "the reboot command exited with 2: "
+		  "resetting",
+			"\"trigger_status\":2",
+			"\"trigger_output\":[\"resetting\"]" } },
 	{ "a_dut_that_never_returns_is_not_advertising", "reboot timeout=2s\n",
 		"reset-dut", w_bonded, d_never_back, ENGINE_OUTCOME_FAILED,
 		VERDICT_NOT_ADVERTISING, CONFIDENCE_INFERRED, 1,
 		{ "after the reboot the DUT did not advertise again within "
-		  "2s", "\"trigger_status\":0" } },
-	{ "a_gatt_reboot_writes_the_reboot_characteristic",
-		"reboot via=gatt\n", NULL, w_reboot_chr, d_gatt_reboot,
-		ENGINE_OUTCOME_PASSED, VERDICT_PASS, CONFIDENCE_NONE, 0,
+		  "2s",
+			"\"trigger_status\":0" } },
+	{ "a_gatt_reboot_writes_the_reboot_characteristic", "reboot via=gatt\n",
+		NULL, w_reboot_chr, d_gatt_reboot, ENGINE_OUTCOME_PASSED,
+		VERDICT_PASS, CONFIDENCE_NONE, 0,
 		{ "the reboot write got no answer", "advertising again" } },
 	{ "a_gatt_reboot_without_a_link_fails", "reboot via=gatt\n", NULL,
 		w_bonded, d_nothing, ENGINE_OUTCOME_FAILED,
 		VERDICT_EXPECTATION_FAILED, CONFIDENCE_NONE, 1,
 		{ "reboot via=gatt needs a connection and the characteristic "
 		  "b0dc0002-0000-4000-8000-00805f9b34fb" } },
-	{ "a_manual_reboot_asks_the_person_at_the_bench", "reboot "
-		"via=manual\n", NULL, w_bonded, d_manual_reboot,
-		ENGINE_OUTCOME_PASSED, VERDICT_PASS, CONFIDENCE_NONE, 0,
+	{ "a_manual_reboot_asks_the_person_at_the_bench",
+		"reboot "
+		"via=manual\n",
+		NULL, w_bonded, d_manual_reboot, ENGINE_OUTCOME_PASSED,
+		VERDICT_PASS, CONFIDENCE_NONE, 0,
 		{ "\"via\":\"manual\"", "trigger via manual (link down)" } },
 	/* connect, scan, read, subscribe, expect-notify */
-	{ "connect_passes_when_services_resolve", "connect\n", NULL,
-		w_unbonded, d_connect, ENGINE_OUTCOME_PASSED, VERDICT_PASS,
-		CONFIDENCE_NONE, 0, { "\"latency_ms\":30",
-			"ServicesResolved=true" } },
+	{ "connect_passes_when_services_resolve", "connect\n", NULL, w_unbonded,
+		d_connect, ENGINE_OUTCOME_PASSED, VERDICT_PASS, CONFIDENCE_NONE,
+		0, { "\"latency_ms\":30", "ServicesResolved=true" } },
 	{ "connect_when_connected_passes_at_once", "connect\n", NULL,
 		w_resolved, d_nothing, ENGINE_OUTCOME_PASSED, VERDICT_PASS,
 		CONFIDENCE_NONE, 0, { "already connected" } },
@@ -1931,8 +1983,8 @@ static const struct engine_case {
 	{ "a_read_of_another_value_is_expectation_failed",
 		"read 2a6e expect=0929\n", NULL, w_resolved, d_read_other_value,
 		ENGINE_OUTCOME_FAILED, VERDICT_EXPECTATION_FAILED,
-		CONFIDENCE_NONE, 1, { "read 6608, expected 0929",
-			"\"value\":\"6608\"" } },
+		CONFIDENCE_NONE, 1,
+		{ "read 6608, expected 0929", "\"value\":\"6608\"" } },
 	{ "subscribe_then_a_notification_passes_expect_notify",
 		"subscribe 2a6e\nexpect-notify 2a6e\n", NULL, w_resolved,
 		d_subscribe_notify, ENGINE_OUTCOME_PASSED, VERDICT_PASS,
@@ -1947,7 +1999,8 @@ static const struct engine_case {
 	{ "a_notification_with_the_expected_value_passes",
 		"subscribe 2a6e\nexpect-notify 2a6e expect=0102\n", NULL,
 		w_resolved, d_subscribe_notify, ENGINE_OUTCOME_PASSED,
-		VERDICT_PASS, CONFIDENCE_NONE, 0, { "\"value\":\"0102\"",
+		VERDICT_PASS, CONFIDENCE_NONE, 0,
+		{ "\"value\":\"0102\"",
 			"notification from 00002a6e-0000-1000-8000-00805f9b34fb: "
 			"0102" } },
 	{ "a_notification_with_another_value_is_expectation_failed",
@@ -1967,31 +2020,37 @@ static const struct engine_case {
 		"subscribe 2a6e\nsleep 100ms\nexpect-no-notify 2a6e for=1s\n",
 		NULL, w_resolved, d_subscribe_notify_then_wait,
 		ENGINE_OUTCOME_FAILED, VERDICT_EXPECTATION_FAILED,
-		CONFIDENCE_NONE, 3, { "1 notification from "
+		CONFIDENCE_NONE, 3,
+		{ "1 notification from "
 		  "00002a6e-0000-1000-8000-00805f9b34fb came before this step, "
 		  "since the subscription (our subscription)" } },
 	{ "no_notify_after_expect_notify_counts_only_new_ones",
 		"subscribe 2a6e\nexpect-notify 2a6e\nexpect-no-notify 2a6e "
-		"for=500ms\n", NULL, w_resolved, d_subscribe_notify_then_wait,
+		"for=500ms\n",
+		NULL, w_resolved, d_subscribe_notify_then_wait,
 		ENGINE_OUTCOME_PASSED, VERDICT_PASS, CONFIDENCE_NONE, 0,
-		{ "\"notifications\":0", "watching "
-		  "00002a6e-0000-1000-8000-00805f9b34fb for 500 ms (our "
-		  "subscription)" } },
+		{ "\"notifications\":0",
+			"watching "
+			"00002a6e-0000-1000-8000-00805f9b34fb for 500 ms (our "
+			"subscription)" } },
 	{ "no_notify_that_cannot_see_is_an_environment_error",
 		"expect-no-notify 2a6e\n", NULL, w_resolved, d_nothing,
 		ENGINE_OUTCOME_ERROR, VERDICT_ENVIRONMENT_ERROR,
-		CONFIDENCE_NONE, 1, { "nothing here can see a notification "
+		CONFIDENCE_NONE, 1,
+		{ "nothing here can see a notification "
 		  "from 00002a6e-0000-1000-8000-00805f9b34fb" } },
 	/* read/write expect-error= */
 	{ "the_expected_error_passes_a_read",
 		"read 2a6e expect-error=not-permitted\n", NULL, w_resolved,
 		d_read_not_permitted, ENGINE_OUTCOME_PASSED, VERDICT_PASS,
-		CONFIDENCE_NONE, 0, { "ReadValue failed as expected: "
+		CONFIDENCE_NONE, 0,
+		{ "ReadValue failed as expected: "
 		  "not-permitted (Read not permitted)" } },
 	{ "an_att_error_by_its_code_passes_a_read",
 		"read 2a6e expect-error=att-0x80\n", NULL, w_resolved,
 		d_read_att_0x80, ENGINE_OUTCOME_PASSED, VERDICT_PASS,
-		CONFIDENCE_NONE, 0, { "ReadValue failed as expected: failed" } },
+		CONFIDENCE_NONE, 0,
+		{ "ReadValue failed as expected: failed" } },
 	{ "another_error_than_expected_is_expectation_failed",
 		"read 2a6e expect-error=not-authorized\n", NULL, w_resolved,
 		d_read_not_permitted, ENGINE_OUTCOME_FAILED,
@@ -2002,21 +2061,24 @@ static const struct engine_case {
 	{ "success_instead_of_the_expected_error_is_expectation_failed",
 		"write 2a6e 01 expect-error=not-permitted\n", NULL, w_resolved,
 		d_write_ok, ENGINE_OUTCOME_FAILED, VERDICT_EXPECTATION_FAILED,
-		CONFIDENCE_NONE, 1, { "WriteValue succeeded, expected the error "
+		CONFIDENCE_NONE, 1,
+		{ "WriteValue succeeded, expected the error "
 		  "not-permitted" } },
 	/* expect-adv */
 	{ "what_the_dut_advertises_passes_expect_adv",
 		"expect-adv name=mpy-temp uuid=181a manufacturer=0x05f1:0102 "
-		"appearance=768\n", NULL, w_advertised, d_nothing,
-		ENGINE_OUTCOME_PASSED, VERDICT_PASS, CONFIDENCE_NONE, 0,
+		"appearance=768\n",
+		NULL, w_advertised, d_nothing, ENGINE_OUTCOME_PASSED,
+		VERDICT_PASS, CONFIDENCE_NONE, 0,
 		{ "the DUT advertises name 'mpy-temp', uuids "
 		  "[0000181a-0000-1000-8000-00805f9b34fb], manufacturer "
 		  "0x05f1:0102, appearance 768" } },
 	{ "expect_adv_says_what_does_not_match_and_what_was_seen",
 		"expect-adv name=thermo uuid=180f manufacturer=1521:0103 "
-		"appearance=833\n", NULL, w_advertised, d_nothing,
-		ENGINE_OUTCOME_FAILED, VERDICT_EXPECTATION_FAILED,
-		CONFIDENCE_NONE, 1, { "name is not 'thermo'; uuid "
+		"appearance=833\n",
+		NULL, w_advertised, d_nothing, ENGINE_OUTCOME_FAILED,
+		VERDICT_EXPECTATION_FAILED, CONFIDENCE_NONE, 1,
+		{ "name is not 'thermo'; uuid "
 		  "0000180f-0000-1000-8000-00805f9b34fb is not advertised; "
 		  "manufacturer 0x05f1:0103 is not advertised; appearance is "
 		  "not 833 (the DUT advertises name 'mpy-temp', uuids "
@@ -2026,20 +2088,23 @@ static const struct engine_case {
 		"expect-adv name=thermo timeout=1s\n", NULL, w_advertised,
 		d_name_changes, ENGINE_OUTCOME_PASSED, VERDICT_PASS,
 		CONFIDENCE_NONE, 0, { "the DUT advertises name 'thermo'" } },
-	{ "a_connect_reply_before_connected_waits_for_it", "reconnect\n",
-		NULL, w_bonded, d_reply_before_connected, ENGINE_OUTCOME_PASSED,
-		VERDICT_PASS, CONFIDENCE_NONE, 0, { "\"latency_ms\":500",
+	{ "a_connect_reply_before_connected_waits_for_it", "reconnect\n", NULL,
+		w_bonded, d_reply_before_connected, ENGINE_OUTCOME_PASSED,
+		VERDICT_PASS, CONFIDENCE_NONE, 0,
+		{ "\"latency_ms\":500",
 			"Connect -> ok\",\"+400ms Connected=true" } },
-	{ "services_resolved_without_connected_is_a_link", "reconnect\n"
-		"disconnect\n", NULL, w_bonded, d_connected_never_said,
-		ENGINE_OUTCOME_PASSED, VERDICT_PASS, CONFIDENCE_NONE, 0,
+	{ "services_resolved_without_connected_is_a_link",
+		"reconnect\n"
+		"disconnect\n",
+		NULL, w_bonded, d_connected_never_said, ENGINE_OUTCOME_PASSED,
+		VERDICT_PASS, CONFIDENCE_NONE, 0,
 		{ "Disconnect -> ok", "Connected=false" } },
 	{ "a_connect_reply_with_no_link_after_it_times_out", "reconnect\n",
 		NULL, w_bonded, d_reply_then_nothing, ENGINE_OUTCOME_FAILED,
 		VERDICT_NOT_ADVERTISING, CONFIDENCE_INFERRED, 1,
 		{ "timeout (15s) in phase connecting",
-		  "\"rule\":\"the device was not seen advertising and never "
-		  "connected\"" } },
+			"\"rule\":\"the device was not seen advertising and never "
+			"connected\"" } },
 };
 
 static const char *last_step_end(void)
@@ -2067,8 +2132,8 @@ START_TEST(step_families_end_with_their_verdict_and_evidence)
 		the_run_takes_its_link_down();
 	ck_assert_msg(F.finished, "%s: the run did not finish", c->name);
 	ck_assert_msg(F.result.outcome == c->outcome &&
-			F.result.verdict == c->verdict &&
-			F.result.confidence == c->confidence,
+			      F.result.verdict == c->verdict &&
+			      F.result.confidence == c->confidence,
 		"%s: %s/%s/%s (%s)", c->name,
 		engine_outcome_to_str(F.result.outcome),
 		verdict_to_str(F.result.verdict),
@@ -2077,10 +2142,10 @@ START_TEST(step_families_end_with_their_verdict_and_evidence)
 	ck_assert_int_eq(F.result.fail_line, c->fail_line);
 	ck_assert_int_eq(F.result.exit_status,
 		c->outcome == ENGINE_OUTCOME_PASSED ? 0 :
-		c->outcome == ENGINE_OUTCOME_FAILED ? 1 : 3);
+		c->outcome == ENGINE_OUTCOME_FAILED ? 1 :
+						      3);
 	end = last_step_end();
-	for (size_t k = 0; k < G_N_ELEMENTS(c->evidence) && c->evidence[k];
-	     k++)
+	for (size_t k = 0; k < G_N_ELEMENTS(c->evidence) && c->evidence[k]; k++)
 		ck_assert_msg(strstr(end, c->evidence[k]), "%s: no '%s' in\n%s",
 			c->name, c->evidence[k], end);
 	ck_assert_ptr_nonnull(strstr(last_event(), "\"type\":\"run-end\""));
@@ -2096,7 +2161,7 @@ END_TEST
  */
 static const struct {
 	const char *scenario;
-	bool bonded_link;          /* the DUT bonded and connected before */
+	bool bonded_link; /* the DUT bonded and connected before */
 	const char *method;
 	const char *device;
 	bool foreign;
@@ -2104,7 +2169,8 @@ static const struct {
 } foreign_cases[] = {
 	{ "read 2a6e\n", true, "RequestConfirmation", DEV, true, VERDICT_PASS },
 	{ "read 2a6e\n", true, "RequestPasskey", DEV, true, VERDICT_PASS },
-	{ "read 2a6e\n", true, "RequestAuthorization", DEV, true, VERDICT_PASS },
+	{ "read 2a6e\n", true, "RequestAuthorization", DEV, true,
+		VERDICT_PASS },
 	{ "read 2a6e\n", true, "DisplayPasskey", DEV, true, VERDICT_PASS },
 	{ "read 2a6e\n", true, "RequestPinCode",
 		"/org/bluez/hci0/dev_11_22_33_44_55_66", true, VERDICT_PASS },
@@ -2120,8 +2186,9 @@ START_TEST(foreign_agent_requests_are_logged_never_classified)
 {
 	struct engine_agent_event ev = { foreign_cases[_i].method,
 		foreign_cases[_i].device, 123456, foreign_cases[_i].foreign,
-		false, foreign_cases[_i].foreign ? "not the device under test" :
-						   "rejected by policy" };
+		false,
+		foreign_cases[_i].foreign ? "not the device under test" :
+					    "rejected by policy" };
 	bool read = foreign_cases[_i].bonded_link;
 
 	if (read)
@@ -2145,11 +2212,13 @@ START_TEST(foreign_agent_requests_are_logged_never_classified)
 		the_run_takes_its_link_down();
 	ck_assert(F.finished);
 	ck_assert_msg(F.result.verdict == foreign_cases[_i].verdict, "%s: %s",
-		verdict_to_str(F.result.verdict), F.result.message ?
-			F.result.message : "");
+		verdict_to_str(F.result.verdict),
+		F.result.message ? F.result.message : "");
 	/* logged either way, with what the agent said */
 	ck_assert_int_eq(count_events(foreign_cases[_i].foreign ?
-		"\"foreign\":true" : "\"foreign\":false"), 1);
+					      "\"foreign\":true" :
+					      "\"foreign\":false"),
+		1);
 	if (foreign_cases[_i].foreign)
 		ck_assert_ptr_nonnull(strstr(last_step_end(),
 			"-> not the device under test (foreign)"));
@@ -2174,7 +2243,8 @@ static void end_interrupted(void)
 
 static void end_failed_trigger(void)
 {
-	GError *err = g_error_new(BCERROR, BCERROR_ENVIRONMENT, "no such "
+	GError *err = g_error_new(BCERROR, BCERROR_ENVIRONMENT,
+		"no such "
 		"command");
 
 	F.cmd_done(-1, err, F.cmd_ud);
@@ -2212,7 +2282,8 @@ START_TEST(every_outcome_takes_down_the_link_the_run_brought_up)
 	ck_assert_ptr_nonnull(strstr(last_event(), "\"type\":\"run-end\""));
 	/* the call is on record; the drop ended the wait, not its answer */
 	ck_assert_int_eq(count_events("\"event\":\"call\",\"method\":"
-		"\"Disconnect\""), 1);
+				      "\"Disconnect\""),
+		1);
 }
 END_TEST
 
@@ -2289,9 +2360,12 @@ START_TEST(the_cleanup_is_bounded)
 	advance(2);
 	ck_assert(F.finished);
 	ck_assert_int_eq(F.result.outcome, ENGINE_OUTCOME_PASSED);
-	ck_assert_int_eq(count_events("\"what\":\"cleanup\",\"text\":\"cleanup "
-		"cut short (no answer within 8s) while disconnecting the "
-		"DUT\""), 1);
+	ck_assert_int_eq(
+		count_events(
+			"\"what\":\"cleanup\",\"text\":\"cleanup "
+			"cut short (no answer within 8s) while disconnecting the "
+			"DUT\""),
+		1);
 	ck_assert_ptr_null(pending(BLUEZ_OP_DISCONNECT));
 	ck_assert_ptr_nonnull(strstr(last_event(), "\"type\":\"run-end\""));
 }
@@ -2311,7 +2385,8 @@ START_TEST(a_second_interrupt_leaves_at_once)
 	ck_assert(F.finished);
 	ck_assert_int_eq(F.result.exit_status, 130);
 	ck_assert_int_eq(count_events("cleanup cut short (interrupted again) "
-		"while disconnecting the DUT"), 1);
+				      "while disconnecting the DUT"),
+		1);
 }
 END_TEST
 
@@ -2370,7 +2445,8 @@ static const struct {
 START_TEST(the_bus_lost_during_cleanup_ends_the_run_there)
 {
 	char *note = g_strdup_printf("cleanup cut short (lost the connection "
-		"to the system bus) while %s", lost_cases[_i].stage);
+				     "to the system bus) while %s",
+		lost_cases[_i].stage);
 
 	if (lost_cases[_i].world)
 		lost_cases[_i].world();
@@ -2404,14 +2480,17 @@ static void centrals_world(unsigned n, bool bonded)
 	for (unsigned i = 0; i < n; i++) {
 		char *a = g_strdup_printf("/org/bluez/hci%u", i);
 		char *d = g_strdup_printf("%s/dev_C0_FF_EE_00_13_42", a);
-		char *ai = g_strdup_printf("{'org.bluez.Adapter1': {'Powered': "
-			"<true>, 'Pairable': <true>, 'Address': "
-			"<'00:B0:DC:00:00:%02X'>}}", i + 1);
-		char *di = g_strdup_printf("{'org.bluez.Device1': {'Address': "
+		char *ai =
+			g_strdup_printf("{'org.bluez.Adapter1': {'Powered': "
+					"<true>, 'Pairable': <true>, 'Address': "
+					"<'00:B0:DC:00:00:%02X'>}}",
+				i + 1);
+		char *di = g_strdup_printf(
+			"{'org.bluez.Device1': {'Address': "
 			"<'C0:FF:EE:00:13:42'>, 'Name': <'mpy-temp'>, 'Paired': "
 			"<%s>, 'Bonded': <%s>, 'Connected': <false>, "
-			"'ServicesResolved': <false>}}", bonded ? "true" : "false",
-			bonded ? "true" : "false");
+			"'ServicesResolved': <false>}}",
+			bonded ? "true" : "false", bonded ? "true" : "false");
 
 		if (i)
 			madd(a, g_variant_new_parsed(ai));
@@ -2475,9 +2554,11 @@ START_TEST(each_central_acts_on_its_own_adapter_with_its_own_agent)
 	ck_assert_ptr_nonnull(event_with("\"type\":\"step-end\"",
 		"\"central\":\"B\""));
 	ck_assert_ptr_nonnull(event_with("\"central\":\"B\",\"event\":\"call\","
-		"\"method\":\"Pair\"", DEV_ON(1)));
+					 "\"method\":\"Pair\"",
+		DEV_ON(1)));
 	ck_assert_ptr_nonnull(event_with("\"central\":\"A\",\"event\":"
-		"\"property\"", DEV_ON(0)));
+					 "\"property\"",
+		DEV_ON(0)));
 	/* Pairable is restored on each adapter it was changed on */
 	ck_assert_int_eq(F.unregistered, 1);
 }
@@ -2520,7 +2601,8 @@ static void bond_three_then_reconnect_a(void)
 {
 	centrals_world(3, false);
 	start("central A\ncentral B\ncentral C\neach-central\n  pair\nend\n"
-		"reconnect as=A\n", NULL);
+	      "reconnect as=A\n",
+		NULL);
 	engine_bluez_available(eng, true, NULL);
 	pair_on("/org/bluez/hci0", DEV_ON(0));
 	pair_on("/org/bluez/hci1", DEV_ON(1));
@@ -2552,10 +2634,12 @@ START_TEST(a_failed_reconnect_names_the_centrals_that_bonded_after_it)
 	ck_assert_int_eq(F.result.verdict, VERDICT_PEER_REMOVED_PAIRING);
 	ck_assert_str_eq(F.result.central, "A");
 	ck_assert_msg(strstr(F.result.message, "(reconnect as A): ") &&
-			strstr(F.result.message, "; 2 centrals bonded after A "
-				"(B, C); A's bond was the oldest"), "%s",
-		F.result.message);
-	ck_assert_ptr_nonnull(strstr(last_step_end(), "\"bond_history\":{"
+			      strstr(F.result.message,
+				      "; 2 centrals bonded after A "
+				      "(B, C); A's bond was the oldest"),
+		"%s", F.result.message);
+	ck_assert_ptr_nonnull(strstr(last_step_end(),
+		"\"bond_history\":{"
 		"\"bond_order\":[\"A\",\"B\",\"C\"],\"bonded_after\":[\"B\","
 		"\"C\"],\"oldest\":true}"));
 	ck_assert_ptr_nonnull(strstr(last_step_end(), "C: Connected=false"));
@@ -2569,13 +2653,16 @@ START_TEST(the_simulated_duts_eviction_is_named_in_the_evidence)
 	bond_three_then_reconnect_a();
 	/* the DUT's own copy comes from the first central's Sim1; a second
 	 * copy from another's is the same event and is dropped */
-	engine_sim_trace_from(eng, 1, "{\"event\":\"bond-evicted\","
+	engine_sim_trace_from(eng, 1,
+		"{\"event\":\"bond-evicted\","
 		"\"peer\":\"00:B0:DC:00:00:01\",\"for\":\"00:B0:DC:00:00:03\"}");
-	engine_sim_trace_from(eng, 0, "{\"event\":\"bond-evicted\","
+	engine_sim_trace_from(eng, 0,
+		"{\"event\":\"bond-evicted\","
 		"\"t_us\":5,\"peer\":\"00:B0:DC:00:00:01\",\"index\":"
 		"\"public/00:B0:DC:00:00:01\",\"for\":\"00:B0:DC:00:00:03\","
 		"\"policy\":\"round-robin\",\"table_size\":2}");
-	engine_sim_trace_from(eng, 2, "{\"event\":\"link-up\","
+	engine_sim_trace_from(eng, 2,
+		"{\"event\":\"link-up\","
 		"\"side\":\"host\"}");
 	ck_assert_int_eq(count_events("\"type\":\"sim\""), 2);
 	ck_assert_ptr_nonnull(event_with("\"type\":\"sim\",\"t\"",
@@ -2583,10 +2670,12 @@ START_TEST(the_simulated_duts_eviction_is_named_in_the_evidence)
 	key_missing_on_a();
 	ck_assert(F.finished);
 	ck_assert_int_eq(F.result.verdict, VERDICT_PEER_REMOVED_PAIRING);
-	ck_assert_msg(strstr(F.result.message, "; the DUT's trace: it evicted "
-		"A's bond for C's (round-robin, a table of 2)"), "%s",
-		F.result.message);
-	ck_assert_ptr_nonnull(strstr(last_step_end(), "\"dut_trace\":{"
+	ck_assert_msg(strstr(F.result.message,
+			      "; the DUT's trace: it evicted "
+			      "A's bond for C's (round-robin, a table of 2)"),
+		"%s", F.result.message);
+	ck_assert_ptr_nonnull(strstr(last_step_end(),
+		"\"dut_trace\":{"
 		"\"event\":\"bond-evicted\""));
 }
 END_TEST
@@ -2595,11 +2684,12 @@ END_TEST
 static const struct {
 	const char *scenario;
 	unsigned adapters;
-	const char *adapter;       /* --adapter */
-	const char *error;         /* NULL: it runs */
+	const char *adapter; /* --adapter */
+	const char *error;   /* NULL: it runs */
 } adapter_cases[] = {
 	{ "central A\ncentral B\nsleep 1ms\n", 2, NULL, NULL },
-	{ "central A\ncentral B\nsleep 1ms\n", 1, NULL, "central B needs an "
+	{ "central A\ncentral B\nsleep 1ms\n", 1, NULL,
+		"central B needs an "
 		"adapter of its own: no other powered adapter (1 present; "
 		"hci0 is A's)" },
 	{ "central A\ncentral B adapter=hci1\nsleep 1ms\n", 2, "hci1",
@@ -2623,9 +2713,9 @@ START_TEST(centrals_take_their_adapters_or_say_what_is_missing)
 		return;
 	}
 	ck_assert_int_eq(F.result.outcome, ENGINE_OUTCOME_ERROR);
-	ck_assert_msg(F.result.message && strstr(F.result.message,
-			adapter_cases[_i].error), "got '%s'",
-		F.result.message ? F.result.message : "");
+	ck_assert_msg(F.result.message &&
+			      strstr(F.result.message, adapter_cases[_i].error),
+		"got '%s'", F.result.message ? F.result.message : "");
 }
 END_TEST
 
@@ -2648,7 +2738,8 @@ END_TEST
 static void add_sim1(bool privacy)
 {
 	char *ifs = g_strdup_printf("{'org.bondcheck.Sim1': {'Privacy': "
-		"<%s>, 'BootCount': <uint32 1>}}", privacy ? "true" : "false");
+				    "<%s>, 'BootCount': <uint32 1>}}",
+		privacy ? "true" : "false");
 
 	madd("/org/bondcheck/sim", g_variant_new_parsed(ifs));
 	g_free(ifs);
@@ -2683,10 +2774,12 @@ START_TEST(privacy_on_is_set_on_the_simulator_and_put_back)
 	sim_privacy_round("true");
 	/* the agent only once the adapter is back */
 	ck_assert_int_eq(F.registered, 1);
-	ck_assert_int_eq(count_events("\"privacy\":{\"wanted\":\"on\","
-		"\"found\":\"off\",\"source\":\"sim\",\"set\":true}"), 1);
-	ck_assert_int_eq(count_events("address privacy is on for this run"),
+	ck_assert_int_eq(
+		count_events(
+			"\"privacy\":{\"wanted\":\"on\","
+			"\"found\":\"off\",\"source\":\"sim\",\"set\":true}"),
 		1);
+	ck_assert_int_eq(count_events("address privacy is on for this run"), 1);
 	advance(20);
 	ck_assert(!F.finished);
 	sim_privacy_round("false");
@@ -2694,7 +2787,7 @@ START_TEST(privacy_on_is_set_on_the_simulator_and_put_back)
 	ck_assert(F.finished);
 	ck_assert_int_eq(F.result.outcome, ENGINE_OUTCOME_PASSED);
 	ck_assert_ptr_nonnull(strstr(last_event(), "\"privacy\":{\"setting\":"
-		"\"on\",\"restored\":true"));
+						   "\"on\",\"restored\":true"));
 	/* the first line of the log is run-start, before the power cycle */
 	ck_assert_ptr_nonnull(strstr(g_ptr_array_index(F.events, 0),
 		"\"type\":\"run-start\""));
@@ -2713,14 +2806,17 @@ START_TEST(privacy_without_root_exits_3_and_says_how)
 	ck_assert(F.finished);
 	ck_assert_int_eq(F.result.outcome, ENGINE_OUTCOME_ERROR);
 	ck_assert_int_eq(F.result.exit_status, 3);
-	ck_assert_ptr_nonnull(strstr(F.result.message, "sudo btmgmt --index 0 "
+	ck_assert_ptr_nonnull(strstr(F.result.message,
+		"sudo btmgmt --index 0 "
 		"power off && sudo btmgmt --index 0 privacy on && sudo btmgmt "
 		"--index 0 power on"));
-	ck_assert_ptr_nonnull(strstr(F.result.message, "'Privacy = device' in "
+	ck_assert_ptr_nonnull(strstr(F.result.message,
+		"'Privacy = device' in "
 		"the [General] section of /etc/bluetooth/main.conf"));
 	ck_assert_ptr_nonnull(strstr(F.result.message, "Permission Denied"));
 	ck_assert_int_eq(count_events("\"found\":\"off\",\"source\":"
-		"\"mgmt\""), 1);
+				      "\"mgmt\""),
+		1);
 	ck_assert_int_eq(F.registered, 0);
 }
 END_TEST
@@ -2733,7 +2829,8 @@ START_TEST(privacy_that_cannot_be_read_is_an_environment_error)
 	engine_bluez_available(eng, true, NULL);
 	advance(1);
 	ck_assert_int_eq(F.result.exit_status, 3);
-	ck_assert_ptr_nonnull(strstr(F.result.message, "cannot be read "
+	ck_assert_ptr_nonnull(strstr(F.result.message,
+		"cannot be read "
 		"(mgmt: no such thing)"));
 }
 END_TEST
@@ -2771,8 +2868,10 @@ START_TEST(an_adapter_left_off_after_a_privacy_change_is_powered)
 		advance(2000);
 		ck_assert(F.finished);
 		ck_assert_int_eq(F.result.exit_status, 3);
-		ck_assert_msg(strstr(F.result.message, "stays powered off after "
-			"its address privacy was set"), "%s", F.result.message);
+		ck_assert_msg(strstr(F.result.message,
+				      "stays powered off after "
+				      "its address privacy was set"),
+			"%s", F.result.message);
 	}
 }
 END_TEST
@@ -2789,9 +2888,10 @@ START_TEST(privacy_from_the_command_line_overrides_the_scenario)
 	ck_assert(F.finished);
 	ck_assert_int_eq(F.result.outcome, ENGINE_OUTCOME_PASSED);
 	ck_assert_int_eq(F.mgmt_sets, 2);
-	ck_assert(F.mgmt_set_to);        /* put back as found */
+	ck_assert(F.mgmt_set_to); /* put back as found */
 	/* no link seen: the setting it ran with says what could show */
-	ck_assert_ptr_nonnull(strstr(last_event(), "\"coverage\":{"
+	ck_assert_ptr_nonnull(strstr(last_event(),
+		"\"coverage\":{"
 		"\"central_address\":\"public\",\"observed\":\"setting\","
 		"\"rpa_bugs\":\"could-not-show\""));
 }
@@ -2834,10 +2934,11 @@ START_TEST(the_central_address_on_hci_decides_the_coverage)
 	ck_assert_ptr_nonnull(strstr(last_step_end(),
 		"\"central_address\":\"00:B0:DC:00:00:01\","
 		"\"central_address_type\":\"public\""));
-	ck_assert_ptr_nonnull(strstr(last_event(), "\"observed\":\"hci\","
+	ck_assert_ptr_nonnull(strstr(last_event(),
+		"\"observed\":\"hci\","
 		"\"rpa_bugs\":\"could-not-show\""));
 	ck_assert_ptr_nonnull(strstr(last_event(), "could not show in this "
-		"run"));
+						   "run"));
 	ck_assert_int_eq(count_events("\"own_address_type\":0"), 1);
 }
 END_TEST
@@ -2866,14 +2967,16 @@ START_TEST(a_failure_only_from_an_rpa_says_it_depends_on_privacy)
 	ck_assert(F.finished);
 	ck_assert_int_eq(F.result.verdict, VERDICT_PEER_REMOVED_PAIRING);
 	ck_assert_int_eq(F.result.fail_line, 3);
-	ck_assert_ptr_nonnull(strstr(last_step_end(), "\"central_address\":"
+	ck_assert_ptr_nonnull(strstr(last_step_end(),
+		"\"central_address\":"
 		"\"5A:12:34:56:78:9A\",\"central_address_type\":\"random "
 		"(resolvable private)\""));
-	ck_assert_ptr_nonnull(strstr(last_step_end(), "\"privacy_dependent\":"
+	ck_assert_ptr_nonnull(strstr(last_step_end(),
+		"\"privacy_dependent\":"
 		"\"the same DUT accepted a bonded reconnect from a public "
 		"address earlier in this run (line 1, central default)"));
 	ck_assert_ptr_nonnull(strstr(last_event(), "\"central_address\":"
-		"\"mixed\""));
+						   "\"mixed\""));
 }
 END_TEST
 
@@ -2900,9 +3003,10 @@ START_TEST(a_graceful_reboot_on_the_simulator_asks_for_one)
 	advance(1);
 	ck_assert_int_eq(F.result.outcome, ENGINE_OUTCOME_PASSED);
 	ck_assert_ptr_nonnull(strstr(last_step_end(), "\"kind\":\"graceful\""));
-	ck_assert_ptr_nonnull(strstr(last_step_end(), "\"link_lost_after_ms\":0"));
+	ck_assert_ptr_nonnull(strstr(last_step_end(),
+		"\"link_lost_after_ms\":0"));
 	ck_assert_ptr_nonnull(strstr(last_step_end(), "\"disconnect_reason\":"
-		"\"disconnect (HCI)\""));
+						      "\"disconnect (HCI)\""));
 	ck_assert_ptr_null(strstr(last_step_end(), "though the step says"));
 }
 END_TEST
@@ -2926,8 +3030,9 @@ START_TEST(a_reboot_command_is_told_the_kind_and_a_mismatch_is_said)
 	advance(1);
 	ck_assert_int_eq(F.result.outcome, ENGINE_OUTCOME_PASSED);
 	ck_assert_ptr_nonnull(strstr(last_step_end(), "\"link_lost_after_ms\":"
-		"420"));
-	ck_assert_ptr_nonnull(strstr(last_step_end(), "the link ended as in a "
+						      "420"));
+	ck_assert_ptr_nonnull(strstr(last_step_end(),
+		"the link ended as in a "
 		"hard reboot (disconnect (HCI)), though the step says "
 		"kind=graceful"));
 }
@@ -2938,49 +3043,53 @@ END_TEST
  * a block ends its iteration only; outside one, or as an environment
  * error, it ends the run.
  */
-#define KG_REPEAT "repeat 3\n sleep 1ms\n expect paired=no timeout=10ms\n" \
+#define KG_REPEAT                                                \
+	"repeat 3\n sleep 1ms\n expect paired=no timeout=10ms\n" \
 	" sleep 1ms\nend\nsleep 1ms\n"
 static const struct {
 	const char *name;
 	const char *text;
 	bool keep_going;
-	bool bluez_leaves;        /* in the first iteration's sleep */
+	bool bluez_leaves; /* in the first iteration's sleep */
 	enum engine_outcome outcome;
 	unsigned run, passed, failed;
-	int notes;                /* keep-going notes */
-	const char *note;         /* ...and one of them */
-	const char *message;      /* in the result's */
+	int notes;           /* keep-going notes */
+	const char *note;    /* ...and one of them */
+	const char *message; /* in the result's */
 } keep_going_cases[] = {
-	{ "each_iteration_fails_and_the_run_goes_on_after_the_block",
-		KG_REPEAT, true, false, ENGINE_OUTCOME_FAILED, 7, 4, 3, 3,
+	{ "each_iteration_fails_and_the_run_goes_on_after_the_block", KG_REPEAT,
+		true, false, ENGINE_OUTCOME_FAILED, 7, 4, 3, 3,
 		"line 3 failed in iteration 2/3: skipped line 4 of that "
 		"iteration, going on with iteration 3/3",
 		"(and 2 more failed steps: --keep-going)" },
-	{ "the_last_iteration_goes_on_after_the_block", KG_REPEAT, true,
-		false, ENGINE_OUTCOME_FAILED, 7, 4, 3, 3,
+	{ "the_last_iteration_goes_on_after_the_block", KG_REPEAT, true, false,
+		ENGINE_OUTCOME_FAILED, 7, 4, 3, 3,
 		"line 3 failed in iteration 3/3: skipped line 4 of that "
 		"iteration, going on after the block (it was its last "
-		"iteration)", "expectation-failed at t.scn:3 (expect, "
+		"iteration)",
+		"expectation-failed at t.scn:3 (expect, "
 		"iteration 1/3)" },
-	{ "without_keep_going_the_first_failure_ends_the_run", KG_REPEAT,
-		false, false, ENGINE_OUTCOME_FAILED, 2, 1, 1, 0, NULL,
+	{ "without_keep_going_the_first_failure_ends_the_run", KG_REPEAT, false,
+		false, ENGINE_OUTCOME_FAILED, 2, 1, 1, 0, NULL,
 		"expectation-failed at t.scn:3" },
 	{ "a_failure_outside_a_block_ends_the_run",
 		"expect paired=no timeout=10ms\nsleep 1ms\n", true, false,
 		ENGINE_OUTCOME_FAILED, 1, 0, 1, 0, NULL, NULL },
 	{ "a_nested_block_skips_to_its_own_next_iteration",
 		"repeat 2\n repeat 2\n  expect paired=no timeout=10ms\n"
-		"  sleep 1ms\n  sleep 1ms\n end\n sleep 1ms\nend\n", true,
-		false, ENGINE_OUTCOME_FAILED, 6, 2, 4, 4,
+		"  sleep 1ms\n  sleep 1ms\n end\n sleep 1ms\nend\n",
+		true, false, ENGINE_OUTCOME_FAILED, 6, 2, 4, 4,
 		"line 3 failed in iteration 1/2,2/2: skipped lines 4-5 of that "
 		"iteration, going on after the block (it was its last "
-		"iteration)", NULL },
+		"iteration)",
+		NULL },
 	{ "a_skipped_block_names_its_last_line",
 		"repeat 2\n expect paired=no timeout=10ms\n repeat 2\n"
-		"  sleep 1ms\n end\nend\n", true, false,
-		ENGINE_OUTCOME_FAILED, 2, 0, 2, 2,
+		"  sleep 1ms\n end\nend\n",
+		true, false, ENGINE_OUTCOME_FAILED, 2, 0, 2, 2,
 		"line 2 failed in iteration 1/2: skipped lines 3-4 of that "
-		"iteration, going on with iteration 2/2", NULL },
+		"iteration, going on with iteration 2/2",
+		NULL },
 	{ "an_environment_error_ends_the_run_anyway", KG_REPEAT, true, true,
 		ENGINE_OUTCOME_ERROR, 1, 0, 1, 0, NULL, NULL },
 };
@@ -3061,24 +3170,27 @@ Suite *engine_suite(void)
 	tcase_add_test(tc, the_disconnect_reason_confirms_peer_removed_pairing);
 	tcase_add_test(tc, reconnect_without_a_bond_is_local_bond_lost);
 	tcase_add_test(tc, a_pairing_request_during_reconnect_is_flagged);
-	tcase_add_loop_test(tc, every_outcome_takes_down_the_link_the_run_brought_up,
-		0, G_N_ELEMENTS(outcome_cases));
+	tcase_add_loop_test(tc,
+		every_outcome_takes_down_the_link_the_run_brought_up, 0,
+		G_N_ELEMENTS(outcome_cases));
 	tcase_add_test(tc, a_link_that_was_there_before_the_run_is_left_up);
 	tcase_add_test(tc, a_link_that_dropped_and_came_back_is_the_runs);
-	tcase_add_loop_test(tc, the_cleanup_disconnect_ends_at_its_answer_or_the_drop,
-		0, 2);
+	tcase_add_loop_test(tc,
+		the_cleanup_disconnect_ends_at_its_answer_or_the_drop, 0, 2);
 	tcase_add_test(tc, the_cleanup_is_bounded);
 	tcase_add_test(tc, a_second_interrupt_leaves_at_once);
 	tcase_add_loop_test(tc, the_bus_lost_during_cleanup_ends_the_run_there,
 		0, G_N_ELEMENTS(lost_cases));
-	tcase_add_loop_test(tc, foreign_agent_requests_are_logged_never_classified,
-		0, G_N_ELEMENTS(foreign_cases));
+	tcase_add_loop_test(tc,
+		foreign_agent_requests_are_logged_never_classified, 0,
+		G_N_ELEMENTS(foreign_cases));
 	tcase_add_test(tc, a_healthy_reconnect_passes_with_its_latency);
 	tcase_add_test(tc, the_previous_links_late_drop_is_not_this_attempts);
 	tcase_add_loop_test(tc,
 		an_adapter_left_off_after_a_privacy_change_is_powered, 0, 2);
 	tcase_add_test(tc, expect_waits_for_its_timeout);
-	tcase_add_test(tc, reboot_runs_the_reboot_command_and_waits_for_the_dut);
+	tcase_add_test(tc,
+		reboot_runs_the_reboot_command_and_waits_for_the_dut);
 	tcase_add_test(tc, bluetoothd_leaving_mid_run_is_an_environment_error);
 	tcase_add_test(tc, no_bluetoothd_is_an_environment_error_at_once);
 	tcase_add_test(tc, a_bluetoothd_that_never_answers_times_out);
@@ -3093,26 +3205,34 @@ Suite *engine_suite(void)
 	tcase_add_test(tc, privacy_on_is_set_on_the_simulator_and_put_back);
 	tcase_add_test(tc, privacy_without_root_exits_3_and_says_how);
 	tcase_add_test(tc, privacy_that_cannot_be_read_is_an_environment_error);
-	tcase_add_test(tc, privacy_from_the_command_line_overrides_the_scenario);
+	tcase_add_test(tc,
+		privacy_from_the_command_line_overrides_the_scenario);
 	tcase_add_test(tc, the_central_address_on_hci_decides_the_coverage);
-	tcase_add_test(tc, a_failure_only_from_an_rpa_says_it_depends_on_privacy);
+	tcase_add_test(tc,
+		a_failure_only_from_an_rpa_says_it_depends_on_privacy);
 	tcase_add_test(tc, a_graceful_reboot_on_the_simulator_asks_for_one);
 	tcase_add_test(tc,
 		a_reboot_command_is_told_the_kind_and_a_mismatch_is_said);
-	tcase_add_loop_test(tc, step_families_end_with_their_verdict_and_evidence,
-		0, G_N_ELEMENTS(engine_cases));
-	tcase_add_test(tc, each_central_acts_on_its_own_adapter_with_its_own_agent);
+	tcase_add_loop_test(tc,
+		step_families_end_with_their_verdict_and_evidence, 0,
+		G_N_ELEMENTS(engine_cases));
+	tcase_add_test(tc,
+		each_central_acts_on_its_own_adapter_with_its_own_agent);
 	tcase_add_test(tc, a_single_central_run_logs_the_default_central);
 	tcase_add_test(tc, each_central_block_runs_its_steps_once_per_central);
-	tcase_add_test(tc, a_failed_reconnect_names_the_centrals_that_bonded_after_it);
-	tcase_add_test(tc, the_simulated_duts_eviction_is_named_in_the_evidence);
-	tcase_add_loop_test(tc, centrals_take_their_adapters_or_say_what_is_missing,
-		0, G_N_ELEMENTS(adapter_cases));
+	tcase_add_test(tc,
+		a_failed_reconnect_names_the_centrals_that_bonded_after_it);
+	tcase_add_test(tc,
+		the_simulated_duts_eviction_is_named_in_the_evidence);
+	tcase_add_loop_test(tc,
+		centrals_take_their_adapters_or_say_what_is_missing, 0,
+		G_N_ELEMENTS(adapter_cases));
 	tcase_add_test(tc, the_scenarios_adapter_is_the_first_centrals);
-	tcase_add_loop_test(tc, keep_going_ends_only_the_iteration_of_a_failed_step,
-		0, G_N_ELEMENTS(keep_going_cases));
-	tcase_add_loop_test(tc, disconnect_at_end_drops_the_link_a_run_ends_with,
-		0, 2);
+	tcase_add_loop_test(tc,
+		keep_going_ends_only_the_iteration_of_a_failed_step, 0,
+		G_N_ELEMENTS(keep_going_cases));
+	tcase_add_loop_test(tc,
+		disconnect_at_end_drops_the_link_a_run_ends_with, 0, 2);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -102,7 +102,8 @@ START_TEST(times_count_from_the_start)
 	json_builder_end_object(b);
 	last = json_builder_get_root(b);
 	ck_assert_int_eq(json_object_get_int_member(json_node_get_object(last),
-		"t"), 1234);
+				 "t"),
+		1234);
 	json_node_unref(last);
 	g_object_unref(b);
 	evlog_free(l);
@@ -193,8 +194,10 @@ START_TEST(no_control_character_is_written_raw)
 	/* the sinks (bondcheckd's Event) get the same line */
 	ck_assert_str_eq(sunk->str, text);
 	ck_assert(json_parser_load_from_data(p, text, -1, NULL));
-	ck_assert_str_eq(json_object_get_string_member(json_node_get_object(
-		json_parser_get_root(p)), "line"), s);
+	ck_assert_str_eq(json_object_get_string_member(
+				 json_node_get_object(json_parser_get_root(p)),
+				 "line"),
+		s);
 	g_object_unref(p);
 	evlog_free(l);
 	unlink(path);

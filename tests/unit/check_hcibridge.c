@@ -15,8 +15,8 @@
 
 struct rig {
 	struct hcib *b;
-	GPtrArray *ctrl;          /* GBytes sent to the controller */
-	GPtrArray *dut;           /* ... and to the DUT */
+	GPtrArray *ctrl; /* GBytes sent to the controller */
+	GPtrArray *dut;  /* ... and to the DUT */
 	GPtrArray *logs;
 	char adv[18];
 	int advertised;
@@ -57,7 +57,10 @@ static void rig_down(void *data)
 }
 
 static const struct hcib_ops rig_ops = {
-	rig_send, rig_log, rig_adv, rig_down,
+	rig_send,
+	rig_log,
+	rig_adv,
+	rig_down,
 };
 
 static struct rig *rig_new(void)
@@ -105,26 +108,28 @@ static bool logged(struct rig *r, const char *part)
 	return false;
 }
 
-#define IN(r, side, ...) do { \
-	static const uint8_t p_[] = { __VA_ARGS__ }; \
-	hcib_input((r)->b, side, p_, sizeof(p_)); \
-} while (0)
-#define SENT(a, i, ...) do { \
-	static const uint8_t w_[] = { __VA_ARGS__ }; \
-	ck_assert_msg(sent_is(a, i, w_, sizeof(w_)), "packet %u of %s differs", \
-		(unsigned)(i), #a); \
-} while (0)
+#define IN(r, side, ...)                                     \
+	do {                                                 \
+		static const uint8_t p_[] = { __VA_ARGS__ }; \
+		hcib_input((r)->b, side, p_, sizeof(p_));    \
+	} while (0)
+#define SENT(a, i, ...)                                                \
+	do {                                                           \
+		static const uint8_t w_[] = { __VA_ARGS__ };           \
+		ck_assert_msg(sent_is(a, i, w_, sizeof(w_)),           \
+			"packet %u of %s differs", (unsigned)(i), #a); \
+	} while (0)
 
 /* LE Connection Complete: handle 0x0040, the DUT peripheral, 420 ms */
-#define LE_CONN 0x04, 0x3e, 19, 0x01, 0x00, 0x40, 0x00, 0x01, 0x00, \
-	0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x18, 0x00, 0x00, 0x00, \
-	0x2a, 0x00, 0x00
+#define LE_CONN                                                               \
+	0x04, 0x3e, 19, 0x01, 0x00, 0x40, 0x00, 0x01, 0x00, 0x01, 0x02, 0x03, \
+		0x04, 0x05, 0x06, 0x18, 0x00, 0x00, 0x00, 0x2a, 0x00, 0x00
 
 START_TEST(packets_pass_through_both_ways)
 {
 	struct rig *r = rig_new();
 
-	IN(r, HCIB_SIDE_DUT, 0x01, 0x01, 0x10, 0x00);      /* Read Local Version */
+	IN(r, HCIB_SIDE_DUT, 0x01, 0x01, 0x10, 0x00); /* Read Local Version */
 	IN(r, HCIB_SIDE_CTRL, 0x04, 0x0e, 0x04, 0x01, 0x01, 0x10, 0x00);
 	IN(r, HCIB_SIDE_DUT, 0x02, 0x40, 0x00, 0x01, 0x00, 0xaa);
 	IN(r, HCIB_SIDE_CTRL, 0x02, 0x40, 0x20, 0x01, 0x00, 0xbb);
@@ -143,10 +148,10 @@ START_TEST(broken_packets_are_forwarded_untouched)
 {
 	struct rig *r = rig_new();
 
-	IN(r, HCIB_SIDE_DUT, 0x01, 0x06, 0x20, 0x0f, 0x00);     /* says 15 */
-	IN(r, HCIB_SIDE_CTRL, 0x04, 0x0e, 0x09, 0x01);          /* says 9 */
-	IN(r, HCIB_SIDE_CTRL, 0x04, 0x3e, 0x02, 0x01, 0x00);    /* short conn */
-	IN(r, HCIB_SIDE_CTRL, 0x04, 0x05, 0x01, 0x00);          /* short disc */
+	IN(r, HCIB_SIDE_DUT, 0x01, 0x06, 0x20, 0x0f, 0x00);  /* says 15 */
+	IN(r, HCIB_SIDE_CTRL, 0x04, 0x0e, 0x09, 0x01);       /* says 9 */
+	IN(r, HCIB_SIDE_CTRL, 0x04, 0x3e, 0x02, 0x01, 0x00); /* short conn */
+	IN(r, HCIB_SIDE_CTRL, 0x04, 0x05, 0x01, 0x00);       /* short disc */
 	IN(r, HCIB_SIDE_CTRL, 0x04);
 	SENT(r->ctrl, 0, 0x01, 0x06, 0x20, 0x0f, 0x00);
 	SENT(r->dut, 0, 0x04, 0x0e, 0x09, 0x01);
@@ -200,7 +205,7 @@ END_TEST
 /* Own address type 0x02/0x03 -> 0x00/0x01, legacy and extended. */
 static const struct {
 	uint16_t opcode;
-	uint8_t at;               /* offset of own address type */
+	uint8_t at; /* offset of own address type */
 	uint8_t own, sent;
 } owns[] = {
 	{ 0x2006, 5, 0x00, 0x00 },
@@ -247,7 +252,7 @@ START_TEST(links_are_tracked_with_their_supervision_timeout)
 	IN(r, HCIB_SIDE_CTRL, 0x04, 0x05, 0x04, 0x00, 0x40, 0x00, 0x13);
 	ck_assert_uint_eq(hcib_links(r->b), 0);
 	ck_assert_int_eq(r->links_down, 1);
-	ck_assert_uint_eq(r->dut->len, 3);   /* all three reached the DUT */
+	ck_assert_uint_eq(r->dut->len, 3); /* all three reached the DUT */
 	rig_free(r);
 }
 END_TEST
@@ -316,7 +321,8 @@ START_TEST(graceful_disconnect_is_seen_by_the_dut)
 	IN(r, HCIB_SIDE_CTRL, LE_CONN);
 	rig_clear(r);
 	ck_assert_uint_eq(hcib_disconnect_all(r->b, HCIB_REASON_REMOTE_USER,
-		true), 1);
+				  true),
+		1);
 	SENT(r->ctrl, 0, 0x01, 0x06, 0x04, 0x03, 0x40, 0x00, 0x13);
 	IN(r, HCIB_SIDE_CTRL, 0x04, 0x0f, 0x04, 0x00, 0x01, 0x06, 0x04);
 	IN(r, HCIB_SIDE_CTRL, 0x04, 0x05, 0x04, 0x00, 0x40, 0x00, 0x13);
@@ -396,7 +402,7 @@ START_TEST(advertising_reports_the_address_centrals_see)
 	IN(r, HCIB_SIDE_CTRL, 0x04, 0x0e, 0x0a, 0x01, 0x09, 0x10, 0x00, 0x01,
 		0x00, 0x00, 0x01, 0xaa, 0x00);
 	ck_assert_str_eq(hcib_public_address(r->b), "00:AA:01:00:00:01");
-	advertise(r, 0x02);       /* shimmed to public */
+	advertise(r, 0x02); /* shimmed to public */
 	ck_assert_int_eq(r->advertised, 1);
 	ck_assert_str_eq(r->adv, "00:AA:01:00:00:01");
 	ck_assert(hcib_advertising(r->b));
@@ -509,16 +515,17 @@ static void got_pkt(const uint8_t *pkt, size_t len, void *data)
 START_TEST(h4_stream_is_cut_into_packets)
 {
 	static const uint8_t stream[] = {
-		0x00, 0xff,                               /* noise */
-		0x01, 0x03, 0x0c, 0x00,                   /* Reset */
-		0x02, 0x40, 0x00, 0x03, 0x00, 0x01, 0x02, 0x03,  /* ACL */
-		0x04, 0x0e, 0x04, 0x01, 0x03, 0x0c, 0x00, /* CC */
-		0x05, 0x01, 0x00, 0x01, 0x40, 0x09,       /* ISO, 14-bit len */
-		0x03, 0x01, 0x00, 0x01, 0x07,             /* SCO */
+		0x00, 0xff,                                     /* noise */
+		0x01, 0x03, 0x0c, 0x00,                         /* Reset */
+		0x02, 0x40, 0x00, 0x03, 0x00, 0x01, 0x02, 0x03, /* ACL */
+		0x04, 0x0e, 0x04, 0x01, 0x03, 0x0c, 0x00,       /* CC */
+		0x05, 0x01, 0x00, 0x01, 0x40, 0x09, /* ISO, 14-bit len */
+		0x03, 0x01, 0x00, 0x01, 0x07,       /* SCO */
 	};
 	struct h4_reader *rd = h4_reader_new();
-	struct got g = { g_ptr_array_new_with_free_func(
-		(GDestroyNotify)g_bytes_unref) };
+	struct got g = {
+		g_ptr_array_new_with_free_func((GDestroyNotify)g_bytes_unref)
+	};
 	size_t skipped = 0;
 
 	/* byte by byte: every split point */
@@ -534,7 +541,8 @@ START_TEST(h4_stream_is_cut_into_packets)
 	/* all at once */
 	g_ptr_array_set_size(g.pkts, 0);
 	ck_assert_uint_eq(h4_reader_feed(rd, stream, sizeof(stream), got_pkt,
-		&g), 2);
+				  &g),
+		2);
 	ck_assert_uint_eq(g.pkts->len, 5);
 	/* a partial packet is forgotten on reset */
 	g_ptr_array_set_size(g.pkts, 0);
@@ -552,15 +560,16 @@ END_TEST
 START_TEST(h4_longest_packets_fit)
 {
 	static const uint8_t heads[][5] = {
-		{ 0x02, 0x40, 0x00, 0xff, 0xff },     /* ACL, 65535 bytes */
-		{ 0x05, 0x40, 0x00, 0xff, 0x3f },     /* ISO, 16383 bytes */
-		{ 0x04, 0x3e, 0xff },                 /* event, 255 bytes */
+		{ 0x02, 0x40, 0x00, 0xff, 0xff }, /* ACL, 65535 bytes */
+		{ 0x05, 0x40, 0x00, 0xff, 0x3f }, /* ISO, 16383 bytes */
+		{ 0x04, 0x3e, 0xff },             /* event, 255 bytes */
 	};
 	static const size_t lens[] = { 5 + 65535, 5 + 16383, 3 + 255 };
 	static const size_t hl[] = { 5, 5, 3 };
 	struct h4_reader *rd = h4_reader_new();
-	struct got g = { g_ptr_array_new_with_free_func(
-		(GDestroyNotify)g_bytes_unref) };
+	struct got g = {
+		g_ptr_array_new_with_free_func((GDestroyNotify)g_bytes_unref)
+	};
 	uint8_t *pkt = g_malloc0(5 + 65535);
 
 	for (size_t i = 0; i < G_N_ELEMENTS(heads); i++) {

@@ -26,16 +26,17 @@ static void got(const struct engine_hci_event *ev, void *data)
 
 	s->n++;
 	g_strlcpy(s->what, ev->what, sizeof(s->what));
-	g_strlcpy(s->address, ev->address ? ev->address : "", sizeof(s->address));
+	g_strlcpy(s->address, ev->address ? ev->address : "",
+		sizeof(s->address));
 	s->status = ev->status;
 	s->reason = ev->reason;
 	g_strlcpy(s->text, ev->text ? ev->text : "", sizeof(s->text));
 }
 
 /* LE Connection Complete: handle 0x2a, central, peer C0:FF:EE:00:13:42 */
-static const uint8_t le_conn[] = { 0x3e, 19, 0x01, 0x00, 0x2a, 0x00, 0x00,
-	0x00, 0x42, 0x13, 0x00, 0xee, 0xff, 0xc0, 0x28, 0x00, 0x00, 0x00,
-	0x2a, 0x00, 0x00 };
+static const uint8_t le_conn[] = { 0x3e, 19, 0x01, 0x00, 0x2a, 0x00, 0x00, 0x00,
+	0x42, 0x13, 0x00, 0xee, 0xff, 0xc0, 0x28, 0x00, 0x00, 0x00, 0x2a, 0x00,
+	0x00 };
 
 static const struct {
 	uint16_t opcode;
@@ -108,15 +109,15 @@ static const struct {
 	uint8_t data[16];
 	size_t len;
 } ignored[] = {
-	{ 3, 1, { 0x08, 4, 0x06, 0x2a, 0x00, 0x00 }, 6 },   /* hci1 */
-	{ 3, 0, { 0x08, 4, 0x06 }, 3 },                      /* cut short */
-	{ 3, 0, { 0x08, 40, 0x06, 0x2a, 0x00, 0x00 }, 6 },  /* lying length */
-	{ 3, 0, { 0x0e, 4, 1, 0x03, 0x0c, 0 }, 6 },          /* not ours */
-	{ 3, 0, { 0x3e, 1, 0x01 }, 3 },                      /* short LE meta */
+	{ 3, 1, { 0x08, 4, 0x06, 0x2a, 0x00, 0x00 }, 6 },  /* hci1 */
+	{ 3, 0, { 0x08, 4, 0x06 }, 3 },                    /* cut short */
+	{ 3, 0, { 0x08, 40, 0x06, 0x2a, 0x00, 0x00 }, 6 }, /* lying length */
+	{ 3, 0, { 0x0e, 4, 1, 0x03, 0x0c, 0 }, 6 },        /* not ours */
+	{ 3, 0, { 0x3e, 1, 0x01 }, 3 },                    /* short LE meta */
 	{ 4, 0, { 0x2a, 0x20, 6, 0, 2, 0, 4, 0, 0x0b, 0x09 }, 10 }, /* ATT */
 	{ 4, 0, { 0x2a, 0x10, 6, 0, 2, 0, 6, 0, 0x0b, 0x09 }, 10 }, /* cont. */
 	{ 4, 0, { 0x2a, 0x20, 60, 0, 2, 0, 6, 0, 0x0b, 0x09 }, 10 },
-	{ 12, 0, { 0 }, 1 },                                 /* a note */
+	{ 12, 0, { 0 }, 1 }, /* a note */
 	{ 0, 0, { 0 }, 0 },
 };
 
@@ -140,7 +141,7 @@ START_TEST(nothing_is_reported_before_the_adapter_is_known)
 	ck_assert(!hcimon_feed(m, 3, 0, frames[0].data, frames[0].len));
 	hcimon_set_index(m, 0);
 	ck_assert(hcimon_feed(m, 3, 0, frames[0].data, frames[0].len));
-	ck_assert_str_eq(s.address, "");   /* no LE connection seen */
+	ck_assert_str_eq(s.address, ""); /* no LE connection seen */
 	hcimon_free(m);
 }
 END_TEST
@@ -149,8 +150,14 @@ static const struct {
 	const char *in;
 	int index;
 } indexes[] = {
-	{ "hci0", 0 }, { "hci12", 12 }, { "/org/bluez/hci3", 3 },
-	{ "hci", -1 }, { "hci1x", -1 }, { "usb0", -1 }, { "", -1 }, { NULL, -1 },
+	{ "hci0", 0 },
+	{ "hci12", 12 },
+	{ "/org/bluez/hci3", 3 },
+	{ "hci", -1 },
+	{ "hci1x", -1 },
+	{ "usb0", -1 },
+	{ "", -1 },
+	{ NULL, -1 },
 	{ "hci99999", -1 },
 };
 
@@ -202,13 +209,13 @@ static void got_own(const struct engine_hci_event *ev, void *data)
  * Create Connection with its own address type. */
 START_TEST(the_central_address_of_each_connection_is_decoded)
 {
-	static const uint8_t set_random[] = { 0x05, 0x20, 6, 0x9a, 0x78,
-		0x56, 0x34, 0x12, 0x5a };
-	static const uint8_t create[] = { 0x0d, 0x20, 25, 0x60, 0, 0x60, 0,
-		0, 0, 0x42, 0x13, 0x00, 0xee, 0xff, 0xc0, 0x01, 0x18, 0, 0x28,
-		0, 0, 0, 0x2a, 0, 0, 0, 0, 0 };
-	static const uint8_t ext_create[] = { 0x43, 0x20, 10, 0, 0x00, 0,
-		0x42, 0x13, 0x00, 0xee, 0xff, 0xc0, 0x01 };
+	static const uint8_t set_random[] = { 0x05, 0x20, 6, 0x9a, 0x78, 0x56,
+		0x34, 0x12, 0x5a };
+	static const uint8_t create[] = { 0x0d, 0x20, 25, 0x60, 0, 0x60, 0, 0,
+		0, 0x42, 0x13, 0x00, 0xee, 0xff, 0xc0, 0x01, 0x18, 0, 0x28, 0,
+		0, 0, 0x2a, 0, 0, 0, 0, 0 };
+	static const uint8_t ext_create[] = { 0x43, 0x20, 10, 0, 0x00, 0, 0x42,
+		0x13, 0x00, 0xee, 0xff, 0xc0, 0x01 };
 	struct own o = { 0 };
 	struct hcimon *m = hcimon_new_detached(0, got_own, &o);
 

@@ -131,7 +131,7 @@ START_TEST(the_chart_draws_each_cycle_and_marks_failures)
 	ck_assert_uint_eq(count(svg, "<circle class=\"point\""), 3);
 	ck_assert_uint_eq(count(svg, "<g class=\"point failed\""), 1);
 	ck_assert_ptr_nonnull(strstr(svg, "data-verdict=\"peer-removed-pairing"
-		"\""));
+					  "\""));
 	ck_assert_ptr_nonnull(strstr(svg, "data-ms=\"410\""));
 	/* the y axis reaches past the worst: a round step above 410 */
 	ck_assert_ptr_nonnull(strstr(svg, ">500 ms</text>"));

@@ -16,18 +16,14 @@ static const struct {
 	unsigned max;
 	size_t col;
 } depths[] = {
-	{ "", 2, 0 },
-	{ "{}", 1, 0 },
-	{ "{\"a\":[1,2]}", 2, 0 },
-	{ "{\"a\":[1,[2]]}", 2, 9 },
-	{ "[[[]]]", 2, 3 },
-	{ "[][][][]", 1, 0 },                 /* siblings, not nesting */
-	{ "{\"a\":\"[[[[[[\"}", 1, 0 },        /* brackets in a string */
-	{ "{\"a\":\"\\\"[[[\"}", 1, 0 },       /* after an escaped quote */
+	{ "", 2, 0 }, { "{}", 1, 0 }, { "{\"a\":[1,2]}", 2, 0 },
+	{ "{\"a\":[1,[2]]}", 2, 9 }, { "[[[]]]", 2, 3 },
+	{ "[][][][]", 1, 0 },                      /* siblings, not nesting */
+	{ "{\"a\":\"[[[[[[\"}", 1, 0 },            /* brackets in a string */
+	{ "{\"a\":\"\\\"[[[\"}", 1, 0 },           /* after an escaped quote */
 	{ "{\"a\":\"\\\\\",\"b\":[[1]]}", 2, 16 }, /* an escaped backslash */
-	{ "]]]][[", 1, 6 },                   /* not JSON: still bounded */
-	{ "\"unterminated [[[[", 1, 0 },
-	{ NULL, 64, 65 },                     /* 100,000 levels */
+	{ "]]]][[", 1, 6 },                        /* not JSON: still bounded */
+	{ "\"unterminated [[[[", 1, 0 }, { NULL, 64, 65 }, /* 100,000 levels */
 };
 
 START_TEST(depth_is_measured_before_parsing)
@@ -81,7 +77,7 @@ START_TEST(a_generator_keeps_its_options)
 	json_generator_set_pretty(g, TRUE);
 	text = jsontext_generate(g, n, &len);
 	ck_assert_uint_eq(len, strlen(text));
-	ck_assert_ptr_nonnull(strchr(text, '\n'));     /* pretty */
+	ck_assert_ptr_nonnull(strchr(text, '\n')); /* pretty */
 	ck_assert_ptr_nonnull(strstr(text, "\"x\\u001fy\""));
 	g_free(text);
 	json_generator_set_pretty(g, FALSE);

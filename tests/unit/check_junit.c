@@ -69,15 +69,17 @@ START_TEST(totals_count_each_outcome)
 	ck_assert(junit_finish(j, NULL));
 	junit_free(j);
 	ck_assert(g_file_get_contents(p, &text, NULL, NULL));
-	ck_assert_ptr_nonnull(strstr(text, "<testsuites name=\"bondcheck\" "
+	ck_assert_ptr_nonnull(strstr(text,
+		"<testsuites name=\"bondcheck\" "
 		"tests=\"4\" failures=\"1\" errors=\"1\" skipped=\"1\" "
 		"time=\"61.001\">"));
 	ck_assert_ptr_nonnull(strstr(text, "name=\"Suite &quot;one&quot;\""));
 	ck_assert_ptr_nonnull(strstr(text, "<property name=\"label\" "
-		"value=\"1.2&lt;3\"/>"));
+					   "value=\"1.2&lt;3\"/>"));
 	ck_assert_ptr_nonnull(strstr(text, "<property name=\"empty\" "
-		"value=\"\"/>"));
-	ck_assert_ptr_nonnull(strstr(text, "time=\"1.234\">\n      <failure "
+					   "value=\"\"/>"));
+	ck_assert_ptr_nonnull(strstr(text,
+		"time=\"1.234\">\n      <failure "
 		"message=\"why &lt;x&gt;\" type=\"gatt-error\">evidence &amp; "
 		"more</failure>"));
 	ck_assert_ptr_nonnull(strstr(text, "<error message=\"no adapter\""));
@@ -125,18 +127,22 @@ START_TEST(several_suites_keep_their_cases_and_unique_names)
 	ck_assert(junit_finish(j, NULL));
 	junit_free(j);
 	ck_assert(g_file_get_contents(p, &text, NULL, NULL));
-	ck_assert_ptr_nonnull(strstr(text, "<testsuites name=\"bondcheck\" "
+	ck_assert_ptr_nonnull(strstr(text,
+		"<testsuites name=\"bondcheck\" "
 		"tests=\"3\" failures=\"1\" errors=\"0\" skipped=\"0\" "
 		"time=\"1.000\">"));
-	ck_assert_ptr_nonnull(strstr(text, "<testsuite name=\"Bond (1.2)\" "
+	ck_assert_ptr_nonnull(strstr(text,
+		"<testsuite name=\"Bond (1.2)\" "
 		"package=\"bondcheck\" id=\"0\" hostname=\"h\" timestamp="
 		"\"2026-11-23T12:00:00\" tests=\"1\" failures=\"0\""));
-	second = strstr(text, "<testsuite name=\"Bond (1.2) #2\" "
+	second = strstr(text,
+		"<testsuite name=\"Bond (1.2) #2\" "
 		"package=\"bondcheck\" id=\"1\" hostname=\"h\" timestamp="
 		"\"2026-11-23T12:00:01\" tests=\"2\" failures=\"1\"");
 	ck_assert_ptr_nonnull(second);
 	/* each suite's cases inside it, the line as the case's property */
-	ck_assert_ptr_nonnull(strstr(second, "<testcase name=\"reconnect #2 "
+	ck_assert_ptr_nonnull(strstr(second,
+		"<testcase name=\"reconnect #2 "
 		"[1]\" classname=\"a\" time=\"0.007\">\n      <properties>\n"
 		"        <property name=\"line\" value=\"30\"/>\n"
 		"      </properties>\n      <failure"));

@@ -13,15 +13,19 @@
 #include "helpers/hostile.h"
 #include "suites.h"
 
-#define START "{\"type\":\"run-start\",\"t\":0,\"schema\":1,\"tool\":" \
+#define START                                                           \
+	"{\"type\":\"run-start\",\"t\":0,\"schema\":1,\"tool\":"        \
 	"\"bondcheck\",\"scenario\":{\"name\":\"S\",\"sha256\":\"ab\"," \
 	"\"steps\":2},\"label\":null}\n"
-#define SSTART "{\"type\":\"step-start\",\"t\":5,\"index\":1,\"line\":3," \
+#define SSTART                                                     \
+	"{\"type\":\"step-start\",\"t\":5,\"index\":1,\"line\":3," \
 	"\"iteration\":[2],\"name\":\"scan\"}\n"
-#define SEND "{\"type\":\"step-end\",\"t\":9,\"index\":1,\"line\":3," \
+#define SEND                                                       \
+	"{\"type\":\"step-end\",\"t\":9,\"index\":1,\"line\":3,"   \
 	"\"iteration\":[2],\"name\":\"scan\",\"result\":\"pass\"," \
 	"\"verdict\":\"pass\",\"confidence\":null,\"elapsed_ms\":4}\n"
-#define REND "{\"type\":\"run-end\",\"t\":10,\"result\":\"passed\"," \
+#define REND                                                    \
+	"{\"type\":\"run-end\",\"t\":10,\"result\":\"passed\"," \
 	"\"elapsed_ms\":1,\"line\":null}\n"
 
 static char *write_tmp(const char *text, gssize len)
@@ -65,8 +69,8 @@ START_TEST(a_whole_log_reads_event_by_event)
 {
 	char *p = write_tmp(START SSTART
 		"{\"type\":\"bluez\",\"t\":6,\"event\":\"call\"}\n"
-		"{\"type\":\"from-the-future\",\"t\":7,\"x\":[1,2]}\n"
-		SEND REND, -1);
+		"{\"type\":\"from-the-future\",\"t\":7,\"x\":[1,2]}\n" SEND REND,
+		-1);
 	struct logread *r = logread_open(p, NULL);
 	JsonObject *ev;
 	char *it;
@@ -108,7 +112,8 @@ START_TEST(crlf_line_ends_are_accepted)
 {
 	char *p = write_tmp("{\"type\":\"run-start\",\"t\":0,\"schema\":1,"
 			    "\"tool\":\"bondcheck\",\"scenario\":{\"name\":"
-			    "\"S\",\"sha256\":\"ab\"}}\r\n" REND, -1);
+			    "\"S\",\"sha256\":\"ab\"}}\r\n" REND,
+		-1);
 	char *msg = NULL;
 
 	ck_assert_int_eq(read_all(p, &msg, NULL), 2);
@@ -120,27 +125,30 @@ END_TEST
 /* Each bad file and the start of what the reader must say about it. */
 static const struct {
 	const char *text;
-	const char *where;       /* ":LINE:COL: " after the path */
+	const char *where; /* ":LINE:COL: " after the path */
 	const char *words;
 } bad[] = {
 	{ "", ":1:1: ", "empty file" },
 	{ "hello world\n", ":1:", "not a bondcheck run log?" },
 	{ "[1,2,3]\n", ":1:1: ", "not a bondcheck run log (the line is not" },
 	{ "{\"t\":0}\n", ":1:1: ", "no string \"type\"" },
-	{ "{\"type\":\"step-start\",\"t\":0}\n", ":1:1: ",
-		"it starts with a \"step-start\" event" },
-	{ "{\"type\":\"run-start\",\"t\":0,\"tool\":\"other\"}\n", ":1:",
-		"not a bondcheck run log (tool" },
+	{ "{\"type\":\"step-start\",\"t\":0}\n",
+		":1:1: ", "it starts with a \"step-start\" event" },
+	{ "{\"type\":\"run-start\",\"t\":0,\"tool\":\"other\"}\n",
+		":1:", "not a bondcheck run log (tool" },
 	{ "{\"type\":\"run-start\",\"t\":0,\"schema\":2,\"tool\":\"bondcheck\","
-	  "\"scenario\":{\"name\":\"S\",\"sha256\":\"ab\"}}\n", ":1:27: ",
-		"log schema 2 is not one this bondcheck reads" },
+	  "\"scenario\":{\"name\":\"S\",\"sha256\":\"ab\"}}\n",
+		":1:27: ", "log schema 2 is not one this bondcheck reads" },
 	{ "{\"type\":\"run-start\",\"t\":0,\"schema\":\"1\",\"tool\":"
-	  "\"bondcheck\",\"scenario\":{}}\n", ":1:", "\"schema\" must be an "
-						  "integer" },
+	  "\"bondcheck\",\"scenario\":{}}\n",
+		":1:",
+		"\"schema\" must be an "
+		"integer" },
 	{ "{\"type\":\"run-start\",\"t\":0,\"schema\":1,\"tool\":\"bondcheck\","
-	  "\"scenario\":{\"name\":\"S\"}}\n", ":1:", "scenario needs" },
-	{ "{\"type\":\"run-start\",\"t\":\"now\",\"schema\":1}\n", ":1:",
-		"\"t\" must be an integer" },
+	  "\"scenario\":{\"name\":\"S\"}}\n",
+		":1:", "scenario needs" },
+	{ "{\"type\":\"run-start\",\"t\":\"now\",\"schema\":1}\n",
+		":1:", "\"t\" must be an integer" },
 	{ START "{\"type\":\"step-end\",\"t\":1,\"index\":1,\"line\":\"3\","
 		"\"iteration\":[],\"name\":\"scan\",\"result\":\"pass\","
 		"\"verdict\":\"pass\",\"elapsed_ms\":1}\n",
@@ -163,8 +171,8 @@ static const struct {
 		":2:", "negative elapsed_ms" },
 	{ START "{\"type\":\"run-end\",\"t\":1,\"result\":\"passed\"}\n",
 		":2:1: ", "run-end without \"elapsed_ms\"" },
-	{ START SSTART "{\"type\":\"bluez\",\"t\":6,\"ev", ":3:",
-		"the line is cut short" },
+	{ START SSTART "{\"type\":\"bluez\",\"t\":6,\"ev",
+		":3:", "the line is cut short" },
 	{ START SSTART "{\"type\":\"bluez\",,\"t\":6}\n", ":3:", "" },
 	{ START "\n", ":2:1: ", "not a JSON object" },
 	{ START START, ":2:1: ", "a second run-start" },
@@ -179,8 +187,10 @@ START_TEST(a_bad_log_is_named_by_file_line_and_column)
 
 	ck_assert_int_eq(read_all(p, &msg, NULL), -1);
 	want = g_strconcat(p, bad[_i].where, NULL);
-	ck_assert_msg(g_str_has_prefix(msg, want), "case %d: '%s' does not "
-		"start with '%s'", _i, msg, want);
+	ck_assert_msg(g_str_has_prefix(msg, want),
+		"case %d: '%s' does not "
+		"start with '%s'",
+		_i, msg, want);
 	ck_assert_msg(strstr(msg, bad[_i].words), "case %d: '%s' lacks '%s'",
 		_i, msg, bad[_i].words);
 	g_free(want);
@@ -216,7 +226,8 @@ START_TEST(an_overlong_line_is_refused_not_allocated)
 
 	memset(chunk, ' ', 1 << 20);
 	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(write(fd, START, strlen(START)), (ssize_t)strlen(START));
+	ck_assert_int_eq(write(fd, START, strlen(START)),
+		(ssize_t)strlen(START));
 	for (unsigned i = 0; i <= LOGREAD_MAX_LINE >> 20; i++)
 		ck_assert_int_eq(write(fd, chunk, 1 << 20), 1 << 20);
 	close(fd);
@@ -318,8 +329,8 @@ static const char *const raws[] = {
 	"{\"type\":\"bluez\",\"t\":1}",
 	"{ \"t\" : 12 , \"type\" : \"sim\" , \"x\": [1, -2.5e3, true, null, {}] }",
 	"{\"type\":\"bluez\",\"t\":1,\"s\":\"caf\u00e9 \\\" \\n\"}",
-	"{\"type\":\"b\\u0061d\",\"t\":1}",          /* escaped type */
-	"{\"type\":\"bluez\",\"t\":1,\"v\":01}",     /* leading zero */
+	"{\"type\":\"b\\u0061d\",\"t\":1}",      /* escaped type */
+	"{\"type\":\"bluez\",\"t\":1,\"v\":01}", /* leading zero */
 	"{\"type\":\"bluez\",\"t\":1,}",
 	"{\"type\":\"bluez\",\"t\":1.5}",
 	"{\"type\":\"bluez\",\"t\":123456789012345678901}",
@@ -327,7 +338,7 @@ static const char *const raws[] = {
 	"{\"type\":\"bluez\",\"t\":1,\"s\":\"\\x41\"}",
 	"{\"type\":\"bluez\",\"t\":1,\"a\":[1,2}",
 	"{\"type\":\"bluez\",\"t\":1} trailing",
-	"{\"type\":\"bluez\",\"t\":1,\"s\":\"\xc3\x28\"}",  /* bad UTF-8 */
+	"{\"type\":\"bluez\",\"t\":1,\"s\":\"\xc3\x28\"}", /* bad UTF-8 */
 	"{\"type\":3,\"t\":1}",
 	"{\"type\":\"bluez\"}",
 	"{\"type\":\"bluez\",\"t\":-7,\"e\":1E+2}",
@@ -344,20 +355,20 @@ static const char *const raws[] = {
 	"{\"type\":\"bluez\",\"t\":1,\"u\":\"a\\ude00b\"}",
 	"{\"type\":\"bluez\",\"t\":1,\"u\":\"\\ud83dx\"}",
 	"{\"type\":\"step-start\",\"t\":5,\"index\":1,\"line\":3,"
-		"\"iteration\":[2,1],\"name\":\"scan\",\"text\":\"scan\","
-		"\"timeout_ms\":15000}",
+	"\"iteration\":[2,1],\"name\":\"scan\",\"text\":\"scan\","
+	"\"timeout_ms\":15000}",
 	"{\"type\":\"step-start\",\"t\":5,\"index\":1,\"line\":3,"
-		"\"iteration\":[0],\"name\":\"scan\"}",
+	"\"iteration\":[0],\"name\":\"scan\"}",
 	"{\"type\":\"step-end\",\"t\":9,\"index\":1,\"line\":3,"
-		"\"iteration\":[],\"name\":\"scan\",\"result\":\"pass\","
-		"\"verdict\":\"pass\",\"confidence\":null,\"elapsed_ms\":4,"
-		"\"message\":null,\"evidence\":{\"latency_ms\":7,\"x\":[1]}}",
+	"\"iteration\":[],\"name\":\"scan\",\"result\":\"pass\","
+	"\"verdict\":\"pass\",\"confidence\":null,\"elapsed_ms\":4,"
+	"\"message\":null,\"evidence\":{\"latency_ms\":7,\"x\":[1]}}",
 	"{\"type\":\"step-end\",\"t\":9,\"index\":1,\"line\":3,"
-		"\"iteration\":[],\"name\":\"scan\",\"result\":\"fail\","
-		"\"verdict\":\"gatt-error\",\"elapsed_ms\":4}",
+	"\"iteration\":[],\"name\":\"scan\",\"result\":\"fail\","
+	"\"verdict\":\"gatt-error\",\"elapsed_ms\":4}",
 	"{\"type\":\"step-end\",\"t\":9,\"index\":1,\"line\":3,"
-		"\"iteration\":[],\"name\":\"scan\",\"result\":\"pass\","
-		"\"verdict\":\"pass\",\"elapsed_ms\":-1}",
+	"\"iteration\":[],\"name\":\"scan\",\"result\":\"pass\","
+	"\"verdict\":\"pass\",\"elapsed_ms\":-1}",
 };
 
 START_TEST(skimming_takes_and_refuses_what_the_parser_does)
@@ -389,13 +400,14 @@ START_TEST(a_plain_step_is_skimmed_into_its_members)
 		"\"iteration\":[2,3],\"name\":\"reconnect\",\"result\":"
 		"\"pass\",\"verdict\":\"pass\",\"confidence\":null,"
 		"\"elapsed_ms\":44,\"message\":null,\"evidence\":{\"timeline\":"
-		"[\"+1ms x\"],\"latency_ms\":41}}\n" REND, -1);
+		"[\"+1ms x\"],\"latency_ms\":41}}\n" REND,
+		-1);
 	struct logread *r = logread_open(p, NULL);
 	const struct logread_step *st;
 	JsonObject *ev;
 
 	logread_set_skim(r, true);
-	ck_assert_int_eq(logread_next(r, &ev, NULL), 1);   /* run-start */
+	ck_assert_int_eq(logread_next(r, &ev, NULL), 1); /* run-start */
 	ck_assert_ptr_nonnull(ev);
 	ck_assert_int_eq(logread_next(r, &ev, NULL), 1);
 	ck_assert_ptr_null(ev);
@@ -413,7 +425,7 @@ START_TEST(a_plain_step_is_skimmed_into_its_members)
 	ck_assert_int_eq(st->result, LOG_STEP_PASS);
 	ck_assert_int_eq(st->elapsed_ms, 44);
 	ck_assert_int_eq(st->latency_ms, 41);
-	ck_assert_int_eq(logread_next(r, &ev, NULL), 1);   /* run-end */
+	ck_assert_int_eq(logread_next(r, &ev, NULL), 1); /* run-end */
 	ck_assert_ptr_nonnull(ev);
 	ck_assert_ptr_null(logread_step(r));
 	logread_free(r);
@@ -425,54 +437,54 @@ END_TEST
 /* Step lines, skimmable or not: skimmed and parsed, they read the same. */
 static const char *const steps[] = {
 	"{\"type\":\"step-start\",\"t\":5,\"index\":4,\"line\":30,"
-		"\"iteration\":[2,3],\"name\":\"reconnect\",\"text\":"
-		"\"reconnect\",\"timeout_ms\":15000}",
+	"\"iteration\":[2,3],\"name\":\"reconnect\",\"text\":"
+	"\"reconnect\",\"timeout_ms\":15000}",
 	"{\"type\":\"step-start\",\"t\":5,\"index\":1,\"line\":3,"
-		"\"iteration\":[],\"name\":\"scan\"}",
+	"\"iteration\":[],\"name\":\"scan\"}",
 	"{\"type\":\"step-start\",\"t\":5,\"index\":1,\"line\":3,"
-		"\"iteration\":[1,2,3,4,5,6,7,8,9],\"name\":\"scan\"}",
+	"\"iteration\":[1,2,3,4,5,6,7,8,9],\"name\":\"scan\"}",
 	"{\"type\":\"step-start\",\"t\":5,\"index\":1,\"line\":3,"
-		"\"iteration\":[1],\"name\":\"sc\\u0061n\"}",
+	"\"iteration\":[1],\"name\":\"sc\\u0061n\"}",
 	"{\"type\":\"step-end\",\"t\":9,\"index\":4,\"line\":30,"
-		"\"iteration\":[2,3],\"name\":\"reconnect\",\"result\":"
-		"\"pass\",\"verdict\":\"pass\",\"confidence\":null,"
-		"\"elapsed_ms\":44,\"message\":null,\"evidence\":{\"timeline\":"
-		"[\"+1ms x\"],\"latency_ms\":41}}",
+	"\"iteration\":[2,3],\"name\":\"reconnect\",\"result\":"
+	"\"pass\",\"verdict\":\"pass\",\"confidence\":null,"
+	"\"elapsed_ms\":44,\"message\":null,\"evidence\":{\"timeline\":"
+	"[\"+1ms x\"],\"latency_ms\":41}}",
 	"{\"type\":\"step-end\",\"t\":9,\"index\":2,\"line\":31,"
-		"\"iteration\":[1],\"name\":\"reconnect\",\"result\":\"fail\","
-		"\"verdict\":\"peer-removed-pairing\",\"confidence\":"
-		"\"inferred\",\"elapsed_ms\":201,\"message\":\"dropped\","
-		"\"evidence\":{\"latency_ms\":null,\"rule\":\"r\"}}",
+	"\"iteration\":[1],\"name\":\"reconnect\",\"result\":\"fail\","
+	"\"verdict\":\"peer-removed-pairing\",\"confidence\":"
+	"\"inferred\",\"elapsed_ms\":201,\"message\":\"dropped\","
+	"\"evidence\":{\"latency_ms\":null,\"rule\":\"r\"}}",
 	"{\"type\":\"step-end\",\"t\":9,\"index\":2,\"line\":31,"
-		"\"iteration\":[],\"name\":\"read\",\"result\":\"interrupted\","
-		"\"verdict\":null,\"elapsed_ms\":0}",
+	"\"iteration\":[],\"name\":\"read\",\"result\":\"interrupted\","
+	"\"verdict\":null,\"elapsed_ms\":0}",
 	"{\"type\":\"step-end\",\"t\":9,\"index\":2,\"line\":31,"
-		"\"iteration\":[],\"name\":\"read\",\"result\":\"error\","
-		"\"verdict\":\"environment-error\",\"elapsed_ms\":3,"
-		"\"message\":\"no \\\"bus\\\"\"}",
+	"\"iteration\":[],\"name\":\"read\",\"result\":\"error\","
+	"\"verdict\":\"environment-error\",\"elapsed_ms\":3,"
+	"\"message\":\"no \\\"bus\\\"\"}",
 	/* a central's steps; older logs have none: "default" */
 	"{\"type\":\"step-start\",\"t\":5,\"central\":\"phone2\","
-		"\"index\":1,\"line\":3,\"iteration\":[2],\"name\":\"scan\"}",
+	"\"index\":1,\"line\":3,\"iteration\":[2],\"name\":\"scan\"}",
 	"{\"type\":\"step-end\",\"t\":9,\"central\":\"B\",\"index\":4,"
-		"\"line\":30,\"iteration\":[],\"name\":\"pair\",\"result\":"
-		"\"pass\",\"verdict\":\"pass\",\"confidence\":null,"
-		"\"elapsed_ms\":4,\"message\":null}",
+	"\"line\":30,\"iteration\":[],\"name\":\"pair\",\"result\":"
+	"\"pass\",\"verdict\":\"pass\",\"confidence\":null,"
+	"\"elapsed_ms\":4,\"message\":null}",
 	"{\"type\":\"step-start\",\"t\":5,\"central\":\"\\u0041\","
-		"\"index\":1,\"line\":3,\"iteration\":[],\"name\":\"scan\"}",
+	"\"index\":1,\"line\":3,\"iteration\":[],\"name\":\"scan\"}",
 	"{\"type\":\"step-start\",\"t\":5,\"central\":7,\"index\":1,"
-		"\"line\":3,\"iteration\":[],\"name\":\"scan\"}",
+	"\"line\":3,\"iteration\":[],\"name\":\"scan\"}",
 };
 
 /* The step a reader describes, as text (NULL strings as "-"). */
 static char *step_text(const struct logread_step *st)
 {
 	return g_strdup_printf("%d %" G_GINT64_FORMAT " %" G_GINT64_FORMAT
-			       " [%s] %s as %s %" G_GINT64_FORMAT " %s %s %s %s %"
-			       G_GINT64_FORMAT " %" G_GINT64_FORMAT,
+			       " [%s] %s as %s %" G_GINT64_FORMAT
+			       " %s %s %s %s %" G_GINT64_FORMAT
+			       " %" G_GINT64_FORMAT,
 		st->end, st->index, st->line, st->iteration, st->name,
-		st->central,
-		st->timeout_ms, st->end ? log_step_result_to_str(st->result) :
-					  "-",
+		st->central, st->timeout_ms,
+		st->end ? log_step_result_to_str(st->result) : "-",
 		st->verdict ? st->verdict : "-",
 		st->confidence ? st->confidence : "-",
 		st->message ? st->message : "-", st->elapsed_ms,
@@ -537,9 +549,9 @@ START_TEST(a_view_of_an_object_without_a_type_is_null)
 	struct logread_view *v = logread_view_new();
 	JsonNode *n = json_from_string("{\"t\":1}", NULL);
 	JsonNode *odd = json_from_string("{\"type\":\"step-end\",\"t\":1,"
-					 "\"result\":\"maybe\"}", NULL);
-	JsonNode *raw = json_from_string("{\"type\":\"later\",\"t\":1}",
+					 "\"result\":\"maybe\"}",
 		NULL);
+	JsonNode *raw = json_from_string("{\"type\":\"later\",\"t\":1}", NULL);
 	const struct logread_event *ev;
 
 	ck_assert_ptr_null(logread_view_set(v, json_node_get_object(n)));

@@ -27,8 +27,8 @@ START_TEST(event_types_are_the_documented_names)
 }
 END_TEST
 
-static const char *const unknown[] = { "", "Run-Start", "run-start ",
-	"step", "bluez\n", "warning", "runstart" };
+static const char *const unknown[] = { "", "Run-Start", "run-start ", "step",
+	"bluez\n", "warning", "runstart" };
 
 START_TEST(unknown_names_are_refused)
 {
@@ -128,8 +128,8 @@ START_TEST(readers_require_the_documented_members)
 		/* each key once */
 		ck_assert(g_hash_table_add(seen, (gpointer)m->key));
 		if (m->required)
-			g_string_append_printf(got, "%s%s",
-				got->len ? " " : "", m->key);
+			g_string_append_printf(got, "%s%s", got->len ? " " : "",
+				m->key);
 	}
 	ck_assert_str_eq(got->str, required[_i].required);
 	/* the raw events' members are not checked at all */
@@ -191,13 +191,10 @@ static const struct {
 	const char *iteration;
 	const char *json;
 } places[] = {
-	{ "", "[]" },
-	{ NULL, "[]" },
-	{ "7", "[7]" },
-	{ "2.3", "[2,3]" },
+	{ "", "[]" }, { NULL, "[]" }, { "7", "[7]" }, { "2.3", "[2,3]" },
 	{ "1.2.3.4.5.6.7.8.9", "[1,2,3,4,5,6,7,8,9]" },
 	{ "1000000", "[1000000]" },
-	{ "2.x", "[2]" },              /* stops at what is not a number */
+	{ "2.x", "[2]" }, /* stops at what is not a number */
 };
 
 START_TEST(a_step_place_is_line_iteration_and_name)

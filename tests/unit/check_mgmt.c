@@ -19,17 +19,17 @@
 #include "helpers/testutil.h"
 #include "suites.h"
 
-#define OP_READ_INFO 0x0004
+#define OP_READ_INFO   0x0004
 #define OP_SET_POWERED 0x0005
 #define OP_SET_PRIVACY 0x002f
 
 struct kernel {
-	int fd;                  /* the kernel's end */
+	int fd; /* the kernel's end */
 	struct mgmt *m;
 	bool done;
-	bool readable;           /* mgmt sent another command */
+	bool readable; /* mgmt sent another command */
 	int privacy;
-	int code;                /* the error's, 0 for none */
+	int code; /* the error's, 0 for none */
 	char message[256];
 };
 
@@ -39,7 +39,7 @@ static void kernel_start(struct kernel *k)
 
 	memset(k, 0, sizeof(*k));
 	ck_assert(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) ==
-		0);
+		  0);
 	k->fd = sv[0];
 	k->m = mgmt_new_fd(sv[1]);
 	k->privacy = -2;
@@ -72,8 +72,8 @@ static size_t next_command(struct kernel *k, uint16_t op, uint16_t index,
 	return len;
 }
 
-static void reply(struct kernel *k, uint16_t op, uint16_t index,
-	uint8_t status, const uint8_t *data, size_t len)
+static void reply(struct kernel *k, uint16_t op, uint16_t index, uint8_t status,
+	const uint8_t *data, size_t len)
 {
 	uint8_t buf[6 + 3 + 300];
 	uint16_t ev = len || !status ? 0x0001 : 0x0002;
@@ -98,7 +98,7 @@ static void reply_info(struct kernel *k, uint16_t index, uint32_t current)
 {
 	uint8_t info[280] = { 0x01, 0x00, 0x00, 0xdc, 0xb0, 0x00 };
 
-	info[6] = 9;             /* version */
+	info[6] = 9; /* version */
 	info[9] = info[10] = info[11] = info[12] = 0xff;
 	info[13] = (uint8_t)current;
 	info[14] = (uint8_t)(current >> 8);
@@ -182,9 +182,10 @@ START_TEST(privacy_is_set_with_the_controller_off)
 	char *file = g_build_filename(adir, "identity", NULL);
 
 	ck_assert(g_mkdir_with_parents(adir, 0700) == 0);
-	ck_assert(g_file_set_contents(file, "[General]\n"
-		"IdentityResolvingKey=000102030405060708090A0B0C0D0E0F\n", -1,
-		NULL));
+	ck_assert(g_file_set_contents(file,
+		"[General]\n"
+		"IdentityResolvingKey=000102030405060708090A0B0C0D0E0F\n",
+		-1, NULL));
 	kernel_start(&k);
 	mgmt_set_storage(k.m, dir);
 	mgmt_ops.set_privacy(k.m, 0, true, set_done, &k);
@@ -234,7 +235,7 @@ START_TEST(without_root_the_kernel_says_permission_denied)
 	ck_assert(k.done);
 	ck_assert_int_eq(k.code, BCERROR_NOT_PERMITTED);
 	ck_assert_str_eq(k.message, "mgmt Set Powered on hci0: Permission "
-		"Denied (0x14)");
+				    "Denied (0x14)");
 	kernel_stop(&k);
 }
 END_TEST
@@ -272,7 +273,7 @@ START_TEST(a_refused_change_powers_the_controller_on_again)
 	ck_assert(k.done);
 	ck_assert_int_eq(k.code, BCERROR_NOT_SUPPORTED);
 	ck_assert_ptr_nonnull(strstr(k.message, "Set Privacy on hci1: Not "
-		"Supported"));
+						"Supported"));
 	kernel_stop(&k);
 }
 END_TEST
@@ -286,26 +287,26 @@ END_TEST
  */
 static const struct fail_row {
 	const char *what;
-	int fail_at;            /* 0: Set Powered off, 1: Set Privacy,
+	int fail_at; /* 0: Set Powered off, 1: Set Privacy,
 				 * 2: Set Powered on */
-	int status;             /* -1: no answer */
+	int status;  /* -1: no answer */
 	bool power_on_ok;
 	int code;
 	const char *says[2];
 } fail_rows[] = {
 	{ "an unknown command", 1, 0x01, true, BCERROR_FAILED,
-	  { "Set Privacy on hci1: Unknown Command (0x01)",
-	    "(hci1 is powered on again)" } },
+		{ "Set Privacy on hci1: Unknown Command (0x01)",
+			"(hci1 is powered on again)" } },
 	{ "no answer to Set Privacy", 1, -1, true, BCERROR_TIMEOUT,
-	  { "Set Privacy on hci1: no answer", "powered on again" } },
+		{ "Set Privacy on hci1: no answer", "powered on again" } },
 	{ "no answer to Set Powered off", 0, -1, true, BCERROR_TIMEOUT,
-	  { "Set Powered on hci1: no answer", "powered on again" } },
+		{ "Set Powered on hci1: no answer", "powered on again" } },
 	{ "power on refused too", 1, 0x03, false, BCERROR_FAILED,
-	  { "Set Privacy on hci1: Failed (0x03); and hci1 could not be "
-	    "powered on again", "left powered off" } },
-	{ "power on refused after the change", 2, 0x03, false,
-	  BCERROR_FAILED,
-	  { "Set Powered on hci1: Failed (0x03)", "left powered off" } },
+		{ "Set Privacy on hci1: Failed (0x03); and hci1 could not be "
+		  "powered on again",
+			"left powered off" } },
+	{ "power on refused after the change", 2, 0x03, false, BCERROR_FAILED,
+		{ "Set Powered on hci1: Failed (0x03)", "left powered off" } },
 };
 
 START_TEST(a_failed_change_gives_the_controller_back_powered)
@@ -323,15 +324,15 @@ START_TEST(a_failed_change_gives_the_controller_back_powered)
 	next_command(&k, OP_SET_POWERED, 1, p, 1);
 	ck_assert_int_eq(p[0], 0);
 	if (row->fail_at == 0) {
-		settle(&k);     /* no answer: mgmt's timeout */
+		settle(&k); /* no answer: mgmt's timeout */
 	} else {
-		reply(&k, OP_SET_POWERED, 1, 0,
-			(const uint8_t[]){ 0, 0, 0, 0 }, 4);
+		reply(&k, OP_SET_POWERED, 1, 0, (const uint8_t[]){ 0, 0, 0, 0 },
+			4);
 		settle(&k);
 		next_command(&k, OP_SET_PRIVACY, 1, NULL, 0);
 		if (row->fail_at == 1 && row->status >= 0)
-			reply(&k, OP_SET_PRIVACY, 1, (uint8_t)row->status,
-				NULL, 0);
+			reply(&k, OP_SET_PRIVACY, 1, (uint8_t)row->status, NULL,
+				0);
 		else if (row->fail_at == 2)
 			reply(&k, OP_SET_PRIVACY, 1, 0,
 				(const uint8_t[]){ 0, 0x20, 0, 0 }, 4);
@@ -369,15 +370,17 @@ START_TEST(power_on_answered_unpowered_is_asked_again)
 		uint8_t p[1];
 
 		privacy_on_asked(&k);
-		reply(&k, OP_SET_PRIVACY, 1, 0, (const uint8_t[]){ 0, 0x20, 0,
-			0 }, 4);
+		reply(&k, OP_SET_PRIVACY, 1, 0,
+			(const uint8_t[]){ 0, 0x20, 0, 0 }, 4);
 		settle(&k);
 		for (int i = 1; i <= tries; i++) {
 			next_command(&k, OP_SET_POWERED, 1, p, 1);
 			ck_assert_int_eq(p[0], 1);
 			ck_assert(!k.done);
-			reply(&k, OP_SET_POWERED, 1, 0, (const uint8_t[]){
-				i == 3 || tries == 3 ? 0 : i == 2, 0x20, 0, 0 },
+			reply(&k, OP_SET_POWERED, 1, 0,
+				(const uint8_t[]){
+					i == 3 || tries == 3 ? 0 : i == 2, 0x20,
+					0, 0 },
 				4);
 			settle(&k);
 		}
@@ -386,7 +389,8 @@ START_TEST(power_on_answered_unpowered_is_asked_again)
 			ck_assert_int_eq(k.code, 0);
 		} else {
 			ck_assert_int_eq(k.code, BCERROR_FAILED);
-			ck_assert_ptr_nonnull(strstr(k.message, "answered 3 "
+			ck_assert_ptr_nonnull(strstr(k.message,
+				"answered 3 "
 				"times, but the controller stays powered off: "
 				"hci1 is left powered off"));
 		}
@@ -440,7 +444,7 @@ START_TEST(replies_that_do_not_fit_are_not_taken)
 	mgmt_ops.read_privacy(k.m, 0, read_done, &k);
 	next_command(&k, OP_READ_INFO, 0, NULL, 0);
 	reply(&k, OP_SET_POWERED, 0, 0, junk, sizeof(junk));
-	reply_info(&k, 3, MGMT_SETTING_PRIVACY);    /* hci3's */
+	reply_info(&k, 3, MGMT_SETTING_PRIVACY); /* hci3's */
 	reply(&k, OP_READ_INFO, 0, 0, junk, sizeof(junk));
 	settle(&k);
 	ck_assert(k.done);
@@ -477,8 +481,9 @@ Suite *mgmt_suite(void)
 	tcase_add_test(tc, privacy_is_set_with_the_controller_off);
 	tcase_add_test(tc, without_root_the_kernel_says_permission_denied);
 	tcase_add_test(tc, a_refused_change_powers_the_controller_on_again);
-	tcase_add_loop_test(tc, a_failed_change_gives_the_controller_back_powered,
-		0, (int)G_N_ELEMENTS(fail_rows));
+	tcase_add_loop_test(tc,
+		a_failed_change_gives_the_controller_back_powered, 0,
+		(int)G_N_ELEMENTS(fail_rows));
 	tcase_add_test(tc, a_change_cut_short_asks_for_power_on);
 	tcase_add_test(tc, power_on_answered_unpowered_is_asked_again);
 	tcase_add_test(tc, a_setting_already_there_is_left_alone);

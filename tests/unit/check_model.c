@@ -43,7 +43,7 @@ START_TEST(load_emits_reset_added_synced)
 	struct model *m = model_new();
 	struct rec r = { g_string_new(""), m, 0, false };
 	GVariant *objs = parse("{objectpath '/org/bluez/hci0': "
-		"{'org.bluez.Adapter1': {'Powered': <true>}}}");
+			       "{'org.bluez.Adapter1': {'Powered': <true>}}}");
 	bool b = false;
 
 	model_watch(m, record, &r, NULL);
@@ -54,7 +54,8 @@ START_TEST(load_emits_reset_added_synced)
 		"{'Powered': <true>};"
 		"synced - - - -;");
 	ck_assert(model_bool(m, "/org/bluez/hci0", "org.bluez.Adapter1",
-		"Powered", &b) && b);
+			  "Powered", &b) &&
+		  b);
 	g_variant_unref(objs);
 	g_string_free(r.log, TRUE);
 	model_free(m);
@@ -66,7 +67,7 @@ START_TEST(changes_and_invalidations_are_reported_with_old_values)
 	struct model *m = model_new();
 	struct rec r = { g_string_new(""), m, 0, false };
 	GVariant *ifs = parse("{'org.bluez.Device1': {'Connected': <false>, "
-		"'RSSI': <int16 -60>}}");
+			      "'RSSI': <int16 -60>}}");
 	GVariant *ch = parse("{'Connected': <true>}");
 	GVariant *inv = parse("['RSSI']");
 	bool b = false;
@@ -112,9 +113,9 @@ START_TEST(bad_shapes_are_refused)
 	ck_assert(!model_load(m, v));
 	ck_assert(!model_add(m, "/b", v));
 	ck_assert(!model_remove(m, "/a", v) ||
-		g_variant_is_of_type(v, G_VARIANT_TYPE("as")));
+		  g_variant_is_of_type(v, G_VARIANT_TYPE("as")));
 	ck_assert(!model_change(m, "/a", "org.bluez.Adapter1", v, NULL) ||
-		g_variant_is_of_type(v, G_VARIANT_TYPE("a{sv}")));
+		  g_variant_is_of_type(v, G_VARIANT_TYPE("a{sv}")));
 	ck_assert(!model_add(m, "not a path", good));
 	ck_assert(model_has(m, "/a", "org.bluez.Adapter1"));
 	ck_assert_int_eq(model_size(m), 1);
@@ -146,7 +147,7 @@ START_TEST(removing_the_last_interface_removes_the_object)
 	struct model *m = model_new();
 	struct rec r = { g_string_new(""), m, 0, false };
 	GVariant *ifs = parse("{'org.bluez.GattService1': @a{sv} {}, "
-		"'org.bluez.Other': @a{sv} {}}");
+			      "'org.bluez.Other': @a{sv} {}}");
 	GVariant *one = parse("['org.bluez.Other', 'org.bluez.Unknown']");
 	GVariant *two = parse("['org.bluez.GattService1']");
 
@@ -188,7 +189,8 @@ END_TEST
 START_TEST(find_lists_paths_below_in_order)
 {
 	struct model *m = model_new();
-	GVariant *c = parse("{'org.bluez.GattCharacteristic1': {'UUID': <'x'>}}");
+	GVariant *c =
+		parse("{'org.bluez.GattCharacteristic1': {'UUID': <'x'>}}");
 	GPtrArray *a;
 
 	model_add(m, "/dev/service0010/char0012", c);
@@ -200,7 +202,8 @@ START_TEST(find_lists_paths_below_in_order)
 	ck_assert_str_eq(g_ptr_array_index(a, 1), "/dev/service0010/char0012");
 	g_ptr_array_free(a, TRUE);
 	ck_assert_str_eq(model_str(m, "/dev/service0010/char0011",
-		"org.bluez.GattCharacteristic1", "UUID"), "x");
+				 "org.bluez.GattCharacteristic1", "UUID"),
+		"x");
 	ck_assert_ptr_null(model_str(m, "/dev/service0010/char0011",
 		"org.bluez.GattCharacteristic1", "Missing"));
 	g_variant_unref(c);
@@ -214,7 +217,8 @@ Suite *model_suite(void)
 	TCase *tc = tcase_create("model");
 
 	tcase_add_test(tc, load_emits_reset_added_synced);
-	tcase_add_test(tc, changes_and_invalidations_are_reported_with_old_values);
+	tcase_add_test(tc,
+		changes_and_invalidations_are_reported_with_old_values);
 	tcase_add_loop_test(tc, bad_shapes_are_refused, 0,
 		G_N_ELEMENTS(bad_loads));
 	tcase_add_test(tc, changes_to_unknown_objects_are_ignored);

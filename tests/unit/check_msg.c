@@ -122,8 +122,8 @@ END_TEST
 
 START_TEST(error_replies_carry_name_and_text)
 {
-	DBusMessage *call = dbus_message_new_method_call("org.x", "/x",
-		"org.x", "M");
+	DBusMessage *call = dbus_message_new_method_call("org.x", "/x", "org.x",
+		"M");
 	DBusMessage *e;
 	GError *err = NULL;
 
@@ -164,11 +164,11 @@ END_TEST
  * process on the first three (found by fuzz_dbus); the bus drops a
  * connection that sends a message nested too deeply. */
 static const char *const unsendable[] = {
-	"([@ms 'x'],)",                 /* an array of maybe */
-	"(<@ms 'x'>,)",                 /* a maybe in a variant */
-	"({'k': <(1, @mb true)>},)",    /* deeper, in a dict */
-	"(@a(imi) [],)",                /* an empty array of them too */
-	NULL,                           /* 70 variants deep */
+	"([@ms 'x'],)",              /* an array of maybe */
+	"(<@ms 'x'>,)",              /* a maybe in a variant */
+	"({'k': <(1, @mb true)>},)", /* deeper, in a dict */
+	"(@a(imi) [],)",             /* an empty array of them too */
+	NULL,                        /* 70 variants deep */
 };
 
 START_TEST(values_dbus_cannot_carry_are_errors_not_aborts)

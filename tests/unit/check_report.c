@@ -24,7 +24,7 @@ static const struct {
 } stats[] = {
 	{ { 0 }, 0, 0, 0, 0 },
 	{ { 7 }, 1, 7, 7, 7 },
-	{ { 5, 1 }, 2, 1, 1, 5 },                 /* the lower median */
+	{ { 5, 1 }, 2, 1, 1, 5 }, /* the lower median */
 	{ { 3, 1, 2 }, 3, 1, 2, 3 },
 	{ { 9, 9, 9, 1 }, 4, 1, 9, 9 },
 	{ { 100, 4, 4, 4, 100, 100, 100 }, 7, 4, 100, 100 },
@@ -104,8 +104,8 @@ static char *report_read(const char *log, const char *junit, int *status,
 	while (logread_next(lr, NULL, NULL) > 0)
 		report_add(r, logread_event(lr));
 	ck_assert(report_finish(r, NULL));
-	report_print(r, f, false, REPORT_RUN | REPORT_OUTCOME | REPORT_COUNTS |
-					  REPORT_LATENCY);
+	report_print(r, f, false,
+		REPORT_RUN | REPORT_OUTCOME | REPORT_COUNTS | REPORT_LATENCY);
 	fclose(f);
 	*status = report_exit_status(r);
 	report_free(r);
@@ -129,7 +129,8 @@ START_TEST(a_passing_soak_reports_counts_and_latency)
 	ck_assert_ptr_nonnull(strstr(text, "verdicts: pass 32\n"));
 	/* reconnects took 41..50 ms */
 	ck_assert_msg(strstr(text, "reconnect latency over 10 cycles: min 41 "
-				   "ms, median 45 ms, max 50 ms"), "%s", text);
+				   "ms, median 45 ms, max 50 ms"),
+		"%s", text);
 	ck_assert_ptr_nonnull(strstr(text, "label gen, device "
 					   "C0:FF:EE:00:13:42"));
 	free(text);
@@ -146,30 +147,35 @@ START_TEST(a_failure_is_reported_with_line_and_evidence)
 	char *text = report_text(log, xml, &status), *x;
 
 	ck_assert_int_eq(status, 1);
-	ck_assert_msg(strstr(text, "FAILED: peer-removed-pairing at gen.scn:10"),
+	ck_assert_msg(strstr(text,
+			      "FAILED: peer-removed-pairing at gen.scn:10"),
 		"%s", text);
 	ck_assert_ptr_nonnull(strstr(text, "reason:   "
 					   "org.bluez.Reason.Authentication"));
 	ck_assert_ptr_nonnull(strstr(text, "an iPhone says"));
 	ck_assert_msg(strstr(text, "verdicts: pass 12, peer-removed-pairing 1; "
-				   "19 steps not run"), "%s", text);
+				   "19 steps not run"),
+		"%s", text);
 	ck_assert(g_file_get_contents(xml, &x, NULL, NULL));
 	/* 13 steps ran; the 19 that did not are skipped cases of their own:
 	 * the test cases of a passing run */
 	ck_assert_msg(strstr(x, "tests=\"32\" failures=\"1\" errors=\"0\" "
-				"skipped=\"19\""), "%s", x);
+				"skipped=\"19\""),
+		"%s", x);
 	ck_assert_ptr_nonnull(strstr(x, "<testcase name=\"reconnect #1 [4]\" "
 					"classname=\"gen\" time=\"15.000\">\n"
 					"      <properties>\n        <property "
 					"name=\"line\" value=\"10\"/>"));
-	ck_assert_ptr_nonnull(strstr(x, "<testcase name=\"read #1 [4]\" "
-					"classname=\"gen\" time=\"0.000\">\n"
-					"      <properties>\n        <property "
-					"name=\"line\" value=\"11\"/>\n      "
-					"</properties>\n      <skipped message="
-					"\"not run: the run stopped before this "
-					"step\"/>"));
-	ck_assert_ptr_nonnull(strstr(x, "<testcase name=\"reconnect #1 [10]\""));
+	ck_assert_ptr_nonnull(strstr(x,
+		"<testcase name=\"read #1 [4]\" "
+		"classname=\"gen\" time=\"0.000\">\n"
+		"      <properties>\n        <property "
+		"name=\"line\" value=\"11\"/>\n      "
+		"</properties>\n      <skipped message="
+		"\"not run: the run stopped before this "
+		"step\"/>"));
+	ck_assert_ptr_nonnull(strstr(x,
+		"<testcase name=\"reconnect #1 [10]\""));
 	ck_assert_ptr_nonnull(strstr(x, "<testsuite name=\"Generated soak "
 					"(gen)\""));
 	ck_assert_ptr_nonnull(strstr(x, "type=\"peer-removed-pairing\""));
@@ -194,8 +200,7 @@ START_TEST(a_log_reports_the_same_skimmed_or_not)
 	for (int skim = 0; skim < 2; skim++) {
 		xml[skim] = g_strdup_printf("%s.%d.xml", log, skim);
 		text[skim] = report_read(log, xml[skim], &status[skim], skim);
-		ck_assert(g_file_get_contents(xml[skim], &x[skim], NULL,
-			NULL));
+		ck_assert(g_file_get_contents(xml[skim], &x[skim], NULL, NULL));
 	}
 	ck_assert_int_eq(status[0], _i ? 1 : 0);
 	ck_assert_int_eq(status[1], status[0]);
@@ -216,8 +221,9 @@ END_TEST
 START_TEST(several_centrals_are_named_in_the_report_and_junit)
 {
 	char *log = g_build_filename(getenv("BONDCHECK_SRCDIR") ?
-		getenv("BONDCHECK_SRCDIR") : ".", "tests", "logs",
-		"two-centrals-fail.jsonl", NULL);
+					     getenv("BONDCHECK_SRCDIR") :
+					     ".",
+		"tests", "logs", "two-centrals-fail.jsonl", NULL);
 	char *xml = g_strdup("/tmp/bc-report-XXXXXX");
 	int fd = g_mkstemp(xml), status;
 	char *text, *x;
@@ -226,17 +232,17 @@ START_TEST(several_centrals_are_named_in_the_report_and_junit)
 	text = report_read(log, xml, &status, _i);
 	ck_assert_int_eq(status, 1);
 	ck_assert_msg(strstr(text, "  centrals A (hci0 00:B0:DC:00:00:01), B "
-		"(hci1 00:B0:DC:00:00:02)\n"), "%s", text);
+				   "(hci1 00:B0:DC:00:00:02)\n"),
+		"%s", text);
 	ck_assert_msg(strstr(text, "(reconnect as B): the link dropped"), "%s",
 		text);
 	ck_assert_ptr_nonnull(strstr(text, "bonds:    B, A, in the order they "
-		"bonded (1 after this central)"));
+					   "bonded (1 after this central)"));
 	ck_assert_ptr_nonnull(strstr(text, "DUT said: {\"event\":"
-		"\"bond-evicted\""));
+					   "\"bond-evicted\""));
 	ck_assert(g_file_get_contents(xml, &x, NULL, NULL));
 	/* a testcase per central and step */
-	ck_assert_msg(strstr(x, "<testcase name=\"A: pair #1\""), "%s",
-		x);
+	ck_assert_msg(strstr(x, "<testcase name=\"A: pair #1\""), "%s", x);
 	ck_assert_ptr_nonnull(strstr(x, "<testcase name=\"B: reconnect #1\""));
 	g_free(x);
 	free(text);
@@ -259,17 +265,20 @@ START_TEST(a_log_cut_inside_a_step_is_incomplete)
 	      "\"bondcheck\",\"scenario\":{\"name\":\"S\",\"file\":\"s.scn\","
 	      "\"sha256\":\"ab\",\"steps\":3}}\n"
 	      "{\"type\":\"step-start\",\"t\":5,\"index\":1,\"line\":3,"
-	      "\"iteration\":[],\"name\":\"scan\"}\n", f);
+	      "\"iteration\":[],\"name\":\"scan\"}\n",
+		f);
 	fclose(f);
 	text = report_text(p, xml, &status);
 	ck_assert_int_eq(status, 1);
 	ck_assert_msg(strstr(text, "INCOMPLETE: the log ends without run-end "
-				   "after 0 steps"), "%s", text);
+				   "after 0 steps"),
+		"%s", text);
 	ck_assert_ptr_nonnull(strstr(text, "it ends inside line 3 (scan)"));
 	ck_assert_ptr_nonnull(strstr(text, "2 steps not run"));
 	ck_assert(g_file_get_contents(xml, &x, NULL, NULL));
 	ck_assert_msg(strstr(x, "tests=\"2\" failures=\"0\" errors=\"1\" "
-				"skipped=\"1\""), "%s", x);
+				"skipped=\"1\""),
+		"%s", x);
 	ck_assert_ptr_nonnull(strstr(x, "classname=\"s\""));
 	g_free(x);
 	free(text);
@@ -289,10 +298,12 @@ START_TEST(failures_beyond_the_limit_are_counted_not_kept)
 	FILE *f = open_memstream(&buf, &len);
 
 	for (int i = 0; i < REPORT_MAX_FAILURES + 5; i++) {
-		char *line = g_strdup_printf("{\"type\":\"step-end\",\"t\":1,"
+		char *line = g_strdup_printf(
+			"{\"type\":\"step-end\",\"t\":1,"
 			"\"index\":%d,\"line\":%d,\"iteration\":[],\"name\":"
 			"\"read\",\"result\":\"fail\",\"verdict\":\"gatt-error\","
-			"\"elapsed_ms\":1,\"message\":\"m%d\"}", i, i, i);
+			"\"elapsed_ms\":1,\"message\":\"m%d\"}",
+			i, i, i);
 
 		ck_assert(json_parser_load_from_data(p, line, -1, NULL));
 		report_event(r, json_node_get_object(json_parser_get_root(p)));
@@ -316,7 +327,7 @@ static char *case_tags(const char *xml)
 	GString *s = g_string_new("");
 
 	for (const char *p = strstr(xml, "<testcase "); p;
-	     p = strstr(p + 1, "<testcase ")) {
+		p = strstr(p + 1, "<testcase ")) {
 		const char *end = strchr(p, '>');
 
 		g_string_append_len(s, p, end - p);
@@ -355,14 +366,17 @@ START_TEST(test_case_names_survive_an_inserted_line)
 END_TEST
 
 /* Events a run that never started writes, fed as a log sink would. */
-static void not_started(struct report *r, const char *scenario_text,
-	int status, const char *why)
+static void not_started(struct report *r, const char *scenario_text, int status,
+	const char *why)
 {
 	struct evlog *log = evlog_new(NULL, NULL);
 	struct engine_config cfg = { .device = "C0:FF:EE:00:13:42",
-		.label = "1.2", .tool_version = "t" };
+		.label = "1.2",
+		.tool_version = "t" };
 	struct scenario *scn = scenario_text ? scenario_parse(scenario_text,
-		strlen(scenario_text), "ns.scn", NULL, NULL) : NULL;
+						       strlen(scenario_text),
+						       "ns.scn", NULL, NULL) :
+	                                       NULL;
 
 	evlog_add_sink(log, sink_to_report, r);
 	engine_log_not_started(log, &cfg, scn, "dir/bad.scn", NULL, status,
@@ -372,24 +386,24 @@ static void not_started(struct report *r, const char *scenario_text,
 }
 
 static const struct {
-	const char *scenario;      /* NULL: it did not parse */
+	const char *scenario; /* NULL: it did not parse */
 	int status;
 	const char *why;
 	const char *has[4];
 } never_started[] = {
 	{ NULL, 2, "dir/bad.scn:3:1: unknown step 'sacn'",
 		{ "tests=\"1\" failures=\"0\" errors=\"1\" skipped=\"0\"",
-		  "<testsuite name=\"bad.scn (1.2)\"",
-		  "<testcase name=\"run\" classname=\"bad\"",
-		  "<error message=\"dir/bad.scn:3:1: unknown step &apos;sacn"
-		  "&apos;\" type=\"bad-input\">" } },
+			"<testsuite name=\"bad.scn (1.2)\"",
+			"<testcase name=\"run\" classname=\"bad\"",
+			"<error message=\"dir/bad.scn:3:1: unknown step &apos;sacn"
+			"&apos;\" type=\"bad-input\">" } },
 	{ "scenario \"S\"\nscan\nrepeat 2\n  reconnect\nend\n", 3,
 		"cannot reach the system bus",
 		{ "tests=\"4\" failures=\"0\" errors=\"1\" skipped=\"3\"",
-		  "<testsuite name=\"S (1.2)\"",
-		  "type=\"environment-error\">cannot reach the system bus&#10;"
-		  "the run did not start</error>",
-		  "<testcase name=\"reconnect #1 [2]\" classname=\"ns\"" } },
+			"<testsuite name=\"S (1.2)\"",
+			"type=\"environment-error\">cannot reach the system bus&#10;"
+			"the run did not start</error>",
+			"<testcase name=\"reconnect #1 [2]\" classname=\"ns\"" } },
 };
 
 START_TEST(a_run_that_never_started_is_one_error)
@@ -407,9 +421,10 @@ START_TEST(a_run_that_never_started_is_one_error)
 	ck_assert_int_eq(report_exit_status(r), 1);
 	ck_assert(g_file_get_contents(xml, &x, NULL, NULL));
 	for (size_t k = 0; k < G_N_ELEMENTS(never_started[_i].has) &&
-	     never_started[_i].has[k]; k++)
-		ck_assert_msg(strstr(x, never_started[_i].has[k]), "%s lacks %s",
-			x, never_started[_i].has[k]);
+			   never_started[_i].has[k];
+		k++)
+		ck_assert_msg(strstr(x, never_started[_i].has[k]),
+			"%s lacks %s", x, never_started[_i].has[k]);
 	g_free(x);
 	report_free(r);
 	unlink(xml);
@@ -438,7 +453,8 @@ START_TEST(several_runs_share_one_junit_file)
 	ck_assert(junit_finish(j, NULL));
 	junit_free(j);
 	ck_assert(g_file_get_contents(xml, &x, NULL, NULL));
-	ck_assert_ptr_nonnull(strstr(x, "<testsuites name=\"bondcheck\" "
+	ck_assert_ptr_nonnull(strstr(x,
+		"<testsuites name=\"bondcheck\" "
 		"tests=\"4\" failures=\"0\" errors=\"2\" skipped=\"2\""));
 	second = strstr(x, "<testsuite name=\"S (1.2) #2\"");
 	ck_assert_ptr_nonnull(second);
@@ -460,8 +476,8 @@ Suite *report_suite(void)
 	tcase_add_test(tc, a_failure_is_reported_with_line_and_evidence);
 	tcase_add_loop_test(tc, a_log_reports_the_same_skimmed_or_not, 0, 2);
 	tcase_add_test(tc, a_log_cut_inside_a_step_is_incomplete);
-	tcase_add_loop_test(tc, several_centrals_are_named_in_the_report_and_junit,
-		0, 2);
+	tcase_add_loop_test(tc,
+		several_centrals_are_named_in_the_report_and_junit, 0, 2);
 	tcase_add_test(tc, failures_beyond_the_limit_are_counted_not_kept);
 	tcase_add_test(tc, test_case_names_survive_an_inserted_line);
 	tcase_add_loop_test(tc, a_run_that_never_started_is_one_error, 0,

@@ -16,8 +16,8 @@
 static JsonObject *run_start_of(const char *text, JsonNode **keep)
 {
 	GPtrArray *errs = NULL;
-	struct scenario *scn = scenario_parse(text, strlen(text), "p.scn",
-		NULL, &errs);
+	struct scenario *scn = scenario_parse(text, strlen(text), "p.scn", NULL,
+		&errs);
 	JsonBuilder *b = json_builder_new();
 
 	ck_assert_msg(scn != NULL, "%s",
@@ -29,8 +29,8 @@ static JsonObject *run_start_of(const char *text, JsonNode **keep)
 	log_begin_array(b, LOG_KEY_CENTRALS);
 	for (guint i = 0; i < scn->centrals->len; i++) {
 		json_builder_begin_object(b);
-		log_add_str(b, LOG_KEY_NAME, scn_central_label(
-			g_ptr_array_index(scn->centrals, i)));
+		log_add_str(b, LOG_KEY_NAME,
+			scn_central_label(g_ptr_array_index(scn->centrals, i)));
 		json_builder_end_object(b);
 	}
 	json_builder_end_array(b);
@@ -64,17 +64,18 @@ static const struct {
 	{ "scan\nrepeat 2\n  reboot\n  reconnect\nend\nreconnect\n",
 		"scan#1[]@default:1 reboot#1[1]@default:3 "
 		"reconnect#1[1]@default:4 reboot#1[2]@default:3 "
-		"reconnect#1[2]@default:4 reconnect#2[]@default:6 ", 6 },
+		"reconnect#1[2]@default:4 reconnect#2[]@default:6 ",
+		6 },
 	{ "repeat 2\n repeat 2\n  sleep 1ms\n end\nend\n",
 		"sleep#1[1.1]@default:3 sleep#1[1.2]@default:3 "
-		"sleep#1[2.1]@default:3 sleep#1[2.2]@default:3 ", 4 },
+		"sleep#1[2.1]@default:3 sleep#1[2.2]@default:3 ",
+		4 },
 	{ "repeat 1\n scan\nend\nconnect\n",
 		"scan#1[1]@default:2 connect#1[]@default:4 ", 2 },
 	{ "central a\ncentral b\neach-central\n  scan\nend\nscan as=b\n",
 		"scan#1[1]@a:4 scan#1[2]@b:4 scan#2[]@b:6 ", 3 },
 	{ "central a\ncentral b\neach-central b a\n  scan as=a\n  pair\nend\n",
-		"scan#1[1]@a:4 pair#1[1]@b:5 scan#1[2]@a:4 pair#1[2]@a:5 ",
-		4 },
+		"scan#1[1]@a:4 pair#1[1]@b:5 scan#1[2]@a:4 pair#1[2]@a:5 ", 4 },
 };
 
 START_TEST(a_plan_walks_as_the_engine_runs)
@@ -98,7 +99,8 @@ START_TEST(ahead_says_whether_the_walk_has_reached_a_step)
 {
 	JsonNode *keep;
 	JsonObject *rs = run_start_of("scan\nrepeat 3\n  reboot\n  reconnect\n"
-				      "end\nread 2a6e\n", &keep);
+				      "end\nread 2a6e\n",
+		&keep);
 	struct runplan *p = runplan_new(rs);
 	struct runplan_step st;
 
@@ -112,8 +114,8 @@ START_TEST(ahead_says_whether_the_walk_has_reached_a_step)
 	ck_assert(!runplan_ahead(p, 3, "1.1"));
 	ck_assert(!runplan_ahead(p, 3, "x"));
 	ck_assert(!runplan_ahead(p, 99, ""));
-	ck_assert(runplan_next(p, &st));   /* scan */
-	ck_assert(runplan_next(p, &st));   /* reboot [1] */
+	ck_assert(runplan_next(p, &st)); /* scan */
+	ck_assert(runplan_next(p, &st)); /* reboot [1] */
 	ck_assert(!runplan_ahead(p, 1, ""));
 	ck_assert(!runplan_ahead(p, 3, "1"));
 	ck_assert(runplan_ahead(p, 4, "1"));
@@ -166,7 +168,9 @@ START_TEST(a_plan_that_is_not_ours_is_no_plan)
 {
 	char *deep = too_deep();
 	JsonNode *n = json_from_string(_i < (int)G_N_ELEMENTS(bad_plans) ?
-		bad_plans[_i] : deep, NULL);
+					       bad_plans[_i] :
+					       deep,
+		NULL);
 
 	ck_assert_ptr_nonnull(n);
 	ck_assert_ptr_null(runplan_new(json_node_get_object(n)));

@@ -80,11 +80,12 @@ static const struct {
 				 "port=/dev/tty...\n" },
 	{ "reboot via=command\n", "t.scn:1:1: reboot via=command needs "
 				  "cmd=... (or run with --reboot-cmd)\n" },
-	{ "reboot cmd=x\n", "" },  /* via is chosen at run time */
+	{ "reboot cmd=x\n", "" }, /* via is chosen at run time */
 	{ "reboot via=gatt cmd=x\n", "t.scn:1:1: cmd= only applies to "
 				     "via=command\n" },
-	{ "reboot via=telepathy\n", "t.scn:1:12: via= takes sim, command, "
-				    "serial, gatt or manual, not 'telepathy'\n" },
+	{ "reboot via=telepathy\n",
+		"t.scn:1:12: via= takes sim, command, "
+		"serial, gatt or manual, not 'telepathy'\n" },
 	{ "reboot kind=graceful\nreboot kind=hard via=manual\n", "" },
 	{ "reboot kind=gracefull\n", "t.scn:1:13: kind= takes hard or "
 				     "graceful, not 'gracefull' (did you mean "
@@ -132,48 +133,59 @@ static const struct {
 	{ "central A\ncentral B\neach-central B A\n scan\n pair as=A\nend\n",
 		"" },
 	{ "scan as=A\n", "t.scn:1:9: unknown central 'A' (this file declares "
-		"none: add a header line 'central A')\n" },
+			 "none: add a header line 'central A')\n" },
 	{ "central phone\ncentral laptop\nscan as=phnoe\n",
 		"t.scn:3:9: unknown central 'phnoe' (did you mean 'phone'?) "
 		"(declared: phone, laptop)\n" },
 	{ "central A adapter=hci1\ncentral B adapter=hci1\nscan\n",
 		"t.scn:2:19: adapter hci1 is already central A's (line 1): each "
 		"central needs an adapter of its own\n" },
-	{ "central A\ncentral A\nscan\n", "t.scn:2:9: central 'A' is "
+	{ "central A\ncentral A\nscan\n",
+		"t.scn:2:9: central 'A' is "
 		"declared twice (first on line 1)\n" },
-	{ "central A count=2\ncentral A2\nscan\n", "t.scn:2:9: central 'A2' "
+	{ "central A count=2\ncentral A2\nscan\n",
+		"t.scn:2:9: central 'A2' "
 		"is declared twice (first on line 1)\n" },
-	{ "central privacy=on\ncentral B\nscan\n", "t.scn:1:1: with several "
+	{ "central privacy=on\ncentral B\nscan\n",
+		"t.scn:1:1: with several "
 		"centrals each needs a name (central NAME ...): this one has "
 		"none\n" },
 	{ "scan\ncentral A\n", "t.scn:2:1: central lines come before the "
-		"first step (line 1)\n" },
-	{ "central A adapter=usb0\nscan\n", "t.scn:1:19: adapter= takes an "
+			       "first step (line 1)\n" },
+	{ "central A adapter=usb0\nscan\n",
+		"t.scn:1:19: adapter= takes an "
 		"adapter name like hci0, not 'usb0'\n" },
 	{ "central A privacy=maybe\nscan\n", "t.scn:1:19: privacy= takes on "
-		"or off, not 'maybe'\n" },
-	{ "central A adaptor=hci0\nscan\n", "t.scn:1:11: unknown parameter "
+					     "or off, not 'maybe'\n" },
+	{ "central A adaptor=hci0\nscan\n",
+		"t.scn:1:11: unknown parameter "
 		"'adaptor' for central (did you mean 'adapter'?) (it takes a "
 		"name, adapter=, privacy= and count=)\n" },
 	{ "central A B\nscan\n", "t.scn:1:11: central takes one name ('B' "
-		"would be a second)\n" },
-	{ "central 1st\nscan\n", "t.scn:1:9: '1st' is not a central name (up "
+				 "would be a second)\n" },
+	{ "central 1st\nscan\n",
+		"t.scn:1:9: '1st' is not a central name (up "
 		"to 32 letters, digits, - and _, starting with a letter)\n" },
-	{ "central count=2\nscan\n", "t.scn:1:15: count= needs a name: "
+	{ "central count=2\nscan\n",
+		"t.scn:1:15: count= needs a name: "
 		"'central NAME count=N' declares NAME1 to NAMEN\n" },
-	{ "central P count=2 adapter=hci0\nscan\n", "t.scn:1:27: adapter= "
+	{ "central P count=2 adapter=hci0\nscan\n",
+		"t.scn:1:27: adapter= "
 		"names one adapter: not with count= (each of the N centrals "
 		"gets its own)\n" },
 	{ "central P count=17\nscan\n", "t.scn:1:17: count= takes 1 to 16, "
-		"not '17'\n" },
-	{ "central A\neach-central C\n scan\nend\n", "t.scn:2:14: unknown "
+					"not '17'\n" },
+	{ "central A\neach-central C\n scan\nend\n",
+		"t.scn:2:14: unknown "
 		"central 'C' (declared: A)\n" },
-	{ "central A\neach-central as=A\n scan\nend\n", "t.scn:2:14: "
+	{ "central A\neach-central as=A\n scan\nend\n",
+		"t.scn:2:14: "
 		"each-central takes names of centrals, not 'as=A'\n" },
 	{ "each-central\nend\n", "t.scn:2:1: empty each-central block "
-		"(line 1)\n" },
+				 "(line 1)\n" },
 	{ "each-central\n scan\n", "t.scn:1:1: each-central without end\n" },
-	{ "central A\nrepeat 2\n central B\n scan\nend\n", "t.scn:3:2: "
+	{ "central A\nrepeat 2\n central B\n scan\nend\n",
+		"t.scn:3:2: "
 		"central lines come before the first step (line 2)\n" },
 	/* every error of a file with centrals at once, each at its place */
 	{ "central A adapter=hci0\ncentral B adapter=hci0\nscan as=B\n"
@@ -181,144 +193,173 @@ static const struct {
 		"t.scn:2:19: adapter hci0 is already central A's (line 1): each "
 		"central needs an adapter of its own\n"
 		"t.scn:4:9: unknown central 'C' (declared: A, B)\n"
-		"t.scn:5:13: as= needs the name of a central (declared: A, B)\n"
-		},
+		"t.scn:5:13: as= needs the name of a central (declared: A, B)\n" },
 	{ "scan\nscan \xff\n", "t.scn:2:1: this line is not valid UTF-8\n" },
 	/* each parameter's own check */
-	{ "pair io=keyboard\n", "t.scn:1:9: io= takes one of DisplayOnly, "
+	{ "pair io=keyboard\n",
+		"t.scn:1:9: io= takes one of DisplayOnly, "
 		"DisplayYesNo, KeyboardOnly, NoInputNoOutput, KeyboardDisplay, "
 		"not 'keyboard'\n" },
-	{ "reboot via=comand\n", "t.scn:1:12: via= takes sim, command, "
+	{ "reboot via=comand\n",
+		"t.scn:1:12: via= takes sim, command, "
 		"serial, gatt or manual, not 'comand' (did you mean "
 		"'command'?)\n" },
-	{ "reboot via=serial port=/dev/x baud=9\n", "t.scn:1:36: baud= takes "
+	{ "reboot via=serial port=/dev/x baud=9\n",
+		"t.scn:1:36: baud= takes "
 		"a rate like 115200, not '9'\n" },
 	{ "reboot via=command cmd=\n", "t.scn:1:24: cmd= is empty\n" },
 	{ "reboot via=serial port=\n", "t.scn:1:24: port= is empty\n" },
 	{ "reboot via=gatt value=0g\n", "t.scn:1:23: value= takes hex bytes "
-		"like 01ff, not '0g'\n" },
+					"like 01ff, not '0g'\n" },
 	{ "reboot via=sim char=2a6e\n", "t.scn:1:1: char= and value= only "
-		"apply to via=gatt\n" },
+					"apply to via=gatt\n" },
 	{ "write 2a6e 01 type=both\n", "t.scn:1:20: type= takes request or "
-		"command, not 'both'\n" },
+				       "command, not 'both'\n" },
 	{ "write 2a6e\n", "t.scn:1:6: write needs a characteristic UUID and "
-		"a hex value\n" },
+			  "a hex value\n" },
 	{ "sleep 1s timeout=2s\n", "t.scn:1:10: sleep takes no parameters\n" },
-	{ "expect timeout=1s\n", "t.scn:1:1: expect needs at least one "
+	{ "expect timeout=1s\n",
+		"t.scn:1:1: expect needs at least one "
 		"PROP=yes|no (connected, paired, bonded, trusted, "
 		"services-resolved)\n" },
-	{ "expect connected=yes timeout=x\n", "t.scn:1:30: timeout: 'x' is not "
+	{ "expect connected=yes timeout=x\n",
+		"t.scn:1:30: timeout: 'x' is not "
 		"a duration (write e.g. 500ms, 15s, 2m)\n" },
 	{ "expect conected=yes\n", "t.scn:1:8: unknown parameter 'conected' "
-		"for expect (did you mean 'connected'?)\n" },
+				   "for expect (did you mean 'connected'?)\n" },
 	{ "disconnect bond=yes\n", "t.scn:1:12: unknown parameter 'bond' for "
-		"disconnect\n" },
+				   "disconnect\n" },
 	{ "pair via=sim\n", "t.scn:1:6: unknown parameter 'via' for pair (did "
-		"you mean 'io'?)\n" },
+			    "you mean 'io'?)\n" },
 	{ "sett X=1\n", "t.scn:1:1: unknown step 'sett' (did you mean "
-		"'set'?)\n" },
+			"'set'?)\n" },
 	/* expect-adv */
 	{ "expect-adv name=mpy-temp uuid=181a,2a6e uuid=b0dc0001-0000-4000-"
 	  "8000-00805f9b34fb manufacturer=0x05f1:0102 appearance=768\n"
 	  "expect-adv \"name=my sensor\" manufacturer=1521:ff "
-	  "appearance=0x0300 timeout=5s\n", "" },
+	  "appearance=0x0300 timeout=5s\n",
+		"" },
 	{ "expect-adv\n", "t.scn:1:1: expect-adv needs at least one of name=, "
-		"uuid=, manufacturer=, appearance=\n" },
-	{ "expect-adv timeout=1s\n", "t.scn:1:1: expect-adv needs at least one "
+			  "uuid=, manufacturer=, appearance=\n" },
+	{ "expect-adv timeout=1s\n",
+		"t.scn:1:1: expect-adv needs at least one "
 		"of name=, uuid=, manufacturer=, appearance=\n" },
 	{ "expect-adv name=\n", "t.scn:1:17: name= is empty\n" },
-	{ "expect-adv uuid=181a,18zz\n", "t.scn:1:22: '18zz' is not a UUID "
+	{ "expect-adv uuid=181a,18zz\n",
+		"t.scn:1:22: '18zz' is not a UUID "
 		"(use 16-bit like 2a6e or 128-bit like "
 		"0000181a-0000-1000-8000-00805f9b34fb)\n" },
-	{ "expect-adv manufacturer=05f1\n", "t.scn:1:25: manufacturer= takes "
+	{ "expect-adv manufacturer=05f1\n",
+		"t.scn:1:25: manufacturer= takes "
 		"ID:HEX, a company ID (0x05f1 or 1521) and hex bytes, not "
 		"'05f1'\n" },
-	{ "expect-adv manufacturer=0x10000:01\n", "t.scn:1:25: manufacturer= "
+	{ "expect-adv manufacturer=0x10000:01\n",
+		"t.scn:1:25: manufacturer= "
 		"takes ID:HEX, a company ID (0x05f1 or 1521) and hex bytes, not "
 		"'0x10000:01'\n" },
-	{ "expect-adv manufacturer=0x05f1:0g\n", "t.scn:1:25: manufacturer= "
+	{ "expect-adv manufacturer=0x05f1:0g\n",
+		"t.scn:1:25: manufacturer= "
 		"takes ID:HEX, a company ID (0x05f1 or 1521) and hex bytes, not "
 		"'0x05f1:0g'\n" },
-	{ "expect-adv appearance=65536\n", "t.scn:1:23: appearance= takes 0 "
+	{ "expect-adv appearance=65536\n",
+		"t.scn:1:23: appearance= takes 0 "
 		"to 65535 (768, or 0x0300), not '65536'\n" },
 	{ "expect-adv appearance=-1\n", "t.scn:1:23: appearance= takes 0 to "
-		"65535 (768, or 0x0300), not '-1'\n" },
+					"65535 (768, or 0x0300), not '-1'\n" },
 	{ "expect-adv nme=x\n", "t.scn:1:12: unknown parameter 'nme' for "
-		"expect-adv (did you mean 'name'?)\n" },
-	{ "expect-adv mpy-temp\n", "t.scn:1:12: unexpected 'mpy-temp' "
+				"expect-adv (did you mean 'name'?)\n" },
+	{ "expect-adv mpy-temp\n",
+		"t.scn:1:12: unexpected 'mpy-temp' "
 		"(expect-adv takes no positional arguments, only key=value)\n" },
 	/* pair method= and confirm= */
 	{ "pair method=just-works\npair method=numeric-comparison "
 	  "confirm=accept\npair method=passkey-entry passkey=123456\n"
-	  "pair confirm=reject io=DisplayYesNo\n", "" },
-	{ "pair method=numeric\n", "t.scn:1:13: method= takes just-works, "
+	  "pair confirm=reject io=DisplayYesNo\n",
+		"" },
+	{ "pair method=numeric\n",
+		"t.scn:1:13: method= takes just-works, "
 		"numeric-comparison or passkey-entry, not 'numeric'\n" },
-	{ "pair method=just-work\n", "t.scn:1:13: method= takes just-works, "
+	{ "pair method=just-work\n",
+		"t.scn:1:13: method= takes just-works, "
 		"numeric-comparison or passkey-entry, not 'just-work' (did you "
 		"mean 'just-works'?)\n" },
 	{ "pair method=\n", "t.scn:1:13: method= takes just-works, "
-		"numeric-comparison or passkey-entry, not ''\n" },
+			    "numeric-comparison or passkey-entry, not ''\n" },
 	{ "pair confirm=no\n", "t.scn:1:14: confirm= takes accept or reject, "
-		"not 'no'\n" },
+			       "not 'no'\n" },
 	{ "pair confrim=reject\n", "t.scn:1:6: unknown parameter 'confrim' "
-		"for pair (did you mean 'confirm'?)\n" },
+				   "for pair (did you mean 'confirm'?)\n" },
 	{ "connect method=just-works\n", "t.scn:1:9: unknown parameter "
-		"'method' for connect\n" },
+					 "'method' for connect\n" },
 	/* read and write expect-error= */
 	{ "read 2a6e expect-error=not-permitted\nwrite 2a6e 01 "
 	  "expect-error=not-authorized type=request\nread 2a6e "
-	  "expect-error=att-0x80\nread 2a6e expect-error=ATT-0X0E\n", "" },
-	{ "read 2a6e expect-error=not-permited\n", "t.scn:1:24: expect-error= "
+	  "expect-error=att-0x80\nread 2a6e expect-error=ATT-0X0E\n",
+		"" },
+	{ "read 2a6e expect-error=not-permited\n",
+		"t.scn:1:24: expect-error= "
 		"takes a BlueZ error name (failed, in-progress, not-permitted, "
 		"not-authorized, not-supported, not-connected, "
 		"invalid-arguments, invalid-offset, invalid-value-length, "
 		"not-paired, does-not-exist, not-available, not-ready) or an ATT "
 		"error as att-0xNN, not 'not-permited' (did you mean "
 		"'not-permitted'?)\n" },
-	{ "write 2a6e 01 expect-error=NotPermitted\n", "t.scn:1:28: "
+	{ "write 2a6e 01 expect-error=NotPermitted\n",
+		"t.scn:1:28: "
 		"expect-error= takes a BlueZ error name (failed, in-progress, "
 		"not-permitted, not-authorized, not-supported, not-connected, "
 		"invalid-arguments, invalid-offset, invalid-value-length, "
 		"not-paired, does-not-exist, not-available, not-ready) or an ATT "
 		"error as att-0xNN, not 'NotPermitted'\n" },
-	{ "read 2a6e expect-error=att-0x00\n", "t.scn:1:24: expect-error= "
+	{ "read 2a6e expect-error=att-0x00\n",
+		"t.scn:1:24: expect-error= "
 		"takes a BlueZ error name (failed, in-progress, not-permitted, "
 		"not-authorized, not-supported, not-connected, "
 		"invalid-arguments, invalid-offset, invalid-value-length, "
 		"not-paired, does-not-exist, not-available, not-ready) or an ATT "
 		"error as att-0xNN, not 'att-0x00' (did you mean 'att-0x80'?)\n" },
-	{ "read 2a6e expect-error=\n", "t.scn:1:24: expect-error= takes a "
+	{ "read 2a6e expect-error=\n",
+		"t.scn:1:24: expect-error= takes a "
 		"BlueZ error name (failed, in-progress, not-permitted, "
 		"not-authorized, not-supported, not-connected, "
 		"invalid-arguments, invalid-offset, invalid-value-length, "
 		"not-paired, does-not-exist, not-available, not-ready) or an ATT "
 		"error as att-0xNN, not ''\n" },
-	{ "read 2a6e expect=01 expect-error=failed\n", "t.scn:1:1: read takes "
+	{ "read 2a6e expect=01 expect-error=failed\n",
+		"t.scn:1:1: read takes "
 		"expect= or expect-error=, not both\n" },
-	{ "subscribe 2a6e expect-error=failed\n", "t.scn:1:16: unknown "
+	{ "subscribe 2a6e expect-error=failed\n",
+		"t.scn:1:16: unknown "
 		"parameter 'expect-error' for subscribe\n" },
 	/* expect-notify expect=, expect-no-notify for= */
 	{ "expect-notify 2a6e expect=2909 timeout=5s\n", "" },
-	{ "expect-notify 2a6e expect=29g9\n", "t.scn:1:27: expect= takes "
+	{ "expect-notify 2a6e expect=29g9\n",
+		"t.scn:1:27: expect= takes "
 		"hex bytes like 01ff, not '29g9'\n" },
 	{ "expect-notify 2a6e expect=\n", "t.scn:1:27: expect= takes hex "
-		"bytes like 01ff, not ''\n" },
-	{ "expect-notify 2a6e expct=01\n", "t.scn:1:20: unknown parameter "
+					  "bytes like 01ff, not ''\n" },
+	{ "expect-notify 2a6e expct=01\n",
+		"t.scn:1:20: unknown parameter "
 		"'expct' for expect-notify (did you mean 'expect'?)\n" },
 	{ "expect-no-notify 2a6e\nexpect-no-notify 2a6e for=500ms\n", "" },
 	{ "expect-no-notify\n", "t.scn:1:17: expect-no-notify needs a "
-		"characteristic UUID\n" },
-	{ "expect-no-notify 2a6x\n", "t.scn:1:18: '2a6x' is not a UUID (use "
+				"characteristic UUID\n" },
+	{ "expect-no-notify 2a6x\n",
+		"t.scn:1:18: '2a6x' is not a UUID (use "
 		"16-bit like 2a6e or 128-bit like "
 		"0000181a-0000-1000-8000-00805f9b34fb)\n" },
-	{ "expect-no-notify 2a6e for=2\n", "t.scn:1:27: for: '2' has no "
+	{ "expect-no-notify 2a6e for=2\n",
+		"t.scn:1:27: for: '2' has no "
 		"unit: write 2s (or 2ms; a duration is a number and ms, s, m or "
 		"h)\n" },
-	{ "expect-no-notify 2a6e for=0s\n", "t.scn:1:27: for= takes a "
+	{ "expect-no-notify 2a6e for=0s\n",
+		"t.scn:1:27: for= takes a "
 		"duration longer than 0, not '0s'\n" },
-	{ "expect-no-notify 2a6e timeout=1s\n", "t.scn:1:23: unknown "
+	{ "expect-no-notify 2a6e timeout=1s\n",
+		"t.scn:1:23: unknown "
 		"parameter 'timeout' for expect-no-notify\n" },
-	{ "expect-no-notify 2a6e expect=01\n", "t.scn:1:23: unknown "
+	{ "expect-no-notify 2a6e expect=01\n",
+		"t.scn:1:23: unknown "
 		"parameter 'expect' for expect-no-notify\n" },
 };
 
@@ -373,7 +414,8 @@ START_TEST(each_step_has_its_name_and_documented_timeout)
 	ck_assert(!strncmp(scn_step_type_to_str(st->type), defaults[_i].line,
 		n));
 	ck_assert_int_eq(st->timeout_ms, defaults[_i].timeout_ms);
-	ck_assert_int_eq(scn_default_timeout(st->type), defaults[_i].timeout_ms);
+	ck_assert_int_eq(scn_default_timeout(st->type),
+		defaults[_i].timeout_ms);
 	scenario_free(s);
 	g_ptr_array_free(errs, TRUE);
 }
@@ -382,7 +424,8 @@ END_TEST
 /* the values of the checks' parameters land in the step */
 START_TEST(check_parameters_land_in_their_steps)
 {
-	const char *text = "expect-no-notify 2a6e\n"
+	const char *text =
+		"expect-no-notify 2a6e\n"
 		"expect-no-notify 2a6e for=750ms\n"
 		"expect-notify 2a6e expect=2909\n"
 		"read 2a6e expect-error=ATT-0x0E\n"
@@ -492,8 +535,9 @@ START_TEST(the_flagship_parses_into_its_steps)
 	sl = g_ptr_array_index(s->steps, 5);
 	ck_assert_int_eq(sl->sleep_ms, 1500);
 	/* the default timeout of a step is its documented one */
-	ck_assert_int_eq(((struct scn_step *)g_ptr_array_index(s->steps,
-				  0))->timeout_ms, 15000);
+	ck_assert_int_eq(((struct scn_step *)g_ptr_array_index(s->steps, 0))
+				 ->timeout_ms,
+		15000);
 	scenario_free(s);
 	g_ptr_array_free(errs, TRUE);
 }
@@ -501,19 +545,18 @@ END_TEST
 
 START_TEST(centrals_and_as_parse_into_the_scenario)
 {
-	const char *text =
-		"set N=3\n"
-		"central laptop adapter=hci2 privacy=off\n"
-		"central phone count=${N} privacy=on\n"
-		"scan\n"
-		"each-central phone2 laptop\n"
-		"  connect\n"
-		"  pair as=phone1\n"
-		"end\n"
-		"each-central\n"
-		"  reconnect\n"
-		"end\n"
-		"sleep 1s as=phone3\n";
+	const char *text = "set N=3\n"
+			   "central laptop adapter=hci2 privacy=off\n"
+			   "central phone count=${N} privacy=on\n"
+			   "scan\n"
+			   "each-central phone2 laptop\n"
+			   "  connect\n"
+			   "  pair as=phone1\n"
+			   "end\n"
+			   "each-central\n"
+			   "  reconnect\n"
+			   "end\n"
+			   "sleep 1s as=phone3\n";
 	GPtrArray *errs = NULL;
 	struct scenario *s = scenario_parse(text, strlen(text), "c.scn", NULL,
 		&errs);
@@ -600,7 +643,7 @@ START_TEST(command_line_variables_win_over_the_file)
 	GPtrArray *errs = NULL;
 	struct scenario *s;
 
-	g_hash_table_insert(vars, (gpointer)"CYCLES", (gpointer)"7");
+	g_hash_table_insert(vars, (gpointer) "CYCLES", (gpointer) "7");
 	s = scenario_parse(text, strlen(text), "v.scn", &o, &errs);
 	ck_assert_ptr_nonnull(s);
 	ck_assert_int_eq(s->total_steps, 7);
@@ -649,7 +692,9 @@ END_TEST
 START_TEST(the_shipped_scenarios_are_valid)
 {
 	char *dir = g_build_filename(getenv("BONDCHECK_SRCDIR") ?
-		getenv("BONDCHECK_SRCDIR") : ".", "scenarios", NULL);
+					     getenv("BONDCHECK_SRCDIR") :
+					     ".",
+		"scenarios", NULL);
 	GDir *d = g_dir_open(dir, 0, NULL);
 	const char *name;
 	int n = 0;
@@ -665,9 +710,11 @@ START_TEST(the_shipped_scenarios_are_valid)
 			continue;
 		}
 		s = scenario_load(path, NULL, &errs);
-		ck_assert_msg(s, "%s: %s", name, errs->len ?
-			((struct scn_error *)g_ptr_array_index(errs, 0))->message :
-			"?");
+		ck_assert_msg(s, "%s: %s", name,
+			errs->len ?
+				((struct scn_error *)g_ptr_array_index(errs, 0))
+					->message :
+				"?");
 		n++;
 		scenario_free(s);
 		g_ptr_array_free(errs, TRUE);
@@ -720,7 +767,6 @@ static GString *deep_unclosed(void)
 	return hostile_repeats(29000, 0);
 }
 
-
 /* @head, @n times @c, then @tail */
 static GString *padded(const char *head, int n, char c, const char *tail)
 {
@@ -741,7 +787,6 @@ static GString *long_value(void)
 {
 	return padded("set V=", 5000, 'x', "\nscan\n");
 }
-
 
 static GString *many_errors(void)
 {
@@ -781,31 +826,37 @@ static const struct {
 } limits[] = {
 	{ "doubling variables", doubling, 0,
 		"t.scn:10:13: the line is longer than 8192 bytes once ${V8} "
-		"is expanded", "t.scn:24:6: undefined variable 'V22' (define "
+		"is expanded",
+		"t.scn:24:6: undefined variable 'V22' (define "
 		"it with 'set V22=...' or --set V22=...)" },
 	{ "200,000 nested repeats", deep_200k, 1,
 		"t.scn:29128:2: the scenario is longer than 262144 bytes "
-		"(256 KiB); it goes on past here", NULL },
+		"(256 KiB); it goes on past here",
+		NULL },
 	{ "29,000 nested repeats, no end", deep_unclosed, 9,
 		"t.scn:1:1: repeat without end",
 		"t.scn:9:1: repeat blocks nest at most 8 deep" },
 	{ "10^12 steps", hostile_steps, 1,
 		"t.scn:5:1: the scenario runs more than 100000000 steps "
-		"(repeats expanded)", NULL },
+		"(repeats expanded)",
+		NULL },
 	{ "a 9000-byte line", long_line, 1,
 		"t.scn:1:8193: the line is longer than 8192 bytes", NULL },
 	{ "a 5000-byte value", long_value, 1,
 		"t.scn:1:7: the value of V is 5000 bytes long; a value has at "
-		"most 4096", NULL },
+		"most 4096",
+		NULL },
 	{ "1.2 MB of expansion", hostile_expansion, 1,
 		"t.scn:264:24: ${...} adds more than 1048576 bytes to the "
-		"scenario by here", NULL },
+		"scenario by here",
+		NULL },
 	{ "5000 errors", many_errors, 101,
 		"t.scn:1:1: unknown step 'conect' (did you mean 'connect'?)",
 		"t.scn:101:1: more than 100 errors; stopping here" },
 	{ "over 256 KiB", oversized, 1,
 		"t.scn:52429:5: the scenario is longer than 262144 bytes "
-		"(256 KiB); it goes on past here", NULL },
+		"(256 KiB); it goes on past here",
+		NULL },
 };
 
 START_TEST(hostile_files_stop_at_their_place)
@@ -868,13 +919,13 @@ START_TEST(a_long_command_line_value_is_refused_where_it_is_used)
 		g_free);
 	char *e;
 
-	g_hash_table_insert(vars, (gpointer)"V", g_strnfill(5000, 'x'));
+	g_hash_table_insert(vars, (gpointer) "V", g_strnfill(5000, 'x'));
 	e = errors_of("scan\nreboot cmd=${V}\n", vars, false);
 	ck_assert_str_eq(e, "t.scn:2:12: ${V} is 5000 bytes long; a value has "
 			    "at most 4096\n");
 	g_free(e);
 	/* the longest value that is allowed is used */
-	g_hash_table_insert(vars, (gpointer)"V", g_strnfill(4096, 'x'));
+	g_hash_table_insert(vars, (gpointer) "V", g_strnfill(4096, 'x'));
 	e = errors_of("scan\nreboot cmd=${V}\n", vars, false);
 	ck_assert_str_eq(e, "");
 	g_free(e);
@@ -906,8 +957,8 @@ static char *load_error_of(const char *path)
 {
 	GPtrArray *errs = NULL;
 	struct scenario *s = scenario_load(path, NULL, &errs);
-	char *m = s ? g_strdup("") : scn_error_format(g_ptr_array_index(errs,
-		0));
+	char *m = s ? g_strdup("") :
+	              scn_error_format(g_ptr_array_index(errs, 0));
 
 	ck_assert_uint_eq(errs->len, s ? 0 : 1);
 	scenario_free(s);
@@ -933,14 +984,16 @@ static void rm_scratch(char *path, char *dir)
 
 static const struct {
 	const char *what;
-	const char *path;      /* NULL: made by the test */
+	const char *path; /* NULL: made by the test */
 	const char *message;
 } not_files[] = {
 	{ "a directory", "/", "/: this is a directory, not a scenario file" },
-	{ "a device", "/dev/zero", "/dev/zero: this is a device, not a "
-				   "scenario file" },
+	{ "a device", "/dev/zero",
+		"/dev/zero: this is a device, not a "
+		"scenario file" },
 	{ "a FIFO", NULL, ": this is a FIFO, not a scenario file" },
-	{ "a missing file", "/nonexistent/x.scn", "/nonexistent/x.scn: cannot "
+	{ "a missing file", "/nonexistent/x.scn",
+		"/nonexistent/x.scn: cannot "
 		"open the scenario: No such file or directory" },
 };
 
@@ -988,7 +1041,8 @@ START_TEST(an_unreadable_file_says_so_without_a_place)
 {
 	char *dir, *path = scratch("secret.scn", &dir);
 	char *want = g_strdup_printf("%s: cannot open the scenario: "
-				     "Permission denied", path);
+				     "Permission denied",
+		path);
 	bool as_root = geteuid() == 0;
 	char *m;
 	int status;
@@ -1032,7 +1086,8 @@ Suite *scenario_suite(void)
 	tcase_add_test(tc, centrals_and_as_parse_into_the_scenario);
 	tcase_add_test(tc, a_file_without_centrals_has_one_implicit_central);
 	tcase_add_test(tc, command_line_variables_win_over_the_file);
-	tcase_add_test(tc, reboot_cmd_on_the_command_line_satisfies_via_command);
+	tcase_add_test(tc,
+		reboot_cmd_on_the_command_line_satisfies_via_command);
 	tcase_add_test(tc, quoting_and_escapes);
 	tcase_add_test(tc, the_shipped_scenarios_are_valid);
 	tcase_add_test(tc, a_missing_file_is_an_error_not_a_crash);

@@ -11,7 +11,7 @@
 #include "bondcheck/sim.h"
 #include "suites.h"
 
-#define PEER "00:B0:DC:00:00:01"
+#define PEER  "00:B0:DC:00:00:01"
 #define PHONE "11:22:33:44:55:66"
 
 struct tr {
@@ -73,8 +73,7 @@ struct central {
 	char addr[SIM_ADDR_LEN];
 };
 
-static void central_init(struct central *c, const char *identity,
-	bool privacy)
+static void central_init(struct central *c, const char *identity, bool privacy)
 {
 	memset(c, 0, sizeof(*c));
 	c->identity = identity;
@@ -164,12 +163,12 @@ static const struct {
 		SIM_DUT_STATE_ADVERTISING, true },
 	{ "save-on-disconnect", 'P', 'r', SIM_ENCRYPT_OK, SIM_ENCRYPT_OK, 1,
 		SIM_DUT_STATE_ADVERTISING, true },
-	{ "rotate-identity-on-reboot", 'P', 'H', SIM_ENCRYPT_OK,
-		SIM_ENCRYPT_OK, 1, SIM_DUT_STATE_ADVERTISING, false },
+	{ "rotate-identity-on-reboot", 'P', 'H', SIM_ENCRYPT_OK, SIM_ENCRYPT_OK,
+		1, SIM_DUT_STATE_ADVERTISING, false },
 	{ "forget-cccd-on-reboot", 'R', 'H', SIM_ENCRYPT_OK, SIM_ENCRYPT_OK, 0,
 		SIM_DUT_STATE_ADVERTISING, true },
-	{ "no-advertise-after-reboot", 'P', 'H', SIM_ENCRYPT_OK,
-		SIM_ENCRYPT_OK, 1, SIM_DUT_STATE_SILENT, true },
+	{ "no-advertise-after-reboot", 'P', 'H', SIM_ENCRYPT_OK, SIM_ENCRYPT_OK,
+		1, SIM_DUT_STATE_SILENT, true },
 	{ "slow-boot=5s", 'P', 'H', SIM_ENCRYPT_OK, SIM_ENCRYPT_OK, 1,
 		SIM_DUT_STATE_ADVERTISING, true },
 	{ "repair-on-reconnect", 'P', 'H', SIM_ENCRYPT_OK, SIM_ENCRYPT_REPAIR,
@@ -203,8 +202,8 @@ START_TEST(the_bond_store_across_a_reboot)
 		if (reboot == 'G')
 			sim_dut_disconnected(d, c.addr);
 	}
-	sim_dut_reboot(d, reboot == 'G' ? SIM_REBOOT_GRACEFUL :
-					  SIM_REBOOT_HARD);
+	sim_dut_reboot(d,
+		reboot == 'G' ? SIM_REBOOT_GRACEFUL : SIM_REBOOT_HARD);
 	ck_assert_int_eq(sim_dut_state(d), SIM_DUT_STATE_BOOTING);
 	sim_dut_booted(d);
 	ck_assert_int_eq(sim_dut_state(d), after_reboot[_i].state);
@@ -215,7 +214,7 @@ START_TEST(the_bond_store_across_a_reboot)
 	ck_assert_int_eq(sim_dut_cccd(d, c.addr), after_reboot[_i].cccd);
 	after = sim_dut_encrypt(d, c.addr, k.ltk);
 	ck_assert_msg(before == after_reboot[_i].before &&
-			after == after_reboot[_i].after,
+			      after == after_reboot[_i].after,
 		"%s %c %c: got %s then %s, events %s",
 		after_reboot[_i].fault ? after_reboot[_i].fault : "healthy",
 		after_reboot[_i].central, reboot, sim_encrypt_to_str(before),
@@ -236,7 +235,7 @@ START_TEST(the_seed_bug_shows_where_the_key_was_looked_up)
 
 	central_init(&c, PEER, true);
 	bond_and_reboot(d, &c, &k);
-	ck_assert_int_eq(sim_dut_bond_count(d), 1);  /* the keys survived */
+	ck_assert_int_eq(sim_dut_bond_count(d), 1); /* the keys survived */
 	ck_assert_ptr_nonnull(strstr(t.events->str, "resolving-list-lost;"));
 	ck_assert_int_eq(sim_dut_encrypt(d, c.addr, k.ltk),
 		SIM_ENCRYPT_KEY_MISSING);
@@ -277,7 +276,8 @@ START_TEST(a_healthy_dut_resolves_every_new_rpa)
 	ck_assert(!sim_addr_is_rpa(PEER));
 	ck_assert(!sim_addr_is_rpa("nonsense"));
 	ck_assert_ptr_nonnull(strstr(g_ptr_array_index(t.details,
-		t.details->len - 1), "resolved through the resolving list"));
+					     t.details->len - 1),
+		"resolved through the resolving list"));
 	sim_dut_free(d);
 	tr_free(&t);
 }
@@ -293,7 +293,8 @@ START_TEST(an_unsaved_bond_is_lost_in_a_hard_reset_and_says_so)
 	central_init(&c, PEER, false);
 	bond_and_reboot(d, &c, &k);
 	ck_assert_int_eq(sim_dut_bond_count(d), 0);
-	ck_assert_ptr_nonnull(strstr(t.events->str, "reboot;"
+	ck_assert_ptr_nonnull(strstr(t.events->str,
+		"reboot;"
 		"unsaved-bonds-lost;booted;"));
 	sim_dut_free(d);
 	tr_free(&t);
@@ -331,7 +332,7 @@ START_TEST(a_full_table_evicts_the_oldest_bond)
 	ck_assert_int_eq(sim_dut_encrypt(d, PHONE, p.ltk), SIM_ENCRYPT_OK);
 	/* the eviction is said outright, then in the new bond's entry */
 	ck_assert_str_eq(t.events->str, "fault-set;bond-stored;bond-evicted;"
-		"bond-stored;ltk-request;ltk-request;");
+					"bond-stored;ltk-request;ltk-request;");
 	ck_assert_ptr_nonnull(strstr(g_ptr_array_index(t.details, 2),
 		"'peer': <'" PEER "'>"));
 	ck_assert_ptr_nonnull(strstr(g_ptr_array_index(t.details, 2),
@@ -357,9 +358,9 @@ static const struct {
 	unsigned size;
 	enum sim_bond_policy policy;
 	const char *fault;
-	const char *events;      /* "+A +B uA +C r" */
-	const char *bonded;      /* who can still encrypt */
-	const char *refused;     /* whose bond the DUT refused */
+	const char *events;  /* "+A +B uA +C r" */
+	const char *bonded;  /* who can still encrypt */
+	const char *refused; /* whose bond the DUT refused */
 } tables[] = {
 	{ 3, SIM_BOND_POLICY_ROUND_ROBIN, NULL, "+A +B +C", "ABC", "" },
 	{ 3, SIM_BOND_POLICY_ROUND_ROBIN, NULL, "+A +B +C +D", "BCD", "" },
@@ -371,16 +372,17 @@ static const struct {
 	{ 3, SIM_BOND_POLICY_OVERWRITE_OLDEST, NULL, "+A +B +C uA +D", "ACD",
 		"" },
 	{ 3, SIM_BOND_POLICY_OVERWRITE_OLDEST, NULL, "+A +B +C +D", "BCD", "" },
-	{ 2, SIM_BOND_POLICY_OVERWRITE_OLDEST, NULL, "+A +B uA uB uA +C",
-		"AC", "" },
+	{ 2, SIM_BOND_POLICY_OVERWRITE_OLDEST, NULL, "+A +B uA uB uA +C", "AC",
+		"" },
 	/* refuse-when-full: the table keeps the first ones */
-	{ 3, SIM_BOND_POLICY_REFUSE_WHEN_FULL, NULL, "+A +B +C +D", "ABC", "D" },
+	{ 3, SIM_BOND_POLICY_REFUSE_WHEN_FULL, NULL, "+A +B +C +D", "ABC",
+		"D" },
 	{ 1, SIM_BOND_POLICY_REFUSE_WHEN_FULL, NULL, "+A +B +C", "A", "BC" },
 	/* a peer already in a full table may pair again */
 	{ 2, SIM_BOND_POLICY_REFUSE_WHEN_FULL, NULL, "+A +B +A", "AB", "" },
 	/* bond-table-full=N is NimBLE's table whatever the policy */
-	{ 8, SIM_BOND_POLICY_REFUSE_WHEN_FULL, "bond-table-full=2",
-		"+A +B +C", "BC", "" },
+	{ 8, SIM_BOND_POLICY_REFUSE_WHEN_FULL, "bond-table-full=2", "+A +B +C",
+		"BC", "" },
 	/* BTstack #363: after a reboot only the first bond is found */
 	{ 8, SIM_BOND_POLICY_ROUND_ROBIN, "lose-later-bonds-on-reboot",
 		"+A +B +C", "ABC", "" },
@@ -451,11 +453,11 @@ START_TEST(a_bond_table_under_each_policy)
 		g_free(who);
 	}
 	ck_assert_msg(!strcmp(bonded->str, tables[_i].bonded) &&
-			!strcmp(refused->str, tables[_i].refused),
+			      !strcmp(refused->str, tables[_i].refused),
 		"%u %s %s: bonded %s refused %s (want %s, %s); events %s",
 		tables[_i].size, sim_bond_policy_to_str(tables[_i].policy),
-		tables[_i].events, bonded->str, refused->str,
-		tables[_i].bonded, tables[_i].refused, t.events->str);
+		tables[_i].events, bonded->str, refused->str, tables[_i].bonded,
+		tables[_i].refused, t.events->str);
 	/* every eviction and refusal is in the trace, by name */
 	if (*tables[_i].refused)
 		ck_assert_ptr_nonnull(strstr(t.events->str, "bond-refused;"));
@@ -469,8 +471,8 @@ END_TEST
 
 START_TEST(bond_policies_have_names)
 {
-	static const char *const names[] = { "round-robin",
-		"refuse-when-full", "overwrite-oldest" };
+	static const char *const names[] = { "round-robin", "refuse-when-full",
+		"overwrite-oldest" };
 	enum sim_bond_policy p;
 
 	for (size_t i = 0; i < G_N_ELEMENTS(names); i++) {
@@ -549,8 +551,10 @@ static const struct {
 	{ "att-error= 8", false, 0 },
 	{ "att-error=0x8g", false, 0 },
 	/* an argument is at most SIM_FAULT_ARG_MAX_BYTES (64) long */
-	{ "slow-boot=000000000000000000000000000000000000000000000000000000000000001s", true, SIM_FAULT_SLOW_BOOT },
-	{ "slow-boot=0000000000000000000000000000000000000000000000000000000000000001s", false, 0 },
+	{ "slow-boot=000000000000000000000000000000000000000000000000000000000000001s",
+		true, SIM_FAULT_SLOW_BOOT },
+	{ "slow-boot=0000000000000000000000000000000000000000000000000000000000000001s",
+		false, 0 },
 	{ "no-such-fault", false, 0 },
 	{ "", false, 0 },
 };
@@ -595,12 +599,13 @@ static GVariant *dict(const char *text)
 }
 
 static const struct {
-	const char *details;   /* a{sv} in GVariant text, or NULL */
-	const char *expect;    /* the line, or NULL: truncated */
+	const char *details; /* a{sv} in GVariant text, or NULL */
+	const char *expect;  /* the line, or NULL: truncated */
 } traces[] = {
 	{ NULL, "{\"event\":\"e\",\"t_us\":7}" },
 	{ "@a{sv} {}", "{\"event\":\"e\",\"t_us\":7}" },
-	{ "{'via': <'gatt'>}", "{\"event\":\"e\",\"t_us\":7,\"via\":\"gatt\"}" },
+	{ "{'via': <'gatt'>}",
+		"{\"event\":\"e\",\"t_us\":7,\"via\":\"gatt\"}" },
 	{ "{'boot': <uint32 3>, 'store': <['a', 'b']>, 'on': <true>}",
 		"{\"event\":\"e\",\"t_us\":7,\"boot\":3,"
 		"\"store\":[\"a\",\"b\"],\"on\":true}" },
@@ -619,7 +624,7 @@ START_TEST(trace_json_is_flat_or_truncated)
 		ck_assert_str_eq(line, traces[_i].expect);
 	else
 		ck_assert_str_eq(line, "{\"event\":\"e\",\"t_us\":7,"
-			"\"truncated\":true,\"bytes\":0}");
+				       "\"truncated\":true,\"bytes\":0}");
 	g_free(line);
 	if (d)
 		g_variant_unref(d);
@@ -642,8 +647,9 @@ START_TEST(trace_json_is_at_most_its_bound)
 		g_free(idx);
 	}
 	d = g_variant_new_parsed("{'boot': <uint32 4000000000>, "
-		"'store': %v, 'lookup': <'by peer identity'>, "
-		"'advertising': <true>}", g_variant_builder_end(&store));
+				 "'store': %v, 'lookup': <'by peer identity'>, "
+				 "'advertising': <true>}",
+		g_variant_builder_end(&store));
 	g_variant_ref_sink(d);
 	line = sim_trace_json("booted", G_MAXINT64, d);
 	ck_assert_msg(strstr(line, "\"truncated\"") == NULL, "%s", line);
@@ -656,7 +662,8 @@ START_TEST(trace_json_is_at_most_its_bound)
 	line = sim_trace_json("fault-set", 5, d);
 	/* what it would have been: {"event":"fault-set","t_us":5,"arg":"x..."} */
 	want = g_strdup_printf("{\"event\":\"fault-set\",\"t_us\":5,"
-		"\"truncated\":true,\"bytes\":%d}", 100000 + 39);
+			       "\"truncated\":true,\"bytes\":%d}",
+		100000 + 39);
 	ck_assert_str_eq(line, want);
 	ck_assert_uint_le(strlen(line), SIM_TRACE_MAX_BYTES);
 	g_free(want);
@@ -676,7 +683,8 @@ Suite *sim_dut_suite(void)
 	tcase_add_test(tc, the_seed_bug_shows_where_the_key_was_looked_up);
 	tcase_add_test(tc, a_healthy_dut_resolves_every_new_rpa);
 	tcase_add_test(tc, an_unsaved_bond_is_lost_in_a_hard_reset_and_says_so);
-	tcase_add_test(tc, terminate_on_encrypt_drops_the_link_when_the_key_is_gone);
+	tcase_add_test(tc,
+		terminate_on_encrypt_drops_the_link_when_the_key_is_gone);
 	tcase_add_test(tc, a_full_table_evicts_the_oldest_bond);
 	tcase_add_loop_test(tc, a_bond_table_under_each_policy, 0,
 		G_N_ELEMENTS(tables));

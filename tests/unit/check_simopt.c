@@ -57,7 +57,8 @@ static const struct {
 	{ "manufacturer=0x10000:01", NULL, "manufacturer= takes ID:HEX" },
 	{ "manufacturer=x:01", NULL, "manufacturer= takes ID:HEX" },
 	{ "manufacturer=1:0001020304050607080910111213141516171819202122232425"
-	  "2627", NULL, "1 to 27 bytes" },
+	  "2627",
+		NULL, "1 to 27 bytes" },
 	{ "adv-interval=1s", "adv-interval=1s", NULL },
 	{ "adv-interval=20ms", "adv-interval=20ms", NULL },
 	{ "adv-interval=10ms", NULL, "20ms to 10.24s" },
@@ -67,7 +68,8 @@ static const struct {
 	{ "adapters=4", "adapters=4", NULL },
 	{ "adapters=0", NULL, "1 to 16" },
 	{ "adapters=17", NULL, "1 to 16" },
-	{ "bondtable=3", NULL, "unknown simulator setting 'bondtable' (did "
+	{ "bondtable=3", NULL,
+		"unknown simulator setting 'bondtable' (did "
 		"you mean 'bond-table'?)" },
 	{ "colour=red", NULL, "unknown simulator setting 'colour'" },
 	{ "io", NULL, "KEY=VALUE, not 'io'" },
@@ -123,7 +125,8 @@ START_TEST(the_defaults_are_the_micropython_example)
 	a = sim_opt_show(&c);
 	g_ptr_array_add(a, NULL);
 	all = g_strjoinv(" ", (char **)a->pdata);
-	ck_assert_str_eq(all, "io=DisplayYesNo passkey=random sc=yes "
+	ck_assert_str_eq(all,
+		"io=DisplayYesNo passkey=random sc=yes "
 		"bond-table=8 bond-policy=round-robin name=mpy-temp "
 		"address=C0:FF:EE:00:13:42 appearance=768 manufacturer=none "
 		"adv-interval=500ms "
@@ -172,8 +175,9 @@ Suite *simopt_suite(void)
 	Suite *s = suite_create("simopt");
 	TCase *t = tcase_create("settings");
 
-	tcase_add_loop_test(t, settings_are_parsed_or_refused_with_what_they_take,
-		0, G_N_ELEMENTS(specs));
+	tcase_add_loop_test(t,
+		settings_are_parsed_or_refused_with_what_they_take, 0,
+		G_N_ELEMENTS(specs));
 	tcase_add_test(t, the_defaults_are_the_micropython_example);
 	tcase_add_test(t, a_later_setting_wins_and_fields_are_set);
 	tcase_add_test(t, every_setting_has_help);

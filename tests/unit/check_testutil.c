@@ -15,8 +15,8 @@
 
 /* what the fake dbus-daemon does before it hangs */
 static const char *const hangs[] = {
-	"",                                   /* says nothing */
-	"printf 'unix:path=/tmp/x'\n",        /* half a line */
+	"",                            /* says nothing */
+	"printf 'unix:path=/tmp/x'\n", /* half a line */
 };
 
 START_TEST(a_bus_that_never_answers_fails_the_setup_in_time)
@@ -50,8 +50,9 @@ Suite *testutil_suite(void)
 
 	/* with the old blocking read, the case hung until this killed it */
 	tcase_set_timeout(tc, 20);
-	tcase_add_loop_test(tc, a_bus_that_never_answers_fails_the_setup_in_time,
-		0, G_N_ELEMENTS(hangs));
+	tcase_add_loop_test(tc,
+		a_bus_that_never_answers_fails_the_setup_in_time, 0,
+		G_N_ELEMENTS(hangs));
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -85,7 +85,8 @@ START_TEST(a_port_that_is_not_a_terminal_is_an_error)
 	/* before: "written", status 0, and the run waited for a reboot */
 	serial("/dev/null", "\x03\x03reset()\r", &d);
 	ck_assert_msg(d.error && strstr(d.error, "/dev/null is not a serial "
-					     "port"), "%s", d.error);
+						 "port"),
+		"%s", d.error);
 	g_free(d.error);
 }
 END_TEST
@@ -133,8 +134,9 @@ START_TEST(a_terminal_that_refuses_its_settings_is_an_error)
 		if (!d.error)
 			_exit(13);
 		_exit(strstr(d.error, "cannot set") &&
-				      strstr(d.error, "115200 baud") ?
-			      0 : 14);
+					strstr(d.error, "115200 baud") ?
+				0 :
+				14);
 	}
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,

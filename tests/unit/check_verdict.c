@@ -38,15 +38,16 @@ static const struct {
 		YES, NO, YES, NO, BLUEZ_LE_ABORT_BY_LOCAL, BLUEZ_REASON_AUTH,
 		-1, -1, NO, NO, NO, VERDICT_PEER_REMOVED_PAIRING,
 		CONFIDENCE_CONFIRMED },
-	{ "HCI Encryption Change 0x06 confirms it", YES, NO, YES, YES, YES,
-		NO, YES, NO, BLUEZ_LE_ABORT_BY_LOCAL, NULL, 0x06, 0x05, NO, NO,
-		NO, VERDICT_PEER_REMOVED_PAIRING, CONFIDENCE_CONFIRMED },
+	{ "HCI Encryption Change 0x06 confirms it", YES, NO, YES, YES, YES, NO,
+		YES, NO, BLUEZ_LE_ABORT_BY_LOCAL, NULL, 0x06, 0x05, NO, NO, NO,
+		VERDICT_PEER_REMOVED_PAIRING, CONFIDENCE_CONFIRMED },
 	{ "newer BlueZ says le-connection-key-missing", YES, NO, YES, YES, YES,
 		NO, YES, NO, BLUEZ_LE_KEY_MISSING, NULL, -1, -1, NO, NO, NO,
 		VERDICT_PEER_REMOVED_PAIRING, CONFIDENCE_CONFIRMED },
 	{ "the DUT drops the link itself (0x13)", YES, NO, YES, YES, YES, NO,
-		YES, NO, BLUEZ_LE_ABORT_BY_REMOTE, BLUEZ_REASON_REMOTE, -1, 0x13,
-		NO, NO, NO, VERDICT_PEER_REMOVED_PAIRING, CONFIDENCE_INFERRED },
+		YES, NO, BLUEZ_LE_ABORT_BY_REMOTE, BLUEZ_REASON_REMOTE, -1,
+		0x13, NO, NO, NO, VERDICT_PEER_REMOVED_PAIRING,
+		CONFIDENCE_INFERRED },
 	{ "the agent was asked to pair during a bonded reconnect", YES, NO, YES,
 		YES, NO, YES, YES, YES, NULL, NULL, -1, -1, YES, NO, NO,
 		VERDICT_UNEXPECTED_PAIRING_REQUEST, CONFIDENCE_INFERRED },
@@ -125,7 +126,7 @@ START_TEST(a_connection_the_controller_failed_says_so)
 	o.replied = true;
 	verdict_classify_link(&o, &c, &why);
 	ck_assert_str_eq(why, "the device advertised but the link never came "
-		"up");
+			      "up");
 }
 END_TEST
 
@@ -141,13 +142,14 @@ START_TEST(verdict_names_are_stable_and_round_trip)
 
 	for (int i = 0; i < VERDICT_COUNT; i++) {
 		ck_assert_str_eq(verdict_to_str(i), names[i]);
-		ck_assert(verdict_from_str(names[i], &v) && v == (enum verdict)i);
+		ck_assert(verdict_from_str(names[i], &v) &&
+			  v == (enum verdict)i);
 		ck_assert(strlen(verdict_explain(i)) > 10);
 	}
 	ck_assert(!verdict_from_str("peer removed pairing", &v));
 	ck_assert(!verdict_from_str(NULL, &v));
 	ck_assert(confidence_from_str("confirmed", &c) &&
-		c == CONFIDENCE_CONFIRMED);
+		  c == CONFIDENCE_CONFIRMED);
 	ck_assert(!confidence_from_str("likely", &c));
 	ck_assert(verdict_is_regression(VERDICT_PEER_REMOVED_PAIRING));
 	ck_assert(!verdict_is_regression(VERDICT_ENVIRONMENT_ERROR));

@@ -51,9 +51,9 @@
 #ifndef AF_BLUETOOTH
 #define AF_BLUETOOTH 31
 #endif
-#define BTPROTO_HCI 1
-#define HCI_DEV_NONE 0xffff
-#define HCI_CHANNEL_USER 1
+#define BTPROTO_HCI         1
+#define HCI_DEV_NONE        0xffff
+#define HCI_CHANNEL_USER    1
 #define HCI_CHANNEL_CONTROL 3
 
 struct sockaddr_hci {
@@ -63,29 +63,29 @@ struct sockaddr_hci {
 };
 
 /* mgmt (the kernel's management interface): commands and events */
-#define MGMT_OP_READ_INDEX_LIST 0x0003
-#define MGMT_OP_SET_POWERED 0x0005
+#define MGMT_OP_READ_INDEX_LIST        0x0003
+#define MGMT_OP_SET_POWERED            0x0005
 #define MGMT_OP_READ_UNCONF_INDEX_LIST 0x0036
-#define MGMT_EV_CMD_COMPLETE 0x0001
-#define MGMT_EV_CMD_STATUS 0x0002
-#define MGMT_EV_INDEX_ADDED 0x0004
-#define MGMT_EV_DEVICE_FOUND 0x0012
-#define MGMT_EV_DISCOVERING 0x0013
-#define MGMT_EV_UNCONF_INDEX_ADDED 0x001d
+#define MGMT_EV_CMD_COMPLETE           0x0001
+#define MGMT_EV_CMD_STATUS             0x0002
+#define MGMT_EV_INDEX_ADDED            0x0004
+#define MGMT_EV_DEVICE_FOUND           0x0012
+#define MGMT_EV_DISCOVERING            0x0013
+#define MGMT_EV_UNCONF_INDEX_ADDED     0x001d
 
-#define OP_RESET 0x0c03
-#define OP_READ_BD_ADDR 0x1009
+#define OP_RESET                 0x0c03
+#define OP_READ_BD_ADDR          0x1009
 #define VHCI_CREATE_UNCONFIGURED 0x40
 
-#define DEFAULT_CTL "/run/bondcheck-bridge.sock"
-#define BIND_TRIES 50
-#define BIND_AGAIN_MS 100
-#define MGMT_STATUS_BUSY 0x0a
-#define UNSEEN_MS 300             /* a scanner's first report's chance */
+#define DEFAULT_CTL        "/run/bondcheck-bridge.sock"
+#define BIND_TRIES         50
+#define BIND_AGAIN_MS      100
+#define MGMT_STATUS_BUSY   0x0a
+#define UNSEEN_MS          300 /* a scanner's first report's chance */
 #define DISCONNECT_WAIT_MS 5000
-#define TERM_WAIT_MS 3000
-#define QUICK_EXIT_US ((gint64)2 * G_USEC_PER_SEC)
-#define QUICK_EXITS_MAX 3
+#define TERM_WAIT_MS       3000
+#define QUICK_EXIT_US      ((gint64)2 * G_USEC_PER_SEC)
+#define QUICK_EXITS_MAX    3
 
 enum transport {
 	TRANSPORT_H4_PTY,
@@ -98,15 +98,15 @@ enum kind {
 };
 
 enum state {
-	STATE_BINDING,            /* waiting for the controller */
-	STATE_WAIT_VHCI,          /* the DUT's own controller is being set up */
+	STATE_BINDING,   /* waiting for the controller */
+	STATE_WAIT_VHCI, /* the DUT's own controller is being set up */
 	STATE_RUNNING,
-	STATE_DISCONNECTING,      /* graceful: the links are being closed */
-	STATE_GRACE,              /* graceful: the firmware handles that */
-	STATE_STOPPING,           /* SIGTERM or SIGKILL sent */
-	STATE_POWER_OFF,          /* no process; the links time out */
-	STATE_RESETTING,          /* HCI Reset before the next boot */
-	STATE_DEAD,               /* it keeps exiting: no more restarts */
+	STATE_DISCONNECTING, /* graceful: the links are being closed */
+	STATE_GRACE,         /* graceful: the firmware handles that */
+	STATE_STOPPING,      /* SIGTERM or SIGKILL sent */
+	STATE_POWER_OFF,     /* no process; the links time out */
+	STATE_RESETTING,     /* HCI Reset before the next boot */
+	STATE_DEAD,          /* it keeps exiting: no more restarts */
 };
 
 struct bridge {
@@ -130,11 +130,11 @@ struct bridge {
 	int vhci_fd;
 	int vhci_index;
 	guint vhci_watch;
-	GArray *unconf;           /* unconfigured indexes seen (int) */
+	GArray *unconf; /* unconfigured indexes seen (int) */
 	/* the kernel's management interface */
 	int mgmt_fd;
 	guint mgmt_watch;
-	int scanner;              /* an index discovering, -1 */
+	int scanner; /* an index discovering, -1 */
 	guint unseen_timer;
 	/* the DUT process */
 	char *cmd;
@@ -151,8 +151,8 @@ struct bridge {
 	enum kind kind;
 	int64_t grace_ms;
 	guint timer;
-	int client_fd;            /* the reboot request being served */
-	GString *story;           /* what this reboot did, for the reply */
+	int client_fd;  /* the reboot request being served */
+	GString *story; /* what this reboot did, for the reply */
 	gint64 reboot_us;
 	/* the control socket */
 	char *ctl_path;
@@ -169,24 +169,15 @@ static struct bridge B;
 static const char *state_to_str(enum state s)
 {
 	switch (s) {
-	case STATE_BINDING:
-		return "binding";
-	case STATE_WAIT_VHCI:
-		return "wait-vhci";
-	case STATE_RUNNING:
-		return "running";
-	case STATE_DISCONNECTING:
-		return "disconnecting";
-	case STATE_GRACE:
-		return "grace";
-	case STATE_STOPPING:
-		return "stopping";
-	case STATE_POWER_OFF:
-		return "power-off";
-	case STATE_RESETTING:
-		return "resetting";
-	case STATE_DEAD:
-		return "dead";
+	case STATE_BINDING: return "binding";
+	case STATE_WAIT_VHCI: return "wait-vhci";
+	case STATE_RUNNING: return "running";
+	case STATE_DISCONNECTING: return "disconnecting";
+	case STATE_GRACE: return "grace";
+	case STATE_STOPPING: return "stopping";
+	case STATE_POWER_OFF: return "power-off";
+	case STATE_RESETTING: return "resetting";
+	case STATE_DEAD: return "dead";
 	}
 	return "?";
 }
@@ -194,10 +185,8 @@ static const char *state_to_str(enum state s)
 static const char *transport_to_str(enum transport t)
 {
 	switch (t) {
-	case TRANSPORT_H4_PTY:
-		return "an H4 pty";
-	case TRANSPORT_USER_CHANNEL:
-		return "an HCI user channel";
+	case TRANSPORT_H4_PTY: return "an H4 pty";
+	case TRANSPORT_USER_CHANNEL: return "an HCI user channel";
 	}
 	return "?";
 }
@@ -205,10 +194,8 @@ static const char *transport_to_str(enum transport t)
 static const char *kind_to_str(enum kind k)
 {
 	switch (k) {
-	case KIND_HARD:
-		return "hard";
-	case KIND_GRACEFUL:
-		return "graceful";
+	case KIND_HARD: return "hard";
+	case KIND_GRACEFUL: return "graceful";
 	}
 	return "?";
 }
@@ -381,7 +368,7 @@ static void br_advertising(const char *address, void *data)
 	tell_ready(address);
 	if (B.state == STATE_GRACE) {
 		story("the firmware advertised again %" G_GINT64_FORMAT
-			" ms after its disconnect",
+		      " ms after its disconnect",
 			(g_get_monotonic_time() - B.reboot_us) / 1000);
 		clear_timer(&B.timer);
 		terminate();
@@ -404,7 +391,10 @@ static void br_links_down(void *data)
 }
 
 static const struct hcib_ops br_ops = {
-	br_send, br_log, br_advertising, br_links_down,
+	br_send,
+	br_log,
+	br_advertising,
+	br_links_down,
 };
 
 /* ---- the DUT process ---------------------------------------------------- */
@@ -443,7 +433,8 @@ static gboolean on_pty(gint fd, GIOCondition cond, gpointer data)
 
 		if (skipped)
 			say("%zu byte(s) from the DUT that start no H4 packet "
-				"skipped", skipped);
+			    "skipped",
+				skipped);
 		return G_SOURCE_CONTINUE;
 	}
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
@@ -461,8 +452,8 @@ static bool open_pty(void)
 
 	B.pty_master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (B.pty_master < 0 || grantpt(B.pty_master) < 0 ||
-	    unlockpt(B.pty_master) < 0 ||
-	    ptsname_r(B.pty_master, name, sizeof(name))) {
+		unlockpt(B.pty_master) < 0 ||
+		ptsname_r(B.pty_master, name, sizeof(name))) {
 		say("cannot make a pty: %s", g_strerror(errno));
 		close_pty();
 		return false;
@@ -483,8 +474,8 @@ static bool open_pty(void)
 	g_unix_set_fd_nonblocking(B.pty_master, TRUE, NULL);
 	B.pty_path = g_strdup(name);
 	h4_reader_reset(B.h4);
-	B.pty_watch = g_unix_fd_add(B.pty_master, G_IO_IN | G_IO_HUP |
-		G_IO_ERR, on_pty, NULL);
+	B.pty_watch = g_unix_fd_add(B.pty_master, G_IO_IN | G_IO_HUP | G_IO_ERR,
+		on_pty, NULL);
 	return true;
 }
 
@@ -535,11 +526,11 @@ static void on_child(GPid pid, gint status, gpointer data)
 		if (r <= 0)
 			break;
 	}
-	how = WIFSIGNALED(status) ? g_strdup_printf("killed by signal %d",
-		WTERMSIG(status)) : g_strdup_printf("exit status %d",
-		WEXITSTATUS(status));
-	say("the DUT (boot %u, pid %d) ended: %s after %" G_GINT64_FORMAT
-		" ms", B.boots, (int)pid, how, ran / 1000);
+	how = WIFSIGNALED(status) ?
+	              g_strdup_printf("killed by signal %d", WTERMSIG(status)) :
+	              g_strdup_printf("exit status %d", WEXITSTATUS(status));
+	say("the DUT (boot %u, pid %d) ended: %s after %" G_GINT64_FORMAT " ms",
+		B.boots, (int)pid, how, ran / 1000);
 	dut_log_line("=== bondcheck-bridge: the DUT ended: %s ===\n", how);
 	hcib_set_dut_present(B.hcib, false);
 	if (B.transport == TRANSPORT_H4_PTY)
@@ -547,12 +538,13 @@ static void on_child(GPid pid, gint status, gpointer data)
 	if (B.state == STATE_RUNNING) {
 		/* it stopped by itself: a firmware that resets or crashes */
 		say("the DUT stopped by itself: a reset, as a watchdog would "
-			"do it");
+		    "do it");
 		B.quick_exits = ran < QUICK_EXIT_US ? B.quick_exits + 1 : 0;
 		if (B.quick_exits >= QUICK_EXITS_MAX) {
 			say("it ended within %d s of its start %u times in a "
-				"row: not restarting it", (int)(QUICK_EXIT_US /
-				G_USEC_PER_SEC), B.quick_exits);
+			    "row: not restarting it",
+				(int)(QUICK_EXIT_US / G_USEC_PER_SEC),
+				B.quick_exits);
 			hcib_radio_off(B.hcib);
 			hcib_disconnect_all(B.hcib, HCIB_REASON_TIMEOUT, false);
 			enter_state(STATE_DEAD);
@@ -613,13 +605,14 @@ static bool start_dut(void)
 		g_free(idx);
 	}
 	dut_log_line("=== bondcheck-bridge: boot %u: %s (%s %s) ===\n",
-		B.boots + 1, B.cmd, B.transport == TRANSPORT_H4_PTY ?
-			"H4 on" : "HCI user channel on",
+		B.boots + 1, B.cmd,
+		B.transport == TRANSPORT_H4_PTY ? "H4 on" :
+						  "HCI user channel on",
 		B.transport == TRANSPORT_H4_PTY ? B.pty_path : "hciN");
 	ok = g_spawn_async_with_pipes_and_fds(B.dir, (const char *const *)argv,
 		(const char *const *)env, G_SPAWN_DO_NOT_REAP_CHILD,
-		child_setup, NULL,
-		null_fd, out, out, NULL, NULL, 0, &pid, NULL, NULL, NULL, &err);
+		child_setup, NULL, null_fd, out, out, NULL, NULL, 0, &pid, NULL,
+		NULL, NULL, &err);
 	g_strfreev(env);
 	g_free(boot);
 	if (null_fd >= 0)
@@ -664,7 +657,7 @@ static void reset_done(int status, void *data)
 	if (!start_dut()) {
 		enter_state(STATE_DEAD);
 		reply("error the DUT did not start again (see the bridge's "
-			"log)");
+		      "log)");
 		return;
 	}
 	story("boot %u started", B.boots);
@@ -689,7 +682,8 @@ static gboolean supervision_over(gpointer data)
 	(void)data;
 	B.timer = 0;
 	story("after %" G_GINT64_FORMAT " ms without the DUT the links timed "
-		"out (0x08)", (g_get_monotonic_time() - B.reboot_us) / 1000);
+	      "out (0x08)",
+		(g_get_monotonic_time() - B.reboot_us) / 1000);
 	if (!hcib_disconnect_all(B.hcib, HCIB_REASON_TIMEOUT, false))
 		reset_controller();
 	return G_SOURCE_REMOVE;
@@ -747,7 +741,8 @@ static gboolean grace_over(gpointer data)
 	(void)data;
 	B.timer = 0;
 	story("the firmware did not advertise again within %" G_GINT64_FORMAT
-		" ms of its disconnect: stopped anyway", B.grace_ms);
+	      " ms of its disconnect: stopped anyway",
+		B.grace_ms);
 	terminate();
 	return G_SOURCE_REMOVE;
 }
@@ -807,8 +802,8 @@ static void handle_request(int fd, char *line)
 
 	if (!strcmp(verb, "status")) {
 		char *s = g_strdup_printf("ok state=%s boots=%u links=%u "
-			"advertising=%s address=%s\n", state_to_str(B.state),
-			B.boots, hcib_links(B.hcib),
+					  "advertising=%s address=%s\n",
+			state_to_str(B.state), B.boots, hcib_links(B.hcib),
 			hcib_advertising(B.hcib) ? "yes" : "no",
 			hcib_address(B.hcib)[0] ? hcib_address(B.hcib) : "-");
 
@@ -825,8 +820,10 @@ static void handle_request(int fd, char *line)
 		else if (!strcmp(k, "graceful"))
 			kind = KIND_GRACEFUL;
 		else if (*k) {
-			dprintf(fd, "error reboot kind '%s': hard or "
-				"graceful\n", k);
+			dprintf(fd,
+				"error reboot kind '%s': hard or "
+				"graceful\n",
+				k);
 			close(fd);
 			goto out;
 		}
@@ -840,8 +837,10 @@ static void handle_request(int fd, char *line)
 		B.client_fd = fd;
 		reboot(kind);
 	} else {
-		dprintf(fd, "error unknown request '%s': reboot [hard|graceful] "
-			"or status\n", verb);
+		dprintf(fd,
+			"error unknown request '%s': reboot [hard|graceful] "
+			"or status\n",
+			verb);
 		close(fd);
 	}
 out:
@@ -893,8 +892,9 @@ static bool open_ctl(void)
 	g_strlcpy(a.sun_path, B.ctl_path, sizeof(a.sun_path));
 	unlink(B.ctl_path);
 	B.ctl_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (B.ctl_fd < 0 || bind(B.ctl_fd, (struct sockaddr *)&a,
-		    sizeof(a)) < 0 || listen(B.ctl_fd, 4) < 0) {
+	if (B.ctl_fd < 0 ||
+		bind(B.ctl_fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
+		listen(B.ctl_fd, 4) < 0) {
 		say("control socket %s: %s", B.ctl_path, g_strerror(errno));
 		return false;
 	}
@@ -949,7 +949,8 @@ static gboolean unseen(gpointer data)
 	(void)data;
 	B.unseen_timer = 0;
 	why = g_strdup_printf("hci%d discovers and has not seen the DUT "
-		"within %d ms", B.scanner, UNSEEN_MS);
+			      "within %d ms",
+		B.scanner, UNSEEN_MS);
 	hcib_readvertise(B.hcib, why);
 	g_free(why);
 	return G_SOURCE_REMOVE;
@@ -958,18 +959,17 @@ static gboolean unseen(gpointer data)
 static bool is_ours(int index)
 {
 	return index == B.ctrl_index ||
-		(B.transport == TRANSPORT_USER_CHANNEL && index == B.vhci_index);
+	       (B.transport == TRANSPORT_USER_CHANNEL && index == B.vhci_index);
 }
 
-static void mgmt_event(uint16_t ev, uint16_t index, const uint8_t *p,
-	size_t n)
+static void mgmt_event(uint16_t ev, uint16_t index, const uint8_t *p, size_t n)
 {
 	switch (ev) {
 	case MGMT_EV_CMD_COMPLETE:
 	case MGMT_EV_CMD_STATUS:
 		if (n < 3 || (p[0] | p[1] << 8) != MGMT_OP_SET_POWERED ||
-		    index != B.ctrl_index || B.state != STATE_BINDING ||
-		    B.bind_timer)
+			index != B.ctrl_index || B.state != STATE_BINDING ||
+			B.bind_timer)
 			break;
 		if (!p[2]) {
 			say("hci%d powered off", B.ctrl_index);
@@ -983,12 +983,13 @@ static void mgmt_event(uint16_t ev, uint16_t index, const uint8_t *p,
 		 */
 		if (B.bind_tries == 1 || p[2] != MGMT_STATUS_BUSY)
 			say("hci%d: mgmt Set Powered says 0x%02x; again every "
-				"%d ms", B.ctrl_index, p[2], BIND_AGAIN_MS);
+			    "%d ms",
+				B.ctrl_index, p[2], BIND_AGAIN_MS);
 		B.bind_timer = g_timeout_add(BIND_AGAIN_MS, bind_again, NULL);
 		break;
 	case MGMT_EV_INDEX_ADDED:
 		if (index == B.ctrl_index && B.state == STATE_BINDING &&
-		    B.ctrl_fd < 0)
+			B.ctrl_fd < 0)
 			bind_controller();
 		break;
 	case MGMT_EV_UNCONF_INDEX_ADDED:
@@ -1019,8 +1020,7 @@ static void mgmt_event(uint16_t ev, uint16_t index, const uint8_t *p,
 			}
 		}
 		break;
-	default:
-		break;
+	default: break;
 	}
 }
 
@@ -1102,10 +1102,11 @@ static gboolean on_vhci(gint fd, GIOCondition cond, gpointer data)
 		if (n >= 4 && B.vhci_index < 0) {
 			B.vhci_index = buf[2] | buf[3] << 8;
 			say("the DUT's controller is hci%d (unconfigured: "
-				"bluetoothd leaves it alone)", B.vhci_index);
+			    "bluetoothd leaves it alone)",
+				B.vhci_index);
 			for (guint i = 0; i < B.unconf->len; i++)
 				if (g_array_index(B.unconf, int, i) ==
-				    B.vhci_index)
+					B.vhci_index)
 					vhci_ready();
 		}
 		return G_SOURCE_CONTINUE;
@@ -1172,8 +1173,8 @@ static void bind_controller(void)
 	if (fd >= 0) {
 		B.ctrl_fd = fd;
 		say("hci%d: HCI user channel open", B.ctrl_index);
-		B.ctrl_watch = g_unix_fd_add(B.ctrl_fd, G_IO_IN | G_IO_HUP |
-			G_IO_ERR, on_ctrl, NULL);
+		B.ctrl_watch = g_unix_fd_add(B.ctrl_fd,
+			G_IO_IN | G_IO_HUP | G_IO_ERR, on_ctrl, NULL);
 		hcib_command(B.hcib, OP_RESET, NULL, 0, first_reset_done, NULL);
 		return;
 	}
@@ -1220,8 +1221,8 @@ static int parse_hci(const char *s)
 }
 
 /* A command's options; false (said on stderr) when they are wrong. */
-static bool parse_options(const char *summary, GOptionEntry *entries,
-	int *argc, char ***argv)
+static bool parse_options(const char *summary, GOptionEntry *entries, int *argc,
+	char ***argv)
 {
 	GOptionContext *ctx = g_option_context_new(summary);
 	GError *err = NULL;
@@ -1256,7 +1257,8 @@ static int cmd_run(int argc, char **argv)
 			"hard|graceful" },
 		{ "grace", 0, 0, G_OPTION_ARG_STRING, &grace,
 			"graceful: how long the firmware has after its "
-			"disconnect (default 2s)", "D" },
+			"disconnect (default 2s)",
+			"D" },
 		{ "ctl", 0, 0, G_OPTION_ARG_FILENAME, &B.ctl_path,
 			"control socket (default " DEFAULT_CTL ")", "PATH" },
 		{ "dut-log", 0, 0, G_OPTION_ARG_FILENAME, &B.log_path,
@@ -1265,7 +1267,8 @@ static int cmd_run(int argc, char **argv)
 			"btsnoop of the packets as the DUT saw them", "FILE" },
 		{ "ready-fifo", 0, 0, G_OPTION_ARG_FILENAME, &B.ready_fifo,
 			"write 'ready ADDRESS' here when the DUT first "
-			"advertises", "PATH" },
+			"advertises",
+			"PATH" },
 		{ NULL },
 	};
 	GError *err = NULL;
@@ -1280,29 +1283,32 @@ static int cmd_run(int argc, char **argv)
 		    entries, &argc, &argv))
 		return BC_EXIT_USAGE;
 	if (grace && !duration_parse(grace, &B.grace_ms, &err)) {
-		fprintf(stderr, "bondcheck-bridge: --grace: %s\n", err->message);
+		fprintf(stderr, "bondcheck-bridge: --grace: %s\n",
+			err->message);
 		g_error_free(err);
 		return BC_EXIT_USAGE;
 	}
 	B.ctrl_index = parse_hci(ctrl ? ctrl : "hci1");
 	if (B.ctrl_index < 0 || !B.cmd || !*B.cmd ||
-	    (transport && strcmp(transport, "h4-pty") &&
-	     strcmp(transport, "user-channel")) ||
-	    (kind && strcmp(kind, "hard") && strcmp(kind, "graceful"))) {
-		fprintf(stderr, "bondcheck-bridge run: needs --dut-cmd; "
+		(transport && strcmp(transport, "h4-pty") &&
+			strcmp(transport, "user-channel")) ||
+		(kind && strcmp(kind, "hard") && strcmp(kind, "graceful"))) {
+		fprintf(stderr,
+			"bondcheck-bridge run: needs --dut-cmd; "
 			"--controller hciN, --transport h4-pty|user-channel, "
 			"--reboot-kind hard|graceful\n");
 		return BC_EXIT_USAGE;
 	}
 	B.transport = transport && !strcmp(transport, "user-channel") ?
-		TRANSPORT_USER_CHANNEL : TRANSPORT_H4_PTY;
+	                      TRANSPORT_USER_CHANNEL :
+	                      TRANSPORT_H4_PTY;
 	B.default_kind = kind && !strcmp(kind, "graceful") ? KIND_GRACEFUL :
-		KIND_HARD;
+	                                                     KIND_HARD;
 	if (!B.ctl_path)
 		B.ctl_path = g_strdup(DEFAULT_CTL);
 	if (B.log_path) {
-		B.log_fd = open(B.log_path, O_WRONLY | O_CREAT | O_APPEND |
-			O_CLOEXEC, 0644);
+		B.log_fd = open(B.log_path,
+			O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 		if (B.log_fd < 0) {
 			fprintf(stderr, "bondcheck-bridge: %s: %s\n",
 				B.log_path, g_strerror(errno));
@@ -1324,8 +1330,10 @@ static int cmd_run(int argc, char **argv)
 		return BC_EXIT_ENV;
 	B.mgmt_fd = hci_socket(HCI_DEV_NONE, HCI_CHANNEL_CONTROL);
 	if (B.mgmt_fd < 0) {
-		fprintf(stderr, "bondcheck-bridge: the kernel's Bluetooth "
-			"management socket: %s\n", g_strerror(-B.mgmt_fd));
+		fprintf(stderr,
+			"bondcheck-bridge: the kernel's Bluetooth "
+			"management socket: %s\n",
+			g_strerror(-B.mgmt_fd));
 		close(B.ctl_fd);
 		unlink(B.ctl_path);
 		return BC_EXIT_ENV;
@@ -1347,10 +1355,11 @@ static int cmd_run(int argc, char **argv)
 		while (waitpid(-B.pid, NULL, 0) > 0 || errno == EINTR)
 			;
 		dut_log_line("=== bondcheck-bridge: stopped with the bridge "
-			"===\n");
+			     "===\n");
 	}
 	for (int s = 0; s < HCIB_SHIM_COUNT; s++)
-		say("shim %s used %u time(s)", hcib_shim_to_str((enum hcib_shim)s),
+		say("shim %s used %u time(s)",
+			hcib_shim_to_str((enum hcib_shim)s),
 			hcib_shim_count(B.hcib, (enum hcib_shim)s));
 	status = B.status;
 	g_source_remove(sig[0]);
@@ -1410,7 +1419,8 @@ static int cmd_reboot(int argc, char **argv)
 			"the bridge's control socket (default " DEFAULT_CTL ")",
 			"PATH" },
 		{ "timeout", 0, 0, G_OPTION_ARG_INT, &timeout,
-			"seconds to wait for the DUT to start again (120)", "S" },
+			"seconds to wait for the DUT to start again (120)",
+			"S" },
 		{ NULL },
 	};
 	struct sockaddr_un a = { .sun_family = AF_UNIX };
@@ -1422,14 +1432,17 @@ static int cmd_reboot(int argc, char **argv)
 	gint64 deadline;
 
 	if (!parse_options("[hard|graceful] - reboot the DUT of a running "
-		    "bridge", entries, &argc, &argv))
+			   "bridge",
+		    entries, &argc, &argv))
 		return BC_EXIT_USAGE;
 	/* the scenario's kind (bondcheck exports it), else the bridge's */
 	kind = argc > 1 ? argv[1] : g_getenv("BONDCHECK_REBOOT_KIND");
-	if (argc > 2 || (kind && *kind && strcmp(kind, "hard") &&
-			 strcmp(kind, "graceful")) || timeout <= 0) {
+	if (argc > 2 ||
+		(kind && *kind && strcmp(kind, "hard") &&
+			strcmp(kind, "graceful")) ||
+		timeout <= 0) {
 		fprintf(stderr, "bondcheck-bridge reboot [hard|graceful] "
-			"[--ctl PATH] [--timeout S]\n");
+				"[--ctl PATH] [--timeout S]\n");
 		g_free(ctl);
 		return BC_EXIT_USAGE;
 	}
@@ -1442,8 +1455,10 @@ static int cmd_reboot(int argc, char **argv)
 	g_free(ctl);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
-		fprintf(stderr, "bondcheck-bridge: %s: %s (is the bridge "
-			"running?)\n", a.sun_path, g_strerror(errno));
+		fprintf(stderr,
+			"bondcheck-bridge: %s: %s (is the bridge "
+			"running?)\n",
+			a.sun_path, g_strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		return BC_EXIT_ENV;
@@ -1457,8 +1472,10 @@ static int cmd_reboot(int argc, char **argv)
 		ssize_t n;
 
 		if (left <= 0 || poll(&p, 1, (int)left) != 1) {
-			fprintf(stderr, "bondcheck-bridge: no answer within "
-				"%d s\n", timeout);
+			fprintf(stderr,
+				"bondcheck-bridge: no answer within "
+				"%d s\n",
+				timeout);
 			close(fd);
 			return BC_EXIT_ENV;
 		}
@@ -1483,7 +1500,8 @@ static int cmd_relay(int argc, char **argv)
 	GOptionEntry entries[] = {
 		{ "index", 0, 0, G_OPTION_ARG_STRING, &index,
 			"the controller to open (default "
-			"$BONDCHECK_DUT_HCI_INDEX)", "N" },
+			"$BONDCHECK_DUT_HCI_INDEX)",
+			"N" },
 		{ NULL },
 	};
 	uint8_t buf[4 + 65535];
@@ -1492,10 +1510,13 @@ static int cmd_relay(int argc, char **argv)
 	const uint8_t create[2] = { 0xff, 0x00 };
 
 	if (!parse_options("- a DUT for tests: a user channel as a new kernel "
-		    "controller", entries, &argc, &argv))
+			   "controller",
+		    entries, &argc, &argv))
 		return BC_EXIT_USAGE;
-	idx = parse_hci(index ? index : g_getenv("BONDCHECK_DUT_HCI_INDEX") ?
-		g_getenv("BONDCHECK_DUT_HCI_INDEX") : "");
+	idx = parse_hci(index ? index :
+			g_getenv("BONDCHECK_DUT_HCI_INDEX") ?
+				g_getenv("BONDCHECK_DUT_HCI_INDEX") :
+				"");
 	g_free(index);
 	if (idx < 0) {
 		fprintf(stderr, "bondcheck-bridge relay --index N\n");
@@ -1530,14 +1551,15 @@ static int cmd_relay(int argc, char **argv)
 				continue;
 			n = read(p[i].fd, buf, sizeof(buf));
 			if (n <= 0) {
-				fprintf(stderr, "relay: %s: %s\n", i ? "vhci" :
-					"user channel", n ? g_strerror(errno) :
-					"closed");
+				fprintf(stderr, "relay: %s: %s\n",
+					i ? "vhci" : "user channel",
+					n ? g_strerror(errno) : "closed");
 				return BC_EXIT_ENV;
 			}
 			if (i == 1 && buf[0] == 0xff) {
 				if (n >= 4)
-					fprintf(stderr, "relay: the new "
+					fprintf(stderr,
+						"relay: the new "
 						"controller is hci%d\n",
 						buf[2] | buf[3] << 8);
 				continue;
@@ -1560,7 +1582,8 @@ int main(int argc, char **argv)
 		return cmd_reboot(argc - 1, argv + 1);
 	if (!strcmp(verb, "relay"))
 		return cmd_relay(argc - 1, argv + 1);
-	fprintf(stderr, "usage: bondcheck-bridge run --dut-cmd 'CMD' [options]\n"
+	fprintf(stderr,
+		"usage: bondcheck-bridge run --dut-cmd 'CMD' [options]\n"
 		"       bondcheck-bridge reboot [hard|graceful] [--ctl PATH]\n"
 		"       bondcheck-bridge relay --index N\n"
 		"(bondcheck-bridge COMMAND --help for its options)\n");

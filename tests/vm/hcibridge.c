@@ -15,53 +15,53 @@
 
 #include "hcibridge.h"
 
-#define OP_DISCONNECT 0x0406
-#define OP_RESET 0x0c03
-#define OP_SET_EVENT_MASK_PAGE_2 0x0c63
-#define OP_READ_BD_ADDR 0x1009
-#define OP_LE_SET_RANDOM_ADDRESS 0x2005
-#define OP_LE_SET_ADV_PARAMS 0x2006
-#define OP_LE_SET_ADV_ENABLE 0x200a
-#define OP_LE_SET_SCAN_ENABLE 0x200c
+#define OP_DISCONNECT                    0x0406
+#define OP_RESET                         0x0c03
+#define OP_SET_EVENT_MASK_PAGE_2         0x0c63
+#define OP_READ_BD_ADDR                  0x1009
+#define OP_LE_SET_RANDOM_ADDRESS         0x2005
+#define OP_LE_SET_ADV_PARAMS             0x2006
+#define OP_LE_SET_ADV_ENABLE             0x200a
+#define OP_LE_SET_SCAN_ENABLE            0x200c
 #define OP_LE_SET_ADV_SET_RANDOM_ADDRESS 0x2035
-#define OP_LE_SET_EXT_ADV_PARAMS 0x2036
-#define OP_LE_SET_EXT_ADV_ENABLE 0x2039
-#define OP_LE_SET_EXT_SCAN_ENABLE 0x2042
+#define OP_LE_SET_EXT_ADV_PARAMS         0x2036
+#define OP_LE_SET_EXT_ADV_ENABLE         0x2039
+#define OP_LE_SET_EXT_SCAN_ENABLE        0x2042
 
 #define EVT_DISCONNECT_COMPLETE 0x05
-#define EVT_CMD_COMPLETE 0x0e
-#define EVT_CMD_STATUS 0x0f
-#define EVT_LE_META 0x3e
-#define LE_CONN_COMPLETE 0x01
+#define EVT_CMD_COMPLETE        0x0e
+#define EVT_CMD_STATUS          0x0f
+#define EVT_LE_META             0x3e
+#define LE_CONN_COMPLETE        0x01
 #define LE_CONN_UPDATE_COMPLETE 0x03
-#define LE_ENH_CONN_COMPLETE 0x0a
-#define LE_ADV_SET_TERMINATED 0x12
+#define LE_ENH_CONN_COMPLETE    0x0a
+#define LE_ADV_SET_TERMINATED   0x12
 #define LE_ENH_CONN_COMPLETE_V2 0x29
 
 #define ERR_UNKNOWN_COMMAND 0x01
-#define MAX_SETS 256
+#define MAX_SETS            256
 
 struct pending {
 	uint16_t opcode;
 	bool ours;
 	hcib_done_fn done;
 	void *data;
-	uint8_t *params;          /* the DUT's command, for what follows */
+	uint8_t *params; /* the DUT's command, for what follows */
 	uint8_t plen;
 };
 
 struct link {
 	uint16_t handle;
 	unsigned supervision_ms;
-	bool ours;                /* the bridge disconnects it */
-	bool silent;              /* ... and the DUT is not to hear of it */
+	bool ours;   /* the bridge disconnects it */
+	bool silent; /* ... and the DUT is not to hear of it */
 };
 
 struct hcib {
 	const struct hcib_ops *ops;
 	void *data;
 	GQueue pending;
-	GArray *links;            /* struct link */
+	GArray *links; /* struct link */
 	bool dut;
 	unsigned dropped_from_dut;
 	unsigned own_disconnects; /* bridge Disconnects not yet complete */
@@ -69,7 +69,7 @@ struct hcib {
 	bool have_public;
 	uint8_t random_addr[6];
 	bool have_random;
-	uint8_t adv_own_type;     /* legacy advertising */
+	uint8_t adv_own_type; /* legacy advertising */
 	bool adv_on;
 	bool scan_on;
 	bool ext_scan_on;
@@ -85,18 +85,12 @@ struct hcib {
 const char *hcib_shim_to_str(enum hcib_shim shim)
 {
 	switch (shim) {
-	case HCIB_SHIM_EVENT_MASK_PAGE_2:
-		return "event-mask-page-2";
-	case HCIB_SHIM_OWN_ADDRESS_TYPE:
-		return "own-address-type";
-	case HCIB_SHIM_READVERTISE:
-		return "readvertise";
-	case HCIB_SHIM_LINK_LOSS_ON_RESET:
-		return "link-loss-on-reset";
-	case HCIB_SHIM_POWER_LOSS:
-		return "power-loss";
-	case HCIB_SHIM_COUNT:
-		break;
+	case HCIB_SHIM_EVENT_MASK_PAGE_2: return "event-mask-page-2";
+	case HCIB_SHIM_OWN_ADDRESS_TYPE: return "own-address-type";
+	case HCIB_SHIM_READVERTISE: return "readvertise";
+	case HCIB_SHIM_LINK_LOSS_ON_RESET: return "link-loss-on-reset";
+	case HCIB_SHIM_POWER_LOSS: return "power-loss";
+	case HCIB_SHIM_COUNT: break;
 	}
 	return "?";
 }
@@ -253,12 +247,14 @@ static void dut_reset(struct hcib *b)
 		n++;
 	}
 	if (n)
-		shim(b, HCIB_SHIM_LINK_LOSS_ON_RESET, "the DUT sent HCI Reset "
+		shim(b, HCIB_SHIM_LINK_LOSS_ON_RESET,
+			"the DUT sent HCI Reset "
 			"with %u link(s) up; btvirt would drop them without "
 			"a word to the central, so the bridge disconnected "
 			"them first with reason 0x08 (Connection Timeout), "
 			"what the central sees when a reset peer stops "
-			"answering", n);
+			"answering",
+			n);
 }
 
 static void from_dut_cmd(struct hcib *b, const uint8_t *pkt, size_t len)
@@ -270,7 +266,7 @@ static void from_dut_cmd(struct hcib *b, const uint8_t *pkt, size_t len)
 	struct pending *p;
 
 	if (len < 4 || len != 4u + pkt[3]) {
-		to_ctrl(b, pkt, len);   /* not ours to judge; btvirt will */
+		to_ctrl(b, pkt, len); /* not ours to judge; btvirt will */
 		return;
 	}
 	opcode = get16(pkt + 1);
@@ -279,15 +275,16 @@ static void from_dut_cmd(struct hcib *b, const uint8_t *pkt, size_t len)
 	if (opcode == OP_RESET)
 		dut_reset(b);
 	if ((opcode == OP_LE_SET_ADV_PARAMS && plen >= 6) ||
-	    (opcode == OP_LE_SET_EXT_ADV_PARAMS && plen >= 11)) {
-		uint8_t *own = copy + 4 + (opcode == OP_LE_SET_ADV_PARAMS ? 5 :
-			10);
+		(opcode == OP_LE_SET_EXT_ADV_PARAMS && plen >= 11)) {
+		uint8_t *own = copy + 4 +
+		               (opcode == OP_LE_SET_ADV_PARAMS ? 5 : 10);
 
 		if (*own == 0x02 || *own == 0x03) {
 			uint8_t was = *own;
 
 			*own &= 0x01;
-			shim(b, HCIB_SHIM_OWN_ADDRESS_TYPE, "LE Set %sAdvertising "
+			shim(b, HCIB_SHIM_OWN_ADDRESS_TYPE,
+				"LE Set %sAdvertising "
 				"Parameters with own address type 0x%02x "
 				"(resolvable private, else %s): btvirt makes "
 				"every connection to such an advertiser fail "
@@ -295,8 +292,9 @@ static void from_dut_cmd(struct hcib *b, const uint8_t *pkt, size_t len)
 				"RPA from; sent 0x%02x (%s), what a controller "
 				"with no local IRK for the peer uses",
 				opcode == OP_LE_SET_EXT_ADV_PARAMS ?
-					"Extended " : "", was,
-				was == 0x02 ? "public" : "random", *own,
+					"Extended " :
+					"",
+				was, was == 0x02 ? "public" : "random", *own,
 				*own ? "random" : "public");
 		}
 		out = copy;
@@ -382,7 +380,7 @@ static void dut_command_done(struct hcib *b, const struct pending *p,
 			if (!a[0] && !n)
 				memset(b->set_on, 0, sizeof(b->set_on));
 			for (unsigned i = 0; i < n && 2u + 4 * i + 4 <= p->plen;
-			     i++) {
+				i++) {
 				uint8_t h = a[2 + 4 * i];
 
 				b->set_on[h] = a[0] != 0;
@@ -405,8 +403,7 @@ static void dut_command_done(struct hcib *b, const struct pending *p,
 		if (p->plen >= 1)
 			b->ext_scan_on = a[0] != 0;
 		break;
-	default:
-		break;
+	default: break;
 	}
 }
 
@@ -423,7 +420,7 @@ static void answered(struct hcib *b, const uint8_t *pkt, size_t len,
 		addr_str(b->public_addr, b->public_str);
 	}
 	if (!p) {
-		to_dut(b, pkt, len);  /* unsolicited (ncmd only) */
+		to_dut(b, pkt, len); /* unsolicited (ncmd only) */
 		return;
 	}
 	if (p->ours) {
@@ -433,11 +430,13 @@ static void answered(struct hcib *b, const uint8_t *pkt, size_t len,
 		return;
 	}
 	if (opcode == OP_SET_EVENT_MASK_PAGE_2 &&
-	    status == ERR_UNKNOWN_COMMAND) {
+		status == ERR_UNKNOWN_COMMAND) {
 		uint8_t cc[] = { HCIB_PKT_EVT, EVT_CMD_COMPLETE, 4, ncmd,
-			(uint8_t)(opcode & 0xff), (uint8_t)(opcode >> 8), 0x00 };
+			(uint8_t)(opcode & 0xff), (uint8_t)(opcode >> 8),
+			0x00 };
 
-		shim(b, HCIB_SHIM_EVENT_MASK_PAGE_2, "btvirt answered HCI Set "
+		shim(b, HCIB_SHIM_EVENT_MASK_PAGE_2,
+			"btvirt answered HCI Set "
 			"Event Mask Page 2 with 0x01 (Unknown HCI Command), "
 			"which makes NimBLE reset for ever; a 4.1+ controller "
 			"accepts it: the DUT got Command Complete, success");
@@ -476,13 +475,9 @@ static void le_meta(struct hcib *b, const uint8_t *e, size_t n)
 	if (n < 1)
 		return;
 	switch (e[0]) {
-	case LE_CONN_COMPLETE:
-		conn_complete(b, e + 1, n - 1, 15);
-		break;
+	case LE_CONN_COMPLETE: conn_complete(b, e + 1, n - 1, 15); break;
 	case LE_ENH_CONN_COMPLETE:
-	case LE_ENH_CONN_COMPLETE_V2:
-		conn_complete(b, e + 1, n - 1, 27);
-		break;
+	case LE_ENH_CONN_COMPLETE_V2: conn_complete(b, e + 1, n - 1, 27); break;
 	case LE_CONN_UPDATE_COMPLETE:
 		if (n >= 10 && e[1] == 0) {
 			struct link *l = find_link(b, get16(e + 2) & 0x0fff);
@@ -495,8 +490,7 @@ static void le_meta(struct hcib *b, const uint8_t *e, size_t n)
 		if (n >= 2)
 			b->set_on[e[2]] = false;
 		break;
-	default:
-		break;
+	default: break;
 	}
 }
 
@@ -535,8 +529,8 @@ static void from_ctrl_evt(struct hcib *b, const uint8_t *pkt, size_t len)
 				if (l->ours && b->own_disconnects)
 					b->own_disconnects--;
 				say(b, "link 0x%04x down, reason 0x%02x%s", h,
-					e[3], silent ? " (the DUT is not told)"
-						     : "");
+					e[3],
+					silent ? " (the DUT is not told)" : "");
 			} else if (e[0] && b->own_disconnects) {
 				b->own_disconnects--;
 				silent = true;
@@ -548,11 +542,8 @@ static void from_ctrl_evt(struct hcib *b, const uint8_t *pkt, size_t len)
 			return;
 		}
 		break;
-	case EVT_LE_META:
-		le_meta(b, e, n);
-		break;
-	default:
-		break;
+	case EVT_LE_META: le_meta(b, e, n); break;
+	default: break;
 	}
 	to_dut(b, pkt, len);
 }
@@ -566,7 +557,7 @@ void hcib_input(struct hcib *b, enum hcib_side from, const uint8_t *pkt,
 		if (!b->dut) {
 			if (!b->dropped_from_dut++)
 				say(b, "dropping what comes from the DUT's "
-					"side while no DUT runs");
+				       "side while no DUT runs");
 			return;
 		}
 		if (pkt[0] == HCIB_PKT_CMD)
@@ -639,8 +630,8 @@ unsigned hcib_supervision_ms(const struct hcib *b)
 	unsigned ms = 0;
 
 	for (guint i = 0; i < b->links->len; i++)
-		ms = MAX(ms, g_array_index(b->links, struct link, i)
-				.supervision_ms);
+		ms = MAX(ms,
+			g_array_index(b->links, struct link, i).supervision_ms);
 	return ms;
 }
 
@@ -662,11 +653,13 @@ unsigned hcib_disconnect_all(struct hcib *b, uint8_t reason, bool tell_dut)
 		n++;
 	}
 	if (n && reason == HCIB_REASON_TIMEOUT && !tell_dut)
-		shim(b, HCIB_SHIM_POWER_LOSS, "the DUT is gone with %u link(s) "
+		shim(b, HCIB_SHIM_POWER_LOSS,
+			"the DUT is gone with %u link(s) "
 			"up and btvirt has no supervision timeout: after "
 			"%u ms of silence the bridge disconnected them with "
 			"reason 0x08 (Connection Timeout), what a central sees "
-			"when its peer loses power", n, hcib_supervision_ms(b));
+			"when its peer loses power",
+			n, hcib_supervision_ms(b));
 	else if (n)
 		say(b, "disconnecting %u link(s) with reason 0x%02x", n,
 			reason);
@@ -709,7 +702,8 @@ bool hcib_readvertise(struct hcib *b, const char *why)
 		if (!b->set_on[i])
 			continue;
 		ext[2 + (size_t)4 * n] = (uint8_t)i;
-		memset(ext + 3 + (size_t)4 * n, 0, 3);  /* no duration, no limit */
+		memset(ext + 3 + (size_t)4 * n, 0,
+			3); /* no duration, no limit */
 		n++;
 	}
 	if (!b->dut || (!b->adv_on && !n))
@@ -721,8 +715,10 @@ bool hcib_readvertise(struct hcib *b, const char *why)
 	 */
 	for (GList *l = b->pending.head; l; l = l->next) {
 		if (!((struct pending *)l->data)->ours) {
-			say(b, "%s, but the DUT has a command in flight: "
-				"advertising left as it is", why);
+			say(b,
+				"%s, but the DUT has a command in flight: "
+				"advertising left as it is",
+				why);
 			return false;
 		}
 	}
@@ -739,9 +735,11 @@ bool hcib_readvertise(struct hcib *b, const char *why)
 		hcib_command(b, OP_LE_SET_EXT_ADV_ENABLE, ext,
 			(uint8_t)(2 + 4 * n), NULL, NULL);
 	}
-	shim(b, HCIB_SHIM_READVERTISE, "%s; btvirt reports an advertiser "
+	shim(b, HCIB_SHIM_READVERTISE,
+		"%s; btvirt reports an advertiser "
 		"only when advertising or scanning is enabled, so the "
-		"bridge re-enabled the DUT's advertising", why);
+		"bridge re-enabled the DUT's advertising",
+		why);
 	return true;
 }
 
@@ -772,9 +770,9 @@ unsigned hcib_shim_count(const struct hcib *b, enum hcib_shim s)
 /* ---- H4 over a byte stream ---------------------------------------------- */
 
 struct h4_reader {
-	uint8_t buf[5 + 65535];   /* the longest: ACL, 4 + 1 header bytes */
+	uint8_t buf[5 + 65535]; /* the longest: ACL, 4 + 1 header bytes */
 	size_t have;
-	size_t need;              /* bytes of the whole packet, once known */
+	size_t need; /* bytes of the whole packet, once known */
 };
 
 struct h4_reader *h4_reader_new(void)
@@ -797,15 +795,11 @@ static size_t header_len(uint8_t t)
 {
 	switch (t) {
 	case HCIB_PKT_CMD:
-	case HCIB_PKT_SCO:
-		return 3;
+	case HCIB_PKT_SCO: return 3;
 	case HCIB_PKT_ACL:
-	case HCIB_PKT_ISO:
-		return 4;
-	case HCIB_PKT_EVT:
-		return 2;
-	default:
-		return 0;
+	case HCIB_PKT_ISO: return 4;
+	case HCIB_PKT_EVT: return 2;
+	default: return 0;
 	}
 }
 
@@ -813,16 +807,11 @@ static size_t packet_len(const uint8_t *p)
 {
 	switch (p[0]) {
 	case HCIB_PKT_CMD:
-	case HCIB_PKT_SCO:
-		return 4u + p[3];
-	case HCIB_PKT_ACL:
-		return 5u + get16(p + 3);
-	case HCIB_PKT_ISO:
-		return 5u + (get16(p + 3) & 0x3fff);
-	case HCIB_PKT_EVT:
-		return 3u + p[2];
-	default:
-		return 0;
+	case HCIB_PKT_SCO: return 4u + p[3];
+	case HCIB_PKT_ACL: return 5u + get16(p + 3);
+	case HCIB_PKT_ISO: return 5u + (get16(p + 3) & 0x3fff);
+	case HCIB_PKT_EVT: return 3u + p[2];
+	default: return 0;
 	}
 }
 

@@ -26,19 +26,19 @@
 #define HCIB_PKT_ISO 0x05
 
 /* HCI error codes the bridge uses as disconnect reasons */
-#define HCIB_REASON_TIMEOUT 0x08       /* Connection Timeout (supervision) */
-#define HCIB_REASON_REMOTE_USER 0x13   /* Remote User Terminated */
+#define HCIB_REASON_TIMEOUT     0x08 /* Connection Timeout (supervision) */
+#define HCIB_REASON_REMOTE_USER 0x13 /* Remote User Terminated */
 
 enum hcib_side {
-	HCIB_SIDE_DUT,            /* the DUT's stack (pty or user channel) */
-	HCIB_SIDE_CTRL,           /* btvirt's controller */
+	HCIB_SIDE_DUT,  /* the DUT's stack (pty or user channel) */
+	HCIB_SIDE_CTRL, /* btvirt's controller */
 };
 
 /* The gaps of btvirt (BlueZ 5.66) the bridge covers; doc/own-firmware.md */
 enum hcib_shim {
-	HCIB_SHIM_EVENT_MASK_PAGE_2,  /* rejected; real 4.1+ controllers accept */
-	HCIB_SHIM_OWN_ADDRESS_TYPE,   /* 0x02/0x03 break every connection */
-	HCIB_SHIM_READVERTISE,        /* reports an advertiser only on enable */
+	HCIB_SHIM_EVENT_MASK_PAGE_2, /* rejected; real 4.1+ controllers accept */
+	HCIB_SHIM_OWN_ADDRESS_TYPE,  /* 0x02/0x03 break every connection */
+	HCIB_SHIM_READVERTISE,       /* reports an advertiser only on enable */
 	HCIB_SHIM_LINK_LOSS_ON_RESET, /* HCI Reset drops links silently */
 	HCIB_SHIM_POWER_LOSS,         /* a killed DUT: the peer must time out */
 	HCIB_SHIM_COUNT,

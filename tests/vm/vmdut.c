@@ -60,18 +60,18 @@
 #include "bondcheck/service.h"
 #include "vmsay.h"
 
-#define APP_PATH "/org/bondcheck/vmdut"
-#define SVC0 APP_PATH "/service0"
-#define CHR0 SVC0 "/char0"
-#define SVC1 APP_PATH "/service1"
-#define CHR1 SVC1 "/char0"
-#define ADV_PATH "/org/bondcheck/vmdutadv"
-#define AGENT_PATH "/org/bondcheck/vmdutagent"
-#define UUID_ESS "0000181a-0000-1000-8000-00805f9b34fb"
-#define UUID_TEMP "00002a6e-0000-1000-8000-00805f9b34fb"
+#define APP_PATH    "/org/bondcheck/vmdut"
+#define SVC0        APP_PATH "/service0"
+#define CHR0        SVC0 "/char0"
+#define SVC1        APP_PATH "/service1"
+#define CHR1        SVC1 "/char0"
+#define ADV_PATH    "/org/bondcheck/vmdutadv"
+#define AGENT_PATH  "/org/bondcheck/vmdutagent"
+#define UUID_ESS    "0000181a-0000-1000-8000-00805f9b34fb"
+#define UUID_TEMP   "00002a6e-0000-1000-8000-00805f9b34fb"
 #define UUID_VENDOR "b0dc0001-0000-4000-8000-00805f9b34fb"
 #define UUID_REBOOT "b0dc0002-0000-4000-8000-00805f9b34fb"
-#define CALL_MS 10000
+#define CALL_MS     10000
 
 enum phase {
 	PHASE_WAIT_BLUEZ,
@@ -84,45 +84,45 @@ struct dut {
 	GMainLoop *loop;
 	struct bus *bus;
 	struct service *svc;
-	char *adapter;            /* /org/bluez/hciN */
-	char *adapter_addr;       /* or the adapter with this address */
-	gint boot;                /* bondcheck-bridge's boot number, or 0 */
+	char *adapter;      /* /org/bluez/hciN */
+	char *adapter_addr; /* or the adapter with this address */
+	gint boot;          /* bondcheck-bridge's boot number, or 0 */
 	char *name;
 	char *address;
 	char *ready_fifo;
-	char *io;                 /* its agent's IO capability */
+	char *io; /* its agent's IO capability */
 	int64_t boot_ms;
 	int64_t slow_ms;
 	int64_t notify_ms;
 	bool lose_bond;
 	bool lose_later;
-	GPtrArray *bond_order;    /* our peers' paths, in the order they bonded */
+	GPtrArray *bond_order; /* our peers' paths, in the order they bonded */
 	bool no_advertise;
 	bool save_on_disconnect;
-	GHashTable *unsaved;      /* centrals' addresses: bonded, not written */
-	GHashTable *peer_addr;    /* device path -> its Address (the identity
+	GHashTable *unsaved;   /* centrals' addresses: bonded, not written */
+	GHashTable *peer_addr; /* device path -> its Address (the identity
 				   * once bluetoothd has the IRK: a path made
 				   * from an RPA keeps its name) */
-	GPtrArray *to_forget;     /* reset before they were written */
-	bool graceful;            /* the reboot under way disconnects first */
+	GPtrArray *to_forget;  /* reset before they were written */
+	bool graceful;         /* the reboot under way disconnects first */
 	bool first_setup;
 	enum phase phase;
 	bool adv_registered;
-	GHashTable *connected;    /* our centrals' device paths with a link */
-	bool going_down;          /* a reboot has begun */
-	guint announce_timer;     /* a central scans: re-announce if unseen */
-	char *scanner;            /* that central's adapter path */
+	GHashTable *connected; /* our centrals' device paths with a link */
+	bool going_down;       /* a reboot has begun */
+	guint announce_timer;  /* a central scans: re-announce if unseen */
+	char *scanner;         /* that central's adapter path */
 	bool app_registered;
 	bool agent_registered;
 	bool notifying;
 	bool adapter_present;
-	bool powered;             /* as bluetoothd last said */
-	bool wait_powered;        /* setup continues when Powered turns true */
-	int16_t temp;             /* centi-degrees */
+	bool powered;      /* as bluetoothd last said */
+	bool wait_powered; /* setup continues when Powered turns true */
+	int16_t temp;      /* centi-degrees */
 	guint notify_timer;
 	guint boot_timer;
 	guint reboots;
-	int steps_left;           /* a chain of calls in flight */
+	int steps_left; /* a chain of calls in flight */
 	void (*chain_done)(struct dut *d);
 	int status;
 };
@@ -150,7 +150,7 @@ static void fail(const char *what, const GError *err)
 
 struct call {
 	const char *what;
-	bool tolerate;            /* an error is logged, not fatal */
+	bool tolerate; /* an error is logged, not fatal */
 	void (*then)(DBusMessage *reply);
 	/* to send it again while bluetoothd says Busy */
 	char *path;
@@ -192,7 +192,7 @@ static void on_reply(DBusMessage *reply, void *data)
 
 	/* a setting bluetoothd is still applying (its own power-on): again */
 	if (!g_strcmp0(msg_error_name(reply), "org.bluez.Error.Busy") &&
-	    ++c->tries < 30) {
+		++c->tries < 30) {
 		say("%s: busy, again shortly", c->what);
 		g_timeout_add(100, resend, c);
 		return;
@@ -274,7 +274,8 @@ static GVariant *bytes(const guint8 *p, gsize n)
 
 static GVariant *temp_value(void)
 {
-	guint8 v[2] = { (guint8)(D.temp & 0xff), (guint8)((D.temp >> 8) & 0xff) };
+	guint8 v[2] = { (guint8)(D.temp & 0xff),
+		(guint8)((D.temp >> 8) & 0xff) };
 
 	return bytes(v, 2);
 }
@@ -297,7 +298,10 @@ static const struct svc_property svc_props[] = {
 };
 
 static const struct svc_interface svc_iface = {
-	BLUEZ_IFACE_GATT_SERVICE, NULL, svc_props, NULL,
+	BLUEZ_IFACE_GATT_SERVICE,
+	NULL,
+	svc_props,
+	NULL,
 };
 
 static GVariant *temp_get(void *data, const char *name)
@@ -342,7 +346,8 @@ static void temp_start_notify(struct svc_call *c, GVariant *args, void *data)
 	say("StartNotify");
 	if (!D.notifying) {
 		D.notifying = true;
-		service_changed(D.svc, CHR0, BLUEZ_IFACE_GATT_CHRC, "Notifying");
+		service_changed(D.svc, CHR0, BLUEZ_IFACE_GATT_CHRC,
+			"Notifying");
 		D.notify_timer = g_timeout_add((guint)D.notify_ms, tick, NULL);
 	}
 	svc_call_return(c, NULL);
@@ -355,7 +360,8 @@ static void temp_stop_notify(struct svc_call *c, GVariant *args, void *data)
 	say("StopNotify");
 	if (D.notifying) {
 		D.notifying = false;
-		service_changed(D.svc, CHR0, BLUEZ_IFACE_GATT_CHRC, "Notifying");
+		service_changed(D.svc, CHR0, BLUEZ_IFACE_GATT_CHRC,
+			"Notifying");
 		g_source_remove(D.notify_timer);
 		D.notify_timer = 0;
 	}
@@ -379,7 +385,10 @@ static const struct svc_property temp_props[] = {
 };
 
 static const struct svc_interface temp_iface = {
-	BLUEZ_IFACE_GATT_CHRC, temp_methods, temp_props, NULL,
+	BLUEZ_IFACE_GATT_CHRC,
+	temp_methods,
+	temp_props,
+	NULL,
 };
 
 static void reboot(void);
@@ -424,7 +433,7 @@ static void reboot_write(struct svc_call *c, GVariant *args, void *data)
 	g_variant_get(args, "(@aya{sv})", &value, NULL);
 	v = g_variant_get_fixed_array(value, &n, 1);
 	if (n == 1 && (v[0] == 0x01 || v[0] == 0x02) &&
-	    D.phase == PHASE_ADVERTISING) {
+		D.phase == PHASE_ADVERTISING) {
 		/* like firmware: answer, then reset (02: disconnect first) */
 		svc_call_return(c, NULL);
 		g_idle_add(v[0] == 0x02 ? reboot_graceful_idle : reboot_idle,
@@ -449,7 +458,10 @@ static const struct svc_property reboot_props[] = {
 };
 
 static const struct svc_interface reboot_iface = {
-	BLUEZ_IFACE_GATT_CHRC, reboot_methods, reboot_props, NULL,
+	BLUEZ_IFACE_GATT_CHRC,
+	reboot_methods,
+	reboot_props,
+	NULL,
 };
 
 /* ---- the advertisement -------------------------------------------------- */
@@ -497,7 +509,10 @@ static const struct svc_property adv_props[] = {
 };
 
 static const struct svc_interface adv_iface = {
-	BLUEZ_IFACE_ADVERTISEMENT, adv_methods, adv_props, NULL,
+	BLUEZ_IFACE_ADVERTISEMENT,
+	adv_methods,
+	adv_props,
+	NULL,
 };
 
 /* ---- the agent: a DUT with a display and a yes button that says yes ---- */
@@ -529,15 +544,18 @@ static const struct svc_method agent_methods[] = {
 };
 
 static const struct svc_interface agent_iface = {
-	BLUEZ_IFACE_AGENT, agent_methods, NULL, NULL,
+	BLUEZ_IFACE_AGENT,
+	agent_methods,
+	NULL,
+	NULL,
 };
 
 /* ---- life --------------------------------------------------------------- */
 
 static void advertise(void)
 {
-	call("RegisterAdvertisement", false, D.adapter,
-		BLUEZ_IFACE_ADV_MANAGER, "RegisterAdvertisement",
+	call("RegisterAdvertisement", false, D.adapter, BLUEZ_IFACE_ADV_MANAGER,
+		"RegisterAdvertisement",
 		g_variant_new("(oa{sv})", ADV_PATH, NULL), NULL);
 	D.adv_registered = true;
 }
@@ -606,9 +624,11 @@ static void advertising(struct dut *d)
 	D.going_down = false;
 	if (D.notifying && !D.notify_timer)
 		D.notify_timer = g_timeout_add((guint)D.notify_ms, tick, NULL);
-	say("%s (reboot %u)", D.no_advertise && D.reboots ?
-		"up, not advertising (no-advertise-after-reboot)" :
-		"advertising", D.reboots);
+	say("%s (reboot %u)",
+		D.no_advertise && D.reboots ?
+			"up, not advertising (no-advertise-after-reboot)" :
+			"advertising",
+		D.reboots);
 	tell_ready();
 }
 
@@ -690,8 +710,8 @@ static void remove_peers(DBusMessage *reply)
 	objs = g_variant_get_child_value(args, 0);
 	g_variant_iter_init(&it, objs);
 	while (g_variant_iter_next(&it, "{&o@a{sa{sv}}}", &path, &ifaces)) {
-		if (g_str_has_prefix(path, prefix) && !strchr(path +
-			    strlen(prefix), '/')) {
+		if (g_str_has_prefix(path, prefix) &&
+			!strchr(path + strlen(prefix), '/')) {
 			say("forgetting %s", path);
 			call("RemoveDevice", true, D.adapter,
 				BLUEZ_IFACE_ADAPTER, "RemoveDevice",
@@ -784,13 +804,15 @@ static void peer_changed(const char *path, GVariant *changed)
 			g_strdup(addr));
 	known = g_hash_table_lookup(D.peer_addr, path);
 	if ((g_variant_lookup(changed, "Bonded", "b", &v) ||
-	     g_variant_lookup(changed, "Paired", "b", &v)) && v) {
+		    g_variant_lookup(changed, "Paired", "b", &v)) &&
+		v) {
 		/* the identity, once the IRK is in: ask for it now */
 		g_free(bonding_path);
 		bonding_path = g_strdup(path);
 		call("get a peer's Address", true, path, DBUS_IFACE_PROPERTIES,
-			"Get", g_variant_new("(ss)", BLUEZ_IFACE_DEVICE,
-				"Address"), got_peer_address);
+			"Get",
+			g_variant_new("(ss)", BLUEZ_IFACE_DEVICE, "Address"),
+			got_peer_address);
 	} else if (g_variant_lookup(changed, "Connected", "b", &v) && !v &&
 		   known && g_hash_table_remove(D.unsaved, known)) {
 		say("%s disconnected: its keys are written", known);
@@ -807,7 +829,8 @@ static void reset_loses_unsaved(void)
 	g_hash_table_iter_init(&it, D.unsaved);
 	while (g_hash_table_iter_next(&it, &k, NULL)) {
 		say("reset before %s disconnected: its keys were never "
-			"written", (char *)k);
+		    "written",
+			(char *)k);
 		g_ptr_array_add(D.to_forget, g_strdup(k));
 	}
 	g_hash_table_remove_all(D.unsaved);
@@ -851,9 +874,9 @@ static void note_bond(const char *path, GVariant *changed)
 	char *prefix = g_strconcat(D.adapter, "/dev_", NULL);
 	gboolean b = FALSE;
 
-	if (g_str_has_prefix(path, prefix) && !strchr(path + strlen(prefix),
-						     '/') &&
-	    g_variant_lookup(changed, "Bonded", "b", &b) && b) {
+	if (g_str_has_prefix(path, prefix) &&
+		!strchr(path + strlen(prefix), '/') &&
+		g_variant_lookup(changed, "Bonded", "b", &b) && b) {
 		bool known = false;
 
 		for (guint i = 0; i < D.bond_order->len && !known; i++)
@@ -890,11 +913,13 @@ static void power_on(struct dut *d)
 	(void)d;
 	call("set Alias", false, D.adapter, DBUS_IFACE_PROPERTIES, "Set",
 		g_variant_new("(ssv)", BLUEZ_IFACE_ADAPTER, "Alias",
-			g_variant_new_string(D.name)), NULL);
+			g_variant_new_string(D.name)),
+		NULL);
 	/* Busy: bluetoothd is powering it already */
 	call("set Powered", true, D.adapter, DBUS_IFACE_PROPERTIES, "Set",
 		g_variant_new("(ssv)", BLUEZ_IFACE_ADAPTER, "Powered",
-			g_variant_new_boolean(TRUE)), NULL);
+			g_variant_new_boolean(TRUE)),
+		NULL);
 	then(check_powered);
 }
 
@@ -937,7 +962,7 @@ static void disconnect_peers(DBusMessage *reply)
 		gboolean on = FALSE;
 
 		if (dev && g_str_has_prefix(path, prefix) &&
-		    g_variant_lookup(dev, "Connected", "b", &on) && on) {
+			g_variant_lookup(dev, "Connected", "b", &on) && on) {
 			say("graceful: disconnecting %s first", path);
 			call("Disconnect", true, path, BLUEZ_IFACE_DEVICE,
 				"Disconnect", NULL, NULL);
@@ -962,9 +987,8 @@ static void reboot(void)
 		/* its disconnect handler runs (and writes the keys) first */
 		D.graceful = false;
 		say("reboot (graceful)");
-		call("GetManagedObjects", false, "/",
-			DBUS_IFACE_OBJECT_MANAGER, "GetManagedObjects", NULL,
-			disconnect_peers);
+		call("GetManagedObjects", false, "/", DBUS_IFACE_OBJECT_MANAGER,
+			"GetManagedObjects", NULL, disconnect_peers);
 		then(reboot_now);
 		return;
 	}
@@ -1037,7 +1061,7 @@ static bool our_adapter(const char *path, GVariant *props)
 	if (!D.adapter_addr)
 		return !strcmp(path, D.adapter);
 	return g_variant_lookup(props, "Address", "&s", &addr) &&
-		!g_ascii_strcasecmp(addr, D.adapter_addr);
+	       !g_ascii_strcasecmp(addr, D.adapter_addr);
 }
 
 static void adapter_found(const char *path, GVariant *ifaces)
@@ -1077,15 +1101,15 @@ static void look_for_adapter(DBusMessage *reply)
 
 	objs = g_variant_get_child_value(args, 0);
 	g_variant_iter_init(&it, objs);
-	while (!D.adapter_present && g_variant_iter_next(&it,
-		    "{&o@a{sa{sv}}}", &path, &ifaces)) {
+	while (!D.adapter_present &&
+		g_variant_iter_next(&it, "{&o@a{sa{sv}}}", &path, &ifaces)) {
 		adapter_found(path, ifaces);
 		g_variant_unref(ifaces);
 	}
 	g_variant_unref(objs);
 	if (!D.adapter_present)
-		say("waiting for %s to appear", D.adapter_addr ?
-			D.adapter_addr : D.adapter);
+		say("waiting for %s to appear",
+			D.adapter_addr ? D.adapter_addr : D.adapter);
 	g_variant_unref(args);
 }
 
@@ -1100,7 +1124,7 @@ static void on_added(DBusMessage *msg, void *data)
 	g_variant_get(args, "(&o@a{sa{sv}})", &path, &ifaces);
 	adapter_found(path, ifaces);
 	if (D.adapter && g_str_has_prefix(path, D.adapter) &&
-	    !strncmp(path + strlen(D.adapter), "/dev_", 5)) {
+		!strncmp(path + strlen(D.adapter), "/dev_", 5)) {
 		GVariant *dev = g_variant_lookup_value(ifaces,
 			BLUEZ_IFACE_DEVICE, G_VARIANT_TYPE("a{sv}"));
 		gboolean c = FALSE;
@@ -1156,8 +1180,7 @@ static gboolean announce(gpointer data)
 {
 	(void)data;
 	D.announce_timer = 0;
-	if (D.phase != PHASE_ADVERTISING || !D.adv_registered ||
-	    D.steps_left)
+	if (D.phase != PHASE_ADVERTISING || !D.adv_registered || D.steps_left)
 		return G_SOURCE_REMOVE;
 	/*
 	 * btvirt reports an advertiser only when scanning or advertising is
@@ -1169,8 +1192,8 @@ static gboolean announce(gpointer data)
 	call("UnregisterAdvertisement", true, D.adapter,
 		BLUEZ_IFACE_ADV_MANAGER, "UnregisterAdvertisement",
 		g_variant_new("(o)", ADV_PATH), NULL);
-	call("RegisterAdvertisement", false, D.adapter,
-		BLUEZ_IFACE_ADV_MANAGER, "RegisterAdvertisement",
+	call("RegisterAdvertisement", false, D.adapter, BLUEZ_IFACE_ADV_MANAGER,
+		"RegisterAdvertisement",
 		g_variant_new("(oa{sv})", ADV_PATH, NULL), announce_done);
 	return G_SOURCE_REMOVE;
 }
@@ -1201,7 +1224,7 @@ static void on_adapter_props(DBusMessage *msg, void *data)
 		gboolean on;
 
 		if (!strcmp(iface, BLUEZ_IFACE_ADAPTER) &&
-		    g_variant_lookup(changed, "Powered", "b", &on)) {
+			g_variant_lookup(changed, "Powered", "b", &on)) {
 			D.powered = on;
 			if (on && D.wait_powered) {
 				D.wait_powered = false;
@@ -1232,7 +1255,7 @@ static void on_adapter_props(DBusMessage *msg, void *data)
 		char *mine = our_device_under(D.scanner);
 
 		if (!strcmp(dbus_message_get_path(msg), mine) &&
-		    seen_by(mine, changed)) {
+			seen_by(mine, changed)) {
 			say("%s has seen us", D.scanner);
 			announce_cancel();
 		}
@@ -1279,15 +1302,18 @@ int main(int argc, char **argv)
 			"hciN|ADDR" },
 		{ "boot", 0, 0, G_OPTION_ARG_INT, &D.boot,
 			"started by bondcheck-bridge for its boot N "
-			"($BONDCHECK_DUT_BOOT): faults from boot 2 on", "N" },
+			"($BONDCHECK_DUT_BOOT): faults from boot 2 on",
+			"N" },
 		{ "name", 0, 0, G_OPTION_ARG_STRING, &D.name,
 			"advertised name (default mpy-temp)", "NAME" },
 		{ "fault", 0, 0, G_OPTION_ARG_STRING_ARRAY, &faults,
 			"lose-bond-on-reboot, lose-later-bonds-on-reboot, "
 			"no-advertise-after-reboot, slow-boot=D, "
-			"save-on-disconnect", "FAULT" },
+			"save-on-disconnect",
+			"FAULT" },
 		{ "boot-time", 0, 0, G_OPTION_ARG_STRING, &boot,
-			"time from power-off to power-on (default 300ms)", "D" },
+			"time from power-off to power-on (default 300ms)",
+			"D" },
 		{ "notify-interval", 0, 0, G_OPTION_ARG_STRING, &notify,
 			"a new temperature this often (default 200ms)", "D" },
 		{ "io", 0, 0, G_OPTION_ARG_STRING, &D.io,
@@ -1315,8 +1341,8 @@ int main(int argc, char **argv)
 		g_free);
 	g_option_context_add_main_entries(ctx, entries, NULL);
 	if (!g_option_context_parse(ctx, &argc, &argv, &err) ||
-	    (boot && !duration_parse(boot, &D.boot_ms, &err)) ||
-	    (notify && !duration_parse(notify, &D.notify_ms, &err))) {
+		(boot && !duration_parse(boot, &D.boot_ms, &err)) ||
+		(notify && !duration_parse(notify, &D.notify_ms, &err))) {
 		fprintf(stderr, "bondcheck-vmdut: %s\n", err->message);
 		return BC_EXIT_USAGE;
 	}
@@ -1337,8 +1363,10 @@ int main(int argc, char **argv)
 				return BC_EXIT_USAGE;
 			}
 		} else {
-			fprintf(stderr, "bondcheck-vmdut: fault '%s' is not one "
-				"real BlueZ can play here\n", *f);
+			fprintf(stderr,
+				"bondcheck-vmdut: fault '%s' is not one "
+				"real BlueZ can play here\n",
+				*f);
 			return BC_EXIT_USAGE;
 		}
 	}
@@ -1377,17 +1405,19 @@ int main(int argc, char **argv)
 	w1 = bus_add_signal_watch(D.bus, BLUEZ_SERVICE, NULL, BLUEZ_PATH,
 		DBUS_IFACE_PROPERTIES, "PropertiesChanged", on_adapter_props,
 		NULL, NULL);
-	w3 = bus_add_signal_watch(D.bus, BLUEZ_SERVICE, "/",  NULL,
+	w3 = bus_add_signal_watch(D.bus, BLUEZ_SERVICE, "/", NULL,
 		DBUS_IFACE_OBJECT_MANAGER, "InterfacesAdded", on_added, NULL,
 		NULL);
 	w2 = bus_watch_name(D.bus, BLUEZ_SERVICE, on_bluez, NULL, NULL);
 	sig[0] = g_unix_signal_add(SIGTERM, on_signal, NULL);
 	sig[1] = g_unix_signal_add(SIGINT, on_signal, NULL);
-	say("on %s (boot %d), faults:%s%s%s%s", D.adapter ? D.adapter :
-		D.adapter_addr, D.boot ? D.boot : 1, D.lose_bond ?
-		" lose-bond-on-reboot" : D.lose_later ?
-		" lose-later-bonds-on-reboot" : "", D.no_advertise ?
-		" no-advertise-after-reboot" : "", D.slow_ms ? " slow-boot" : "",
+	say("on %s (boot %d), faults:%s%s%s%s",
+		D.adapter ? D.adapter : D.adapter_addr, D.boot ? D.boot : 1,
+		D.lose_bond  ? " lose-bond-on-reboot" :
+		D.lose_later ? " lose-later-bonds-on-reboot" :
+			       "",
+		D.no_advertise ? " no-advertise-after-reboot" : "",
+		D.slow_ms ? " slow-boot" : "",
 		D.save_on_disconnect ? " save-on-disconnect" : "");
 	g_main_loop_run(D.loop);
 	g_source_remove(sig[0]);

@@ -15,8 +15,8 @@ static inline void vm_vsay(const char *who, const char *fmt, va_list ap)
 {
 	gint64 t = g_get_monotonic_time() / 1000;
 
-	fprintf(stderr, "%s %" G_GINT64_FORMAT ".%03" G_GINT64_FORMAT ": ",
-		who, t / 1000, t % 1000);
+	fprintf(stderr, "%s %" G_GINT64_FORMAT ".%03" G_GINT64_FORMAT ": ", who,
+		t / 1000, t % 1000);
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
 }

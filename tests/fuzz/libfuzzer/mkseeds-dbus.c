@@ -67,55 +67,66 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	dir = argv[1];
-	save("interfaces-added-device", signal_of("/",
-		"org.freedesktop.DBus.ObjectManager", "InterfacesAdded",
-		"(objectpath '" DEV "', {'org.bluez.Device1': {'Address': "
-		"<'C0:FF:EE:00:13:42'>, 'AddressType': <'public'>, 'Name': "
-		"<'mpy-temp'>, 'Alias': <'mpy-temp'>, 'Appearance': <uint16 768>, "
-		"'Paired': <false>, 'Bonded': <false>, 'Connected': <false>, "
-		"'RSSI': <int16 -52>, 'UUIDs': <['0000181a-0000-1000-8000-"
-		"00805f9b34fb']>, 'Adapter': <objectpath '/org/bluez/hci0'>, "
-		"'ManufacturerData': <{uint16 0xffff: <[byte 1, 2]>}>}, "
-		"'org.freedesktop.DBus.Properties': @a{sv} {}})"));
-	save("interfaces-added-chrc", signal_of("/",
-		"org.freedesktop.DBus.ObjectManager", "InterfacesAdded",
-		"(objectpath '" DEV "/service000a/char000b', "
-		"{'org.bluez.GattCharacteristic1': {'UUID': <'00002a6e-0000-1000-"
-		"8000-00805f9b34fb'>, 'Service': <objectpath '" DEV
-		"/service000a'>, 'Value': <[byte 0x09, 0x29]>, 'Notifying': "
-		"<false>, 'Flags': <['read', 'notify', 'encrypt-read']>}})"));
-	save("interfaces-removed", signal_of("/",
-		"org.freedesktop.DBus.ObjectManager", "InterfacesRemoved",
-		"(objectpath '" DEV "', ['org.bluez.Device1', "
-		"'org.freedesktop.DBus.Properties'])"));
-	save("properties-connected", signal_of(DEV,
-		"org.freedesktop.DBus.Properties", "PropertiesChanged",
-		"('org.bluez.Device1', {'Connected': <true>, "
-		"'ServicesResolved': <true>}, @as [])"));
-	save("properties-invalidated", signal_of(DEV,
-		"org.freedesktop.DBus.Properties", "PropertiesChanged",
-		"('org.bluez.Device1', @a{sv} {}, ['RSSI', 'TxPower'])"));
-	save("properties-wrong-type", signal_of(DEV,
-		"org.freedesktop.DBus.Properties", "PropertiesChanged",
-		"('org.bluez.Device1', {'Connected': <'yes'>, 'Address': "
-		"<uint32 7>}, @as [])"));
-	save("properties-nested-variants", signal_of(DEV,
-		"org.freedesktop.DBus.Properties", "PropertiesChanged",
-		"('org.bluez.Device1', {'Name': <<<<<'deep'>>>>>}, @as [])"));
-	save("disconnected", signal_of(DEV, "org.bluez.Device1",
-		"Disconnected", "('org.bluez.Reason.Authentication', "
-		"'Authentication Failed')"));
+	save("interfaces-added-device",
+		signal_of("/", "org.freedesktop.DBus.ObjectManager",
+			"InterfacesAdded",
+			"(objectpath '" DEV
+			"', {'org.bluez.Device1': {'Address': "
+			"<'C0:FF:EE:00:13:42'>, 'AddressType': <'public'>, 'Name': "
+			"<'mpy-temp'>, 'Alias': <'mpy-temp'>, 'Appearance': <uint16 768>, "
+			"'Paired': <false>, 'Bonded': <false>, 'Connected': <false>, "
+			"'RSSI': <int16 -52>, 'UUIDs': <['0000181a-0000-1000-8000-"
+			"00805f9b34fb']>, 'Adapter': <objectpath '/org/bluez/hci0'>, "
+			"'ManufacturerData': <{uint16 0xffff: <[byte 1, 2]>}>}, "
+			"'org.freedesktop.DBus.Properties': @a{sv} {}})"));
+	save("interfaces-added-chrc",
+		signal_of("/", "org.freedesktop.DBus.ObjectManager",
+			"InterfacesAdded",
+			"(objectpath '" DEV "/service000a/char000b', "
+			"{'org.bluez.GattCharacteristic1': {'UUID': <'00002a6e-0000-1000-"
+			"8000-00805f9b34fb'>, 'Service': <objectpath '" DEV
+			"/service000a'>, 'Value': <[byte 0x09, 0x29]>, 'Notifying': "
+			"<false>, 'Flags': <['read', 'notify', 'encrypt-read']>}})"));
+	save("interfaces-removed",
+		signal_of("/", "org.freedesktop.DBus.ObjectManager",
+			"InterfacesRemoved",
+			"(objectpath '" DEV "', ['org.bluez.Device1', "
+			"'org.freedesktop.DBus.Properties'])"));
+	save("properties-connected",
+		signal_of(DEV, "org.freedesktop.DBus.Properties",
+			"PropertiesChanged",
+			"('org.bluez.Device1', {'Connected': <true>, "
+			"'ServicesResolved': <true>}, @as [])"));
+	save("properties-invalidated",
+		signal_of(DEV, "org.freedesktop.DBus.Properties",
+			"PropertiesChanged",
+			"('org.bluez.Device1', @a{sv} {}, ['RSSI', 'TxPower'])"));
+	save("properties-wrong-type",
+		signal_of(DEV, "org.freedesktop.DBus.Properties",
+			"PropertiesChanged",
+			"('org.bluez.Device1', {'Connected': <'yes'>, 'Address': "
+			"<uint32 7>}, @as [])"));
+	save("properties-nested-variants",
+		signal_of(DEV, "org.freedesktop.DBus.Properties",
+			"PropertiesChanged",
+			"('org.bluez.Device1', {'Name': <<<<<'deep'>>>>>}, @as [])"));
+	save("disconnected", signal_of(DEV, "org.bluez.Device1", "Disconnected",
+				     "('org.bluez.Reason.Authentication', "
+				     "'Authentication Failed')"));
 	save("disconnected-wrong-args", signal_of(DEV, "org.bluez.Device1",
-		"Disconnected", "(uint32 5,)"));
-	save("trace", signal_of("/org/bondcheck/sim", "org.bondcheck.Sim1",
-		"Trace", "('{\"event\":\"booted\",\"t_us\":5}',)"));
-	save("managed-objects", reply_of(
-		"({objectpath '/org/bluez/hci0': {'org.bluez.Adapter1': "
-		"{'Address': <'00:B0:DC:00:00:01'>, 'Powered': <true>, "
-		"'Discovering': <false>, 'Pairable': <true>}, "
-		"'org.bluez.GattManager1': @a{sv} {}}, objectpath '" DEV "': "
-		"{'org.bluez.Device1': {'Address': <'C0:FF:EE:00:13:42'>, "
-		"'Adapter': <objectpath '/org/bluez/hci0'>, 'Paired': <true>}}},)"));
+						"Disconnected", "(uint32 5,)"));
+	save("trace",
+		signal_of("/org/bondcheck/sim", "org.bondcheck.Sim1", "Trace",
+			"('{\"event\":\"booted\",\"t_us\":5}',)"));
+	save("managed-objects",
+		reply_of(
+			"({objectpath '/org/bluez/hci0': {'org.bluez.Adapter1': "
+			"{'Address': <'00:B0:DC:00:00:01'>, 'Powered': <true>, "
+			"'Discovering': <false>, 'Pairable': <true>}, "
+			"'org.bluez.GattManager1': @a{sv} {}}, objectpath '" DEV
+			"': "
+			"{'org.bluez.Device1': {'Address': <'C0:FF:EE:00:13:42'>, "
+			"'Adapter': <objectpath '/org/bluez/hci0'>, 'Paired': <true>}}},)"));
 	save("managed-objects-wrong", reply_of("(@a{sv} {'x': <1>},)"));
 	call = dbus_message_new_method_call("org.bluez", DEV,
 		"org.bluez.Device1", "Connect");
