@@ -1031,7 +1031,7 @@ static char *file_sha256(const char *file)
 	if (!file || !g_file_test(file, G_FILE_TEST_IS_REGULAR) ||
 		!g_file_get_contents(file, &text, &len, NULL))
 		return NULL;
-	sha = len <= SCN_MAX_SIZE ?
+	sha = len <= (gsize)SCN_MAX_SIZE ?
 	              g_compute_checksum_for_data(G_CHECKSUM_SHA256,
 			      (const guchar *)text, len) :
 	              NULL;

@@ -153,7 +153,7 @@ static bool obs_prop(struct link_obs *o, bool *seen, const char *name,
 	GVariant *v);
 static void obs_hci(struct link_obs *o, const struct engine_hci_event *ev);
 
-/* as many as a step keeps (engine.c's MAX_EVIDENCE) */
+/* as many as a step keeps (MAX_EVIDENCE, step.h) */
 #define EARLY_TRACES_MAX 40
 
 void link_early_clear(struct central *c)
@@ -382,7 +382,10 @@ static void adopt_early(struct engine *e, struct central *c)
 		return;
 	}
 	/* its reply is still to come: early_reply() hands it over */
-	g_clear_pointer(&c->early.traces, g_ptr_array_unref);
+	if (c->early.traces) {
+		g_ptr_array_unref(c->early.traces);
+		c->early.traces = NULL;
+	}
 	c->early.active = false;
 	/* the DUT advertised already: its link is due */
 	if (c->dut_seen_us >= c->early.start_us)

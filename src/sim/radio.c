@@ -71,7 +71,7 @@ static bool in_window(struct sim_adapter *a, int64_t t, int64_t start_us,
 	int64_t w = sim_radio_scaled_us(a, window_us);
 	int64_t i = sim_radio_scaled_us(a, interval_us);
 
-	if (w >= i)
+	if (i <= 0 || w >= i)
 		return true; /* a continuous scan (the kernel's defaults) */
 	return t >= start_us && (t - start_us) % i < w;
 }

@@ -17,10 +17,11 @@ static bool parse(const char *addr, uint8_t b[6])
 	if (!addr || strlen(addr) != 17)
 		return false;
 	for (int i = 0; i < 6; i++) {
-		int hi = g_ascii_xdigit_value(addr[i * 3]);
-		int lo = g_ascii_xdigit_value(addr[i * 3 + 1]);
+		const char *p = addr + (size_t)i * 3;
+		int hi = g_ascii_xdigit_value(p[0]);
+		int lo = g_ascii_xdigit_value(p[1]);
 
-		if (hi < 0 || lo < 0 || (i < 5 && addr[i * 3 + 2] != ':'))
+		if (hi < 0 || lo < 0 || (i < 5 && p[2] != ':'))
 			return false;
 		b[i] = (uint8_t)(hi << 4 | lo);
 	}

@@ -88,7 +88,7 @@ static DBusMessage *structured(const uint8_t *data, size_t size)
 	if (!nul || !g_variant_type_string_is_valid(ts) ||
 		!g_variant_type_is_definite(G_VARIANT_TYPE(ts)))
 		return NULL;
-	k = data[0] % G_N_ELEMENTS(shapes);
+	k = (int)(data[0] % G_N_ELEMENTS(shapes));
 	if (shapes[k].type == DBUS_MESSAGE_TYPE_SIGNAL) {
 		m = dbus_message_new_signal(shapes[k].path, shapes[k].iface,
 			shapes[k].member);

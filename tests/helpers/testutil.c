@@ -258,6 +258,22 @@ void testbus_stop(struct testbus *tb)
 	tb->address = NULL;
 }
 
+/* The PPID field of /proc/PID/stat, from just after ")": " S PPID ...". */
+static long stat_ppid(const char *after_comm)
+{
+	const char *p = after_comm;
+	char *end;
+	long v;
+
+	while (*p == ' ')
+		p++;
+	if (!*p)
+		return -1;
+	p++; /* the state */
+	v = strtol(p, &end, 10);
+	return end == p ? -1 : v;
+}
+
 GPid test_child_pid(GPid parent, const char *comm)
 {
 	GDir *d = g_dir_open("/proc", 0, NULL);
@@ -266,7 +282,6 @@ GPid test_child_pid(GPid parent, const char *comm)
 
 	while (d && !found && (name = g_dir_read_name(d))) {
 		char *path, *text = NULL, *close;
-		int ppid = 0;
 
 		if (!g_ascii_isdigit(name[0]))
 			continue;
@@ -274,13 +289,12 @@ GPid test_child_pid(GPid parent, const char *comm)
 		/* "PID (COMM) STATE PPID ...": COMM may hold spaces */
 		if (g_file_get_contents(path, &text, NULL, NULL) &&
 			(close = strrchr(text, ')')) &&
-			sscanf(close + 1, " %*c %d", &ppid) == 1 &&
-			ppid == parent) {
+			stat_ppid(close + 1) == parent) {
 			char *open = strchr(text, '(');
 
 			*close = '\0';
 			if (open && !strcmp(open + 1, comm))
-				found = (GPid)atoi(name);
+				found = (GPid)g_ascii_strtoll(name, NULL, 10);
 		}
 		g_free(text);
 		g_free(path);

@@ -828,7 +828,8 @@ static void fill_the_disk(const char *path)
 		char *target = g_file_read_link(link, NULL);
 
 		if (target && !strcmp(target, path)) {
-			ck_assert(dup2(full, atoi(name)) >= 0);
+			ck_assert(dup2(full, (int)g_ascii_strtoll(name, NULL,
+						     10)) >= 0);
 			n++;
 		}
 		g_free(target);
