@@ -5,7 +5,8 @@
  * Owns the run: the program counter over the step tree, the current step's
  * timers and evidence, pass and fail, the cleanup at the end, and the
  * result. Each event from the world is routed to the current step through
- * the step table (struct step_ops, step.h); what a step does lives in its
+ * the step table (struct step_ops, step.h) by engine-events.c; what comes
+ * before the first step is engine-setup.c's; what a step does lives in its
  * family's file (step-*.c), what one central knows in central.c, and the
  * log events are written by runlog.c. Talks to the world only through the
  * operation tables of engine.h. Never sleeps: every wait is a
@@ -22,7 +23,6 @@
 #include "step.h"
 
 #define CALL_SLACK_MS 5000
-#define MAX_EVIDENCE  40
 
 /* `repeat` is entered by the program counter, never started as a step. */
 static void repeat_start(struct engine *e)
@@ -92,7 +92,7 @@ const char *engine_outcome_to_str(enum engine_outcome o)
 	return "unknown";
 }
 
-static void enter_state(struct engine *e, enum engine_state s)
+void engine_enter_state(struct engine *e, enum engine_state s)
 {
 	g_debug("engine: %s -> %s", engine_state_to_str(e->state),
 		engine_state_to_str(s));
@@ -259,8 +259,6 @@ bool step_call_pending(struct engine *e, enum bluez_op op, const char *path)
 /* ---- forward declarations ----------------------------------------------- */
 
 static void finish(struct engine *e, enum engine_outcome o);
-static void next_step(struct engine *e);
-static void cleanup_done_waiting(struct engine *e);
 static void cleanup_cut_short(struct engine *e, const char *why);
 
 /* ---- the step lifecycle ------------------------------------------------- */
@@ -324,7 +322,7 @@ static gboolean kick_next(gpointer data)
 	struct engine *e = data;
 
 	e->kick = 0;
-	next_step(e);
+	engine_next_step(e);
 	return G_SOURCE_REMOVE;
 }
 
@@ -570,7 +568,7 @@ const struct scn_step *engine_peek_next(struct engine *e, unsigned *central)
 	return s;
 }
 
-static void next_step(struct engine *e)
+void engine_next_step(struct engine *e)
 {
 	const struct scn_step *s;
 
@@ -583,84 +581,6 @@ static void next_step(struct engine *e)
 		return;
 	}
 	step_start(e, s);
-}
-
-/* ---- routing the world's events to the step ----------------------------- */
-
-/* The one place "the DUT was seen again" is handled: by @c's adapter. */
-static void dut_seen(struct engine *e, struct central *c, const char *path)
-{
-	c->dut_seen_us = engine_now(e);
-	if (e->st.s && c == step_central(e) && e->st.ops->dut_seen)
-		e->st.ops->dut_seen(e, path);
-}
-
-void engine_discovery_started(struct engine *e, const struct bluez_reply *r)
-{
-	const char *p;
-
-	if (!e->st.s)
-		return;
-	if (r->error && r->error->code != BCERROR_IN_PROGRESS) {
-		step_fail(e, VERDICT_ENVIRONMENT_ERROR, CONFIDENCE_NONE,
-			"StartDiscovery failed: %s", r->error->message);
-		return;
-	}
-	if (e->st.ops->dut_seen && central_dut_in_range(step_central(e), &p))
-		dut_seen(e, step_central(e), p);
-}
-
-void engine_discovery_stopped(struct engine *e)
-{
-	if (e->st.s && e->st.ops->discovery_stopped)
-		e->st.ops->discovery_stopped(e);
-}
-
-static bool under(const char *path, const char *base)
-{
-	size_t n;
-
-	if (!path || !base)
-		return false;
-	n = strlen(base);
-	return !strncmp(path, base, n) && (path[n] == '\0' || path[n] == '/');
-}
-
-/* Is @c the central of the step that runs now? */
-static bool stepping(struct engine *e, struct central *c)
-{
-	return e->st.s && c == step_central(e);
-}
-
-static void dut_prop(struct engine *e, struct central *c, const char *name,
-	GVariant *v)
-{
-	bool rssi = !strcmp(name, "RSSI");
-	char *txt = runlog_value_text(v);
-
-	/* another central's DUT changes too: the step's timeline says whose
-	 * (its advertisements are not worth a line) */
-	if (stepping(e, c))
-		step_timeline(e, "%s=%s", name, txt);
-	else if (!rssi)
-		step_timeline(e, "%s: %s=%s", c->name, name, txt);
-	g_free(txt);
-	if (!strcmp(name, "Connected") && !step_true(v)) {
-		gatt_subs_link_lost(c);
-		/* a link up after this is the run's, even if one was up when
-		 * it began */
-		c->link_dropped = true;
-		if (e->state == ENGINE_STATE_FINISHING && e->cleanup_drop == c)
-			cleanup_done_waiting(e);
-	}
-	if (rssi && v) {
-		dut_seen(e, c, c->dev_path);
-		return;
-	}
-	/* a Connect() ahead of its step sees the link first */
-	link_early_prop(c, name, v);
-	if (stepping(e, c) && e->st.ops->dut_prop)
-		e->st.ops->dut_prop(e, name, v);
 }
 
 static void env_fail(struct engine *e, const char *why)
@@ -682,277 +602,6 @@ static void env_fail(struct engine *e, const char *why)
 void engine_fail_env(struct engine *e, const char *why)
 {
 	env_fail(e, why);
-}
-
-static void device_added(struct engine *e, struct central *c,
-	const struct model_event *ev)
-{
-	const char *q;
-
-	/* a device under another central's adapter is that central's */
-	if (!stepping(e, c))
-		return;
-	if (e->st.ops->device_added && ev->value)
-		e->st.ops->device_added(e, ev->path, ev->value);
-	if (stepping(e, c) && e->st.ops->dut_seen &&
-		central_dut_in_range(c, &q)) {
-		runlog_model(e, c, ev);
-		dut_seen(e, c, q);
-	}
-}
-
-static void dut_removed(struct engine *e, struct central *c)
-{
-	c->link_dropped = true;
-	if (stepping(e, c))
-		step_timeline(e, "the device object was removed");
-	g_free(c->dev_path);
-	c->dev_path = NULL;
-	link_early_removed(c);
-	if (stepping(e, c) && e->st.ops->dut_removed)
-		e->st.ops->dut_removed(e);
-}
-
-static void dut_signal(struct engine *e, struct central *c,
-	const struct model_event *ev)
-{
-	const char *reason = NULL;
-
-	if (strcmp(ev->name, "Disconnected") != 0 || !ev->value ||
-		!g_variant_is_of_type(ev->value, G_VARIANT_TYPE("(ss)")))
-		return;
-	g_variant_get_child(ev->value, 0, "&s", &reason);
-	link_early_disconnected(c, reason);
-	if (!stepping(e, c)) {
-		if (e->st.s)
-			step_timeline(e, "%s: Disconnected(%s)", c->name,
-				reason);
-		return;
-	}
-	step_timeline(e, "Disconnected(%s)", reason);
-	if (e->st.ops->dut_disconnected)
-		e->st.ops->dut_disconnected(e, reason);
-}
-
-static void adapter_event(struct engine *e, struct central *c,
-	const struct model_event *ev)
-{
-	char *why;
-
-	if (ev->type == MODEL_EVENT_PROP_CHANGED &&
-		!strcmp(ev->name, "Powered") && ev->value &&
-		g_variant_is_of_type(ev->value, G_VARIANT_TYPE_BOOLEAN) &&
-		!g_variant_get_boolean(ev->value))
-		why = g_strdup_printf("the adapter%s%s was powered off",
-			e->n_centrals > 1 ? " of central " : "",
-			e->n_centrals > 1 ? c->name : "");
-	else if (ev->type == MODEL_EVENT_IFACE_REMOVED &&
-		 !strcmp(ev->iface, BLUEZ_IFACE_ADAPTER))
-		why = g_strdup_printf("the adapter%s%s disappeared "
-				      "(unplugged?)",
-			e->n_centrals > 1 ? " of central " : "",
-			e->n_centrals > 1 ? c->name : "");
-	else
-		return;
-	env_fail(e, why);
-	g_free(why);
-}
-
-/* One event of the model, for central @c's adapter or what is under it. */
-static void central_model(struct engine *e, struct central *c,
-	const struct model_event *ev)
-{
-	const char *p = c->dev_path;
-	bool mine = p && under(ev->path, p);
-	bool adapter = !strcmp(ev->path, c->adapter);
-	bool chr = mine && !g_strcmp0(ev->iface, BLUEZ_IFACE_GATT_CHRC);
-
-	if (mine || adapter)
-		runlog_model(e, c, ev);
-	if (adapter) {
-		adapter_event(e, c, ev);
-		return;
-	}
-	switch (ev->type) {
-	case MODEL_EVENT_PROP_CHANGED:
-		if (mine && !strcmp(ev->iface, BLUEZ_IFACE_DEVICE) &&
-			!strcmp(ev->path, p)) {
-			dut_prop(e, c, ev->name, ev->value);
-		} else if (chr) {
-			if (!strcmp(ev->name, "Value"))
-				gatt_subs_value(c, ev->path);
-			if (stepping(e, c) && e->st.ops->chr_changed)
-				e->st.ops->chr_changed(e, ev->path, ev->name);
-		}
-		break;
-	case MODEL_EVENT_IFACE_ADDED:
-		if (chr && stepping(e, c) && e->st.ops->chr_added)
-			e->st.ops->chr_added(e, ev->path);
-		else if (!strcmp(ev->iface, BLUEZ_IFACE_DEVICE))
-			device_added(e, c, ev);
-		break;
-	case MODEL_EVENT_IFACE_REMOVED:
-		if (p && !strcmp(ev->path, p) &&
-			!strcmp(ev->iface, BLUEZ_IFACE_DEVICE))
-			dut_removed(e, c);
-		break;
-	case MODEL_EVENT_SIGNAL:
-		if (mine)
-			dut_signal(e, c, ev);
-		break;
-	case MODEL_EVENT_RESET:
-	case MODEL_EVENT_SYNCED: break;
-	}
-}
-
-static void on_model(const struct model_event *ev, void *data)
-{
-	struct engine *e = data;
-	struct central *c;
-
-	c = central_of_path(e, ev->path);
-	/* privacy is set with the adapter powered off, before the run and
-	 * at its end: its return is awaited */
-	if (c && (c->priv.wait_powered || c->priv.mgmt_busy) &&
-		ev->type == MODEL_EVENT_PROP_CHANGED &&
-		!g_strcmp0(ev->path, c->adapter) &&
-		!strcmp(ev->name, "Powered") && ev->value &&
-		g_variant_is_of_type(ev->value, G_VARIANT_TYPE_BOOLEAN)) {
-		privacy_powered(e, c, g_variant_get_boolean(ev->value));
-		return;
-	}
-	if (e->state != ENGINE_STATE_RUNNING &&
-		e->state != ENGINE_STATE_FINISHING)
-		return;
-	if (c)
-		central_model(e, c, ev);
-}
-
-static bool is_pairing_method(const char *m)
-{
-	return m && (!strcmp(m, "RequestConfirmation") ||
-			    !strcmp(m, "RequestPasskey") ||
-			    !strcmp(m, "RequestPinCode") ||
-			    !strcmp(m, "DisplayPasskey") ||
-			    !strcmp(m, "DisplayPinCode") ||
-			    !strcmp(m, "RequestAuthorization"));
-}
-
-void engine_agent_event(struct engine *e, const struct engine_agent_event *ev)
-{
-	struct central *c = central_of_path(e, ev->device);
-
-	/* run-end is the log's last line */
-	if (e->state == ENGINE_STATE_DONE)
-		return;
-	runlog_agent_request(e, ev);
-
-	if (!ev->foreign && is_pairing_method(ev->method) && ev->device && c &&
-		c->dev_path && !strcmp(ev->device, c->dev_path))
-		link_early_agent(c);
-	if (!e->st.s)
-		return;
-	g_ptr_array_add(e->st.agent,
-		g_strdup_printf("+%" G_GINT64_FORMAT "ms %s%s%s(%s) -> %s%s",
-			step_ms(e), c && !stepping(e, c) ? c->name : "",
-			c && !stepping(e, c) ? ": " : "", ev->method,
-			ev->device ? ev->device : "",
-			ev->answer ? ev->answer : "",
-			ev->foreign ? " (foreign)" : ""));
-	/*
-	 * A request the agent refused as foreign (not bluetoothd's, or not
-	 * about a DUT we answer for) says nothing about the DUT: anyone on
-	 * the bus can call our agent. It is logged, never classified.
-	 */
-	if (ev->foreign)
-		return;
-	/* only the step's own central's DUT: another's is not this step's */
-	if (is_pairing_method(ev->method) && ev->device && c &&
-		stepping(e, c) && c->dev_path &&
-		!strcmp(ev->device, c->dev_path) && e->st.ops->agent)
-		e->st.ops->agent(e, ev);
-}
-
-void engine_sim_trace(struct engine *e, const char *json)
-{
-	engine_sim_trace_from(e, 0, json);
-}
-
-void engine_sim_trace_from(struct engine *e, unsigned central, const char *json)
-{
-	JsonNode *n;
-	JsonObject *o;
-	struct central *c;
-
-	if (e->state == ENGINE_STATE_DONE)
-		return;
-	n = json_from_string(json, NULL);
-	if (!n || !JSON_NODE_HOLDS_OBJECT(n)) {
-		if (n)
-			json_node_unref(n);
-		return;
-	}
-	o = json_node_get_object(n);
-	if (central > 0 && g_strcmp0(step_str(o, "side", NULL), "host") != 0) {
-		/* the DUT's own event: the first central's copy is logged */
-		json_node_unref(n);
-		return;
-	}
-	/* what the DUT says about a central's keys, for its evidence */
-	central_dut_trace(e, n);
-	/* and which address that central's link came from */
-	if (central < e->n_centrals)
-		privacy_sim_trace(&e->centrals[central], o);
-	c = central_of_address(e, step_str(o, "peer", NULL));
-	/* link-up is the central's own; a notification names its link */
-	if (!g_strcmp0(step_str(o, "side", NULL), "host") &&
-		central < e->n_centrals)
-		gatt_subs_sim(&e->centrals[central], o);
-	else if (c)
-		gatt_subs_sim(c, o);
-	if (central < e->n_centrals && e->centrals[central].early.active &&
-		e->centrals[central].early.obs.connected) {
-		/* the link of a Connect() ahead of its reconnect: what the
-		 * DUT says on it is the reconnect's evidence (step-link.c) */
-		link_early_trace(&e->centrals[central], json);
-		runlog_sim(e, c, n);
-		return;
-	}
-	if (e->st.s && e->st.traces->len < MAX_EVIDENCE)
-		g_ptr_array_add(e->st.traces, g_strdup(json));
-	if (e->st.s && e->st.ops->sim_trace && central < e->n_centrals &&
-		stepping(e, &e->centrals[central]))
-		e->st.ops->sim_trace(e, o);
-	runlog_sim(e, c, n);
-}
-
-void engine_hci_event(struct engine *e, const struct engine_hci_event *ev)
-{
-	struct central *c = NULL;
-
-	if (e->state == ENGINE_STATE_DONE)
-		return;
-	for (unsigned i = 0; i < e->n_centrals && ev->index >= 0; i++)
-		if (e->centrals[i].adapter &&
-			bluez_adapter_index(e->centrals[i].adapter) ==
-				ev->index)
-			c = &e->centrals[i];
-	if (!c)
-		c = &e->centrals[0];
-	runlog_hci(e, c, ev);
-	privacy_hci(c, ev);
-	gatt_subs_hci(c, ev);
-	link_early_hci(c, ev);
-	if (!e->st.s)
-		return;
-	if (e->st.hci->len < MAX_EVIDENCE)
-		g_ptr_array_add(e->st.hci,
-			g_strdup_printf("+%" G_GINT64_FORMAT "ms %s%s%s",
-				step_ms(e), stepping(e, c) ? "" : c->name,
-				stepping(e, c) ? "" : ": ",
-				ev->text ? ev->text : ev->what));
-	if (stepping(e, c) && e->st.ops->hci)
-		e->st.ops->hci(e, ev);
 }
 
 /* ---- start and end ------------------------------------------------------ */
@@ -1073,7 +722,7 @@ static bool cleaning(struct engine *e)
 
 /* The stage's wait is over (its answer, or for a disconnect the drop,
  * whichever came first): the next one. */
-static void cleanup_done_waiting(struct engine *e)
+void engine_cleanup_done_waiting(struct engine *e)
 {
 	guint id = e->cleanup_call;
 
@@ -1089,7 +738,7 @@ static void cleanup_done_waiting(struct engine *e)
 static void cleanup_privacy_done(struct engine *e)
 {
 	if (cleaning(e))
-		cleanup_done_waiting(e);
+		engine_cleanup_done_waiting(e);
 }
 
 static void cleanup_reply(struct engine *e, const struct bluez_reply *r)
@@ -1098,7 +747,7 @@ static void cleanup_reply(struct engine *e, const struct bluez_reply *r)
 	/* answered: nothing to cancel */
 	e->cleanup_call = 0;
 	if (cleaning(e))
-		cleanup_done_waiting(e);
+		engine_cleanup_done_waiting(e);
 }
 
 static void agent_gone(const GError *error, void *data)
@@ -1132,7 +781,7 @@ static void cleanup_end(struct engine *e)
 		e->cleanup_timer = 0;
 	}
 	write_run_end(e);
-	enter_state(e, ENGINE_STATE_DONE);
+	engine_enter_state(e, ENGINE_STATE_DONE);
 	if (!e->kick)
 		e->kick = e->env.clock->timeout(e->env.clock_data, 0,
 			report_finished, e);
@@ -1276,133 +925,13 @@ static void finish(struct engine *e, enum engine_outcome o)
 		e->env.clock->cancel(e->env.clock_data, e->kick);
 		e->kick = 0;
 	}
-	enter_state(e, ENGINE_STATE_FINISHING);
+	engine_enter_state(e, ENGINE_STATE_FINISHING);
 	e->result.outcome = o;
 	step_clear(e);
 	e->cleanup = 0;
 	e->cleanup_timer = e->env.clock->timeout(e->env.clock_data,
 		CLEANUP_BOUND_MS, cleanup_expired, e);
 	cleanup_next(e);
-}
-
-static void agent_ready(const GError *error, void *data)
-{
-	struct engine *e = data;
-
-	if (e->state != ENGINE_STATE_WAITING)
-		return;
-	if (error) {
-		char *m =
-			g_strdup_printf("cannot register the pairing agent: %s",
-				error->message);
-
-		env_fail(e, m);
-		g_free(m);
-		return;
-	}
-	e->agent_registered = true;
-	if (e->ready_timer) {
-		e->env.clock->cancel(e->env.clock_data, e->ready_timer);
-		e->ready_timer = 0;
-	}
-	runlog_run_start(e);
-	runlog_agent(e, LOG_AGENT_REGISTERED, NULL);
-	enter_state(e, ENGINE_STATE_RUNNING);
-	e->stack[0] = (struct frame){ e->scn->steps, 0, 1, 1, false, NULL };
-	e->depth = 1;
-	for (unsigned i = 0; e->cfg.device && i < e->n_centrals; i++) {
-		struct central *c = &e->centrals[i];
-		const char *p = bluez_find_device(e->env.model, c->adapter,
-			e->cfg.device);
-
-		if (p)
-			central_adopt(c, p);
-		/* a link up before the run is left up at its end */
-		c->link_at_start = central_connected(c);
-	}
-	next_step(e);
-}
-
-/* Each central's adapter: bondcheckd's claim, --adapter for the first, the
- * scenario's adapter=, or the first powered one no other central has. */
-static bool pick_adapters(struct engine *e)
-{
-	unsigned n = e->n_centrals;
-	const char **names = g_new0(const char *, n);
-	const char **labels = g_new0(const char *, n);
-	const char **paths = g_new0(const char *, n);
-	GError *err = NULL;
-	bool ok;
-
-	for (unsigned i = 0; i < n; i++) {
-		const struct central *c = &e->centrals[i];
-
-		labels[i] = c->name;
-		names[i] = e->cfg.adapters && e->cfg.adapters[i] ?
-		                   e->cfg.adapters[i] :
-		           i == 0 && e->cfg.adapter ? e->cfg.adapter :
-		                                      c->decl->adapter;
-	}
-	ok = bluez_pick_adapters(e->env.model, n, names, labels, paths, &err);
-	if (ok) {
-		for (unsigned i = 0; i < n; i++) {
-			g_free(e->centrals[i].adapter);
-			e->centrals[i].adapter = g_strdup(paths[i]);
-		}
-	} else {
-		env_fail(e, err->message);
-		g_error_free(err);
-	}
-	g_free(names);
-	g_free(labels);
-	g_free(paths);
-	return ok;
-}
-
-/* The adapters are ours and their privacy as the run wants: the agent. */
-static void setup_agent(struct engine *e)
-{
-	const char *io;
-
-	if (e->state != ENGINE_STATE_WAITING)
-		return;
-	io = pair_agent_capability(e->scn->steps);
-	g_free(e->agent_cap);
-	e->agent_cap = g_strdup(io ? io : SCN_DEFAULT_IO);
-	for (unsigned i = 0; i < e->n_centrals; i++)
-		central_agent_policy(&e->centrals[i], true, -1);
-	e->env.agent->register_agent(e->env.agent_data, e->agent_cap,
-		agent_ready, e);
-}
-
-/* The DUT through each central's adapter is this run's alone: a second
- * run on them would fail this one's steps, and its own. */
-static bool claim_dut(struct engine *e)
-{
-	if (!e->env.claim || !e->dev_address)
-		return true;
-	for (unsigned i = 0; i < e->n_centrals; i++) {
-		char *why = NULL;
-
-		if (e->env.claim(e->env.claim_data, i, e->centrals[i].adapter,
-			    e->dev_address, &why))
-			continue;
-		env_fail(e, why ? why : "the device is in use by another run");
-		g_free(why);
-		return false;
-	}
-	return true;
-}
-
-static void setup(struct engine *e)
-{
-	if (e->state != ENGINE_STATE_WAITING || e->agent_registered ||
-		e->setting_up)
-		return;
-	if (!pick_adapters(e) || !claim_dut(e))
-		return;
-	e->setting_up = true;
-	privacy_setup(e, setup_agent);
 }
 
 static gboolean log_failed_due(gpointer data)
@@ -1461,7 +990,7 @@ struct engine *engine_new(const struct engine_config *cfg,
 		e->cfg.tool_version = "unknown";
 	evlog_set_clock(log, log_clock, e);
 	evlog_set_error_fn(log, log_failed, e);
-	e->watch = model_watch(env->model, on_model, e, NULL);
+	e->watch = model_watch(env->model, engine_on_model, e, NULL);
 	return e;
 }
 
@@ -1524,18 +1053,18 @@ void engine_start(struct engine *e, engine_finished_fn fn, void *user_data)
 	e->finished = fn;
 	e->finished_data = user_data;
 	e->run_start_us = engine_now(e);
-	enter_state(e, ENGINE_STATE_WAITING);
+	engine_enter_state(e, ENGINE_STATE_WAITING);
 	e->ready_timer = e->env.clock->timeout(e->env.clock_data,
 		e->cfg.ready_timeout_ms, not_ready, e);
 	if (e->bluez_ok)
-		setup(e);
+		engine_setup(e);
 }
 
 void engine_bluez_available(struct engine *e, bool available, const char *why)
 {
 	e->bluez_ok = available;
 	if (available) {
-		setup(e);
+		engine_setup(e);
 		return;
 	}
 	if (cleaning(e)) {

@@ -338,6 +338,9 @@ struct engine {
 
 /* ---- engine.c: for the families ------------------------------------------ */
 
+/* how many timeline lines (x4), trace events and HCI events a step keeps */
+#define MAX_EVIDENCE 40
+
 int64_t engine_now(struct engine *e);
 /* The environment failed (exit 3): the step, or the run if none runs. */
 void engine_fail_env(struct engine *e, const char *why);
@@ -408,6 +411,19 @@ void step_extra_int(struct engine *e, const char *key, int64_t value);
 /* Where central.c's discovery calls end up. */
 void engine_discovery_started(struct engine *e, const struct bluez_reply *r);
 void engine_discovery_stopped(struct engine *e);
+
+/* ---- engine.c and engine-events.c, between themselves ------------------ */
+
+/* the mirror's events, routed to the current step (engine-events.c) */
+void engine_on_model(const struct model_event *ev, void *data);
+/* the cleanup's wait for the link to drop has its answer (engine.c) */
+void engine_cleanup_done_waiting(struct engine *e);
+/* the one place the run's state changes: logs old and new (engine.c) */
+void engine_enter_state(struct engine *e, enum engine_state s);
+/* the program counter moves on to the next step (engine.c) */
+void engine_next_step(struct engine *e);
+/* adapters, claims, agents, privacy; then the first step (engine-setup.c) */
+void engine_setup(struct engine *e);
 
 /* ---- runlog.c: the run log's events (doc/log-schema.md) ------------------ */
 
