@@ -532,8 +532,8 @@ static const struct {
 			"le-connection-abort-by-remote",
 			"dev Connected=false", NULL } },
 	{ { "lose-bond-on-reboot", "bluez-version=5.83", NULL }, false, true,
-		/* NOLINTNEXTLINE(bugprone-suspicious-missing-comma): one line */
 		{ "dev Connected=true",
+			/* NOLINTNEXTLINE(bugprone-suspicious-missing-comma): one string */
 			"reply Connect: org.bluez.Error.Failed "
 			"le-connection-abort-by-local",
 			"dev Connected=false",

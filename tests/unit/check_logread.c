@@ -354,6 +354,7 @@ static const char *const raws[] = {
 	"{\"type\":\"bluez\",\"t\":1,\"u\":\"\\ude00\"}",
 	"{\"type\":\"bluez\",\"t\":1,\"u\":\"a\\ude00b\"}",
 	"{\"type\":\"bluez\",\"t\":1,\"u\":\"\\ud83dx\"}",
+	/* NOLINTNEXTLINE(bugprone-suspicious-missing-comma): one entry */
 	"{\"type\":\"step-start\",\"t\":5,\"index\":1,\"line\":3,"
 	"\"iteration\":[2,1],\"name\":\"scan\",\"text\":\"scan\","
 	"\"timeout_ms\":15000}",
