@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <glib.h>
+#include <json-glib/json-glib.h>
 
 int cmd_scan(int argc, char **argv);
 int cmd_sim(int argc, char **argv);
@@ -51,6 +52,9 @@ bool cli_sim_settings(char **settings, struct sim_config *cfg, GPtrArray *out);
 bool cli_use_color(FILE *f);
 const char *cli_c(FILE *f, const char *sgr); /* "\033[...m" or "" */
 void cli_err(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
+/* Prints what @b built as one line of JSON on stdout (jsontext's rules)
+ * and frees @b. */
+void cli_print_json_line(JsonBuilder *b);
 /* What the last cli_err() said (bounded; "" before any). */
 const char *cli_last_error(void);
 /* ...or what an error said without cli_err() (a scenario's errors). */

@@ -17,9 +17,6 @@ static void print_json(const char *name, const char *arg_key, const char *arg,
 	const char *summary)
 {
 	JsonBuilder *b = json_builder_new();
-	JsonGenerator *g = json_generator_new();
-	JsonNode *root;
-	char *line;
 
 	json_builder_begin_object(b);
 	json_builder_set_member_name(b, "name");
@@ -32,13 +29,7 @@ static void print_json(const char *name, const char *arg_key, const char *arg,
 	json_builder_set_member_name(b, "summary");
 	json_builder_add_string_value(b, summary);
 	json_builder_end_object(b);
-	root = json_builder_get_root(b);
-	line = jsontext_generate(g, root, NULL);
-	printf("%s\n", line);
-	g_free(line);
-	json_node_unref(root);
-	g_object_unref(g);
-	g_object_unref(b);
+	cli_print_json_line(b);
 }
 
 static void print_settings(bool json)

@@ -143,9 +143,6 @@ static void print_table(struct scan *s)
 			g_snprintf(rbuf, sizeof(rbuf), "%d", rssi);
 		if (s->json) {
 			JsonBuilder *b = json_builder_new();
-			JsonGenerator *g = json_generator_new();
-			JsonNode *root;
-			char *line;
 
 			json_builder_begin_object(b);
 			json_builder_set_member_name(b, "address");
@@ -173,13 +170,7 @@ static void print_table(struct scan *s)
 			json_builder_set_member_name(b, "path");
 			json_builder_add_string_value(b, p);
 			json_builder_end_object(b);
-			root = json_builder_get_root(b);
-			line = jsontext_generate(g, root, NULL);
-			printf("%s\n", line);
-			g_free(line);
-			json_node_unref(root);
-			g_object_unref(g);
-			g_object_unref(b);
+			cli_print_json_line(b);
 		} else {
 			printf("%-17s  %-6s  %4s  %-20s  %-6s  %-6s  %s\n",
 				addr ? addr : "?", type ? type : "?", rbuf,

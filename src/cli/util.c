@@ -10,6 +10,7 @@
 
 #include "bondcheck/appinfo.h"
 #include "bondcheck/bcerror.h"
+#include "bondcheck/jsontext.h"
 #include "bondcheck/names.h"
 #include "cli.h"
 #include "simhost.h"
@@ -134,4 +135,17 @@ void cli_unwatch_signals(guint ids[CLI_SIGNALS])
 			g_source_remove(ids[i]);
 		ids[i] = 0;
 	}
+}
+
+void cli_print_json_line(JsonBuilder *b)
+{
+	JsonGenerator *g = json_generator_new();
+	JsonNode *root = json_builder_get_root(b);
+	char *line = jsontext_generate(g, root, NULL);
+
+	printf("%s\n", line);
+	g_free(line);
+	json_node_unref(root);
+	g_object_unref(g);
+	g_object_unref(b);
 }
