@@ -73,6 +73,7 @@ struct fake {
 	enum scn_privacy cfg_privacy;
 	bool keep_going;
 	bool disconnect_at_end;
+	bool early_connect;
 	const char *log_path; /* the log's file; NULL: sinks only */
 	/* results */
 	GPtrArray *events; /* JSON lines */
@@ -479,6 +480,7 @@ static void start_on(const char *text, const char *reboot_cmd,
 	cfg.privacy = F.cfg_privacy;
 	cfg.keep_going = F.keep_going;
 	cfg.disconnect_at_end = F.disconnect_at_end;
+	cfg.early_connect = F.early_connect;
 	if (F.with_mgmt) {
 		env.mgmt = &fmgmt;
 		env.mgmt_data = NULL;
@@ -2155,6 +2157,237 @@ START_TEST(step_families_end_with_their_verdict_and_evidence)
 END_TEST
 
 /*
+ * The first-advertisement reconnect (BONDCHECK_EARLY_CONNECT): the reboot
+ * step calls Connect() for the reconnect that follows while the DUT is
+ * down; the reconnect takes the call over with what its link did so far.
+ * Each row is one way the call and the DUT's return can meet.
+ */
+
+/* the reboot command finished: the early Connect(), then discovery */
+static void early_rebooted(void)
+{
+	F.cmd_done(0, NULL, F.cmd_ud);
+	expect_call(BLUEZ_OP_CONNECT, DEV, NULL);
+	answer(BLUEZ_OP_SET_DISCOVERY_FILTER, NULL, NULL, NULL);
+	answer(BLUEZ_OP_START_DISCOVERY, NULL, NULL, NULL);
+	advance(700);
+}
+
+static void link_usable(void)
+{
+	set_dev("Connected", g_variant_new_boolean(TRUE));
+	set_dev("ServicesResolved", g_variant_new_boolean(TRUE));
+}
+
+/* Connect() answers before the DUT is seen (bluetoothd's two paths:
+ * the reply may come before Connected); the link up ends the reboot */
+static void e_reply_before_the_step(void)
+{
+	early_rebooted();
+	answer(BLUEZ_OP_CONNECT, NULL, NULL, NULL);
+	set_dev("Connected", g_variant_new_boolean(TRUE));
+	advance(20);
+	set_dev("ServicesResolved", g_variant_new_boolean(TRUE));
+}
+
+/* the DUT advertises, the reconnect adopts the call, then its link */
+static void e_reply_after_adoption(void)
+{
+	early_rebooted();
+	set_dev("RSSI", g_variant_new_int16(-50));
+	advance(6);
+	link_usable();
+	answer(BLUEZ_OP_CONNECT, NULL, NULL, NULL);
+}
+
+/* no link 1 s after the DUT advertised: cancelled, made anew after
+ * discovery stopped */
+static void e_no_link_after_the_advert(void)
+{
+	early_rebooted();
+	set_dev("RSSI", g_variant_new_int16(-50));
+	advance(999);
+	ck_assert_ptr_null(pending(BLUEZ_OP_DISCONNECT));
+	advance(2);
+	expect_call(BLUEZ_OP_DISCONNECT, DEV, NULL);
+	/* the cancelled call's reply is not the new attempt's */
+	answer(BLUEZ_OP_CONNECT, BLUEZ_ERR_FAILED, "br-connection-canceled",
+		NULL);
+	answer(BLUEZ_OP_DISCONNECT, NULL, NULL, NULL);
+	answer(BLUEZ_OP_STOP_DISCOVERY, NULL, NULL, NULL);
+	expect_call(BLUEZ_OP_CONNECT, DEV, NULL);
+	advance(10);
+	link_usable();
+	answer(BLUEZ_OP_CONNECT, NULL, NULL, NULL);
+}
+
+/* the early Connect() gave up while the DUT was still down (a boot
+ * longer than the kernel's LE connection timeout): the reboot step
+ * stops discovery as usual and the reconnect calls Connect() itself */
+static void e_gave_up_before_the_dut_came_back(void)
+{
+	early_rebooted();
+	answer(BLUEZ_OP_CONNECT, BLUEZ_ERR_FAILED, BLUEZ_LE_ABORT_BY_LOCAL,
+		NULL);
+	advance(300);
+	set_dev("RSSI", g_variant_new_int16(-50));
+	answer(BLUEZ_OP_STOP_DISCOVERY, NULL, NULL, NULL);
+	advance(1);
+	expect_call(BLUEZ_OP_CONNECT, DEV, NULL);
+	advance(15);
+	link_usable();
+	answer(BLUEZ_OP_CONNECT, NULL, NULL, NULL);
+}
+
+/* the DUT lost the key: the link comes up at its advertisement, then
+ * Connect() fails and the link drops, all before the step adopted it */
+static void e_key_lost_before_adoption(void)
+{
+	early_rebooted();
+	set_dev("Connected", g_variant_new_boolean(TRUE));
+	answer(BLUEZ_OP_CONNECT, BLUEZ_ERR_FAILED, BLUEZ_LE_ABORT_BY_LOCAL,
+		NULL);
+	set_dev("Connected", g_variant_new_boolean(FALSE));
+	advance(300);
+}
+
+/* ... or after it, with the Disconnected reason of BlueZ 5.83 */
+static void e_key_lost_after_adoption(void)
+{
+	early_rebooted();
+	set_dev("RSSI", g_variant_new_int16(-50));
+	advance(5);
+	set_dev("Connected", g_variant_new_boolean(TRUE));
+	answer(BLUEZ_OP_CONNECT, BLUEZ_ERR_FAILED, BLUEZ_LE_ABORT_BY_LOCAL,
+		NULL);
+	set_dev("Connected", g_variant_new_boolean(FALSE));
+	msignal("Disconnected",
+		g_variant_new_parsed(
+			"('org.bluez.Reason.Authentication',"
+			" 'disconnection-authentication-failure')"));
+	advance(300);
+}
+
+/* bluetoothd asks to pair on the early link, before the step began */
+static void e_pairing_request_on_the_early_link(void)
+{
+	struct engine_agent_event ev = { "RequestConfirmation", DEV, 123456,
+		false, false, "rejected by policy" };
+
+	early_rebooted();
+	set_dev("Connected", g_variant_new_boolean(TRUE));
+	engine_agent_event(eng, &ev);
+	advance(1);
+	set_dev("ServicesResolved", g_variant_new_boolean(TRUE));
+	answer(BLUEZ_OP_CONNECT, NULL, NULL, NULL);
+	advance(300);
+}
+
+/* the host's bond goes while the early link comes up */
+static void e_host_bond_lost_on_the_early_link(void)
+{
+	early_rebooted();
+	set_dev("Connected", g_variant_new_boolean(TRUE));
+	set_dev("Bonded", g_variant_new_boolean(FALSE));
+	set_dev("Paired", g_variant_new_boolean(FALSE));
+	advance(300);
+	answer(BLUEZ_OP_CONNECT, NULL, NULL, NULL);
+	advance(300);
+}
+
+static const struct {
+	const char *name;
+	void (*drive)(void);
+	enum verdict verdict;
+	enum confidence confidence;
+	const char *evidence[3]; /* in the reconnect's step-end */
+	const char *absent;      /* not in it */
+} early_cases[] = {
+	{ "the_reply_before_the_reconnect_step", e_reply_before_the_step,
+		VERDICT_PASS, CONFIDENCE_NONE,
+		{ "\"connect\":\"early\"", "\"latency_ms\":20",
+			"the Connect() made while the DUT was down goes on" },
+		NULL },
+	{ "the_reply_after_the_reconnect_adopted_the_call",
+		e_reply_after_adoption, VERDICT_PASS, CONFIDENCE_NONE,
+		{ "\"connect\":\"early\"", "\"latency_ms\":6",
+			"Connect (made while the DUT was down) -> ok" },
+		NULL },
+	{ "no_link_a_second_after_the_advert_connects_anew",
+		e_no_link_after_the_advert, VERDICT_PASS, CONFIDENCE_NONE,
+		{ "\"connect\":\"early-then-anew\"",
+			"no link 1000 ms after the DUT advertised" },
+		"\"connect\":\"early\"" },
+	{ "an_early_connect_that_gave_up_is_made_anew_by_the_reconnect",
+		e_gave_up_before_the_dut_came_back, VERDICT_PASS,
+		CONFIDENCE_NONE, { "\"latency_ms\":16" }, "\"connect\":" },
+	{ "key_loss_before_the_adoption_is_peer_removed_pairing",
+		e_key_lost_before_adoption, VERDICT_PEER_REMOVED_PAIRING,
+		CONFIDENCE_INFERRED,
+		{ "\"connect\":\"early\"", BLUEZ_LE_ABORT_BY_LOCAL }, NULL },
+	{ "key_loss_after_the_adoption_is_confirmed_by_the_reason",
+		e_key_lost_after_adoption, VERDICT_PEER_REMOVED_PAIRING,
+		CONFIDENCE_CONFIRMED,
+		{ "\"connect\":\"early\"",
+			"\"disconnected_reason\":"
+			"\"org.bluez.Reason.Authentication\"" },
+		NULL },
+	{ "a_pairing_request_on_the_early_link_is_flagged",
+		e_pairing_request_on_the_early_link,
+		VERDICT_UNEXPECTED_PAIRING_REQUEST, CONFIDENCE_INFERRED,
+		{ "\"connect\":\"early\"" }, NULL },
+	{ "a_host_bond_lost_on_the_early_link_is_local_bond_lost",
+		e_host_bond_lost_on_the_early_link, VERDICT_LOCAL_BOND_LOST,
+		CONFIDENCE_INFERRED, { "the host holds no bond for the DUT" },
+		NULL },
+};
+
+START_TEST(an_early_connect_ends_the_reconnect_with_its_verdict)
+{
+	const char *end;
+
+	F.early_connect = true;
+	w_bonded();
+	start("reboot\nreconnect\n", "reset-dut");
+	engine_bluez_available(eng, true, NULL);
+	early_cases[_i].drive();
+	advance(1);
+	/* the reconnect left discovery on for the early link */
+	if (!F.finished && pending(BLUEZ_OP_STOP_DISCOVERY)) {
+		answer(BLUEZ_OP_STOP_DISCOVERY, NULL, NULL, NULL);
+		advance(1);
+	}
+	if (!F.finished && pending(BLUEZ_OP_DISCONNECT))
+		the_run_takes_its_link_down();
+	ck_assert_msg(F.finished, "%s: the run did not finish",
+		early_cases[_i].name);
+	ck_assert_msg(F.result.verdict == early_cases[_i].verdict &&
+			      F.result.confidence == early_cases[_i].confidence,
+		"%s: %s/%s (%s)", early_cases[_i].name,
+		verdict_to_str(F.result.verdict),
+		confidence_to_str(F.result.confidence),
+		F.result.message ? F.result.message : "");
+	ck_assert_int_eq(F.result.fail_line,
+		early_cases[_i].verdict == VERDICT_PASS ? 0 : 2);
+	end = last_step_end();
+	ck_assert_msg(strstr(end, "\"name\":\"reconnect\""), "%s: %s",
+		early_cases[_i].name, end);
+	for (size_t k = 0; k < G_N_ELEMENTS(early_cases[_i].evidence) &&
+			   early_cases[_i].evidence[k];
+		k++)
+		ck_assert_msg(strstr(end, early_cases[_i].evidence[k]),
+			"%s: no '%s' in\n%s", early_cases[_i].name,
+			early_cases[_i].evidence[k], end);
+	if (early_cases[_i].absent)
+		ck_assert_msg(!strstr(end, early_cases[_i].absent),
+			"%s: '%s' in\n%s", early_cases[_i].name,
+			early_cases[_i].absent, end);
+	/* no Connect() of the run is left pending */
+	ck_assert_ptr_null(pending(BLUEZ_OP_CONNECT));
+}
+END_TEST
+
+/*
  * Requests our agent refused as foreign: another peer on the bus calling
  * it about the DUT, or bluetoothd asking about a device that is not the
  * DUT. Each is logged and never classified; the same request from
@@ -3217,6 +3450,9 @@ Suite *engine_suite(void)
 	tcase_add_loop_test(tc,
 		step_families_end_with_their_verdict_and_evidence, 0,
 		G_N_ELEMENTS(engine_cases));
+	tcase_add_loop_test(tc,
+		an_early_connect_ends_the_reconnect_with_its_verdict, 0,
+		G_N_ELEMENTS(early_cases));
 	tcase_add_test(tc,
 		each_central_acts_on_its_own_adapter_with_its_own_agent);
 	tcase_add_test(tc, a_single_central_run_logs_the_default_central);

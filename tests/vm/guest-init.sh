@@ -93,6 +93,12 @@ n=0
 # answer, with a timeout.
 pyserver=""
 export BONDCHECK_BLUEZ_SCRIPTS=/opt/bondcheck/bluez-test
+# tests/vm/run --early-connect yes|no: the first-advertisement reconnect
+if [ -e /etc/bondcheck/early-connect ]; then
+	BONDCHECK_EARLY_CONNECT=$(cat /etc/bondcheck/early-connect)
+	export BONDCHECK_EARLY_CONNECT
+	say "BONDCHECK_EARLY_CONNECT=$BONDCHECK_EARLY_CONNECT"
+fi
 py_start() {
 	[ -n "$pyserver" ] && return
 	mkfifo /tmp/py.req

@@ -11,6 +11,12 @@ together in any order (bluetoothd merges some changes into one
 PropertiesChanged and not others, and GATT discovery races SMP), or
 Maybe(line), a line that may be there or not.
 
+A reconnect that took over the Connect() its reboot step made while the
+DUT was down (the first-advertisement reconnect, evidence "connect":
+"early" or "early-then-anew") starts at that call, "call Connect (early)"
+(EARLY_CALL): its variants are listed apart, from the runs of the tier
+with BONDCHECK_EARLY_CONNECT=yes.
+
 A timeline that matches no variant is a real difference: either the
 simulator does something bluetoothd never did, or bluetoothd did something
 new (then it is added here, once understood, with where it was seen).
@@ -27,6 +33,11 @@ class Maybe(str):
 ABORT = "reply Connect org.bluez.Error.Failed: le-connection-abort-by-local"
 CANCELED = "reply Connect org.bluez.Error.Failed: br-connection-canceled"
 LATE_DROP = Maybe("Connected=false")
+EARLY_CALL = "call Connect (early)"
+# no link 1 s after the DUT advertised: the early call cancelled
+# (Disconnect() ends a pending connection) and Connect() made anew
+ANEW = [EARLY_CALL, "call Disconnect", CANCELED, "reply Disconnect ok",
+        "call Connect"]
 
 VARIANTS = {
     "pair": [
@@ -45,6 +56,20 @@ VARIANTS = {
     "reconnect": [
         ["call Connect", "Connected=true", "reply Connect ok",
          "ServicesResolved=true"],
+        # early, measured in make check-vm with BONDCHECK_EARLY_CONNECT=yes
+        # (2026-12-02, 27 reconnects with the bond): 16 as a Connect() made
+        # in the step; 10 with no Connected=true at all (bluetoothd's log:
+        # "device_add_connection() Device ... is already connected": the
+        # ATT channel of its own connect came before the kernel's Device
+        # Connected event, and the property change is not sent; bondcheck
+        # counts ServicesResolved=true as the link); once (healthy,
+        # second reboot) no link 1 s after the advertisement, cancelled
+        # and made anew
+        [EARLY_CALL, "Connected=true", "reply Connect ok",
+         "ServicesResolved=true"],
+        [EARLY_CALL, "reply Connect ok", "ServicesResolved=true"],
+        ANEW + ["Connected=true", "reply Connect ok",
+                "ServicesResolved=true"],
     ],
     # the DUT lost the key: per attempt, Connect() fails after the link
     # came up (13 of 24 attempts), fails with no Connected=true before the
@@ -69,6 +94,15 @@ VARIANTS = {
         ["call Connect", LATE_DROP, "Connected=true", CANCELED,
          "Connected=false"],
         ["call Connect", LATE_DROP, CANCELED, "Connected=false"],
+        # early (the same runs, 6 reconnects after the DUT lost the key):
+        # Connect() fails after the link came up (2), fails with no
+        # Connected=true, the drop still said (2: "already connected", as
+        # above), succeeds and the link drops (1); once cancelled and made
+        # anew (centrals-lose-later), then failing as in the step
+        [EARLY_CALL, "Connected=true", ABORT, "Connected=false"],
+        [EARLY_CALL, ABORT, "Connected=false"],
+        [EARLY_CALL, "Connected=true", "reply Connect ok", "Connected=false"],
+        ANEW + ["Connected=true", ABORT, "Connected=false"],
     ],
     "disconnect": [
         ["call Disconnect", "ServicesResolved=false", "reply Disconnect ok",
@@ -155,6 +189,29 @@ def self_test():
                         "Connected=false", "reply Disconnect ok"], None),
         ("reconnect", ["call Connect", "Connected=true", "reply Connect ok",
                        "ServicesResolved=true"], 0),
+        # the early Connect(): its own variants, never a step's
+        ("reconnect", [EARLY_CALL, "Connected=true", "reply Connect ok",
+                       "ServicesResolved=true"], 1),
+        ("reconnect", [EARLY_CALL, "reply Connect ok",
+                       "ServicesResolved=true"], 2),
+        ("reconnect", ["call Connect", "reply Connect ok",
+                       "ServicesResolved=true"], None),
+        ("reconnect", [EARLY_CALL, "call Disconnect", CANCELED,
+                       "reply Disconnect ok", "call Connect",
+                       "Connected=true", "reply Connect ok",
+                       "ServicesResolved=true"], 3),
+        ("reconnect", [EARLY_CALL, "call Disconnect", CANCELED,
+                       "reply Disconnect ok", "Connected=true",
+                       "reply Connect ok", "ServicesResolved=true"], None),
+        ("reconnect-key-lost", [EARLY_CALL, ABORT, "Connected=false"], 7),
+        ("reconnect-key-lost", [EARLY_CALL, "Connected=true",
+                                "reply Connect ok", "Connected=false"], 8),
+        ("reconnect-key-lost", [EARLY_CALL, "Connected=false", ABORT,
+                                "Connected=false"], None),
+        ("reconnect-key-lost", [EARLY_CALL, "call Disconnect", CANCELED,
+                                "reply Disconnect ok", "call Connect",
+                                "Connected=true", ABORT, "Connected=false"],
+         9),
     ]
     for kind, seq, want in cases:
         got = which(kind, seq)
