@@ -159,8 +159,14 @@ bool log_event_is_structural(enum log_event ev);
  * pick the BR/EDR bearer for a device it does not see): cancelled, and
  * Connect() called anew */
 #define LOG_CONNECT_EARLY_THEN_ANEW "early-then-anew"
-#define LOG_KEY_VIA                 "via"
-#define LOG_KEY_TRIGGER_STATUS      "trigger_status"
+/* connect/reconnect: why it called Connect() a second time (once at
+ * most): "unreported-link-dropped", Connect() succeeded and Connected then
+ * went false with no Connected=true between (bluetoothd 5.66 in the QEMU
+ * tier never reported a link the controller brought up and encrypted) */
+#define LOG_KEY_CONNECT_RETRY        "connect_retry"
+#define LOG_CONNECT_RETRY_UNREPORTED "unreported-link-dropped"
+#define LOG_KEY_VIA                  "via"
+#define LOG_KEY_TRIGGER_STATUS       "trigger_status"
 /* reboot via=command: the command's last lines of output */
 #define LOG_KEY_TRIGGER_OUTPUT "trigger_output"
 #define LOG_KEY_VALUE          "value"

@@ -34,6 +34,7 @@ enum sim_fault {
 	SIM_FAULT_NO_RPA_RESOLUTION,
 	SIM_FAULT_SAVE_ON_DISCONNECT,
 	SIM_FAULT_ATT_ERROR,
+	SIM_FAULT_BLUEZ_MISSES_LINK,
 	SIM_FAULT_COUNT,
 };
 
@@ -60,7 +61,7 @@ const char *sim_fault_to_str(enum sim_fault fault);
 struct sim_fault_value {
 	bool on;
 	int64_t ms;           /* slow-boot */
-	unsigned count;       /* bond-table-full */
+	unsigned count;       /* bond-table-full, bluez-misses-link */
 	unsigned bluez_minor; /* bluez-version: 64, 66 or 83 */
 	unsigned att_code;    /* att-error */
 	char *text;           /* the argument as given */
@@ -177,6 +178,8 @@ void sim_dut_set_fault(struct sim_dut *dut, enum sim_fault fault,
 	const struct sim_fault_value *value);
 void sim_dut_clear_faults(struct sim_dut *dut);
 bool sim_dut_fault(struct sim_dut *dut, enum sim_fault fault);
+/* bluez-misses-link: is this bonded reconnect one of the N it misses? */
+bool sim_dut_take_missed_link(struct sim_dut *dut);
 const struct sim_fault_value *sim_dut_fault_value(struct sim_dut *dut,
 	enum sim_fault fault);
 /* Active faults as "name" or "name=arg", in table order. */
@@ -317,6 +320,8 @@ struct sim_timing {
 	int64_t supervision_ms;    /* DUT gone -> central notices */
 	int64_t notify_ms;         /* CCCD on -> first notification */
 	int64_t disconnect_ms;     /* Disconnect -> Connected=false */
+	int64_t unattached_ms;     /* a link ATT never came up on -> the
+				    * DUT's kernel drops it */
 	/* protocol timeouts: not scaled (they are not the DUT's) */
 	int64_t agent_timeout_ms;   /* agent silent -> pairing fails */
 	int64_t le_conn_timeout_ms; /* Connect to a silent DUT fails */

@@ -66,6 +66,13 @@ struct link_obs {
 				    * attempt with this error status (0x3e:
 				    * Connection Failed to be Established);
 				    * 0 none */
+	bool hci_up;               /* HCI: the attempt's LE Connection
+				    * Complete with status 0x00 */
+	/* Connect() succeeded, then Connected went false without going true
+	 * first: the link it answered for is gone, and bluetoothd never said
+	 * it was up */
+	bool unreported_drop;
+	bool retried; /* ...and Connect() was called again, once */
 };
 
 void link_obs_init(struct link_obs *o);

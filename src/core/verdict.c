@@ -198,6 +198,14 @@ enum verdict verdict_classify_link(const struct link_obs *o,
 		               "bond, while the device was reachable";
 		return VERDICT_PEER_REMOVED_PAIRING;
 	}
+	if (!o->connected && o->unreported_drop) {
+		*why = o->retried ?
+		               "Connect() succeeded twice, but bluetoothd never "
+		               "reported either link connected and each dropped" :
+		               "Connect() succeeded, but bluetoothd never "
+		               "reported the link connected and it dropped";
+		return VERDICT_RECONNECT_TIMEOUT;
+	}
 	if (!o->connected) {
 		if (!o->dut_advertised) {
 			*why = "the device was not seen advertising and never "

@@ -56,7 +56,8 @@ struct sim_dut {
 	bool peer_random;
 	unsigned boot_count;
 	uint64_t seq;
-	bool repair_armed; /* repair-on-reconnect took effect at boot */
+	bool repair_armed;     /* repair-on-reconnect took effect at boot */
+	unsigned links_missed; /* bluez-misses-link: of its N, so far */
 };
 
 void sim_dut_config_defaults(struct sim_dut_config *cfg)
@@ -235,6 +236,8 @@ void sim_dut_set_fault(struct sim_dut *d, enum sim_fault fault,
 		return;
 	g_free(d->faults[fault].text);
 	d->faults[fault] = *value;
+	if (fault == SIM_FAULT_BLUEZ_MISSES_LINK)
+		d->links_missed = 0;
 	d->faults[fault].text = g_strdup(value->text);
 	g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
 	KV(&b, "fault", "s", sim_fault_to_str(fault));
@@ -261,6 +264,17 @@ const struct sim_fault_value *sim_dut_fault_value(struct sim_dut *d,
 	enum sim_fault fault)
 {
 	return sim_dut_fault(d, fault) ? &d->faults[fault] : NULL;
+}
+
+bool sim_dut_take_missed_link(struct sim_dut *d)
+{
+	const struct sim_fault_value *f = sim_dut_fault_value(d,
+		SIM_FAULT_BLUEZ_MISSES_LINK);
+
+	if (!f || d->links_missed >= f->count)
+		return false;
+	d->links_missed++;
+	return true;
 }
 
 GPtrArray *sim_dut_fault_list(struct sim_dut *d)

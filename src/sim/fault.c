@@ -69,6 +69,11 @@ static const struct sim_fault_info faults[SIM_FAULT_COUNT] = {
 		"the DUT answers every read and write request of its "
 		"characteristics with ATT error CODE (0x01 to 0xff; BlueZ "
 		"turns it into its D-Bus error)" },
+	{ SIM_FAULT_BLUEZ_MISSES_LINK, "bluez-misses-link", SIM_FAULT_ARG_COUNT,
+		"N",
+		"bluetoothd 5.66's race (QEMU tier): the next N bonded "
+		"reconnects come up encrypted and Connect() succeeds, but "
+		"Connected never goes true and the DUT drops the link (0x13)" },
 };
 
 const struct sim_fault_info *sim_fault_info(enum sim_fault fault)
@@ -123,9 +128,12 @@ bool sim_fault_parse_arg(enum sim_fault fault, const char *arg,
 			n = strtoul(arg, &end, 10);
 		if (!arg || !*arg || *end || n < 1 || n > 64) {
 			g_set_error(error, BCERROR, BCERROR_BAD_INPUT,
-				"fault %s needs a table size from 1 to 64, "
-				"e.g. %s=2",
-				info->name, info->name);
+				"fault %s needs %s from 1 to 64, e.g. %s=2",
+				info->name,
+				fault == SIM_FAULT_BOND_TABLE_FULL ?
+					"a table size" :
+					"a count",
+				info->name);
 			return false;
 		}
 		value->count = (unsigned)n;

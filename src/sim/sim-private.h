@@ -230,6 +230,8 @@ struct sim_device {
 	char *alias;
 	bool paired, bonded, trusted, blocked;
 	bool connected, resolved, encrypted;
+	/* bluez-misses-link: the link is up, bluetoothd never said so */
+	bool unreported;
 	bool pending_paired;
 	bool has_rssi;
 	bool gatt_exported;

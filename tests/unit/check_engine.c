@@ -1093,6 +1093,100 @@ START_TEST(hci_key_missing_confirms_peer_removed_pairing)
 }
 END_TEST
 
+/*
+ * Connect() succeeds and Connected goes false without ever going true:
+ * bluetoothd 5.66 in the QEMU tier brought a bonded reconnect up and
+ * encrypted it, never reported it ("already connected"), and the DUT
+ * dropped the idle link 4 s later. The engine calls Connect() once more;
+ * a second such link, or a security failure, is classified.
+ */
+static const struct unreported_case {
+	bool hci;       /* the HCI monitor saw the link */
+	int encryption; /* its Encryption Change status */
+	bool again;     /* the second Connect() goes the same way */
+	enum verdict want;
+	unsigned connects; /* Connect() calls made */
+	const char *rule;
+} unreported_cases[] = {
+	{ false, 0, false, VERDICT_PASS, 2, NULL },
+	{ true, 0, false, VERDICT_PASS, 2, NULL },
+	{ false, 0, true, VERDICT_RECONNECT_TIMEOUT, 2,
+		"Connect() succeeded twice, but bluetoothd never reported" },
+	{ true, 0, true, VERDICT_RECONNECT_TIMEOUT, 2,
+		"Connect() succeeded twice, but bluetoothd never reported" },
+	/* the key was refused: the firmware's, no second attempt */
+	{ true, 0x06, false, VERDICT_PEER_REMOVED_PAIRING, 1,
+		"encryption with the bond's key failed" },
+};
+
+static unsigned connect_calls(void)
+{
+	unsigned n = 0;
+
+	for (guint i = 0; i < F.calls->len; i++)
+		n += ((struct fcall *)g_ptr_array_index(F.calls, i))->op ==
+		     BLUEZ_OP_CONNECT;
+	return n;
+}
+
+static void unreported_link(const struct unreported_case *k)
+{
+	if (k->hci) {
+		hci("le-connection", 0, -1);
+		hci("encryption-change", k->encryption, -1);
+	}
+	answer(BLUEZ_OP_CONNECT, NULL, NULL, NULL);
+	advance(100);
+	ck_assert(!F.finished);
+	if (k->hci)
+		hci("disconnect", 0, k->encryption ? 0x05 : 0x13);
+	set_dev("Connected", g_variant_new_boolean(FALSE));
+	advance(1);
+}
+
+START_TEST(a_link_bluetoothd_never_reported_is_connected_again_once)
+{
+	const struct unreported_case *k = &unreported_cases[_i];
+
+	add_dut(true, false);
+	start("reconnect\n", NULL);
+	engine_bluez_available(eng, true, NULL);
+	advance(40);
+	unreported_link(k);
+	if (k->connects == 2) {
+		ck_assert_msg(pending(BLUEZ_OP_CONNECT), "no second Connect()");
+		if (k->again) {
+			unreported_link(k);
+		} else {
+			set_dev("Connected", g_variant_new_boolean(TRUE));
+			set_dev("ServicesResolved",
+				g_variant_new_boolean(TRUE));
+			answer(BLUEZ_OP_CONNECT, NULL, NULL, NULL);
+			advance(1);
+		}
+	}
+	advance(300);
+	if (k->want == VERDICT_PASS)
+		the_run_takes_its_link_down();
+	ck_assert(F.finished);
+	ck_assert_int_eq(count_events("Connect() again, once"),
+		k->connects == 2);
+	ck_assert_msg(F.result.verdict == k->want, "%s",
+		verdict_to_str(F.result.verdict));
+	ck_assert_uint_eq(connect_calls(), k->connects);
+	ck_assert_int_eq(
+		count_events("\"connect_retry\":\"unreported-link-dropped\""),
+		k->connects == 2);
+	if (k->rule)
+		ck_assert_int_ge(count_events(k->rule), 1);
+	if (k->hci && k->connects == 2)
+		ck_assert_int_eq(count_events("(HCI: LE Connection Complete "
+					      "0x00, encryption on): Connect() "
+					      "again, once"),
+			1);
+}
+END_TEST
+
 /* Real BlueZ with a Just Works bond and a DUT asking for MITM: the
  * key works, then the host pairs again and fails (QEMU tier). */
 START_TEST(a_new_pairing_over_the_bond_on_hci_is_unexpected)
@@ -3398,6 +3492,9 @@ Suite *engine_suite(void)
 	tcase_add_test(tc, scan_sees_a_device_bluez_already_knew);
 	tcase_add_test(tc, a_read_follows_the_characteristic_to_its_new_object);
 	tcase_add_test(tc, hci_key_missing_confirms_peer_removed_pairing);
+	tcase_add_loop_test(tc,
+		a_link_bluetoothd_never_reported_is_connected_again_once, 0,
+		G_N_ELEMENTS(unreported_cases));
 	tcase_add_test(tc, a_new_pairing_over_the_bond_on_hci_is_unexpected);
 	tcase_add_test(tc, a_characteristic_that_stays_gone_times_out);
 	tcase_add_test(tc, reconnect_after_key_loss_is_peer_removed_pairing);

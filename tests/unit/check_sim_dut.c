@@ -550,6 +550,11 @@ static const struct {
 	{ "att-error=-1", false, 0 },
 	{ "att-error= 8", false, 0 },
 	{ "att-error=0x8g", false, 0 },
+	{ "bluez-misses-link=1", true, SIM_FAULT_BLUEZ_MISSES_LINK },
+	{ "bluez-misses-link=64", true, SIM_FAULT_BLUEZ_MISSES_LINK },
+	{ "bluez-misses-link", false, 0 },
+	{ "bluez-misses-link=0", false, 0 },
+	{ "bluez-misses-link=65", false, 0 },
 	/* an argument is at most SIM_FAULT_ARG_MAX_BYTES (64) long */
 	{ "slow-boot=000000000000000000000000000000000000000000000000000000000000001s",
 		true, SIM_FAULT_SLOW_BOOT },
