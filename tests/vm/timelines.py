@@ -70,6 +70,13 @@ VARIANTS = {
         [EARLY_CALL, "reply Connect ok", "ServicesResolved=true"],
         ANEW + ["Connected=true", "reply Connect ok",
                 "ServicesResolved=true"],
+        # bluetoothd never reported the link it brought up (slow-boot
+        # line, make check on 2026-12-01: "is already connected" in its
+        # log) and the DUT dropped it; bondcheck calls Connect() once more
+        # (connect_retry), and the second link is the usual one
+        ["call Connect", "reply Connect ok", "Connected=false",
+         "call Connect", "Connected=true", "reply Connect ok",
+         "ServicesResolved=true"],
     ],
     # the DUT lost the key: per attempt, Connect() fails after the link
     # came up (13 of 24 attempts), fails with no Connected=true before the
@@ -212,6 +219,11 @@ def self_test():
                                 "reply Disconnect ok", "call Connect",
                                 "Connected=true", ABORT, "Connected=false"],
          9),
+        ("reconnect", ["call Connect", "reply Connect ok", "Connected=false",
+                       "call Connect", "Connected=true", "reply Connect ok",
+                       "ServicesResolved=true"], 4),
+        ("reconnect", ["call Connect", "reply Connect ok", "Connected=false"],
+         None),
     ]
     for kind, seq, want in cases:
         got = which(kind, seq)
