@@ -7,6 +7,7 @@
  * (verdict.c), which gives it exactly one verdict. A failure waits
  * LINK_SETTLE_MS for late evidence (the Disconnected reason, HCI) first.
  */
+#include <stdarg.h>
 #include <string.h>
 
 #include "bondcheck/bcerror.h"
@@ -209,10 +210,32 @@ void link_early_clear(struct central *c)
 	if (c->early.traces)
 		g_ptr_array_free(c->early.traces, TRUE);
 	c->early.traces = NULL;
+	if (c->early.notes)
+		g_ptr_array_free(c->early.notes, TRUE);
+	c->early.notes = NULL;
 	c->early.active = false;
 	g_clear_pointer(&c->early.err_name, g_free);
 	g_clear_pointer(&c->early.err_text, g_free);
 	c->early.replied = false;
+}
+
+/* A line of the early link's timeline, kept for the reconnect step: what
+ * its link did before the step began reads the same whether it came
+ * during the reboot step, between the two steps, or after. */
+static void early_note(struct central *c, const char *fmt, ...)
+	G_GNUC_PRINTF(2, 3);
+
+static void early_note(struct central *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!c->early.notes)
+		c->early.notes = g_ptr_array_new_with_free_func(g_free);
+	if (c->early.notes->len >= EARLY_TRACES_MAX)
+		return;
+	va_start(ap, fmt);
+	g_ptr_array_add(c->early.notes, g_strdup_vprintf(fmt, ap));
+	va_end(ap);
 }
 
 /* The early Connect() answered: to the reconnect step that adopted it, or
@@ -256,6 +279,8 @@ static void early_reply(struct central *c, const struct bluez_reply *r)
 		link_early_clear(c);
 		return;
 	}
+	early_note(c, "Connect (made while the DUT was down) -> %s%s%s",
+		name ? name : "ok", text ? ": " : "", text ? text : "");
 	c->early.replied = true;
 	c->early.reply_ok = !r->error;
 	c->early.err_name = g_strdup(name);
@@ -285,8 +310,14 @@ bool link_early_connect(struct engine *e, struct central *c)
 
 void link_early_prop(struct central *c, const char *name, GVariant *v)
 {
-	if (c->early.active)
-		obs_prop(&c->early.obs, &c->early.connected_seen, name, v);
+	char *txt;
+
+	if (!c->early.active)
+		return;
+	obs_prop(&c->early.obs, &c->early.connected_seen, name, v);
+	txt = runlog_value_text(v);
+	early_note(c, "%s=%s", name, txt);
+	g_free(txt);
 }
 
 void link_early_removed(struct central *c)
@@ -297,8 +328,10 @@ void link_early_removed(struct central *c)
 
 void link_early_disconnected(struct central *c, const char *reason)
 {
-	if (c->early.active)
-		c->early.obs.reason = g_intern_string(reason);
+	if (!c->early.active)
+		return;
+	c->early.obs.reason = g_intern_string(reason);
+	early_note(c, "Disconnected(%s)", reason);
 }
 
 void link_early_agent(struct central *c)
@@ -383,12 +416,16 @@ static void link_dut_seen(struct engine *e, const char *path)
 	arm_early_grace(e);
 }
 
-/* What the simulator said on the early link so far is the step's. */
+/* What the simulator said on the early link so far, and its timeline,
+ * are the step's. */
 static void take_early_traces(struct engine *e, struct central *c)
 {
 	for (guint i = 0; c->early.traces && i < c->early.traces->len; i++)
 		g_ptr_array_add(e->st.traces,
 			g_strdup(g_ptr_array_index(c->early.traces, i)));
+	for (guint i = 0; c->early.notes && i < c->early.notes->len; i++)
+		step_timeline(e, "%s",
+			(const char *)g_ptr_array_index(c->early.notes, i));
 }
 
 /* The reconnect takes over the Connect() made while the DUT was down:
@@ -402,7 +439,6 @@ static void adopt_early(struct engine *e, struct central *c)
 	l->obs.dut_advertised = advertised || c->early.obs.connected;
 	l->connected_seen = c->early.connected_seen;
 	l->adopted = true;
-	take_early_traces(e, c);
 	step_extra_str(e, LOG_KEY_CONNECT, LOG_CONNECT_EARLY);
 	step_timeline(e, "the Connect() made while the DUT was down goes on: "
 			 "the kernel connects at its first advertisement");
@@ -410,6 +446,7 @@ static void adopt_early(struct engine *e, struct central *c)
 	 * round trip among the link's events; the next reboot or the
 	 * run's cleanup stops it */
 	step_enter_phase(e, LINK_PHASE_CONNECTING);
+	take_early_traces(e, c);
 	if (c->early.replied) {
 		struct bluez_reply r = { 0 };
 		GError *err = NULL;
@@ -434,6 +471,7 @@ static void adopt_early(struct engine *e, struct central *c)
 		g_ptr_array_unref(c->early.traces);
 		c->early.traces = NULL;
 	}
+	g_clear_pointer(&c->early.notes, g_ptr_array_unref);
 	c->early.active = false;
 	/* the DUT advertised already: its link is due */
 	if (c->dut_seen_us >= c->early.start_us)

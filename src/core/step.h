@@ -252,6 +252,7 @@ struct central {
 		int64_t start_us;
 		struct link_obs obs;
 		GPtrArray *traces; /* the simulator's, once its link is up */
+		GPtrArray *notes;  /* its timeline lines, for the step */
 	} early;
 };
 

@@ -2394,12 +2394,16 @@ static const struct {
 	void (*drive)(void);
 	enum verdict verdict;
 	enum confidence confidence;
-	const char *evidence[3]; /* in the reconnect's step-end */
+	const char *evidence[4]; /* in the reconnect's step-end */
 	const char *absent;      /* not in it */
 } early_cases[] = {
 	{ "the_reply_before_the_reconnect_step", e_reply_before_the_step,
 		VERDICT_PASS, CONFIDENCE_NONE,
 		{ "\"connect\":\"early\"", "\"latency_ms\":20",
+			/* what its link did before the step, in order */
+			"\"+0ms phase start -> connecting\",\"+0ms Connect "
+			"(made while the DUT was down) -> ok\",\"+0ms "
+			"Connected=true\",\"+20ms ServicesResolved=true\"",
 			"the Connect() made while the DUT was down goes on" },
 		NULL },
 	{ "the_reply_after_the_reconnect_adopted_the_call",
