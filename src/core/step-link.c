@@ -238,6 +238,24 @@ static void early_note(struct central *c, const char *fmt, ...)
 	va_end(ap);
 }
 
+/*
+ * Did the early Connect() bring a link? Connected=true, or, when bluetoothd
+ * did not say so (its "already connected" race: 12 of 33 early links in
+ * the QEMU tier had no Connected=true), what HCI or the Disconnected
+ * signal saw of it: a DUT that lost the key fails the call before
+ * discovery reports it, exactly as one that never came back, but with an
+ * Encryption Change 0x06 first. Without HCI (no CAP_NET_RAW, BlueZ before
+ * 5.83) that failure reads as a call that gave up: the reconnect connects
+ * anew and meets the missing key itself.
+ */
+static bool early_link_seen(const struct central *c)
+{
+	const struct link_obs *o = &c->early.obs;
+
+	return o->connected || o->hci_encrypt_status >= 0 ||
+	       o->hci_disconnect_reason >= 0 || o->hci_pairing || o->reason;
+}
+
 /* The early Connect() answered: to the reconnect step that adopted it, or
  * kept for the one that will. */
 static void early_reply(struct central *c, const struct bluez_reply *r)
@@ -268,7 +286,7 @@ static void early_reply(struct central *c, const struct bluez_reply *r)
 		return;
 	/* it gave up before the DUT came back (a boot longer than the
 	 * kernel's LE connection timeout): the reconnect connects anew */
-	if (r->error && !c->early.obs.connected &&
+	if (r->error && !early_link_seen(c) &&
 		c->dut_seen_us < c->early.start_us) {
 		if (e->st.s)
 			step_timeline(e,

@@ -2362,6 +2362,26 @@ static void e_key_lost_after_adoption(void)
 	advance(300);
 }
 
+/* the DUT lost the key, and bluetoothd never said Connected (its
+ * "already connected" race): only HCI saw the link before Connect()
+ * failed, and discovery reports the DUT after that (QEMU tier,
+ * lose-bond) */
+static void e_key_lost_seen_only_on_hci(void)
+{
+	early_rebooted();
+	hci("le-connection", 0, -1);
+	hci("encryption-change", 0x06, -1);
+	hci("disconnect", 0, 0x05);
+	answer(BLUEZ_OP_CONNECT, BLUEZ_ERR_FAILED, BLUEZ_LE_ABORT_BY_LOCAL,
+		NULL);
+	set_dev("RSSI", g_variant_new_int16(-50));
+	advance(1);
+	/* the failed call is the reconnect's, not one to make anew */
+	ck_assert_ptr_null(pending(BLUEZ_OP_CONNECT));
+	set_dev("Connected", g_variant_new_boolean(FALSE));
+	advance(300);
+}
+
 /* bluetoothd asks to pair on the early link, before the step began */
 static void e_pairing_request_on_the_early_link(void)
 {
@@ -2430,6 +2450,10 @@ static const struct {
 			"\"disconnected_reason\":"
 			"\"org.bluez.Reason.Authentication\"" },
 		NULL },
+	{ "key_loss_seen_only_on_hci_is_the_early_links_verdict",
+		e_key_lost_seen_only_on_hci, VERDICT_PEER_REMOVED_PAIRING,
+		CONFIDENCE_CONFIRMED,
+		{ "\"connect\":\"early\"", BLUEZ_LE_ABORT_BY_LOCAL }, NULL },
 	{ "a_pairing_request_on_the_early_link_is_flagged",
 		e_pairing_request_on_the_early_link,
 		VERDICT_UNEXPECTED_PAIRING_REQUEST, CONFIDENCE_INFERRED,
