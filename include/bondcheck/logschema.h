@@ -165,8 +165,12 @@ bool log_event_is_structural(enum log_event ev);
  * tier never reported a link the controller brought up and encrypted) */
 #define LOG_KEY_CONNECT_RETRY        "connect_retry"
 #define LOG_CONNECT_RETRY_UNREPORTED "unreported-link-dropped"
-#define LOG_KEY_VIA                  "via"
-#define LOG_KEY_TRIGGER_STATUS       "trigger_status"
+/* ...or "encrypted-link-dropped": HCI showed the bond's key encrypt the
+ * link (Encryption Change 0x00), and it dropped before services resolved
+ * (the DUT's bluetoothd in the QEMU tier never attached ATT) */
+#define LOG_CONNECT_RETRY_ENCRYPTED "encrypted-link-dropped"
+#define LOG_KEY_VIA                 "via"
+#define LOG_KEY_TRIGGER_STATUS      "trigger_status"
 /* reboot via=command: the command's last lines of output */
 #define LOG_KEY_TRIGGER_OUTPUT "trigger_output"
 #define LOG_KEY_VALUE          "value"

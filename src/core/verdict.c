@@ -182,6 +182,17 @@ enum verdict verdict_classify_link(const struct link_obs *o,
 		return VERDICT_PASS;
 	}
 	/*
+	 * HCI says the bond's key encrypted the link (a DUT without it gives
+	 * 0x06, one with another key fails the MIC): the DUT still holds the
+	 * bond, whatever dropped the link after that
+	 */
+	if (o->bonded && o->hci_encrypt_status == 0 && o->connected &&
+		o->dropped && !o->resolved && !auth_confirmed(o)) {
+		*why = "the link dropped before services resolved, after the "
+		       "bond's key had encrypted it (HCI Encryption Change 0x00)";
+		return VERDICT_RECONNECT_TIMEOUT;
+	}
+	/*
 	 * The link came up and fell before it was usable, or Connect() was
 	 * aborted, or BlueZ says the authentication failed: with a bond, that
 	 * is the device refusing or failing the encryption with the keys it

@@ -1094,29 +1094,50 @@ START_TEST(hci_key_missing_confirms_peer_removed_pairing)
 END_TEST
 
 /*
- * Connect() succeeds and Connected goes false without ever going true:
- * bluetoothd 5.66 in the QEMU tier brought a bonded reconnect up and
- * encrypted it, never reported it ("already connected"), and the DUT
- * dropped the idle link 4 s later. The engine calls Connect() once more;
- * a second such link, or a security failure, is classified.
+ * Two links of bluetoothd 5.66 in the QEMU tier where nothing was the
+ * firmware's: Connect() succeeds and Connected goes false without ever
+ * going true (bluetoothd never reported the link it brought up and
+ * encrypted: "already connected"); or Connected=true, HCI shows the bond's
+ * key encrypt the link, and it drops before services resolve (the DUT's
+ * bluetoothd never attached ATT). The engine calls Connect() once more; a
+ * second such link, or a security failure, is classified.
  */
 static const struct unreported_case {
 	bool hci;       /* the HCI monitor saw the link */
 	int encryption; /* its Encryption Change status */
+	bool reported;  /* bluetoothd said Connected=true */
 	bool again;     /* the second Connect() goes the same way */
 	enum verdict want;
-	unsigned connects; /* Connect() calls made */
+	const char *retry; /* connect_retry, NULL: no second Connect() */
 	const char *rule;
 } unreported_cases[] = {
-	{ false, 0, false, VERDICT_PASS, 2, NULL },
-	{ true, 0, false, VERDICT_PASS, 2, NULL },
-	{ false, 0, true, VERDICT_RECONNECT_TIMEOUT, 2,
+	{ false, 0, false, false, VERDICT_PASS, "unreported-link-dropped",
+		NULL },
+	{ true, 0, false, false, VERDICT_PASS, "unreported-link-dropped",
+		"(HCI: LE Connection Complete 0x00, encryption on): Connect() "
+		"again, once" },
+	{ false, 0, false, true, VERDICT_RECONNECT_TIMEOUT,
+		"unreported-link-dropped",
 		"Connect() succeeded twice, but bluetoothd never reported" },
-	{ true, 0, true, VERDICT_RECONNECT_TIMEOUT, 2,
+	{ true, 0, false, true, VERDICT_RECONNECT_TIMEOUT,
+		"unreported-link-dropped",
 		"Connect() succeeded twice, but bluetoothd never reported" },
 	/* the key was refused: the firmware's, no second attempt */
-	{ true, 0x06, false, VERDICT_PEER_REMOVED_PAIRING, 1,
+	{ true, 0x06, false, false, VERDICT_PEER_REMOVED_PAIRING, NULL,
 		"encryption with the bond's key failed" },
+	{ true, 0x06, true, false, VERDICT_PEER_REMOVED_PAIRING, NULL,
+		"encryption with the bond's key failed" },
+	/* reported, encrypted with the bond's key, dropped before services */
+	{ true, 0, true, false, VERDICT_PASS, "encrypted-link-dropped",
+		"after the bond's key had encrypted it (HCI Encryption Change "
+		"0x00): Connect() again, once" },
+	{ true, 0, true, true, VERDICT_RECONNECT_TIMEOUT,
+		"encrypted-link-dropped",
+		"the link dropped before services resolved, after the bond's "
+		"key had encrypted it" },
+	/* without HCI nothing says the key worked: as before */
+	{ false, 0, true, false, VERDICT_PEER_REMOVED_PAIRING, NULL,
+		"the link dropped before services resolved, with a bond" },
 };
 
 static unsigned connect_calls(void)
@@ -1133,7 +1154,11 @@ static void unreported_link(const struct unreported_case *k)
 {
 	if (k->hci) {
 		hci("le-connection", 0, -1);
+		if (k->reported)
+			set_dev("Connected", g_variant_new_boolean(TRUE));
 		hci("encryption-change", k->encryption, -1);
+	} else if (k->reported) {
+		set_dev("Connected", g_variant_new_boolean(TRUE));
 	}
 	answer(BLUEZ_OP_CONNECT, NULL, NULL, NULL);
 	advance(100);
@@ -1144,16 +1169,18 @@ static void unreported_link(const struct unreported_case *k)
 	advance(1);
 }
 
-START_TEST(a_link_bluetoothd_never_reported_is_connected_again_once)
+START_TEST(a_link_bluetoothd_never_made_usable_is_connected_again_once)
 {
 	const struct unreported_case *k = &unreported_cases[_i];
+	char *retry = g_strdup_printf("\"connect_retry\":\"%s\"",
+		k->retry ? k->retry : "");
 
 	add_dut(true, false);
 	start("reconnect\n", NULL);
 	engine_bluez_available(eng, true, NULL);
 	advance(40);
 	unreported_link(k);
-	if (k->connects == 2) {
+	if (k->retry) {
 		ck_assert_msg(pending(BLUEZ_OP_CONNECT), "no second Connect()");
 		if (k->again) {
 			unreported_link(k);
@@ -1169,21 +1196,14 @@ START_TEST(a_link_bluetoothd_never_reported_is_connected_again_once)
 	if (k->want == VERDICT_PASS)
 		the_run_takes_its_link_down();
 	ck_assert(F.finished);
-	ck_assert_int_eq(count_events("Connect() again, once"),
-		k->connects == 2);
+	ck_assert_int_eq(count_events("Connect() again, once"), !!k->retry);
 	ck_assert_msg(F.result.verdict == k->want, "%s",
 		verdict_to_str(F.result.verdict));
-	ck_assert_uint_eq(connect_calls(), k->connects);
-	ck_assert_int_eq(
-		count_events("\"connect_retry\":\"unreported-link-dropped\""),
-		k->connects == 2);
+	ck_assert_uint_eq(connect_calls(), k->retry ? 2 : 1);
+	ck_assert_int_eq(count_events(retry), !!k->retry);
 	if (k->rule)
 		ck_assert_int_ge(count_events(k->rule), 1);
-	if (k->hci && k->connects == 2)
-		ck_assert_int_eq(count_events("(HCI: LE Connection Complete "
-					      "0x00, encryption on): Connect() "
-					      "again, once"),
-			1);
+	g_free(retry);
 }
 END_TEST
 
@@ -3521,7 +3541,7 @@ Suite *engine_suite(void)
 	tcase_add_test(tc, a_read_follows_the_characteristic_to_its_new_object);
 	tcase_add_test(tc, hci_key_missing_confirms_peer_removed_pairing);
 	tcase_add_loop_test(tc,
-		a_link_bluetoothd_never_reported_is_connected_again_once, 0,
+		a_link_bluetoothd_never_made_usable_is_connected_again_once, 0,
 		G_N_ELEMENTS(unreported_cases));
 	tcase_add_test(tc, a_new_pairing_over_the_bond_on_hci_is_unexpected);
 	tcase_add_test(tc, a_characteristic_that_stays_gone_times_out);

@@ -48,6 +48,11 @@ static const struct {
 		YES, NO, BLUEZ_LE_ABORT_BY_REMOTE, BLUEZ_REASON_REMOTE, -1,
 		0x13, NO, NO, NO, VERDICT_PEER_REMOVED_PAIRING,
 		CONFIDENCE_INFERRED },
+	/* the DUT's bluetoothd in the QEMU tier never attached ATT */
+	{ "HCI: the bond's key encrypted the link, then it dropped", YES, NO,
+		YES, YES, YES, NO, YES, YES, NULL, BLUEZ_REASON_REMOTE, 0x00,
+		0x13, NO, NO, NO, VERDICT_RECONNECT_TIMEOUT,
+		CONFIDENCE_INFERRED },
 	{ "the agent was asked to pair during a bonded reconnect", YES, NO, YES,
 		YES, NO, YES, YES, YES, NULL, NULL, -1, -1, YES, NO, NO,
 		VERDICT_UNEXPECTED_PAIRING_REQUEST, CONFIDENCE_INFERRED },
