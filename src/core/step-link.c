@@ -214,8 +214,8 @@ static void connect_reply(struct engine *e, const struct bluez_reply *r)
  * answers first */
 #define EARLY_CONNECT_TIMEOUT_MS 30000
 
-static bool obs_prop(struct link_obs *o, bool *seen, const char *name,
-	GVariant *v);
+static bool obs_prop(struct link_obs *o, bool *seen, bool fresh,
+	const char *name, GVariant *v);
 static void obs_hci(struct link_obs *o, const struct engine_hci_event *ev);
 
 /* as many as a step keeps (MAX_EVIDENCE, step.h) */
@@ -348,7 +348,8 @@ void link_early_prop(struct central *c, const char *name, GVariant *v)
 
 	if (!c->early.active)
 		return;
-	obs_prop(&c->early.obs, &c->early.connected_seen, name, v);
+	/* made once the previous link was down: any drop is its own */
+	obs_prop(&c->early.obs, &c->early.connected_seen, true, name, v);
 	txt = runlog_value_text(v);
 	early_note(c, "%s=%s", name, txt);
 	g_free(txt);
@@ -590,21 +591,32 @@ static void link_discovery_stopped(struct engine *e)
 }
 
 /* A Device1 property of the DUT, as the attempt @o sees it; @seen: a
- * Connected change came. Returns true when ServicesResolved came without
- * Connected (bluetoothd missed it, central.c). */
-static bool obs_prop(struct link_obs *o, bool *seen, const char *name,
-	GVariant *v)
+ * Connected change came; @fresh: the attempt began with no link up (an
+ * early Connect(), made once the reboot's link was down; a second
+ * Connect()), so no earlier link's drop can come late. Returns true when
+ * ServicesResolved came without Connected (bluetoothd missed it,
+ * central.c). */
+static bool obs_prop(struct link_obs *o, bool *seen, bool fresh,
+	const char *name, GVariant *v)
 {
 	bool b = step_true(v);
 
 	if (!strcmp(name, "Connected")) {
-		/* no link of this attempt went up yet: after a successful
-		 * Connect(), the link it answered for is gone; before, the
-		 * previous link's drop, late (link_dut_prop() says which) */
+		/*
+		 * no link of this attempt was reported up: after a successful
+		 * Connect(), the link it answered for is gone; otherwise, on
+		 * a fresh attempt, its own link was up unreported and is gone
+		 * now; else the previous link's drop, late (link_dut_prop()
+		 * says which)
+		 */
 		if (!b && !o->connected) {
-			if (o->replied && o->reply_ok)
+			if (o->replied && o->reply_ok) {
 				o->unreported_drop = true;
-			return false;
+				return false;
+			}
+			if (!fresh)
+				return false;
+			o->connected = true;
 		}
 		*seen = true;
 		if (b)
@@ -627,7 +639,9 @@ static bool obs_prop(struct link_obs *o, bool *seen, const char *name,
 
 static void link_dut_prop(struct engine *e, const char *name, GVariant *v)
 {
-	struct link_obs *o = &e->st.u.link.obs;
+	struct link_state *l = &e->st.u.link;
+	struct link_obs *o = &l->obs;
+	bool fresh = l->adopted || o->retried;
 
 	if (!strcmp(name, "Connected") && !step_true(v) && !o->connected &&
 		!(o->replied && o->reply_ok))
@@ -635,11 +649,17 @@ static void link_dut_prop(struct engine *e, const char *name, GVariant *v)
 		 * no link of this step went up yet: the previous link's drop,
 		 * late (seen in the QEMU tier after a disconnect step that
 		 * ended on ServicesResolved=false and its reply); this
-		 * attempt's link is still to come
+		 * attempt's link is still to come. An attempt that began with
+		 * no link up has no previous one: it is its own, unreported
+		 * (the QEMU tier's lose-bond-nohci with the early Connect())
 		 */
-		step_timeline(e, "Connected=false before this attempt's "
-				 "link: the previous link's, late");
-	if (obs_prop(&e->st.u.link.obs, &e->st.u.link.connected_seen, name, v))
+		step_timeline(e,
+			fresh ? "Connected=false with no "
+				"Connected=true: this attempt's link, "
+				"which bluetoothd never reported up" :
+				"Connected=false before this attempt's "
+				"link: the previous link's, late");
+	if (obs_prop(o, &l->connected_seen, fresh, name, v))
 		step_timeline(e, "services resolved, but bluetoothd "
 				 "never said Connected: the link counts as up");
 	link_evaluate(e);

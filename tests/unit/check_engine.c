@@ -2382,6 +2382,22 @@ static void e_key_lost_after_adoption(void)
 	advance(300);
 }
 
+/* the DUT lost the key, no HCI monitor, and bluetoothd never said
+ * Connected=true: the call fails after the step took it over, then
+ * Connected=false, which can only be this link's (the tier's
+ * lose-bond-nohci, run 7 with the early Connect()) */
+static void e_key_lost_unreported_without_hci(void)
+{
+	early_rebooted();
+	set_dev("RSSI", g_variant_new_int16(-50));
+	advance(5);
+	answer(BLUEZ_OP_CONNECT, BLUEZ_ERR_FAILED, BLUEZ_LE_ABORT_BY_LOCAL,
+		NULL);
+	advance(40);
+	set_dev("Connected", g_variant_new_boolean(FALSE));
+	advance(300);
+}
+
 /* the DUT lost the key, and bluetoothd never said Connected (its
  * "already connected" race): only HCI saw the link before Connect()
  * failed, and discovery reports the DUT after that (QEMU tier,
@@ -2470,6 +2486,13 @@ static const struct {
 			"\"disconnected_reason\":"
 			"\"org.bluez.Reason.Authentication\"" },
 		NULL },
+	{ "key_loss_unreported_without_hci_is_peer_removed_pairing",
+		e_key_lost_unreported_without_hci, VERDICT_PEER_REMOVED_PAIRING,
+		CONFIDENCE_INFERRED,
+		{ "\"connect\":\"early\"",
+			"this attempt's link, which bluetoothd never reported "
+			"up" },
+		"the previous link's, late" },
 	{ "key_loss_seen_only_on_hci_is_the_early_links_verdict",
 		e_key_lost_seen_only_on_hci, VERDICT_PEER_REMOVED_PAIRING,
 		CONFIDENCE_CONFIRMED,
