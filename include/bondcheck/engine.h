@@ -160,8 +160,7 @@ struct engine_config {
 	bool disconnect_at_end;
 	/* a reconnect after a reboot connects at the DUT's first
 	 * advertisement: the reboot step calls Connect() while the DUT is
-	 * down (BONDCHECK_EARLY_CONNECT=yes). Off by default until the QEMU
-	 * tier's timelines know it (doc/performance.md, section 6): then a
+	 * down (the default: engine_early_connect_wanted()). Off, a
 	 * reconnect calls Connect() once discovery saw the DUT */
 	bool early_connect;
 };
@@ -243,6 +242,11 @@ struct engine *engine_new(const struct engine_config *cfg,
 void engine_free(struct engine *e);
 
 void engine_start(struct engine *e, engine_finished_fn fn, void *user_data);
+
+/* What bondcheck run and bondcheckd put in engine_config.early_connect:
+ * on, unless BONDCHECK_EARLY_CONNECT=no (a measurement switch,
+ * doc/performance.md section 6, not an option). */
+bool engine_early_connect_wanted(void);
 /* The first central's adapter's object path once the run found it, else
  * NULL. */
 const char *engine_adapter(struct engine *e);

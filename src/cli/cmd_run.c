@@ -1179,9 +1179,7 @@ static void runner_options_from(struct runner_options *o,
 	o->engine.privacy = !a->privacy               ? SCN_PRIVACY_DEFAULT :
 	                    !strcmp(a->privacy, "on") ? SCN_PRIVACY_ON :
 	                                                SCN_PRIVACY_OFF;
-	/* a measurement switch (doc/performance.md), not an option */
-	o->engine.early_connect =
-		!g_strcmp0(g_getenv("BONDCHECK_EARLY_CONNECT"), "yes");
+	o->engine.early_connect = engine_early_connect_wanted();
 	/* a simulator's own account, also when it stands in for the system
 	 * bus's bluetoothd (real bluetoothd sends none), as bondcheckd does */
 	o->engine.keep_going = a->keep_going;

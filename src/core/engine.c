@@ -1048,6 +1048,11 @@ const char *engine_central_adapter(struct engine *e, unsigned central)
 	return central < e->n_centrals ? e->centrals[central].adapter : NULL;
 }
 
+bool engine_early_connect_wanted(void)
+{
+	return g_strcmp0(g_getenv("BONDCHECK_EARLY_CONNECT"), "no") != 0;
+}
+
 void engine_start(struct engine *e, engine_finished_fn fn, void *user_data)
 {
 	e->finished = fn;

@@ -519,8 +519,7 @@ static void run_start(struct daemon *d, struct drun *r)
 	/* a simulator's own account, when bluetoothd is bondcheck-sim */
 	ro.sim_trace = true;
 	/* the first-advertisement reconnect, as bondcheck run takes it */
-	ro.engine.early_connect =
-		!g_strcmp0(g_getenv("BONDCHECK_EARLY_CONNECT"), "yes");
+	ro.engine.early_connect = engine_early_connect_wanted();
 	ro.prompt_to = NULL;
 	r->runner = runner_new(r->bus, r->scn, r->log, &ro);
 	d->active++;

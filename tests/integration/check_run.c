@@ -471,15 +471,16 @@ END_TEST
  * advertisement. The reboot step calls Connect() while the DUT is down
  * and the reconnect step takes it over (evidence connect=early); the
  * simulator's link-up says which advertising event each link began at,
- * counted from the DUT's boot (BONDCHECK_EARLY_CONNECT=yes; without it,
- * the default for now, and with =no, the old way):
- * Connect() after discovery saw the DUT, at a later event. Events and the
+ * counted from the DUT's boot (the default, and BONDCHECK_EARLY_CONNECT=yes;
+ * with =no, the old way: Connect() after discovery saw the DUT, at a later
+ * event). Events and the
  * simulator's event numbers only: nothing here depends on the clock.
  */
 static const struct {
 	const char *env;
 	bool early;
 } early_connects[] = {
+	{ NULL, true }, /* the default */
 	{ "BONDCHECK_EARLY_CONNECT=yes", true },
 	{ "BONDCHECK_EARLY_CONNECT=no", false },
 };
