@@ -233,10 +233,37 @@ def outcome_of(rec):
     return o
 
 
-def compare(case, recs):
-    """Differences between @recs (the script's lines) and the table."""
+# What real bluetoothd 5.66 now and then gives for an outcome of the table,
+# as measured in the QEMU tier: Bleak's reconnect to the DUT that lost the
+# key failed once with the BR/EDR text (2026-12-02, lose-bond) where it
+# usually sees the link drop; bluetoothd's own Connect() shows the same
+# variant (tests/vm/timelines.py, reconnect-key-lost). Counted as the
+# table's outcome only where the table has it.
+REAL_SAME = {
+    "BleakDBusError:org.bluez.Error.Failed:br-connection-canceled":
+        "BleakError",
+}
+
+
+def real_outcomes(recs, want):
+    """The real tier's (op, outcome) pairs, its known variants of @want's
+    outcomes taken as those."""
+    got = []
+    for n, r in enumerate(recs):
+        o = outcome_of(r)
+        if n < len(want) and want[n][0] == r["op"] and \
+                REAL_SAME.get(o) == want[n][1]:
+            o = want[n][1]
+        got.append((r["op"], o))
+    return got
+
+
+def compare(case, recs, real=False):
+    """Differences between @recs (the script's lines) and the table; @real:
+    they come from real bluetoothd (REAL_SAME applies)."""
     name, _, _, want, _, _ = case
-    got = [(r["op"], outcome_of(r)) for r in recs]
+    got = real_outcomes(recs, want) if real else \
+        [(r["op"], outcome_of(r)) for r in recs]
     if ("services", "ok+1801") in want:
         got = [(op, ("ok+1801" if "1801" in r.get("value", []) else
                      "ok-without-1801") if op == "services" else o)
@@ -597,7 +624,7 @@ def cmd_check(a):
             problems.append("%s: no outcome from the real tier" % c[0])
             continue
         recs = read_jsonl(p)
-        bad = compare(c, recs)
+        bad = compare(c, recs, real=True)
         problems += bad
         rows.append((c[0], c[2] or "-", summary(recs),
                      "yes" if not bad else "NO"))
@@ -605,7 +632,7 @@ def cmd_check(a):
             if a.sim_dir else None
         if simp and os.path.exists(simp):
             srecs = read_jsonl(simp)
-            real = [(r["op"], outcome_of(r)) for r in recs]
+            real = real_outcomes(recs, c[3])
             sim = [(r["op"], outcome_of(r)) for r in srecs]
             if real != sim and not c[5]:
                 problems.append("%s: real and simulator differ\n      real: "
@@ -638,6 +665,30 @@ def cmd_check(a):
     return 0
 
 
+def cmd_self_test(a):
+    """REAL_SAME on made-up records: the real tier's variant counts as the
+    table's outcome where the table has it, and nowhere else."""
+    lose = next(c for c in CASES if c[0] == "lose-bond")
+    heal = next(c for c in CASES if c[0] == "healthy")
+    canceled = {"outcome": "BleakDBusError", "error":
+                "org.bluez.Error.Failed", "message": "br-connection-canceled"}
+
+    def recs(case, op):
+        return [dict({"op": o, "outcome": x, "ms": 1.0},
+                     **(canceled if o == op else {})) for o, x in case[3]]
+    cases = [
+        (compare(lose, recs(lose, "reconnect"), real=True), False),
+        (compare(lose, recs(lose, "reconnect")), True),    # the simulator
+        (compare(heal, recs(heal, "reconnect"), real=True), True),
+        (compare(heal, recs(heal, "nothing"), real=True), False),
+    ]
+    bad = [n for n, (problems, want) in enumerate(cases)
+           if bool(problems) != want]
+    print("conformance: self-test %s (%d cases)" % (
+        "FAILED: %s" % bad if bad else "ok", len(cases)))
+    return 1 if bad else 0
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -655,6 +706,7 @@ def main():
     r.add_argument("--address", required=True)
     r.add_argument("--out", required=True)
     sub.add_parser("vm-plan")
+    sub.add_parser("self-test")
     c = sub.add_parser("check")
     c.add_argument("dir")
     c.add_argument("--sim-dir", default="")
@@ -663,6 +715,7 @@ def main():
     a = ap.parse_args()
     return {"sim": cmd_sim, "list": cmd_list, "vm-plan": cmd_vm_plan,
             "check": cmd_check, "run-bleak": cmd_run_bleak,
+            "self-test": cmd_self_test,
             "run-scripts": cmd_run_scripts}[a.cmd](a)
 
 

@@ -78,6 +78,23 @@ START_TEST(timeline_variants_accept_what_real_bluez_showed)
 }
 END_TEST
 
+/* The real tier's known variants of the Bleak outcomes (REAL_SAME) count
+ * as the table's outcome only where the table has it. */
+START_TEST(real_bluez_variants_of_bleak_outcomes_count_only_where_listed)
+{
+	char *script = test_path("tests/conformance/conformance.py");
+	const char *argv[] = { "/usr/bin/python3", script, "self-test", NULL };
+	struct proc_result res;
+
+	test_run(argv, NULL, 30000, &res);
+	ck_assert_msg(res.status == 0 && strstr(res.out, "self-test ok"),
+		"conformance.py self-test exited %d:\n%s\n%s", res.status,
+		res.out, res.err);
+	test_result_clear(&res);
+	g_free(script);
+}
+END_TEST
+
 Suite *conformance_suite(void)
 {
 	Suite *s = suite_create("conformance");
@@ -87,6 +104,8 @@ Suite *conformance_suite(void)
 	tcase_add_test(tc, bleak_outcomes_match_real_bluez_for_every_fault);
 	tcase_add_test(tc, bluez_test_scripts_match_real_bluez);
 	tcase_add_test(tc, timeline_variants_accept_what_real_bluez_showed);
+	tcase_add_test(tc,
+		real_bluez_variants_of_bleak_outcomes_count_only_where_listed);
 	tcase_add_test(tc,
 		dbus_surface_differs_from_real_bluez_only_where_explained);
 	suite_add_tcase(s, tc);
