@@ -485,6 +485,96 @@ static const struct {
 	{ "BONDCHECK_EARLY_CONNECT=no", false },
 };
 
+/* Each line of the log at @log, parsed, to @fn with its type. */
+typedef void (*log_line_fn)(JsonObject *o, const char *type, const char *line,
+	void *data);
+
+static void each_log_line(const char *log, log_line_fn fn, void *data)
+{
+	char *text;
+	char **lines;
+
+	ck_assert(g_file_get_contents(log, &text, NULL, NULL));
+	lines = g_strsplit(text, "\n", -1);
+	for (guint i = 0; lines[i] && *lines[i]; i++) {
+		JsonParser *p = json_parser_new();
+		JsonObject *o;
+
+		ck_assert(json_parser_load_from_data(p, lines[i], -1, NULL));
+		o = json_node_get_object(json_parser_get_root(p));
+		fn(o, json_object_get_string_member(o, "type"), lines[i], data);
+		g_object_unref(p);
+	}
+	g_strfreev(lines);
+	g_free(text);
+}
+
+static const char *step_name(JsonObject *o)
+{
+	return json_object_get_string_member(o, "name");
+}
+
+static const char *trace_event(JsonObject *o)
+{
+	return json_object_get_string_member(json_object_get_object_member(o,
+						     "trace"),
+		"event");
+}
+
+struct first_adv {
+	bool early;
+	unsigned reconnects, links, waiting_at_boot;
+	bool booted, connecting;
+};
+
+static void first_adv_line(JsonObject *o, const char *type, const char *line,
+	void *data)
+{
+	struct first_adv *f = data;
+	JsonObject *ev;
+
+	if (!strcmp(type, "step-end") && !strcmp(step_name(o), "reconnect")) {
+		ev = json_object_get_object_member(o, "evidence");
+		f->reconnects++;
+		ck_assert_msg(!g_strcmp0(opt_str(ev, "connect"),
+				      f->early ? "early" : NULL),
+			"%s: connect=%s", line, opt_str(ev, "connect"));
+	} else if (!strcmp(type, "step-end") &&
+		   !strcmp(step_name(o), "reboot")) {
+		/* the reboot step still says when the link went and when the
+		 * DUT advertised */
+		ev = json_object_get_object_member(o, "evidence");
+		ck_assert(json_object_has_member(ev, "link_lost_after_ms"));
+		ck_assert(json_object_has_member(ev, "advertising_after_ms"));
+	} else if (!strcmp(type, "sim")) {
+		const char *name = trace_event(o);
+
+		if (!strcmp(name, "connecting")) {
+			f->connecting = true;
+		} else if (!strcmp(name, "booted")) {
+			f->booted = true;
+			/* a Connect() already waited for the DUT */
+			f->waiting_at_boot += f->connecting;
+		} else if (!strcmp(name, "link-up") && f->booted) {
+			int64_t k = json_object_get_int_member(
+				json_object_get_object_member(o, "trace"),
+				"adv_event");
+
+			/* the first link after each boot: at the first
+			 * advertising event when a Connect() waited for it;
+			 * after discovery saw one, at a later one */
+			if (f->connecting && f->early)
+				ck_assert_int_eq(k, 0);
+			if (!f->early)
+				ck_assert_int_ge(k, 1);
+			f->booted = false;
+			f->links++;
+		}
+		if (!strcmp(name, "link-up"))
+			f->connecting = false;
+	}
+}
+
 START_TEST(a_reconnect_after_a_reboot_connects_at_the_first_advertisement)
 {
 	char *prog = test_prog("bondcheck");
@@ -498,87 +588,22 @@ START_TEST(a_reconnect_after_a_reboot_connects_at_the_first_advertisement)
 		"--set", "CYCLES=3", "--set", "BOOT_TIMEOUT=60s", "--log", log,
 		scn, NULL };
 	struct proc_result r;
-	char *text;
-	char **lines;
-	unsigned reconnects = 0, links = 0, waiting_at_boot = 0;
-	bool booted = false, connecting = false;
+	struct first_adv f = { .early = early_connects[_i].early };
 
 	test_run(argv,
 		(const char *const[]){ "NO_COLOR=1", early_connects[_i].env,
 			NULL },
 		60000, &r);
 	ck_assert_msg(r.status == 0, "%s\n%s", r.out, r.err);
-	ck_assert(g_file_get_contents(log, &text, NULL, NULL));
-	lines = g_strsplit(text, "\n", -1);
-	for (guint i = 0; lines[i] && *lines[i]; i++) {
-		JsonParser *p = json_parser_new();
-		JsonObject *o, *ev;
-		const char *type;
-
-		ck_assert(json_parser_load_from_data(p, lines[i], -1, NULL));
-		o = json_node_get_object(json_parser_get_root(p));
-		type = json_object_get_string_member(o, "type");
-		if (!strcmp(type, "step-end") &&
-			!strcmp(json_object_get_string_member(o, "name"),
-				"reconnect")) {
-			ev = json_object_get_object_member(o, "evidence");
-			reconnects++;
-			ck_assert_msg(!g_strcmp0(opt_str(ev, "connect"),
-					      early_connects[_i].early ?
-						      "early" :
-						      NULL),
-				"%s: connect=%s", lines[i],
-				opt_str(ev, "connect"));
-		} else if (!strcmp(type, "step-end") &&
-			   !strcmp(json_object_get_string_member(o, "name"),
-				   "reboot")) {
-			/* the reboot step still says when the link went and
-			 * when the DUT advertised */
-			ev = json_object_get_object_member(o, "evidence");
-			ck_assert(json_object_has_member(ev,
-				"link_lost_after_ms"));
-			ck_assert(json_object_has_member(ev,
-				"advertising_after_ms"));
-		} else if (!strcmp(type, "sim")) {
-			const char *name;
-
-			ev = json_object_get_object_member(o, "trace");
-			name = json_object_get_string_member(ev, "event");
-			if (!strcmp(name, "connecting")) {
-				connecting = true;
-			} else if (!strcmp(name, "booted")) {
-				booted = true;
-				/* a Connect() already waited for the DUT */
-				waiting_at_boot += connecting;
-			} else if (!strcmp(name, "link-up") && booted) {
-				int64_t k = json_object_get_int_member(ev,
-					"adv_event");
-
-				/* the first link after each boot: at the first
-				 * advertising event when a Connect() waited for
-				 * it; after discovery saw one, at a later one */
-				if (connecting && early_connects[_i].early)
-					ck_assert_int_eq(k, 0);
-				if (!early_connects[_i].early)
-					ck_assert_int_ge(k, 1);
-				booted = false;
-				links++;
-			}
-			if (!strcmp(name, "link-up"))
-				connecting = false;
-		}
-		g_object_unref(p);
-	}
-	ck_assert_uint_eq(reconnects, 3);
-	ck_assert_uint_eq(links, 3);
+	each_log_line(log, first_adv_line, &f);
+	ck_assert_uint_eq(f.reconnects, 3);
+	ck_assert_uint_eq(f.links, 3);
 	/* the early Connect() is made at the link's drop, before the boot
 	 * ends; the old way only after the DUT advertised */
-	if (early_connects[_i].early)
-		ck_assert_uint_ge(waiting_at_boot, 1);
+	if (f.early)
+		ck_assert_uint_ge(f.waiting_at_boot, 1);
 	else
-		ck_assert_uint_eq(waiting_at_boot, 0);
-	g_strfreev(lines);
-	g_free(text);
+		ck_assert_uint_eq(f.waiting_at_boot, 0);
 	test_result_clear(&r);
 	unlink(log);
 	g_free(log);
@@ -586,6 +611,38 @@ START_TEST(a_reconnect_after_a_reboot_connects_at_the_first_advertisement)
 	g_free(prog);
 }
 END_TEST
+
+struct missed_link {
+	unsigned retried, unreported, connects;
+	bool in_first;
+};
+
+static void missed_link_line(JsonObject *o, const char *type, const char *line,
+	void *data)
+{
+	struct missed_link *m = data;
+
+	if (!strcmp(type, "step-start"))
+		m->in_first = !strcmp(step_name(o), "reconnect") && !m->retried;
+	if (!strcmp(type, "step-end") && !strcmp(step_name(o), "reconnect")) {
+		JsonObject *ev = json_object_get_object_member(o, "evidence");
+
+		if (opt_str(ev, "connect_retry")) {
+			ck_assert_str_eq(opt_str(ev, "connect_retry"),
+				"unreported-link-dropped");
+			ck_assert(strstr(line, "Connect() again, once"));
+			m->retried++;
+		}
+		m->in_first = false;
+	} else if (!strcmp(type, "bluez") && m->in_first &&
+		   !g_strcmp0(opt_str(o, "event"), "call") &&
+		   !g_strcmp0(opt_str(o, "method"), "Connect")) {
+		m->connects++;
+	} else if (!strcmp(type, "sim") &&
+		   !strcmp(trace_event(o), "connected-unreported")) {
+		m->unreported++;
+	}
+}
 
 /*
  * bluetoothd 5.66's race (QEMU tier), played by the simulator: the first
@@ -602,64 +659,19 @@ START_TEST(a_link_bluetoothd_never_reported_is_connected_again)
 	const char *argv[] = { prog, "run", "--sim", "--fault",
 		"bluez-misses-link=1", "--log", log, scn, NULL };
 	struct proc_result r;
-	char *text;
-	char **lines;
-	unsigned retried = 0, unreported = 0, connects = 0;
-	bool in_first = false;
+	struct missed_link m = { 0 };
 
 	test_run(argv,
 		(const char *const[]){ "NO_COLOR=1", early_connects[_i].env,
 			NULL },
 		60000, &r);
 	ck_assert_msg(r.status == 0, "%s\n%s", r.out, r.err);
-	ck_assert(g_file_get_contents(log, &text, NULL, NULL));
-	lines = g_strsplit(text, "\n", -1);
-	for (guint i = 0; lines[i] && *lines[i]; i++) {
-		JsonParser *p = json_parser_new();
-		JsonObject *o, *ev;
-		const char *type;
-
-		ck_assert(json_parser_load_from_data(p, lines[i], -1, NULL));
-		o = json_node_get_object(json_parser_get_root(p));
-		type = json_object_get_string_member(o, "type");
-		if (!strcmp(type, "step-start"))
-			in_first = !strcmp(json_object_get_string_member(o,
-						   "name"),
-					   "reconnect") &&
-			           !retried;
-		if (!strcmp(type, "step-end") &&
-			!strcmp(json_object_get_string_member(o, "name"),
-				"reconnect")) {
-			ev = json_object_get_object_member(o, "evidence");
-			if (opt_str(ev, "connect_retry")) {
-				ck_assert_str_eq(opt_str(ev, "connect_retry"),
-					"unreported-link-dropped");
-				ck_assert(strstr(lines[i],
-					"Connect() again, once"));
-				retried++;
-			}
-			in_first = false;
-		} else if (!strcmp(type, "bluez") && in_first &&
-			   !g_strcmp0(opt_str(o, "event"), "call") &&
-			   !g_strcmp0(opt_str(o, "method"), "Connect")) {
-			connects++;
-		} else if (!strcmp(type, "sim") &&
-			   !strcmp(json_object_get_string_member(
-					   json_object_get_object_member(o,
-						   "trace"),
-					   "event"),
-				   "connected-unreported")) {
-			unreported++;
-		}
-		g_object_unref(p);
-	}
+	each_log_line(log, missed_link_line, &m);
 	/* one link missed, one second Connect(), in the first reconnect
 	 * (the early one was made in the reboot step) */
-	ck_assert_uint_eq(unreported, 1);
-	ck_assert_uint_eq(retried, 1);
-	ck_assert_uint_eq(connects, early_connects[_i].early ? 1 : 2);
-	g_strfreev(lines);
-	g_free(text);
+	ck_assert_uint_eq(m.unreported, 1);
+	ck_assert_uint_eq(m.retried, 1);
+	ck_assert_uint_eq(m.connects, early_connects[_i].early ? 1 : 2);
 	test_result_clear(&r);
 	unlink(log);
 	g_free(log);
