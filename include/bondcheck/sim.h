@@ -35,6 +35,7 @@ enum sim_fault {
 	SIM_FAULT_SAVE_ON_DISCONNECT,
 	SIM_FAULT_ATT_ERROR,
 	SIM_FAULT_BLUEZ_MISSES_LINK,
+	SIM_FAULT_DROP_DURING_DISCOVERY,
 	SIM_FAULT_COUNT,
 };
 
@@ -61,7 +62,7 @@ const char *sim_fault_to_str(enum sim_fault fault);
 struct sim_fault_value {
 	bool on;
 	int64_t ms;           /* slow-boot */
-	unsigned count;       /* bond-table-full, bluez-misses-link */
+	unsigned count;       /* bond-table-full and the counted faults */
 	unsigned bluez_minor; /* bluez-version: 64, 66 or 83 */
 	unsigned att_code;    /* att-error */
 	char *text;           /* the argument as given */
@@ -178,8 +179,9 @@ void sim_dut_set_fault(struct sim_dut *dut, enum sim_fault fault,
 	const struct sim_fault_value *value);
 void sim_dut_clear_faults(struct sim_dut *dut);
 bool sim_dut_fault(struct sim_dut *dut, enum sim_fault fault);
-/* bluez-misses-link: is this bonded reconnect one of the N it misses? */
-bool sim_dut_take_missed_link(struct sim_dut *dut);
+/* A fault with a count (bluez-misses-link=N, drop-during-discovery=N): is
+ * this link one of its next N? Counts it if so. */
+bool sim_dut_take_counted(struct sim_dut *dut, enum sim_fault fault);
 const struct sim_fault_value *sim_dut_fault_value(struct sim_dut *dut,
 	enum sim_fault fault);
 /* Active faults as "name" or "name=arg", in table order. */

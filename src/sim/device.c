@@ -335,7 +335,8 @@ static void link_up(struct sim_adapter *adapter, struct sim_device *d,
 	 * (bluetoothd 5.66 in the QEMU tier, tests/vm/README.md)
 	 */
 	d->unreported = !d->bonding && d->host_has_keys && d->connect_call &&
-	                sim_dut_take_missed_link(adapter->dut);
+	                sim_dut_take_counted(adapter->dut,
+				SIM_FAULT_BLUEZ_MISSES_LINK);
 	if (d->unreported)
 		sim_trace_host(adapter, "connected-unreported", "address",
 			d->address);
@@ -362,6 +363,20 @@ static void link_up(struct sim_adapter *adapter, struct sim_device *d,
 		/* BlueZ raises security with the stored LTK at once; the LL
 		 * encryption procedure takes its connection events */
 		sim_after(adapter, d, adapter->t.encrypt_ms, encrypt_step);
+	} else if (d->connect_call &&
+		   sim_dut_take_counted(adapter->dut,
+			   SIM_FAULT_DROP_DURING_DISCOVERY)) {
+		/*
+		 * drop-during-discovery: Connect() is answered once ATT is up,
+		 * then the DUT drops the link before discovery ends (Bleak:
+		 * "failed to discover services, device disconnected"; seen
+		 * with bluetoothd as the QEMU tier's DUT)
+		 */
+		sim_trace_host(adapter, "drop-during-discovery", "address",
+			d->address);
+		sim_device_connect_ok(d);
+		sim_after(adapter, d, sim_device_resolve_ms(d) / 2,
+			drop_unattached);
 	} else {
 		sim_after(adapter, d, sim_device_resolve_ms(d),
 			sim_device_services_resolved);

@@ -57,7 +57,8 @@ struct sim_dut {
 	unsigned boot_count;
 	uint64_t seq;
 	bool repair_armed;     /* repair-on-reconnect took effect at boot */
-	unsigned links_missed; /* bluez-misses-link: of its N, so far */
+	/* a counted fault (bluez-misses-link=N, ...): links taken so far */
+	unsigned taken[SIM_FAULT_COUNT];
 };
 
 void sim_dut_config_defaults(struct sim_dut_config *cfg)
@@ -236,8 +237,7 @@ void sim_dut_set_fault(struct sim_dut *d, enum sim_fault fault,
 		return;
 	g_free(d->faults[fault].text);
 	d->faults[fault] = *value;
-	if (fault == SIM_FAULT_BLUEZ_MISSES_LINK)
-		d->links_missed = 0;
+	d->taken[fault] = 0;
 	d->faults[fault].text = g_strdup(value->text);
 	g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
 	KV(&b, "fault", "s", sim_fault_to_str(fault));
@@ -252,6 +252,7 @@ void sim_dut_clear_faults(struct sim_dut *d)
 	for (int i = 0; i < SIM_FAULT_COUNT; i++) {
 		g_free(d->faults[i].text);
 		memset(&d->faults[i], 0, sizeof(d->faults[i]));
+		d->taken[i] = 0;
 	}
 }
 
@@ -266,14 +267,14 @@ const struct sim_fault_value *sim_dut_fault_value(struct sim_dut *d,
 	return sim_dut_fault(d, fault) ? &d->faults[fault] : NULL;
 }
 
-bool sim_dut_take_missed_link(struct sim_dut *d)
+bool sim_dut_take_counted(struct sim_dut *d, enum sim_fault fault)
 {
-	const struct sim_fault_value *f = sim_dut_fault_value(d,
-		SIM_FAULT_BLUEZ_MISSES_LINK);
+	const struct sim_fault_value *f = sim_dut_fault_value(d, fault);
 
-	if (!f || d->links_missed >= f->count)
+	if (!f || sim_fault_info(fault)->arg != SIM_FAULT_ARG_COUNT ||
+		d->taken[fault] >= f->count)
 		return false;
-	d->links_missed++;
+	d->taken[fault]++;
 	return true;
 }
 

@@ -74,6 +74,11 @@ static const struct sim_fault_info faults[SIM_FAULT_COUNT] = {
 		"bluetoothd 5.66's race (QEMU tier): the next N bonded "
 		"reconnects come up encrypted and Connect() succeeds, but "
 		"Connected never goes true and the DUT drops the link (0x13)" },
+	{ SIM_FAULT_DROP_DURING_DISCOVERY, "drop-during-discovery",
+		SIM_FAULT_ARG_COUNT, "N",
+		"the next N Connect() links to a DUT the host has no keys for: "
+		"Connect() succeeds, then the DUT drops the link (0x13) before "
+		"ServicesResolved" },
 };
 
 const struct sim_fault_info *sim_fault_info(enum sim_fault fault)

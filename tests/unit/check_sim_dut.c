@@ -520,6 +520,34 @@ START_TEST(slow_boot_replaces_the_boot_time)
 }
 END_TEST
 
+/* A counted fault takes its next N links, each once; setting it again
+ * counts anew; a fault without a count, or one not set, takes none. */
+START_TEST(a_counted_fault_takes_its_next_n_links)
+{
+	struct tr t;
+	struct sim_dut *d = dut_with(&t, "drop-during-discovery=2");
+	char one[] = "1";
+	struct sim_fault_value v = { .on = true, .count = 1, .text = one };
+	enum sim_fault f = SIM_FAULT_DROP_DURING_DISCOVERY;
+
+	ck_assert(!sim_dut_take_counted(d, SIM_FAULT_BLUEZ_MISSES_LINK));
+	ck_assert(sim_dut_take_counted(d, f));
+	ck_assert(sim_dut_take_counted(d, f));
+	ck_assert(!sim_dut_take_counted(d, f));
+	sim_dut_set_fault(d, f, &v);
+	ck_assert(sim_dut_take_counted(d, f));
+	ck_assert(!sim_dut_take_counted(d, f));
+	sim_dut_set_fault(d, f, &v);
+	sim_dut_clear_faults(d);
+	ck_assert(!sim_dut_take_counted(d, f));
+	v.text = NULL;
+	sim_dut_set_fault(d, SIM_FAULT_LOSE_BOND_ON_REBOOT, &v);
+	ck_assert(!sim_dut_take_counted(d, SIM_FAULT_LOSE_BOND_ON_REBOOT));
+	sim_dut_free(d);
+	tr_free(&t);
+}
+END_TEST
+
 static const struct {
 	const char *spec;
 	bool ok;
@@ -555,6 +583,9 @@ static const struct {
 	{ "bluez-misses-link", false, 0 },
 	{ "bluez-misses-link=0", false, 0 },
 	{ "bluez-misses-link=65", false, 0 },
+	{ "drop-during-discovery=1", true, SIM_FAULT_DROP_DURING_DISCOVERY },
+	{ "drop-during-discovery", false, 0 },
+	{ "drop-during-discovery=0", false, 0 },
 	/* an argument is at most SIM_FAULT_ARG_MAX_BYTES (64) long */
 	{ "slow-boot=000000000000000000000000000000000000000000000000000000000000001s",
 		true, SIM_FAULT_SLOW_BOOT },
@@ -696,6 +727,7 @@ Suite *sim_dut_suite(void)
 	tcase_add_test(tc, bond_policies_have_names);
 	tcase_add_test(tc, pairing_without_bond_stores_nothing);
 	tcase_add_test(tc, slow_boot_replaces_the_boot_time);
+	tcase_add_test(tc, a_counted_fault_takes_its_next_n_links);
 	tcase_add_loop_test(tc, fault_specs_parse_or_are_refused, 0,
 		G_N_ELEMENTS(specs));
 	tcase_add_test(tc, every_fault_has_a_name_and_a_line);
