@@ -15,7 +15,9 @@ tables must agree.
       start `bondcheck sim` (a private bus + bondcheck-sim) per case, run
       the Bleak script, compare; then the test-script rows (healthy DUT).
       `--case scripts`: only those; `--case probe`: the D-Bus probe
-      (probe.py) against the one recorded on real 5.66.
+      (probe.py) against the one recorded on real 5.66; `--case rig`:
+      the real tier's retry of Bleak's first connect (--retry-rig-drop) on
+      a DUT that drops that link (fault drop-during-discovery).
   conformance.py list            the case names, one a line
   conformance.py vm-plan         the cases the real tier plays (TSV)
   conformance.py check DIR       compare outcome files NAME.bleak.jsonl in
@@ -245,11 +247,17 @@ REAL_SAME = {
 }
 
 
+def without_rig(recs):
+    """The real tier's records without the rig's first-link drop (op
+    rig-drop: bleak-client.py --retry-rig-drop)."""
+    return [r for r in recs if r["op"] != "rig-drop"]
+
+
 def real_outcomes(recs, want):
     """The real tier's (op, outcome) pairs, its known variants of @want's
-    outcomes taken as those."""
+    outcomes taken as those, the rig's first-link drop left out."""
     got = []
-    for n, r in enumerate(recs):
+    for n, r in enumerate(without_rig(recs)):
         o = outcome_of(r)
         if n < len(want) and want[n][0] == r["op"] and \
                 REAL_SAME.get(o) == want[n][1]:
@@ -262,6 +270,8 @@ def compare(case, recs, real=False):
     """Differences between @recs (the script's lines) and the table; @real:
     they come from real bluetoothd (REAL_SAME applies)."""
     name, _, _, want, _, _ = case
+    if real:
+        recs = without_rig(recs)
     got = real_outcomes(recs, want) if real else \
         [(r["op"], outcome_of(r)) for r in recs]
     if ("services", "ok+1801") in want:
@@ -377,10 +387,14 @@ def run_py(argv, env, stdin="", timeout=None):
     return r.returncode, r.stdout, r.stderr
 
 
-def run_bleak(env, out, address=DUT, timeout=120):
+def run_bleak(env, out, address=DUT, timeout=120, rig=False):
+    """@rig: on the QEMU tier's DUT (bluetoothd), whose first link now and
+    then drops before its ATT is up (bleak-client.py --retry-rig-drop)."""
     rc, stdout, stderr = run_py([os.path.join(HERE, "bleak-client.py"),
                                  "--address", address, "--out", out] +
-                                BLEAK_ARGS, env, timeout=timeout)
+                                BLEAK_ARGS +
+                                (["--retry-rig-drop"] if rig else []),
+                                env, timeout=timeout)
     stderr = stdout + stderr
     if rc == "timeout":
         rc, stderr = 124, stderr + "\nthe Bleak script ran past %d s" % timeout
@@ -491,6 +505,42 @@ def probe_on_sim(build, outdir):
     return r.returncode == 0, r.stdout + r.stderr
 
 
+def rig_on_sim(build, outdir):
+    """The real tier's retry of Bleak's first connect (--retry-rig-drop),
+    on the simulator's DUT dropping that link during discovery: with it,
+    the drop is op rig-drop and the rest is the healthy table; without
+    it, the script stops at its failed connect."""
+    heal = next(c for c in CASES if c[0] == "healthy")
+    problems = []
+    for rig in (True, False):
+        name = "rig-%s" % ("retry" if rig else "none")
+        out = os.path.join(outdir, name + ".bleak.jsonl")
+        sim = Sim(build, ["drop-during-discovery=1"],
+                  os.path.join(outdir, name + ".sim.log"))
+        try:
+            rc, err = run_bleak(sim.env, out, rig=rig)
+        finally:
+            sim.stop()
+        if rc != 0:
+            return ["%s: the Bleak script failed (exit %d):\n%s" % (
+                name, rc, err[-3000:])]
+        recs = read_jsonl(out)
+        ops = [(r["op"], r["outcome"]) for r in recs[:3]]
+        drop = "device disconnected" in (recs[1].get("message", "")
+                                         if len(recs) > 1 else "")
+        if rig:
+            if ops != [("discover", "ok"), ("rig-drop", "BleakError"),
+                       ("connect", "ok")] or not drop:
+                problems.append("%s: not discover, rig-drop (device "
+                                "disconnected), connect: %s" % (name, ops))
+            problems += compare(heal, recs, real=True)
+        elif ops != [("discover", "ok"), ("connect", "BleakError")] or \
+                not drop:
+            problems.append("%s: not discover, a failed connect (device "
+                            "disconnected), nothing after: %s" % (name, ops))
+    return problems
+
+
 def judge(rows, gaps):
     """Apply the expected-failure marks: (problems, notes)."""
     problems, notes = [], []
@@ -530,7 +580,7 @@ def cmd_sim(a):
     os.makedirs(outdir, exist_ok=True)
     only = set(a.case.split(",")) if a.case else None
     cases = [c for c in CASES if not only or c[0] in only]
-    extra = {"scripts", "probe"}
+    extra = {"scripts", "probe", "rig"}
     if only and only - {c[0] for c in CASES} - extra:
         print("conformance: unknown case(s): %s" % ", ".join(
             sorted(only - {c[0] for c in CASES} - extra)))
@@ -558,6 +608,10 @@ def cmd_sim(a):
                                                              last[0])], gap))
             srows.append((name, detail, "yes" if ok else
                           ("known gap %d" % gap if gap else "NO")))
+    if only and "rig" in only:
+        bad = rig_on_sim(build, outdir)
+        print("conformance: rig retry %s" % ("FAILED" if bad else "ok"))
+        rows.append(("rig", bad, None))
     if only and "probe" in only:
         ok, text = probe_on_sim(build, outdir)
         print(text.splitlines()[-1] if text.strip() else "")
@@ -581,7 +635,7 @@ def cmd_sim(a):
 
 def cmd_run_bleak(a):
     """In the guest: the Bleak script against the bus we are on."""
-    rc, err = run_bleak(dict(os.environ), a.out, a.address)
+    rc, err = run_bleak(dict(os.environ), a.out, a.address, rig=True)
     sys.stderr.write(err)
     return rc
 
@@ -624,6 +678,11 @@ def cmd_check(a):
             problems.append("%s: no outcome from the real tier" % c[0])
             continue
         recs = read_jsonl(p)
+        for r in recs:
+            if r["op"] == "rig-drop":
+                print("conformance(real): %s: the DUT dropped Bleak's first "
+                      "link (%s: %s); connected once more" % (
+                          c[0], r["outcome"], r["message"]))
         bad = compare(c, recs, real=True)
         problems += bad
         rows.append((c[0], c[2] or "-", summary(recs),
@@ -666,8 +725,9 @@ def cmd_check(a):
 
 
 def cmd_self_test(a):
-    """REAL_SAME on made-up records: the real tier's variant counts as the
-    table's outcome where the table has it, and nowhere else."""
+    """REAL_SAME and the rig's first-link drop on made-up records: the
+    real tier's variant counts as the table's outcome where the table has
+    it, and nowhere else; a rig-drop is left out on the real side only."""
     lose = next(c for c in CASES if c[0] == "lose-bond")
     heal = next(c for c in CASES if c[0] == "healthy")
     canceled = {"outcome": "BleakDBusError", "error":
@@ -676,8 +736,14 @@ def cmd_self_test(a):
     def recs(case, op):
         return [dict({"op": o, "outcome": x, "ms": 1.0},
                      **(canceled if o == op else {})) for o, x in case[3]]
+    rig = [{"op": "rig-drop", "outcome": "BleakError", "ms": 1.0,
+            "message": "failed to discover services, device disconnected"}]
     cases = [
         (compare(lose, recs(lose, "reconnect"), real=True), False),
+        (compare(heal, rig + recs(heal, "nothing"), real=True), False),
+        (compare(heal, rig + recs(heal, "nothing")), True),  # the simulator
+        (compare(heal, recs(heal, "nothing")[:1] + rig[:1] +
+                 recs(heal, "nothing")[1:2], real=True), True),
         (compare(lose, recs(lose, "reconnect")), True),    # the simulator
         (compare(heal, recs(heal, "reconnect"), real=True), True),
         (compare(heal, recs(heal, "nothing"), real=True), False),

@@ -58,6 +58,17 @@ START_TEST(dbus_surface_differs_from_real_bluez_only_where_explained)
 }
 END_TEST
 
+/* The real tier retries Bleak's first connect when its DUT (bluetoothd)
+ * drops that link during discovery; shown on the simulator's fault, with
+ * the retry and without. */
+START_TEST(bleak_first_link_dropped_by_the_rig_is_retried_once)
+{
+	const char *extra[] = { "--case", "rig", NULL };
+
+	driver(extra);
+}
+END_TEST
+
 /* The real-BlueZ tier compares timelines against every variant real
  * bluetoothd has shown; its matcher is checked on the notes' sequences,
  * among them the flake that made it compare variants at all. */
@@ -126,6 +137,7 @@ Suite *conformance_suite(void)
 	tcase_add_test(tc,
 		dbus_surface_differs_from_real_bluez_only_where_explained);
 	tcase_add_test(tc, probe_explains_a_race_only_with_its_measured_answer);
+	tcase_add_test(tc, bleak_first_link_dropped_by_the_rig_is_retried_once);
 	suite_add_tcase(s, tc);
 	return s;
 }
