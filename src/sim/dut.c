@@ -56,7 +56,7 @@ struct sim_dut {
 	bool peer_random;
 	unsigned boot_count;
 	uint64_t seq;
-	bool repair_armed;     /* repair-on-reconnect took effect at boot */
+	bool repair_armed; /* repair-on-reconnect took effect at boot */
 	/* a counted fault (bluez-misses-link=N, ...): links taken so far */
 	unsigned taken[SIM_FAULT_COUNT];
 };
