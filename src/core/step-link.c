@@ -333,6 +333,7 @@ bool link_early_connect(struct engine *e, struct central *c)
 	c->early.in_flight = true;
 	c->early.connected_seen = false;
 	c->early.start_us = engine_now(e);
+	c->early.links_before = c->priv.links;
 	link_obs_init(&c->early.obs);
 	c->early.obs.bonded = true;
 	/* as the reconnect would: a pairing request is a finding */
@@ -522,7 +523,10 @@ static void link_start(struct engine *e, bool reconnect)
 
 	link_obs_init(o);
 	e->st.u.link.reconnect = reconnect;
-	e->st.u.link.links_before = c->priv.links;
+	/* the early Connect()'s link is this attempt's, even when it was
+	 * counted before the step began */
+	e->st.u.link.links_before = c->early.active ? c->early.links_before :
+	                                              c->priv.links;
 	if (!p) {
 		if (reconnect && e->dev_address) {
 			o->bond_lost = true;

@@ -250,6 +250,9 @@ struct central {
 		char *err_name, *err_text;
 		bool connected_seen;
 		int64_t start_us;
+		/* the central's links counted when it was made: its link may
+		 * come up (and be counted) before the reconnect adopts it */
+		unsigned links_before;
 		struct link_obs obs;
 		GPtrArray *traces; /* the simulator's, once its link is up */
 		GPtrArray *notes;  /* its timeline lines, for the step */
