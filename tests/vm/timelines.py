@@ -110,6 +110,10 @@ VARIANTS = {
         [EARLY_CALL, ABORT, "Connected=false"],
         [EARLY_CALL, "Connected=true", "reply Connect ok", "Connected=false"],
         ANEW + ["Connected=true", ABORT, "Connected=false"],
+        # early, Connect() succeeded with no Connected=true (bluetoothd's
+        # "already connected" race), then the key-lost DUT's drop (make
+        # check-vm, 2026-12-02 06:03, lose-bond: the verdict held)
+        [EARLY_CALL, "reply Connect ok", "Connected=false"],
     ],
     "disconnect": [
         ["call Disconnect", "ServicesResolved=false", "reply Disconnect ok",
@@ -227,6 +231,10 @@ def self_test():
                                 "reply Disconnect ok", "call Connect",
                                 "Connected=true", ABORT, "Connected=false"],
          9),
+        ("reconnect-key-lost", [EARLY_CALL, "reply Connect ok",
+                                "Connected=false"], 10),
+        ("reconnect-key-lost", ["call Connect", "reply Connect ok",
+                                "Connected=false"], None),
         ("reconnect", ["call Connect", "reply Connect ok", "Connected=false",
                        "call Connect", "Connected=true", "reply Connect ok",
                        "ServicesResolved=true"], 4),
