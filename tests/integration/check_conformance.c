@@ -69,23 +69,27 @@ START_TEST(bleak_first_link_dropped_by_the_rig_is_retried_once)
 }
 END_TEST
 
+/* One of the Python scripts' self-tests (@arg): exit 0 and "self-test ok". */
+static void self_test(const char *rel, const char *arg)
+{
+	char *script = test_path(rel);
+	const char *argv[] = { "/usr/bin/python3", script, arg, NULL };
+	struct proc_result res;
+
+	test_run(argv, NULL, 30000, &res);
+	ck_assert_msg(res.status == 0 && strstr(res.out, "self-test ok"),
+		"%s %s exited %d:\n%s\n%s", rel, arg, res.status, res.out,
+		res.err);
+	test_result_clear(&res);
+	g_free(script);
+}
+
 /* The real-BlueZ tier compares timelines against every variant real
  * bluetoothd has shown; its matcher is checked on the notes' sequences,
  * among them the flake that made it compare variants at all. */
 START_TEST(timeline_variants_accept_what_real_bluez_showed)
 {
-	char *script = test_path("tests/vm/timelines.py");
-	const char *argv[] = { "/usr/bin/python3", script, "--self-test",
-		NULL };
-	struct proc_result res;
-
-	test_run(argv, NULL, 30000, &res);
-	ck_assert_msg(res.status == 0,
-		"timelines.py --self-test exited "
-		"%d:\n%s\n%s",
-		res.status, res.out, res.err);
-	test_result_clear(&res);
-	g_free(script);
+	self_test("tests/vm/timelines.py", "--self-test");
 }
 END_TEST
 
@@ -93,16 +97,7 @@ END_TEST
  * as the table's outcome only where the table has it. */
 START_TEST(real_bluez_variants_of_bleak_outcomes_count_only_where_listed)
 {
-	char *script = test_path("tests/conformance/conformance.py");
-	const char *argv[] = { "/usr/bin/python3", script, "self-test", NULL };
-	struct proc_result res;
-
-	test_run(argv, NULL, 30000, &res);
-	ck_assert_msg(res.status == 0 && strstr(res.out, "self-test ok"),
-		"conformance.py self-test exited %d:\n%s\n%s", res.status,
-		res.out, res.err);
-	test_result_clear(&res);
-	g_free(script);
+	self_test("tests/conformance/conformance.py", "self-test");
 }
 END_TEST
 
@@ -110,16 +105,7 @@ END_TEST
  * one is listed, only with the answer real bluetoothd was seen to give. */
 START_TEST(probe_explains_a_race_only_with_its_measured_answer)
 {
-	char *script = test_path("tests/conformance/probe.py");
-	const char *argv[] = { "/usr/bin/python3", script, "self-test", NULL };
-	struct proc_result res;
-
-	test_run(argv, NULL, 30000, &res);
-	ck_assert_msg(res.status == 0 && strstr(res.out, "self-test ok"),
-		"probe.py self-test exited %d:\n%s\n%s", res.status, res.out,
-		res.err);
-	test_result_clear(&res);
-	g_free(script);
+	self_test("tests/conformance/probe.py", "self-test");
 }
 END_TEST
 
