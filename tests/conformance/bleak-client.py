@@ -142,30 +142,78 @@ async def after_reconnect(rec, s, a):
     await rec.do("disconnect", s.client.disconnect())
 
 
+def rig_trouble(error, services):
+    """Is this first connect's outcome the QEMU tier's rig, not the DUT
+    the table models? bluetoothd as the DUT now and then never attaches
+    ATT on the first link: the link drops during discovery (Bleak's
+    "device disconnected"), or discovery ends with no service at all
+    (a DUT always has some). What it was, or None."""
+    if error is not None:
+        if not isinstance(error, BleakDBusError) and \
+                "device disconnected" in str(error):
+            return str(error)
+        return None
+    if services is not None and not services:
+        return "connected with no service at all"
+    return None
+
+
+async def first_connect(rec, dev, a):
+    """The first connect: its Session, or None when it failed. With
+    --retry-rig-drop, a rig_trouble() outcome is recorded as op rig-drop
+    and the connect made once more with a new client."""
+    s = Session(dev, a)
+    t0 = time.monotonic()
+    try:
+        await s.connect()
+    except FAILURES as e:
+        if not (a.retry_rig_drop and rig_trouble(e, None)):
+            rec.failed("connect", e, t0)
+            return None
+        rec.failed("rig-drop", e, t0)
+    else:
+        why = rig_trouble(None, services_of(s.client)) \
+            if a.retry_rig_drop else None
+        if not why:
+            rec.put("connect", "ok", t0)
+            return s
+        rec.put("rig-drop", "no-services", t0, "", why)
+        try:
+            await s.client.disconnect()
+        except FAILURES:
+            pass
+    s = Session(dev, a)
+    ok, _ = await rec.do("connect", s.connect())
+    return s if ok else None
+
+
+def self_test():
+    """rig_trouble() on the outcomes seen: only the rig's count."""
+    dbus = BleakDBusError("org.bluez.Error.Failed", ["device disconnected"])
+    cases = [
+        (BleakError("failed to discover services, device disconnected"),
+         None, True),
+        (BleakError("Characteristic 2a6e was not found!"), None, False),
+        (dbus, None, False),
+        (asyncio.TimeoutError(), None, False),
+        (None, [], True),
+        (None, ["1801"], False),
+        (None, None, False),
+    ]
+    bad = [n for n, (e, sv, want) in enumerate(cases)
+           if bool(rig_trouble(e, sv)) != want]
+    print("bleak-client: self-test %s (%d cases)" % (
+        "FAILED: %s" % bad if bad else "ok", len(cases)))
+    return 1 if bad else 0
+
+
 async def main_async(a, out):
     rec = Recorder(out)
     dev = await discover(rec, "discover", a)
     if dev is None:
         return 0
-    s = Session(dev, a)
-    t0 = time.monotonic()
-    try:
-        await s.connect()
-        ok = rec.put("connect", "ok", t0)
-    except FAILURES as e:
-        ok = False
-        if a.retry_rig_drop and not isinstance(e, BleakDBusError) and \
-                "device disconnected" in str(e):
-            # the QEMU tier's DUT is bluetoothd, which now and then drops
-            # the first link before its ATT is up; that is the rig's, not
-            # what the table measures: say so, and connect once more with
-            # a new client
-            rec.failed("rig-drop", e, t0)
-            s = Session(dev, a)
-            ok, _ = await rec.do("connect", s.connect())
-        else:
-            rec.failed("connect", e, t0)
-    if not ok:
+    s = await first_connect(rec, dev, a)
+    if s is None:
         return 0
     rec.put("services", "ok", time.monotonic(),
             value=services_of(s.client))
@@ -200,6 +248,8 @@ async def main_async(a, out):
 
 
 def main():
+    if sys.argv[1:] == ["--self-test"]:
+        return self_test()
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--address", required=True)
     ap.add_argument("--adapter", default="hci0")
@@ -208,9 +258,10 @@ def main():
     ap.add_argument("--notify-timeout", type=float, default=8.0)
     ap.add_argument("--drop-timeout", type=float, default=8.0)
     ap.add_argument("--retry-rig-drop", action="store_true",
-                    help="the first connect dropped by the DUT (\"device "
-                    "disconnected\") is recorded as op rig-drop and made "
-                    "once more (the QEMU tier's DUT is bluetoothd)")
+                    help="a first connect the DUT dropped (\"device "
+                    "disconnected\") or that found no service at all is "
+                    "recorded as op rig-drop and made once more (the QEMU "
+                    "tier's DUT is bluetoothd)")
     ap.add_argument("--out", help="the JSON lines go here (default: stdout; "
                     "Bleak's own log, BLEAK_LOGGING=1, goes there too)")
     a = ap.parse_args()

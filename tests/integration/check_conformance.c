@@ -101,6 +101,14 @@ START_TEST(real_bluez_variants_of_bleak_outcomes_count_only_where_listed)
 }
 END_TEST
 
+/* Which first-connect outcomes the real tier's Bleak script takes for
+ * the rig's (bluetoothd as the DUT) and connects once more. */
+START_TEST(only_the_rigs_first_connect_troubles_are_retried)
+{
+	self_test("tests/conformance/bleak-client.py", "--self-test");
+}
+END_TEST
+
 /* The probe's explained differences hold only in their row and, where
  * one is listed, only with the answer real bluetoothd was seen to give. */
 START_TEST(probe_explains_a_race_only_with_its_measured_answer)
@@ -124,6 +132,7 @@ Suite *conformance_suite(void)
 		dbus_surface_differs_from_real_bluez_only_where_explained);
 	tcase_add_test(tc, probe_explains_a_race_only_with_its_measured_answer);
 	tcase_add_test(tc, bleak_first_link_dropped_by_the_rig_is_retried_once);
+	tcase_add_test(tc, only_the_rigs_first_connect_troubles_are_retried);
 	suite_add_tcase(s, tc);
 	return s;
 }
