@@ -14,8 +14,9 @@ Maybe(line), a line that may be there or not.
 A reconnect that took over the Connect() its reboot step made while the
 DUT was down (the first-advertisement reconnect, evidence "connect":
 "early" or "early-then-anew") starts at that call, "call Connect (early)"
-(EARLY_CALL): its variants are listed apart, from the runs of the tier
-with BONDCHECK_EARLY_CONNECT=yes.
+(EARLY_CALL): its own variants are listed apart, from the runs of the
+tier with BONDCHECK_EARLY_CONNECT=yes, and every variant of a step's own
+Connect() counts for it too (the same call, made sooner).
 
 A timeline that matches no variant is a real difference: either the
 simulator does something bluetoothd never did, or bluetoothd did something
@@ -126,6 +127,18 @@ VARIANTS = {
         ["call Disconnect", "ServicesResolved=false", "reply Disconnect ok"],
     ],
 }
+
+# The early Connect() is the step's own call made sooner: what bluetoothd
+# did after a step's Connect() it may do after the early one (seen: the
+# unreported link dropped and Connect() made once more, ci-like run of
+# 2026-12-02 07:04; the key-lost DUT's drop after a Connect() that
+# succeeded with no Connected=true, 06:03). Each step variant is one of
+# the early call's too, after the ones above (their indices stay).
+for _kind in ("reconnect", "reconnect-key-lost"):
+    for _v in list(VARIANTS[_kind]):
+        if _v[0] == "call Connect" and \
+                [EARLY_CALL] + _v[1:] not in VARIANTS[_kind]:
+            VARIANTS[_kind].append([EARLY_CALL] + _v[1:])
 
 
 def match(seq, variant):
@@ -240,6 +253,15 @@ def self_test():
                        "ServicesResolved=true"], 4),
         ("reconnect", ["call Connect", "reply Connect ok", "Connected=false"],
          None),
+        # the early call does what the step's own call did (ci-like run,
+        # 2026-12-02 07:04): the retry after the unreported link dropped
+        ("reconnect", [EARLY_CALL, "reply Connect ok", "Connected=false",
+                       "call Connect", "Connected=true", "reply Connect ok",
+                       "ServicesResolved=true"], 5),
+        ("reconnect", [EARLY_CALL, "reply Connect ok", "Connected=false"],
+         None),
+        ("reconnect-key-lost", [EARLY_CALL, "Connected=true", CANCELED,
+                                "Connected=false"], 15),
     ]
     for kind, seq, want in cases:
         got = which(kind, seq)
